@@ -1,0 +1,436 @@
+//! The outreach log of one worker in one area for one quarter: contacts, known persons,
+//! referrals and area observations. Visible to its author and the tenant's central staff.
+
+use std::collections::BTreeMap;
+
+use automerge::ActorId;
+
+use super::activity::typed_keys;
+use super::{MAX_NAME, require_term, require_terms};
+use crate::catalogue::{Catalogue, Vocabulary};
+use crate::document::{Author, NaboDoc, Scope, Versions, read_all, read_one, typed_doc, write_record};
+use crate::error::{Reason, Result, invalid};
+use crate::ids::{
+    ActivityId, AreaId, Code, ContactId, ObservationId, OrgId, ParticipantId, ReferralId, StaffId,
+    TenantId,
+};
+use crate::model::outreach::{
+    ConcernReport, Consent, KnownPerson, Observation, OutreachContact, Referral, StatusChange,
+};
+use crate::model::{By, Gender, IdMap, LegalBasis, ReferralKind, ReferralStatus, Sealed, Set};
+use crate::time::{Date, Quarter, Timestamp};
+
+/// Most people met in one contact.
+pub const MAX_COUNT: u32 = 200;
+
+/// The outreach log.
+#[derive(Debug, Clone)]
+pub struct OutreachDoc {
+    doc: NaboDoc,
+}
+typed_doc!(OutreachDoc, crate::document::DocKind::Outreach);
+
+/// Input for a contact. The defaults are anonymous and coded.
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    /// When.
+    pub at: Timestamp,
+    /// Coarse location code.
+    pub location: String,
+    /// Kind code.
+    pub kind: String,
+    /// Activity type, e.g. `BU.gadeplansarbejde`.
+    pub activity_type: Option<String>,
+    /// Other staff present.
+    pub staff: Vec<StaffId>,
+    /// A known person, if upgraded.
+    pub participant: Option<ParticipantId>,
+    /// How many people.
+    pub count: u32,
+    /// Age band.
+    pub age_band: Option<String>,
+    /// Gender.
+    pub gender: Option<Gender>,
+    /// Topic codes.
+    pub topics: Vec<String>,
+    /// Outcome codes.
+    pub outcomes: Vec<String>,
+    /// Follow up on.
+    pub followup: Option<Date>,
+    /// A sealed free-text note (only where the tenant allows notes).
+    pub note: Option<Sealed>,
+    /// A concern report was made.
+    pub concern: Option<ConcernReport>,
+}
+
+impl NewContact {
+    /// An anonymous contact: `count` people of `age_band` at `location`.
+    pub fn anonymous(at: Timestamp, location: &str, kind: &str, count: u32, age_band: &str) -> Self {
+        NewContact {
+            at,
+            location: location.into(),
+            kind: kind.into(),
+            activity_type: None,
+            staff: Vec::new(),
+            participant: None,
+            count,
+            age_band: Some(age_band.into()),
+            gender: None,
+            topics: Vec::new(),
+            outcomes: Vec::new(),
+            followup: None,
+            note: None,
+            concern: None,
+        }
+    }
+}
+
+/// Input for a referral.
+#[derive(Debug, Clone)]
+pub struct NewReferral {
+    /// When.
+    pub at: Timestamp,
+    /// From a contact in this log.
+    pub from_contact: Option<ContactId>,
+    /// From an activity.
+    pub from_activity: Option<ActivityId>,
+    /// The known person.
+    pub participant: Option<ParticipantId>,
+    /// Target code.
+    pub to: String,
+    /// Target organisation.
+    pub to_org: Option<OrgId>,
+    /// Target activity (recruitment).
+    pub to_activity: Option<ActivityId>,
+    /// Kind.
+    pub kind: ReferralKind,
+    /// The person consented to sharing details with the partner.
+    pub consent_to_share: bool,
+}
+
+fn code(field: &'static str, s: &str) -> Result<Code> {
+    s.parse().or_else(|_| invalid(field, Reason::UnknownCode, "malformed code"))
+}
+
+fn codes(field: &'static str, v: &[String]) -> Result<Set<Code>> {
+    v.iter().map(|s| code(field, s)).collect()
+}
+
+impl OutreachDoc {
+    /// Creates (or, on another phone, re-creates the same) log of `worker` in `area` for
+    /// `quarter`.
+    pub fn create(tenant: TenantId, worker: StaffId, area: AreaId, quarter: Quarter, actor: ActorId) -> Result<Self> {
+        Ok(OutreachDoc {
+            doc: NaboDoc::create(
+                Scope::Outreach {
+                    tenant,
+                    worker,
+                    area,
+                    quarter,
+                },
+                actor,
+            )?,
+        })
+    }
+
+    /// The quarter.
+    pub fn quarter(&self) -> Quarter {
+        match self.doc.scope() {
+            Scope::Outreach { quarter, .. } => *quarter,
+            _ => super::activity::unreachable_scope(),
+        }
+    }
+
+    /// The worker.
+    pub fn worker(&self) -> &StaffId {
+        match self.doc.scope() {
+            Scope::Outreach { worker, .. } => worker,
+            _ => super::activity::unreachable_scope(),
+        }
+    }
+
+    /// The area.
+    pub fn area(&self) -> &AreaId {
+        match self.doc.scope() {
+            Scope::Outreach { area, .. } => area,
+            _ => super::activity::unreachable_scope(),
+        }
+    }
+
+    /// Logs a contact. `free_text_notes` is the tenant's setting.
+    pub fn log_contact(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        free_text_notes: bool,
+        input: NewContact,
+    ) -> Result<ContactId> {
+        if !self.quarter().contains(input.at.date_utc()) {
+            return invalid("at", Reason::OutsidePeriod, format!("not in the log's quarter {}", self.quarter()));
+        }
+        let location = code("location", &input.location)?;
+        require_term(cat, Vocabulary::LocationHints, "location", &location)?;
+        let kind = code("kind", &input.kind)?;
+        require_term(cat, Vocabulary::ContactKinds, "kind", &kind)?;
+        let activity_type = match &input.activity_type {
+            None => None,
+            Some(t) => {
+                let c = code("activity_type", t)?;
+                if !cat.taxonomies().any(|tax| tax.activity_types.iter().any(|x| x.code == c.as_str())) {
+                    return invalid("activity_type", Reason::UnknownCode, format!("{c} is not an activity type"));
+                }
+                Some(c)
+            }
+        };
+        if input.count == 0 || input.count > MAX_COUNT {
+            return invalid("count", Reason::OutOfRange, format!("between 1 and {MAX_COUNT}"));
+        }
+        let age_band = match &input.age_band {
+            None => None,
+            Some(b) => {
+                let c = code("age_band", b)?;
+                if cat.age_band(c.as_str()).is_none() {
+                    return invalid("age_band", Reason::OutOfRange, format!("{c} is not an age band"));
+                }
+                Some(c)
+            }
+        };
+        let topics = codes("topics", &input.topics)?;
+        require_terms(cat, Vocabulary::OutreachTopics, "topics", &topics)?;
+        let outcomes = codes("outcomes", &input.outcomes)?;
+        require_terms(cat, Vocabulary::OutreachOutcomes, "outcomes", &outcomes)?;
+        if input.note.is_some() && !free_text_notes {
+            return invalid("note", Reason::FreeTextDisabled, "free-text notes are switched off for this tenant");
+        }
+        if let Some(p) = &input.participant {
+            self.person(p)?;
+            if input.count != 1 {
+                return invalid("count", Reason::Inconsistent, "a contact with a known person counts one person");
+            }
+        }
+        if input.followup.is_some_and(|f| f < input.at.date_utc()) {
+            return invalid("followup", Reason::OutOfRange, "follow-up date is in the past");
+        }
+        let c = OutreachContact {
+            at: input.at,
+            location,
+            kind,
+            activity_type,
+            staff: input.staff.into_iter().collect(),
+            participant: input.participant,
+            count: input.count,
+            age_band,
+            gender: input.gender,
+            topics,
+            outcomes,
+            followup: input.followup,
+            note: input.note,
+            concern: input.concern,
+            by: author.by.clone(),
+        };
+        let id = ContactId::random();
+        self.doc.write(author, "log-contact", |tx| write_record(tx, "contacts", id.as_str(), &c))?;
+        Ok(id)
+    }
+
+    /// Adds a known person (upgrading anonymous contacts, user story 2). With consent as the
+    /// basis, the consent record is required.
+    pub fn add_person(&mut self, author: &Author, cat: &Catalogue, id: &ParticipantId, p: KnownPerson) -> Result<()> {
+        if cat.age_band(p.age_band.as_str()).is_none() {
+            return invalid("age_band", Reason::OutOfRange, format!("{} is not an age band", p.age_band));
+        }
+        match (&p.basis, &p.consent) {
+            (LegalBasis::Consent, None) => {
+                return invalid("consent", Reason::Missing, "consent is the basis, so the consent must be recorded");
+            }
+            (_, Some(c)) => check_consent(c)?,
+            _ => {}
+        }
+        if read_one::<_, KnownPerson>(self.doc.automerge(), "people", id.as_str())?.is_some() {
+            return invalid("participant", Reason::AlreadyExists, "already known");
+        }
+        self.doc.write(author, "add-person", |tx| write_record(tx, "people", id.as_str(), &p))
+    }
+
+    /// Records that consent was withdrawn.
+    pub fn withdraw_consent(&mut self, author: &Author, id: &ParticipantId, on: Date) -> Result<()> {
+        let mut p = self.person(id)?;
+        let Some(c) = p.consent.as_mut() else {
+            return invalid("consent", Reason::NotFound, "no consent recorded");
+        };
+        if on < c.given_on {
+            return invalid("withdrawn_on", Reason::EndBeforeStart, "withdrawn before given");
+        }
+        c.withdrawn_on = Some(on);
+        self.doc.write(author, "withdraw-consent", |tx| write_record(tx, "people", id.as_str(), &p))
+    }
+
+    fn person(&self, id: &ParticipantId) -> Result<KnownPerson> {
+        match read_one::<_, KnownPerson>(self.doc.automerge(), "people", id.as_str())? {
+            Some(v) => Ok(v.current),
+            None => invalid("participant", Reason::NotFound, "not a known person in this log"),
+        }
+    }
+
+    /// Records a referral (brobygning).
+    pub fn refer(&mut self, author: &Author, cat: &Catalogue, input: NewReferral) -> Result<ReferralId> {
+        let to = code("to", &input.to)?;
+        require_term(cat, Vocabulary::ReferralTargets, "to", &to)?;
+        if let Some(c) = &input.from_contact {
+            if read_one::<_, OutreachContact>(self.doc.automerge(), "contacts", c.as_str())?.is_none() {
+                return invalid("from_contact", Reason::NotFound, "no such contact in this log");
+            }
+        }
+        if let Some(p) = &input.participant {
+            let person = self.person(p)?;
+            let withdrawn = person.consent.as_ref().is_some_and(|c| c.withdrawn_on.is_some());
+            if input.consent_to_share && (person.consent.is_none() || withdrawn) {
+                return invalid(
+                    "consent_to_share",
+                    Reason::Inconsistent,
+                    "sharing details needs a recorded, not withdrawn, consent",
+                );
+            }
+        } else if input.consent_to_share {
+            return invalid("consent_to_share", Reason::Inconsistent, "an anonymous referral shares no details");
+        }
+        if input.kind == ReferralKind::Recruitment && input.to_activity.is_none() {
+            return invalid("to_activity", Reason::Missing, "a recruitment names the activity");
+        }
+        let id = ReferralId::random();
+        let mut history = IdMap::new();
+        history.insert(
+            format!("{}-{}", input.at.0, crate::ids::random_id()),
+            StatusChange {
+                at: input.at,
+                status: ReferralStatus::Suggested,
+                by: author.by.clone(),
+            },
+        );
+        let r = Referral {
+            at: input.at,
+            from_contact: input.from_contact,
+            from_activity: input.from_activity,
+            participant: input.participant,
+            to,
+            to_org: input.to_org,
+            to_activity: input.to_activity,
+            kind: input.kind,
+            status: ReferralStatus::Suggested,
+            history,
+            consent_to_share: input.consent_to_share,
+            by: author.by.clone(),
+        };
+        self.doc.write(author, "refer", |tx| write_record(tx, "referrals", id.as_str(), &r))?;
+        Ok(id)
+    }
+
+    /// Moves a referral to a new status. A closed referral (completed, declined) stays closed.
+    pub fn set_referral_status(&mut self, author: &Author, id: &ReferralId, status: ReferralStatus) -> Result<()> {
+        let Some(v) = read_one::<_, Referral>(self.doc.automerge(), "referrals", id.as_str())? else {
+            return invalid("referral", Reason::NotFound, "no such referral");
+        };
+        let mut r = v.current;
+        if r.status.is_closed() {
+            return invalid("status", Reason::NotAllowed, "the referral is closed");
+        }
+        if r.status == status {
+            return Ok(());
+        }
+        r.status = status;
+        r.history.insert(
+            format!("{}-{}", author.at.0, crate::ids::random_id()),
+            StatusChange {
+                at: author.at,
+                status,
+                by: author.by.clone(),
+            },
+        );
+        self.doc.write(author, "referral-status", |tx| write_record(tx, "referrals", id.as_str(), &r))
+    }
+
+    /// Logs an observation about the physical environment.
+    pub fn observe(&mut self, author: &Author, cat: &Catalogue, o: Observation) -> Result<ObservationId> {
+        require_term(cat, Vocabulary::ObservationKinds, "kind", &o.kind)?;
+        require_term(cat, Vocabulary::LocationHints, "location", &o.location)?;
+        if let Some(b) = &o.block {
+            super::limit_text("block", b, MAX_NAME)?;
+        }
+        let id = ObservationId::random();
+        self.doc.write(author, "observe", |tx| write_record(tx, "observations", id.as_str(), &o))?;
+        Ok(id)
+    }
+
+    /// Contacts.
+    pub fn contacts(&self) -> Result<BTreeMap<ContactId, OutreachContact>> {
+        typed_keys(read_all(self.doc.automerge(), "contacts")?)
+    }
+
+    /// Known persons.
+    pub fn people(&self) -> Result<BTreeMap<ParticipantId, KnownPerson>> {
+        typed_keys(read_all(self.doc.automerge(), "people")?)
+    }
+
+    /// Referrals, with concurrent versions (two phones updating the status concurrently).
+    pub fn referrals(&self) -> Result<BTreeMap<ReferralId, Versions<Referral>>> {
+        read_all(self.doc.automerge(), "referrals")?
+            .into_iter()
+            .map(|(k, v)| Ok((k.parse().map_err(|_| crate::Error::Schema(format!("malformed key {k}")))?, v)))
+            .collect()
+    }
+
+    /// Observations.
+    pub fn observations(&self) -> Result<BTreeMap<ObservationId, Observation>> {
+        typed_keys(read_all(self.doc.automerge(), "observations")?)
+    }
+
+    /// The whole merged log (for convergence checks and the review pages).
+    pub fn view(&self) -> Result<OutreachView> {
+        Ok(OutreachView {
+            contacts: self.contacts()?,
+            people: self.people()?,
+            referrals: self.referrals()?,
+            observations: self.observations()?,
+        })
+    }
+}
+
+/// The merged outreach log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutreachView {
+    /// Contacts.
+    pub contacts: BTreeMap<ContactId, OutreachContact>,
+    /// Known persons.
+    pub people: BTreeMap<ParticipantId, KnownPerson>,
+    /// Referrals.
+    pub referrals: BTreeMap<ReferralId, Versions<Referral>>,
+    /// Observations.
+    pub observations: BTreeMap<ObservationId, Observation>,
+}
+
+fn check_consent(c: &Consent) -> Result<()> {
+    if c.withdrawn_on.is_some_and(|w| w < c.given_on) {
+        return invalid("withdrawn_on", Reason::EndBeforeStart, "withdrawn before given");
+    }
+    if !["oral", "written", "digital"].contains(&c.channel.as_str()) {
+        return invalid("channel", Reason::UnknownCode, "oral, written or digital");
+    }
+    Ok(())
+}
+
+/// A referral's status history in time order (the status shown is the last write; concurrent
+/// updates keep all history entries).
+pub fn status_history(r: &Referral) -> Vec<&StatusChange> {
+    let mut h: Vec<&StatusChange> = r.history.values().collect();
+    h.sort_by_key(|c| c.at);
+    h
+}
+
+/// Who made it, for display without personal data.
+pub fn author_kind(by: &By) -> &'static str {
+    match by {
+        By::Staff(_) => "staff",
+        By::Volunteer(_) => "volunteer",
+        By::System => "system",
+    }
+}

@@ -1,0 +1,799 @@
+//! The attendance register: one activity for one term — sessions, participants, roll calls,
+//! headcounts, volunteer shifts and staff presence.
+//!
+//! Merge rules (ADR 0003, tested in `core/tests/merge_semantics.rs`):
+//! - two phones mark the same child present in the same session → one mark (the key is
+//!   `<session>/<participant>`);
+//! - one marks present, the other absent → Automerge's deterministic winner is shown on every
+//!   replica and the losing mark is kept in [`Versions::conflicts`] for review; marking again
+//!   resolves it;
+//! - a session cancelled on one phone while another takes the roll → the session is cancelled
+//!   (never removed) and the marks are kept; the review lists it
+//!   ([`ReviewItem::CancelledSessionWithAttendance`]);
+//! - the same new child added on two phones → two participants (random ids); the review
+//!   proposes them as duplicates and [`RegisterDoc::merge_participants`] merges them, after
+//!   which their marks count as one person's;
+//! - sessions generated from a series have derived ids, so two phones generating the same
+//!   occurrence offline write the same session.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::ActorId;
+use automerge::transaction::Transactable;
+
+use super::activity::ActivitySnapshot;
+use super::{MAX_NAME, limit_text, require_term};
+use crate::catalogue::{Catalogue, Vocabulary};
+use crate::document::{
+    Author, NaboDoc, Scope, Versions, read_all, read_one, typed_doc, write_record,
+};
+use crate::error::{Error, Reason, Result, invalid};
+use crate::ids::{ActivityId, AreaId, Code, ParticipantId, SessionId, StaffId, TenantId, VenueId, VolunteerId};
+use crate::model::register::{AttendanceMark, HeadcountBucket, Participant, Session, Shift};
+use crate::model::{AttendanceMode, AttendanceStatus, By, Gender, Sealed};
+use crate::time::{Date, Term, Time, Timestamp};
+
+/// The largest headcount accepted for one bucket of one session.
+pub const MAX_HEADCOUNT: u32 = 5000;
+/// The longest shift accepted, in minutes.
+pub const MAX_SHIFT_MINUTES: u32 = 24 * 60;
+
+/// The attendance register of an activity for a term.
+#[derive(Debug, Clone)]
+pub struct RegisterDoc {
+    doc: NaboDoc,
+}
+typed_doc!(RegisterDoc, crate::document::DocKind::Register);
+
+/// What register operations validate against: the catalogue and the activity.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterContext<'a> {
+    /// The catalogue (with the tenant's local additions).
+    pub catalogue: &'a Catalogue,
+    /// The activity, its series and roster.
+    pub activity: &'a ActivitySnapshot,
+}
+
+/// Input for a one-off session.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Date.
+    pub date: Date,
+    /// Start.
+    pub start: Time,
+    /// End.
+    pub end: Time,
+    /// Venue.
+    pub venue: Option<VenueId>,
+    /// Title (a party, a trip).
+    pub title: Option<String>,
+}
+
+/// Input for a new participant.
+#[derive(Debug, Clone)]
+pub struct NewParticipant {
+    /// Age band code.
+    pub age_band: String,
+    /// Gender, if the activity asks.
+    pub gender: Option<Gender>,
+    /// Lives in the area.
+    pub resident: Option<bool>,
+    /// The roll-call label sealed with the participant's key ([`crate::seal`]). Not allowed in
+    /// headcount mode.
+    pub label: Option<Sealed>,
+    /// Recruitment path code.
+    pub recruitment: Option<String>,
+}
+
+/// The merged register.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisterView {
+    /// Sessions.
+    pub sessions: BTreeMap<SessionId, Versions<Session>>,
+    /// Participants.
+    pub participants: BTreeMap<ParticipantId, Versions<Participant>>,
+    /// Roll-call marks by (session, participant).
+    pub attendance: BTreeMap<(SessionId, ParticipantId), Versions<AttendanceMark>>,
+    /// Headcounts by (session, bucket).
+    pub headcounts: BTreeMap<(SessionId, HeadcountBucket), Versions<u32>>,
+    /// Volunteer shifts by (session, volunteer).
+    pub shifts: BTreeMap<(SessionId, VolunteerId), Versions<Shift>>,
+    /// Staff minutes by (session, staff member).
+    pub staff_presence: BTreeMap<(SessionId, StaffId), Versions<u32>>,
+}
+
+/// Something in a register that central staff should look at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReviewItem {
+    /// Two phones gave different marks for the same child in the same session.
+    AttendanceConflict {
+        /// Session.
+        session: SessionId,
+        /// Participant.
+        participant: ParticipantId,
+        /// The statuses written (shown one first).
+        statuses: Vec<AttendanceStatus>,
+    },
+    /// A session was cancelled on one phone while another recorded attendance in it.
+    CancelledSessionWithAttendance {
+        /// Session.
+        session: SessionId,
+        /// Marks and headcounts recorded.
+        records: usize,
+    },
+    /// Two sessions on the same date and overlapping times (the same session created twice).
+    DuplicateSessions {
+        /// The sessions.
+        sessions: Vec<SessionId>,
+    },
+    /// Two participants that look like the same person (the same child added twice).
+    DuplicateParticipants {
+        /// The participants, oldest first.
+        participants: Vec<ParticipantId>,
+    },
+    /// A session, participant or shift edited concurrently with different values.
+    RecordConflict {
+        /// Which container.
+        container: &'static str,
+        /// Which record.
+        key: String,
+    },
+}
+
+fn attendance_key(s: &SessionId, p: &ParticipantId) -> String {
+    format!("{s}/{p}")
+}
+
+fn split_key<A: std::str::FromStr, B: std::str::FromStr>(k: &str) -> Result<(A, B)> {
+    let bad = || Error::Schema(format!("malformed key {k}"));
+    let (a, b) = k.split_once('/').ok_or_else(bad)?;
+    Ok((a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?))
+}
+
+impl RegisterDoc {
+    /// Creates the register of `activity` for `term`, with the sessions of its series, and
+    /// records the area it is captured in. The document id is derived from the scope, so two
+    /// phones creating it offline create the same document.
+    pub fn create(
+        tenant: TenantId,
+        activity: ActivityId,
+        term: Term,
+        actor: ActorId,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+    ) -> Result<Self> {
+        let doc = NaboDoc::create(
+            Scope::Register {
+                tenant,
+                activity,
+                term,
+            },
+            actor,
+        )?;
+        let mut reg = RegisterDoc { doc };
+        let area = ctx.activity.activity.area_on(term.first_day()).clone();
+        reg.doc.write(author, "create-register", |tx| {
+            let info = match automerge::ReadDoc::get(tx, automerge::ROOT, "info")? {
+                Some((automerge::Value::Object(_), id)) => id,
+                _ => return Err(Error::Schema("info missing".into())),
+            };
+            tx.put(&info, "area", area.as_str())?;
+            Ok(())
+        })?;
+        reg.generate_sessions(author, ctx)?;
+        Ok(reg)
+    }
+
+    /// The term.
+    pub fn term(&self) -> Term {
+        match self.doc.scope() {
+            Scope::Register { term, .. } => *term,
+            _ => super::activity::unreachable_scope(),
+        }
+    }
+
+    /// The activity.
+    pub fn activity_id(&self) -> &ActivityId {
+        match self.doc.scope() {
+            Scope::Register { activity, .. } => activity,
+            _ => super::activity::unreachable_scope(),
+        }
+    }
+
+    /// The area the register was captured in.
+    pub fn area(&self) -> Result<Option<AreaId>> {
+        let info = self.doc.info_obj()?;
+        Ok(autosurgeon::hydrate_prop::<_, Option<AreaId>, _, _>(self.doc.automerge(), &info, "area")
+            .ok()
+            .flatten())
+    }
+
+    /// Creates the sessions of the activity's series in this term that do not exist yet.
+    /// Derived ids make this idempotent across phones. Returns how many were added.
+    pub fn generate_sessions(&mut self, author: &Author, ctx: RegisterContext<'_>) -> Result<usize> {
+        let term = self.term();
+        let existing = read_all::<_, Session>(self.doc.automerge(), "sessions")?;
+        let mut new = Vec::new();
+        for (sid, s) in &ctx.activity.series {
+            for date in s.dates_between(term.first_day(), term.last_day()) {
+                let id = SessionId::for_occurrence(sid, date);
+                if !existing.contains_key(id.as_str()) {
+                    new.push((
+                        id,
+                        Session {
+                            date,
+                            start: s.start,
+                            end: s.end,
+                            venue: s.venue.clone(),
+                            series: Some(sid.clone()),
+                            title: None,
+                            cancelled: false,
+                            by: By::System,
+                        },
+                    ));
+                }
+            }
+        }
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let n = new.len();
+        self.doc.write(author, "generate-sessions", |tx| {
+            for (id, s) in &new {
+                write_record(tx, "sessions", id.as_str(), s)?;
+            }
+            Ok(())
+        })?;
+        Ok(n)
+    }
+
+    /// Adds a one-off session (a party, a trip, an extra homework evening).
+    pub fn add_session(&mut self, author: &Author, input: NewSession) -> Result<SessionId> {
+        if !self.term().contains(input.date) {
+            return invalid("date", Reason::OutsidePeriod, format!("not in the register's term {}", self.term()));
+        }
+        if input.end <= input.start {
+            return invalid("end", Reason::EndBeforeStart, "a session must end after it starts");
+        }
+        if let Some(t) = &input.title {
+            limit_text("title", t, MAX_NAME)?;
+        }
+        let id = SessionId::random();
+        let s = Session {
+            date: input.date,
+            start: input.start,
+            end: input.end,
+            venue: input.venue,
+            series: None,
+            title: input.title,
+            cancelled: false,
+            by: author.by.clone(),
+        };
+        self.doc.write(author, "add-session", |tx| write_record(tx, "sessions", id.as_str(), &s))?;
+        Ok(id)
+    }
+
+    /// Cancels (or restores) a session. A session is never removed.
+    pub fn set_cancelled(&mut self, author: &Author, session: &SessionId, cancelled: bool) -> Result<()> {
+        let mut s = self.session(session)?;
+        s.cancelled = cancelled;
+        let op = if cancelled { "cancel-session" } else { "restore-session" };
+        self.doc.write(author, op, |tx| write_record(tx, "sessions", session.as_str(), &s))
+    }
+
+    /// A session (the shown version).
+    pub fn session(&self, id: &SessionId) -> Result<Session> {
+        match read_one::<_, Session>(self.doc.automerge(), "sessions", id.as_str())? {
+            Some(v) => Ok(v.current),
+            None => invalid("session", Reason::NotFound, "no such session in this register"),
+        }
+    }
+
+    fn open_session(&self, id: &SessionId) -> Result<Session> {
+        let s = self.session(id)?;
+        if s.cancelled {
+            return invalid("session", Reason::NotActive, "the session is cancelled");
+        }
+        Ok(s)
+    }
+
+    /// A participant (the shown version).
+    pub fn participant(&self, id: &ParticipantId) -> Result<Participant> {
+        match read_one::<_, Participant>(self.doc.automerge(), "participants", id.as_str())? {
+            Some(v) => Ok(v.current),
+            None => invalid("participant", Reason::NotFound, "no such participant in this register"),
+        }
+    }
+
+    /// Adds a participant with a fresh random id. `on` is the date they were first seen.
+    pub fn add_participant(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        on: Date,
+        input: NewParticipant,
+    ) -> Result<ParticipantId> {
+        let id = ParticipantId::random();
+        self.add_participant_with_id(author, ctx, on, id.clone(), input)?;
+        Ok(id)
+    }
+
+    /// Adds a participant whose id (and label key) the caller made, e.g. because the label was
+    /// sealed with a key for that id first.
+    pub fn add_participant_with_id(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        on: Date,
+        id: ParticipantId,
+        input: NewParticipant,
+    ) -> Result<()> {
+        let mode = ctx.activity.activity.attendance_mode;
+        if mode == AttendanceMode::Headcount {
+            return invalid("participant", Reason::NotAllowedInMode, "the activity counts heads only");
+        }
+        let age_band: Code = input
+            .age_band
+            .parse()
+            .or_else(|_| invalid("age_band", Reason::UnknownCode, "malformed age band"))?;
+        if ctx.catalogue.age_band(age_band.as_str()).is_none() {
+            return invalid("age_band", Reason::OutOfRange, format!("{age_band} is not an age band"));
+        }
+        let recruitment = match &input.recruitment {
+            None => None,
+            Some(r) => {
+                let c: Code = r
+                    .parse()
+                    .or_else(|_| invalid("recruitment", Reason::UnknownCode, "malformed code"))?;
+                require_term(ctx.catalogue, Vocabulary::RecruitmentPaths, "recruitment", &c)?;
+                Some(c)
+            }
+        };
+        if let Some(label) = &input.label {
+            if label.0.len() > 4 * crate::seal::MAX_PLAINTEXT {
+                return invalid("label", Reason::TooLong, "label too long");
+            }
+        }
+        if read_one::<_, Participant>(self.doc.automerge(), "participants", id.as_str())?.is_some() {
+            return invalid("participant", Reason::AlreadyExists, "a participant with this id exists");
+        }
+        let p = Participant {
+            age_band,
+            gender: input.gender,
+            resident: input.resident,
+            label: input.label,
+            added_on: on,
+            added_by: author.by.clone(),
+            recruitment,
+            merged_into: None,
+        };
+        self.doc.write(author, "add-participant", |tx| write_record(tx, "participants", id.as_str(), &p))
+    }
+
+    /// Follows `merged_into` to the participant a record should count for.
+    fn canonical(&self, id: &ParticipantId) -> Result<ParticipantId> {
+        let mut id = id.clone();
+        for _ in 0..16 {
+            let p = self.participant(&id)?;
+            match p.merged_into {
+                Some(next) => id = next,
+                None => return Ok(id),
+            }
+        }
+        invalid("participant", Reason::Inconsistent, "merge chain too long")
+    }
+
+    /// Marks a participant present, absent or excused in a session. A mark for a participant
+    /// that review merged into another goes to the other.
+    pub fn mark(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        participant: &ParticipantId,
+        status: AttendanceStatus,
+    ) -> Result<()> {
+        if ctx.activity.activity.attendance_mode == AttendanceMode::Headcount {
+            return invalid("participant", Reason::NotAllowedInMode, "the activity counts heads only");
+        }
+        let s = self.open_session(session)?;
+        let participant = self.canonical(participant)?;
+        if status == AttendanceStatus::Present && s.date > author.at.date_utc().add_days(1) {
+            return invalid("session", Reason::OutOfRange, "cannot mark present in a future session");
+        }
+        let mark = AttendanceMark {
+            status,
+            by: author.by.clone(),
+            at: author.at,
+        };
+        let key = attendance_key(session, &participant);
+        self.doc.write(author, "mark-attendance", |tx| replace_record(tx, "attendance", &key, &mark))
+    }
+
+    /// Removes a mark (tapped by mistake).
+    pub fn clear_mark(&mut self, author: &Author, session: &SessionId, participant: &ParticipantId) -> Result<()> {
+        self.session(session)?;
+        let key = attendance_key(session, participant);
+        self.doc.write(author, "clear-mark", |tx| {
+            let c = crate::document::Containers::of(tx, "attendance")?;
+            if let Some(obj) = c.holding(tx, &key)?.cloned() {
+                tx.delete(&obj, key.as_str())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets a headcount for a session.
+    pub fn set_headcount(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        bucket: HeadcountBucket,
+        count: u32,
+    ) -> Result<()> {
+        self.open_session(session)?;
+        if bucket.age_band != "all" && ctx.catalogue.age_band(&bucket.age_band).is_none() {
+            return invalid("age_band", Reason::OutOfRange, format!("{} is not an age band", bucket.age_band));
+        }
+        if count > MAX_HEADCOUNT {
+            return invalid("count", Reason::OutOfRange, format!("at most {MAX_HEADCOUNT}"));
+        }
+        let key = format!("{session}/{bucket}");
+        self.doc.write(author, "set-headcount", |tx| write_record(tx, "headcounts", &key, &u64::from(count)))
+    }
+
+    /// Whether a session involves children under 15: the activity says so, or a participant
+    /// in an under-15 age band is on the register, or a headcount counted under-15s.
+    pub fn involves_children_under_15(&self, ctx: RegisterContext<'_>, session: &SessionId) -> Result<bool> {
+        if ctx.activity.activity.children_under_15 {
+            return Ok(true);
+        }
+        let under_15 = |band: &str| {
+            ctx.catalogue
+                .age_band(band)
+                .and_then(|b| b.min_age)
+                .is_some_and(|min| min < 15)
+        };
+        let participants = read_all::<_, Participant>(self.doc.automerge(), "participants")?;
+        if participants.values().any(|p| under_15(p.current.age_band.as_str())) {
+            return Ok(true);
+        }
+        let prefix = format!("{session}/");
+        let counts = read_all::<_, u64>(self.doc.automerge(), "headcounts")?;
+        Ok(counts.iter().any(|(k, v)| {
+            k.strip_prefix(&prefix)
+                .and_then(|b| b.parse::<HeadcountBucket>().ok())
+                .is_some_and(|b| under_15(&b.age_band) && v.current > 0)
+        }))
+    }
+
+    fn check_volunteer(&self, ctx: RegisterContext<'_>, session: &SessionId, date: Date, volunteer: &VolunteerId) -> Result<()> {
+        let Some(r) = ctx.activity.roster.get(volunteer) else {
+            return invalid("volunteer", Reason::NotFound, "not on this activity's roster");
+        };
+        if !r.active {
+            return invalid("volunteer", Reason::NotActive, "no longer on the roster");
+        }
+        if self.involves_children_under_15(ctx, session)? && r.cleared_for_children_until.is_none_or(|until| date >= until) {
+            return invalid(
+                "volunteer",
+                Reason::ChildCertificateRequired,
+                "a valid child certificate (børneattest) is required for sessions with children under 15",
+            );
+        }
+        Ok(())
+    }
+
+    fn shift(&self, session: &SessionId, volunteer: &VolunteerId) -> Result<Option<Shift>> {
+        Ok(read_one::<_, Shift>(self.doc.automerge(), "shifts", &format!("{session}/{volunteer}"))?.map(|v| v.current))
+    }
+
+    /// Signs a volunteer up for a session (or cancels the sign-up).
+    pub fn sign_up(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        volunteer: &VolunteerId,
+        signed_up: bool,
+    ) -> Result<()> {
+        let s = self.open_session(session)?;
+        if signed_up {
+            self.check_volunteer(ctx, session, s.date, volunteer)?;
+        }
+        let mut shift = self.shift(session, volunteer)?.unwrap_or(Shift {
+            signed_up: false,
+            cancelled: false,
+            check_in: None,
+            check_out: None,
+        });
+        shift.signed_up = signed_up;
+        shift.cancelled = !signed_up;
+        let key = format!("{session}/{volunteer}");
+        self.doc.write(author, "sign-up", |tx| write_record(tx, "shifts", &key, &shift))
+    }
+
+    /// Checks a volunteer in at `at`.
+    pub fn check_in(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        volunteer: &VolunteerId,
+        at: Timestamp,
+    ) -> Result<()> {
+        let s = self.open_session(session)?;
+        self.check_volunteer(ctx, session, s.date, volunteer)?;
+        let day = at.date_utc();
+        if day < s.date.add_days(-1) || day > s.date.add_days(1) {
+            return invalid("at", Reason::OutOfRange, "check-in must be on the session's day");
+        }
+        let mut shift = self.shift(session, volunteer)?.unwrap_or(Shift {
+            signed_up: false,
+            cancelled: false,
+            check_in: None,
+            check_out: None,
+        });
+        shift.check_in = Some(at);
+        if shift.check_out.is_some_and(|o| o < at) {
+            shift.check_out = None;
+        }
+        let key = format!("{session}/{volunteer}");
+        self.doc.write(author, "check-in", |tx| write_record(tx, "shifts", &key, &shift))
+    }
+
+    /// Checks a volunteer out at `at`.
+    pub fn check_out(
+        &mut self,
+        author: &Author,
+        session: &SessionId,
+        volunteer: &VolunteerId,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.session(session)?;
+        let Some(mut shift) = self.shift(session, volunteer)? else {
+            return invalid("volunteer", Reason::NotFound, "not checked in to this session");
+        };
+        let Some(check_in) = shift.check_in else {
+            return invalid("volunteer", Reason::NotFound, "not checked in to this session");
+        };
+        if at < check_in {
+            return invalid("at", Reason::EndBeforeStart, "check-out before check-in");
+        }
+        if check_in.minutes_until(at) > MAX_SHIFT_MINUTES {
+            return invalid("at", Reason::OutOfRange, "a shift is at most 24 hours");
+        }
+        shift.check_out = Some(at);
+        let key = format!("{session}/{volunteer}");
+        self.doc.write(author, "check-out", |tx| write_record(tx, "shifts", &key, &shift))
+    }
+
+    /// Records the minutes a staff member was present at a session.
+    pub fn staff_present(&mut self, author: &Author, session: &SessionId, staff: &StaffId, minutes: u32) -> Result<()> {
+        self.session(session)?;
+        if minutes == 0 || minutes > MAX_SHIFT_MINUTES {
+            return invalid("minutes", Reason::OutOfRange, "between 1 and 1440 minutes");
+        }
+        let key = format!("{session}/{staff}");
+        self.doc.write(author, "staff-present", |tx| write_record(tx, "staff_presence", &key, &u64::from(minutes)))
+    }
+
+    /// Merges participant `duplicate` into `canonical` (review resolved the same child added
+    /// twice). The duplicate stays, pointing at the canonical one, so marks made offline on
+    /// a phone that has not heard of the merge still count for the right child.
+    pub fn merge_participants(&mut self, author: &Author, duplicate: &ParticipantId, canonical: &ParticipantId) -> Result<()> {
+        if duplicate == canonical {
+            return invalid("canonical", Reason::Inconsistent, "a participant cannot be merged into itself");
+        }
+        let mut dup = self.participant(duplicate)?;
+        if dup.merged_into.is_some() {
+            return invalid("duplicate", Reason::NotActive, "already merged");
+        }
+        let target = self.canonical(canonical)?;
+        if &target == duplicate {
+            return invalid("canonical", Reason::Inconsistent, "would create a merge cycle");
+        }
+        dup.merged_into = Some(target);
+        self.doc.write(author, "merge-participants", |tx| write_record(tx, "participants", duplicate.as_str(), &dup))
+    }
+
+    /// Updates a participant's age band, gender, residence or recruitment path.
+    pub fn update_participant(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        id: &ParticipantId,
+        f: impl FnOnce(&mut Participant),
+    ) -> Result<()> {
+        let mut p = self.participant(id)?;
+        f(&mut p);
+        if ctx.catalogue.age_band(p.age_band.as_str()).is_none() {
+            return invalid("age_band", Reason::OutOfRange, format!("{} is not an age band", p.age_band));
+        }
+        if let Some(r) = &p.recruitment {
+            require_term(ctx.catalogue, Vocabulary::RecruitmentPaths, "recruitment", r)?;
+        }
+        self.doc.write(author, "update-participant", |tx| write_record(tx, "participants", id.as_str(), &p))
+    }
+
+    /// The merged register.
+    pub fn view(&self) -> Result<RegisterView> {
+        let am = self.doc.automerge();
+        Ok(RegisterView {
+            sessions: typed(read_all(am, "sessions")?)?,
+            participants: typed(read_all(am, "participants")?)?,
+            attendance: pairs(read_all(am, "attendance")?)?,
+            headcounts: pairs(read_all::<_, u64>(am, "headcounts")?)?
+                .into_iter()
+                .map(|(k, v)| (k, to_u32(v)))
+                .collect(),
+            shifts: pairs(read_all(am, "shifts")?)?,
+            staff_presence: pairs(read_all::<_, u64>(am, "staff_presence")?)?
+                .into_iter()
+                .map(|(k, v)| (k, to_u32(v)))
+                .collect(),
+        })
+    }
+}
+
+fn typed<K: std::str::FromStr + Ord, V>(m: BTreeMap<String, V>) -> Result<BTreeMap<K, V>> {
+    m.into_iter()
+        .map(|(k, v)| Ok((k.parse().map_err(|_| Error::Schema(format!("malformed key {k}")))?, v)))
+        .collect()
+}
+
+fn pairs<A: std::str::FromStr + Ord, B: std::str::FromStr + Ord, V>(
+    m: BTreeMap<String, V>,
+) -> Result<BTreeMap<(A, B), V>> {
+    m.into_iter().map(|(k, v)| Ok((split_key(&k)?, v))).collect()
+}
+
+fn to_u32(v: Versions<u64>) -> Versions<u32> {
+    let c = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+    Versions {
+        current: c(v.current),
+        conflicts: v.conflicts.into_iter().map(c).collect(),
+    }
+}
+
+/// Writes a record as a new value that replaces every concurrent version (marking again
+/// resolves a conflict).
+fn replace_record<T: autosurgeon::Reconcile>(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    container: &str,
+    key: &str,
+    value: &T,
+) -> Result<()> {
+    let c = crate::document::Containers::of(tx, container)?;
+    let obj = c.holding(tx, key)?.unwrap_or(c.shown()).clone();
+    tx.put_object(&obj, key, automerge::ObjType::Map)?;
+    autosurgeon::reconcile_prop(tx, &obj, key, value)?;
+    Ok(())
+}
+
+impl RegisterView {
+    /// The participant a record counts for (following review merges).
+    pub fn canonical<'a>(&'a self, id: &'a ParticipantId) -> &'a ParticipantId {
+        let mut id = id;
+        for _ in 0..16 {
+            match self.participants.get(id).and_then(|p| p.current.merged_into.as_ref()) {
+                Some(next) => id = next,
+                None => break,
+            }
+        }
+        id
+    }
+
+    /// Participants present in a session (after merges, each person once).
+    pub fn present(&self, session: &SessionId) -> BTreeSet<&ParticipantId> {
+        self.attendance
+            .iter()
+            .filter(|((s, _), _)| s == session)
+            .filter(|(_, m)| m.current.status == AttendanceStatus::Present)
+            .map(|((_, p), _)| self.canonical(p))
+            .collect()
+    }
+
+    /// Sessions held: not cancelled, on or before `today`.
+    pub fn sessions_held(&self, today: Date) -> impl Iterator<Item = (&SessionId, &Session)> {
+        self.sessions
+            .iter()
+            .filter(move |(_, s)| !s.current.cancelled && s.current.date <= today)
+            .map(|(id, s)| (id, &s.current))
+    }
+
+    /// Volunteer minutes in the register, by volunteer.
+    pub fn volunteer_minutes(&self) -> BTreeMap<&VolunteerId, u32> {
+        let mut out = BTreeMap::new();
+        for ((s, v), shift) in &self.shifts {
+            if self.sessions.get(s).is_some_and(|s| s.current.cancelled) {
+                continue;
+            }
+            if let Some(m) = shift.current.minutes() {
+                *out.entry(v).or_insert(0) += m;
+            }
+        }
+        out
+    }
+
+    /// What central staff should review. `label` opens a participant's sealed label (or returns
+    /// `None` when this device has no key); it is used to propose duplicate participants.
+    pub fn review_items(&self, label: impl Fn(&ParticipantId, &Sealed) -> Option<String>) -> Vec<ReviewItem> {
+        let mut items = Vec::new();
+        for ((s, p), m) in &self.attendance {
+            let mut statuses: Vec<AttendanceStatus> = vec![m.current.status];
+            statuses.extend(m.conflicts.iter().map(|c| c.status));
+            let distinct: BTreeSet<_> = statuses.iter().collect();
+            if distinct.len() > 1 {
+                items.push(ReviewItem::AttendanceConflict {
+                    session: s.clone(),
+                    participant: p.clone(),
+                    statuses,
+                });
+            }
+        }
+        for (id, s) in &self.sessions {
+            if s.current.cancelled {
+                let records = self.attendance.keys().filter(|(sid, _)| sid == id).count()
+                    + self.headcounts.iter().filter(|((sid, _), c)| sid == id && c.current > 0).count();
+                if records > 0 {
+                    items.push(ReviewItem::CancelledSessionWithAttendance { session: id.clone(), records });
+                }
+            }
+            if s.conflicts.iter().any(|c| c != &s.current) {
+                items.push(ReviewItem::RecordConflict { container: "sessions", key: id.to_string() });
+            }
+        }
+        // The same session created twice: same date, overlapping times, not cancelled.
+        let live: Vec<_> = self.sessions.iter().filter(|(_, s)| !s.current.cancelled).collect();
+        let mut grouped: BTreeSet<&SessionId> = BTreeSet::new();
+        for (i, (a_id, a)) in live.iter().enumerate() {
+            if grouped.contains(a_id) {
+                continue;
+            }
+            let mut group = vec![(*a_id).clone()];
+            for (b_id, b) in &live[i + 1..] {
+                let (a, b) = (&a.current, &b.current);
+                if a.date == b.date && a.start < b.end && b.start < a.end && (a.series.is_none() || b.series.is_none()) {
+                    group.push((*b_id).clone());
+                    grouped.insert(b_id);
+                }
+            }
+            if group.len() > 1 {
+                items.push(ReviewItem::DuplicateSessions { sessions: group });
+            }
+        }
+        // The same child added twice: same age band and the same label (case- and
+        // space-insensitive), both unmerged.
+        let mut by_label: BTreeMap<(String, String), Vec<(&Date, &ParticipantId)>> = BTreeMap::new();
+        for (id, p) in &self.participants {
+            let p = &p.current;
+            if p.merged_into.is_some() {
+                continue;
+            }
+            if let Some(l) = p.label.as_ref().and_then(|l| label(id, l)) {
+                let norm = l.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+                by_label.entry((norm, p.age_band.to_string())).or_default().push((&p.added_on, id));
+            }
+        }
+        for mut group in by_label.into_values().filter(|g| g.len() > 1) {
+            group.sort();
+            items.push(ReviewItem::DuplicateParticipants {
+                participants: group.into_iter().map(|(_, id)| id.clone()).collect(),
+            });
+        }
+        for (id, p) in &self.participants {
+            if p.conflicts.iter().any(|c| c != &p.current) {
+                items.push(ReviewItem::RecordConflict { container: "participants", key: id.to_string() });
+            }
+        }
+        for ((s, v), sh) in &self.shifts {
+            if sh.conflicts.iter().any(|c| c != &sh.current) {
+                items.push(ReviewItem::RecordConflict { container: "shifts", key: format!("{s}/{v}") });
+            }
+        }
+        items.sort();
+        items
+    }
+}

@@ -1,0 +1,163 @@
+//! Sessions, participants, attendance, headcounts and volunteer hours (DOMAIN.md §1.11).
+//! Held in the attendance register (one per activity per term).
+
+use std::fmt;
+use std::str::FromStr;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::{AttendanceStatus, By, Gender, Sealed};
+use crate::ids::{Code, ParticipantId, SeriesId, VenueId};
+use crate::time::{Date, Time, Timestamp};
+
+/// A session (mødegang): one occurrence of an activity.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Session {
+    /// Date.
+    pub date: Date,
+    /// Starts at.
+    pub start: Time,
+    /// Ends at.
+    pub end: Time,
+    /// Venue.
+    pub venue: Option<VenueId>,
+    /// The series it is an occurrence of; `None` for a one-off session (a party, a trip).
+    pub series: Option<SeriesId>,
+    /// Title of a one-off session.
+    pub title: Option<String>,
+    /// Cancelled (a session is never removed, so attendance recorded on another phone is
+    /// never lost).
+    pub cancelled: bool,
+    /// Who created it.
+    pub by: By,
+}
+
+/// A participant (deltager) in the register: a random pseudonymous id with minimal
+/// attributes.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Participant {
+    /// Age band (vocabulary `age_bands`).
+    pub age_band: Code,
+    /// Gender, only where the activity asks.
+    pub gender: Option<Gender>,
+    /// Lives in the area.
+    pub resident: Option<bool>,
+    /// The label volunteers see in the roll call: a first name (named mode) or a pseudonym
+    /// (pseudonymous mode), sealed with the participant's key (erasable).
+    pub label: Option<Sealed>,
+    /// Date first added (a "new participant" in reports).
+    pub added_on: Date,
+    /// Who added them.
+    pub added_by: By,
+    /// Recruitment path (vocabulary `recruitment_paths`).
+    pub recruitment: Option<Code>,
+    /// Set when review merged this entry into another (the same child added twice).
+    pub merged_into: Option<ParticipantId>,
+}
+
+/// A roll-call mark for one participant in one session.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AttendanceMark {
+    /// Present, absent or excused.
+    pub status: AttendanceStatus,
+    /// Who marked it.
+    pub by: By,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A volunteer's shift in a session: sign-up and check-in / check-out.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Shift {
+    /// Signed up in advance.
+    pub signed_up: bool,
+    /// Cancelled the sign-up.
+    pub cancelled: bool,
+    /// Checked in at.
+    pub check_in: Option<Timestamp>,
+    /// Checked out at.
+    pub check_out: Option<Timestamp>,
+}
+
+impl Shift {
+    /// Minutes worked, when both check-in and check-out are known.
+    pub fn minutes(&self) -> Option<u32> {
+        match (self.check_in, self.check_out) {
+            (Some(i), Some(o)) if o >= i => Some(i.minutes_until(o)),
+            _ => None,
+        }
+    }
+}
+
+/// A headcount bucket: who was counted.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HeadcountBucket {
+    /// Age band code, or `all`.
+    pub age_band: String,
+    /// Gender, or all.
+    pub gender: Option<Gender>,
+    /// Residents (`Some(true)`), outsiders (`Some(false)`), or all.
+    pub resident: Option<bool>,
+}
+
+impl HeadcountBucket {
+    /// Everybody.
+    pub fn all() -> Self {
+        HeadcountBucket {
+            age_band: "all".into(),
+            gender: None,
+            resident: None,
+        }
+    }
+}
+
+impl fmt::Display for HeadcountBucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = self.gender.map_or("all", |g| g.code());
+        let r = match self.resident {
+            None => "all",
+            Some(true) => "resident",
+            Some(false) => "outsider",
+        };
+        write!(f, "{}.{}.{}", self.age_band, g, r)
+    }
+}
+
+impl fmt::Debug for HeadcountBucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl FromStr for HeadcountBucket {
+    type Err = crate::codes::UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = crate::codes::UnknownCode {
+            kind: "HeadcountBucket",
+        };
+        let mut parts = s.split('.');
+        let (Some(a), Some(g), Some(r), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad);
+        };
+        let gender = match g {
+            "all" => None,
+            g => Some(g.parse().map_err(|_| bad.clone())?),
+        };
+        let resident = match r {
+            "all" => None,
+            "resident" => Some(true),
+            "outsider" => Some(false),
+            _ => return Err(bad),
+        };
+        if a.is_empty() || crate::ids::check_id(a).is_err() {
+            return Err(bad);
+        }
+        Ok(HeadcountBucket {
+            age_band: a.to_owned(),
+            gender,
+            resident,
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! Cross-crate stories. Helpers shared by the story tests live here.
