@@ -46,7 +46,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         "target-groups.toml",
         include_str!("../catalogue/target-groups.toml"),
     ),
-    ("indicators.toml", include_str!("../catalogue/indicators.toml")),
+    (
+        "indicators.toml",
+        include_str!("../catalogue/indicators.toml"),
+    ),
     (
         "vocabularies.toml",
         include_str!("../catalogue/vocabularies.toml"),
@@ -381,7 +384,9 @@ impl Catalogue {
                 for i in f.indicators {
                     let code = i.code.clone();
                     if cat.indicators.insert(code.clone(), i).is_some() {
-                        return Err(Error::Catalogue(format!("{name}: duplicate indicator {code}")));
+                        return Err(Error::Catalogue(format!(
+                            "{name}: duplicate indicator {code}"
+                        )));
                     }
                 }
             } else if *name == "vocabularies.toml" {
@@ -417,7 +422,8 @@ impl Catalogue {
     pub fn from_dir(dir: &std::path::Path) -> Result<Self> {
         let mut owned = Vec::new();
         let read = |p: std::path::PathBuf| {
-            std::fs::read_to_string(&p).map_err(|e| Error::Catalogue(format!("{}: {e}", p.display())))
+            std::fs::read_to_string(&p)
+                .map_err(|e| Error::Catalogue(format!("{}: {e}", p.display())))
         };
         let tax_dir = dir.join("taxonomies");
         let mut entries: Vec<_> = std::fs::read_dir(&tax_dir)
@@ -437,7 +443,10 @@ impl Catalogue {
         for f in ["target-groups.toml", "indicators.toml", "vocabularies.toml"] {
             owned.push((f.to_string(), read(dir.join(f))?));
         }
-        let files: Vec<(&str, &str)> = owned.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let files: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
         Self::from_files(&files)
     }
 
@@ -448,13 +457,19 @@ impl Catalogue {
             let mut seen = std::collections::BTreeSet::new();
             for a in &t.areas {
                 if !seen.insert(a.code.as_str()) {
-                    return Err(Error::Catalogue(format!("{}: duplicate area {}", t.id, a.code)));
+                    return Err(Error::Catalogue(format!(
+                        "{}: duplicate area {}",
+                        t.id, a.code
+                    )));
                 }
             }
             let mut types = std::collections::BTreeSet::new();
             for ty in &t.activity_types {
                 if !types.insert(ty.code.as_str()) {
-                    return Err(Error::Catalogue(format!("{}: duplicate type {}", t.id, ty.code)));
+                    return Err(Error::Catalogue(format!(
+                        "{}: duplicate type {}",
+                        t.id, ty.code
+                    )));
                 }
                 if !seen.contains(ty.area.as_str()) {
                     return Err(Error::Catalogue(format!(
@@ -488,7 +503,10 @@ impl Catalogue {
             match (band.min_age, band.max_age) {
                 (Some(min), Some(max)) if min <= max => {}
                 _ => {
-                    return Err(Error::Catalogue(format!("age band {} needs min_age ≤ max_age", band.code)));
+                    return Err(Error::Catalogue(format!(
+                        "age band {} needs min_age ≤ max_age",
+                        band.code
+                    )));
                 }
             }
         }
@@ -500,20 +518,29 @@ impl Catalogue {
     pub fn with_local(&self, local: &LocalCatalogue) -> Result<Catalogue> {
         let mut cat = self.clone();
         for g in &local.target_groups {
-            if cat.target_groups.insert(g.code.clone(), g.clone()).is_some() {
-                return Err(Error::Catalogue(format!("local target group {} exists", g.code)));
+            if cat
+                .target_groups
+                .insert(g.code.clone(), g.clone())
+                .is_some()
+            {
+                return Err(Error::Catalogue(format!(
+                    "local target group {} exists",
+                    g.code
+                )));
             }
         }
         for i in &local.indicators {
             if cat.indicators.insert(i.code.clone(), i.clone()).is_some() {
-                return Err(Error::Catalogue(format!("local indicator {} exists", i.code)));
+                return Err(Error::Catalogue(format!(
+                    "local indicator {} exists",
+                    i.code
+                )));
             }
         }
         for (taxonomy, ty) in &local.activity_types {
-            let t = cat
-                .taxonomies
-                .get_mut(taxonomy)
-                .ok_or_else(|| Error::Catalogue(format!("local type in unknown taxonomy {taxonomy}")))?;
+            let t = cat.taxonomies.get_mut(taxonomy).ok_or_else(|| {
+                Error::Catalogue(format!("local type in unknown taxonomy {taxonomy}"))
+            })?;
             if t.activity_types.iter().any(|x| x.code == ty.code) {
                 return Err(Error::Catalogue(format!("local type {} exists", ty.code)));
             }
@@ -548,7 +575,10 @@ impl Catalogue {
 
     /// An intervention area of a taxonomy.
     pub fn area(&self, taxonomy: &str, code: &str) -> Option<&InterventionArea> {
-        self.taxonomy(taxonomy)?.areas.iter().find(|a| a.code == code)
+        self.taxonomy(taxonomy)?
+            .areas
+            .iter()
+            .find(|a| a.code == code)
     }
 
     /// All target groups, by code.
@@ -596,7 +626,9 @@ fn check_format(name: &str, format: u32) -> Result<()> {
     if format == FORMAT {
         Ok(())
     } else {
-        Err(Error::Catalogue(format!("{name}: file format {format}, this build reads {FORMAT}")))
+        Err(Error::Catalogue(format!(
+            "{name}: file format {format}, this build reads {FORMAT}"
+        )))
     }
 }
 

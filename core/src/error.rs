@@ -182,6 +182,10 @@ impl Error {
 }
 
 /// Shorthand: `Err(invalid(field, reason, detail))`.
-pub(crate) fn invalid<T>(field: &'static str, reason: Reason, detail: impl Into<String>) -> Result<T> {
+pub(crate) fn invalid<T>(
+    field: &'static str,
+    reason: Reason,
+    detail: impl Into<String>,
+) -> Result<T> {
     Err(Error::Invalid(Invalid::new(field, reason, detail)))
 }

@@ -115,7 +115,8 @@ pub trait KeyRing {
     /// Opens `sealed` for `subject`, or `None` when the key is missing (erased or not shared
     /// with this device) or the value does not open.
     fn open_label(&self, subject: &str, sealed: &Sealed) -> Option<String> {
-        self.key(subject).and_then(|k| open(&k, subject, sealed).ok())
+        self.key(subject)
+            .and_then(|k| open(&k, subject, sealed).ok())
     }
 }
 

@@ -11,7 +11,9 @@ use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler, reconcile::NoKey
 use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 
 /// A calendar date.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Date(pub NaiveDate);
 
 impl Date {
@@ -65,7 +67,9 @@ impl FromStr for Date {
 pub struct TimeParseError(pub &'static str);
 
 /// A clock time of day, minute precision.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Time(pub NaiveTime);
 
 impl Time {
@@ -235,7 +239,10 @@ impl Term {
 
     /// First day of the term.
     pub fn first_day(self) -> Date {
-        Date(NaiveDate::from_ymd_opt(self.year, if self.half == 1 { 1 } else { 7 }, 1).unwrap_or_default())
+        Date(
+            NaiveDate::from_ymd_opt(self.year, if self.half == 1 { 1 } else { 7 }, 1)
+                .unwrap_or_default(),
+        )
     }
 
     /// Last day of the term.
@@ -386,7 +393,10 @@ mod tests {
     fn weekday_and_minutes() {
         assert_eq!(Date::parse("2026-11-22").unwrap().weekday(), Weekday::Sun);
         let a = Timestamp::from_utc(Date::parse("2026-11-22").unwrap(), Time::hm(14, 0).unwrap());
-        let b = Timestamp::from_utc(Date::parse("2026-11-22").unwrap(), Time::hm(16, 30).unwrap());
+        let b = Timestamp::from_utc(
+            Date::parse("2026-11-22").unwrap(),
+            Time::hm(16, 30).unwrap(),
+        );
         assert_eq!(a.minutes_until(b), 150);
         assert_eq!(b.minutes_until(a), 0);
         assert_eq!(b.date_utc().to_string(), "2026-11-22");

@@ -74,7 +74,13 @@ pub struct NewActivity {
 
 impl NewActivity {
     /// An activity of a type with the minimal defaults.
-    pub fn new(name: &str, programme: ProgrammeId, area: AreaId, taxonomy: &str, primary_type: &str) -> Self {
+    pub fn new(
+        name: &str,
+        programme: ProgrammeId,
+        area: AreaId,
+        taxonomy: &str,
+        primary_type: &str,
+    ) -> Self {
         NewActivity {
             name: name.to_owned(),
             programme,
@@ -124,7 +130,11 @@ pub fn validate_activity(cat: &Catalogue, a: &Activity) -> Result<()> {
     require_text("name", &a.name, MAX_NAME)?;
     limit_text("purpose", &a.purpose, MAX_TEXT)?;
     let Some(tax) = cat.taxonomy(a.taxonomy.as_str()) else {
-        return invalid("taxonomy", Reason::UnknownCode, format!("{} is not a taxonomy", a.taxonomy));
+        return invalid(
+            "taxonomy",
+            Reason::UnknownCode,
+            format!("{} is not a taxonomy", a.taxonomy),
+        );
     };
     match cat.activity_type(&tax.id, a.primary_type.as_str()) {
         None => {
@@ -135,29 +145,45 @@ pub fn validate_activity(cat: &Catalogue, a: &Activity) -> Result<()> {
             );
         }
         Some(t) if t.retired => {
-            return invalid("primary_type", Reason::NotActive, format!("{} is retired", a.primary_type));
+            return invalid(
+                "primary_type",
+                Reason::NotActive,
+                format!("{} is retired", a.primary_type),
+            );
         }
         Some(_) => {}
     }
     for t in a.secondary_types.iter() {
         if cat.activity_type(&tax.id, t.as_str()).is_none() {
-            return invalid("secondary_types", Reason::UnknownCode, format!("{t} is not a type of {}", tax.id));
+            return invalid(
+                "secondary_types",
+                Reason::UnknownCode,
+                format!("{t} is not a type of {}", tax.id),
+            );
         }
         if *t == a.primary_type {
-            return invalid("secondary_types", Reason::Inconsistent, "the primary type cannot also be secondary");
+            return invalid(
+                "secondary_types",
+                Reason::Inconsistent,
+                "the primary type cannot also be secondary",
+            );
         }
     }
     for g in a.target_groups.keys() {
         if cat.target_group(g.as_str()).is_none() {
-            return invalid("target_groups", Reason::UnknownCode, format!("{g} is not a target group"));
+            return invalid(
+                "target_groups",
+                Reason::UnknownCode,
+                format!("{g} is not a target group"),
+            );
         }
     }
     require_terms(cat, Vocabulary::Methods, "methods", &a.methods)?;
     require_terms(cat, Vocabulary::DeliveryFormats, "formats", &a.formats)?;
-    if let (Some(s), Some(e)) = (a.start, a.end) {
-        if e < s {
-            return invalid("end", Reason::EndBeforeStart, "ends before it starts");
-        }
+    if let (Some(s), Some(e)) = (a.start, a.end)
+        && e < s
+    {
+        return invalid("end", Reason::EndBeforeStart, "ends before it starts");
     }
     Ok(())
 }
@@ -213,8 +239,16 @@ impl ActivityDoc {
             secondary_types,
             main_activity: input.main_activity,
             target_groups,
-            methods: input.methods.iter().map(|s| code("methods", s)).collect::<Result<_>>()?,
-            formats: input.formats.iter().map(|s| code("formats", s)).collect::<Result<_>>()?,
+            methods: input
+                .methods
+                .iter()
+                .map(|s| code("methods", s))
+                .collect::<Result<_>>()?,
+            formats: input
+                .formats
+                .iter()
+                .map(|s| code("formats", s))
+                .collect::<Result<_>>()?,
             approach: None,
             attendance_mode: input.attendance_mode,
             children_under_15: children,
@@ -255,7 +289,9 @@ impl ActivityDoc {
             return Err(crate::Error::Schema("activity record missing".into()));
         };
         let current = match value {
-            automerge::Value::Object(_) => <Activity as autosurgeon::Hydrate>::hydrate_map(am, &id)?,
+            automerge::Value::Object(_) => {
+                <Activity as autosurgeon::Hydrate>::hydrate_map(am, &id)?
+            }
             _ => return Err(crate::Error::Schema("activity is not a map".into())),
         };
         Ok(Versions {
@@ -266,7 +302,12 @@ impl ActivityDoc {
 
     /// Changes the activity record: `f` edits a copy, the result is validated and written
     /// field by field.
-    pub fn update(&mut self, author: &Author, cat: &Catalogue, f: impl FnOnce(&mut Activity)) -> Result<()> {
+    pub fn update(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        f: impl FnOnce(&mut Activity),
+    ) -> Result<()> {
         let mut a = self.activity()?.current;
         f(&mut a);
         validate_activity(cat, &a)?;
@@ -277,10 +318,20 @@ impl ActivityDoc {
     }
 
     /// Moves the activity to another area from `date`, keeping the history.
-    pub fn move_to_area(&mut self, author: &Author, cat: &Catalogue, area: AreaId, date: Date) -> Result<()> {
+    pub fn move_to_area(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        area: AreaId,
+        date: Date,
+    ) -> Result<()> {
         let current = self.activity()?.current;
         if current.area == area {
-            return invalid("area", Reason::Inconsistent, "the activity is already in that area");
+            return invalid(
+                "area",
+                Reason::Inconsistent,
+                "the activity is already in that area",
+            );
         }
         self.update(author, cat, |a| {
             if a.area_history.is_empty() {
@@ -295,10 +346,18 @@ impl ActivityDoc {
     /// Adds a weekly session series.
     pub fn add_series(&mut self, author: &Author, input: NewSeries) -> Result<SeriesId> {
         if input.end <= input.start {
-            return invalid("end", Reason::EndBeforeStart, "a session must end after it starts");
+            return invalid(
+                "end",
+                Reason::EndBeforeStart,
+                "a session must end after it starts",
+            );
         }
         if input.until.is_some_and(|u| u < input.from) {
-            return invalid("until", Reason::EndBeforeStart, "the series ends before it starts");
+            return invalid(
+                "until",
+                Reason::EndBeforeStart,
+                "the series ends before it starts",
+            );
         }
         let id = SeriesId::random();
         let s = SessionSeries {
@@ -311,29 +370,45 @@ impl ActivityDoc {
             skip: Set::new(),
             cancelled: false,
         };
-        self.doc.write(author, "add-series", |tx| write_record(tx, "series", id.as_str(), &s))?;
+        self.doc.write(author, "add-series", |tx| {
+            write_record(tx, "series", id.as_str(), &s)
+        })?;
         Ok(id)
     }
 
     /// Marks a date of a series as skipped (holiday), or un-skips it.
-    pub fn skip_date(&mut self, author: &Author, series: &SeriesId, date: Date, skip: bool) -> Result<()> {
+    pub fn skip_date(
+        &mut self,
+        author: &Author,
+        series: &SeriesId,
+        date: Date,
+        skip: bool,
+    ) -> Result<()> {
         let mut s = self.series_one(series)?;
         if date.weekday() != s.weekday {
-            return invalid("date", Reason::Inconsistent, "the date is not on the series' weekday");
+            return invalid(
+                "date",
+                Reason::Inconsistent,
+                "the date is not on the series' weekday",
+            );
         }
         if skip {
             s.skip.insert(date);
         } else {
             s.skip.0.remove(&date);
         }
-        self.doc.write(author, "skip-date", |tx| write_record(tx, "series", series.as_str(), &s))
+        self.doc.write(author, "skip-date", |tx| {
+            write_record(tx, "series", series.as_str(), &s)
+        })
     }
 
     /// Stops a series (kept for history).
     pub fn cancel_series(&mut self, author: &Author, series: &SeriesId) -> Result<()> {
         let mut s = self.series_one(series)?;
         s.cancelled = true;
-        self.doc.write(author, "cancel-series", |tx| write_record(tx, "series", series.as_str(), &s))
+        self.doc.write(author, "cancel-series", |tx| {
+            write_record(tx, "series", series.as_str(), &s)
+        })
     }
 
     fn series_one(&self, id: &SeriesId) -> Result<SessionSeries> {
@@ -358,7 +433,9 @@ impl ActivityDoc {
         entry: RosterVolunteer,
     ) -> Result<()> {
         require_term(cat, Vocabulary::VolunteerRoles, "role", &entry.role)?;
-        self.doc.write(author, "set-roster", |tx| write_record(tx, "roster", volunteer.as_str(), &entry))
+        self.doc.write(author, "set-roster", |tx| {
+            write_record(tx, "roster", volunteer.as_str(), &entry)
+        })
     }
 
     /// The roster.
@@ -370,35 +447,54 @@ impl ActivityDoc {
     pub fn add_challenge(&mut self, author: &Author, text: &str) -> Result<ChallengeId> {
         require_text("text", text, MAX_NAME)?;
         let id = ChallengeId::random();
-        let c = Challenge { text: text.trim().to_owned() };
-        self.doc.write(author, "add-challenge", |tx| write_record(tx, "challenges", id.as_str(), &c))?;
+        let c = Challenge {
+            text: text.trim().to_owned(),
+        };
+        self.doc.write(author, "add-challenge", |tx| {
+            write_record(tx, "challenges", id.as_str(), &c)
+        })?;
         Ok(id)
     }
 
     /// Adds an indicator: from the shared library (`library = Some(code)`, name and unit
     /// taken from it) or a local one.
-    pub fn add_indicator(&mut self, author: &Author, cat: &Catalogue, def: IndicatorDef) -> Result<IndicatorId> {
+    pub fn add_indicator(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        def: IndicatorDef,
+    ) -> Result<IndicatorId> {
         let mut def = def;
         if let Some(lib) = &def.library {
             let Some(li) = cat.indicator(lib.as_str()) else {
-                return invalid("library", Reason::UnknownCode, format!("{lib} is not in the indicator library"));
+                return invalid(
+                    "library",
+                    Reason::UnknownCode,
+                    format!("{lib} is not in the indicator library"),
+                );
             };
             if def.name.trim().is_empty() {
                 def.name = li.name_da.clone();
             }
             if def.unit != li.unit {
-                return invalid("unit", Reason::Inconsistent, "the unit differs from the library indicator's");
+                return invalid(
+                    "unit",
+                    Reason::Inconsistent,
+                    "the unit differs from the library indicator's",
+                );
             }
         }
         require_text("name", &def.name, MAX_NAME)?;
         require_text("periodicity", &def.periodicity, 20)?;
-        if let (Some(b), Some(t)) = (def.baseline, def.target) {
-            if !b.is_finite() || !t.is_finite() {
-                return invalid("target", Reason::OutOfRange, "must be a finite number");
-            }
+        if let (Some(b), Some(t)) = (def.baseline, def.target)
+            && (!b.is_finite() || !t.is_finite())
+        {
+            return invalid("target", Reason::OutOfRange, "must be a finite number");
         }
         let id = IndicatorId::random();
-        self.doc.write(author, "add-indicator", |tx| write_record(tx, "indicators", id.as_str(), &def))?;
+        self.doc.write(author, "add-indicator", |tx| {
+            write_record(tx, "indicators", id.as_str(), &def)
+        })?;
         Ok(id)
     }
 
@@ -415,7 +511,11 @@ impl ActivityDoc {
                 return invalid("leads_to", Reason::NotFound, "no such goal");
             };
             if level_rank(target.level) < level_rank(goal.level) {
-                return invalid("leads_to", Reason::Inconsistent, "a goal can only lead to a goal at the same or a later level");
+                return invalid(
+                    "leads_to",
+                    Reason::Inconsistent,
+                    "a goal can only lead to a goal at the same or a later level",
+                );
             }
         }
         let indicators = self.indicators()?;
@@ -423,7 +523,9 @@ impl ActivityDoc {
             return invalid("indicators", Reason::NotFound, "no such indicator");
         }
         let id = GoalId::random();
-        self.doc.write(author, "add-goal", |tx| write_record(tx, "goals", id.as_str(), &goal))?;
+        self.doc.write(author, "add-goal", |tx| {
+            write_record(tx, "goals", id.as_str(), &goal)
+        })?;
         Ok(id)
     }
 
@@ -433,28 +535,56 @@ impl ActivityDoc {
             return invalid("indicator", Reason::NotFound, "no such indicator");
         }
         if m.to < m.from {
-            return invalid("to", Reason::EndBeforeStart, "the period ends before it starts");
+            return invalid(
+                "to",
+                Reason::EndBeforeStart,
+                "the period ends before it starts",
+            );
         }
         if !m.value.is_finite() {
             return invalid("value", Reason::OutOfRange, "must be a finite number");
         }
         limit_text("evidence", &m.evidence, MAX_NAME)?;
         let id = MeasurementId::random();
-        self.doc.write(author, "record-measurement", |tx| write_record(tx, "measurements", id.as_str(), &m))?;
+        self.doc.write(author, "record-measurement", |tx| {
+            write_record(tx, "measurements", id.as_str(), &m)
+        })?;
         Ok(id)
     }
 
     /// Writes (creates or replaces) a goal-fulfilment report.
-    pub fn write_report(&mut self, author: &Author, cat: &Catalogue, id: Option<ReportId>, r: GoalReport) -> Result<ReportId> {
+    pub fn write_report(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        id: Option<ReportId>,
+        r: GoalReport,
+    ) -> Result<ReportId> {
         let activity = self.activity()?.current;
-        if cat.area(activity.taxonomy.as_str(), r.intervention_area.as_str()).is_none() {
-            return invalid("intervention_area", Reason::UnknownCode, "not an area of the activity's taxonomy");
+        if cat
+            .area(activity.taxonomy.as_str(), r.intervention_area.as_str())
+            .is_none()
+        {
+            return invalid(
+                "intervention_area",
+                Reason::UnknownCode,
+                "not an area of the activity's taxonomy",
+            );
         }
         if r.to < r.from {
-            return invalid("to", Reason::EndBeforeStart, "the period ends before it starts");
+            return invalid(
+                "to",
+                Reason::EndBeforeStart,
+                "the period ends before it starts",
+            );
         }
         limit_text("narrative", &r.narrative, MAX_TEXT)?;
-        require_terms(cat, Vocabulary::SuccessThemes, "success_themes", &r.success_themes)?;
+        require_terms(
+            cat,
+            Vocabulary::SuccessThemes,
+            "success_themes",
+            &r.success_themes,
+        )?;
         let goals = self.goals()?;
         let measurements = self.measurements()?;
         for (gid, a) in r.goals.iter() {
@@ -462,11 +592,21 @@ impl ActivityDoc {
                 return invalid("goals", Reason::NotFound, "no such goal");
             }
             require_terms(cat, Vocabulary::NonFulfilmentReasons, "reasons", &a.reasons)?;
-            if matches!(a.status, GoalStatus::NotAchieved | GoalStatus::Partly) && a.reasons.is_empty() {
-                return invalid("reasons", Reason::Missing, "an unmet goal needs at least one reason code");
+            if matches!(a.status, GoalStatus::NotAchieved | GoalStatus::Partly)
+                && a.reasons.is_empty()
+            {
+                return invalid(
+                    "reasons",
+                    Reason::Missing,
+                    "an unmet goal needs at least one reason code",
+                );
             }
             if a.status == GoalStatus::Achieved && !a.reasons.is_empty() {
-                return invalid("reasons", Reason::Inconsistent, "an achieved goal has no reasons for non-fulfilment");
+                return invalid(
+                    "reasons",
+                    Reason::Inconsistent,
+                    "an achieved goal has no reasons for non-fulfilment",
+                );
             }
             if a.measurements.iter().any(|m| !measurements.contains_key(m)) {
                 return invalid("measurements", Reason::NotFound, "no such measurement");
@@ -474,7 +614,9 @@ impl ActivityDoc {
             limit_text("comment", &a.comment, MAX_TEXT)?;
         }
         let id = id.unwrap_or_else(ReportId::random);
-        self.doc.write(author, "write-report", |tx| write_record(tx, "reports", id.as_str(), &r))?;
+        self.doc.write(author, "write-report", |tx| {
+            write_record(tx, "reports", id.as_str(), &r)
+        })?;
         Ok(id)
     }
 

@@ -40,11 +40,20 @@ pub(crate) fn limit_text(field: &'static str, s: &str, max: usize) -> Result<()>
     Ok(())
 }
 
-pub(crate) fn require_term(cat: &Catalogue, v: Vocabulary, field: &'static str, code: &Code) -> Result<()> {
+pub(crate) fn require_term(
+    cat: &Catalogue,
+    v: Vocabulary,
+    field: &'static str,
+    code: &Code,
+) -> Result<()> {
     if cat.has_term(v, code.as_str()) {
         Ok(())
     } else {
-        invalid(field, Reason::UnknownCode, format!("{code} is not in {}", v.key()))
+        invalid(
+            field,
+            Reason::UnknownCode,
+            format!("{code} is not in {}", v.key()),
+        )
     }
 }
 
@@ -54,5 +63,7 @@ pub(crate) fn require_terms(
     field: &'static str,
     codes: &Set<Code>,
 ) -> Result<()> {
-    codes.iter().try_for_each(|c| require_term(cat, v, field, c))
+    codes
+        .iter()
+        .try_for_each(|c| require_term(cat, v, field, c))
 }

@@ -20,7 +20,13 @@ typed_doc!(NetworkDoc, crate::document::DocKind::Network);
 
 impl NetworkDoc {
     /// Creates a network.
-    pub fn create(tenant: TenantId, network: NetworkId, actor: ActorId, author: &Author, n: Network) -> Result<Self> {
+    pub fn create(
+        tenant: TenantId,
+        network: NetworkId,
+        actor: ActorId,
+        author: &Author,
+        n: Network,
+    ) -> Result<Self> {
         require_text("name", &n.name, MAX_NAME)?;
         limit_text("cadence", &n.cadence, MAX_NAME)?;
         let mut doc = NaboDoc::create(Scope::Network { tenant, network }, actor)?;
@@ -33,7 +39,11 @@ impl NetworkDoc {
 
     /// The network record.
     pub fn network(&self) -> Result<Network> {
-        Ok(autosurgeon::hydrate_prop(self.doc.automerge(), automerge::ROOT, "network")?)
+        Ok(autosurgeon::hydrate_prop(
+            self.doc.automerge(),
+            automerge::ROOT,
+            "network",
+        )?)
     }
 
     /// Updates the network record.
@@ -51,23 +61,40 @@ impl NetworkDoc {
     pub fn record_meeting(&mut self, author: &Author, m: NetworkMeeting) -> Result<MeetingId> {
         let n = self.network()?;
         if m.attendees.iter().any(|o| !n.members.contains(o)) {
-            return invalid("attendees", Reason::NotFound, "an attendee is not a member of the network");
+            return invalid(
+                "attendees",
+                Reason::NotFound,
+                "an attendee is not a member of the network",
+            );
         }
         limit_text("agenda", &m.agenda, MAX_TEXT)?;
         for a in m.actions.values() {
             require_text("actions", &a.text, MAX_NAME)?;
             if a.owner.as_ref().is_some_and(|o| !n.members.contains(o)) {
-                return invalid("actions", Reason::NotFound, "the action's owner is not a member");
+                return invalid(
+                    "actions",
+                    Reason::NotFound,
+                    "the action's owner is not a member",
+                );
             }
         }
         let id = MeetingId::random();
-        self.doc.write(author, "record-meeting", |tx| write_record(tx, "meetings", id.as_str(), &m))?;
+        self.doc.write(author, "record-meeting", |tx| {
+            write_record(tx, "meetings", id.as_str(), &m)
+        })?;
         Ok(id)
     }
 
     /// Marks an agreed action done.
-    pub fn complete_action(&mut self, author: &Author, meeting: &MeetingId, action: &ActionId) -> Result<()> {
-        let Some(v) = read_one::<_, NetworkMeeting>(self.doc.automerge(), "meetings", meeting.as_str())? else {
+    pub fn complete_action(
+        &mut self,
+        author: &Author,
+        meeting: &MeetingId,
+        action: &ActionId,
+    ) -> Result<()> {
+        let Some(v) =
+            read_one::<_, NetworkMeeting>(self.doc.automerge(), "meetings", meeting.as_str())?
+        else {
             return invalid("meeting", Reason::NotFound, "no such meeting");
         };
         let mut m = v.current;
@@ -75,7 +102,9 @@ impl NetworkDoc {
             return invalid("action", Reason::NotFound, "no such action");
         };
         a.done = true;
-        self.doc.write(author, "complete-action", |tx| write_record(tx, "meetings", meeting.as_str(), &m))
+        self.doc.write(author, "complete-action", |tx| {
+            write_record(tx, "meetings", meeting.as_str(), &m)
+        })
     }
 
     /// Meetings.

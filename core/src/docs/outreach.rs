@@ -8,7 +8,9 @@ use automerge::ActorId;
 use super::activity::typed_keys;
 use super::{MAX_NAME, require_term, require_terms};
 use crate::catalogue::{Catalogue, Vocabulary};
-use crate::document::{Author, NaboDoc, Scope, Versions, read_all, read_one, typed_doc, write_record};
+use crate::document::{
+    Author, NaboDoc, Scope, Versions, read_all, read_one, typed_doc, write_record,
+};
 use crate::error::{Reason, Result, invalid};
 use crate::ids::{
     ActivityId, AreaId, Code, ContactId, ObservationId, OrgId, ParticipantId, ReferralId, StaffId,
@@ -65,7 +67,13 @@ pub struct NewContact {
 
 impl NewContact {
     /// An anonymous contact: `count` people of `age_band` at `location`.
-    pub fn anonymous(at: Timestamp, location: &str, kind: &str, count: u32, age_band: &str) -> Self {
+    pub fn anonymous(
+        at: Timestamp,
+        location: &str,
+        kind: &str,
+        count: u32,
+        age_band: &str,
+    ) -> Self {
         NewContact {
             at,
             location: location.into(),
@@ -109,7 +117,8 @@ pub struct NewReferral {
 }
 
 fn code(field: &'static str, s: &str) -> Result<Code> {
-    s.parse().or_else(|_| invalid(field, Reason::UnknownCode, "malformed code"))
+    s.parse()
+        .or_else(|_| invalid(field, Reason::UnknownCode, "malformed code"))
 }
 
 fn codes(field: &'static str, v: &[String]) -> Result<Set<Code>> {
@@ -119,7 +128,13 @@ fn codes(field: &'static str, v: &[String]) -> Result<Set<Code>> {
 impl OutreachDoc {
     /// Creates (or, on another phone, re-creates the same) log of `worker` in `area` for
     /// `quarter`.
-    pub fn create(tenant: TenantId, worker: StaffId, area: AreaId, quarter: Quarter, actor: ActorId) -> Result<Self> {
+    pub fn create(
+        tenant: TenantId,
+        worker: StaffId,
+        area: AreaId,
+        quarter: Quarter,
+        actor: ActorId,
+    ) -> Result<Self> {
         Ok(OutreachDoc {
             doc: NaboDoc::create(
                 Scope::Outreach {
@@ -166,7 +181,11 @@ impl OutreachDoc {
         input: NewContact,
     ) -> Result<ContactId> {
         if !self.quarter().contains(input.at.date_utc()) {
-            return invalid("at", Reason::OutsidePeriod, format!("not in the log's quarter {}", self.quarter()));
+            return invalid(
+                "at",
+                Reason::OutsidePeriod,
+                format!("not in the log's quarter {}", self.quarter()),
+            );
         }
         let location = code("location", &input.location)?;
         require_term(cat, Vocabulary::LocationHints, "location", &location)?;
@@ -176,21 +195,36 @@ impl OutreachDoc {
             None => None,
             Some(t) => {
                 let c = code("activity_type", t)?;
-                if !cat.taxonomies().any(|tax| tax.activity_types.iter().any(|x| x.code == c.as_str())) {
-                    return invalid("activity_type", Reason::UnknownCode, format!("{c} is not an activity type"));
+                if !cat
+                    .taxonomies()
+                    .any(|tax| tax.activity_types.iter().any(|x| x.code == c.as_str()))
+                {
+                    return invalid(
+                        "activity_type",
+                        Reason::UnknownCode,
+                        format!("{c} is not an activity type"),
+                    );
                 }
                 Some(c)
             }
         };
         if input.count == 0 || input.count > MAX_COUNT {
-            return invalid("count", Reason::OutOfRange, format!("between 1 and {MAX_COUNT}"));
+            return invalid(
+                "count",
+                Reason::OutOfRange,
+                format!("between 1 and {MAX_COUNT}"),
+            );
         }
         let age_band = match &input.age_band {
             None => None,
             Some(b) => {
                 let c = code("age_band", b)?;
                 if cat.age_band(c.as_str()).is_none() {
-                    return invalid("age_band", Reason::OutOfRange, format!("{c} is not an age band"));
+                    return invalid(
+                        "age_band",
+                        Reason::OutOfRange,
+                        format!("{c} is not an age band"),
+                    );
                 }
                 Some(c)
             }
@@ -200,16 +234,28 @@ impl OutreachDoc {
         let outcomes = codes("outcomes", &input.outcomes)?;
         require_terms(cat, Vocabulary::OutreachOutcomes, "outcomes", &outcomes)?;
         if input.note.is_some() && !free_text_notes {
-            return invalid("note", Reason::FreeTextDisabled, "free-text notes are switched off for this tenant");
+            return invalid(
+                "note",
+                Reason::FreeTextDisabled,
+                "free-text notes are switched off for this tenant",
+            );
         }
         if let Some(p) = &input.participant {
             self.person(p)?;
             if input.count != 1 {
-                return invalid("count", Reason::Inconsistent, "a contact with a known person counts one person");
+                return invalid(
+                    "count",
+                    Reason::Inconsistent,
+                    "a contact with a known person counts one person",
+                );
             }
         }
         if input.followup.is_some_and(|f| f < input.at.date_utc()) {
-            return invalid("followup", Reason::OutOfRange, "follow-up date is in the past");
+            return invalid(
+                "followup",
+                Reason::OutOfRange,
+                "follow-up date is in the past",
+            );
         }
         let c = OutreachContact {
             at: input.at,
@@ -229,19 +275,35 @@ impl OutreachDoc {
             by: author.by.clone(),
         };
         let id = ContactId::random();
-        self.doc.write(author, "log-contact", |tx| write_record(tx, "contacts", id.as_str(), &c))?;
+        self.doc.write(author, "log-contact", |tx| {
+            write_record(tx, "contacts", id.as_str(), &c)
+        })?;
         Ok(id)
     }
 
     /// Adds a known person (upgrading anonymous contacts, user story 2). With consent as the
     /// basis, the consent record is required.
-    pub fn add_person(&mut self, author: &Author, cat: &Catalogue, id: &ParticipantId, p: KnownPerson) -> Result<()> {
+    pub fn add_person(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        id: &ParticipantId,
+        p: KnownPerson,
+    ) -> Result<()> {
         if cat.age_band(p.age_band.as_str()).is_none() {
-            return invalid("age_band", Reason::OutOfRange, format!("{} is not an age band", p.age_band));
+            return invalid(
+                "age_band",
+                Reason::OutOfRange,
+                format!("{} is not an age band", p.age_band),
+            );
         }
         match (&p.basis, &p.consent) {
             (LegalBasis::Consent, None) => {
-                return invalid("consent", Reason::Missing, "consent is the basis, so the consent must be recorded");
+                return invalid(
+                    "consent",
+                    Reason::Missing,
+                    "consent is the basis, so the consent must be recorded",
+                );
             }
             (_, Some(c)) => check_consent(c)?,
             _ => {}
@@ -249,41 +311,71 @@ impl OutreachDoc {
         if read_one::<_, KnownPerson>(self.doc.automerge(), "people", id.as_str())?.is_some() {
             return invalid("participant", Reason::AlreadyExists, "already known");
         }
-        self.doc.write(author, "add-person", |tx| write_record(tx, "people", id.as_str(), &p))
+        self.doc.write(author, "add-person", |tx| {
+            write_record(tx, "people", id.as_str(), &p)
+        })
     }
 
     /// Records that consent was withdrawn.
-    pub fn withdraw_consent(&mut self, author: &Author, id: &ParticipantId, on: Date) -> Result<()> {
+    pub fn withdraw_consent(
+        &mut self,
+        author: &Author,
+        id: &ParticipantId,
+        on: Date,
+    ) -> Result<()> {
         let mut p = self.person(id)?;
         let Some(c) = p.consent.as_mut() else {
             return invalid("consent", Reason::NotFound, "no consent recorded");
         };
         if on < c.given_on {
-            return invalid("withdrawn_on", Reason::EndBeforeStart, "withdrawn before given");
+            return invalid(
+                "withdrawn_on",
+                Reason::EndBeforeStart,
+                "withdrawn before given",
+            );
         }
         c.withdrawn_on = Some(on);
-        self.doc.write(author, "withdraw-consent", |tx| write_record(tx, "people", id.as_str(), &p))
+        self.doc.write(author, "withdraw-consent", |tx| {
+            write_record(tx, "people", id.as_str(), &p)
+        })
     }
 
     fn person(&self, id: &ParticipantId) -> Result<KnownPerson> {
         match read_one::<_, KnownPerson>(self.doc.automerge(), "people", id.as_str())? {
             Some(v) => Ok(v.current),
-            None => invalid("participant", Reason::NotFound, "not a known person in this log"),
+            None => invalid(
+                "participant",
+                Reason::NotFound,
+                "not a known person in this log",
+            ),
         }
     }
 
     /// Records a referral (brobygning).
-    pub fn refer(&mut self, author: &Author, cat: &Catalogue, input: NewReferral) -> Result<ReferralId> {
+    pub fn refer(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        input: NewReferral,
+    ) -> Result<ReferralId> {
         let to = code("to", &input.to)?;
         require_term(cat, Vocabulary::ReferralTargets, "to", &to)?;
-        if let Some(c) = &input.from_contact {
-            if read_one::<_, OutreachContact>(self.doc.automerge(), "contacts", c.as_str())?.is_none() {
-                return invalid("from_contact", Reason::NotFound, "no such contact in this log");
-            }
+        if let Some(c) = &input.from_contact
+            && read_one::<_, OutreachContact>(self.doc.automerge(), "contacts", c.as_str())?
+                .is_none()
+        {
+            return invalid(
+                "from_contact",
+                Reason::NotFound,
+                "no such contact in this log",
+            );
         }
         if let Some(p) = &input.participant {
             let person = self.person(p)?;
-            let withdrawn = person.consent.as_ref().is_some_and(|c| c.withdrawn_on.is_some());
+            let withdrawn = person
+                .consent
+                .as_ref()
+                .is_some_and(|c| c.withdrawn_on.is_some());
             if input.consent_to_share && (person.consent.is_none() || withdrawn) {
                 return invalid(
                     "consent_to_share",
@@ -292,10 +384,18 @@ impl OutreachDoc {
                 );
             }
         } else if input.consent_to_share {
-            return invalid("consent_to_share", Reason::Inconsistent, "an anonymous referral shares no details");
+            return invalid(
+                "consent_to_share",
+                Reason::Inconsistent,
+                "an anonymous referral shares no details",
+            );
         }
         if input.kind == ReferralKind::Recruitment && input.to_activity.is_none() {
-            return invalid("to_activity", Reason::Missing, "a recruitment names the activity");
+            return invalid(
+                "to_activity",
+                Reason::Missing,
+                "a recruitment names the activity",
+            );
         }
         let id = ReferralId::random();
         let mut history = IdMap::new();
@@ -321,13 +421,21 @@ impl OutreachDoc {
             consent_to_share: input.consent_to_share,
             by: author.by.clone(),
         };
-        self.doc.write(author, "refer", |tx| write_record(tx, "referrals", id.as_str(), &r))?;
+        self.doc.write(author, "refer", |tx| {
+            write_record(tx, "referrals", id.as_str(), &r)
+        })?;
         Ok(id)
     }
 
     /// Moves a referral to a new status. A closed referral (completed, declined) stays closed.
-    pub fn set_referral_status(&mut self, author: &Author, id: &ReferralId, status: ReferralStatus) -> Result<()> {
-        let Some(v) = read_one::<_, Referral>(self.doc.automerge(), "referrals", id.as_str())? else {
+    pub fn set_referral_status(
+        &mut self,
+        author: &Author,
+        id: &ReferralId,
+        status: ReferralStatus,
+    ) -> Result<()> {
+        let Some(v) = read_one::<_, Referral>(self.doc.automerge(), "referrals", id.as_str())?
+        else {
             return invalid("referral", Reason::NotFound, "no such referral");
         };
         let mut r = v.current;
@@ -346,18 +454,27 @@ impl OutreachDoc {
                 by: author.by.clone(),
             },
         );
-        self.doc.write(author, "referral-status", |tx| write_record(tx, "referrals", id.as_str(), &r))
+        self.doc.write(author, "referral-status", |tx| {
+            write_record(tx, "referrals", id.as_str(), &r)
+        })
     }
 
     /// Logs an observation about the physical environment.
-    pub fn observe(&mut self, author: &Author, cat: &Catalogue, o: Observation) -> Result<ObservationId> {
+    pub fn observe(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        o: Observation,
+    ) -> Result<ObservationId> {
         require_term(cat, Vocabulary::ObservationKinds, "kind", &o.kind)?;
         require_term(cat, Vocabulary::LocationHints, "location", &o.location)?;
         if let Some(b) = &o.block {
             super::limit_text("block", b, MAX_NAME)?;
         }
         let id = ObservationId::random();
-        self.doc.write(author, "observe", |tx| write_record(tx, "observations", id.as_str(), &o))?;
+        self.doc.write(author, "observe", |tx| {
+            write_record(tx, "observations", id.as_str(), &o)
+        })?;
         Ok(id)
     }
 
@@ -375,7 +492,13 @@ impl OutreachDoc {
     pub fn referrals(&self) -> Result<BTreeMap<ReferralId, Versions<Referral>>> {
         read_all(self.doc.automerge(), "referrals")?
             .into_iter()
-            .map(|(k, v)| Ok((k.parse().map_err(|_| crate::Error::Schema(format!("malformed key {k}")))?, v)))
+            .map(|(k, v)| {
+                Ok((
+                    k.parse()
+                        .map_err(|_| crate::Error::Schema(format!("malformed key {k}")))?,
+                    v,
+                ))
+            })
             .collect()
     }
 
@@ -410,7 +533,11 @@ pub struct OutreachView {
 
 fn check_consent(c: &Consent) -> Result<()> {
     if c.withdrawn_on.is_some_and(|w| w < c.given_on) {
-        return invalid("withdrawn_on", Reason::EndBeforeStart, "withdrawn before given");
+        return invalid(
+            "withdrawn_on",
+            Reason::EndBeforeStart,
+            "withdrawn before given",
+        );
     }
     if !["oral", "written", "digital"].contains(&c.channel.as_str()) {
         return invalid("channel", Reason::UnknownCode, "oral, written or digital");

@@ -28,7 +28,9 @@ use crate::document::{
     Author, NaboDoc, Scope, Versions, read_all, read_one, typed_doc, write_record,
 };
 use crate::error::{Error, Reason, Result, invalid};
-use crate::ids::{ActivityId, AreaId, Code, ParticipantId, SessionId, StaffId, TenantId, VenueId, VolunteerId};
+use crate::ids::{
+    ActivityId, AreaId, Code, ParticipantId, SessionId, StaffId, TenantId, VenueId, VolunteerId,
+};
 use crate::model::register::{AttendanceMark, HeadcountBucket, Participant, Session, Shift};
 use crate::model::{AttendanceMode, AttendanceStatus, By, Gender, Sealed};
 use crate::time::{Date, Term, Time, Timestamp};
@@ -203,14 +205,22 @@ impl RegisterDoc {
     /// The area the register was captured in.
     pub fn area(&self) -> Result<Option<AreaId>> {
         let info = self.doc.info_obj()?;
-        Ok(autosurgeon::hydrate_prop::<_, Option<AreaId>, _, _>(self.doc.automerge(), &info, "area")
-            .ok()
-            .flatten())
+        Ok(autosurgeon::hydrate_prop::<_, Option<AreaId>, _, _>(
+            self.doc.automerge(),
+            &info,
+            "area",
+        )
+        .ok()
+        .flatten())
     }
 
     /// Creates the sessions of the activity's series in this term that do not exist yet.
     /// Derived ids make this idempotent across phones. Returns how many were added.
-    pub fn generate_sessions(&mut self, author: &Author, ctx: RegisterContext<'_>) -> Result<usize> {
+    pub fn generate_sessions(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+    ) -> Result<usize> {
         let term = self.term();
         let existing = read_all::<_, Session>(self.doc.automerge(), "sessions")?;
         let mut new = Vec::new();
@@ -250,10 +260,18 @@ impl RegisterDoc {
     /// Adds a one-off session (a party, a trip, an extra homework evening).
     pub fn add_session(&mut self, author: &Author, input: NewSession) -> Result<SessionId> {
         if !self.term().contains(input.date) {
-            return invalid("date", Reason::OutsidePeriod, format!("not in the register's term {}", self.term()));
+            return invalid(
+                "date",
+                Reason::OutsidePeriod,
+                format!("not in the register's term {}", self.term()),
+            );
         }
         if input.end <= input.start {
-            return invalid("end", Reason::EndBeforeStart, "a session must end after it starts");
+            return invalid(
+                "end",
+                Reason::EndBeforeStart,
+                "a session must end after it starts",
+            );
         }
         if let Some(t) = &input.title {
             limit_text("title", t, MAX_NAME)?;
@@ -269,23 +287,40 @@ impl RegisterDoc {
             cancelled: false,
             by: author.by.clone(),
         };
-        self.doc.write(author, "add-session", |tx| write_record(tx, "sessions", id.as_str(), &s))?;
+        self.doc.write(author, "add-session", |tx| {
+            write_record(tx, "sessions", id.as_str(), &s)
+        })?;
         Ok(id)
     }
 
     /// Cancels (or restores) a session. A session is never removed.
-    pub fn set_cancelled(&mut self, author: &Author, session: &SessionId, cancelled: bool) -> Result<()> {
+    pub fn set_cancelled(
+        &mut self,
+        author: &Author,
+        session: &SessionId,
+        cancelled: bool,
+    ) -> Result<()> {
         let mut s = self.session(session)?;
         s.cancelled = cancelled;
-        let op = if cancelled { "cancel-session" } else { "restore-session" };
-        self.doc.write(author, op, |tx| write_record(tx, "sessions", session.as_str(), &s))
+        let op = if cancelled {
+            "cancel-session"
+        } else {
+            "restore-session"
+        };
+        self.doc.write(author, op, |tx| {
+            write_record(tx, "sessions", session.as_str(), &s)
+        })
     }
 
     /// A session (the shown version).
     pub fn session(&self, id: &SessionId) -> Result<Session> {
         match read_one::<_, Session>(self.doc.automerge(), "sessions", id.as_str())? {
             Some(v) => Ok(v.current),
-            None => invalid("session", Reason::NotFound, "no such session in this register"),
+            None => invalid(
+                "session",
+                Reason::NotFound,
+                "no such session in this register",
+            ),
         }
     }
 
@@ -301,7 +336,11 @@ impl RegisterDoc {
     pub fn participant(&self, id: &ParticipantId) -> Result<Participant> {
         match read_one::<_, Participant>(self.doc.automerge(), "participants", id.as_str())? {
             Some(v) => Ok(v.current),
-            None => invalid("participant", Reason::NotFound, "no such participant in this register"),
+            None => invalid(
+                "participant",
+                Reason::NotFound,
+                "no such participant in this register",
+            ),
         }
     }
 
@@ -330,14 +369,22 @@ impl RegisterDoc {
     ) -> Result<()> {
         let mode = ctx.activity.activity.attendance_mode;
         if mode == AttendanceMode::Headcount {
-            return invalid("participant", Reason::NotAllowedInMode, "the activity counts heads only");
+            return invalid(
+                "participant",
+                Reason::NotAllowedInMode,
+                "the activity counts heads only",
+            );
         }
         let age_band: Code = input
             .age_band
             .parse()
             .or_else(|_| invalid("age_band", Reason::UnknownCode, "malformed age band"))?;
         if ctx.catalogue.age_band(age_band.as_str()).is_none() {
-            return invalid("age_band", Reason::OutOfRange, format!("{age_band} is not an age band"));
+            return invalid(
+                "age_band",
+                Reason::OutOfRange,
+                format!("{age_band} is not an age band"),
+            );
         }
         let recruitment = match &input.recruitment {
             None => None,
@@ -345,17 +392,27 @@ impl RegisterDoc {
                 let c: Code = r
                     .parse()
                     .or_else(|_| invalid("recruitment", Reason::UnknownCode, "malformed code"))?;
-                require_term(ctx.catalogue, Vocabulary::RecruitmentPaths, "recruitment", &c)?;
+                require_term(
+                    ctx.catalogue,
+                    Vocabulary::RecruitmentPaths,
+                    "recruitment",
+                    &c,
+                )?;
                 Some(c)
             }
         };
-        if let Some(label) = &input.label {
-            if label.0.len() > 4 * crate::seal::MAX_PLAINTEXT {
-                return invalid("label", Reason::TooLong, "label too long");
-            }
+        if let Some(label) = &input.label
+            && label.0.len() > 4 * crate::seal::MAX_PLAINTEXT
+        {
+            return invalid("label", Reason::TooLong, "label too long");
         }
-        if read_one::<_, Participant>(self.doc.automerge(), "participants", id.as_str())?.is_some() {
-            return invalid("participant", Reason::AlreadyExists, "a participant with this id exists");
+        if read_one::<_, Participant>(self.doc.automerge(), "participants", id.as_str())?.is_some()
+        {
+            return invalid(
+                "participant",
+                Reason::AlreadyExists,
+                "a participant with this id exists",
+            );
         }
         let p = Participant {
             age_band,
@@ -367,7 +424,9 @@ impl RegisterDoc {
             recruitment,
             merged_into: None,
         };
-        self.doc.write(author, "add-participant", |tx| write_record(tx, "participants", id.as_str(), &p))
+        self.doc.write(author, "add-participant", |tx| {
+            write_record(tx, "participants", id.as_str(), &p)
+        })
     }
 
     /// Follows `merged_into` to the participant a record should count for.
@@ -394,12 +453,20 @@ impl RegisterDoc {
         status: AttendanceStatus,
     ) -> Result<()> {
         if ctx.activity.activity.attendance_mode == AttendanceMode::Headcount {
-            return invalid("participant", Reason::NotAllowedInMode, "the activity counts heads only");
+            return invalid(
+                "participant",
+                Reason::NotAllowedInMode,
+                "the activity counts heads only",
+            );
         }
         let s = self.open_session(session)?;
         let participant = self.canonical(participant)?;
         if status == AttendanceStatus::Present && s.date > author.at.date_utc().add_days(1) {
-            return invalid("session", Reason::OutOfRange, "cannot mark present in a future session");
+            return invalid(
+                "session",
+                Reason::OutOfRange,
+                "cannot mark present in a future session",
+            );
         }
         let mark = AttendanceMark {
             status,
@@ -407,11 +474,18 @@ impl RegisterDoc {
             at: author.at,
         };
         let key = attendance_key(session, &participant);
-        self.doc.write(author, "mark-attendance", |tx| replace_record(tx, "attendance", &key, &mark))
+        self.doc.write(author, "mark-attendance", |tx| {
+            replace_record(tx, "attendance", &key, &mark)
+        })
     }
 
     /// Removes a mark (tapped by mistake).
-    pub fn clear_mark(&mut self, author: &Author, session: &SessionId, participant: &ParticipantId) -> Result<()> {
+    pub fn clear_mark(
+        &mut self,
+        author: &Author,
+        session: &SessionId,
+        participant: &ParticipantId,
+    ) -> Result<()> {
         self.session(session)?;
         let key = attendance_key(session, participant);
         self.doc.write(author, "clear-mark", |tx| {
@@ -434,18 +508,32 @@ impl RegisterDoc {
     ) -> Result<()> {
         self.open_session(session)?;
         if bucket.age_band != "all" && ctx.catalogue.age_band(&bucket.age_band).is_none() {
-            return invalid("age_band", Reason::OutOfRange, format!("{} is not an age band", bucket.age_band));
+            return invalid(
+                "age_band",
+                Reason::OutOfRange,
+                format!("{} is not an age band", bucket.age_band),
+            );
         }
         if count > MAX_HEADCOUNT {
-            return invalid("count", Reason::OutOfRange, format!("at most {MAX_HEADCOUNT}"));
+            return invalid(
+                "count",
+                Reason::OutOfRange,
+                format!("at most {MAX_HEADCOUNT}"),
+            );
         }
         let key = format!("{session}/{bucket}");
-        self.doc.write(author, "set-headcount", |tx| write_record(tx, "headcounts", &key, &u64::from(count)))
+        self.doc.write(author, "set-headcount", |tx| {
+            write_record(tx, "headcounts", &key, &u64::from(count))
+        })
     }
 
     /// Whether a session involves children under 15: the activity says so, or a participant
     /// in an under-15 age band is on the register, or a headcount counted under-15s.
-    pub fn involves_children_under_15(&self, ctx: RegisterContext<'_>, session: &SessionId) -> Result<bool> {
+    pub fn involves_children_under_15(
+        &self,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+    ) -> Result<bool> {
         if ctx.activity.activity.children_under_15 {
             return Ok(true);
         }
@@ -456,7 +544,10 @@ impl RegisterDoc {
                 .is_some_and(|min| min < 15)
         };
         let participants = read_all::<_, Participant>(self.doc.automerge(), "participants")?;
-        if participants.values().any(|p| under_15(p.current.age_band.as_str())) {
+        if participants
+            .values()
+            .any(|p| under_15(p.current.age_band.as_str()))
+        {
             return Ok(true);
         }
         let prefix = format!("{session}/");
@@ -468,14 +559,27 @@ impl RegisterDoc {
         }))
     }
 
-    fn check_volunteer(&self, ctx: RegisterContext<'_>, session: &SessionId, date: Date, volunteer: &VolunteerId) -> Result<()> {
+    fn check_volunteer(
+        &self,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        date: Date,
+        volunteer: &VolunteerId,
+    ) -> Result<()> {
         let Some(r) = ctx.activity.roster.get(volunteer) else {
-            return invalid("volunteer", Reason::NotFound, "not on this activity's roster");
+            return invalid(
+                "volunteer",
+                Reason::NotFound,
+                "not on this activity's roster",
+            );
         };
         if !r.active {
             return invalid("volunteer", Reason::NotActive, "no longer on the roster");
         }
-        if self.involves_children_under_15(ctx, session)? && r.cleared_for_children_until.is_none_or(|until| date >= until) {
+        if self.involves_children_under_15(ctx, session)?
+            && r.cleared_for_children_until
+                .is_none_or(|until| date >= until)
+        {
             return invalid(
                 "volunteer",
                 Reason::ChildCertificateRequired,
@@ -486,7 +590,12 @@ impl RegisterDoc {
     }
 
     fn shift(&self, session: &SessionId, volunteer: &VolunteerId) -> Result<Option<Shift>> {
-        Ok(read_one::<_, Shift>(self.doc.automerge(), "shifts", &format!("{session}/{volunteer}"))?.map(|v| v.current))
+        Ok(read_one::<_, Shift>(
+            self.doc.automerge(),
+            "shifts",
+            &format!("{session}/{volunteer}"),
+        )?
+        .map(|v| v.current))
     }
 
     /// Signs a volunteer up for a session (or cancels the sign-up).
@@ -511,7 +620,9 @@ impl RegisterDoc {
         shift.signed_up = signed_up;
         shift.cancelled = !signed_up;
         let key = format!("{session}/{volunteer}");
-        self.doc.write(author, "sign-up", |tx| write_record(tx, "shifts", &key, &shift))
+        self.doc.write(author, "sign-up", |tx| {
+            write_record(tx, "shifts", &key, &shift)
+        })
     }
 
     /// Checks a volunteer in at `at`.
@@ -527,7 +638,11 @@ impl RegisterDoc {
         self.check_volunteer(ctx, session, s.date, volunteer)?;
         let day = at.date_utc();
         if day < s.date.add_days(-1) || day > s.date.add_days(1) {
-            return invalid("at", Reason::OutOfRange, "check-in must be on the session's day");
+            return invalid(
+                "at",
+                Reason::OutOfRange,
+                "check-in must be on the session's day",
+            );
         }
         let mut shift = self.shift(session, volunteer)?.unwrap_or(Shift {
             signed_up: false,
@@ -540,7 +655,9 @@ impl RegisterDoc {
             shift.check_out = None;
         }
         let key = format!("{session}/{volunteer}");
-        self.doc.write(author, "check-in", |tx| write_record(tx, "shifts", &key, &shift))
+        self.doc.write(author, "check-in", |tx| {
+            write_record(tx, "shifts", &key, &shift)
+        })
     }
 
     /// Checks a volunteer out at `at`.
@@ -553,10 +670,18 @@ impl RegisterDoc {
     ) -> Result<()> {
         self.session(session)?;
         let Some(mut shift) = self.shift(session, volunteer)? else {
-            return invalid("volunteer", Reason::NotFound, "not checked in to this session");
+            return invalid(
+                "volunteer",
+                Reason::NotFound,
+                "not checked in to this session",
+            );
         };
         let Some(check_in) = shift.check_in else {
-            return invalid("volunteer", Reason::NotFound, "not checked in to this session");
+            return invalid(
+                "volunteer",
+                Reason::NotFound,
+                "not checked in to this session",
+            );
         };
         if at < check_in {
             return invalid("at", Reason::EndBeforeStart, "check-out before check-in");
@@ -566,25 +691,44 @@ impl RegisterDoc {
         }
         shift.check_out = Some(at);
         let key = format!("{session}/{volunteer}");
-        self.doc.write(author, "check-out", |tx| write_record(tx, "shifts", &key, &shift))
+        self.doc.write(author, "check-out", |tx| {
+            write_record(tx, "shifts", &key, &shift)
+        })
     }
 
     /// Records the minutes a staff member was present at a session.
-    pub fn staff_present(&mut self, author: &Author, session: &SessionId, staff: &StaffId, minutes: u32) -> Result<()> {
+    pub fn staff_present(
+        &mut self,
+        author: &Author,
+        session: &SessionId,
+        staff: &StaffId,
+        minutes: u32,
+    ) -> Result<()> {
         self.session(session)?;
         if minutes == 0 || minutes > MAX_SHIFT_MINUTES {
             return invalid("minutes", Reason::OutOfRange, "between 1 and 1440 minutes");
         }
         let key = format!("{session}/{staff}");
-        self.doc.write(author, "staff-present", |tx| write_record(tx, "staff_presence", &key, &u64::from(minutes)))
+        self.doc.write(author, "staff-present", |tx| {
+            write_record(tx, "staff_presence", &key, &u64::from(minutes))
+        })
     }
 
     /// Merges participant `duplicate` into `canonical` (review resolved the same child added
     /// twice). The duplicate stays, pointing at the canonical one, so marks made offline on
     /// a phone that has not heard of the merge still count for the right child.
-    pub fn merge_participants(&mut self, author: &Author, duplicate: &ParticipantId, canonical: &ParticipantId) -> Result<()> {
+    pub fn merge_participants(
+        &mut self,
+        author: &Author,
+        duplicate: &ParticipantId,
+        canonical: &ParticipantId,
+    ) -> Result<()> {
         if duplicate == canonical {
-            return invalid("canonical", Reason::Inconsistent, "a participant cannot be merged into itself");
+            return invalid(
+                "canonical",
+                Reason::Inconsistent,
+                "a participant cannot be merged into itself",
+            );
         }
         let mut dup = self.participant(duplicate)?;
         if dup.merged_into.is_some() {
@@ -592,10 +736,16 @@ impl RegisterDoc {
         }
         let target = self.canonical(canonical)?;
         if &target == duplicate {
-            return invalid("canonical", Reason::Inconsistent, "would create a merge cycle");
+            return invalid(
+                "canonical",
+                Reason::Inconsistent,
+                "would create a merge cycle",
+            );
         }
         dup.merged_into = Some(target);
-        self.doc.write(author, "merge-participants", |tx| write_record(tx, "participants", duplicate.as_str(), &dup))
+        self.doc.write(author, "merge-participants", |tx| {
+            write_record(tx, "participants", duplicate.as_str(), &dup)
+        })
     }
 
     /// Updates a participant's age band, gender, residence or recruitment path.
@@ -609,12 +759,23 @@ impl RegisterDoc {
         let mut p = self.participant(id)?;
         f(&mut p);
         if ctx.catalogue.age_band(p.age_band.as_str()).is_none() {
-            return invalid("age_band", Reason::OutOfRange, format!("{} is not an age band", p.age_band));
+            return invalid(
+                "age_band",
+                Reason::OutOfRange,
+                format!("{} is not an age band", p.age_band),
+            );
         }
         if let Some(r) = &p.recruitment {
-            require_term(ctx.catalogue, Vocabulary::RecruitmentPaths, "recruitment", r)?;
+            require_term(
+                ctx.catalogue,
+                Vocabulary::RecruitmentPaths,
+                "recruitment",
+                r,
+            )?;
         }
-        self.doc.write(author, "update-participant", |tx| write_record(tx, "participants", id.as_str(), &p))
+        self.doc.write(author, "update-participant", |tx| {
+            write_record(tx, "participants", id.as_str(), &p)
+        })
     }
 
     /// The merged register.
@@ -639,14 +800,22 @@ impl RegisterDoc {
 
 fn typed<K: std::str::FromStr + Ord, V>(m: BTreeMap<String, V>) -> Result<BTreeMap<K, V>> {
     m.into_iter()
-        .map(|(k, v)| Ok((k.parse().map_err(|_| Error::Schema(format!("malformed key {k}")))?, v)))
+        .map(|(k, v)| {
+            Ok((
+                k.parse()
+                    .map_err(|_| Error::Schema(format!("malformed key {k}")))?,
+                v,
+            ))
+        })
         .collect()
 }
 
 fn pairs<A: std::str::FromStr + Ord, B: std::str::FromStr + Ord, V>(
     m: BTreeMap<String, V>,
 ) -> Result<BTreeMap<(A, B), V>> {
-    m.into_iter().map(|(k, v)| Ok((split_key(&k)?, v))).collect()
+    m.into_iter()
+        .map(|(k, v)| Ok((split_key(&k)?, v)))
+        .collect()
 }
 
 fn to_u32(v: Versions<u64>) -> Versions<u32> {
@@ -677,7 +846,11 @@ impl RegisterView {
     pub fn canonical<'a>(&'a self, id: &'a ParticipantId) -> &'a ParticipantId {
         let mut id = id;
         for _ in 0..16 {
-            match self.participants.get(id).and_then(|p| p.current.merged_into.as_ref()) {
+            match self
+                .participants
+                .get(id)
+                .and_then(|p| p.current.merged_into.as_ref())
+            {
                 Some(next) => id = next,
                 None => break,
             }
@@ -719,7 +892,10 @@ impl RegisterView {
 
     /// What central staff should review. `label` opens a participant's sealed label (or returns
     /// `None` when this device has no key); it is used to propose duplicate participants.
-    pub fn review_items(&self, label: impl Fn(&ParticipantId, &Sealed) -> Option<String>) -> Vec<ReviewItem> {
+    pub fn review_items(
+        &self,
+        label: impl Fn(&ParticipantId, &Sealed) -> Option<String>,
+    ) -> Vec<ReviewItem> {
         let mut items = Vec::new();
         for ((s, p), m) in &self.attendance {
             let mut statuses: Vec<AttendanceStatus> = vec![m.current.status];
@@ -736,17 +912,31 @@ impl RegisterView {
         for (id, s) in &self.sessions {
             if s.current.cancelled {
                 let records = self.attendance.keys().filter(|(sid, _)| sid == id).count()
-                    + self.headcounts.iter().filter(|((sid, _), c)| sid == id && c.current > 0).count();
+                    + self
+                        .headcounts
+                        .iter()
+                        .filter(|((sid, _), c)| sid == id && c.current > 0)
+                        .count();
                 if records > 0 {
-                    items.push(ReviewItem::CancelledSessionWithAttendance { session: id.clone(), records });
+                    items.push(ReviewItem::CancelledSessionWithAttendance {
+                        session: id.clone(),
+                        records,
+                    });
                 }
             }
             if s.conflicts.iter().any(|c| c != &s.current) {
-                items.push(ReviewItem::RecordConflict { container: "sessions", key: id.to_string() });
+                items.push(ReviewItem::RecordConflict {
+                    container: "sessions",
+                    key: id.to_string(),
+                });
             }
         }
         // The same session created twice: same date, overlapping times, not cancelled.
-        let live: Vec<_> = self.sessions.iter().filter(|(_, s)| !s.current.cancelled).collect();
+        let live: Vec<_> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| !s.current.cancelled)
+            .collect();
         let mut grouped: BTreeSet<&SessionId> = BTreeSet::new();
         for (i, (a_id, a)) in live.iter().enumerate() {
             if grouped.contains(a_id) {
@@ -755,7 +945,11 @@ impl RegisterView {
             let mut group = vec![(*a_id).clone()];
             for (b_id, b) in &live[i + 1..] {
                 let (a, b) = (&a.current, &b.current);
-                if a.date == b.date && a.start < b.end && b.start < a.end && (a.series.is_none() || b.series.is_none()) {
+                if a.date == b.date
+                    && a.start < b.end
+                    && b.start < a.end
+                    && (a.series.is_none() || b.series.is_none())
+                {
                     group.push((*b_id).clone());
                     grouped.insert(b_id);
                 }
@@ -766,15 +960,23 @@ impl RegisterView {
         }
         // The same child added twice: same age band and the same label (case- and
         // space-insensitive), both unmerged.
-        let mut by_label: BTreeMap<(String, String), Vec<(&Date, &ParticipantId)>> = BTreeMap::new();
+        let mut by_label: BTreeMap<(String, String), Vec<(&Date, &ParticipantId)>> =
+            BTreeMap::new();
         for (id, p) in &self.participants {
             let p = &p.current;
             if p.merged_into.is_some() {
                 continue;
             }
             if let Some(l) = p.label.as_ref().and_then(|l| label(id, l)) {
-                let norm = l.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-                by_label.entry((norm, p.age_band.to_string())).or_default().push((&p.added_on, id));
+                let norm = l
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase();
+                by_label
+                    .entry((norm, p.age_band.to_string()))
+                    .or_default()
+                    .push((&p.added_on, id));
             }
         }
         for mut group in by_label.into_values().filter(|g| g.len() > 1) {
@@ -785,12 +987,18 @@ impl RegisterView {
         }
         for (id, p) in &self.participants {
             if p.conflicts.iter().any(|c| c != &p.current) {
-                items.push(ReviewItem::RecordConflict { container: "participants", key: id.to_string() });
+                items.push(ReviewItem::RecordConflict {
+                    container: "participants",
+                    key: id.to_string(),
+                });
             }
         }
         for ((s, v), sh) in &self.shifts {
             if sh.conflicts.iter().any(|c| c != &sh.current) {
-                items.push(ReviewItem::RecordConflict { container: "shifts", key: format!("{s}/{v}") });
+                items.push(ReviewItem::RecordConflict {
+                    container: "shifts",
+                    key: format!("{s}/{v}"),
+                });
             }
         }
         items.sort();

@@ -23,7 +23,11 @@ typed_doc!(StaffDoc, crate::document::DocKind::Staff);
 
 fn check_placement(p: &Placement) -> Result<()> {
     if p.to.is_some_and(|t| t < p.from) {
-        return invalid("to", Reason::EndBeforeStart, "the placement ends before it starts");
+        return invalid(
+            "to",
+            Reason::EndBeforeStart,
+            "the placement ends before it starts",
+        );
     }
     for d in p.days.values() {
         match d.kind {
@@ -31,7 +35,11 @@ fn check_placement(p: &Placement) -> Result<()> {
                 return invalid("area", Reason::Missing, "a local day needs its area");
             }
             PlacementKind::Mix => {
-                return invalid("kind", Reason::Inconsistent, "a single day is local or central");
+                return invalid(
+                    "kind",
+                    Reason::Inconsistent,
+                    "a single day is local or central",
+                );
             }
             _ => {}
         }
@@ -54,7 +62,9 @@ impl StaffDoc {
         for p in s.placements.values() {
             check_placement(p)?;
         }
-        self.doc.write(author, "put-staff", |tx| write_record(tx, "staff", id.as_str(), &s))
+        self.doc.write(author, "put-staff", |tx| {
+            write_record(tx, "staff", id.as_str(), &s)
+        })
     }
 
     /// A staff member.
@@ -72,48 +82,77 @@ impl StaffDoc {
 
     /// Moves a staff member to a new placement from `from`: the open placement ends the day
     /// before, so records made earlier stay with the old area.
-    pub fn move_placement(&mut self, author: &Author, id: &StaffId, from: Date, placement: Placement) -> Result<PlacementId> {
+    pub fn move_placement(
+        &mut self,
+        author: &Author,
+        id: &StaffId,
+        from: Date,
+        placement: Placement,
+    ) -> Result<PlacementId> {
         check_placement(&placement)?;
         if placement.from != from {
-            return invalid("from", Reason::Inconsistent, "the new placement starts on the move date");
+            return invalid(
+                "from",
+                Reason::Inconsistent,
+                "the new placement starts on the move date",
+            );
         }
         let mut s = self.staff_member(id)?;
         for p in s.placements.values_mut() {
             if p.to.is_none_or(|t| t >= from) {
                 if p.from >= from {
-                    return invalid("from", Reason::Inconsistent, "overlaps a placement that starts on or after the move");
+                    return invalid(
+                        "from",
+                        Reason::Inconsistent,
+                        "overlaps a placement that starts on or after the move",
+                    );
                 }
                 p.to = Some(from.add_days(-1));
             }
         }
         let pid = PlacementId::random();
         s.placements.insert(pid.clone(), placement);
-        self.doc.write(author, "move-placement", |tx| write_record(tx, "staff", id.as_str(), &s))?;
+        self.doc.write(author, "move-placement", |tx| {
+            write_record(tx, "staff", id.as_str(), &s)
+        })?;
         Ok(pid)
     }
 
     /// The placement on a date.
     pub fn placement_on(&self, id: &StaffId, date: Date) -> Result<Option<Placement>> {
-        Ok(self.staff_member(id)?.placements.values().find(|p| p.covers(date)).cloned())
+        Ok(self
+            .staff_member(id)?
+            .placements
+            .values()
+            .find(|p| p.covers(date))
+            .cloned())
     }
 
     /// Assigns a role (one of the eight of S000 and/or one of the four practice roles of S004).
     pub fn assign_role(&mut self, author: &Author, a: RoleAssignment) -> Result<AssignmentId> {
         if a.role.is_none() && a.practice_role.is_none() {
-            return invalid("role", Reason::Missing, "a role or a practice role is required");
+            return invalid(
+                "role",
+                Reason::Missing,
+                "a role or a practice role is required",
+            );
         }
         if a.to.is_some_and(|t| t < a.from) {
             return invalid("to", Reason::EndBeforeStart, "ends before it starts");
         }
         self.staff_member(&a.staff)?;
         let id = AssignmentId::random();
-        self.doc.write(author, "assign-role", |tx| write_record(tx, "assignments", id.as_str(), &a))?;
+        self.doc.write(author, "assign-role", |tx| {
+            write_record(tx, "assignments", id.as_str(), &a)
+        })?;
         Ok(id)
     }
 
     /// Ends a role assignment on `to`.
     pub fn end_assignment(&mut self, author: &Author, id: &AssignmentId, to: Date) -> Result<()> {
-        let Some(v) = read_one::<_, RoleAssignment>(self.doc.automerge(), "assignments", id.as_str())? else {
+        let Some(v) =
+            read_one::<_, RoleAssignment>(self.doc.automerge(), "assignments", id.as_str())?
+        else {
             return invalid("assignment", Reason::NotFound, "no such assignment");
         };
         let mut a = v.current;
@@ -121,7 +160,9 @@ impl StaffDoc {
             return invalid("to", Reason::EndBeforeStart, "ends before it starts");
         }
         a.to = Some(to);
-        self.doc.write(author, "end-assignment", |tx| write_record(tx, "assignments", id.as_str(), &a))
+        self.doc.write(author, "end-assignment", |tx| {
+            write_record(tx, "assignments", id.as_str(), &a)
+        })
     }
 
     /// Role assignments.

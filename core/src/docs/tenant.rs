@@ -8,7 +8,10 @@ use autosurgeon::{Hydrate, Reconcile};
 
 use super::activity::typed_keys;
 use super::{MAX_NAME, require_text};
-use crate::catalogue::{ActivityType, Catalogue, GroupKind, LibraryIndicator, LocalCatalogue, TargetGroup, TargetGroupRef};
+use crate::catalogue::{
+    ActivityType, Catalogue, GroupKind, LibraryIndicator, LocalCatalogue, TargetGroup,
+    TargetGroupRef,
+};
 use crate::document::{Author, NaboDoc, Scope, read_all, read_one, typed_doc, write_record};
 use crate::error::{Reason, Result, invalid};
 use crate::ids::{AreaId, Code, OrgId, ProgrammeId, TenantId};
@@ -86,7 +89,12 @@ pub struct LocalIndicator {
 
 impl TenantDoc {
     /// Creates the tenant document.
-    pub fn create(tenant: TenantId, actor: ActorId, author: &Author, settings: Settings) -> Result<Self> {
+    pub fn create(
+        tenant: TenantId,
+        actor: ActorId,
+        author: &Author,
+        settings: Settings,
+    ) -> Result<Self> {
         require_text("name", &settings.name, MAX_NAME)?;
         let mut doc = NaboDoc::create(Scope::Tenant { tenant }, actor)?;
         doc.write(author, "create-tenant", |tx| {
@@ -98,7 +106,10 @@ impl TenantDoc {
 
     /// Settings.
     pub fn settings(&self) -> Result<Settings> {
-        Ok(autosurgeon::hydrate_prop(self.doc.automerge(), automerge::ROOT, "info").unwrap_or_default())
+        Ok(
+            autosurgeon::hydrate_prop(self.doc.automerge(), automerge::ROOT, "info")
+                .unwrap_or_default(),
+        )
     }
 
     /// Changes settings.
@@ -108,7 +119,11 @@ impl TenantDoc {
             return invalid("consent_age", Reason::OutOfRange, "between 13 and 18");
         }
         if !(1..=20).contains(&settings.small_cell_threshold) {
-            return invalid("small_cell_threshold", Reason::OutOfRange, "between 1 and 20");
+            return invalid(
+                "small_cell_threshold",
+                Reason::OutOfRange,
+                "between 1 and 20",
+            );
         }
         self.doc.write(author, "set-settings", |tx| {
             autosurgeon::reconcile_prop(tx, automerge::ROOT, "info", &settings)?;
@@ -117,17 +132,30 @@ impl TenantDoc {
     }
 
     /// Adds or updates an organisation.
-    pub fn put_organisation(&mut self, author: &Author, id: &OrgId, org: Organisation) -> Result<()> {
+    pub fn put_organisation(
+        &mut self,
+        author: &Author,
+        id: &OrgId,
+        org: Organisation,
+    ) -> Result<()> {
         require_text("name", &org.name, MAX_NAME)?;
         if let Some(parent) = &org.parent {
             if parent == id {
-                return invalid("parent", Reason::Inconsistent, "an organisation cannot be its own parent");
+                return invalid(
+                    "parent",
+                    Reason::Inconsistent,
+                    "an organisation cannot be its own parent",
+                );
             }
-            if read_one::<_, Organisation>(self.doc.automerge(), "organisations", parent.as_str())?.is_none() {
+            if read_one::<_, Organisation>(self.doc.automerge(), "organisations", parent.as_str())?
+                .is_none()
+            {
                 return invalid("parent", Reason::NotFound, "no such organisation");
             }
         }
-        self.doc.write(author, "put-organisation", |tx| write_record(tx, "organisations", id.as_str(), &org))
+        self.doc.write(author, "put-organisation", |tx| {
+            write_record(tx, "organisations", id.as_str(), &org)
+        })
     }
 
     /// Organisations.
@@ -139,19 +167,32 @@ impl TenantDoc {
     pub fn put_area(&mut self, author: &Author, id: &AreaId, area: HousingArea) -> Result<()> {
         require_text("name", &area.name, MAX_NAME)?;
         let orgs = self.organisations()?;
-        if area.municipality.as_ref().is_some_and(|m| !orgs.contains_key(m)) {
+        if area
+            .municipality
+            .as_ref()
+            .is_some_and(|m| !orgs.contains_key(m))
+        {
             return invalid("municipality", Reason::NotFound, "no such organisation");
         }
         for d in area.departments.values() {
             require_text("departments", &d.name, MAX_NAME)?;
-            if d.housing_org.as_ref().is_some_and(|o| !orgs.contains_key(o)) {
-                return invalid("departments", Reason::NotFound, "no such housing organisation");
+            if d.housing_org
+                .as_ref()
+                .is_some_and(|o| !orgs.contains_key(o))
+            {
+                return invalid(
+                    "departments",
+                    Reason::NotFound,
+                    "no such housing organisation",
+                );
             }
         }
         for v in area.venues.values() {
             require_text("venues", &v.name, MAX_NAME)?;
         }
-        self.doc.write(author, "put-area", |tx| write_record(tx, "areas", id.as_str(), &area))
+        self.doc.write(author, "put-area", |tx| {
+            write_record(tx, "areas", id.as_str(), &area)
+        })
     }
 
     /// Housing areas.
@@ -160,17 +201,35 @@ impl TenantDoc {
     }
 
     /// Adds or updates a programme.
-    pub fn put_programme(&mut self, author: &Author, cat: &Catalogue, id: &ProgrammeId, p: Programme) -> Result<()> {
+    pub fn put_programme(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        id: &ProgrammeId,
+        p: Programme,
+    ) -> Result<()> {
         require_text("name", &p.name, MAX_NAME)?;
         if p.end < p.start {
-            return invalid("end", Reason::EndBeforeStart, "the programme ends before it starts");
+            return invalid(
+                "end",
+                Reason::EndBeforeStart,
+                "the programme ends before it starts",
+            );
         }
         if cat.taxonomy(p.taxonomy.as_str()).is_none() {
-            return invalid("taxonomy", Reason::UnknownCode, format!("{} is not a taxonomy", p.taxonomy));
+            return invalid(
+                "taxonomy",
+                Reason::UnknownCode,
+                format!("{} is not a taxonomy", p.taxonomy),
+            );
         }
         let total: u32 = p.funding.values().map(|f| u32::from(f.share_pct)).sum();
         if total > 100 {
-            return invalid("funding", Reason::OutOfRange, "funding shares add up to more than 100 %");
+            return invalid(
+                "funding",
+                Reason::OutOfRange,
+                "funding shares add up to more than 100 %",
+            );
         }
         if p.public_framing_pct > 100 {
             return invalid("public_framing_pct", Reason::OutOfRange, "0 to 100");
@@ -184,12 +243,18 @@ impl TenantDoc {
         }
         let orgs = self.organisations()?;
         if p.signatories.iter().any(|o| !orgs.contains_key(o))
-            || p.funding.values().any(|f| f.org.as_ref().is_some_and(|o| !orgs.contains_key(o)))
-            || p.board.as_ref().is_some_and(|b| b.members.values().any(|m| !orgs.contains_key(&m.org)))
+            || p.funding
+                .values()
+                .any(|f| f.org.as_ref().is_some_and(|o| !orgs.contains_key(o)))
+            || p.board
+                .as_ref()
+                .is_some_and(|b| b.members.values().any(|m| !orgs.contains_key(&m.org)))
         {
             return invalid("organisations", Reason::NotFound, "no such organisation");
         }
-        self.doc.write(author, "put-programme", |tx| write_record(tx, "programmes", id.as_str(), &p))
+        self.doc.write(author, "put-programme", |tx| {
+            write_record(tx, "programmes", id.as_str(), &p)
+        })
     }
 
     /// Programmes.
@@ -198,52 +263,89 @@ impl TenantDoc {
     }
 
     /// Adds a local activity type to a taxonomy. The code must be `<AREA>.<slug>` and new.
-    pub fn add_local_activity_type(&mut self, author: &Author, cat: &Catalogue, code: &Code, t: LocalActivityType) -> Result<()> {
+    pub fn add_local_activity_type(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        code: &Code,
+        t: LocalActivityType,
+    ) -> Result<()> {
         require_text("name_da", &t.name_da, MAX_NAME)?;
         if cat.area(t.taxonomy.as_str(), t.area.as_str()).is_none() {
             return invalid("area", Reason::UnknownCode, "not an area of the taxonomy");
         }
         if !code.as_str().starts_with(&format!("{}.", t.area)) {
-            return invalid("code", Reason::Inconsistent, "a type code starts with its area code");
+            return invalid(
+                "code",
+                Reason::Inconsistent,
+                "a type code starts with its area code",
+            );
         }
-        if cat.activity_type(t.taxonomy.as_str(), code.as_str()).is_some() {
+        if cat
+            .activity_type(t.taxonomy.as_str(), code.as_str())
+            .is_some()
+        {
             return invalid("code", Reason::AlreadyExists, "the code is taken");
         }
-        if t.target_groups.keys().any(|g| cat.target_group(g.as_str()).is_none()) {
+        if t.target_groups
+            .keys()
+            .any(|g| cat.target_group(g.as_str()).is_none())
+        {
             return invalid("target_groups", Reason::UnknownCode, "unknown target group");
         }
-        self.doc.write(author, "add-local-type", |tx| write_record(tx, "local_activity_types", code.as_str(), &t))
+        self.doc.write(author, "add-local-type", |tx| {
+            write_record(tx, "local_activity_types", code.as_str(), &t)
+        })
     }
 
     /// Adds a local target group.
-    pub fn add_local_target_group(&mut self, author: &Author, cat: &Catalogue, code: &Code, g: LocalTargetGroup) -> Result<()> {
+    pub fn add_local_target_group(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        code: &Code,
+        g: LocalTargetGroup,
+    ) -> Result<()> {
         require_text("name_da", &g.name_da, MAX_NAME)?;
         if cat.target_group(code.as_str()).is_some() {
             return invalid("code", Reason::AlreadyExists, "the code is taken");
         }
-        if let (Some(a), Some(b)) = (g.min_age, g.max_age) {
-            if a > b || b > 120 {
-                return invalid("max_age", Reason::OutOfRange, "0 ≤ min_age ≤ max_age ≤ 120");
-            }
+        if let (Some(a), Some(b)) = (g.min_age, g.max_age)
+            && (a > b || b > 120)
+        {
+            return invalid("max_age", Reason::OutOfRange, "0 ≤ min_age ≤ max_age ≤ 120");
         }
-        self.doc.write(author, "add-local-group", |tx| write_record(tx, "local_target_groups", code.as_str(), &g))
+        self.doc.write(author, "add-local-group", |tx| {
+            write_record(tx, "local_target_groups", code.as_str(), &g)
+        })
     }
 
     /// Adds a local indicator.
-    pub fn add_local_indicator(&mut self, author: &Author, cat: &Catalogue, code: &Code, i: LocalIndicator) -> Result<()> {
+    pub fn add_local_indicator(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        code: &Code,
+        i: LocalIndicator,
+    ) -> Result<()> {
         require_text("name_da", &i.name_da, MAX_NAME)?;
         if cat.indicator(code.as_str()).is_some() {
             return invalid("code", Reason::AlreadyExists, "the code is taken");
         }
-        self.doc.write(author, "add-local-indicator", |tx| write_record(tx, "local_indicators", code.as_str(), &i))
+        self.doc.write(author, "add-local-indicator", |tx| {
+            write_record(tx, "local_indicators", code.as_str(), &i)
+        })
     }
 
     /// The local additions, in the catalogue's form (for [`Catalogue::with_local`]).
     pub fn local_catalogue(&self) -> Result<LocalCatalogue> {
         let am = self.doc.automerge();
-        let types: BTreeMap<Code, LocalActivityType> = typed_keys(read_all(am, "local_activity_types")?)?;
-        let groups: BTreeMap<Code, LocalTargetGroup> = typed_keys(read_all(am, "local_target_groups")?)?;
-        let indicators: BTreeMap<Code, LocalIndicator> = typed_keys(read_all(am, "local_indicators")?)?;
+        let types: BTreeMap<Code, LocalActivityType> =
+            typed_keys(read_all(am, "local_activity_types")?)?;
+        let groups: BTreeMap<Code, LocalTargetGroup> =
+            typed_keys(read_all(am, "local_target_groups")?)?;
+        let indicators: BTreeMap<Code, LocalIndicator> =
+            typed_keys(read_all(am, "local_indicators")?)?;
         Ok(LocalCatalogue {
             activity_types: types
                 .into_iter()
@@ -261,7 +363,10 @@ impl TenantDoc {
                             target_groups: t
                                 .target_groups
                                 .iter()
-                                .map(|(g, p)| TargetGroupRef { group: g.to_string(), priority: *p })
+                                .map(|(g, p)| TargetGroupRef {
+                                    group: g.to_string(),
+                                    priority: *p,
+                                })
                                 .collect(),
                             retired: false,
                         },

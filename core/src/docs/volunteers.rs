@@ -51,7 +51,9 @@ impl VolunteersDoc {
         if let Some(c) = &v.child_certificate {
             check_certificate(c, author.at.date_utc())?;
         }
-        self.doc.write(author, "put-volunteer", |tx| write_record(tx, "volunteers", id.as_str(), &v))
+        self.doc.write(author, "put-volunteer", |tx| {
+            write_record(tx, "volunteers", id.as_str(), &v)
+        })
     }
 
     /// A volunteer.
@@ -68,32 +70,58 @@ impl VolunteersDoc {
     }
 
     /// Records that a child certificate was obtained, and when it is due for renewal.
-    pub fn set_child_certificate(&mut self, author: &Author, id: &VolunteerId, c: ChildCertificate) -> Result<()> {
+    pub fn set_child_certificate(
+        &mut self,
+        author: &Author,
+        id: &VolunteerId,
+        c: ChildCertificate,
+    ) -> Result<()> {
         check_certificate(&c, author.at.date_utc())?;
         let mut v = self.volunteer(id)?;
         v.child_certificate = Some(c);
-        self.doc.write(author, "set-child-certificate", |tx| write_record(tx, "volunteers", id.as_str(), &v))
+        self.doc.write(author, "set-child-certificate", |tx| {
+            write_record(tx, "volunteers", id.as_str(), &v)
+        })
     }
 
     /// Sets a volunteer's status.
-    pub fn set_status(&mut self, author: &Author, id: &VolunteerId, status: VolunteerStatus) -> Result<()> {
+    pub fn set_status(
+        &mut self,
+        author: &Author,
+        id: &VolunteerId,
+        status: VolunteerStatus,
+    ) -> Result<()> {
         let mut v = self.volunteer(id)?;
         v.status = status;
-        self.doc.write(author, "set-volunteer-status", |tx| write_record(tx, "volunteers", id.as_str(), &v))
+        self.doc.write(author, "set-volunteer-status", |tx| {
+            write_record(tx, "volunteers", id.as_str(), &v)
+        })
     }
 
     /// Adds a training.
-    pub fn add_training(&mut self, author: &Author, id: &VolunteerId, t: Training) -> Result<TrainingId> {
+    pub fn add_training(
+        &mut self,
+        author: &Author,
+        id: &VolunteerId,
+        t: Training,
+    ) -> Result<TrainingId> {
         require_text("name", &t.name, MAX_NAME)?;
         let mut v = self.volunteer(id)?;
         let tid = TrainingId::random();
         v.trainings.insert(tid.clone(), t);
-        self.doc.write(author, "add-training", |tx| write_record(tx, "volunteers", id.as_str(), &v))?;
+        self.doc.write(author, "add-training", |tx| {
+            write_record(tx, "volunteers", id.as_str(), &v)
+        })?;
         Ok(tid)
     }
 
     /// Engages a volunteer in an activity.
-    pub fn engage(&mut self, author: &Author, cat: &Catalogue, e: Engagement) -> Result<EngagementId> {
+    pub fn engage(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        e: Engagement,
+    ) -> Result<EngagementId> {
         let v = self.volunteer(&e.volunteer)?;
         if matches!(v.status, VolunteerStatus::Archived) {
             return invalid("volunteer", Reason::NotActive, "the volunteer is archived");
@@ -103,13 +131,16 @@ impl VolunteersDoc {
             return invalid("end", Reason::EndBeforeStart, "ends before it starts");
         }
         let id = EngagementId::random();
-        self.doc.write(author, "engage", |tx| write_record(tx, "engagements", id.as_str(), &e))?;
+        self.doc.write(author, "engage", |tx| {
+            write_record(tx, "engagements", id.as_str(), &e)
+        })?;
         Ok(id)
     }
 
     /// Ends an engagement.
     pub fn end_engagement(&mut self, author: &Author, id: &EngagementId, end: Date) -> Result<()> {
-        let Some(v) = read_one::<_, Engagement>(self.doc.automerge(), "engagements", id.as_str())? else {
+        let Some(v) = read_one::<_, Engagement>(self.doc.automerge(), "engagements", id.as_str())?
+        else {
             return invalid("engagement", Reason::NotFound, "no such engagement");
         };
         let mut e = v.current;
@@ -117,7 +148,9 @@ impl VolunteersDoc {
             return invalid("end", Reason::EndBeforeStart, "ends before it starts");
         }
         e.end = Some(end);
-        self.doc.write(author, "end-engagement", |tx| write_record(tx, "engagements", id.as_str(), &e))
+        self.doc.write(author, "end-engagement", |tx| {
+            write_record(tx, "engagements", id.as_str(), &e)
+        })
     }
 
     /// Engagements.
@@ -126,7 +159,10 @@ impl VolunteersDoc {
     }
 
     /// Child certificate state of every volunteer on `date` (renewal warnings).
-    pub fn certificate_states(&self, date: Date) -> Result<BTreeMap<VolunteerId, CertificateState>> {
+    pub fn certificate_states(
+        &self,
+        date: Date,
+    ) -> Result<BTreeMap<VolunteerId, CertificateState>> {
         Ok(self
             .volunteers()?
             .into_iter()
@@ -140,20 +176,34 @@ pub fn certificate_state(c: Option<&ChildCertificate>, date: Date) -> Certificat
     match c {
         None => CertificateState::Missing,
         Some(c) if !c.valid_on(date) => CertificateState::Expired,
-        Some(c) if c.renewal_due <= date.add_days(RENEWAL_WARNING_DAYS) => CertificateState::RenewalSoon,
+        Some(c) if c.renewal_due <= date.add_days(RENEWAL_WARNING_DAYS) => {
+            CertificateState::RenewalSoon
+        }
         Some(_) => CertificateState::Valid,
     }
 }
 
 fn check_certificate(c: &ChildCertificate, today: Date) -> Result<()> {
     if c.renewal_due <= c.obtained {
-        return invalid("renewal_due", Reason::EndBeforeStart, "renewal must be due after the date obtained");
+        return invalid(
+            "renewal_due",
+            Reason::EndBeforeStart,
+            "renewal must be due after the date obtained",
+        );
     }
     if c.obtained > today.add_days(1) {
-        return invalid("obtained", Reason::OutOfRange, "cannot be obtained in the future");
+        return invalid(
+            "obtained",
+            Reason::OutOfRange,
+            "cannot be obtained in the future",
+        );
     }
     if c.renewal_due > c.obtained.add_days(5 * 366) {
-        return invalid("renewal_due", Reason::OutOfRange, "renewal is due within five years");
+        return invalid(
+            "renewal_due",
+            Reason::OutOfRange,
+            "renewal is due within five years",
+        );
     }
     Ok(())
 }

@@ -95,7 +95,11 @@ fn hydrate_value<D: Read, T: Hydrate>(doc: &D, value: Value<'_>, id: &ObjId) -> 
 }
 
 /// Reads the record at `key` in `container`, with its concurrent versions.
-fn read_at<D: Read, T: Hydrate>(doc: &D, container: &ObjId, key: &str) -> Result<Option<Versions<T>>> {
+fn read_at<D: Read, T: Hydrate>(
+    doc: &D,
+    container: &ObjId,
+    key: &str,
+) -> Result<Option<Versions<T>>> {
     let Some((shown_value, shown_id)) = automerge::ReadDoc::get(doc, container, key)? else {
         return Ok(None);
     };
@@ -117,7 +121,11 @@ fn at(key: &str, e: Error) -> Error {
 }
 
 /// Reads one record of a container.
-pub(crate) fn read_one<D: Read, T: Hydrate>(doc: &D, container: &str, key: &str) -> Result<Option<Versions<T>>> {
+pub(crate) fn read_one<D: Read, T: Hydrate>(
+    doc: &D,
+    container: &str,
+    key: &str,
+) -> Result<Option<Versions<T>>> {
     let c = Containers::of(doc, container)?;
     match c.holding(doc, key)? {
         Some(obj) => read_at(doc, obj, key),
@@ -127,7 +135,10 @@ pub(crate) fn read_one<D: Read, T: Hydrate>(doc: &D, container: &str, key: &str)
 
 /// Reads every record of a container (the union over conflicting containers; the shown
 /// container wins for a key present in several).
-pub(crate) fn read_all<D: Read, T: Hydrate>(doc: &D, container: &str) -> Result<BTreeMap<String, Versions<T>>> {
+pub(crate) fn read_all<D: Read, T: Hydrate>(
+    doc: &D,
+    container: &str,
+) -> Result<BTreeMap<String, Versions<T>>> {
     let c = Containers::of(doc, container)?;
     let mut out = BTreeMap::new();
     for obj in c.iter() {

@@ -7,15 +7,18 @@
 //! Register v1 → v2: v1 kept a session's roll call inside the session record
 //! (`sessions/<sid>/attendance/<pid>`). Cancelling or re-creating a session on one phone while
 //! another phone took the roll could hide those marks. v2 keeps marks in their own container
-//! keyed `<sid>/<pid>`; the step moves every nested mark there (a mark already present in v2
-//! form wins: it is newer by construction) and removes the nested map.
+//! keyed `<sid>/<pid>`; the step moves every nested mark there and deletes it from the nested
+//! map. The nested map itself stays (empty): an old app offline may still add marks to it,
+//! and deleting the map would hide them. When both forms hold a mark for the same child, the
+//! one with the later `at` wins.
 
 use automerge::transaction::Transactable;
-use automerge::{ObjType, ReadDoc, ROOT, Value};
+use automerge::{ObjType, ROOT, ReadDoc, Value};
 
 use super::{Author, Containers, DocKind, NaboDoc};
 use crate::error::Result;
 use crate::model::By;
+use crate::model::register::AttendanceMark;
 use crate::time::Timestamp;
 
 /// Runs every step needed from `from` and raises the stored schema version.
@@ -27,7 +30,7 @@ pub(super) fn migrate(doc: &mut NaboDoc, from: u64) -> Result<()> {
         at: Timestamp::now(),
     };
     if kind == DocKind::Register && from < 2 && needs_register_v2(doc)? {
-        doc.write(&author, "migrate-register-v2", |tx| register_v1_to_v2(tx))?;
+        doc.write(&author, "migrate-register-v2", register_v1_to_v2)?;
     }
     if doc.schema() < target {
         doc.write(&author, "migrate-schema", |tx| {
@@ -41,16 +44,21 @@ pub(super) fn migrate(doc: &mut NaboDoc, from: u64) -> Result<()> {
 /// Whether a register still holds v1 content (also true for v1 writes that arrive late).
 pub(super) fn needs_register_v2(doc: &NaboDoc) -> Result<bool> {
     let am = doc.automerge();
-    if !matches!(am.get(ROOT, "attendance")?, Some((Value::Object(ObjType::Map), _))) {
+    if !matches!(
+        am.get(ROOT, "attendance")?,
+        Some((Value::Object(ObjType::Map), _))
+    ) {
         return Ok(true);
     }
     let sessions = Containers::of(am, "sessions")?;
     for c in sessions.iter() {
         for item in am.map_range(c, ..) {
-            if let automerge::ValueRef::Object(ObjType::Map) = item.value {
-                if am.get(item.id(), "attendance")?.is_some() {
-                    return Ok(true);
-                }
+            if let automerge::ValueRef::Object(ObjType::Map) = item.value
+                && let Some((Value::Object(ObjType::Map), nested)) =
+                    am.get(item.id(), "attendance")?
+                && am.length(&nested) > 0
+            {
+                return Ok(true);
             }
         }
     }
@@ -64,7 +72,7 @@ pub(super) fn repair(doc: &mut NaboDoc) -> Result<()> {
             by: By::System,
             at: Timestamp::now(),
         };
-        doc.write(&author, "migrate-register-v2", |tx| register_v1_to_v2(tx))?;
+        doc.write(&author, "migrate-register-v2", register_v1_to_v2)?;
     }
     Ok(())
 }
@@ -82,24 +90,28 @@ fn register_v1_to_v2(tx: &mut automerge::transaction::Transaction<'_>) -> Result
             let Some((Value::Object(ObjType::Map), session)) = tx.get(c, sid.as_str())? else {
                 continue;
             };
-            let Some((Value::Object(ObjType::Map), nested)) = tx.get(&session, "attendance")? else {
+            let Some((Value::Object(ObjType::Map), nested)) = tx.get(&session, "attendance")?
+            else {
                 continue;
             };
             let pids: Vec<String> = tx.keys(&nested).collect();
             for pid in pids {
-                let mark: Option<crate::model::register::AttendanceMark> =
+                let mark: Option<AttendanceMark> =
                     autosurgeon::hydrate_prop(tx, &nested, pid.as_str()).ok();
                 if let Some(mark) = mark {
                     moves.push((format!("{sid}/{pid}"), mark));
                 }
+                tx.delete(&nested, pid.as_str())?;
             }
-            tx.delete(&session, "attendance")?;
         }
     }
     for (key, mark) in moves {
-        if tx.get(&attendance, key.as_str())?.is_some() {
+        let existing: Option<AttendanceMark> =
+            autosurgeon::hydrate_prop(tx, &attendance, key.as_str()).ok();
+        if existing.is_some_and(|e| e.at >= mark.at) {
             continue;
         }
+        tx.put_object(&attendance, key.as_str(), ObjType::Map)?;
         autosurgeon::reconcile_prop(tx, &attendance, key.as_str(), &mark)?;
     }
     Ok(())

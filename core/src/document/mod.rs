@@ -37,7 +37,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, Automerge, ChangeHash, ObjType, ReadDoc, ROOT, ScalarValue, Value};
+use automerge::{ActorId, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 pub use containers::Versions;
 pub(crate) use containers::{Containers, read_all, read_one, write_record};
@@ -99,7 +99,13 @@ impl DocKind {
                 "measurements",
                 "reports",
             ],
-            (DocKind::Register, 1) => &["sessions", "participants", "headcounts", "shifts", "staff_presence"],
+            (DocKind::Register, 1) => &[
+                "sessions",
+                "participants",
+                "headcounts",
+                "shifts",
+                "staff_presence",
+            ],
             (DocKind::Register, _) => &[
                 "sessions",
                 "participants",
@@ -230,7 +236,13 @@ impl FromStr for Scope {
     fn from_str(s: &str) -> Result<Self> {
         let bad = || Error::NotNabo("malformed scope");
         let parts: Vec<&str> = s.split('/').collect();
-        let tenant = || parts.get(1).ok_or_else(bad)?.parse::<TenantId>().map_err(|_| bad());
+        let tenant = || {
+            parts
+                .get(1)
+                .ok_or_else(bad)?
+                .parse::<TenantId>()
+                .map_err(|_| bad())
+        };
         let part = |i: usize| parts.get(i).copied().ok_or_else(bad);
         let scope = match (parts.first().copied(), parts.len()) {
             (Some("tenant"), 2) => Scope::Tenant { tenant: tenant()? },

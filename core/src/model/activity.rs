@@ -8,9 +8,7 @@ use super::{
     ActivityStatus, Approach, AttendanceMode, By, GoalLevel, GoalStatus, Hardness, IdMap,
     IndicatorSource, IndicatorUnit, LegalBasis, Priority, ReportState, RetentionClass, Set,
 };
-use crate::ids::{
-    AreaId, Code, GoalId, IndicatorId, MeasurementId, OrgId, ProgrammeId, VenueId,
-};
+use crate::ids::{AreaId, Code, GoalId, IndicatorId, MeasurementId, OrgId, ProgrammeId, VenueId};
 use crate::time::{Date, Time, Weekday};
 
 /// An activity: an instance of an activity type in a programme.

@@ -146,9 +146,11 @@ impl PracticeRole {
             PracticeRole::Delivering => &[Role::Delivering],
             PracticeRole::BridgeBuilding => &[Role::BridgeBuilder],
             PracticeRole::Facilitating => &[Role::Supporting],
-            PracticeRole::Coordinating => {
-                &[Role::NetworkLeader, Role::ProjectLeader, Role::ProgrammeLeader]
-            }
+            PracticeRole::Coordinating => &[
+                Role::NetworkLeader,
+                Role::ProjectLeader,
+                Role::ProgrammeLeader,
+            ],
         }
     }
 }

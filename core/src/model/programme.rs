@@ -3,9 +3,7 @@
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::{
-    BoardType, ContinuationApproach, FunderKind, GeographyTypology, IdMap, OrgModel, Set,
-};
+use super::{BoardType, ContinuationApproach, FunderKind, GeographyTypology, IdMap, OrgModel, Set};
 use crate::ids::{AreaId, BoardMemberId, Code, FundingId, OrgId, SiteId};
 use crate::time::Date;
 

@@ -1,0 +1,238 @@
+//! The phone's local store: durability under SIGKILL, sync state per peer, key erasure, and
+//! storage failures that fail closed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use automerge::ActorId;
+use common::*;
+use nabo_core::prelude::*;
+use nabo_core::seal::{KeyRing, SubjectKey, seal};
+use nabo_core::store::{COMPACT_AFTER, Handle, Store, StoreError};
+
+fn scope() -> Scope {
+    Scope::Register {
+        tenant: "t1".parse().unwrap(),
+        activity: "act-1".parse().unwrap(),
+        term: "2026H2".parse().unwrap(),
+    }
+}
+
+/// Starts the torture child, lets it report `stop_after` saved edits (plus whatever it
+/// manages before the signal lands), kills it with SIGKILL, and returns what it reported.
+fn run_and_kill(db: &std::path::Path, first: u64, stop_after: usize) -> Vec<u64> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nabo-store-torture"))
+        .arg(db)
+        .arg(first.to_string())
+        .arg("100000")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut saved = Vec::new();
+    while saved.len() < stop_after {
+        match lines.next() {
+            Some(Ok(l)) => saved.push(
+                l.strip_prefix("saved ")
+                    .expect("protocol")
+                    .parse()
+                    .expect("n"),
+            ),
+            _ => panic!("child ended early"),
+        }
+    }
+    child.kill().expect("SIGKILL");
+    // Lines the child wrote before dying are reports too.
+    for l in lines.map_while(Result::ok) {
+        saved.push(
+            l.strip_prefix("saved ")
+                .expect("protocol")
+                .parse()
+                .expect("n"),
+        );
+    }
+    child.wait().expect("wait");
+    saved
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_process_loses_no_edit_it_reported_as_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("phone.sqlite");
+    let mut reported = Vec::new();
+    let mut next = 0;
+    // Several kills at different moments, some during compaction (every 64 appends).
+    for (i, stop) in [3usize, 70, 17, 130, 1, 64, 45].into_iter().enumerate() {
+        let got = run_and_kill(&db, next, stop);
+        assert!(got.len() >= stop, "round {i}");
+        next = got.last().copied().unwrap_or(next) + 1;
+        reported.extend(got);
+        // Reopen after every kill, as the app would.
+        let store = Store::open(&db).await.unwrap();
+        let h = Handle::<RegisterDoc>::open(&store, scope().document_id(), ActorId::random())
+            .await
+            .unwrap()
+            .expect("stored");
+        let view = h.get().view().unwrap();
+        for n in &reported {
+            let pid: ParticipantId = format!("p-{n}").parse().unwrap();
+            assert!(
+                view.participants.contains_key(&pid),
+                "round {i}: edit {n} was reported saved but is lost"
+            );
+            assert!(
+                view.attendance.keys().any(|(_, p)| *p == pid),
+                "round {i}: mark {n} lost"
+            );
+        }
+        store.close().await;
+    }
+    assert!(reported.len() >= 330);
+}
+
+#[tokio::test]
+async fn edits_are_appended_and_compacted_and_reload_identically() {
+    let f = Fixture::lektiecafe();
+    let ctx = f.ctx();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.sqlite")).await.unwrap();
+    let mut h = Handle::create(&store, f.replica()).await.unwrap();
+    let s = f.session_on(h.get(), "2026-11-19");
+    for i in 0..(COMPACT_AFTER + 10) {
+        h.edit(|r| {
+            r.add_participant(
+                &f.central,
+                ctx,
+                date("2026-11-19"),
+                Fixture::child("10-12", None),
+            )
+            .map(|_| ())
+        })
+        .await
+        .unwrap();
+        if i % 3 == 0 {
+            let p = h
+                .get()
+                .view()
+                .unwrap()
+                .participants
+                .keys()
+                .next()
+                .unwrap()
+                .clone();
+            let maja = Author {
+                by: volunteer("v-maja"),
+                at: at("2026-11-19", "15:30"),
+            };
+            h.edit(|r| r.mark(&maja, ctx, &s, &p, AttendanceStatus::Present))
+                .await
+                .unwrap();
+        }
+    }
+    let reloaded = Handle::<RegisterDoc>::open(&store, h.get().doc().id(), ActorId::random())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reloaded.get().view().unwrap(), h.get().view().unwrap());
+    assert_eq!(reloaded.get().doc().heads(), h.get().doc().heads());
+
+    // A refused edit writes nothing.
+    let before = h.get().doc().heads();
+    let err = h
+        .edit(|r| {
+            r.mark(
+                &f.central,
+                ctx,
+                &"nope".parse().unwrap(),
+                &"p".parse().unwrap(),
+                AttendanceStatus::Present,
+            )
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Domain(Error::Invalid(_))));
+    assert_eq!(h.get().doc().heads(), before);
+    assert_eq!(store.list().await.unwrap().len(), 1);
+    assert!(matches!(
+        Handle::create(&store, f.replica()).await,
+        Err(StoreError::Exists(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_storage_failure_is_an_error_and_the_unsaved_edit_is_not_shown() {
+    let f = Fixture::lektiecafe();
+    let ctx = f.ctx();
+    let store = Store::memory().await.unwrap();
+    let mut h = Handle::create(&store, f.replica()).await.unwrap();
+    let before = h.get().view().unwrap();
+    store.close().await;
+    let err = h
+        .edit(|r| {
+            r.add_participant(
+                &f.central,
+                ctx,
+                date("2026-11-19"),
+                Fixture::child("7-9", None),
+            )
+            .map(|_| ())
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Storage(_)), "{err}");
+    assert_eq!(
+        h.get().view().unwrap(),
+        before,
+        "the edit that was not stored is not shown"
+    );
+}
+
+#[tokio::test]
+async fn sync_state_is_kept_per_peer_and_keys_can_be_erased() {
+    let store = Store::memory().await.unwrap();
+    let f = Fixture::lektiecafe();
+    let h = Handle::create(&store, f.replica()).await.unwrap();
+    let id = h.get().doc().id();
+    assert_eq!(store.sync_state(id, "relay").await.unwrap(), None);
+    let mut state = automerge::sync::State::new();
+    state.shared_heads = h.get().doc().heads();
+    store
+        .put_sync_state(id, "relay", &state.encode())
+        .await
+        .unwrap();
+    store.put_sync_state(id, "other", &[0x43]).await.unwrap();
+    let back =
+        automerge::sync::State::decode(&store.sync_state(id, "relay").await.unwrap().unwrap())
+            .unwrap();
+    assert_eq!(back.shared_heads, h.get().doc().heads());
+
+    let key = SubjectKey::generate();
+    let sealed = seal(&key, "p-1", "Aisha").unwrap();
+    store.put_key("p-1", &key).await.unwrap();
+    assert_eq!(
+        store
+            .key_ring()
+            .await
+            .unwrap()
+            .open_label("p-1", &sealed)
+            .as_deref(),
+        Some("Aisha")
+    );
+    assert!(store.erase_key("p-1").await.unwrap());
+    assert_eq!(
+        store.key_ring().await.unwrap().open_label("p-1", &sealed),
+        None
+    );
+
+    assert!(store.delete(id).await.unwrap());
+    assert_eq!(
+        store.sync_state(id, "relay").await.unwrap(),
+        None,
+        "sync state goes with the document"
+    );
+}
