@@ -97,12 +97,16 @@ fn present_versus_absent_is_deterministic_and_shown_for_review_until_resolved() 
     assert_eq!(va, vb, "every replica shows the same winner");
     let mark = &va.attendance[&(sid.clone(), pid.clone())];
     assert_eq!(mark.conflicts.len(), 1);
-    let mut statuses = vec![mark.current.status, mark.conflicts[0].status];
+    let mut statuses = vec![mark.current, mark.conflicts[0]];
     statuses.sort();
     assert_eq!(
         statuses,
         vec![AttendanceStatus::Present, AttendanceStatus::Absent]
     );
+    // The review sees who wrote which mark, from the change history.
+    let mut who: Vec<(AttendanceStatus, Option<By>)> = a.mark_history(&sid, &pid).unwrap().into_iter().map(|m| (m.status, m.by)).collect();
+    who.sort();
+    assert_eq!(who, vec![(AttendanceStatus::Present, Some(volunteer("v-maja"))), (AttendanceStatus::Absent, Some(volunteer("v-jonas")))]);
     assert!(va.review_items(|_, _| None).iter().any(|i| matches!(
         i,
         ReviewItem::AttendanceConflict { session, participant, statuses } if *session == sid && *participant == pid && statuses.len() == 2
@@ -119,7 +123,7 @@ fn present_versus_absent_is_deterministic_and_shown_for_review_until_resolved() 
     let vb = b.view().unwrap();
     let mark = &vb.attendance[&(sid.clone(), pid.clone())];
     assert!(mark.conflicts.is_empty());
-    assert_eq!(mark.current.status, AttendanceStatus::Present);
+    assert_eq!(mark.current, AttendanceStatus::Present);
     assert!(vb.review_items(|_, _| None).is_empty());
 }
 

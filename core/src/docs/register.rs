@@ -16,7 +16,7 @@
 //! - sessions generated from a series have derived ids, so two phones generating the same
 //!   occurrence offline write the same session.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::ActorId;
 use automerge::transaction::Transactable;
@@ -25,15 +25,23 @@ use super::activity::ActivitySnapshot;
 use super::{MAX_NAME, limit_text, require_term};
 use crate::catalogue::{Catalogue, Vocabulary};
 use crate::document::{
-    Author, NaboDoc, Scope, Versions, read_all, read_one, typed_doc, write_record,
+    Author, ChangeNote, Containers, NaboDoc, Scope, Versions, read_all, read_one,
+    typed_doc, write_record,
 };
 use crate::error::{Error, Reason, Result, invalid};
 use crate::ids::{
     ActivityId, AreaId, Code, ParticipantId, SessionId, StaffId, TenantId, VenueId, VolunteerId,
 };
-use crate::model::register::{AttendanceMark, HeadcountBucket, Participant, Session, Shift};
+use crate::model::register::{HeadcountBucket, Participant, Session, Shift};
 use crate::model::{AttendanceMode, AttendanceStatus, By, Gender, Sealed};
 use crate::time::{Date, Term, Time, Timestamp};
+
+const NO_SHIFT: Shift = Shift {
+    signed_up: false,
+    cancelled: false,
+    check_in: None,
+    check_out: None,
+};
 
 /// The largest headcount accepted for one bucket of one session.
 pub const MAX_HEADCOUNT: u32 = 5000;
@@ -44,8 +52,34 @@ pub const MAX_SHIFT_MINUTES: u32 = 24 * 60;
 #[derive(Debug, Clone)]
 pub struct RegisterDoc {
     doc: NaboDoc,
+    /// What the hot paths (roll call, check-in) validate against, valid for `heads`.
+    index: Option<RegisterIndex>,
 }
-typed_doc!(RegisterDoc, crate::document::DocKind::Register);
+typed_doc!(RegisterDoc, crate::document::DocKind::Register, index: None);
+
+/// An in-memory index of the fields the roll call checks: a session's date and whether it is
+/// cancelled, a participant's merge target, and the object ids of the hot containers. It is
+/// valid for exactly the heads it was built at (or advanced to by a write that cannot change
+/// it); any other change — a merge, a sync, another operation — makes it rebuild on next use.
+#[derive(Debug, Clone)]
+struct RegisterIndex {
+    heads: Vec<automerge::ChangeHash>,
+    sessions: HashMap<SessionId, SessionBrief>,
+    participants: HashMap<ParticipantId, ParticipantBrief>,
+    attendance: Option<automerge::ObjId>,
+    shifts: Option<automerge::ObjId>,
+}
+
+#[derive(Debug, Clone, autosurgeon::Hydrate)]
+struct SessionBrief {
+    date: Date,
+    cancelled: bool,
+}
+
+#[derive(Debug, Clone, autosurgeon::Hydrate)]
+struct ParticipantBrief {
+    merged_into: Option<ParticipantId>,
+}
 
 /// What register operations validate against: the catalogue and the activity.
 #[derive(Debug, Clone, Copy)]
@@ -94,14 +128,28 @@ pub struct RegisterView {
     pub sessions: BTreeMap<SessionId, Versions<Session>>,
     /// Participants.
     pub participants: BTreeMap<ParticipantId, Versions<Participant>>,
-    /// Roll-call marks by (session, participant).
-    pub attendance: BTreeMap<(SessionId, ParticipantId), Versions<AttendanceMark>>,
+    /// Roll-call marks by (session, participant). Who marked and when is in the change
+    /// history ([`RegisterDoc::mark_history`]).
+    pub attendance: BTreeMap<(SessionId, ParticipantId), Versions<AttendanceStatus>>,
     /// Headcounts by (session, bucket).
     pub headcounts: BTreeMap<(SessionId, HeadcountBucket), Versions<u32>>,
     /// Volunteer shifts by (session, volunteer).
     pub shifts: BTreeMap<(SessionId, VolunteerId), Versions<Shift>>,
     /// Staff minutes by (session, staff member).
     pub staff_presence: BTreeMap<(SessionId, StaffId), Versions<u32>>,
+}
+
+/// One value of a roll-call mark with its provenance from the change history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkProvenance {
+    /// The status written.
+    pub status: AttendanceStatus,
+    /// Who wrote it (from the change note).
+    pub by: Option<By>,
+    /// When (seconds since the epoch, device clock).
+    pub time: i64,
+    /// The device (actor id, hex).
+    pub actor: String,
 }
 
 /// Something in a register that central staff should look at.
@@ -172,7 +220,7 @@ impl RegisterDoc {
             },
             actor,
         )?;
-        let mut reg = RegisterDoc { doc };
+        let mut reg = RegisterDoc { doc, index: None };
         let area = ctx.activity.activity.area_on(term.first_day()).clone();
         reg.doc.write(author, "create-register", |tx| {
             let info = match automerge::ReadDoc::get(tx, automerge::ROOT, "info")? {
@@ -324,12 +372,49 @@ impl RegisterDoc {
         }
     }
 
-    fn open_session(&self, id: &SessionId) -> Result<Session> {
-        let s = self.session(id)?;
-        if s.cancelled {
-            return invalid("session", Reason::NotActive, "the session is cancelled");
+    /// The index, rebuilt if the document changed since it was made.
+    fn index(&mut self) -> Result<&RegisterIndex> {
+        let heads = self.doc.heads();
+        if self.index.as_ref().is_none_or(|i| i.heads != heads) {
+            let am = self.doc.automerge();
+            let single = |c: &str| -> Result<Option<automerge::ObjId>> {
+                let cs = Containers::of(am, c)?;
+                Ok(if cs.iter().count() == 1 { Some(cs.shown().clone()) } else { None })
+            };
+            self.index = Some(RegisterIndex {
+                sessions: typed(read_all::<_, SessionBrief>(am, "sessions")?)?.into_iter().map(|(k, v)| (k, v.current)).collect(),
+                participants: typed(read_all::<_, ParticipantBrief>(am, "participants")?)?
+                    .into_iter()
+                    .map(|(k, v)| (k, v.current))
+                    .collect(),
+                attendance: single("attendance")?,
+                shifts: single("shifts")?,
+                heads,
+            });
         }
-        Ok(s)
+        match &self.index {
+            Some(i) => Ok(i),
+            None => Err(Error::Schema("register index".into())),
+        }
+    }
+
+    /// After a write that cannot change the index (a mark, a shift), keep it valid.
+    fn index_still_valid(&mut self, before: &[automerge::ChangeHash]) {
+        let heads = self.doc.heads();
+        if let Some(i) = self.index.as_mut() {
+            if i.heads == before {
+                i.heads = heads;
+            }
+        }
+    }
+
+    /// The date of a session that is not cancelled.
+    fn open_session(&mut self, id: &SessionId) -> Result<Date> {
+        match self.index()?.sessions.get(id) {
+            None => invalid("session", Reason::NotFound, "no such session in this register"),
+            Some(s) if s.cancelled => invalid("session", Reason::NotActive, "the session is cancelled"),
+            Some(s) => Ok(s.date),
+        }
     }
 
     /// A participant (the shown version).
@@ -430,13 +515,14 @@ impl RegisterDoc {
     }
 
     /// Follows `merged_into` to the participant a record should count for.
-    fn canonical(&self, id: &ParticipantId) -> Result<ParticipantId> {
+    fn canonical(&mut self, id: &ParticipantId) -> Result<ParticipantId> {
+        let idx = self.index()?;
         let mut id = id.clone();
         for _ in 0..16 {
-            let p = self.participant(&id)?;
-            match p.merged_into {
-                Some(next) => id = next,
-                None => return Ok(id),
+            match idx.participants.get(&id) {
+                None => return invalid("participant", Reason::NotFound, "no such participant in this register"),
+                Some(ParticipantBrief { merged_into: Some(next) }) => id = next.clone(),
+                Some(_) => return Ok(id),
             }
         }
         invalid("participant", Reason::Inconsistent, "merge chain too long")
@@ -459,24 +545,56 @@ impl RegisterDoc {
                 "the activity counts heads only",
             );
         }
-        let s = self.open_session(session)?;
+        let date = self.open_session(session)?;
         let participant = self.canonical(participant)?;
-        if status == AttendanceStatus::Present && s.date > author.at.date_utc().add_days(1) {
-            return invalid(
-                "session",
-                Reason::OutOfRange,
-                "cannot mark present in a future session",
-            );
+        if status == AttendanceStatus::Present && date > author.at.date_utc().add_days(1) {
+            return invalid("session", Reason::OutOfRange, "cannot mark present in a future session");
         }
-        let mark = AttendanceMark {
-            status,
-            by: author.by.clone(),
-            at: author.at,
-        };
         let key = attendance_key(session, &participant);
+        let fast = self.index()?.attendance.clone();
+        let before = self.doc.heads();
+        // A mark is one scalar: who and when are the change's metadata. Writing it replaces
+        // every concurrent value, so marking again resolves a conflict.
         self.doc.write(author, "mark-attendance", |tx| {
-            replace_record(tx, "attendance", &key, &mark)
-        })
+            let obj = match fast {
+                Some(obj) => obj,
+                None => {
+                    let c = Containers::of(tx, "attendance")?;
+                    c.holding(tx, &key)?.unwrap_or(c.shown()).clone()
+                }
+            };
+            tx.put(&obj, key.as_str(), status.code())?;
+            Ok(())
+        })?;
+        self.index_still_valid(&before);
+        Ok(())
+    }
+
+    /// Every current value of a mark with who wrote it, when and from which device (the
+    /// review's "who marked what").
+    pub fn mark_history(&self, session: &SessionId, participant: &ParticipantId) -> Result<Vec<MarkProvenance>> {
+        let am = self.doc.automerge();
+        let key = attendance_key(session, participant);
+        let c = Containers::of(am, "attendance")?;
+        let Some(obj) = c.holding(am, &key)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (v, id) in automerge::ReadDoc::get_all(am, obj, key.as_str())? {
+            let automerge::Value::Scalar(sv) = v else { continue };
+            let Ok(status) = <AttendanceStatus as autosurgeon::Hydrate>::hydrate_scalar(sv) else { continue };
+            let meta = am.hash_for_opid(&id).and_then(|h| am.get_change_meta_by_hash(&h));
+            out.push(MarkProvenance {
+                status,
+                by: meta
+                    .as_ref()
+                    .and_then(|m| m.message.as_deref().and_then(|t| serde_json::from_str::<ChangeNote>(t).ok()))
+                    .and_then(|n| n.by.parse().ok()),
+                time: meta.as_ref().map_or(0, |m| m.timestamp),
+                actor: meta.as_ref().map(|m| m.actor.to_hex_string()).unwrap_or_default(),
+            });
+        }
+        Ok(out)
     }
 
     /// Removes a mark (tapped by mistake).
@@ -589,13 +707,61 @@ impl RegisterDoc {
         Ok(())
     }
 
-    fn shift(&self, session: &SessionId, volunteer: &VolunteerId) -> Result<Option<Shift>> {
-        Ok(read_one::<_, Shift>(
-            self.doc.automerge(),
-            "shifts",
-            &format!("{session}/{volunteer}"),
-        )?
-        .map(|v| v.current))
+    /// The container holding (or to hold) a shift, and the shift's current fields.
+    fn shift(&mut self, key: &str) -> Result<(automerge::ObjId, Option<Shift>)> {
+        let fast = self.index()?.shifts.clone();
+        let am = self.doc.automerge();
+        let container = match fast {
+            Some(c) => c,
+            None => {
+                let cs = Containers::of(am, "shifts")?;
+                cs.holding(am, key)?.unwrap_or(cs.shown()).clone()
+            }
+        };
+        let shift = match automerge::ReadDoc::get(am, &container, key)? {
+            Some((automerge::Value::Object(automerge::ObjType::Map), obj)) => {
+                Some(<Shift as autosurgeon::Hydrate>::hydrate_map(am, &obj)?)
+            }
+            _ => None,
+        };
+        Ok((container, shift))
+    }
+
+    /// Writes the fields of a shift that differ from `old` (all of them for a new shift), so
+    /// a check-out on one phone and a sign-up change on another both survive. This is the
+    /// hottest write after the roll call, so it puts the changed scalars directly instead of
+    /// reconciling the whole record.
+    fn write_shift(
+        &mut self,
+        author: &Author,
+        op: &str,
+        key: &str,
+        container: automerge::ObjId,
+        old: Option<&Shift>,
+        new: &Shift,
+    ) -> Result<()> {
+        let ts = |t: Option<Timestamp>| t.map_or(automerge::ScalarValue::Null, |t| automerge::ScalarValue::Timestamp(t.0));
+        let fields = [
+            ("signed_up", old.map(|o| o.signed_up != new.signed_up), automerge::ScalarValue::Boolean(new.signed_up)),
+            ("cancelled", old.map(|o| o.cancelled != new.cancelled), automerge::ScalarValue::Boolean(new.cancelled)),
+            ("check_in", old.map(|o| o.check_in != new.check_in), ts(new.check_in)),
+            ("check_out", old.map(|o| o.check_out != new.check_out), ts(new.check_out)),
+        ];
+        let before = self.doc.heads();
+        self.doc.write(author, op, |tx| {
+            let obj = match (old, automerge::ReadDoc::get(tx, &container, key)?) {
+                (Some(_), Some((automerge::Value::Object(automerge::ObjType::Map), obj))) => obj,
+                _ => tx.put_object(&container, key, automerge::ObjType::Map)?,
+            };
+            for (name, changed, value) in fields {
+                if changed != Some(false) {
+                    tx.put(&obj, name, value)?;
+                }
+            }
+            Ok(())
+        })?;
+        self.index_still_valid(&before);
+        Ok(())
     }
 
     /// Signs a volunteer up for a session (or cancels the sign-up).
@@ -607,22 +773,16 @@ impl RegisterDoc {
         volunteer: &VolunteerId,
         signed_up: bool,
     ) -> Result<()> {
-        let s = self.open_session(session)?;
+        let date = self.open_session(session)?;
         if signed_up {
-            self.check_volunteer(ctx, session, s.date, volunteer)?;
+            self.check_volunteer(ctx, session, date, volunteer)?;
         }
-        let mut shift = self.shift(session, volunteer)?.unwrap_or(Shift {
-            signed_up: false,
-            cancelled: false,
-            check_in: None,
-            check_out: None,
-        });
+        let key = format!("{session}/{volunteer}");
+        let (container, old) = self.shift(&key)?;
+        let mut shift = old.clone().unwrap_or(NO_SHIFT);
         shift.signed_up = signed_up;
         shift.cancelled = !signed_up;
-        let key = format!("{session}/{volunteer}");
-        self.doc.write(author, "sign-up", |tx| {
-            write_record(tx, "shifts", &key, &shift)
-        })
+        self.write_shift(author, "sign-up", &key, container, old.as_ref(), &shift)
     }
 
     /// Checks a volunteer in at `at`.
@@ -634,30 +794,20 @@ impl RegisterDoc {
         volunteer: &VolunteerId,
         at: Timestamp,
     ) -> Result<()> {
-        let s = self.open_session(session)?;
-        self.check_volunteer(ctx, session, s.date, volunteer)?;
+        let date = self.open_session(session)?;
+        self.check_volunteer(ctx, session, date, volunteer)?;
         let day = at.date_utc();
-        if day < s.date.add_days(-1) || day > s.date.add_days(1) {
-            return invalid(
-                "at",
-                Reason::OutOfRange,
-                "check-in must be on the session's day",
-            );
+        if day < date.add_days(-1) || day > date.add_days(1) {
+            return invalid("at", Reason::OutOfRange, "check-in must be on the session's day");
         }
-        let mut shift = self.shift(session, volunteer)?.unwrap_or(Shift {
-            signed_up: false,
-            cancelled: false,
-            check_in: None,
-            check_out: None,
-        });
+        let key = format!("{session}/{volunteer}");
+        let (container, old) = self.shift(&key)?;
+        let mut shift = old.clone().unwrap_or(NO_SHIFT);
         shift.check_in = Some(at);
         if shift.check_out.is_some_and(|o| o < at) {
             shift.check_out = None;
         }
-        let key = format!("{session}/{volunteer}");
-        self.doc.write(author, "check-in", |tx| {
-            write_record(tx, "shifts", &key, &shift)
-        })
+        self.write_shift(author, "check-in", &key, container, old.as_ref(), &shift)
     }
 
     /// Checks a volunteer out at `at`.
@@ -668,20 +818,16 @@ impl RegisterDoc {
         volunteer: &VolunteerId,
         at: Timestamp,
     ) -> Result<()> {
-        self.session(session)?;
-        let Some(mut shift) = self.shift(session, volunteer)? else {
-            return invalid(
-                "volunteer",
-                Reason::NotFound,
-                "not checked in to this session",
-            );
+        if !self.index()?.sessions.contains_key(session) {
+            return invalid("session", Reason::NotFound, "no such session in this register");
+        }
+        let key = format!("{session}/{volunteer}");
+        let (container, Some(old)) = self.shift(&key)? else {
+            return invalid("volunteer", Reason::NotFound, "not checked in to this session");
         };
+        let mut shift = old.clone();
         let Some(check_in) = shift.check_in else {
-            return invalid(
-                "volunteer",
-                Reason::NotFound,
-                "not checked in to this session",
-            );
+            return invalid("volunteer", Reason::NotFound, "not checked in to this session");
         };
         if at < check_in {
             return invalid("at", Reason::EndBeforeStart, "check-out before check-in");
@@ -690,10 +836,7 @@ impl RegisterDoc {
             return invalid("at", Reason::OutOfRange, "a shift is at most 24 hours");
         }
         shift.check_out = Some(at);
-        let key = format!("{session}/{volunteer}");
-        self.doc.write(author, "check-out", |tx| {
-            write_record(tx, "shifts", &key, &shift)
-        })
+        self.write_shift(author, "check-out", &key, container, Some(&old), &shift)
     }
 
     /// Records the minutes a staff member was present at a session.
@@ -826,21 +969,6 @@ fn to_u32(v: Versions<u64>) -> Versions<u32> {
     }
 }
 
-/// Writes a record as a new value that replaces every concurrent version (marking again
-/// resolves a conflict).
-fn replace_record<T: autosurgeon::Reconcile>(
-    tx: &mut automerge::transaction::Transaction<'_>,
-    container: &str,
-    key: &str,
-    value: &T,
-) -> Result<()> {
-    let c = crate::document::Containers::of(tx, container)?;
-    let obj = c.holding(tx, key)?.unwrap_or(c.shown()).clone();
-    tx.put_object(&obj, key, automerge::ObjType::Map)?;
-    autosurgeon::reconcile_prop(tx, &obj, key, value)?;
-    Ok(())
-}
-
 impl RegisterView {
     /// The participant a record counts for (following review merges).
     pub fn canonical<'a>(&'a self, id: &'a ParticipantId) -> &'a ParticipantId {
@@ -863,7 +991,7 @@ impl RegisterView {
         self.attendance
             .iter()
             .filter(|((s, _), _)| s == session)
-            .filter(|(_, m)| m.current.status == AttendanceStatus::Present)
+            .filter(|(_, m)| m.current == AttendanceStatus::Present)
             .map(|((_, p), _)| self.canonical(p))
             .collect()
     }
@@ -898,8 +1026,8 @@ impl RegisterView {
     ) -> Vec<ReviewItem> {
         let mut items = Vec::new();
         for ((s, p), m) in &self.attendance {
-            let mut statuses: Vec<AttendanceStatus> = vec![m.current.status];
-            statuses.extend(m.conflicts.iter().map(|c| c.status));
+            let mut statuses: Vec<AttendanceStatus> = vec![m.current];
+            statuses.extend(m.conflicts.iter().copied());
             let distinct: BTreeSet<_> = statuses.iter().collect();
             if distinct.len() > 1 {
                 items.push(ReviewItem::AttendanceConflict {

@@ -45,19 +45,27 @@ pub(crate) struct Containers {
 
 impl Containers {
     pub(crate) fn of<D: Read>(doc: &D, key: &str) -> Result<Self> {
-        let shown = match automerge::ReadDoc::get(doc, ROOT, key)? {
-            Some((Value::Object(ObjType::Map), id)) => Some(id),
-            _ => None,
-        };
-        let mut objs: Vec<ObjId> = doc
-            .get_all(ROOT, key)?
-            .into_iter()
-            .filter_map(|(v, id)| match v {
-                Value::Object(ObjType::Map) if Some(&id) != shown.as_ref() => Some(id),
+        let all = automerge::ReadDoc::get_all(doc, ROOT, key)?;
+        let mut objs: Vec<ObjId> = Vec::with_capacity(all.len());
+        if all.len() > 1 {
+            // Conflicting containers: put the one Automerge shows last.
+            let shown = match automerge::ReadDoc::get(doc, ROOT, key)? {
+                Some((Value::Object(ObjType::Map), id)) => Some(id),
                 _ => None,
-            })
-            .collect();
-        objs.extend(shown);
+            };
+            for (v, id) in all {
+                if matches!(v, Value::Object(ObjType::Map)) && Some(&id) != shown.as_ref() {
+                    objs.push(id);
+                }
+            }
+            objs.extend(shown);
+        } else {
+            for (v, id) in all {
+                if matches!(v, Value::Object(ObjType::Map)) {
+                    objs.push(id);
+                }
+            }
+        }
         if objs.is_empty() {
             return Err(Error::Schema(format!("container {key} is missing")));
         }
@@ -134,19 +142,33 @@ pub(crate) fn read_one<D: Read, T: Hydrate>(
 }
 
 /// Reads every record of a container (the union over conflicting containers; the shown
-/// container wins for a key present in several).
-pub(crate) fn read_all<D: Read, T: Hydrate>(
-    doc: &D,
-    container: &str,
-) -> Result<BTreeMap<String, Versions<T>>> {
+/// container wins for a key present in several). Only keys with concurrent values cost an
+/// extra lookup.
+pub(crate) fn read_all<D: Read, T: Hydrate>(doc: &D, container: &str) -> Result<BTreeMap<String, Versions<T>>> {
     let c = Containers::of(doc, container)?;
     let mut out = BTreeMap::new();
     for obj in c.iter() {
         for item in automerge::ReadDoc::map_range(doc, obj, ..) {
             let key = item.key.to_string();
-            if let Some(v) = read_at(doc, obj, &key)? {
-                out.insert(key, v);
-            }
+            let v = if item.conflict {
+                match read_at(doc, obj, &key)? {
+                    Some(v) => v,
+                    None => continue,
+                }
+            } else {
+                let current = if matches!(item.value, automerge::ValueRef::Object(_)) {
+                    let id = item.id();
+                    hydrate_value(doc, item.value.into_value(), &id)
+                } else {
+                    match item.value.into_value() {
+                        Value::Scalar(s) => T::hydrate_scalar(s).map_err(Error::from),
+                        Value::Object(_) => Err(Error::Schema("object changed to scalar".into())),
+                    }
+                }
+                .map_err(|e| at(&key, e))?;
+                Versions { current, conflicts: Vec::new() }
+            };
+            out.insert(key, v);
         }
     }
     Ok(out)

@@ -32,7 +32,7 @@ pub(super) fn migrate(doc: &mut NaboDoc, from: u64) -> Result<()> {
     if kind == DocKind::Register && from < 2 && needs_register_v2(doc)? {
         doc.write(&author, "migrate-register-v2", register_v1_to_v2)?;
     }
-    if doc.schema() < target {
+    if from < target {
         doc.write(&author, "migrate-schema", |tx| {
             tx.put(ROOT, "schema", target)?;
             Ok(())
@@ -106,13 +106,19 @@ fn register_v1_to_v2(tx: &mut automerge::transaction::Transaction<'_>) -> Result
         }
     }
     for (key, mark) in moves {
-        let existing: Option<AttendanceMark> =
-            autosurgeon::hydrate_prop(tx, &attendance, key.as_str()).ok();
-        if existing.is_some_and(|e| e.at >= mark.at) {
+        // A v2 mark (a scalar status) wins unless the v1 mark is later than its change.
+        let v2_time = match tx.get(&attendance, key.as_str())? {
+            Some((_, id)) => Some(
+                tx.hash_for_opid(&id)
+                    .and_then(|h| tx.get_change_by_hash(&h))
+                    .map_or(0, |c| c.timestamp() * 1000),
+            ),
+            None => None,
+        };
+        if v2_time.is_some_and(|t| t >= mark.at.0) {
             continue;
         }
-        tx.put_object(&attendance, key.as_str(), ObjType::Map)?;
-        autosurgeon::reconcile_prop(tx, &attendance, key.as_str(), &mark)?;
+        tx.put(&attendance, key.as_str(), mark.status.code())?;
     }
     Ok(())
 }

@@ -308,6 +308,8 @@ pub struct NaboDoc {
     am: Automerge,
     kind: DocKind,
     scope: Scope,
+    /// The stored schema version, refreshed whenever changes arrive from outside.
+    schema: u64,
 }
 
 /// The actor that writes a document's skeleton: derived, so the skeleton change is identical
@@ -345,7 +347,7 @@ impl NaboDoc {
         )
         .map_err(|f| Error::Automerge(f.error))?;
         am.set_actor(actor);
-        Ok(NaboDoc { am, kind, scope })
+        Ok(NaboDoc { am, kind, scope, schema })
     }
 
     /// Loads a document from bytes (a full save, or a save followed by incremental changes),
@@ -360,9 +362,10 @@ impl NaboDoc {
     pub fn from_automerge(mut am: Automerge, actor: ActorId) -> Result<Self> {
         let (kind, scope, schema) = inspect(&am)?;
         am.set_actor(actor);
-        let mut doc = NaboDoc { am, kind, scope };
+        let mut doc = NaboDoc { am, kind, scope, schema };
         if schema < kind.current_schema() {
             migrate::migrate(&mut doc, schema)?;
+            doc.schema = schema_of(&doc.am).unwrap_or(schema);
         }
         Ok(doc)
     }
@@ -384,7 +387,7 @@ impl NaboDoc {
 
     /// The schema version stored in the document.
     pub fn schema(&self) -> u64 {
-        schema_of(&self.am).unwrap_or(0)
+        self.schema
     }
 
     /// The underlying Automerge document.
@@ -405,11 +408,13 @@ impl NaboDoc {
         if kind != self.kind || scope != self.scope {
             return Err(Error::NotNabo("kind or scope changed"));
         }
+        self.schema = schema;
         if schema < kind.current_schema() {
             migrate::migrate(self, schema)?;
         } else if schema == kind.current_schema() {
             migrate::repair(self)?;
         }
+        self.schema = schema_of(&self.am).unwrap_or(schema);
         Ok(())
     }
 
@@ -461,7 +466,7 @@ impl NaboDoc {
         op: &str,
         f: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
-        if self.schema() > self.kind.current_schema() {
+        if self.schema > self.kind.current_schema() {
             return Err(Error::SchemaTooNew {
                 kind: self.kind,
                 found: self.schema(),
@@ -600,11 +605,11 @@ pub trait TypedDoc: Sized {
 }
 
 macro_rules! typed_doc {
-    ($name:ident, $kind:expr) => {
+    ($name:ident, $kind:expr $(, $field:ident : $init:expr)*) => {
         impl $crate::document::TypedDoc for $name {
             const KIND: $crate::document::DocKind = $kind;
             fn from_doc_unchecked(doc: $crate::document::NaboDoc) -> Self {
-                $name { doc }
+                $name { doc $(, $field: $init)* }
             }
             fn doc(&self) -> &$crate::document::NaboDoc {
                 &self.doc

@@ -55,7 +55,8 @@ pub struct Participant {
     pub merged_into: Option<ParticipantId>,
 }
 
-/// A roll-call mark for one participant in one session.
+/// A roll-call mark as schema 1 stored it (a map inside the session). Schema 2 stores only
+/// the status; who and when come from the change metadata.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct AttendanceMark {
     /// Present, absent or excused.
