@@ -104,9 +104,20 @@ fn present_versus_absent_is_deterministic_and_shown_for_review_until_resolved() 
         vec![AttendanceStatus::Present, AttendanceStatus::Absent]
     );
     // The review sees who wrote which mark, from the change history.
-    let mut who: Vec<(AttendanceStatus, Option<By>)> = a.mark_history(&sid, &pid).unwrap().into_iter().map(|m| (m.status, m.by)).collect();
+    let mut who: Vec<(AttendanceStatus, Option<By>)> = a
+        .mark_history(&sid, &pid)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.status, m.by))
+        .collect();
     who.sort();
-    assert_eq!(who, vec![(AttendanceStatus::Present, Some(volunteer("v-maja"))), (AttendanceStatus::Absent, Some(volunteer("v-jonas")))]);
+    assert_eq!(
+        who,
+        vec![
+            (AttendanceStatus::Present, Some(volunteer("v-maja"))),
+            (AttendanceStatus::Absent, Some(volunteer("v-jonas")))
+        ]
+    );
     assert!(va.review_items(|_, _| None).iter().any(|i| matches!(
         i,
         ReviewItem::AttendanceConflict { session, participant, statuses } if *session == sid && *participant == pid && statuses.len() == 2

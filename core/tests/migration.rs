@@ -64,13 +64,11 @@ fn a_v1_register_is_migrated_when_loaded() {
     let s1: SessionId = "s1".parse().unwrap();
     assert_eq!(v.attendance.len(), 2);
     assert_eq!(
-        v.attendance[&(s1.clone(), "p1".parse().unwrap())]
-            .current,
+        v.attendance[&(s1.clone(), "p1".parse().unwrap())].current,
         AttendanceStatus::Present
     );
     assert_eq!(
-        v.attendance[&(s1.clone(), "p2".parse().unwrap())]
-            .current,
+        v.attendance[&(s1.clone(), "p2".parse().unwrap())].current,
         AttendanceStatus::Excused
     );
     // The nested marks are gone from the session (the empty map stays for late v1 writes).
@@ -144,8 +142,7 @@ fn marks_an_old_app_writes_after_the_migration_are_migrated_on_arrival() {
     let v = a.view().unwrap();
     assert_eq!(v.attendance.len(), 3);
     assert_eq!(
-        v.attendance[&("s1".parse().unwrap(), "p4".parse().unwrap())]
-            .current,
+        v.attendance[&("s1".parse().unwrap(), "p4".parse().unwrap())].current,
         AttendanceStatus::Absent
     );
 }

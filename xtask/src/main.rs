@@ -1,1 +1,120 @@
-fn main() {}
+//! `cargo xtask <task>`: the one entry point for chores. CI runs `cargo xtask test`, the same
+//! command a person runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Nabo chores")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Run the whole test suite, installing what it needs (the README's test command).
+    Test {
+        /// Skip rustfmt and clippy.
+        #[arg(long)]
+        no_lint: bool,
+    },
+    /// rustfmt --check and clippy -D warnings.
+    Lint,
+    /// The long convergence run (100,000 cases per property by default).
+    Soak {
+        #[arg(long, default_value_t = 100_000)]
+        cases: u64,
+    },
+    /// Run the benchmarks and print the ratio tables (see docs/benchmarks.md).
+    Bench,
+    /// Fuzz document loading for a while (needs the nightly toolchain and cargo-fuzz).
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 300)]
+        seconds: u64,
+    },
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("» {cmd:?}");
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn lint() -> Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().task {
+        Task::Test { no_lint } => {
+            if !no_lint {
+                lint()?;
+            }
+            run(cargo().args(["test", "--workspace", "--all-targets"]))?;
+            run(cargo().args(["test", "--workspace", "--doc"]))?;
+            eprintln!("✔ all tests passed");
+            Ok(())
+        }
+        Task::Lint => lint(),
+        Task::Soak { cases } => run(cargo()
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "nabo-core",
+                "--test",
+                "convergence",
+            ])
+            .env("NABO_PROPTEST_CASES", cases.to_string())),
+        Task::Bench => run(cargo().args(["bench", "-p", "nabo-core", "--bench", "domain"])),
+        Task::Fuzz { seconds } => {
+            let seeds = root().join("core/fuzz/seeds");
+            for target in ["load_document", "sync_message"] {
+                let corpus = root().join("core/fuzz/corpus").join(target);
+                std::fs::create_dir_all(&corpus)?;
+                let mut cmd = Command::new("cargo");
+                cmd.args(["+nightly", "fuzz", "run", target])
+                    .arg(&corpus)
+                    .arg(&seeds)
+                    .arg("--")
+                    .arg(format!("-max_total_time={seconds}"))
+                    .current_dir(root().join("core/fuzz"));
+                eprintln!("» {cmd:?}");
+                if !cmd.status()?.success() {
+                    bail!("fuzz target {target} failed");
+                }
+            }
+            Ok(())
+        }
+    }
+}

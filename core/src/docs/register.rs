@@ -25,8 +25,8 @@ use super::activity::ActivitySnapshot;
 use super::{MAX_NAME, limit_text, require_term};
 use crate::catalogue::{Catalogue, Vocabulary};
 use crate::document::{
-    Author, ChangeNote, Containers, NaboDoc, Scope, Versions, read_all, read_one,
-    typed_doc, write_record,
+    Author, ChangeNote, Containers, NaboDoc, Scope, Versions, read_all, read_one, typed_doc,
+    write_record,
 };
 use crate::error::{Error, Reason, Result, invalid};
 use crate::ids::{
@@ -379,10 +379,17 @@ impl RegisterDoc {
             let am = self.doc.automerge();
             let single = |c: &str| -> Result<Option<automerge::ObjId>> {
                 let cs = Containers::of(am, c)?;
-                Ok(if cs.iter().count() == 1 { Some(cs.shown().clone()) } else { None })
+                Ok(if cs.iter().count() == 1 {
+                    Some(cs.shown().clone())
+                } else {
+                    None
+                })
             };
             self.index = Some(RegisterIndex {
-                sessions: typed(read_all::<_, SessionBrief>(am, "sessions")?)?.into_iter().map(|(k, v)| (k, v.current)).collect(),
+                sessions: typed(read_all::<_, SessionBrief>(am, "sessions")?)?
+                    .into_iter()
+                    .map(|(k, v)| (k, v.current))
+                    .collect(),
                 participants: typed(read_all::<_, ParticipantBrief>(am, "participants")?)?
                     .into_iter()
                     .map(|(k, v)| (k, v.current))
@@ -401,18 +408,24 @@ impl RegisterDoc {
     /// After a write that cannot change the index (a mark, a shift), keep it valid.
     fn index_still_valid(&mut self, before: &[automerge::ChangeHash]) {
         let heads = self.doc.heads();
-        if let Some(i) = self.index.as_mut() {
-            if i.heads == before {
-                i.heads = heads;
-            }
+        if let Some(i) = self.index.as_mut()
+            && i.heads == before
+        {
+            i.heads = heads;
         }
     }
 
     /// The date of a session that is not cancelled.
     fn open_session(&mut self, id: &SessionId) -> Result<Date> {
         match self.index()?.sessions.get(id) {
-            None => invalid("session", Reason::NotFound, "no such session in this register"),
-            Some(s) if s.cancelled => invalid("session", Reason::NotActive, "the session is cancelled"),
+            None => invalid(
+                "session",
+                Reason::NotFound,
+                "no such session in this register",
+            ),
+            Some(s) if s.cancelled => {
+                invalid("session", Reason::NotActive, "the session is cancelled")
+            }
             Some(s) => Ok(s.date),
         }
     }
@@ -520,8 +533,16 @@ impl RegisterDoc {
         let mut id = id.clone();
         for _ in 0..16 {
             match idx.participants.get(&id) {
-                None => return invalid("participant", Reason::NotFound, "no such participant in this register"),
-                Some(ParticipantBrief { merged_into: Some(next) }) => id = next.clone(),
+                None => {
+                    return invalid(
+                        "participant",
+                        Reason::NotFound,
+                        "no such participant in this register",
+                    );
+                }
+                Some(ParticipantBrief {
+                    merged_into: Some(next),
+                }) => id = next.clone(),
                 Some(_) => return Ok(id),
             }
         }
@@ -548,7 +569,11 @@ impl RegisterDoc {
         let date = self.open_session(session)?;
         let participant = self.canonical(participant)?;
         if status == AttendanceStatus::Present && date > author.at.date_utc().add_days(1) {
-            return invalid("session", Reason::OutOfRange, "cannot mark present in a future session");
+            return invalid(
+                "session",
+                Reason::OutOfRange,
+                "cannot mark present in a future session",
+            );
         }
         let key = attendance_key(session, &participant);
         let fast = self.index()?.attendance.clone();
@@ -572,7 +597,11 @@ impl RegisterDoc {
 
     /// Every current value of a mark with who wrote it, when and from which device (the
     /// review's "who marked what").
-    pub fn mark_history(&self, session: &SessionId, participant: &ParticipantId) -> Result<Vec<MarkProvenance>> {
+    pub fn mark_history(
+        &self,
+        session: &SessionId,
+        participant: &ParticipantId,
+    ) -> Result<Vec<MarkProvenance>> {
         let am = self.doc.automerge();
         let key = attendance_key(session, participant);
         let c = Containers::of(am, "attendance")?;
@@ -581,17 +610,30 @@ impl RegisterDoc {
         };
         let mut out = Vec::new();
         for (v, id) in automerge::ReadDoc::get_all(am, obj, key.as_str())? {
-            let automerge::Value::Scalar(sv) = v else { continue };
-            let Ok(status) = <AttendanceStatus as autosurgeon::Hydrate>::hydrate_scalar(sv) else { continue };
-            let meta = am.hash_for_opid(&id).and_then(|h| am.get_change_meta_by_hash(&h));
+            let automerge::Value::Scalar(sv) = v else {
+                continue;
+            };
+            let Ok(status) = <AttendanceStatus as autosurgeon::Hydrate>::hydrate_scalar(sv) else {
+                continue;
+            };
+            let meta = am
+                .hash_for_opid(&id)
+                .and_then(|h| am.get_change_meta_by_hash(&h));
             out.push(MarkProvenance {
                 status,
                 by: meta
                     .as_ref()
-                    .and_then(|m| m.message.as_deref().and_then(|t| serde_json::from_str::<ChangeNote>(t).ok()))
+                    .and_then(|m| {
+                        m.message
+                            .as_deref()
+                            .and_then(|t| serde_json::from_str::<ChangeNote>(t).ok())
+                    })
                     .and_then(|n| n.by.parse().ok()),
                 time: meta.as_ref().map_or(0, |m| m.timestamp),
-                actor: meta.as_ref().map(|m| m.actor.to_hex_string()).unwrap_or_default(),
+                actor: meta
+                    .as_ref()
+                    .map(|m| m.actor.to_hex_string())
+                    .unwrap_or_default(),
             });
         }
         Ok(out)
@@ -740,12 +782,32 @@ impl RegisterDoc {
         old: Option<&Shift>,
         new: &Shift,
     ) -> Result<()> {
-        let ts = |t: Option<Timestamp>| t.map_or(automerge::ScalarValue::Null, |t| automerge::ScalarValue::Timestamp(t.0));
+        let ts = |t: Option<Timestamp>| {
+            t.map_or(automerge::ScalarValue::Null, |t| {
+                automerge::ScalarValue::Timestamp(t.0)
+            })
+        };
         let fields = [
-            ("signed_up", old.map(|o| o.signed_up != new.signed_up), automerge::ScalarValue::Boolean(new.signed_up)),
-            ("cancelled", old.map(|o| o.cancelled != new.cancelled), automerge::ScalarValue::Boolean(new.cancelled)),
-            ("check_in", old.map(|o| o.check_in != new.check_in), ts(new.check_in)),
-            ("check_out", old.map(|o| o.check_out != new.check_out), ts(new.check_out)),
+            (
+                "signed_up",
+                old.map(|o| o.signed_up != new.signed_up),
+                automerge::ScalarValue::Boolean(new.signed_up),
+            ),
+            (
+                "cancelled",
+                old.map(|o| o.cancelled != new.cancelled),
+                automerge::ScalarValue::Boolean(new.cancelled),
+            ),
+            (
+                "check_in",
+                old.map(|o| o.check_in != new.check_in),
+                ts(new.check_in),
+            ),
+            (
+                "check_out",
+                old.map(|o| o.check_out != new.check_out),
+                ts(new.check_out),
+            ),
         ];
         let before = self.doc.heads();
         self.doc.write(author, op, |tx| {
@@ -798,7 +860,11 @@ impl RegisterDoc {
         self.check_volunteer(ctx, session, date, volunteer)?;
         let day = at.date_utc();
         if day < date.add_days(-1) || day > date.add_days(1) {
-            return invalid("at", Reason::OutOfRange, "check-in must be on the session's day");
+            return invalid(
+                "at",
+                Reason::OutOfRange,
+                "check-in must be on the session's day",
+            );
         }
         let key = format!("{session}/{volunteer}");
         let (container, old) = self.shift(&key)?;
@@ -819,15 +885,27 @@ impl RegisterDoc {
         at: Timestamp,
     ) -> Result<()> {
         if !self.index()?.sessions.contains_key(session) {
-            return invalid("session", Reason::NotFound, "no such session in this register");
+            return invalid(
+                "session",
+                Reason::NotFound,
+                "no such session in this register",
+            );
         }
         let key = format!("{session}/{volunteer}");
         let (container, Some(old)) = self.shift(&key)? else {
-            return invalid("volunteer", Reason::NotFound, "not checked in to this session");
+            return invalid(
+                "volunteer",
+                Reason::NotFound,
+                "not checked in to this session",
+            );
         };
         let mut shift = old.clone();
         let Some(check_in) = shift.check_in else {
-            return invalid("volunteer", Reason::NotFound, "not checked in to this session");
+            return invalid(
+                "volunteer",
+                Reason::NotFound,
+                "not checked in to this session",
+            );
         };
         if at < check_in {
             return invalid("at", Reason::EndBeforeStart, "check-out before check-in");

@@ -144,7 +144,10 @@ pub(crate) fn read_one<D: Read, T: Hydrate>(
 /// Reads every record of a container (the union over conflicting containers; the shown
 /// container wins for a key present in several). Only keys with concurrent values cost an
 /// extra lookup.
-pub(crate) fn read_all<D: Read, T: Hydrate>(doc: &D, container: &str) -> Result<BTreeMap<String, Versions<T>>> {
+pub(crate) fn read_all<D: Read, T: Hydrate>(
+    doc: &D,
+    container: &str,
+) -> Result<BTreeMap<String, Versions<T>>> {
     let c = Containers::of(doc, container)?;
     let mut out = BTreeMap::new();
     for obj in c.iter() {
@@ -166,7 +169,10 @@ pub(crate) fn read_all<D: Read, T: Hydrate>(doc: &D, container: &str) -> Result<
                     }
                 }
                 .map_err(|e| at(&key, e))?;
-                Versions { current, conflicts: Vec::new() }
+                Versions {
+                    current,
+                    conflicts: Vec::new(),
+                }
             };
             out.insert(key, v);
         }

@@ -107,14 +107,11 @@ fn register_v1_to_v2(tx: &mut automerge::transaction::Transaction<'_>) -> Result
     }
     for (key, mark) in moves {
         // A v2 mark (a scalar status) wins unless the v1 mark is later than its change.
-        let v2_time = match tx.get(&attendance, key.as_str())? {
-            Some((_, id)) => Some(
-                tx.hash_for_opid(&id)
-                    .and_then(|h| tx.get_change_by_hash(&h))
-                    .map_or(0, |c| c.timestamp() * 1000),
-            ),
-            None => None,
-        };
+        let v2_time = tx.get(&attendance, key.as_str())?.map(|(_, id)| {
+            tx.hash_for_opid(&id)
+                .and_then(|h| tx.get_change_by_hash(&h))
+                .map_or(0, |c| c.timestamp() * 1000)
+        });
         if v2_time.is_some_and(|t| t >= mark.at.0) {
             continue;
         }

@@ -347,7 +347,12 @@ impl NaboDoc {
         )
         .map_err(|f| Error::Automerge(f.error))?;
         am.set_actor(actor);
-        Ok(NaboDoc { am, kind, scope, schema })
+        Ok(NaboDoc {
+            am,
+            kind,
+            scope,
+            schema,
+        })
     }
 
     /// Loads a document from bytes (a full save, or a save followed by incremental changes),
@@ -362,7 +367,12 @@ impl NaboDoc {
     pub fn from_automerge(mut am: Automerge, actor: ActorId) -> Result<Self> {
         let (kind, scope, schema) = inspect(&am)?;
         am.set_actor(actor);
-        let mut doc = NaboDoc { am, kind, scope, schema };
+        let mut doc = NaboDoc {
+            am,
+            kind,
+            scope,
+            schema,
+        };
         if schema < kind.current_schema() {
             migrate::migrate(&mut doc, schema)?;
             doc.schema = schema_of(&doc.am).unwrap_or(schema);

@@ -1,0 +1,14 @@
+//! Applying an arbitrary automerge sync message to a register never panics.
+#![no_main]
+
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::{ActorId, Automerge};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(msg) = Message::decode(data) else { return };
+    let mut doc = Automerge::new().with_actor(ActorId::from([2u8; 16].as_slice()));
+    let mut state = State::new();
+    let _ = doc.receive_sync_message(&mut state, msg);
+    let _ = nabo_core::document::NaboDoc::from_automerge(doc, ActorId::from([3u8; 16].as_slice()));
+});
