@@ -34,6 +34,8 @@
 //! ```
 
 pub mod catalogue;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod codes;
 pub mod docs;
 pub mod document;
@@ -44,6 +46,7 @@ pub mod seal;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod time;
+pub mod wire;
 
 pub use error::{Error, Invalid, Reason, Result};
 

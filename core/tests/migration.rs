@@ -211,6 +211,21 @@ fn foreign_and_broken_documents_get_specific_errors() {
     }
 }
 
+#[test]
+fn inputs_that_crashed_the_fuzzer_are_errors_now() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(matches!(
+            NaboDoc::load(&bytes, ActorId::random()),
+            Err(Error::Corrupt(_))
+        ));
+        n += 1;
+    }
+    assert!(n > 0);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 

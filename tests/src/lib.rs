@@ -1,1 +1,2 @@
-//! Cross-crate stories. Helpers shared by the story tests live here.
+//! Cross-crate stories: several phones, one relay, offline, reconnect; and the interop test
+//! with the stock JavaScript automerge-repo client.

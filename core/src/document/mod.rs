@@ -359,7 +359,7 @@ impl NaboDoc {
     /// checks it is a Nabo document and migrates it to the current schema. Never panics on
     /// arbitrary bytes.
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<Self> {
-        let am = Automerge::load(bytes).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let am = load_automerge(bytes)?;
         Self::from_automerge(am, actor)
     }
 
@@ -454,8 +454,12 @@ impl NaboDoc {
 
     /// Applies incremental bytes (changes) received from elsewhere.
     pub fn apply_incremental(&mut self, bytes: &[u8]) -> Result<()> {
-        self.am
-            .load_incremental(bytes)
+        // Applied to a copy: if Automerge panics on malformed bytes half-way, the document
+        // we hold is untouched.
+        let mut copy = self.am.fork();
+        copy.set_actor(self.am.get_actor().clone());
+        guarded(move || copy.load_incremental(bytes).map(|_| copy))?
+            .map(|am| self.am = am)
             .map_err(|e| Error::Corrupt(e.to_string()))?;
         self.recheck()
     }
@@ -521,6 +525,20 @@ impl NaboDoc {
             })
             .collect()
     }
+}
+
+/// Runs an Automerge call that parses untrusted bytes, turning a panic inside Automerge into
+/// [`Error::Corrupt`]. Automerge 0.12 can panic on some malformed documents (found by fuzzing
+/// `load`; the input is `core/tests/fixtures/fuzz/`), and a relay or a phone must not crash
+/// on input from the network.
+pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| Error::Corrupt("automerge failed on malformed input".into()))
+}
+
+/// Loads Automerge bytes, never panicking.
+pub fn load_automerge(bytes: &[u8]) -> Result<Automerge> {
+    guarded(|| Automerge::load(bytes))?.map_err(|e| Error::Corrupt(e.to_string()))
 }
 
 /// One change in a document's history.

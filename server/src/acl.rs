@@ -1,0 +1,116 @@
+//! Who may read and write which document: decided by tenant, application role and scope.
+//!
+//! | role \ kind | tenant | staff | volunteers | activity | register | outreach | network |
+//! |---|---|---|---|---|---|---|---|
+//! | central | W | W | W | W | W | W | W |
+//! | outreach | R | – | – | W if the activity is theirs, R if in their area | W if the activity is theirs or in their area | W if they are its author | W if they lead it |
+//! | volunteer | R | – | – | R if the activity is theirs | W if the activity is theirs | – | – |
+//! | board | R | – | – | – | – | – | – |
+//!
+//! Another tenant's documents: none, for every role. "None" is answered exactly like a
+//! document that does not exist. Creating a document needs write access to it.
+
+use nabo_core::document::DocKind;
+use nabo_core::ids::TenantId;
+use nabo_core::model::AppRole;
+
+use crate::storage::{DocMeta, Scopes};
+
+/// Access to one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    /// Invisible (same answer as nonexistent).
+    None,
+    /// May sync, incoming changes are not applied.
+    Read,
+    /// May sync and write.
+    Write,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// User id.
+    pub user_id: String,
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Role.
+    pub role: AppRole,
+    /// The staff member the user is.
+    pub staff_id: Option<String>,
+    /// The volunteer the user is.
+    pub volunteer_id: Option<String>,
+    /// The enrolled device, if the token is a device's.
+    pub device_id: Option<String>,
+    /// Areas and activities.
+    pub scopes: Scopes,
+}
+
+impl Principal {
+    fn has_activity(&self, a: &Option<String>) -> bool {
+        a.as_ref()
+            .is_some_and(|a| self.scopes.activities.contains(a))
+    }
+    fn has_area(&self, a: &Option<String>) -> bool {
+        a.as_ref().is_some_and(|a| self.scopes.areas.contains(a))
+    }
+}
+
+/// The access `p` has to the document described by `meta`.
+pub fn access(p: &Principal, meta: &DocMeta) -> Access {
+    if meta.tenant != p.tenant {
+        return Access::None;
+    }
+    use Access::*;
+    match (p.role, meta.kind) {
+        (AppRole::Central, _) => Write,
+        (_, DocKind::Tenant) => Read,
+        (AppRole::Board, _) => None,
+        (AppRole::Outreach, DocKind::Activity) => {
+            if p.has_activity(&meta.activity) {
+                Write
+            } else if p.has_area(&meta.area) {
+                Read
+            } else {
+                None
+            }
+        }
+        (AppRole::Outreach, DocKind::Register) => {
+            if p.has_activity(&meta.activity) || p.has_area(&meta.area) {
+                Write
+            } else {
+                None
+            }
+        }
+        (AppRole::Outreach, DocKind::Outreach) => {
+            if meta.worker.is_some() && meta.worker == p.staff_id {
+                Write
+            } else {
+                None
+            }
+        }
+        (AppRole::Outreach, DocKind::Network) => {
+            if meta.worker.is_some() && meta.worker == p.staff_id {
+                Write
+            } else {
+                None
+            }
+        }
+        (AppRole::Volunteer, DocKind::Activity) => {
+            if p.has_activity(&meta.activity) {
+                Read
+            } else {
+                None
+            }
+        }
+        (AppRole::Volunteer, DocKind::Register) => {
+            if p.has_activity(&meta.activity) {
+                Write
+            } else {
+                None
+            }
+        }
+        (AppRole::Outreach | AppRole::Volunteer, DocKind::Staff | DocKind::Volunteers) => None,
+        (AppRole::Volunteer, DocKind::Outreach | DocKind::Network) => None,
+    }
+}

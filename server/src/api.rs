@@ -1,0 +1,539 @@
+//! HTTP: login and tokens, the document list, enrolment and revocation, health, metrics,
+//! the OpenAPI description, and the `/sync` WebSocket upgrade.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State, WebSocketUpgrade};
+use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::acl::{Access, Principal, access};
+use crate::auth::{Auth, AuthError};
+use crate::relay::Hub;
+use crate::storage::{Scopes, Storage, StorageError};
+use nabo_core::model::AppRole;
+
+/// State shared by the handlers.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The relay.
+    pub hub: Arc<Hub>,
+    /// Authentication.
+    pub auth: Auth,
+    /// Storage.
+    pub storage: Arc<dyn Storage>,
+}
+
+/// One error type for the HTTP layer: a status, a stable code and a message without
+/// personal data. Internal errors are logged, never sent.
+#[derive(Debug)]
+pub enum AppError {
+    /// 400.
+    BadRequest(String),
+    /// 401.
+    Unauthorized(&'static str, String),
+    /// 403.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 429.
+    TooMany(String),
+    /// 503: storage failed; retry.
+    Unavailable,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            AppError::Unauthorized(code, m) => (StatusCode::UNAUTHORIZED, code, m),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "not allowed for this role".into(),
+            ),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such resource".into(),
+            ),
+            AppError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m),
+            AppError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "storage unavailable; retry".into(),
+            ),
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        tracing::error!(error = %e, "storage error");
+        AppError::Unavailable
+    }
+}
+
+impl From<AuthError> for AppError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::BadCredentials => AppError::Unauthorized("bad_credentials", e.to_string()),
+            AuthError::BadToken => AppError::Unauthorized("invalid_token", e.to_string()),
+            AuthError::Revoked => AppError::Unauthorized("revoked", e.to_string()),
+            AuthError::Reused => AppError::Unauthorized("token_reused", e.to_string()),
+            AuthError::RateLimited => AppError::TooMany(e.to_string()),
+            AuthError::Storage(s) => s.into(),
+        }
+    }
+}
+
+/// The authenticated caller of a REST endpoint (`Authorization: Bearer`).
+#[derive(Debug)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(parts).ok_or(AppError::Unauthorized(
+            "missing_token",
+            "an Authorization: Bearer token is required".into(),
+        ))?;
+        match state.auth.principal(&token).await {
+            Ok((p, _)) => Ok(Caller(p)),
+            Err(e) => {
+                state
+                    .hub
+                    .metrics
+                    .auth_failures
+                    .with_label_values(&[auth_label(&e)])
+                    .inc();
+                Err(e.into())
+            }
+        }
+    }
+}
+
+fn auth_label(e: &AuthError) -> &'static str {
+    match e {
+        AuthError::BadCredentials => "bad_credentials",
+        AuthError::BadToken => "invalid_token",
+        AuthError::Revoked => "revoked",
+        AuthError::Reused => "token_reused",
+        AuthError::RateLimited => "rate_limited",
+        AuthError::Storage(_) => "storage",
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<String> {
+    let h = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let t = h
+        .strip_prefix("Bearer ")
+        .or_else(|| h.strip_prefix("bearer "))?;
+    Some(t.trim().to_owned())
+}
+
+/// The client's address (for rate limits), or "local" in tests without a socket.
+#[derive(Debug)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "local".into(), |ConnectInfo(a)| a.ip().to_string()),
+        ))
+    }
+}
+
+/// The router. Tests call it directly.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/enrol", post(enrol))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/documents", get(documents))
+        .route("/api/v1/enrolments", post(create_enrolment))
+        .route("/api/v1/users/{id}/revoke", post(revoke_user))
+        .route("/api/v1/users/{id}/scopes", put(set_scopes))
+        .route("/api/v1/devices/{id}/revoke", post(revoke_device))
+        .route("/sync", get(sync))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .with_state(state)
+}
+
+async fn healthz(State(s): State<AppState>) -> Response {
+    match s.storage.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({"status": "ok", "storage": s.storage.backend()})),
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "storage unavailable"})),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.hub.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../openapi.json"),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginInput {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Json(i): Json<LoginInput>,
+) -> Result<Response, AppError> {
+    if i.username.len() > 200 || i.password.len() > 1000 {
+        return Err(AppError::BadRequest("username or password too long".into()));
+    }
+    match s.auth.login(&i.username, &i.password, &client).await {
+        Ok(t) => Ok(Json(t).into_response()),
+        Err(e) => {
+            s.hub
+                .metrics
+                .auth_failures
+                .with_label_values(&[auth_label(&e)])
+                .inc();
+            Err(e.into())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RefreshInput {
+    refresh_token: String,
+}
+
+async fn refresh(
+    State(s): State<AppState>,
+    Json(i): Json<RefreshInput>,
+) -> Result<Response, AppError> {
+    match s.auth.refresh(&i.refresh_token).await {
+        Ok(t) => Ok(Json(t).into_response()),
+        Err(e) => {
+            s.hub
+                .metrics
+                .auth_failures
+                .with_label_values(&[auth_label(&e)])
+                .inc();
+            Err(e.into())
+        }
+    }
+}
+
+async fn logout(
+    State(s): State<AppState>,
+    Json(i): Json<RefreshInput>,
+) -> Result<StatusCode, AppError> {
+    s.auth.logout(&i.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct EnrolInput {
+    code: String,
+    device_name: String,
+}
+
+#[derive(Serialize)]
+struct EnrolOutput {
+    access_token: String,
+    refresh_token: String,
+    expires_in: i64,
+    device_id: String,
+    user_id: String,
+}
+
+async fn enrol(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Json(i): Json<EnrolInput>,
+) -> Result<Json<EnrolOutput>, AppError> {
+    match s.auth.enrol(&i.code, &i.device_name, &client).await {
+        Ok((t, device_id, user_id)) => Ok(Json(EnrolOutput {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            expires_in: t.expires_in,
+            device_id,
+            user_id,
+        })),
+        Err(e) => {
+            s.hub
+                .metrics
+                .auth_failures
+                .with_label_values(&[auth_label(&e)])
+                .inc();
+            Err(e.into())
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MeOutput {
+    user_id: String,
+    tenant: String,
+    role: AppRole,
+    display_name: String,
+    staff_id: Option<String>,
+    volunteer_id: Option<String>,
+    device_id: Option<String>,
+    areas: Vec<String>,
+    activities: Vec<String>,
+}
+
+async fn me(State(s): State<AppState>, Caller(p): Caller) -> Result<Json<MeOutput>, AppError> {
+    let u = s
+        .storage
+        .user(&p.user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(MeOutput {
+        user_id: p.user_id,
+        tenant: p.tenant.to_string(),
+        role: p.role,
+        display_name: u.display_name,
+        staff_id: p.staff_id,
+        volunteer_id: p.volunteer_id,
+        device_id: p.device_id,
+        areas: p.scopes.areas,
+        activities: p.scopes.activities,
+    }))
+}
+
+/// A document the caller may sync.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct DocumentEntry {
+    /// `automerge:<id>`.
+    pub url: String,
+    /// Kind.
+    pub kind: String,
+    /// Human title.
+    pub title: String,
+    /// `read` or `write`.
+    pub access: String,
+}
+
+async fn documents(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<Vec<DocumentEntry>>, AppError> {
+    let docs = s.storage.documents(&p.tenant).await?;
+    Ok(Json(
+        docs.into_iter()
+            .filter_map(|m| {
+                let a = access(&p, &m);
+                (a != Access::None).then(|| DocumentEntry {
+                    url: m.id.url(),
+                    kind: m.kind.code().into(),
+                    title: m.title,
+                    access: if a == Access::Write { "write" } else { "read" }.into(),
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+struct EnrolmentInput {
+    user_id: String,
+}
+
+#[derive(Serialize)]
+struct EnrolmentOutput {
+    code: String,
+    expires_at: i64,
+}
+
+fn require_central(p: &Principal) -> Result<(), AppError> {
+    if p.role == AppRole::Central {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+async fn tenant_user(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+) -> Result<crate::storage::UserRow, AppError> {
+    let u = s.storage.user(id).await?.ok_or(AppError::NotFound)?;
+    if u.tenant != p.tenant {
+        return Err(AppError::NotFound);
+    }
+    Ok(u)
+}
+
+async fn create_enrolment(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Json(i): Json<EnrolmentInput>,
+) -> Result<Json<EnrolmentOutput>, AppError> {
+    require_central(&p)?;
+    let u = tenant_user(&s, &p, &i.user_id).await?;
+    if u.disabled {
+        return Err(AppError::BadRequest("the user is revoked".into()));
+    }
+    let (code, expires_at) = s.auth.create_enrolment(&u.id, &p.user_id).await?;
+    Ok(Json(EnrolmentOutput { code, expires_at }))
+}
+
+async fn revoke_user(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    require_central(&p)?;
+    let u = tenant_user(&s, &p, &id).await?;
+    s.storage.disable_user(&u.id).await?;
+    s.hub.close_user(&u.id, "access revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn revoke_device(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let d = s.storage.device(&id).await?.ok_or(AppError::NotFound)?;
+    let owner = tenant_user(&s, &p, &d.user_id).await?;
+    if p.role != AppRole::Central && owner.id != p.user_id {
+        return Err(AppError::Forbidden);
+    }
+    s.storage
+        .revoke_device(&d.id, crate::storage::now_ms())
+        .await?;
+    s.hub.close_device(&d.id, "device revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ScopesInput {
+    #[serde(default)]
+    areas: Vec<String>,
+    #[serde(default)]
+    activities: Vec<String>,
+}
+
+async fn set_scopes(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    Json(i): Json<ScopesInput>,
+) -> Result<StatusCode, AppError> {
+    require_central(&p)?;
+    let u = tenant_user(&s, &p, &id).await?;
+    if i.areas.len() + i.activities.len() > 10_000 {
+        return Err(AppError::BadRequest("too many scopes".into()));
+    }
+    s.storage
+        .set_scopes(
+            &u.id,
+            &Scopes {
+                areas: i.areas,
+                activities: i.activities,
+            },
+        )
+        .await?;
+    s.hub.reevaluate_user(&u.id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct SyncQuery {
+    access_token: Option<String>,
+}
+
+async fn sync(
+    State(s): State<AppState>,
+    Query(q): Query<SyncQuery>,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .or(q.access_token)
+        .ok_or(AppError::Unauthorized(
+            "missing_token",
+            "a token is required (Authorization header or access_token)".into(),
+        ))?;
+    let (principal, exp) = match s.auth.principal(&token).await {
+        Ok(p) => p,
+        Err(e) => {
+            s.hub
+                .metrics
+                .auth_failures
+                .with_label_values(&[auth_label(&e)])
+                .inc();
+            return Err(e.into());
+        }
+    };
+    let limits = s.hub.limits.clone();
+    if s.hub.connections_of(&principal.user_id) >= limits.max_connections_per_user {
+        s.hub
+            .metrics
+            .limit_violations
+            .with_label_values(&["connections_per_user"])
+            .inc();
+        return Err(AppError::TooMany(format!(
+            "too many connections for this user (limit {})",
+            limits.max_connections_per_user
+        )));
+    }
+    let hub = s.hub.clone();
+    Ok(ws
+        .read_buffer_size(4096)
+        .write_buffer_size(4096)
+        .max_message_size(limits.max_message_bytes + 1024)
+        .max_frame_size(limits.max_message_bytes + 1024)
+        .on_upgrade(move |socket| crate::relay::conn::serve(hub, socket, principal, exp)))
+}

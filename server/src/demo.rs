@@ -1,0 +1,760 @@
+//! `nabo-server --demo`: a realistic synthetic tenant — one helhedsplan, three housing areas,
+//! a homework café with 20 children and 5 volunteers, a street outreach activity, two outreach
+//! workers and one central staff member, with Danish names. Every name of a person is
+//! invented. Children's first names are sealed with their own keys (ADR 0004); the keys are
+//! stored in the relay's key store.
+
+use automerge::ActorId;
+use chrono::Datelike;
+use nabo_core::docs::outreach::{NewContact, NewReferral, OutreachDoc};
+use nabo_core::docs::staff::StaffDoc;
+use nabo_core::docs::tenant::{Settings, TenantDoc};
+use nabo_core::docs::volunteers::VolunteersDoc;
+use nabo_core::model::activity::RosterVolunteer;
+use nabo_core::model::org::{Department, HousingArea, Organisation, Venue};
+use nabo_core::model::programme::{Board, BoardMember, FundingShare, Programme};
+use nabo_core::model::staff::{Placement, PlacementDay, StaffMember};
+use nabo_core::model::volunteer::{ChildCertificate, Engagement, Volunteer};
+use nabo_core::prelude::*;
+use nabo_core::seal::{SubjectKey, seal};
+
+use crate::storage::{Scopes, Storage, UserRow};
+
+/// The demo tenant's id.
+pub const TENANT: &str = "vestbyen";
+
+/// A demo login.
+#[derive(Debug, Clone)]
+pub struct DemoUser {
+    /// Login name.
+    pub username: &'static str,
+    /// What they are.
+    pub description: &'static str,
+}
+
+/// The demo logins, in the order the banner prints them.
+pub const USERS: &[DemoUser] = &[
+    DemoUser {
+        username: "central",
+        description: "Mette Sørensen, programleder (central)",
+    },
+    DemoUser {
+        username: "outreach1",
+        description: "Ali Hassan, gadeplansmedarbejder i Vestparken",
+    },
+    DemoUser {
+        username: "outreach2",
+        description: "Camilla Nielsen, social vicevært i Solbakken",
+    },
+    DemoUser {
+        username: "volunteer1",
+        description: "Maja Kristensen, lektiehjælper",
+    },
+    DemoUser {
+        username: "volunteer2",
+        description: "Jonas Petersen, lektiehjælper",
+    },
+    DemoUser {
+        username: "volunteer3",
+        description: "Fatima Ali, lektiehjælper",
+    },
+    DemoUser {
+        username: "volunteer4",
+        description: "Peter Madsen, lektiehjælper",
+    },
+    DemoUser {
+        username: "volunteer5",
+        description: "Sara Jensen, lektiehjælper",
+    },
+];
+
+const CHILDREN: &[(&str, &str)] = &[
+    ("Aisha", "10-12"),
+    ("Mohammed", "13-14"),
+    ("Sofie", "7-9"),
+    ("Emil", "10-12"),
+    ("Yasmin", "13-14"),
+    ("Noah", "7-9"),
+    ("Ida", "10-12"),
+    ("Omar", "15-17"),
+    ("Freja", "13-14"),
+    ("Ahmed", "10-12"),
+    ("Laura", "7-9"),
+    ("Hamza", "13-14"),
+    ("Clara", "10-12"),
+    ("William", "15-17"),
+    ("Maryam", "10-12"),
+    ("Oscar", "7-9"),
+    ("Zainab", "13-14"),
+    ("Victor", "10-12"),
+    ("Amina", "7-9"),
+    ("Lucas", "13-14"),
+];
+
+fn hm(h: u32, m: u32) -> Time {
+    Time(chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default())
+}
+
+fn id<T: std::str::FromStr>(s: &str) -> anyhow::Result<T> {
+    s.parse().map_err(|_| anyhow::anyhow!("bad demo id {s}"))
+}
+
+async fn store(storage: &dyn Storage, doc: &NaboDoc) -> anyhow::Result<()> {
+    let meta = crate::meta::derive(doc, storage).await?;
+    storage.create_document(&meta, &doc.save()).await?;
+    Ok(())
+}
+
+/// Seeds the demo tenant unless it is there. Returns false if it existed.
+pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool> {
+    let tenant: TenantId = id(TENANT)?;
+    let tenant_scope = Scope::Tenant {
+        tenant: tenant.clone(),
+    };
+    if storage
+        .document(tenant_scope.document_id())
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let cat = Catalogue::builtin()?;
+    let now = Timestamp::now();
+    let today = now.date_utc();
+    let actor = ActorId::random;
+    let central = Author {
+        by: By::Staff(id("s-mette")?),
+        at: Timestamp(now.0 - 90 * 86_400_000),
+    };
+
+    // Tenant: organisations, areas, programme.
+    let mut t = TenantDoc::create(
+        tenant.clone(),
+        actor(),
+        &central,
+        Settings {
+            name: "Boligsocial Vestbyen".into(),
+            ..Settings::default()
+        },
+    )?;
+    let kommune: OrgId = id("o-vestby-kommune")?;
+    let bo: OrgId = id("o-vesthus")?;
+    let rk: OrgId = id("o-roede-kors")?;
+    let politi: OrgId = id("o-politi")?;
+    for (oid, name, kind, parent) in [
+        (&kommune, "Vestby Kommune", OrgKind::Kommune, None),
+        (
+            &bo,
+            "Boligselskabet Vesthus",
+            OrgKind::HousingOrganisation,
+            None,
+        ),
+        (&rk, "Røde Kors Vestby (lektiehjælp)", OrgKind::Ngo, None),
+        (&politi, "Vestegnens Politi", OrgKind::Police, None),
+    ] {
+        t.put_organisation(
+            &central,
+            oid,
+            Organisation {
+                name: name.into(),
+                kind,
+                parent,
+                archived: false,
+            },
+        )?;
+    }
+    let jobcenter: OrgId = id("o-jobcenter")?;
+    t.put_organisation(
+        &central,
+        &jobcenter,
+        Organisation {
+            name: "Jobcenter Vestby".into(),
+            kind: OrgKind::KommuneDepartment,
+            parent: Some(kommune.clone()),
+            archived: false,
+        },
+    )?;
+    let areas = [
+        ("a-vestparken", "Vestparken", 2400u32),
+        ("a-solbakken", "Solbakken", 1300),
+        ("a-engtoften", "Engtoften", 800),
+    ];
+    for (i, (aid, name, residents)) in areas.iter().enumerate() {
+        let mut departments = IdMap::new();
+        departments.insert(
+            id(&format!("d-{}", 10 + i))?,
+            Department {
+                name: format!("Afd. {}", 10 + i),
+                housing_org: Some(bo.clone()),
+            },
+        );
+        let mut venues = IdMap::new();
+        venues.insert(
+            id(&format!("v-beboerhus-{i}"))?,
+            Venue {
+                name: format!("Beboerhuset {name}"),
+            },
+        );
+        t.put_area(
+            &central,
+            &id(aid)?,
+            HousingArea {
+                name: (*name).into(),
+                tenure: Tenure::Almen,
+                disadvantaged: i == 0,
+                municipality: Some(kommune.clone()),
+                residents: Some(*residents),
+                departments,
+                venues,
+                blocks: Set::new(),
+                archived: false,
+            },
+        )?;
+    }
+    let mut funding = IdMap::new();
+    funding.insert(
+        id("f-lbf")?,
+        FundingShare {
+            kind: FunderKind::Lbf,
+            org: None,
+            share_pct: 60,
+            amount_dkk: Some(9_600_000),
+        },
+    );
+    funding.insert(
+        id("f-kommune")?,
+        FundingShare {
+            kind: FunderKind::Kommune,
+            org: Some(kommune.clone()),
+            share_pct: 25,
+            amount_dkk: Some(4_000_000),
+        },
+    );
+    funding.insert(
+        id("f-bo")?,
+        FundingShare {
+            kind: FunderKind::HousingOrganisation,
+            org: Some(bo.clone()),
+            share_pct: 15,
+            amount_dkk: Some(2_400_000),
+        },
+    );
+    let mut members = IdMap::new();
+    members.insert(
+        id("bm-1")?,
+        BoardMember {
+            org: kommune.clone(),
+            function: "Direktør for Børn og Unge".into(),
+            chair: true,
+        },
+    );
+    members.insert(
+        id("bm-2")?,
+        BoardMember {
+            org: bo.clone(),
+            function: "Direktør, Boligselskabet Vesthus".into(),
+            chair: false,
+        },
+    );
+    members.insert(
+        id("bm-3")?,
+        BoardMember {
+            org: politi.clone(),
+            function: "Lokalpolitileder".into(),
+            chair: false,
+        },
+    );
+    let programme: ProgrammeId = id("p-helhedsplan")?;
+    t.put_programme(
+        &central,
+        cat,
+        &programme,
+        Programme {
+            name: format!(
+                "Helhedsplan Vestbyen {}–{}",
+                today.0.year() - 1,
+                today.0.year() + 2
+            ),
+            start: Date::ymd(today.0.year() - 1, 1, 1).unwrap_or(today),
+            end: Date::ymd(today.0.year() + 2, 12, 31).unwrap_or(today),
+            funding_round: Some("2019-2026".into()),
+            taxonomy: id("lbf-2019-2026")?,
+            funding,
+            board: Some(Board {
+                kind: BoardType::Boligsocial,
+                members,
+            }),
+            areas: areas
+                .iter()
+                .map(|(a, _, _)| id(a))
+                .collect::<anyhow::Result<_>>()?,
+            sites: IdMap::new(),
+            selected_citizens: false,
+            typologies: [GeographyTypology::SeveralAlmeneAreas]
+                .into_iter()
+                .collect(),
+            signatories: [kommune.clone(), bo.clone()].into_iter().collect(),
+            resident_approval: Date::ymd(today.0.year() - 2, 11, 15),
+            public_framing_pct: 55,
+            continuation: [ContinuationApproach::Anchoring].into_iter().collect(),
+            org_model: Some(OrgModel::Secretariat),
+            process_phase: Some(3),
+        },
+    )?;
+    store(storage, t.doc()).await?;
+
+    // Staff.
+    let mut staff = StaffDoc::create(tenant.clone(), actor())?;
+    for (sid, name, title, role, area) in [
+        (
+            "s-mette",
+            "Mette Sørensen",
+            "Programleder",
+            AppRole::Central,
+            None,
+        ),
+        (
+            "s-ali",
+            "Ali Hassan",
+            "Gadeplansmedarbejder",
+            AppRole::Outreach,
+            Some("a-vestparken"),
+        ),
+        (
+            "s-camilla",
+            "Camilla Nielsen",
+            "Social vicevært",
+            AppRole::Outreach,
+            Some("a-solbakken"),
+        ),
+    ] {
+        let mut days = IdMap::new();
+        for wd in [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu] {
+            days.insert(
+                wd,
+                PlacementDay {
+                    kind: if area.is_some() {
+                        PlacementKind::Local
+                    } else {
+                        PlacementKind::Central
+                    },
+                    area: area.map(id).transpose()?,
+                },
+            );
+        }
+        let mut placements = IdMap::new();
+        placements.insert(
+            id(&format!("pl-{sid}"))?,
+            Placement {
+                from: today.add_days(-400),
+                to: None,
+                days,
+            },
+        );
+        staff.put_staff(
+            &central,
+            &id(sid)?,
+            StaffMember {
+                name: name.into(),
+                title: title.into(),
+                employer: Some(bo.clone()),
+                app_role: role,
+                placements,
+                active: true,
+            },
+        )?;
+    }
+    store(storage, staff.doc()).await?;
+
+    // Volunteers (names sealed) with child certificates.
+    let mut vols = VolunteersDoc::create(tenant.clone(), actor())?;
+    let volunteer_names = [
+        "Maja Kristensen",
+        "Jonas Petersen",
+        "Fatima Ali",
+        "Peter Madsen",
+        "Sara Jensen",
+    ];
+    let lektiecafe: ActivityId = id("act-lektiecafe")?;
+    for (i, name) in volunteer_names.iter().enumerate() {
+        let vid: VolunteerId = id(&format!("v-{}", i + 1))?;
+        let key = SubjectKey::generate();
+        storage
+            .put_subject_key(&tenant, vid.as_str(), key.as_bytes())
+            .await?;
+        // Volunteer 4's certificate is due for renewal soon: the review pages warn about it.
+        let obtained = today.add_days(if i == 3 { -700 } else { -120 });
+        vols.put_volunteer(
+            &central,
+            &vid,
+            Volunteer {
+                name: Some(seal(&key, vid.as_str(), name)?),
+                source: if i % 2 == 0 {
+                    VolunteerSource::Resident
+                } else {
+                    VolunteerSource::NationalOrganisation
+                },
+                source_org: if i % 2 == 0 { None } else { Some(rk.clone()) },
+                status: VolunteerStatus::Active,
+                joined: today.add_days(-200),
+                resident: i % 2 == 0,
+                child_certificate: Some(ChildCertificate {
+                    obtained,
+                    renewal_due: obtained.add_days(730),
+                }),
+                trainings: IdMap::new(),
+            },
+        )?;
+        vols.engage(
+            &central,
+            cat,
+            Engagement {
+                volunteer: vid,
+                activity: lektiecafe.clone(),
+                role: id("lektiehjaelper")?,
+                start: today.add_days(-200),
+                end: None,
+            },
+        )?;
+    }
+    store(storage, vols.doc()).await?;
+
+    // The homework café.
+    let mut input = NewActivity::new(
+        "Lektiecaféen i Beboerhuset",
+        programme.clone(),
+        id("a-vestparken")?,
+        "lbf-2006-2010",
+        "BE.lektiecafe",
+    );
+    input.attendance_mode = AttendanceMode::Pseudonymous;
+    input.main_activity = true;
+    input.start = Some(today.add_days(-200));
+    input.methods = vec!["praksisnaer-laering".into()];
+    input.formats = vec!["gruppebaseret".into()];
+    let mut cafe = ActivityDoc::create(
+        tenant.clone(),
+        lektiecafe.clone(),
+        actor(),
+        &central,
+        cat,
+        input,
+    )?;
+    let term = nabo_core::time::Term::of(today);
+    for wd in [Weekday::Tue, Weekday::Thu] {
+        cafe.add_series(
+            &central,
+            NewSeries {
+                weekday: wd,
+                start: hm(15, 0),
+                end: hm(17, 0),
+                from: term.first_day(),
+                until: None,
+                venue: Some(id("v-beboerhus-0")?),
+            },
+        )?;
+    }
+    for i in 0..5 {
+        let until = today.add_days(if i == 3 { 30 } else { 610 });
+        cafe.set_roster(
+            &central,
+            cat,
+            &id(&format!("v-{}", i + 1))?,
+            RosterVolunteer {
+                role: id("lektiehjaelper")?,
+                cleared_for_children_until: Some(until),
+                active: true,
+            },
+        )?;
+    }
+    store(storage, cafe.doc()).await?;
+
+    // Street outreach (gadeplansarbejde), counted by heads.
+    let mut input = NewActivity::new(
+        "Gadeplansarbejde i Vestparken",
+        programme.clone(),
+        id("a-vestparken")?,
+        "lbf-2006-2010",
+        "BU.gadeplansarbejde",
+    );
+    input.start = Some(today.add_days(-300));
+    let street = ActivityDoc::create(
+        tenant.clone(),
+        id("act-gadeplan")?,
+        actor(),
+        &central,
+        cat,
+        input,
+    )?;
+    store(storage, street.doc()).await?;
+
+    // This term's register with the roll calls so far.
+    let snap = cafe.snapshot()?;
+    let ctx = RegisterContext {
+        catalogue: cat,
+        activity: &snap,
+    };
+    let mut reg = RegisterDoc::create(
+        tenant.clone(),
+        lektiecafe.clone(),
+        term,
+        actor(),
+        &central,
+        ctx,
+    )?;
+    let mut children = Vec::new();
+    for (i, (name, band)) in CHILDREN.iter().enumerate() {
+        let pid = ParticipantId::random();
+        let key = SubjectKey::generate();
+        storage
+            .put_subject_key(&tenant, pid.as_str(), key.as_bytes())
+            .await?;
+        let added = term.first_day().add_days((i as i64 % 4) * 7);
+        reg.add_participant_with_id(
+            &central,
+            ctx,
+            added,
+            pid.clone(),
+            NewParticipant {
+                age_band: (*band).into(),
+                gender: None,
+                resident: Some(i % 7 != 0),
+                label: Some(seal(&key, pid.as_str(), name)?),
+                recruitment: Some(
+                    if i % 3 == 0 {
+                        "mund-til-mund"
+                    } else {
+                        "skole-institution"
+                    }
+                    .into(),
+                ),
+            },
+        )?;
+        children.push((pid, added));
+    }
+    let sessions: Vec<(SessionId, Date)> = reg
+        .view()?
+        .sessions
+        .iter()
+        .map(|(k, v)| (k.clone(), v.current.date))
+        .filter(|(_, d)| *d < today)
+        .collect();
+    for (n, (sid, date)) in sessions.iter().enumerate() {
+        let vid: VolunteerId = id(&format!("v-{}", n % 5 + 1))?;
+        let by = Author {
+            by: By::Volunteer(vid.clone()),
+            at: Timestamp::from_utc(*date, hm(15, 5)),
+        };
+        for (i, (pid, added)) in children.iter().enumerate() {
+            if added > date {
+                continue;
+            }
+            let status = match (i * 7 + n * 3) % 10 {
+                0 | 1 => AttendanceStatus::Absent,
+                2 => AttendanceStatus::Excused,
+                _ => AttendanceStatus::Present,
+            };
+            reg.mark(&by, ctx, sid, pid, status)?;
+        }
+        let second: VolunteerId = id(&format!("v-{}", (n + 2) % 5 + 1))?;
+        for v in [&vid, &second] {
+            reg.check_in(&by, ctx, sid, v, Timestamp::from_utc(*date, hm(14, 45)))?;
+            reg.check_out(&by, sid, v, Timestamp::from_utc(*date, hm(17, 10)))?;
+        }
+    }
+    store(storage, reg.doc()).await?;
+
+    // Outreach logs for this quarter.
+    let quarter = Quarter::of(today);
+    let quarter_start =
+        Date::ymd(today.0.year(), u32::from(quarter.q - 1) * 3 + 1, 1).unwrap_or(today);
+    for (worker, area, kind, topics) in [
+        (
+            "s-ali",
+            "a-vestparken",
+            "uformelt-moede",
+            ["skole-uddannelse", "fritid", "job"],
+        ),
+        (
+            "s-camilla",
+            "a-solbakken",
+            "hjemmebesoeg",
+            ["bolig-husleje", "oekonomi", "trivsel"],
+        ),
+    ] {
+        let mut log =
+            OutreachDoc::create(tenant.clone(), id(worker)?, id(area)?, quarter, actor())?;
+        let days = (today.0 - quarter_start.0).num_days().max(1);
+        let mut first_contact = None;
+        for i in 0..15i64 {
+            let day = quarter_start.add_days(i * days / 15);
+            let at = Timestamp::from_utc(day, hm(18, 30));
+            let who = Author {
+                by: By::Staff(id(worker)?),
+                at,
+            };
+            let mut c = NewContact::anonymous(
+                at,
+                if kind == "hjemmebesoeg" {
+                    "hjemmebesoeg"
+                } else {
+                    "legeplads"
+                },
+                kind,
+                1 + (i % 4) as u32,
+                if kind == "hjemmebesoeg" {
+                    "25-64"
+                } else {
+                    "15-17"
+                },
+            );
+            c.topics = vec![topics[(i % 3) as usize].into()];
+            c.outcomes = vec![
+                if i % 4 == 0 {
+                    "henvisning"
+                } else {
+                    "raad-vejledning"
+                }
+                .into(),
+            ];
+            let cid = log.log_contact(&who, cat, false, c)?;
+            first_contact.get_or_insert(cid.clone());
+            if i % 4 == 0 {
+                let r = log.refer(
+                    &who,
+                    cat,
+                    NewReferral {
+                        at,
+                        from_contact: Some(cid),
+                        from_activity: None,
+                        participant: None,
+                        to: if kind == "hjemmebesoeg" {
+                            "boligorganisation"
+                        } else {
+                            "uu-vejleder"
+                        }
+                        .into(),
+                        to_org: None,
+                        to_activity: None,
+                        kind: ReferralKind::Information,
+                        consent_to_share: false,
+                    },
+                )?;
+                if i < 8 {
+                    log.set_referral_status(
+                        &Author {
+                            by: who.by.clone(),
+                            at: Timestamp(at.0 + 86_400_000),
+                        },
+                        &r,
+                        ReferralStatus::Contacted,
+                    )?;
+                }
+            }
+        }
+        store(storage, log.doc()).await?;
+    }
+
+    // A coordination network led by the street outreach worker.
+    let net = nabo_core::docs::network::NetworkDoc::create(
+        tenant.clone(),
+        id("n-tryghed")?,
+        actor(),
+        &central,
+        nabo_core::model::network::Network {
+            name: "Tryghedsnetværk Vestparken".into(),
+            leader: Some(id("s-ali")?),
+            focus: NetworkFocus::Coordination,
+            cadence: "hver 6. uge".into(),
+            funded_by_lbf: true,
+            areas: [id("a-vestparken")?].into_iter().collect(),
+            members: [kommune.clone(), politi.clone(), bo.clone()]
+                .into_iter()
+                .collect(),
+        },
+    )?;
+    store(storage, net.doc()).await?;
+
+    // Users.
+    let hash = crate::auth::hash_password(password)?;
+    let user = |uid: &str,
+                username: &str,
+                name: &str,
+                role: AppRole,
+                staff: Option<&str>,
+                vol: Option<&str>| UserRow {
+        id: uid.into(),
+        tenant: tenant.clone(),
+        username: username.into(),
+        display_name: name.into(),
+        password_hash: Some(hash.clone()),
+        role,
+        staff_id: staff.map(str::to_owned),
+        volunteer_id: vol.map(str::to_owned),
+        disabled: false,
+    };
+    storage
+        .insert_user(
+            &user(
+                "u-central",
+                "central",
+                "Mette Sørensen",
+                AppRole::Central,
+                Some("s-mette"),
+                None,
+            ),
+            &Scopes::default(),
+        )
+        .await?;
+    storage
+        .insert_user(
+            &user(
+                "u-outreach1",
+                "outreach1",
+                "Ali Hassan",
+                AppRole::Outreach,
+                Some("s-ali"),
+                None,
+            ),
+            &Scopes {
+                areas: vec!["a-vestparken".into()],
+                activities: vec!["act-gadeplan".into()],
+            },
+        )
+        .await?;
+    storage
+        .insert_user(
+            &user(
+                "u-outreach2",
+                "outreach2",
+                "Camilla Nielsen",
+                AppRole::Outreach,
+                Some("s-camilla"),
+                None,
+            ),
+            &Scopes {
+                areas: vec!["a-solbakken".into()],
+                activities: vec![],
+            },
+        )
+        .await?;
+    for (i, name) in volunteer_names.iter().enumerate() {
+        storage
+            .insert_user(
+                &user(
+                    &format!("u-volunteer{}", i + 1),
+                    &format!("volunteer{}", i + 1),
+                    name,
+                    AppRole::Volunteer,
+                    None,
+                    Some(&format!("v-{}", i + 1)),
+                ),
+                &Scopes {
+                    areas: vec![],
+                    activities: vec![lektiecafe.to_string()],
+                },
+            )
+            .await?;
+    }
+    Ok(true)
+}

@@ -1,0 +1,587 @@
+//! One WebSocket connection.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use automerge::sync::{Message, State, SyncDoc};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use nabo_core::document::{DocKind, DocumentId, NaboDoc, guarded};
+use nabo_core::wire::{PROTOCOL_V1, PeerMetadata, WireMessage};
+use tokio::sync::{mpsc, oneshot};
+
+use super::doc::{DocCmd, Outbound};
+use super::{Control, Hub};
+use crate::acl::{Access, Principal, access};
+use crate::storage::{StorageError, now_ms};
+
+/// A document being created by this connection: synced in memory until its root says what it
+/// is, then checked, stored and handed to a document task — or dropped.
+struct NewDoc {
+    doc: automerge::Automerge,
+    state: State,
+    rounds: u32,
+}
+
+struct Attached {
+    tx: mpsc::Sender<DocCmd>,
+    access: Access,
+}
+
+struct Conn {
+    id: u64,
+    hub: Arc<Hub>,
+    principal: Principal,
+    peer_id: Option<String>,
+    storage_id: Option<String>,
+    docs: HashMap<DocumentId, Attached>,
+    new_docs: HashMap<DocumentId, NewDoc>,
+    out_tx: mpsc::Sender<Outbound>,
+}
+
+/// What ends a connection.
+struct Closing {
+    code: u16,
+    reason: String,
+}
+
+impl Closing {
+    fn new(code: u16, reason: impl Into<String>) -> Self {
+        Closing {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+fn storage_closing(hub: &Hub, e: &StorageError) -> Closing {
+    hub.metrics
+        .storage_errors
+        .with_label_values(&["request"])
+        .inc();
+    tracing::error!(error = %e, "storage error while serving a connection");
+    Closing::new(1011, "storage unavailable; retry")
+}
+
+/// Serves one authenticated connection until it closes. `expires` is the access token's
+/// expiry (seconds); the connection is closed then with code 4001.
+pub async fn serve(hub: Arc<Hub>, socket: WebSocket, principal: Principal, expires: i64) {
+    let id = hub.next_id();
+    let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel();
+    hub.register(id, &principal, ctl_tx);
+    hub.metrics.connections.inc();
+    let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(256);
+    let mut conn = Conn {
+        id,
+        hub: hub.clone(),
+        principal,
+        peer_id: None,
+        storage_id: None,
+        docs: HashMap::new(),
+        new_docs: HashMap::new(),
+        out_tx,
+    };
+    let (mut sink, mut stream) = socket.split();
+    let mut shutdown = hub.shutdown.clone();
+    let until_expiry =
+        std::time::Duration::from_millis(u64::try_from(expires * 1000 - now_ms()).unwrap_or(0));
+    let expiry = tokio::time::sleep(until_expiry);
+    tokio::pin!(expiry);
+
+    let closing: Option<Closing> = loop {
+        tokio::select! {
+            frame = stream.next() => match frame {
+                Some(Ok(WsMessage::Binary(bytes))) => {
+                    if let Err(c) = conn.on_frame(&bytes).await {
+                        break Some(c);
+                    }
+                }
+                Some(Ok(WsMessage::Text(_))) => break Some(Closing::new(1003, "binary CBOR frames only")),
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                Some(Ok(WsMessage::Close(_))) | None => break None,
+                Some(Err(e)) => {
+                    let text = e.to_string();
+                    if text.contains("Space limit") || text.contains("too long") || text.contains("size") {
+                        hub.metrics.limit_violations.with_label_values(&["message_size"]).inc();
+                        break Some(Closing::new(1009, format!("message too large (limit {} bytes)", hub.limits.max_message_bytes)));
+                    }
+                    break None;
+                }
+            },
+            out = out_rx.recv() => match out {
+                Some(Outbound::Wire(m)) => {
+                    if sink.send(WsMessage::Binary(m.encode().into())).await.is_err() {
+                        break None;
+                    }
+                }
+                Some(Outbound::Close { code, reason }) => break Some(Closing { code, reason }),
+                None => break None,
+            },
+            ctl = ctl_rx.recv() => match ctl {
+                Some(Control::Close { code, reason }) => break Some(Closing { code, reason }),
+                Some(Control::Reevaluate) => {
+                    if let Err(c) = conn.reevaluate().await {
+                        break Some(c);
+                    }
+                }
+                None => break None,
+            },
+            _ = &mut expiry => break Some(Closing::new(4001, "access token expired")),
+            _ = shutdown.changed() => break Some(Closing::new(1001, "relay is shutting down")),
+        }
+    };
+    if let Some(c) = &closing {
+        let err = WireMessage::Error {
+            sender_id: hub.peer_id.clone(),
+            target_id: conn.peer_id.clone().unwrap_or_default(),
+            message: c.reason.clone(),
+        };
+        let _ = sink.send(WsMessage::Binary(err.encode().into())).await;
+        let _ = sink
+            .send(WsMessage::Close(Some(CloseFrame {
+                code: c.code,
+                reason: c.reason.clone().into(),
+            })))
+            .await;
+    }
+    let _ = sink.close().await;
+    for (_, d) in conn.docs.drain() {
+        let _ = d.tx.send(DocCmd::Detach { conn: id }).await;
+    }
+    hub.unregister(id);
+    hub.metrics.connections.dec();
+}
+
+impl Conn {
+    fn send(&self, m: WireMessage) -> Result<(), Closing> {
+        self.out_tx
+            .try_send(Outbound::Wire(m))
+            .map_err(|_| Closing::new(1013, "client too slow"))
+    }
+
+    fn unavailable(&self, document_id: &str) -> Result<(), Closing> {
+        self.send(WireMessage::DocUnavailable {
+            sender_id: self.hub.peer_id.clone(),
+            target_id: self.peer_id.clone().unwrap_or_default(),
+            document_id: document_id.to_owned(),
+        })
+    }
+
+    async fn on_frame(&mut self, bytes: &[u8]) -> Result<(), Closing> {
+        let hub = self.hub.clone();
+        if bytes.len() > hub.limits.max_message_bytes {
+            hub.metrics
+                .limit_violations
+                .with_label_values(&["message_size"])
+                .inc();
+            return Err(Closing::new(
+                1009,
+                format!(
+                    "message too large (limit {} bytes)",
+                    hub.limits.max_message_bytes
+                ),
+            ));
+        }
+        hub.metrics.sync_messages.with_label_values(&["in"]).inc();
+        hub.metrics
+            .sync_bytes
+            .with_label_values(&["in"])
+            .inc_by(bytes.len() as u64);
+        let msg = WireMessage::decode(bytes)
+            .map_err(|e| Closing::new(1008, format!("malformed message: {e}")))?;
+        tracing::debug!(conn = self.id, kind = msg.kind(), "frame in");
+        if let WireMessage::Join {
+            sender_id,
+            peer_metadata,
+            supported_protocol_versions,
+        } = msg
+        {
+            return self.on_join(sender_id, peer_metadata, &supported_protocol_versions);
+        }
+        let Some(peer_id) = self.peer_id.clone() else {
+            return Err(Closing::new(1008, "send join first"));
+        };
+        let sender = match &msg {
+            WireMessage::Request { sender_id, .. }
+            | WireMessage::Sync { sender_id, .. }
+            | WireMessage::Ephemeral { sender_id, .. } => Some(sender_id),
+            _ => None,
+        };
+        if sender.is_some_and(|s| *s != peer_id) {
+            return Err(Closing::new(
+                1008,
+                "sender id does not match the joined peer",
+            ));
+        }
+        match msg {
+            WireMessage::Request {
+                document_id, data, ..
+            } => self.on_doc_message(&document_id, data, false).await,
+            WireMessage::Sync {
+                document_id, data, ..
+            } => self.on_doc_message(&document_id, data, true).await,
+            m @ WireMessage::Ephemeral { .. } => {
+                if let WireMessage::Ephemeral { document_id, .. } = &m {
+                    if let Some(d) = DocumentId::parse(document_id)
+                        .ok()
+                        .and_then(|id| self.docs.get(&id))
+                    {
+                        let _ = d.tx.try_send(DocCmd::Ephemeral {
+                            conn: self.id,
+                            msg: m.clone(),
+                        });
+                    }
+                }
+                Ok(())
+            }
+            WireMessage::Error { .. }
+            | WireMessage::DocUnavailable { .. }
+            | WireMessage::Unknown { .. }
+            | WireMessage::Peer { .. } => Ok(()),
+            WireMessage::Join { .. } => Ok(()),
+        }
+    }
+
+    fn on_join(
+        &mut self,
+        sender_id: String,
+        meta: PeerMetadata,
+        versions: &[String],
+    ) -> Result<(), Closing> {
+        if !versions.iter().any(|v| v == PROTOCOL_V1) {
+            return Err(Closing::new(
+                1002,
+                "unsupported protocol version; this relay speaks \"1\"",
+            ));
+        }
+        if sender_id.is_empty() || sender_id.len() > 128 {
+            return Err(Closing::new(1008, "invalid peer id"));
+        }
+        if let Some(bound) = &self.peer_id {
+            if bound != &sender_id {
+                return Err(Closing::new(
+                    1008,
+                    "peer id already bound on this connection",
+                ));
+            }
+        }
+        self.peer_id = Some(sender_id.clone());
+        self.storage_id = match meta.is_ephemeral {
+            Some(true) => None,
+            _ => meta.storage_id.filter(|s| !s.is_empty() && s.len() <= 128),
+        };
+        self.send(WireMessage::Peer {
+            sender_id: self.hub.peer_id.clone(),
+            target_id: sender_id,
+            peer_metadata: PeerMetadata {
+                storage_id: Some(self.hub.storage_id.clone()),
+                is_ephemeral: Some(false),
+            },
+            selected_protocol_version: PROTOCOL_V1.into(),
+        })
+    }
+
+    async fn on_doc_message(
+        &mut self,
+        document_id: &str,
+        data: Vec<u8>,
+        has_doc: bool,
+    ) -> Result<(), Closing> {
+        let Ok(id) = DocumentId::parse(document_id) else {
+            return self.unavailable(document_id);
+        };
+        if let Some(d) = self.docs.get(&id) {
+            if d.tx
+                .send(DocCmd::Sync {
+                    conn: self.id,
+                    data: data.clone(),
+                })
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            // The document was evicted meanwhile: open it again below.
+            self.docs.remove(&id);
+        }
+        if self.new_docs.contains_key(&id) {
+            return self.on_new_doc_message(id, data).await;
+        }
+        let meta = match self.hub.storage.document(id).await {
+            Ok(m) => m,
+            Err(e) => return Err(storage_closing(&self.hub, &e)),
+        };
+        let Some(meta) = meta else {
+            if !has_doc {
+                // A request for a document that does not exist creates nothing.
+                return self.unavailable(document_id);
+            }
+            if self.new_docs.len() >= self.hub.limits.max_new_documents_per_connection {
+                self.hub
+                    .metrics
+                    .limit_violations
+                    .with_label_values(&["new_documents"])
+                    .inc();
+                return Err(Closing::new(
+                    1008,
+                    format!(
+                        "too many documents being created (limit {})",
+                        self.hub.limits.max_new_documents_per_connection
+                    ),
+                ));
+            }
+            self.new_docs.insert(
+                id,
+                NewDoc {
+                    doc: automerge::Automerge::new(),
+                    state: State::new(),
+                    rounds: 0,
+                },
+            );
+            return self.on_new_doc_message(id, data).await;
+        };
+        let acc = access(&self.principal, &meta);
+        if acc == Access::None {
+            return self.unavailable(document_id);
+        }
+        self.attach(&meta, acc, None, Some(data)).await
+    }
+
+    async fn attach(
+        &mut self,
+        meta: &crate::storage::DocMeta,
+        acc: Access,
+        state: Option<State>,
+        first: Option<Vec<u8>>,
+    ) -> Result<(), Closing> {
+        if self.docs.len() >= self.hub.limits.max_documents_per_connection {
+            self.hub
+                .metrics
+                .limit_violations
+                .with_label_values(&["documents_per_connection"])
+                .inc();
+            return Err(Closing::new(
+                1008,
+                format!(
+                    "too many documents open on this connection (limit {})",
+                    self.hub.limits.max_documents_per_connection
+                ),
+            ));
+        }
+        let mut state = state;
+        let mut first = first;
+        for _ in 0..3 {
+            let tx = match self.hub.open(meta).await {
+                Ok(tx) => tx,
+                Err(super::OpenError::Storage(e)) => return Err(storage_closing(&self.hub, &e)),
+                Err(super::OpenError::Damaged) => {
+                    return Err(Closing::new(1011, "stored document is damaged"));
+                }
+            };
+            let (reply, rx) = oneshot::channel();
+            let cmd = DocCmd::Attach {
+                conn: self.id,
+                peer_id: self.peer_id.clone().unwrap_or_default(),
+                storage_id: self.storage_id.clone(),
+                access: acc,
+                out: self.out_tx.clone(),
+                state: state.take(),
+                first: first.take(),
+                reply,
+            };
+            if let Err(mpsc::error::SendError(cmd)) = tx.send(cmd).await {
+                if let DocCmd::Attach {
+                    state: s, first: f, ..
+                } = cmd
+                {
+                    state = s;
+                    first = f;
+                }
+                continue;
+            }
+            match rx.await {
+                Ok(Ok(())) => {
+                    self.docs.insert(meta.id, Attached { tx, access: acc });
+                    return Ok(());
+                }
+                Ok(Err(e)) if e == "retry" => continue,
+                Ok(Err(_)) | Err(_) => {
+                    return Err(Closing::new(1011, "storage unavailable; retry"));
+                }
+            }
+        }
+        Err(Closing::new(1011, "document could not be opened; retry"))
+    }
+
+    async fn on_new_doc_message(&mut self, id: DocumentId, data: Vec<u8>) -> Result<(), Closing> {
+        let limits = self.hub.limits.clone();
+        if data.len() > limits.max_message_bytes {
+            return Err(Closing::new(1009, "message too large"));
+        }
+        let Some(new) = self.new_docs.get_mut(&id) else {
+            return Ok(());
+        };
+        let Ok(Ok(msg)) = guarded(|| Message::decode(&data)) else {
+            return Err(Closing::new(1008, "malformed sync message"));
+        };
+        if msg.changes.len() > limits.max_changes_per_message {
+            self.hub
+                .metrics
+                .limit_violations
+                .with_label_values(&["changes_per_message"])
+                .inc();
+            return Err(Closing::new(
+                1008,
+                format!(
+                    "too many changes in one message (limit {})",
+                    limits.max_changes_per_message
+                ),
+            ));
+        }
+        let doc = &mut new.doc;
+        let state = &mut new.state;
+        if !matches!(guarded(|| doc.receive_sync_message(state, msg)), Ok(Ok(()))) {
+            self.new_docs.remove(&id);
+            return self.unavailable(&id.to_string());
+        }
+        if new.doc.get_changes(&[]).len() > limits.max_changes_per_message {
+            self.new_docs.remove(&id);
+            self.hub
+                .metrics
+                .limit_violations
+                .with_label_values(&["changes_per_message"])
+                .inc();
+            return Err(Closing::new(
+                1008,
+                format!(
+                    "too many changes in one message (limit {})",
+                    limits.max_changes_per_message
+                ),
+            ));
+        }
+        if new.doc.get_heads().is_empty() {
+            new.rounds += 1;
+            if new.rounds > limits.max_sync_rounds {
+                self.new_docs.remove(&id);
+                return self.unavailable(&id.to_string());
+            }
+            if let Some(m) = new.doc.generate_sync_message(&mut new.state) {
+                let peer = self.peer_id.clone().unwrap_or_default();
+                return self.send(WireMessage::Sync {
+                    sender_id: self.hub.peer_id.clone(),
+                    target_id: peer,
+                    document_id: id.to_string(),
+                    data: m.encode(),
+                });
+            }
+            return Ok(());
+        }
+        // The changes arrived: what is it, and may this caller create it?
+        let Some(NewDoc { doc, state, .. }) = self.new_docs.remove(&id) else {
+            return Ok(());
+        };
+        let Ok(nabo) = NaboDoc::from_automerge(doc, automerge::ActorId::random()) else {
+            return self.unavailable(&id.to_string());
+        };
+        let derived = !matches!(nabo.kind(), DocKind::Activity | DocKind::Network);
+        let scope_ok = if derived {
+            nabo.scope().document_id() == id
+        } else {
+            true
+        };
+        if !scope_ok || nabo.scope().tenant() != &self.principal.tenant {
+            return self.unavailable(&id.to_string());
+        }
+        let bytes = nabo.save();
+        if bytes.len() > limits.max_document_bytes {
+            self.hub
+                .metrics
+                .limit_violations
+                .with_label_values(&["document_size"])
+                .inc();
+            return Err(Closing::new(
+                1009,
+                format!(
+                    "document too large (limit {} bytes)",
+                    limits.max_document_bytes
+                ),
+            ));
+        }
+        let mut meta = match crate::meta::derive(&nabo, self.hub.storage.as_ref()).await {
+            Ok(m) => m,
+            Err(e) => return Err(storage_closing(&self.hub, &e)),
+        };
+        meta.id = id;
+        if access(&self.principal, &meta) != Access::Write {
+            return self.unavailable(&id.to_string());
+        }
+        match self.hub.storage.create_document(&meta, &bytes).await {
+            Ok(()) => self.attach(&meta, Access::Write, Some(state), None).await,
+            Err(StorageError::Conflict) => {
+                // Created concurrently by another phone (a derived id): merge ours into it.
+                let existing = match self.hub.storage.document(id).await {
+                    Ok(Some(m)) => m,
+                    Ok(None) => return self.unavailable(&id.to_string()),
+                    Err(e) => return Err(storage_closing(&self.hub, &e)),
+                };
+                if access(&self.principal, &existing) != Access::Write {
+                    return self.unavailable(&id.to_string());
+                }
+                let tx = match self.hub.open(&existing).await {
+                    Ok(tx) => tx,
+                    Err(_) => return Err(Closing::new(1011, "storage unavailable; retry")),
+                };
+                let (reply, rx) = oneshot::channel();
+                if tx.send(DocCmd::Merge { bytes, reply }).await.is_err()
+                    || !matches!(rx.await, Ok(Ok(())))
+                {
+                    return Err(Closing::new(1011, "storage unavailable; retry"));
+                }
+                self.attach(&existing, Access::Write, None, None).await
+            }
+            Err(e) => Err(storage_closing(&self.hub, &e)),
+        }
+    }
+
+    /// The user's access changed: re-read it and apply it to every open document.
+    async fn reevaluate(&mut self) -> Result<(), Closing> {
+        let user = match self.hub.storage.user(&self.principal.user_id).await {
+            Ok(u) => u,
+            Err(e) => return Err(storage_closing(&self.hub, &e)),
+        };
+        let Some(user) = user.filter(|u| !u.disabled) else {
+            return Err(Closing::new(4003, "access revoked"));
+        };
+        self.principal.role = user.role;
+        self.principal.scopes = match self.hub.storage.scopes(&user.id).await {
+            Ok(s) => s,
+            Err(e) => return Err(storage_closing(&self.hub, &e)),
+        };
+        let ids: Vec<DocumentId> = self.docs.keys().copied().collect();
+        for id in ids {
+            let meta = match self.hub.storage.document(id).await {
+                Ok(Some(m)) => m,
+                Ok(None) => continue,
+                Err(e) => return Err(storage_closing(&self.hub, &e)),
+            };
+            let acc = access(&self.principal, &meta);
+            let Some(d) = self.docs.get_mut(&id) else {
+                continue;
+            };
+            if acc == Access::None {
+                let _ = d.tx.send(DocCmd::Detach { conn: self.id }).await;
+                self.docs.remove(&id);
+                self.unavailable(&id.to_string())?;
+            } else if acc != d.access {
+                d.access = acc;
+                let _ =
+                    d.tx.send(DocCmd::SetAccess {
+                        conn: self.id,
+                        access: acc,
+                    })
+                    .await;
+            }
+        }
+        Ok(())
+    }
+}

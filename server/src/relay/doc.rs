@@ -1,0 +1,607 @@
+//! The task that owns one loaded document.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use automerge::ActorId;
+use automerge::sync::{Message, State, SyncDoc};
+use nabo_core::document::{DocumentId, NaboDoc, guarded};
+use nabo_core::wire::WireMessage;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Hub, OpenError};
+use crate::acl::Access;
+use crate::storage::{DocMeta, Storage};
+
+/// Something for a connection to send or do.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A protocol message.
+    Wire(WireMessage),
+    /// Send an `error` message and close with this code.
+    Close {
+        /// WebSocket close code.
+        code: u16,
+        /// Reason (also the `error` message text).
+        reason: String,
+    },
+}
+
+/// Commands to a document task.
+#[derive(Debug)]
+pub enum DocCmd {
+    /// A connection opens the document; `first` is its first sync message.
+    Attach {
+        /// Connection.
+        conn: u64,
+        /// The client's peer id.
+        peer_id: String,
+        /// The client's storage id (for persisted sync state).
+        storage_id: Option<String>,
+        /// Read or write.
+        access: Access,
+        /// Where to send.
+        out: mpsc::Sender<Outbound>,
+        /// A sync state carried over from creating the document on this connection.
+        state: Option<State>,
+        /// The first message.
+        first: Option<Vec<u8>>,
+        /// Whether the attach worked.
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// A sync message from a connection.
+    Sync {
+        /// Connection.
+        conn: u64,
+        /// Automerge sync message bytes.
+        data: Vec<u8>,
+    },
+    /// An ephemeral message to relay to the other connections.
+    Ephemeral {
+        /// Connection.
+        conn: u64,
+        /// The message as received.
+        msg: WireMessage,
+    },
+    /// Changes from a document created concurrently on another connection.
+    Merge {
+        /// Saved document or changes.
+        bytes: Vec<u8>,
+        /// Whether it worked.
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// A connection's access changed.
+    SetAccess {
+        /// Connection.
+        conn: u64,
+        /// New access (never `None`: the connection detaches instead).
+        access: Access,
+    },
+    /// A connection closes the document.
+    Detach {
+        /// Connection.
+        conn: u64,
+    },
+}
+
+struct Peer {
+    peer_id: String,
+    storage_id: Option<String>,
+    state: State,
+    access: Access,
+    out: mpsc::Sender<Outbound>,
+    rounds: u32,
+}
+
+struct DocTask {
+    hub: Arc<Hub>,
+    meta: DocMeta,
+    doc: NaboDoc,
+    peers: HashMap<u64, Peer>,
+    appended: i64,
+}
+
+fn relay_actor() -> ActorId {
+    ActorId::random()
+}
+
+/// A document loaded from storage, with the heads of what is stored (a migration on load
+/// may have added changes that are not stored yet).
+pub(crate) struct Loaded {
+    pub(crate) doc: NaboDoc,
+    pub(crate) stored_heads: Vec<automerge::ChangeHash>,
+}
+
+/// Loads a document from storage.
+pub(crate) async fn load(storage: &dyn Storage, id: DocumentId) -> Result<Loaded, OpenError> {
+    let chunks = storage.chunks(id).await?;
+    if chunks.is_empty() {
+        return Err(OpenError::Damaged);
+    }
+    let am =
+        nabo_core::document::load_automerge(&chunks.concat()).map_err(|_| OpenError::Damaged)?;
+    let stored_heads = am.get_heads();
+    let doc = NaboDoc::from_automerge(am, relay_actor()).map_err(|_| OpenError::Damaged)?;
+    Ok(Loaded { doc, stored_heads })
+}
+
+/// Starts the task of a loaded document.
+pub(crate) fn spawn(
+    hub: Arc<Hub>,
+    meta: DocMeta,
+    loaded: Loaded,
+    generation: u64,
+) -> mpsc::Sender<DocCmd> {
+    let (tx, rx) = mpsc::channel(256);
+    let task = DocTask {
+        hub,
+        meta,
+        doc: loaded.doc,
+        peers: HashMap::new(),
+        appended: 0,
+    };
+    tokio::spawn(task.run(rx, generation, loaded.stored_heads));
+    tx
+}
+
+impl DocTask {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<DocCmd>,
+        generation: u64,
+        stored_heads: Vec<automerge::ChangeHash>,
+    ) {
+        // A migration on load made changes: store them before anyone sees them.
+        if let Err(e) = self.persist_since(&stored_heads).await {
+            tracing::warn!(doc = %self.meta.id, error = %e, "could not store migration; unloading");
+            self.unload(&mut rx, generation).await;
+            return;
+        }
+        let mut shutdown = self.hub.shutdown.clone();
+        loop {
+            let idle = self.hub.limits.idle_eviction;
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => {
+                        if !self.handle(cmd).await {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+                _ = tokio::time::sleep(idle), if self.peers.is_empty() => break,
+                _ = shutdown.changed() => break,
+            }
+        }
+        self.unload(&mut rx, generation).await;
+    }
+
+    /// Leaves memory: saves sync states, closes whoever is still attached, and answers
+    /// commands that raced with the eviction so their senders retry.
+    async fn unload(&mut self, rx: &mut mpsc::Receiver<DocCmd>, generation: u64) {
+        {
+            let mut docs = self.hub.docs.lock().await;
+            if docs
+                .get(&self.meta.id)
+                .is_some_and(|e| e.generation == generation)
+            {
+                docs.remove(&self.meta.id);
+            }
+            self.hub.metrics.documents_loaded.set(docs.len() as i64);
+        }
+        rx.close();
+        while let Ok(cmd) = rx.try_recv() {
+            match cmd {
+                DocCmd::Attach { reply, .. } | DocCmd::Merge { reply, .. } => {
+                    let _ = reply.send(Err("retry".into()));
+                }
+                _ => {}
+            }
+        }
+        let conns: Vec<u64> = self.peers.keys().copied().collect();
+        for c in conns {
+            self.save_sync_state(c).await;
+            if let Some(p) = self.peers.remove(&c) {
+                let _ = p.out.try_send(Outbound::Close {
+                    code: 1001,
+                    reason: "relay is shutting down".into(),
+                });
+            }
+        }
+    }
+
+    async fn save_sync_state(&self, conn: u64) {
+        let Some(p) = self.peers.get(&conn) else {
+            return;
+        };
+        let Some(sid) = &p.storage_id else { return };
+        if let Err(e) = self
+            .hub
+            .storage
+            .put_sync_state(self.meta.id, sid, &p.state.encode())
+            .await
+        {
+            self.hub
+                .metrics
+                .storage_errors
+                .with_label_values(&["sync_state"])
+                .inc();
+            tracing::warn!(doc = %self.meta.id, error = %e, "could not save sync state");
+        }
+    }
+
+    /// Returns false when the task must stop (storage is gone).
+    async fn handle(&mut self, cmd: DocCmd) -> bool {
+        match cmd {
+            DocCmd::Attach {
+                conn,
+                peer_id,
+                storage_id,
+                access,
+                out,
+                state,
+                first,
+                reply,
+            } => {
+                let mut st = match (state, &storage_id) {
+                    (Some(s), _) => s,
+                    (None, Some(sid)) => match self.hub.storage.sync_state(self.meta.id, sid).await
+                    {
+                        Ok(Some(b)) => State::decode(&b).unwrap_or_default(),
+                        Ok(None) => State::new(),
+                        Err(e) => {
+                            self.hub
+                                .metrics
+                                .storage_errors
+                                .with_label_values(&["sync_state"])
+                                .inc();
+                            let _ = reply.send(Err(format!("storage unavailable: {e}")));
+                            return true;
+                        }
+                    },
+                    (None, None) => State::new(),
+                };
+                st.read_only = access != Access::Write;
+                self.peers.insert(
+                    conn,
+                    Peer {
+                        peer_id,
+                        storage_id,
+                        state: st,
+                        access,
+                        out,
+                        rounds: 0,
+                    },
+                );
+                let _ = reply.send(Ok(()));
+                match first {
+                    Some(data) => return self.on_sync(conn, data).await,
+                    None => self.send_sync(conn),
+                }
+                true
+            }
+            DocCmd::Sync { conn, data } => self.on_sync(conn, data).await,
+            DocCmd::Ephemeral { conn, msg } => {
+                if let WireMessage::Ephemeral {
+                    sender_id,
+                    count,
+                    session_id,
+                    document_id,
+                    data,
+                    ..
+                } = msg
+                {
+                    for (c, p) in &self.peers {
+                        if *c != conn {
+                            let m = WireMessage::Ephemeral {
+                                sender_id: sender_id.clone(),
+                                target_id: p.peer_id.clone(),
+                                count,
+                                session_id: session_id.clone(),
+                                document_id: document_id.clone(),
+                                data: data.clone(),
+                            };
+                            let _ = p.out.try_send(Outbound::Wire(m));
+                        }
+                    }
+                }
+                true
+            }
+            DocCmd::Merge { bytes, reply } => {
+                let before = self.doc.heads();
+                let r = self.doc.apply_incremental(&bytes);
+                let r = match r {
+                    Ok(()) => self.persist_since(&before).await,
+                    Err(e) => Err(e.to_string()),
+                };
+                match r {
+                    Ok(()) => {
+                        self.fan_out(None);
+                        let _ = reply.send(Ok(()));
+                        true
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        self.revert().await
+                    }
+                }
+            }
+            DocCmd::SetAccess { conn, access } => {
+                if let Some(p) = self.peers.get_mut(&conn) {
+                    p.access = access;
+                    p.state.set_read_only(access != Access::Write);
+                }
+                self.send_sync(conn);
+                true
+            }
+            DocCmd::Detach { conn } => {
+                self.save_sync_state(conn).await;
+                self.peers.remove(&conn);
+                true
+            }
+        }
+    }
+
+    fn close_peer(&mut self, conn: u64, code: u16, reason: &str, limit: Option<&str>) {
+        if let Some(l) = limit {
+            self.hub
+                .metrics
+                .limit_violations
+                .with_label_values(&[l])
+                .inc();
+        }
+        if let Some(p) = self.peers.remove(&conn) {
+            let _ = p.out.try_send(Outbound::Close {
+                code,
+                reason: reason.into(),
+            });
+        }
+    }
+
+    async fn on_sync(&mut self, conn: u64, data: Vec<u8>) -> bool {
+        tracing::debug!(doc = %self.meta.id, conn, bytes = data.len(), "sync in");
+        let limits = self.hub.limits.clone();
+        let started = Instant::now();
+        let Ok(Ok(msg)) = guarded(|| Message::decode(&data)) else {
+            self.close_peer(conn, 1008, "malformed sync message", Some("malformed"));
+            return true;
+        };
+        if msg.changes.len() > limits.max_changes_per_message {
+            self.close_peer(
+                conn,
+                1008,
+                &format!(
+                    "too many changes in one message (limit {})",
+                    limits.max_changes_per_message
+                ),
+                Some("changes_per_message"),
+            );
+            return true;
+        }
+        let had_changes = !msg.changes.is_empty();
+        let before = self.doc.heads();
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return true;
+        };
+        let am = self.doc.automerge_mut();
+        let received = guarded(|| am.receive_sync_message(&mut peer.state, msg));
+        match received {
+            Ok(Ok(())) => {}
+            _ => {
+                // Malformed content, or Automerge failed on it: drop what may have been
+                // half-applied by reloading from storage.
+                self.close_peer(
+                    conn,
+                    1008,
+                    "sync message could not be applied",
+                    Some("malformed"),
+                );
+                return self.revert().await;
+            }
+        }
+        if self.doc.heads() != before {
+            if let Err(reason) = self.check_and_persist(&before).await {
+                self.close_peer(conn, reason.0, &reason.1, reason.2);
+                return self.revert().await;
+            }
+            self.hub
+                .metrics
+                .merge_seconds
+                .observe(started.elapsed().as_secs_f64());
+            self.fan_out(Some(conn));
+        }
+        // Rounds without agreement (Bloom-filter poisoning).
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return true;
+        };
+        let reply = self.doc.automerge().generate_sync_message(&mut peer.state);
+        if had_changes || reply.is_none() {
+            peer.rounds = 0;
+        } else {
+            peer.rounds += 1;
+        }
+        if peer.rounds > limits.max_sync_rounds {
+            self.close_peer(
+                conn,
+                1008,
+                &format!(
+                    "sync did not converge within {} rounds",
+                    limits.max_sync_rounds
+                ),
+                Some("sync_rounds"),
+            );
+            return true;
+        }
+        if let Some(m) = reply {
+            self.send(conn, m);
+        }
+        true
+    }
+
+    /// Validates the document after incoming changes and stores them. Err = (close code,
+    /// reason, limit label).
+    async fn check_and_persist(
+        &mut self,
+        before: &[automerge::ChangeHash],
+    ) -> Result<(), (u16, String, Option<&'static str>)> {
+        let new_changes = self.doc.automerge().get_changes(before).len();
+        if new_changes > self.hub.limits.max_changes_per_message {
+            return Err((
+                1008,
+                format!(
+                    "too many changes in one message (limit {})",
+                    self.hub.limits.max_changes_per_message
+                ),
+                Some("changes_per_message"),
+            ));
+        }
+        if self.doc.recheck().is_err() {
+            return Err((
+                1008,
+                "changes would make the document invalid".into(),
+                Some("invalid_document"),
+            ));
+        }
+        let size = self.doc.save_after(&[]).len();
+        if size > self.hub.limits.max_document_bytes {
+            return Err((
+                1009,
+                format!(
+                    "document too large (limit {} bytes)",
+                    self.hub.limits.max_document_bytes
+                ),
+                Some("document_size"),
+            ));
+        }
+        self.persist_since(before)
+            .await
+            .map_err(|e| (1011, e, None))
+    }
+
+    /// Stores the changes after `before`. Only after this returns Ok may anyone see them.
+    async fn persist_since(&mut self, before: &[automerge::ChangeHash]) -> Result<(), String> {
+        if self.doc.heads() == before {
+            return Ok(());
+        }
+        let bytes = self.doc.save_after(before);
+        self.append(&bytes).await
+    }
+
+    async fn append(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let n = self
+            .hub
+            .storage
+            .append(self.meta.id, bytes)
+            .await
+            .map_err(|e| self.storage_error("append", e))?;
+        self.appended = n;
+        if n >= self.hub.limits.compact_after {
+            if let Err(e) = self.hub.storage.compact(self.meta.id).await {
+                self.storage_error("compact", e);
+            }
+        }
+        // Keep the registry's title and area in step (an activity renamed or moved).
+        if let Ok(meta) = crate::meta::derive(&self.doc, self.hub.storage.as_ref()).await {
+            if meta.title != self.meta.title || meta.area != self.meta.area {
+                if self.hub.storage.update_document(&meta).await.is_ok() {
+                    self.meta = meta;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn storage_error(&self, op: &str, e: crate::storage::StorageError) -> String {
+        self.hub
+            .metrics
+            .storage_errors
+            .with_label_values(&[op])
+            .inc();
+        tracing::error!(doc = %self.meta.id, op, error = %e, "storage error");
+        "storage unavailable; retry".into()
+    }
+
+    /// Puts the in-memory document back to what is stored. Returns false (stop the task) if
+    /// storage cannot be read: every peer is closed and retries later.
+    async fn revert(&mut self) -> bool {
+        match load(self.hub.storage.as_ref(), self.meta.id).await {
+            Ok(loaded) => {
+                self.doc = loaded.doc;
+                // Sync states may mention changes that are gone: start those sessions afresh.
+                for p in self.peers.values_mut() {
+                    let read_only = p.state.read_only;
+                    p.state = State::new();
+                    p.state.read_only = read_only;
+                }
+                let conns: Vec<u64> = self.peers.keys().copied().collect();
+                for c in conns {
+                    self.send_sync(c);
+                }
+                true
+            }
+            Err(_) => {
+                self.hub
+                    .metrics
+                    .storage_errors
+                    .with_label_values(&["load"])
+                    .inc();
+                let conns: Vec<u64> = self.peers.keys().copied().collect();
+                for c in conns {
+                    self.close_peer(c, 1011, "storage unavailable; retry", None);
+                }
+                false
+            }
+        }
+    }
+
+    fn send(&mut self, conn: u64, m: Message) {
+        let Some(p) = self.peers.get(&conn) else {
+            return;
+        };
+        let data = m.encode();
+        tracing::debug!(doc = %self.meta.id, conn, bytes = data.len(), "sync out");
+        self.hub
+            .metrics
+            .sync_messages
+            .with_label_values(&["out"])
+            .inc();
+        self.hub
+            .metrics
+            .sync_bytes
+            .with_label_values(&["out"])
+            .inc_by(data.len() as u64);
+        let msg = WireMessage::Sync {
+            sender_id: self.hub.peer_id.clone(),
+            target_id: p.peer_id.clone(),
+            document_id: self.meta.id.to_string(),
+            data,
+        };
+        if p.out.try_send(Outbound::Wire(msg)).is_err() {
+            // The connection cannot keep up (or is gone): close it; it resyncs on reconnect.
+            self.close_peer(conn, 1013, "client too slow", Some("outbound_queue"));
+        }
+    }
+
+    fn send_sync(&mut self, conn: u64) {
+        let Some(p) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        if let Some(m) = self.doc.automerge().generate_sync_message(&mut p.state) {
+            self.send(conn, m);
+        }
+    }
+
+    /// Sends the new state to every attached connection except `except`.
+    fn fan_out(&mut self, except: Option<u64>) {
+        let conns: Vec<u64> = self
+            .peers
+            .keys()
+            .copied()
+            .filter(|c| Some(*c) != except)
+            .collect();
+        for c in conns {
+            self.send_sync(c);
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The relay: automerge-repo sync protocol over WebSocket, built on automerge's sync module.
+//!
+//! - One task per loaded document ([`doc`]) owns the Automerge document and the sync state of
+//!   every connection that opened it. Incoming changes are applied, **stored, and only then**
+//!   relayed: no peer ever receives a message whose heads include a change that is not in the
+//!   database. Idle documents are evicted, so memory is bounded by what is in use.
+//! - One task per connection ([`conn`]) authenticates (done at the upgrade), binds the
+//!   client's peer id, decides access per document, enforces the limits and routes messages.
+//!   A connection is attached only to the documents it asked for; nothing runs per
+//!   connection × loaded document.
+//! - A request for a document that does not exist, or that the caller may not see, gets the
+//!   same `doc-unavailable` and creates nothing. A storage error closes the connection with an
+//!   error (the client reconnects and retries), never `doc-unavailable`.
+
+pub mod conn;
+pub mod doc;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use nabo_core::document::DocumentId;
+use tokio::sync::{Mutex, mpsc, watch};
+
+use crate::acl::Principal;
+use crate::metrics::Metrics;
+use crate::storage::{DocMeta, Storage, StorageError};
+
+/// Limits, each answered with a specific error.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest WebSocket message accepted, bytes.
+    pub max_message_bytes: usize,
+    /// Largest stored document, bytes.
+    pub max_document_bytes: usize,
+    /// Most changes in one sync message.
+    pub max_changes_per_message: usize,
+    /// Most simultaneous connections per user.
+    pub max_connections_per_user: usize,
+    /// Most documents open on one connection.
+    pub max_documents_per_connection: usize,
+    /// Most consecutive sync rounds on one document without reaching agreement (the
+    /// Bloom-filter poisoning attack makes an honest-looking sync last for ever).
+    pub max_sync_rounds: u32,
+    /// Documents being created at once on one connection.
+    pub max_new_documents_per_connection: usize,
+    /// An unused document is evicted from memory after this long.
+    pub idle_eviction: Duration,
+    /// Compact a document after this many appended chunks.
+    pub compact_after: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 4 << 20,
+            max_document_bytes: 32 << 20,
+            max_changes_per_message: 5_000,
+            max_connections_per_user: 8,
+            max_documents_per_connection: 512,
+            max_sync_rounds: 64,
+            max_new_documents_per_connection: 8,
+            idle_eviction: idle_evict_default(),
+            compact_after: 256,
+        }
+    }
+}
+
+/// The default eviction delay.
+pub const fn idle_evict_default() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// Something a connection is told to do from outside.
+#[derive(Debug, Clone)]
+pub enum Control {
+    /// Close with a WebSocket code and reason.
+    Close {
+        /// Close code (4003 revoked, 1001 shutdown, …).
+        code: u16,
+        /// Reason.
+        reason: String,
+    },
+    /// The user's access changed: re-read it and apply it to the open documents.
+    Reevaluate,
+}
+
+#[derive(Debug)]
+struct ConnEntry {
+    user_id: String,
+    device_id: Option<String>,
+    control: mpsc::UnboundedSender<Control>,
+}
+
+#[derive(Debug)]
+pub(crate) struct DocEntry {
+    pub(crate) tx: mpsc::Sender<doc::DocCmd>,
+    pub(crate) generation: u64,
+}
+
+/// Shared state of the relay.
+#[derive(Debug)]
+pub struct Hub {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) limits: Limits,
+    pub(crate) metrics: Metrics,
+    /// The relay's peer id on the wire.
+    pub peer_id: String,
+    /// The relay's storage id (clients keep their sync state with us under it).
+    pub storage_id: String,
+    pub(crate) docs: Mutex<HashMap<DocumentId, DocEntry>>,
+    conns: std::sync::Mutex<HashMap<u64, ConnEntry>>,
+    next: AtomicU64,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+/// Why a document could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Stored document does not load.
+    #[error("stored document is damaged")]
+    Damaged,
+}
+
+impl Hub {
+    /// A relay over `storage`.
+    pub async fn new(
+        storage: Arc<dyn Storage>,
+        limits: Limits,
+        metrics: Metrics,
+    ) -> Result<Arc<Self>, StorageError> {
+        let storage_id = storage
+            .init_setting("storage_id", &uuid::Uuid::new_v4().to_string())
+            .await?;
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        Ok(Arc::new(Hub {
+            storage,
+            limits,
+            metrics,
+            peer_id: format!("nabo-relay-{}", uuid::Uuid::new_v4().simple()),
+            storage_id,
+            docs: Mutex::new(HashMap::new()),
+            conns: std::sync::Mutex::new(HashMap::new()),
+            next: AtomicU64::new(1),
+            shutdown,
+            shutdown_tx,
+        }))
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Open connections of a user.
+    pub fn connections_of(&self, user_id: &str) -> usize {
+        self.conns
+            .lock()
+            .map(|c| c.values().filter(|e| e.user_id == user_id).count())
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn register(&self, id: u64, p: &Principal, control: mpsc::UnboundedSender<Control>) {
+        if let Ok(mut c) = self.conns.lock() {
+            c.insert(
+                id,
+                ConnEntry {
+                    user_id: p.user_id.clone(),
+                    device_id: p.device_id.clone(),
+                    control,
+                },
+            );
+        }
+    }
+
+    pub(crate) fn unregister(&self, id: u64) {
+        if let Ok(mut c) = self.conns.lock() {
+            c.remove(&id);
+        }
+    }
+
+    fn tell(&self, pred: impl Fn(&ConnEntry) -> bool, msg: Control) -> usize {
+        let Ok(c) = self.conns.lock() else { return 0 };
+        c.values()
+            .filter(|e| pred(e))
+            .filter(|e| e.control.send(msg.clone()).is_ok())
+            .count()
+    }
+
+    /// Closes every connection of a user at once (revocation).
+    pub fn close_user(&self, user_id: &str, reason: &str) -> usize {
+        self.tell(
+            |e| e.user_id == user_id,
+            Control::Close {
+                code: 4003,
+                reason: reason.into(),
+            },
+        )
+    }
+
+    /// Closes every connection of a device at once (revocation).
+    pub fn close_device(&self, device_id: &str, reason: &str) -> usize {
+        self.tell(
+            |e| e.device_id.as_deref() == Some(device_id),
+            Control::Close {
+                code: 4003,
+                reason: reason.into(),
+            },
+        )
+    }
+
+    /// Tells a user's connections that their access changed.
+    pub fn reevaluate_user(&self, user_id: &str) -> usize {
+        self.tell(|e| e.user_id == user_id, Control::Reevaluate)
+    }
+
+    /// Number of documents in memory.
+    pub async fn loaded_documents(&self) -> usize {
+        self.docs.lock().await.len()
+    }
+
+    /// The task of a document, loading it if needed.
+    pub(crate) async fn open(
+        self: &Arc<Self>,
+        meta: &DocMeta,
+    ) -> Result<mpsc::Sender<doc::DocCmd>, OpenError> {
+        {
+            let docs = self.docs.lock().await;
+            if let Some(e) = docs.get(&meta.id) {
+                if !e.tx.is_closed() {
+                    return Ok(e.tx.clone());
+                }
+            }
+        }
+        let loaded = doc::load(self.storage.as_ref(), meta.id).await?;
+        let mut docs = self.docs.lock().await;
+        if let Some(e) = docs.get(&meta.id) {
+            if !e.tx.is_closed() {
+                return Ok(e.tx.clone());
+            }
+        }
+        let generation = self.next_id();
+        let tx = doc::spawn(self.clone(), meta.clone(), loaded, generation);
+        docs.insert(
+            meta.id,
+            DocEntry {
+                tx: tx.clone(),
+                generation,
+            },
+        );
+        self.metrics.documents_loaded.set(docs.len() as i64);
+        Ok(tx)
+    }
+
+    /// Starts a graceful shutdown: connections close with 1001, documents save sync states.
+    pub fn shutdown(&self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+
+    /// Waits until every document task has finished (after [`Hub::shutdown`]).
+    pub async fn drained(&self) {
+        for _ in 0..200 {
+            if self.docs.lock().await.is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Storage behind one trait ([`Storage`]) with two implementations: SQLite (default,
+//! embedded) and PostgreSQL (several relay nodes), each with its own migrations
+//! (`server/migrations/{sqlite,postgres}`).
+//!
+//! Every method returns a `Result`: a failing database is an error the caller must answer
+//! (the relay closes the peer's connection so it retries), never "not found".
+
+mod sql;
+
+use async_trait::async_trait;
+use nabo_core::document::{DocKind, DocumentId};
+use nabo_core::ids::TenantId;
+use nabo_core::model::AppRole;
+
+pub use sql::{PgStorage, SqliteStorage};
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database failed (down, full, constraint, …).
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A row that must be unique exists (e.g. a document created concurrently).
+    #[error("already exists")]
+    Conflict,
+    /// Stored bytes do not load.
+    #[error("stored data is damaged: {0}")]
+    Damaged(String),
+}
+
+/// Result of storage calls.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// What the relay knows about a document without loading it: enough to decide access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocMeta {
+    /// Id.
+    pub id: DocumentId,
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Kind.
+    pub kind: DocKind,
+    /// Scope string (unique).
+    pub scope: String,
+    /// Activity (activity, register).
+    pub activity: Option<String>,
+    /// Area (register, outreach, activity).
+    pub area: Option<String>,
+    /// Worker (outreach).
+    pub worker: Option<String>,
+    /// Network (network).
+    pub network: Option<String>,
+    /// Human title (Danish).
+    pub title: String,
+}
+
+/// A user of the relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    /// Id.
+    pub id: String,
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Login name.
+    pub username: String,
+    /// Shown name.
+    pub display_name: String,
+    /// argon2id PHC string; `None` for volunteers who enrol with a code.
+    pub password_hash: Option<String>,
+    /// Application role.
+    pub role: AppRole,
+    /// The staff member this user is.
+    pub staff_id: Option<String>,
+    /// The volunteer this user is.
+    pub volunteer_id: Option<String>,
+    /// Disabled (revoked).
+    pub disabled: bool,
+}
+
+/// A user's scope: areas and activities they work in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scopes {
+    /// Areas.
+    pub areas: Vec<String>,
+    /// Activities.
+    pub activities: Vec<String>,
+}
+
+/// A refresh token as stored (hashed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRow {
+    /// User.
+    pub user_id: String,
+    /// Device, for enrolled phones.
+    pub device_id: Option<String>,
+    /// Rotation family.
+    pub family_id: String,
+    /// Expiry (ms).
+    pub expires_at: i64,
+    /// Already used (rotated).
+    pub used: bool,
+    /// Revoked.
+    pub revoked: bool,
+}
+
+/// A device (an enrolled phone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    /// Id.
+    pub id: String,
+    /// User.
+    pub user_id: String,
+    /// Name given at enrolment.
+    pub name: String,
+    /// Revoked.
+    pub revoked: bool,
+}
+
+/// Everything the relay stores.
+#[async_trait]
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+
+    // Documents --------------------------------------------------------------------------
+
+    /// A document's metadata.
+    async fn document(&self, id: DocumentId) -> Result<Option<DocMeta>>;
+    /// A document by its scope string.
+    async fn document_by_scope(&self, scope: &str) -> Result<Option<DocMeta>>;
+    /// A tenant's documents.
+    async fn documents(&self, tenant: &TenantId) -> Result<Vec<DocMeta>>;
+    /// A relay-wide setting.
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Sets a relay-wide setting if it is not set; returns the value that is set.
+    async fn init_setting(&self, key: &str, value: &str) -> Result<String>;
+    /// Creates a document with its first snapshot, atomically. `Conflict` if the id or the
+    /// scope exists.
+    async fn create_document(&self, meta: &DocMeta, snapshot: &[u8]) -> Result<()>;
+    /// Updates title and area (after a change to the document).
+    async fn update_document(&self, meta: &DocMeta) -> Result<()>;
+    /// All stored chunks of a document, snapshot first, in order (concatenated they load).
+    async fn chunks(&self, id: DocumentId) -> Result<Vec<Vec<u8>>>;
+    /// Appends changes; returns the number of incremental chunks now stored.
+    async fn append(&self, id: DocumentId, bytes: &[u8]) -> Result<i64>;
+    /// Rewrites the snapshot from the stored chunks and deletes the chunks it contains.
+    async fn compact(&self, id: DocumentId) -> Result<()>;
+    /// The saved sync state with a peer's storage.
+    async fn sync_state(&self, id: DocumentId, storage_id: &str) -> Result<Option<Vec<u8>>>;
+    /// Saves the sync state with a peer's storage.
+    async fn put_sync_state(&self, id: DocumentId, storage_id: &str, state: &[u8]) -> Result<()>;
+
+    // Users, devices, tokens ---------------------------------------------------------------
+
+    /// Creates a user.
+    async fn insert_user(&self, user: &UserRow, scopes: &Scopes) -> Result<()>;
+    /// A user by login name.
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>>;
+    /// A user by id.
+    async fn user(&self, id: &str) -> Result<Option<UserRow>>;
+    /// A tenant's users.
+    async fn users(&self, tenant: &TenantId) -> Result<Vec<UserRow>>;
+    /// A user's scopes.
+    async fn scopes(&self, user_id: &str) -> Result<Scopes>;
+    /// Replaces a user's scopes.
+    async fn set_scopes(&self, user_id: &str, scopes: &Scopes) -> Result<()>;
+    /// Disables a user and revokes their tokens and devices.
+    async fn disable_user(&self, user_id: &str) -> Result<bool>;
+    /// Sets a password hash.
+    async fn set_password(&self, user_id: &str, hash: &str) -> Result<()>;
+    /// Stores a refresh token (hashed).
+    async fn insert_refresh(&self, hash: &str, row: &RefreshRow) -> Result<()>;
+    /// Marks a refresh token used and returns it as it was (for rotation and reuse detection).
+    async fn use_refresh(&self, hash: &str, now: i64) -> Result<Option<RefreshRow>>;
+    /// Revokes a refresh-token family (reuse detected, logout).
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<()>;
+    /// Registers a device.
+    async fn insert_device(&self, device: &DeviceRow) -> Result<()>;
+    /// A device.
+    async fn device(&self, id: &str) -> Result<Option<DeviceRow>>;
+    /// A user's devices.
+    async fn devices(&self, user_id: &str) -> Result<Vec<DeviceRow>>;
+    /// Revokes a device and its tokens.
+    async fn revoke_device(&self, id: &str, now: i64) -> Result<bool>;
+    /// Stores an enrolment code (hashed).
+    async fn insert_enrolment(
+        &self,
+        code_hash: &str,
+        user_id: &str,
+        created_by: &str,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// Redeems an enrolment code once; returns the user.
+    async fn redeem_enrolment(&self, code_hash: &str, now: i64) -> Result<Option<String>>;
+
+    // Subject keys (ADR 0004) ---------------------------------------------------------------
+
+    /// Stores a subject key.
+    async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<()>;
+    /// A subject key.
+    async fn subject_key(&self, subject: &str) -> Result<Option<(TenantId, Vec<u8>)>>;
+
+    // Operations -----------------------------------------------------------------------------
+
+    /// Writes a consistent copy of the database to `path` (SQLite only).
+    async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<()>;
+    /// Closes the pool (graceful shutdown).
+    async fn close(&self);
+}
+
+/// The current time in milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Opens storage for a database URL: `sqlite://…` or `postgres://…`.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Storage>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(PgStorage::connect(url).await?))
+    } else {
+        Ok(std::sync::Arc::new(SqliteStorage::connect(url).await?))
+    }
+}

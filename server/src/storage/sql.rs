@@ -1,0 +1,559 @@
+//! The SQLite and PostgreSQL implementations. Both run the same SQL (`$n` placeholders, in
+//! increasing order, `ON CONFLICT`, `RETURNING` work in both); the macro below stamps out one
+//! implementation per database, so the two cannot drift apart. Each has its own migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use nabo_core::document::DocumentId;
+use nabo_core::ids::TenantId;
+use sqlx::Row;
+
+use super::{
+    DeviceRow, DocMeta, RefreshRow, Result, Scopes, Storage, StorageError, UserRow, now_ms,
+};
+
+fn map_unique(e: sqlx::Error) -> StorageError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StorageError::Conflict,
+        _ => StorageError::Db(e),
+    }
+}
+
+fn damaged(what: &str) -> StorageError {
+    StorageError::Damaged(what.to_owned())
+}
+
+macro_rules! sql_storage {
+    ($name:ident, $db:ty, $backend:literal) => {
+        /// Storage in
+        #[doc = $backend]
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            pool: sqlx::Pool<$db>,
+        }
+
+        impl $name {
+            fn meta(r: &<$db as sqlx::Database>::Row) -> Result<DocMeta> {
+                let id: String = r.try_get("doc_id")?;
+                let tenant: String = r.try_get("tenant")?;
+                let kind: String = r.try_get("kind")?;
+                Ok(DocMeta {
+                    id: DocumentId::parse(&id).map_err(|_| damaged("doc_id"))?,
+                    tenant: tenant.parse().map_err(|_| damaged("tenant"))?,
+                    kind: kind.parse().map_err(|_| damaged("kind"))?,
+                    scope: r.try_get("scope")?,
+                    activity: r.try_get("activity_id")?,
+                    area: r.try_get("area_id")?,
+                    worker: r.try_get("worker_id")?,
+                    network: r.try_get("network_id")?,
+                    title: r.try_get("title")?,
+                })
+            }
+
+            fn user_row(r: &<$db as sqlx::Database>::Row) -> Result<UserRow> {
+                let tenant: String = r.try_get("tenant")?;
+                let role: String = r.try_get("role")?;
+                Ok(UserRow {
+                    id: r.try_get("user_id")?,
+                    tenant: tenant.parse().map_err(|_| damaged("tenant"))?,
+                    username: r.try_get("username")?,
+                    display_name: r.try_get("display_name")?,
+                    password_hash: r.try_get("password_hash")?,
+                    role: role.parse().map_err(|_| damaged("role"))?,
+                    staff_id: r.try_get("staff_id")?,
+                    volunteer_id: r.try_get("volunteer_id")?,
+                    disabled: r.try_get("disabled")?,
+                })
+            }
+
+            fn device_row(r: &<$db as sqlx::Database>::Row) -> Result<DeviceRow> {
+                let revoked: Option<i64> = r.try_get("revoked_at")?;
+                Ok(DeviceRow { id: r.try_get("device_id")?, user_id: r.try_get("user_id")?, name: r.try_get("name")?, revoked: revoked.is_some() })
+            }
+        }
+
+        #[async_trait]
+        impl Storage for $name {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn document(&self, id: DocumentId) -> Result<Option<DocMeta>> {
+                let row = sqlx::query("SELECT * FROM documents WHERE doc_id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::meta).transpose()
+            }
+
+            async fn document_by_scope(&self, scope: &str) -> Result<Option<DocMeta>> {
+                let row = sqlx::query("SELECT * FROM documents WHERE scope = $1").bind(scope).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::meta).transpose()
+            }
+
+            async fn setting(&self, key: &str) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT value FROM relay_settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
+            }
+
+            async fn init_setting(&self, key: &str, value: &str) -> Result<String> {
+                sqlx::query("INSERT INTO relay_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(key)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(sqlx::query_scalar("SELECT value FROM relay_settings WHERE key = $1").bind(key).fetch_one(&self.pool).await?)
+            }
+
+            async fn documents(&self, tenant: &TenantId) -> Result<Vec<DocMeta>> {
+                let rows = sqlx::query("SELECT * FROM documents WHERE tenant = $1 ORDER BY kind, title")
+                    .bind(tenant.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::meta).collect()
+            }
+
+            async fn create_document(&self, meta: &DocMeta, snapshot: &[u8]) -> Result<()> {
+                let now = now_ms();
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(meta.id.to_string())
+                .bind(meta.tenant.as_str())
+                .bind(meta.kind.code())
+                .bind(&meta.scope)
+                .bind(&meta.activity)
+                .bind(&meta.area)
+                .bind(&meta.worker)
+                .bind(&meta.network)
+                .bind(&meta.title)
+                .bind(snapshot.len() as i64)
+                .bind(now)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_unique)?;
+                sqlx::query("INSERT INTO chunks (doc_id, snapshot, bytes) VALUES ($1, $2, $3)")
+                    .bind(meta.id.to_string())
+                    .bind(true)
+                    .bind(snapshot)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_document(&self, meta: &DocMeta) -> Result<()> {
+                sqlx::query("UPDATE documents SET title = $1, area_id = $2, updated_at = $3 WHERE doc_id = $4")
+                    .bind(&meta.title)
+                    .bind(&meta.area)
+                    .bind(now_ms())
+                    .bind(meta.id.to_string())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn chunks(&self, id: DocumentId) -> Result<Vec<Vec<u8>>> {
+                Ok(sqlx::query_scalar("SELECT bytes FROM chunks WHERE doc_id = $1 ORDER BY snapshot DESC, seq")
+                    .bind(id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn append(&self, id: DocumentId, bytes: &[u8]) -> Result<i64> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO chunks (doc_id, snapshot, bytes) VALUES ($1, $2, $3)")
+                    .bind(id.to_string())
+                    .bind(false)
+                    .bind(bytes)
+                    .execute(&mut *tx)
+                    .await?;
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chunks WHERE doc_id = $1 AND snapshot = $2")
+                    .bind(id.to_string())
+                    .bind(false)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE documents SET size_bytes = size_bytes + $1, updated_at = $2 WHERE doc_id = $3")
+                    .bind(bytes.len() as i64)
+                    .bind(now_ms())
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn compact(&self, id: DocumentId) -> Result<()> {
+                let key = id.to_string();
+                let mut tx = self.pool.begin().await?;
+                // Take the document row's write lock first (both databases), so two compactions
+                // of the same document cannot interleave.
+                sqlx::query("UPDATE documents SET updated_at = updated_at WHERE doc_id = $1").bind(&key).execute(&mut *tx).await?;
+                let rows = sqlx::query("SELECT seq, bytes FROM chunks WHERE doc_id = $1 ORDER BY snapshot DESC, seq")
+                    .bind(&key)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                if rows.len() < 2 {
+                    return Ok(());
+                }
+                let mut all = Vec::new();
+                let mut max_seq = 0i64;
+                for r in &rows {
+                    let b: Vec<u8> = r.try_get("bytes")?;
+                    all.extend_from_slice(&b);
+                    max_seq = max_seq.max(r.try_get::<i64, _>("seq")?);
+                }
+                let doc = nabo_core::document::load_automerge(&all).map_err(|e| StorageError::Damaged(e.to_string()))?;
+                let snapshot = doc.save();
+                sqlx::query("DELETE FROM chunks WHERE doc_id = $1 AND seq <= $2").bind(&key).bind(max_seq).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO chunks (doc_id, snapshot, bytes) VALUES ($1, $2, $3)")
+                    .bind(&key)
+                    .bind(true)
+                    .bind(&snapshot)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE documents SET size_bytes = $1 WHERE doc_id = $2")
+                    .bind(snapshot.len() as i64)
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn sync_state(&self, id: DocumentId, storage_id: &str) -> Result<Option<Vec<u8>>> {
+                Ok(sqlx::query_scalar("SELECT state FROM sync_states WHERE doc_id = $1 AND storage_id = $2")
+                    .bind(id.to_string())
+                    .bind(storage_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn put_sync_state(&self, id: DocumentId, storage_id: &str, state: &[u8]) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO sync_states (doc_id, storage_id, state, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (doc_id, storage_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                )
+                .bind(id.to_string())
+                .bind(storage_id)
+                .bind(state)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_user(&self, u: &UserRow, scopes: &Scopes) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO users (user_id, tenant, username, display_name, password_hash, role, staff_id, volunteer_id, disabled, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&u.id)
+                .bind(u.tenant.as_str())
+                .bind(&u.username)
+                .bind(&u.display_name)
+                .bind(&u.password_hash)
+                .bind(u.role.code())
+                .bind(&u.staff_id)
+                .bind(&u.volunteer_id)
+                .bind(u.disabled)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_unique)?;
+                for (kind, values) in [("area", &scopes.areas), ("activity", &scopes.activities)] {
+                    for v in values {
+                        sqlx::query("INSERT INTO user_scopes (user_id, kind, value) VALUES ($1, $2, $3)")
+                            .bind(&u.id)
+                            .bind(kind)
+                            .bind(v)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>> {
+                let row = sqlx::query("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::user_row).transpose()
+            }
+
+            async fn user(&self, id: &str) -> Result<Option<UserRow>> {
+                let row = sqlx::query("SELECT * FROM users WHERE user_id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::user_row).transpose()
+            }
+
+            async fn users(&self, tenant: &TenantId) -> Result<Vec<UserRow>> {
+                let rows = sqlx::query("SELECT * FROM users WHERE tenant = $1 ORDER BY username").bind(tenant.as_str()).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::user_row).collect()
+            }
+
+            async fn scopes(&self, user_id: &str) -> Result<Scopes> {
+                let rows = sqlx::query("SELECT kind, value FROM user_scopes WHERE user_id = $1 ORDER BY kind, value")
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut s = Scopes::default();
+                for r in rows {
+                    let kind: String = r.try_get("kind")?;
+                    let value: String = r.try_get("value")?;
+                    match kind.as_str() {
+                        "area" => s.areas.push(value),
+                        "activity" => s.activities.push(value),
+                        _ => return Err(damaged("scope kind")),
+                    }
+                }
+                Ok(s)
+            }
+
+            async fn set_scopes(&self, user_id: &str, scopes: &Scopes) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM user_scopes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                for (kind, values) in [("area", &scopes.areas), ("activity", &scopes.activities)] {
+                    for v in values {
+                        sqlx::query("INSERT INTO user_scopes (user_id, kind, value) VALUES ($1, $2, $3)")
+                            .bind(user_id)
+                            .bind(kind)
+                            .bind(v)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn disable_user(&self, user_id: &str) -> Result<bool> {
+                let now = now_ms();
+                let mut tx = self.pool.begin().await?;
+                let n = sqlx::query("UPDATE users SET disabled = $1 WHERE user_id = $2").bind(true).bind(user_id).execute(&mut *tx).await?.rows_affected();
+                sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(now).bind(user_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(now).bind(user_id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(n > 0)
+            }
+
+            async fn set_password(&self, user_id: &str, hash: &str) -> Result<()> {
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE user_id = $2").bind(hash).bind(user_id).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn insert_refresh(&self, hash: &str, r: &RefreshRow) -> Result<()> {
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, user_id, device_id, family_id, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(hash)
+                    .bind(&r.user_id)
+                    .bind(&r.device_id)
+                    .bind(&r.family_id)
+                    .bind(r.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn use_refresh(&self, hash: &str, now: i64) -> Result<Option<RefreshRow>> {
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query("SELECT user_id, device_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(r) = row else {
+                    return Ok(None);
+                };
+                let used: Option<i64> = r.try_get("used_at")?;
+                let revoked: Option<i64> = r.try_get("revoked_at")?;
+                let out = RefreshRow {
+                    user_id: r.try_get("user_id")?,
+                    device_id: r.try_get("device_id")?,
+                    family_id: r.try_get("family_id")?,
+                    expires_at: r.try_get("expires_at")?,
+                    used: used.is_some(),
+                    revoked: revoked.is_some(),
+                };
+                if used.is_none() {
+                    sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2").bind(now).bind(hash).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(Some(out))
+            }
+
+            async fn revoke_family(&self, family_id: &str, now: i64) -> Result<()> {
+                sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(family_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_device(&self, d: &DeviceRow) -> Result<()> {
+                sqlx::query("INSERT INTO devices (device_id, user_id, name, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&d.id)
+                    .bind(&d.user_id)
+                    .bind(&d.name)
+                    .bind(now_ms())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn device(&self, id: &str) -> Result<Option<DeviceRow>> {
+                let row = sqlx::query("SELECT * FROM devices WHERE device_id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::device_row).transpose()
+            }
+
+            async fn devices(&self, user_id: &str) -> Result<Vec<DeviceRow>> {
+                let rows = sqlx::query("SELECT * FROM devices WHERE user_id = $1 ORDER BY created_at").bind(user_id).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::device_row).collect()
+            }
+
+            async fn revoke_device(&self, id: &str, now: i64) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let n = sqlx::query("UPDATE devices SET revoked_at = $1 WHERE device_id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE device_id = $2 AND revoked_at IS NULL").bind(now).bind(id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(n > 0)
+            }
+
+            async fn insert_enrolment(&self, code_hash: &str, user_id: &str, created_by: &str, expires_at: i64) -> Result<()> {
+                sqlx::query("INSERT INTO enrolment_codes (code_hash, user_id, created_by, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(code_hash)
+                    .bind(user_id)
+                    .bind(created_by)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn redeem_enrolment(&self, code_hash: &str, now: i64) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "UPDATE enrolment_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id",
+                )
+                .bind(now)
+                .bind(code_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<()> {
+                sqlx::query("INSERT INTO subject_keys (subject, tenant, key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (subject) DO NOTHING")
+                    .bind(subject)
+                    .bind(tenant.as_str())
+                    .bind(key)
+                    .bind(now_ms())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn subject_key(&self, subject: &str) -> Result<Option<(TenantId, Vec<u8>)>> {
+                let row = sqlx::query("SELECT tenant, key FROM subject_keys WHERE subject = $1").bind(subject).fetch_optional(&self.pool).await?;
+                match row {
+                    None => Ok(None),
+                    Some(r) => {
+                        let t: String = r.try_get("tenant")?;
+                        Ok(Some((t.parse().map_err(|_| damaged("tenant"))?, r.try_get("key")?)))
+                    }
+                }
+            }
+
+            async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+                self.pool.backup(path).await
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+    };
+}
+
+sql_storage!(SqliteStorage, sqlx::Sqlite, "sqlite");
+sql_storage!(PgStorage, sqlx::Postgres, "postgres");
+
+/// What differs between the two databases beyond SQL.
+#[async_trait]
+trait PoolExt {
+    async fn backup(&self, path: &std::path::Path) -> Result<()>;
+}
+
+#[async_trait]
+impl PoolExt for sqlx::Pool<sqlx::Sqlite> {
+    async fn backup(&self, path: &std::path::Path) -> Result<()> {
+        // VACUUM INTO writes a consistent copy while the relay keeps running.
+        let target = path
+            .to_str()
+            .ok_or_else(|| damaged("backup path is not UTF-8"))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PoolExt for sqlx::Pool<sqlx::Postgres> {
+    async fn backup(&self, _: &std::path::Path) -> Result<()> {
+        Err(StorageError::Db(sqlx::Error::Configuration(
+            "backup is for the SQLite store; use pg_dump for PostgreSQL".into(),
+        )))
+    }
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) a SQLite database: `sqlite://path` or a plain path.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let opts = if url.starts_with("sqlite:") {
+            sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+        } else {
+            sqlx::sqlite::SqliteConnectOptions::new().filename(url)
+        }
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .pragma("secure_delete", "ON")
+        .busy_timeout(Duration::from_secs(10));
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStorage { pool })
+    }
+}
+
+impl PgStorage {
+    /// Connects to PostgreSQL and runs its migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PgStorage { pool })
+    }
+}

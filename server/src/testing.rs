@@ -1,0 +1,143 @@
+//! Starting a relay for tests: on a fresh SQLite file, or on a fresh database of the
+//! PostgreSQL server that `cargo xtask test` starts (`NABO_TEST_PG_URL`).
+
+use std::sync::Arc;
+
+use sqlx::Connection;
+
+use crate::relay::Limits;
+use crate::storage::{PgStorage, SqliteStorage, Storage};
+use crate::{Config, Running};
+
+/// Which database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in a temporary directory.
+    Sqlite,
+    /// A new database on the test PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backends to run a test against: SQLite always, PostgreSQL when the test command
+    /// started one. `NABO_REQUIRE_PG=1` (set by `cargo xtask test`) makes a missing server an
+    /// error instead of a skip.
+    pub fn all() -> Vec<Backend> {
+        let mut v = vec![Backend::Sqlite];
+        if std::env::var("NABO_TEST_PG_URL").is_ok() {
+            v.push(Backend::Postgres);
+        } else if std::env::var("NABO_REQUIRE_PG").is_ok_and(|v| v == "1") {
+            panic!("NABO_REQUIRE_PG=1 but NABO_TEST_PG_URL is not set");
+        } else {
+            eprintln!(
+                "note: NABO_TEST_PG_URL not set, PostgreSQL variant skipped (cargo xtask test runs it)"
+            );
+        }
+        v
+    }
+}
+
+/// A relay for one test; its data is removed when it is dropped.
+#[derive(Debug)]
+pub struct TestRelay {
+    /// The running relay.
+    pub running: Option<Running>,
+    /// The database URL (to reopen after a restart).
+    pub database_url: String,
+    /// Data directory.
+    pub dir: tempfile::TempDir,
+    /// Backend.
+    pub backend: Backend,
+}
+
+/// Creates a fresh, empty database for `backend` and returns its URL.
+pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> anyhow::Result<String> {
+    Ok(match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("relay.sqlite").display()),
+        Backend::Postgres => {
+            let admin = std::env::var("NABO_TEST_PG_URL")?;
+            let name = format!("nabo_test_{}", uuid::Uuid::new_v4().simple());
+            let mut c = sqlx::PgConnection::connect(&admin).await?;
+            // The name is ours: "nabo_test_" and 32 hex digits.
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut c)
+                .await?;
+            c.close().await?;
+            let (base, _) = admin
+                .rsplit_once('/')
+                .ok_or_else(|| anyhow::anyhow!("NABO_TEST_PG_URL needs a database name"))?;
+            format!("{base}/{name}")
+        }
+    })
+}
+
+impl TestRelay {
+    /// Starts a relay with `limits` on a fresh database.
+    pub async fn start(backend: Backend, limits: Limits) -> anyhow::Result<Self> {
+        if std::env::var("NABO_TEST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_env("NABO_TEST_LOG"))
+                .with_test_writer()
+                .try_init();
+        }
+        let dir = tempfile::tempdir()?;
+        let database_url = fresh_database(backend, dir.path()).await?;
+        let mut r = TestRelay {
+            running: None,
+            database_url,
+            dir,
+            backend,
+        };
+        r.restart(limits).await?;
+        Ok(r)
+    }
+
+    /// Starts (again) on the same database.
+    pub async fn restart(&mut self, limits: Limits) -> anyhow::Result<()> {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+        let storage: Arc<dyn Storage> = match self.backend {
+            Backend::Sqlite => Arc::new(SqliteStorage::connect(&self.database_url).await?),
+            Backend::Postgres => Arc::new(PgStorage::connect(&self.database_url).await?),
+        };
+        let config = Config {
+            listen: "127.0.0.1:0".parse()?,
+            data_dir: self.dir.path().to_path_buf(),
+            database_url: Some(self.database_url.clone()),
+            limits,
+        };
+        self.running = Some(crate::start_with(config, storage).await?);
+        Ok(())
+    }
+
+    /// The running relay.
+    pub fn relay(&self) -> &Running {
+        match &self.running {
+            Some(r) => r,
+            None => panic!("relay not running"),
+        }
+    }
+
+    /// `http://host:port`.
+    pub fn http(&self) -> String {
+        format!("http://{}", self.relay().addr)
+    }
+
+    /// `ws://host:port/sync`.
+    pub fn ws(&self) -> String {
+        format!("ws://{}/sync", self.relay().addr)
+    }
+
+    /// Storage of the running relay.
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        self.relay().state.storage.clone()
+    }
+
+    /// Seeds the demo tenant with `password`.
+    pub async fn seed_demo(&self, password: &str) -> anyhow::Result<()> {
+        crate::demo::seed(self.storage().as_ref(), password)
+            .await
+            .map(|_| ())
+    }
+}

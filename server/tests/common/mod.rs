@@ -1,0 +1,94 @@
+//! Helpers for the relay's tests: a relay with the demo tenant, logins, fetching and editing
+//! documents through the real protocol.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use automerge::sync::State;
+use automerge::{ActorId, Automerge};
+use nabo_core::client::{self, Client, SyncEnd};
+use nabo_core::document::{DocumentId, NaboDoc};
+use nabo_server::relay::Limits;
+use nabo_server::testing::{Backend, TestRelay};
+
+pub const PASSWORD: &str = "test-password-42";
+
+pub async fn relay(backend: Backend) -> TestRelay {
+    relay_with(backend, Limits::default()).await
+}
+
+pub async fn relay_with(backend: Backend, limits: Limits) -> TestRelay {
+    let r = TestRelay::start(backend, limits)
+        .await
+        .expect("relay starts");
+    r.seed_demo(PASSWORD).await.expect("demo seeds");
+    r
+}
+
+pub async fn token(r: &TestRelay, user: &str) -> String {
+    client::login(&r.http(), user, PASSWORD)
+        .await
+        .expect("login")
+        .access_token
+}
+
+pub async fn connect(r: &TestRelay, user: &str) -> Client {
+    let t = token(r, user).await;
+    Client::connect(&r.ws(), &t, Some(&format!("store-{user}")))
+        .await
+        .expect("connect")
+}
+
+/// The id of the demo document of `kind` whose title contains `title`, as central staff see it.
+pub async fn doc_id(r: &TestRelay, kind: &str, title: &str) -> DocumentId {
+    let t = token(r, "central").await;
+    let docs = client::documents(&r.http(), &t).await.unwrap();
+    let url = docs
+        .iter()
+        .find(|d| d["kind"] == kind && d["title"].as_str().unwrap_or("").contains(title))
+        .unwrap_or_else(|| panic!("no {kind} document titled {title}: {docs:?}"))["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    DocumentId::parse(&url).unwrap()
+}
+
+/// Fetches a document over the protocol.
+pub async fn fetch(c: &mut Client, id: DocumentId) -> (SyncEnd, Automerge, State) {
+    let mut doc = Automerge::new();
+    let mut state = State::new();
+    let end = c.sync(id, &mut doc, &mut state, true).await.expect("sync");
+    (end, doc, state)
+}
+
+/// Fetches a document as a Nabo document (panics if unavailable).
+pub async fn fetch_nabo(c: &mut Client, id: DocumentId) -> (NaboDoc, State) {
+    let (end, doc, state) = fetch(c, id).await;
+    assert_eq!(end, SyncEnd::Synced, "fetching {id}");
+    (
+        NaboDoc::from_automerge(doc, ActorId::random()).expect("a Nabo document"),
+        state,
+    )
+}
+
+/// The stored document, read straight from storage.
+pub async fn stored(r: &TestRelay, id: DocumentId) -> Automerge {
+    let chunks = r.storage().chunks(id).await.unwrap();
+    nabo_core::document::load_automerge(&chunks.concat()).unwrap()
+}
+
+/// Puts a key in a document's `info` map (a harmless write to test write access).
+pub fn scribble(doc: &mut Automerge, value: &str) {
+    use automerge::ReadDoc;
+    use automerge::transaction::Transactable;
+    let (_, info) = doc.get(automerge::ROOT, "info").unwrap().unwrap();
+    let mut tx = doc.transaction();
+    tx.put(&info, "test_note", value).unwrap();
+    tx.commit();
+}
+
+pub fn scribbled(doc: &Automerge, value: &str) -> bool {
+    use automerge::ReadDoc;
+    let Some((_, info)) = doc.get(automerge::ROOT, "info").unwrap() else {
+        return false;
+    };
+    matches!(doc.get(&info, "test_note").unwrap(), Some((automerge::Value::Scalar(s), _)) if s.as_str() == Some(value))
+}

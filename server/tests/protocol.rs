@@ -1,0 +1,422 @@
+//! The sync protocol against the real relay: fetching, editing and live updates between
+//! clients, what a missing or invisible document looks like, malformed input, and the limits.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ReadDoc};
+use common::*;
+use nabo_core::client::{Client, SyncEnd};
+use nabo_core::docs::register::RegisterDoc;
+use nabo_core::document::{DocumentId, TypedDoc};
+use nabo_core::prelude::*;
+use nabo_core::wire::WireMessage;
+use nabo_server::relay::Limits;
+use nabo_server::testing::Backend;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_phones_and_the_office_see_one_register() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let reg_id = doc_id(&r, "register", "Lektiecaféen").await;
+        let mut maja = connect(&r, "volunteer1").await;
+        let mut office = connect(&r, "central").await;
+        let (doc, mut maja_state) = fetch_nabo(&mut maja, reg_id).await;
+        let (_, mut office_state) = fetch_nabo(&mut office, reg_id).await;
+        let mut reg = RegisterDoc::from_doc(doc).unwrap();
+        let view = reg.view().unwrap();
+        assert_eq!(view.participants.len(), 20, "{backend:?}");
+        // Maja takes the roll for today's (or the latest) session.
+        let cat = Catalogue::builtin().unwrap();
+        let act_id = doc_id(&r, "activity", "Lektiecaféen").await;
+        let (act, _) = fetch_nabo(&mut maja, act_id).await;
+        let act = ActivityDoc::from_doc(act).unwrap();
+        let snap = act.snapshot().unwrap();
+        let ctx = RegisterContext {
+            catalogue: cat,
+            activity: &snap,
+        };
+        let (sid, session) = view
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.current.date <= Timestamp::now().date_utc())
+            .last()
+            .unwrap();
+        let child = view.participants.keys().next().unwrap().clone();
+        let at = Timestamp::from_utc(session.current.date, Time::hm(15, 30).unwrap());
+        let me = Author {
+            by: By::Volunteer("v-1".parse().unwrap()),
+            at,
+        };
+        reg.mark(&me, ctx, sid, &child, AttendanceStatus::Excused)
+            .unwrap();
+        let end = maja
+            .sync(
+                reg_id,
+                reg.doc_mut().automerge_mut(),
+                &mut maja_state,
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(end, SyncEnd::Synced);
+        // The office, already connected, receives it without asking.
+        let mut office_doc = Automerge::load(&stored(&r, reg_id).await.save()).unwrap();
+        let got = office.recv(Duration::from_secs(5)).await;
+        assert!(
+            matches!(got, Some(WireMessage::Sync { .. })),
+            "live update pushed: {got:?}"
+        );
+        let mut office_doc2 = Automerge::new();
+        let _ = &mut office_doc;
+        office
+            .sync(reg_id, &mut office_doc2, &mut office_state, true)
+            .await
+            .unwrap();
+        let fresh = RegisterDoc::from_doc(
+            NaboDoc::from_automerge(stored(&r, reg_id).await, ActorId::random()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            fresh.view().unwrap().attendance[&(sid.clone(), child.clone())].current,
+            AttendanceStatus::Excused
+        );
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_document_and_an_invisible_one_get_the_same_answer_and_create_nothing() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let mut maja = connect(&r, "volunteer1").await;
+        let before = r
+            .storage()
+            .documents(&"vestbyen".parse().unwrap())
+            .await
+            .unwrap()
+            .len();
+        let missing = DocumentId::random();
+        let (end, doc, _) = fetch(&mut maja, missing).await;
+        assert_eq!(end, SyncEnd::Unavailable);
+        assert!(doc.get_heads().is_empty());
+        // Ali's outreach log exists, but a volunteer may not see it.
+        let log = doc_id(&r, "outreach", "kvartal").await;
+        let (end2, doc2, _) = fetch(&mut maja, log).await;
+        assert_eq!(end2, SyncEnd::Unavailable);
+        assert!(doc2.get_heads().is_empty());
+        // Nothing was stored, and nothing stays in memory.
+        assert_eq!(
+            r.storage()
+                .documents(&"vestbyen".parse().unwrap())
+                .await
+                .unwrap()
+                .len(),
+            before
+        );
+        assert!(r.storage().document(missing).await.unwrap().is_none());
+        assert_eq!(
+            r.relay().state.hub.loaded_documents().await,
+            0,
+            "{backend:?}"
+        );
+        // Many requests for random ids create nothing either.
+        for _ in 0..50 {
+            assert_eq!(
+                fetch(&mut maja, DocumentId::random()).await.0,
+                SyncEnd::Unavailable
+            );
+        }
+        assert_eq!(r.relay().state.hub.loaded_documents().await, 0);
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_input_gets_a_specific_error() {
+    let r = relay(Backend::Sqlite).await;
+    let mut c = connect(&r, "volunteer1").await;
+    c.send_raw(b"\xff\x00not cbor".to_vec()).await.unwrap();
+    let (code, err) = c.closed(Duration::from_secs(5)).await;
+    assert_eq!(code, Some(1008));
+    assert!(err.unwrap().starts_with("malformed message"));
+
+    let reg = doc_id(&r, "register", "Lektiecaféen").await;
+    let mut c = connect(&r, "volunteer1").await;
+    let m = WireMessage::Request {
+        sender_id: c.peer_id.clone(),
+        target_id: c.relay_id.clone(),
+        document_id: reg.to_string(),
+        data: vec![0x42, 1, 2, 3],
+    };
+    c.send(&m).await.unwrap();
+    let (code, err) = c.closed(Duration::from_secs(5)).await;
+    assert_eq!(code, Some(1008));
+    assert_eq!(err.as_deref(), Some("malformed sync message"));
+
+    // A peer id other than the one joined.
+    let mut c = connect(&r, "volunteer1").await;
+    let m = WireMessage::Request {
+        sender_id: "someone-else".into(),
+        target_id: c.relay_id.clone(),
+        document_id: reg.to_string(),
+        data: Message::decode(
+            &Automerge::new()
+                .generate_sync_message(&mut State::new())
+                .unwrap()
+                .encode(),
+        )
+        .unwrap()
+        .encode(),
+    };
+    c.send(&m).await.unwrap();
+    let (code, err) = c.closed(Duration::from_secs(5)).await;
+    assert_eq!(code, Some(1008));
+    assert_eq!(
+        err.as_deref(),
+        Some("sender id does not match the joined peer")
+    );
+
+    // A document id that is not one.
+    let mut c = connect(&r, "volunteer1").await;
+    let m = WireMessage::Request {
+        sender_id: c.peer_id.clone(),
+        target_id: c.relay_id.clone(),
+        document_id: "not-an-id".into(),
+        data: vec![1],
+    };
+    c.send(&m).await.unwrap();
+    assert!(matches!(
+        c.recv(Duration::from_secs(5)).await,
+        Some(WireMessage::DocUnavailable { .. })
+    ));
+    r.running.unwrap().shutdown().await;
+}
+
+fn limits() -> Limits {
+    Limits {
+        max_message_bytes: 64 * 1024,
+        max_document_bytes: 256 * 1024,
+        max_changes_per_message: 50,
+        max_connections_per_user: 2,
+        max_documents_per_connection: 2,
+        max_sync_rounds: 5,
+        max_new_documents_per_connection: 2,
+        idle_eviction: Duration::from_millis(200),
+        compact_after: 8,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_messages_and_documents_are_refused() {
+    for backend in Backend::all() {
+        let r = relay_with(backend, limits()).await;
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        // A message over the limit.
+        let mut c = connect(&r, "volunteer1").await;
+        c.send_raw(vec![0u8; 64 * 1024 + 10]).await.unwrap();
+        let (code, err) = c.closed(Duration::from_secs(5)).await;
+        assert_eq!(code, Some(1009), "{backend:?}");
+        assert_eq!(
+            err.as_deref(),
+            Some("message too large (limit 65536 bytes)")
+        );
+
+        // A document pushed over its size limit: refused, stored document unchanged.
+        let mut c = connect(&r, "volunteer1").await;
+        let (mut doc, mut st) = {
+            let (end, doc, st) = fetch(&mut c, reg).await;
+            assert_eq!(end, SyncEnd::Synced);
+            (doc, st)
+        };
+        let heads_before = stored(&r, reg).await.get_heads();
+        // 30 changes of 10 KB of incompressible text each (under 50 changes, over 256 KB).
+        let (_, info) = doc.get(automerge::ROOT, "info").unwrap().unwrap();
+        for i in 0..30 {
+            let noise: String = (0..10_000)
+                .map(|j| char::from(b'a' + (((i * 7919 + j * 104729) ^ (j >> 3)) % 26) as u8))
+                .collect();
+            let mut tx = doc.transaction();
+            tx.put(&info, format!("junk{i}"), noise).unwrap();
+            tx.commit();
+        }
+        let end = c.sync(reg, &mut doc, &mut st, false).await.unwrap();
+        assert!(
+            matches!(&end, SyncEnd::Error(m) if m == "document too large (limit 262144 bytes)" || m.starts_with("message too large")),
+            "{end:?}"
+        );
+        assert_eq!(
+            stored(&r, reg).await.get_heads(),
+            heads_before,
+            "nothing stored"
+        );
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn too_many_changes_in_one_message_are_refused() {
+    let r = relay_with(Backend::Sqlite, limits()).await;
+    let reg = doc_id(&r, "register", "Lektiecaféen").await;
+    let mut c = connect(&r, "volunteer1").await;
+    let (end, mut doc, mut st) = fetch(&mut c, reg).await;
+    assert_eq!(end, SyncEnd::Synced);
+    let heads_before = stored(&r, reg).await.get_heads();
+    let (_, info) = doc.get(automerge::ROOT, "info").unwrap().unwrap();
+    for i in 0..80 {
+        let mut tx = doc.transaction();
+        tx.put(&info, "n", i as i64).unwrap();
+        tx.commit();
+    }
+    let end = c.sync(reg, &mut doc, &mut st, false).await.unwrap();
+    assert_eq!(
+        end,
+        SyncEnd::Error("too many changes in one message (limit 50)".into())
+    );
+    assert_eq!(stored(&r, reg).await.get_heads(), heads_before);
+    r.running.unwrap().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_and_open_documents_per_connection_are_limited() {
+    let r = relay_with(Backend::Sqlite, limits()).await;
+    let t = token(&r, "central").await;
+    let _a = Client::connect(&r.ws(), &t, None).await.unwrap();
+    let _b = Client::connect(&r.ws(), &t, None).await.unwrap();
+    let third = Client::connect(&r.ws(), &t, None).await;
+    assert!(
+        format!("{:?}", third.unwrap_err()).contains("429"),
+        "the third connection is refused with 429"
+    );
+
+    drop((_a, _b));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut c = connect(&r, "central").await;
+    let docs = nabo_core::client::documents(&r.http(), &t).await.unwrap();
+    let ids: Vec<DocumentId> = docs
+        .iter()
+        .take(3)
+        .map(|d| DocumentId::parse(d["url"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(fetch(&mut c, ids[0]).await.0, SyncEnd::Synced);
+    assert_eq!(fetch(&mut c, ids[1]).await.0, SyncEnd::Synced);
+    assert_eq!(
+        fetch(&mut c, ids[2]).await.0,
+        SyncEnd::Error("too many documents open on this connection (limit 2)".into())
+    );
+    r.running.unwrap().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_that_never_converges_is_cut_off() {
+    let r = relay_with(Backend::Sqlite, limits()).await;
+    let reg = doc_id(&r, "register", "Lektiecaféen").await;
+    let mut c = connect(&r, "volunteer1").await;
+    // Every message claims heads the relay has never seen, with an empty Bloom filter: the
+    // relay keeps answering and asking, as with a poisoned filter.
+    let mut closed = None;
+    for i in 0..20u8 {
+        let mut bogus = [0u8; 32];
+        bogus[0] = i;
+        bogus[1] = 0x5a;
+        let msg = Message {
+            heads: vec![automerge::ChangeHash(bogus)],
+            need: vec![],
+            have: vec![automerge::sync::Have {
+                last_sync: vec![],
+                bloom: automerge::sync::BloomFilter::default(),
+            }],
+            changes: automerge::sync::ChunkList::empty(),
+            version: automerge::sync::MessageVersion::V1,
+            flags: None,
+        };
+        let kind = if i == 0 { "request" } else { "sync" };
+        let data = msg.encode();
+        let w = if kind == "request" {
+            WireMessage::Request {
+                sender_id: c.peer_id.clone(),
+                target_id: c.relay_id.clone(),
+                document_id: reg.to_string(),
+                data,
+            }
+        } else {
+            WireMessage::Sync {
+                sender_id: c.peer_id.clone(),
+                target_id: c.relay_id.clone(),
+                document_id: reg.to_string(),
+                data,
+            }
+        };
+        if c.send(&w).await.is_err() {
+            break;
+        }
+        match c.recv(Duration::from_secs(2)).await {
+            Some(WireMessage::Error { message, .. }) => {
+                closed = Some(message);
+                break;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    assert_eq!(
+        closed.as_deref(),
+        Some("sync did not converge within 5 rounds")
+    );
+    r.running.unwrap().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_documents_leave_memory_and_metrics_count_the_traffic() {
+    let r = relay_with(Backend::Sqlite, limits()).await;
+    let reg = doc_id(&r, "register", "Lektiecaféen").await;
+    let mut c = connect(&r, "volunteer1").await;
+    assert_eq!(fetch(&mut c, reg).await.0, SyncEnd::Synced);
+    assert_eq!(r.relay().state.hub.loaded_documents().await, 1);
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        r.relay().state.hub.loaded_documents().await,
+        0,
+        "evicted after the idle delay"
+    );
+    let m = reqwest::get(format!("{}/metrics", r.http()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "nabo_connections",
+        "nabo_documents_loaded",
+        "nabo_sync_messages_total",
+        "nabo_sync_bytes_total",
+        "nabo_merge_seconds",
+        "nabo_storage_errors_total",
+        "nabo_auth_failures_total",
+    ] {
+        assert!(m.contains(name), "metric {name} missing");
+    }
+    let ok = reqwest::get(format!("{}/healthz", r.http())).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let api: serde_json::Value = reqwest::get(format!("{}/api/openapi.json", r.http()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/documents",
+        "/sync",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(api["paths"].get(path).is_some(), "{path} documented");
+    }
+    r.running.unwrap().shutdown().await;
+}
