@@ -254,8 +254,10 @@ impl Client {
                 first = false;
                 self.send(&msg).await?;
             }
-            // In agreement when the relay last told us it has exactly our heads.
-            let agreed = state.their_heads.as_deref() == Some(doc.get_heads().as_slice());
+            // In agreement when the relay last told us it has exactly our heads, or when it
+            // told us it will not take our changes (read-only access): ours stay local.
+            let agreed = state.their_heads.as_deref() == Some(doc.get_heads().as_slice())
+                || (state.peer_read_only && state.their_heads.is_some());
             if !sent && agreed {
                 return Ok(SyncEnd::Synced);
             }

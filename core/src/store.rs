@@ -126,7 +126,7 @@ impl Store {
     /// Appends changes (incremental bytes) to a stored document. Returns the number of
     /// changes appended since the last compaction.
     pub async fn append(&self, id: DocumentId, bytes: &[u8]) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO changes (doc_id, bytes) VALUES (?, ?)")
             .bind(id.to_string())
             .bind(bytes)
@@ -169,7 +169,7 @@ impl Store {
     /// (a higher sequence number) is kept.
     pub async fn compact(&self, id: DocumentId) -> Result<()> {
         let key = id.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let Some(mut bytes) =
             sqlx::query_scalar::<_, Vec<u8>>("SELECT snapshot FROM documents WHERE doc_id = ?")
                 .bind(&key)

@@ -86,8 +86,42 @@ pub struct Auth {
     enc: EncodingKey,
     dec: DecodingKey,
     storage: Arc<dyn Storage>,
-    by_user: Arc<DefaultKeyedRateLimiter<String>>,
-    by_ip: Arc<DefaultKeyedRateLimiter<String>>,
+    failures: Arc<FailureLimiter>,
+}
+
+/// Limits failed attempts: each failure spends a cell of the key's bucket (per username and
+/// per client address); an exhausted key is locked until its bucket refills. Successful
+/// logins cost nothing, so an office behind one address is not locked out by its own use.
+struct FailureLimiter {
+    by_user: DefaultKeyedRateLimiter<String>,
+    by_ip: DefaultKeyedRateLimiter<String>,
+    locked: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
+
+impl FailureLimiter {
+    fn is_locked(&self, keys: &[String]) -> bool {
+        let now = std::time::Instant::now();
+        let Ok(mut l) = self.locked.lock() else { return false };
+        l.retain(|_, until| *until > now);
+        keys.iter().any(|k| l.contains_key(k))
+    }
+
+    fn failed(&self, user: Option<&str>, ip: &str) {
+        let mut lock = Vec::new();
+        if let Some(u) = user {
+            if let Err(not_until) = self.by_user.check_key(&u.to_owned()) {
+                lock.push((format!("user:{u}"), not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()))));
+            }
+        }
+        if let Err(not_until) = self.by_ip.check_key(&ip.to_owned()) {
+            lock.push((format!("ip:{ip}"), not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()))));
+        }
+        if let Ok(mut l) = self.locked.lock() {
+            for (k, wait) in lock {
+                l.insert(k, std::time::Instant::now() + wait);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Auth {
@@ -193,8 +227,11 @@ impl Auth {
             enc: EncodingKey::from_secret(key),
             dec: DecodingKey::from_secret(key),
             storage,
-            by_user: Arc::new(RateLimiter::keyed(per_user)),
-            by_ip: Arc::new(RateLimiter::keyed(per_ip)),
+            failures: Arc::new(FailureLimiter {
+                by_user: RateLimiter::keyed(per_user),
+                by_ip: RateLimiter::keyed(per_ip),
+                locked: std::sync::Mutex::new(std::collections::HashMap::new()),
+            }),
         }
     }
 
@@ -258,9 +295,8 @@ impl Auth {
         password: &str,
         client: &str,
     ) -> Result<Tokens, AuthError> {
-        if self.by_ip.check_key(&client.to_owned()).is_err()
-            || self.by_user.check_key(&username.to_lowercase()).is_err()
-        {
+        let user_key = username.to_lowercase();
+        if self.failures.is_locked(&[format!("user:{user_key}"), format!("ip:{client}")]) {
             return Err(AuthError::RateLimited);
         }
         let user = self.storage.user_by_username(username).await?;
@@ -275,6 +311,7 @@ impl Auth {
             }
         };
         let Some(user) = user.filter(|_| ok) else {
+            self.failures.failed(Some(&user_key), client);
             return Err(AuthError::BadCredentials);
         };
         if user.disabled {
@@ -360,7 +397,7 @@ impl Auth {
         device_name: &str,
         client: &str,
     ) -> Result<(Tokens, String, String), AuthError> {
-        if self.by_ip.check_key(&client.to_owned()).is_err() {
+        if self.failures.is_locked(&[format!("ip:{client}")]) {
             return Err(AuthError::RateLimited);
         }
         let now = now_ms();
@@ -369,6 +406,7 @@ impl Auth {
             .redeem_enrolment(&hash_secret(&normalise_code(code)), now)
             .await?
         else {
+            self.failures.failed(None, client);
             return Err(AuthError::BadCredentials);
         };
         let user = self

@@ -7,6 +7,9 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod deps;
+mod pg;
+
 #[derive(Parser)]
 #[command(about = "Nabo chores")]
 struct Cli {
@@ -80,8 +83,15 @@ fn main() -> Result<()> {
             if !no_lint {
                 lint()?;
             }
-            run(cargo().args(["test", "--workspace", "--all-targets"]))?;
+            // A throwaway PostgreSQL cluster: the relay's tests run against it and SQLite.
+            let cluster = pg::Cluster::start()?;
+            eprintln!("PostgreSQL for the tests at {}", cluster.url);
+            run(cargo()
+                .args(["test", "--workspace", "--all-targets"])
+                .env("NABO_TEST_PG_URL", &cluster.url)
+                .env("NABO_REQUIRE_PG", "1"))?;
             run(cargo().args(["test", "--workspace", "--doc"]))?;
+            drop(cluster);
             eprintln!("✔ all tests passed");
             Ok(())
         }

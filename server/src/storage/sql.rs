@@ -14,6 +14,21 @@ use super::{
     DeviceRow, DocMeta, RefreshRow, Result, Scopes, Storage, StorageError, UserRow, now_ms,
 };
 
+/// How each database starts a transaction that will write. SQLite must take the write lock
+/// at the start (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails
+/// with "database is locked" when another connection wrote in between.
+trait Dialect {
+    const BEGIN_WRITE: &'static str;
+}
+
+impl Dialect for sqlx::Sqlite {
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+}
+
+impl Dialect for sqlx::Postgres {
+    const BEGIN_WRITE: &'static str = "BEGIN";
+}
+
 fn map_unique(e: sqlx::Error) -> StorageError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StorageError::Conflict,
@@ -116,7 +131,7 @@ macro_rules! sql_storage {
 
             async fn create_document(&self, meta: &DocMeta, snapshot: &[u8]) -> Result<()> {
                 let now = now_ms();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query(
                     "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -165,7 +180,7 @@ macro_rules! sql_storage {
             }
 
             async fn append(&self, id: DocumentId, bytes: &[u8]) -> Result<i64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query("INSERT INTO chunks (doc_id, snapshot, bytes) VALUES ($1, $2, $3)")
                     .bind(id.to_string())
                     .bind(false)
@@ -189,7 +204,7 @@ macro_rules! sql_storage {
 
             async fn compact(&self, id: DocumentId) -> Result<()> {
                 let key = id.to_string();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 // Take the document row's write lock first (both databases), so two compactions
                 // of the same document cannot interleave.
                 sqlx::query("UPDATE documents SET updated_at = updated_at WHERE doc_id = $1").bind(&key).execute(&mut *tx).await?;
@@ -248,7 +263,7 @@ macro_rules! sql_storage {
             }
 
             async fn insert_user(&self, u: &UserRow, scopes: &Scopes) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query(
                     "INSERT INTO users (user_id, tenant, username, display_name, password_hash, role, staff_id, volunteer_id, disabled, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -314,7 +329,7 @@ macro_rules! sql_storage {
             }
 
             async fn set_scopes(&self, user_id: &str, scopes: &Scopes) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query("DELETE FROM user_scopes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                 for (kind, values) in [("area", &scopes.areas), ("activity", &scopes.activities)] {
                     for v in values {
@@ -332,7 +347,7 @@ macro_rules! sql_storage {
 
             async fn disable_user(&self, user_id: &str) -> Result<bool> {
                 let now = now_ms();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let n = sqlx::query("UPDATE users SET disabled = $1 WHERE user_id = $2").bind(true).bind(user_id).execute(&mut *tx).await?.rows_affected();
                 sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(now).bind(user_id).execute(&mut *tx).await?;
                 sqlx::query("UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(now).bind(user_id).execute(&mut *tx).await?;
@@ -359,7 +374,7 @@ macro_rules! sql_storage {
             }
 
             async fn use_refresh(&self, hash: &str, now: i64) -> Result<Option<RefreshRow>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let row = sqlx::query("SELECT user_id, device_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1")
                     .bind(hash)
                     .fetch_optional(&mut *tx)
@@ -416,7 +431,7 @@ macro_rules! sql_storage {
             }
 
             async fn revoke_device(&self, id: &str, now: i64) -> Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let n = sqlx::query("UPDATE devices SET revoked_at = $1 WHERE device_id = $2 AND revoked_at IS NULL")
                     .bind(now)
                     .bind(id)

@@ -1,0 +1,83 @@
+//! A throwaway PostgreSQL cluster for the test suite: Debian's `postgresql` (installed if
+//! missing), `initdb` into a temporary directory, `pg_ctl start` on a free port, removed when
+//! dropped.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::deps;
+
+/// A running cluster.
+pub struct Cluster {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    /// `postgres://postgres@127.0.0.1:<port>/postgres`.
+    pub url: String,
+    as_postgres: bool,
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+fn pg_bin() -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).collect();
+    versions.sort();
+    versions.pop()
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Cluster {
+    fn run(&self, tool: &str, args: &[&str]) -> Result<()> {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let out = cmd.args(args).output().with_context(|| format!("running {tool}"))?;
+        if !out.status.success() {
+            bail!("{tool} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    }
+
+    /// Installs PostgreSQL if needed and starts a cluster.
+    pub fn start() -> Result<Self> {
+        if pg_bin().is_none() {
+            deps::apt(&["postgresql"])?;
+        }
+        let bin = pg_bin().context("PostgreSQL binaries not found under /usr/lib/postgresql")?;
+        let dir = tempfile::Builder::new().prefix("nabo-pg-").tempdir()?;
+        let as_postgres = is_root();
+        let data = dir.path().join("data");
+        let sock = dir.path().join("sock");
+        std::fs::create_dir_all(&sock)?;
+        if as_postgres {
+            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status()?;
+            anyhow::ensure!(status.success(), "chown failed");
+        }
+        let port = free_port()?;
+        let c = Cluster { bin, dir, url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), as_postgres };
+        let data_s = data.to_string_lossy().to_string();
+        c.run("initdb", &["-D", &data_s, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])?;
+        let log = c.dir.path().join("log").to_string_lossy().to_string();
+        let opts = format!("-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=on -c max_connections=300", sock.display());
+        c.run("pg_ctl", &["-D", &data_s, "-l", &log, "-w", "-o", &opts, "start"])?;
+        Ok(c)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data").to_string_lossy().to_string();
+        let _ = self.run("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"]);
+    }
+}
