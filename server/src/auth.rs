@@ -101,7 +101,9 @@ struct FailureLimiter {
 impl FailureLimiter {
     fn is_locked(&self, keys: &[String]) -> bool {
         let now = std::time::Instant::now();
-        let Ok(mut l) = self.locked.lock() else { return false };
+        let Ok(mut l) = self.locked.lock() else {
+            return false;
+        };
         l.retain(|_, until| *until > now);
         keys.iter().any(|k| l.contains_key(k))
     }
@@ -110,11 +112,21 @@ impl FailureLimiter {
         let mut lock = Vec::new();
         if let Some(u) = user {
             if let Err(not_until) = self.by_user.check_key(&u.to_owned()) {
-                lock.push((format!("user:{u}"), not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()))));
+                lock.push((
+                    format!("user:{u}"),
+                    not_until.wait_time_from(governor::clock::Clock::now(
+                        &governor::clock::DefaultClock::default(),
+                    )),
+                ));
             }
         }
         if let Err(not_until) = self.by_ip.check_key(&ip.to_owned()) {
-            lock.push((format!("ip:{ip}"), not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()))));
+            lock.push((
+                format!("ip:{ip}"),
+                not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                )),
+            ));
         }
         if let Ok(mut l) = self.locked.lock() {
             for (k, wait) in lock {
@@ -296,7 +308,10 @@ impl Auth {
         client: &str,
     ) -> Result<Tokens, AuthError> {
         let user_key = username.to_lowercase();
-        if self.failures.is_locked(&[format!("user:{user_key}"), format!("ip:{client}")]) {
+        if self
+            .failures
+            .is_locked(&[format!("user:{user_key}"), format!("ip:{client}")])
+        {
             return Err(AuthError::RateLimited);
         }
         let user = self.storage.user_by_username(username).await?;

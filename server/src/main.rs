@@ -103,10 +103,20 @@ async fn main() -> anyhow::Result<()> {
         }
         None => {}
     }
-    let running = nabo_server::start(config).await?;
-    if cli.demo {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let storage = nabo_server::storage::open(&config.database_url()).await?;
+    // Seed before listening, so nobody logs in to a half-made demo.
+    let seeded = if cli.demo {
         let password = demo_password();
-        let seeded = nabo_server::demo::seed(running.state.storage.as_ref(), &password).await?;
+        Some((
+            nabo_server::demo::seed(storage.as_ref(), &password).await?,
+            password,
+        ))
+    } else {
+        None
+    };
+    let running = nabo_server::start_with(config, storage).await?;
+    if let Some((seeded, password)) = seeded {
         let url = format!("http://{}", running.addr);
         println!();
         println!("  Nabo kører på {url}");

@@ -19,17 +19,28 @@ pub struct Cluster {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 fn pg_bin() -> Option<PathBuf> {
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).collect();
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
     versions.sort();
     versions.pop()
 }
 
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 impl Cluster {
@@ -42,9 +53,16 @@ impl Cluster {
         } else {
             Command::new(&exe)
         };
-        let out = cmd.args(args).output().with_context(|| format!("running {tool}"))?;
+        let out = cmd
+            .args(args)
+            .output()
+            .with_context(|| format!("running {tool}"))?;
         if !out.status.success() {
-            bail!("{tool} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "{tool} failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(())
     }
@@ -61,16 +79,42 @@ impl Cluster {
         let sock = dir.path().join("sock");
         std::fs::create_dir_all(&sock)?;
         if as_postgres {
-            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status()?;
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()?;
             anyhow::ensure!(status.success(), "chown failed");
         }
         let port = free_port()?;
-        let c = Cluster { bin, dir, url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), as_postgres };
+        let c = Cluster {
+            bin,
+            dir,
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            as_postgres,
+        };
         let data_s = data.to_string_lossy().to_string();
-        c.run("initdb", &["-D", &data_s, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])?;
+        c.run(
+            "initdb",
+            &[
+                "-D",
+                &data_s,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+        )?;
         let log = c.dir.path().join("log").to_string_lossy().to_string();
-        let opts = format!("-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=on -c max_connections=300", sock.display());
-        c.run("pg_ctl", &["-D", &data_s, "-l", &log, "-w", "-o", &opts, "start"])?;
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=on -c max_connections=300",
+            sock.display()
+        );
+        c.run(
+            "pg_ctl",
+            &["-D", &data_s, "-l", &log, "-w", "-o", &opts, "start"],
+        )?;
         Ok(c)
     }
 }
