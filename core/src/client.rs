@@ -258,9 +258,7 @@ impl Client {
             // told us it will not take our changes (read-only access): ours stay local.
             let agreed = state.their_heads.as_deref() == Some(doc.get_heads().as_slice())
                 || (state.peer_read_only && state.their_heads.is_some());
-            if !sent && agreed {
-                return Ok(SyncEnd::Synced);
-            }
+            // Even when in agreement, read what the relay may have pushed meanwhile.
             let wait = if agreed {
                 Duration::from_millis(300)
             } else {

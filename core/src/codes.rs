@@ -77,6 +77,9 @@ macro_rules! code_enum {
                     autosurgeon::HydrateError::unexpected(stringify!($name), e.to_string())
                 })
             }
+            fn hydrate_text<D: autosurgeon::ReadDoc>(doc: &D, obj: &automerge::ObjId) -> Result<Self, autosurgeon::HydrateError> {
+                Self::hydrate_string(&doc.text(obj)?)
+            }
         }
     };
 }

@@ -123,6 +123,9 @@ macro_rules! id_type {
                 s.parse()
                     .map_err(|e: IdError| HydrateError::unexpected(stringify!($name), e.to_string()))
             }
+            fn hydrate_text<D: autosurgeon::ReadDoc>(doc: &D, obj: &automerge::ObjId) -> Result<Self, HydrateError> {
+                Self::hydrate_string(&doc.text(obj)?)
+            }
         }
     };
 }

@@ -347,6 +347,9 @@ macro_rules! stored_as_string {
                 s.parse::<$t>()
                     .map_err(|e| autosurgeon::HydrateError::unexpected(stringify!($t), e.to_string()))
             }
+            fn hydrate_text<D: autosurgeon::ReadDoc>(doc: &D, obj: &automerge::ObjId) -> Result<Self, autosurgeon::HydrateError> {
+                Self::hydrate_string(&doc.text(obj)?)
+            }
         }
     )*};
 }

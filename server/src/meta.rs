@@ -15,32 +15,34 @@ pub fn term_da(term: nabo_core::time::Term) -> String {
     )
 }
 
+/// A string field of a map: a scalar string, or text written by a JavaScript client.
+fn text_field(am: &automerge::Automerge, obj: &automerge::ObjId, field: &str) -> Option<String> {
+    match am.get(obj, field).ok()?? {
+        (automerge::Value::Scalar(s), _) => s.as_str().map(str::to_owned),
+        (automerge::Value::Object(automerge::ObjType::Text), id) => am.text(&id).ok(),
+        _ => None,
+    }
+}
+
 fn activity_record_field(doc: &NaboDoc, field: &str) -> Option<String> {
     let am = doc.automerge();
     let (_, obj) = am.get(automerge::ROOT, "activity").ok()??;
-    match am.get(&obj, field).ok()?? {
-        (automerge::Value::Scalar(s), _) => s.as_str().map(str::to_owned),
-        _ => None,
-    }
+    text_field(am, &obj, field)
 }
 
 fn info_field(doc: &NaboDoc, field: &str) -> Option<String> {
     let am = doc.automerge();
     let (_, obj) = am.get(automerge::ROOT, "info").ok()??;
-    match am.get(&obj, field).ok()?? {
-        (automerge::Value::Scalar(s), _) => s.as_str().map(str::to_owned),
-        _ => None,
-    }
+    text_field(am, &obj, field)
 }
 
 fn network_name(doc: &NaboDoc) -> Option<(String, Option<String>)> {
     let am = doc.automerge();
     let (_, obj) = am.get(automerge::ROOT, "network").ok()??;
-    let text = |f: &str| match am.get(&obj, f).ok()?? {
-        (automerge::Value::Scalar(s), _) => s.as_str().map(str::to_owned),
-        _ => None,
-    };
-    Some((text("name")?, text("leader")))
+    Some((
+        text_field(am, &obj, "name")?,
+        text_field(am, &obj, "leader"),
+    ))
 }
 
 /// Derives the registry entry of a document. Looks up the activity's title for registers.

@@ -41,7 +41,6 @@ pub fn apt(packages: &[&str]) -> Result<()> {
 }
 
 /// Whether a command is on the PATH.
-#[allow(dead_code)]
 pub fn have(cmd: &str) -> bool {
     Command::new("sh")
         .arg("-c")

@@ -65,6 +65,24 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// Installs a package's npm dependencies from its lockfile (Node.js from Debian if missing).
+fn npm_install(dir: &Path) -> Result<()> {
+    if !deps::have("npm") {
+        deps::apt(&["nodejs", "npm"])?;
+    }
+    let ci = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .status()?;
+    if !ci.success() {
+        // npm ci can refuse a lockfile over optional platform packages (cbor-extract).
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund"])
+            .current_dir(dir))?;
+    }
+    Ok(())
+}
+
 fn lint() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
@@ -83,13 +101,16 @@ fn main() -> Result<()> {
             if !no_lint {
                 lint()?;
             }
+            // The stock JavaScript client for the interop test, from the committed lockfile.
+            npm_install(&root().join("tests/js"))?;
             // A throwaway PostgreSQL cluster: the relay's tests run against it and SQLite.
             let cluster = pg::Cluster::start()?;
             eprintln!("PostgreSQL for the tests at {}", cluster.url);
             run(cargo()
                 .args(["test", "--workspace", "--all-targets"])
                 .env("NABO_TEST_PG_URL", &cluster.url)
-                .env("NABO_REQUIRE_PG", "1"))?;
+                .env("NABO_REQUIRE_PG", "1")
+                .env("NABO_REQUIRE_JS", "1"))?;
             run(cargo().args(["test", "--workspace", "--doc"]))?;
             drop(cluster);
             eprintln!("✔ all tests passed");

@@ -610,10 +610,17 @@ impl RegisterDoc {
         };
         let mut out = Vec::new();
         for (v, id) in automerge::ReadDoc::get_all(am, obj, key.as_str())? {
-            let automerge::Value::Scalar(sv) = v else {
-                continue;
+            // A JavaScript client writes a status as text; Nabo as a scalar.
+            let status = match v {
+                automerge::Value::Scalar(sv) => {
+                    <AttendanceStatus as autosurgeon::Hydrate>::hydrate_scalar(sv)
+                }
+                automerge::Value::Object(automerge::ObjType::Text) => {
+                    <AttendanceStatus as autosurgeon::Hydrate>::hydrate_text(am, &id)
+                }
+                automerge::Value::Object(_) => continue,
             };
-            let Ok(status) = <AttendanceStatus as autosurgeon::Hydrate>::hydrate_scalar(sv) else {
+            let Ok(status) = status else {
                 continue;
             };
             let meta = am

@@ -30,6 +30,7 @@ typed_doc!(TenantDoc, crate::document::DocKind::Tenant);
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Settings {
     /// Display name of the tenant.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// Free-text notes on outreach contacts are allowed (off by default).
     pub free_text_notes: bool,
@@ -58,6 +59,7 @@ pub struct LocalActivityType {
     /// Intervention area.
     pub area: Code,
     /// Danish name.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name_da: String,
     /// Default target groups with priority.
     pub target_groups: crate::model::IdMap<Code, Priority>,
@@ -67,6 +69,7 @@ pub struct LocalActivityType {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct LocalTargetGroup {
     /// Danish name.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name_da: String,
     /// Youngest age.
     pub min_age: Option<u8>,
@@ -78,6 +81,7 @@ pub struct LocalTargetGroup {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct LocalIndicator {
     /// Danish name.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name_da: String,
     /// Unit.
     pub unit: IndicatorUnit,

@@ -556,12 +556,15 @@ pub struct HistoryEntry {
     pub note: Option<ChangeNote>,
 }
 
+/// A root string: scalar (as Nabo writes it) or text (as the JavaScript client writes a
+/// plain string).
 fn str_at(am: &Automerge, key: &str) -> Option<String> {
     match am.get(ROOT, key).ok()?? {
         (Value::Scalar(s), _) => match s.as_ref() {
             ScalarValue::Str(s) => Some(s.to_string()),
             _ => None,
         },
+        (Value::Object(ObjType::Text), id) => am.text(&id).ok(),
         _ => None,
     }
 }

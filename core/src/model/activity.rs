@@ -15,6 +15,7 @@ use crate::time::{Date, Time, Weekday};
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Activity {
     /// Name, e.g. "Lektiecaféen i Beboerhuset".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// The programme it belongs to.
     pub programme: ProgrammeId,
@@ -58,6 +59,7 @@ pub struct Activity {
     /// Retention class of its registers.
     pub retention: RetentionClass,
     /// Purpose of processing, in plain words.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub purpose: String,
 }
 
@@ -130,6 +132,7 @@ pub struct RosterVolunteer {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Challenge {
     /// Text.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub text: String,
 }
 
@@ -139,6 +142,7 @@ pub struct Goal {
     /// Level.
     pub level: GoalLevel,
     /// Text, e.g. "Flere børn laver lektier regelmæssigt".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub text: String,
     /// Step number (trin 1..n) in the self-evaluation chain.
     pub step: u8,
@@ -154,6 +158,7 @@ pub struct IndicatorDef {
     /// Library code, when the indicator is one of the shared library's.
     pub library: Option<Code>,
     /// Name.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// Unit.
     pub unit: IndicatorUnit,
@@ -166,6 +171,7 @@ pub struct IndicatorDef {
     /// Target value.
     pub target: Option<f64>,
     /// How often it is measured (`term`, `year`, `quarter`).
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub periodicity: String,
 }
 
@@ -181,6 +187,7 @@ pub struct Measurement {
     /// Value.
     pub value: f64,
     /// Where the number comes from (coded or short text, no personal data).
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub evidence: String,
     /// Who recorded it.
     pub by: By,
@@ -199,6 +206,7 @@ pub struct GoalReport {
     /// Assessment per goal.
     pub goals: IdMap<GoalId, GoalAssessment>,
     /// Narrative.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub narrative: String,
     /// Success themes (S004 box 2).
     pub success_themes: Set<Code>,
@@ -218,5 +226,6 @@ pub struct GoalAssessment {
     /// Reason codes for non-fulfilment (S004 box 2 plus `maaleteknisk`).
     pub reasons: Set<Code>,
     /// Comment.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub comment: String,
 }

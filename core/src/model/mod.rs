@@ -246,3 +246,46 @@ impl FromStr for By {
 }
 
 crate::time::stored_as_string!(By);
+
+/// Lenient readers for free-text fields. Automerge's JavaScript client writes a plain JS
+/// string as collaborative *text*; Nabo writes scalar strings. Both read the same, so a
+/// document edited by a JS app stays readable.
+pub mod lenient {
+    use automerge::{ObjType, Value};
+    use autosurgeon::{HydrateError, Prop, ReadDoc};
+
+    /// A string field: a scalar string or a text object.
+    pub fn string<D: ReadDoc>(
+        doc: &D,
+        obj: &automerge::ObjId,
+        prop: Prop<'_>,
+    ) -> Result<String, HydrateError> {
+        match doc.get(obj, &prop)? {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                automerge::ScalarValue::Str(s) => Ok(s.to_string()),
+                _ => Err(HydrateError::unexpected(
+                    "a string",
+                    "another scalar".into(),
+                )),
+            },
+            Some((Value::Object(ObjType::Text), id)) => Ok(doc.text(&id)?),
+            Some(_) => Err(HydrateError::unexpected("a string", "an object".into())),
+            None => Err(HydrateError::unexpected("a string", "nothing".into())),
+        }
+    }
+
+    /// An optional string field: missing or null is `None`.
+    pub fn opt_string<D: ReadDoc>(
+        doc: &D,
+        obj: &automerge::ObjId,
+        prop: Prop<'_>,
+    ) -> Result<Option<String>, HydrateError> {
+        match doc.get(obj, &prop)? {
+            None => Ok(None),
+            Some((Value::Scalar(s), _)) if matches!(s.as_ref(), automerge::ScalarValue::Null) => {
+                Ok(None)
+            }
+            Some(_) => string(doc, obj, prop).map(Some),
+        }
+    }
+}

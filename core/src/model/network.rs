@@ -10,12 +10,14 @@ use crate::time::Date;
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Network {
     /// Name.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// Network leader (netværksleder).
     pub leader: Option<StaffId>,
     /// Focus; individual-case networks touch personal data and are handled more strictly.
     pub focus: NetworkFocus,
     /// How often it meets, e.g. "hver 6. uge".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub cadence: String,
     /// Funded by LBF (networks also exist without a plan).
     pub funded_by_lbf: bool,
@@ -33,6 +35,7 @@ pub struct NetworkMeeting {
     /// Organisations present.
     pub attendees: Set<OrgId>,
     /// Agenda (no personal data; case networks use case codes).
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub agenda: String,
     /// Agreed actions.
     pub actions: IdMap<ActionId, AgreedAction>,
@@ -44,6 +47,7 @@ pub struct NetworkMeeting {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct AgreedAction {
     /// What.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub text: String,
     /// Which organisation owns it.
     pub owner: Option<OrgId>,

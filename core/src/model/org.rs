@@ -10,6 +10,7 @@ use crate::ids::{DepartmentId, OrgId, VenueId};
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Organisation {
     /// Name, e.g. "Randers Kommune, PPR".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// Kind.
     pub kind: OrgKind,
@@ -24,6 +25,7 @@ pub struct Organisation {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct HousingArea {
     /// Name, e.g. "Vestergårdsparken".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// Tenure.
     pub tenure: Tenure,
@@ -47,6 +49,7 @@ pub struct HousingArea {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Department {
     /// Name or number, e.g. "Afd. 12".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// The housing organisation that owns it.
     pub housing_org: Option<OrgId>,
@@ -56,5 +59,6 @@ pub struct Department {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Venue {
     /// Name, e.g. "Beboerhuset".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
 }

@@ -135,6 +135,7 @@ pub struct Observation {
     /// Coarse location.
     pub location: Code,
     /// Stairwell / block.
+    #[autosurgeon(hydrate = "crate::model::lenient::opt_string")]
     pub block: Option<String>,
     /// Routed to (estate office).
     pub routed_to: Option<OrgId>,

@@ -11,12 +11,14 @@ use crate::time::Date;
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Programme {
     /// Name, e.g. "Helhedsplan Vestbyen 2023–2026".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// First day.
     pub start: Date,
     /// Last day.
     pub end: Date,
     /// Funding round (`2019-2026`), if LBF funded.
+    #[autosurgeon(hydrate = "crate::model::lenient::opt_string")]
     pub funding_round: Option<String>,
     /// The intervention-area taxonomy the programme reports in (catalogue id).
     pub taxonomy: Code,
@@ -74,6 +76,7 @@ pub struct BoardMember {
     /// The organisation holding the seat.
     pub org: OrgId,
     /// The seat's function, e.g. "direktør, børne- og ungeforvaltningen".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub function: String,
     /// Chair.
     pub chair: bool,
@@ -83,6 +86,7 @@ pub struct BoardMember {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct InstitutionSite {
     /// Name.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// The organisation running it.
     pub org: Option<OrgId>,

@@ -24,6 +24,7 @@ pub struct Session {
     /// The series it is an occurrence of; `None` for a one-off session (a party, a trip).
     pub series: Option<SeriesId>,
     /// Title of a one-off session.
+    #[autosurgeon(hydrate = "crate::model::lenient::opt_string")]
     pub title: Option<String>,
     /// Cancelled (a session is never removed, so attendance recorded on another phone is
     /// never lost).

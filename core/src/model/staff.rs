@@ -14,8 +14,10 @@ use crate::time::{Date, Weekday};
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct StaffMember {
     /// Name as shown to colleagues. Staff are employees acting in their job; see ADR 0004.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// Job title as free text (gadeplansmedarbejder, social vicevært, …), not a role.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub title: String,
     /// Employer.
     pub employer: Option<OrgId>,

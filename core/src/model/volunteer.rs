@@ -50,6 +50,7 @@ impl ChildCertificate {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Training {
     /// Name of the course.
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub name: String,
     /// Date.
     pub date: Date,
