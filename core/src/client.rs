@@ -118,6 +118,8 @@ pub struct Client {
     pub relay_id: String,
     /// Counters since the last reset.
     pub traffic: Traffic,
+    /// How long [`Client::sync`] listens for pushed updates once in agreement.
+    pub settle: Duration,
 }
 
 impl std::fmt::Debug for Client {
@@ -176,6 +178,7 @@ impl Client {
             peer_id,
             relay_id,
             traffic: Traffic::default(),
+            settle: Duration::from_millis(300),
         })
     }
 
@@ -260,7 +263,7 @@ impl Client {
                 || (state.peer_read_only && state.their_heads.is_some());
             // Even when in agreement, read what the relay may have pushed meanwhile.
             let wait = if agreed {
-                Duration::from_millis(300)
+                self.settle
             } else {
                 Duration::from_secs(5)
             };

@@ -531,8 +531,9 @@ async fn sync(
     }
     let hub = s.hub.clone();
     Ok(ws
-        .read_buffer_size(4096)
-        .write_buffer_size(4096)
+        // Small buffers: memory per idle connection matters more than throughput per socket.
+        .read_buffer_size(1024)
+        .write_buffer_size(0)
         .max_message_size(limits.max_message_bytes + 1024)
         .max_frame_size(limits.max_message_bytes + 1024)
         .on_upgrade(move |socket| crate::relay::conn::serve(hub, socket, principal, exp)))

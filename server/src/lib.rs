@@ -64,6 +64,59 @@ impl Running {
     }
 }
 
+/// Accepts connections and serves HTTP/1.1 with upgrades. hyper's HTTP/1 server is used
+/// directly (not `axum::serve`, which detects HTTP/2 too) with the smallest read buffer it
+/// allows: what a connection keeps after its WebSocket upgrade decides the relay's memory for
+/// many idle phones (docs/benchmarks.md).
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::TokioIo;
+    use tower::Service as _;
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .max_buf_size(8192)
+        .header_read_timeout(std::time::Duration::from_secs(30))
+        .timer(hyper_util::rt::TokioTimer::new());
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let Ok(router) = make.call(peer).await;
+        let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let mut router = router.clone();
+            async move { router.call(req.map(axum::body::Body::new)).await }
+        });
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), svc)
+            .with_upgrades();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    // Finish the request in flight; upgraded WebSockets are closed by the hub.
+                    conn.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), conn).await;
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
 /// Opens storage and starts serving.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.data_dir)?;
@@ -95,16 +148,7 @@ pub async fn start_with(
     );
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let mut shutdown = hub.shutdown.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.changed().await;
-        })
-        .await
-    });
+    let shutdown = hub.shutdown.clone();
+    let task = tokio::spawn(serve(listener, app, shutdown));
     Ok(Running { addr, state, task })
 }

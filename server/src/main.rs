@@ -24,6 +24,9 @@ struct Cli {
     /// Database URL: sqlite://… (default: in the data directory) or postgres://….
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// Most simultaneous connections per user.
+    #[arg(long, default_value_t = 8)]
+    max_connections_per_user: usize,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -87,7 +90,10 @@ async fn main() -> anyhow::Result<()> {
         listen: cli.listen,
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
-        limits: Default::default(),
+        limits: nabo_server::relay::Limits {
+            max_connections_per_user: cli.max_connections_per_user,
+            ..Default::default()
+        },
     };
     match cli.command {
         Some(Command::Backup { out }) => {

@@ -92,7 +92,7 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket, principal: Principal, expir
         tokio::select! {
             frame = stream.next() => match frame {
                 Some(Ok(WsMessage::Binary(bytes))) => {
-                    if let Err(c) = conn.on_frame(&bytes).await {
+                    if let Err(c) = Box::pin(conn.on_frame(&bytes)).await {
                         break Some(c);
                     }
                 }
@@ -120,7 +120,7 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket, principal: Principal, expir
             ctl = ctl_rx.recv() => match ctl {
                 Some(Control::Close { code, reason }) => break Some(Closing { code, reason }),
                 Some(Control::Reevaluate) => {
-                    if let Err(c) = conn.reevaluate().await {
+                    if let Err(c) = Box::pin(conn.reevaluate()).await {
                         break Some(c);
                     }
                 }
@@ -131,6 +131,7 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket, principal: Principal, expir
         }
     };
     if let Some(c) = &closing {
+        tracing::info!(conn = id, code = c.code, reason = %c.reason, "closing connection");
         let err = WireMessage::Error {
             sender_id: hub.peer_id.clone(),
             target_id: conn.peer_id.clone().unwrap_or_default(),
@@ -155,7 +156,7 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket, principal: Principal, expir
 impl Conn {
     fn send(&self, m: WireMessage) -> Result<(), Closing> {
         self.out_tx
-            .try_send(Outbound::Wire(m))
+            .try_send(Outbound::Wire(Box::new(m)))
             .map_err(|_| Closing::new(1013, "client too slow"))
     }
 

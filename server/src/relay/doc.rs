@@ -17,8 +17,9 @@ use crate::storage::{DocMeta, Storage};
 /// Something for a connection to send or do.
 #[derive(Debug)]
 pub enum Outbound {
-    /// A protocol message.
-    Wire(WireMessage),
+    /// A protocol message (boxed: queues hold many of these, and an idle connection's queue
+    /// should cost little).
+    Wire(Box<WireMessage>),
     /// Send an `error` message and close with this code.
     Close {
         /// WebSocket close code.
@@ -100,6 +101,10 @@ struct DocTask {
     doc: NaboDoc,
     peers: HashMap<u64, Peer>,
     appended: i64,
+    /// Bytes stored for the document (checked against the size limit before each append).
+    size: usize,
+    /// Stored changes not yet offered to the other connections.
+    dirty: bool,
 }
 
 fn relay_actor() -> ActorId {
@@ -111,6 +116,8 @@ fn relay_actor() -> ActorId {
 pub(crate) struct Loaded {
     pub(crate) doc: NaboDoc,
     pub(crate) stored_heads: Vec<automerge::ChangeHash>,
+    /// Bytes stored for the document.
+    pub(crate) stored_bytes: usize,
 }
 
 /// Loads a document from storage.
@@ -119,11 +126,16 @@ pub(crate) async fn load(storage: &dyn Storage, id: DocumentId) -> Result<Loaded
     if chunks.is_empty() {
         return Err(OpenError::Damaged);
     }
+    let stored_bytes = chunks.iter().map(Vec::len).sum();
     let am =
         nabo_core::document::load_automerge(&chunks.concat()).map_err(|_| OpenError::Damaged)?;
     let stored_heads = am.get_heads();
     let doc = NaboDoc::from_automerge(am, relay_actor()).map_err(|_| OpenError::Damaged)?;
-    Ok(Loaded { doc, stored_heads })
+    Ok(Loaded {
+        doc,
+        stored_heads,
+        stored_bytes,
+    })
 }
 
 /// Starts the task of a loaded document.
@@ -140,6 +152,8 @@ pub(crate) fn spawn(
         doc: loaded.doc,
         peers: HashMap::new(),
         appended: 0,
+        size: loaded.stored_bytes,
+        dirty: false,
     };
     tokio::spawn(task.run(rx, generation, loaded.stored_heads));
     tx
@@ -166,6 +180,27 @@ impl DocTask {
                     Some(cmd) => {
                         if !self.handle(cmd).await {
                             break;
+                        }
+                        // Work through whatever queued up meanwhile, then tell the other
+                        // connections once: under a burst of edits every peer gets one
+                        // message with all of them instead of one per edit.
+                        let mut alive = true;
+                        for _ in 0..64 {
+                            match rx.try_recv() {
+                                Ok(cmd) => {
+                                    if !self.handle(cmd).await {
+                                        alive = false;
+                                        break;
+                                    }
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        if !alive {
+                            break;
+                        }
+                        if std::mem::take(&mut self.dirty) {
+                            self.fan_out(None);
                         }
                     }
                     None => break,
@@ -302,7 +337,7 @@ impl DocTask {
                                 document_id: document_id.clone(),
                                 data: data.clone(),
                             };
-                            let _ = p.out.try_send(Outbound::Wire(m));
+                            let _ = p.out.try_send(Outbound::Wire(Box::new(m)));
                         }
                     }
                 }
@@ -317,7 +352,7 @@ impl DocTask {
                 };
                 match r {
                     Ok(()) => {
-                        self.fan_out(None);
+                        self.dirty = true;
                         let _ = reply.send(Ok(()));
                         true
                     }
@@ -384,8 +419,9 @@ impl DocTask {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return true;
         };
+        let their_heads_before = peer.state.their_heads.clone();
         let am = self.doc.automerge_mut();
-        let received = guarded(|| am.receive_sync_message(&mut peer.state, msg));
+        let received = guarded(|| super::sync::receive(am, &mut peer.state, msg));
         match received {
             Ok(Ok(())) => {}
             _ => {
@@ -409,14 +445,19 @@ impl DocTask {
                 .metrics
                 .merge_seconds
                 .observe(started.elapsed().as_secs_f64());
-            self.fan_out(Some(conn));
+            self.dirty = true;
         }
-        // Rounds without agreement (Bloom-filter poisoning).
+        // Rounds in which nobody learned anything (Bloom-filter poisoning makes both sides
+        // believe the other has changes it lacks, so they keep exchanging filters). A round
+        // makes progress when changes flow either way or the peer's heads move; concurrent
+        // editing by others always makes progress, so honest peers are never cut off.
         let Some(peer) = self.peers.get_mut(&conn) else {
             return true;
         };
         let reply = self.doc.automerge().generate_sync_message(&mut peer.state);
-        if had_changes || reply.is_none() {
+        let sends_changes = reply.as_ref().is_some_and(|m| !m.changes.is_empty());
+        let heads_moved = peer.state.their_heads != their_heads_before;
+        if had_changes || sends_changes || heads_moved || reply.is_none() {
             peer.rounds = 0;
         } else {
             peer.rounds += 1;
@@ -463,8 +504,8 @@ impl DocTask {
                 Some("invalid_document"),
             ));
         }
-        let size = self.doc.save_after(&[]).len();
-        if size > self.hub.limits.max_document_bytes {
+        let bytes = self.doc.save_after(before);
+        if self.size + bytes.len() > self.hub.limits.max_document_bytes {
             return Err((
                 1009,
                 format!(
@@ -474,9 +515,7 @@ impl DocTask {
                 Some("document_size"),
             ));
         }
-        self.persist_since(before)
-            .await
-            .map_err(|e| (1011, e, None))
+        self.append(&bytes).await.map_err(|e| (1011, e, None))
     }
 
     /// Stores the changes after `before`. Only after this returns Ok may anyone see them.
@@ -496,15 +535,27 @@ impl DocTask {
             .await
             .map_err(|e| self.storage_error("append", e))?;
         self.appended = n;
+        self.size += bytes.len();
         if n >= self.hub.limits.compact_after {
-            if let Err(e) = self.hub.storage.compact(self.meta.id).await {
-                self.storage_error("compact", e);
+            match self.hub.storage.compact(self.meta.id).await {
+                Ok(size) => self.size = size,
+                Err(e) => {
+                    self.storage_error("compact", e);
+                }
             }
         }
-        // Keep the registry's title and area in step (an activity renamed or moved).
-        if let Ok(meta) = crate::meta::derive(&self.doc, self.hub.storage.as_ref()).await {
-            if meta.title != self.meta.title || meta.area != self.meta.area {
-                if self.hub.storage.update_document(&meta).await.is_ok() {
+        // Keep the registry's title and area in step (an activity renamed or moved, a
+        // network renamed). Registers and logs take theirs from their scope.
+        if matches!(
+            self.meta.kind,
+            nabo_core::document::DocKind::Activity | nabo_core::document::DocKind::Network
+        ) {
+            if let Ok(meta) = crate::meta::derive(&self.doc, self.hub.storage.as_ref()).await {
+                if (meta.title != self.meta.title
+                    || meta.area != self.meta.area
+                    || meta.worker != self.meta.worker)
+                    && self.hub.storage.update_document(&meta).await.is_ok()
+                {
                     self.meta = meta;
                 }
             }
@@ -577,7 +628,7 @@ impl DocTask {
             document_id: self.meta.id.to_string(),
             data,
         };
-        if p.out.try_send(Outbound::Wire(msg)).is_err() {
+        if p.out.try_send(Outbound::Wire(Box::new(msg))).is_err() {
             // The connection cannot keep up (or is gone): close it; it resyncs on reconnect.
             self.close_peer(conn, 1013, "client too slow", Some("outbound_queue"));
         }

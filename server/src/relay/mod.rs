@@ -14,6 +14,7 @@
 
 pub mod conn;
 pub mod doc;
+mod sync;
 
 use std::collections::HashMap;
 use std::sync::Arc;

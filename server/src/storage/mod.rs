@@ -140,14 +140,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Creates a document with its first snapshot, atomically. `Conflict` if the id or the
     /// scope exists.
     async fn create_document(&self, meta: &DocMeta, snapshot: &[u8]) -> Result<()>;
-    /// Updates title and area (after a change to the document).
+    /// Updates title, area and worker (after a change to the document).
     async fn update_document(&self, meta: &DocMeta) -> Result<()>;
     /// All stored chunks of a document, snapshot first, in order (concatenated they load).
     async fn chunks(&self, id: DocumentId) -> Result<Vec<Vec<u8>>>;
     /// Appends changes; returns the number of incremental chunks now stored.
     async fn append(&self, id: DocumentId, bytes: &[u8]) -> Result<i64>;
     /// Rewrites the snapshot from the stored chunks and deletes the chunks it contains.
-    async fn compact(&self, id: DocumentId) -> Result<()>;
+    /// Returns the bytes now stored for the document.
+    async fn compact(&self, id: DocumentId) -> Result<usize>;
     /// The saved sync state with a peer's storage.
     async fn sync_state(&self, id: DocumentId, storage_id: &str) -> Result<Option<Vec<u8>>>;
     /// Saves the sync state with a peer's storage.

@@ -162,9 +162,10 @@ macro_rules! sql_storage {
             }
 
             async fn update_document(&self, meta: &DocMeta) -> Result<()> {
-                sqlx::query("UPDATE documents SET title = $1, area_id = $2, updated_at = $3 WHERE doc_id = $4")
+                sqlx::query("UPDATE documents SET title = $1, area_id = $2, worker_id = $3, updated_at = $4 WHERE doc_id = $5")
                     .bind(&meta.title)
                     .bind(&meta.area)
+                    .bind(&meta.worker)
                     .bind(now_ms())
                     .bind(meta.id.to_string())
                     .execute(&self.pool)
@@ -202,7 +203,7 @@ macro_rules! sql_storage {
                 Ok(n)
             }
 
-            async fn compact(&self, id: DocumentId) -> Result<()> {
+            async fn compact(&self, id: DocumentId) -> Result<usize> {
                 let key = id.to_string();
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 // Take the document row's write lock first (both databases), so two compactions
@@ -213,7 +214,7 @@ macro_rules! sql_storage {
                     .fetch_all(&mut *tx)
                     .await?;
                 if rows.len() < 2 {
-                    return Ok(());
+                    return Ok(rows.iter().map(|r| r.try_get::<Vec<u8>, _>("bytes").map(|b| b.len())).sum::<std::result::Result<usize, _>>()?);
                 }
                 let mut all = Vec::new();
                 let mut max_seq = 0i64;
@@ -237,7 +238,7 @@ macro_rules! sql_storage {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(snapshot.len())
             }
 
             async fn sync_state(&self, id: DocumentId, storage_id: &str) -> Result<Option<Vec<u8>>> {

@@ -1,0 +1,304 @@
+//! Relay benchmark: CPU time per merged change against a stock automerge-repo Node relay on
+//! the same workload, and memory for many idle connections.
+//!
+//! `cargo xtask bench` runs it; by hand:
+//! `cargo build --release -p nabo-server -p nabo-tests && ulimit -n 65536 &&
+//!  target/release/relay-bench --clients 10 --changes 100 --idle 10000`
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use automerge::sync::State;
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ReadDoc};
+use nabo_core::client::{self, Client, SyncEnd};
+use nabo_core::document::DocumentId;
+
+const PASSWORD: &str = "bench-password";
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// CPU seconds (user + system) a process has used.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split(' ').collect();
+    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    kb / 1024.0
+}
+
+struct Relay {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_port(port: u16) {
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("relay on {port} did not come up");
+}
+
+async fn nabo() -> Relay {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let bin = root().join("target/release/nabo-server");
+    let child = Command::new(bin)
+        .args([
+            "--demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--max-connections-per-user",
+            "100000",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("NABO_DEMO_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("build the relay first: cargo build --release -p nabo-server");
+    wait_port(port).await;
+    Relay {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+async fn node_relay() -> Relay {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new("node")
+        .arg("relay.mjs")
+        .arg(port.to_string())
+        .arg(dir.path())
+        .current_dir(root().join("tests/js"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_port(port).await;
+    Relay {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+fn add_change(doc: &mut Automerge, key: &str) {
+    let (_, att) = doc.get(automerge::ROOT, "attendance").unwrap().unwrap();
+    let mut tx = doc.transaction();
+    tx.put(&att, key, "present").unwrap();
+    tx.commit();
+}
+
+/// `clients` clients each make `changes` changes to the same document, syncing after each.
+async fn workload(ws: &str, token: &str, id: DocumentId, clients: usize, changes: usize) -> usize {
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let ws = ws.to_owned();
+        let token = token.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut cl = Client::connect(&ws, &token, Some(&format!("bench-{c}")))
+                .await
+                .unwrap();
+            cl.settle = Duration::from_millis(20);
+            let mut doc = Automerge::new();
+            let mut st = State::new();
+            assert_eq!(
+                cl.sync(id, &mut doc, &mut st, true).await.unwrap(),
+                SyncEnd::Synced
+            );
+            for i in 0..changes {
+                add_change(&mut doc, &format!("bench/{c}/{i}"));
+                let end = cl.sync(id, &mut doc, &mut st, false).await.unwrap();
+                assert_eq!(end, SyncEnd::Synced, "client {c} change {i}");
+            }
+            changes
+        }));
+    }
+    let mut n = 0;
+    for t in tasks {
+        n += t.await.unwrap();
+    }
+    n
+}
+
+async fn idle_connections(ws: &str, token: &str, n: usize) -> Vec<Client> {
+    let mut out = Vec::with_capacity(n);
+    let mut pending = Vec::new();
+    for i in 0..n {
+        let ws = ws.to_owned();
+        let token = token.to_owned();
+        pending.push(tokio::spawn(async move {
+            Client::connect(&ws, &token, None).await
+        }));
+        if pending.len() == 200 || i == n - 1 {
+            for p in pending.drain(..) {
+                out.push(p.await.unwrap().expect("connect"));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let clients = arg("--clients", 10);
+    let changes = arg("--changes", 100);
+    let idle = arg("--idle", 10_000);
+    println!(
+        "relay benchmark: {clients} clients × {changes} changes to one register; {idle} idle connections\n"
+    );
+
+    // Nabo: CPU per merged change.
+    let relay = nabo().await;
+    let base = format!("http://127.0.0.1:{}", relay.port);
+    let ws = format!("ws://127.0.0.1:{}/sync", relay.port);
+    let token = client::login(&base, "central", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let docs = client::documents(&base, &token).await.unwrap();
+    let id = DocumentId::parse(
+        docs.iter().find(|d| d["kind"] == "register").unwrap()["url"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut seed = Client::connect(&ws, &token, None).await.unwrap();
+    let mut register = Automerge::new();
+    seed.sync(id, &mut register, &mut State::new(), true)
+        .await
+        .unwrap();
+    let pid = relay.child.id();
+    let cpu0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    let n = workload(&ws, &token, id, clients, changes).await;
+    let nabo_wall = t0.elapsed();
+    let nabo_cpu = cpu_seconds(pid) - cpu0;
+    drop(relay);
+
+    // The stock Node relay, same workload on the same document.
+    let relay = node_relay().await;
+    let ws = format!("ws://127.0.0.1:{}", relay.port);
+    let mut seed = Client::connect(&ws, "-", None).await.unwrap();
+    let mut st = State::new();
+    assert_eq!(
+        seed.sync(id, &mut register, &mut st, false).await.unwrap(),
+        SyncEnd::Synced
+    );
+    let pid = relay.child.id();
+    let cpu0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    let m = workload(&ws, "-", id, clients, changes).await;
+    let node_wall = t0.elapsed();
+    let node_cpu = cpu_seconds(pid) - cpu0;
+    drop(relay);
+
+    let per = |cpu: f64, n: usize| cpu * 1e3 / n as f64;
+    println!("| relay | changes | CPU (s) | CPU per change (ms) | wall (s) |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| nabo-server | {n} | {nabo_cpu:.2} | {:.3} | {:.1} |",
+        per(nabo_cpu, n),
+        nabo_wall.as_secs_f64()
+    );
+    println!(
+        "| automerge-repo 2.5.6 Node relay | {m} | {node_cpu:.2} | {:.3} | {:.1} |",
+        per(node_cpu, m),
+        node_wall.as_secs_f64()
+    );
+    println!(
+        "\nCPU per merged change, nabo / Node: {:.2} (target ≤ 0.2)\n",
+        per(nabo_cpu, n) / per(node_cpu, m)
+    );
+
+    // Memory for idle connections.
+    let relay = nabo().await;
+    let base = format!("http://127.0.0.1:{}", relay.port);
+    let ws = format!("ws://127.0.0.1:{}/sync", relay.port);
+    let token = client::login(&base, "central", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_mb(relay.child.id());
+    let conns = idle_connections(&ws, &token, idle).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_mb(relay.child.id());
+    drop(conns);
+    drop(relay);
+    let node = node_relay().await;
+    let ws = format!("ws://127.0.0.1:{}", node.port);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let nbefore = rss_mb(node.child.id());
+    let conns = idle_connections(&ws, "-", idle).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let nafter = rss_mb(node.child.id());
+    drop(conns);
+    println!(
+        "| relay | RSS before (MB) | RSS with {idle} idle connections (MB) | per connection (KB) |"
+    );
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| nabo-server | {before:.1} | {after:.1} | {:.1} |",
+        (after - before) * 1024.0 / idle as f64
+    );
+    println!(
+        "| automerge-repo 2.5.6 Node relay | {nbefore:.1} | {nafter:.1} | {:.1} |",
+        (nafter - nbefore) * 1024.0 / idle as f64
+    );
+}
