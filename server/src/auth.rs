@@ -110,15 +110,15 @@ impl FailureLimiter {
 
     fn failed(&self, user: Option<&str>, ip: &str) {
         let mut lock = Vec::new();
-        if let Some(u) = user {
-            if let Err(not_until) = self.by_user.check_key(&u.to_owned()) {
-                lock.push((
-                    format!("user:{u}"),
-                    not_until.wait_time_from(governor::clock::Clock::now(
-                        &governor::clock::DefaultClock::default(),
-                    )),
-                ));
-            }
+        if let Some(u) = user
+            && let Err(not_until) = self.by_user.check_key(&u.to_owned())
+        {
+            lock.push((
+                format!("user:{u}"),
+                not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                )),
+            ));
         }
         if let Err(not_until) = self.by_ip.check_key(&ip.to_owned()) {
             lock.push((
@@ -364,10 +364,10 @@ impl Auth {
         if user.disabled {
             return Err(AuthError::Revoked);
         }
-        if let Some(d) = &row.device_id {
-            if self.storage.device(d).await?.is_none_or(|d| d.revoked) {
-                return Err(AuthError::Revoked);
-            }
+        if let Some(d) = &row.device_id
+            && self.storage.device(d).await?.is_none_or(|d| d.revoked)
+        {
+            return Err(AuthError::Revoked);
         }
         self.issue(
             &user.id,
@@ -472,10 +472,10 @@ impl Auth {
         if user.tenant.as_str() != c.tid {
             return Err(AuthError::BadToken);
         }
-        if let Some(d) = &c.dev {
-            if self.storage.device(d).await?.is_none_or(|d| d.revoked) {
-                return Err(AuthError::Revoked);
-            }
+        if let Some(d) = &c.dev
+            && self.storage.device(d).await?.is_none_or(|d| d.revoked)
+        {
+            return Err(AuthError::Revoked);
         }
         let scopes = self.storage.scopes(&user.id).await?;
         Ok((

@@ -43,8 +43,7 @@ async fn two_phones_and_the_office_see_one_register() {
         let (sid, session) = view
             .sessions
             .iter()
-            .filter(|(_, s)| s.current.date <= Timestamp::now().date_utc())
-            .last()
+            .rfind(|(_, s)| s.current.date <= Timestamp::now().date_utc())
             .unwrap();
         let child = view.participants.keys().next().unwrap().clone();
         let at = Timestamp::from_utc(session.current.date, Time::hm(15, 30).unwrap());

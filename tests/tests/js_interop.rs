@@ -173,7 +173,7 @@ async fn the_stock_javascript_client_syncs_with_the_relay() {
         "volunteer1",
         PASSWORD,
         "vestbyen",
-        &ActivityId::random().to_string(),
+        ActivityId::random().as_ref(),
     ]);
     let refused_url = refused["url"].as_str().unwrap();
     assert!(

@@ -417,17 +417,7 @@ impl RegisterDoc {
 
     /// The date of a session that is not cancelled.
     fn open_session(&mut self, id: &SessionId) -> Result<Date> {
-        match self.index()?.sessions.get(id) {
-            None => invalid(
-                "session",
-                Reason::NotFound,
-                "no such session in this register",
-            ),
-            Some(s) if s.cancelled => {
-                invalid("session", Reason::NotActive, "the session is cancelled")
-            }
-            Some(s) => Ok(s.date),
-        }
+        session_date(self.index()?, id)
     }
 
     /// A participant (the shown version).
@@ -529,24 +519,7 @@ impl RegisterDoc {
 
     /// Follows `merged_into` to the participant a record should count for.
     fn canonical(&mut self, id: &ParticipantId) -> Result<ParticipantId> {
-        let idx = self.index()?;
-        let mut id = id.clone();
-        for _ in 0..16 {
-            match idx.participants.get(&id) {
-                None => {
-                    return invalid(
-                        "participant",
-                        Reason::NotFound,
-                        "no such participant in this register",
-                    );
-                }
-                Some(ParticipantBrief {
-                    merged_into: Some(next),
-                }) => id = next.clone(),
-                Some(_) => return Ok(id),
-            }
-        }
-        invalid("participant", Reason::Inconsistent, "merge chain too long")
+        canonical_in(self.index()?, id)
     }
 
     /// Marks a participant present, absent or excused in a session. A mark for a participant
@@ -566,8 +539,12 @@ impl RegisterDoc {
                 "the activity counts heads only",
             );
         }
-        let date = self.open_session(session)?;
-        let participant = self.canonical(participant)?;
+        // One look at the index for everything the mark checks.
+        let idx = self.index()?;
+        let date = session_date(idx, session)?;
+        let participant = canonical_in(idx, participant)?;
+        let fast = idx.attendance.clone();
+        let before = idx.heads.clone();
         if status == AttendanceStatus::Present && date > author.at.date_utc().add_days(1) {
             return invalid(
                 "session",
@@ -576,8 +553,6 @@ impl RegisterDoc {
             );
         }
         let key = attendance_key(session, &participant);
-        let fast = self.index()?.attendance.clone();
-        let before = self.doc.heads();
         // A mark is one scalar: who and when are the change's metadata. Writing it replaces
         // every concurrent value, so marking again resolves a conflict.
         self.doc.write(author, "mark-attendance", |tx| {
@@ -1044,6 +1019,40 @@ fn pairs<A: std::str::FromStr + Ord, B: std::str::FromStr + Ord, V>(
     m.into_iter()
         .map(|(k, v)| Ok((split_key(&k)?, v)))
         .collect()
+}
+
+/// The date of a session that is not cancelled.
+fn session_date(idx: &RegisterIndex, id: &SessionId) -> Result<Date> {
+    match idx.sessions.get(id) {
+        None => invalid(
+            "session",
+            Reason::NotFound,
+            "no such session in this register",
+        ),
+        Some(s) if s.cancelled => invalid("session", Reason::NotActive, "the session is cancelled"),
+        Some(s) => Ok(s.date),
+    }
+}
+
+/// The participant a record counts for, following review merges.
+fn canonical_in(idx: &RegisterIndex, id: &ParticipantId) -> Result<ParticipantId> {
+    let mut id = id.clone();
+    for _ in 0..16 {
+        match idx.participants.get(&id) {
+            None => {
+                return invalid(
+                    "participant",
+                    Reason::NotFound,
+                    "no such participant in this register",
+                );
+            }
+            Some(ParticipantBrief {
+                merged_into: Some(next),
+            }) => id = next.clone(),
+            Some(_) => return Ok(id),
+        }
+    }
+    invalid("participant", Reason::Inconsistent, "merge chain too long")
 }
 
 fn to_u32(v: Versions<u64>) -> Versions<u32> {

@@ -222,16 +222,15 @@ impl Conn {
                 document_id, data, ..
             } => self.on_doc_message(&document_id, data, true).await,
             m @ WireMessage::Ephemeral { .. } => {
-                if let WireMessage::Ephemeral { document_id, .. } = &m {
-                    if let Some(d) = DocumentId::parse(document_id)
+                if let WireMessage::Ephemeral { document_id, .. } = &m
+                    && let Some(d) = DocumentId::parse(document_id)
                         .ok()
                         .and_then(|id| self.docs.get(&id))
-                    {
-                        let _ = d.tx.try_send(DocCmd::Ephemeral {
-                            conn: self.id,
-                            msg: m.clone(),
-                        });
-                    }
+                {
+                    let _ = d.tx.try_send(DocCmd::Ephemeral {
+                        conn: self.id,
+                        msg: m.clone(),
+                    });
                 }
                 Ok(())
             }
@@ -258,13 +257,13 @@ impl Conn {
         if sender_id.is_empty() || sender_id.len() > 128 {
             return Err(Closing::new(1008, "invalid peer id"));
         }
-        if let Some(bound) = &self.peer_id {
-            if bound != &sender_id {
-                return Err(Closing::new(
-                    1008,
-                    "peer id already bound on this connection",
-                ));
-            }
+        if let Some(bound) = &self.peer_id
+            && bound != &sender_id
+        {
+            return Err(Closing::new(
+                1008,
+                "peer id already bound on this connection",
+            ));
         }
         self.peer_id = Some(sender_id.clone());
         self.storage_id = match meta.is_ephemeral {

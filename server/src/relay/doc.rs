@@ -549,16 +549,13 @@ impl DocTask {
         if matches!(
             self.meta.kind,
             nabo_core::document::DocKind::Activity | nabo_core::document::DocKind::Network
-        ) {
-            if let Ok(meta) = crate::meta::derive(&self.doc, self.hub.storage.as_ref()).await {
-                if (meta.title != self.meta.title
-                    || meta.area != self.meta.area
-                    || meta.worker != self.meta.worker)
-                    && self.hub.storage.update_document(&meta).await.is_ok()
-                {
-                    self.meta = meta;
-                }
-            }
+        ) && let Ok(meta) = crate::meta::derive(&self.doc, self.hub.storage.as_ref()).await
+            && (meta.title != self.meta.title
+                || meta.area != self.meta.area
+                || meta.worker != self.meta.worker)
+            && self.hub.storage.update_document(&meta).await.is_ok()
+        {
+            self.meta = meta;
         }
         Ok(())
     }

@@ -231,18 +231,18 @@ impl Hub {
     ) -> Result<mpsc::Sender<doc::DocCmd>, OpenError> {
         {
             let docs = self.docs.lock().await;
-            if let Some(e) = docs.get(&meta.id) {
-                if !e.tx.is_closed() {
-                    return Ok(e.tx.clone());
-                }
+            if let Some(e) = docs.get(&meta.id)
+                && !e.tx.is_closed()
+            {
+                return Ok(e.tx.clone());
             }
         }
         let loaded = doc::load(self.storage.as_ref(), meta.id).await?;
         let mut docs = self.docs.lock().await;
-        if let Some(e) = docs.get(&meta.id) {
-            if !e.tx.is_closed() {
-                return Ok(e.tx.clone());
-            }
+        if let Some(e) = docs.get(&meta.id)
+            && !e.tx.is_closed()
+        {
+            return Ok(e.tx.clone());
         }
         let generation = self.next_id();
         let tx = doc::spawn(self.clone(), meta.clone(), loaded, generation);
