@@ -51,10 +51,10 @@ fn root() -> PathBuf {
 
 fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("» {cmd:?}");
-    let status = cmd
-        .current_dir(root())
-        .status()
-        .with_context(|| format!("starting {cmd:?}"))?;
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(root());
+    }
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -70,16 +70,12 @@ fn npm_install(dir: &Path) -> Result<()> {
     if !deps::have("npm") {
         deps::apt(&["nodejs", "npm"])?;
     }
-    let ci = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .status()?;
-    if !ci.success() {
-        // npm ci can refuse a lockfile over optional platform packages (cbor-extract).
-        run(Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund"])
-            .current_dir(dir))?;
-    }
+    // `npm install` honours the committed lockfile's versions. `npm ci` is stricter but refuses
+    // this lockfile: cbor-extract's optional per-platform binaries are not resolvable from
+    // every registry mirror, so they are absent from the lockfile (the pure-JS path is used).
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--no-save"])
+        .current_dir(dir))?;
     Ok(())
 }
 
