@@ -462,7 +462,13 @@ fn national(cat: &Catalogue) -> National {
     let scale: f64 = std::env::var("NABO_BENCH_NATIONAL_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
+        // `cargo test --all-targets` runs each benchmark once (no `--bench`): a small national
+        // profile keeps that smoke run quick in debug builds.
+        .unwrap_or(if std::env::args().any(|a| a == "--bench") {
+            1.0
+        } else {
+            0.02
+        });
     let n = |x: usize| ((x as f64 * scale).round() as usize).max(1);
     let cafes = n(100);
     let terms: Vec<Term> = (0..cafes * 2).map(|i| Term::new(i, 50, 25, 5)).collect();
