@@ -386,8 +386,7 @@ async fn idle_documents_leave_memory_and_metrics_count_the_traffic() {
     assert_eq!(r.relay().state.hub.loaded_documents().await, 1);
     drop(c);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while r.relay().state.hub.loaded_documents().await > 0
-        && tokio::time::Instant::now() < deadline
+    while r.relay().state.hub.loaded_documents().await > 0 && tokio::time::Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
