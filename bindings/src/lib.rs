@@ -1,6 +1,23 @@
-//! uniffi bindings of the Nabo core (arrive with issue 4).
+//! uniffi bindings of the Nabo core for Kotlin (Android, JVM), Swift (iOS) and Python.
+//!
+//! One object, [`NaboClient`], opened on a data directory and a relay URL: a volunteer's or
+//! an outreach worker's phone. It works offline against an encrypted local store
+//! (`nabo_core::store`) and syncs with the relay over the automerge-repo protocol when it can.
+//! See `docs/adr/0010-bindings.md`.
+
+uniffi::setup_scaffolding!();
+
+pub mod api;
+pub mod client;
+pub mod error;
+mod runtime;
+mod sync;
+
+pub use client::{NaboClient, Subscription};
+pub use error::{ListenerError, NaboError};
 
 /// The version of the core these bindings wrap.
-pub fn core_version() -> &'static str {
-    env!("CARGO_PKG_VERSION")
+#[uniffi::export]
+pub fn core_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
 }

@@ -9,6 +9,13 @@
 //!
 //! If storing fails, the in-memory document is reloaded from the store, so the app never shows
 //! an edit that is not on disk, and the error is returned as [`StoreError::Storage`].
+//!
+//! Encryption at rest ([`Store::open_encrypted`]): with a key from the app (Android Keystore,
+//! iOS Keychain), every blob — snapshots, changes, sync states, subject keys, settings — is
+//! sealed with XChaCha20-Poly1305, bound to its table and row as associated data, so a blob
+//! copied to another row does not open. Document ids, kinds and scopes (area and activity
+//! ids, no personal data) stay readable so the store can be listed and queried. A wrong key
+//! is refused at open with [`StoreError::WrongKey`].
 
 use std::path::Path;
 use std::str::FromStr;
@@ -19,6 +26,9 @@ use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+
+use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::document::{DocKind, DocumentId, NaboDoc, Scope, TypedDoc};
 use crate::seal::SubjectKey;
@@ -44,6 +54,9 @@ pub enum StoreError {
     /// A document with this id exists already.
     #[error("document {0} exists already")]
     Exists(DocumentId),
+    /// The key does not open this store (or an encrypted store was opened without one).
+    #[error("the local store's key does not match")]
+    WrongKey,
 }
 
 /// Result of the store.
@@ -53,6 +66,60 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    sealer: Option<Sealer>,
+}
+
+/// Seals the store's blobs (encryption at rest).
+#[derive(Clone)]
+struct Sealer(std::sync::Arc<XChaCha20Poly1305>);
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(…)")
+    }
+}
+
+const SEALED_BLOB: u8 = 2;
+const NONCE: usize = 24;
+/// A known value sealed into `settings` so a wrong key is found at open.
+const CHECK_KEY: &str = "nabo.store-check";
+const CHECK_VALUE: &[u8] = b"nabo local store v1";
+
+impl Sealer {
+    fn seal(&self, aad: &str, plain: &[u8]) -> Result<Vec<u8>> {
+        let nonce = XNonce::generate();
+        let ct = self
+            .0
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::WrongKey)?;
+        let mut out = Vec::with_capacity(1 + NONCE + ct.len());
+        out.push(SEALED_BLOB);
+        out.extend_from_slice(nonce.as_slice());
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    fn open(&self, aad: &str, blob: &[u8]) -> Result<Vec<u8>> {
+        if blob.len() < 1 + NONCE || blob[0] != SEALED_BLOB {
+            return Err(StoreError::WrongKey);
+        }
+        let nonce = XNonce::try_from(&blob[1..1 + NONCE]).map_err(|_| StoreError::WrongKey)?;
+        self.0
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: &blob[1 + NONCE..],
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::WrongKey)
+    }
 }
 
 /// A stored document's identity.
@@ -81,23 +148,111 @@ impl Store {
             .foreign_keys(true)
             .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
-        Self::with_options(opts, 4).await
+        Self::with_options(opts, 4, None).await
+    }
+
+    /// Opens (creating if needed) the store at `path`, encrypted at rest with `key` (32 bytes
+    /// the app keeps in the platform's key store). A store made with another key, or without
+    /// one, is refused with [`StoreError::WrongKey`].
+    pub async fn open_encrypted(path: &Path, key: &[u8; 32]) -> Result<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .pragma("secure_delete", "ON")
+            .busy_timeout(Duration::from_secs(10));
+        let sealer = Sealer(std::sync::Arc::new(XChaCha20Poly1305::new(&(*key).into())));
+        Self::with_options(opts, 4, Some(sealer)).await
     }
 
     /// An in-memory store (tests).
     pub async fn memory() -> Result<Self> {
         let opts = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
         // One connection: every connection to :memory: is its own database.
-        Self::with_options(opts, 1).await
+        Self::with_options(opts, 1, None).await
     }
 
-    async fn with_options(opts: SqliteConnectOptions, max: u32) -> Result<Self> {
+    async fn with_options(
+        opts: SqliteConnectOptions,
+        max: u32,
+        sealer: Option<Sealer>,
+    ) -> Result<Self> {
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/local").run(&pool).await?;
-        Ok(Store { pool })
+        let store = Store { pool, sealer };
+        store.check_key().await?;
+        Ok(store)
+    }
+
+    /// Refuses a key that does not open the store, and a plain store opened with a key (or
+    /// the other way round).
+    async fn check_key(&self) -> Result<()> {
+        let check: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(CHECK_KEY)
+            .fetch_optional(&self.pool)
+            .await?;
+        match (&self.sealer, check) {
+            (Some(s), Some(c)) => {
+                if s.open(CHECK_KEY, &c)? != CHECK_VALUE {
+                    return Err(StoreError::WrongKey);
+                }
+            }
+            (None, Some(_)) => return Err(StoreError::WrongKey),
+            (Some(s), None) => {
+                let used: i64 = sqlx::query_scalar(
+                    "SELECT (SELECT COUNT(*) FROM documents) + (SELECT COUNT(*) FROM settings)",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                if used > 0 {
+                    return Err(StoreError::WrongKey);
+                }
+                sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?)")
+                    .bind(CHECK_KEY)
+                    .bind(s.seal(CHECK_KEY, CHECK_VALUE)?)
+                    .execute(&self.pool)
+                    .await?;
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    fn seal(&self, aad: &str, plain: Vec<u8>) -> Result<Vec<u8>> {
+        match &self.sealer {
+            Some(s) => s.seal(aad, &plain),
+            None => Ok(plain),
+        }
+    }
+
+    fn unseal(&self, aad: &str, blob: Vec<u8>) -> Result<Vec<u8>> {
+        match &self.sealer {
+            Some(s) => s.open(aad, &blob),
+            None => Ok(blob),
+        }
+    }
+
+    /// Deletes everything in the store (a revoked device wipes itself). The file is
+    /// overwritten (secure_delete) and vacuumed.
+    pub async fn wipe(&self) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for q in [
+            "DELETE FROM changes",
+            "DELETE FROM sync_states",
+            "DELETE FROM documents",
+            "DELETE FROM subject_keys",
+            "DELETE FROM settings",
+        ] {
+            sqlx::query(q).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        sqlx::query("VACUUM").execute(&self.pool).await?;
+        self.check_key().await
     }
 
     /// Closes the pool (further calls fail with a storage error).
@@ -112,7 +267,7 @@ impl Store {
             .bind(id.to_string())
             .bind(doc.kind().code())
             .bind(doc.scope().to_string())
-            .bind(doc.save())
+            .bind(self.seal(&format!("doc:{id}"), doc.save())?)
             .bind(now_ms())
             .execute(&self.pool)
             .await;
@@ -126,10 +281,11 @@ impl Store {
     /// Appends changes (incremental bytes) to a stored document. Returns the number of
     /// changes appended since the last compaction.
     pub async fn append(&self, id: DocumentId, bytes: &[u8]) -> Result<i64> {
+        let sealed = self.seal(&format!("chg:{id}"), bytes.to_vec())?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO changes (doc_id, bytes) VALUES (?, ?)")
             .bind(id.to_string())
-            .bind(bytes)
+            .bind(sealed)
             .execute(&mut *tx)
             .await?;
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changes WHERE doc_id = ?")
@@ -149,14 +305,14 @@ impl Store {
         else {
             return Ok(None);
         };
-        let mut bytes: Vec<u8> = row.try_get("snapshot")?;
+        let mut bytes = self.unseal(&format!("doc:{id}"), row.try_get("snapshot")?)?;
         let changes: Vec<Vec<u8>> =
             sqlx::query_scalar("SELECT bytes FROM changes WHERE doc_id = ? ORDER BY seq")
                 .bind(id.to_string())
                 .fetch_all(&self.pool)
                 .await?;
         for c in changes {
-            bytes.extend_from_slice(&c);
+            bytes.extend_from_slice(&self.unseal(&format!("chg:{id}"), c)?);
         }
         NaboDoc::load(&bytes, actor)
             .map(Some)
@@ -170,7 +326,7 @@ impl Store {
     pub async fn compact(&self, id: DocumentId) -> Result<()> {
         let key = id.to_string();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let Some(mut bytes) =
+        let Some(snapshot) =
             sqlx::query_scalar::<_, Vec<u8>>("SELECT snapshot FROM documents WHERE doc_id = ?")
                 .bind(&key)
                 .fetch_optional(&mut *tx)
@@ -178,6 +334,7 @@ impl Store {
         else {
             return Ok(());
         };
+        let mut bytes = self.unseal(&format!("doc:{id}"), snapshot)?;
         let rows = sqlx::query("SELECT seq, bytes FROM changes WHERE doc_id = ? ORDER BY seq")
             .bind(&key)
             .fetch_all(&mut *tx)
@@ -185,7 +342,7 @@ impl Store {
         let mut max_seq = None;
         for r in rows {
             let b: Vec<u8> = r.try_get("bytes")?;
-            bytes.extend_from_slice(&b);
+            bytes.extend_from_slice(&self.unseal(&format!("chg:{id}"), b)?);
             max_seq = Some(r.try_get::<i64, _>("seq")?);
         }
         let Some(max_seq) = max_seq else {
@@ -193,7 +350,7 @@ impl Store {
         };
         let doc = automerge::Automerge::load(&bytes).map_err(|_| StoreError::Damaged(id))?;
         sqlx::query("UPDATE documents SET snapshot = ?, updated_at = ? WHERE doc_id = ?")
-            .bind(doc.save())
+            .bind(self.seal(&format!("doc:{id}"), doc.save())?)
             .bind(now_ms())
             .bind(&key)
             .execute(&mut *tx)
@@ -245,7 +402,7 @@ impl Store {
         )
         .bind(id.to_string())
         .bind(peer)
-        .bind(state)
+        .bind(self.seal(&format!("sync:{id}/{peer}"), state.to_vec())?)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -253,20 +410,22 @@ impl Store {
 
     /// The sync state with a peer, if any.
     pub async fn sync_state(&self, id: DocumentId, peer: &str) -> Result<Option<Vec<u8>>> {
-        Ok(
+        let state: Option<Vec<u8>> =
             sqlx::query_scalar("SELECT state FROM sync_states WHERE doc_id = ? AND peer_id = ?")
                 .bind(id.to_string())
                 .bind(peer)
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        state
+            .map(|s| self.unseal(&format!("sync:{id}/{peer}"), s))
+            .transpose()
     }
 
     /// Stores a subject key.
     pub async fn put_key(&self, subject: &str, key: &SubjectKey) -> Result<()> {
         sqlx::query("INSERT INTO subject_keys (subject, key) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET key = excluded.key")
             .bind(subject)
-            .bind(key.as_bytes().as_slice())
+            .bind(self.seal(&format!("key:{subject}"), key.as_bytes().to_vec())?)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -289,7 +448,7 @@ impl Store {
         let mut ring = crate::seal::MemoryKeyRing::default();
         for r in rows {
             let subject: String = r.try_get("subject")?;
-            let key: Vec<u8> = r.try_get("key")?;
+            let key = self.unseal(&format!("key:{subject}"), r.try_get("key")?)?;
             if let Some(k) = SubjectKey::from_bytes(&key) {
                 ring.0.insert(subject, k);
             }
@@ -299,19 +458,20 @@ impl Store {
 
     /// A setting.
     pub async fn setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        let value: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        value
+            .map(|v| self.unseal(&format!("set:{key}"), v))
+            .transpose()
     }
 
     /// Sets a setting.
     pub async fn set_setting(&self, key: &str, value: &[u8]) -> Result<()> {
         sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
-            .bind(value)
+            .bind(self.seal(&format!("set:{key}"), value.to_vec())?)
             .execute(&self.pool)
             .await?;
         Ok(())

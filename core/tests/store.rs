@@ -236,3 +236,123 @@ async fn sync_state_is_kept_per_peer_and_keys_can_be_erased() {
         "sync state goes with the document"
     );
 }
+
+/// Reads every byte of the store's files (database and write-ahead log).
+fn raw_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        all.extend(std::fs::read(e.unwrap().path()).unwrap_or_default());
+    }
+    all
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn an_encrypted_store_keeps_no_plaintext_refuses_a_wrong_key_and_wipes() {
+    let f = Fixture::lektiecafe();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    let key = [7u8; 32];
+    // A marker that Automerge stores verbatim: a session title.
+    let marker = "Juleafslutning-med-kage-XYZZY";
+    let (id, heads) = {
+        let store = Store::open_encrypted(&path, &key).await.unwrap();
+        let mut h = Handle::create(&store, f.replica()).await.unwrap();
+        h.edit(|r| {
+            r.add_session(
+                &f.central,
+                NewSession {
+                    date: date("2026-12-17"),
+                    start: Time::hm(15, 0).unwrap(),
+                    end: Time::hm(17, 0).unwrap(),
+                    venue: None,
+                    title: Some(marker.into()),
+                },
+            )
+            .map(|_| ())
+        })
+        .await
+        .unwrap();
+        store
+            .put_sync_state(h.get().doc().id(), "relay", b"state")
+            .await
+            .unwrap();
+        store.put_key("p-1", &SubjectKey::generate()).await.unwrap();
+        store
+            .set_setting("refresh", b"secret-token-ABC")
+            .await
+            .unwrap();
+        let out = (h.get().doc().id(), h.get().doc().heads());
+        store.close().await;
+        out
+    };
+    let raw = raw_bytes(dir.path());
+    assert!(
+        !contains(&raw, marker.as_bytes()),
+        "no plaintext title on disk"
+    );
+    assert!(
+        !contains(&raw, b"secret-token-ABC"),
+        "no plaintext setting on disk"
+    );
+
+    // The same store in plain (without encryption) has the marker in the clear: the check
+    // above can fail.
+    let plain_dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(&plain_dir.path().join("s.sqlite"))
+            .await
+            .unwrap();
+        let mut h = Handle::create(&store, f.replica()).await.unwrap();
+        h.edit(|r| {
+            r.add_session(
+                &f.central,
+                NewSession {
+                    date: date("2026-12-17"),
+                    start: Time::hm(15, 0).unwrap(),
+                    end: Time::hm(17, 0).unwrap(),
+                    venue: None,
+                    title: Some(marker.into()),
+                },
+            )
+            .map(|_| ())
+        })
+        .await
+        .unwrap();
+        store.close().await;
+    }
+    assert!(contains(&raw_bytes(plain_dir.path()), marker.as_bytes()));
+
+    // A wrong key and no key are refused; the right key reads everything back.
+    assert!(matches!(
+        Store::open_encrypted(&path, &[8u8; 32]).await,
+        Err(StoreError::WrongKey)
+    ));
+    assert!(matches!(
+        Store::open(&path).await,
+        Err(StoreError::WrongKey)
+    ));
+    let store = Store::open_encrypted(&path, &key).await.unwrap();
+    let doc = store.load(id, ActorId::random()).await.unwrap().unwrap();
+    assert_eq!(doc.heads(), heads);
+    assert_eq!(
+        store.sync_state(id, "relay").await.unwrap().unwrap(),
+        b"state"
+    );
+    assert!(store.key_ring().await.unwrap().key("p-1").is_some());
+    assert_eq!(
+        store.setting("refresh").await.unwrap().unwrap(),
+        b"secret-token-ABC"
+    );
+
+    // Wiping leaves nothing, and the store still opens with its key.
+    store.wipe().await.unwrap();
+    assert!(store.list().await.unwrap().is_empty());
+    assert!(store.setting("refresh").await.unwrap().is_none());
+    assert!(store.key_ring().await.unwrap().key("p-1").is_none());
+    store.close().await;
+    Store::open_encrypted(&path, &key).await.unwrap();
+}

@@ -48,6 +48,9 @@ pub struct TestRelay {
     pub dir: tempfile::TempDir,
     /// Backend.
     pub backend: Backend,
+    /// The address of the last start: a restart listens there again, so clients keep their
+    /// URL across a stop.
+    pub addr: Option<std::net::SocketAddr>,
 }
 
 /// Creates a fresh, empty database for `backend` and returns its URL.
@@ -87,6 +90,7 @@ impl TestRelay {
             database_url,
             dir,
             backend,
+            addr: None,
         };
         r.restart(limits).await?;
         Ok(r)
@@ -102,13 +106,23 @@ impl TestRelay {
             Backend::Postgres => Arc::new(PgStorage::connect(&self.database_url).await?),
         };
         let config = Config {
-            listen: "127.0.0.1:0".parse()?,
+            listen: self.addr.unwrap_or(([127, 0, 0, 1], 0).into()),
             data_dir: self.dir.path().to_path_buf(),
             database_url: Some(self.database_url.clone()),
             limits,
         };
-        self.running = Some(crate::start_with(config, storage).await?);
+        let running = crate::start_with(config, storage).await?;
+        self.addr = Some(running.addr);
+        self.running = Some(running);
         Ok(())
+    }
+
+    /// Stops the relay (shutdown, like a server going away); `restart` brings it back on the
+    /// same address.
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
     }
 
     /// The running relay.

@@ -1,0 +1,373 @@
+//! Records and enums crossing the FFI boundary. Dates are ISO strings (`2026-11-24`), times
+//! `HH:MM`, instants milliseconds since the Unix epoch.
+
+/// The signed-in user of this device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UserInfo {
+    /// User id.
+    pub user_id: String,
+    /// `central`, `outreach`, `volunteer` or `board`.
+    pub role: String,
+    /// Shown in the app's header.
+    pub display_name: String,
+    /// The staff member (outreach workers, central staff).
+    pub staff_id: Option<String>,
+    /// The volunteer (volunteers).
+    pub volunteer_id: Option<String>,
+    /// The enrolled device, for volunteers' phones.
+    pub device_id: Option<String>,
+    /// Housing areas in the user's scope.
+    pub areas: Vec<String>,
+}
+
+/// An activity the user works in.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ActivityInfo {
+    /// Activity id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Housing area id.
+    pub area_id: String,
+    /// Primary activity type code, e.g. `BU.lektiehjaelp`.
+    pub activity_type: String,
+    /// How attendance is taken.
+    pub attendance_mode: AttendanceMode,
+}
+
+/// How attendance is taken in an activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AttendanceMode {
+    /// Only a count per session.
+    Headcount,
+    /// Roll call of pseudonymous participants (a pseudonym or first name, sealed).
+    Pseudonymous,
+    /// Roll call by first name (sealed).
+    Named,
+}
+
+/// A session (a homework evening, a trip).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SessionInfo {
+    /// Reference used by roll-call calls (`<register document>/<session>`).
+    pub id: String,
+    /// Activity id.
+    pub activity_id: String,
+    /// Activity name.
+    pub activity_name: String,
+    /// Date.
+    pub date: String,
+    /// Start `HH:MM`.
+    pub start: String,
+    /// End `HH:MM`.
+    pub end: String,
+    /// Title of a one-off session.
+    pub title: Option<String>,
+    /// Cancelled.
+    pub cancelled: bool,
+}
+
+/// A roll-call mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Mark {
+    /// Came.
+    Present,
+    /// Did not come.
+    Absent,
+    /// Did not come, with notice.
+    Excused,
+}
+
+/// One participant on a roll call.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RollCallEntry {
+    /// Pseudonymous participant id.
+    pub participant_id: String,
+    /// The first name or pseudonym, when this device holds its key; otherwise `None` and the
+    /// app shows the age band and a short form of the id.
+    pub label: Option<String>,
+    /// Age band code.
+    pub age_band: String,
+    /// The mark, if taken.
+    pub mark: Option<Mark>,
+    /// Two phones marked differently offline; the review decides, the mark shown is the
+    /// deterministic winner.
+    pub conflict: bool,
+}
+
+/// A session's roll call as merged on this device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RollCall {
+    /// The session.
+    pub session: SessionInfo,
+    /// How attendance is taken.
+    pub mode: AttendanceMode,
+    /// Participants, sorted by label then id (empty in headcount mode).
+    pub entries: Vec<RollCallEntry>,
+    /// The headcount (headcount mode).
+    pub headcount: Option<u32>,
+    /// Present participants.
+    pub present: u32,
+}
+
+/// A code from one of the catalogue's vocabularies, with its Danish label.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CodeLabel {
+    /// Stable code.
+    pub code: String,
+    /// Danish label.
+    pub label: String,
+}
+
+/// An outreach contact to log. Anonymous by default: a count, an age band and codes.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ContactInput {
+    /// Housing area.
+    pub area_id: String,
+    /// Coarse location code (`location-hints`).
+    pub location: String,
+    /// Contact kind code (`contact-kinds`).
+    pub kind: String,
+    /// How many people.
+    pub count: u32,
+    /// Age band code.
+    pub age_band: String,
+    /// Topic codes (`outreach-topics`).
+    pub topics: Vec<String>,
+    /// Outcome codes (`outreach-outcomes`).
+    pub outcomes: Vec<String>,
+    /// Follow up on this date.
+    pub followup: Option<String>,
+}
+
+/// A logged contact.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ContactInfo {
+    /// Reference (`<log document>/<contact>`).
+    pub id: String,
+    /// Area.
+    pub area_id: String,
+    /// When (ms since epoch).
+    pub at_ms: i64,
+    /// Location code.
+    pub location: String,
+    /// Kind code.
+    pub kind: String,
+    /// Count.
+    pub count: u32,
+    /// Age band code.
+    pub age_band: Option<String>,
+    /// Topic codes.
+    pub topics: Vec<String>,
+    /// Outcome codes.
+    pub outcomes: Vec<String>,
+}
+
+/// Kind of referral (brobygning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReferralKind {
+    /// Information about where to go.
+    Information,
+    /// The worker goes along.
+    Accompanied,
+    /// The worker sits in as bisidder.
+    Bisidder,
+    /// Help with a letter.
+    LetterHelp,
+    /// Recruitment into an activity.
+    Recruitment,
+}
+
+/// Where a referral stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReferralStatus {
+    /// Suggested.
+    Suggested,
+    /// The target was contacted.
+    Contacted,
+    /// A first meeting took place.
+    FirstMeeting,
+    /// Ongoing.
+    Ongoing,
+    /// Completed.
+    Completed,
+    /// Declined.
+    Declined,
+}
+
+/// A referral to make.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReferralInput {
+    /// Housing area (the outreach log it goes in).
+    pub area_id: String,
+    /// The contact it came from (a [`ContactInfo::id`]), if any.
+    pub contact_id: Option<String>,
+    /// Target code (`referral-targets`), e.g. `jobcenter`.
+    pub to: String,
+    /// Kind.
+    pub kind: ReferralKind,
+    /// The person consented to sharing details with the partner.
+    pub consent_to_share: bool,
+}
+
+/// A referral and its status.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReferralInfo {
+    /// Reference (`<log document>/<referral>`).
+    pub id: String,
+    /// Area.
+    pub area_id: String,
+    /// When it was made (ms).
+    pub at_ms: i64,
+    /// Target code.
+    pub to: String,
+    /// Kind.
+    pub kind: ReferralKind,
+    /// Current status.
+    pub status: ReferralStatus,
+    /// Status changes so far (the first is the creation).
+    pub changes: u32,
+}
+
+/// The user's own outreach log on this device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OutreachLog {
+    /// Contacts, newest first.
+    pub contacts: Vec<ContactInfo>,
+    /// Referrals, newest first.
+    pub referrals: Vec<ReferralInfo>,
+}
+
+/// Where syncing stands.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncStatus {
+    /// Local changes the relay has not confirmed yet.
+    pub pending_changes: u64,
+    /// Last successful sync (ms since epoch).
+    pub last_sync_ms: Option<i64>,
+    /// The last sync's error, if it failed (no personal data).
+    pub last_error: Option<String>,
+    /// A sync is running.
+    pub syncing: bool,
+    /// Automatic sync is on.
+    pub auto_sync: bool,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// Documents synced.
+    pub documents: u32,
+    /// Documents that received changes from the relay.
+    pub updated: u32,
+    /// Documents removed from this device because the user may no longer see them.
+    pub removed: u32,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+}
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ChangeKind {
+    /// An edit on this device was saved.
+    LocalEdit,
+    /// Changes from the relay arrived.
+    Synced,
+    /// The sync status changed.
+    SyncStatus,
+    /// The device was revoked and its data deleted.
+    Wiped,
+}
+
+/// A change notification.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ChangeEvent {
+    /// What changed.
+    pub kind: ChangeKind,
+    /// The document, if one.
+    pub document_id: Option<String>,
+}
+
+/// Receives change notifications (on a background thread: keep it short, hop to the UI
+/// thread yourself).
+#[uniffi::export(with_foreign)]
+pub trait ChangeListener: Send + Sync {
+    /// Called for each change.
+    fn on_change(&self, event: ChangeEvent) -> Result<(), crate::error::ListenerError>;
+}
+
+pub(crate) mod conv {
+    use super::*;
+    use nabo_core::model::{
+        AttendanceMode as CoreMode, AttendanceStatus, ReferralKind as CoreKind,
+        ReferralStatus as CoreStatus,
+    };
+
+    pub fn mode(m: CoreMode) -> AttendanceMode {
+        match m {
+            CoreMode::Headcount => AttendanceMode::Headcount,
+            CoreMode::Pseudonymous => AttendanceMode::Pseudonymous,
+            CoreMode::Named => AttendanceMode::Named,
+        }
+    }
+
+    pub fn mark(s: AttendanceStatus) -> Mark {
+        match s {
+            AttendanceStatus::Present => Mark::Present,
+            AttendanceStatus::Absent => Mark::Absent,
+            AttendanceStatus::Excused => Mark::Excused,
+        }
+    }
+
+    pub fn status(m: Mark) -> AttendanceStatus {
+        match m {
+            Mark::Present => AttendanceStatus::Present,
+            Mark::Absent => AttendanceStatus::Absent,
+            Mark::Excused => AttendanceStatus::Excused,
+        }
+    }
+
+    pub fn kind_in(k: ReferralKind) -> CoreKind {
+        match k {
+            ReferralKind::Information => CoreKind::Information,
+            ReferralKind::Accompanied => CoreKind::Accompanied,
+            ReferralKind::Bisidder => CoreKind::Bisidder,
+            ReferralKind::LetterHelp => CoreKind::LetterHelp,
+            ReferralKind::Recruitment => CoreKind::Recruitment,
+        }
+    }
+
+    pub fn kind_out(k: CoreKind) -> ReferralKind {
+        match k {
+            CoreKind::Information => ReferralKind::Information,
+            CoreKind::Accompanied => ReferralKind::Accompanied,
+            CoreKind::Bisidder => ReferralKind::Bisidder,
+            CoreKind::LetterHelp => ReferralKind::LetterHelp,
+            CoreKind::Recruitment => ReferralKind::Recruitment,
+        }
+    }
+
+    pub fn status_in(s: ReferralStatus) -> CoreStatus {
+        match s {
+            ReferralStatus::Suggested => CoreStatus::Suggested,
+            ReferralStatus::Contacted => CoreStatus::Contacted,
+            ReferralStatus::FirstMeeting => CoreStatus::FirstMeeting,
+            ReferralStatus::Ongoing => CoreStatus::Ongoing,
+            ReferralStatus::Completed => CoreStatus::Completed,
+            ReferralStatus::Declined => CoreStatus::Declined,
+        }
+    }
+
+    pub fn status_out(s: CoreStatus) -> ReferralStatus {
+        match s {
+            CoreStatus::Suggested => ReferralStatus::Suggested,
+            CoreStatus::Contacted => ReferralStatus::Contacted,
+            CoreStatus::FirstMeeting => ReferralStatus::FirstMeeting,
+            CoreStatus::Ongoing => ReferralStatus::Ongoing,
+            CoreStatus::Completed => ReferralStatus::Completed,
+            CoreStatus::Declined => ReferralStatus::Declined,
+        }
+    }
+}

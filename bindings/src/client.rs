@@ -1,0 +1,974 @@
+//! The client object apps hold: local store, account, domain operations, sync.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use automerge::ActorId;
+use nabo_core::docs::outreach::{NewContact, NewReferral, OutreachDoc};
+use nabo_core::docs::tenant::TenantDoc;
+use nabo_core::prelude::*;
+use nabo_core::seal::{KeyRing, SubjectKey, seal};
+use nabo_core::store::{Handle, Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{self, conv};
+use crate::error::{NaboError, Result};
+use crate::runtime::run;
+
+/// Name of the local database inside the data directory.
+const DB_FILE: &str = "nabo.sqlite";
+const ACCOUNT: &str = "account";
+const ACTOR: &str = "actor";
+const STORAGE_ID: &str = "storage-id";
+/// The relay as a sync peer in the local store's sync states.
+pub(crate) const RELAY_PEER: &str = "relay";
+
+/// What the device keeps about its user (sealed in the local store).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Account {
+    pub user_id: String,
+    pub tenant: String,
+    pub role: String,
+    pub display_name: String,
+    pub staff_id: Option<String>,
+    pub volunteer_id: Option<String>,
+    pub device_id: Option<String>,
+    pub areas: Vec<String>,
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Status {
+    pub last_sync_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub syncing: bool,
+}
+
+pub(crate) struct Inner {
+    pub relay: String,
+    pub store: Store,
+    pub actor: ActorId,
+    pub storage_id: String,
+    pub http: reqwest::Client,
+    /// Serialises local edits (one device actor, one writer at a time).
+    pub edit: tokio::sync::Mutex<()>,
+    /// Serialises syncs.
+    pub sync: tokio::sync::Mutex<()>,
+    pub account: Mutex<Option<Account>>,
+    /// Access token and when it expires (ms).
+    pub access: Mutex<Option<(String, i64)>>,
+    pub status: Mutex<Status>,
+    pub events: tokio::sync::broadcast::Sender<api::ChangeEvent>,
+    pub wake: tokio::sync::Notify,
+    pub auto: Mutex<Option<tokio::task::AbortHandle>>,
+    pub wiped: AtomicBool,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NaboClient({})", self.relay)
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A Nabo client on a phone: a local, encrypted store that works offline and syncs with the
+/// relay when it can.
+#[derive(Debug, uniffi::Object)]
+pub struct NaboClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Drop for NaboClient {
+    fn drop(&mut self) {
+        if let Some(h) = lock(&self.inner.auto).take() {
+            h.abort();
+        }
+    }
+}
+
+/// A subscription to change notifications; dropping it (or `cancel`) stops them.
+#[derive(Debug, uniffi::Object)]
+pub struct Subscription {
+    task: tokio::task::AbortHandle,
+}
+
+#[uniffi::export]
+impl Subscription {
+    /// Stops the notifications.
+    pub fn cancel(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<T> {
+    s.parse()
+        .map_err(|_| NaboError::invalid(field, "malformed", "not in the expected format"))
+}
+
+/// `<document>/<record>` references handed to the app.
+fn split_ref(field: &str, r: &str) -> Result<(DocumentId, String)> {
+    let (d, id) = r
+        .split_once('/')
+        .ok_or_else(|| NaboError::invalid(field, "malformed", "expected document/record"))?;
+    let d = DocumentId::parse(d)
+        .map_err(|_| NaboError::invalid(field, "malformed", "bad document id"))?;
+    Ok((d, id.to_owned()))
+}
+
+impl Inner {
+    pub(crate) fn emit(&self, kind: api::ChangeKind, doc: Option<DocumentId>) {
+        let _ = self.events.send(api::ChangeEvent {
+            kind,
+            document_id: doc.map(|d| d.to_string()),
+        });
+    }
+
+    pub(crate) fn account(&self) -> Result<Account> {
+        if self.wiped.load(Ordering::SeqCst) {
+            return Err(NaboError::Revoked);
+        }
+        lock(&self.account)
+            .clone()
+            .ok_or_else(|| NaboError::Unauthorized {
+                detail: "not logged in on this device".into(),
+            })
+    }
+
+    pub(crate) async fn save_account(&self, a: Account) -> Result<()> {
+        let bytes = serde_json::to_vec(&a).map_err(NaboError::internal)?;
+        self.store.set_setting(ACCOUNT, &bytes).await?;
+        *lock(&self.account) = Some(a);
+        Ok(())
+    }
+
+    fn author(&self, a: &Account) -> Result<Author> {
+        let by = if let Some(v) = &a.volunteer_id {
+            By::Volunteer(parse("volunteer", v)?)
+        } else if let Some(s) = &a.staff_id {
+            By::Staff(parse("staff", s)?)
+        } else {
+            return Err(NaboError::Forbidden {
+                detail: "this user cannot record".into(),
+            });
+        };
+        Ok(Author::now(by))
+    }
+
+    async fn catalogue(&self, tenant: &TenantId) -> Result<Catalogue> {
+        let base = Catalogue::builtin()?;
+        let id = Scope::Tenant {
+            tenant: tenant.clone(),
+        }
+        .document_id();
+        match self.store.load(id, ActorId::random()).await? {
+            Some(doc) => Ok(TenantDoc::from_doc(doc)?.catalogue(base)?),
+            None => Ok(base.clone()),
+        }
+    }
+
+    async fn free_text_notes(&self, tenant: &TenantId) -> Result<bool> {
+        let id = Scope::Tenant {
+            tenant: tenant.clone(),
+        }
+        .document_id();
+        match self.store.load(id, ActorId::random()).await? {
+            Some(doc) => Ok(TenantDoc::from_doc(doc)?.settings()?.free_text_notes),
+            None => Ok(false),
+        }
+    }
+
+    async fn activity(&self, tenant: &TenantId, activity: &ActivityId) -> Result<ActivityDoc> {
+        let id = Scope::Activity {
+            tenant: tenant.clone(),
+            activity: activity.clone(),
+        }
+        .document_id();
+        let doc = self
+            .store
+            .load(id, ActorId::random())
+            .await?
+            .ok_or_else(|| NaboError::not_found("activity"))?;
+        Ok(ActivityDoc::from_doc(doc)?)
+    }
+
+    async fn docs_of(&self, kind: DocKind) -> Result<Vec<(DocumentId, Scope)>> {
+        Ok(self
+            .store
+            .list()
+            .await?
+            .into_iter()
+            .filter(|d| d.kind == kind)
+            .map(|d| (d.id, d.scope))
+            .collect())
+    }
+
+    async fn register(&self, id: DocumentId) -> Result<Handle<RegisterDoc>> {
+        Handle::open(&self.store, id, self.actor.clone())
+            .await?
+            .ok_or_else(|| NaboError::not_found("session"))
+    }
+
+    /// Runs a register edit under the edit lock, durably, and tells listeners.
+    async fn edit_register<R>(
+        &self,
+        session_ref: &str,
+        f: impl FnOnce(
+            &mut RegisterDoc,
+            RegisterContext<'_>,
+            &SessionId,
+            &Author,
+        ) -> nabo_core::Result<R>,
+    ) -> Result<R> {
+        let a = self.account()?;
+        let tenant: TenantId = parse("tenant", &a.tenant)?;
+        let (doc, sid) = split_ref("session", session_ref)?;
+        let sid: SessionId = parse("session", &sid)?;
+        let author = self.author(&a)?;
+        let cat = self.catalogue(&tenant).await?;
+        let _g = self.edit.lock().await;
+        let mut h = self.register(doc).await?;
+        let act = self.activity(&tenant, h.get().activity_id()).await?;
+        let snap = act.snapshot()?;
+        let ctx = RegisterContext {
+            catalogue: &cat,
+            activity: &snap,
+        };
+        let r = h.edit(|reg| f(reg, ctx, &sid, &author)).await?;
+        self.emit(api::ChangeKind::LocalEdit, Some(doc));
+        self.wake.notify_one();
+        Ok(r)
+    }
+
+    fn session_info(
+        reg_id: DocumentId,
+        activity: &ActivityId,
+        activity_name: &str,
+        sid: &SessionId,
+        s: &nabo_core::model::register::Session,
+    ) -> api::SessionInfo {
+        api::SessionInfo {
+            id: format!("{reg_id}/{sid}"),
+            activity_id: activity.to_string(),
+            activity_name: activity_name.to_owned(),
+            date: s.date.to_string(),
+            start: s.start.to_string(),
+            end: s.end.to_string(),
+            title: s.title.clone(),
+            cancelled: s.cancelled,
+        }
+    }
+
+    async fn activity_names(&self) -> Result<BTreeMap<ActivityId, String>> {
+        let mut out = BTreeMap::new();
+        for (id, _) in self.docs_of(DocKind::Activity).await? {
+            if let Some(doc) = self.store.load(id, ActorId::random()).await? {
+                let a = ActivityDoc::from_doc(doc)?;
+                out.insert(a.id().clone(), a.activity()?.current.name);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The user's outreach log for `area` in the quarter of `date`, created on this device if
+    /// it is the first contact of the quarter (every phone creates the same skeleton).
+    async fn outreach_log(
+        &self,
+        a: &Account,
+        area: &AreaId,
+        date: Date,
+    ) -> Result<Handle<OutreachDoc>> {
+        let tenant: TenantId = parse("tenant", &a.tenant)?;
+        let worker: StaffId = match &a.staff_id {
+            Some(s) => parse("staff", s)?,
+            None => {
+                return Err(NaboError::Forbidden {
+                    detail: "only staff keep an outreach log".into(),
+                });
+            }
+        };
+        let quarter = Quarter::of(date);
+        let id = Scope::Outreach {
+            tenant: tenant.clone(),
+            worker: worker.clone(),
+            area: area.clone(),
+            quarter,
+        }
+        .document_id();
+        if let Some(h) = Handle::open(&self.store, id, self.actor.clone()).await? {
+            return Ok(h);
+        }
+        let doc = OutreachDoc::create(tenant, worker, area.clone(), quarter, self.actor.clone())?;
+        Ok(Handle::create(&self.store, doc).await?)
+    }
+
+    pub(crate) async fn wipe(&self) -> Result<()> {
+        self.wiped.store(true, Ordering::SeqCst);
+        *lock(&self.account) = None;
+        *lock(&self.access) = None;
+        if let Some(h) = lock(&self.auto).take() {
+            h.abort();
+        }
+        self.store.wipe().await?;
+        self.emit(api::ChangeKind::Wiped, None);
+        Ok(())
+    }
+}
+
+/// Runs a future on the bindings' runtime and awaits it from any executor.
+macro_rules! on_runtime {
+    ($self:ident, |$inner:ident| $body:expr) => {{
+        let $inner = $self.inner.clone();
+        run(async move { $body }).await
+    }};
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl NaboClient {
+    /// Opens the client on `data_dir` (created if missing) with the relay at `relay_url`
+    /// (`https://…`). `store_key` is 32 bytes the app keeps in the platform key store
+    /// (Android Keystore, iOS Keychain); the local store is encrypted with it.
+    #[uniffi::constructor]
+    pub async fn open(
+        data_dir: String,
+        relay_url: String,
+        store_key: Vec<u8>,
+    ) -> Result<Arc<Self>> {
+        run(async move {
+            let key: [u8; 32] = store_key.as_slice().try_into().map_err(|_| {
+                NaboError::invalid("store_key", "out-of-range", "the key must be 32 bytes")
+            })?;
+            let dir = PathBuf::from(&data_dir);
+            std::fs::create_dir_all(&dir).map_err(NaboError::internal)?;
+            let store = Store::open_encrypted(&dir.join(DB_FILE), &key).await?;
+            let actor = match store.setting(ACTOR).await? {
+                Some(b) => ActorId::from(b),
+                None => {
+                    let a = ActorId::random();
+                    store.set_setting(ACTOR, a.to_bytes()).await?;
+                    a
+                }
+            };
+            let storage_id = match store.setting(STORAGE_ID).await? {
+                Some(b) => String::from_utf8(b).map_err(NaboError::internal)?,
+                None => {
+                    let s = uuid::Uuid::new_v4().to_string();
+                    store.set_setting(STORAGE_ID, s.as_bytes()).await?;
+                    s
+                }
+            };
+            let account = match store.setting(ACCOUNT).await? {
+                Some(b) => serde_json::from_slice(&b).ok(),
+                None => None,
+            };
+            let http = reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(20))
+                .build()
+                .map_err(NaboError::internal)?;
+            let (events, _) = tokio::sync::broadcast::channel(256);
+            Ok(Arc::new(NaboClient {
+                inner: Arc::new(Inner {
+                    relay: relay_url.trim_end_matches('/').to_owned(),
+                    store,
+                    actor,
+                    storage_id,
+                    http,
+                    edit: tokio::sync::Mutex::new(()),
+                    sync: tokio::sync::Mutex::new(()),
+                    account: Mutex::new(account),
+                    access: Mutex::new(None),
+                    status: Mutex::new(Status::default()),
+                    events,
+                    wake: tokio::sync::Notify::new(),
+                    auto: Mutex::new(None),
+                    wiped: AtomicBool::new(false),
+                }),
+            }))
+        })
+        .await
+    }
+
+    /// Logs a staff member in (username and password).
+    pub async fn login(&self, username: String, password: String) -> Result<api::UserInfo> {
+        on_runtime!(self, |inner| inner.login(&username, &password).await)
+    }
+
+    /// Enrols this phone for a volunteer with the one-time code central staff gave them.
+    pub async fn enrol(&self, code: String, device_name: String) -> Result<api::UserInfo> {
+        on_runtime!(self, |inner| inner.enrol(&code, &device_name).await)
+    }
+
+    /// Ends the session on this device (the records stay until the next login).
+    pub async fn logout(&self) -> Result<()> {
+        on_runtime!(self, |inner| inner.logout().await)
+    }
+
+    /// The signed-in user, if any.
+    pub fn me(&self) -> Option<api::UserInfo> {
+        lock(&self.inner.account).as_ref().map(|a| a.info())
+    }
+
+    /// The activities this user works in (as synced to this device).
+    pub async fn my_activities(&self) -> Result<Vec<api::ActivityInfo>> {
+        on_runtime!(self, |inner| {
+            let mut out = Vec::new();
+            for (id, _) in inner.docs_of(DocKind::Activity).await? {
+                let Some(doc) = inner.store.load(id, ActorId::random()).await? else {
+                    continue;
+                };
+                let a = ActivityDoc::from_doc(doc)?;
+                let cur = a.activity()?.current;
+                out.push(api::ActivityInfo {
+                    id: a.id().to_string(),
+                    name: cur.name,
+                    area_id: cur.area.to_string(),
+                    activity_type: cur.primary_type.to_string(),
+                    attendance_mode: conv::mode(cur.attendance_mode),
+                });
+            }
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(out)
+        })
+    }
+
+    /// Sessions on `date` (ISO) in every register on this device, by start time.
+    pub async fn sessions_on(&self, date: String) -> Result<Vec<api::SessionInfo>> {
+        on_runtime!(self, |inner| {
+            let day: Date = parse("date", &date)?;
+            let names = inner.activity_names().await?;
+            let mut out = Vec::new();
+            for (id, _) in inner.docs_of(DocKind::Register).await? {
+                let Some(doc) = inner.store.load(id, ActorId::random()).await? else {
+                    continue;
+                };
+                let reg = RegisterDoc::from_doc(doc)?;
+                if !reg.term().contains(day) {
+                    continue;
+                }
+                let act = reg.activity_id().clone();
+                let name = names.get(&act).cloned().unwrap_or_default();
+                for (sid, s) in reg.view()?.sessions {
+                    if s.current.date == day {
+                        out.push(Inner::session_info(id, &act, &name, &sid, &s.current));
+                    }
+                }
+            }
+            out.sort_by(|a, b| (&a.start, &a.activity_name).cmp(&(&b.start, &b.activity_name)));
+            Ok(out)
+        })
+    }
+
+    /// Today's sessions.
+    pub async fn todays_sessions(&self) -> Result<Vec<api::SessionInfo>> {
+        self.sessions_on(Timestamp::now().date_utc().to_string())
+            .await
+    }
+
+    /// Adds a one-off session (an extra homework evening, a trip) to an activity. Creates the
+    /// term's register on this device if it is not here yet.
+    pub async fn add_session(
+        &self,
+        activity_id: String,
+        date: String,
+        start: String,
+        end: String,
+        title: Option<String>,
+    ) -> Result<api::SessionInfo> {
+        on_runtime!(self, |inner| {
+            let a = inner.account()?;
+            let tenant: TenantId = parse("tenant", &a.tenant)?;
+            let activity: ActivityId = parse("activity_id", &activity_id)?;
+            let input = NewSession {
+                date: parse("date", &date)?,
+                start: parse("start", &start)?,
+                end: parse("end", &end)?,
+                venue: None,
+                title,
+            };
+            let term = Term::of(input.date);
+            let author = inner.author(&a)?;
+            let cat = inner.catalogue(&tenant).await?;
+            let act = inner.activity(&tenant, &activity).await?;
+            let snap = act.snapshot()?;
+            let ctx = RegisterContext {
+                catalogue: &cat,
+                activity: &snap,
+            };
+            let id = Scope::Register {
+                tenant: tenant.clone(),
+                activity: activity.clone(),
+                term,
+            }
+            .document_id();
+            let _g = inner.edit.lock().await;
+            let mut h = match Handle::open(&inner.store, id, inner.actor.clone()).await? {
+                Some(h) => h,
+                None => {
+                    let doc = RegisterDoc::create(
+                        tenant,
+                        activity.clone(),
+                        term,
+                        inner.actor.clone(),
+                        &author,
+                        ctx,
+                    )?;
+                    match Handle::create(&inner.store, doc).await {
+                        Ok(h) => h,
+                        Err(StoreError::Exists(_)) => inner.register(id).await?,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            };
+            let sid = h.edit(|r| r.add_session(&author, input)).await?;
+            let s = h.get().session(&sid)?;
+            inner.emit(api::ChangeKind::LocalEdit, Some(id));
+            inner.wake.notify_one();
+            let name = act.activity()?.current.name;
+            Ok(Inner::session_info(id, &activity, &name, &sid, &s))
+        })
+    }
+
+    /// The roll call of a session as merged on this device.
+    pub async fn roll_call(&self, session_id: String) -> Result<api::RollCall> {
+        on_runtime!(self, |inner| {
+            let a = inner.account()?;
+            let tenant: TenantId = parse("tenant", &a.tenant)?;
+            let (doc, sid) = split_ref("session", &session_id)?;
+            let sid: SessionId = parse("session", &sid)?;
+            let h = inner.register(doc).await?;
+            let reg = h.get();
+            let act = inner.activity(&tenant, reg.activity_id()).await?;
+            let cur = act.activity()?.current;
+            let view = reg.view()?;
+            let session = view
+                .sessions
+                .get(&sid)
+                .ok_or_else(|| NaboError::not_found("session"))?;
+            let ring = inner.store.key_ring().await?;
+            let mut entries = Vec::new();
+            let mut present = 0;
+            if cur.attendance_mode != nabo_core::model::AttendanceMode::Headcount {
+                for (pid, p) in &view.participants {
+                    if p.current.merged_into.is_some() || p.current.added_on > session.current.date
+                    {
+                        continue;
+                    }
+                    let mark = view.attendance.get(&(sid.clone(), pid.clone()));
+                    if mark
+                        .is_some_and(|m| m.current == nabo_core::model::AttendanceStatus::Present)
+                    {
+                        present += 1;
+                    }
+                    entries.push(api::RollCallEntry {
+                        participant_id: pid.to_string(),
+                        label: p
+                            .current
+                            .label
+                            .as_ref()
+                            .and_then(|l| ring.open_label(pid.as_str(), l)),
+                        age_band: p.current.age_band.to_string(),
+                        mark: mark.map(|m| conv::mark(m.current)),
+                        conflict: mark.is_some_and(|m| m.conflicts.iter().any(|c| *c != m.current)),
+                    });
+                }
+            }
+            entries.sort_by(|a, b| {
+                (a.label.is_none(), &a.label, &a.participant_id).cmp(&(
+                    b.label.is_none(),
+                    &b.label,
+                    &b.participant_id,
+                ))
+            });
+            let headcount = view
+                .headcounts
+                .iter()
+                .filter(|((s, _), _)| *s == sid)
+                .map(|(_, v)| v.current)
+                .reduce(|a, b| a + b);
+            Ok(api::RollCall {
+                session: Inner::session_info(
+                    doc,
+                    reg.activity_id(),
+                    &cur.name,
+                    &sid,
+                    &session.current,
+                ),
+                mode: conv::mode(cur.attendance_mode),
+                entries,
+                headcount,
+                present,
+            })
+        })
+    }
+
+    /// Marks a participant present, absent or excused.
+    pub async fn mark(
+        &self,
+        session_id: String,
+        participant_id: String,
+        mark: api::Mark,
+    ) -> Result<()> {
+        on_runtime!(self, |inner| {
+            let pid: ParticipantId = parse("participant", &participant_id)?;
+            inner
+                .edit_register(&session_id, |reg, ctx, sid, author| {
+                    reg.mark(author, ctx, sid, &pid, conv::status(mark))
+                })
+                .await
+        })
+    }
+
+    /// Adds a new child to the register and marks them present. `label` (a first name or a
+    /// pseudonym) is sealed with a key of the child's own, kept on this device, so erasing the
+    /// key later erases the name from every copy and from history.
+    pub async fn add_child(
+        &self,
+        session_id: String,
+        label: Option<String>,
+        age_band: String,
+    ) -> Result<String> {
+        on_runtime!(self, |inner| {
+            let pid = ParticipantId::random();
+            let sealed = match label.as_deref().map(str::trim) {
+                Some(l) if !l.is_empty() => {
+                    let key = SubjectKey::generate();
+                    let s = seal(&key, pid.as_str(), l)?;
+                    inner.store.put_key(pid.as_str(), &key).await?;
+                    Some(s)
+                }
+                _ => None,
+            };
+            let id = pid.clone();
+            inner
+                .edit_register(&session_id, move |reg, ctx, sid, author| {
+                    let day = reg.session(sid)?.date;
+                    reg.add_participant_with_id(
+                        author,
+                        ctx,
+                        day,
+                        id.clone(),
+                        NewParticipant {
+                            age_band,
+                            gender: None,
+                            resident: None,
+                            label: sealed,
+                            recruitment: None,
+                        },
+                    )?;
+                    reg.mark(
+                        author,
+                        ctx,
+                        sid,
+                        &id,
+                        nabo_core::model::AttendanceStatus::Present,
+                    )
+                })
+                .await?;
+            Ok(pid.to_string())
+        })
+    }
+
+    /// Sets the headcount of a session (headcount mode).
+    pub async fn set_headcount(&self, session_id: String, count: u32) -> Result<()> {
+        on_runtime!(self, |inner| {
+            inner
+                .edit_register(&session_id, |reg, ctx, sid, author| {
+                    reg.set_headcount(
+                        author,
+                        ctx,
+                        sid,
+                        nabo_core::model::register::HeadcountBucket::all(),
+                        count,
+                    )
+                })
+                .await
+        })
+    }
+
+    /// Checks the signed-in volunteer in to a session now.
+    pub async fn check_in(&self, session_id: String) -> Result<()> {
+        on_runtime!(self, |inner| {
+            let vid = inner.volunteer()?;
+            inner
+                .edit_register(&session_id, |reg, ctx, sid, author| {
+                    reg.check_in(author, ctx, sid, &vid, author.at)
+                })
+                .await
+        })
+    }
+
+    /// Checks the signed-in volunteer out of a session now.
+    pub async fn check_out(&self, session_id: String) -> Result<()> {
+        on_runtime!(self, |inner| {
+            let vid = inner.volunteer()?;
+            inner
+                .edit_register(&session_id, |reg, _ctx, sid, author| {
+                    reg.check_out(author, sid, &vid, author.at)
+                })
+                .await
+        })
+    }
+
+    /// Logs an outreach contact now (anonymous: counts, age band and codes).
+    pub async fn log_contact(&self, input: api::ContactInput) -> Result<String> {
+        on_runtime!(self, |inner| {
+            let a = inner.account()?;
+            let tenant: TenantId = parse("tenant", &a.tenant)?;
+            let area: AreaId = parse("area_id", &input.area_id)?;
+            let author = inner.author(&a)?;
+            let cat = inner.catalogue(&tenant).await?;
+            let notes = inner.free_text_notes(&tenant).await?;
+            let mut c = NewContact::anonymous(
+                author.at,
+                &input.location,
+                &input.kind,
+                input.count,
+                &input.age_band,
+            );
+            c.topics = input.topics;
+            c.outcomes = input.outcomes;
+            c.followup = input
+                .followup
+                .as_deref()
+                .map(|d| parse("followup", d))
+                .transpose()?;
+            let _g = inner.edit.lock().await;
+            let mut h = inner.outreach_log(&a, &area, author.at.date_utc()).await?;
+            let id = h
+                .edit(|log| log.log_contact(&author, &cat, notes, c))
+                .await?;
+            let doc = h.get().doc().id();
+            inner.emit(api::ChangeKind::LocalEdit, Some(doc));
+            inner.wake.notify_one();
+            Ok(format!("{doc}/{id}"))
+        })
+    }
+
+    /// Records a referral (brobygning), optionally from a logged contact.
+    pub async fn refer(&self, input: api::ReferralInput) -> Result<String> {
+        on_runtime!(self, |inner| {
+            let a = inner.account()?;
+            let tenant: TenantId = parse("tenant", &a.tenant)?;
+            let area: AreaId = parse("area_id", &input.area_id)?;
+            let author = inner.author(&a)?;
+            let cat = inner.catalogue(&tenant).await?;
+            let _g = inner.edit.lock().await;
+            let mut h = inner.outreach_log(&a, &area, author.at.date_utc()).await?;
+            let from_contact = match &input.contact_id {
+                None => None,
+                Some(r) => {
+                    let (doc, c) = split_ref("contact_id", r)?;
+                    if doc != h.get().doc().id() {
+                        return Err(NaboError::invalid(
+                            "contact_id",
+                            "not-found",
+                            "the contact is not in this quarter's log for the area",
+                        ));
+                    }
+                    Some(parse("contact_id", &c)?)
+                }
+            };
+            let r = NewReferral {
+                at: author.at,
+                from_contact,
+                from_activity: None,
+                participant: None,
+                to: input.to,
+                to_org: None,
+                to_activity: None,
+                kind: conv::kind_in(input.kind),
+                consent_to_share: input.consent_to_share,
+            };
+            let id = h.edit(|log| log.refer(&author, &cat, r)).await?;
+            let doc = h.get().doc().id();
+            inner.emit(api::ChangeKind::LocalEdit, Some(doc));
+            inner.wake.notify_one();
+            Ok(format!("{doc}/{id}"))
+        })
+    }
+
+    /// Moves a referral to a new status.
+    pub async fn set_referral_status(
+        &self,
+        referral_id: String,
+        status: api::ReferralStatus,
+    ) -> Result<()> {
+        on_runtime!(self, |inner| {
+            let a = inner.account()?;
+            let author = inner.author(&a)?;
+            let (doc, rid) = split_ref("referral", &referral_id)?;
+            let rid: ReferralId = parse("referral", &rid)?;
+            let _g = inner.edit.lock().await;
+            let mut h: Handle<OutreachDoc> = Handle::open(&inner.store, doc, inner.actor.clone())
+                .await?
+                .ok_or_else(|| NaboError::not_found("referral"))?;
+            h.edit(|log| log.set_referral_status(&author, &rid, conv::status_in(status)))
+                .await?;
+            inner.emit(api::ChangeKind::LocalEdit, Some(doc));
+            inner.wake.notify_one();
+            Ok(())
+        })
+    }
+
+    /// The signed-in worker's own outreach log on this device, newest first.
+    pub async fn my_outreach_log(&self) -> Result<api::OutreachLog> {
+        on_runtime!(self, |inner| {
+            let a = inner.account()?;
+            let mut contacts = Vec::new();
+            let mut referrals = Vec::new();
+            for (id, scope) in inner.docs_of(DocKind::Outreach).await? {
+                let Scope::Outreach { worker, area, .. } = scope else {
+                    continue;
+                };
+                if Some(worker.to_string()) != a.staff_id {
+                    continue;
+                }
+                let Some(doc) = inner.store.load(id, ActorId::random()).await? else {
+                    continue;
+                };
+                let log = OutreachDoc::from_doc(doc)?;
+                for (cid, c) in log.contacts()? {
+                    contacts.push(api::ContactInfo {
+                        id: format!("{id}/{cid}"),
+                        area_id: area.to_string(),
+                        at_ms: c.at.0,
+                        location: c.location.to_string(),
+                        kind: c.kind.to_string(),
+                        count: c.count,
+                        age_band: c.age_band.map(|b| b.to_string()),
+                        topics: c.topics.0.iter().map(ToString::to_string).collect(),
+                        outcomes: c.outcomes.0.iter().map(ToString::to_string).collect(),
+                    });
+                }
+                for (rid, r) in log.referrals()? {
+                    let r = r.current;
+                    referrals.push(api::ReferralInfo {
+                        id: format!("{id}/{rid}"),
+                        area_id: area.to_string(),
+                        at_ms: r.at.0,
+                        to: r.to.to_string(),
+                        kind: conv::kind_out(r.kind),
+                        status: conv::status_out(r.status),
+                        changes: u32::try_from(r.history.0.len()).unwrap_or(u32::MAX),
+                    });
+                }
+            }
+            contacts.sort_by(|a, b| b.at_ms.cmp(&a.at_ms));
+            referrals.sort_by(|a, b| b.at_ms.cmp(&a.at_ms));
+            Ok(api::OutreachLog {
+                contacts,
+                referrals,
+            })
+        })
+    }
+
+    /// A vocabulary of the catalogue with Danish labels: `age-bands`, `outreach-topics`,
+    /// `outreach-outcomes`, `contact-kinds`, `location-hints`, `referral-targets`.
+    pub fn vocabulary(&self, name: String) -> Result<Vec<api::CodeLabel>> {
+        let v = Vocabulary::ALL
+            .iter()
+            .find(|(_, k)| k.replace('_', "-") == name.replace('_', "-"))
+            .map(|(v, _)| *v)
+            .ok_or_else(|| NaboError::invalid("name", "unknown-code", "no such vocabulary"))?;
+        Ok(Catalogue::builtin()?
+            .vocabulary(v)
+            .iter()
+            .map(|t| api::CodeLabel {
+                code: t.code.clone(),
+                label: t.name_da.clone(),
+            })
+            .collect())
+    }
+
+    /// Syncs every document the user may see with the relay now.
+    pub async fn sync_now(&self) -> Result<api::SyncReport> {
+        on_runtime!(self, |inner| crate::sync::sync_now(&inner).await)
+    }
+
+    /// Where syncing stands.
+    pub async fn sync_status(&self) -> Result<api::SyncStatus> {
+        on_runtime!(self, |inner| crate::sync::status(&inner).await)
+    }
+
+    /// Syncs automatically: soon after each local edit, and every `interval_seconds` while
+    /// the relay is reachable. Stops on `stop_auto_sync`, on revocation, or when the client
+    /// is dropped.
+    pub fn start_auto_sync(&self, interval_seconds: u32) {
+        crate::sync::start_auto(
+            &self.inner,
+            Duration::from_secs(u64::from(interval_seconds.max(1))),
+        );
+    }
+
+    /// Stops automatic sync.
+    pub fn stop_auto_sync(&self) {
+        if let Some(h) = lock(&self.inner.auto).take() {
+            h.abort();
+        }
+        self.inner.emit(api::ChangeKind::SyncStatus, None);
+    }
+
+    /// Subscribes to change notifications.
+    pub fn subscribe(&self, listener: Arc<dyn api::ChangeListener>) -> Arc<Subscription> {
+        let mut rx = self.inner.events.subscribe();
+        let task = crate::runtime::runtime().spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(ev) => {
+                        if let Err(e) = listener.on_change(ev) {
+                            tracing::warn!(error = %e, "change listener failed");
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let ev = api::ChangeEvent {
+                            kind: api::ChangeKind::Synced,
+                            document_id: None,
+                        };
+                        let _ = listener.on_change(ev);
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        Arc::new(Subscription {
+            task: task.abort_handle(),
+        })
+    }
+}
+
+impl Account {
+    pub(crate) fn info(&self) -> api::UserInfo {
+        api::UserInfo {
+            user_id: self.user_id.clone(),
+            role: self.role.clone(),
+            display_name: self.display_name.clone(),
+            staff_id: self.staff_id.clone(),
+            volunteer_id: self.volunteer_id.clone(),
+            device_id: self.device_id.clone(),
+            areas: self.areas.clone(),
+        }
+    }
+}
+
+impl Inner {
+    fn volunteer(&self) -> Result<VolunteerId> {
+        match self.account()?.volunteer_id {
+            Some(v) => parse("volunteer", &v),
+            None => Err(NaboError::Forbidden {
+                detail: "only volunteers check in".into(),
+            }),
+        }
+    }
+}

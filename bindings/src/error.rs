@@ -1,0 +1,150 @@
+//! Errors an app can act on. Messages name fields, codes and causes, never personal data.
+
+use nabo_core::client::ClientError;
+use nabo_core::store::StoreError;
+
+/// What went wrong, in a form the app can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum NaboError {
+    /// The relay cannot be reached: work goes on offline and syncs later.
+    #[error("offline: {detail}")]
+    Offline {
+        /// Cause (no personal data).
+        detail: String,
+    },
+    /// Not logged in, wrong credentials, or the session ended: log in again.
+    #[error("unauthorized: {detail}")]
+    Unauthorized {
+        /// Cause.
+        detail: String,
+    },
+    /// The device or user was revoked by central staff; the local data has been wiped.
+    #[error("this device was revoked; its local data was deleted")]
+    Revoked,
+    /// The user may not do this (role or scope).
+    #[error("forbidden: {detail}")]
+    Forbidden {
+        /// Cause.
+        detail: String,
+    },
+    /// A write broke a domain rule: `field` names the input, `reason` is a stable code
+    /// (e.g. `child-certificate-required`, `unknown-code`, `out-of-range`).
+    #[error("invalid {field}: {reason} ({detail})")]
+    Invalid {
+        /// The input field.
+        field: String,
+        /// Stable reason code.
+        reason: String,
+        /// A short English explanation (no personal data).
+        detail: String,
+    },
+    /// The record changed under the caller (e.g. merged away by review): reload and retry.
+    #[error("conflict: {detail}")]
+    Conflict {
+        /// Cause.
+        detail: String,
+    },
+    /// Not found on this device (not synced yet, or not visible to this user).
+    #[error("not found: {what}")]
+    NotFound {
+        /// What was looked for (an id kind, never a label).
+        what: String,
+    },
+    /// Anything else (a bug or a damaged store).
+    #[error("internal error: {detail}")]
+    Internal {
+        /// Cause.
+        detail: String,
+    },
+}
+
+/// Result of the bindings.
+pub type Result<T, E = NaboError> = std::result::Result<T, E>;
+
+impl NaboError {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
+        NaboError::Internal {
+            detail: e.to_string(),
+        }
+    }
+
+    pub(crate) fn not_found(what: &str) -> Self {
+        NaboError::NotFound { what: what.into() }
+    }
+
+    pub(crate) fn invalid(field: &str, reason: &str, detail: &str) -> Self {
+        NaboError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<nabo_core::Error> for NaboError {
+    fn from(e: nabo_core::Error) -> Self {
+        match e {
+            nabo_core::Error::Invalid(i) => NaboError::Invalid {
+                field: i.field.into(),
+                reason: i.reason.code().into(),
+                detail: i.detail,
+            },
+            other => NaboError::internal(other),
+        }
+    }
+}
+
+impl From<StoreError> for NaboError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => d.into(),
+            StoreError::WrongKey => NaboError::Unauthorized {
+                detail: "the local store's key does not match".into(),
+            },
+            other => NaboError::internal(other),
+        }
+    }
+}
+
+impl From<ClientError> for NaboError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Http(d) | ClientError::Ws(d) => NaboError::Offline { detail: d },
+            ClientError::Protocol(d) | ClientError::Automerge(d) => {
+                NaboError::Internal { detail: d }
+            }
+        }
+    }
+}
+
+impl From<reqwest::Error> for NaboError {
+    fn from(e: reqwest::Error) -> Self {
+        // reqwest's text can contain the URL, never a body or a token.
+        NaboError::Offline {
+            detail: if e.is_timeout() {
+                "the relay did not answer in time".into()
+            } else if e.is_connect() {
+                "the relay cannot be reached".into()
+            } else {
+                "the connection to the relay failed".into()
+            },
+        }
+    }
+}
+
+/// A listener (app code) failed; the failure is logged and the listener stays subscribed.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ListenerError {
+    /// The app's callback threw.
+    #[error("listener failed: {detail}")]
+    Failed {
+        /// What the app reported.
+        detail: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for ListenerError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ListenerError::Failed { detail: e.reason }
+    }
+}

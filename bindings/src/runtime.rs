@@ -1,0 +1,39 @@
+//! The bindings' own multi-threaded tokio runtime. Foreign async calls (Kotlin coroutines,
+//! Swift tasks, Python asyncio) await a join handle, so the caller's thread is never blocked
+//! and every I/O future runs where tokio's reactor is.
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use crate::error::{NaboError, Result};
+
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("nabo")
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start the nabo runtime: {e}"))
+    })
+}
+
+/// Runs `f` on the runtime; dropping the returned future (a cancelled coroutine) aborts it.
+pub(crate) async fn run<T, F>(f: F) -> Result<T>
+where
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut h = AbortOnDrop(runtime().spawn(f));
+    match (&mut h.0).await {
+        Ok(r) => r,
+        Err(e) => Err(NaboError::internal(format!("task failed: {e}"))),
+    }
+}

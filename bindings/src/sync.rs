@@ -1,0 +1,435 @@
+//! Login, token refresh, revocation, and the sync loop with the relay.
+//!
+//! A sync asks the relay which documents the user may see (`GET /api/v1/documents`), opens one
+//! WebSocket, and runs automerge's sync protocol per document with the sync state kept in the
+//! local store, so a reconnect costs what changed. Changes received are appended to the store
+//! before the new sync state is saved. Documents the user may no longer see are deleted from
+//! the phone; documents created offline are offered to the relay, which decides.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use automerge::ActorId;
+use automerge::sync::State;
+use nabo_core::client::{Client, SyncEnd};
+use nabo_core::prelude::*;
+use serde::Deserialize;
+
+use crate::api;
+use crate::client::{Account, Inner, RELAY_PEER, lock};
+use crate::error::{NaboError, Result};
+
+#[derive(Deserialize)]
+struct TokenOut {
+    access_token: String,
+    refresh_token: String,
+    expires_in: i64,
+}
+
+#[derive(Deserialize)]
+struct MeOut {
+    user_id: String,
+    tenant: String,
+    role: String,
+    display_name: String,
+    staff_id: Option<String>,
+    volunteer_id: Option<String>,
+    device_id: Option<String>,
+    areas: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorOut {
+    error: String,
+}
+
+#[derive(Deserialize)]
+struct DocOut {
+    url: String,
+}
+
+fn now_ms() -> i64 {
+    Timestamp::now().0
+}
+
+/// Maps an HTTP error answer to an error the app can act on. `revoked` tells the caller to
+/// wipe.
+async fn answer_error(r: reqwest::Response) -> NaboError {
+    let status = r.status();
+    let code = r
+        .json::<ErrorOut>()
+        .await
+        .map(|e| e.error)
+        .unwrap_or_default();
+    match status.as_u16() {
+        401 if code == "revoked" || code == "token_reused" => NaboError::Revoked,
+        401 => NaboError::Unauthorized {
+            detail: match code.as_str() {
+                "bad_credentials" => "wrong username or password".into(),
+                "" => "not authorised".into(),
+                c => c.replace('_', " "),
+            },
+        },
+        403 => NaboError::Forbidden {
+            detail: "not allowed for this role".into(),
+        },
+        404 => NaboError::not_found("resource"),
+        400 | 422 => NaboError::invalid("request", "refused", &code),
+        429 => NaboError::Offline {
+            detail: "too many attempts; try again later".into(),
+        },
+        _ => NaboError::Offline {
+            detail: format!("the relay answered {}", status.as_u16()),
+        },
+    }
+}
+
+impl Inner {
+    async fn sign_in(&self, t: TokenOut) -> Result<api::UserInfo> {
+        let r = self
+            .http
+            .get(format!("{}/api/v1/me", self.relay))
+            .bearer_auth(&t.access_token)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            return Err(answer_error(r).await);
+        }
+        let me: MeOut = r.json().await?;
+        let previous = lock(&self.account).clone();
+        if let Some(old) = previous
+            && (old.user_id != me.user_id || old.tenant != me.tenant)
+        {
+            // Another user on this phone: they must not see the previous user's records.
+            self.store.wipe().await?;
+        }
+        self.wiped.store(false, Ordering::SeqCst);
+        let a = Account {
+            user_id: me.user_id,
+            tenant: me.tenant,
+            role: me.role,
+            display_name: me.display_name,
+            staff_id: me.staff_id,
+            volunteer_id: me.volunteer_id,
+            device_id: me.device_id,
+            areas: me.areas,
+            refresh_token: t.refresh_token,
+        };
+        let info = a.info();
+        self.save_account(a).await?;
+        *lock(&self.access) = Some((t.access_token, now_ms() + t.expires_in * 1000));
+        Ok(info)
+    }
+
+    pub(crate) async fn login(&self, username: &str, password: &str) -> Result<api::UserInfo> {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.relay))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            return Err(answer_error(r).await);
+        }
+        self.sign_in(r.json().await?).await
+    }
+
+    pub(crate) async fn enrol(&self, code: &str, device_name: &str) -> Result<api::UserInfo> {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/auth/enrol", self.relay))
+            .json(&serde_json::json!({"code": code, "device_name": device_name}))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            return Err(match answer_error(r).await {
+                // An unknown or used code is not a revocation of this device.
+                NaboError::Revoked => NaboError::Unauthorized {
+                    detail: "the enrolment code is not valid".into(),
+                },
+                e => e,
+            });
+        }
+        self.sign_in(r.json().await?).await
+    }
+
+    pub(crate) async fn logout(&self) -> Result<()> {
+        let a = self.account()?;
+        // Best effort at the relay; locally the session ends either way.
+        let _ = self
+            .http
+            .post(format!("{}/api/v1/auth/logout", self.relay))
+            .json(&serde_json::json!({"refresh_token": a.refresh_token}))
+            .send()
+            .await;
+        *lock(&self.access) = None;
+        *lock(&self.account) = None;
+        self.store.set_setting("account", b"null").await?;
+        Ok(())
+    }
+
+    /// A valid access token, refreshing (and rotating the refresh token) when needed. A
+    /// revoked device wipes itself.
+    async fn access_token(&self, force: bool) -> Result<String> {
+        let cached = lock(&self.access).clone();
+        if !force
+            && let Some((t, exp)) = cached
+            && exp > now_ms() + 30_000
+        {
+            return Ok(t);
+        }
+        let a = self.account()?;
+        let r = self
+            .http
+            .post(format!("{}/api/v1/auth/refresh", self.relay))
+            .json(&serde_json::json!({"refresh_token": a.refresh_token}))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            let e = answer_error(r).await;
+            if e == NaboError::Revoked {
+                self.wipe().await?;
+            }
+            return Err(e);
+        }
+        let t: TokenOut = r.json().await?;
+        // The rotated refresh token is durable before it is used.
+        let mut a = a;
+        a.refresh_token = t.refresh_token;
+        self.save_account(a).await?;
+        *lock(&self.access) = Some((t.access_token.clone(), now_ms() + t.expires_in * 1000));
+        Ok(t.access_token)
+    }
+
+    async fn visible_documents(&self) -> Result<Vec<DocumentId>> {
+        for attempt in 0..2 {
+            let token = self.access_token(attempt > 0).await?;
+            let r = self
+                .http
+                .get(format!("{}/api/v1/documents", self.relay))
+                .bearer_auth(&token)
+                .send()
+                .await?;
+            if r.status() == reqwest::StatusCode::UNAUTHORIZED && attempt == 0 {
+                continue;
+            }
+            if !r.status().is_success() {
+                let e = answer_error(r).await;
+                if e == NaboError::Revoked {
+                    self.wipe().await?;
+                }
+                return Err(e);
+            }
+            let docs: Vec<DocOut> = r.json().await?;
+            return Ok(docs
+                .iter()
+                .filter_map(|d| DocumentId::parse(&d.url).ok())
+                .collect());
+        }
+        Err(NaboError::Unauthorized {
+            detail: "the relay refused the session".into(),
+        })
+    }
+
+    async fn ws_url(&self) -> String {
+        let base = if let Some(rest) = self.relay.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.relay.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.relay.clone()
+        };
+        format!("{base}/sync")
+    }
+
+    /// Syncs one document. Returns whether the relay sent changes, or `None` when the relay
+    /// does not have it (or does not let this user see it).
+    async fn sync_doc(&self, c: &mut Client, id: DocumentId) -> Result<Option<bool>> {
+        let local = self.store.load(id, ActorId::random()).await?;
+        let mut state = match self.store.sync_state(id, RELAY_PEER).await? {
+            Some(b) => State::decode(&b).unwrap_or_else(|_| State::new()),
+            None => State::new(),
+        };
+        match local {
+            None => {
+                let mut am = automerge::Automerge::new();
+                match c.sync(id, &mut am, &mut state, true).await? {
+                    SyncEnd::Synced => {}
+                    SyncEnd::Unavailable => return Ok(None),
+                    SyncEnd::Error(e) => return Err(sync_error(e)),
+                }
+                let doc = NaboDoc::from_automerge(am, ActorId::random())?;
+                match self.store.insert(&doc).await {
+                    Ok(()) | Err(nabo_core::store::StoreError::Exists(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                self.store
+                    .put_sync_state(id, RELAY_PEER, &state.encode())
+                    .await?;
+                Ok(Some(true))
+            }
+            Some(mut doc) => {
+                let before = doc.heads();
+                let end = c.sync(id, doc.automerge_mut(), &mut state, false).await?;
+                let after = doc.heads();
+                let changed = after != before;
+                if changed {
+                    // Received changes are durable before the sync state says we have them.
+                    self.store.append(id, &doc.save_after(&before)).await?;
+                }
+                match end {
+                    SyncEnd::Synced => {}
+                    SyncEnd::Unavailable => return Ok(None),
+                    SyncEnd::Error(e) => return Err(sync_error(e)),
+                }
+                self.store
+                    .put_sync_state(id, RELAY_PEER, &state.encode())
+                    .await?;
+                Ok(Some(changed))
+            }
+        }
+    }
+}
+
+fn sync_error(e: String) -> NaboError {
+    if e.contains("revoked") {
+        NaboError::Revoked
+    } else if e.contains("storage unavailable") || e == "no answer" {
+        NaboError::Offline { detail: e }
+    } else {
+        NaboError::Internal { detail: e }
+    }
+}
+
+pub(crate) async fn sync_now(inner: &Arc<Inner>) -> Result<api::SyncReport> {
+    let _g = inner.sync.lock().await;
+    lock(&inner.status).syncing = true;
+    inner.emit(api::ChangeKind::SyncStatus, None);
+    let r = sync_inner(inner).await;
+    let r = match r {
+        Err(NaboError::Revoked) if !inner.wiped.load(Ordering::SeqCst) => {
+            inner.wipe().await?;
+            Err(NaboError::Revoked)
+        }
+        r => r,
+    };
+    {
+        let mut s = lock(&inner.status);
+        s.syncing = false;
+        match &r {
+            Ok(_) => {
+                s.last_sync_ms = Some(now_ms());
+                s.last_error = None;
+            }
+            Err(e) => s.last_error = Some(e.to_string()),
+        }
+    }
+    inner.emit(api::ChangeKind::SyncStatus, None);
+    r
+}
+
+async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
+    let visible = inner.visible_documents().await?;
+    let token = inner.access_token(false).await?;
+    let mut c = Client::connect(&inner.ws_url().await, &token, Some(&inner.storage_id)).await?;
+    c.settle = Duration::from_millis(150);
+    let visible_set: BTreeSet<DocumentId> = visible.iter().copied().collect();
+    let local = inner.store.list().await?;
+    let mut report = api::SyncReport {
+        documents: 0,
+        updated: 0,
+        removed: 0,
+        bytes_sent: 0,
+        bytes_received: 0,
+    };
+    // Everything the user may see, then what this device made offline that the relay does
+    // not list yet (a new term's register, a new quarter's outreach log).
+    let mut order = visible.clone();
+    for d in &local {
+        if !visible_set.contains(&d.id) {
+            if inner.store.sync_state(d.id, RELAY_PEER).await?.is_some() {
+                // Synced before and no longer visible: access was withdrawn.
+                inner.store.delete(d.id).await?;
+                report.removed += 1;
+                inner.emit(api::ChangeKind::Synced, Some(d.id));
+            } else {
+                order.push(d.id);
+            }
+        }
+    }
+    for id in order {
+        match inner.sync_doc(&mut c, id).await? {
+            Some(changed) => {
+                report.documents += 1;
+                if changed {
+                    report.updated += 1;
+                    inner.emit(api::ChangeKind::Synced, Some(id));
+                }
+            }
+            None => {
+                tracing::info!(doc = %id, "the relay does not offer this document");
+            }
+        }
+    }
+    report.bytes_sent = c.traffic.sent as u64;
+    report.bytes_received = c.traffic.received as u64;
+    Ok(report)
+}
+
+/// Local changes the relay has not confirmed: per document, the changes after the heads
+/// both sides last agreed on.
+pub(crate) async fn status(inner: &Arc<Inner>) -> Result<api::SyncStatus> {
+    let mut pending = 0u64;
+    for d in inner.store.list().await? {
+        let Some(doc) = inner.store.load(d.id, ActorId::random()).await? else {
+            continue;
+        };
+        let shared = match inner.store.sync_state(d.id, RELAY_PEER).await? {
+            Some(b) => State::decode(&b)
+                .map(|s| s.shared_heads)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        pending += doc.automerge().get_changes(&shared).len() as u64;
+    }
+    let s = lock(&inner.status);
+    Ok(api::SyncStatus {
+        pending_changes: pending,
+        last_sync_ms: s.last_sync_ms,
+        last_error: s.last_error.clone(),
+        syncing: s.syncing,
+        auto_sync: lock(&inner.auto).is_some(),
+    })
+}
+
+pub(crate) fn start_auto(inner: &Arc<Inner>, every: Duration) {
+    let mut slot = lock(&inner.auto);
+    if slot.is_some() {
+        return;
+    }
+    let weak = Arc::downgrade(inner);
+    let task = crate::runtime::runtime().spawn(async move {
+        loop {
+            let Some(inner) = weak.upgrade() else { break };
+            match sync_now(&inner).await {
+                Err(NaboError::Revoked | NaboError::Unauthorized { .. }) => {
+                    lock(&inner.auto).take();
+                    break;
+                }
+                _ => {}
+            }
+            let wake = async {
+                inner.wake.notified().await;
+                // Let a burst of edits (a roll call) settle into one sync.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            };
+            tokio::select! {
+                () = wake => {}
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    });
+    *slot = Some(task.abort_handle());
+}

@@ -1,0 +1,387 @@
+//! The bindings' client against a real relay: enrolment, an offline roll call that syncs
+//! when the relay is back, a second phone that sees it, the outreach log, change listeners,
+//! errors with fields, the encrypted store holding only what the user may see, and a revoked
+//! device wiping itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nabo_bindings::api::{
+    ChangeEvent, ChangeKind, ChangeListener, ContactInput, Mark, ReferralInput, ReferralKind,
+    ReferralStatus,
+};
+use nabo_bindings::{ListenerError, NaboClient, NaboError};
+use nabo_core::document::DocKind;
+use nabo_core::store::{Store, StoreError};
+use nabo_server::relay::Limits;
+use nabo_server::testing::{Backend, TestRelay};
+
+const PASSWORD: &str = "demo-password-for-tests";
+
+#[derive(Default)]
+struct Events(Mutex<Vec<ChangeEvent>>);
+
+impl ChangeListener for Events {
+    fn on_change(&self, event: ChangeEvent) -> Result<(), ListenerError> {
+        self.0.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+impl Events {
+    fn kinds(&self) -> Vec<ChangeKind> {
+        self.0.lock().unwrap().iter().map(|e| e.kind).collect()
+    }
+}
+
+async fn central_token(r: &TestRelay) -> String {
+    nabo_core::client::login(&r.http(), "central", PASSWORD)
+        .await
+        .unwrap()
+        .access_token
+}
+
+async fn enrolment_code(r: &TestRelay, user: &str) -> String {
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/enrolments", r.http()))
+        .bearer_auth(central_token(r).await)
+        .json(&serde_json::json!({"user_id": user}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["code"].as_str().unwrap().to_owned()
+}
+
+async fn open(r: &TestRelay, dir: &std::path::Path, key: u8) -> Arc<NaboClient> {
+    NaboClient::open(dir.display().to_string(), r.http(), vec![key; 32])
+        .await
+        .unwrap()
+}
+
+async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn today() -> String {
+    nabo_core::time::Timestamp::now().date_utc().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offline_roll_call_reaches_the_office_and_a_revoked_phone_wipes_itself() {
+    let mut r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+
+    // Maja's phone is enrolled with a one-time code and syncs what she may see.
+    let maja_dir = tempfile::tempdir().unwrap();
+    let maja = open(&r, maja_dir.path(), 1).await;
+    let events = Arc::new(Events::default());
+    let sub = maja.subscribe(events.clone());
+    let code = enrolment_code(&r, "u-volunteer1").await;
+    let me = maja
+        .enrol(code.clone(), "Majas telefon".into())
+        .await
+        .unwrap();
+    assert_eq!(me.role, "volunteer");
+    assert!(me.device_id.is_some());
+    // A used code does not work twice.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = open(&r, other_dir.path(), 9).await;
+    assert!(matches!(
+        other.enrol(code, "x".into()).await,
+        Err(NaboError::Unauthorized { .. })
+    ));
+
+    let report = maja.sync_now().await.unwrap();
+    assert!(report.documents >= 3, "{report:?}");
+    let acts = maja.my_activities().await.unwrap();
+    assert_eq!(
+        acts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["act-lektiecafe"],
+        "a volunteer's phone holds only her own activity"
+    );
+    assert!(matches!(
+        maja.my_outreach_log().await,
+        Ok(log) if log.contacts.is_empty()
+    ));
+
+    // The relay goes away; the roll call happens offline.
+    r.stop().await;
+    let session = maja
+        .add_session(
+            "act-lektiecafe".into(),
+            today(),
+            "15:00".into(),
+            "17:00".into(),
+            Some("Ekstra lektiecafé".into()),
+        )
+        .await
+        .unwrap();
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    assert!(
+        call.entries.len() >= 15,
+        "the term's children are on the list"
+    );
+    assert!(
+        call.entries.iter().all(|e| e.mark.is_none()),
+        "a new session starts unmarked"
+    );
+    let names: Vec<_> = call
+        .entries
+        .iter()
+        .filter_map(|e| e.label.clone())
+        .collect();
+    assert!(
+        names.is_empty(),
+        "names sealed on another device do not open here: {names:?}"
+    );
+    for (i, e) in call.entries.iter().take(6).enumerate() {
+        let m = if i == 5 { Mark::Absent } else { Mark::Present };
+        maja.mark(session.id.clone(), e.participant_id.clone(), m)
+            .await
+            .unwrap();
+    }
+    let zainab = maja
+        .add_child(session.id.clone(), Some("Zainab".into()), "7-9".into())
+        .await
+        .unwrap();
+    maja.check_in(session.id.clone()).await.unwrap();
+    maja.check_out(session.id.clone()).await.unwrap();
+
+    // Errors name the field and the reason.
+    match maja
+        .add_child(session.id.clone(), None, "99-120".into())
+        .await
+    {
+        Err(NaboError::Invalid { field, reason, .. }) => {
+            assert_eq!(field, "age_band");
+            assert!(!reason.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    match maja
+        .mark(session.id.clone(), "p-nobody".into(), Mark::Present)
+        .await
+    {
+        Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "participant"),
+        other => panic!("{other:?}"),
+    }
+
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    assert_eq!(call.present, 6, "five marked present and the new child");
+    let new = call
+        .entries
+        .iter()
+        .find(|e| e.participant_id == zainab)
+        .unwrap();
+    assert_eq!(new.label.as_deref(), Some("Zainab"));
+    assert_eq!(new.mark, Some(Mark::Present));
+
+    let offline = maja.sync_now().await;
+    assert!(
+        matches!(offline, Err(NaboError::Offline { .. })),
+        "{offline:?}"
+    );
+    let status = maja.sync_status().await.unwrap();
+    assert!(status.pending_changes >= 9, "{status:?}");
+    assert!(status.last_error.is_some());
+    eventually("local-edit events", || {
+        events.kinds().contains(&ChangeKind::LocalEdit)
+    })
+    .await;
+
+    // The relay is back: the changes go up, nothing is pending.
+    r.restart(Limits::default()).await.unwrap();
+    maja.sync_now().await.unwrap();
+    let status = maja.sync_status().await.unwrap();
+    assert_eq!(status.pending_changes, 0, "{status:?}");
+    assert!(status.last_error.is_none() && status.last_sync_ms.is_some());
+
+    // The office sees the roll call from Maja's phone.
+    let office_dir = tempfile::tempdir().unwrap();
+    let office = open(&r, office_dir.path(), 2).await;
+    office
+        .login("central".into(), PASSWORD.into())
+        .await
+        .unwrap();
+    office.sync_now().await.unwrap();
+    let seen = office.roll_call(session.id.clone()).await.unwrap();
+    assert_eq!(seen.present, 6);
+    assert_eq!(seen.entries.len(), call.entries.len());
+    let marks = |c: &nabo_bindings::api::RollCall| {
+        c.entries
+            .iter()
+            .map(|e| (e.participant_id.clone(), format!("{:?}", e.mark)))
+            .collect::<Vec<_>>()
+    };
+    let mut a = marks(&seen);
+    let mut b = marks(&call);
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the office sees exactly Maja's marks");
+
+    // Wrong credentials are Unauthorized, not Offline.
+    let nobody_dir = tempfile::tempdir().unwrap();
+    let nobody = open(&r, nobody_dir.path(), 3).await;
+    assert!(matches!(
+        nobody.login("central".into(), "wrong".into()).await,
+        Err(NaboError::Unauthorized { .. })
+    ));
+
+    // The phone's store is encrypted: another key does not open it.
+    drop(sub);
+    let seen_before = events.kinds().len();
+    let db = maja_dir.path().join("nabo.sqlite");
+    assert!(matches!(
+        Store::open_encrypted(&db, &[7u8; 32]).await,
+        Err(StoreError::WrongKey)
+    ));
+    let store = Store::open_encrypted(&db, &[1u8; 32]).await.unwrap();
+    let kinds: Vec<DocKind> = store.list().await.unwrap().iter().map(|d| d.kind).collect();
+    assert!(
+        !kinds.contains(&DocKind::Outreach) && !kinds.contains(&DocKind::Staff),
+        "only what a volunteer may see: {kinds:?}"
+    );
+    store.close().await;
+
+    // Central revokes the device: the next sync wipes the phone.
+    let device = me.device_id.unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/devices/{device}/revoke", r.http()))
+        .bearer_auth(central_token(&r).await)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let events2 = Arc::new(Events::default());
+    let _sub2 = maja.subscribe(events2.clone());
+    assert!(matches!(maja.sync_now().await, Err(NaboError::Revoked)));
+    assert!(maja.me().is_none());
+    assert!(matches!(
+        maja.my_activities().await,
+        Ok(v) if v.is_empty()
+    ));
+    let store = Store::open_encrypted(&db, &[1u8; 32]).await.unwrap();
+    assert!(
+        store.list().await.unwrap().is_empty(),
+        "the phone holds nothing"
+    );
+    assert!(store.key_ring().await.unwrap().0.is_empty());
+    eventually("the wiped event", || {
+        events2.kinds().contains(&ChangeKind::Wiped)
+    })
+    .await;
+    assert_eq!(
+        events.kinds().len(),
+        seen_before,
+        "a dropped subscription hears nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
+    let r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ali = open(&r, dir.path(), 4).await;
+    ali.login("outreach1".into(), PASSWORD.into())
+        .await
+        .unwrap();
+    ali.sync_now().await.unwrap();
+    let before = ali.my_outreach_log().await.unwrap();
+    assert!(!before.contacts.is_empty(), "the demo quarter's contacts");
+
+    let topics = ali.vocabulary("outreach-topics".into()).unwrap();
+    assert!(topics.iter().any(|t| t.code == "skole-uddannelse"));
+    let contact = ali
+        .log_contact(ContactInput {
+            area_id: "a-vestparken".into(),
+            location: "legeplads".into(),
+            kind: "uformelt-moede".into(),
+            count: 3,
+            age_band: "15-17".into(),
+            topics: vec!["skole-uddannelse".into(), "fritid".into()],
+            outcomes: vec![],
+            followup: None,
+        })
+        .await
+        .unwrap();
+    let referral = ali
+        .refer(ReferralInput {
+            area_id: "a-vestparken".into(),
+            contact_id: Some(contact.clone()),
+            to: "jobcenter".into(),
+            kind: ReferralKind::Accompanied,
+            consent_to_share: false,
+        })
+        .await
+        .unwrap();
+    ali.set_referral_status(referral.clone(), ReferralStatus::Contacted)
+        .await
+        .unwrap();
+    match ali
+        .log_contact(ContactInput {
+            area_id: "a-vestparken".into(),
+            location: "legeplads".into(),
+            kind: "no-such-kind".into(),
+            count: 1,
+            age_band: "15-17".into(),
+            topics: vec![],
+            outcomes: vec![],
+            followup: None,
+        })
+        .await
+    {
+        Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "kind"),
+        other => panic!("{other:?}"),
+    }
+    ali.sync_now().await.unwrap();
+    assert_eq!(ali.sync_status().await.unwrap().pending_changes, 0);
+
+    // The log on another phone of Ali's shows the contact and the referral's status.
+    let dir2 = tempfile::tempdir().unwrap();
+    let ali2 = open(&r, dir2.path(), 5).await;
+    ali2.login("outreach1".into(), PASSWORD.into())
+        .await
+        .unwrap();
+    ali2.sync_now().await.unwrap();
+    let log = ali2.my_outreach_log().await.unwrap();
+    assert_eq!(log.contacts.len(), before.contacts.len() + 1);
+    let c = log.contacts.iter().find(|c| c.id == contact).unwrap();
+    assert_eq!((c.count, c.age_band.as_deref()), (3, Some("15-17")));
+    let rf = log.referrals.iter().find(|x| x.id == referral).unwrap();
+    assert_eq!(rf.status, ReferralStatus::Contacted);
+    assert_eq!(rf.kind, ReferralKind::Accompanied);
+
+    // A volunteer's phone has no outreach log to write to.
+    let vdir = tempfile::tempdir().unwrap();
+    let v = open(&r, vdir.path(), 6).await;
+    v.login("volunteer2".into(), PASSWORD.into()).await.unwrap();
+    assert!(matches!(
+        v.log_contact(ContactInput {
+            area_id: "a-vestparken".into(),
+            location: "legeplads".into(),
+            kind: "uformelt-moede".into(),
+            count: 1,
+            age_band: "15-17".into(),
+            topics: vec![],
+            outcomes: vec![],
+            followup: None,
+        })
+        .await,
+        Err(NaboError::Forbidden { .. })
+    ));
+}
