@@ -34,6 +34,12 @@ enum Task {
     },
     /// Run the benchmarks and print the ratio tables (see docs/benchmarks.md).
     Bench,
+    /// Generate the Kotlin, Swift and Python bindings into bindings/generated/.
+    Bindings {
+        /// Build the library with the size-tuned `mobile` profile instead of debug.
+        #[arg(long)]
+        release: bool,
+    },
     /// Fuzz document loading for a while (needs the nightly toolchain and cargo-fuzz).
     Fuzz {
         /// Seconds per target.
@@ -79,6 +85,85 @@ fn npm_install(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Builds the bindings library and generates Kotlin, Swift and Python into
+/// `bindings/generated/{kotlin,swift,python}`. Returns the library's path.
+fn bindings(release: bool) -> Result<PathBuf> {
+    let profile = if release { "mobile" } else { "dev" };
+    run(cargo().args(["build", "-p", "nabo-bindings", "--lib", "--profile", profile]))?;
+    let dir = if release { "mobile" } else { "debug" };
+    let lib = root().join("target").join(dir).join(lib_name());
+    let out = root().join("bindings/generated");
+    for lang in ["kotlin", "swift", "python"] {
+        let dest = out.join(lang);
+        if dest.exists() {
+            std::fs::remove_dir_all(&dest)?;
+        }
+        run(cargo()
+            .args([
+                "run",
+                "-q",
+                "-p",
+                "nabo-bindings",
+                "--features",
+                "cli",
+                "--bin",
+                "uniffi-bindgen",
+                "--",
+                "generate",
+                "--no-format",
+                "--language",
+                lang,
+                "--out-dir",
+            ])
+            .arg(&dest)
+            .arg("--library")
+            .arg(&lib))?;
+    }
+    // Python loads the library from the generated module's folder.
+    std::fs::copy(&lib, out.join("python").join(lib_name()))?;
+    eprintln!("bindings generated in {}", out.display());
+    Ok(lib)
+}
+
+fn lib_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "libnabo_bindings.dylib"
+    } else {
+        "libnabo_bindings.so"
+    }
+}
+
+/// The Kotlin (Maven, JUnit) and Python (pytest) tests of the bindings. Both start the real
+/// relay binary.
+fn binding_tests() -> Result<()> {
+    run(cargo().args(["build", "-p", "nabo-server", "--bin", "nabo-server"]))?;
+    let server = root().join("target/debug/nabo-server");
+    let libdir = root().join("target/debug");
+    let has_pytest = Command::new("python3")
+        .args(["-c", "import pytest"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !has_pytest {
+        if !deps::have("pip3") && !deps::have("pip") {
+            deps::apt(&["python3-pytest"])?;
+        } else {
+            run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "pytest"]))?;
+        }
+    }
+    run(Command::new("python3")
+        .args(["-m", "pytest", "-q", "mobile-examples/python"])
+        .env("NABO_SERVER_BIN", &server))?;
+    if !deps::have("mvn") {
+        deps::apt(&["maven", "default-jdk-headless"])?;
+    }
+    run(Command::new("mvn")
+        .args(["-q", "-B", "-f", "mobile-examples/jvm/pom.xml", "verify"])
+        .arg(format!("-Djna.library.path={}", libdir.display()))
+        .env("NABO_SERVER_BIN", &server))?;
+    Ok(())
+}
+
 fn lint() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
@@ -109,6 +194,9 @@ fn main() -> Result<()> {
                 .env("NABO_REQUIRE_JS", "1"))?;
             run(cargo().args(["test", "--workspace", "--doc"]))?;
             drop(cluster);
+            // The bindings from Kotlin (JVM, Maven) and Python, against the relay binary.
+            bindings(false)?;
+            binding_tests()?;
             eprintln!("✔ all tests passed");
             Ok(())
         }
@@ -123,6 +211,7 @@ fn main() -> Result<()> {
                 "convergence",
             ])
             .env("NABO_PROPTEST_CASES", cases.to_string())),
+        Task::Bindings { release } => bindings(release).map(|_| ()),
         Task::Bench => run(cargo().args(["bench", "-p", "nabo-core", "--bench", "domain"])),
         Task::Fuzz { seconds } => {
             let seeds = root().join("core/fuzz/seeds");

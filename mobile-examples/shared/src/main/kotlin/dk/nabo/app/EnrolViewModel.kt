@@ -1,0 +1,30 @@
+package dk.nabo.app
+
+import dk.nabo.core.NaboClientInterface
+import dk.nabo.core.UserInfo
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.launch
+
+data class EnrolState(val user: UserInfo? = null, val busy: Boolean = false, val message: String? = null)
+
+/** A volunteer's phone is enrolled with the one-time code (typed, or read from the QR code). */
+class EnrolViewModel(private val client: NaboClientInterface, private val scope: CoroutineScope) {
+    private val _state = MutableStateFlow(EnrolState(user = client.me()))
+    val state: StateFlow<EnrolState> = _state.asStateFlow()
+
+    fun enrol(code: String, deviceName: String): Job = scope.launch {
+        _state.value = EnrolState(busy = true)
+        _state.value = try {
+            val user = client.enrol(code.trim().uppercase(), deviceName)
+            client.syncNow()
+            client.startAutoSync(60u)
+            EnrolState(user = user)
+        } catch (e: Exception) {
+            EnrolState(message = Tekster.error(e))
+        }
+    }
+}

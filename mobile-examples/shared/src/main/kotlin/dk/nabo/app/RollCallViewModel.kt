@@ -1,0 +1,112 @@
+package dk.nabo.app
+
+import dk.nabo.core.AttendanceMode
+import dk.nabo.core.Mark
+import dk.nabo.core.NaboClientInterface
+import dk.nabo.core.RollCallEntry
+import dk.nabo.core.SessionInfo
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+
+/** One row of the roll call as the screen shows it. */
+data class Row(val participantId: String, val name: String, val ageBand: String, val mark: Mark?, val conflict: Boolean)
+
+data class RollCallState(
+    val session: SessionInfo? = null,
+    val mode: AttendanceMode = AttendanceMode.PSEUDONYMOUS,
+    val rows: List<Row> = emptyList(),
+    val present: Int = 0,
+    val headcount: Int = 0,
+    val checkedIn: Boolean = false,
+    val busy: Boolean = false,
+    val message: String? = null,
+)
+
+/**
+ * The roll call of one session: a tap toggles present/absent, `excuse` records "afbud", new
+ * children are added by first name or pseudonym and age band. Every change is saved on the
+ * phone before the screen shows it, and syncs when the relay is reachable.
+ */
+class RollCallViewModel(private val client: NaboClientInterface, private val scope: CoroutineScope) {
+    private val _state = MutableStateFlow(RollCallState())
+    val state: StateFlow<RollCallState> = _state.asStateFlow()
+
+    fun load(sessionId: String): Job = act { reload(sessionId) }
+
+    /** Present ↔ absent (an unmarked child becomes present). */
+    fun toggle(participantId: String): Job {
+        val current = _state.value.rows.firstOrNull { it.participantId == participantId }?.mark
+        return mark(participantId, if (current == Mark.PRESENT) Mark.ABSENT else Mark.PRESENT)
+    }
+
+    fun excuse(participantId: String): Job = mark(participantId, Mark.EXCUSED)
+
+    fun mark(participantId: String, mark: Mark): Job = act {
+        val s = session()
+        client.mark(s.id, participantId, mark)
+        reload(s.id)
+    }
+
+    /** Everyone not yet marked is absent (end of the evening). */
+    fun restAbsent(): Job = act {
+        val s = session()
+        for (r in _state.value.rows.filter { it.mark == null }) client.mark(s.id, r.participantId, Mark.ABSENT)
+        reload(s.id)
+    }
+
+    fun addChild(name: String?, ageBand: String): Job = act {
+        val s = session()
+        client.addChild(s.id, name?.trim()?.ifEmpty { null }, ageBand)
+        reload(s.id)
+    }
+
+    fun setHeadcount(count: Int): Job = act {
+        val s = session()
+        client.setHeadcount(s.id, count.coerceAtLeast(0).toUInt())
+        reload(s.id)
+    }
+
+    fun checkIn(): Job = act {
+        client.checkIn(session().id)
+        _state.update { it.copy(checkedIn = true) }
+    }
+
+    fun checkOut(): Job = act {
+        client.checkOut(session().id)
+        _state.update { it.copy(checkedIn = false) }
+    }
+
+    private fun session(): SessionInfo = _state.value.session ?: error("no session loaded")
+
+    private suspend fun reload(sessionId: String) {
+        val call = client.rollCall(sessionId)
+        _state.update {
+            it.copy(
+                session = call.session,
+                mode = call.mode,
+                rows = call.entries.map(::row),
+                present = call.present.toInt(),
+                headcount = call.headcount?.toInt() ?: 0,
+            )
+        }
+    }
+
+    private fun row(e: RollCallEntry) =
+        Row(e.participantId, e.label ?: Tekster.anonymous(e.ageBand, e.participantId), e.ageBand, e.mark, e.conflict)
+
+    private fun act(block: suspend () -> Unit): Job = scope.launch {
+        _state.update { it.copy(busy = true, message = null) }
+        try {
+            block()
+        } catch (e: Exception) {
+            _state.update { it.copy(message = Tekster.error(e)) }
+        } finally {
+            _state.update { it.copy(busy = false) }
+        }
+    }
+}
