@@ -373,6 +373,7 @@ impl NaboClient {
                 None => None,
             };
             let http = reqwest::Client::builder()
+                .tls_backend_preconfigured(crate::runtime::tls_config()?)
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(Duration::from_secs(20))
                 .build()
@@ -865,8 +866,8 @@ impl NaboClient {
                     });
                 }
             }
-            contacts.sort_by(|a, b| b.at_ms.cmp(&a.at_ms));
-            referrals.sort_by(|a, b| b.at_ms.cmp(&a.at_ms));
+            contacts.sort_by_key(|c| std::cmp::Reverse(c.at_ms));
+            referrals.sort_by_key(|r| std::cmp::Reverse(r.at_ms));
             Ok(api::OutreachLog {
                 contacts,
                 referrals,

@@ -10,6 +10,8 @@ use crate::error::{NaboError, Result};
 pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
+        // TLS for wss:// (tokio-tungstenite) uses the process-wide provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("nabo")
@@ -36,4 +38,20 @@ where
         Ok(r) => r,
         Err(e) => Err(NaboError::internal(format!("task failed: {e}"))),
     }
+}
+
+/// The TLS configuration of the HTTP client: ring, TLS 1.2/1.3, the Mozilla root store.
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    Ok(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(NaboError::internal)?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
 }

@@ -413,12 +413,10 @@ pub(crate) fn start_auto(inner: &Arc<Inner>, every: Duration) {
     let task = crate::runtime::runtime().spawn(async move {
         loop {
             let Some(inner) = weak.upgrade() else { break };
-            match sync_now(&inner).await {
-                Err(NaboError::Revoked | NaboError::Unauthorized { .. }) => {
-                    lock(&inner.auto).take();
-                    break;
-                }
-                _ => {}
+            if let Err(NaboError::Revoked | NaboError::Unauthorized { .. }) = sync_now(&inner).await
+            {
+                lock(&inner.auto).take();
+                break;
             }
             let wake = async {
                 inner.wake.notified().await;

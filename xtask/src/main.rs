@@ -89,7 +89,14 @@ fn npm_install(dir: &Path) -> Result<()> {
 /// `bindings/generated/{kotlin,swift,python}`. Returns the library's path.
 fn bindings(release: bool) -> Result<PathBuf> {
     let profile = if release { "mobile" } else { "dev" };
-    run(cargo().args(["build", "-p", "nabo-bindings", "--lib", "--profile", profile]))?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "nabo-bindings",
+        "--lib",
+        "--profile",
+        profile,
+    ]))?;
     let dir = if release { "mobile" } else { "debug" };
     let lib = root().join("target").join(dir).join(lib_name());
     let out = root().join("bindings/generated");

@@ -18,13 +18,19 @@ class EnrolViewModel(private val client: NaboClientInterface, private val scope:
 
     fun enrol(code: String, deviceName: String): Job = scope.launch {
         _state.value = EnrolState(busy = true)
-        _state.value = try {
-            val user = client.enrol(code.trim().uppercase(), deviceName)
-            client.syncNow()
-            client.startAutoSync(60u)
-            EnrolState(user = user)
+        val user = try {
+            client.enrol(code.trim().uppercase(), deviceName)
         } catch (e: Exception) {
-            EnrolState(message = Tekster.error(e))
+            _state.value = EnrolState(message = Tekster.error(e))
+            return@launch
+        }
+        // Enrolled: a failed first sync (no Wi-Fi yet) is not a failed enrolment.
+        _state.value = EnrolState(user = user)
+        client.startAutoSync(60u)
+        try {
+            client.syncNow()
+        } catch (e: Exception) {
+            _state.value = EnrolState(user = user, message = Tekster.error(e))
         }
     }
 }

@@ -1,0 +1,22 @@
+import SwiftUI
+
+/// The signed-in phone: a tab per kind of work, and the sync status.
+struct HomeView: View {
+    let home: Home
+    let onLogout: @MainActor () -> Void
+
+    var body: some View {
+        TabView {
+            if home.takesAttendance {
+                SessionsView(home: home)
+                    .tabItem { Label("Lektiecafé", systemImage: "book") }
+            }
+            if home.doesOutreach {
+                OutreachView(model: home.outreach, user: home.user, sync: home.sync)
+                    .tabItem { Label("Opsøgende", systemImage: "figure.walk") }
+            }
+            SyncView(model: home.sync, user: home.user, onLogout: onLogout)
+                .tabItem { Label(Tekster.synkronisering, systemImage: "arrow.triangle.2.circlepath") }
+        }
+    }
+}
