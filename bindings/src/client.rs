@@ -372,8 +372,10 @@ impl NaboClient {
                 Some(b) => serde_json::from_slice(&b).ok(),
                 None => None,
             };
-            let http = reqwest::Client::builder()
-                .tls_backend_preconfigured(crate::runtime::tls_config()?)
+            let http = reqwest::Client::builder();
+            #[cfg(feature = "tls")]
+            let http = http.tls_backend_preconfigured(crate::runtime::tls_config()?);
+            let http = http
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(Duration::from_secs(20))
                 .build()
@@ -473,7 +475,7 @@ impl NaboClient {
 
     /// Today's sessions.
     pub async fn todays_sessions(&self) -> Result<Vec<api::SessionInfo>> {
-        self.sessions_on(Timestamp::now().date_utc().to_string())
+        self.sessions_on(Timestamp::now().date_dk().to_string())
             .await
     }
 

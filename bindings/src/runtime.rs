@@ -11,6 +11,7 @@ pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
         // TLS for wss:// (tokio-tungstenite) uses the process-wide provider.
+        #[cfg(feature = "tls")]
         let _ = rustls::crypto::ring::default_provider().install_default();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -40,6 +41,7 @@ where
     }
 }
 
+#[cfg(feature = "tls")]
 /// The TLS configuration of the HTTP client: ring, TLS 1.2/1.3, the Mozilla root store.
 pub(crate) fn tls_config() -> Result<rustls::ClientConfig> {
     let roots = rustls::RootCertStore {

@@ -73,7 +73,7 @@ async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 fn today() -> String {
-    nabo_core::time::Timestamp::now().date_utc().to_string()
+    nabo_core::time::Timestamp::now().date_dk().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -129,6 +129,28 @@ impl Timestamp {
         Date(dt.date_naive())
     }
 
+    /// The date in Denmark (Europe/Copenhagen): UTC+1, and UTC+2 from the last Sunday of
+    /// March 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule). What "today"
+    /// means on a Danish phone or in a Danish report.
+    pub fn date_dk(self) -> Date {
+        let year = self.date_utc().0.year();
+        // 01:00 UTC on the last Sunday of `month`.
+        let switch = |month: u32| -> i64 {
+            let mut d = NaiveDate::from_ymd_opt(year, month + 1, 1)
+                .and_then(|d| d.pred_opt())
+                .unwrap_or_default();
+            while d.weekday() != chrono::Weekday::Sun {
+                d = d.pred_opt().unwrap_or_default();
+            }
+            d.and_hms_opt(1, 0, 0)
+                .map(|t| t.and_utc().timestamp_millis())
+                .unwrap_or_default()
+        };
+        let summer = self.0 >= switch(3) && self.0 < switch(10);
+        let offset_ms = if summer { 2 } else { 1 } * 3_600_000;
+        Timestamp(self.0 + offset_ms).date_utc()
+    }
+
     /// An instant from a UTC date and time.
     pub fn from_utc(date: Date, time: Time) -> Self {
         Timestamp(date.0.and_time(time.0).and_utc().timestamp_millis())
@@ -376,6 +398,23 @@ impl Hydrate for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_danish_date_follows_cet_and_cest() {
+        let at = |d: &str, t: &str| Timestamp::from_utc(d.parse().unwrap(), t.parse().unwrap());
+        let dk = |d: &str, t: &str| at(d, t).date_dk().to_string();
+        // Winter: UTC+1.
+        assert_eq!(dk("2026-11-22", "22:59"), "2026-11-22");
+        assert_eq!(dk("2026-11-22", "23:00"), "2026-11-23");
+        // Summer: UTC+2.
+        assert_eq!(dk("2026-07-01", "21:59"), "2026-07-01");
+        assert_eq!(dk("2026-07-01", "22:00"), "2026-07-02");
+        // 2026: CEST from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        assert_eq!(dk("2026-03-29", "00:59"), "2026-03-29");
+        assert_eq!(dk("2026-03-28", "22:30"), "2026-03-28");
+        assert_eq!(dk("2026-10-24", "22:30"), "2026-10-25");
+        assert_eq!(dk("2026-12-31", "23:30"), "2027-01-01");
+    }
 
     #[test]
     fn terms_and_quarters_round_trip_and_contain_their_days() {
