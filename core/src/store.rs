@@ -133,6 +133,18 @@ pub struct StoredDoc {
     pub scope: Scope,
 }
 
+/// A durable store file: WAL, full fsync, deleted data overwritten.
+fn file_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .pragma("secure_delete", "ON")
+        .busy_timeout(Duration::from_secs(10))
+}
+
 fn now_ms() -> i64 {
     crate::time::Timestamp::now().0
 }
@@ -140,31 +152,15 @@ fn now_ms() -> i64 {
 impl Store {
     /// Opens (creating if needed) the store at `path`.
     pub async fn open(path: &Path) -> Result<Self> {
-        let opts = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .pragma("secure_delete", "ON")
-            .busy_timeout(Duration::from_secs(10));
-        Self::with_options(opts, 4, None).await
+        Self::with_options(file_options(path), 4, None).await
     }
 
     /// Opens (creating if needed) the store at `path`, encrypted at rest with `key` (32 bytes
     /// the app keeps in the platform's key store). A store made with another key, or without
     /// one, is refused with [`StoreError::WrongKey`].
     pub async fn open_encrypted(path: &Path, key: &[u8; 32]) -> Result<Self> {
-        let opts = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .pragma("secure_delete", "ON")
-            .busy_timeout(Duration::from_secs(10));
         let sealer = Sealer(std::sync::Arc::new(XChaCha20Poly1305::new(&(*key).into())));
-        Self::with_options(opts, 4, Some(sealer)).await
+        Self::with_options(file_options(path), 4, Some(sealer)).await
     }
 
     /// An in-memory store (tests).

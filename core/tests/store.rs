@@ -250,6 +250,27 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Stores a register with a session titled `marker` (Automerge keeps titles verbatim).
+async fn store_titled_session(store: &Store, f: &Fixture, marker: &str) -> Handle<RegisterDoc> {
+    let mut h = Handle::create(store, f.replica()).await.unwrap();
+    h.edit(|r| {
+        r.add_session(
+            &f.central,
+            NewSession {
+                date: date("2026-12-17"),
+                start: Time::hm(15, 0).unwrap(),
+                end: Time::hm(17, 0).unwrap(),
+                venue: None,
+                title: Some(marker.into()),
+            },
+        )
+        .map(|_| ())
+    })
+    .await
+    .unwrap();
+    h
+}
+
 #[tokio::test]
 async fn an_encrypted_store_keeps_no_plaintext_refuses_a_wrong_key_and_wipes() {
     let f = Fixture::lektiecafe();
@@ -260,22 +281,7 @@ async fn an_encrypted_store_keeps_no_plaintext_refuses_a_wrong_key_and_wipes() {
     let marker = "Juleafslutning-med-kage-XYZZY";
     let (id, heads) = {
         let store = Store::open_encrypted(&path, &key).await.unwrap();
-        let mut h = Handle::create(&store, f.replica()).await.unwrap();
-        h.edit(|r| {
-            r.add_session(
-                &f.central,
-                NewSession {
-                    date: date("2026-12-17"),
-                    start: Time::hm(15, 0).unwrap(),
-                    end: Time::hm(17, 0).unwrap(),
-                    venue: None,
-                    title: Some(marker.into()),
-                },
-            )
-            .map(|_| ())
-        })
-        .await
-        .unwrap();
+        let h = store_titled_session(&store, &f, marker).await;
         store
             .put_sync_state(h.get().doc().id(), "relay", b"state")
             .await
@@ -306,22 +312,7 @@ async fn an_encrypted_store_keeps_no_plaintext_refuses_a_wrong_key_and_wipes() {
         let store = Store::open(&plain_dir.path().join("s.sqlite"))
             .await
             .unwrap();
-        let mut h = Handle::create(&store, f.replica()).await.unwrap();
-        h.edit(|r| {
-            r.add_session(
-                &f.central,
-                NewSession {
-                    date: date("2026-12-17"),
-                    start: Time::hm(15, 0).unwrap(),
-                    end: Time::hm(17, 0).unwrap(),
-                    venue: None,
-                    title: Some(marker.into()),
-                },
-            )
-            .map(|_| ())
-        })
-        .await
-        .unwrap();
+        store_titled_session(&store, &f, marker).await;
         store.close().await;
     }
     assert!(contains(&raw_bytes(plain_dir.path()), marker.as_bytes()));
