@@ -166,27 +166,32 @@ impl Inner {
         Ok(Author::now(by))
     }
 
+    /// The catalogue with the tenant's local additions.
     async fn catalogue(&self, tenant: &TenantId) -> Result<Catalogue> {
+        Ok(self.tenant_settings(tenant).await?.0)
+    }
+
+    /// The catalogue with the tenant's local additions, and whether the tenant allows free-text
+    /// notes: one read of the tenant document (the built-in catalogue before the first sync).
+    async fn tenant_settings(&self, tenant: &TenantId) -> Result<(Catalogue, bool)> {
         let base = Catalogue::builtin()?;
         let id = Scope::Tenant {
             tenant: tenant.clone(),
         }
         .document_id();
         match self.store.load(id, ActorId::random()).await? {
-            Some(doc) => Ok(TenantDoc::from_doc(doc)?.catalogue(base)?),
-            None => Ok(base.clone()),
+            Some(doc) => {
+                let t = TenantDoc::from_doc(doc)?;
+                Ok((t.catalogue(base)?, t.settings()?.free_text_notes))
+            }
+            None => Ok((base.clone(), false)),
         }
     }
 
-    async fn free_text_notes(&self, tenant: &TenantId) -> Result<bool> {
-        let id = Scope::Tenant {
-            tenant: tenant.clone(),
-        }
-        .document_id();
-        match self.store.load(id, ActorId::random()).await? {
-            Some(doc) => Ok(TenantDoc::from_doc(doc)?.settings()?.free_text_notes),
-            None => Ok(false),
-        }
+    /// A local edit was saved: tell listeners and let automatic sync pick it up.
+    fn edited(&self, doc: DocumentId) {
+        self.emit(api::ChangeKind::LocalEdit, Some(doc));
+        self.wake.notify_one();
     }
 
     async fn activity(&self, tenant: &TenantId, activity: &ActivityId) -> Result<ActivityDoc> {
@@ -246,8 +251,7 @@ impl Inner {
             activity: &snap,
         };
         let r = h.edit(|reg| f(reg, ctx, &sid, &author)).await?;
-        self.emit(api::ChangeKind::LocalEdit, Some(doc));
-        self.wake.notify_one();
+        self.edited(doc);
         Ok(r)
     }
 
@@ -536,8 +540,7 @@ impl NaboClient {
             };
             let sid = h.edit(|r| r.add_session(&author, input)).await?;
             let s = h.get().session(&sid)?;
-            inner.emit(api::ChangeKind::LocalEdit, Some(id));
-            inner.wake.notify_one();
+            inner.edited(id);
             let name = act.activity()?.current.name;
             Ok(Inner::session_info(id, &activity, &name, &sid, &s))
         })
@@ -731,8 +734,7 @@ impl NaboClient {
             let tenant: TenantId = parse("tenant", &a.tenant)?;
             let area: AreaId = parse("area_id", &input.area_id)?;
             let author = inner.author(&a)?;
-            let cat = inner.catalogue(&tenant).await?;
-            let notes = inner.free_text_notes(&tenant).await?;
+            let (cat, notes) = inner.tenant_settings(&tenant).await?;
             let mut c = NewContact::anonymous(
                 author.at,
                 &input.location,
@@ -753,8 +755,7 @@ impl NaboClient {
                 .edit(|log| log.log_contact(&author, &cat, notes, c))
                 .await?;
             let doc = h.get().doc().id();
-            inner.emit(api::ChangeKind::LocalEdit, Some(doc));
-            inner.wake.notify_one();
+            inner.edited(doc);
             Ok(format!("{doc}/{id}"))
         })
     }
@@ -796,8 +797,7 @@ impl NaboClient {
             };
             let id = h.edit(|log| log.refer(&author, &cat, r)).await?;
             let doc = h.get().doc().id();
-            inner.emit(api::ChangeKind::LocalEdit, Some(doc));
-            inner.wake.notify_one();
+            inner.edited(doc);
             Ok(format!("{doc}/{id}"))
         })
     }
@@ -819,8 +819,7 @@ impl NaboClient {
                 .ok_or_else(|| NaboError::not_found("referral"))?;
             h.edit(|log| log.set_referral_status(&author, &rid, conv::status_in(status)))
                 .await?;
-            inner.emit(api::ChangeKind::LocalEdit, Some(doc));
-            inner.wake.notify_one();
+            inner.edited(doc);
             Ok(())
         })
     }
