@@ -133,6 +133,11 @@ impl Timestamp {
     /// March 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule). What "today"
     /// means on a Danish phone or in a Danish report.
     pub fn date_dk(self) -> Date {
+        Date(self.local_dk().date())
+    }
+
+    /// The Danish wall-clock date and time of this instant (same rule as [`Self::date_dk`]).
+    pub fn local_dk(self) -> chrono::NaiveDateTime {
         let year = self.date_utc().0.year();
         // 01:00 UTC on the last Sunday of `month`.
         let switch = |month: u32| -> i64 {
@@ -148,7 +153,9 @@ impl Timestamp {
         };
         let summer = self.0 >= switch(3) && self.0 < switch(10);
         let offset_ms = if summer { 2 } else { 1 } * 3_600_000;
-        Timestamp(self.0 + offset_ms).date_utc()
+        chrono::DateTime::from_timestamp_millis(self.0 + offset_ms)
+            .unwrap_or_default()
+            .naive_utc()
     }
 
     /// An instant from a UTC date and time.

@@ -184,7 +184,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/devices/{id}/revoke", post(revoke_device))
         .route("/sync", get(sync))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::web::router(state))
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {

@@ -10,10 +10,11 @@ use nabo_core::docs::outreach::{NewContact, NewReferral, OutreachDoc};
 use nabo_core::docs::staff::StaffDoc;
 use nabo_core::docs::tenant::{Settings, TenantDoc};
 use nabo_core::docs::volunteers::VolunteersDoc;
+use nabo_core::model::activity::Goal;
 use nabo_core::model::activity::RosterVolunteer;
 use nabo_core::model::org::{Department, HousingArea, Organisation, Venue};
 use nabo_core::model::programme::{Board, BoardMember, FundingShare, Programme};
-use nabo_core::model::staff::{Placement, PlacementDay, StaffMember};
+use nabo_core::model::staff::{Placement, PlacementDay, RoleAssignment, RoleScope, StaffMember};
 use nabo_core::model::volunteer::{ChildCertificate, Engagement, Volunteer};
 use nabo_core::prelude::*;
 use nabo_core::seal::{SubjectKey, seal};
@@ -37,6 +38,10 @@ pub const USERS: &[DemoUser] = &[
     DemoUser {
         username: "central",
         description: "Mette Sørensen, programleder (central)",
+    },
+    DemoUser {
+        username: "bestyrelse",
+        description: "Lars Holm, formand for den boligsociale bestyrelse (kun bestyrelsens overblik)",
     },
     DemoUser {
         username: "outreach1",
@@ -102,6 +107,239 @@ fn id<T: std::str::FromStr>(s: &str) -> anyhow::Result<T> {
 async fn store(storage: &dyn Storage, doc: &NaboDoc) -> anyhow::Result<()> {
     let meta = crate::meta::derive(doc, storage).await?;
     storage.create_document(&meta, &doc.save()).await?;
+    Ok(())
+}
+
+/// The homework café's change theory (S004 figure 4, shortened), two library indicators, a
+/// measurement and last term's goal-fulfilment report with reasons for the unmet goal.
+fn change_theory(
+    cafe: &mut ActivityDoc,
+    central: &Author,
+    cat: &Catalogue,
+    today: Date,
+) -> anyhow::Result<()> {
+    use nabo_core::model::activity::{GoalAssessment, GoalReport, IndicatorDef, Measurement};
+    cafe.add_challenge(central, "Mange børn får ikke lektiehjælp derhjemme")?;
+    cafe.add_challenge(
+        central,
+        "Lav tilknytning til fritidslivet og dårlig trivsel i skolen",
+    )?;
+    let mut indicator = |code: &str, baseline: f64, target: f64| -> anyhow::Result<IndicatorId> {
+        let lib = cat
+            .indicator(code)
+            .ok_or_else(|| anyhow::anyhow!("indicator {code} missing from the catalogue"))?;
+        Ok(cafe.add_indicator(
+            central,
+            cat,
+            IndicatorDef {
+                library: Some(id(code)?),
+                name: lib.name_da.clone(),
+                unit: lib.unit,
+                source: lib.source,
+                hardness: lib.hardness,
+                baseline: Some(baseline),
+                target: Some(target),
+                periodicity: "halvår".into(),
+            },
+        )?)
+    };
+    let unique = indicator("attendance.unique-participants", 12.0, 25.0)?;
+    let hours = indicator("volunteers.hours", 120.0, 200.0)?;
+    let set = |ids: &[&IndicatorId]| ids.iter().map(|i| (*i).clone()).collect::<Set<_>>();
+    let deliver = cafe.add_goal(
+        central,
+        Goal {
+            level: GoalLevel::Deliverable,
+            text: "Lektiecafé to eftermiddage om ugen med faste frivillige".into(),
+            step: 1,
+            leads_to: Set::new(),
+            indicators: set(&[&hours]),
+        },
+    )?;
+    let short = cafe.add_goal(
+        central,
+        Goal {
+            level: GoalLevel::ShortTerm,
+            text: "Flere børn laver lektier og kommer fast i caféen".into(),
+            step: 3,
+            leads_to: Set::new(),
+            indicators: set(&[&unique]),
+        },
+    )?;
+    let long = cafe.add_goal(
+        central,
+        Goal {
+            level: GoalLevel::LongTerm,
+            text: "Bedre skolegang og brudt negativ social arv".into(),
+            step: 4,
+            leads_to: Set::new(),
+            indicators: Set::new(),
+        },
+    )?;
+    let last_term = nabo_core::time::Term::of(today).first_day().add_days(-1);
+    let from = nabo_core::time::Term::of(last_term).first_day();
+    let m = cafe.record_measurement(
+        central,
+        Measurement {
+            indicator: unique.clone(),
+            from,
+            to: last_term,
+            value: 18.0,
+            evidence: "Fremmøderegistrering i Nabo".into(),
+            by: central.by.clone(),
+        },
+    )?;
+    let mut goals = IdMap::new();
+    goals.insert(
+        deliver,
+        GoalAssessment {
+            status: GoalStatus::Achieved,
+            measurements: Set::new(),
+            reasons: Set::new(),
+            comment: "Caféen har været åben alle planlagte eftermiddage.".into(),
+        },
+    );
+    goals.insert(
+        short,
+        GoalAssessment {
+            status: GoalStatus::Partly,
+            measurements: [m].into_iter().collect(),
+            reasons: [id("frivillige-faldet-fra")?].into_iter().collect(),
+            comment: "18 af de ønskede 25 børn; to frivillige stoppede i marts.".into(),
+        },
+    );
+    goals.insert(
+        long,
+        GoalAssessment {
+            status: GoalStatus::NotMeasurable,
+            measurements: Set::new(),
+            reasons: [id("maaleteknisk")?].into_iter().collect(),
+            comment: "Skoledata kan ikke indhentes for enkelte børn.".into(),
+        },
+    );
+    cafe.write_report(
+        central,
+        cat,
+        None,
+        GoalReport {
+            from,
+            to: last_term,
+            intervention_area: id("BE")?,
+            goals,
+            narrative: "Caféen er kommet godt i gang og har faste deltagere. Rekruttering af frivillige er den største udfordring.".into(),
+            success_themes: [id("beboerdrevne-aktiviteter")?].into_iter().collect(),
+            state: ReportState::Submitted,
+            by: central.by.clone(),
+        },
+    )?;
+    Ok(())
+}
+
+/// What the review pages have to show in a demo: the same child added again on a second
+/// phone, two phones disagreeing about a mark (both offline, merged since). Returns the day
+/// up to which the office has reviewed the roll calls.
+fn review_examples(
+    reg: &mut RegisterDoc,
+    ctx: RegisterContext<'_>,
+    sessions: &[(SessionId, Date)],
+    children: &[(ParticipantId, Date)],
+) -> anyhow::Result<Date> {
+    let Some((last, date)) = sessions.iter().max_by_key(|(_, d)| *d).cloned() else {
+        return Ok(Date::ymd(2000, 1, 1).unwrap_or_else(|| unreachable!()));
+    };
+    // A second phone: a copy of the register with its own actor.
+    let mut other = RegisterDoc::load(&reg.doc().save(), ActorId::random())?;
+    let v1 = Author {
+        by: By::Volunteer(id("v-1")?),
+        at: Timestamp::from_utc(date, hm(15, 20)),
+    };
+    let v2 = Author {
+        by: By::Volunteer(id("v-2")?),
+        at: Timestamp::from_utc(date, hm(15, 25)),
+    };
+    // Aisha was added again on the other phone, as "aisha", and marked present there.
+    let key = SubjectKey::generate();
+    let dup = ParticipantId::random();
+    other.add_participant_with_id(
+        &v2,
+        ctx,
+        date,
+        dup.clone(),
+        NewParticipant {
+            age_band: "10-12".into(),
+            gender: None,
+            resident: Some(true),
+            label: Some(seal(&key, dup.as_str(), "aisha")?),
+            recruitment: None,
+        },
+    )?;
+    other.mark(&v2, ctx, &last, &dup, AttendanceStatus::Present)?;
+    // Emil: the two phones wrote different marks (neither the one he had).
+    if let Some((emil, _)) = children.get(3) {
+        let had = reg
+            .view()?
+            .attendance
+            .get(&(last.clone(), emil.clone()))
+            .map(|m| m.current);
+        let mut others = AttendanceStatus::ALL.iter().filter(|s| Some(**s) != had);
+        if let (Some(a), Some(b)) = (others.next(), others.next()) {
+            reg.mark(&v1, ctx, &last, emil, *a)?;
+            other.mark(&v2, ctx, &last, emil, *b)?;
+        }
+    }
+    reg.doc_mut().merge(other.doc_mut())?;
+    DUPLICATE_KEY.with(|k| *k.borrow_mut() = Some((dup, key)));
+    Ok(date.add_days(-14))
+}
+
+thread_local! {
+    static DUPLICATE_KEY: std::cell::RefCell<Option<(ParticipantId, SubjectKey)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The office reviewed the roll calls up to two weeks ago and flagged one of them.
+async fn seed_reviews(storage: &dyn Storage, reg: &RegisterDoc, until: Date) -> anyhow::Result<()> {
+    if let Some((dup, key)) = DUPLICATE_KEY.with(|k| k.borrow_mut().take()) {
+        storage
+            .put_subject_key(reg.doc().scope().tenant(), dup.as_str(), key.as_bytes())
+            .await?;
+    }
+    let meta = crate::meta::derive(reg.doc(), storage).await?;
+    let entry = crate::web::data::RegisterEntry {
+        meta,
+        view: reg.view()?,
+        doc: RegisterDoc::load(&reg.doc().save(), ActorId::random())?,
+    };
+    // The central user (inserted with the other logins at the end of the seed).
+    let reviewer = "u-central".to_owned();
+    let mut held: Vec<(&SessionId, Date)> = entry
+        .view
+        .sessions
+        .iter()
+        .map(|(id, s)| (id, s.current.date))
+        .filter(|(_, d)| *d <= until)
+        .collect();
+    held.sort_by_key(|(_, d)| *d);
+    let flagged = held.len().saturating_sub(2);
+    for (i, (sid, date)) in held.iter().enumerate() {
+        let (state, comment) = if i == flagged {
+            ("flagged", "Fremmødet virker lavt – tjek med de frivillige")
+        } else {
+            ("reviewed", "")
+        };
+        storage
+            .put_review(&crate::storage::ReviewRow {
+                doc_id: entry.meta.id,
+                record: format!("moede:{sid}"),
+                tenant: entry.meta.tenant.clone(),
+                state: state.into(),
+                comment: comment.into(),
+                fingerprint: crate::web::records::session_fingerprint(&entry, sid),
+                user_id: reviewer.clone(),
+                at: Timestamp::from_utc(date.add_days(3), hm(10, 0)).0,
+            })
+            .await?;
+    }
     Ok(())
 }
 
@@ -364,6 +602,24 @@ pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool>
             },
         )?;
     }
+    for (sid, role, practice) in [
+        ("s-mette", Role::ProgrammeLeader, PracticeRole::Coordinating),
+        ("s-ali", Role::Delivering, PracticeRole::Delivering),
+        ("s-ali", Role::BridgeBuilder, PracticeRole::BridgeBuilding),
+        ("s-camilla", Role::Supporting, PracticeRole::Facilitating),
+    ] {
+        staff.assign_role(
+            &central,
+            RoleAssignment {
+                staff: id(sid)?,
+                scope: RoleScope::Programme(programme.clone()),
+                role: Some(role),
+                practice_role: Some(practice),
+                from: today.add_days(-400),
+                to: None,
+            },
+        )?;
+    }
     store(storage, staff.doc()).await?;
 
     // Volunteers (names sealed) with child certificates.
@@ -467,6 +723,7 @@ pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool>
             },
         )?;
     }
+    change_theory(&mut cafe, &central, cat, today)?;
     store(storage, cafe.doc()).await?;
 
     // Street outreach (gadeplansarbejde), counted by heads.
@@ -562,7 +819,9 @@ pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool>
             reg.check_out(&by, sid, v, Timestamp::from_utc(*date, hm(17, 10)))?;
         }
     }
+    let review_until = review_examples(&mut reg, ctx, &sessions, &children)?;
     store(storage, reg.doc()).await?;
+    seed_reviews(storage, &reg, review_until).await?;
 
     // Outreach logs for this quarter.
     let quarter = Quarter::of(today);
@@ -701,6 +960,19 @@ pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool>
                 "Mette Sørensen",
                 AppRole::Central,
                 Some("s-mette"),
+                None,
+            ),
+            &Scopes::default(),
+        )
+        .await?;
+    storage
+        .insert_user(
+            &user(
+                "u-board",
+                "bestyrelse",
+                "Lars Holm",
+                AppRole::Board,
+                None,
                 None,
             ),
             &Scopes::default(),

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod relay;
 pub mod storage;
 pub mod testing;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -126,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
         let url = format!("http://{}", running.addr);
         println!();
         println!("  Nabo kører på {url}");
+        println!("  Log ind i browseren: {url}/log-ind (central medarbejder: «central»)");
         println!("  Synkronisering: ws://{}/sync", running.addr);
         if seeded {
             println!("  Demo-logins (adgangskode: {password}):");

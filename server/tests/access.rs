@@ -56,7 +56,7 @@ async fn add_users_and_other_tenant(r: &TestRelay) -> DocumentId {
     };
     let s = r.storage();
     s.insert_user(
-        &row("u-board", "vestbyen", "board", AppRole::Board),
+        &row("u-board-test", "vestbyen", "board", AppRole::Board),
         &Scopes::default(),
     )
     .await

@@ -29,7 +29,8 @@ async fn two_phones_and_the_office_see_one_register() {
         let (_, mut office_state) = fetch_nabo(&mut office, reg_id).await;
         let mut reg = RegisterDoc::from_doc(doc).unwrap();
         let view = reg.view().unwrap();
-        assert_eq!(view.participants.len(), 20, "{backend:?}");
+        // 20 children, one of them added a second time on another phone (the review merges it).
+        assert_eq!(view.participants.len(), 21, "{backend:?}");
         // Maja takes the roll for today's (or the latest) session.
         let cat = Catalogue::builtin().unwrap();
         let act_id = doc_id(&r, "activity", "Lektiecaféen").await;

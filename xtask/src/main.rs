@@ -189,8 +189,12 @@ fn main() -> Result<()> {
             if !no_lint {
                 lint()?;
             }
-            // The stock JavaScript client for the interop test, from the committed lockfile.
+            // The stock JavaScript client for the interop test and playwright-core for the
+            // browser test, from the committed lockfile; Debian's chromium for the browser.
             npm_install(&root().join("tests/js"))?;
+            if !deps::have("chromium") {
+                deps::apt(&["chromium"])?;
+            }
             // A throwaway PostgreSQL cluster: the relay's tests run against it and SQLite.
             let cluster = pg::Cluster::start()?;
             eprintln!("PostgreSQL for the tests at {}", cluster.url);
@@ -198,7 +202,8 @@ fn main() -> Result<()> {
                 .args(["test", "--workspace", "--all-targets"])
                 .env("NABO_TEST_PG_URL", &cluster.url)
                 .env("NABO_REQUIRE_PG", "1")
-                .env("NABO_REQUIRE_JS", "1"))?;
+                .env("NABO_REQUIRE_JS", "1")
+                .env("NABO_REQUIRE_BROWSER", "1"))?;
             run(cargo().args(["test", "--workspace", "--doc"]))?;
             drop(cluster);
             // The bindings from Kotlin (JVM, Maven) and Python, against the relay binary.

@@ -527,6 +527,121 @@ impl NaboDoc {
     }
 }
 
+impl NaboDoc {
+    /// The changes that touched records of this document: a record is a key in one of the
+    /// root containers named in `containers` for which `key_matches` is true (its fields, if
+    /// it is a map, count as the record). Used for "who changed what, when, from which
+    /// device" in the review. Each entry names the operation and the keys it wrote.
+    pub fn record_history(
+        &self,
+        containers: &[&str],
+        key_matches: impl Fn(&str) -> bool,
+    ) -> Result<Vec<RecordChange>> {
+        use std::collections::{BTreeSet, HashMap};
+        // Container objects, and the objects currently under matching keys (recursively),
+        // identified the way a decoded change names them ("counter@actor").
+        let mut containers_by_id: BTreeSet<String> = BTreeSet::new();
+        let mut record_objs: HashMap<String, String> = HashMap::new();
+        for name in containers {
+            let Ok(c) = containers::Containers::of(&self.am, name) else {
+                continue;
+            };
+            for obj in c.iter() {
+                containers_by_id.insert(obj.to_string());
+                for key in self.am.keys(obj) {
+                    if !key_matches(&key) {
+                        continue;
+                    }
+                    for (v, id) in self.am.get_all(obj, key.as_str())? {
+                        if let Value::Object(_) = v {
+                            self.collect_objects(&id, &key, &mut record_objs)?;
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for c in self.am.get_changes(&[]) {
+            let mut keys: BTreeSet<String> = BTreeSet::new();
+            for op in c.decode().operations {
+                let obj = op.obj.to_string();
+                let key = match &op.key {
+                    automerge::legacy::Key::Map(k) => k.to_string(),
+                    automerge::legacy::Key::Seq(_) => String::new(),
+                };
+                if containers_by_id.contains(&obj) {
+                    if key_matches(&key) {
+                        keys.insert(key);
+                    }
+                } else if let Some(record) = record_objs.get(&obj) {
+                    keys.insert(record.clone());
+                }
+            }
+            if keys.is_empty() {
+                continue;
+            }
+            out.push(RecordChange {
+                entry: HistoryEntry {
+                    hash: c.hash().to_string(),
+                    actor: c.actor_id().to_hex_string(),
+                    seq: c.seq(),
+                    time: c.timestamp(),
+                    note: c
+                        .message()
+                        .and_then(|m| serde_json::from_str::<ChangeNote>(m).ok()),
+                },
+                keys: keys.into_iter().collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn collect_objects(
+        &self,
+        obj: &automerge::ObjId,
+        record: &str,
+        out: &mut std::collections::HashMap<String, String>,
+    ) -> Result<()> {
+        out.insert(obj.to_string(), record.to_owned());
+        let children: Vec<automerge::ObjId> = match self.am.object_type(obj) {
+            Ok(ObjType::Map | ObjType::Table) => {
+                let mut v = Vec::new();
+                for key in self.am.keys(obj) {
+                    for (val, id) in self.am.get_all(obj, key.as_str())? {
+                        if let Value::Object(_) = val {
+                            v.push(id);
+                        }
+                    }
+                }
+                v
+            }
+            Ok(ObjType::List | ObjType::Text) => {
+                let mut v = Vec::new();
+                for i in 0..self.am.length(obj) {
+                    if let Some((Value::Object(_), id)) = self.am.get(obj, i)? {
+                        v.push(id);
+                    }
+                }
+                v
+            }
+            Err(_) => Vec::new(),
+        };
+        for c in children {
+            self.collect_objects(&c, record, out)?;
+        }
+        Ok(())
+    }
+}
+
+/// A change that touched records, from [`NaboDoc::record_history`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordChange {
+    /// The change.
+    pub entry: HistoryEntry,
+    /// The record keys it wrote.
+    pub keys: Vec<String>,
+}
+
 /// Runs an Automerge call that parses untrusted bytes, turning a panic inside Automerge into
 /// [`Error::Corrupt`]. Automerge 0.12 can panic on some malformed documents (found by fuzzing
 /// `load`; the input is `core/tests/fixtures/fuzz/`), and a relay or a phone must not crash

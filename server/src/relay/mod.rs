@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use nabo_core::document::DocumentId;
+use nabo_core::document::{DocumentId, NaboDoc};
 use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::acl::Principal;
@@ -115,6 +115,32 @@ pub struct Hub {
     next: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
     shutdown_tx: watch::Sender<bool>,
+}
+
+/// Why an edit from the relay itself did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// The document's rules refused it (nothing written).
+    #[error(transparent)]
+    Domain(nabo_core::Error),
+    /// Storage failed (nothing acknowledged).
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The stored document does not load.
+    #[error("stored document is damaged")]
+    Damaged,
+    /// The document's task did not store it (e.g. size limit, shutting down).
+    #[error("not stored: {0}")]
+    Refused(String),
+}
+
+impl From<OpenError> for EditError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::Storage(s) => EditError::Storage(s),
+            OpenError::Damaged => EditError::Damaged,
+        }
+    }
 }
 
 /// Why a document could not be opened.
@@ -222,6 +248,36 @@ impl Hub {
     /// Number of documents in memory.
     pub async fn loaded_documents(&self) -> usize {
         self.docs.lock().await.len()
+    }
+
+    /// Applies an edit made on the relay itself (the review pages) as one change: the
+    /// document is read from storage, `f` edits it, and the new change goes to the document's
+    /// task like a peer's change, so it is stored before this returns and offered to every
+    /// connected phone.
+    pub async fn edit<T>(
+        self: &Arc<Self>,
+        meta: &DocMeta,
+        f: impl FnOnce(&mut NaboDoc) -> nabo_core::Result<T>,
+    ) -> Result<T, EditError> {
+        let loaded = doc::load(self.storage.as_ref(), meta.id)
+            .await
+            .map_err(EditError::from)?;
+        let mut d = loaded.doc;
+        let out = f(&mut d).map_err(EditError::Domain)?;
+        let bytes = d.save_after(&loaded.stored_heads);
+        if bytes.is_empty() {
+            return Ok(out);
+        }
+        let tx = self.open(meta).await.map_err(EditError::from)?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        tx.send(doc::DocCmd::Merge { bytes, reply })
+            .await
+            .map_err(|_| EditError::Refused("document closed".into()))?;
+        match answer.await {
+            Ok(Ok(())) => Ok(out),
+            Ok(Err(e)) => Err(EditError::Refused(e)),
+            Err(_) => Err(EditError::Refused("document closed".into())),
+        }
     }
 
     /// The task of a document, loading it if needed.

@@ -106,6 +106,28 @@ pub struct RefreshRow {
     pub revoked: bool,
 }
 
+/// Central staff's review of one record (a session's roll call, an outreach contact, a
+/// referral, a participant) in a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRow {
+    /// Document.
+    pub doc_id: DocumentId,
+    /// Record key inside the document (e.g. `session:<id>`).
+    pub record: String,
+    /// Tenant.
+    pub tenant: TenantId,
+    /// `reviewed` or `flagged`.
+    pub state: String,
+    /// The reviewer's comment (flagged records).
+    pub comment: String,
+    /// What the record looked like when reviewed: a change since shows it again in the queue.
+    pub fingerprint: String,
+    /// Reviewer (user id).
+    pub user_id: String,
+    /// When (ms).
+    pub at: i64,
+}
+
 /// A device (an enrolled phone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRow {
@@ -203,6 +225,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<()>;
     /// A subject key.
     async fn subject_key(&self, subject: &str) -> Result<Option<(TenantId, Vec<u8>)>>;
+
+    // Review (web pages) ----------------------------------------------------------------------
+
+    /// Sets a record's review state and appends it to the record's review log, atomically.
+    async fn put_review(&self, review: &ReviewRow) -> Result<()>;
+    /// The current review state of every reviewed record of a tenant.
+    async fn reviews(&self, tenant: &TenantId) -> Result<Vec<ReviewRow>>;
+    /// A record's review log, oldest first.
+    async fn review_log(&self, doc_id: DocumentId, record: &str) -> Result<Vec<ReviewRow>>;
 
     // Operations -----------------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ use nabo_core::ids::TenantId;
 use sqlx::Row;
 
 use super::{
-    DeviceRow, DocMeta, RefreshRow, Result, Scopes, Storage, StorageError, UserRow, now_ms,
+    DeviceRow, DocMeta, RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow,
+    now_ms,
 };
 
 /// How each database starts a transaction that will write. SQLite must take the write lock
@@ -50,6 +51,21 @@ macro_rules! sql_storage {
         }
 
         impl $name {
+            fn review(r: &<$db as sqlx::Database>::Row) -> Result<ReviewRow> {
+                let id: String = r.try_get("doc_id")?;
+                let tenant: String = r.try_get("tenant")?;
+                Ok(ReviewRow {
+                    doc_id: DocumentId::parse(&id).map_err(|_| damaged("doc_id"))?,
+                    record: r.try_get("record")?,
+                    tenant: tenant.parse().map_err(|_| damaged("tenant"))?,
+                    state: r.try_get("state")?,
+                    comment: r.try_get("comment")?,
+                    fingerprint: r.try_get("fingerprint")?,
+                    user_id: r.try_get("user_id")?,
+                    at: r.try_get("at")?,
+                })
+            }
+
             fn meta(r: &<$db as sqlx::Database>::Row) -> Result<DocMeta> {
                 let id: String = r.try_get("doc_id")?;
                 let tenant: String = r.try_get("tenant")?;
@@ -487,6 +503,51 @@ macro_rules! sql_storage {
                         Ok(Some((t.parse().map_err(|_| damaged("tenant"))?, r.try_get("key")?)))
                     }
                 }
+            }
+
+            async fn put_review(&self, r: &ReviewRow) -> Result<()> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                sqlx::query("INSERT INTO reviews (doc_id, record, tenant, state, comment, fingerprint, user_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (doc_id, record) DO UPDATE SET state = excluded.state, comment = excluded.comment, fingerprint = excluded.fingerprint, user_id = excluded.user_id, at = excluded.at")
+                    .bind(r.doc_id.to_string())
+                    .bind(&r.record)
+                    .bind(r.tenant.as_str())
+                    .bind(&r.state)
+                    .bind(&r.comment)
+                    .bind(&r.fingerprint)
+                    .bind(&r.user_id)
+                    .bind(r.at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO review_events (doc_id, record, tenant, state, comment, fingerprint, user_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(r.doc_id.to_string())
+                    .bind(&r.record)
+                    .bind(r.tenant.as_str())
+                    .bind(&r.state)
+                    .bind(&r.comment)
+                    .bind(&r.fingerprint)
+                    .bind(&r.user_id)
+                    .bind(r.at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn reviews(&self, tenant: &TenantId) -> Result<Vec<ReviewRow>> {
+                let rows = sqlx::query("SELECT doc_id, record, tenant, state, comment, fingerprint, user_id, at FROM reviews WHERE tenant = $1")
+                    .bind(tenant.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::review).collect()
+            }
+
+            async fn review_log(&self, doc_id: DocumentId, record: &str) -> Result<Vec<ReviewRow>> {
+                let rows = sqlx::query("SELECT doc_id, record, tenant, state, comment, fingerprint, user_id, at FROM review_events WHERE doc_id = $1 AND record = $2 ORDER BY seq")
+                    .bind(doc_id.to_string())
+                    .bind(record)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::review).collect()
             }
 
             async fn backup_to(&self, path: &std::path::Path) -> Result<()> {

@@ -1,0 +1,28 @@
+-- Central staff's review of merged records (the web pages). One current state per record;
+-- every review action is also kept in review_events (who reviewed or flagged what, when).
+
+CREATE TABLE reviews (
+    doc_id      TEXT NOT NULL,
+    record      TEXT NOT NULL,
+    tenant      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    comment     TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, record)
+);
+CREATE INDEX reviews_by_tenant ON reviews(tenant);
+
+CREATE TABLE review_events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id      TEXT NOT NULL,
+    record      TEXT NOT NULL,
+    tenant      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    comment     TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    at          INTEGER NOT NULL
+);
+CREATE INDEX review_events_by_record ON review_events(doc_id, record, seq);

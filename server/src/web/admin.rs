@@ -1,0 +1,559 @@
+//! Management: housing areas, programmes, activities (type from the versioned catalogue),
+//! change theories, staff with roles and placement, volunteers with børneattest warnings,
+//! inviting a volunteer's phone (one-time code and QR code) and revoking a device.
+
+use axum::extract::{Extension, Form, State};
+use axum::http::HeaderMap;
+use maud::{PreEscaped, html};
+use nabo_core::docs::tenant::TenantDoc;
+use nabo_core::docs::volunteers::{CertificateState, certificate_state};
+use nabo_core::document::{Author, NaboDoc, TypedDoc};
+#[allow(unused_imports)]
+use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
+use nabo_core::model::org::HousingArea;
+use nabo_core::prelude::*;
+use serde::Deserialize;
+
+use super::data::TenantData;
+use super::fmt::{self, Da};
+use super::{Nav, Viewer, WebError, WebResult, back_to, page};
+use crate::api::AppState;
+
+fn author(v: &Viewer) -> Author {
+    Author::now(
+        v.principal
+            .staff_id
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .map_or(By::System, By::Staff),
+    )
+}
+
+fn certificate_da(c: CertificateState) -> (&'static str, &'static str) {
+    match c {
+        CertificateState::Missing => ("Mangler", "markeret"),
+        CertificateState::Valid => ("Gyldig", "godkendt"),
+        CertificateState::RenewalSoon => ("Skal fornyes snart", "ny"),
+        CertificateState::Expired => ("Udløbet", "markeret"),
+    }
+}
+
+/// `GET /administration`.
+pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
+    let d = TenantData::load(s, &v.principal).await?;
+    let users = s.storage.users(&v.principal.tenant).await?;
+    let mut devices = Vec::new();
+    for u in &users {
+        for dev in s.storage.devices(&u.id).await? {
+            devices.push((u.display_name.clone(), dev));
+        }
+    }
+    let taxonomy_of = |p: &ProgrammeId| d.programmes.get(p).map(|p| p.taxonomy.to_string());
+    let taxonomies: Vec<String> = {
+        let mut t: Vec<String> = d.programmes.keys().filter_map(taxonomy_of).collect();
+        t.sort();
+        t.dedup();
+        t
+    };
+    Ok(page(
+        v,
+        Nav::Admin,
+        "Administration",
+        html! {
+            nav class="indhold" aria-label="Afsnit" {
+                a href="#omraader" { "Boligområder" } " · " a href="#programmer" { "Programmer" } " · "
+                a href="#aktiviteter" { "Aktiviteter" } " · " a href="#forandringsteori" { "Forandringsteori" } " · "
+                a href="#medarbejdere" { "Medarbejdere" } " · " a href="#frivillige" { "Frivillige" } " · "
+                a href="#enheder" { "Brugere og enheder" }
+            }
+            section id="omraader" {
+                h2 { "Boligområder" }
+                div class="rul" { table {
+                    thead { tr { th scope="col" { "Område" } th scope="col" { "Ejerform" } th scope="col" { "Beboere" } th scope="col" { "Udsat boligområde" } th scope="col" { "Mødesteder" } } }
+                    tbody { @for a in d.areas.values() { tr {
+                        th scope="row" { (a.name) }
+                        td { (a.tenure.da()) }
+                        td class="tal" { (a.residents.map(|r| fmt::num(i64::from(r))).unwrap_or_default()) }
+                        td { (if a.disadvantaged { "ja" } else { "nej" }) }
+                        td { (a.venues.values().map(|v| v.name.clone()).collect::<Vec<_>>().join(", ")) }
+                    } } }
+                } }
+                details {
+                    summary { "Tilføj boligområde" }
+                    form method="post" action="/administration/omraader" class="stak" {
+                        label { "Navn" input name="navn" required maxlength="200"; }
+                        label { "Ejerform" select name="ejerform" { @for t in Tenure::ALL { option value=(t.code()) { (t.da()) } } } }
+                        label { "Antal beboere" input name="beboere" type="number" min="0" max="100000"; }
+                        label class="valg" { input type="checkbox" name="udsat" value="ja"; " Udsat boligområde" }
+                        button type="submit" { "Tilføj" }
+                    }
+                }
+            }
+            section id="programmer" {
+                h2 { "Programmer" }
+                @for p in d.programmes.values() {
+                    article class="kortblok" {
+                        h3 { (p.name) }
+                        p { (fmt::date(p.start)) " – " (fmt::date(p.end)) @if let Some(r) = &p.funding_round { " · bevilling " (r) } }
+                        p { "Typologi: " (p.typologies.iter().map(|t| t.da()).collect::<Vec<_>>().join(", ")) }
+                        p { "Områder: " (p.areas.iter().map(|a| d.area_name(a)).collect::<Vec<_>>().join(", ")) }
+                        p { "Finansiering: " (p.funding.values().map(|f| format!("{} {} %", f.org.as_ref().and_then(|o| d.orgs.get(o)).map_or_else(|| f.kind.da().to_owned(), |o| o.name.clone()), f.share_pct)).collect::<Vec<_>>().join(", ")) }
+                    }
+                }
+            }
+            section id="aktiviteter" {
+                h2 { "Aktiviteter" }
+                p { a href="/aktiviteter" { "Se alle aktiviteter" } }
+                details {
+                    summary { "Opret aktivitet" }
+                    form method="post" action="/administration/aktiviteter" class="stak" {
+                        label { "Navn" input name="navn" required maxlength="200"; }
+                        label { "Program" select name="program" required { @for (id, p) in &d.programmes { option value=(id.as_str()) { (p.name) } } } }
+                        label { "Boligområde" select name="omraade" required { @for (id, a) in &d.areas { option value=(id.as_str()) { (a.name) } } } }
+                        label { "Aktivitetstype (fra kataloget)"
+                            select name="type" required {
+                                @for tax in &taxonomies {
+                                    @if let Some(t) = d.catalogue.taxonomy(tax) {
+                                        @for area in &t.areas {
+                                            optgroup label=(area.name_da) {
+                                                @for at in t.activity_types.iter().filter(|at| at.area == area.code && !at.retired) {
+                                                    option value={(t.id) "|" (at.code)} { (at.name_da) }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        fieldset {
+                            legend { "Målgrupper" }
+                            @for g in d.catalogue.target_groups().filter(|g| !g.retired) {
+                                label class="valg" { input type="checkbox" name="maalgruppe" value=(g.code); " " (g.name_da) }
+                            }
+                        }
+                        label { "Registrering"
+                            select name="registrering" {
+                                option value="headcount" { "Kun antal (ingen navne)" }
+                                option value="pseudonymous" { "Fornavn eller kaldenavn" }
+                            }
+                        }
+                        label class="valg" { input type="checkbox" name="hovedaktivitet" value="ja"; " Hovedaktivitet i indsatsområdet" }
+                        button type="submit" { "Opret" }
+                    }
+                }
+            }
+            section id="forandringsteori" {
+                h2 { "Forandringsteori" }
+                p { "Udfordringer → målgruppe → leverancer → indsatsnære mål → langsigtede mål. Tilføj et led til en aktivitets forandringsteori:" }
+                form method="post" action="/administration/forandringsteori" class="stak" {
+                    label { "Aktivitet" select name="aktivitet" required { @for a in &d.activities { option value=(a.id.as_str()) { (a.activity.name) } } } }
+                    label { "Led"
+                        select name="led" {
+                            option value="udfordring" { "Udfordring" }
+                            @for l in GoalLevel::ALL { option value=(l.code()) { (l.da()) } }
+                        }
+                    }
+                    label { "Trin (1–9, for mål)" input name="trin" type="number" min="1" max="9" value="1"; }
+                    label { "Tekst" textarea name="tekst" required maxlength="4000" rows="2" {} }
+                    label { "Indikator fra det fælles bibliotek (valgfri, for mål)"
+                        select name="indikator" {
+                            option value="" { "Ingen" }
+                            @for i in d.catalogue.indicators().filter(|i| !i.retired) { option value=(i.code) { (i.name_da) } }
+                        }
+                    }
+                    button type="submit" { "Tilføj" }
+                }
+            }
+            section id="medarbejdere" {
+                h2 { "Medarbejdere, roller og placering" }
+                div class="rul" { table {
+                    thead { tr { th scope="col" { "Navn" } th scope="col" { "Stilling" } th scope="col" { "Roller" } th scope="col" { "Praksisroller" } th scope="col" { "Placering i dag" } } }
+                    tbody { @for (id, m) in &d.staff { tr {
+                        th scope="row" { (m.name) }
+                        td { (m.title) }
+                        td { (d.assignments.values().filter(|a| &a.staff == id && a.to.is_none_or(|t| t >= d.today)).filter_map(|a| a.role).map(|r| r.da()).collect::<Vec<_>>().join(", ")) }
+                        td { (d.assignments.values().filter(|a| &a.staff == id && a.to.is_none_or(|t| t >= d.today)).filter_map(|a| a.practice_role).map(|r| r.da()).collect::<Vec<_>>().join(", ")) }
+                        td { (m.placements.values().find(|p| p.covers(d.today)).and_then(|p| p.summary()).map(|k| k.da()).unwrap_or("–")) }
+                    } } }
+                } }
+            }
+            section id="frivillige" {
+                h2 { "Frivillige og børneattester" }
+                div class="rul" { table {
+                    thead { tr { th scope="col" { "Frivillig" } th scope="col" { "Status" } th scope="col" { "Børneattest" } th scope="col" { "Fornyes senest" } th scope="col" { "Aktiviteter" } } }
+                    tbody { @for (id, vol) in &d.volunteers {
+                        @let state = certificate_state(vol.child_certificate.as_ref(), d.today);
+                        @let (label, class) = certificate_da(state);
+                        tr {
+                            th scope="row" { (d.volunteer_name(id)) }
+                            td { (vol.status.da()) }
+                            td { span class={"maerke " (class)} { (label) } }
+                            td { (vol.child_certificate.as_ref().map(|c| fmt::date(c.renewal_due)).unwrap_or_default()) }
+                            td { (d.engagements.values().filter(|e| &e.volunteer == id && e.active_on(d.today)).filter_map(|e| d.activity(&e.activity)).map(|a| a.activity.name.clone()).collect::<Vec<_>>().join(", ")) }
+                        }
+                    } }
+                } }
+            }
+            section id="enheder" {
+                h2 { "Brugere og enheder" }
+                div class="rul" { table {
+                    thead { tr { th scope="col" { "Bruger" } th scope="col" { "Rolle" } th scope="col" { "Status" } th scope="col" { "Invitér telefon" } } }
+                    tbody { @for u in &users { tr {
+                        th scope="row" { (u.display_name) }
+                        td { (u.role.da()) }
+                        td { (if u.disabled { "spærret" } else { "aktiv" }) }
+                        td { @if !u.disabled && u.role != AppRole::Central {
+                            form method="post" action="/administration/invitation" class="inline" {
+                                input type="hidden" name="bruger" value=(u.id);
+                                button type="submit" class="sekundaer" aria-label={"Invitér " (u.display_name)} { "Lav engangskode" }
+                            }
+                        } }
+                    } } }
+                } }
+                h3 { "Tilmeldte telefoner" }
+                div class="rul" { table {
+                    thead { tr { th scope="col" { "Enhed" } th scope="col" { "Bruger" } th scope="col" { "Status" } th scope="col" {} } }
+                    tbody {
+                        @if devices.is_empty() { tr { td colspan="4" class="tom" { "Ingen telefoner tilmeldt endnu." } } }
+                        @for (owner, dev) in &devices { tr {
+                            th scope="row" { (dev.name) }
+                            td { (owner) }
+                            td { (if dev.revoked { "spærret" } else { "aktiv" }) }
+                            td { @if !dev.revoked {
+                                form method="post" action="/administration/enheder/spaer" class="inline" {
+                                    input type="hidden" name="enhed" value=(dev.id);
+                                    button type="submit" class="fare" aria-label={"Spær " (dev.name)} { "Spær enheden" }
+                                }
+                            } }
+                        } }
+                    }
+                } }
+            }
+        },
+    ))
+}
+
+/// `GET /administration`.
+pub async fn page_route(State(s): State<AppState>, Extension(v): Extension<Viewer>) -> WebResult {
+    page_handler(&s, &v).await
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    bruger: String,
+}
+
+/// `POST /administration/invitation`: a one-time enrolment code for a volunteer's or
+/// worker's phone, shown as text and as a QR code the app scans.
+pub async fn invite(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    headers: HeaderMap,
+    Form(f): Form<InviteForm>,
+) -> WebResult {
+    let u = s.storage.user(&f.bruger).await?.ok_or(WebError::NotFound)?;
+    if u.tenant != v.principal.tenant {
+        return Err(WebError::NotFound);
+    }
+    if u.disabled {
+        return Err(WebError::BadRequest("Brugeren er spærret.".into()));
+    }
+    let (code, expires_at) = s.auth.create_enrolment(&u.id, &v.principal.user_id).await?;
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    let payload = format!(
+        "nabo://tilmeld?relay={}&kode={}",
+        fmt::url_encode(&format!("{scheme}://{host}")),
+        fmt::url_encode(&code)
+    );
+    let svg = qrcode::QrCode::new(payload.as_bytes())
+        .map(|q| {
+            q.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(220, 220)
+                .build()
+        })
+        .map_err(|_| WebError::Internal)?;
+    Ok(page(
+        &v,
+        Nav::Admin,
+        "Engangskode til telefonen",
+        html! {
+            p { "Til " strong { (u.display_name) } ". Koden virker én gang og udløber " (fmt::datetime(Timestamp(expires_at))) "." }
+            p class="kode" id="engangskode" { (code) }
+            figure class="qr" {
+                (PreEscaped(svg))
+                figcaption { "Scan koden i Nabo-appen, eller skriv koden ovenfor." }
+            }
+            p { a href="/administration#enheder" { "Tilbage til administration" } }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct DeviceForm {
+    enhed: String,
+}
+
+/// `POST /administration/enheder/spaer`: the phone's tokens stop working at once, its
+/// connections close, and it wipes its local data when it next talks to the relay.
+pub async fn revoke_device(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<DeviceForm>,
+) -> WebResult {
+    let dev = s
+        .storage
+        .device(&f.enhed)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let owner = s
+        .storage
+        .user(&dev.user_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if owner.tenant != v.principal.tenant {
+        return Err(WebError::NotFound);
+    }
+    s.storage
+        .revoke_device(&dev.id, crate::storage::now_ms())
+        .await?;
+    s.hub.close_device(&dev.id, "device revoked");
+    Ok(back_to("/administration#enheder"))
+}
+
+#[derive(Deserialize)]
+pub struct AreaForm {
+    navn: String,
+    ejerform: String,
+    beboere: Option<String>,
+    udsat: Option<String>,
+}
+
+/// `POST /administration/omraader`.
+pub async fn put_area(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<AreaForm>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
+    let tenure: Tenure = f
+        .ejerform
+        .parse()
+        .map_err(|_| WebError::BadRequest("Ukendt ejerform.".into()))?;
+    let residents = match f
+        .beboere
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(r) => Some(
+            r.parse::<u32>()
+                .map_err(|_| WebError::BadRequest("Antal beboere skal være et helt tal.".into()))?,
+        ),
+    };
+    let slug: String = f
+        .navn
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'æ' => 'e',
+            'ø' => 'o',
+            'å' => 'a',
+            c if c.is_ascii_alphanumeric() => c,
+            _ => '-',
+        })
+        .collect();
+    let id: AreaId = format!(
+        "a-{}-{}",
+        slug.trim_matches('-'),
+        &uuid::Uuid::new_v4().simple().to_string()[..4]
+    )
+    .parse()
+    .map_err(|_| WebError::BadRequest("Navnet kan ikke bruges.".into()))?;
+    let area = HousingArea {
+        name: f.navn.trim().to_owned(),
+        tenure,
+        disadvantaged: f.udsat.is_some(),
+        municipality: None,
+        residents,
+        departments: IdMap::new(),
+        venues: IdMap::new(),
+        blocks: Set::new(),
+        archived: false,
+    };
+    let by = author(&v);
+    s.hub
+        .edit(&meta, |doc: &mut NaboDoc| {
+            let mut t = TenantDoc::from_doc(doc.clone())?;
+            t.put_area(&by, &id, area)?;
+            *doc = t.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#omraader"))
+}
+
+struct ActivityForm {
+    navn: String,
+    program: String,
+    omraade: String,
+    kind: String,
+    registrering: String,
+    hovedaktivitet: Option<String>,
+    maalgruppe: Vec<String>,
+}
+
+/// `POST /administration/aktiviteter`: a new activity document (type from the catalogue).
+pub async fn create_activity(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    // Repeated checkboxes (maalgruppe) need a form parser that keeps every value.
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let f = ActivityForm {
+        navn: get("navn").unwrap_or_default(),
+        program: get("program").unwrap_or_default(),
+        omraade: get("omraade").unwrap_or_default(),
+        kind: get("type").unwrap_or_default(),
+        registrering: get("registrering").unwrap_or_default(),
+        hovedaktivitet: get("hovedaktivitet"),
+        maalgruppe: pairs
+            .iter()
+            .filter(|(n, _)| n == "maalgruppe")
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
+    let d = TenantData::load(&s, &v.principal).await?;
+    let programme: ProgrammeId = f.program.parse().map_err(|_| WebError::NotFound)?;
+    let area: AreaId = f.omraade.parse().map_err(|_| WebError::NotFound)?;
+    let (taxonomy, kind) = f
+        .kind
+        .split_once('|')
+        .ok_or_else(|| WebError::BadRequest("Vælg en aktivitetstype.".into()))?;
+    let mut input = NewActivity::new(&f.navn, programme, area, taxonomy, kind);
+    input.target_groups = f
+        .maalgruppe
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            (
+                g.clone(),
+                if i == 0 {
+                    Priority::Primary
+                } else {
+                    Priority::Secondary
+                },
+            )
+        })
+        .collect();
+    input.main_activity = f.hovedaktivitet.is_some();
+    input.attendance_mode = match f.registrering.as_str() {
+        "pseudonymous" => AttendanceMode::Pseudonymous,
+        _ => AttendanceMode::Headcount,
+    };
+    input.start = Some(d.today);
+    let id: ActivityId = format!("act-{}", uuid::Uuid::new_v4().simple())
+        .parse()
+        .map_err(|_| WebError::Internal)?;
+    let doc = ActivityDoc::create(
+        v.principal.tenant.clone(),
+        id.clone(),
+        automerge::ActorId::random(),
+        &author(&v),
+        &d.catalogue,
+        input,
+    )?;
+    let meta = crate::meta::derive(doc.doc(), s.storage.as_ref()).await?;
+    s.storage.create_document(&meta, &doc.doc().save()).await?;
+    Ok(back_to(&format!("/aktiviteter/{}", id.as_str())))
+}
+
+#[derive(Deserialize)]
+pub struct TheoryForm {
+    aktivitet: String,
+    led: String,
+    trin: Option<u8>,
+    tekst: String,
+    indikator: Option<String>,
+}
+
+/// `POST /administration/forandringsteori`: adds a challenge or a goal (with an indicator
+/// from the shared library) to an activity's change theory.
+pub async fn change_theory(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<TheoryForm>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let id: ActivityId = f.aktivitet.parse().map_err(|_| WebError::NotFound)?;
+    let a = d.activity(&id).ok_or(WebError::NotFound)?;
+    let by = author(&v);
+    let cat = &d.catalogue;
+    let led = f.led.clone();
+    let text = f.tekst.trim().to_owned();
+    let step = f.trin.unwrap_or(1);
+    let indicator = f.indikator.clone().filter(|i| !i.is_empty());
+    s.hub
+        .edit(&a.meta, |doc: &mut NaboDoc| {
+            let mut act = ActivityDoc::from_doc(doc.clone())?;
+            if led == "udfordring" {
+                act.add_challenge(&by, &text)?;
+            } else {
+                let level: GoalLevel = led.parse().map_err(|_| {
+                    nabo_core::Error::Invalid(nabo_core::Invalid {
+                        field: "level",
+                        reason: nabo_core::Reason::UnknownCode,
+                        detail: "unknown goal level".into(),
+                    })
+                })?;
+                let mut indicators = Set::new();
+                if let Some(code) = &indicator {
+                    let lib = cat.indicator(code);
+                    let def = IndicatorDef {
+                        library: Some(code.parse().map_err(|_| {
+                            nabo_core::Error::Invalid(nabo_core::Invalid {
+                                field: "indicator",
+                                reason: nabo_core::Reason::UnknownCode,
+                                detail: "unknown indicator".into(),
+                            })
+                        })?),
+                        name: lib.map(|l| l.name_da.clone()).unwrap_or_default(),
+                        unit: lib.map_or(IndicatorUnit::Count, |l| l.unit),
+                        source: lib.map_or(IndicatorSource::Registration, |l| l.source),
+                        hardness: lib.map_or(Hardness::Hard, |l| l.hardness),
+                        baseline: None,
+                        target: None,
+                        periodicity: "halvår".into(),
+                    };
+                    indicators.insert(act.add_indicator(&by, cat, def)?);
+                }
+                act.add_goal(
+                    &by,
+                    Goal {
+                        level,
+                        text: text.clone(),
+                        step,
+                        leads_to: Set::new(),
+                        indicators,
+                    },
+                )?;
+            }
+            *doc = act.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to(&format!("/aktiviteter/{}", id.as_str())))
+}

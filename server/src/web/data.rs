@@ -1,0 +1,296 @@
+//! A tenant's documents as the review pages read them: every document the viewer may see,
+//! loaded from storage (what the relay acknowledged is what the pages show), typed, with the
+//! subject keys the relay holds for the names in them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use nabo_core::catalogue::Catalogue;
+use nabo_core::docs::activity::ActivityDoc;
+use nabo_core::docs::outreach::{OutreachDoc, OutreachView};
+use nabo_core::docs::register::{RegisterDoc, RegisterView};
+use nabo_core::docs::staff::StaffDoc;
+use nabo_core::docs::tenant::TenantDoc;
+use nabo_core::docs::volunteers::VolunteersDoc;
+use nabo_core::document::{DocKind, DocumentId, TypedDoc};
+#[allow(unused_imports)]
+use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
+use nabo_core::model::org::{HousingArea, Organisation};
+use nabo_core::model::programme::Programme;
+use nabo_core::model::staff::{RoleAssignment, StaffMember};
+use nabo_core::model::volunteer::{Engagement, Volunteer};
+use nabo_core::prelude::*;
+use nabo_core::seal::{SubjectKey, open};
+
+use super::WebError;
+use crate::acl::{Access, Principal, access};
+use crate::api::AppState;
+use crate::storage::DocMeta;
+
+/// An activity document.
+#[derive(Debug)]
+pub struct ActivityEntry {
+    pub meta: DocMeta,
+    pub id: ActivityId,
+    pub doc: ActivityDoc,
+    pub activity: Activity,
+}
+
+/// A register document with its merged view.
+#[derive(Debug)]
+pub struct RegisterEntry {
+    pub meta: DocMeta,
+    pub doc: RegisterDoc,
+    pub view: RegisterView,
+}
+
+/// An outreach log with its merged view.
+#[derive(Debug)]
+pub struct OutreachEntry {
+    pub meta: DocMeta,
+    pub doc: OutreachDoc,
+    pub view: OutreachView,
+}
+
+/// Everything of a tenant the viewer may see.
+#[derive(Debug)]
+pub struct TenantData {
+    pub today: Date,
+    pub catalogue: Catalogue,
+    pub tenant_meta: Option<DocMeta>,
+    pub areas: BTreeMap<AreaId, HousingArea>,
+    pub programmes: BTreeMap<ProgrammeId, Programme>,
+    pub orgs: BTreeMap<OrgId, Organisation>,
+    pub staff_meta: Option<DocMeta>,
+    pub staff: BTreeMap<StaffId, StaffMember>,
+    pub assignments: BTreeMap<AssignmentId, RoleAssignment>,
+    pub volunteers_meta: Option<DocMeta>,
+    pub volunteers: BTreeMap<VolunteerId, Volunteer>,
+    pub engagements: BTreeMap<EngagementId, Engagement>,
+    pub activities: Vec<ActivityEntry>,
+    pub registers: Vec<RegisterEntry>,
+    pub outreach: Vec<OutreachEntry>,
+    keys: HashMap<String, SubjectKey>,
+}
+
+impl TenantData {
+    /// Loads every document of `p`'s tenant that `p` may read. Board members read nothing
+    /// but the tenant document; their pages are computed with [`TenantData::load_all`].
+    pub async fn load(s: &AppState, p: &Principal) -> Result<Self, WebError> {
+        Self::load_filtered(s, &p.tenant, |m| access(p, m) != Access::None).await
+    }
+
+    /// Loads every document of a tenant (aggregates for the board view only).
+    pub async fn load_all(s: &AppState, tenant: &TenantId) -> Result<Self, WebError> {
+        Self::load_filtered(s, tenant, |_| true).await
+    }
+
+    async fn load_filtered(
+        s: &AppState,
+        tenant: &TenantId,
+        visible: impl Fn(&DocMeta) -> bool,
+    ) -> Result<Self, WebError> {
+        let metas = s.storage.documents(tenant).await?;
+        let base = Catalogue::builtin()?;
+        let mut d = TenantData {
+            today: Timestamp::now().date_dk(),
+            catalogue: base.clone(),
+            tenant_meta: None,
+            areas: BTreeMap::new(),
+            programmes: BTreeMap::new(),
+            orgs: BTreeMap::new(),
+            staff_meta: None,
+            staff: BTreeMap::new(),
+            assignments: BTreeMap::new(),
+            volunteers_meta: None,
+            volunteers: BTreeMap::new(),
+            engagements: BTreeMap::new(),
+            activities: Vec::new(),
+            registers: Vec::new(),
+            outreach: Vec::new(),
+            keys: HashMap::new(),
+        };
+        for meta in metas.into_iter().filter(|m| visible(m)) {
+            let doc = match crate::relay::doc::load(s.storage.as_ref(), meta.id).await {
+                Ok(l) => l.doc,
+                Err(crate::relay::OpenError::Storage(e)) => return Err(e.into()),
+                Err(crate::relay::OpenError::Damaged) => {
+                    tracing::error!(doc = %meta.id, "stored document does not load");
+                    continue;
+                }
+            };
+            match meta.kind {
+                DocKind::Tenant => {
+                    let t = TenantDoc::from_doc(doc)?;
+                    d.catalogue = t.catalogue(base)?;
+                    d.areas = t.areas()?;
+                    d.programmes = t.programmes()?;
+                    d.orgs = t.organisations()?;
+                    d.tenant_meta = Some(meta);
+                }
+                DocKind::Staff => {
+                    let t = StaffDoc::from_doc(doc)?;
+                    d.staff = t.staff()?;
+                    d.assignments = t.assignments()?;
+                    d.staff_meta = Some(meta);
+                }
+                DocKind::Volunteers => {
+                    let t = VolunteersDoc::from_doc(doc)?;
+                    d.volunteers = t.volunteers()?;
+                    d.engagements = t.engagements()?;
+                    d.volunteers_meta = Some(meta);
+                }
+                DocKind::Activity => {
+                    let a = ActivityDoc::from_doc(doc)?;
+                    let activity = a.activity()?.current;
+                    d.activities.push(ActivityEntry {
+                        meta,
+                        id: a.id().clone(),
+                        doc: a,
+                        activity,
+                    });
+                }
+                DocKind::Register => {
+                    let r = RegisterDoc::from_doc(doc)?;
+                    let view = r.view()?;
+                    d.registers.push(RegisterEntry { meta, doc: r, view });
+                }
+                DocKind::Outreach => {
+                    let o = OutreachDoc::from_doc(doc)?;
+                    let view = o.view()?;
+                    d.outreach.push(OutreachEntry { meta, doc: o, view });
+                }
+                DocKind::Network => {}
+            }
+        }
+        // The keys for the names the pages show: participants and volunteers.
+        let mut subjects: Vec<String> = d
+            .registers
+            .iter()
+            .flat_map(|r| r.view.participants.keys().map(|p| p.to_string()))
+            .collect();
+        subjects.extend(d.volunteers.keys().map(|v| v.to_string()));
+        for subject in subjects {
+            if let Some((t, key)) = s.storage.subject_key(&subject).await?
+                && &t == tenant
+                && let Some(k) = SubjectKey::from_bytes(&key)
+            {
+                d.keys.insert(subject, k);
+            }
+        }
+        d.activities
+            .sort_by(|a, b| a.activity.name.cmp(&b.activity.name));
+        Ok(d)
+    }
+
+    /// Opens a sealed name with the subject's key, if the relay holds it.
+    pub fn open(&self, subject: &str, sealed: &Sealed) -> Option<String> {
+        let key = self.keys.get(subject)?;
+        open(key, subject, sealed).ok()
+    }
+
+    /// A participant as staff see it: the first name or pseudonym if its key is held (not
+    /// erased), else the age band and a short code.
+    pub fn participant_name(&self, reg: &RegisterEntry, id: &ParticipantId) -> String {
+        let p = reg.view.participants.get(id).map(|p| &p.current);
+        let band = p.map(|p| self.age_band(p.age_band.as_str()));
+        match p
+            .and_then(|p| p.label.as_ref())
+            .and_then(|l| self.open(id.as_str(), l))
+        {
+            Some(name) => name,
+            None => format!(
+                "Deltager {} · {}",
+                band.unwrap_or_default(),
+                short(id.as_str())
+            ),
+        }
+    }
+
+    /// An age band's Danish label.
+    pub fn age_band(&self, code: &str) -> String {
+        self.catalogue
+            .age_band(code)
+            .map_or_else(|| code.to_owned(), |t| t.name_da.clone())
+    }
+
+    /// A vocabulary term's Danish label.
+    pub fn term(&self, v: Vocabulary, code: &str) -> String {
+        self.catalogue
+            .term(v, code)
+            .map_or_else(|| code.to_owned(), |t| t.name_da.clone())
+    }
+
+    /// A volunteer's name (if the key is held) or a neutral label.
+    pub fn volunteer_name(&self, id: &VolunteerId) -> String {
+        self.volunteers
+            .get(id)
+            .and_then(|v| v.name.as_ref())
+            .and_then(|n| self.open(id.as_str(), n))
+            .unwrap_or_else(|| format!("Frivillig {}", short(id.as_str())))
+    }
+
+    /// Who wrote something.
+    pub fn by_name(&self, by: &By) -> String {
+        match by {
+            By::Staff(id) => self.staff.get(id).map_or_else(
+                || format!("Medarbejder {}", short(id.as_str())),
+                |s| s.name.clone(),
+            ),
+            By::Volunteer(id) => self.volunteer_name(id),
+            By::System => "Nabo".into(),
+        }
+    }
+
+    /// An area's name.
+    pub fn area_name(&self, id: &AreaId) -> String {
+        self.areas
+            .get(id)
+            .map_or_else(|| id.to_string(), |a| a.name.clone())
+    }
+
+    /// An activity by id.
+    pub fn activity(&self, id: &ActivityId) -> Option<&ActivityEntry> {
+        self.activities.iter().find(|a| &a.id == id)
+    }
+
+    /// A register by document id.
+    pub fn register(&self, id: DocumentId) -> Option<&RegisterEntry> {
+        self.registers.iter().find(|r| r.meta.id == id)
+    }
+
+    /// The intervention area (code, Danish name) of an activity's primary type.
+    pub fn intervention_area(&self, a: &Activity) -> (String, String) {
+        let t = self
+            .catalogue
+            .activity_type(a.taxonomy.as_str(), a.primary_type.as_str());
+        let code = t.map_or_else(
+            || {
+                a.primary_type
+                    .as_str()
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            },
+            |t| t.area.clone(),
+        );
+        let name = self
+            .catalogue
+            .area(a.taxonomy.as_str(), &code)
+            .map_or_else(|| code.clone(), |ar| ar.name_da.clone());
+        (code, name)
+    }
+
+    /// An activity type's Danish name.
+    pub fn activity_type_name(&self, a: &Activity) -> String {
+        self.catalogue
+            .activity_type(a.taxonomy.as_str(), a.primary_type.as_str())
+            .map_or_else(|| a.primary_type.to_string(), |t| t.name_da.clone())
+    }
+}
+
+/// The last four characters of an id (enough to tell records apart on a page).
+pub fn short(id: &str) -> String {
+    let n = id.chars().count();
+    id.chars().skip(n.saturating_sub(4)).collect()
+}

@@ -1,0 +1,560 @@
+//! The central staff's review pages: server-rendered HTML in Danish (maud templates), no
+//! JavaScript build chain. Central staff see the merged records, review and resolve them,
+//! manage the tenant and produce reports; board members see the board view only, with small
+//! numbers suppressed. See `docs/adr/0011-review-pages.md`.
+//!
+//! Sign-in uses the relay's own tokens: the access and refresh tokens live in `HttpOnly`,
+//! `SameSite=Strict` cookies; an expired access token is renewed from the refresh token on
+//! the next page. Every form posts to the same origin (checked), and every edit becomes a
+//! change in the document, stored before the page answers and offered to connected phones.
+
+mod admin;
+pub(crate) mod data;
+pub mod fmt;
+mod overview;
+pub(crate) mod records;
+mod reports;
+pub mod stats;
+pub mod table;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Form, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, html};
+use nabo_core::model::AppRole;
+use serde::Deserialize;
+
+use crate::acl::Principal;
+use crate::api::AppState;
+use crate::auth::{AuthError, Tokens};
+use crate::storage::StorageError;
+
+const ACCESS_COOKIE: &str = "nabo_adgang";
+const REFRESH_COOKIE: &str = "nabo_forny";
+
+/// The review pages' routes (merged into the relay's router).
+pub fn router(state: AppState) -> Router {
+    let signed_in = Router::new()
+        .route("/", get(|| async { Redirect::to("/oversigt") }))
+        .route("/oversigt", get(overview::show))
+        .route("/aktiviteter", get(records::activities))
+        .route("/aktiviteter/{id}", get(records::activity))
+        .route("/registre/{doc}/moeder/{session}", get(records::session))
+        .route("/opsoegende/{doc}", get(records::outreach_log))
+        .route("/gennemgang", get(records::queue).post(records::review))
+        .route("/dubletter/deltagere", post(records::merge_participants))
+        .route("/dubletter/moeder", post(records::resolve_sessions))
+        .route("/konflikter/fremmoede", post(records::resolve_mark))
+        .route("/administration", get(admin::page_route))
+        .route("/administration/invitation", post(admin::invite))
+        .route("/administration/enheder/spaer", post(admin::revoke_device))
+        .route("/administration/omraader", post(admin::put_area))
+        .route("/administration/aktiviteter", post(admin::create_activity))
+        .route(
+            "/administration/forandringsteori",
+            post(admin::change_theory),
+        )
+        .route("/rapporter", get(reports::index))
+        .route("/rapporter/maalopfyldelse", get(reports::goals))
+        .route("/rapporter/maalgrupper", get(reports::target_groups))
+        .route("/rapporter/bestyrelse", get(reports::board))
+        .route("/log-ud", post(logout))
+        .layer(from_fn_with_state(state.clone(), session));
+    Router::new()
+        .route("/log-ind", get(login_form).post(login))
+        .route("/nabo.css", get(css))
+        .merge(signed_in)
+        // Forms are small; anything larger is refused with 413 before it is read.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .with_state(state)
+}
+
+/// Who is looking: set by the session layer for every signed-in page.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// The caller.
+    pub principal: Principal,
+    /// Shown name.
+    pub name: String,
+}
+
+impl Viewer {
+    fn is_central(&self) -> bool {
+        self.principal.role == AppRole::Central
+    }
+}
+
+/// What a page can answer instead of itself: a Danish error page with the right status.
+#[derive(Debug)]
+pub enum WebError {
+    /// 400, with a Danish explanation (no personal data).
+    BadRequest(String),
+    /// 403.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 409: the record changed meanwhile or the edit is refused by the document's rules.
+    Conflict(String),
+    /// 503: storage failed; nothing was changed.
+    Unavailable,
+    /// 500, logged without personal data.
+    Internal,
+}
+
+impl From<StorageError> for WebError {
+    fn from(e: StorageError) -> Self {
+        tracing::error!(error = %e, "storage error on a review page");
+        WebError::Unavailable
+    }
+}
+
+impl From<AuthError> for WebError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Storage(s) => s.into(),
+            _ => WebError::Forbidden,
+        }
+    }
+}
+
+impl From<nabo_core::Error> for WebError {
+    fn from(e: nabo_core::Error) -> Self {
+        match e {
+            nabo_core::Error::Invalid(i) => WebError::BadRequest(format!(
+                "Feltet «{}» blev afvist: {}.",
+                i.field,
+                fmt::reason_da(i.reason)
+            )),
+            other => {
+                tracing::error!(error = %other, "document error on a review page");
+                WebError::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::relay::EditError> for WebError {
+    fn from(e: crate::relay::EditError) -> Self {
+        use crate::relay::EditError;
+        match e {
+            EditError::Domain(d) => d.into(),
+            EditError::Storage(s) => s.into(),
+            EditError::Refused(r) => {
+                tracing::warn!(reason = %r, "edit from a review page refused");
+                WebError::Conflict("Ændringen kunne ikke gemmes. Prøv igen.".into())
+            }
+            EditError::Damaged => WebError::Internal,
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, text) = match self {
+            WebError::BadRequest(t) => (StatusCode::BAD_REQUEST, "Ugyldigt input", t),
+            WebError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Ingen adgang",
+                "Din rolle giver ikke adgang til denne side.".into(),
+            ),
+            WebError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Ikke fundet",
+                "Siden eller posten findes ikke, eller du har ikke adgang til den.".into(),
+            ),
+            WebError::Conflict(t) => (StatusCode::CONFLICT, "Ikke gemt", t),
+            WebError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Databasen svarer ikke",
+                "Intet er ændret. Prøv igen om lidt.".into(),
+            ),
+            WebError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Der skete en fejl",
+                "Fejlen er logget. Intet er ændret.".into(),
+            ),
+        };
+        let body = bare(
+            title,
+            html! {
+                main id="indhold" class="fejl" {
+                    h1 { (title) }
+                    p { (text) }
+                    p { a href="javascript:history.back()" { "Tilbage" } " · " a href="/oversigt" { "Til oversigten" } }
+                }
+            },
+        );
+        (status, body).into_response()
+    }
+}
+
+/// Result of a page.
+pub type WebResult<T = Response> = Result<T, WebError>;
+
+// Sessions ------------------------------------------------------------------------------------
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse_encoded)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+/// A session cookie (gone when the browser closes: office computers are shared), or with
+/// `max_age` to clear one.
+fn set_cookie(name: &str, value: &str, max_age_secs: Option<i64>) -> HeaderValue {
+    let mut c = cookie::Cookie::build((name.to_owned(), value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .build();
+    if let Some(secs) = max_age_secs {
+        c.set_max_age(cookie::time::Duration::seconds(secs));
+    }
+    HeaderValue::from_str(&c.encoded().to_string()).unwrap_or(HeaderValue::from_static(""))
+}
+
+fn session_cookies(t: &Tokens) -> [HeaderValue; 2] {
+    [
+        set_cookie(ACCESS_COOKIE, &t.access_token, None),
+        set_cookie(REFRESH_COOKIE, &t.refresh_token, None),
+    ]
+}
+
+/// Forms are accepted only from this site's own pages: with `SameSite=Strict` cookies a
+/// cross-site form carries no session anyway, and a foreign `Origin` is refused outright.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site")
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host))
+}
+
+/// Pages a board member may open.
+fn board_may_open(path: &str) -> bool {
+    matches!(path, "/rapporter/bestyrelse" | "/log-ud" | "/")
+}
+
+async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD && !same_origin(req.headers()) {
+        return WebError::Forbidden.into_response();
+    }
+    let headers = req.headers().clone();
+    let mut renewed: Option<Tokens> = None;
+    let mut principal = None;
+    if let Some(t) = cookie_value(&headers, ACCESS_COOKIE) {
+        match s.auth.principal(&t).await {
+            Ok((p, _)) => principal = Some(p),
+            Err(AuthError::Storage(e)) => return WebError::from(e).into_response(),
+            Err(_) => {}
+        }
+    }
+    if principal.is_none()
+        && let Some(r) = cookie_value(&headers, REFRESH_COOKIE)
+    {
+        match s.auth.refresh(&r).await {
+            Ok(tokens) => match s.auth.principal(&tokens.access_token).await {
+                Ok((p, _)) => {
+                    principal = Some(p);
+                    renewed = Some(tokens);
+                }
+                Err(AuthError::Storage(e)) => return WebError::from(e).into_response(),
+                Err(_) => {}
+            },
+            Err(AuthError::Storage(e)) => return WebError::from(e).into_response(),
+            Err(_) => {}
+        }
+    }
+    let Some(principal) = principal else {
+        let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        let next_page = if req.method() == Method::GET {
+            path
+        } else {
+            "/"
+        };
+        return Redirect::to(&format!("/log-ind?naeste={}", fmt::url_encode(next_page)))
+            .into_response();
+    };
+    let path = req.uri().path().to_owned();
+    match principal.role {
+        AppRole::Central => {}
+        AppRole::Board if board_may_open(&path) => {
+            if path == "/" {
+                return Redirect::to("/rapporter/bestyrelse").into_response();
+            }
+        }
+        _ => return WebError::Forbidden.into_response(),
+    }
+    let name = match s.storage.user(&principal.user_id).await {
+        Ok(u) => u.map(|u| u.display_name).unwrap_or_default(),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    req.extensions_mut().insert(Viewer { principal, name });
+    let mut resp = next.run(req).await;
+    if let Some(t) = renewed {
+        for c in session_cookies(&t) {
+            resp.headers_mut().append(header::SET_COOKIE, c);
+        }
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    naeste: Option<String>,
+    fejl: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        // Only paths on this site: never an open redirect.
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+async fn login_form(Query(q): Query<NextQuery>) -> Markup {
+    let next = safe_next(q.naeste.as_deref());
+    let error = match q.fejl.as_deref() {
+        Some("forkert") => Some("Forkert brugernavn eller adgangskode."),
+        Some("laast") => Some("For mange forsøg. Vent et øjeblik, og prøv igen."),
+        Some("spaerret") => Some("Brugeren er spærret."),
+        _ => None,
+    };
+    bare(
+        "Log ind",
+        html! {
+            main id="indhold" class="log-ind" {
+                h1 { "Nabo" }
+                p class="undertitel" { "Boligsocialt arbejde – gennemgang og rapporter" }
+                @if let Some(e) = error { p class="fejlbesked" role="alert" { (e) } }
+                form method="post" action="/log-ind" {
+                    input type="hidden" name="naeste" value=(next);
+                    label for="brugernavn" { "Brugernavn" }
+                    input id="brugernavn" name="brugernavn" autocomplete="username" required autofocus;
+                    label for="adgangskode" { "Adgangskode" }
+                    input id="adgangskode" name="adgangskode" type="password" autocomplete="current-password" required;
+                    button type="submit" { "Log ind" }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    brugernavn: String,
+    adgangskode: String,
+    naeste: Option<String>,
+}
+
+async fn login(
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return WebError::Forbidden.into_response();
+    }
+    let next = safe_next(f.naeste.as_deref());
+    match s
+        .auth
+        .login(&f.brugernavn, &f.adgangskode, &addr.ip().to_string())
+        .await
+    {
+        Ok(tokens) => {
+            let mut resp = Redirect::to(&next).into_response();
+            for c in session_cookies(&tokens) {
+                resp.headers_mut().append(header::SET_COOKIE, c);
+            }
+            resp
+        }
+        Err(e) => {
+            let code = match e {
+                AuthError::Storage(e) => return WebError::from(e).into_response(),
+                AuthError::RateLimited => "laast",
+                AuthError::Revoked => "spaerret",
+                _ => "forkert",
+            };
+            Redirect::to(&format!(
+                "/log-ind?fejl={code}&naeste={}",
+                fmt::url_encode(&next)
+            ))
+            .into_response()
+        }
+    }
+}
+
+async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(r) = cookie_value(&headers, REFRESH_COOKIE)
+        && let Err(AuthError::Storage(e)) = s.auth.logout(&r).await
+    {
+        return WebError::from(e).into_response();
+    }
+    let mut resp = Redirect::to("/log-ind").into_response();
+    for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(name, "", Some(0)));
+    }
+    resp
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("nabo.css"),
+    )
+        .into_response()
+}
+
+// Layout ---------------------------------------------------------------------------------------
+
+/// Which part of the site a page belongs to (highlighted in the navigation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Overview,
+    Records,
+    Review,
+    Admin,
+    Reports,
+}
+
+fn bare(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="da" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Nabo" }
+                link rel="stylesheet" href="/nabo.css";
+            }
+            body {
+                a class="spring" href="#indhold" { "Spring til indhold" }
+                (body)
+            }
+        }
+    }
+}
+
+/// A signed-in page with the navigation.
+pub fn page(viewer: &Viewer, nav: Nav, title: &str, body: Markup) -> Response {
+    let items: &[(Nav, &str, &str)] = if viewer.is_central() {
+        &[
+            (Nav::Overview, "/oversigt", "Oversigt"),
+            (Nav::Records, "/aktiviteter", "Aktiviteter"),
+            (Nav::Review, "/gennemgang", "Gennemgang"),
+            (Nav::Admin, "/administration", "Administration"),
+            (Nav::Reports, "/rapporter", "Rapporter"),
+        ]
+    } else {
+        &[(Nav::Reports, "/rapporter/bestyrelse", "Bestyrelsen")]
+    };
+    bare(
+        title,
+        html! {
+            header class="top" {
+                a class="logo" href="/" { "Nabo" }
+                nav aria-label="Hovedmenu" {
+                    ul {
+                        @for (n, href, label) in items {
+                            li { a href=(href) aria-current=[(*n == nav).then_some("page")] { (label) } }
+                        }
+                    }
+                }
+                form method="post" action="/log-ud" class="log-ud" {
+                    span class="bruger" { (viewer.name) }
+                    button type="submit" { "Log ud" }
+                }
+            }
+            main id="indhold" {
+                h1 { (title) }
+                (body)
+            }
+        },
+    )
+    .into_response()
+}
+
+/// A page that accepted a form: back to where it came from (303, so reload does not repost).
+pub fn back_to(path: &str) -> Response {
+    Redirect::to(&safe_next(Some(path))).into_response()
+}
+
+/// Answers a table export (`?eksport=csv|xlsx&tabel=<slug>`) if one is asked for.
+pub fn export(
+    q: &table::ExportQuery,
+    tables: &[&table::Table],
+    file_stem: &str,
+) -> Option<WebResult> {
+    let format = q.eksport.as_deref()?;
+    let slug = q.tabel.as_deref().unwrap_or_default();
+    let Some(t) = tables.iter().find(|t| t.slug == slug) else {
+        return Some(Err(WebError::NotFound));
+    };
+    let name = format!("{file_stem}-{}", t.slug);
+    Some(match format {
+        "csv" => Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.csv\""),
+                ),
+            ],
+            Body::from(t.csv()),
+        )
+            .into_response()),
+        "xlsx" => match t.xlsx() {
+            Ok(bytes) => Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_owned(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}.xlsx\""),
+                    ),
+                ],
+                Body::from(bytes),
+            )
+                .into_response()),
+            Err(e) => {
+                tracing::error!(error = %e, "xlsx export failed");
+                Err(WebError::Internal)
+            }
+        },
+        _ => Err(WebError::BadRequest(
+            "Eksport findes som csv eller xlsx.".into(),
+        )),
+    })
+}

@@ -1,0 +1,1019 @@
+//! Merged records: activities with their sessions and roll calls as merged from every phone,
+//! a record's history from the CRDT, review states and the review queue, duplicate
+//! candidates and conflicts that staff resolve.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Extension, Form, Path, Query, State};
+
+use maud::{Markup, html};
+use nabo_core::docs::register::{RegisterContext, ReviewItem};
+use nabo_core::document::{Author, DocumentId, NaboDoc, RecordChange, TypedDoc};
+#[allow(unused_imports)]
+use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
+use nabo_core::prelude::*;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::data::{RegisterEntry, TenantData, short};
+use super::fmt::{self, Da};
+use super::table::{Cell, ExportQuery, Table};
+use super::{Nav, Viewer, WebError, WebResult, back_to, export, page};
+use crate::api::AppState;
+use crate::storage::{DocMeta, ReviewRow};
+
+/// Review states.
+pub const REVIEWED: &str = "reviewed";
+/// Flagged with a comment.
+pub const FLAGGED: &str = "flagged";
+
+fn fingerprint(parts: &impl std::fmt::Debug) -> String {
+    hex::encode(&Sha256::digest(format!("{parts:?}").as_bytes())[..12])
+}
+
+/// A session's record as the review sees it: the session, its marks, headcounts and shifts.
+pub fn session_fingerprint(r: &RegisterEntry, s: &SessionId) -> String {
+    let v = &r.view;
+    fingerprint(&(
+        v.sessions.get(s),
+        v.attendance
+            .iter()
+            .filter(|((x, _), _)| x == s)
+            .collect::<Vec<_>>(),
+        v.headcounts
+            .iter()
+            .filter(|((x, _), _)| x == s)
+            .collect::<Vec<_>>(),
+        v.shifts
+            .iter()
+            .filter(|((x, _), _)| x == s)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+fn session_has_records(r: &RegisterEntry, s: &SessionId) -> bool {
+    let v = &r.view;
+    v.attendance.keys().any(|(x, _)| x == s)
+        || v.headcounts
+            .iter()
+            .any(|((x, _), c)| x == s && c.current > 0)
+        || v.shifts.keys().any(|(x, _)| x == s)
+}
+
+/// The review states of a tenant, by (document, record).
+async fn reviews(
+    s: &AppState,
+    tenant: &TenantId,
+) -> Result<HashMap<(DocumentId, String), ReviewRow>, WebError> {
+    Ok(s.storage
+        .reviews(tenant)
+        .await?
+        .into_iter()
+        .map(|r| ((r.doc_id, r.record.clone()), r))
+        .collect())
+}
+
+fn state_badge(review: Option<&ReviewRow>, current: &str) -> Markup {
+    match review {
+        None => html! { span class="maerke ny" { "Ny" } },
+        Some(r) if r.state == FLAGGED => html! { span class="maerke markeret" { "Markeret" } },
+        Some(r) if r.fingerprint != current => {
+            html! { span class="maerke ny" { "Ændret siden gennemgang" } }
+        }
+        Some(_) => html! { span class="maerke godkendt" { "Gennemgået" } },
+    }
+}
+
+// Activities ----------------------------------------------------------------------------------
+
+/// `GET /aktiviteter`.
+pub async fn activities(State(s): State<AppState>, Extension(v): Extension<Viewer>) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    Ok(page(
+        &v,
+        Nav::Records,
+        "Aktiviteter",
+        html! {
+            div class="rul" {
+                table {
+                    thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Indsatsområde" } th scope="col" { "Type" } th scope="col" { "Boligområde" } th scope="col" { "Registre" } } }
+                    tbody {
+                        @for a in &d.activities {
+                            tr {
+                                th scope="row" { a href={"/aktiviteter/" (a.id.as_str())} { (a.activity.name) } @if a.activity.main_activity { " " span class="maerke" { "Hovedaktivitet" } } }
+                                td { (d.intervention_area(&a.activity).1) }
+                                td { (d.activity_type_name(&a.activity)) }
+                                td { (d.area_name(&a.activity.area)) }
+                                td class="tal" { (d.registers.iter().filter(|r| r.doc.activity_id() == &a.id).count()) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Opsøgende logbøger" }
+            ul {
+                @for o in &d.outreach {
+                    li { a href={"/opsoegende/" (o.meta.id)} { (o.meta.title) } " – " (fmt::num(o.view.contacts.len() as i64)) " kontakter" }
+                }
+            }
+        },
+    ))
+}
+
+/// `GET /aktiviteter/{id}`: the activity, its change theory and its sessions as merged.
+pub async fn activity(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let id: ActivityId = id.parse().map_err(|_| WebError::NotFound)?;
+    let a = d.activity(&id).ok_or(WebError::NotFound)?;
+    let rv = reviews(&s, &v.principal.tenant).await?;
+    let goals = a.doc.goals()?;
+    let indicators = a.doc.indicators()?;
+    let challenges = a.doc.challenges()?;
+    let mut regs: Vec<&RegisterEntry> = d
+        .registers
+        .iter()
+        .filter(|r| r.doc.activity_id() == &id)
+        .collect();
+    regs.sort_by_key(|r| std::cmp::Reverse((r.doc.term().year, r.doc.term().half)));
+    let act = &a.activity;
+    Ok(page(
+        &v,
+        Nav::Records,
+        &act.name,
+        html! {
+            dl class="fakta" {
+                dt { "Indsatsområde" } dd { (d.intervention_area(act).1) }
+                dt { "Aktivitetstype" } dd { (d.activity_type_name(act)) }
+                dt { "Boligområde" } dd { (d.area_name(&act.area)) }
+                dt { "Målgrupper" } dd { (act.target_groups.keys().map(|g| d.catalogue.target_group(g.as_str()).map_or_else(|| g.to_string(), |t| t.name_da.clone())).collect::<Vec<_>>().join(", ")) }
+                dt { "Hovedaktivitet" } dd { (if act.main_activity { "ja" } else { "nej" }) }
+            }
+            h2 { "Forandringsteori" }
+            @if challenges.is_empty() && goals.is_empty() {
+                p { "Ingen forandringsteori endnu. Den oprettes under " a href="/administration#forandringsteori" { "Administration" } "." }
+            } @else {
+                h3 { "Udfordringer" }
+                ul { @for c in challenges.values() { li { (c.text) } } }
+                h3 { "Mål" }
+                ol class="maal" {
+                    @for g in sorted_goals(&goals) {
+                        li { strong { (g.level.da()) " (trin " (g.step) ")" } ": " (g.text)
+                            @if !g.indicators.is_empty() {
+                                " – indikatorer: " (g.indicators.iter().filter_map(|i| indicators.get(i)).map(|i| i.name.clone()).collect::<Vec<_>>().join(", "))
+                            }
+                        }
+                    }
+                }
+            }
+            @for r in &regs {
+                h2 { "Møder " (crate::meta::term_da(r.doc.term())) }
+                div class="rul" {
+                    table {
+                        thead { tr { th scope="col" { "Dato" } th scope="col" { "Tid" } th scope="col" { "Til stede" } th scope="col" { "Antal" } th scope="col" { "Frivillige" } th scope="col" { "Gennemgang" } } }
+                        tbody {
+                            @for (sid, sess) in r.view.sessions.iter().rev().filter(|(_, x)| x.current.date <= d.today) {
+                                @let present = r.view.attendance.iter().filter(|((x, _), m)| x == sid && m.current == AttendanceStatus::Present).count();
+                                @let heads: u32 = r.view.headcounts.iter().filter(|((x, _), _)| x == sid).map(|(_, c)| c.current).sum();
+                                @let vols = r.view.shifts.keys().filter(|(x, _)| x == sid).count();
+                                @let key = format!("moede:{sid}");
+                                tr {
+                                    th scope="row" { a href={"/registre/" (r.meta.id) "/moeder/" (sid.as_str())} { (fmt::date_with_weekday(sess.current.date)) } @if sess.current.cancelled { " " span class="maerke" { "Aflyst" } } }
+                                    td { (sess.current.start) "–" (sess.current.end) }
+                                    td class="tal" { (present) }
+                                    td class="tal" { (heads) }
+                                    td class="tal" { (vols) }
+                                    td { @if session_has_records(r, sid) { (state_badge(rv.get(&(r.meta.id, key)), &session_fingerprint(r, sid))) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn sorted_goals(goals: &BTreeMap<GoalId, Goal>) -> Vec<&Goal> {
+    let mut g: Vec<&Goal> = goals.values().collect();
+    g.sort_by_key(|g| (g.step, g.level));
+    g
+}
+
+// One session ---------------------------------------------------------------------------------
+
+fn op_da(op: &str) -> String {
+    match op {
+        "add-session" => "oprettede mødet",
+        "create-register" | "generate-sessions" => "oprettede møderne",
+        "cancel-session" => "aflyste eller genoptog mødet",
+        "add-participant" => "tilføjede en deltager",
+        "update-participant" => "rettede en deltager",
+        "merge-participants" => "slog dubletter sammen",
+        "mark-attendance" => "registrerede fremmøde",
+        "clear-mark" => "fjernede en registrering",
+        "set-headcount" => "registrerede antal",
+        "sign-up" => "meldte sig til vagt",
+        "check-in" => "tjekkede ind",
+        "check-out" => "tjekkede ud",
+        "staff-present" => "registrerede medarbejdertid",
+        "log-contact" => "registrerede en kontakt",
+        "refer" => "oprettede en henvisning",
+        "referral-status" => "ændrede henvisningens status",
+        other => return other.to_owned(),
+    }
+    .to_owned()
+}
+
+fn history_table(d: &TenantData, changes: &[RecordChange]) -> Markup {
+    html! {
+        div class="rul" {
+            table class="historik" {
+                thead { tr { th scope="col" { "Tidspunkt (enhedens ur)" } th scope="col" { "Hvem" } th scope="col" { "Handling" } th scope="col" { "Enhed" } } }
+                tbody {
+                    @for c in changes {
+                        tr {
+                            th scope="row" { (fmt::change_time(c.entry.time)) }
+                            td { (c.entry.note.as_ref().and_then(|n| n.by.parse::<By>().ok()).map_or_else(|| "ukendt".to_owned(), |b| d.by_name(&b))) }
+                            td { (c.entry.note.as_ref().map_or_else(|| "ændring uden Nabo-note".to_owned(), |n| op_da(&n.op))) }
+                            td { code { (c.entry.actor.chars().take(8).collect::<String>()) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn review_forms(doc: DocumentId, record: &str, fp: &str, back: &str) -> Markup {
+    html! {
+        div class="gennemgang-formularer" {
+            form method="post" action="/gennemgang" class="inline" {
+                input type="hidden" name="dokument" value=(doc);
+                input type="hidden" name="post" value=(record);
+                input type="hidden" name="aftryk" value=(fp);
+                input type="hidden" name="tilbage" value=(back);
+                input type="hidden" name="status" value=(REVIEWED);
+                button type="submit" { "Marker som gennemgået" }
+            }
+            form method="post" action="/gennemgang" class="inline" {
+                input type="hidden" name="dokument" value=(doc);
+                input type="hidden" name="post" value=(record);
+                input type="hidden" name="aftryk" value=(fp);
+                input type="hidden" name="tilbage" value=(back);
+                input type="hidden" name="status" value=(FLAGGED);
+                label for="kommentar" { "Kommentar" }
+                input id="kommentar" name="kommentar" required maxlength="500" placeholder="Hvad skal tjekkes?";
+                button type="submit" class="sekundaer" { "Marker til opfølgning" }
+            }
+        }
+    }
+}
+
+async fn review_log(
+    s: &AppState,
+    d: &TenantData,
+    doc: DocumentId,
+    record: &str,
+) -> Result<Markup, WebError> {
+    let log = s.storage.review_log(doc, record).await?;
+    let mut names: HashMap<String, String> = HashMap::new();
+    for r in &log {
+        if !names.contains_key(&r.user_id) {
+            let n = s
+                .storage
+                .user(&r.user_id)
+                .await?
+                .map(|u| u.display_name)
+                .unwrap_or_default();
+            names.insert(r.user_id.clone(), n);
+        }
+    }
+    let _ = d;
+    Ok(html! {
+        @if !log.is_empty() {
+            h3 { "Gennemgang" }
+            ul class="log" {
+                @for r in log.iter().rev() {
+                    li { (fmt::datetime(Timestamp(r.at))) ": " (names.get(&r.user_id).cloned().unwrap_or_default()) " – "
+                        (if r.state == FLAGGED { "markeret til opfølgning" } else { "gennemgået" })
+                        @if !r.comment.is_empty() { ": «" (r.comment) "»" } }
+                }
+            }
+        }
+    })
+}
+
+/// `GET /registre/{doc}/moeder/{session}`: a session's roll call as merged from every phone,
+/// who marked what from which device, conflicts, its history and its review state.
+pub async fn session(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path((doc, session)): Path<(String, String)>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let doc = DocumentId::parse(&doc).map_err(|_| WebError::NotFound)?;
+    let r = d.register(doc).ok_or(WebError::NotFound)?;
+    let sid: SessionId = session.parse().map_err(|_| WebError::NotFound)?;
+    let sess = r.view.sessions.get(&sid).ok_or(WebError::NotFound)?;
+    let act = d.activity(r.doc.activity_id());
+    let record = format!("moede:{sid}");
+    let fp = session_fingerprint(r, &sid);
+    let rv = reviews(&s, &v.principal.tenant).await?;
+    let review = rv.get(&(doc, record.clone()));
+    let prefix = format!("{sid}/");
+    let history = r.doc.doc().record_history(
+        &[
+            "sessions",
+            "attendance",
+            "headcounts",
+            "shifts",
+            "staff_presence",
+        ],
+        |k| k == sid.as_str() || k.starts_with(&prefix),
+    )?;
+    let mut rows: Vec<(String, &ParticipantId, &Versions<AttendanceStatus>)> = r
+        .view
+        .attendance
+        .iter()
+        .filter(|((x, _), _)| x == &sid)
+        .map(|((_, p), m)| (d.participant_name(r, p), p, m))
+        .collect();
+    rows.sort_by_key(|a| a.0.to_lowercase());
+    let back = format!("/registre/{doc}/moeder/{sid}");
+    let title = format!(
+        "{} · {}",
+        act.map_or("Aktivitet", |a| a.activity.name.as_str()),
+        fmt::date_with_weekday(sess.current.date)
+    );
+    let log = review_log(&s, &d, doc, &record).await?;
+    let mut marks = Vec::new();
+    for (name, p, m) in &rows {
+        let prov = r.doc.mark_history(&sid, p)?;
+        marks.push((name, *p, *m, prov));
+    }
+    Ok(page(
+        &v,
+        Nav::Records,
+        &title,
+        html! {
+            p { @if let Some(a) = act { a href={"/aktiviteter/" (a.id.as_str())} { "← " (a.activity.name) } } }
+            dl class="fakta" {
+                dt { "Tid" } dd { (sess.current.start) "–" (sess.current.end) }
+                dt { "Oprettet af" } dd { (d.by_name(&sess.current.by)) }
+                @if sess.current.cancelled { dt { "Status" } dd { "Aflyst" } }
+                dt { "Gennemgang" } dd { (state_badge(review, &fp)) @if let Some(r) = review { @if !r.comment.is_empty() { " «" (r.comment) "»" } } }
+            }
+            (review_forms(doc, &record, &fp, &back))
+            h2 { "Fremmøde" }
+            div class="rul" {
+                table id="fremmoede" {
+                    thead { tr { th scope="col" { "Deltager" } th scope="col" { "Aldersgruppe" } th scope="col" { "Status" } th scope="col" { "Registreret af" } th scope="col" { "Tidspunkt" } th scope="col" { "Enhed" } } }
+                    tbody {
+                        @for (name, p, m, prov) in &marks {
+                            tr class=[(!m.conflicts.is_empty()).then_some("konflikt")] {
+                                th scope="row" { (name) }
+                                td { (r.view.participants.get(*p).map(|x| d.age_band(x.current.age_band.as_str())).unwrap_or_default()) }
+                                td { (m.current.da())
+                                    @if m.conflicts.iter().any(|c| c != &m.current) {
+                                        " " span class="maerke markeret" { "Konflikt: også " (m.conflicts.iter().map(|c| c.da()).collect::<Vec<_>>().join(", ")) }
+                                    }
+                                }
+                                td { (prov.iter().map(|x| x.by.as_ref().map_or_else(|| "ukendt".to_owned(), |b| d.by_name(b))).collect::<Vec<_>>().join(" / ")) }
+                                td { (prov.iter().map(|x| fmt::change_time(x.time)).collect::<Vec<_>>().join(" / ")) }
+                                td { (prov.iter().map(|x| x.actor.chars().take(8).collect::<String>()).collect::<Vec<_>>().join(" / ")) }
+                            }
+                        }
+                        @if marks.is_empty() { tr { td colspan="6" class="tom" { "Intet fremmøde registreret." } } }
+                    }
+                }
+            }
+            @let heads: Vec<_> = r.view.headcounts.iter().filter(|((x, _), _)| x == &sid).collect();
+            @if !heads.is_empty() {
+                h2 { "Antal (uden navne)" }
+                ul { @for ((_, b), c) in &heads { li { (if b.age_band == "all" { "Alle".to_owned() } else { d.age_band(&b.age_band) }) ": " (c.current) } } }
+            }
+            h2 { "Frivillige" }
+            ul {
+                @for ((_, vid), sh) in r.view.shifts.iter().filter(|((x, _), _)| x == &sid) {
+                    li { (d.volunteer_name(vid)) ": "
+                        (sh.current.check_in.map_or_else(|| "ikke tjekket ind".to_owned(), |t| format!("ind {}", fmt::datetime(t))))
+                        (sh.current.check_out.map_or_else(String::new, |t| format!(", ud {}", fmt::datetime(t))))
+                        (sh.current.minutes().map_or_else(String::new, |m| format!(" ({} timer)", fmt::hours(u64::from(m)))))
+                    }
+                }
+            }
+            (log)
+            h2 { "Historik" }
+            p class="note" { "Hver ændring fra telefonerne og kontoret, som den står i dokumentets historik." }
+            (history_table(&d, &history))
+        },
+    ))
+}
+
+// Outreach ------------------------------------------------------------------------------------
+
+/// `GET /opsoegende/{doc}`: an outreach log, contacts and referrals with review states.
+pub async fn outreach_log(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path(doc): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let doc = DocumentId::parse(&doc).map_err(|_| WebError::NotFound)?;
+    let o = d
+        .outreach
+        .iter()
+        .find(|o| o.meta.id == doc)
+        .ok_or(WebError::NotFound)?;
+    let rv = reviews(&s, &v.principal.tenant).await?;
+    let mut contacts = Table::new(
+        "kontakter",
+        "Kontakter",
+        &[
+            "Tidspunkt",
+            "Sted",
+            "Form",
+            "Personer",
+            "Aldersgruppe",
+            "Emner",
+            "Udfald",
+            "Gennemgang",
+        ],
+    );
+    for (id, c) in &o.view.contacts {
+        let key = format!("kontakt:{id}");
+        let fp = fingerprint(c);
+        let state = match rv.get(&(doc, key)) {
+            None => "ny",
+            Some(r) if r.state == FLAGGED => "markeret",
+            Some(r) if r.fingerprint != fp => "ændret",
+            Some(_) => "gennemgået",
+        };
+        contacts.row(vec![
+            Cell::text(fmt::datetime(c.at)),
+            Cell::text(d.term(Vocabulary::LocationHints, c.location.as_str())),
+            Cell::text(d.term(Vocabulary::ContactKinds, c.kind.as_str())),
+            Cell::Int(i64::from(c.count)),
+            Cell::text(
+                c.age_band
+                    .as_ref()
+                    .map(|b| d.age_band(b.as_str()))
+                    .unwrap_or_default(),
+            ),
+            Cell::text(
+                c.topics
+                    .iter()
+                    .map(|t| d.term(Vocabulary::OutreachTopics, t.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Cell::text(
+                c.outcomes
+                    .iter()
+                    .map(|t| d.term(Vocabulary::OutreachOutcomes, t.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Cell::text(state),
+        ]);
+    }
+    let mut referrals = Table::new(
+        "henvisninger",
+        "Henvisninger",
+        &["Oprettet", "Til", "Form", "Status", "Statushistorik"],
+    );
+    for r in o.view.referrals.values() {
+        let r = &r.current;
+        referrals.row(vec![
+            Cell::text(fmt::datetime(r.at)),
+            Cell::text(d.term(Vocabulary::ReferralTargets, r.to.as_str())),
+            Cell::text(r.kind.da()),
+            Cell::text(r.status.da()),
+            Cell::text(
+                nabo_core::docs::outreach::status_history(r)
+                    .iter()
+                    .map(|h| format!("{} {}", fmt::date_short(h.at.date_dk()), h.status.da()))
+                    .collect::<Vec<_>>()
+                    .join(" → "),
+            ),
+        ]);
+    }
+    if let Some(r) = export(&q, &[&contacts, &referrals], "opsoegende") {
+        return r;
+    }
+    let path = format!("/opsoegende/{doc}");
+    let unreviewed: Vec<(String, String)> = o
+        .view
+        .contacts
+        .iter()
+        .filter(|(id, c)| {
+            rv.get(&(doc, format!("kontakt:{id}")))
+                .is_none_or(|r| r.fingerprint != fingerprint(c))
+        })
+        .map(|(id, c)| (format!("kontakt:{id}"), fingerprint(c)))
+        .collect();
+    Ok(page(
+        &v,
+        Nav::Records,
+        &o.meta.title,
+        html! {
+            @if !unreviewed.is_empty() {
+                form method="post" action="/gennemgang" {
+                    input type="hidden" name="dokument" value=(doc);
+                    input type="hidden" name="post" value="alle-kontakter";
+                    input type="hidden" name="aftryk" value=(fingerprint(&unreviewed));
+                    input type="hidden" name="tilbage" value=(path);
+                    input type="hidden" name="status" value=(REVIEWED);
+                    button type="submit" { "Marker " (unreviewed.len()) " nye kontakter som gennemgået" }
+                }
+            }
+            (contacts.html(&path))
+            (referrals.html(&path))
+        },
+    ))
+}
+
+// The review queue ----------------------------------------------------------------------------
+
+struct QueueItem {
+    what: String,
+    context: String,
+    date: Option<Date>,
+    href: String,
+    state: &'static str,
+}
+
+/// `GET /gennemgang`: records synced since they were last reviewed, flagged records, and
+/// duplicate candidates and conflicts to resolve.
+pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let rv = reviews(&s, &v.principal.tenant).await?;
+    let mut items: Vec<QueueItem> = Vec::new();
+    let mut flagged: Vec<(QueueItem, &ReviewRow)> = Vec::new();
+    for r in &d.registers {
+        let act = d.activity(r.doc.activity_id());
+        let act_name = act.map_or_else(|| r.meta.title.clone(), |a| a.activity.name.clone());
+        for (sid, sess) in &r.view.sessions {
+            if !session_has_records(r, sid) {
+                continue;
+            }
+            let review = rv.get(&(r.meta.id, format!("moede:{sid}")));
+            let fp = session_fingerprint(r, sid);
+            let item = QueueItem {
+                what: format!("Fremmøde {}", fmt::date_with_weekday(sess.current.date)),
+                context: act_name.clone(),
+                date: Some(sess.current.date),
+                href: format!("/registre/{}/moeder/{sid}", r.meta.id),
+                state: match review {
+                    None => "Ny",
+                    Some(x) if x.fingerprint != fp => "Ændret siden gennemgang",
+                    Some(_) => "",
+                },
+            };
+            match review {
+                Some(x) if x.state == FLAGGED => flagged.push((item, x)),
+                _ if !item.state.is_empty() => items.push(item),
+                _ => {}
+            }
+        }
+    }
+    for o in &d.outreach {
+        let new = o
+            .view
+            .contacts
+            .iter()
+            .filter(|(id, c)| {
+                rv.get(&(o.meta.id, format!("kontakt:{id}")))
+                    .is_none_or(|r| r.fingerprint != fingerprint(c))
+            })
+            .count();
+        let all_reviewed = rv.get(&(o.meta.id, "alle-kontakter".to_owned()));
+        if new > 0 {
+            let fp_all = fingerprint(
+                &o.view
+                    .contacts
+                    .iter()
+                    .filter(|(id, c)| {
+                        rv.get(&(o.meta.id, format!("kontakt:{id}")))
+                            .is_none_or(|r| r.fingerprint != fingerprint(c))
+                    })
+                    .map(|(id, c)| (format!("kontakt:{id}"), fingerprint(c)))
+                    .collect::<Vec<_>>(),
+            );
+            if all_reviewed.is_none_or(|r| r.fingerprint != fp_all) {
+                items.push(QueueItem {
+                    what: format!("{new} opsøgende kontakter"),
+                    context: o.meta.title.clone(),
+                    date: None,
+                    href: format!("/opsoegende/{}", o.meta.id),
+                    state: "Ny",
+                });
+            }
+        }
+    }
+    items.sort_by_key(|i| std::cmp::Reverse(i.date));
+    // Duplicates and conflicts.
+    let mut problems: Vec<(&RegisterEntry, ReviewItem)> = Vec::new();
+    for r in &d.registers {
+        for item in r.view_review_items(&d) {
+            problems.push((r, item));
+        }
+    }
+    Ok(page(
+        &v,
+        Nav::Review,
+        "Gennemgang",
+        html! {
+            section aria-labelledby="koe" {
+                h2 id="koe" { "Nye og ændrede poster (" (items.len()) ")" }
+                @if items.is_empty() { p { "Alt synkroniseret er gennemgået." } }
+                ul class="koe" {
+                    @for i in &items {
+                        li { a href=(i.href) { (i.what) } " – " (i.context) " " span class="maerke ny" { (i.state) } }
+                    }
+                }
+            }
+            section aria-labelledby="markerede" {
+                h2 id="markerede" { "Markeret til opfølgning (" (flagged.len()) ")" }
+                ul class="koe" {
+                    @for (i, r) in &flagged {
+                        li { a href=(i.href) { (i.what) } " – " (i.context) ": «" (r.comment) "» (" (fmt::datetime(Timestamp(r.at))) ")" }
+                    }
+                }
+            }
+            section aria-labelledby="dubletter" {
+                h2 id="dubletter" { "Mulige dubletter og konflikter (" (problems.len()) ")" }
+                @if problems.is_empty() { p { "Ingen fundet." } }
+                @for (r, item) in &problems { (problem_html(&d, r, item)) }
+            }
+        },
+    ))
+}
+
+impl RegisterEntry {
+    fn view_review_items(&self, d: &TenantData) -> Vec<ReviewItem> {
+        self.view.review_items(|p, l| d.open(p.as_str(), l))
+    }
+}
+
+fn participant_line(d: &TenantData, r: &RegisterEntry, p: &ParticipantId) -> String {
+    let part = r.view.participants.get(p).map(|x| &x.current);
+    let marks = r.view.attendance.keys().filter(|(_, x)| x == p).count();
+    format!(
+        "{} ({}; tilføjet {} af {}; {} registreringer)",
+        d.participant_name(r, p),
+        part.map(|x| d.age_band(x.age_band.as_str()))
+            .unwrap_or_default(),
+        part.map(|x| fmt::date_short(x.added_on))
+            .unwrap_or_default(),
+        part.map(|x| d.by_name(&x.added_by)).unwrap_or_default(),
+        marks
+    )
+}
+
+fn problem_html(d: &TenantData, r: &RegisterEntry, item: &ReviewItem) -> Markup {
+    let act = d
+        .activity(r.doc.activity_id())
+        .map_or_else(|| r.meta.title.clone(), |a| a.activity.name.clone());
+    let doc = r.meta.id;
+    match item {
+        ReviewItem::DuplicateParticipants { participants } => html! {
+            form method="post" action="/dubletter/deltagere" class="problem" {
+                h3 { "Samme barn tilføjet flere gange? – " (act) }
+                input type="hidden" name="dokument" value=(doc);
+                fieldset {
+                    legend { "Behold denne (de andre lægges sammen med den):" }
+                    @for (i, p) in participants.iter().enumerate() {
+                        label class="valg" { input type="radio" name="behold" value=(p.as_str()) checked[i == 0]; " " (participant_line(d, r, p)) }
+                    }
+                }
+                input type="hidden" name="deltagere" value=(participants.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(","));
+                button type="submit" { "Læg sammen" }
+            }
+        },
+        ReviewItem::DuplicateSessions { sessions } => html! {
+            form method="post" action="/dubletter/moeder" class="problem" {
+                h3 { "Samme møde oprettet flere gange? – " (act) }
+                input type="hidden" name="dokument" value=(doc);
+                fieldset {
+                    legend { "Behold dette møde (de andre aflyses; deres fremmøde bevares i historikken):" }
+                    @for (i, sid) in sessions.iter().enumerate() {
+                        @let s = r.view.sessions.get(sid);
+                        @let n = r.view.attendance.keys().filter(|(x, _)| x == sid).count();
+                        label class="valg" { input type="radio" name="behold" value=(sid.as_str()) checked[i == 0]; " "
+                            (s.map(|s| format!("{} {}–{}", fmt::date_short(s.current.date), s.current.start, s.current.end)).unwrap_or_default())
+                            " – " (n) " registreringer – oprettet af " (s.map(|s| d.by_name(&s.current.by)).unwrap_or_default()) }
+                    }
+                }
+                input type="hidden" name="moeder" value=(sessions.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
+                button type="submit" { "Behold det valgte møde" }
+            }
+        },
+        ReviewItem::AttendanceConflict {
+            session,
+            participant,
+            statuses,
+        } => html! {
+            form method="post" action="/konflikter/fremmoede" class="problem" {
+                h3 { "Uenige registreringer – " (act) }
+                p { (d.participant_name(r, participant)) " den " (r.view.sessions.get(session).map(|s| fmt::date_short(s.current.date)).unwrap_or_default())
+                    ": " (statuses.iter().map(|s| s.da()).collect::<Vec<_>>().join(" og ")) ". "
+                    a href={"/registre/" (doc) "/moeder/" (session.as_str())} { "Se hvem der registrerede hvad" } }
+                input type="hidden" name="dokument" value=(doc);
+                input type="hidden" name="moede" value=(session.as_str());
+                input type="hidden" name="deltager" value=(participant.as_str());
+                fieldset {
+                    legend { "Det rigtige er:" }
+                    @for (i, st) in AttendanceStatus::ALL.iter().enumerate() {
+                        label class="valg" { input type="radio" name="status" value=(st.code()) checked[i == 0]; " " (st.da()) }
+                    }
+                }
+                button type="submit" { "Afgør" }
+            }
+        },
+        ReviewItem::CancelledSessionWithAttendance { session, records } => html! {
+            div class="problem" {
+                h3 { "Aflyst møde med fremmøde – " (act) }
+                p { "Mødet " a href={"/registre/" (doc) "/moeder/" (session.as_str())} { (r.view.sessions.get(session).map(|s| fmt::date_short(s.current.date)).unwrap_or_default()) }
+                    " blev aflyst på én telefon, mens en anden registrerede " (records) " fremmøder." }
+                form method="post" action="/dubletter/moeder" {
+                    input type="hidden" name="dokument" value=(doc);
+                    input type="hidden" name="moeder" value=(session.as_str());
+                    input type="hidden" name="behold" value=(session.as_str());
+                    button type="submit" { "Mødet blev holdt – genoptag det" }
+                }
+            }
+        },
+        ReviewItem::RecordConflict { container, key } => html! {
+            div class="problem" {
+                h3 { "Samtidige ændringer – " (act) }
+                p { "Posten " code { (short(key)) } " (" (container) ") blev ændret på to enheder samtidig; den viste værdi er valgt automatisk." }
+            }
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    dokument: String,
+    post: String,
+    aftryk: String,
+    status: String,
+    kommentar: Option<String>,
+    tilbage: Option<String>,
+}
+
+async fn meta_for(s: &AppState, v: &Viewer, doc: &str) -> Result<DocMeta, WebError> {
+    let id = DocumentId::parse(doc).map_err(|_| WebError::NotFound)?;
+    let meta = s.storage.document(id).await?.ok_or(WebError::NotFound)?;
+    if crate::acl::access(&v.principal, &meta) != crate::acl::Access::Write {
+        return Err(WebError::NotFound);
+    }
+    Ok(meta)
+}
+
+/// `POST /gennemgang`: sets a record's review state, if the record is still what the
+/// reviewer saw.
+pub async fn review(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<ReviewForm>,
+) -> WebResult {
+    let meta = meta_for(&s, &v, &f.dokument).await?;
+    if f.status != REVIEWED && f.status != FLAGGED {
+        return Err(WebError::BadRequest("Ukendt status.".into()));
+    }
+    let comment = f.kommentar.unwrap_or_default().trim().to_owned();
+    if f.status == FLAGGED && comment.is_empty() {
+        return Err(WebError::BadRequest(
+            "Skriv en kommentar til markeringen.".into(),
+        ));
+    }
+    if comment.chars().count() > 500 {
+        return Err(WebError::BadRequest(
+            "Kommentaren må højst være 500 tegn.".into(),
+        ));
+    }
+    let d = TenantData::load(&s, &v.principal).await?;
+    // The fingerprint of the record now: a change synced since the page was shown is not
+    // silently marked as reviewed.
+    let current = if let Some(sid) = f.post.strip_prefix("moede:") {
+        let r = d.register(meta.id).ok_or(WebError::NotFound)?;
+        let sid: SessionId = sid.parse().map_err(|_| WebError::NotFound)?;
+        if !r.view.sessions.contains_key(&sid) {
+            return Err(WebError::NotFound);
+        }
+        session_fingerprint(r, &sid)
+    } else if f.post == "alle-kontakter" {
+        let o = d
+            .outreach
+            .iter()
+            .find(|o| o.meta.id == meta.id)
+            .ok_or(WebError::NotFound)?;
+        let rv = reviews(&s, &v.principal.tenant).await?;
+        let unreviewed: Vec<(String, String)> = o
+            .view
+            .contacts
+            .iter()
+            .filter(|(id, c)| {
+                rv.get(&(meta.id, format!("kontakt:{id}")))
+                    .is_none_or(|r| r.fingerprint != fingerprint(c))
+            })
+            .map(|(id, c)| (format!("kontakt:{id}"), fingerprint(c)))
+            .collect();
+        if fingerprint(&unreviewed) != f.aftryk {
+            return Err(stale());
+        }
+        let now = crate::storage::now_ms();
+        for (key, fp) in unreviewed {
+            s.storage
+                .put_review(&ReviewRow {
+                    doc_id: meta.id,
+                    record: key,
+                    tenant: v.principal.tenant.clone(),
+                    state: f.status.clone(),
+                    comment: comment.clone(),
+                    fingerprint: fp,
+                    user_id: v.principal.user_id.clone(),
+                    at: now,
+                })
+                .await?;
+        }
+        return Ok(back_to(f.tilbage.as_deref().unwrap_or("/gennemgang")));
+    } else {
+        return Err(WebError::NotFound);
+    };
+    if current != f.aftryk {
+        return Err(stale());
+    }
+    s.storage
+        .put_review(&ReviewRow {
+            doc_id: meta.id,
+            record: f.post,
+            tenant: v.principal.tenant.clone(),
+            state: f.status,
+            comment,
+            fingerprint: current,
+            user_id: v.principal.user_id.clone(),
+            at: crate::storage::now_ms(),
+        })
+        .await?;
+    Ok(back_to(f.tilbage.as_deref().unwrap_or("/gennemgang")))
+}
+
+fn stale() -> WebError {
+    WebError::Conflict(
+        "Posten er blevet ændret, siden du åbnede siden (en telefon har synkroniseret). Åbn den igen, og se ændringen, før du gennemgår den.".into(),
+    )
+}
+
+fn author(v: &Viewer) -> Author {
+    Author::now(
+        v.principal
+            .staff_id
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .map_or(By::System, By::Staff),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    dokument: String,
+    deltagere: String,
+    behold: String,
+}
+
+/// `POST /dubletter/deltagere`: the same child added twice; the others point at the kept one.
+pub async fn merge_participants(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<MergeForm>,
+) -> WebResult {
+    let meta = meta_for(&s, &v, &f.dokument).await?;
+    let keep: ParticipantId = f
+        .behold
+        .parse()
+        .map_err(|_| WebError::BadRequest("Vælg hvem der beholdes.".into()))?;
+    let all: Vec<ParticipantId> = f
+        .deltagere
+        .split(',')
+        .map(|p| p.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| WebError::BadRequest("Ugyldig deltager.".into()))?;
+    if !all.contains(&keep) || all.len() < 2 {
+        return Err(WebError::BadRequest(
+            "Vælg en af de foreslåede deltagere.".into(),
+        ));
+    }
+    let by = author(&v);
+    s.hub
+        .edit(&meta, |doc: &mut NaboDoc| {
+            let mut r = RegisterDoc::from_doc(doc.clone())?;
+            for p in all.iter().filter(|p| *p != &keep) {
+                if r.participant(p)?.merged_into.is_none() {
+                    r.merge_participants(&by, p, &keep)?;
+                }
+            }
+            *doc = r.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/gennemgang#dubletter"))
+}
+
+#[derive(Deserialize)]
+pub struct SessionsForm {
+    dokument: String,
+    moeder: String,
+    behold: String,
+}
+
+/// `POST /dubletter/moeder`: keeps one session of a duplicate group (the others are
+/// cancelled; their records stay in the history), or restores a cancelled session.
+pub async fn resolve_sessions(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<SessionsForm>,
+) -> WebResult {
+    let meta = meta_for(&s, &v, &f.dokument).await?;
+    let keep: SessionId = f
+        .behold
+        .parse()
+        .map_err(|_| WebError::BadRequest("Vælg et møde.".into()))?;
+    let all: Vec<SessionId> = f
+        .moeder
+        .split(',')
+        .map(|p| p.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| WebError::BadRequest("Ugyldigt møde.".into()))?;
+    if !all.contains(&keep) {
+        return Err(WebError::BadRequest(
+            "Vælg et af de foreslåede møder.".into(),
+        ));
+    }
+    let by = author(&v);
+    s.hub
+        .edit(&meta, |doc: &mut NaboDoc| {
+            let mut r = RegisterDoc::from_doc(doc.clone())?;
+            if r.session(&keep)?.cancelled {
+                r.set_cancelled(&by, &keep, false)?;
+            }
+            for sid in all.iter().filter(|x| *x != &keep) {
+                if !r.session(sid)?.cancelled {
+                    r.set_cancelled(&by, sid, true)?;
+                }
+            }
+            *doc = r.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/gennemgang#dubletter"))
+}
+
+#[derive(Deserialize)]
+pub struct MarkForm {
+    dokument: String,
+    moede: String,
+    deltager: String,
+    status: String,
+}
+
+/// `POST /konflikter/fremmoede`: settles two phones' different marks with staff's answer.
+pub async fn resolve_mark(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<MarkForm>,
+) -> WebResult {
+    let meta = meta_for(&s, &v, &f.dokument).await?;
+    let status: AttendanceStatus = f
+        .status
+        .parse()
+        .map_err(|_| WebError::BadRequest("Ukendt status.".into()))?;
+    let sid: SessionId = f.moede.parse().map_err(|_| WebError::NotFound)?;
+    let pid: ParticipantId = f.deltager.parse().map_err(|_| WebError::NotFound)?;
+    let d = TenantData::load(&s, &v.principal).await?;
+    let r = d.register(meta.id).ok_or(WebError::NotFound)?;
+    let act = d.activity(r.doc.activity_id()).ok_or(WebError::NotFound)?;
+    let snapshot = act.doc.snapshot()?;
+    let by = author(&v);
+    let catalogue = &d.catalogue;
+    s.hub
+        .edit(&meta, |doc: &mut NaboDoc| {
+            let mut r = RegisterDoc::from_doc(doc.clone())?;
+            let ctx = RegisterContext {
+                catalogue,
+                activity: &snapshot,
+            };
+            r.mark(&by, ctx, &sid, &pid, status)?;
+            *doc = r.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to(&format!("/registre/{}/moeder/{sid}", meta.id)))
+}

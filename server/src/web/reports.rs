@@ -1,0 +1,342 @@
+//! Reports: the goal-fulfilment (målopfyldelse) report per main activity per intervention
+//! area, the target-group table of seed 004 figure 1, and the board view with small numbers
+//! suppressed. Every table exports as CSV and XLSX.
+
+use axum::extract::{Extension, Query, State};
+use maud::html;
+#[allow(unused_imports)]
+use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
+use nabo_core::prelude::*;
+
+use super::data::{ActivityEntry, TenantData};
+use super::fmt::{self, Da};
+use super::overview::{PeriodQuery, cards, filter_form, filter_path};
+use super::stats::{self, Figures, Filter};
+use super::table::{Cell, Table};
+use super::{Nav, Viewer, WebError, WebResult, export, page};
+use crate::api::AppState;
+
+/// `GET /rapporter`.
+pub async fn index(Extension(v): Extension<Viewer>) -> WebResult {
+    Ok(page(
+        &v,
+        Nav::Reports,
+        "Rapporter",
+        html! {
+            ul class="menu" {
+                li { a href="/rapporter/maalopfyldelse" { "Målopfyldelse / selvevaluering" } " – pr. hovedaktivitet pr. indsatsområde, med målstatus, målinger og årsager til manglende målopfyldelse." }
+                li { a href="/rapporter/maalgrupper" { "Målgrupper" } " – aktiviteter fordelt på målgrupper (figur 1) for en periode og et program." }
+                li { a href="/rapporter/bestyrelse" { "Bestyrelsens overblik" } " – samlede tal pr. område uden personoplysninger; tal under 5 vises ikke." }
+                li { a href="/oversigt" { "Oversigt" } " – aktiviteter, fremmøde, frivillige og opsøgende arbejde." }
+            }
+        },
+    ))
+}
+
+/// A computed library indicator's value for an activity in a period, from Nabo's own records.
+fn computed(code: &str, f: &Figures) -> Option<f64> {
+    Some(match code {
+        "attendance.sessions-held" => f.sessions_held as f64,
+        "attendance.unique-participants" => f.unique.len() as f64,
+        "attendance.new-participants" => f.new.len() as f64,
+        "attendance.total-attendances" => f.attendances as f64,
+        "attendance.headcount-total" => f.headcount as f64,
+        "volunteers.active" => f.volunteers.len() as f64,
+        "volunteers.hours" => f.volunteer_minutes as f64 / 60.0,
+        _ => return None,
+    })
+}
+
+/// The report tables of one activity.
+pub fn goal_tables(
+    d: &TenantData,
+    a: &ActivityEntry,
+    filter: &Filter,
+) -> Result<Vec<Table>, WebError> {
+    let goals = a.doc.goals()?;
+    let indicators = a.doc.indicators()?;
+    let measurements = a.doc.measurements()?;
+    let reports = a.doc.reports()?;
+    let figures = stats::per_activity(d, filter)
+        .remove(&a.id)
+        .unwrap_or_default();
+    // The latest report overlapping the period.
+    let report = reports
+        .values()
+        .filter(|r| r.from <= filter.to && r.to >= filter.from)
+        .max_by_key(|r| r.to);
+
+    let mut goal_table = Table::new(
+        "maal",
+        "Mål og målopfyldelse",
+        &[
+            "Trin",
+            "Niveau",
+            "Mål",
+            "Indikatorer",
+            "Status",
+            "Årsager til manglende opfyldelse",
+            "Kommentar",
+        ],
+    );
+    let mut sorted: Vec<(&GoalId, &Goal)> = goals.iter().collect();
+    sorted.sort_by_key(|(_, g)| (g.step, g.level));
+    for (gid, g) in sorted {
+        let assessment = report.and_then(|r| r.goals.get(gid));
+        goal_table.row(vec![
+            Cell::Int(i64::from(g.step)),
+            Cell::text(g.level.da()),
+            Cell::text(&g.text),
+            Cell::text(
+                g.indicators
+                    .iter()
+                    .filter_map(|i| indicators.get(i))
+                    .map(|i| i.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Cell::text(assessment.map_or("ikke vurderet", |x| x.status.da())),
+            Cell::text(
+                assessment
+                    .map(|x| {
+                        x.reasons
+                            .iter()
+                            .map(|r| d.term(Vocabulary::NonFulfilmentReasons, r.as_str()))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                    .unwrap_or_default(),
+            ),
+            Cell::text(assessment.map(|x| x.comment.clone()).unwrap_or_default()),
+        ]);
+    }
+
+    let mut ind_table = Table::new(
+        "indikatorer",
+        "Indikatorer og målinger",
+        &[
+            "Indikator",
+            "Kilde",
+            "Udgangspunkt",
+            "Mål",
+            "Målt i perioden",
+            "Beregnet af Nabo",
+        ],
+    );
+    for (iid, i) in &indicators {
+        let measured: Vec<String> = measurements
+            .values()
+            .filter(|m| &m.indicator == iid && m.from <= filter.to && m.to >= filter.from)
+            .map(|m| {
+                format!(
+                    "{} ({}–{})",
+                    fmt::dec(m.value, 1),
+                    fmt::date_short(m.from),
+                    fmt::date_short(m.to)
+                )
+            })
+            .collect();
+        let calc = i
+            .library
+            .as_ref()
+            .and_then(|c| computed(c.as_str(), &figures));
+        ind_table.row(vec![
+            Cell::text(&i.name),
+            Cell::text(i.source.da()),
+            i.baseline.map_or(Cell::Empty, |b| Cell::Dec(b, 1)),
+            i.target.map_or(Cell::Empty, |t| Cell::Dec(t, 1)),
+            Cell::text(measured.join("; ")),
+            calc.map_or(Cell::Empty, |c| Cell::Dec(c, 1)),
+        ]);
+    }
+    let mut out = vec![goal_table, ind_table];
+    if let Some(r) = report {
+        let mut narrative = Table::new("vurdering", "Samlet vurdering", &["Felt", "Indhold"]);
+        narrative.row(vec![
+            Cell::text("Periode"),
+            Cell::text(format!("{} – {}", fmt::date(r.from), fmt::date(r.to))),
+        ]);
+        narrative.row(vec![
+            Cell::text("Indsatsområde"),
+            Cell::text(
+                d.catalogue
+                    .area(a.activity.taxonomy.as_str(), r.intervention_area.as_str())
+                    .map_or_else(|| r.intervention_area.to_string(), |x| x.name_da.clone()),
+            ),
+        ]);
+        narrative.row(vec![Cell::text("Vurdering"), Cell::text(&r.narrative)]);
+        narrative.row(vec![
+            Cell::text("Succestemaer"),
+            Cell::text(
+                r.success_themes
+                    .iter()
+                    .map(|t| d.term(Vocabulary::SuccessThemes, t.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        ]);
+        narrative.row(vec![
+            Cell::text("Udarbejdet af"),
+            Cell::text(d.by_name(&r.by)),
+        ]);
+        out.push(narrative);
+    }
+    Ok(out)
+}
+
+/// `GET /rapporter/maalopfyldelse?aktivitet=`: per main activity per intervention area.
+pub async fn goals(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<PeriodQuery>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let f = q.filter(&d)?;
+    let mains: Vec<&ActivityEntry> = d
+        .activities
+        .iter()
+        .filter(|a| a.activity.main_activity && f.activity(&a.activity))
+        .collect();
+    let chosen = match q.aktivitet.as_deref().filter(|s| !s.is_empty()) {
+        Some(id) => Some(
+            d.activities
+                .iter()
+                .find(|a| a.id.as_str() == id)
+                .ok_or(WebError::NotFound)?,
+        ),
+        None => mains.first().copied(),
+    };
+    let tables = match chosen {
+        Some(a) => goal_tables(&d, a, &f)?,
+        None => Vec::new(),
+    };
+    let refs: Vec<&Table> = tables.iter().collect();
+    if let Some(r) = export(&q.export(), &refs, "maalopfyldelse") {
+        return r;
+    }
+    let extra: Vec<(&str, &str)> = chosen
+        .map(|a| vec![("aktivitet", a.id.as_str())])
+        .unwrap_or_default();
+    let path = filter_path("/rapporter/maalopfyldelse", &f, &extra);
+    Ok(page(
+        &v,
+        Nav::Reports,
+        "Målopfyldelse",
+        html! {
+            (filter_form(&d, &f, "/rapporter/maalopfyldelse", html! {
+                label { "Hovedaktivitet"
+                    select name="aktivitet" {
+                        @for a in &mains {
+                            option value=(a.id.as_str()) selected[chosen.is_some_and(|c| c.id == a.id)] {
+                                (d.intervention_area(&a.activity).1) ": " (a.activity.name)
+                            }
+                        }
+                    }
+                }
+            }))
+            @match chosen {
+                None => p { "Ingen hovedaktiviteter i perioden." },
+                Some(a) => {
+                    h2 { (a.activity.name) }
+                    p { (d.intervention_area(&a.activity).1) " · " (d.area_name(&a.activity.area)) " · " (fmt::date(f.from)) " – " (fmt::date(f.to)) }
+                    @for t in &tables { (t.html(&path)) }
+                }
+            }
+        },
+    ))
+}
+
+/// `GET /rapporter/maalgrupper`: activities by target group (seed 004 figure 1).
+pub async fn target_groups(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<PeriodQuery>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let f = q.filter(&d)?;
+    let t = stats::target_group_table(&d, &f);
+    if let Some(r) = export(&q.export(), &[&t], "maalgrupper") {
+        return r;
+    }
+    let path = filter_path("/rapporter/maalgrupper", &f, &[]);
+    Ok(page(
+        &v,
+        Nav::Reports,
+        "Målgrupper",
+        html! {
+            (filter_form(&d, &f, "/rapporter/maalgrupper", html! {}))
+            (t.html(&path))
+        },
+    ))
+}
+
+/// `GET /rapporter/bestyrelse`: the board's aggregated view, per area, without personal data
+/// and with counts below 5 hidden.
+pub async fn board(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<PeriodQuery>,
+) -> WebResult {
+    // Board members may not read the documents themselves; the relay aggregates for them.
+    let d = TenantData::load_all(&s, &v.principal.tenant).await?;
+    let f = q.filter(&d)?;
+    let (headline, tables) = stats::overview(&d, &f, true);
+    let mut per_area = Table::new(
+        "omraader",
+        "Pr. boligområde",
+        &[
+            "Boligområde",
+            "Aktiviteter",
+            "Møder afholdt",
+            "Fremmøder",
+            "Unikke deltagere",
+        ],
+    );
+    for (id, area) in &d.areas {
+        let af = Filter {
+            area: Some(id.clone()),
+            ..f.clone()
+        };
+        let per = stats::per_activity(&d, &af);
+        let mut total = Figures::default();
+        for x in per.values() {
+            total.sessions_held += x.sessions_held;
+            total.attendances += x.attendances;
+            total.unique.extend(x.unique.iter().cloned());
+        }
+        per_area.row(vec![
+            Cell::text(&area.name),
+            Cell::Int(per.len() as i64),
+            suppress(total.sessions_held),
+            suppress(total.attendances),
+            suppress(total.unique.len() as i64),
+        ]);
+    }
+    // The board sees aggregates only: tables by area, intervention area and age band.
+    let mut shown: Vec<Table> = vec![per_area];
+    shown.extend(tables.into_iter().filter(|t| t.slug != "frivillige"));
+    let refs: Vec<&Table> = shown.iter().collect();
+    if let Some(r) = export(&q.export(), &refs, "bestyrelse") {
+        return r;
+    }
+    let path = filter_path("/rapporter/bestyrelse", &f, &[]);
+    Ok(page(
+        &v,
+        Nav::Reports,
+        "Bestyrelsens overblik",
+        html! {
+            (filter_form(&d, &f, "/rapporter/bestyrelse", html! {}))
+            p class="note" { "Samlede tal uden personoplysninger. Tal mellem 1 og 4 vises som «<5», så ingen enkeltpersoner kan genkendes." }
+            (cards(&headline))
+            @for t in &shown { (t.html(&path)) }
+        },
+    ))
+}
+
+fn suppress(n: i64) -> Cell {
+    if n > 0 && n < stats::SUPPRESS_BELOW {
+        Cell::Suppressed
+    } else {
+        Cell::Int(n)
+    }
+}

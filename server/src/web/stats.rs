@@ -1,0 +1,457 @@
+//! The figures of the overview, the board view and the reports, computed from the merged
+//! documents for a period, a programme and an area.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+#[allow(unused_imports)]
+use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
+use nabo_core::prelude::*;
+
+use super::data::{RegisterEntry, TenantData};
+use super::fmt::Da;
+use super::table::{Cell, Table};
+
+/// Counts below this are hidden on the board view.
+pub const SUPPRESS_BELOW: i64 = 5;
+
+/// Which records count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// First day.
+    pub from: Date,
+    /// Last day.
+    pub to: Date,
+    /// One programme.
+    pub programme: Option<ProgrammeId>,
+    /// One housing area.
+    pub area: Option<AreaId>,
+}
+
+impl Filter {
+    fn dates(&self, d: Date) -> bool {
+        self.from <= d && d <= self.to
+    }
+
+    /// Whether an activity belongs to the programme and area and runs in the period.
+    pub fn activity(&self, a: &Activity) -> bool {
+        self.programme.as_ref().is_none_or(|p| &a.programme == p)
+            && self.area.as_ref().is_none_or(|ar| &a.area == ar)
+            && a.start.is_none_or(|s| s <= self.to)
+            && a.end.is_none_or(|e| e >= self.from)
+    }
+}
+
+/// What one activity did in a period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Sessions held (not cancelled, in the period, not in the future).
+    pub sessions_held: i64,
+    /// Present marks plus headcounts.
+    pub attendances: i64,
+    /// Headcount-only attendance (no names).
+    pub headcount: i64,
+    /// Distinct participants present at least once (merged duplicates count once).
+    pub unique: BTreeSet<(nabo_core::document::DocumentId, ParticipantId)>,
+    /// Of those, added in the period.
+    pub new: BTreeSet<(nabo_core::document::DocumentId, ParticipantId)>,
+    /// Unique participants by age band.
+    pub by_age: BTreeMap<String, (i64, i64)>,
+    /// Volunteers with a completed shift.
+    pub volunteers: BTreeSet<VolunteerId>,
+    /// Volunteer minutes.
+    pub volunteer_minutes: u64,
+}
+
+/// The figures of one register for the period, added into `f`.
+pub fn add_register(f: &mut Figures, r: &RegisterEntry, filter: &Filter, today: Date) {
+    let doc = r.meta.id;
+    let held: BTreeSet<&SessionId> = r
+        .view
+        .sessions
+        .iter()
+        .filter(|(_, s)| {
+            !s.current.cancelled && filter.dates(s.current.date) && s.current.date <= today
+        })
+        .map(|(id, _)| id)
+        .collect();
+    f.sessions_held += held.len() as i64;
+    let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
+    for ((s, p), m) in &r.view.attendance {
+        if !held.contains(s) || m.current != AttendanceStatus::Present {
+            continue;
+        }
+        f.attendances += 1;
+        let canonical = r.view.canonical(p).clone();
+        seen.insert(canonical);
+    }
+    for ((s, _), c) in &r.view.headcounts {
+        if held.contains(s) {
+            f.attendances += i64::from(c.current);
+            f.headcount += i64::from(c.current);
+        }
+    }
+    for p in seen {
+        let part = r.view.participants.get(&p).map(|v| &v.current);
+        let band = part.map_or_else(|| "ukendt".to_owned(), |p| p.age_band.to_string());
+        let is_new = part.is_some_and(|p| filter.dates(p.added_on));
+        let e = f.by_age.entry(band).or_default();
+        e.0 += 1;
+        if is_new {
+            e.1 += 1;
+            f.new.insert((doc, p.clone()));
+        }
+        f.unique.insert((doc, p));
+    }
+    for ((s, v), sh) in &r.view.shifts {
+        if !held.contains(s) {
+            continue;
+        }
+        if let Some(m) = sh.current.minutes() {
+            f.volunteers.insert(v.clone());
+            f.volunteer_minutes += u64::from(m);
+        }
+    }
+}
+
+/// Figures per activity for the filter.
+pub fn per_activity(d: &TenantData, filter: &Filter) -> BTreeMap<ActivityId, Figures> {
+    let mut out: BTreeMap<ActivityId, Figures> = BTreeMap::new();
+    for a in d.activities.iter().filter(|a| filter.activity(&a.activity)) {
+        out.entry(a.id.clone()).or_default();
+    }
+    for r in &d.registers {
+        let act = r.doc.activity_id();
+        if !out.contains_key(act) {
+            continue;
+        }
+        if let Some(area) = &filter.area
+            && r.meta.area.as_deref().is_some_and(|a| a != area.as_str())
+        {
+            continue;
+        }
+        if let Some(f) = out.get_mut(act) {
+            add_register(f, r, filter, d.today);
+        }
+    }
+    out
+}
+
+fn count(n: i64, suppress: bool) -> Cell {
+    if suppress && n > 0 && n < SUPPRESS_BELOW {
+        Cell::Suppressed
+    } else {
+        Cell::Int(n)
+    }
+}
+
+/// Outreach figures for the filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outreach {
+    /// Contacts (talks) in the period.
+    pub contacts: i64,
+    /// People met in them.
+    pub people: i64,
+    /// By topic: contacts, people.
+    pub by_topic: BTreeMap<String, (i64, i64)>,
+    /// By outcome: contacts.
+    pub by_outcome: BTreeMap<String, i64>,
+    /// Referrals made in the period, by status.
+    pub referrals: BTreeMap<ReferralStatus, i64>,
+}
+
+/// Outreach figures.
+pub fn outreach(d: &TenantData, filter: &Filter) -> Outreach {
+    let mut o = Outreach::default();
+    for log in &d.outreach {
+        if let Some(area) = &filter.area
+            && log.doc.area() != area
+        {
+            continue;
+        }
+        for c in log.view.contacts.values() {
+            if !filter.dates(c.at.date_dk()) {
+                continue;
+            }
+            o.contacts += 1;
+            o.people += i64::from(c.count);
+            for t in c.topics.iter() {
+                let e = o.by_topic.entry(t.to_string()).or_default();
+                e.0 += 1;
+                e.1 += i64::from(c.count);
+            }
+            for x in c.outcomes.iter() {
+                *o.by_outcome.entry(x.to_string()).or_default() += 1;
+            }
+        }
+        for r in log.view.referrals.values() {
+            if filter.dates(r.current.at.date_dk()) {
+                *o.referrals.entry(r.current.status).or_default() += 1;
+            }
+        }
+    }
+    o
+}
+
+/// The overview's headline numbers and tables. `suppress` hides counts below 5 (board).
+pub fn overview(
+    d: &TenantData,
+    filter: &Filter,
+    suppress: bool,
+) -> (Vec<(&'static str, Cell)>, Vec<Table>) {
+    let per = per_activity(d, filter);
+    let mut total = Figures::default();
+    let mut by_type: BTreeMap<(String, String, String), (i64, Figures)> = BTreeMap::new();
+    for a in d.activities.iter().filter(|a| per.contains_key(&a.id)) {
+        let f = &per[&a.id];
+        let (code, area) = d.intervention_area(&a.activity);
+        let e = by_type
+            .entry((code, area, d.activity_type_name(&a.activity)))
+            .or_default();
+        e.0 += 1;
+        merge(&mut e.1, f);
+        merge(&mut total, f);
+    }
+    let o = outreach(d, filter);
+
+    let mut activities = Table::new(
+        "aktiviteter",
+        "Aktiviteter efter indsatsområde og type",
+        &[
+            "Indsatsområde",
+            "Aktivitetstype",
+            "Aktiviteter",
+            "Møder afholdt",
+            "Fremmøder",
+            "Unikke deltagere",
+        ],
+    );
+    for ((_, area, kind), (n, f)) in &by_type {
+        activities.row(vec![
+            Cell::text(area),
+            Cell::text(kind),
+            count(*n, suppress),
+            count(f.sessions_held, suppress),
+            count(f.attendances, suppress),
+            count(f.unique.len() as i64, suppress),
+        ]);
+    }
+
+    let mut ages = Table::new(
+        "deltagere-alder",
+        "Deltagere efter aldersgruppe",
+        &["Aldersgruppe", "Unikke deltagere", "Nye deltagere"],
+    );
+    for (band, (u, n)) in &total.by_age {
+        ages.row(vec![
+            Cell::text(d.age_band(band)),
+            count(*u, suppress),
+            count(*n, suppress),
+        ]);
+    }
+    if total.headcount > 0 {
+        ages.note = Some(format!(
+            "Derudover {} fremmøder talt uden navn (kun antal).",
+            super::fmt::num(total.headcount)
+        ));
+    }
+
+    // Participants by the target groups of the activities they came to.
+    let mut groups: BTreeMap<String, BTreeSet<(nabo_core::document::DocumentId, ParticipantId)>> =
+        BTreeMap::new();
+    for a in d.activities.iter().filter(|a| per.contains_key(&a.id)) {
+        for g in a.activity.target_groups.keys() {
+            groups
+                .entry(g.to_string())
+                .or_default()
+                .extend(per[&a.id].unique.iter().cloned());
+        }
+    }
+    let mut target = Table::new(
+        "deltagere-maalgruppe",
+        "Deltagere efter aktiviteternes målgrupper",
+        &["Målgruppe", "Unikke deltagere"],
+    );
+    for (g, set) in &groups {
+        let name = d
+            .catalogue
+            .target_group(g)
+            .map_or_else(|| g.clone(), |t| t.name_da.clone());
+        target.row(vec![Cell::text(name), count(set.len() as i64, suppress)]);
+    }
+    target.note = Some(
+        "En deltager tæller med under hver målgruppe, som aktiviteten henvender sig til.".into(),
+    );
+
+    let mut volunteers = Table::new(
+        "frivillige",
+        "Frivillige og frivillige timer",
+        &["Aktivitet", "Frivillige", "Timer"],
+    );
+    for a in d.activities.iter().filter(|a| per.contains_key(&a.id)) {
+        let f = &per[&a.id];
+        if f.volunteers.is_empty() {
+            continue;
+        }
+        volunteers.row(vec![
+            Cell::text(&a.activity.name),
+            count(f.volunteers.len() as i64, suppress),
+            Cell::Dec(f.volunteer_minutes as f64 / 60.0, 1),
+        ]);
+    }
+
+    let mut topics = Table::new(
+        "opsoegende-emner",
+        "Opsøgende kontakter efter emne",
+        &["Emne", "Kontakter", "Personer"],
+    );
+    for (t, (c, p)) in &o.by_topic {
+        topics.row(vec![
+            Cell::text(d.term(Vocabulary::OutreachTopics, t)),
+            count(*c, suppress),
+            count(*p, suppress),
+        ]);
+    }
+    let mut outcomes = Table::new(
+        "opsoegende-udfald",
+        "Opsøgende kontakter efter udfald",
+        &["Udfald", "Kontakter"],
+    );
+    for (t, c) in &o.by_outcome {
+        outcomes.row(vec![
+            Cell::text(d.term(Vocabulary::OutreachOutcomes, t)),
+            count(*c, suppress),
+        ]);
+    }
+    let mut referrals = Table::new(
+        "henvisninger",
+        "Henvisninger (brobygning) efter status",
+        &["Status", "Henvisninger"],
+    );
+    for s in ReferralStatus::ALL {
+        if let Some(n) = o.referrals.get(s) {
+            referrals.row(vec![Cell::text(s.da()), count(*n, suppress)]);
+        }
+    }
+
+    let headline = vec![
+        ("Aktiviteter", count(per.len() as i64, false)),
+        ("Møder afholdt", count(total.sessions_held, suppress)),
+        ("Fremmøder", count(total.attendances, suppress)),
+        (
+            "Unikke deltagere",
+            count(total.unique.len() as i64, suppress),
+        ),
+        ("Nye deltagere", count(total.new.len() as i64, suppress)),
+        ("Frivillige", count(total.volunteers.len() as i64, suppress)),
+        (
+            "Frivillige timer",
+            Cell::Dec(total.volunteer_minutes as f64 / 60.0, 1),
+        ),
+        ("Opsøgende kontakter", count(o.contacts, suppress)),
+        (
+            "Henvisninger",
+            count(o.referrals.values().sum::<i64>(), suppress),
+        ),
+    ];
+    (
+        headline,
+        vec![
+            activities, ages, target, volunteers, topics, outcomes, referrals,
+        ],
+    )
+}
+
+fn merge(into: &mut Figures, f: &Figures) {
+    into.sessions_held += f.sessions_held;
+    into.attendances += f.attendances;
+    into.headcount += f.headcount;
+    into.unique.extend(f.unique.iter().cloned());
+    into.new.extend(f.new.iter().cloned());
+    for (k, (u, n)) in &f.by_age {
+        let e = into.by_age.entry(k.clone()).or_default();
+        e.0 += u;
+        e.1 += n;
+    }
+    into.volunteers.extend(f.volunteers.iter().cloned());
+    into.volunteer_minutes += f.volunteer_minutes;
+}
+
+/// The target-group table of seed 004 figure 1: activities by target group, "included" and
+/// "exclusively for the group", for the activities of the filter.
+pub fn target_group_table(d: &TenantData, filter: &Filter) -> Table {
+    let mut included: BTreeMap<String, i64> = BTreeMap::new();
+    let mut exclusive: BTreeMap<String, i64> = BTreeMap::new();
+    let mut primary: BTreeMap<String, i64> = BTreeMap::new();
+    let mut n = 0;
+    let mut several = 0;
+    for a in d.activities.iter().filter(|a| filter.activity(&a.activity)) {
+        n += 1;
+        let groups = &a.activity.target_groups;
+        if groups.len() > 1 {
+            several += 1;
+        }
+        for (g, prio) in groups.iter() {
+            *included.entry(g.to_string()).or_default() += 1;
+            if groups.len() == 1 {
+                *exclusive.entry(g.to_string()).or_default() += 1;
+            }
+            if *prio == Priority::Primary {
+                *primary.entry(g.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let mut t = Table::new(
+        "maalgrupper",
+        "Aktiviteter fordelt på målgrupper (jf. figur 1)",
+        &[
+            "Målgruppe",
+            "Aktiviteter hvor målgruppen indgår",
+            "Aktiviteter udelukkende for målgruppen",
+            "Heraf primær målgruppe",
+        ],
+    );
+    // The figure's nine groups first, in the catalogue's order, then any other group used.
+    let mut order: Vec<(String, String)> = d
+        .catalogue
+        .target_groups()
+        .filter(|g| g.figure1)
+        .map(|g| (g.code.clone(), g.name_da.clone()))
+        .collect();
+    for g in included.keys() {
+        if !order.iter().any(|(c, _)| c == g) {
+            let name = d
+                .catalogue
+                .target_group(g)
+                .map_or_else(|| g.clone(), |t| t.name_da.clone());
+            order.push((g.clone(), name));
+        }
+    }
+    for (code, name) in order {
+        t.row(vec![
+            Cell::text(name),
+            Cell::Int(included.get(&code).copied().unwrap_or(0)),
+            Cell::Int(exclusive.get(&code).copied().unwrap_or(0)),
+            Cell::Int(primary.get(&code).copied().unwrap_or(0)),
+        ]);
+    }
+    t.note = Some(format!(
+        "{} aktiviteter i alt; {} har mere end én målgruppe.",
+        super::fmt::num(n),
+        super::fmt::num(several)
+    ));
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_counts_are_hidden_only_when_suppressing() {
+        assert_eq!(count(0, true), Cell::Int(0));
+        assert_eq!(count(1, true), Cell::Suppressed);
+        assert_eq!(count(4, true), Cell::Suppressed);
+        assert_eq!(count(5, true), Cell::Int(5));
+        assert_eq!(count(3, false), Cell::Int(3));
+    }
+}

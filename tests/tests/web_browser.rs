@@ -1,0 +1,203 @@
+//! The review pages in a real browser (Debian's chromium, driven by `playwright-core` from
+//! npm, script in `tests/js/web.mjs`): a volunteer's phone takes a roll call that the office
+//! does not see until the phone syncs; then central staff see it merged with who marked it,
+//! flag it, merge a child added twice, settle two phones' different marks, export CSV and XLSX
+//! and check them against the page, open the goal report, invite a phone (the code works),
+//! check the tablet layout, and a board member sees only aggregates with small numbers hidden.
+//!
+//! `NABO_SCREENSHOTS=<dir>` keeps screenshots of the main pages (docs/screenshots/ holds them).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use nabo_bindings::NaboClient;
+use nabo_bindings::api::Mark;
+use nabo_core::time::Timestamp;
+use nabo_server::relay::Limits;
+use nabo_server::testing::{Backend, TestRelay};
+
+const PASSWORD: &str = "browser-test-password";
+
+fn js_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
+}
+
+fn chromium() -> Option<PathBuf> {
+    std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from("/usr/bin/chromium")))
+        .filter(|p| p.exists())
+}
+
+fn available() -> bool {
+    let ok = js_dir().join("node_modules/playwright-core").exists() && chromium().is_some();
+    if !ok {
+        assert!(
+            std::env::var("NABO_REQUIRE_BROWSER").is_err(),
+            "NABO_REQUIRE_BROWSER is set but chromium or tests/js/node_modules/playwright-core is missing"
+        );
+        eprintln!("skipped: chromium or playwright-core missing (cargo xtask test installs them)");
+    }
+    ok
+}
+
+fn browser(args: &[&str]) -> serde_json::Value {
+    let out = Command::new("node")
+        .arg("web.mjs")
+        .args(args)
+        .current_dir(js_dir())
+        .env("CHROMIUM", chromium().unwrap())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| {
+        panic!(
+            "node web.mjs {args:?}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(v["ok"], true, "browser: {v}");
+    v
+}
+
+async fn enrolment_code(r: &TestRelay, user: &str) -> String {
+    let token = nabo_core::client::login(&r.http(), "central", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/enrolments", r.http()))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"user_id": user}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["code"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn central_staff_review_a_phones_roll_call_in_the_browser() {
+    if !available() {
+        return;
+    }
+    let r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let base = r.http();
+    let today = Timestamp::now().date_dk();
+    let date_text = nabo_server::web::fmt::date_with_weekday(today);
+    let shots = std::env::var("NABO_SCREENSHOTS").unwrap_or_default();
+
+    // Maja's phone is enrolled and has what she may see.
+    let dir = tempfile::tempdir().unwrap();
+    let maja = NaboClient::open(dir.path().display().to_string(), base.clone(), vec![7; 32])
+        .await
+        .unwrap();
+    let code = enrolment_code(&r, "u-volunteer1").await;
+    maja.enrol(code, "Majas telefon".into()).await.unwrap();
+    maja.sync_now().await.unwrap();
+    // The demo's last café afternoon holds a child added twice and two phones' different
+    // marks; Maja's phone shows both until the office resolves them.
+    let last = last_cafe_session(&maja, today).await;
+    let call = maja.roll_call(last.clone()).await.unwrap();
+    assert_eq!(call.entries.iter().filter(|e| e.conflict).count(), 1);
+    let children_before = call.entries.len();
+
+    // The roll call is taken on the phone; the office cannot see it yet.
+    let session = match maja.todays_sessions().await.unwrap().into_iter().next() {
+        Some(s) => s,
+        None => maja
+            .add_session(
+                "act-lektiecafe".into(),
+                today.to_string(),
+                "15:00".into(),
+                "17:00".into(),
+                Some("Ekstra lektiecafé".into()),
+            )
+            .await
+            .unwrap(),
+    };
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    let marked = 5;
+    for e in call.entries.iter().take(marked) {
+        maja.mark(session.id.clone(), e.participant_id.clone(), Mark::Present)
+            .await
+            .unwrap();
+    }
+    maja.check_in(session.id.clone()).await.unwrap();
+    let before = browser(&["before", &base, PASSWORD, &date_text]);
+    let present_before = before["today"]["present"].as_u64().unwrap_or(0);
+    assert_eq!(
+        present_before, 0,
+        "the office sees marks the phone has not synced: {before}"
+    );
+
+    // The phone syncs; the office works through it in the browser.
+    assert!(maja.sync_status().await.unwrap().pending_changes > 0);
+    maja.sync_now().await.unwrap();
+    assert_eq!(maja.sync_status().await.unwrap().pending_changes, 0);
+    let after = browser(&[
+        "after",
+        &base,
+        PASSWORD,
+        &date_text,
+        &marked.to_string(),
+        "Maja Kristensen",
+        &shots,
+    ]);
+    assert_eq!(after["today"]["present"], marked as u64, "{after}");
+
+    // The flag is stored with its comment.
+    let reviews = r
+        .storage()
+        .reviews(&"vestbyen".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        reviews
+            .iter()
+            .any(|x| x.state == "flagged" && x.comment.contains("hele eftermiddagen")),
+        "{reviews:?}"
+    );
+
+    // The code shown on the invitation page enrols a phone.
+    let code = after["code"].as_str().unwrap().to_owned();
+    let dir2 = tempfile::tempdir().unwrap();
+    let second = NaboClient::open(dir2.path().display().to_string(), base.clone(), vec![8; 32])
+        .await
+        .unwrap();
+    let me = second
+        .enrol(code, "Majas nye telefon".into())
+        .await
+        .unwrap();
+    assert_eq!(me.role, "volunteer");
+
+    // The office's resolutions reach the phone: the conflict is settled as present and the
+    // child added twice is one child.
+    maja.sync_now().await.unwrap();
+    let call = maja.roll_call(last).await.unwrap();
+    assert_eq!(call.entries.iter().filter(|e| e.conflict).count(), 0);
+    assert_eq!(call.entries.len(), children_before - 1);
+}
+
+async fn last_cafe_session(phone: &NaboClient, today: nabo_core::time::Date) -> String {
+    for back in 1..=7 {
+        let day = today.add_days(-back);
+        if let Some(s) = phone
+            .sessions_on(day.to_string())
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+        {
+            return s.id;
+        }
+    }
+    panic!("no café session in the last week");
+}
