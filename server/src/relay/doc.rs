@@ -29,6 +29,20 @@ pub enum Outbound {
     },
 }
 
+/// Why changes sent with [`DocCmd::Merge`] were not stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// Storage failed; nothing is stored.
+    #[error("storage unavailable")]
+    Storage,
+    /// The bytes are not changes to this document.
+    #[error("invalid changes: {0}")]
+    Invalid(String),
+    /// The document is closing (relay shutting down); retry.
+    #[error("document closing; retry")]
+    Closing,
+}
+
 /// Commands to a document task.
 #[derive(Debug)]
 pub enum DocCmd {
@@ -69,8 +83,8 @@ pub enum DocCmd {
     Merge {
         /// Saved document or changes.
         bytes: Vec<u8>,
-        /// Whether it worked.
-        reply: oneshot::Sender<Result<(), String>>,
+        /// Whether it is stored.
+        reply: oneshot::Sender<Result<(), MergeError>>,
     },
     /// A connection's access changed.
     SetAccess {
@@ -228,8 +242,11 @@ impl DocTask {
         rx.close();
         while let Ok(cmd) = rx.try_recv() {
             match cmd {
-                DocCmd::Attach { reply, .. } | DocCmd::Merge { reply, .. } => {
+                DocCmd::Attach { reply, .. } => {
                     let _ = reply.send(Err("retry".into()));
+                }
+                DocCmd::Merge { reply, .. } => {
+                    let _ = reply.send(Err(MergeError::Closing));
                 }
                 _ => {}
             }
@@ -347,8 +364,11 @@ impl DocTask {
                 let before = self.doc.heads();
                 let r = self.doc.apply_incremental(&bytes);
                 let r = match r {
-                    Ok(()) => self.persist_since(&before).await,
-                    Err(e) => Err(e.to_string()),
+                    Ok(()) => self
+                        .persist_since(&before)
+                        .await
+                        .map_err(|_| MergeError::Storage),
+                    Err(e) => Err(MergeError::Invalid(e.to_string())),
                 };
                 match r {
                     Ok(()) => {

@@ -129,9 +129,9 @@ pub enum EditError {
     /// The stored document does not load.
     #[error("stored document is damaged")]
     Damaged,
-    /// The document's task did not store it (e.g. size limit, shutting down).
+    /// The document's task did not store it.
     #[error("not stored: {0}")]
-    Refused(String),
+    Unstored(doc::MergeError),
 }
 
 impl From<OpenError> for EditError {
@@ -272,11 +272,11 @@ impl Hub {
         let (reply, answer) = tokio::sync::oneshot::channel();
         tx.send(doc::DocCmd::Merge { bytes, reply })
             .await
-            .map_err(|_| EditError::Refused("document closed".into()))?;
+            .map_err(|_| EditError::Unstored(doc::MergeError::Closing))?;
         match answer.await {
             Ok(Ok(())) => Ok(out),
-            Ok(Err(e)) => Err(EditError::Refused(e)),
-            Err(_) => Err(EditError::Refused("document closed".into())),
+            Ok(Err(e)) => Err(EditError::Unstored(e)),
+            Err(_) => Err(EditError::Unstored(doc::MergeError::Closing)),
         }
     }
 

@@ -143,10 +143,11 @@ impl From<crate::relay::EditError> for WebError {
         match e {
             EditError::Domain(d) => d.into(),
             EditError::Storage(s) => s.into(),
-            EditError::Refused(r) => {
-                tracing::warn!(reason = %r, "edit from a review page refused");
-                WebError::Conflict("Ændringen kunne ikke gemmes. Prøv igen.".into())
+            EditError::Unstored(crate::relay::doc::MergeError::Invalid(r)) => {
+                tracing::error!(reason = %r, "edit from a review page refused");
+                WebError::Internal
             }
+            EditError::Unstored(_) => WebError::Unavailable,
             EditError::Damaged => WebError::Internal,
         }
     }

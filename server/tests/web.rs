@@ -1,0 +1,443 @@
+//! The review pages over HTTP: sign-in and roles, forms from other sites, another tenant's
+//! documents, a review of a record that changed meanwhile, exports, limits, and a database
+//! that fails (the pages say so and change nothing; never "not found").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{PASSWORD, relay};
+use nabo_server::testing::{Backend, TestRelay};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use sqlx::Connection;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A signed-in browser: the session cookies of a login.
+struct Browser {
+    base: String,
+    cookies: String,
+}
+
+impl Browser {
+    async fn login(r: &TestRelay, user: &str) -> Browser {
+        let base = r.http();
+        let resp = client()
+            .post(format!("{base}/log-ind"))
+            .header(ORIGIN, &base)
+            .form(&[("brugernavn", user), ("adgangskode", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let cookies: Vec<String> = resp
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|c| {
+                let c = c.to_str().unwrap();
+                assert!(
+                    c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+                    "{c}"
+                );
+                c.split(';').next().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(cookies.len(), 2, "access and refresh cookies");
+        Browser {
+            base,
+            cookies: cookies.join("; "),
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        client()
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookies)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, origin: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client()
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookies)
+            .header(ORIGIN, origin)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn text(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        r.text().await.unwrap()
+    }
+}
+
+/// The value of the first hidden input `name` after `after` in a page.
+fn hidden(html: &str, after: &str, name: &str) -> String {
+    let start = html.find(after).unwrap_or(0);
+    let needle = format!("name=\"{name}\" value=\"");
+    let i = html[start..].find(&needle).unwrap() + start + needle.len();
+    html[i..].split('"').next().unwrap().to_owned()
+}
+
+/// The first session page with a roll call, from the review queue.
+async fn a_session_page(b: &Browser) -> String {
+    let queue = b.text("/gennemgang").await;
+    let i = queue.find("href=\"/registre/").unwrap() + "href=\"".len();
+    queue[i..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_roles_and_redirects() {
+    let r = relay(Backend::Sqlite).await;
+    let base = r.http();
+    // Without a session every page leads to the login, remembering where it was going.
+    let resp = client()
+        .get(format!("{base}/gennemgang"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/log-ind?naeste=/gennemgang");
+    // A wrong password says so, without saying whether the user exists.
+    for user in ["central", "nobody"] {
+        let resp = client()
+            .post(format!("{base}/log-ind"))
+            .header(ORIGIN, &base)
+            .form(&[("brugernavn", user), ("adgangskode", "wrong")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.headers()[LOCATION].to_str().unwrap(),
+            "/log-ind?fejl=forkert&naeste=/"
+        );
+    }
+    // After login, only this site's paths: never an open redirect.
+    let resp = client()
+        .post(format!("{base}/log-ind"))
+        .header(ORIGIN, &base)
+        .form(&[
+            ("brugernavn", "central"),
+            ("adgangskode", PASSWORD),
+            ("naeste", "//evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()[LOCATION], "/");
+
+    // Central staff see everything; a board member the board view only; phones' users none.
+    let central = Browser::login(&r, "central").await;
+    for p in [
+        "/oversigt",
+        "/aktiviteter",
+        "/gennemgang",
+        "/administration",
+        "/rapporter/maalopfyldelse",
+        "/rapporter/maalgrupper",
+        "/rapporter/bestyrelse",
+    ] {
+        let html = central.text(p).await;
+        assert!(html.contains("<html lang=\"da\">"), "{p}");
+    }
+    let board = Browser::login(&r, "bestyrelse").await;
+    assert_eq!(
+        board.get("/").await.headers()[LOCATION],
+        "/rapporter/bestyrelse"
+    );
+    let html = board.text("/rapporter/bestyrelse").await;
+    assert!(html.contains("&lt;5"), "small numbers are hidden");
+    for p in [
+        "/oversigt",
+        "/gennemgang",
+        "/aktiviteter/act-lektiecafe",
+        "/administration",
+    ] {
+        assert_eq!(board.get(p).await.status(), StatusCode::FORBIDDEN, "{p}");
+    }
+    for user in ["volunteer1", "outreach1"] {
+        let b = Browser::login(&r, user).await;
+        assert_eq!(b.get("/oversigt").await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            b.get("/rapporter/bestyrelse").await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+    // Logging out ends the session: the refresh token is revoked too.
+    let resp = central.post("/log-ud", &base, &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let refresh = central
+        .cookies
+        .split("; ")
+        .find(|c| c.starts_with("nabo_forny="))
+        .unwrap()
+        .to_owned();
+    let resp = client()
+        .get(format!("{base}/oversigt"))
+        .header(COOKIE, refresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "a spent session signs in again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_from_other_sites_and_other_tenants_records_are_refused() {
+    let r = relay(Backend::Sqlite).await;
+    let base = r.http();
+    let b = Browser::login(&r, "central").await;
+    let page = a_session_page(&b).await;
+    let html = b.text(&page).await;
+    let doc = hidden(&html, "action=\"/gennemgang\"", "dokument");
+    let record = hidden(&html, "action=\"/gennemgang\"", "post");
+    let print = hidden(&html, "action=\"/gennemgang\"", "aftryk");
+    let form = |doc: &str, print: &str| {
+        vec![
+            ("dokument", doc.to_owned()),
+            ("post", record.clone()),
+            ("aftryk", print.to_owned()),
+            ("status", "reviewed".to_owned()),
+        ]
+    };
+    let as_refs = |f: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { f.clone() };
+    let post = |origin: &str, f: Vec<(&'static str, String)>| {
+        let origin = origin.to_owned();
+        let b = &b;
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post("/gennemgang", &origin, &pairs).await
+        }
+    };
+    // Another site's form: refused, nothing stored.
+    let resp = post("http://evil.example", as_refs(&form(&doc, &print))).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(
+        r.storage()
+            .reviews(&"vestbyen".parse().unwrap())
+            .await
+            .unwrap()
+            .iter()
+            .all(|x| x.record != record)
+    );
+    // A record that changed since the page was shown: 409, not silently reviewed.
+    let resp = post(&base, form(&doc, "0000")).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert!(resp.text().await.unwrap().contains("ændret"));
+    // Another tenant's document or a made-up one: the same answer as nothing, 404.
+    let nordby = other_tenant_document(&r).await;
+    for d in [nordby.as_str(), "2Yx9bKdrgD4tYbFXd4pk6CtLqWmV", "not-an-id"] {
+        let resp = post(&base, form(d, &print)).await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{d}");
+        assert_eq!(
+            b.get(&format!("/opsoegende/{d}")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    // The real thing is stored, with the fingerprint of what was shown.
+    let resp = post(&base, form(&doc, &print)).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let reviews = r
+        .storage()
+        .reviews(&"vestbyen".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        reviews
+            .iter()
+            .any(|x| x.record == record && x.fingerprint == print && x.state == "reviewed")
+    );
+    // Flagging needs a comment.
+    let mut f = form(&doc, &print);
+    f[3].1 = "flagged".into();
+    assert_eq!(post(&base, f).await.status(), StatusCode::BAD_REQUEST);
+    // An oversized form is refused before it is read.
+    let big = "x".repeat(100 * 1024);
+    let resp = b
+        .post("/gennemgang", &base, &[("kommentar", big.as_str())])
+        .await;
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+async fn other_tenant_document(r: &TestRelay) -> String {
+    use nabo_core::docs::tenant::{Settings, TenantDoc};
+    use nabo_core::prelude::*;
+    let t = TenantDoc::create(
+        "nordby".parse().unwrap(),
+        automerge::ActorId::random(),
+        &Author {
+            by: By::System,
+            at: Timestamp::now(),
+        },
+        Settings {
+            name: "Nordby".into(),
+            ..Settings::default()
+        },
+    )
+    .unwrap();
+    let s = r.storage();
+    let meta = nabo_server::meta::derive(t.doc(), s.as_ref())
+        .await
+        .unwrap();
+    s.create_document(&meta, &t.doc().save()).await.unwrap();
+    meta.id.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_match_the_pages() {
+    let r = relay(Backend::Sqlite).await;
+    let b = Browser::login(&r, "central").await;
+    let resp = b.get("/oversigt?eksport=csv&tabel=henvisninger").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("oversigt-henvisninger.csv")
+    );
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "Status;Henvisninger");
+    // The demo's referrals: as many in the export as the outreach logs hold.
+    let total: i64 = lines[1..]
+        .iter()
+        .map(|l| l.split(';').nth(1).unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(total, 8, "{csv}");
+    let resp = b
+        .get("/rapporter/maalgrupper?eksport=xlsx&tabel=maalgrupper")
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.bytes().await.unwrap().starts_with(b"PK"));
+    assert_eq!(
+        b.get("/oversigt?eksport=pdf&tabel=henvisninger")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        b.get("/oversigt?eksport=csv&tabel=findes-ikke")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        b.get("/oversigt?fra=2026-13-01").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        b.get("/oversigt?fra=2026-06-01&til=2026-01-01")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    // The board's export hides small numbers too.
+    let board = Browser::login(&r, "bestyrelse").await;
+    let csv = board
+        .text("/rapporter/bestyrelse?eksport=csv&tabel=henvisninger")
+        .await;
+    assert!(csv.contains(";<5"), "{csv}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_database_is_reported_as_such_and_nothing_changes() {
+    let r = relay(Backend::Sqlite).await;
+    let base = r.http();
+    let b = Browser::login(&r, "central").await;
+    let page = a_session_page(&b).await;
+    let html = b.text(&page).await;
+    let doc = hidden(&html, "action=\"/gennemgang\"", "dokument");
+    let record = hidden(&html, "action=\"/gennemgang\"", "post");
+    let print = hidden(&html, "action=\"/gennemgang\"", "aftryk");
+    // Reviews cannot be written: 503 with a Danish explanation, not 404, nothing half-stored.
+    sql(&r, "CREATE TRIGGER nabo_fail BEFORE INSERT ON review_events BEGIN SELECT RAISE(ABORT, 'injected failure'); END").await;
+    let resp = b
+        .post(
+            "/gennemgang",
+            &base,
+            &[
+                ("dokument", doc.as_str()),
+                ("post", record.as_str()),
+                ("aftryk", print.as_str()),
+                ("status", "reviewed"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.text().await.unwrap().contains("Databasen svarer ikke"));
+    sql(&r, "DROP TRIGGER nabo_fail").await;
+    assert!(
+        r.storage()
+            .reviews(&"vestbyen".parse().unwrap())
+            .await
+            .unwrap()
+            .iter()
+            .all(|x| x.record != record),
+        "the review row and its log entry are one transaction"
+    );
+    // Changes to documents cannot be stored: merging the duplicate child answers 503 and the
+    // duplicate is still proposed afterwards.
+    let queue = b.text("/gennemgang").await;
+    let form_at = queue.find("action=\"/dubletter/deltagere\"").unwrap();
+    let doc = hidden(&queue, "action=\"/dubletter/deltagere\"", "dokument");
+    let all = hidden(&queue, "action=\"/dubletter/deltagere\"", "deltagere");
+    let keep = hidden(&queue[form_at..], "type=\"radio\"", "behold");
+    sql(&r, "CREATE TRIGGER nabo_fail BEFORE INSERT ON chunks BEGIN SELECT RAISE(ABORT, 'injected failure'); END").await;
+    let resp = b
+        .post(
+            "/dubletter/deltagere",
+            &base,
+            &[
+                ("dokument", doc.as_str()),
+                ("deltagere", all.as_str()),
+                ("behold", keep.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    sql(&r, "DROP TRIGGER nabo_fail").await;
+    assert!(
+        b.text("/gennemgang")
+            .await
+            .contains("Samme barn tilføjet flere gange")
+    );
+    // With the database back, the same form works.
+    let resp = b
+        .post(
+            "/dubletter/deltagere",
+            &base,
+            &[
+                ("dokument", doc.as_str()),
+                ("deltagere", all.as_str()),
+                ("behold", keep.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(
+        !b.text("/gennemgang")
+            .await
+            .contains("Samme barn tilføjet flere gange")
+    );
+}
+
+async fn sql(r: &TestRelay, statement: &'static str) {
+    let mut c = sqlx::SqliteConnection::connect(&r.database_url)
+        .await
+        .unwrap();
+    sqlx::query(statement).execute(&mut c).await.unwrap();
+}
