@@ -136,6 +136,47 @@ fn present_versus_absent_is_deterministic_and_shown_for_review_until_resolved() 
     assert!(mark.conflicts.is_empty());
     assert_eq!(mark.current, AttendanceStatus::Present);
     assert!(vb.review_items(|_, _| None).is_empty());
+
+    // The session's history names every change to its marks, overwritten ones included,
+    // and nothing from other sessions.
+    let other = f.session_on(&b, "2026-11-24");
+    b.mark(&central, ctx, &other, &pid, AttendanceStatus::Excused)
+        .unwrap();
+    let key = format!("{sid}/{pid}");
+    let prefix = format!("{sid}/");
+    let history = b
+        .doc()
+        .record_history(&["sessions", "attendance"], |k| {
+            k == sid.as_str() || k.starts_with(&prefix)
+        })
+        .unwrap();
+    let marks: Vec<(String, String)> = history
+        .iter()
+        .filter(|c| c.keys.contains(&key))
+        .map(|c| {
+            let n = c.entry.note.as_ref().unwrap();
+            (n.op.clone(), n.by.clone())
+        })
+        .collect();
+    assert_eq!(
+        marks.len(),
+        3,
+        "Maja's, Jonas's and the office's marks: {marks:?}"
+    );
+    for by in ["volunteer:v-maja", "volunteer:v-jonas", "staff:central"] {
+        assert!(
+            marks
+                .iter()
+                .any(|(op, b)| op == "mark-attendance" && b == by),
+            "{by}"
+        );
+    }
+    assert!(
+        history
+            .iter()
+            .all(|c| c.keys.iter().all(|k| !k.starts_with(other.as_str()))),
+        "another session's mark is not in this session's history"
+    );
 }
 
 #[test]

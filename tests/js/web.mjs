@@ -43,6 +43,8 @@ async function text(selector) {
 // Signs in with the keyboard only: the username field has focus, Tab, Enter.
 async function login(user) {
   await page.goto(base + '/log-ind');
+  // The username field has focus when the page opens (autofocus).
+  await page.waitForFunction(() => document.activeElement?.id === 'brugernavn', null, { timeout: 5000 });
   await page.keyboard.type(user);
   await page.keyboard.press('Tab');
   await page.keyboard.type(password);
@@ -90,6 +92,7 @@ try {
     const rows = await page.locator('#fremmoede tbody tr').evaluateAll((rs) =>
       rs.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)));
     const byVolunteer = rows.filter((c) => c[1].includes('til stede') && c[2].includes(volunteer));
+    check(byVolunteer.every((c) => c[4].includes('Majas telefon')), `the marks do not name the phone: ${JSON.stringify(byVolunteer)}`);
     check(byVolunteer.length === Number(marked),
       `${byVolunteer.length} present marks by ${volunteer}, the phone made ${marked}: ${JSON.stringify(rows)}`);
     check((await text('table.historik')).includes('registrerede fremmøde'), 'the history lacks the roll call');

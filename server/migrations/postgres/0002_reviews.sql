@@ -26,3 +26,14 @@ CREATE TABLE review_events (
     at          BIGINT NOT NULL
 );
 CREATE INDEX review_events_by_record ON review_events(doc_id, record, seq);
+
+-- Which login and phone first sent each Automerge actor's changes: the review pages show
+-- "from which device" with the device's name instead of an actor id.
+CREATE TABLE actors (
+    actor       TEXT PRIMARY KEY NOT NULL,
+    tenant      TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    device_id   TEXT,
+    first_seen  BIGINT NOT NULL
+);
+CREATE INDEX actors_by_tenant ON actors(tenant);

@@ -101,6 +101,9 @@ pub enum DocCmd {
 }
 
 struct Peer {
+    /// The login and phone of the connection (kept here: the connection may close before
+    /// its last message is processed).
+    who: Option<(String, Option<String>)>,
     peer_id: String,
     storage_id: Option<String>,
     state: State,
@@ -324,6 +327,7 @@ impl DocTask {
                         access,
                         out,
                         rounds: 0,
+                        who: self.hub.who(conn),
                     },
                 );
                 let _ = reply.send(Ok(()));
@@ -466,6 +470,16 @@ impl DocTask {
                 .merge_seconds
                 .observe(started.elapsed().as_secs_f64());
             self.dirty = true;
+            let actors: std::collections::BTreeSet<String> = self
+                .doc
+                .automerge()
+                .get_changes(&before)
+                .iter()
+                .map(|c| c.actor_id().to_hex_string())
+                .collect();
+            if let Some(who) = self.peers.get(&conn).and_then(|p| p.who.clone()) {
+                self.hub.record_actors(&self.meta.tenant, actors, who).await;
+            }
         }
         // Rounds in which nobody learned anything (Bloom-filter poisoning makes both sides
         // believe the other has changes it lacks, so they keep exchanging filters). A round

@@ -111,6 +111,8 @@ pub struct Hub {
     /// The relay's storage id (clients keep their sync state with us under it).
     pub storage_id: String,
     pub(crate) docs: Mutex<HashMap<DocumentId, DocEntry>>,
+    /// Actors already recorded in storage (who sent them), so each is written once.
+    known_actors: std::sync::Mutex<std::collections::HashSet<String>>,
     conns: std::sync::Mutex<HashMap<u64, ConnEntry>>,
     next: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -172,6 +174,7 @@ impl Hub {
             peer_id: format!("nabo-relay-{}", uuid::Uuid::new_v4().simple()),
             storage_id,
             docs: Mutex::new(HashMap::new()),
+            known_actors: std::sync::Mutex::new(std::collections::HashSet::new()),
             conns: std::sync::Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
             shutdown,
@@ -250,6 +253,47 @@ impl Hub {
         self.docs.lock().await.len()
     }
 
+    /// The login and phone of a connection.
+    pub(crate) fn who(&self, conn: u64) -> Option<(String, Option<String>)> {
+        let c = self.conns.lock().ok()?;
+        c.get(&conn)
+            .map(|e| (e.user_id.clone(), e.device_id.clone()))
+    }
+
+    /// Records the login and phone that sent new actors' changes (for "from which device" in
+    /// the review). Best effort: a failure is logged and counted, the changes are stored.
+    pub(crate) async fn record_actors(
+        &self,
+        tenant: &nabo_core::ids::TenantId,
+        actors: impl IntoIterator<Item = String>,
+        who: (String, Option<String>),
+    ) {
+        let fresh: Vec<String> = {
+            let Ok(known) = self.known_actors.lock() else {
+                return;
+            };
+            actors.into_iter().filter(|a| !known.contains(a)).collect()
+        };
+        if fresh.is_empty() {
+            return;
+        }
+        let (user, device) = who;
+        for a in fresh {
+            match self
+                .storage
+                .put_actor(&a, tenant, &user, device.as_deref())
+                .await
+            {
+                Ok(()) => {
+                    if let Ok(mut k) = self.known_actors.lock() {
+                        k.insert(a);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not record an actor's device"),
+            }
+        }
+    }
+
     /// Applies an edit made on the relay itself (the review pages) as one change: the
     /// document is read from storage, `f` edits it, and the new change goes to the document's
     /// task like a peer's change, so it is stored before this returns and offered to every
@@ -257,6 +301,7 @@ impl Hub {
     pub async fn edit<T>(
         self: &Arc<Self>,
         meta: &DocMeta,
+        user_id: &str,
         f: impl FnOnce(&mut NaboDoc) -> nabo_core::Result<T>,
     ) -> Result<T, EditError> {
         let loaded = doc::load(self.storage.as_ref(), meta.id)
@@ -274,7 +319,12 @@ impl Hub {
             .await
             .map_err(|_| EditError::Unstored(doc::MergeError::Closing))?;
         match answer.await {
-            Ok(Ok(())) => Ok(out),
+            Ok(Ok(())) => {
+                let actor = d.automerge().get_actor().to_hex_string();
+                self.record_actors(&meta.tenant, [actor], (user_id.to_owned(), None))
+                    .await;
+                Ok(out)
+            }
             Ok(Err(e)) => Err(EditError::Unstored(e)),
             Err(_) => Err(EditError::Unstored(doc::MergeError::Closing)),
         }

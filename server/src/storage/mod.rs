@@ -235,6 +235,20 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// A record's review log, oldest first.
     async fn review_log(&self, doc_id: DocumentId, record: &str) -> Result<Vec<ReviewRow>>;
 
+    /// Records which login (and phone) first sent an actor's changes; kept if known.
+    async fn put_actor(
+        &self,
+        actor: &str,
+        tenant: &TenantId,
+        user_id: &str,
+        device_id: Option<&str>,
+    ) -> Result<()>;
+    /// A tenant's known actors: actor (hex) → (user, device).
+    async fn actors(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<std::collections::HashMap<String, (String, Option<String>)>>;
+
     // Operations -----------------------------------------------------------------------------
 
     /// Writes a consistent copy of the database to `path` (SQLite only).

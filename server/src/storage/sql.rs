@@ -550,6 +550,28 @@ macro_rules! sql_storage {
                 rows.iter().map(Self::review).collect()
             }
 
+            async fn put_actor(&self, actor: &str, tenant: &TenantId, user_id: &str, device_id: Option<&str>) -> Result<()> {
+                sqlx::query("INSERT INTO actors (actor, tenant, user_id, device_id, first_seen) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (actor) DO NOTHING")
+                    .bind(actor)
+                    .bind(tenant.as_str())
+                    .bind(user_id)
+                    .bind(device_id)
+                    .bind(now_ms())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn actors(&self, tenant: &TenantId) -> Result<std::collections::HashMap<String, (String, Option<String>)>> {
+                let rows = sqlx::query("SELECT actor, user_id, device_id FROM actors WHERE tenant = $1")
+                    .bind(tenant.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("actor")?, (r.try_get("user_id")?, r.try_get("device_id")?))))
+                    .collect()
+            }
+
             async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
                 self.pool.backup(path).await
             }

@@ -392,7 +392,7 @@ pub async fn put_area(
     };
     let by = author(&v);
     s.hub
-        .edit(&meta, |doc: &mut NaboDoc| {
+        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut t = TenantDoc::from_doc(doc.clone())?;
             t.put_area(&by, &id, area)?;
             *doc = t.doc().clone();
@@ -507,7 +507,7 @@ pub async fn change_theory(
     let step = f.trin.unwrap_or(1);
     let indicator = f.indikator.clone().filter(|i| !i.is_empty());
     s.hub
-        .edit(&a.meta, |doc: &mut NaboDoc| {
+        .edit(&a.meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut act = ActivityDoc::from_doc(doc.clone())?;
             if led == "udfordring" {
                 act.add_challenge(&by, &text)?;

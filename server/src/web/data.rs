@@ -70,6 +70,8 @@ pub struct TenantData {
     pub registers: Vec<RegisterEntry>,
     pub outreach: Vec<OutreachEntry>,
     keys: HashMap<String, SubjectKey>,
+    /// Actor (hex) → where its changes came from, in Danish.
+    devices: HashMap<String, String>,
 }
 
 impl TenantData {
@@ -108,6 +110,7 @@ impl TenantData {
             registers: Vec::new(),
             outreach: Vec::new(),
             keys: HashMap::new(),
+            devices: HashMap::new(),
         };
         for meta in metas.into_iter().filter(|m| visible(m)) {
             let doc = match crate::relay::doc::load(s.storage.as_ref(), meta.id).await {
@@ -177,6 +180,26 @@ impl TenantData {
                 d.keys.insert(subject, k);
             }
         }
+        // Devices: which login and phone first sent each actor's changes.
+        let actors = s.storage.actors(tenant).await?;
+        if !actors.is_empty() {
+            let mut users: HashMap<String, String> = HashMap::new();
+            let mut phones: HashMap<String, String> = HashMap::new();
+            for u in s.storage.users(tenant).await? {
+                for dev in s.storage.devices(&u.id).await? {
+                    phones.insert(dev.id, dev.name);
+                }
+                users.insert(u.id, u.display_name);
+            }
+            for (actor, (user, device)) in actors {
+                let who = users.get(&user).cloned().unwrap_or_default();
+                let name = match device.and_then(|dv| phones.get(&dv).cloned()) {
+                    Some(phone) => phone,
+                    None => format!("{who} (kontoret)"),
+                };
+                d.devices.insert(actor, name);
+            }
+        }
         d.activities
             .sort_by(|a, b| a.activity.name.cmp(&b.activity.name));
         Ok(d)
@@ -186,6 +209,18 @@ impl TenantData {
     pub fn open(&self, subject: &str, sealed: &Sealed) -> Option<String> {
         let key = self.keys.get(subject)?;
         open(key, subject, sealed).ok()
+    }
+
+    /// The device an actor's changes came from: the phone's name, "(kontoret)" for the web
+    /// pages and staff clients, or a short actor id when the relay never saw it arrive (e.g.
+    /// imported or seeded data).
+    pub fn device(&self, actor_hex: &str) -> String {
+        self.devices.get(actor_hex).cloned().unwrap_or_else(|| {
+            format!(
+                "ukendt enhed {}",
+                actor_hex.chars().take(6).collect::<String>()
+            )
+        })
     }
 
     /// A participant as staff see it: the first name or pseudonym if its key is held (not

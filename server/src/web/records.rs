@@ -239,7 +239,7 @@ fn history_table(d: &TenantData, changes: &[RecordChange]) -> Markup {
                             th scope="row" { (fmt::change_time(c.entry.time)) }
                             td { (c.entry.note.as_ref().and_then(|n| n.by.parse::<By>().ok()).map_or_else(|| "ukendt".to_owned(), |b| d.by_name(&b))) }
                             td { (c.entry.note.as_ref().map_or_else(|| "ændring uden Nabo-note".to_owned(), |n| op_da(&n.op))) }
-                            td { code { (c.entry.actor.chars().take(8).collect::<String>()) } }
+                            td { (d.device(&c.entry.actor)) }
                         }
                     }
                 }
@@ -384,7 +384,7 @@ pub async fn session(
                                 }
                                 td { (prov.iter().map(|x| x.by.as_ref().map_or_else(|| "ukendt".to_owned(), |b| d.by_name(b))).collect::<Vec<_>>().join(" / ")) }
                                 td { (prov.iter().map(|x| fmt::change_time(x.time)).collect::<Vec<_>>().join(" / ")) }
-                                td { (prov.iter().map(|x| x.actor.chars().take(8).collect::<String>()).collect::<Vec<_>>().join(" / ")) }
+                                td { (prov.iter().map(|x| d.device(&x.actor)).collect::<Vec<_>>().join(" / ")) }
                             }
                         }
                         @if marks.is_empty() { tr { td colspan="6" class="tom" { "Intet fremmøde registreret." } } }
@@ -913,7 +913,7 @@ pub async fn merge_participants(
     }
     let by = author(&v);
     s.hub
-        .edit(&meta, |doc: &mut NaboDoc| {
+        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut r = RegisterDoc::from_doc(doc.clone())?;
             for p in all.iter().filter(|p| *p != &keep) {
                 if r.participant(p)?.merged_into.is_none() {
@@ -959,7 +959,7 @@ pub async fn resolve_sessions(
     }
     let by = author(&v);
     s.hub
-        .edit(&meta, |doc: &mut NaboDoc| {
+        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut r = RegisterDoc::from_doc(doc.clone())?;
             if r.session(&keep)?.cancelled {
                 r.set_cancelled(&by, &keep, false)?;
@@ -1004,7 +1004,7 @@ pub async fn resolve_mark(
     let by = author(&v);
     let catalogue = &d.catalogue;
     s.hub
-        .edit(&meta, |doc: &mut NaboDoc| {
+        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut r = RegisterDoc::from_doc(doc.clone())?;
             let ctx = RegisterContext {
                 catalogue,
