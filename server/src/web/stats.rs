@@ -229,7 +229,8 @@ pub fn overview(
         activities.row(vec![
             Cell::text(area),
             Cell::text(kind),
-            count(*n, suppress),
+            // Activities are not people: never suppressed.
+            Cell::Int(*n),
             count(f.sessions_held, suppress),
             count(f.attendances, suppress),
             count(f.unique.len() as i64, suppress),

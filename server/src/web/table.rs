@@ -102,7 +102,9 @@ impl Table {
                 }
                 div class="rul" {
                     table {
-                        thead { tr { @for h in &self.head { th scope="col" { (h) } } } }
+                        thead { tr { @for (i, h) in self.head.iter().enumerate() {
+                            th scope="col" class=[(i > 0 && self.numeric_column(i)).then_some("tal")] { (h) }
+                        } } }
                         tbody {
                             @if self.rows.is_empty() {
                                 tr { td colspan=(self.head.len().max(1)) class="tom" { "Ingen data i perioden." } }
@@ -124,6 +126,12 @@ impl Table {
                 @if let Some(n) = &self.note { p class="note" { (n) } }
             }
         }
+    }
+
+    fn numeric_column(&self, i: usize) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.get(i).is_some_and(Cell::numeric))
     }
 
     /// CSV for Danish Excel.
