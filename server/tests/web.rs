@@ -441,3 +441,139 @@ async fn sql(r: &TestRelay, statement: &'static str) {
         .unwrap();
     sqlx::query(statement).execute(&mut c).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_write_the_goal_report_record_measurements_and_assign_roles() {
+    let r = relay(Backend::Sqlite).await;
+    let base = r.http();
+    let b = Browser::login(&r, "central").await;
+    let page = b
+        .text("/rapporter/maalopfyldelse?aktivitet=act-lektiecafe&fra=2026-01-01&til=2026-06-30")
+        .await;
+    // The form lists each goal; answer every goal, one not achieved with a reason.
+    let goals: Vec<String> = page
+        .match_indices("name=\"status-")
+        .map(|(i, m)| page[i + m.len()..].split('"').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(goals.len(), 3, "the demo café has three goals");
+    let mut form: Vec<(String, String)> = vec![
+        ("aktivitet".into(), "act-lektiecafe".into()),
+        ("fra".into(), "2026-01-01".into()),
+        ("til".into(), "2026-06-30".into()),
+        ("vurdering".into(), "Et roligt halvår".into()),
+        ("tema".into(), "samarbejde-kommune".into()),
+    ];
+    for (i, g) in goals.iter().enumerate() {
+        let status = if i == 0 { "not-achieved" } else { "achieved" };
+        form.push((format!("status-{g}"), status.into()));
+        form.push((format!("kommentar-{g}"), format!("kommentar {i}")));
+    }
+    // A goal not achieved without a reason is refused, naming the field.
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let resp = b.post("/rapporter/maalopfyldelse", &base, &pairs).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("reasons"));
+    form.push((format!("aarsag-{}", goals[0]), "ressourcer".into()));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let resp = b.post("/rapporter/maalopfyldelse", &base, &pairs).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let report = b
+        .text("/rapporter/maalopfyldelse?aktivitet=act-lektiecafe&fra=2026-01-01&til=2026-06-30")
+        .await;
+    assert!(
+        report.contains("Manglende ressourcer"),
+        "the reason code is shown"
+    );
+    assert!(report.contains("Et roligt halvår"));
+    let table = report
+        .split("id=\"maal\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert_eq!(table.matches(">opfyldt<").count(), 2, "two goals achieved");
+    assert_eq!(table.matches(">ikke opfyldt<").count(), 1);
+    // Writing it again for the same period replaces it (one report, not two).
+    let resp = b.post("/rapporter/maalopfyldelse", &base, &pairs).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let csv = b
+        .text("/rapporter/maalopfyldelse?aktivitet=act-lektiecafe&fra=2026-01-01&til=2026-06-30&eksport=csv&tabel=vurdering")
+        .await;
+    assert_eq!(csv.matches("Et roligt halvår").count(), 1, "{csv}");
+
+    // A measurement with a Danish decimal comma.
+    let indicator = hidden(&report, "action=\"/rapporter/maaling\"", "aktivitet");
+    assert_eq!(indicator, "act-lektiecafe");
+    let i = report.find("name=\"indikator\"").unwrap();
+    let ind = report[i..]
+        .split("option value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    for (value, status) in [
+        ("abc", StatusCode::BAD_REQUEST),
+        ("12,5", StatusCode::SEE_OTHER),
+    ] {
+        let resp = b
+            .post(
+                "/rapporter/maaling",
+                &base,
+                &[
+                    ("aktivitet", "act-lektiecafe"),
+                    ("indikator", ind.as_str()),
+                    ("fra", "2026-01-01"),
+                    ("til", "2026-06-30"),
+                    ("vaerdi", value),
+                    ("kilde", "Optælling"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), status, "{value}");
+    }
+    let report = b
+        .text("/rapporter/maalopfyldelse?aktivitet=act-lektiecafe&fra=2026-01-01&til=2026-06-30")
+        .await;
+    assert!(report.contains("12,5 (01.01.2026–30.06.2026)"));
+
+    // A role of the eight and a practice role of the four.
+    let resp = b
+        .post(
+            "/administration/roller",
+            &base,
+            &[
+                ("medarbejder", "s-camilla"),
+                ("program", "p-helhedsplan"),
+                ("rolle", "netvaerksleder"),
+                ("praksisrolle", ""),
+                ("fra", "2026-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let admin = b.text("/administration").await;
+    let row = admin
+        .split("Camilla Nielsen</th>")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(row.contains("netværksleder"), "{row}");
+    let resp = b
+        .post(
+            "/administration/roller",
+            &base,
+            &[
+                ("medarbejder", "s-camilla"),
+                ("program", "p-helhedsplan"),
+                ("fra", "2026-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}

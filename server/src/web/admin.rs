@@ -177,6 +177,17 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                     } } }
                 } }
             }
+            details {
+                summary { "Tildel en rolle" }
+                form method="post" action="/administration/roller" class="stak" {
+                    label { "Medarbejder" select name="medarbejder" required { @for (id, m) in &d.staff { option value=(id.as_str()) { (m.name) } } } }
+                    label { "Program" select name="program" required { @for (id, p) in &d.programmes { option value=(id.as_str()) { (p.name) } } } }
+                    label { "Rolle (de otte roller)" select name="rolle" { option value="" { "Ingen" } @for r in Role::ALL { option value=(r.code()) { (r.da()) } } } }
+                    label { "Praksisrolle (de fire roller)" select name="praksisrolle" { option value="" { "Ingen" } @for r in PracticeRole::ALL { option value=(r.code()) { (r.da()) } } } }
+                    label { "Fra" input type="date" name="fra" required value=(d.today.to_string()); }
+                    button type="submit" { "Tildel" }
+                }
+            }
             section id="frivillige" {
                 h2 { "Frivillige og børneattester" }
                 div class="rul" { table {
@@ -556,4 +567,68 @@ pub async fn change_theory(
         })
         .await?;
     Ok(back_to(&format!("/aktiviteter/{}", id.as_str())))
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    medarbejder: String,
+    program: String,
+    rolle: Option<String>,
+    praksisrolle: Option<String>,
+    fra: String,
+}
+
+/// `POST /administration/roller`: assigns one of the eight roles and/or one of the four
+/// practice roles in a programme, from a date.
+pub async fn assign_role(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<RoleForm>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.staff_meta.clone().ok_or(WebError::NotFound)?;
+    let staff: StaffId = f.medarbejder.parse().map_err(|_| WebError::NotFound)?;
+    let programme: ProgrammeId = f.program.parse().map_err(|_| WebError::NotFound)?;
+    let opt = |x: &Option<String>| x.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+    let role = match opt(&f.rolle) {
+        None => None,
+        Some(r) => Some(
+            r.parse::<Role>()
+                .map_err(|_| WebError::BadRequest("Ukendt rolle.".into()))?,
+        ),
+    };
+    let practice_role = match opt(&f.praksisrolle) {
+        None => None,
+        Some(r) => Some(
+            r.parse::<PracticeRole>()
+                .map_err(|_| WebError::BadRequest("Ukendt praksisrolle.".into()))?,
+        ),
+    };
+    if role.is_none() && practice_role.is_none() {
+        return Err(WebError::BadRequest(
+            "Vælg en rolle eller en praksisrolle.".into(),
+        ));
+    }
+    let from = Date::parse(&f.fra)
+        .ok_or_else(|| WebError::BadRequest("Fra skal være en dato (åååå-mm-dd).".into()))?;
+    let by = author(&v);
+    s.hub
+        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
+            let mut st = nabo_core::docs::staff::StaffDoc::from_doc(doc.clone())?;
+            st.assign_role(
+                &by,
+                nabo_core::model::staff::RoleAssignment {
+                    staff,
+                    scope: nabo_core::model::staff::RoleScope::Programme(programme),
+                    role,
+                    practice_role,
+                    from,
+                    to: None,
+                },
+            )?;
+            *doc = st.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#medarbejdere"))
 }

@@ -59,7 +59,12 @@ pub fn router(state: AppState) -> Router {
             post(admin::change_theory),
         )
         .route("/rapporter", get(reports::index))
-        .route("/rapporter/maalopfyldelse", get(reports::goals))
+        .route(
+            "/rapporter/maalopfyldelse",
+            get(reports::goals).post(reports::write_report),
+        )
+        .route("/rapporter/maaling", post(reports::record_measurement))
+        .route("/administration/roller", post(admin::assign_role))
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
         .route("/log-ud", post(logout))

@@ -3,9 +3,11 @@
 //! suppressed. Every table exports as CSV and XLSX.
 
 use axum::extract::{Extension, Query, State};
-use maud::html;
+use maud::{Markup, html};
+use nabo_core::document::{Author, NaboDoc, TypedDoc};
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
+use nabo_core::model::activity::{GoalAssessment, GoalReport, Measurement};
 use nabo_core::prelude::*;
 
 use super::data::{ActivityEntry, TenantData};
@@ -13,7 +15,7 @@ use super::fmt::{self, Da};
 use super::overview::{PeriodQuery, cards, filter_form, filter_path};
 use super::stats::{self, Figures, Filter};
 use super::table::{Cell, Table};
-use super::{Nav, Viewer, WebError, WebResult, export, page};
+use super::{Nav, Viewer, WebError, WebResult, back_to, export, page};
 use crate::api::AppState;
 
 /// `GET /rapporter`.
@@ -240,10 +242,229 @@ pub async fn goals(
                     h2 { (a.activity.name) }
                     p { (d.intervention_area(&a.activity).1) " · " (d.area_name(&a.activity.area)) " · " (fmt::date(f.from)) " – " (fmt::date(f.to)) }
                     @for t in &tables { (t.html(&path)) }
+                    (measurement_form(&d, a, &f)?)
+                    (report_form(&d, a, &f)?)
                 }
             }
         },
     ))
+}
+
+fn measurement_form(d: &TenantData, a: &ActivityEntry, f: &Filter) -> Result<Markup, WebError> {
+    let indicators = a.doc.indicators()?;
+    let _ = d;
+    Ok(html! {
+        details class="formular" {
+            summary { "Registrér en måling" }
+            form method="post" action="/rapporter/maaling" class="stak" {
+                input type="hidden" name="aktivitet" value=(a.id.as_str());
+                label { "Indikator" select name="indikator" required { @for (id, i) in &indicators { option value=(id.as_str()) { (i.name) } } } }
+                label { "Fra" input type="date" name="fra" required value=(f.from.to_string()); }
+                label { "Til" input type="date" name="til" required value=(f.to.to_string()); }
+                label { "Værdi" input name="vaerdi" required inputmode="decimal" placeholder="fx 18 eller 12,5"; }
+                label { "Kilde / dokumentation" input name="kilde" maxlength="200"; }
+                button type="submit" { "Gem måling" }
+            }
+        }
+    })
+}
+
+fn report_form(d: &TenantData, a: &ActivityEntry, f: &Filter) -> Result<Markup, WebError> {
+    let goals = a.doc.goals()?;
+    let mut sorted: Vec<(&GoalId, &Goal)> = goals.iter().collect();
+    sorted.sort_by_key(|(_, g)| (g.step, g.level));
+    let reasons = d.catalogue.vocabulary(Vocabulary::NonFulfilmentReasons);
+    let themes = d.catalogue.vocabulary(Vocabulary::SuccessThemes);
+    Ok(html! {
+        details class="formular" id="vurdering" {
+            summary { "Udarbejd målopfyldelse for perioden" }
+            form method="post" action="/rapporter/maalopfyldelse" class="stak" {
+                input type="hidden" name="aktivitet" value=(a.id.as_str());
+                input type="hidden" name="fra" value=(f.from.to_string());
+                input type="hidden" name="til" value=(f.to.to_string());
+                @for (gid, g) in &sorted {
+                    fieldset {
+                        legend { "Trin " (g.step) ", " (g.level.da()) ": " (g.text) }
+                        label { "Status"
+                            select name={"status-" (gid.as_str())} {
+                                @for st in GoalStatus::ALL { option value=(st.code()) { (st.da()) } }
+                            }
+                        }
+                        p class="note" { "Årsager, hvis målet ikke er (helt) opfyldt:" }
+                        @for r in reasons.iter().filter(|r| !r.retired) {
+                            label class="valg" { input type="checkbox" name={"aarsag-" (gid.as_str())} value=(r.code); " " (r.name_da) }
+                        }
+                        label { "Kommentar" input name={"kommentar-" (gid.as_str())} maxlength="4000"; }
+                    }
+                }
+                label { "Samlet vurdering" textarea name="vurdering" rows="3" maxlength="4000" {} }
+                fieldset {
+                    legend { "Succestemaer" }
+                    @for t in themes.iter().filter(|t| !t.retired) {
+                        label class="valg" { input type="checkbox" name="tema" value=(t.code); " " (t.name_da) }
+                    }
+                }
+                button type="submit" { "Gem målopfyldelse" }
+            }
+        }
+    })
+}
+
+fn author(v: &Viewer) -> Author {
+    Author::now(
+        v.principal
+            .staff_id
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .map_or(By::System, By::Staff),
+    )
+}
+
+fn form_pairs(body: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn one<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn date_field(pairs: &[(String, String)], key: &str, label: &str) -> Result<Date, WebError> {
+    one(pairs, key)
+        .and_then(Date::parse)
+        .ok_or_else(|| WebError::BadRequest(format!("{label} skal være en dato (åååå-mm-dd).")))
+}
+
+/// `POST /rapporter/maalopfyldelse`: writes the goal-fulfilment report of an activity for a
+/// period: a status per goal, reason codes for goals not (fully) met, narrative and themes.
+pub async fn write_report(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let pairs = form_pairs(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let id: ActivityId = one(&pairs, "aktivitet")
+        .and_then(|a| a.parse().ok())
+        .ok_or(WebError::NotFound)?;
+    let a = d.activity(&id).ok_or(WebError::NotFound)?;
+    let from = date_field(&pairs, "fra", "Fra")?;
+    let to = date_field(&pairs, "til", "Til")?;
+    let goals = a.doc.goals()?;
+    let mut assessed = IdMap::new();
+    for gid in goals.keys() {
+        let status: GoalStatus = one(&pairs, &format!("status-{gid}"))
+            .and_then(|st| st.parse().ok())
+            .ok_or_else(|| WebError::BadRequest("Vælg en status for hvert mål.".into()))?;
+        let reasons: Set<Code> = pairs
+            .iter()
+            .filter(|(k, _)| *k == format!("aarsag-{gid}"))
+            .filter_map(|(_, r)| r.parse().ok())
+            .collect();
+        assessed.insert(
+            gid.clone(),
+            GoalAssessment {
+                status,
+                measurements: Set::new(),
+                reasons,
+                comment: one(&pairs, &format!("kommentar-{gid}"))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+            },
+        );
+    }
+    let themes: Set<Code> = pairs
+        .iter()
+        .filter(|(k, _)| k == "tema")
+        .filter_map(|(_, t)| t.parse().ok())
+        .collect();
+    let (area, _) = d.intervention_area(&a.activity);
+    let area: Code = area.parse().map_err(|_| WebError::Internal)?;
+    let by = author(&v);
+    let cat = &d.catalogue;
+    let report = GoalReport {
+        from,
+        to,
+        intervention_area: area,
+        goals: assessed,
+        narrative: one(&pairs, "vurdering")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        success_themes: themes,
+        state: ReportState::Submitted,
+        by: by.by.clone(),
+    };
+    // The same activity and period replace the earlier report instead of adding another.
+    let existing = a
+        .doc
+        .reports()?
+        .into_iter()
+        .find(|(_, r)| r.from == from && r.to == to)
+        .map(|(id, _)| id);
+    s.hub
+        .edit(&a.meta, &v.principal.user_id, |doc: &mut NaboDoc| {
+            let mut act = ActivityDoc::from_doc(doc.clone())?;
+            act.write_report(&by, cat, existing, report)?;
+            *doc = act.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to(&format!(
+        "/rapporter/maalopfyldelse?aktivitet={}&fra={from}&til={to}",
+        id.as_str()
+    )))
+}
+
+/// `POST /rapporter/maaling`: records a measurement of one of an activity's indicators.
+pub async fn record_measurement(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let pairs = form_pairs(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let id: ActivityId = one(&pairs, "aktivitet")
+        .and_then(|a| a.parse().ok())
+        .ok_or(WebError::NotFound)?;
+    let a = d.activity(&id).ok_or(WebError::NotFound)?;
+    let indicator: IndicatorId = one(&pairs, "indikator")
+        .and_then(|i| i.parse().ok())
+        .ok_or_else(|| WebError::BadRequest("Vælg en indikator.".into()))?;
+    let value: f64 = one(&pairs, "vaerdi")
+        .map(|x| x.trim().replace('.', "").replace(',', "."))
+        .and_then(|x| x.parse().ok())
+        .ok_or_else(|| {
+            WebError::BadRequest("Værdien skal være et tal, fx 18 eller 12,5.".into())
+        })?;
+    let from = date_field(&pairs, "fra", "Fra")?;
+    let to = date_field(&pairs, "til", "Til")?;
+    let by = author(&v);
+    let m = Measurement {
+        indicator,
+        from,
+        to,
+        value,
+        evidence: one(&pairs, "kilde").unwrap_or_default().trim().to_owned(),
+        by: by.by.clone(),
+    };
+    s.hub
+        .edit(&a.meta, &v.principal.user_id, |doc: &mut NaboDoc| {
+            let mut act = ActivityDoc::from_doc(doc.clone())?;
+            act.record_measurement(&by, m)?;
+            *doc = act.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to(&format!(
+        "/rapporter/maalopfyldelse?aktivitet={}",
+        id.as_str()
+    )))
 }
 
 /// `GET /rapporter/maalgrupper`: activities by target group (seed 004 figure 1).
