@@ -577,3 +577,126 @@ async fn staff_write_the_goal_report_record_measurements_and_assign_roles() {
         .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn management_forms_create_areas_programmes_activities_and_change_theories() {
+    let r = relay(Backend::Sqlite).await;
+    let base = r.http();
+    let b = Browser::login(&r, "central").await;
+    let resp = b
+        .post(
+            "/administration/omraader",
+            &base,
+            &[
+                ("navn", "Nørrevænget"),
+                ("ejerform", "almen"),
+                ("beboere", "1250"),
+                ("udsat", "ja"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let admin = b.text("/administration").await;
+    assert!(admin.contains("Nørrevænget") && admin.contains("1.250"));
+    let area = hidden_option(&admin, "Nørrevænget");
+    // A programme over the new area; shares over 100 % are refused by the document's rules.
+    let programme = |lbf: &'static str| {
+        vec![
+            ("navn", "Helhedsplan Nørrevænget 2027–2030".to_owned()),
+            ("fra", "2027-01-01".to_owned()),
+            ("til", "2030-12-31".to_owned()),
+            ("taksonomi", "lbf-2019-2026".to_owned()),
+            ("omraade", area.clone()),
+            ("typologi", "single-area".to_owned()),
+            ("andel-lbf", lbf.to_owned()),
+            ("andel-kommune", "25".to_owned()),
+        ]
+    };
+    for (lbf, status) in [
+        ("90", StatusCode::BAD_REQUEST),
+        ("60", StatusCode::SEE_OTHER),
+    ] {
+        let f = programme(lbf);
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            b.post("/administration/programmer", &base, &pairs)
+                .await
+                .status(),
+            status
+        );
+    }
+    let admin = b.text("/administration").await;
+    assert!(admin.contains("Helhedsplan Nørrevænget 2027–2030"));
+    assert!(admin.contains("Landsbyggefonden 60 %"));
+    // An activity of a catalogue type with two target groups.
+    let resp = b
+        .post(
+            "/administration/aktiviteter",
+            &base,
+            &[
+                ("navn", "Fritidsjob-formidling"),
+                ("program", "p-helhedsplan"),
+                ("omraade", area.as_str()),
+                ("type", "lbf-2006-2010|BE.fritidsjob-lommepenge"),
+                ("maalgruppe", "boern-7-17"),
+                ("maalgruppe", "etniske-minoriteter"),
+                ("registrering", "headcount"),
+            ],
+        )
+        .await;
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get(LOCATION)
+        .map(|l| l.to_str().unwrap().to_owned());
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        resp.text().await.unwrap()
+    );
+    let location = location.unwrap();
+    let page = b.text(&location).await;
+    assert!(page.contains("Fritidsjob-formidling"));
+    assert!(
+        page.contains("Etniske minoriteter") || page.contains("etniske minoriteter"),
+        "{page}"
+    );
+    // The target-group table counts it: included for both groups, exclusive for neither.
+    let csv = b
+        .text("/rapporter/maalgrupper?eksport=csv&tabel=maalgrupper&fra=2026-01-01")
+        .await;
+    assert!(csv.contains("Etniske minoriteter;1;0;0"), "{csv}");
+    // A change theory step with a library indicator; an unknown level is refused.
+    let activity = location.trim_start_matches("/aktiviteter/").to_owned();
+    for (level, status) in [
+        ("nonsense", StatusCode::BAD_REQUEST),
+        ("short-term", StatusCode::SEE_OTHER),
+    ] {
+        let resp = b
+            .post(
+                "/administration/forandringsteori",
+                &base,
+                &[
+                    ("aktivitet", activity.as_str()),
+                    ("led", level),
+                    ("trin", "3"),
+                    ("tekst", "Flere unge har et fritidsjob"),
+                    ("indikator", "attendance.unique-participants"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), status, "{level}");
+    }
+    let page = b.text(&location).await;
+    assert!(page.contains("indsatsnært mål (trin 3)"), "{page}");
+    assert!(page.contains("Flere unge har et fritidsjob"));
+    assert!(page.contains("Unikke deltagere"));
+}
+
+/// The value of the option whose label is `label`.
+fn hidden_option(html: &str, label: &str) -> String {
+    let i = html.find(&format!(">{label}</option>")).unwrap();
+    let start = html[..i].rfind("value=\"").unwrap() + "value=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}

@@ -101,6 +101,29 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                     }
                 }
             }
+            details {
+                summary { "Opret program" }
+                form method="post" action="/administration/programmer" class="stak" {
+                    label { "Navn" input name="navn" required maxlength="200" placeholder="fx Helhedsplan Nordbyen 2027–2030"; }
+                    label { "Fra" input type="date" name="fra" required; }
+                    label { "Til" input type="date" name="til" required; }
+                    label { "Bevillingsrunde / taksonomi"
+                        select name="taksonomi" { @for t in d.catalogue.taxonomies() { option value=(t.id) { (t.name_da) } } }
+                    }
+                    fieldset { legend { "Boligområder" }
+                        @for (id, a) in &d.areas { label class="valg" { input type="checkbox" name="omraade" value=(id.as_str()); " " (a.name) } }
+                    }
+                    fieldset { legend { "Geografisk typologi" }
+                        @for t in GeographyTypology::ALL { label class="valg" { input type="checkbox" name="typologi" value=(t.code()); " " (t.da()) } }
+                    }
+                    fieldset { legend { "Finansiering (procent)" }
+                        @for k in [FunderKind::Lbf, FunderKind::Kommune, FunderKind::HousingOrganisation] {
+                            label { (k.da()) input type="number" name={"andel-" (k.code())} min="0" max="100" value="0"; }
+                        }
+                    }
+                    button type="submit" { "Opret program" }
+                }
+            }
             section id="aktiviteter" {
                 h2 { "Aktiviteter" }
                 p { a href="/aktiviteter" { "Se alle aktiviteter" } }
@@ -631,4 +654,116 @@ pub async fn assign_role(
         })
         .await?;
     Ok(back_to("/administration#medarbejdere"))
+}
+
+/// `POST /administration/programmer`: a new programme (helhedsplan) with its areas,
+/// typologies and funding shares.
+pub async fn create_programme(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let one = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let all = |k: &str| {
+        pairs
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
+    let date = |k: &str, label: &str| {
+        one(k)
+            .as_deref()
+            .and_then(Date::parse)
+            .ok_or_else(|| WebError::BadRequest(format!("{label} skal være en dato (åååå-mm-dd).")))
+    };
+    let (start, end) = (date("fra", "Fra")?, date("til", "Til")?);
+    let areas: Set<AreaId> = all("omraade")
+        .iter()
+        .map(|a| {
+            a.parse()
+                .map_err(|_| WebError::BadRequest("Ukendt boligområde.".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    let typologies: Set<GeographyTypology> = all("typologi")
+        .iter()
+        .map(|t| {
+            t.parse()
+                .map_err(|_| WebError::BadRequest("Ukendt typologi.".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut funding = IdMap::new();
+    for k in [
+        FunderKind::Lbf,
+        FunderKind::Kommune,
+        FunderKind::HousingOrganisation,
+    ] {
+        let pct: u8 = one(&format!("andel-{}", k.code()))
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse())
+            .transpose()
+            .map_err(|_| {
+                WebError::BadRequest("En andel skal være et helt tal fra 0 til 100.".into())
+            })?
+            .unwrap_or(0);
+        if pct > 0 {
+            funding.insert(
+                format!("f-{}", k.code())
+                    .parse()
+                    .map_err(|_| WebError::Internal)?,
+                nabo_core::model::programme::FundingShare {
+                    kind: k,
+                    org: None,
+                    share_pct: pct,
+                    amount_dkk: None,
+                },
+            );
+        }
+    }
+    let programme = nabo_core::model::programme::Programme {
+        name: one("navn").unwrap_or_default(),
+        start,
+        end,
+        funding_round: None,
+        taxonomy: one("taksonomi")
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| WebError::BadRequest("Vælg en bevillingsrunde.".into()))?,
+        funding,
+        board: None,
+        areas,
+        sites: IdMap::new(),
+        selected_citizens: false,
+        typologies,
+        signatories: Set::new(),
+        resident_approval: None,
+        public_framing_pct: 0,
+        continuation: Set::new(),
+        org_model: None,
+        process_phase: None,
+    };
+    let id: ProgrammeId = format!("p-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+        .parse()
+        .map_err(|_| WebError::Internal)?;
+    let by = author(&v);
+    let cat = &d.catalogue;
+    s.hub
+        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
+            let mut t = TenantDoc::from_doc(doc.clone())?;
+            t.put_programme(&by, cat, &id, programme)?;
+            *doc = t.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#programmer"))
 }

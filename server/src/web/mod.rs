@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/invitation", post(admin::invite))
         .route("/administration/enheder/spaer", post(admin::revoke_device))
         .route("/administration/omraader", post(admin::put_area))
+        .route("/administration/programmer", post(admin::create_programme))
         .route("/administration/aktiviteter", post(admin::create_activity))
         .route(
             "/administration/forandringsteori",
