@@ -88,43 +88,54 @@ fn npm_install(dir: &Path) -> Result<()> {
 /// Builds the bindings library and generates Kotlin, Swift and Python into
 /// `bindings/generated/{kotlin,swift,python}`. Returns the library's path.
 fn bindings(release: bool) -> Result<PathBuf> {
-    let profile = if release { "mobile" } else { "dev" };
-    run(cargo().args([
+    let mut build = cargo();
+    build.args([
         "build",
         "-p",
         "nabo-bindings",
         "--lib",
-        "--profile",
-        profile,
-    ]))?;
+        "--bin",
+        "uniffi-bindgen",
+    ]);
+    build.args(["--features", "cli"]);
+    if release {
+        build.args(["--features", "tls", "--profile", "mobile"]);
+    }
+    run(&mut build)?;
     let dir = if release { "mobile" } else { "debug" };
-    let lib = root().join("target").join(dir).join(lib_name());
+    generate(&root().join("target").join(dir), false)
+}
+
+/// Generates Kotlin, Swift and Python from the library in `dir` with the bindgen CLI built
+/// beside it. `prebuilt`: both come from the workspace's test build.
+fn generate(dir: &Path, prebuilt: bool) -> Result<PathBuf> {
+    let lib = dir.join(lib_name());
+    let cli = dir.join("uniffi-bindgen");
+    for f in [&lib, &cli] {
+        if !f.exists() {
+            bail!(
+                "{} is missing{}",
+                f.display(),
+                if prebuilt {
+                    " after the test build"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     let out = root().join("bindings/generated");
     for lang in ["kotlin", "swift", "python"] {
         let dest = out.join(lang);
         if dest.exists() {
             std::fs::remove_dir_all(&dest)?;
         }
-        run(cargo()
-            .args([
-                "run",
-                "-q",
-                "-p",
-                "nabo-bindings",
-                "--features",
-                "cli",
-                "--bin",
-                "uniffi-bindgen",
-                "--",
-                "generate",
-                "--no-format",
-                "--language",
-                lang,
-                "--out-dir",
-            ])
+        run(Command::new(&cli)
+            .args(["generate", "--no-format", "--language", lang, "--out-dir"])
             .arg(&dest)
             .arg("--library")
-            .arg(&lib))?;
+            .arg(&lib)
+            .current_dir(root()))?;
     }
     // Python loads the library from the generated module's folder.
     std::fs::copy(&lib, out.join("python").join(lib_name()))?;
@@ -142,9 +153,14 @@ fn lib_name() -> &'static str {
 
 /// The Kotlin (Maven, JUnit) and Python (pytest) tests of the bindings. Both start the real
 /// relay binary.
-fn binding_tests() -> Result<()> {
-    run(cargo().args(["build", "-p", "nabo-server", "--bin", "nabo-server"]))?;
+fn binding_tests(prebuilt: bool) -> Result<()> {
+    if !prebuilt {
+        run(cargo().args(["build", "-p", "nabo-server", "--bin", "nabo-server"]))?;
+    }
     let server = root().join("target/debug/nabo-server");
+    if !server.exists() {
+        bail!("{} is missing", server.display());
+    }
     let libdir = root().join("target/debug");
     let has_pytest = Command::new("python3")
         .args(["-c", "import pytest"])
@@ -206,9 +222,11 @@ fn main() -> Result<()> {
                 .env("NABO_REQUIRE_BROWSER", "1"))?;
             run(cargo().args(["test", "--workspace", "--doc"]))?;
             drop(cluster);
-            // The bindings from Kotlin (JVM, Maven) and Python, against the relay binary.
-            bindings(false)?;
-            binding_tests()?;
+            // The bindings from Kotlin (JVM, Maven) and Python, against the relay binary. The
+            // library, the relay and the bindgen CLI come from the test build above (the same
+            // features, so nothing is compiled twice).
+            generate(&root().join("target/debug"), true)?;
+            binding_tests(true)?;
             eprintln!("✔ all tests passed");
             Ok(())
         }
