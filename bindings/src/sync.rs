@@ -5,6 +5,12 @@
 //! local store, so a reconnect costs what changed. Changes received are appended to the store
 //! before the new sync state is saved. Documents the user may no longer see are deleted from
 //! the phone; documents created offline are offered to the relay, which decides.
+//!
+//! After a register syncs, its participants' subject keys are shared through the relay
+//! (ADR 0011): the phone fetches the keys it lacks (`GET …/subject-keys`) into its encrypted
+//! key table and uploads the keys it holds that the relay lacks (`PUT`), e.g. of a child
+//! added offline. Stateless: both sides are compared at every sync. A register that is no
+//! longer visible is deleted together with its participants' keys.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -15,11 +21,15 @@ use automerge::ActorId;
 use automerge::sync::State;
 use nabo_core::client::{Client, SyncEnd};
 use nabo_core::prelude::*;
+use nabo_core::seal::SubjectKey;
 use serde::Deserialize;
 
 use crate::api;
 use crate::client::{Account, Inner, RELAY_PEER, lock};
 use crate::error::{NaboError, Result};
+
+/// Keys per upload (the relay's limit is 500).
+const KEYS_PER_PUT: usize = 200;
 
 #[derive(Deserialize)]
 struct TokenOut {
@@ -48,6 +58,16 @@ struct ErrorOut {
 #[derive(Deserialize)]
 struct DocOut {
     url: String,
+}
+
+/// Subject keys as the relay sends and takes them: subject id → base64 (standard) key.
+#[derive(Deserialize, serde::Serialize, Default)]
+struct KeysOut {
+    keys: std::collections::BTreeMap<String, String>,
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
 }
 
 fn now_ms() -> i64 {
@@ -233,6 +253,143 @@ impl Inner {
         })
     }
 
+    /// An authorised request to the relay, retried once with a refreshed token when the
+    /// access token was refused. The caller reads the status.
+    async fn authorised(
+        &self,
+        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response> {
+        let mut attempt = 0;
+        loop {
+            let token = self.access_token(attempt > 0).await?;
+            let r = build(&self.http, &self.relay)
+                .bearer_auth(&token)
+                .send()
+                .await?;
+            if r.status() == reqwest::StatusCode::UNAUTHORIZED && attempt == 0 {
+                attempt += 1;
+                continue;
+            }
+            return Ok(r);
+        }
+    }
+
+    /// Shares the subject keys of a register's participants with the relay: fetches those
+    /// this phone lacks, uploads those the relay lacks. A register the relay does not show
+    /// this user (404), or will not take keys for (403), is left alone.
+    async fn share_keys(&self, id: DocumentId) -> Result<()> {
+        use base64::Engine;
+        let Some(doc) = self.store.load(id, ActorId::random()).await? else {
+            return Ok(());
+        };
+        if doc.kind() != DocKind::Register {
+            return Ok(());
+        }
+        let participants: BTreeSet<String> = RegisterDoc::from_doc(doc)?
+            .participant_ids()
+            .into_iter()
+            .collect();
+        if participants.is_empty() {
+            return Ok(());
+        }
+        let path = format!("/api/v1/documents/{id}/subject-keys");
+        let r = self
+            .authorised(|http, relay| http.get(format!("{relay}{path}")))
+            .await?;
+        match r.status().as_u16() {
+            200 => {}
+            403 | 404 => return Ok(()),
+            _ => return Err(self.refused(r).await?),
+        }
+        let remote: KeysOut = r.json().await?;
+        let mut ring = self.store.key_ring().await?.0;
+        let mut fetched = 0;
+        for (subject, key) in &remote.keys {
+            // Only participants of this register, only well-formed keys, and a key this phone
+            // holds is kept (it sealed the label here).
+            if !participants.contains(subject) || ring.contains_key(subject) {
+                continue;
+            }
+            let Some(key) = b64()
+                .decode(key.as_bytes())
+                .ok()
+                .and_then(|k| SubjectKey::from_bytes(&k))
+            else {
+                continue;
+            };
+            self.store.put_key(subject, &key).await?;
+            ring.insert(subject.clone(), key);
+            fetched += 1;
+        }
+        let upload: std::collections::BTreeMap<String, String> = participants
+            .iter()
+            .filter(|p| !remote.keys.contains_key(*p))
+            .filter_map(|p| ring.get(p).map(|k| (p.clone(), b64().encode(k.as_bytes()))))
+            .collect();
+        let uploaded = upload.len();
+        // The relay takes a bounded number per request.
+        let batches: Vec<Vec<(String, String)>> = upload
+            .into_iter()
+            .collect::<Vec<_>>()
+            .chunks(KEYS_PER_PUT)
+            .map(<[_]>::to_vec)
+            .collect();
+        for batch in batches {
+            let body = KeysOut {
+                keys: batch.into_iter().collect(),
+            };
+            let r = self
+                .authorised(|http, relay| http.put(format!("{relay}{path}")).json(&body))
+                .await?;
+            match r.status().as_u16() {
+                200 => {}
+                403 | 404 => return Ok(()),
+                _ => return Err(self.refused(r).await?),
+            }
+        }
+        if fetched > 0 || uploaded > 0 {
+            tracing::info!(doc = %id, fetched, uploaded, "subject keys shared");
+        }
+        Ok(())
+    }
+
+    /// The error of a refused request; a revocation wipes the phone first.
+    async fn refused(&self, r: reqwest::Response) -> Result<NaboError> {
+        let e = answer_error(r).await;
+        if e == NaboError::Revoked {
+            self.wipe().await?;
+        }
+        Ok(e)
+    }
+
+    /// Deletes the keys of the participants of register `id` (about to be deleted because
+    /// the user may no longer see it), except keys another register kept on the phone needs.
+    async fn forget_keys(&self, id: DocumentId, kept: &[DocumentId]) -> Result<usize> {
+        let participants = |doc: Option<NaboDoc>| -> Result<Vec<String>> {
+            Ok(match doc {
+                Some(d) if d.kind() == DocKind::Register => {
+                    RegisterDoc::from_doc(d)?.participant_ids()
+                }
+                _ => Vec::new(),
+            })
+        };
+        let gone = participants(self.store.load(id, ActorId::random()).await?)?;
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        let mut needed = BTreeSet::new();
+        for k in kept {
+            needed.extend(participants(self.store.load(*k, ActorId::random()).await?)?);
+        }
+        let mut n = 0;
+        for subject in gone.iter().filter(|s| !needed.contains(*s)) {
+            if self.store.erase_key(subject).await? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     async fn ws_url(&self) -> String {
         let base = if let Some(rest) = self.relay.strip_prefix("https://") {
             format!("wss://{rest}")
@@ -350,7 +507,18 @@ async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
     for d in &local {
         if !visible_set.contains(&d.id) {
             if inner.store.sync_state(d.id, RELAY_PEER).await?.is_some() {
-                // Synced before and no longer visible: access was withdrawn.
+                // Synced before and no longer visible: access was withdrawn. The keys of its
+                // participants go with it (unless a register still here needs them).
+                let kept: Vec<DocumentId> = local
+                    .iter()
+                    .filter(|o| o.id != d.id && o.kind == DocKind::Register)
+                    .filter(|o| visible_set.contains(&o.id))
+                    .map(|o| o.id)
+                    .collect();
+                let erased = inner.forget_keys(d.id, &kept).await?;
+                if erased > 0 {
+                    tracing::info!(doc = %d.id, erased, "subject keys deleted with the document");
+                }
                 inner.store.delete(d.id).await?;
                 report.removed += 1;
                 inner.emit(api::ChangeKind::Synced, Some(d.id));
@@ -359,9 +527,15 @@ async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
             }
         }
     }
+    let kinds: std::collections::BTreeMap<DocumentId, DocKind> =
+        local.iter().map(|d| (d.id, d.kind)).collect();
     for id in order {
         match inner.sync_doc(&mut c, id).await? {
             Some(changed) => {
+                // Registers only; a document new to this phone is looked at once.
+                if kinds.get(&id).is_none_or(|k| *k == DocKind::Register) {
+                    inner.share_keys(id).await?;
+                }
                 report.documents += 1;
                 if changed {
                     report.updated += 1;

@@ -137,15 +137,19 @@ async fn an_offline_roll_call_reaches_the_office_and_a_revoked_phone_wipes_itsel
         call.entries.iter().all(|e| e.mark.is_none()),
         "a new session starts unmarked"
     );
-    let names: Vec<_> = call
+    // The names were sealed in the office; the keys came with the sync (ADR 0011).
+    let mut names: Vec<_> = call
         .entries
         .iter()
         .filter_map(|e| e.label.clone())
         .collect();
-    assert!(
-        names.is_empty(),
-        "names sealed on another device do not open here: {names:?}"
-    );
+    names.sort();
+    let mut demo: Vec<_> = nabo_server::demo::CHILDREN
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    demo.sort();
+    assert_eq!(names, demo, "every child is named on the volunteer's phone");
     for (i, e) in call.entries.iter().take(6).enumerate() {
         let m = if i == 5 { Mark::Absent } else { Mark::Present };
         maja.mark(session.id.clone(), e.participant_id.clone(), m)
@@ -287,6 +291,156 @@ async fn an_offline_roll_call_reaches_the_office_and_a_revoked_phone_wipes_itsel
         seen_before,
         "a dropped subscription hears nothing"
     );
+}
+
+/// The participant's name in a roll call, if this phone can open it.
+fn label_of(call: &nabo_bindings::api::RollCall, participant: &str) -> Option<String> {
+    call.entries
+        .iter()
+        .find(|e| e.participant_id == participant)
+        .unwrap_or_else(|| panic!("participant not in the roll call"))
+        .label
+        .clone()
+}
+
+async fn has_key(dir: &std::path::Path, key: u8, subject: &str) -> bool {
+    let store = Store::open_encrypted(&dir.join("nabo.sqlite"), &[key; 32])
+        .await
+        .unwrap();
+    let has = store.key_ring().await.unwrap().0.contains_key(subject);
+    store.close().await;
+    has
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_child_added_offline_is_named_on_every_phone_that_may_read_the_register() {
+    let mut r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+
+    // Phone A (volunteer 1) adds a child while offline.
+    let a_dir = tempfile::tempdir().unwrap();
+    let a = open(&r, a_dir.path(), 1).await;
+    a.enrol(enrolment_code(&r, "u-volunteer1").await, "A".into())
+        .await
+        .unwrap();
+    a.sync_now().await.unwrap();
+    r.stop().await;
+    let session = a
+        .add_session(
+            "act-lektiecafe".into(),
+            today(),
+            "15:00".into(),
+            "17:00".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let child = a
+        .add_child(session.id.clone(), Some("Zainab".into()), "7-9".into())
+        .await
+        .unwrap();
+    assert!(matches!(a.sync_now().await, Err(NaboError::Offline { .. })));
+    r.restart(Limits::default()).await.unwrap();
+    assert_eq!(
+        r.storage().subject_key(&child).await.unwrap(),
+        None,
+        "the key has not left the phone yet"
+    );
+
+    // The next sync takes the child and its key to the relay.
+    a.sync_now().await.unwrap();
+    let (tenant, _) = r
+        .storage()
+        .subject_key(&child)
+        .await
+        .unwrap()
+        .expect("the key reached the relay");
+    assert_eq!(tenant.as_str(), "vestbyen");
+
+    // Phone B (volunteer 2, same activity) and the office see the child's name.
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = open(&r, b_dir.path(), 2).await;
+    b.enrol(enrolment_code(&r, "u-volunteer2").await, "B".into())
+        .await
+        .unwrap();
+    b.sync_now().await.unwrap();
+    let call = b.roll_call(session.id.clone()).await.unwrap();
+    assert_eq!(label_of(&call, &child).as_deref(), Some("Zainab"));
+    assert!(
+        call.entries.iter().all(|e| e.label.is_some()),
+        "every child is named on phone B"
+    );
+    let office_dir = tempfile::tempdir().unwrap();
+    let office = open(&r, office_dir.path(), 3).await;
+    office
+        .login("central".into(), PASSWORD.into())
+        .await
+        .unwrap();
+    office.sync_now().await.unwrap();
+    let call = office.roll_call(session.id.clone()).await.unwrap();
+    assert_eq!(label_of(&call, &child).as_deref(), Some("Zainab"));
+
+    // An outreach worker of another area may not read the register: no register, no key,
+    // and the relay answers as if it did not exist.
+    let c_dir = tempfile::tempdir().unwrap();
+    let c = open(&r, c_dir.path(), 4).await;
+    c.login("outreach2".into(), PASSWORD.into()).await.unwrap();
+    c.sync_now().await.unwrap();
+    assert!(matches!(
+        c.roll_call(session.id.clone()).await,
+        Err(NaboError::NotFound { .. })
+    ));
+    assert!(!has_key(c_dir.path(), 4, &child).await);
+    let register = session.id.split_once('/').unwrap().0.to_owned();
+    let token = nabo_core::client::login(&r.http(), "outreach2", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let res = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/documents/{register}/subject-keys",
+            r.http()
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    // Volunteer 2 leaves the activity: at the next sync the register and its keys leave
+    // phone B.
+    assert!(has_key(b_dir.path(), 2, &child).await);
+    let res = reqwest::Client::new()
+        .put(format!("{}/api/v1/users/u-volunteer2/scopes", r.http()))
+        .bearer_auth(central_token(&r).await)
+        .json(&serde_json::json!({"areas": [], "activities": []}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let report = b.sync_now().await.unwrap();
+    assert!(report.removed >= 1, "{report:?}");
+    assert!(matches!(
+        b.roll_call(session.id.clone()).await,
+        Err(NaboError::NotFound { .. })
+    ));
+    assert!(
+        !has_key(b_dir.path(), 2, &child).await,
+        "the key left with the register"
+    );
+    let store = Store::open_encrypted(&b_dir.path().join("nabo.sqlite"), &[2; 32])
+        .await
+        .unwrap();
+    assert!(
+        store.key_ring().await.unwrap().0.is_empty(),
+        "no child's key stays on phone B"
+    );
+    store.close().await;
+    // Phone A still names the child.
+    let call = a.roll_call(session.id.clone()).await.unwrap();
+    assert_eq!(label_of(&call, &child).as_deref(), Some("Zainab"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

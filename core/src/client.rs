@@ -40,7 +40,8 @@ fn ws_err(e: impl std::fmt::Display) -> ClientError {
     ClientError::Ws(e.to_string())
 }
 
-type Socket =
+/// The WebSocket a [`Client`] runs on (plain or TLS).
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Tokens from a login.
@@ -131,14 +132,30 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Connects and joins. `storage_id` makes the relay keep sync state for us.
     pub async fn connect(ws_url: &str, token: &str, storage_id: Option<&str>) -> Result<Self> {
+        let req = Self::request(ws_url, token)?;
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .map_err(ws_err)?;
+        Self::join(ws, storage_id).await
+    }
+
+    /// The WebSocket upgrade request for `ws_url` with the bearer token, for callers that
+    /// open the socket themselves (e.g. with their own TLS configuration) and then
+    /// [`Client::join`].
+    pub fn request(
+        ws_url: &str,
+        token: &str,
+    ) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request> {
         let mut req = ws_url.into_client_request().map_err(ws_err)?;
         req.headers_mut().insert(
             "Authorization",
             format!("Bearer {token}").parse().map_err(ws_err)?,
         );
-        let (mut ws, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .map_err(ws_err)?;
+        Ok(req)
+    }
+
+    /// Joins over an open WebSocket. `storage_id` makes the relay keep sync state for us.
+    pub async fn join(mut ws: Socket, storage_id: Option<&str>) -> Result<Self> {
         let peer_id = format!("rust-{}", uuid::Uuid::new_v4().simple());
         let join = WireMessage::Join {
             sender_id: peer_id.clone(),

@@ -34,6 +34,16 @@ pub struct AppState {
 pub enum AppError {
     /// 400.
     BadRequest(String),
+    /// 400 naming the input field and a stable reason code (`not-a-participant`, …), like
+    /// the core's validation errors. Field and message never carry personal data.
+    Invalid {
+        /// The input field (`keys.<subject id>`, `document`).
+        field: String,
+        /// Stable reason code.
+        reason: &'static str,
+        /// A short English explanation.
+        message: String,
+    },
     /// 401.
     Unauthorized(&'static str, String),
     /// 403.
@@ -50,12 +60,35 @@ pub enum AppError {
 struct ErrorBody<'a> {
     error: &'a str,
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::Invalid {
+            field,
+            reason,
+            message,
+        } = self
+        {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(ErrorBody {
+                    error: "bad_request",
+                    message,
+                    field: Some(field),
+                    reason: Some(reason),
+                }),
+            )
+                .into_response();
+        }
         let (status, code, message) = match self {
-            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            AppError::BadRequest(m) | AppError::Invalid { message: m, .. } => {
+                (StatusCode::BAD_REQUEST, "bad_request", m)
+            }
             AppError::Unauthorized(code, m) => (StatusCode::UNAUTHORIZED, code, m),
             AppError::Forbidden => (
                 StatusCode::FORBIDDEN,
@@ -79,6 +112,8 @@ impl IntoResponse for AppError {
             Json(ErrorBody {
                 error: code,
                 message,
+                field: None,
+                reason: None,
             }),
         )
             .into_response()
@@ -178,6 +213,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/enrol", post(enrol))
         .route("/api/v1/me", get(me))
         .route("/api/v1/documents", get(documents))
+        .route(
+            "/api/v1/documents/{id}/subject-keys",
+            get(get_subject_keys).put(put_subject_keys),
+        )
         .route("/api/v1/enrolments", post(create_enrolment))
         .route("/api/v1/users/{id}/revoke", post(revoke_user))
         .route("/api/v1/users/{id}/scopes", put(set_scopes))
@@ -378,6 +417,156 @@ async fn documents(
             })
             .collect(),
     ))
+}
+
+// Subject keys (ADR 0004, ADR 0011) ---------------------------------------------------------
+
+/// The most keys one PUT may carry (a register's children for a term fit many times over).
+pub const MAX_SUBJECT_KEYS_PER_PUT: usize = 500;
+
+/// Subject keys by subject id, each 32 bytes in standard base64 (with padding).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct SubjectKeys {
+    /// `subject id → base64 key`.
+    pub keys: std::collections::BTreeMap<String, String>,
+}
+
+/// What a PUT of subject keys did.
+#[derive(Serialize, Deserialize, Debug, Default, PartialEq, Eq)]
+pub struct SubjectKeysStored {
+    /// Subjects whose key was stored now.
+    pub stored: Vec<String>,
+    /// Subjects that had a key already (never replaced).
+    pub present: Vec<String>,
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// The register a subject-key request is about, with the caller's access to it, and the ids
+/// of its participants (read from the stored document). Another tenant's document and one
+/// the caller may not see answer exactly like a document that does not exist.
+async fn register_participants(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+    need: Access,
+) -> Result<(crate::storage::DocMeta, Vec<String>), AppError> {
+    let id = nabo_core::document::DocumentId::parse(id).map_err(|_| AppError::NotFound)?;
+    let meta = s.storage.document(id).await?.ok_or(AppError::NotFound)?;
+    let a = access(p, &meta);
+    if a == Access::None {
+        return Err(AppError::NotFound);
+    }
+    if a < need {
+        return Err(AppError::Forbidden);
+    }
+    if meta.kind != nabo_core::document::DocKind::Register {
+        return Err(AppError::Invalid {
+            field: "document".into(),
+            reason: "not-a-register",
+            message: "subject keys are shared for the participants of registers only".into(),
+        });
+    }
+    let loaded = crate::relay::doc::load(s.storage.as_ref(), id)
+        .await
+        .map_err(|e| {
+            tracing::error!(doc = %id, error = ?e, "cannot load a register for its subject keys");
+            AppError::Unavailable
+        })?;
+    use nabo_core::document::TypedDoc;
+    let reg = nabo_core::docs::register::RegisterDoc::from_doc(loaded.doc).map_err(|e| {
+        tracing::error!(doc = %id, error = %e, "a stored register does not read as one");
+        AppError::Unavailable
+    })?;
+    Ok((meta, reg.participant_ids()))
+}
+
+/// `GET /api/v1/documents/{id}/subject-keys`: the keys of the register's participants that
+/// the relay holds for the register's tenant, for anyone who may read the register.
+async fn get_subject_keys(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SubjectKeys>, AppError> {
+    use base64::Engine;
+    let (meta, subjects) = register_participants(&s, &p, &id, Access::Read).await?;
+    let keys = s.storage.subject_keys(&meta.tenant, &subjects).await?;
+    tracing::debug!(doc = %meta.id, keys = keys.len(), "subject keys handed out");
+    Ok(Json(SubjectKeys {
+        keys: keys
+            .into_iter()
+            .map(|(subject, key)| (subject, b64().encode(key)))
+            .collect(),
+    }))
+}
+
+/// `PUT /api/v1/documents/{id}/subject-keys`: stores keys of the register's participants,
+/// for anyone who may write the register. All or nothing: a key for a subject that is not a
+/// participant, a key that is not 32 bytes, or too many keys refuse the whole request. A key
+/// the relay has is never replaced.
+async fn put_subject_keys(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    Json(i): Json<SubjectKeys>,
+) -> Result<Json<SubjectKeysStored>, AppError> {
+    use base64::Engine;
+    if i.keys.len() > MAX_SUBJECT_KEYS_PER_PUT {
+        return Err(AppError::Invalid {
+            field: "keys".into(),
+            reason: "too-many",
+            message: format!("at most {MAX_SUBJECT_KEYS_PER_PUT} keys per request"),
+        });
+    }
+    let (meta, subjects) = register_participants(&s, &p, &id, Access::Write).await?;
+    let subjects: std::collections::BTreeSet<String> = subjects.into_iter().collect();
+    let mut keys = Vec::with_capacity(i.keys.len());
+    for (subject, key) in &i.keys {
+        // A subject id is a random participant id, not personal data (ADR 0004); a subject
+        // that is no participant is named only if it is short enough to be an id.
+        let field = if subject.len() <= 64 {
+            format!("keys.{subject}")
+        } else {
+            "keys".to_owned()
+        };
+        if !subjects.contains(subject) {
+            return Err(AppError::Invalid {
+                field,
+                reason: "not-a-participant",
+                message: "the subject is not a participant of this register".into(),
+            });
+        }
+        let bytes = b64()
+            .decode(key.as_bytes())
+            .map_err(|_| AppError::Invalid {
+                field: field.clone(),
+                reason: "malformed",
+                message: "the key is not standard base64".into(),
+            })?;
+        if bytes.len() != 32 {
+            return Err(AppError::Invalid {
+                field,
+                reason: "out-of-range",
+                message: "a subject key is 32 bytes".into(),
+            });
+        }
+        keys.push((subject, bytes));
+    }
+    let mut out = SubjectKeysStored::default();
+    for (subject, key) in keys {
+        if s.storage
+            .put_subject_key(&meta.tenant, subject, &key)
+            .await?
+        {
+            out.stored.push(subject.clone());
+        } else {
+            out.present.push(subject.clone());
+        }
+    }
+    tracing::info!(doc = %meta.id, stored = out.stored.len(), present = out.present.len(), "subject keys received");
+    Ok(Json(out))
 }
 
 #[derive(Deserialize)]

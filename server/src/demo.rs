@@ -73,7 +73,9 @@ pub const USERS: &[DemoUser] = &[
     },
 ];
 
-const CHILDREN: &[(&str, &str)] = &[
+/// The demo children: first name (fictional) and age band, in the order they are added to
+/// the lektiecafé register. Their labels are sealed, and their keys are in the relay.
+pub const CHILDREN: &[(&str, &str)] = &[
     ("Aisha", "10-12"),
     ("Mohammed", "13-14"),
     ("Sofie", "7-9"),

@@ -424,6 +424,7 @@ async fn idle_documents_leave_memory_and_metrics_count_the_traffic() {
     for path in [
         "/api/v1/auth/login",
         "/api/v1/documents",
+        "/api/v1/documents/{id}/subject-keys",
         "/sync",
         "/healthz",
         "/metrics",

@@ -250,6 +250,19 @@ impl RegisterDoc {
         }
     }
 
+    /// The ids of every participant record in the register, merged-away ones included: the
+    /// subjects whose keys open its labels (ADR 0004, ADR 0011). Cheap: reads the keys of the
+    /// `participants` map only, not the records.
+    pub fn participant_ids(&self) -> Vec<String> {
+        let am = self.doc.automerge();
+        match automerge::ReadDoc::get(am, automerge::ROOT, "participants") {
+            Ok(Some((automerge::Value::Object(_), obj))) => {
+                automerge::ReadDoc::keys(am, &obj).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The area the register was captured in.
     pub fn area(&self) -> Result<Option<AreaId>> {
         let info = self.doc.info_obj()?;

@@ -221,10 +221,18 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     // Subject keys (ADR 0004) ---------------------------------------------------------------
 
-    /// Stores a subject key.
-    async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<()>;
+    /// Stores a subject key unless the subject has one (a key is never replaced: that would
+    /// make everything sealed under the old one unreadable). Returns whether it was stored.
+    async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<bool>;
     /// A subject key.
     async fn subject_key(&self, subject: &str) -> Result<Option<(TenantId, Vec<u8>)>>;
+    /// The keys of `subjects` stored for `tenant` (a key stored under another tenant is not
+    /// returned), as `(subject, key)` in no particular order.
+    async fn subject_keys(
+        &self,
+        tenant: &TenantId,
+        subjects: &[String],
+    ) -> Result<Vec<(String, Vec<u8>)>>;
 
     // Review (web pages) ----------------------------------------------------------------------
 

@@ -483,15 +483,33 @@ macro_rules! sql_storage {
                 .await?)
             }
 
-            async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<()> {
-                sqlx::query("INSERT INTO subject_keys (subject, tenant, key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (subject) DO NOTHING")
+            async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<bool> {
+                let r = sqlx::query("INSERT INTO subject_keys (subject, tenant, key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (subject) DO NOTHING")
                     .bind(subject)
                     .bind(tenant.as_str())
                     .bind(key)
                     .bind(now_ms())
                     .execute(&self.pool)
                     .await?;
-                Ok(())
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn subject_keys(&self, tenant: &TenantId, subjects: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+                let mut out = Vec::new();
+                // A bounded number of placeholders per statement (SQLite's limit is far above).
+                for part in subjects.chunks(500) {
+                    let placeholders = (2..part.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                    // Only placeholders are formatted into the statement, never values.
+                    let sql = format!("SELECT subject, key FROM subject_keys WHERE tenant = $1 AND subject IN ({placeholders})");
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+                    for subject in part {
+                        q = q.bind(subject);
+                    }
+                    for r in q.fetch_all(&self.pool).await? {
+                        out.push((r.try_get("subject")?, r.try_get("key")?));
+                    }
+                }
+                Ok(out)
             }
 
             async fn subject_key(&self, subject: &str) -> Result<Option<(TenantId, Vec<u8>)>> {
