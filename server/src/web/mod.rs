@@ -1,7 +1,7 @@
 //! The central staff's review pages: server-rendered HTML in Danish (maud templates), no
 //! JavaScript build chain. Central staff see the merged records, review and resolve them,
 //! manage the tenant and produce reports; board members see the board view only, with small
-//! numbers suppressed. See `docs/adr/0011-review-pages.md`.
+//! numbers suppressed. See `docs/adr/0012-review-pages.md`.
 //!
 //! Sign-in uses the relay's own tokens: the access and refresh tokens live in `HttpOnly`,
 //! `SameSite=Strict` cookies; an expired access token is renewed from the refresh token on
