@@ -1,7 +1,7 @@
 // The review pages in a real browser: Debian's chromium driven by playwright-core.
 //
 //   node web.mjs before <base> <password> <date-text>
-//   node web.mjs after  <base> <password> <date-text> <marked> <volunteer> [screenshots-dir]
+//   node web.mjs after  <base> <password> <date-text> <names,marked,on,the,phone> <volunteer> [screenshots-dir]
 //
 // `before` runs before the phone syncs and reports what the office sees of today's session;
 // `after` checks the phone's roll call is there and walks the central staff's work: flag the
@@ -89,12 +89,15 @@ try {
     check(row !== null, `today's session (${dateText}) is not on the activity page after sync`);
     out.today = row;
     await page.click(`a:text-is("${dateText}")`);
+    // Columns: name, age band, status, marked by, time, device.
     const rows = await page.locator('#fremmoede tbody tr').evaluateAll((rs) =>
-      rs.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)));
-    const byVolunteer = rows.filter((c) => c[1].includes('til stede') && c[2].includes(volunteer));
-    check(byVolunteer.every((c) => c[4].includes('Majas telefon')), `the marks do not name the phone: ${JSON.stringify(byVolunteer)}`);
-    check(byVolunteer.length === Number(marked),
-      `${byVolunteer.length} present marks by ${volunteer}, the phone made ${marked}: ${JSON.stringify(rows)}`);
+      rs.map((r) => [...r.querySelectorAll('th, td')].map((c) => c.textContent.trim())));
+    const byVolunteer = rows.filter((c) => c[2] === 'til stede' && c[3].includes(volunteer));
+    check(byVolunteer.every((c) => c[5].includes('Majas telefon')), `the marks do not name the phone: ${JSON.stringify(byVolunteer)}`);
+    const names = byVolunteer.map((c) => c[0]).sort();
+    const expected = marked.split(',').sort();
+    check(JSON.stringify(names) === JSON.stringify(expected),
+      `present marks by ${volunteer}: ${names}, the phone marked ${expected}`);
     check((await text('table.historik')).includes('registrerede fremmøde'), 'the history lacks the roll call');
     await shot('moede');
 
