@@ -700,3 +700,114 @@ fn hidden_option(html: &str, label: &str) -> String {
     let start = html[..i].rfind("value=\"").unwrap() + "value=\"".len();
     html[start..].split('"').next().unwrap().to_owned()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn placements_move_and_phones_are_revoked_from_the_pages() {
+    let r = relay(Backend::Sqlite).await;
+    let base = r.http();
+    let b = Browser::login(&r, "central").await;
+    // Camilla moves to a central placement from today.
+    let today = nabo_core::time::Timestamp::now().date_dk().to_string();
+    let resp = b
+        .post(
+            "/administration/placering",
+            &base,
+            &[
+                ("medarbejder", "s-camilla"),
+                ("fra", today.as_str()),
+                ("art", "central"),
+                ("omraade", ""),
+                ("dag", "mon"),
+                ("dag", "tue"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let admin = b.text("/administration").await;
+    let row = admin
+        .split("Camilla Nielsen</th>")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(row.contains("centralt placeret"), "{row}");
+    // A move that overlaps a later placement is refused with the field named.
+    let resp = b
+        .post(
+            "/administration/placering",
+            &base,
+            &[
+                ("medarbejder", "s-camilla"),
+                ("fra", "2020-01-01"),
+                ("art", "local"),
+                ("dag", "mon"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+
+    // A phone enrolled with a code from the invitation page, then revoked from the pages.
+    let html = b
+        .post(
+            "/administration/invitation",
+            &base,
+            &[("bruger", "u-volunteer2")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let code = html
+        .split("id=\"engangskode\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(html.contains("<svg"), "the code is shown as a QR code too");
+    let enrolled: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/enrol"))
+        .json(&serde_json::json!({"code": code, "device_name": "Jonas' telefon"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device = enrolled["device_id"].as_str().unwrap().to_owned();
+    let admin = b.text("/administration").await;
+    assert!(admin.contains("Jonas&#39; telefon") || admin.contains("Jonas' telefon"));
+    let resp = b
+        .post(
+            "/administration/enheder/spaer",
+            &base,
+            &[("enhed", device.as_str())],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(r.storage().device(&device).await.unwrap().unwrap().revoked);
+    let refresh = enrolled["refresh_token"].as_str().unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/refresh"))
+        .json(&serde_json::json!({"refresh_token": refresh}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
+        "the revoked phone cannot renew"
+    );
+    // A device id that is not the tenant's: not found.
+    let resp = b
+        .post(
+            "/administration/enheder/spaer",
+            &base,
+            &[("enhed", "d-nope")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}

@@ -201,6 +201,26 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                 } }
             }
             details {
+                summary { "Flyt en medarbejders placering" }
+                p class="note" { "Den gamle placering slutter dagen før; det, der er registreret før, bliver i det gamle område." }
+                form method="post" action="/administration/placering" class="stak" {
+                    label { "Medarbejder" select name="medarbejder" required { @for (id, m) in &d.staff { option value=(id.as_str()) { (m.name) } } } }
+                    label { "Fra" input type="date" name="fra" required value=(d.today.to_string()); }
+                    label { "Placering"
+                        select name="art" { @for k in PlacementKind::ALL { option value=(k.code()) { (k.da()) } } }
+                    }
+                    label { "Boligområde (lokal placering)"
+                        select name="omraade" { option value="" { "Intet (centralt)" } @for (id, a) in &d.areas { option value=(id.as_str()) { (a.name) } } }
+                    }
+                    fieldset { legend { "Arbejdsdage" }
+                        @for (wd, name) in [(Weekday::Mon, "mandag"), (Weekday::Tue, "tirsdag"), (Weekday::Wed, "onsdag"), (Weekday::Thu, "torsdag"), (Weekday::Fri, "fredag")] {
+                            label class="valg" { input type="checkbox" name="dag" value=(wd.code()) checked; " " (name) }
+                        }
+                    }
+                    button type="submit" { "Flyt placering" }
+                }
+            }
+            details {
                 summary { "Tildel en rolle" }
                 form method="post" action="/administration/roller" class="stak" {
                     label { "Medarbejder" select name="medarbejder" required { @for (id, m) in &d.staff { option value=(id.as_str()) { (m.name) } } } }
@@ -766,4 +786,67 @@ pub async fn create_programme(
         })
         .await?;
     Ok(back_to("/administration#programmer"))
+}
+
+/// `POST /administration/placering`: moves a staff member's placement from a date (user
+/// story 24); the earlier placement ends the day before, so earlier records keep their area.
+pub async fn move_placement(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let one = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.staff_meta.clone().ok_or(WebError::NotFound)?;
+    let staff: StaffId = one("medarbejder")
+        .and_then(|x| x.parse().ok())
+        .filter(|x| d.staff.contains_key(x))
+        .ok_or(WebError::NotFound)?;
+    let from = one("fra")
+        .as_deref()
+        .and_then(Date::parse)
+        .ok_or_else(|| WebError::BadRequest("Fra skal være en dato (åååå-mm-dd).".into()))?;
+    let kind: PlacementKind = one("art")
+        .and_then(|x| x.parse().ok())
+        .ok_or_else(|| WebError::BadRequest("Vælg en placering.".into()))?;
+    let area: Option<AreaId> = match one("omraade").filter(|x| !x.is_empty()) {
+        None => None,
+        Some(a) => Some(a.parse().map_err(|_| WebError::NotFound)?),
+    };
+    let mut days = IdMap::new();
+    for (_, code) in pairs.iter().filter(|(k, _)| k == "dag") {
+        let wd: Weekday = code
+            .parse()
+            .map_err(|_| WebError::BadRequest("Ukendt ugedag.".into()))?;
+        days.insert(
+            wd,
+            nabo_core::model::staff::PlacementDay {
+                kind,
+                area: area.clone(),
+            },
+        );
+    }
+    let placement = nabo_core::model::staff::Placement {
+        from,
+        to: None,
+        days,
+    };
+    let by = author(&v);
+    s.hub
+        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
+            let mut st = nabo_core::docs::staff::StaffDoc::from_doc(doc.clone())?;
+            st.move_placement(&by, &staff, from, placement)?;
+            *doc = st.doc().clone();
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#medarbejdere"))
 }

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/rapporter/maaling", post(reports::record_measurement))
         .route("/administration/roller", post(admin::assign_role))
+        .route("/administration/placering", post(admin::move_placement))
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
         .route("/log-ud", post(logout))
