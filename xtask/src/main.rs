@@ -180,6 +180,19 @@ fn lint() -> Result<()> {
         "--",
         "-D",
         "warnings",
+    ]))?;
+    // The phones' build: the bindings with TLS (off in the workspace build, see
+    // bindings/Cargo.toml).
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "nabo-bindings",
+        "--features",
+        "tls",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
     ]))
 }
 
@@ -201,6 +214,17 @@ fn main() -> Result<()> {
                 .env("NABO_REQUIRE_JS", "1"))?;
             run(cargo().args(["test", "--workspace", "--doc"]))?;
             drop(cluster);
+            // https and wss through a TLS front with a test CA (the tls feature is off in the
+            // workspace build).
+            run(cargo().args([
+                "test",
+                "-p",
+                "nabo-bindings",
+                "--features",
+                "tls",
+                "--test",
+                "tls",
+            ]))?;
             // The bindings from Kotlin (JVM, Maven) and Python, against the relay binary.
             bindings(false)?;
             binding_tests()?;
