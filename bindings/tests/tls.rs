@@ -176,7 +176,9 @@ async fn a_phone_trusting_the_organisations_ca_logs_in_over_https_and_syncs_over
     );
 
     // The relay's certificate is replaced by one from a CA the phone does not know: the
-    // next sync is refused as untrusted, and the sync status says so.
+    // next sync is refused as untrusted, and the sync status says so. (The https connection
+    // is pooled, so it is the sync's new wss connection that meets the new certificate; the
+    // login below meets it over https.)
     let stranger = Ca::new("Some other CA");
     front.serve(stranger.server_config());
     match phone.sync_now().await {
