@@ -53,6 +53,9 @@ pub(crate) struct Inner {
     pub actor: ActorId,
     pub storage_id: String,
     pub http: reqwest::Client,
+    /// TLS for the WebSocket (the same roots as `http`).
+    #[cfg(feature = "tls")]
+    pub tls: Arc<rustls::ClientConfig>,
     /// Serialises local edits (one device actor, one writer at a time).
     pub edit: tokio::sync::Mutex<()>,
     /// Serialises syncs.
@@ -338,16 +341,12 @@ macro_rules! on_runtime {
     }};
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl NaboClient {
-    /// Opens the client on `data_dir` (created if missing) with the relay at `relay_url`
-    /// (`https://…`). `store_key` is 32 bytes the app keeps in the platform key store
-    /// (Android Keystore, iOS Keychain); the local store is encrypted with it.
-    #[uniffi::constructor]
-    pub async fn open(
+    async fn open_inner(
         data_dir: String,
         relay_url: String,
         store_key: Vec<u8>,
+        trusted_roots_pem: Option<String>,
     ) -> Result<Arc<Self>> {
         run(async move {
             let key: [u8; 32] = store_key.as_slice().try_into().map_err(|_| {
@@ -376,9 +375,25 @@ impl NaboClient {
                 Some(b) => serde_json::from_slice(&b).ok(),
                 None => None,
             };
+            #[cfg(feature = "tls")]
+            let tls = {
+                let roots = match &trusted_roots_pem {
+                    Some(pem) => crate::runtime::parse_roots(pem)?,
+                    None => Vec::new(),
+                };
+                Arc::new(crate::runtime::tls_config(&roots)?)
+            };
+            #[cfg(not(feature = "tls"))]
+            if trusted_roots_pem.is_some() {
+                return Err(NaboError::invalid(
+                    "trusted_roots_pem",
+                    "not-supported",
+                    "this build has no TLS (the bindings' tls feature)",
+                ));
+            }
             let http = reqwest::Client::builder();
             #[cfg(feature = "tls")]
-            let http = http.tls_backend_preconfigured(crate::runtime::tls_config()?);
+            let http = http.tls_backend_preconfigured((*tls).clone());
             let http = http
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(Duration::from_secs(20))
@@ -392,6 +407,8 @@ impl NaboClient {
                     actor,
                     storage_id,
                     http,
+                    #[cfg(feature = "tls")]
+                    tls,
                     edit: tokio::sync::Mutex::new(()),
                     sync: tokio::sync::Mutex::new(()),
                     account: Mutex::new(account),
@@ -405,6 +422,38 @@ impl NaboClient {
             }))
         })
         .await
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl NaboClient {
+    /// Opens the client on `data_dir` (created if missing) with the relay at `relay_url`
+    /// (`https://…`). `store_key` is 32 bytes the app keeps in the platform key store
+    /// (Android Keystore, iOS Keychain); the local store is encrypted with it.
+    #[uniffi::constructor]
+    pub async fn open(
+        data_dir: String,
+        relay_url: String,
+        store_key: Vec<u8>,
+    ) -> Result<Arc<Self>> {
+        Self::open_inner(data_dir, relay_url, store_key, None).await
+    }
+
+    /// Like `open`, and also trusts the root certificates in `trusted_roots_pem` (one or more
+    /// `-----BEGIN CERTIFICATE-----` blocks) for the relay's https/wss, in addition to the
+    /// public roots: for a relay whose certificate comes from an organisation's internal CA
+    /// (a municipality's). The app ships or provisions the PEM (e.g. from MDM configuration);
+    /// it is not stored. A bundle without a certificate, or a damaged one, is `Invalid` with
+    /// field `trusted_roots_pem`. Only phone builds have TLS (the `tls` feature); a build
+    /// without it refuses the parameter (`Invalid`, reason `not-supported`).
+    #[uniffi::constructor]
+    pub async fn open_with_trusted_roots(
+        data_dir: String,
+        relay_url: String,
+        store_key: Vec<u8>,
+        trusted_roots_pem: String,
+    ) -> Result<Arc<Self>> {
+        Self::open_inner(data_dir, relay_url, store_key, Some(trusted_roots_pem)).await
     }
 
     /// Logs a staff member in (username and password).

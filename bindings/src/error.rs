@@ -21,6 +21,16 @@ pub enum NaboError {
     /// The device or user was revoked by central staff; the local data has been wiped.
     #[error("this device was revoked; its local data was deleted")]
     Revoked,
+    /// The relay's TLS certificate is not trusted (unknown or internal CA without its root
+    /// supplied, expired, or issued for another name). Not a network outage: retrying will
+    /// not help until the relay's certificate or the app's configuration changes (see
+    /// `NaboClient::open_with_trusted_roots`). Tell the user to contact IT; never fall back to
+    /// an unverified connection.
+    #[error("untrusted: {detail}")]
+    Untrusted {
+        /// Which check failed (no personal data).
+        detail: String,
+    },
     /// The user may not do this (role or scope).
     #[error("forbidden: {detail}")]
     Forbidden {
@@ -117,8 +127,60 @@ impl From<ClientError> for NaboError {
     }
 }
 
+/// A TLS failure somewhere in an error's chain of sources, as the error the app sees: a
+/// certificate the client does not trust is [`NaboError::Untrusted`]. `None` for anything
+/// else (the caller decides, usually `Offline`).
+#[cfg(feature = "tls")]
+pub(crate) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<NaboError> {
+    fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        let mut e = e;
+        loop {
+            if let Some(r) = e.downcast_ref::<rustls::Error>() {
+                return Some(r);
+            }
+            // io::Error's `source()` skips the error it wraps (often another io::Error around
+            // rustls' error): look inside.
+            let inner: &(dyn std::error::Error + 'static) =
+                e.downcast_ref::<std::io::Error>()?.get_ref()?;
+            e = inner;
+        }
+    }
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        let found = rustls_error(err).or_else(|| {
+            // tungstenite keeps rustls' error in its own enum.
+            match err.downcast_ref::<tokio_tungstenite::tungstenite::Error>() {
+                Some(tokio_tungstenite::tungstenite::Error::Tls(
+                    tokio_tungstenite::tungstenite::error::TlsError::Rustls(r),
+                )) => Some(r),
+                Some(tokio_tungstenite::tungstenite::Error::Io(io)) => rustls_error(io),
+                _ => None,
+            }
+        });
+        if let Some(r) = found {
+            return Some(match r {
+                rustls::Error::InvalidCertificate(c) => NaboError::Untrusted {
+                    detail: format!("the relay's certificate is not trusted ({c:?})"),
+                },
+                rustls::Error::NoCertificatesPresented => NaboError::Untrusted {
+                    detail: "the relay presented no certificate".into(),
+                },
+                other => NaboError::Offline {
+                    detail: format!("the TLS handshake with the relay failed ({other})"),
+                },
+            });
+        }
+        cur = err.source();
+    }
+    None
+}
+
 impl From<reqwest::Error> for NaboError {
     fn from(e: reqwest::Error) -> Self {
+        #[cfg(feature = "tls")]
+        if let Some(t) = tls_failure(&e) {
+            return t;
+        }
         // reqwest's text can contain the URL, never a body or a token.
         NaboError::Offline {
             detail: if e.is_timeout() {

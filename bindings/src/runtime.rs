@@ -42,11 +42,23 @@ where
 }
 
 #[cfg(feature = "tls")]
-/// The TLS configuration of the HTTP client: ring, TLS 1.2/1.3, the Mozilla root store.
-pub(crate) fn tls_config() -> Result<rustls::ClientConfig> {
-    let roots = rustls::RootCertStore {
+/// The TLS configuration of the HTTP client and the WebSocket: ring, TLS 1.2/1.3, the Mozilla
+/// root store plus `extra_roots` (an organisation's internal CA).
+pub(crate) fn tls_config(
+    extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    for (i, cert) in extra_roots.iter().enumerate() {
+        roots.add(cert.clone()).map_err(|e| {
+            NaboError::invalid(
+                "trusted_roots_pem",
+                "malformed",
+                &format!("certificate {} is not a usable root: {e}", i + 1),
+            )
+        })?;
+    }
     Ok(
         rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -56,4 +68,28 @@ pub(crate) fn tls_config() -> Result<rustls::ClientConfig> {
         .with_root_certificates(roots)
         .with_no_client_auth(),
     )
+}
+
+#[cfg(feature = "tls")]
+/// The certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks; anything else in
+/// the text is ignored). An empty bundle or a damaged block is refused.
+pub(crate) fn parse_roots(pem: &str) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
+    use rustls::pki_types::pem::PemObject;
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| {
+            NaboError::invalid(
+                "trusted_roots_pem",
+                "malformed",
+                "not a PEM certificate bundle",
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(NaboError::invalid(
+            "trusted_roots_pem",
+            "missing",
+            "no CERTIFICATE block in the PEM text",
+        ));
+    }
+    Ok(certs)
 }

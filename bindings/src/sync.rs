@@ -390,6 +390,31 @@ impl Inner {
         Ok(n)
     }
 
+    /// Opens the sync WebSocket and joins. With TLS, `wss://` uses the client's own TLS
+    /// configuration (its extra roots), and an untrusted certificate is `Untrusted`.
+    async fn connect(&self, token: &str) -> Result<Client> {
+        let url = self.ws_url().await;
+        #[cfg(feature = "tls")]
+        {
+            let req = Client::request(&url, token)?;
+            let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+                req,
+                None,
+                false,
+                Some(tokio_tungstenite::Connector::Rustls(self.tls.clone())),
+            )
+            .await
+            .map_err(|e| {
+                crate::error::tls_failure(&e).unwrap_or_else(|| NaboError::Offline {
+                    detail: format!("websocket: {e}"),
+                })
+            })?;
+            Ok(Client::join(ws, Some(&self.storage_id)).await?)
+        }
+        #[cfg(not(feature = "tls"))]
+        Ok(Client::connect(&url, token, Some(&self.storage_id)).await?)
+    }
+
     async fn ws_url(&self) -> String {
         let base = if let Some(rest) = self.relay.strip_prefix("https://") {
             format!("wss://{rest}")
@@ -490,7 +515,7 @@ pub(crate) async fn sync_now(inner: &Arc<Inner>) -> Result<api::SyncReport> {
 async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
     let visible = inner.visible_documents().await?;
     let token = inner.access_token(false).await?;
-    let mut c = Client::connect(&inner.ws_url().await, &token, Some(&inner.storage_id)).await?;
+    let mut c = inner.connect(&token).await?;
     c.settle = Duration::from_millis(150);
     let visible_set: BTreeSet<DocumentId> = visible.iter().copied().collect();
     let local = inner.store.list().await?;

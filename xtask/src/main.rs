@@ -196,6 +196,19 @@ fn lint() -> Result<()> {
         "--",
         "-D",
         "warnings",
+    ]))?;
+    // The phones' build: the bindings with TLS (off in the workspace build, see
+    // bindings/Cargo.toml).
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "nabo-bindings",
+        "--features",
+        "tls",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
     ]))
 }
 
@@ -227,6 +240,17 @@ fn main() -> Result<()> {
             // features, so nothing is compiled twice).
             generate(&root().join("target/debug"), true)?;
             binding_tests(true)?;
+            // https and wss through a TLS front with a test CA (the tls feature is off in the
+            // workspace build). Last: it rebuilds the bindings library with other features.
+            run(cargo().args([
+                "test",
+                "-p",
+                "nabo-bindings",
+                "--features",
+                "tls",
+                "--test",
+                "tls",
+            ]))?;
             eprintln!("✔ all tests passed");
             Ok(())
         }

@@ -54,6 +54,7 @@ enum Tekster {
         case .Offline: return ingenForbindelse
         case .Unauthorized: return "Log ind igen"
         case .Revoked: return "Telefonen er frakoblet. Data er slettet fra telefonen."
+        case .Untrusted: return "Serverens certifikat kan ikke godkendes. Kontakt IT."
         case .Forbidden: return "Det har du ikke adgang til"
         case let .Invalid(field, _, _): return "Ugyldigt felt: \(felt(field))"
         case .Conflict: return "Ændret et andet sted – prøv igen"

@@ -49,6 +49,7 @@ object Tekster {
         is NaboException.Offline -> INGEN_FORBINDELSE
         is NaboException.Unauthorized -> "Log ind igen"
         is NaboException.Revoked -> "Telefonen er frakoblet. Data er slettet fra telefonen."
+        is NaboException.Untrusted -> "Serverens certifikat kan ikke godkendes. Kontakt IT."
         is NaboException.Forbidden -> "Det har du ikke adgang til"
         is NaboException.Invalid -> "Ugyldigt felt: ${felt(e.field)}"
         is NaboException.Conflict -> "Ændret et andet sted – prøv igen"
