@@ -111,6 +111,12 @@ fn bindings(release: bool) -> Result<PathBuf> {
 fn generate(dir: &Path, prebuilt: bool) -> Result<PathBuf> {
     let lib = dir.join(lib_name());
     let cli = dir.join("uniffi-bindgen");
+    // `cargo test` leaves the cdylib in deps/ (only `cargo build` copies it up); the JVM
+    // and Python tests load it from `dir`.
+    let built = dir.join("deps").join(lib_name());
+    if prebuilt && built.exists() {
+        std::fs::copy(&built, &lib)?;
+    }
     for f in [&lib, &cli] {
         if !f.exists() {
             bail!(
