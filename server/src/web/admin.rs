@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use maud::{PreEscaped, html};
 use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::docs::volunteers::{CertificateState, certificate_state};
-use nabo_core::document::{Author, NaboDoc, TypedDoc};
+use nabo_core::document::{NaboDoc, TypedDoc};
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::model::org::HousingArea;
@@ -18,16 +18,6 @@ use super::data::TenantData;
 use super::fmt::{self, Da};
 use super::{Nav, Viewer, WebError, WebResult, back_to, page};
 use crate::api::AppState;
-
-fn author(v: &Viewer) -> Author {
-    Author::now(
-        v.principal
-            .staff_id
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-            .map_or(By::System, By::Staff),
-    )
-}
 
 fn certificate_da(c: CertificateState) -> (&'static str, &'static str) {
     match c {
@@ -444,7 +434,7 @@ pub async fn put_area(
         blocks: Set::new(),
         archived: false,
     };
-    let by = author(&v);
+    let by = v.author();
     s.hub
         .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut t = TenantDoc::from_doc(doc.clone())?;
@@ -473,9 +463,7 @@ pub async fn create_activity(
     body: String,
 ) -> WebResult {
     // Repeated checkboxes (maalgruppe) need a form parser that keeps every value.
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
+    let pairs = super::form_pairs(&body);
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let f = ActivityForm {
         navn: get("navn").unwrap_or_default(),
@@ -526,7 +514,7 @@ pub async fn create_activity(
         v.principal.tenant.clone(),
         id.clone(),
         automerge::ActorId::random(),
-        &author(&v),
+        &v.author(),
         &d.catalogue,
         input,
     )?;
@@ -554,7 +542,7 @@ pub async fn change_theory(
     let d = TenantData::load(&s, &v.principal).await?;
     let id: ActivityId = f.aktivitet.parse().map_err(|_| WebError::NotFound)?;
     let a = d.activity(&id).ok_or(WebError::NotFound)?;
-    let by = author(&v);
+    let by = v.author();
     let cat = &d.catalogue;
     let led = f.led.clone();
     let text = f.tekst.trim().to_owned();
@@ -654,7 +642,7 @@ pub async fn assign_role(
     }
     let from = Date::parse(&f.fra)
         .ok_or_else(|| WebError::BadRequest("Fra skal være en dato (åååå-mm-dd).".into()))?;
-    let by = author(&v);
+    let by = v.author();
     s.hub
         .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut st = nabo_core::docs::staff::StaffDoc::from_doc(doc.clone())?;
@@ -683,9 +671,7 @@ pub async fn create_programme(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
+    let pairs = super::form_pairs(&body);
     let one = |k: &str| {
         pairs
             .iter()
@@ -775,7 +761,7 @@ pub async fn create_programme(
     let id: ProgrammeId = format!("p-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
         .parse()
         .map_err(|_| WebError::Internal)?;
-    let by = author(&v);
+    let by = v.author();
     let cat = &d.catalogue;
     s.hub
         .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
@@ -795,9 +781,7 @@ pub async fn move_placement(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
+    let pairs = super::form_pairs(&body);
     let one = |k: &str| {
         pairs
             .iter()
@@ -839,7 +823,7 @@ pub async fn move_placement(
         to: None,
         days,
     };
-    let by = author(&v);
+    let by = v.author();
     s.hub
         .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut st = nabo_core::docs::staff::StaffDoc::from_doc(doc.clone())?;

@@ -93,6 +93,24 @@ impl Viewer {
     fn is_central(&self) -> bool {
         self.principal.role == AppRole::Central
     }
+
+    /// The author of an edit made on the pages: the staff member, now.
+    pub fn author(&self) -> nabo_core::document::Author {
+        nabo_core::document::Author::now(
+            self.principal
+                .staff_id
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .map_or(nabo_core::model::By::System, nabo_core::model::By::Staff),
+        )
+    }
+}
+
+/// A posted form's fields in order, repeated names kept (checkbox groups).
+pub fn form_pairs(body: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// What a page can answer instead of itself: a Danish error page with the right status.

@@ -8,7 +8,7 @@ use axum::extract::{Extension, Form, Path, Query, State};
 
 use maud::{Markup, html};
 use nabo_core::docs::register::{RegisterContext, ReviewItem};
-use nabo_core::document::{Author, DocumentId, NaboDoc, RecordChange, TypedDoc};
+use nabo_core::document::{DocumentId, NaboDoc, RecordChange, TypedDoc};
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::prelude::*;
@@ -872,16 +872,6 @@ fn stale() -> WebError {
     )
 }
 
-fn author(v: &Viewer) -> Author {
-    Author::now(
-        v.principal
-            .staff_id
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-            .map_or(By::System, By::Staff),
-    )
-}
-
 #[derive(Deserialize)]
 pub struct MergeForm {
     dokument: String,
@@ -911,7 +901,7 @@ pub async fn merge_participants(
             "Vælg en af de foreslåede deltagere.".into(),
         ));
     }
-    let by = author(&v);
+    let by = v.author();
     s.hub
         .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut r = RegisterDoc::from_doc(doc.clone())?;
@@ -957,7 +947,7 @@ pub async fn resolve_sessions(
             "Vælg et af de foreslåede møder.".into(),
         ));
     }
-    let by = author(&v);
+    let by = v.author();
     s.hub
         .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
             let mut r = RegisterDoc::from_doc(doc.clone())?;
@@ -1001,7 +991,7 @@ pub async fn resolve_mark(
     let r = d.register(meta.id).ok_or(WebError::NotFound)?;
     let act = d.activity(r.doc.activity_id()).ok_or(WebError::NotFound)?;
     let snapshot = act.doc.snapshot()?;
-    let by = author(&v);
+    let by = v.author();
     let catalogue = &d.catalogue;
     s.hub
         .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {

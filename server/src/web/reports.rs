@@ -4,7 +4,7 @@
 
 use axum::extract::{Extension, Query, State};
 use maud::{Markup, html};
-use nabo_core::document::{Author, NaboDoc, TypedDoc};
+use nabo_core::document::{NaboDoc, TypedDoc};
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::model::activity::{GoalAssessment, GoalReport, Measurement};
@@ -15,7 +15,7 @@ use super::fmt::{self, Da};
 use super::overview::{PeriodQuery, cards, filter_form, filter_path};
 use super::stats::{self, Figures, Filter};
 use super::table::{Cell, Table};
-use super::{Nav, Viewer, WebError, WebResult, back_to, export, page};
+use super::{Nav, Viewer, WebError, WebResult, back_to, export, form_pairs, page};
 use crate::api::AppState;
 
 /// `GET /rapporter`.
@@ -310,22 +310,6 @@ fn report_form(d: &TenantData, a: &ActivityEntry, f: &Filter) -> Result<Markup, 
     })
 }
 
-fn author(v: &Viewer) -> Author {
-    Author::now(
-        v.principal
-            .staff_id
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-            .map_or(By::System, By::Staff),
-    )
-}
-
-fn form_pairs(body: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect()
-}
-
 fn one<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
@@ -385,7 +369,7 @@ pub async fn write_report(
         .collect();
     let (area, _) = d.intervention_area(&a.activity);
     let area: Code = area.parse().map_err(|_| WebError::Internal)?;
-    let by = author(&v);
+    let by = v.author();
     let cat = &d.catalogue;
     let report = GoalReport {
         from,
@@ -444,7 +428,7 @@ pub async fn record_measurement(
         })?;
     let from = date_field(&pairs, "fra", "Fra")?;
     let to = date_field(&pairs, "til", "Til")?;
-    let by = author(&v);
+    let by = v.author();
     let m = Measurement {
         indicator,
         from,
