@@ -239,15 +239,18 @@ fn change_theory(
 
 /// What the review pages have to show in a demo: the same child added again on a second
 /// phone, two phones disagreeing about a mark (both offline, merged since). Returns the day
-/// up to which the office has reviewed the roll calls.
+/// up to which the office has reviewed the roll calls, and the second child's id and key.
 fn review_examples(
     reg: &mut RegisterDoc,
     ctx: RegisterContext<'_>,
     sessions: &[(SessionId, Date)],
     children: &[(ParticipantId, Date)],
-) -> anyhow::Result<Date> {
+) -> anyhow::Result<(Date, Option<(ParticipantId, SubjectKey)>)> {
     let Some((last, date)) = sessions.iter().max_by_key(|(_, d)| *d).cloned() else {
-        return Ok(Date::ymd(2000, 1, 1).unwrap_or_else(|| unreachable!()));
+        return Ok((
+            Date::ymd(2000, 1, 1).unwrap_or_else(|| unreachable!()),
+            None,
+        ));
     };
     // A second phone: a copy of the register with its own actor.
     let mut other = RegisterDoc::load(&reg.doc().save(), ActorId::random())?;
@@ -290,32 +293,25 @@ fn review_examples(
         }
     }
     reg.doc_mut().merge(other.doc_mut())?;
-    DUPLICATE_KEY.with(|k| *k.borrow_mut() = Some((dup, key)));
-    Ok(date.add_days(-14))
-}
-
-thread_local! {
-    static DUPLICATE_KEY: std::cell::RefCell<Option<(ParticipantId, SubjectKey)>> =
-        const { std::cell::RefCell::new(None) };
+    Ok((date.add_days(-14), Some((dup, key))))
 }
 
 /// The office reviewed the roll calls up to two weeks ago and flagged one of them.
-async fn seed_reviews(storage: &dyn Storage, reg: &RegisterDoc, until: Date) -> anyhow::Result<()> {
-    if let Some((dup, key)) = DUPLICATE_KEY.with(|k| k.borrow_mut().take()) {
+async fn seed_reviews(
+    storage: &dyn Storage,
+    reg: &RegisterDoc,
+    until: Date,
+    duplicate: Option<(ParticipantId, SubjectKey)>,
+) -> anyhow::Result<()> {
+    if let Some((dup, key)) = duplicate {
         storage
             .put_subject_key(reg.doc().scope().tenant(), dup.as_str(), key.as_bytes())
             .await?;
     }
-    let meta = crate::meta::derive(reg.doc(), storage).await?;
-    let entry = crate::web::data::RegisterEntry {
-        meta,
-        view: reg.view()?,
-        doc: RegisterDoc::load(&reg.doc().save(), ActorId::random())?,
-    };
+    let view = reg.view()?;
     // The central user (inserted with the other logins at the end of the seed).
     let reviewer = "u-central".to_owned();
-    let mut held: Vec<(&SessionId, Date)> = entry
-        .view
+    let mut held: Vec<(&SessionId, Date)> = view
         .sessions
         .iter()
         .map(|(id, s)| (id, s.current.date))
@@ -331,12 +327,12 @@ async fn seed_reviews(storage: &dyn Storage, reg: &RegisterDoc, until: Date) -> 
         };
         storage
             .put_review(&crate::storage::ReviewRow {
-                doc_id: entry.meta.id,
+                doc_id: reg.doc().id(),
                 record: format!("moede:{sid}"),
-                tenant: entry.meta.tenant.clone(),
+                tenant: reg.doc().scope().tenant().clone(),
                 state: state.into(),
                 comment: comment.into(),
-                fingerprint: crate::web::records::session_fingerprint(&entry, sid),
+                fingerprint: crate::web::records::session_fingerprint(&view, sid),
                 user_id: reviewer.clone(),
                 at: Timestamp::from_utc(date.add_days(3), hm(10, 0)).0,
             })
@@ -821,9 +817,9 @@ pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool>
             reg.check_out(&by, sid, v, Timestamp::from_utc(*date, hm(17, 10)))?;
         }
     }
-    let review_until = review_examples(&mut reg, ctx, &sessions, &children)?;
+    let (review_until, duplicate) = review_examples(&mut reg, ctx, &sessions, &children)?;
     store(storage, reg.doc()).await?;
-    seed_reviews(storage, &reg, review_until).await?;
+    seed_reviews(storage, &reg, review_until, duplicate).await?;
 
     // Outreach logs for this quarter.
     let quarter = Quarter::of(today);

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use nabo_core::document::{DocumentId, NaboDoc};
+use nabo_core::document::{DocumentId, TypedDoc};
 use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::acl::Principal;
@@ -298,17 +298,18 @@ impl Hub {
     /// document is read from storage, `f` edits it, and the new change goes to the document's
     /// task like a peer's change, so it is stored before this returns and offered to every
     /// connected phone.
-    pub async fn edit<T>(
+    pub async fn edit<D: TypedDoc, T>(
         self: &Arc<Self>,
         meta: &DocMeta,
         user_id: &str,
-        f: impl FnOnce(&mut NaboDoc) -> nabo_core::Result<T>,
+        f: impl FnOnce(&mut D) -> nabo_core::Result<T>,
     ) -> Result<T, EditError> {
         let loaded = doc::load(self.storage.as_ref(), meta.id)
             .await
             .map_err(EditError::from)?;
-        let mut d = loaded.doc;
-        let out = f(&mut d).map_err(EditError::Domain)?;
+        let mut typed = D::from_doc(loaded.doc).map_err(EditError::Domain)?;
+        let out = f(&mut typed).map_err(EditError::Domain)?;
+        let d = typed.doc();
         let bytes = d.save_after(&loaded.stored_heads);
         if bytes.is_empty() {
             return Ok(out);

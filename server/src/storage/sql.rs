@@ -525,28 +525,23 @@ macro_rules! sql_storage {
 
             async fn put_review(&self, r: &ReviewRow) -> Result<()> {
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                sqlx::query("INSERT INTO reviews (doc_id, record, tenant, state, comment, fingerprint, user_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (doc_id, record) DO UPDATE SET state = excluded.state, comment = excluded.comment, fingerprint = excluded.fingerprint, user_id = excluded.user_id, at = excluded.at")
-                    .bind(r.doc_id.to_string())
-                    .bind(&r.record)
-                    .bind(r.tenant.as_str())
-                    .bind(&r.state)
-                    .bind(&r.comment)
-                    .bind(&r.fingerprint)
-                    .bind(&r.user_id)
-                    .bind(r.at)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO review_events (doc_id, record, tenant, state, comment, fingerprint, user_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                    .bind(r.doc_id.to_string())
-                    .bind(&r.record)
-                    .bind(r.tenant.as_str())
-                    .bind(&r.state)
-                    .bind(&r.comment)
-                    .bind(&r.fingerprint)
-                    .bind(&r.user_id)
-                    .bind(r.at)
-                    .execute(&mut *tx)
-                    .await?;
+                // The current state, and the same row appended to the record's log.
+                for sql in [
+                    "INSERT INTO reviews (doc_id, record, tenant, state, comment, fingerprint, user_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (doc_id, record) DO UPDATE SET state = excluded.state, comment = excluded.comment, fingerprint = excluded.fingerprint, user_id = excluded.user_id, at = excluded.at",
+                    "INSERT INTO review_events (doc_id, record, tenant, state, comment, fingerprint, user_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                ] {
+                    sqlx::query(sql)
+                        .bind(r.doc_id.to_string())
+                        .bind(&r.record)
+                        .bind(r.tenant.as_str())
+                        .bind(&r.state)
+                        .bind(&r.comment)
+                        .bind(&r.fingerprint)
+                        .bind(&r.user_id)
+                        .bind(r.at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use maud::{PreEscaped, html};
 use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::docs::volunteers::{CertificateState, certificate_state};
-use nabo_core::document::{NaboDoc, TypedDoc};
+use nabo_core::document::TypedDoc;
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::model::org::HousingArea;
@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::data::TenantData;
 use super::fmt::{self, Da};
-use super::{Nav, Viewer, WebError, WebResult, back_to, page};
+use super::{FormFields, Nav, Viewer, WebError, WebResult, back_to, page};
 use crate::api::AppState;
 
 fn certificate_da(c: CertificateState) -> (&'static str, &'static str) {
@@ -436,10 +436,8 @@ pub async fn put_area(
     };
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut t = TenantDoc::from_doc(doc.clone())?;
+        .edit(&meta, &v.principal.user_id, |t: &mut TenantDoc| {
             t.put_area(&by, &id, area)?;
-            *doc = t.doc().clone();
             Ok(())
         })
         .await?;
@@ -463,8 +461,8 @@ pub async fn create_activity(
     body: String,
 ) -> WebResult {
     // Repeated checkboxes (maalgruppe) need a form parser that keeps every value.
-    let pairs = super::form_pairs(&body);
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let form = FormFields::parse(&body);
+    let get = |k: &str| form.one(k).map(str::to_owned);
     let f = ActivityForm {
         navn: get("navn").unwrap_or_default(),
         program: get("program").unwrap_or_default(),
@@ -472,11 +470,7 @@ pub async fn create_activity(
         kind: get("type").unwrap_or_default(),
         registrering: get("registrering").unwrap_or_default(),
         hovedaktivitet: get("hovedaktivitet"),
-        maalgruppe: pairs
-            .iter()
-            .filter(|(n, _)| n == "maalgruppe")
-            .map(|(_, v)| v.clone())
-            .collect(),
+        maalgruppe: form.all("maalgruppe").map(str::to_owned).collect(),
     };
     let d = TenantData::load(&s, &v.principal).await?;
     let programme: ProgrammeId = f.program.parse().map_err(|_| WebError::NotFound)?;
@@ -549,8 +543,7 @@ pub async fn change_theory(
     let step = f.trin.unwrap_or(1);
     let indicator = f.indikator.clone().filter(|i| !i.is_empty());
     s.hub
-        .edit(&a.meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut act = ActivityDoc::from_doc(doc.clone())?;
+        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
             if led == "udfordring" {
                 act.add_challenge(&by, &text)?;
             } else {
@@ -593,7 +586,6 @@ pub async fn change_theory(
                     },
                 )?;
             }
-            *doc = act.doc().clone();
             Ok(())
         })
         .await?;
@@ -644,22 +636,24 @@ pub async fn assign_role(
         .ok_or_else(|| WebError::BadRequest("Fra skal være en dato (åååå-mm-dd).".into()))?;
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut st = nabo_core::docs::staff::StaffDoc::from_doc(doc.clone())?;
-            st.assign_role(
-                &by,
-                nabo_core::model::staff::RoleAssignment {
-                    staff,
-                    scope: nabo_core::model::staff::RoleScope::Programme(programme),
-                    role,
-                    practice_role,
-                    from,
-                    to: None,
-                },
-            )?;
-            *doc = st.doc().clone();
-            Ok(())
-        })
+        .edit(
+            &meta,
+            &v.principal.user_id,
+            |st: &mut nabo_core::docs::staff::StaffDoc| {
+                st.assign_role(
+                    &by,
+                    nabo_core::model::staff::RoleAssignment {
+                        staff,
+                        scope: nabo_core::model::staff::RoleScope::Programme(programme),
+                        role,
+                        practice_role,
+                        from,
+                        to: None,
+                    },
+                )?;
+                Ok(())
+            },
+        )
         .await?;
     Ok(back_to("/administration#medarbejdere"))
 }
@@ -671,38 +665,19 @@ pub async fn create_programme(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult {
-    let pairs = super::form_pairs(&body);
-    let one = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_owned())
-    };
-    let all = |k: &str| {
-        pairs
-            .iter()
-            .filter(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-    };
+    let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
     let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
-    let date = |k: &str, label: &str| {
-        one(k)
-            .as_deref()
-            .and_then(Date::parse)
-            .ok_or_else(|| WebError::BadRequest(format!("{label} skal være en dato (åååå-mm-dd).")))
-    };
-    let (start, end) = (date("fra", "Fra")?, date("til", "Til")?);
-    let areas: Set<AreaId> = all("omraade")
-        .iter()
+    let (start, end) = (form.date("fra", "Fra")?, form.date("til", "Til")?);
+    let areas: Set<AreaId> = form
+        .all("omraade")
         .map(|a| {
             a.parse()
                 .map_err(|_| WebError::BadRequest("Ukendt boligområde.".into()))
         })
         .collect::<Result<_, _>>()?;
-    let typologies: Set<GeographyTypology> = all("typologi")
-        .iter()
+    let typologies: Set<GeographyTypology> = form
+        .all("typologi")
         .map(|t| {
             t.parse()
                 .map_err(|_| WebError::BadRequest("Ukendt typologi.".into()))
@@ -714,7 +689,8 @@ pub async fn create_programme(
         FunderKind::Kommune,
         FunderKind::HousingOrganisation,
     ] {
-        let pct: u8 = one(&format!("andel-{}", k.code()))
+        let pct: u8 = form
+            .one(&format!("andel-{}", k.code()))
             .filter(|x| !x.is_empty())
             .map(|x| x.parse())
             .transpose()
@@ -737,11 +713,12 @@ pub async fn create_programme(
         }
     }
     let programme = nabo_core::model::programme::Programme {
-        name: one("navn").unwrap_or_default(),
+        name: form.one("navn").unwrap_or_default().to_owned(),
         start,
         end,
         funding_round: None,
-        taxonomy: one("taksonomi")
+        taxonomy: form
+            .one("taksonomi")
             .unwrap_or_default()
             .parse()
             .map_err(|_| WebError::BadRequest("Vælg en bevillingsrunde.".into()))?,
@@ -764,10 +741,8 @@ pub async fn create_programme(
     let by = v.author();
     let cat = &d.catalogue;
     s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut t = TenantDoc::from_doc(doc.clone())?;
+        .edit(&meta, &v.principal.user_id, |t: &mut TenantDoc| {
             t.put_programme(&by, cat, &id, programme)?;
-            *doc = t.doc().clone();
             Ok(())
         })
         .await?;
@@ -781,32 +756,25 @@ pub async fn move_placement(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult {
-    let pairs = super::form_pairs(&body);
-    let one = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_owned())
-    };
+    let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
     let meta = d.staff_meta.clone().ok_or(WebError::NotFound)?;
-    let staff: StaffId = one("medarbejder")
+    let staff: StaffId = form
+        .one("medarbejder")
         .and_then(|x| x.parse().ok())
         .filter(|x| d.staff.contains_key(x))
         .ok_or(WebError::NotFound)?;
-    let from = one("fra")
-        .as_deref()
-        .and_then(Date::parse)
-        .ok_or_else(|| WebError::BadRequest("Fra skal være en dato (åååå-mm-dd).".into()))?;
-    let kind: PlacementKind = one("art")
+    let from = form.date("fra", "Fra")?;
+    let kind: PlacementKind = form
+        .one("art")
         .and_then(|x| x.parse().ok())
         .ok_or_else(|| WebError::BadRequest("Vælg en placering.".into()))?;
-    let area: Option<AreaId> = match one("omraade").filter(|x| !x.is_empty()) {
+    let area: Option<AreaId> = match form.one("omraade").filter(|x| !x.is_empty()) {
         None => None,
         Some(a) => Some(a.parse().map_err(|_| WebError::NotFound)?),
     };
     let mut days = IdMap::new();
-    for (_, code) in pairs.iter().filter(|(k, _)| k == "dag") {
+    for code in form.all("dag") {
         let wd: Weekday = code
             .parse()
             .map_err(|_| WebError::BadRequest("Ukendt ugedag.".into()))?;
@@ -825,12 +793,14 @@ pub async fn move_placement(
     };
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut st = nabo_core::docs::staff::StaffDoc::from_doc(doc.clone())?;
-            st.move_placement(&by, &staff, from, placement)?;
-            *doc = st.doc().clone();
-            Ok(())
-        })
+        .edit(
+            &meta,
+            &v.principal.user_id,
+            |st: &mut nabo_core::docs::staff::StaffDoc| {
+                st.move_placement(&by, &staff, from, placement)?;
+                Ok(())
+            },
+        )
         .await?;
     Ok(back_to("/administration#medarbejdere"))
 }

@@ -107,10 +107,41 @@ impl Viewer {
 }
 
 /// A posted form's fields in order, repeated names kept (checkbox groups).
-pub fn form_pairs(body: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect()
+#[derive(Debug)]
+pub struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    /// Parses an `application/x-www-form-urlencoded` body.
+    pub fn parse(body: &str) -> Self {
+        FormFields(
+            form_urlencoded::parse(body.as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    /// The first value of a field, trimmed.
+    pub fn one(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+    }
+
+    /// A date field (`YYYY-MM-DD`); `label` names it in the Danish error.
+    pub fn date(&self, name: &str, label: &str) -> Result<nabo_core::time::Date, WebError> {
+        self.one(name)
+            .and_then(nabo_core::time::Date::parse)
+            .ok_or_else(|| WebError::BadRequest(format!("{label} skal være en dato (åååå-mm-dd).")))
+    }
+
+    /// Every value of a repeated field (checkboxes).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// What a page can answer instead of itself: a Danish error page with the right status.

@@ -7,15 +7,15 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::{Extension, Form, Path, Query, State};
 
 use maud::{Markup, html};
-use nabo_core::docs::register::{RegisterContext, ReviewItem};
-use nabo_core::document::{DocumentId, NaboDoc, RecordChange, TypedDoc};
+use nabo_core::docs::register::{RegisterContext, RegisterView, ReviewItem};
+use nabo_core::document::{DocumentId, RecordChange, TypedDoc};
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::data::{RegisterEntry, TenantData, short};
+use super::data::{OutreachEntry, RegisterEntry, TenantData, short};
 use super::fmt::{self, Da};
 use super::table::{Cell, ExportQuery, Table};
 use super::{Nav, Viewer, WebError, WebResult, back_to, export, page};
@@ -32,8 +32,7 @@ fn fingerprint(parts: &impl std::fmt::Debug) -> String {
 }
 
 /// A session's record as the review sees it: the session, its marks, headcounts and shifts.
-pub fn session_fingerprint(r: &RegisterEntry, s: &SessionId) -> String {
-    let v = &r.view;
+pub fn session_fingerprint(v: &RegisterView, s: &SessionId) -> String {
     fingerprint(&(
         v.sessions.get(s),
         v.attendance
@@ -49,6 +48,24 @@ pub fn session_fingerprint(r: &RegisterEntry, s: &SessionId) -> String {
             .filter(|((x, _), _)| x == s)
             .collect::<Vec<_>>(),
     ))
+}
+
+/// The contacts of an outreach log never reviewed or changed since, as (record, fingerprint).
+fn unreviewed_contacts(
+    o: &OutreachEntry,
+    rv: &HashMap<(DocumentId, String), ReviewRow>,
+) -> Vec<(String, String)> {
+    o.view
+        .contacts
+        .iter()
+        .filter_map(|(id, c)| {
+            let key = format!("kontakt:{id}");
+            let fp = fingerprint(c);
+            rv.get(&(o.meta.id, key.clone()))
+                .is_none_or(|r| r.fingerprint != fp)
+                .then_some((key, fp))
+        })
+        .collect()
 }
 
 fn session_has_records(r: &RegisterEntry, s: &SessionId) -> bool {
@@ -186,7 +203,7 @@ pub async fn activity(
                                     td class="tal" { (present) }
                                     td class="tal" { (heads) }
                                     td class="tal" { (vols) }
-                                    td { @if session_has_records(r, sid) { (state_badge(rv.get(&(r.meta.id, key)), &session_fingerprint(r, sid))) } }
+                                    td { @if session_has_records(r, sid) { (state_badge(rv.get(&(r.meta.id, key)), &session_fingerprint(&r.view, sid))) } }
                                 }
                             }
                         }
@@ -321,7 +338,7 @@ pub async fn session(
     let sess = r.view.sessions.get(&sid).ok_or(WebError::NotFound)?;
     let act = d.activity(r.doc.activity_id());
     let record = format!("moede:{sid}");
-    let fp = session_fingerprint(r, &sid);
+    let fp = session_fingerprint(&r.view, &sid);
     let rv = reviews(&s, &v.principal.tenant).await?;
     let review = rv.get(&(doc, record.clone()));
     let prefix = format!("{sid}/");
@@ -507,16 +524,7 @@ pub async fn outreach_log(
         return r;
     }
     let path = format!("/opsoegende/{doc}");
-    let unreviewed: Vec<(String, String)> = o
-        .view
-        .contacts
-        .iter()
-        .filter(|(id, c)| {
-            rv.get(&(doc, format!("kontakt:{id}")))
-                .is_none_or(|r| r.fingerprint != fingerprint(c))
-        })
-        .map(|(id, c)| (format!("kontakt:{id}"), fingerprint(c)))
-        .collect();
+    let unreviewed = unreviewed_contacts(o, &rv);
     Ok(page(
         &v,
         Nav::Records,
@@ -563,7 +571,7 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
                 continue;
             }
             let review = rv.get(&(r.meta.id, format!("moede:{sid}")));
-            let fp = session_fingerprint(r, sid);
+            let fp = session_fingerprint(&r.view, sid);
             let item = QueueItem {
                 what: format!("Fremmøde {}", fmt::date_with_weekday(sess.current.date)),
                 context: act_name.clone(),
@@ -583,37 +591,15 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
         }
     }
     for o in &d.outreach {
-        let new = o
-            .view
-            .contacts
-            .iter()
-            .filter(|(id, c)| {
-                rv.get(&(o.meta.id, format!("kontakt:{id}")))
-                    .is_none_or(|r| r.fingerprint != fingerprint(c))
-            })
-            .count();
-        let all_reviewed = rv.get(&(o.meta.id, "alle-kontakter".to_owned()));
+        let new = unreviewed_contacts(o, &rv).len();
         if new > 0 {
-            let fp_all = fingerprint(
-                &o.view
-                    .contacts
-                    .iter()
-                    .filter(|(id, c)| {
-                        rv.get(&(o.meta.id, format!("kontakt:{id}")))
-                            .is_none_or(|r| r.fingerprint != fingerprint(c))
-                    })
-                    .map(|(id, c)| (format!("kontakt:{id}"), fingerprint(c)))
-                    .collect::<Vec<_>>(),
-            );
-            if all_reviewed.is_none_or(|r| r.fingerprint != fp_all) {
-                items.push(QueueItem {
-                    what: format!("{new} opsøgende kontakter"),
-                    context: o.meta.title.clone(),
-                    date: None,
-                    href: format!("/opsoegende/{}", o.meta.id),
-                    state: "Ny",
-                });
-            }
+            items.push(QueueItem {
+                what: format!("{new} opsøgende kontakter"),
+                context: o.meta.title.clone(),
+                date: None,
+                href: format!("/opsoegende/{}", o.meta.id),
+                state: "Ny",
+            });
         }
     }
     items.sort_by_key(|i| std::cmp::Reverse(i.date));
@@ -808,7 +794,7 @@ pub async fn review(
         if !r.view.sessions.contains_key(&sid) {
             return Err(WebError::NotFound);
         }
-        session_fingerprint(r, &sid)
+        session_fingerprint(&r.view, &sid)
     } else if f.post == "alle-kontakter" {
         let o = d
             .outreach
@@ -816,16 +802,7 @@ pub async fn review(
             .find(|o| o.meta.id == meta.id)
             .ok_or(WebError::NotFound)?;
         let rv = reviews(&s, &v.principal.tenant).await?;
-        let unreviewed: Vec<(String, String)> = o
-            .view
-            .contacts
-            .iter()
-            .filter(|(id, c)| {
-                rv.get(&(meta.id, format!("kontakt:{id}")))
-                    .is_none_or(|r| r.fingerprint != fingerprint(c))
-            })
-            .map(|(id, c)| (format!("kontakt:{id}"), fingerprint(c)))
-            .collect();
+        let unreviewed = unreviewed_contacts(o, &rv);
         if fingerprint(&unreviewed) != f.aftryk {
             return Err(stale());
         }
@@ -903,14 +880,12 @@ pub async fn merge_participants(
     }
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut r = RegisterDoc::from_doc(doc.clone())?;
+        .edit(&meta, &v.principal.user_id, |r: &mut RegisterDoc| {
             for p in all.iter().filter(|p| *p != &keep) {
                 if r.participant(p)?.merged_into.is_none() {
                     r.merge_participants(&by, p, &keep)?;
                 }
             }
-            *doc = r.doc().clone();
             Ok(())
         })
         .await?;
@@ -949,8 +924,7 @@ pub async fn resolve_sessions(
     }
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut r = RegisterDoc::from_doc(doc.clone())?;
+        .edit(&meta, &v.principal.user_id, |r: &mut RegisterDoc| {
             if r.session(&keep)?.cancelled {
                 r.set_cancelled(&by, &keep, false)?;
             }
@@ -959,7 +933,6 @@ pub async fn resolve_sessions(
                     r.set_cancelled(&by, sid, true)?;
                 }
             }
-            *doc = r.doc().clone();
             Ok(())
         })
         .await?;
@@ -994,14 +967,12 @@ pub async fn resolve_mark(
     let by = v.author();
     let catalogue = &d.catalogue;
     s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut r = RegisterDoc::from_doc(doc.clone())?;
+        .edit(&meta, &v.principal.user_id, |r: &mut RegisterDoc| {
             let ctx = RegisterContext {
                 catalogue,
                 activity: &snapshot,
             };
             r.mark(&by, ctx, &sid, &pid, status)?;
-            *doc = r.doc().clone();
             Ok(())
         })
         .await?;

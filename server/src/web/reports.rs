@@ -4,7 +4,6 @@
 
 use axum::extract::{Extension, Query, State};
 use maud::{Markup, html};
-use nabo_core::document::{NaboDoc, TypedDoc};
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::model::activity::{GoalAssessment, GoalReport, Measurement};
@@ -15,7 +14,7 @@ use super::fmt::{self, Da};
 use super::overview::{PeriodQuery, cards, filter_form, filter_path};
 use super::stats::{self, Figures, Filter};
 use super::table::{Cell, Table};
-use super::{Nav, Viewer, WebError, WebResult, back_to, export, form_pairs, page};
+use super::{FormFields, Nav, Viewer, WebError, WebResult, back_to, export, page};
 use crate::api::AppState;
 
 /// `GET /rapporter`.
@@ -310,19 +309,6 @@ fn report_form(d: &TenantData, a: &ActivityEntry, f: &Filter) -> Result<Markup, 
     })
 }
 
-fn one<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-fn date_field(pairs: &[(String, String)], key: &str, label: &str) -> Result<Date, WebError> {
-    one(pairs, key)
-        .and_then(Date::parse)
-        .ok_or_else(|| WebError::BadRequest(format!("{label} skal være en dato (åååå-mm-dd).")))
-}
-
 /// `POST /rapporter/maalopfyldelse`: writes the goal-fulfilment report of an activity for a
 /// period: a status per goal, reason codes for goals not (fully) met, narrative and themes.
 pub async fn write_report(
@@ -330,24 +316,25 @@ pub async fn write_report(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult {
-    let pairs = form_pairs(&body);
+    let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
-    let id: ActivityId = one(&pairs, "aktivitet")
+    let id: ActivityId = form
+        .one("aktivitet")
         .and_then(|a| a.parse().ok())
         .ok_or(WebError::NotFound)?;
     let a = d.activity(&id).ok_or(WebError::NotFound)?;
-    let from = date_field(&pairs, "fra", "Fra")?;
-    let to = date_field(&pairs, "til", "Til")?;
+    let from = form.date("fra", "Fra")?;
+    let to = form.date("til", "Til")?;
     let goals = a.doc.goals()?;
     let mut assessed = IdMap::new();
     for gid in goals.keys() {
-        let status: GoalStatus = one(&pairs, &format!("status-{gid}"))
+        let status: GoalStatus = form
+            .one(&format!("status-{gid}"))
             .and_then(|st| st.parse().ok())
             .ok_or_else(|| WebError::BadRequest("Vælg en status for hvert mål.".into()))?;
-        let reasons: Set<Code> = pairs
-            .iter()
-            .filter(|(k, _)| *k == format!("aarsag-{gid}"))
-            .filter_map(|(_, r)| r.parse().ok())
+        let reasons: Set<Code> = form
+            .all(&format!("aarsag-{gid}"))
+            .filter_map(|r| r.parse().ok())
             .collect();
         assessed.insert(
             gid.clone(),
@@ -355,18 +342,15 @@ pub async fn write_report(
                 status,
                 measurements: Set::new(),
                 reasons,
-                comment: one(&pairs, &format!("kommentar-{gid}"))
+                comment: form
+                    .one(&format!("kommentar-{gid}"))
                     .unwrap_or_default()
                     .trim()
                     .to_owned(),
             },
         );
     }
-    let themes: Set<Code> = pairs
-        .iter()
-        .filter(|(k, _)| k == "tema")
-        .filter_map(|(_, t)| t.parse().ok())
-        .collect();
+    let themes: Set<Code> = form.all("tema").filter_map(|t| t.parse().ok()).collect();
     let (area, _) = d.intervention_area(&a.activity);
     let area: Code = area.parse().map_err(|_| WebError::Internal)?;
     let by = v.author();
@@ -376,10 +360,7 @@ pub async fn write_report(
         to,
         intervention_area: area,
         goals: assessed,
-        narrative: one(&pairs, "vurdering")
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
+        narrative: form.one("vurdering").unwrap_or_default().trim().to_owned(),
         success_themes: themes,
         state: ReportState::Submitted,
         by: by.by.clone(),
@@ -392,10 +373,8 @@ pub async fn write_report(
         .find(|(_, r)| r.from == from && r.to == to)
         .map(|(id, _)| id);
     s.hub
-        .edit(&a.meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut act = ActivityDoc::from_doc(doc.clone())?;
+        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
             act.write_report(&by, cat, existing, report)?;
-            *doc = act.doc().clone();
             Ok(())
         })
         .await?;
@@ -411,37 +390,38 @@ pub async fn record_measurement(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult {
-    let pairs = form_pairs(&body);
+    let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
-    let id: ActivityId = one(&pairs, "aktivitet")
+    let id: ActivityId = form
+        .one("aktivitet")
         .and_then(|a| a.parse().ok())
         .ok_or(WebError::NotFound)?;
     let a = d.activity(&id).ok_or(WebError::NotFound)?;
-    let indicator: IndicatorId = one(&pairs, "indikator")
+    let indicator: IndicatorId = form
+        .one("indikator")
         .and_then(|i| i.parse().ok())
         .ok_or_else(|| WebError::BadRequest("Vælg en indikator.".into()))?;
-    let value: f64 = one(&pairs, "vaerdi")
+    let value: f64 = form
+        .one("vaerdi")
         .map(|x| x.trim().replace('.', "").replace(',', "."))
         .and_then(|x| x.parse().ok())
         .ok_or_else(|| {
             WebError::BadRequest("Værdien skal være et tal, fx 18 eller 12,5.".into())
         })?;
-    let from = date_field(&pairs, "fra", "Fra")?;
-    let to = date_field(&pairs, "til", "Til")?;
+    let from = form.date("fra", "Fra")?;
+    let to = form.date("til", "Til")?;
     let by = v.author();
     let m = Measurement {
         indicator,
         from,
         to,
         value,
-        evidence: one(&pairs, "kilde").unwrap_or_default().trim().to_owned(),
+        evidence: form.one("kilde").unwrap_or_default().trim().to_owned(),
         by: by.by.clone(),
     };
     s.hub
-        .edit(&a.meta, &v.principal.user_id, |doc: &mut NaboDoc| {
-            let mut act = ActivityDoc::from_doc(doc.clone())?;
+        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
             act.record_measurement(&by, m)?;
-            *doc = act.doc().clone();
             Ok(())
         })
         .await?;
