@@ -452,8 +452,11 @@ impl NaboDoc {
         self.recheck()
     }
 
-    /// Applies incremental bytes (changes) received from elsewhere.
+    /// Applies incremental bytes (changes, bundles or a saved document) received from
+    /// elsewhere, after checking what they declare against the budget of a stored document
+    /// ([`crate::untrusted::check`]).
     pub fn apply_incremental(&mut self, bytes: &[u8]) -> Result<()> {
+        crate::untrusted::check(bytes, crate::untrusted::Budget::STORED)?;
         // Applied to a copy: if Automerge panics on malformed bytes half-way, the document
         // we hold is untouched.
         let mut copy = self.am.fork();
@@ -651,8 +654,10 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T> {
         .map_err(|_| Error::Corrupt("automerge failed on malformed input".into()))
 }
 
-/// Loads Automerge bytes, never panicking.
+/// Loads Automerge bytes, never panicking, and only after checking that what they declare is
+/// within the budget of a stored document ([`crate::untrusted::check`]).
 pub fn load_automerge(bytes: &[u8]) -> Result<Automerge> {
+    crate::untrusted::check(bytes, crate::untrusted::Budget::STORED)?;
     guarded(|| Automerge::load(bytes))?.map_err(|e| Error::Corrupt(e.to_string()))
 }
 

@@ -422,9 +422,16 @@ impl DocTask {
         tracing::debug!(doc = %self.meta.id, conn, bytes = data.len(), "sync in");
         let limits = self.hub.limits.clone();
         let started = Instant::now();
-        let Ok(Ok(msg)) = guarded(|| Message::decode(&data)) else {
-            self.close_peer(conn, 1008, "malformed sync message", Some("malformed"));
-            return true;
+        let msg = match nabo_core::untrusted::sync_message(&data) {
+            Ok(msg) => msg,
+            Err(nabo_core::Error::TooLarge(e)) => {
+                self.close_peer(conn, 1009, &format!("sync message: {e}"), Some("decode_budget"));
+                return true;
+            }
+            Err(_) => {
+                self.close_peer(conn, 1008, "malformed sync message", Some("malformed"));
+                return true;
+            }
         };
         if msg.changes.len() > limits.max_changes_per_message {
             self.close_peer(
@@ -661,6 +668,8 @@ impl DocTask {
         };
         if p.out.try_send(Outbound::Wire(Box::new(msg))).is_err() {
             // The connection cannot keep up (or is gone): close it; it resyncs on reconnect.
+            // Its queue is full, so the close goes through the connection's control channel.
+            self.hub.close_conn(conn, 1013, "client too slow");
             self.close_peer(conn, 1013, "client too slow", Some("outbound_queue"));
         }
     }

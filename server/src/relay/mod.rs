@@ -221,6 +221,19 @@ impl Hub {
             .count()
     }
 
+    /// Closes one connection. For what a document task finds wrong with a connection whose
+    /// outbound queue is full: the control channel is not that queue.
+    pub(crate) fn close_conn(&self, id: u64, code: u16, reason: &str) {
+        if let Ok(c) = self.conns.lock()
+            && let Some(e) = c.get(&id)
+        {
+            let _ = e.control.send(Control::Close {
+                code,
+                reason: reason.into(),
+            });
+        }
+    }
+
     /// Closes every connection of a user at once (revocation).
     pub fn close_user(&self, user_id: &str, reason: &str) -> usize {
         self.tell(
