@@ -246,19 +246,30 @@ async fn writers_store_keys_of_participants_once_and_refusals_name_the_field() {
             assert_eq!(answer["reason"], reason, "{backend:?}");
         }
         assert_eq!(
-            r.storage().subject_key(child.as_str()).await.unwrap(),
+            r.storage()
+                .subject_key(&"vestbyen".parse().unwrap(), child.as_str())
+                .await
+                .unwrap(),
             None,
             "{backend:?}: a refused request stores nothing"
         );
 
         // Another tenant's key for a subject is never handed out with this register.
-        r.storage()
-            .put_subject_key(&"nordby".parse().unwrap(), other_child.as_str(), &[9u8; 32])
+        r.relay()
+            .state
+            .vault
+            .accept(
+                r.storage().as_ref(),
+                &"nordby".parse().unwrap(),
+                reg_id,
+                other_child.as_str(),
+                &[9u8; 32],
+            )
             .await
             .unwrap();
 
         // The volunteer stores the key; a second time it is present, and a different key
-        // never replaces it.
+        // never replaces it (it is answered as conflicting).
         let body = serde_json::json!({"keys": {child.as_str(): b64(key.as_bytes())}});
         let (status, answer) = put(&r, "volunteer1", &id, body.clone()).await;
         assert_eq!(status, 200, "{backend:?}: {answer}");
@@ -274,6 +285,9 @@ async fn writers_store_keys_of_participants_once_and_refusals_name_the_field() {
         .await;
         assert_eq!(status, 200);
         assert_eq!(answer["stored"], serde_json::json!([]));
+        assert_eq!(answer["present"], serde_json::json!([]));
+        assert_eq!(answer["conflicting"], serde_json::json!([child.as_str()]));
+        let (_, answer) = put(&r, "volunteer1", &id, body).await;
         assert_eq!(answer["present"], serde_json::json!([child.as_str()]));
 
         let (_, after) = get(&r, "outreach1", &id).await;

@@ -432,7 +432,7 @@ impl Auth {
                 return Err(AuthError::BadToken);
             }
             if let Some(used_at) = row.used_at {
-                return self.replayed(refresh_token, &row, used_at, now).await;
+                return self.replayed(refresh_token, &row, used_at, now_ms()).await;
             }
             let user = self
                 .storage
@@ -475,7 +475,8 @@ impl Auth {
         now: i64,
     ) -> Result<Tokens, AuthError> {
         let grace = i64::try_from(self.config.refresh_grace.as_millis()).unwrap_or(0);
-        if now - used_at <= grace
+        if grace > 0
+            && now - used_at <= grace
             && let Some(pair) = row
                 .successor
                 .as_deref()

@@ -23,6 +23,23 @@ pub async fn relay_with(backend: Backend, limits: Limits) -> TestRelay {
     r
 }
 
+/// A demo relay behind a trusted proxy at 127.0.0.1 (tests set `X-Forwarded-For` to act
+/// from other addresses), with `auth`.
+pub async fn relay_behind_proxy(
+    backend: Backend,
+    auth: nabo_server::auth::AuthConfig,
+) -> TestRelay {
+    let site = nabo_server::http::Site {
+        public_url: None,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+    };
+    let r = TestRelay::start_configured(backend, Limits::default(), site, auth)
+        .await
+        .expect("relay starts");
+    r.seed_demo(PASSWORD).await.expect("demo seeds");
+    r
+}
+
 pub async fn token(r: &TestRelay, user: &str) -> String {
     client::login(&r.http(), user, PASSWORD)
         .await
