@@ -140,9 +140,10 @@ fn kek_source(cli: &Cli) -> anyhow::Result<KeySource> {
         return Ok(KeySource::Inline(text));
     }
     if let Some(path) = &cli.key_file {
+        // The demo makes its KEK where it is told to keep it.
         return Ok(KeySource::File {
             path: path.clone(),
-            create: false,
+            create: cli.demo,
         });
     }
     if cli.demo {

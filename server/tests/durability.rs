@@ -25,10 +25,20 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn spawn_relay(dir: &std::path::Path, db: &str, port: u16, demo: bool) -> Child {
+/// The relay binary on `dir` with the key-encryption key `kek` (kept apart from the
+/// database, ADR 0014; the demo generates it there).
+fn spawn_relay_with_kek(
+    dir: &std::path::Path,
+    kek: &std::path::Path,
+    db: &str,
+    port: u16,
+    demo: bool,
+) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nabo-server"));
     cmd.arg("--data-dir")
         .arg(dir)
+        .arg("--key-file")
+        .arg(kek)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--database-url")
@@ -40,6 +50,10 @@ fn spawn_relay(dir: &std::path::Path, db: &str, port: u16, demo: bool) -> Child 
         cmd.arg("--demo");
     }
     cmd.spawn().expect("spawn nabo-server")
+}
+
+fn spawn_relay(dir: &std::path::Path, db: &str, port: u16, demo: bool) -> Child {
+    spawn_relay_with_kek(dir, &dir.join("kek.keys"), db, port, demo)
 }
 
 async fn wait_healthy(base: &str) {
@@ -369,7 +383,15 @@ async fn backup_and_restore_round_trip() {
     );
     let port2 = free_port();
     let base2 = format!("http://127.0.0.1:{port2}");
-    let mut relay2 = spawn_relay(dir2.path(), &db2, port2, false);
+    // The backup holds subject keys only wrapped: the restored relay needs the KEK, which
+    // was kept apart from it.
+    let mut relay2 = spawn_relay_with_kek(
+        dir2.path(),
+        &dir.path().join("kek.keys"),
+        &db2,
+        port2,
+        false,
+    );
     wait_healthy(&base2).await;
     let t2 = client::login(&base2, "central", PASSWORD)
         .await
