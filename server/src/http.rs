@@ -167,9 +167,36 @@ impl FromRequestParts<crate::api::AppState> for ClientAddr {
 }
 
 /// A place under the global connection cap, held by the TCP connection and, after an
-/// upgrade, by its WebSocket.
+/// upgrade, by its WebSocket; counted in `nabo_http_connections` while it lives.
 #[derive(Debug, Clone)]
-pub struct ConnSlot(pub Arc<OwnedSemaphorePermit>);
+pub struct ConnSlot {
+    _slot: Arc<Slot>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    gauge: prometheus::IntGauge,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.gauge.dec();
+    }
+}
+
+impl ConnSlot {
+    /// Takes a place (the permit) and counts it in `gauge`.
+    pub fn new(permit: OwnedSemaphorePermit, gauge: prometheus::IntGauge) -> Self {
+        gauge.inc();
+        ConnSlot {
+            _slot: Arc::new(Slot {
+                _permit: permit,
+                gauge,
+            }),
+        }
+    }
+}
 
 /// Reads every request body in full within `Limits::http_read_timeout` and up to
 /// `Limits::max_body_bytes` before any handler runs: a slow sender (slowloris) gets 408, a

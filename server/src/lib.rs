@@ -139,8 +139,7 @@ async fn serve(
             });
             continue;
         };
-        let slot = http::ConnSlot(Arc::new(permit));
-        hub.metrics.http_connections.inc();
+        let slot = http::ConnSlot::new(permit, hub.metrics.http_connections.clone());
         let Ok(router) = make.call(peer).await;
         let request_slot = slot.clone();
         let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
@@ -153,7 +152,6 @@ async fn serve(
             .serve_connection(TokioIo::new(stream), svc)
             .with_upgrades();
         let mut stop = shutdown.clone();
-        let gauge = hub.metrics.http_connections.clone();
         tokio::spawn(async move {
             let _slot = slot;
             tokio::pin!(conn);
@@ -165,7 +163,6 @@ async fn serve(
                     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), conn).await;
                 }
             }
-            gauge.dec();
         });
     }
     Ok(())

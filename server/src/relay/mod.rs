@@ -277,6 +277,11 @@ impl Hub {
             .count()
     }
 
+    /// The relay's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// Open WebSocket connections.
     pub fn connections(&self) -> usize {
         self.conns.lock().map(|c| c.len()).unwrap_or(0)

@@ -2,6 +2,9 @@
 //! documents through the real protocol.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
 use automerge::sync::State;
 use automerge::{ActorId, Automerge};
 use nabo_core::client::{self, Client, SyncEnd};
@@ -108,4 +111,99 @@ pub fn scribbled(doc: &Automerge, value: &str) -> bool {
         return false;
     };
     matches!(doc.get(&info, "test_note").unwrap(), Some((automerge::Value::Scalar(s), _)) if s.as_str() == Some(value))
+}
+
+// The relay binary -----------------------------------------------------------------------
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The relay binary on `dir` with the key-encryption key `kek` (kept apart from the
+/// database, ADR 0014; the demo generates it there).
+pub fn spawn_relay_with_kek(
+    dir: &std::path::Path,
+    kek: &std::path::Path,
+    db: &str,
+    port: u16,
+    demo: bool,
+    extra: &[&str],
+) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nabo-server"));
+    cmd.args(extra);
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .arg("--key-file")
+        .arg(kek)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--database-url")
+        .arg(db)
+        .env("NABO_DEMO_PASSWORD", PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if demo {
+        cmd.arg("--demo");
+    }
+    cmd.spawn().expect("spawn nabo-server")
+}
+
+pub fn spawn_relay(dir: &std::path::Path, db: &str, port: u16, demo: bool) -> Child {
+    spawn_relay_with_kek(dir, &dir.join("kek.keys"), db, port, demo, &[])
+}
+
+pub async fn wait_healthy(base: &str) {
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("relay did not come up");
+}
+
+pub async fn central_doc(base: &str, kind: &str, title: &str) -> DocumentId {
+    let t = client::login(base, "central", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let docs = client::documents(base, &t).await.unwrap();
+    let d = docs
+        .iter()
+        .find(|d| d["kind"] == kind && d["title"].as_str().unwrap().contains(title))
+        .unwrap();
+    DocumentId::parse(d["url"].as_str().unwrap()).unwrap()
+}
+
+/// The peak resident memory of a process (VmHWM), bytes.
+pub fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM in /proc/<pid>/status");
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+/// A metric's value from a relay's `/metrics` (the first series whose name and labels
+/// start with `series`).
+pub async fn metric(base: &str, series: &str) -> f64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in /metrics"))
 }
