@@ -328,6 +328,7 @@ pub async fn invite(
                 (PreEscaped(svg))
                 figcaption { "Scan koden i Nabo-appen, eller skriv koden ovenfor." }
             }
+            p { "Relæets adresse: " code id="relae" { (relay) } }
             p { a href="/administration#enheder" { "Tilbage til administration" } }
         },
     ))
