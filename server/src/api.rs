@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::acl::{Access, Principal, access};
 use crate::auth::{Auth, AuthError};
 use crate::http::ClientAddr;
-use crate::vault::Accepted;
 use crate::relay::Hub;
 use crate::storage::{Scopes, Storage, StorageError};
+use crate::vault::Accepted;
 use nabo_core::model::AppRole;
 
 /// State shared by the handlers.

@@ -642,7 +642,13 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
         let vid: VolunteerId = id(&format!("v-{}", i + 1))?;
         let key = SubjectKey::generate();
         vault
-            .accept(storage, &tenant, vols.doc().id(), vid.as_str(), key.as_bytes())
+            .accept(
+                storage,
+                &tenant,
+                vols.doc().id(),
+                vid.as_str(),
+                key.as_bytes(),
+            )
             .await?;
         // Volunteer 4's certificate is due for renewal soon: the review pages warn about it.
         let obtained = today.add_days(if i == 3 { -700 } else { -120 });
@@ -770,7 +776,13 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
         let pid = ParticipantId::random();
         let key = SubjectKey::generate();
         vault
-            .accept(storage, &tenant, reg.doc().id(), pid.as_str(), key.as_bytes())
+            .accept(
+                storage,
+                &tenant,
+                reg.doc().id(),
+                pid.as_str(),
+                key.as_bytes(),
+            )
             .await?;
         let added = term.first_day().add_days((i as i64 % 4) * 7);
         reg.add_participant_with_id(

@@ -223,14 +223,21 @@ pub async fn bounded_body(
     )
     .await
     {
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Ok(Err(e)) => {
             let too_big = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             if too_big {
                 too_large(&s, limits.max_body_bytes)
             } else {
-                (StatusCode::BAD_REQUEST, "the request body could not be read").into_response()
+                (
+                    StatusCode::BAD_REQUEST,
+                    "the request body could not be read",
+                )
+                    .into_response()
             }
         }
         Err(_) => {

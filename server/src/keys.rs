@@ -382,7 +382,9 @@ impl LiveKeyring {
                 s.ring = Arc::new(ring);
                 s.modified = m;
             }
-            Err(e) => tracing::error!(error = %e, "key ring changed but does not read; keeping the keys in use"),
+            Err(e) => {
+                tracing::error!(error = %e, "key ring changed but does not read; keeping the keys in use")
+            }
         }
     }
 }

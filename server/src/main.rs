@@ -37,7 +37,11 @@ struct Cli {
     public_url: Option<nabo_server::http::PublicUrl>,
     /// A reverse proxy (address or CIDR) whose X-Forwarded-For and X-Forwarded-Proto are
     /// believed; repeat or separate with commas.
-    #[arg(long = "trusted-proxy", env = "NABO_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "NABO_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     trusted_proxies: Vec<String>,
     /// Most simultaneous connections per user.
     #[arg(long, default_value_t = 8)]

@@ -191,12 +191,8 @@ impl TestRelay {
 
     /// Seeds the demo tenant with `password`.
     pub async fn seed_demo(&self, password: &str) -> anyhow::Result<()> {
-        crate::demo::seed(
-            self.storage().as_ref(),
-            &self.relay().state.vault,
-            password,
-        )
-        .await
-        .map(|_| ())
+        crate::demo::seed(self.storage().as_ref(), &self.relay().state.vault, password)
+            .await
+            .map(|_| ())
     }
 }

@@ -295,9 +295,10 @@ pub async fn rotate(vault: &Vault, storage: &dyn Storage) -> anyhow::Result<(Str
 /// active one stays). Run it after every relay has picked up the rotated file. Returns the
 /// retired ids.
 pub async fn retire(vault: &Vault, storage: &dyn Storage) -> anyhow::Result<Vec<String>> {
-    let path = vault.ring().path().ok_or_else(|| {
-        anyhow::anyhow!("retiring writes the key file: start with --key-file")
-    })?;
+    let path = vault
+        .ring()
+        .path()
+        .ok_or_else(|| anyhow::anyhow!("retiring writes the key file: start with --key-file"))?;
     let ring = vault.ring().current();
     let in_use = storage.subject_key_keks().await?;
     let kept = ring.retain(|id| in_use.iter().any(|u| u == id));
@@ -318,7 +319,10 @@ mod tests {
     use super::*;
 
     fn vault() -> Vault {
-        Vault::open(KeySource::Inline(crate::keys::Keyring::generate().to_text())).unwrap()
+        Vault::open(KeySource::Inline(
+            crate::keys::Keyring::generate().to_text(),
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -328,14 +332,26 @@ mod tests {
         let other: TenantId = "nordby".parse().unwrap();
         let key = [7u8; 32];
         let w = v.wrap(&t, "p-1", &key);
-        assert!(!w.bytes.windows(32).any(|win| win == key), "not in the clear");
+        assert!(
+            !w.bytes.windows(32).any(|win| win == key),
+            "not in the clear"
+        );
         assert_eq!(v.unwrap(&t, "p-1", &w).unwrap(), key);
         assert!(matches!(v.unwrap(&t, "p-2", &w), Err(VaultError::Damaged)));
-        assert!(matches!(v.unwrap(&other, "p-1", &w), Err(VaultError::Damaged)));
+        assert!(matches!(
+            v.unwrap(&other, "p-1", &w),
+            Err(VaultError::Damaged)
+        ));
         // Another KEK opens nothing.
-        assert!(matches!(vault().unwrap(&t, "p-1", &w), Err(VaultError::UnknownKek(_))));
+        assert!(matches!(
+            vault().unwrap(&t, "p-1", &w),
+            Err(VaultError::UnknownKek(_))
+        ));
         let mut altered = w.clone();
         altered.bytes[30] ^= 1;
-        assert!(matches!(v.unwrap(&t, "p-1", &altered), Err(VaultError::Damaged)));
+        assert!(matches!(
+            v.unwrap(&t, "p-1", &altered),
+            Err(VaultError::Damaged)
+        ));
     }
 }

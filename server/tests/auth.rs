@@ -130,7 +130,11 @@ async fn logins_answer_with_json_and_wrong_passwords_never_lock_the_owner_out() 
         assert_eq!(res.status(), 429, "{backend:?}");
         // The owner, from their own address, gets in (slowed down, not locked out).
         let res = login_from(&r, "198.51.100.20", "outreach2", PASSWORD).await;
-        assert_eq!(res.status(), 200, "{backend:?}: the owner is never locked out");
+        assert_eq!(
+            res.status(),
+            200,
+            "{backend:?}: the owner is never locked out"
+        );
         // Others are not affected.
         assert_eq!(
             login_from(&r, "198.51.100.21", "outreach1", PASSWORD)
@@ -164,8 +168,16 @@ async fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
                 .as_u16(),
         );
     }
-    assert_eq!(answers.iter().filter(|s| **s == 401).count(), 20, "{answers:?}");
-    assert_eq!(answers.iter().filter(|s| **s == 429).count(), 5, "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|s| **s == 401).count(),
+        20,
+        "{answers:?}"
+    );
+    assert_eq!(
+        answers.iter().filter(|s| **s == 429).count(),
+        5,
+        "{answers:?}"
+    );
     r.running.unwrap().shutdown().await;
 }
 
@@ -173,17 +185,37 @@ async fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
 async fn forged_expired_and_wrong_algorithm_tokens_are_refused() {
     let r = relay(Backend::Sqlite).await;
     let (kid, k) = key(&r);
-    let good = sign(jsonwebtoken::Algorithm::HS256, &kid, &k, &claims(&r, "u-central", now() + 60));
+    let good = sign(
+        jsonwebtoken::Algorithm::HS256,
+        &kid,
+        &k,
+        &claims(&r, "u-central", now() + 60),
+    );
     assert_eq!(status(&r, "/api/v1/me", &good).await, 200);
-    let expired = sign(jsonwebtoken::Algorithm::HS256, &kid, &k, &claims(&r, "u-central", now() - 120));
-    let other_alg = sign(jsonwebtoken::Algorithm::HS512, &kid, &k, &claims(&r, "u-central", now() + 60));
+    let expired = sign(
+        jsonwebtoken::Algorithm::HS256,
+        &kid,
+        &k,
+        &claims(&r, "u-central", now() - 120),
+    );
+    let other_alg = sign(
+        jsonwebtoken::Algorithm::HS512,
+        &kid,
+        &k,
+        &claims(&r, "u-central", now() + 60),
+    );
     let other_key = sign(
         jsonwebtoken::Algorithm::HS256,
         &kid,
         b"0123456789abcdef0123456789abcdef",
         &claims(&r, "u-central", now() + 60),
     );
-    let unknown_kid = sign(jsonwebtoken::Algorithm::HS256, "k-unknown", &k, &claims(&r, "u-central", now() + 60));
+    let unknown_kid = sign(
+        jsonwebtoken::Algorithm::HS256,
+        "k-unknown",
+        &k,
+        &claims(&r, "u-central", now() + 60),
+    );
     let no_kid = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims(&r, "u-central", now() + 60),
@@ -267,7 +299,11 @@ async fn the_signing_key_rotates_and_old_tokens_verify_until_their_key_is_droppe
         Some(new_kid.as_str()),
         "new tokens are signed with the new key"
     );
-    assert_eq!(status(&r, "/api/v1/me", &old).await, 200, "the old key still verifies");
+    assert_eq!(
+        status(&r, "/api/v1/me", &old).await,
+        200,
+        "the old key still verifies"
+    );
     assert_eq!(status(&r, "/api/v1/me", &fresh).await, 200);
     // Two more rotations: the first key is gone, and so are its tokens.
     nabo_server::auth::rotate_signing_key(auth.keys()).unwrap();
@@ -283,7 +319,12 @@ async fn the_signing_key_rotates_and_old_tokens_verify_until_their_key_is_droppe
 async fn an_expiring_token_closes_the_socket_with_a_reason() {
     let r = relay(Backend::Sqlite).await;
     let (kid, k) = key(&r);
-    let t = sign(jsonwebtoken::Algorithm::HS256, &kid, &k, &claims(&r, "u-volunteer1", now() + 2));
+    let t = sign(
+        jsonwebtoken::Algorithm::HS256,
+        &kid,
+        &k,
+        &claims(&r, "u-volunteer1", now() + 2),
+    );
     let mut c = Client::connect(&r.ws(), &t, None).await.unwrap();
     let (code, reason) = c.closed(Duration::from_secs(10)).await;
     assert_eq!(code, Some(4001));
@@ -311,7 +352,9 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_whole_login_and_its_acc
         let second_access = second["access_token"].as_str().unwrap().to_owned();
         assert_ne!(second_refresh, first.refresh_token);
         assert_eq!(status(&r, "/api/v1/me", &second_access).await, 200);
-        let mut socket = Client::connect(&r.ws(), &second_access, None).await.unwrap();
+        let mut socket = Client::connect(&r.ws(), &second_access, None)
+            .await
+            .unwrap();
         // Someone replays the first token: refused, and the family is revoked.
         let res = refresh(&r, &first.refresh_token).await;
         assert_eq!(res.status(), 401);
@@ -320,11 +363,27 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_whole_login_and_its_acc
             "token_reused"
         );
         let res = refresh(&r, &second_refresh).await;
-        assert_eq!(res.status(), 401, "{backend:?}: the legitimate holder must log in again");
+        assert_eq!(
+            res.status(),
+            401,
+            "{backend:?}: the legitimate holder must log in again"
+        );
         // The family's access tokens stop working at once, on requests and sockets.
-        assert_eq!(status(&r, "/api/v1/me", &second_access).await, 401, "{backend:?}");
-        assert_eq!(status(&r, "/api/v1/me", &first.access_token).await, 401, "{backend:?}");
-        assert!(Client::connect(&r.ws(), &second_access, None).await.is_err());
+        assert_eq!(
+            status(&r, "/api/v1/me", &second_access).await,
+            401,
+            "{backend:?}"
+        );
+        assert_eq!(
+            status(&r, "/api/v1/me", &first.access_token).await,
+            401,
+            "{backend:?}"
+        );
+        assert!(
+            Client::connect(&r.ws(), &second_access, None)
+                .await
+                .is_err()
+        );
         let (code, _) = socket.closed(Duration::from_secs(5)).await;
         assert_eq!(code, Some(4003), "{backend:?}: the open socket is closed");
         r.running.unwrap().shutdown().await;
@@ -337,7 +396,9 @@ async fn logging_out_refuses_the_sessions_access_tokens_at_once() {
         let r = relay(backend).await;
         let t = client::login(&r.http(), "central", PASSWORD).await.unwrap();
         let other = client::login(&r.http(), "central", PASSWORD).await.unwrap();
-        let mut socket = Client::connect(&r.ws(), &t.access_token, None).await.unwrap();
+        let mut socket = Client::connect(&r.ws(), &t.access_token, None)
+            .await
+            .unwrap();
         let res = reqwest::Client::new()
             .post(format!("{}/api/v1/auth/logout", r.http()))
             .json(&serde_json::json!({"refresh_token": t.refresh_token}))
@@ -345,7 +406,11 @@ async fn logging_out_refuses_the_sessions_access_tokens_at_once() {
             .await
             .unwrap();
         assert_eq!(res.status(), 204);
-        assert_eq!(status(&r, "/api/v1/me", &t.access_token).await, 401, "{backend:?}");
+        assert_eq!(
+            status(&r, "/api/v1/me", &t.access_token).await,
+            401,
+            "{backend:?}"
+        );
         let (code, _) = socket.closed(Duration::from_secs(5)).await;
         assert_eq!(code, Some(4003), "{backend:?}");
         // Another session of the same user goes on.
@@ -360,10 +425,8 @@ async fn concurrent_refreshes_of_one_token_rotate_it_once_and_share_the_new_pair
         let r = relay(backend).await;
         let first = client::login(&r.http(), "central", PASSWORD).await.unwrap();
         // Six at once (two page loads, a retry, …): one rotation; all get the same pair.
-        let answers = futures_util::future::join_all(
-            (0..6).map(|_| refresh(&r, &first.refresh_token)),
-        )
-        .await;
+        let answers =
+            futures_util::future::join_all((0..6).map(|_| refresh(&r, &first.refresh_token))).await;
         let mut pairs = Vec::new();
         for a in answers {
             assert_eq!(a.status(), 200, "{backend:?}");
@@ -397,12 +460,13 @@ async fn concurrent_refreshes_without_grace_detect_reuse_and_rotate_at_most_once
         )
         .await;
         let first = client::login(&r.http(), "central", PASSWORD).await.unwrap();
-        let answers = futures_util::future::join_all(
-            (0..6).map(|_| refresh(&r, &first.refresh_token)),
-        )
-        .await;
+        let answers =
+            futures_util::future::join_all((0..6).map(|_| refresh(&r, &first.refresh_token))).await;
         let ok = answers.iter().filter(|a| a.status() == 200).count();
-        assert!(ok <= 1, "{backend:?}: {ok} of six concurrent refreshes rotated the token");
+        assert!(
+            ok <= 1,
+            "{backend:?}: {ok} of six concurrent refreshes rotated the token"
+        );
         assert!(
             answers.iter().any(|a| a.status() == 401),
             "{backend:?}: the reuse is detected"
@@ -449,8 +513,7 @@ async fn healthz_answers_while_a_burst_of_logins_is_hashed() {
         assert_eq!(res.status(), 200);
         done.load(std::sync::atomic::Ordering::SeqCst)
     };
-    let (_, logins_before_health) =
-        tokio::join!(futures_util::future::join_all(burst), health);
+    let (_, logins_before_health) = tokio::join!(futures_util::future::join_all(burst), health);
     eprintln!("healthz after {logins_before_health} of {BURST} logins");
     assert!(
         logins_before_health < BURST / 2,

@@ -460,7 +460,9 @@ async fn sigterm_shuts_the_relay_binary_down_gracefully() {
             .is_err(),
         "nothing listens any more"
     );
-    let storage = nabo_server::storage::SqliteStorage::connect(&db).await.unwrap();
+    let storage = nabo_server::storage::SqliteStorage::connect(&db)
+        .await
+        .unwrap();
     use nabo_server::storage::Storage;
     assert!(
         storage.sync_state(reg, "phone-1").await.unwrap().is_some(),

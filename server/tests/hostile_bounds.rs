@@ -105,7 +105,12 @@ async fn a_reader_that_does_not_read_is_disconnected_and_the_relay_does_not_grow
     }
     assert!(closed, "the reader that does not read was disconnected");
     assert!(
-        metric(&base, "nabo_limit_violations_total{limit=\"outbound_queue\"}").await >= 1.0
+        metric(
+            &base,
+            "nabo_limit_violations_total{limit=\"outbound_queue\"}"
+        )
+        .await
+            >= 1.0
     );
     let after = peak_rss(relay.id());
     let grown = after.saturating_sub(before);
@@ -168,7 +173,9 @@ async fn ephemeral_messages_beyond_the_rate_are_dropped() {
     }
     let started = std::time::Instant::now();
     for i in 0..50u8 {
-        a.send(&ephemeral(&a, reg, u64::from(i), vec![i])).await.unwrap();
+        a.send(&ephemeral(&a, reg, u64::from(i), vec![i]))
+            .await
+            .unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
     c.send(&ephemeral(&c, reg, 1, b"marker".to_vec()))
@@ -276,8 +283,14 @@ async fn connections_beyond_the_global_cap_are_refused_clearly() {
     for _ in 0..3 {
         sockets.push(Client::connect(&r.ws(), &t, None).await.unwrap());
     }
-    assert_eq!(metrics.http_connections.get(), 3, "WebSockets keep their place");
-    let mut raw = tokio::net::TcpStream::connect(r.relay().addr).await.unwrap();
+    assert_eq!(
+        metrics.http_connections.get(),
+        3,
+        "WebSockets keep their place"
+    );
+    let mut raw = tokio::net::TcpStream::connect(r.relay().addr)
+        .await
+        .unwrap();
     raw.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
         .await
         .unwrap();
@@ -381,7 +394,9 @@ async fn large_bodies_are_refused_on_every_route() {
             .unwrap();
         assert_eq!(res.status(), 413, "{path}");
         // Streamed, no length announced.
-        let mut raw = tokio::net::TcpStream::connect(r.relay().addr).await.unwrap();
+        let mut raw = tokio::net::TcpStream::connect(r.relay().addr)
+            .await
+            .unwrap();
         raw.write_all(
             format!("POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {t}\r\ntransfer-encoding: chunked\r\n\r\n").as_bytes(),
         )
@@ -396,7 +411,9 @@ async fn large_bodies_are_refused_on_every_route() {
         let _ = raw.write_all(b"0\r\n\r\n").await;
         let mut head = [0u8; 12];
         raw.read_exact(&mut head).await.unwrap();
-        let res = String::from_utf8_lossy(&head[9..12]).parse::<u16>().unwrap();
+        let res = String::from_utf8_lossy(&head[9..12])
+            .parse::<u16>()
+            .unwrap();
         assert_eq!(res, 413, "{path} (chunked)");
     }
     r.running.unwrap().shutdown().await;

@@ -9,9 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
 use sqlx::Connection;
 
 fn pem(label: &str, der: &[u8]) -> String {
@@ -115,12 +113,10 @@ async fn storage_connects_to_postgresql_with_verify_full() {
     .await;
     set_tls(&mut c, Some((&cert_path, &key_path))).await;
 
-    let database = nabo_server::testing::fresh_database(
-        nabo_server::testing::Backend::Postgres,
-        dir.path(),
-    )
-    .await
-    .unwrap();
+    let database =
+        nabo_server::testing::fresh_database(nabo_server::testing::Backend::Postgres, dir.path())
+            .await
+            .unwrap();
     let tls_url = move |ca: &std::path::Path| {
         format!(
             "{}?sslmode=verify-full&sslrootcert={}",

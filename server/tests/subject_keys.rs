@@ -310,7 +310,14 @@ async fn writers_store_keys_of_participants_once_and_refusals_name_the_field() {
 
 /// Adds participant `pid` to the register `reg_id` (created from the activity `act_id` if
 /// it does not exist yet) through the sync protocol as `user`.
-async fn add_participant(r: &TestRelay, user: &str, reg_id: Option<DocumentId>, act_id: DocumentId, term_of: DocumentId, pid: &ParticipantId) -> DocumentId {
+async fn add_participant(
+    r: &TestRelay,
+    user: &str,
+    reg_id: Option<DocumentId>,
+    act_id: DocumentId,
+    term_of: DocumentId,
+    pid: &ParticipantId,
+) -> DocumentId {
     let mut c = connect(r, user).await;
     let (act, mut act_state) = fetch_nabo(&mut c, act_id).await;
     let mut act = ActivityDoc::from_doc(act).unwrap();
@@ -376,7 +383,11 @@ async fn add_participant(r: &TestRelay, user: &str, reg_id: Option<DocumentId>, 
         .sync(id, reg.doc_mut().automerge_mut(), &mut state, false)
         .await
         .unwrap();
-    assert_eq!(end, nabo_core::client::SyncEnd::Synced, "{user} adds a participant to {id}");
+    assert_eq!(
+        end,
+        nabo_core::client::SyncEnd::Synced,
+        "{user} adds a participant to {id}"
+    );
     id
 }
 
@@ -433,7 +444,10 @@ async fn planting_a_subject_in_a_register_does_not_hand_out_its_key() {
         assert_eq!(answer["conflicting"], serde_json::json!([child.as_str()]));
         for user in ["volunteer1", "central"] {
             let (_, keys) = get(&r, user, &cafe_reg.to_string()).await;
-            assert!(keys["keys"].get(child.as_str()).is_none(), "{backend:?} {user}");
+            assert!(
+                keys["keys"].get(child.as_str()).is_none(),
+                "{backend:?} {user}"
+            );
         }
         // Whoever holds the key may share it with the café register (the same child in two
         // activities): then it is handed out there too.
@@ -515,16 +529,26 @@ async fn a_database_dump_and_a_backup_hold_no_subject_key() {
                     .arg(&r.database_url)
                     .output()
                     .unwrap();
-                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
                 out.stdout
             }
         };
         assert!(dump.len() > 10_000, "{backend:?}: a real dump");
-        assert!(!holds_any(&dump, &keys), "{backend:?}: a subject key is in the dump");
+        assert!(
+            !holds_any(&dump, &keys),
+            "{backend:?}: a subject key is in the dump"
+        );
         // The wrapped keys are there, and open with the KEK file.
         assert!(contains(&dump, b"subject_keys"));
         let kek = std::fs::read(r.kek_path()).unwrap();
-        assert!(!contains(&dump, &kek[kek.len() - 20..]), "the KEK is not in the dump");
+        assert!(
+            !contains(&dump, &kek[kek.len() - 20..]),
+            "the KEK is not in the dump"
+        );
         r.running.unwrap().shutdown().await;
     }
 }
@@ -548,25 +572,51 @@ async fn plain_keys_of_an_older_database_are_wrapped_at_start() {
             match backend {
                 Backend::Sqlite => {
                     let mut c = sqlx::SqliteConnection::connect(&pool_url).await.unwrap();
-                    sqlx::query(sql).bind(child.as_str()).bind(key.as_bytes().to_vec()).execute(&mut c).await.unwrap();
+                    sqlx::query(sql)
+                        .bind(child.as_str())
+                        .bind(key.as_bytes().to_vec())
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
                 }
                 Backend::Postgres => {
                     let mut c = sqlx::PgConnection::connect(&pool_url).await.unwrap();
-                    sqlx::query(sql).bind(child.as_str()).bind(key.as_bytes().to_vec()).execute(&mut c).await.unwrap();
+                    sqlx::query(sql)
+                        .bind(child.as_str())
+                        .bind(key.as_bytes().to_vec())
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
                 }
             }
         }
-        r.restart(nabo_server::relay::Limits::default()).await.unwrap();
-        assert!(r.storage().legacy_subject_keys(10).await.unwrap().is_empty(), "{backend:?}");
+        r.restart(nabo_server::relay::Limits::default())
+            .await
+            .unwrap();
+        assert!(
+            r.storage()
+                .legacy_subject_keys(10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend:?}"
+        );
         let (_, keys) = get(&r, "volunteer1", &reg.to_string()).await;
-        assert_eq!(keys["keys"][child.as_str()], b64(key.as_bytes()).as_str(), "{backend:?}");
+        assert_eq!(
+            keys["keys"][child.as_str()],
+            b64(key.as_bytes()).as_str(),
+            "{backend:?}"
+        );
         let stored = r
             .storage()
             .subject_key(&"vestbyen".parse().unwrap(), child.as_str())
             .await
             .unwrap()
             .unwrap();
-        assert!(!contains(&stored.bytes, key.as_bytes()), "{backend:?}: wrapped");
+        assert!(
+            !contains(&stored.bytes, key.as_bytes()),
+            "{backend:?}: wrapped"
+        );
         r.running.unwrap().shutdown().await;
     }
 }
@@ -593,30 +643,46 @@ async fn the_kek_rotates_and_a_lost_kek_is_an_error_not_an_absence() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let said = run(&["kek", "rotate"]);
     assert!(said.contains("subject keys re-wrapped"), "{said}");
-    let ring = nabo_server::keys::Keyring::parse(&std::fs::read_to_string(&kek).unwrap(), 32, true).unwrap();
+    let ring = nabo_server::keys::Keyring::parse(&std::fs::read_to_string(&kek).unwrap(), 32, true)
+        .unwrap();
     let ids: Vec<String> = ring.ids().map(str::to_owned).collect();
     assert_eq!(ids.len(), 2, "the old KEK stays readable");
-    let storage = nabo_server::storage::SqliteStorage::connect(&r.database_url).await.unwrap();
+    let storage = nabo_server::storage::SqliteStorage::connect(&r.database_url)
+        .await
+        .unwrap();
     use nabo_server::storage::Storage;
-    assert_eq!(storage.subject_key_keks().await.unwrap(), vec![ids[0].clone()], "every key re-wrapped");
+    assert_eq!(
+        storage.subject_key_keks().await.unwrap(),
+        vec![ids[0].clone()],
+        "every key re-wrapped"
+    );
     storage.close().await;
     let said = run(&["kek", "retire"]);
     assert!(said.contains(&ids[1]), "{said}");
-    let ring = nabo_server::keys::Keyring::parse(&std::fs::read_to_string(&kek).unwrap(), 32, true).unwrap();
+    let ring = nabo_server::keys::Keyring::parse(&std::fs::read_to_string(&kek).unwrap(), 32, true)
+        .unwrap();
     assert_eq!(ring.ids().collect::<Vec<_>>(), vec![ids[0].as_str()]);
-    r.restart(nabo_server::relay::Limits::default()).await.unwrap();
+    r.restart(nabo_server::relay::Limits::default())
+        .await
+        .unwrap();
     let (status, after) = get(&r, "central", &reg).await;
     assert_eq!(status, 200);
     assert_eq!(after, before, "the same keys after rotation");
     r.stop().await;
     // The old KEK alone (say, an old copy of the key file) opens nothing now.
     std::fs::write(&kek, old_ring).unwrap();
-    r.restart(nabo_server::relay::Limits::default()).await.unwrap();
+    r.restart(nabo_server::relay::Limits::default())
+        .await
+        .unwrap();
     let (status, body) = get(&r, "central", &reg).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], "storage_unavailable");

@@ -90,7 +90,9 @@ async fn redirects_after_login_never_leave_the_site() {
     }
     // The form itself never carries a foreign target either (`naeste=/%09/host`).
     let page = client()
-        .get(format!("{base}/log-ind?naeste=/%09/evil.example&fejl=forkert"))
+        .get(format!(
+            "{base}/log-ind?naeste=/%09/evil.example&fejl=forkert"
+        ))
         .send()
         .await
         .unwrap();
@@ -122,8 +124,14 @@ async fn a_local_http_demo_keeps_plain_cookies_and_gets_security_headers() {
     assert_eq!(set.len(), 2);
     for c in &set {
         assert!(c.starts_with("nabo_"), "{c}");
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
-        assert!(!c.contains("Secure"), "a browser drops Secure cookies over http: {c}");
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+            "{c}"
+        );
+        assert!(
+            !c.contains("Secure"),
+            "a browser drops Secure cookies over http: {c}"
+        );
     }
     let page = client()
         .get(format!("{base}/oversigt"))
@@ -138,14 +146,21 @@ async fn a_local_http_demo_keeps_plain_cookies_and_gets_security_headers() {
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "same-origin");
-    assert!(h.get("strict-transport-security").is_none(), "no HSTS over http");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "no HSTS over http"
+    );
     // The pages need no inline script or style (the policy would block them).
     let html = page.text().await.unwrap();
     for inline in ["<script", " style=", "javascript:", " onclick="] {
         assert!(!html.contains(inline), "{inline}");
     }
     // The API answers carry the plain ones too.
-    let health = client().get(format!("{base}/healthz")).send().await.unwrap();
+    let health = client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.headers()["x-content-type-options"], "nosniff");
     r.running.unwrap().shutdown().await;
 }
@@ -162,7 +177,10 @@ async fn over_https_cookies_are_secure_host_only_and_hsts_is_sent() {
     assert_eq!(set.len(), 2);
     for c in &set {
         assert!(c.starts_with("__Host-nabo_"), "{c}");
-        assert!(c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain"), "{c}");
+        assert!(
+            c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain"),
+            "{c}"
+        );
     }
     let page = client()
         .get(format!("{}/oversigt", r.http()))
@@ -171,7 +189,10 @@ async fn over_https_cookies_are_secure_host_only_and_hsts_is_sent() {
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert_eq!(page.headers()["strict-transport-security"], nabo_server::http::HSTS);
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        nabo_server::http::HSTS
+    );
     // A cookie without the prefix (set over http by someone on the network) is ignored.
     let tossed = cookie_header(&set).replace("__Host-", "");
     let page = client()

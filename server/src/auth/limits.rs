@@ -107,7 +107,12 @@ impl Limiter {
         let forget = minute - ACCOUNT_WINDOW_MINUTES;
         let address = self.key(&format!("{kind}-address"), client);
         let n = storage
-            .count_login_attempt(&address, minute, minute - ADDRESS_WINDOW_MINUTES + 1, forget)
+            .count_login_attempt(
+                &address,
+                minute,
+                minute - ADDRESS_WINDOW_MINUTES + 1,
+                forget,
+            )
             .await?;
         if n > self.limits.per_address {
             return Ok(Verdict::Refused);

@@ -270,8 +270,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         doc: DocumentId,
     ) -> Result<bool>;
     /// Hands an existing key out for one more document; returns whether that is new.
-    async fn link_subject_key(&self, tenant: &TenantId, subject: &str, doc: DocumentId)
-    -> Result<bool>;
+    async fn link_subject_key(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        doc: DocumentId,
+    ) -> Result<bool>;
     /// A subject's wrapped key in a tenant.
     async fn subject_key(&self, tenant: &TenantId, subject: &str) -> Result<Option<WrappedKey>>;
     /// The wrapped keys of `subjects` stored for `tenant`, as `(subject, key)` in no order;

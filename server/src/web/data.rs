@@ -181,7 +181,10 @@ impl TenantData {
                 super::WebError::Unavailable
             })?;
         for (subject, key) in keys {
-            d.keys.insert(subject, SubjectKey::from_bytes(&key).ok_or(super::WebError::Internal)?);
+            d.keys.insert(
+                subject,
+                SubjectKey::from_bytes(&key).ok_or(super::WebError::Internal)?,
+            );
         }
         // Devices: which login and phone first sent each actor's changes.
         let actors = s.storage.actors(tenant).await?;

@@ -33,8 +33,8 @@ use serde::Deserialize;
 
 use crate::acl::Principal;
 use crate::api::AppState;
-use crate::http::ClientAddr;
 use crate::auth::{AuthError, Tokens};
+use crate::http::ClientAddr;
 use crate::storage::StorageError;
 
 const ACCESS_COOKIE: &str = "nabo_adgang";
@@ -352,7 +352,9 @@ fn board_may_open(path: &str) -> bool {
 }
 
 async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
-    if req.method() != Method::GET && req.method() != Method::HEAD && !same_origin(&s, req.headers())
+    if req.method() != Method::GET
+        && req.method() != Method::HEAD
+        && !same_origin(&s, req.headers())
     {
         return WebError::Forbidden.into_response();
     }

@@ -189,7 +189,12 @@ pub fn peak_rss(pid: u32) -> u64 {
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
         .expect("VmHWM in /proc/<pid>/status");
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 1024
 }
 
 /// A metric's value from a relay's `/metrics` (the first series whose name and labels
