@@ -73,6 +73,14 @@ async fn refresh(r: &TestRelay, token: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// No grace window: a second use of a refresh token is reuse at once.
+fn no_grace() -> nabo_server::auth::AuthConfig {
+    nabo_server::auth::AuthConfig {
+        refresh_grace: Duration::ZERO,
+        ..Default::default()
+    }
+}
+
 /// Login limits that slow down quickly (tests do not wait seconds).
 fn quick_limits() -> nabo_server::auth::AuthConfig {
     nabo_server::auth::AuthConfig {
@@ -335,15 +343,7 @@ async fn an_expiring_token_closes_the_socket_with_a_reason() {
 #[tokio::test(flavor = "multi_thread")]
 async fn refresh_tokens_rotate_and_a_reused_one_ends_the_whole_login_and_its_access_tokens() {
     for backend in Backend::all() {
-        // No grace: a second use is reuse at once.
-        let r = relay_behind_proxy(
-            backend,
-            nabo_server::auth::AuthConfig {
-                refresh_grace: Duration::ZERO,
-                ..Default::default()
-            },
-        )
-        .await;
+        let r = relay_behind_proxy(backend, no_grace()).await;
         let first = client::login(&r.http(), "central", PASSWORD).await.unwrap();
         let res = refresh(&r, &first.refresh_token).await;
         assert_eq!(res.status(), 200);
@@ -451,14 +451,7 @@ async fn concurrent_refreshes_of_one_token_rotate_it_once_and_share_the_new_pair
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_refreshes_without_grace_detect_reuse_and_rotate_at_most_once() {
     for backend in Backend::all() {
-        let r = relay_behind_proxy(
-            backend,
-            nabo_server::auth::AuthConfig {
-                refresh_grace: Duration::ZERO,
-                ..Default::default()
-            },
-        )
-        .await;
+        let r = relay_behind_proxy(backend, no_grace()).await;
         let first = client::login(&r.http(), "central", PASSWORD).await.unwrap();
         let answers =
             futures_util::future::join_all((0..6).map(|_| refresh(&r, &first.refresh_token))).await;

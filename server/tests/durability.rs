@@ -258,19 +258,18 @@ async fn graceful_shutdown_closes_connections_and_keeps_sync_state() {
 #[tokio::test(flavor = "multi_thread")]
 async fn backup_and_restore_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("nabo.sqlite").display());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut relay = spawn_relay(dir.path(), &db, port, true);
-    wait_healthy(&base).await;
+    let DemoProcess {
+        child: mut relay,
+        base,
+        ws,
+        db,
+    } = demo_process(dir.path(), &[]).await;
     let reg = central_doc(&base, "register", "Lektiecaféen").await;
     let t = client::login(&base, "central", PASSWORD)
         .await
         .unwrap()
         .access_token;
-    let mut c = Client::connect(&format!("ws://127.0.0.1:{port}/sync"), &t, None)
-        .await
-        .unwrap();
+    let mut c = Client::connect(&ws, &t, None).await.unwrap();
     let (_, mut doc, mut state) = fetch(&mut c, reg).await;
     scribble_key(&mut doc, "before-backup");
     assert_eq!(
@@ -280,20 +279,15 @@ async fn backup_and_restore_round_trip() {
     let heads = doc.get_heads();
     // Backup while the relay runs.
     let backup = dir.path().join("backup.sqlite");
-    let out = Command::new(env!("CARGO_BIN_EXE_nabo-server"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .arg("--database-url")
-        .arg(&db)
-        .arg("backup")
-        .arg("--out")
-        .arg(&backup)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_nabo-server"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--database-url")
+            .arg(&db)
+            .arg("backup")
+            .arg("--out")
+            .arg(&backup),
     );
     relay.kill().unwrap();
     relay.wait().unwrap();
@@ -422,19 +416,18 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_shuts_the_relay_binary_down_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("nabo.sqlite").display());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut relay = spawn_relay(dir.path(), &db, port, true);
-    wait_healthy(&base).await;
+    let DemoProcess {
+        child: mut relay,
+        base,
+        ws,
+        db,
+    } = demo_process(dir.path(), &[]).await;
     let reg = central_doc(&base, "register", "Lektiecaféen").await;
     let t = client::login(&base, "central", PASSWORD)
         .await
         .unwrap()
         .access_token;
-    let mut phone = Client::connect(&format!("ws://127.0.0.1:{port}/sync"), &t, Some("phone-1"))
-        .await
-        .unwrap();
+    let mut phone = Client::connect(&ws, &t, Some("phone-1")).await.unwrap();
     assert_eq!(fetch(&mut phone, reg).await.0, SyncEnd::Synced);
     let killed = Command::new("kill")
         .args(["-TERM", &relay.id().to_string()])
@@ -455,9 +448,7 @@ async fn sigterm_shuts_the_relay_binary_down_gracefully() {
     let status = exited.expect("the relay exits after SIGTERM");
     assert!(status.success(), "exit status {status:?}");
     assert!(
-        Client::connect(&format!("ws://127.0.0.1:{port}/sync"), &t, None)
-            .await
-            .is_err(),
+        Client::connect(&ws, &t, None).await.is_err(),
         "nothing listens any more"
     );
     let storage = nabo_server::storage::SqliteStorage::connect(&db)

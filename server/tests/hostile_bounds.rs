@@ -48,15 +48,13 @@ async fn ephemerals_until(c: &mut Client, marker: &[u8]) -> Vec<Vec<u8>> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reader_that_does_not_read_is_disconnected_and_the_relay_does_not_grow() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("nabo.sqlite").display());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut relay = spawn_relay_with_kek(
+    let DemoProcess {
+        child: mut relay,
+        base,
+        ws,
+        ..
+    } = demo_process(
         dir.path(),
-        &dir.path().join("kek.keys"),
-        &db,
-        port,
-        true,
         &[
             "--max-outbound-bytes",
             "1048576",
@@ -65,10 +63,9 @@ async fn a_reader_that_does_not_read_is_disconnected_and_the_relay_does_not_grow
             "--ephemeral-per-second",
             "100000",
         ],
-    );
-    wait_healthy(&base).await;
+    )
+    .await;
     let reg = central_doc(&base, "register", "Lektiecaféen").await;
-    let ws = format!("ws://127.0.0.1:{port}/sync");
     let t = client::login(&base, "central", PASSWORD)
         .await
         .unwrap()
@@ -178,6 +175,9 @@ async fn ephemeral_messages_beyond_the_rate_are_dropped() {
             .unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
+    // Another connection's marker, once the relay has long handled the burst (ordering
+    // between connections is not guaranteed otherwise).
+    tokio::time::sleep(Duration::from_millis(300)).await;
     c.send(&ephemeral(&c, reg, 1, b"marker".to_vec()))
         .await
         .unwrap();
@@ -205,13 +205,7 @@ async fn ephemeral_messages_beyond_the_rate_are_dropped() {
     a.send(&ephemeral(&a, reg, 99, b"again".to_vec()))
         .await
         .unwrap();
-    c.send(&ephemeral(&c, reg, 2, b"marker".to_vec()))
-        .await
-        .unwrap();
-    assert_eq!(
-        ephemerals_until(&mut b, b"marker").await,
-        vec![b"again".to_vec()]
-    );
+    assert_eq!(ephemerals_until(&mut b, b"again").await, Vec::<Vec<u8>>::new());
     r.running.unwrap().shutdown().await;
 }
 

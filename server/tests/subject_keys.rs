@@ -85,36 +85,8 @@ async fn stored_register(r: &TestRelay, id: DocumentId) -> RegisterDoc {
 /// Central staff add a child (without a key on the relay) through the sync protocol; returns
 /// its participant id.
 async fn add_child(r: &TestRelay, reg_id: DocumentId, act_id: DocumentId) -> ParticipantId {
-    let mut c = connect(r, "central").await;
-    let (act, _) = fetch_nabo(&mut c, act_id).await;
-    let snap = ActivityDoc::from_doc(act).unwrap().snapshot().unwrap();
-    let (doc, mut state) = fetch_nabo(&mut c, reg_id).await;
-    let mut reg = RegisterDoc::from_doc(doc).unwrap();
     let pid = ParticipantId::random();
-    let ctx = RegisterContext {
-        catalogue: Catalogue::builtin().unwrap(),
-        activity: &snap,
-    };
-    reg.add_participant_with_id(
-        &Author {
-            by: By::System,
-            at: Timestamp::now(),
-        },
-        ctx,
-        Timestamp::now().date_dk(),
-        pid.clone(),
-        NewParticipant {
-            age_band: "7-9".into(),
-            gender: None,
-            resident: None,
-            label: None,
-            recruitment: None,
-        },
-    )
-    .unwrap();
-    c.sync(reg_id, reg.doc_mut().automerge_mut(), &mut state, false)
-        .await
-        .unwrap();
+    add_participant(r, "central", Some(reg_id), act_id, reg_id, &pid).await;
     pid
 }
 
@@ -525,16 +497,7 @@ async fn a_database_dump_and_a_backup_hold_no_subject_key() {
                     .map(|e| e.path().join("bin/pg_dump"))
                     .filter(|p| p.exists())
                     .expect("pg_dump from the PostgreSQL the tests run on");
-                let out = std::process::Command::new(pg_dump)
-                    .arg(&r.database_url)
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                out.stdout
+                run_ok(std::process::Command::new(pg_dump).arg(&r.database_url)).into_bytes()
             }
         };
         assert!(dump.len() > 10_000, "{backend:?}: a real dump");
@@ -633,22 +596,16 @@ async fn the_kek_rotates_and_a_lost_kek_is_an_error_not_an_absence() {
     let kek = r.kek_path();
     let old_ring = std::fs::read_to_string(&kek).unwrap();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nabo-server"))
-            .arg("--data-dir")
-            .arg(r.dir.path())
-            .arg("--database-url")
-            .arg(&r.database_url)
-            .arg("--key-file")
-            .arg(&kek)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        run_ok(
+            std::process::Command::new(env!("CARGO_BIN_EXE_nabo-server"))
+                .arg("--data-dir")
+                .arg(r.dir.path())
+                .arg("--database-url")
+                .arg(&r.database_url)
+                .arg("--key-file")
+                .arg(&kek)
+                .args(args),
+        )
     };
     let said = run(&["kek", "rotate"]);
     assert!(said.contains("subject keys re-wrapped"), "{said}");

@@ -5,19 +5,12 @@
 
 mod common;
 
-use common::{PASSWORD, relay};
+use common::{PASSWORD, no_redirects as client, relay};
 use nabo_server::http::Site;
 use nabo_server::relay::Limits;
 use nabo_server::testing::{Backend, TestRelay};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 const PUBLIC: &str = "https://nabo.example.dk";
 

@@ -43,6 +43,14 @@ pub async fn relay_behind_proxy(
     r
 }
 
+/// An HTTP client that does not follow redirects (a browser's view of the pages' answers).
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 pub async fn token(r: &TestRelay, user: &str) -> String {
     client::login(&r.http(), user, PASSWORD)
         .await
@@ -211,4 +219,43 @@ pub async fn metric(base: &str, series: &str) -> f64 {
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no {series} in /metrics"))
+}
+
+/// The relay binary running the demo on a fresh SQLite store.
+pub struct DemoProcess {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// `ws://127.0.0.1:<port>/sync`.
+    pub ws: String,
+    /// Its database URL.
+    pub db: String,
+}
+
+/// Starts the relay binary with `--demo` in `dir` (plus `extra` options) and waits until it
+/// answers.
+pub async fn demo_process(dir: &std::path::Path, extra: &[&str]) -> DemoProcess {
+    let db = format!("sqlite://{}", dir.join("nabo.sqlite").display());
+    let port = free_port();
+    let child = spawn_relay_with_kek(dir, &dir.join("kek.keys"), &db, port, true, extra);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base).await;
+    DemoProcess {
+        child,
+        ws: format!("ws://127.0.0.1:{port}/sync"),
+        base,
+        db,
+    }
+}
+
+/// Runs a command that must succeed; returns its standard output.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
