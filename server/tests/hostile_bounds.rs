@@ -205,7 +205,10 @@ async fn ephemeral_messages_beyond_the_rate_are_dropped() {
     a.send(&ephemeral(&a, reg, 99, b"again".to_vec()))
         .await
         .unwrap();
-    assert_eq!(ephemerals_until(&mut b, b"again").await, Vec::<Vec<u8>>::new());
+    assert_eq!(
+        ephemerals_until(&mut b, b"again").await,
+        Vec::<Vec<u8>>::new()
+    );
     r.running.unwrap().shutdown().await;
 }
 
