@@ -366,6 +366,9 @@ async fn a_client_too_slow_to_read_is_closed_with_1013() {
     println!("slow client: closed after {written} relayed changes");
     let (code, err) = slow.closed(Duration::from_secs(30)).await;
     assert_eq!(code, Some(1013));
-    assert_eq!(err.as_deref(), Some("client too slow"));
+    assert!(
+        err.as_deref().is_some_and(|e| e.starts_with("client too slow")),
+        "{err:?}"
+    );
     r.running.unwrap().shutdown().await;
 }
