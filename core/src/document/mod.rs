@@ -650,8 +650,20 @@ pub struct RecordChange {
 /// `load`; the input is `core/tests/fixtures/fuzz/`), and a relay or a phone must not crash
 /// on input from the network.
 pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .map_err(|_| Error::Corrupt("automerge failed on malformed input".into()))
+    GUARDED.with(|g| g.set(g.get() + 1));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(g.get().saturating_sub(1)));
+    r.map_err(|_| Error::Corrupt("automerge failed on malformed input".into()))
+}
+
+thread_local! {
+    static GUARDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether this thread is inside [`guarded`] (for a panic hook: the fuzz targets report
+/// every panic that `guarded` does not catch, including panics in spawned tasks).
+pub fn in_guarded() -> bool {
+    GUARDED.with(|g| g.get() > 0)
 }
 
 /// Loads Automerge bytes, never panicking, and only after checking that what they declare is

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use automerge::ActorId;
 use automerge::sync::{Message, State, SyncDoc};
-use nabo_core::document::{DocumentId, NaboDoc, guarded};
+use nabo_core::document::{DocumentId, NaboDoc};
 use nabo_core::wire::WireMessage;
 use tokio::sync::{mpsc, oneshot};
 
@@ -422,51 +422,21 @@ impl DocTask {
         tracing::debug!(doc = %self.meta.id, conn, bytes = data.len(), "sync in");
         let limits = self.hub.limits.clone();
         let started = Instant::now();
-        let msg = match nabo_core::untrusted::sync_message(&data) {
-            Ok(msg) => msg,
-            Err(nabo_core::Error::TooLarge(e)) => {
-                self.close_peer(conn, 1009, &format!("sync message: {e}"), Some("decode_budget"));
-                return true;
-            }
-            Err(_) => {
-                self.close_peer(conn, 1008, "malformed sync message", Some("malformed"));
-                return true;
-            }
-        };
-        if msg.changes.len() > limits.max_changes_per_message {
-            self.close_peer(
-                conn,
-                1008,
-                &format!(
-                    "too many changes in one message (limit {})",
-                    limits.max_changes_per_message
-                ),
-                Some("changes_per_message"),
-            );
-            return true;
-        }
-        let had_changes = !msg.changes.is_empty();
         let before = self.doc.heads();
         let Some(peer) = self.peers.get_mut(&conn) else {
             return true;
         };
         let their_heads_before = peer.state.their_heads.clone();
         let am = self.doc.automerge_mut();
-        let received = guarded(|| super::sync::receive(am, &mut peer.state, msg));
-        match received {
-            Ok(Ok(())) => {}
-            _ => {
-                // Malformed content, or Automerge failed on it: drop what may have been
-                // half-applied by reloading from storage.
-                self.close_peer(
-                    conn,
-                    1008,
-                    "sync message could not be applied",
-                    Some("malformed"),
-                );
-                return self.revert().await;
+        let max = limits.max_changes_per_message;
+        let had_changes = match super::sync::receive_message(am, &mut peer.state, &data, max) {
+            Ok(had_changes) => had_changes,
+            Err(r) => {
+                self.close_peer(conn, r.code, &r.reason, Some(r.limit));
+                // Drop what may have been half-applied by reloading from storage.
+                return if r.revert { self.revert().await } else { true };
             }
-        }
+        };
         if self.doc.heads() != before {
             if let Err(reason) = self.check_and_persist(&before).await {
                 self.close_peer(conn, reason.0, &reason.1, reason.2);

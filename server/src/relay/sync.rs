@@ -12,8 +12,70 @@
 use automerge::sync::{Capability, Message, MessageFlags, State};
 use automerge::{Automerge, ChangeHash, ReadDoc};
 
+/// Why the relay refuses a peer's sync message: the close code, the reason sent to the peer
+/// and the limit it is counted under (`nabo_limit_violations_total`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// WebSocket close code.
+    pub code: u16,
+    /// Reason sent to the peer.
+    pub reason: String,
+    /// Metric label.
+    pub limit: &'static str,
+    /// Whether part of the message may have been applied before it failed: the caller
+    /// reverts the document to its stored state.
+    pub revert: bool,
+}
+
+/// The relay's receive path for one peer's sync message, before anything is stored: the
+/// bytes are decoded within the budget of their size (`nabo_core::untrusted`), the number of
+/// changes is limited, and the message is applied (a panic inside Automerge becomes a
+/// refusal). Returns whether the message carried changes. The fuzz target `relay_sync`
+/// (core/fuzz) drives this function.
+pub fn receive_message(
+    doc: &mut Automerge,
+    state: &mut State,
+    data: &[u8],
+    max_changes: usize,
+) -> Result<bool, Refusal> {
+    let refuse = |code, reason: String, limit, revert| Refusal {
+        code,
+        reason,
+        limit,
+        revert,
+    };
+    let msg = match nabo_core::untrusted::sync_message(data) {
+        Ok(msg) => msg,
+        Err(nabo_core::Error::TooLarge(e)) => {
+            return Err(refuse(1009, format!("sync message: {e}"), "decode_budget", false));
+        }
+        Err(_) => {
+            return Err(refuse(1008, "malformed sync message".into(), "malformed", false));
+        }
+    };
+    if msg.changes.len() > max_changes {
+        return Err(refuse(
+            1008,
+            format!("too many changes in one message (limit {max_changes})"),
+            "changes_per_message",
+            false,
+        ));
+    }
+    let had_changes = !msg.changes.is_empty();
+    match nabo_core::document::guarded(|| receive(doc, state, msg)) {
+        Ok(Ok(())) => Ok(had_changes),
+        // Malformed content, or Automerge failed on it.
+        _ => Err(refuse(
+            1008,
+            "sync message could not be applied".into(),
+            "malformed",
+            true,
+        )),
+    }
+}
+
 /// Applies `msg` from a peer to `doc` and updates `state`.
-pub(crate) fn receive(
+fn receive(
     doc: &mut Automerge,
     state: &mut State,
     msg: Message,
