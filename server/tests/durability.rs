@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use automerge::sync::State;
+use automerge::sync::{State, SyncDoc};
 use automerge::{Automerge, ReadDoc};
 use common::*;
 use nabo_core::client::{self, Client, SyncEnd};
@@ -32,6 +32,7 @@ async fn write_until_stopped(
     token: String,
     reg: nabo_core::document::DocumentId,
     acks: tokio::sync::mpsc::UnboundedSender<()>,
+    all_acked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Writer {
     use nabo_core::wire::WireMessage;
@@ -68,7 +69,6 @@ async fn write_until_stopped(
             match c.recv(Duration::from_secs(2)).await {
                 Some(WireMessage::Sync { data, .. }) => {
                     let m = automerge::sync::Message::decode(&data).unwrap();
-                    use automerge::sync::SyncDoc;
                     doc.receive_sync_message(&mut state, m).unwrap();
                 }
                 Some(WireMessage::Error { .. }) | None => break,
@@ -79,6 +79,7 @@ async fn write_until_stopped(
                 let unshared = doc.get_changes(&state.shared_heads);
                 if !unshared.iter().any(|c| c.hash() == *hash) {
                     w.acked.push(key.clone());
+                    all_acked.lock().unwrap().push(key.clone());
                     let _ = acks.send(());
                     pending = None;
                 }
@@ -88,9 +89,27 @@ async fn write_until_stopped(
     w
 }
 
+/// What the dead relay's database holds of `reg`, read straight from it.
+async fn stored_after_death(
+    backend: Backend,
+    db: &str,
+    reg: nabo_core::document::DocumentId,
+) -> Automerge {
+    use nabo_server::storage::{PgStorage, SqliteStorage, Storage};
+    let storage: Box<dyn Storage> = match backend {
+        Backend::Sqlite => Box::new(SqliteStorage::connect(db).await.unwrap()),
+        Backend::Postgres => Box::new(PgStorage::connect(db).await.unwrap()),
+    };
+    let chunks = storage.chunks(reg).await.unwrap();
+    storage.close().await;
+    nabo_core::document::load_automerge(&chunks.concat()).unwrap()
+}
+
 /// SIGKILL of the relay process 20 times under load from three clients, each time at the
-/// moment a client received an acknowledgement: no acknowledged change is lost. A relay that
-/// acknowledged before its store had committed would be killed with the change in flight.
+/// moment a client received an acknowledgement. After each kill, before anyone reconnects
+/// (a client would upload again what the relay lost), the dead relay's database must hold
+/// every change acknowledged so far. A relay that acknowledged before its store had
+/// committed is killed with the change in flight.
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_at_the_moment_of_acknowledgement_loses_nothing() {
     const KILLS: usize = 20;
@@ -112,6 +131,7 @@ async fn sigkill_at_the_moment_of_acknowledgement_loses_nothing() {
         }
         let (ack_tx, mut acks) = tokio::sync::mpsc::unbounded_channel();
         let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let all_acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut writers = Vec::new();
         for user in ["volunteer1", "volunteer2", "central"] {
             let token = client::login(&base, user, PASSWORD)
@@ -129,6 +149,7 @@ async fn sigkill_at_the_moment_of_acknowledgement_loses_nothing() {
                 token,
                 reg,
                 ack_tx.clone(),
+                all_acked.clone(),
                 stop.clone(),
             )));
         }
@@ -139,6 +160,13 @@ async fn sigkill_at_the_moment_of_acknowledgement_loses_nothing() {
                 .expect("an acknowledgement after the restart");
             relay.kill().unwrap(); // SIGKILL, the moment a client was told "stored"
             relay.wait().unwrap();
+            let acked: Vec<String> = all_acked.lock().unwrap().clone();
+            let doc = stored_after_death(backend, &db, reg).await;
+            let lost: Vec<&String> = acked.iter().filter(|k| !has_key(&doc, k)).collect();
+            assert!(
+                lost.is_empty(),
+                "{backend:?}: acknowledged but not stored when the relay died: {lost:?}"
+            );
             relay = spawn_relay(dir.path(), &db, port, false);
             wait_healthy(&base).await;
         }
@@ -170,7 +198,10 @@ async fn sigkill_at_the_moment_of_acknowledgement_loses_nothing() {
             acked.len(),
             lost.len()
         );
-        assert!(lost.is_empty(), "{backend:?}: acknowledged but lost: {lost:?}");
+        assert!(
+            lost.is_empty(),
+            "{backend:?}: acknowledged but lost: {lost:?}"
+        );
         assert!(acked.len() > KILLS);
         relay.kill().unwrap();
         relay.wait().unwrap();
