@@ -9,12 +9,12 @@ use std::path::Path;
 
 use automerge::sync::{State, SyncDoc};
 use automerge::{ActorId, Automerge};
-use nabo_core::document::{NaboDoc, TypedDoc};
-use nabo_core::wire::{PeerMetadata, WireMessage};
 use nabo_core::docs::outreach::{NewContact, OutreachDoc};
 use nabo_core::docs::tenant::{Settings, TenantDoc};
 use nabo_core::docs::volunteers::VolunteersDoc;
+use nabo_core::document::{NaboDoc, TypedDoc};
 use nabo_core::prelude::*;
+use nabo_core::wire::{PeerMetadata, WireMessage};
 
 fn main() {
     let root = std::path::PathBuf::from(std::env::args().nth(1).expect("output directory"));
@@ -196,14 +196,20 @@ fn changes_and_messages(
         .receive_sync_message(&mut rs, first.clone())
         .unwrap();
     let answer = relay_am.generate_sync_message(&mut rs).unwrap();
-    phone_am.receive_sync_message(&mut ps, answer.clone()).unwrap();
+    phone_am
+        .receive_sync_message(&mut ps, answer.clone())
+        .unwrap();
     let with_changes = phone_am.generate_sync_message(&mut ps).unwrap();
     assert!(!with_changes.changes.is_empty());
     let d = root.join("sync_message");
     let tagged = |shape: u8, bytes: &[u8]| [&[shape][..], bytes].concat();
     write(&d, "first", &tagged(0, &first.clone().encode()));
     write(&d, "answer", &tagged(0, &answer.encode()));
-    write(&d, "with-changes", &tagged(0, &with_changes.clone().encode()));
+    write(
+        &d,
+        "with-changes",
+        &tagged(0, &with_changes.clone().encode()),
+    );
     write(&d, "changes", &tagged(1, &changes));
     write(&d, "compressed-changes", &tagged(1, &compressed));
     write(&d, "bundle", &tagged(1, &bundle));
@@ -280,5 +286,8 @@ fn changes_and_messages(
     for (name, m) in frames {
         write(&d, name, &m.encode());
     }
-    println!("wrote change, sync and protocol seeds to {}", root.display());
+    println!(
+        "wrote change, sync and protocol seeds to {}",
+        root.display()
+    );
 }

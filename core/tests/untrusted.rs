@@ -59,7 +59,10 @@ fn the_fuzzers_out_of_memory_input_is_refused_on_every_path() {
     assert_eq!(reg.doc().heads(), heads, "nothing applied");
     // A peer's sync message (relay and phones): the same chunk reaches `load_incremental`.
     let msg = message_with(bytes.clone());
-    assert!(Message::decode(&msg).is_ok(), "automerge decodes the envelope");
+    assert!(
+        Message::decode(&msg).is_ok(),
+        "automerge decodes the envelope"
+    );
     assert!(too_large(untrusted::sync_message(&msg)));
 }
 
@@ -234,8 +237,13 @@ fn term_register(sessions: usize, children: usize) -> (Fixture, RegisterDoc, Vec
     for i in 0..children {
         let band = if i % 2 == 0 { "7-9" } else { "10-12" };
         kids.push(
-            reg.add_participant(&author, f.ctx(), date("2026-08-11"), Fixture::child(band, None))
-                .unwrap(),
+            reg.add_participant(
+                &author,
+                f.ctx(),
+                date("2026-08-11"),
+                Fixture::child(band, None),
+            )
+            .unwrap(),
         );
     }
     let ids: Vec<SessionId> = reg
@@ -266,7 +274,9 @@ fn real_documents_and_changes_are_far_below_the_budget() {
     let (_f, reg, changes) = term_register(20, 25);
     let saved = reg.doc().save();
     let am = reg.doc().automerge();
-    let bundle = am.bundle(am.get_changes(&[]).iter().map(|c| c.hash())).unwrap();
+    let bundle = am
+        .bundle(am.get_changes(&[]).iter().map(|c| c.hash()))
+        .unwrap();
     let bundle = bundle.bytes().to_vec();
     // A sync message from a phone with everything it did, and the relay's whole-document
     // message (automerge's V2 "send the document") to a phone that has nothing.
@@ -304,11 +314,18 @@ fn real_documents_and_changes_are_far_below_the_budget() {
             seen.values,
             bytes.len()
         );
-        assert!(seen.inflated * 2 < peer.inflated, "{what}: inflates to {}", seen.inflated);
+        assert!(
+            seen.inflated * 2 < peer.inflated,
+            "{what}: inflates to {}",
+            seen.inflated
+        );
         untrusted::check(bytes, peer).unwrap();
     }
     // Loading through the check gives the same document.
-    assert_eq!(load_automerge(&saved).unwrap().get_heads(), reg.doc().heads());
+    assert_eq!(
+        load_automerge(&saved).unwrap().get_heads(),
+        reg.doc().heads()
+    );
 }
 
 proptest! {

@@ -47,7 +47,8 @@ fn sync_with_changes(changes: Vec<u8>) -> Vec<u8> {
 }
 
 fn doc_msg(c: &Client, id: DocumentId, data: Vec<u8>, request: bool) -> WireMessage {
-    let (sender_id, target_id, document_id) = (c.peer_id.clone(), c.relay_id.clone(), id.to_string());
+    let (sender_id, target_id, document_id) =
+        (c.peer_id.clone(), c.relay_id.clone(), id.to_string());
     if request {
         WireMessage::Request {
             sender_id,
@@ -304,12 +305,10 @@ async fn slow_reader(r: &TestRelay, user: &str) -> Client {
     sock.set_recv_buffer_size(4096).unwrap();
     let tcp = sock.connect(addr).await.unwrap();
     let req = Client::request(&r.ws(), &token(r, user).await).unwrap();
-    let (ws, _) = tokio_tungstenite::client_async(
-        req,
-        tokio_tungstenite::MaybeTlsStream::Plain(tcp),
-    )
-    .await
-    .unwrap();
+    let (ws, _) =
+        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+            .await
+            .unwrap();
     Client::join(ws, None).await.unwrap()
 }
 
@@ -367,7 +366,8 @@ async fn a_client_too_slow_to_read_is_closed_with_1013() {
     let (code, err) = slow.closed(Duration::from_secs(30)).await;
     assert_eq!(code, Some(1013));
     assert!(
-        err.as_deref().is_some_and(|e| e.starts_with("client too slow")),
+        err.as_deref()
+            .is_some_and(|e| e.starts_with("client too slow")),
         "{err:?}"
     );
     r.running.unwrap().shutdown().await;

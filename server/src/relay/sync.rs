@@ -47,10 +47,20 @@ pub fn receive_message(
     let msg = match nabo_core::untrusted::sync_message(data) {
         Ok(msg) => msg,
         Err(nabo_core::Error::TooLarge(e)) => {
-            return Err(refuse(1009, format!("sync message: {e}"), "decode_budget", false));
+            return Err(refuse(
+                1009,
+                format!("sync message: {e}"),
+                "decode_budget",
+                false,
+            ));
         }
         Err(_) => {
-            return Err(refuse(1008, "malformed sync message".into(), "malformed", false));
+            return Err(refuse(
+                1008,
+                "malformed sync message".into(),
+                "malformed",
+                false,
+            ));
         }
     };
     if msg.changes.len() > max_changes {

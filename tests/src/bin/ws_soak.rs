@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use automerge::sync::{State, SyncDoc};
 use automerge::{ActorId, Automerge};
 use nabo_core::client::{self, Client, SyncEnd};
-use nabo_core::document::{DocumentId, NaboDoc, TypedDoc};
 use nabo_core::docs::activity::ActivitySnapshot;
+use nabo_core::document::{DocumentId, NaboDoc, TypedDoc};
 use nabo_core::prelude::*;
 use nabo_core::wire::WireMessage;
 use nabo_tests::procs::{self, PASSWORD, arg, rss_mb};
@@ -404,13 +404,7 @@ fn svg(title: &str, rss: &[(f64, f64)], p99: &[(f64, f64)], seconds: f64, warmup
         let line: Vec<String> = pts
             .iter()
             .filter(|p| p.1.is_finite())
-            .map(|(x, y)| {
-                format!(
-                    "{:.1},{:.1}",
-                    left + w * x / seconds,
-                    y0 + h - h * y / max
-                )
-            })
+            .map(|(x, y)| format!("{:.1},{:.1}", left + w * x / seconds, y0 + h - h * y / max))
             .collect();
         s.push_str(&format!(
             r#"<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{}"/>
@@ -419,7 +413,13 @@ fn svg(title: &str, rss: &[(f64, f64)], p99: &[(f64, f64)], seconds: f64, warmup
         ));
     };
     chart(&mut s, top, "relay RSS (MB)", rss, "#1f77b4");
-    chart(&mut s, top + h + gap, "p99 sync latency per window (ms)", p99, "#d62728");
+    chart(
+        &mut s,
+        top + h + gap,
+        "p99 sync latency per window (ms)",
+        p99,
+        "#d62728",
+    );
     let y = top + 2.0 * h + gap + 18.0;
     for k in 0..=4 {
         let t = seconds * f64::from(k) / 4.0;
@@ -461,7 +461,11 @@ async fn main() {
         .unwrap()
         .access_token;
     let cafes = setup(&relay, &token, groups).await;
-    println!("{} cafés created; relay RSS {:.1} MB", cafes.len(), rss_mb(pid));
+    println!(
+        "{} cafés created; relay RSS {:.1} MB",
+        cafes.len(),
+        rss_mb(pid)
+    );
 
     let stats = Arc::new(Mutex::new(Stats::default()));
     let start = Instant::now();
@@ -504,7 +508,9 @@ async fn main() {
     let width = seconds as f64 / windows as f64;
     let warmup = (seconds as f64 * 0.2).max(ramp.as_secs_f64());
     println!();
-    println!("| from (s) | to (s) | changes acknowledged | errors | p50 (ms) | p99 (ms) | relay RSS (MB) |");
+    println!(
+        "| from (s) | to (s) | changes acknowledged | errors | p50 (ms) | p99 (ms) | relay RSS (MB) |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     let mut p99s = Vec::new();
     for k in 0..windows {
@@ -515,7 +521,11 @@ async fn main() {
             .filter(|(t, _)| *t >= a && *t < b)
             .map(|(_, l)| *l)
             .collect();
-        let errors = stats.errors.iter().filter(|(t, _)| *t >= a && *t < b).count();
+        let errors = stats
+            .errors
+            .iter()
+            .filter(|(t, _)| *t >= a && *t < b)
+            .count();
         let r = rss
             .iter()
             .filter(|(t, _)| *t >= a && *t < b)
@@ -525,9 +535,7 @@ async fn main() {
         let p50 = percentile(&mut lat, 0.5);
         let p99 = percentile(&mut lat, 0.99);
         p99s.push(((a + b) / 2.0, p99));
-        println!(
-            "| {a:.0} | {b:.0} | {n} | {errors} | {p50:.1} | {p99:.1} | {r:.1} |"
-        );
+        println!("| {a:.0} | {b:.0} | {n} | {errors} | {p50:.1} | {p99:.1} | {r:.1} |");
     }
     let mut all: Vec<f64> = stats.latencies.iter().map(|(_, l)| *l).collect();
     let total = all.len();
