@@ -130,6 +130,9 @@ fn run(n: i64, value: u64) -> Vec<u8> {
     out
 }
 
+/// Writes a column declaring `n` values.
+type Encoder = fn(u64) -> Vec<u8>;
+
 #[test]
 fn each_kind_of_column_is_counted_and_refused_beyond_the_budget() {
     let budget = Budget::peer(64);
@@ -137,7 +140,7 @@ fn each_kind_of_column_is_counted_and_refused_beyond_the_budget() {
     let small = budget.values / 2;
     // Column types: 0 group, 1 actor, 2 integer, 3 delta, 4 boolean, 5 string, 6 value
     // metadata. The spec's id (above bit 4) does not matter to the count.
-    let rle_cols: [(u64, fn(u64) -> Vec<u8>); 6] = [
+    let rle_cols: [(u64, Encoder); 6] = [
         ((1 << 4) | 1, |n| run(n as i64, 0)),
         ((2 << 4) | 2, |n| run(n as i64, 3)),
         ((3 << 4) | 3, |n| {

@@ -214,7 +214,8 @@ async fn pump(
             Some(WireMessage::Sync {
                 document_id, data, ..
             }) if document_id == id.to_string() => {
-                if !absorb(c, id, doc, st, &data).await {
+                let applied = absorb(c, id, doc, st, &data).await;
+                if !applied {
                     return Wait::Failed("could not apply the relay's message".into());
                 }
             }
