@@ -700,6 +700,24 @@ fn schema_of(am: &Automerge) -> Option<u64> {
         .max()
 }
 
+/// What a document says it is: kind, scope and schema version, checked for consistency.
+pub(crate) fn identity(am: &Automerge) -> Result<(DocKind, Scope, u64)> {
+    inspect(am)
+}
+
+/// The actors that write a scope's skeleton (one per schema version this build knows), with
+/// the hash of the skeleton change each of them writes. Every device writes exactly that
+/// change; any other change under one of these actors is a forgery.
+pub(crate) fn skeletons(scope: &Scope) -> Vec<(ActorId, ChangeHash)> {
+    (1..=scope.kind().current_schema())
+        .filter_map(|schema| {
+            let doc = NaboDoc::create_at_schema(scope.clone(), ActorId::random(), schema).ok()?;
+            let hash = doc.am.get_heads().first().copied()?;
+            Some((skeleton_actor(scope, schema), hash))
+        })
+        .collect()
+}
+
 fn inspect(am: &Automerge) -> Result<(DocKind, Scope, u64)> {
     let kind: DocKind = str_at(am, "kind")
         .ok_or(Error::NotNabo("no kind"))?
