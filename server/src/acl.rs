@@ -114,3 +114,48 @@ pub fn access(p: &Principal, meta: &DocMeta) -> Access {
         (AppRole::Volunteer, DocKind::Outreach | DocKind::Network) => None,
     }
 }
+
+/// Whether a connection with `access` to a document of `kind` may send ephemeral messages
+/// (presence: "who has this open now") to the document's other connections.
+///
+/// | access \ kind | activity | any other kind |
+/// |---|---|---|
+/// | write | yes | yes |
+/// | read | yes | no |
+///
+/// Writers work on the document together, so they may show presence everywhere. Readers may
+/// only on an activity: the volunteers and outreach staff of one activity are one team, and
+/// seeing who else has the activity open is what presence is for. A reader of the tenant
+/// catalogue (every login of the tenant) would otherwise broadcast to the whole tenant.
+pub fn may_send_ephemeral(access: Access, kind: DocKind) -> bool {
+    match access {
+        Access::Write => true,
+        Access::Read => kind == DocKind::Activity,
+        Access::None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_from_readers_only_on_activities() {
+        for kind in [
+            DocKind::Tenant,
+            DocKind::Staff,
+            DocKind::Volunteers,
+            DocKind::Activity,
+            DocKind::Register,
+            DocKind::Outreach,
+            DocKind::Network,
+        ] {
+            assert!(may_send_ephemeral(Access::Write, kind));
+            assert_eq!(
+                may_send_ephemeral(Access::Read, kind),
+                kind == DocKind::Activity
+            );
+            assert!(!may_send_ephemeral(Access::None, kind));
+        }
+    }
+}

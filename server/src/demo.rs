@@ -20,6 +20,7 @@ use nabo_core::prelude::*;
 use nabo_core::seal::{SubjectKey, seal};
 
 use crate::storage::{Scopes, Storage, UserRow};
+use crate::vault::Vault;
 
 /// The demo tenant's id.
 pub const TENANT: &str = "vestbyen";
@@ -299,13 +300,20 @@ fn review_examples(
 /// The office reviewed the roll calls up to two weeks ago and flagged one of them.
 async fn seed_reviews(
     storage: &dyn Storage,
+    vault: &Vault,
     reg: &RegisterDoc,
     until: Date,
     duplicate: Option<(ParticipantId, SubjectKey)>,
 ) -> anyhow::Result<()> {
     if let Some((dup, key)) = duplicate {
-        storage
-            .put_subject_key(reg.doc().scope().tenant(), dup.as_str(), key.as_bytes())
+        vault
+            .accept(
+                storage,
+                reg.doc().scope().tenant(),
+                reg.doc().id(),
+                dup.as_str(),
+                key.as_bytes(),
+            )
             .await?;
     }
     let view = reg.view()?;
@@ -342,7 +350,7 @@ async fn seed_reviews(
 }
 
 /// Seeds the demo tenant unless it is there. Returns false if it existed.
-pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool> {
+pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyhow::Result<bool> {
     let tenant: TenantId = id(TENANT)?;
     let tenant_scope = Scope::Tenant {
         tenant: tenant.clone(),
@@ -633,8 +641,14 @@ pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool>
     for (i, name) in volunteer_names.iter().enumerate() {
         let vid: VolunteerId = id(&format!("v-{}", i + 1))?;
         let key = SubjectKey::generate();
-        storage
-            .put_subject_key(&tenant, vid.as_str(), key.as_bytes())
+        vault
+            .accept(
+                storage,
+                &tenant,
+                vols.doc().id(),
+                vid.as_str(),
+                key.as_bytes(),
+            )
             .await?;
         // Volunteer 4's certificate is due for renewal soon: the review pages warn about it.
         let obtained = today.add_days(if i == 3 { -700 } else { -120 });
@@ -761,8 +775,14 @@ pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool>
     for (i, (name, band)) in CHILDREN.iter().enumerate() {
         let pid = ParticipantId::random();
         let key = SubjectKey::generate();
-        storage
-            .put_subject_key(&tenant, pid.as_str(), key.as_bytes())
+        vault
+            .accept(
+                storage,
+                &tenant,
+                reg.doc().id(),
+                pid.as_str(),
+                key.as_bytes(),
+            )
             .await?;
         let added = term.first_day().add_days((i as i64 % 4) * 7);
         reg.add_participant_with_id(
@@ -819,7 +839,7 @@ pub async fn seed(storage: &dyn Storage, password: &str) -> anyhow::Result<bool>
     }
     let (review_until, duplicate) = review_examples(&mut reg, ctx, &sessions, &children)?;
     store(storage, reg.doc()).await?;
-    seed_reviews(storage, &reg, review_until, duplicate).await?;
+    seed_reviews(storage, vault, &reg, review_until, duplicate).await?;
 
     // Outreach logs for this quarter.
     let quarter = Quarter::of(today);

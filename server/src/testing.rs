@@ -51,6 +51,10 @@ pub struct TestRelay {
     /// The address of the last start: a restart listens there again, so clients keep their
     /// URL across a stop.
     pub addr: Option<std::net::SocketAddr>,
+    /// The public address and trusted proxies used at each (re)start.
+    pub site: crate::http::Site,
+    /// Authentication settings used at each (re)start.
+    pub auth: crate::auth::AuthConfig,
 }
 
 /// Creates a fresh, empty database for `backend` and returns its URL.
@@ -77,6 +81,22 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> anyhow::
 impl TestRelay {
     /// Starts a relay with `limits` on a fresh database.
     pub async fn start(backend: Backend, limits: Limits) -> anyhow::Result<Self> {
+        Self::start_configured(
+            backend,
+            limits,
+            crate::http::Site::default(),
+            crate::auth::AuthConfig::default(),
+        )
+        .await
+    }
+
+    /// Starts a relay with `limits`, `site` and `auth` on a fresh database.
+    pub async fn start_configured(
+        backend: Backend,
+        limits: Limits,
+        site: crate::http::Site,
+        auth: crate::auth::AuthConfig,
+    ) -> anyhow::Result<Self> {
         if std::env::var("NABO_TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::from_env("NABO_TEST_LOG"))
@@ -91,6 +111,8 @@ impl TestRelay {
             dir,
             backend,
             addr: None,
+            site,
+            auth,
         };
         r.restart(limits).await?;
         Ok(r)
@@ -106,10 +128,15 @@ impl TestRelay {
             Backend::Postgres => Arc::new(PgStorage::connect(&self.database_url).await?),
         };
         let config = Config {
-            listen: self.addr.unwrap_or(([127, 0, 0, 1], 0).into()),
-            data_dir: self.dir.path().to_path_buf(),
             database_url: Some(self.database_url.clone()),
             limits,
+            site: self.site.clone(),
+            auth: self.auth.clone(),
+            ..Config::new(
+                self.addr.unwrap_or(([127, 0, 0, 1], 0).into()),
+                self.dir.path().to_path_buf(),
+                self.kek(),
+            )
         };
         let running = crate::start_with(config, storage).await?;
         self.addr = Some(running.addr);
@@ -148,9 +175,23 @@ impl TestRelay {
         self.relay().state.storage.clone()
     }
 
+    /// The KEK of this relay's subject keys: a file in its data directory, generated at
+    /// the first start (a test relay is a demo; ADR 0014).
+    pub fn kek(&self) -> crate::keys::KeySource {
+        crate::keys::KeySource::File {
+            path: self.kek_path(),
+            create: true,
+        }
+    }
+
+    /// Where [`TestRelay::kek`] keeps the KEK.
+    pub fn kek_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("kek.keys")
+    }
+
     /// Seeds the demo tenant with `password`.
     pub async fn seed_demo(&self, password: &str) -> anyhow::Result<()> {
-        crate::demo::seed(self.storage().as_ref(), password)
+        crate::demo::seed(self.storage().as_ref(), &self.relay().state.vault, password)
             .await
             .map(|_| ())
     }

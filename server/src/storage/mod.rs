@@ -100,10 +100,22 @@ pub struct RefreshRow {
     pub family_id: String,
     /// Expiry (ms).
     pub expires_at: i64,
-    /// Already used (rotated).
-    pub used: bool,
+    /// When it was used (rotated), if it was.
+    pub used_at: Option<i64>,
     /// Revoked.
     pub revoked: bool,
+    /// The pair it was rotated into, sealed under a key derived from this token (for the
+    /// short grace window of concurrent refreshes, ADR 0014).
+    pub successor: Option<Vec<u8>>,
+}
+
+/// A subject key wrapped under a key-encryption key (ADR 0014): never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKey {
+    /// The KEK's id.
+    pub kek_id: String,
+    /// Nonce and ciphertext.
+    pub bytes: Vec<u8>,
 }
 
 /// Central staff's review of one record (a session's roll call, an outreach contact, a
@@ -196,10 +208,36 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn set_password(&self, user_id: &str, hash: &str) -> Result<()>;
     /// Stores a refresh token (hashed).
     async fn insert_refresh(&self, hash: &str, row: &RefreshRow) -> Result<()>;
-    /// Marks a refresh token used and returns it as it was (for rotation and reuse detection).
-    async fn use_refresh(&self, hash: &str, now: i64) -> Result<Option<RefreshRow>>;
-    /// Revokes a refresh-token family (reuse detected, logout).
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<()>;
+    /// A refresh token by hash.
+    async fn refresh_token(&self, hash: &str) -> Result<Option<RefreshRow>>;
+    /// Rotates a refresh token atomically: marks `old_hash` used (only if it is unused and
+    /// not revoked) with its sealed successor, and stores the successor `new_hash`, in one
+    /// transaction. Returns false (and changes nothing) if another rotation won.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        now: i64,
+        successor: &[u8],
+        new_hash: &str,
+        new_row: &RefreshRow,
+    ) -> Result<bool>;
+    /// Revokes a refresh-token family (reuse detected, logout) and refuses its access tokens
+    /// until `deny_until` (ms); forgets deny-list entries that have run out.
+    async fn revoke_family(&self, family_id: &str, now: i64, deny_until: i64) -> Result<()>;
+    /// Whether a family's access tokens are refused at `now`.
+    async fn family_denied(&self, family_id: &str, now: i64) -> Result<bool>;
+    /// Counts a login attempt for `key` in `minute` (before the password is checked) and
+    /// returns the attempts counted for `key` since `since` (inclusive), this one included.
+    /// Forgets minutes before `forget_before`.
+    async fn count_login_attempt(
+        &self,
+        key: &str,
+        minute: i64,
+        since: i64,
+        forget_before: i64,
+    ) -> Result<i64>;
+    /// Takes back an attempt counted in `minute` (the password was right).
+    async fn uncount_login_attempt(&self, key: &str, minute: i64) -> Result<()>;
     /// Registers a device.
     async fn insert_device(&self, device: &DeviceRow) -> Result<()>;
     /// A device.
@@ -219,20 +257,63 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Redeems an enrolment code once; returns the user.
     async fn redeem_enrolment(&self, code_hash: &str, now: i64) -> Result<Option<String>>;
 
-    // Subject keys (ADR 0004) ---------------------------------------------------------------
+    // Subject keys (ADR 0004, 0011, 0014) ------------------------------------------------------
 
-    /// Stores a subject key unless the subject has one (a key is never replaced: that would
-    /// make everything sealed under the old one unreadable). Returns whether it was stored.
-    async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<bool>;
-    /// A subject key.
-    async fn subject_key(&self, subject: &str) -> Result<Option<(TenantId, Vec<u8>)>>;
-    /// The keys of `subjects` stored for `tenant` (a key stored under another tenant is not
-    /// returned), as `(subject, key)` in no particular order.
+    /// Stores a wrapped subject key for `doc` unless the subject has a key in `tenant` (a key
+    /// is never replaced: that would make everything sealed under the old one unreadable).
+    /// Returns whether it was stored.
+    async fn insert_subject_key(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        key: &WrappedKey,
+        doc: DocumentId,
+    ) -> Result<bool>;
+    /// Hands an existing key out for one more document; returns whether that is new.
+    async fn link_subject_key(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        doc: DocumentId,
+    ) -> Result<bool>;
+    /// A subject's wrapped key in a tenant.
+    async fn subject_key(&self, tenant: &TenantId, subject: &str) -> Result<Option<WrappedKey>>;
+    /// The wrapped keys of `subjects` stored for `tenant`, as `(subject, key)` in no order;
+    /// with `doc`, only the keys uploaded for that document.
     async fn subject_keys(
         &self,
         tenant: &TenantId,
+        doc: Option<DocumentId>,
         subjects: &[String],
-    ) -> Result<Vec<(String, Vec<u8>)>>;
+    ) -> Result<Vec<(String, WrappedKey)>>;
+    /// Up to `limit` keys not wrapped under `kek_id` (rotation).
+    async fn subject_keys_not_under(
+        &self,
+        kek_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(TenantId, String, WrappedKey)>>;
+    /// Replaces `old` by `new` if the row still holds `old`; returns whether it did.
+    async fn rewrap_subject_key(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        old: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool>;
+    /// The KEK ids stored keys are wrapped under.
+    async fn subject_key_keks(&self) -> Result<Vec<String>>;
+    /// Up to `limit` plain keys of a database from before ADR 0014.
+    async fn legacy_subject_keys(&self, limit: i64) -> Result<Vec<(TenantId, String, Vec<u8>)>>;
+    /// Stores a legacy key wrapped, for `docs`, and deletes the plain copy, atomically.
+    async fn adopt_legacy_subject_key(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        key: &WrappedKey,
+        docs: &[DocumentId],
+    ) -> Result<()>;
+    /// Deletes a legacy key that cannot be a key (not 32 bytes).
+    async fn drop_legacy_subject_key(&self, tenant: &TenantId, subject: &str) -> Result<()>;
 
     // Review (web pages) ----------------------------------------------------------------------
 

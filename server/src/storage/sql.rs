@@ -12,7 +12,7 @@ use sqlx::Row;
 
 use super::{
     DeviceRow, DocMeta, RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow,
-    now_ms,
+    WrappedKey, now_ms,
 };
 
 /// How each database starts a transaction that will write. SQLite must take the write lock
@@ -97,6 +97,22 @@ macro_rules! sql_storage {
                     volunteer_id: r.try_get("volunteer_id")?,
                     disabled: r.try_get("disabled")?,
                 })
+            }
+
+            fn wrapped(r: &<$db as sqlx::Database>::Row) -> Result<WrappedKey> {
+                Ok(WrappedKey { kek_id: r.try_get("kek_id")?, bytes: r.try_get("wrapped")? })
+            }
+
+            /// Hands a key out for a document (inside the caller's transaction).
+            async fn link(tx: &mut sqlx::Transaction<'_, $db>, tenant: &TenantId, subject: &str, doc: DocumentId, now: i64) -> Result<bool> {
+                let r = sqlx::query("INSERT INTO subject_key_documents (tenant, subject, doc_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, subject, doc_id) DO NOTHING")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .bind(doc.to_string())
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(r.rows_affected() > 0)
             }
 
             fn device_row(r: &<$db as sqlx::Database>::Row) -> Result<DeviceRow> {
@@ -390,36 +406,103 @@ macro_rules! sql_storage {
                 Ok(())
             }
 
-            async fn use_refresh(&self, hash: &str, now: i64) -> Result<Option<RefreshRow>> {
-                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                let row = sqlx::query("SELECT user_id, device_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1")
+            async fn refresh_token(&self, hash: &str) -> Result<Option<RefreshRow>> {
+                let row = sqlx::query("SELECT user_id, device_id, family_id, expires_at, used_at, revoked_at, successor FROM refresh_tokens WHERE token_hash = $1")
                     .bind(hash)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&self.pool)
                     .await?;
                 let Some(r) = row else {
                     return Ok(None);
                 };
-                let used: Option<i64> = r.try_get("used_at")?;
                 let revoked: Option<i64> = r.try_get("revoked_at")?;
-                let out = RefreshRow {
+                Ok(Some(RefreshRow {
                     user_id: r.try_get("user_id")?,
                     device_id: r.try_get("device_id")?,
                     family_id: r.try_get("family_id")?,
                     expires_at: r.try_get("expires_at")?,
-                    used: used.is_some(),
+                    used_at: r.try_get("used_at")?,
                     revoked: revoked.is_some(),
-                };
-                if used.is_none() {
-                    sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2").bind(now).bind(hash).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(Some(out))
+                    successor: r.try_get("successor")?,
+                }))
             }
 
-            async fn revoke_family(&self, family_id: &str, now: i64) -> Result<()> {
+            async fn rotate_refresh(&self, old_hash: &str, now: i64, successor: &[u8], new_hash: &str, n: &RefreshRow) -> Result<bool> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                // One statement decides the winner: on PostgreSQL a concurrent rotation waits
+                // for this row's lock and then finds used_at set.
+                let won: Option<String> = sqlx::query_scalar(
+                    "UPDATE refresh_tokens SET used_at = $1, successor = $2 WHERE token_hash = $3 AND used_at IS NULL AND revoked_at IS NULL RETURNING family_id",
+                )
+                .bind(now)
+                .bind(successor)
+                .bind(old_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if won.is_none() {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, user_id, device_id, family_id, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(new_hash)
+                    .bind(&n.user_id)
+                    .bind(&n.device_id)
+                    .bind(&n.family_id)
+                    .bind(n.expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_unique)?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn revoke_family(&self, family_id: &str, now: i64, deny_until: i64) -> Result<()> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
                     .bind(now)
                     .bind(family_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO token_denylist (family_id, until) VALUES ($1, $2) ON CONFLICT (family_id) DO UPDATE SET until = excluded.until")
+                    .bind(family_id)
+                    .bind(deny_until)
+                    .execute(&mut *tx)
+                    .await?;
+                // The list holds only what can still be presented: it stays small.
+                sqlx::query("DELETE FROM token_denylist WHERE until < $1").bind(now).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn family_denied(&self, family_id: &str, now: i64) -> Result<bool> {
+                let n: Option<i64> = sqlx::query_scalar("SELECT until FROM token_denylist WHERE family_id = $1 AND until >= $2")
+                    .bind(family_id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(n.is_some())
+            }
+
+            async fn count_login_attempt(&self, key: &str, minute: i64, since: i64, forget_before: i64) -> Result<i64> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                sqlx::query("INSERT INTO login_attempts (key, minute, attempts) VALUES ($1, $2, 1) ON CONFLICT (key, minute) DO UPDATE SET attempts = login_attempts.attempts + 1")
+                    .bind(key)
+                    .bind(minute)
+                    .execute(&mut *tx)
+                    .await?;
+                let n: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(attempts) AS BIGINT) FROM login_attempts WHERE key = $1 AND minute >= $2")
+                    .bind(key)
+                    .bind(since)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM login_attempts WHERE minute < $1").bind(forget_before).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(n.unwrap_or(0))
+            }
+
+            async fn uncount_login_attempt(&self, key: &str, minute: i64) -> Result<()> {
+                sqlx::query("UPDATE login_attempts SET attempts = attempts - 1 WHERE key = $1 AND minute = $2 AND attempts > 0")
+                    .bind(key)
+                    .bind(minute)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -483,44 +566,144 @@ macro_rules! sql_storage {
                 .await?)
             }
 
-            async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<bool> {
-                let r = sqlx::query("INSERT INTO subject_keys (subject, tenant, key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (subject) DO NOTHING")
-                    .bind(subject)
+            async fn insert_subject_key(&self, tenant: &TenantId, subject: &str, key: &WrappedKey, doc: DocumentId) -> Result<bool> {
+                let now = now_ms();
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let r = sqlx::query("INSERT INTO subject_keys (tenant, subject, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, subject) DO NOTHING")
                     .bind(tenant.as_str())
-                    .bind(key)
-                    .bind(now_ms())
-                    .execute(&self.pool)
+                    .bind(subject)
+                    .bind(&key.kek_id)
+                    .bind(&key.bytes)
+                    .bind(now)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(r.rows_affected() > 0)
+                if r.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                Self::link(&mut tx, tenant, subject, doc, now).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
-            async fn subject_keys(&self, tenant: &TenantId, subjects: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+            async fn link_subject_key(&self, tenant: &TenantId, subject: &str, doc: DocumentId) -> Result<bool> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let new = Self::link(&mut tx, tenant, subject, doc, now_ms()).await?;
+                tx.commit().await?;
+                Ok(new)
+            }
+
+            async fn subject_key(&self, tenant: &TenantId, subject: &str) -> Result<Option<WrappedKey>> {
+                let row = sqlx::query("SELECT kek_id, wrapped FROM subject_keys WHERE tenant = $1 AND subject = $2")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::wrapped).transpose()
+            }
+
+            async fn subject_keys(&self, tenant: &TenantId, doc: Option<DocumentId>, subjects: &[String]) -> Result<Vec<(String, WrappedKey)>> {
                 let mut out = Vec::new();
                 // A bounded number of placeholders per statement (SQLite's limit is far above).
                 for part in subjects.chunks(500) {
-                    let placeholders = (2..part.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                    let first = if doc.is_some() { 3 } else { 2 };
+                    let placeholders = (first..part.len() + first).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
                     // Only placeholders are formatted into the statement, never values.
-                    let sql = format!("SELECT subject, key FROM subject_keys WHERE tenant = $1 AND subject IN ({placeholders})");
+                    let sql = match doc {
+                        Some(_) => format!(
+                            "SELECT k.subject, k.kek_id, k.wrapped FROM subject_keys k JOIN subject_key_documents d ON d.tenant = k.tenant AND d.subject = k.subject \
+                             WHERE k.tenant = $1 AND d.doc_id = $2 AND k.subject IN ({placeholders})"
+                        ),
+                        None => format!("SELECT subject, kek_id, wrapped FROM subject_keys WHERE tenant = $1 AND subject IN ({placeholders})"),
+                    };
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+                    if let Some(d) = doc {
+                        q = q.bind(d.to_string());
+                    }
                     for subject in part {
                         q = q.bind(subject);
                     }
                     for r in q.fetch_all(&self.pool).await? {
-                        out.push((r.try_get("subject")?, r.try_get("key")?));
+                        out.push((r.try_get("subject")?, Self::wrapped(&r)?));
                     }
                 }
                 Ok(out)
             }
 
-            async fn subject_key(&self, subject: &str) -> Result<Option<(TenantId, Vec<u8>)>> {
-                let row = sqlx::query("SELECT tenant, key FROM subject_keys WHERE subject = $1").bind(subject).fetch_optional(&self.pool).await?;
-                match row {
-                    None => Ok(None),
-                    Some(r) => {
+            async fn subject_keys_not_under(&self, kek_id: &str, limit: i64) -> Result<Vec<(TenantId, String, WrappedKey)>> {
+                let rows = sqlx::query("SELECT tenant, subject, kek_id, wrapped FROM subject_keys WHERE kek_id <> $1 ORDER BY tenant, subject LIMIT $2")
+                    .bind(kek_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
                         let t: String = r.try_get("tenant")?;
-                        Ok(Some((t.parse().map_err(|_| damaged("tenant"))?, r.try_get("key")?)))
-                    }
+                        Ok((t.parse().map_err(|_| damaged("tenant"))?, r.try_get("subject")?, Self::wrapped(r)?))
+                    })
+                    .collect()
+            }
+
+            async fn rewrap_subject_key(&self, tenant: &TenantId, subject: &str, old: &WrappedKey, new: &WrappedKey) -> Result<bool> {
+                let r = sqlx::query("UPDATE subject_keys SET kek_id = $1, wrapped = $2 WHERE tenant = $3 AND subject = $4 AND kek_id = $5 AND wrapped = $6")
+                    .bind(&new.kek_id)
+                    .bind(&new.bytes)
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .bind(&old.kek_id)
+                    .bind(&old.bytes)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn subject_key_keks(&self) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar("SELECT DISTINCT kek_id FROM subject_keys").fetch_all(&self.pool).await?)
+            }
+
+            async fn legacy_subject_keys(&self, limit: i64) -> Result<Vec<(TenantId, String, Vec<u8>)>> {
+                let rows = sqlx::query("SELECT tenant, subject, key FROM subject_keys_legacy ORDER BY subject LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let t: String = r.try_get("tenant")?;
+                        Ok((t.parse().map_err(|_| damaged("tenant"))?, r.try_get("subject")?, r.try_get("key")?))
+                    })
+                    .collect()
+            }
+
+            async fn adopt_legacy_subject_key(&self, tenant: &TenantId, subject: &str, key: &WrappedKey, docs: &[DocumentId]) -> Result<()> {
+                let now = now_ms();
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                sqlx::query("INSERT INTO subject_keys (tenant, subject, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, subject) DO NOTHING")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .bind(&key.kek_id)
+                    .bind(&key.bytes)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                for d in docs {
+                    Self::link(&mut tx, tenant, subject, *d, now).await?;
                 }
+                sqlx::query("DELETE FROM subject_keys_legacy WHERE tenant = $1 AND subject = $2")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn drop_legacy_subject_key(&self, tenant: &TenantId, subject: &str) -> Result<()> {
+                sqlx::query("DELETE FROM subject_keys_legacy WHERE tenant = $1 AND subject = $2")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn put_review(&self, r: &ReviewRow) -> Result<()> {

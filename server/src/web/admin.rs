@@ -3,7 +3,6 @@
 //! inviting a volunteer's phone (one-time code and QR code) and revoking a device.
 
 use axum::extract::{Extension, Form, State};
-use axum::http::HeaderMap;
 use maud::{PreEscaped, html};
 use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::docs::volunteers::{CertificateState, certificate_state};
@@ -292,7 +291,7 @@ pub struct InviteForm {
 pub async fn invite(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
-    headers: HeaderMap,
+    super::RequestInfo { headers, peer }: super::RequestInfo,
     Form(f): Form<InviteForm>,
 ) -> WebResult {
     let u = s.storage.user(&f.bruger).await?.ok_or(WebError::NotFound)?;
@@ -303,18 +302,12 @@ pub async fn invite(
         return Err(WebError::BadRequest("Brugeren er spærret.".into()));
     }
     let (code, expires_at) = s.auth.create_enrolment(&u.id, &v.principal.user_id).await?;
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
+    // The relay's address as phones reach it: the configured public URL (never what the
+    // request's Host header claims, when one is configured).
+    let relay = s.site.origin_for(peer, &headers);
     let payload = format!(
         "nabo://tilmeld?relay={}&kode={}",
-        fmt::url_encode(&format!("{scheme}://{host}")),
+        fmt::url_encode(&relay),
         fmt::url_encode(&code)
     );
     let svg = qrcode::QrCode::new(payload.as_bytes())
@@ -335,6 +328,7 @@ pub async fn invite(
                 (PreEscaped(svg))
                 figcaption { "Scan koden i Nabo-appen, eller skriv koden ovenfor." }
             }
+            p { "Relæets adresse: " code id="relae" { (relay) } }
             p { a href="/administration#enheder" { "Tilbage til administration" } }
         },
     ))
