@@ -550,6 +550,22 @@ impl Catalogue {
         Ok(cat)
     }
 
+    /// This catalogue with every retired code counted as current: what a stored record may
+    /// use. A phone offers current codes only, but a record made offline before a code was
+    /// retired is still a valid record when it arrives (ADR 0013).
+    pub fn accepting_retired(&self) -> Catalogue {
+        let mut cat = self.clone();
+        for t in cat.taxonomies.values_mut() {
+            t.activity_types.iter_mut().for_each(|a| a.retired = false);
+        }
+        cat.target_groups.values_mut().for_each(|g| g.retired = false);
+        cat.indicators.values_mut().for_each(|i| i.retired = false);
+        for terms in cat.vocabularies.values_mut() {
+            terms.iter_mut().for_each(|t| t.retired = false);
+        }
+        cat
+    }
+
     /// File versions.
     pub fn versions(&self) -> &Versions {
         &self.versions

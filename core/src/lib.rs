@@ -42,6 +42,7 @@ pub mod document;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod rules;
 pub mod seal;
 #[cfg(feature = "store")]
 pub mod store;

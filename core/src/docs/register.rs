@@ -1034,24 +1034,21 @@ pub(crate) fn check_staff_minutes(minutes: u64) -> Result<()> {
     Ok(())
 }
 
+/// Records by typed key; a malformed key is skipped like an unreadable record
+/// ([`crate::rules::unreadable`] lists it).
 fn typed<K: std::str::FromStr + Ord, V>(m: BTreeMap<String, V>) -> Result<BTreeMap<K, V>> {
-    m.into_iter()
-        .map(|(k, v)| {
-            Ok((
-                k.parse()
-                    .map_err(|_| Error::Schema(format!("malformed key {k}")))?,
-                v,
-            ))
-        })
-        .collect()
+    Ok(m.into_iter()
+        .filter_map(|(k, v)| k.parse().ok().map(|k| (k, v)))
+        .collect())
 }
 
+/// Records keyed `<a>/<b>`; a malformed key is skipped like an unreadable record.
 fn pairs<A: std::str::FromStr + Ord, B: std::str::FromStr + Ord, V>(
     m: BTreeMap<String, V>,
 ) -> Result<BTreeMap<(A, B), V>> {
-    m.into_iter()
-        .map(|(k, v)| Ok((split_key(&k)?, v)))
-        .collect()
+    Ok(m.into_iter()
+        .filter_map(|(k, v)| split_key(&k).ok().map(|k| (k, v)))
+        .collect())
 }
 
 /// The date of a session that is not cancelled.

@@ -705,17 +705,18 @@ pub(crate) fn identity(am: &Automerge) -> Result<(DocKind, Scope, u64)> {
     inspect(am)
 }
 
-/// The actors that write a scope's skeleton (one per schema version this build knows), with
-/// the hash of the skeleton change each of them writes. Every device writes exactly that
-/// change; any other change under one of these actors is a forgery.
-pub(crate) fn skeletons(scope: &Scope) -> Vec<(ActorId, ChangeHash)> {
+/// If `actor` is one that writes the skeleton of `scope` (at some schema version this build
+/// knows), the hash of the one change it writes. Every device writes exactly that change; any
+/// other change under that actor is a forgery.
+pub(crate) fn skeleton_change(scope: &Scope, actor: &ActorId) -> Option<ChangeHash> {
     (1..=scope.kind().current_schema())
-        .filter_map(|schema| {
-            let doc = NaboDoc::create_at_schema(scope.clone(), ActorId::random(), schema).ok()?;
-            let hash = doc.am.get_heads().first().copied()?;
-            Some((skeleton_actor(scope, schema), hash))
+        .find(|schema| &skeleton_actor(scope, *schema) == actor)
+        .map(|schema| {
+            NaboDoc::create_at_schema(scope.clone(), ActorId::random(), schema)
+                .ok()
+                .and_then(|d| d.am.get_heads().first().copied())
+                .unwrap_or(ChangeHash([0; 32]))
         })
-        .collect()
 }
 
 fn inspect(am: &Automerge) -> Result<(DocKind, Scope, u64)> {
