@@ -558,7 +558,9 @@ impl Catalogue {
         for t in cat.taxonomies.values_mut() {
             t.activity_types.iter_mut().for_each(|a| a.retired = false);
         }
-        cat.target_groups.values_mut().for_each(|g| g.retired = false);
+        cat.target_groups
+            .values_mut()
+            .for_each(|g| g.retired = false);
         cat.indicators.values_mut().for_each(|i| i.retired = false);
         for terms in cat.vocabularies.values_mut() {
             terms.iter_mut().for_each(|t| t.retired = false);

@@ -991,11 +991,7 @@ pub(crate) fn check_participant(cat: &Catalogue, p: &Participant) -> Result<()> 
 
 /// What a headcount must satisfy: an age band from the catalogue (or `all`), at most
 /// [`MAX_HEADCOUNT`].
-pub(crate) fn check_headcount(
-    cat: &Catalogue,
-    bucket: &HeadcountBucket,
-    count: u64,
-) -> Result<()> {
+pub(crate) fn check_headcount(cat: &Catalogue, bucket: &HeadcountBucket, count: u64) -> Result<()> {
     if bucket.age_band != "all" && cat.age_band(&bucket.age_band).is_none() {
         return invalid(
             "age_band",

@@ -93,7 +93,11 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    pub(crate) fn new(record: impl Into<String>, reason: Reason, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        record: impl Into<String>,
+        reason: Reason,
+        detail: impl Into<String>,
+    ) -> Self {
         Refusal {
             record: record.into(),
             reason,
@@ -133,9 +137,9 @@ pub fn check(
     if changes.is_empty() {
         return Ok(());
     }
-    let (kind, scope, _) = identity(doc)
-        .map_err(|e| Refusal::new("document", Reason::Malformed, e.to_string()))?;
     let new_ops = NewOps::of(changes);
+    let (kind, scope, _) =
+        identity(doc).map_err(|e| identity_refusal(doc, before.is_empty(), &new_ops, e))?;
     let mut paths = paths::Paths::new(doc);
     let mut touched: BTreeMap<(String, Option<String>), Touch> = BTreeMap::new();
     for c in changes {
@@ -164,9 +168,38 @@ pub fn check(
     Ok(())
 }
 
+/// Why the document no longer reads as a Nabo document after the changes: the identity key
+/// they wrote (it is written only when the document is created), or what is wrong with it.
+fn identity_refusal(
+    doc: &Automerge,
+    creating: bool,
+    new_ops: &NewOps,
+    e: crate::error::Error,
+) -> Refusal {
+    use automerge::ReadDoc;
+    let written = |key: &str| {
+        doc.get_all(automerge::ROOT, key)
+            .unwrap_or_default()
+            .iter()
+            .any(|(_, id)| new_ops.contains(&id.to_string()))
+    };
+    match ["kind", "tenant", "scope"].into_iter().find(|k| written(k)) {
+        Some(key) if !creating => Refusal::new(
+            key,
+            Reason::NotPermitted,
+            "a document's identity never changes",
+        ),
+        _ => Refusal::new("document", Reason::Malformed, e.to_string()),
+    }
+}
+
 fn change_refusal(c: &Change, reason: Reason, detail: &str) -> Refusal {
     let hash = c.hash().to_string();
-    Refusal::new(format!("change {}", &hash[..12.min(hash.len())]), reason, detail)
+    Refusal::new(
+        format!("change {}", &hash[..12.min(hash.len())]),
+        reason,
+        detail,
+    )
 }
 
 /// A change's note must be signed by the editor, or by `system` for a schema migration (any
@@ -260,6 +293,3 @@ pub(crate) fn containers(kind: DocKind) -> BTreeSet<&'static str> {
         .flat_map(|s| kind.containers(s).iter().copied())
         .collect()
 }
-
-#[cfg(test)]
-mod tests;

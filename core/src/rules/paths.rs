@@ -93,9 +93,7 @@ impl<'a> Paths<'a> {
             t.deleted |= deleted;
             t.old |= old_pred;
         } else if by_record {
-            let t = touched
-                .entry((root, Some(keys[1].to_owned())))
-                .or_default();
+            let t = touched.entry((root, Some(keys[1].to_owned()))).or_default();
             if keys.len() == 2 {
                 t.direct = true;
                 t.deleted |= deleted;

@@ -17,7 +17,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ROOT, ReadDoc, Value, legacy};
 
 use super::paths::Paths;
-use super::{Context, Editor, Refusal, check, change_refusal};
+use super::{Context, Editor, Refusal, change_refusal, check};
 use crate::error::Reason;
 
 /// The relay's copy with the phone's pending changes replayed onto it.
@@ -75,7 +75,10 @@ fn replay_ops(
         let mut obj = ROOT;
         for (k, _) in down.iter() {
             match tx.get(&obj, k.as_str()) {
-                Ok(Some((Value::Object(automerge::ObjType::Map | automerge::ObjType::Table), id))) => {
+                Ok(Some((
+                    Value::Object(automerge::ObjType::Map | automerge::ObjType::Table),
+                    id,
+                ))) => {
                     obj = id;
                 }
                 _ => return Err(()),

@@ -91,14 +91,22 @@ impl Checker<'_> {
                 Automerge::new()
             } else {
                 self.doc.fork_at(self.before).map_err(|_| {
-                    Refusal::new("document", Reason::Malformed, "the previous state is unknown")
+                    Refusal::new(
+                        "document",
+                        Reason::Malformed,
+                        "the previous state is unknown",
+                    )
                 })?
             };
             self.before_doc = Some(d);
         }
         match &self.before_doc {
             Some(d) => Ok(d),
-            None => Err(Refusal::new("document", Reason::Malformed, "no previous state")),
+            None => Err(Refusal::new(
+                "document",
+                Reason::Malformed,
+                "no previous state",
+            )),
         }
     }
 
@@ -135,7 +143,12 @@ impl Checker<'_> {
     }
 
     /// Every version of a record, parsed; a value that is not the record's type is refused.
-    fn parse<T: Hydrate>(&self, container: &str, key: &str, what: &str) -> Result<Versions<T>, Refusal> {
+    fn parse<T: Hydrate>(
+        &self,
+        container: &str,
+        key: &str,
+        what: &str,
+    ) -> Result<Versions<T>, Refusal> {
         let name = format!("{container}/{key}");
         match read_one::<_, T>(self.doc, container, key) {
             Ok(Some(v)) => Ok(v),
@@ -172,7 +185,12 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn entry(&mut self, root: &str, key: Option<&str>, t: &Touch) -> Result<(), Refusal> {
+    pub(super) fn entry(
+        &mut self,
+        root: &str,
+        key: Option<&str>,
+        t: &Touch,
+    ) -> Result<(), Refusal> {
         let is_container = containers(self.kind).contains(root);
         let name = key.map_or_else(|| root.to_owned(), |k| format!("{root}/{k}"));
         match (self.role(), self.kind) {
@@ -392,7 +410,11 @@ impl Checker<'_> {
                     }
                 }
                 if k.parse::<ParticipantId>().is_err() {
-                    return Err(Refusal::new(name, Reason::Malformed, "not a participant id"));
+                    return Err(Refusal::new(
+                        name,
+                        Reason::Malformed,
+                        "not a participant id",
+                    ));
                 }
                 if !existed {
                     self.signed(name, "added_by", &v.current.added_by, false)?;
@@ -405,11 +427,13 @@ impl Checker<'_> {
                     return Ok(());
                 }
                 // A volunteer corrects a child's details; merging and attribution are review.
-                const DETAILS: [&str; 5] = ["age_band", "gender", "resident", "label", "recruitment"];
+                const DETAILS: [&str; 5] =
+                    ["age_band", "gender", "resident", "label", "recruitment"];
                 if role == AppRole::Volunteer {
                     let other = t.fields.iter().find(|f| !DETAILS.contains(&f.as_str()));
                     if (t.direct || other.is_some()) && !self.unchanged(c, k, &v)? {
-                        let record = other.map_or_else(|| name.to_owned(), |f| format!("{name}.{f}"));
+                        let record =
+                            other.map_or_else(|| name.to_owned(), |f| format!("{name}.{f}"));
                         return Err(not_permitted(
                             &record,
                             "a volunteer adds children and corrects their details; merging and attribution are central staff's review",
@@ -422,7 +446,11 @@ impl Checker<'_> {
                 self.parse::<AttendanceStatus>(c, k, "a roll-call mark")?;
                 let p = self.session_key(name, k)?;
                 if p.parse::<ParticipantId>().is_err() {
-                    return Err(Refusal::new(name, Reason::Malformed, "not <session>/<participant>"));
+                    return Err(Refusal::new(
+                        name,
+                        Reason::Malformed,
+                        "not <session>/<participant>",
+                    ));
                 }
                 if self.present("participants", p) {
                     Ok(())
@@ -437,7 +465,11 @@ impl Checker<'_> {
             "headcounts" => {
                 let bucket = self.session_key(name, k)?;
                 let Ok(bucket) = bucket.parse::<HeadcountBucket>() else {
-                    return Err(Refusal::new(name, Reason::Malformed, "not a headcount bucket"));
+                    return Err(Refusal::new(
+                        name,
+                        Reason::Malformed,
+                        "not a headcount bucket",
+                    ));
                 };
                 let v = self.parse::<u64>(c, k, "a count")?;
                 for n in all(&v) {
@@ -449,7 +481,11 @@ impl Checker<'_> {
             "shifts" => {
                 let volunteer = self.session_key(name, k)?;
                 let Ok(volunteer) = volunteer.parse::<VolunteerId>() else {
-                    return Err(Refusal::new(name, Reason::Malformed, "not <session>/<volunteer>"));
+                    return Err(Refusal::new(
+                        name,
+                        Reason::Malformed,
+                        "not <session>/<volunteer>",
+                    ));
                 };
                 let v = self.parse::<Shift>(c, k, "a shift")?;
                 for s in all(&v) {
@@ -468,7 +504,11 @@ impl Checker<'_> {
                 // staff_presence
                 let staff = self.session_key(name, k)?;
                 let Ok(staff) = staff.parse::<StaffId>() else {
-                    return Err(Refusal::new(name, Reason::Malformed, "not <session>/<staff>"));
+                    return Err(Refusal::new(
+                        name,
+                        Reason::Malformed,
+                        "not <session>/<staff>",
+                    ));
                 };
                 let v = self.parse::<u64>(c, k, "minutes")?;
                 for m in all(&v) {
@@ -478,10 +518,7 @@ impl Checker<'_> {
                 match role {
                     AppRole::Central => Ok(()),
                     AppRole::Outreach if self.editor.staff.as_ref() == Some(&staff) => Ok(()),
-                    _ => Err(not_permitted(
-                        name,
-                        "staff record only their own presence",
-                    )),
+                    _ => Err(not_permitted(name, "staff record only their own presence")),
                 }
             }
         }
@@ -497,13 +534,8 @@ impl Checker<'_> {
                 };
                 let v = self.parse::<OutreachContact>(c, k, "a contact")?;
                 for x in all(&v) {
-                    crate::docs::outreach::check_contact(
-                        cat,
-                        quarter,
-                        self.ctx.free_text_notes,
-                        x,
-                    )
-                    .map_err(|e| from_error(name, e))?;
+                    crate::docs::outreach::check_contact(cat, quarter, self.ctx.free_text_notes, x)
+                        .map_err(|e| from_error(name, e))?;
                     if let Some(p) = &x.participant
                         && !self.present("people", p.as_str())
                     {
@@ -593,7 +625,13 @@ impl Checker<'_> {
         }
     }
 
-    fn activity_record(&mut self, c: &str, k: &str, name: &str, existed: bool) -> Result<(), Refusal> {
+    fn activity_record(
+        &mut self,
+        c: &str,
+        k: &str,
+        name: &str,
+        existed: bool,
+    ) -> Result<(), Refusal> {
         match c {
             "roster" => {
                 let v = self.parse::<RosterVolunteer>(c, k, "a roster entry")?;
@@ -665,7 +703,8 @@ impl Checker<'_> {
         if self.role() == AppRole::Central || !self.existed("activity", None, t) {
             return Ok(());
         }
-        let was: Vec<Activity> = Self::root_versions(self.before_doc()?, "activity").unwrap_or_default();
+        let was: Vec<Activity> =
+            Self::root_versions(self.before_doc()?, "activity").unwrap_or_default();
         let fixed = |a: &Activity| {
             (
                 a.area.clone(),
@@ -692,7 +731,8 @@ impl Checker<'_> {
         if self.role() == AppRole::Central || !self.existed("network", None, t) {
             return Ok(());
         }
-        let was: Vec<Network> = Self::root_versions(self.before_doc()?, "network").unwrap_or_default();
+        let was: Vec<Network> =
+            Self::root_versions(self.before_doc()?, "network").unwrap_or_default();
         if now.iter().all(|n| was.iter().any(|w| w.leader == n.leader)) {
             Ok(())
         } else {

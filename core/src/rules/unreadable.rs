@@ -35,7 +35,12 @@ fn pair<A: FromStr, B: FromStr>(k: &str) -> Result<(), &'static str> {
     key::<B>(b)
 }
 
-fn value<T: Hydrate>(am: &Automerge, c: &str, k: &str, what: &'static str) -> Result<(), &'static str> {
+fn value<T: Hydrate>(
+    am: &Automerge,
+    c: &str,
+    k: &str,
+    what: &'static str,
+) -> Result<(), &'static str> {
     match read_one::<_, T>(am, c, k) {
         Ok(_) => Ok(()),
         Err(_) => Err(what),
@@ -46,8 +51,8 @@ fn value<T: Hydrate>(am: &Automerge, c: &str, k: &str, what: &'static str) -> Re
 /// value; the error says what it should have been.
 pub(crate) fn parses(am: &Automerge, kind: DocKind, c: &str, k: &str) -> Result<(), &'static str> {
     use crate::docs::tenant as t;
-    use crate::model::{activity as a, network as n, org, outreach as o, programme, register as r};
     use crate::model::{AttendanceStatus, staff, volunteer};
+    use crate::model::{activity as a, network as n, org, outreach as o, programme, register as r};
     match (kind, c) {
         (DocKind::Register, "sessions") => {
             key::<SessionId>(k)?;
@@ -184,7 +189,9 @@ pub(crate) fn root_parses(am: &Automerge, kind: DocKind, k: &str) -> Result<(), 
         (DocKind::Activity, "activity") => {
             all::<crate::model::activity::Activity>(am, k, "not an activity")
         }
-        (DocKind::Network, "network") => all::<crate::model::network::Network>(am, k, "not a network"),
+        (DocKind::Network, "network") => {
+            all::<crate::model::network::Network>(am, k, "not a network")
+        }
         (DocKind::Tenant, "info") => {
             all::<crate::docs::tenant::Settings>(am, k, "not the tenant's settings")
         }
