@@ -168,6 +168,7 @@ pub async fn serve(
                 sender_id: hub.peer_id.clone(),
                 target_id: conn.peer_id.clone().unwrap_or_default(),
                 message: c.reason.clone(),
+                document_id: None,
             };
             let _ = sink.send(WsMessage::Binary(err.encode().into())).await;
             let _ = sink
