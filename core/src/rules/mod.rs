@@ -193,6 +193,23 @@ fn identity_refusal(
     }
 }
 
+/// The actors of `changes` that belong to a device, as hex: all but the document's skeleton
+/// actor, which is derived from the scope and the same on every device ([`check`] lets it
+/// write the skeleton only). The relay binds each to the login and phone that first
+/// delivered it.
+pub fn device_actors(doc: &Automerge, changes: &[Change]) -> BTreeSet<String> {
+    let scope = identity(doc).ok().map(|(_, s, _)| s);
+    changes
+        .iter()
+        .filter(|c| {
+            scope
+                .as_ref()
+                .is_none_or(|s| skeleton_change(s, c.actor_id()).is_none())
+        })
+        .map(|c| c.actor_id().to_hex_string())
+        .collect()
+}
+
 fn change_refusal(c: &Change, reason: Reason, detail: &str) -> Refusal {
     let hash = c.hash().to_string();
     Refusal::new(

@@ -430,7 +430,7 @@ pub async fn put_area(
     };
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |t: &mut TenantDoc| {
+        .edit(&meta, &v.principal, |t: &mut TenantDoc| {
             t.put_area(&by, &id, area)?;
             Ok(())
         })
@@ -537,7 +537,7 @@ pub async fn change_theory(
     let step = f.trin.unwrap_or(1);
     let indicator = f.indikator.clone().filter(|i| !i.is_empty());
     s.hub
-        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+        .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
             if led == "udfordring" {
                 act.add_challenge(&by, &text)?;
             } else {
@@ -632,7 +632,7 @@ pub async fn assign_role(
     s.hub
         .edit(
             &meta,
-            &v.principal.user_id,
+            &v.principal,
             |st: &mut nabo_core::docs::staff::StaffDoc| {
                 st.assign_role(
                     &by,
@@ -735,7 +735,7 @@ pub async fn create_programme(
     let by = v.author();
     let cat = &d.catalogue;
     s.hub
-        .edit(&meta, &v.principal.user_id, |t: &mut TenantDoc| {
+        .edit(&meta, &v.principal, |t: &mut TenantDoc| {
             t.put_programme(&by, cat, &id, programme)?;
             Ok(())
         })
@@ -789,7 +789,7 @@ pub async fn move_placement(
     s.hub
         .edit(
             &meta,
-            &v.principal.user_id,
+            &v.principal,
             |st: &mut nabo_core::docs::staff::StaffDoc| {
                 st.move_placement(&by, &staff, from, placement)?;
                 Ok(())

@@ -200,6 +200,14 @@ impl From<crate::relay::EditError> for WebError {
         use crate::relay::EditError;
         match e {
             EditError::Domain(d) => d.into(),
+            EditError::Refused(r) => {
+                tracing::warn!(record = %r.record, reason = %r.reason, "edit from a review page refused by the rules");
+                WebError::Conflict(format!(
+                    "Ændringen blev afvist ({}): {}.",
+                    r.record,
+                    fmt::reason_da(r.reason)
+                ))
+            }
             EditError::Storage(s) => s.into(),
             EditError::Unstored(crate::relay::doc::MergeError::Invalid(r)) => {
                 tracing::error!(reason = %r, "edit from a review page refused");

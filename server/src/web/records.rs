@@ -880,7 +880,7 @@ pub async fn merge_participants(
     }
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |r: &mut RegisterDoc| {
+        .edit(&meta, &v.principal, |r: &mut RegisterDoc| {
             for p in all.iter().filter(|p| *p != &keep) {
                 if r.participant(p)?.merged_into.is_none() {
                     r.merge_participants(&by, p, &keep)?;
@@ -924,7 +924,7 @@ pub async fn resolve_sessions(
     }
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |r: &mut RegisterDoc| {
+        .edit(&meta, &v.principal, |r: &mut RegisterDoc| {
             if r.session(&keep)?.cancelled {
                 r.set_cancelled(&by, &keep, false)?;
             }
@@ -967,7 +967,7 @@ pub async fn resolve_mark(
     let by = v.author();
     let catalogue = &d.catalogue;
     s.hub
-        .edit(&meta, &v.principal.user_id, |r: &mut RegisterDoc| {
+        .edit(&meta, &v.principal, |r: &mut RegisterDoc| {
             let ctx = RegisterContext {
                 catalogue,
                 activity: &snapshot,

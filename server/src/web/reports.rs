@@ -373,7 +373,7 @@ pub async fn write_report(
         .find(|(_, r)| r.from == from && r.to == to)
         .map(|(id, _)| id);
     s.hub
-        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+        .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
             act.write_report(&by, cat, existing, report)?;
             Ok(())
         })
@@ -420,7 +420,7 @@ pub async fn record_measurement(
         by: by.by.clone(),
     };
     s.hub
-        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+        .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
             act.record_measurement(&by, m)?;
             Ok(())
         })
