@@ -652,6 +652,8 @@ struct ScopesInput {
     areas: Vec<String>,
     #[serde(default)]
     activities: Vec<String>,
+    #[serde(default)]
+    programmes: Vec<String>,
 }
 
 async fn set_scopes(
@@ -671,6 +673,7 @@ async fn set_scopes(
             &Scopes {
                 areas: i.areas,
                 activities: i.activities,
+                programmes: i.programmes,
             },
         )
         .await?;

@@ -13,6 +13,7 @@
 
 pub mod limits;
 pub mod passwords;
+pub mod policy;
 
 use std::path::Path;
 use std::sync::Arc;
