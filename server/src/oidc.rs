@@ -312,8 +312,7 @@ impl Oidc {
         allowed_url(issuer)?;
         let url = IssuerUrl::new(issuer.to_owned())
             .map_err(|_| OidcError::Address(issuer.to_owned()))?;
-        let http = |r| self.call(r);
-        let m = CoreProviderMetadata::discover_async(url, &http)
+        let m = CoreProviderMetadata::discover_async(url, &Http(self))
             .await
             .map_err(|e| match e {
                 openidconnect::DiscoveryError::Validation(v) if v.contains("issuer") => {
@@ -386,7 +385,7 @@ impl Oidc {
         pkce_verifier: &str,
     ) -> Result<Identity, OidcError> {
         let client = self.client(p, redirect).await?;
-        let http = |r| self.call(r);
+        let http = Http(self);
         let tokens = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| OidcError::Provider(e.to_string()))?
@@ -443,6 +442,24 @@ impl Oidc {
             email,
             groups,
         })
+    }
+}
+
+/// The HTTP client as `openidconnect` calls it (a named type: its futures are `Send`).
+struct Http<'a>(&'a Oidc);
+
+impl<'c> openidconnect::AsyncHttpClient<'c> for Http<'_> {
+    type Error = HttpError;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<openidconnect::HttpResponse, HttpError>>
+                + Send
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
+        Box::pin(self.0.call(request))
     }
 }
 

@@ -59,6 +59,14 @@ fn aad(tenant: &TenantId, subject: &str) -> Vec<u8> {
     a
 }
 
+fn secret_aad(tenant: &TenantId, purpose: &str) -> Vec<u8> {
+    let mut a = b"nabo secret v1\0".to_vec();
+    a.extend_from_slice(tenant.as_str().as_bytes());
+    a.push(0);
+    a.extend_from_slice(purpose.as_bytes());
+    a
+}
+
 impl Vault {
     /// Opens the KEK ring (32-byte keys).
     pub fn open(source: KeySource) -> Result<Self, KeyError> {
@@ -108,6 +116,59 @@ impl Vault {
             kek_id: id.to_owned(),
             bytes,
         }
+    }
+
+    /// Wraps a secret that is not a subject key (a tenant's OIDC client secret) under the
+    /// active KEK, bound to the tenant and what it is (`purpose`).
+    pub fn wrap_secret(&self, tenant: &TenantId, purpose: &str, secret: &[u8]) -> WrappedKey {
+        let ring = self.kek.current();
+        let (id, kek) = ring.active();
+        let mut k = [0u8; 32];
+        k.copy_from_slice(&kek[..32]);
+        let nonce = XNonce::generate();
+        let ct = XChaCha20Poly1305::new(&k.into())
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: secret,
+                    aad: &secret_aad(tenant, purpose),
+                },
+            )
+            .unwrap_or_default();
+        let mut bytes = nonce.as_slice().to_vec();
+        bytes.extend_from_slice(&ct);
+        WrappedKey {
+            kek_id: id.to_owned(),
+            bytes,
+        }
+    }
+
+    /// Unwraps a secret wrapped with [`Vault::wrap_secret`].
+    pub fn unwrap_secret(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        w: &WrappedKey,
+    ) -> Result<Vec<u8>, VaultError> {
+        let kek = self
+            .kek
+            .key(&w.kek_id)
+            .ok_or_else(|| VaultError::UnknownKek(w.kek_id.clone()))?;
+        if w.bytes.len() < NONCE_LEN || kek.len() != 32 {
+            return Err(VaultError::Damaged);
+        }
+        let mut k = [0u8; 32];
+        k.copy_from_slice(&kek);
+        let nonce = XNonce::try_from(&w.bytes[..NONCE_LEN]).map_err(|_| VaultError::Damaged)?;
+        XChaCha20Poly1305::new(&k.into())
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: &w.bytes[NONCE_LEN..],
+                    aad: &secret_aad(tenant, purpose),
+                },
+            )
+            .map_err(|_| VaultError::Damaged)
     }
 
     /// Unwraps a stored key.
@@ -288,6 +349,16 @@ pub async fn rotate(vault: &Vault, storage: &dyn Storage) -> anyhow::Result<(Str
     let id = vault.ring().current().active().0.to_owned();
     anyhow::ensure!(id == next.active().0, "the new key file did not read back");
     let n = vault.rewrap_all(storage).await?;
+    // Tenants' OIDC client secrets are wrapped under the KEK too (ADR 0017).
+    for tenant in storage.tenants().await? {
+        if let Some(mut c) = storage.oidc_config(&tenant).await?
+            && c.secret.kek_id != id
+        {
+            let secret = vault.unwrap_secret(&tenant, crate::admin::OIDC_SECRET, &c.secret)?;
+            c.secret = vault.wrap_secret(&tenant, crate::admin::OIDC_SECRET, &secret);
+            storage.put_oidc_config(&c).await?;
+        }
+    }
     Ok((id, n))
 }
 
@@ -300,7 +371,12 @@ pub async fn retire(vault: &Vault, storage: &dyn Storage) -> anyhow::Result<Vec<
         .path()
         .ok_or_else(|| anyhow::anyhow!("retiring writes the key file: start with --key-file"))?;
     let ring = vault.ring().current();
-    let in_use = storage.subject_key_keks().await?;
+    let mut in_use = storage.subject_key_keks().await?;
+    for tenant in storage.tenants().await? {
+        if let Some(c) = storage.oidc_config(&tenant).await? {
+            in_use.push(c.secret.kek_id);
+        }
+    }
     let kept = ring.retain(|id| in_use.iter().any(|u| u == id));
     let retired: Vec<String> = ring
         .ids()

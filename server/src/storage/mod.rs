@@ -342,6 +342,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Redeems an enrolment code once; returns the user.
     async fn redeem_enrolment(&self, code_hash: &str, now: i64) -> Result<Option<String>>;
 
+    /// Changes a user's role (the organisation's identity provider's groups decide it).
+    async fn set_role(&self, user_id: &str, role: AppRole) -> Result<()>;
     /// Enables a disabled user (their revoked phones stay revoked: they are invited again).
     async fn enable_user(&self, user_id: &str) -> Result<bool>;
 

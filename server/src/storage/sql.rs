@@ -419,6 +419,11 @@ macro_rules! sql_storage {
                 Ok(n > 0)
             }
 
+            async fn set_role(&self, user_id: &str, role: nabo_core::model::AppRole) -> Result<()> {
+                sqlx::query("UPDATE users SET role = $1 WHERE user_id = $2").bind(role.code()).bind(user_id).execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn enable_user(&self, user_id: &str) -> Result<bool> {
                 let n = sqlx::query("UPDATE users SET disabled = $1 WHERE user_id = $2 AND disabled = $3")
                     .bind(false)
