@@ -348,7 +348,7 @@ async fn free_username(storage: &dyn Storage, email: &str, name: &str) -> Result
     let base = email
         .split_once('@')
         .map(|(l, _)| l.to_owned())
-        .filter(|l| !l.is_empty())
+        .filter(|l| l.chars().count() >= 3)
         .unwrap_or_else(|| slug(name).replace('-', "."));
     let mut base: String = base
         .to_lowercase()
