@@ -425,9 +425,10 @@ async fn callback(
                 .auth_failures
                 .with_label_values(&["oidc"])
                 .inc();
-            refused_sign_in(
-                "Svaret fra organisationens login kunne ikke godkendes (forkert udsteder, modtager eller udløbet). Prøv igen; sker det igen, så kontakt din administrator.",
-            )
+            refused_sign_in(&format!(
+                "Svaret fra organisationens login kunne ikke godkendes. Prøv igen; sker det igen, så kontakt din administrator og oplys fejlkoden {}.",
+                e.code()
+            ))
         })?;
     let user = resolve(s, &req, &p, &identity).await?;
     let tokens = match s.auth.session_for(&user).await {
