@@ -202,12 +202,14 @@ fn demo_password() -> String {
             "kaffe", "lektie", "opgang", "gaard", "bog", "fodbold", "have", "cykel", "kage",
             "skole",
         ];
-        let r: [u8; 3] = rand::random();
+        // Four words and a number: at least 15 characters, as the password rules ask.
+        let r: [u8; 4] = rand::random();
         format!(
-            "{}-{}-{}",
+            "{}-{}-{}-{}",
             WORDS[r[0] as usize % WORDS.len()],
             WORDS[r[1] as usize % WORDS.len()],
-            10 + r[2] % 90
+            WORDS[r[2] as usize % WORDS.len()],
+            10 + r[3] % 90
         )
     })
 }
