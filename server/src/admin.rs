@@ -268,7 +268,11 @@ pub async fn configure_oidc(
         return Err(refused("client_id", "missing", "Klient-id mangler."));
     }
     if i.client_secret.is_empty() || i.client_secret.len() > 1000 {
-        return Err(refused("client_secret", "missing", "Klienthemmelighed mangler."));
+        return Err(refused(
+            "client_secret",
+            "missing",
+            "Klienthemmelighed mangler.",
+        ));
     }
     let mut groups = BTreeMap::new();
     for (g, r) in i.groups {
@@ -454,7 +458,7 @@ async fn create_user(
             let created = people::create_volunteer(
                 &o,
                 &p.tenant,
-                &cat,
+                cat,
                 people::NewVolunteer {
                     name: i.name,
                     email: i.email,
@@ -479,10 +483,12 @@ async fn create_user(
             }
         }
         _ => {
-            return Err(
-                refused("kind", "unknown", "Vælg medarbejder (staff) eller frivillig (volunteer).")
-                    .into(),
-            );
+            return Err(refused(
+                "kind",
+                "unknown",
+                "Vælg medarbejder (staff) eller frivillig (volunteer).",
+            )
+            .into());
         }
     };
     Ok((StatusCode::CREATED, Json(out)))

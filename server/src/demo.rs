@@ -412,7 +412,11 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
             username: login.into(),
             email: format!("{login}@vestbyen.example"),
             user_id: Some(user.into()),
-            staff_id: (!staff.is_empty()).then(|| id(staff)).transpose().ok().flatten(),
+            staff_id: (!staff.is_empty())
+                .then(|| id(staff))
+                .transpose()
+                .ok()
+                .flatten(),
             ..Default::default()
         }
     };

@@ -101,7 +101,10 @@ impl Outbox {
             ));
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let domain = self.from.rsplit_once('@').map_or("nabo.invalid", |(_, d)| d);
+        let domain = self
+            .from
+            .rsplit_once('@')
+            .map_or("nabo.invalid", |(_, d)| d);
         let text = format!(
             "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{id}@{domain}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n\r\n{body}\r\n",
             from = self.from,
@@ -160,14 +163,21 @@ mod tests {
             .await
             .unwrap();
         assert!(sent);
-        let files: Vec<_> = std::fs::read_dir(out.new_dir().unwrap())
-            .unwrap()
-            .collect();
+        let files: Vec<_> = std::fs::read_dir(out.new_dir().unwrap()).unwrap().collect();
         assert_eq!(files.len(), 1);
         let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
         assert!(text.contains("To: mette@vestbyen.dk\r\n"));
         assert!(text.contains("Subject: =?utf-8?B?"));
         assert!(text.ends_with("Linje 1\r\nLinje 2\r\n"));
-        assert!(!Outbox::default().send(&Message { to: "a@b.dk".into(), subject: String::new(), body: String::new() }).await.unwrap());
+        assert!(
+            !Outbox::default()
+                .send(&Message {
+                    to: "a@b.dk".into(),
+                    subject: String::new(),
+                    body: String::new()
+                })
+                .await
+                .unwrap()
+        );
     }
 }

@@ -274,7 +274,10 @@ fn config(cli: &Cli, kek: KeySource) -> anyhow::Result<nabo_server::Config> {
 
 /// The operator's credential: `NABO_OPERATOR_TOKEN`, or the first line of the token file.
 fn operator_token(cli: &Cli) -> anyhow::Result<Option<nabo_server::admin::OperatorToken>> {
-    let text = match (&cli.operator_token_file, std::env::var("NABO_OPERATOR_TOKEN")) {
+    let text = match (
+        &cli.operator_token_file,
+        std::env::var("NABO_OPERATOR_TOKEN"),
+    ) {
         (_, Ok(t)) => t,
         (Some(f), _) => std::fs::read_to_string(f)
             .with_context(|| format!("--operator-token-file {}", f.display()))?,
@@ -307,7 +310,9 @@ async fn tenant_run(
 ) -> anyhow::Result<()> {
     use nabo_server::people;
     let refused = |e: people::PeopleError| match e {
-        people::PeopleError::Refused(r) => anyhow::anyhow!("{} ({}: {})", r.message, r.field, r.reason),
+        people::PeopleError::Refused(r) => {
+            anyhow::anyhow!("{} ({}: {})", r.message, r.field, r.reason)
+        }
         other => anyhow::anyhow!(other),
     };
     match cmd {
@@ -343,10 +348,10 @@ async fn tenant_run(
                 .user(&created.user_id)
                 .await?
                 .context("the administrator was not stored")?;
-            let origin = cli
-                .public_url
-                .as_ref()
-                .map_or_else(|| format!("http://{}", cli.listen), |u| u.origin().to_owned());
+            let origin = cli.public_url.as_ref().map_or_else(
+                || format!("http://{}", cli.listen),
+                |u| u.origin().to_owned(),
+            );
             let link = people::issue_link(
                 &ops,
                 &config.mail,
@@ -357,8 +362,14 @@ async fn tenant_run(
             )
             .await
             .map_err(refused)?;
-            println!("Organisationen «{}» er oprettet (id: {tenant}).", name.trim());
-            println!("Central administrator: {} (brugernavn: {})", user.display_name, user.username);
+            println!(
+                "Organisationen «{}» er oprettet (id: {tenant}).",
+                name.trim()
+            );
+            println!(
+                "Central administrator: {} (brugernavn: {})",
+                user.display_name, user.username
+            );
             println!(
                 "Aktiveringslink (virker én gang, udløber {}):",
                 nabo_server::web::fmt::datetime(nabo_core::time::Timestamp(link.expires_at))
@@ -386,7 +397,9 @@ async fn tenant_run(
                     .next()
                     .unwrap_or_default()
                     .to_owned(),
-                _ => anyhow::bail!("give the client secret in --client-secret-file or NABO_OIDC_CLIENT_SECRET"),
+                _ => anyhow::bail!(
+                    "give the client secret in --client-secret-file or NABO_OIDC_CLIENT_SECRET"
+                ),
             };
             let t: nabo_core::ids::TenantId = tenant
                 .parse()

@@ -228,8 +228,7 @@ pub fn allowed_url(url: &str) -> Result<(), OidcError> {
     match u.scheme_str() {
         Some("https") if !host.is_empty() => Ok(()),
         Some("http")
-            if host == "localhost"
-                || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()) =>
+            if host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()) =>
         {
             Ok(())
         }
@@ -265,10 +264,9 @@ impl Oidc {
             .https_or_http()
             .enable_http1()
             .build();
-        let http = hyper_util::client::legacy::Client::builder(
-            hyper_util::rt::TokioExecutor::new(),
-        )
-        .build(https);
+        let http =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(https);
         Oidc {
             http,
             cache: Mutex::new(HashMap::new()),
@@ -310,8 +308,8 @@ impl Oidc {
             return Ok(m.clone());
         }
         allowed_url(issuer)?;
-        let url = IssuerUrl::new(issuer.to_owned())
-            .map_err(|_| OidcError::Address(issuer.to_owned()))?;
+        let url =
+            IssuerUrl::new(issuer.to_owned()).map_err(|_| OidcError::Address(issuer.to_owned()))?;
         let m = CoreProviderMetadata::discover_async(url, &Http(self))
             .await
             .map_err(|e| match e {
@@ -320,9 +318,12 @@ impl Oidc {
                 }
                 other => OidcError::Provider(other.to_string()),
             })?;
-        for endpoint in [Some(m.authorization_endpoint().url().as_str()), m.token_endpoint().map(|t| t.url().as_str())]
-            .into_iter()
-            .flatten()
+        for endpoint in [
+            Some(m.authorization_endpoint().url().as_str()),
+            m.token_endpoint().map(|t| t.url().as_str()),
+        ]
+        .into_iter()
+        .flatten()
         {
             allowed_url(endpoint)?;
         }
@@ -394,17 +395,19 @@ impl Oidc {
             .await
             .map_err(|e| OidcError::Exchange(e.to_string()))?;
         let id_token = tokens.id_token().ok_or(OidcError::NoIdToken)?;
-        let verifier = client.id_token_verifier().set_issue_time_verifier_fn(|iat| {
-            let now = chrono::Utc::now().timestamp();
-            let iat = iat.timestamp();
-            if iat > now + SKEW_SECS {
-                Err("issued in the future".into())
-            } else if iat < now - MAX_ID_TOKEN_AGE_SECS {
-                Err("issued too long ago".into())
-            } else {
-                Ok(())
-            }
-        });
+        let verifier = client
+            .id_token_verifier()
+            .set_issue_time_verifier_fn(|iat| {
+                let now = chrono::Utc::now().timestamp();
+                let iat = iat.timestamp();
+                if iat > now + SKEW_SECS {
+                    Err("issued in the future".into())
+                } else if iat < now - MAX_ID_TOKEN_AGE_SECS {
+                    Err("issued too long ago".into())
+                } else {
+                    Ok(())
+                }
+            });
         let claims = id_token
             .claims(&verifier, &Nonce::new(nonce.to_owned()))
             .map_err(|e| {

@@ -446,7 +446,11 @@ pub async fn create_tenant(p: &People<'_>, t: NewTenant) -> Result<(TenantId, Cr
         return refused("name", "missing", "Organisationens navn mangler.");
     }
     if name.chars().count() > 200 {
-        return refused("name", "too-long", "Organisationens navn må højst have 200 tegn.");
+        return refused(
+            "name",
+            "too-long",
+            "Organisationens navn må højst have 200 tegn.",
+        );
     }
     let id = t.id.unwrap_or_else(|| slug(name));
     let tenant: TenantId = match id.parse() {
@@ -648,7 +652,7 @@ async fn subject_key(
 ) -> Result<SubjectKey> {
     if let Some(w) = p.storage.subject_key(tenant, subject).await? {
         let raw = p.vault.unwrap(tenant, subject, &w)?;
-        return Ok(SubjectKey::from_bytes(&raw).ok_or_else(|| PeopleError::Internal("key".into()))?);
+        return SubjectKey::from_bytes(&raw).ok_or_else(|| PeopleError::Internal("key".into()));
     }
     let key = SubjectKey::generate();
     p.vault
@@ -813,12 +817,20 @@ pub async fn issue_link(
     };
     let expires_at = now_ms() + ttl;
     p.storage
-        .insert_link(&hash_secret(&token), &user.id, purpose, created_by, expires_at)
+        .insert_link(
+            &hash_secret(&token),
+            &user.id,
+            purpose,
+            created_by,
+            expires_at,
+        )
         .await?;
     let url = format!("{origin}/{path}?kode={token}");
     let mut mailed = false;
     if mail.is_configured()
-        && let Some(email) = profile(p.storage, p.vault, user).await?.and_then(|x| x.email)
+        && let Some(email) = profile(p.storage, p.vault, user)
+            .await?
+            .and_then(|x| x.email)
     {
         let when = crate::web::fmt::datetime(Timestamp(expires_at));
         let (subject, body) = match purpose {
@@ -905,7 +917,11 @@ pub async fn set_password(
 
 /// Sets one password for several logins (the demo), each checked under the rules; hashed
 /// once.
-pub async fn set_passwords(storage: &dyn Storage, usernames: &[&str], password: &str) -> Result<()> {
+pub async fn set_passwords(
+    storage: &dyn Storage,
+    usernames: &[&str],
+    password: &str,
+) -> Result<()> {
     let mut users = Vec::new();
     let mut normalised = String::new();
     for name in usernames {
@@ -983,10 +999,19 @@ pub async fn enable(storage: &dyn Storage, user: &UserRow) -> Result<()> {
 }
 
 /// Replaces a login's scopes; its live connections re-check access at once.
-pub async fn set_scopes(storage: &dyn Storage, hub: &Hub, user: &UserRow, scopes: &Scopes) -> Result<()> {
+pub async fn set_scopes(
+    storage: &dyn Storage,
+    hub: &Hub,
+    user: &UserRow,
+    scopes: &Scopes,
+) -> Result<()> {
     let n = scopes.areas.len() + scopes.activities.len() + scopes.programmes.len();
     if n > 10_000 {
-        return refused("scopes", "too-many", "For mange programmer, områder og aktiviteter.");
+        return refused(
+            "scopes",
+            "too-many",
+            "For mange programmer, områder og aktiviteter.",
+        );
     }
     for v in scopes
         .areas
@@ -995,7 +1020,11 @@ pub async fn set_scopes(storage: &dyn Storage, hub: &Hub, user: &UserRow, scopes
         .chain(&scopes.programmes)
     {
         if nabo_core::ids::check_id(v).is_err() {
-            return refused("scopes", "malformed", "Et program, område eller en aktivitet findes ikke.");
+            return refused(
+                "scopes",
+                "malformed",
+                "Et program, område eller en aktivitet findes ikke.",
+            );
         }
     }
     storage.set_scopes(&user.id, scopes).await?;

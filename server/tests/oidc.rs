@@ -110,7 +110,12 @@ impl Jar {
 }
 
 /// Where the browser is after the provider: the callback URL (not yet opened).
-async fn to_callback(base: &str, start: &str, login: &str, jar: &mut Jar) -> Result<String, (StatusCode, String)> {
+async fn to_callback(
+    base: &str,
+    start: &str,
+    login: &str,
+    jar: &mut Jar,
+) -> Result<String, (StatusCode, String)> {
     let mut url = format!("{base}{start}");
     for _ in 0..20 {
         if url.starts_with(&format!("{base}/oidc/callback")) {
@@ -129,7 +134,11 @@ async fn to_callback(base: &str, start: &str, login: &str, jar: &mut Jar) -> Res
             continue;
         }
         let body = r.text().await.unwrap();
-        let Some(action) = body.split("action=\"").nth(1).and_then(|a| a.split('"').next()) else {
+        let Some(action) = body
+            .split("action=\"")
+            .nth(1)
+            .and_then(|a| a.split('"').next())
+        else {
             return Err((status, body));
         };
         // The provider's login form.
@@ -142,9 +151,17 @@ async fn to_callback(base: &str, start: &str, login: &str, jar: &mut Jar) -> Res
             .await
             .unwrap();
         jar.take(&r);
-        assert!(r.status().is_redirection(), "login at the provider: {}", r.status());
+        assert!(
+            r.status().is_redirection(),
+            "login at the provider: {}",
+            r.status()
+        );
         let to = r.headers()[LOCATION].to_str().unwrap().to_owned();
-        url = if to.starts_with('/') { format!("{origin}{to}") } else { to };
+        url = if to.starts_with('/') {
+            format!("{origin}{to}")
+        } else {
+            to
+        };
     }
     panic!("too many redirects");
 }
@@ -173,7 +190,12 @@ async fn configure(r: &TestRelay, tenant: &str, issuer: &str, client: (&str, &st
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{}", resp.text().await.unwrap());
+    assert_eq!(
+        resp.status(),
+        StatusCode::NO_CONTENT,
+        "{}",
+        resp.text().await.unwrap()
+    );
 }
 
 fn session_cookie(jar: &Jar) -> Option<String> {
@@ -203,46 +225,91 @@ async fn staff_sign_in_through_the_organisations_provider() {
         let r = relay(backend).await;
         let base = r.http();
         let p = idp(&r, &[]);
-        configure(&r, "vestbyen", &p.issuer, ("nabo", "nabo-secret"), serde_json::from_str(GROUPS).unwrap()).await;
-        let login = reqwest::get(format!("{base}/log-ind?lejer=vestbyen")).await.unwrap().text().await.unwrap();
+        configure(
+            &r,
+            "vestbyen",
+            &p.issuer,
+            ("nabo", "nabo-secret"),
+            serde_json::from_str(GROUPS).unwrap(),
+        )
+        .await;
+        let login = reqwest::get(format!("{base}/log-ind?lejer=vestbyen"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(login.contains("Log ind med Testudbyder"), "{login}");
 
         // Anna's group makes her central staff at her first sign-in; the next is the same login.
-        let (status, page, jar) = sign_in(&base, "/oidc/vestbyen/start?naeste=/personer", "anna").await;
+        let (status, page, jar) =
+            sign_in(&base, "/oidc/vestbyen/start?naeste=/personer", "anna").await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(page.contains("url=/personer"), "{page}");
         let anna = me(&base, &session_cookie(&jar).expect("a session")).await;
-        assert_eq!((anna["role"].as_str(), anna["display_name"].as_str()), (Some("central"), Some("Anna Andersen")));
+        assert_eq!(
+            (anna["role"].as_str(), anna["display_name"].as_str()),
+            (Some("central"), Some("Anna Andersen"))
+        );
         let (_, _, again) = sign_in(&base, "/oidc/vestbyen/start", "anna").await;
-        assert_eq!(me(&base, &session_cookie(&again).unwrap()).await["user_id"], anna["user_id"]);
-        let pages = no_redirects().get(format!("{base}/personer")).header(COOKIE, jar.header()).send().await.unwrap();
+        assert_eq!(
+            me(&base, &session_cookie(&again).unwrap()).await["user_id"],
+            anna["user_id"]
+        );
+        let pages = no_redirects()
+            .get(format!("{base}/personer"))
+            .header(COOKIE, jar.header())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(pages.status(), StatusCode::OK);
 
         // Bo's group gives outreach; Carl's none.
         let (_, _, jar) = sign_in(&base, "/oidc/vestbyen/start", "bo").await;
-        assert_eq!(me(&base, &session_cookie(&jar).unwrap()).await["role"], "outreach");
+        assert_eq!(
+            me(&base, &session_cookie(&jar).unwrap()).await["role"],
+            "outreach"
+        );
         let (status, page, jar) = sign_in(&base, "/oidc/vestbyen/start", "carl").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        assert!(page.contains("har ikke adgang til Nabo") && session_cookie(&jar).is_none(), "{page}");
+        assert!(
+            page.contains("har ikke adgang til Nabo") && session_cookie(&jar).is_none(),
+            "{page}"
+        );
 
         // Disabled in Nabo: the provider's "yes" is not enough.
         let (_, _, jar) = sign_in(&base, "/oidc/vestbyen/start", "dina").await;
         let dina = me(&base, &session_cookie(&jar).unwrap()).await;
         let central = token(&r, "central").await;
-        let resp = reqwest::Client::new().post(format!("{base}/api/v1/users/{}/revoke", dina["user_id"].as_str().unwrap())).bearer_auth(&central).send().await.unwrap();
+        let resp = reqwest::Client::new()
+            .post(format!(
+                "{base}/api/v1/users/{}/revoke",
+                dina["user_id"].as_str().unwrap()
+            ))
+            .bearer_auth(&central)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::NO_CONTENT);
         let (status, page, jar) = sign_in(&base, "/oidc/vestbyen/start", "dina").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        assert!(page.contains("spærret") && session_cookie(&jar).is_none(), "{page}");
+        assert!(
+            page.contains("spærret") && session_cookie(&jar).is_none(),
+            "{page}"
+        );
 
         // A state is used once, and only in the browser that started it.
         let mut jar = Jar::default();
-        let cb = to_callback(&base, "/oidc/vestbyen/start", "anna", &mut jar).await.unwrap();
+        let cb = to_callback(&base, "/oidc/vestbyen/start", "anna", &mut jar)
+            .await
+            .unwrap();
         let mut other = Jar::default();
         let resp = other.get(&cb).await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "another browser");
         let mut jar = Jar::default();
-        let cb = to_callback(&base, "/oidc/vestbyen/start", "anna", &mut jar).await.unwrap();
+        let cb = to_callback(&base, "/oidc/vestbyen/start", "anna", &mut jar)
+            .await
+            .unwrap();
         let mut copy = jar.clone();
         assert_eq!(jar.get(&cb).await.status(), StatusCode::OK);
         let replay = copy.get(&cb).await;
@@ -275,21 +342,35 @@ async fn an_activation_link_links_the_identity_when_groups_do_not_decide() {
         let code = url.split("kode=").nth(1).unwrap();
         let page = reqwest::get(url).await.unwrap().text().await.unwrap();
         assert!(page.contains("Log ind med Testudbyder"), "{page}");
-        let (status, _, jar) = sign_in(&base, &format!("/oidc/{tenant}/start?kode={code}"), "carl").await;
+        let (status, _, jar) =
+            sign_in(&base, &format!("/oidc/{tenant}/start?kode={code}"), "carl").await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(me(&base, &session_cookie(&jar).unwrap()).await["user_id"], created["user_id"]);
+        assert_eq!(
+            me(&base, &session_cookie(&jar).unwrap()).await["user_id"],
+            created["user_id"]
+        );
         // The link is spent; Carl signs in again without it.
         assert_eq!(reqwest::get(url).await.unwrap().status(), StatusCode::GONE);
         let (status, _, jar) = sign_in(&base, &format!("/oidc/{tenant}/start"), "carl").await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(me(&base, &session_cookie(&jar).unwrap()).await["role"], "central");
+        assert_eq!(
+            me(&base, &session_cookie(&jar).unwrap()).await["role"],
+            "central"
+        );
         // An identity cannot be linked to a second login.
         let t = session_cookie(&jar).unwrap();
         let second: Value = reqwest::Client::new().post(format!("{base}/api/v1/users")).bearer_auth(&t)
             .json(&json!({"kind": "staff", "name": "Anden Carl", "role": "outreach", "email": "c2@oestby.example"}))
             .send().await.unwrap().json().await.unwrap();
-        let code2 = second["activation_url"].as_str().unwrap().split("kode=").nth(1).unwrap().to_owned();
-        let (status, page, _) = sign_in(&base, &format!("/oidc/{tenant}/start?kode={code2}"), "carl").await;
+        let code2 = second["activation_url"]
+            .as_str()
+            .unwrap()
+            .split("kode=")
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let (status, page, _) =
+            sign_in(&base, &format!("/oidc/{tenant}/start?kode={code2}"), "carl").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
         assert!(page.contains("allerede knyttet"));
     }
@@ -305,34 +386,83 @@ async fn a_wrong_issuer_a_wrong_audience_and_an_expired_id_token_are_refused() {
         let base = r.http();
         let p = idp(&r, &[]);
         let groups: Value = serde_json::from_str(GROUPS).unwrap();
-        let failures = || async { metric(&r.http(), "nabo_auth_failures_total{reason=\"oidc\"}").await };
+        let failures =
+            || async { metric(&r.http(), "nabo_auth_failures_total{reason=\"oidc\"}").await };
         // The control: the same provider and client sign Anna in.
-        configure(&r, "vestbyen", &p.issuer, ("nabo", "nabo-secret"), groups.clone()).await;
+        configure(
+            &r,
+            "vestbyen",
+            &p.issuer,
+            ("nabo", "nabo-secret"),
+            groups.clone(),
+        )
+        .await;
         let (status, _, _) = sign_in(&base, "/oidc/vestbyen/start", "anna").await;
         assert_eq!(status, StatusCode::OK);
 
         // ID tokens whose issuer is not the one the discovery document named.
-        configure(&r, "vestbyen", &format!("{}/mixup", p.issuer), ("nabo", "nabo-secret"), groups.clone()).await;
+        configure(
+            &r,
+            "vestbyen",
+            &format!("{}/mixup", p.issuer),
+            ("nabo", "nabo-secret"),
+            groups.clone(),
+        )
+        .await;
         let (status, page, jar) = sign_in(&base, "/oidc/vestbyen/start", "anna").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        assert!(page.contains("id-token-issuer") && session_cookie(&jar).is_none(), "{page}");
+        assert!(
+            page.contains("id-token-issuer") && session_cookie(&jar).is_none(),
+            "{page}"
+        );
         // A discovery document that names another issuer.
-        configure(&r, "vestbyen", &p.issuer.replace("127.0.0.1", "localhost"), ("nabo", "nabo-secret"), groups.clone()).await;
-        let resp = no_redirects().get(format!("{base}/oidc/vestbyen/start")).send().await.unwrap();
+        configure(
+            &r,
+            "vestbyen",
+            &p.issuer.replace("127.0.0.1", "localhost"),
+            ("nabo", "nabo-secret"),
+            groups.clone(),
+        )
+        .await;
+        let resp = no_redirects()
+            .get(format!("{base}/oidc/vestbyen/start"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
 
         // An ID token issued to another client.
-        configure(&r, "vestbyen", &p.issuer, ("nabo-swapped", "swapped-secret"), groups.clone()).await;
+        configure(
+            &r,
+            "vestbyen",
+            &p.issuer,
+            ("nabo-swapped", "swapped-secret"),
+            groups.clone(),
+        )
+        .await;
         let (status, page, jar) = sign_in(&base, "/oidc/vestbyen/start", "anna").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        assert!(page.contains("id-token-audience") && session_cookie(&jar).is_none(), "{page}");
+        assert!(
+            page.contains("id-token-audience") && session_cookie(&jar).is_none(),
+            "{page}"
+        );
 
         // An expired ID token: the provider's clock is two hours behind.
         let late = idp(&r, &["--clock-offset", "-7200"]);
-        configure(&r, "vestbyen", &late.issuer, ("nabo", "nabo-secret"), groups.clone()).await;
+        configure(
+            &r,
+            "vestbyen",
+            &late.issuer,
+            ("nabo", "nabo-secret"),
+            groups.clone(),
+        )
+        .await;
         let (status, page, jar) = sign_in(&base, "/oidc/vestbyen/start", "anna").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        assert!(page.contains("id-token-expired") && session_cookie(&jar).is_none(), "{page}");
+        assert!(
+            page.contains("id-token-expired") && session_cookie(&jar).is_none(),
+            "{page}"
+        );
         assert_eq!(failures().await, 3.0);
     }
 }

@@ -51,7 +51,10 @@ fn browser(args: &[&str]) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or_default();
     let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| {
-        panic!("node onboarding.mjs {args:?}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "node onboarding.mjs {args:?}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     assert_eq!(v["ok"], true, "browser: {v}");
     v
@@ -72,7 +75,11 @@ fn server_binary() -> PathBuf {
             .status()
             .unwrap()
             .success();
-        assert!(ok && bin.exists(), "nabo-server binary at {}", bin.display());
+        assert!(
+            ok && bin.exists(),
+            "nabo-server binary at {}",
+            bin.display()
+        );
     }
     bin
 }
@@ -107,12 +114,24 @@ async fn an_organisation_starts_from_an_empty_relay() {
         .await
         .unwrap();
     let base = r.http();
-    assert!(r.storage().tenants().await.unwrap().is_empty(), "an empty relay");
+    assert!(
+        r.storage().tenants().await.unwrap().is_empty(),
+        "an empty relay"
+    );
 
     // The command line makes the tenant and prints the administrator's link.
     let printed = cli(
         &r,
-        &["tenant", "create", "--name", "Boligsocial Nordvest", "--admin-email", "pia@nordvest.example", "--admin-name", "Pia Poulsen"],
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Boligsocial Nordvest",
+            "--admin-email",
+            "pia@nordvest.example",
+            "--admin-name",
+            "Pia Poulsen",
+        ],
         &[],
     );
     let link = printed
@@ -174,7 +193,22 @@ async fn an_organisation_starts_from_an_empty_relay() {
     let tenant = user.tenant.to_string();
     cli(
         &r,
-        &["tenant", "oidc", "--tenant", &tenant, "--issuer", &issuer, "--client-id", "nabo", "--group", "nabo-central=central", "--scopes", "profile email groups", "--label", "Testudbyder"],
+        &[
+            "tenant",
+            "oidc",
+            "--tenant",
+            &tenant,
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "nabo",
+            "--group",
+            "nabo-central=central",
+            "--scopes",
+            "profile email groups",
+            "--label",
+            "Testudbyder",
+        ],
         &[("NABO_OIDC_CLIENT_SECRET", "nabo-secret")],
     );
     let v = browser(&["oidc", &base, &tenant]);

@@ -443,7 +443,11 @@ impl Auth {
         };
         let a = Sha256::digest(presented.as_bytes());
         let b = Sha256::digest(expected.as_bytes());
-        let same = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        let same = a
+            .iter()
+            .zip(b.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0;
         if !same || expected.is_empty() {
             return Err(AuthError::BadCredentials);
         }

@@ -70,7 +70,10 @@ impl Weak {
                 "Adgangskoden skal have mindst {MIN_CHARS} tegn (den har {chars}). Brug gerne en sætning eller tre-fire ord."
             ),
             Weak::TooLong => format!("Adgangskoden må højst have {MAX_CHARS} tegn."),
-            Weak::Common => "Adgangskoden findes på listen over kendte, lækkede adgangskoder. Vælg en anden.".into(),
+            Weak::Common => {
+                "Adgangskoden findes på listen over kendte, lækkede adgangskoder. Vælg en anden."
+                    .into()
+            }
             Weak::Personal => "Adgangskoden må ikke indeholde dit navn eller brugernavn.".into(),
             Weak::Repetitive => "Adgangskoden er for ensformig (et eller to tegn gentaget).".into(),
         }

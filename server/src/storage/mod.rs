@@ -393,7 +393,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Stores an authorization request under its state's hash; forgets expired ones.
     async fn insert_oidc_request(&self, state_hash: &str, request: &OidcRequestRow) -> Result<()>;
     /// Takes an authorization request once: returns it if it was unused and not expired.
-    async fn take_oidc_request(&self, state_hash: &str, now: i64) -> Result<Option<OidcRequestRow>>;
+    async fn take_oidc_request(&self, state_hash: &str, now: i64)
+    -> Result<Option<OidcRequestRow>>;
 
     // Subject keys (ADR 0004, 0011, 0014) ------------------------------------------------------
 

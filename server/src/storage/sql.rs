@@ -43,7 +43,11 @@ fn damaged(what: &str) -> StorageError {
 
 /// A user's scopes as stored: (kind, values).
 fn scope_kinds(s: &Scopes) -> [(&'static str, &Vec<String>); 3] {
-    [("area", &s.areas), ("activity", &s.activities), ("programme", &s.programmes)]
+    [
+        ("area", &s.areas),
+        ("activity", &s.activities),
+        ("programme", &s.programmes),
+    ]
 }
 
 macro_rules! sql_storage {

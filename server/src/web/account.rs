@@ -389,7 +389,9 @@ async fn callback(
             tracing::warn!("OIDC callback with an unknown, expired or used state");
             invalid()
         })?;
-    let binding = mode.value(&info.headers, BINDING_COOKIE).unwrap_or_default();
+    let binding = mode
+        .value(&info.headers, BINDING_COOKIE)
+        .unwrap_or_default();
     if hash_secret(&binding) != req.browser_hash {
         tracing::warn!("OIDC callback in another browser than the one that started it");
         return Err(message_page(
@@ -489,8 +491,7 @@ async fn resolve(
             }
             Err(e) => return Err(store(e)),
         }
-        if s
-            .storage
+        if s.storage
             .redeem_link(link, LinkPurpose::Activate, now_ms())
             .await
             .map_err(store)?

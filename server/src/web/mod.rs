@@ -462,9 +462,9 @@ async fn login_form(State(s): State<AppState>, Query(q): Query<NextQuery>) -> Re
         _ => None,
     };
     let notice = match q.besked.as_deref() {
-        Some("aktiveret") => {
-            Some("Din adgangskode er gemt, og din bruger er aktiveret. Log ind med dit brugernavn og din nye adgangskode.")
-        }
+        Some("aktiveret") => Some(
+            "Din adgangskode er gemt, og din bruger er aktiveret. Log ind med dit brugernavn og din nye adgangskode.",
+        ),
         Some("ny-adgangskode") => {
             Some("Din nye adgangskode er gemt. Du er logget ud alle andre steder.")
         }

@@ -28,8 +28,14 @@ use crate::storage::{LinkPurpose, Scopes, UserRow};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/personer", get(list))
-        .route("/personer/ny-medarbejder", get(new_staff_form).post(create_staff))
-        .route("/personer/ny-frivillig", get(new_volunteer_form).post(create_volunteer))
+        .route(
+            "/personer/ny-medarbejder",
+            get(new_staff_form).post(create_staff),
+        )
+        .route(
+            "/personer/ny-frivillig",
+            get(new_volunteer_form).post(create_volunteer),
+        )
         .route("/personer/{id}", get(person))
         .route("/personer/{id}/omfang", post(set_scopes))
         .route("/personer/{id}/spaer", get(confirm_disable).post(disable))
@@ -174,7 +180,7 @@ async fn list(
         let active = devices.iter().filter(|d| !d.revoked).count();
         rows.push((name_of(&s, &u).await?, u, active));
     }
-    rows.sort_by(|a, b| a.0.to_lowercase().cmp(&b.0.to_lowercase()));
+    rows.sort_by_key(|a| a.0.to_lowercase());
     let table = |volunteers: bool| {
         html! {
             div class="rul" { table {
@@ -350,10 +356,7 @@ async fn create_staff(
 ) -> WebResult {
     let f = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
-    let role = match f.one("rolle").unwrap_or_default().parse::<AppRole>() {
-        Ok(r) => Some(r),
-        Err(_) => None,
-    };
+    let role = f.one("rolle").unwrap_or_default().parse::<AppRole>().ok();
     let o = ops(&s, by_of(&v.principal), &v.principal.user_id);
     let created = people::create_staff(
         &o,
@@ -373,7 +376,11 @@ async fn create_staff(
     let created = match created {
         Ok(c) => c,
         Err(PeopleError::Refused(r)) => {
-            return Ok(refused_page(&v, "Opret medarbejder", staff_form(&d, &f, Some(&r))));
+            return Ok(refused_page(
+                &v,
+                "Opret medarbejder",
+                staff_form(&d, &f, Some(&r)),
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -391,7 +398,13 @@ async fn create_staff(
     if link.mailed {
         return Ok(to(&format!("/personer/{}", user.id), Notice::CreatedMailed));
     }
-    Ok(link_page(&v, &user, &user.display_name, "Brugeren er oprettet", &link))
+    Ok(link_page(
+        &v,
+        &user,
+        &user.display_name,
+        "Brugeren er oprettet",
+        &link,
+    ))
 }
 
 /// A link that was not mailed: shown once, to be handed over.
@@ -506,7 +519,10 @@ async fn create_volunteer(
     )
     .await;
     match created {
-        Ok(c) => Ok(to(&format!("/personer/{}", c.user_id), Notice::VolunteerCreated)),
+        Ok(c) => Ok(to(
+            &format!("/personer/{}", c.user_id),
+            Notice::VolunteerCreated,
+        )),
         Err(PeopleError::Refused(r)) => Ok(refused_page(
             &v,
             "Opret frivillig",
@@ -723,8 +739,15 @@ async fn send_link(
     }
     let o = ops(s, by_of(&v.principal), &v.principal.user_id);
     let origin = s.site.origin_for(info.peer, &info.headers);
-    let link = people::issue_link(&o, &s.mail, &u, purpose, Some(&v.principal.user_id), &origin)
-        .await?;
+    let link = people::issue_link(
+        &o,
+        &s.mail,
+        &u,
+        purpose,
+        Some(&v.principal.user_id),
+        &origin,
+    )
+    .await?;
     if link.mailed {
         return Ok(to(&format!("/personer/{}", u.id), Notice::LinkMailed));
     }
