@@ -83,14 +83,7 @@ impl FromRequestParts<AppState> for Operator {
         let Some(expected) = s.operator_token.as_deref() else {
             return Err(AppError::NotFound);
         };
-        let presented = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
+        let presented = crate::api::bearer(parts).unwrap_or_default();
         let Ok(ClientAddr(client)) = ClientAddr::from_request_parts(parts, s).await;
         s.auth.operator(&presented, &expected.0, &client).await?;
         Ok(Operator)

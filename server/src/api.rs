@@ -188,7 +188,8 @@ fn auth_label(e: &AuthError) -> &'static str {
     }
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
+/// The token of `Authorization: Bearer …`.
+pub(crate) fn bearer(parts: &Parts) -> Option<String> {
     let h = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let t = h
         .strip_prefix("Bearer ")

@@ -94,20 +94,17 @@ impl Vault {
         subject: &str,
         key: &[u8; 32],
     ) -> WrappedKey {
+        Self::seal_with(id, kek, &aad(tenant, subject), key)
+    }
+
+    /// XChaCha20-Poly1305 under a KEK: `nonce ‖ ciphertext`, with `aad` bound.
+    fn seal_with(id: &str, kek: &[u8], aad: &[u8], msg: &[u8]) -> WrappedKey {
         let mut k = [0u8; 32];
         k.copy_from_slice(&kek[..32]);
-        let cipher = XChaCha20Poly1305::new(&k.into());
         let nonce = XNonce::generate();
-        let aad = aad(tenant, subject);
         // Encryption with a valid key and nonce does not fail.
-        let ct = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: key,
-                    aad: &aad,
-                },
-            )
+        let ct = XChaCha20Poly1305::new(&k.into())
+            .encrypt(&nonce, Payload { msg, aad })
             .unwrap_or_default();
         let mut bytes = Vec::with_capacity(NONCE_LEN + ct.len());
         bytes.extend_from_slice(nonce.as_slice());
@@ -118,38 +115,8 @@ impl Vault {
         }
     }
 
-    /// Wraps a secret that is not a subject key (a tenant's OIDC client secret) under the
-    /// active KEK, bound to the tenant and what it is (`purpose`).
-    pub fn wrap_secret(&self, tenant: &TenantId, purpose: &str, secret: &[u8]) -> WrappedKey {
-        let ring = self.kek.current();
-        let (id, kek) = ring.active();
-        let mut k = [0u8; 32];
-        k.copy_from_slice(&kek[..32]);
-        let nonce = XNonce::generate();
-        let ct = XChaCha20Poly1305::new(&k.into())
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: secret,
-                    aad: &secret_aad(tenant, purpose),
-                },
-            )
-            .unwrap_or_default();
-        let mut bytes = nonce.as_slice().to_vec();
-        bytes.extend_from_slice(&ct);
-        WrappedKey {
-            kek_id: id.to_owned(),
-            bytes,
-        }
-    }
-
-    /// Unwraps a secret wrapped with [`Vault::wrap_secret`].
-    pub fn unwrap_secret(
-        &self,
-        tenant: &TenantId,
-        purpose: &str,
-        w: &WrappedKey,
-    ) -> Result<Vec<u8>, VaultError> {
+    /// Opens what [`Vault::seal_with`] made, with the KEK it names.
+    fn open_with(&self, w: &WrappedKey, aad: &[u8]) -> Result<Vec<u8>, VaultError> {
         let kek = self
             .kek
             .key(&w.kek_id)
@@ -165,10 +132,28 @@ impl Vault {
                 &nonce,
                 Payload {
                     msg: &w.bytes[NONCE_LEN..],
-                    aad: &secret_aad(tenant, purpose),
+                    aad,
                 },
             )
             .map_err(|_| VaultError::Damaged)
+    }
+
+    /// Wraps a secret that is not a subject key (a tenant's OIDC client secret) under the
+    /// active KEK, bound to the tenant and what it is (`purpose`).
+    pub fn wrap_secret(&self, tenant: &TenantId, purpose: &str, secret: &[u8]) -> WrappedKey {
+        let ring = self.kek.current();
+        let (id, kek) = ring.active();
+        Self::seal_with(id, kek, &secret_aad(tenant, purpose), secret)
+    }
+
+    /// Unwraps a secret wrapped with [`Vault::wrap_secret`].
+    pub fn unwrap_secret(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        w: &WrappedKey,
+    ) -> Result<Vec<u8>, VaultError> {
+        self.open_with(w, &secret_aad(tenant, purpose))
     }
 
     /// Unwraps a stored key.
@@ -178,26 +163,9 @@ impl Vault {
         subject: &str,
         w: &WrappedKey,
     ) -> Result<[u8; 32], VaultError> {
-        let kek = self
-            .kek
-            .key(&w.kek_id)
-            .ok_or_else(|| VaultError::UnknownKek(w.kek_id.clone()))?;
-        if w.bytes.len() < NONCE_LEN || kek.len() != 32 {
-            return Err(VaultError::Damaged);
-        }
-        let mut k = [0u8; 32];
-        k.copy_from_slice(&kek);
-        let nonce = XNonce::try_from(&w.bytes[..NONCE_LEN]).map_err(|_| VaultError::Damaged)?;
-        let pt = XChaCha20Poly1305::new(&k.into())
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: &w.bytes[NONCE_LEN..],
-                    aad: &aad(tenant, subject),
-                },
-            )
-            .map_err(|_| VaultError::Damaged)?;
-        pt.try_into().map_err(|_| VaultError::Damaged)
+        self.open_with(w, &aad(tenant, subject))?
+            .try_into()
+            .map_err(|_| VaultError::Damaged)
     }
 
     /// Takes a key a writer uploads for `doc`. A new subject's key is stored (wrapped) and

@@ -14,50 +14,14 @@ use std::process::{Command, Stdio};
 use nabo_bindings::NaboClient;
 use nabo_server::relay::Limits;
 use nabo_server::testing::{Backend, TestRelay};
-
-fn js_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
-}
-
-fn chromium() -> Option<PathBuf> {
-    std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from("/usr/bin/chromium")))
-        .filter(|p| p.exists())
-}
+use nabo_tests::browser::{self, js_dir};
 
 fn available() -> bool {
-    let ok = js_dir().join("node_modules/playwright-core").exists()
-        && js_dir().join("node_modules/oidc-provider").exists()
-        && chromium().is_some();
-    if !ok {
-        assert!(
-            std::env::var("NABO_REQUIRE_BROWSER").is_err(),
-            "NABO_REQUIRE_BROWSER is set but chromium or tests/js/node_modules is incomplete"
-        );
-        eprintln!("skipped: chromium or the npm packages missing (cargo xtask test installs them)");
-    }
-    ok
+    browser::available(&["playwright-core", "oidc-provider"])
 }
 
-fn browser(args: &[&str]) -> serde_json::Value {
-    let out = Command::new("node")
-        .arg("onboarding.mjs")
-        .args(args)
-        .current_dir(js_dir())
-        .env("CHROMIUM", chromium().unwrap())
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
-    let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| {
-        panic!(
-            "node onboarding.mjs {args:?}: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert_eq!(v["ok"], true, "browser: {v}");
-    v
+fn run(args: &[&str]) -> serde_json::Value {
+    browser::run("onboarding.mjs", args)
 }
 
 /// The relay binary, built beside this test by the workspace's test build (or built now).
@@ -143,7 +107,7 @@ async fn an_organisation_starts_from_an_empty_relay() {
     assert!(printed.contains("brugernavn: pia"), "{printed}");
     let password = "nordvest har lektiecafe hver onsdag";
 
-    let v = browser(&["activate", &base, &link, "pia", password]);
+    let v = run(&["activate", &base, &link, "pia", password]);
     let code = v["code"].as_str().unwrap().to_owned();
     let volunteer_page = v["volunteer"].as_str().unwrap().to_owned();
 
@@ -158,7 +122,7 @@ async fn an_organisation_starts_from_an_empty_relay() {
     phone.sync_now().await.unwrap();
 
     // Disabled on the pages: the phone is refused at its next contact.
-    browser(&["disable", &base, "pia", password, &volunteer_page]);
+    run(&["disable", &base, "pia", password, &volunteer_page]);
     assert!(
         phone.sync_now().await.is_err(),
         "a disabled volunteer's phone still syncs"
@@ -211,7 +175,7 @@ async fn an_organisation_starts_from_an_empty_relay() {
         ],
         &[("NABO_OIDC_CLIENT_SECRET", "nabo-secret")],
     );
-    let v = browser(&["oidc", &base, &tenant]);
+    let v = run(&["oidc", &base, &tenant]);
     assert_eq!(v["user"], "Anna Andersen");
     let _ = idp.kill();
     let _ = idp.wait();
