@@ -133,6 +133,16 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// The relay itself acting for `user_id` (the operator API, an OIDC sign-in): a central
+    /// login that is no staff member, whose changes are signed `system`.
+    pub fn system(user_id: &str) -> Self {
+        Sender {
+            user_id: user_id.to_owned(),
+            device_id: None,
+            editor: Editor::new(nabo_core::model::AppRole::Central, None, None),
+        }
+    }
+
     /// The sender behind a principal.
     pub fn of(p: &Principal) -> Self {
         Sender {
@@ -479,6 +489,25 @@ impl Hub {
         editor: &Principal,
         f: impl FnOnce(&mut D) -> nabo_core::Result<T>,
     ) -> Result<T, EditError> {
+        self.edit_as(
+            meta,
+            Sender {
+                // Page edits come from no phone.
+                device_id: None,
+                ..Sender::of(editor)
+            },
+            f,
+        )
+        .await
+    }
+
+    /// [`Hub::edit`] as made by `sender`.
+    pub async fn edit_as<D: TypedDoc, T>(
+        self: &Arc<Self>,
+        meta: &DocMeta,
+        sender: Sender,
+        f: impl FnOnce(&mut D) -> nabo_core::Result<T>,
+    ) -> Result<T, EditError> {
         let loaded = doc::load(self.storage.as_ref(), meta.id)
             .await
             .map_err(EditError::from)?;
@@ -492,11 +521,7 @@ impl Hub {
         let (reply, answer) = tokio::sync::oneshot::channel();
         tx.send(doc::DocCmd::Merge {
             changes,
-            sender: Sender {
-                // Page edits come from no phone.
-                device_id: None,
-                ..Sender::of(editor)
-            },
+            sender,
             reply,
         })
         .await
