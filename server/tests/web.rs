@@ -5,75 +5,11 @@
 
 mod common;
 
-use common::{PASSWORD, no_redirects as client, relay};
+use common::{Browser, PASSWORD, no_redirects as client, relay};
 use nabo_server::testing::{Backend, TestRelay};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION, ORIGIN};
 use sqlx::Connection;
-
-/// A signed-in browser: the session cookies of a login.
-struct Browser {
-    base: String,
-    cookies: String,
-}
-
-impl Browser {
-    async fn login(r: &TestRelay, user: &str) -> Browser {
-        let base = r.http();
-        let resp = client()
-            .post(format!("{base}/log-ind"))
-            .header(ORIGIN, &base)
-            .form(&[("brugernavn", user), ("adgangskode", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-        let cookies: Vec<String> = resp
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .map(|c| {
-                let c = c.to_str().unwrap();
-                assert!(
-                    c.contains("HttpOnly") && c.contains("SameSite=Strict"),
-                    "{c}"
-                );
-                c.split(';').next().unwrap().to_owned()
-            })
-            .collect();
-        assert_eq!(cookies.len(), 2, "access and refresh cookies");
-        Browser {
-            base,
-            cookies: cookies.join("; "),
-        }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        client()
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookies)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn post(&self, path: &str, origin: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        client()
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookies)
-            .header(ORIGIN, origin)
-            .form(form)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn text(&self, path: &str) -> String {
-        let r = self.get(path).await;
-        assert_eq!(r.status(), StatusCode::OK, "{path}");
-        r.text().await.unwrap()
-    }
-}
 
 /// The value of the first hidden input `name` after `after` in a page.
 fn hidden(html: &str, after: &str, name: &str) -> String {
@@ -803,4 +739,69 @@ async fn placements_move_and_phones_are_revoked_from_the_pages() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+/// A record that does not parse (older data, or anything that slipped past the rules) is
+/// skipped and flagged on every review page, never a 500 for the tenant (issue 9, item 2):
+/// written straight into storage, past the relay, on SQLite and PostgreSQL.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_that_does_not_parse_is_skipped_and_flagged_on_the_pages() {
+    use automerge::transaction::Transactable;
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let reg = common::doc_id(&r, "register", "Lektiecaféen").await;
+        let act = common::doc_id(&r, "activity", "Gadeplansarbejde").await;
+        let central = Browser::login(&r, "central").await;
+        for p in ["/oversigt", "/gennemgang"] {
+            assert!(!central.text(p).await.contains("kunne ikke læses"), "{p}");
+        }
+        // `participants[k] = 42` in a register, and an activity whose record is a number.
+        let mut doc = common::stored(&r, reg).await;
+        let heads = doc.get_heads();
+        let (_, parts) = automerge::ReadDoc::get(&doc, automerge::ROOT, "participants")
+            .unwrap()
+            .unwrap();
+        let k = automerge::ReadDoc::keys(&doc, &parts).next().unwrap();
+        let mut tx = doc.transaction();
+        tx.put(&parts, k.as_str(), 42).unwrap();
+        tx.commit();
+        r.storage()
+            .append(reg, &doc.save_after(&heads))
+            .await
+            .unwrap();
+        let mut adoc = common::stored(&r, act).await;
+        let heads = adoc.get_heads();
+        let mut tx = adoc.transaction();
+        tx.put(automerge::ROOT, "activity", 7).unwrap();
+        tx.commit();
+        r.storage()
+            .append(act, &adoc.save_after(&heads))
+            .await
+            .unwrap();
+
+        for p in [
+            "/oversigt",
+            "/aktiviteter",
+            "/gennemgang",
+            "/rapporter/maalgrupper",
+            "/rapporter/bestyrelse",
+        ] {
+            let html = central.text(p).await;
+            assert!(
+                html.contains("2 poster kunne ikke læses")
+                    && html.contains(&format!("participants/{k}"))
+                    && html.contains("<code>activity</code>"),
+                "{backend:?} {p}: the unreadable records are flagged"
+            );
+        }
+        let board = Browser::login(&r, "bestyrelse").await;
+        assert!(
+            board
+                .text("/rapporter/bestyrelse")
+                .await
+                .contains("kunne ikke læses"),
+            "{backend:?}"
+        );
+        r.running.unwrap().shutdown().await;
+    }
 }

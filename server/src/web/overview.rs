@@ -164,6 +164,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer, q: &PeriodQuery) -> WebResul
         Nav::Overview,
         "Oversigt",
         html! {
+            (d.flags())
             (filter_form(&d, &f, "/oversigt", html! {}))
             p class="periode" { "Periode: " (fmt::date(f.from)) " – " (fmt::date(f.to)) }
             (cards(&headline))

@@ -111,6 +111,7 @@ pub async fn activities(State(s): State<AppState>, Extension(v): Extension<Viewe
         Nav::Records,
         "Aktiviteter",
         html! {
+            (d.flags())
             div class="rul" {
                 table {
                     thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Indsatsområde" } th scope="col" { "Type" } th scope="col" { "Boligområde" } th scope="col" { "Registre" } } }
@@ -615,6 +616,7 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
         Nav::Review,
         "Gennemgang",
         html! {
+            (d.flags())
             section aria-labelledby="koe" {
                 h2 id="koe" { "Nye og ændrede poster (" (items.len()) ")" }
                 @if items.is_empty() { p { "Alt synkroniseret er gennemgået." } }

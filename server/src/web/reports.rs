@@ -449,6 +449,7 @@ pub async fn target_groups(
         Nav::Reports,
         "Målgrupper",
         html! {
+            (d.flags())
             (filter_form(&d, &f, "/rapporter/maalgrupper", html! {}))
             (t.html(&path))
         },
@@ -510,6 +511,7 @@ pub async fn board(
         Nav::Reports,
         "Bestyrelsens overblik",
         html! {
+            (d.flags())
             (filter_form(&d, &f, "/rapporter/bestyrelse", html! {}))
             p class="note" { "Samlede tal uden personoplysninger. Tal mellem 1 og 4 vises som «<5», så ingen enkeltpersoner kan genkendes." }
             (cards(&headline))

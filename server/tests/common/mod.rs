@@ -331,3 +331,67 @@ pub fn run_ok(cmd: &mut Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A signed-in browser: the session cookies of a login.
+pub struct Browser {
+    pub base: String,
+    pub cookies: String,
+}
+
+impl Browser {
+    pub async fn login(r: &TestRelay, user: &str) -> Browser {
+        let base = r.http();
+        let resp = no_redirects()
+            .post(format!("{base}/log-ind"))
+            .header(reqwest::header::ORIGIN, &base)
+            .form(&[("brugernavn", user), ("adgangskode", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
+        let cookies: Vec<String> = resp
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .map(|c| {
+                let c = c.to_str().unwrap();
+                assert!(
+                    c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+                    "{c}"
+                );
+                c.split(';').next().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(cookies.len(), 2, "access and refresh cookies");
+        Browser {
+            base,
+            cookies: cookies.join("; "),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        no_redirects()
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookies)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, origin: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        no_redirects()
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookies)
+            .header(reqwest::header::ORIGIN, origin)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn text(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "{path}");
+        r.text().await.unwrap()
+    }
+}
