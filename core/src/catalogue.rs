@@ -518,8 +518,7 @@ impl Catalogue {
                 if !seen.insert(p.type_code.as_str()) {
                     return err("placed twice".into());
                 }
-                let Some(ty) = source.activity_types.iter().find(|x| x.code == p.type_code)
-                else {
+                let Some(ty) = source.activity_types.iter().find(|x| x.code == p.type_code) else {
                     return err(format!("not a type of {from}"));
                 };
                 if !t.areas.iter().any(|a| a.code == p.area) {

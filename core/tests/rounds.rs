@@ -174,7 +174,12 @@ fn cross_round_reports_say_which_mapping_they_used() {
     let r = area_in(base, "lbf-2019-2026", "BE.lektiecafe", "lbf-2019-2026");
     assert_eq!((r.areas, r.via), (vec!["UL".to_owned()], Via::Own));
     // A 2006–10 catalogue activity in a 2019–26 report: the reviewed placement.
-    let r = area_in(base, "lbf-2006-2010", "BU.gadeplansarbejde", "lbf-2019-2026");
+    let r = area_in(
+        base,
+        "lbf-2006-2010",
+        "BU.gadeplansarbejde",
+        "lbf-2019-2026",
+    );
     assert_eq!(r.areas, ["KF"]);
     match r.via {
         Via::TypePlacement { taxonomy, review } => {
@@ -258,7 +263,11 @@ fn placements_must_be_reviewed_and_name_real_types_and_areas() {
             "type = \"BE.lektiecafe\"",
             "placed twice",
         ),
-        ("by = \"Nabo developers\"", "by = \" \"", "needs by and basis"),
+        (
+            "by = \"Nabo developers\"",
+            "by = \" \"",
+            "needs by and basis",
+        ),
     ];
     for (from, to, expected) in cases {
         let e = with_edit(F, |t| {

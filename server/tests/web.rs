@@ -630,7 +630,7 @@ async fn management_forms_create_areas_programmes_activities_and_change_theories
                 ("navn", "Fritidsjob-formidling"),
                 ("program", "p-helhedsplan"),
                 ("omraade", area.as_str()),
-                ("type", "lbf-2006-2010|BE.fritidsjob-lommepenge"),
+                ("type", "lbf-2019-2026|BE.fritidsjob-lommepenge"),
                 ("maalgruppe", "boern-7-17"),
                 ("maalgruppe", "etniske-minoriteter"),
                 ("registrering", "headcount"),
@@ -803,4 +803,209 @@ async fn placements_move_and_phones_are_revoked_from_the_pages() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+/// Issue 10 item 3: a programme of each funding round gets activities of its round's types
+/// (the CFBU catalogue placed under the round's areas, and local types), the overview counts
+/// each in its programme's round, and a report in one round says which mapping it used.
+#[tokio::test(flavor = "multi_thread")]
+async fn activities_in_every_funding_round_are_created_and_reported() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        let b = Browser::login(&r, "central").await;
+        let rounds = [
+            (
+                "lbf-2006-2010",
+                "Landsbyggefonden 2006–2010",
+                "Beskæftigelse &amp; uddannelse",
+                "Beskæftigelse & uddannelse",
+            ),
+            (
+                "lbf-2011-2014",
+                "Landsbyggefonden 2011–2014",
+                "Uddannelse, beskæftigelse og erhverv",
+                "Uddannelse, beskæftigelse og erhverv",
+            ),
+            (
+                "lbf-2015-2018",
+                "Landsbyggefonden 2015–2018",
+                "Uddannelse og beskæftigelse",
+                "Uddannelse og beskæftigelse",
+            ),
+            (
+                "lbf-2019-2026",
+                "Landsbyggefonden 2019–2026",
+                "Uddannelse og livschancer",
+                "Uddannelse og livschancer",
+            ),
+        ];
+        let mut programmes = Vec::new();
+        for (tax, name, _, _) in rounds {
+            let title = format!("Helhedsplan {name}");
+            let resp = b
+                .post(
+                    "/administration/programmer",
+                    &base,
+                    &[
+                        ("navn", title.as_str()),
+                        ("fra", "2026-01-01"),
+                        ("til", "2029-12-31"),
+                        ("taksonomi", tax),
+                        ("omraade", "a-vestparken"),
+                        ("andel-lbf", "75"),
+                        ("andel-kommune", "25"),
+                    ],
+                )
+                .await;
+            assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{tax}");
+            programmes.push(hidden_option(&b.text("/administration").await, &title));
+        }
+        // The form offers each round's types under that round's areas.
+        let admin = b.text("/administration").await;
+        for (tax, name, area_html, _) in rounds {
+            let group = format!("<optgroup label=\"{name} · {area_html}\">");
+            let at = admin.find(&group).unwrap_or_else(|| panic!("{group}"));
+            let option = format!("value=\"{tax}|BE.lektiecafe\">Lektiecafé</option>");
+            let end = admin[at..].find("</optgroup>").unwrap() + at;
+            assert!(admin[at..end].contains(&option), "{tax}");
+        }
+        // An activity in each round.
+        for ((tax, _, _, _), programme) in rounds.iter().zip(&programmes) {
+            let kind = format!("{tax}|BE.lektiecafe");
+            let resp = b
+                .post(
+                    "/administration/aktiviteter",
+                    &base,
+                    &[
+                        ("navn", &format!("Lektiecafé {tax}")),
+                        ("program", programme.as_str()),
+                        ("omraade", "a-vestparken"),
+                        ("type", kind.as_str()),
+                        ("registrering", "headcount"),
+                    ],
+                )
+                .await;
+            assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{tax}");
+            let page = b.text(resp.headers()[LOCATION].to_str().unwrap()).await;
+            assert!(page.contains(&format!("Lektiecafé {tax}")), "{tax}");
+        }
+        // A type of another round is refused with a reason naming both rounds.
+        let resp = b
+            .post(
+                "/administration/aktiviteter",
+                &base,
+                &[
+                    ("navn", "Forkert runde"),
+                    ("program", programmes[3].as_str()),
+                    ("omraade", "a-vestparken"),
+                    ("type", "lbf-2006-2010|BE.lektiecafe"),
+                    ("registrering", "headcount"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let text = resp.text().await.unwrap();
+        assert!(
+            text.contains("hører til Landsbyggefonden 2006–2010")
+                && text.contains("følger Landsbyggefonden 2019–2026"),
+            "{text}"
+        );
+        // A local type under a 2019–26 area is offered after the catalogue and used.
+        let resp = b
+            .post(
+                "/administration/aktivitetstyper",
+                &base,
+                &[
+                    ("navn", "Mødregruppe"),
+                    ("omraade", "lbf-2019-2026|UL"),
+                    ("maalgruppe", "kvinder"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let admin = b.text("/administration").await;
+        assert!(
+            admin.contains(
+                "value=\"lbf-2019-2026|UL.moedregruppe\">Mødregruppe (lokal type)</option>"
+            )
+        );
+        let again = b
+            .post(
+                "/administration/aktivitetstyper",
+                &base,
+                &[("navn", "Mødregruppe"), ("omraade", "lbf-2019-2026|UL")],
+            )
+            .await;
+        assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+        assert!(again.text().await.unwrap().contains("findes allerede"));
+        let resp = b
+            .post(
+                "/administration/aktiviteter",
+                &base,
+                &[
+                    ("navn", "Mødregruppen"),
+                    ("program", programmes[3].as_str()),
+                    ("omraade", "a-vestparken"),
+                    ("type", "lbf-2019-2026|UL.moedregruppe"),
+                    ("registrering", "headcount"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        // The overview counts each activity in its programme's own round, without a mapping
+        // (the demo's homework café is a 2019–26 one, with its sessions).
+        let csv = b
+            .text("/oversigt?eksport=csv&tabel=aktiviteter&fra=2026-01-01")
+            .await;
+        for (tax, name, _, area) in rounds {
+            let n = if tax == "lbf-2019-2026" { 2 } else { 1 };
+            let row = csv
+                .lines()
+                .find(|l| l.starts_with(&format!("{name};{area};Lektiecafé;{n};")))
+                .unwrap_or_else(|| panic!("{name}: {csv}"));
+            assert!(row.ends_with(';'), "no mapping in the own round: {row}");
+        }
+        assert!(
+            csv.contains("Landsbyggefonden 2019–2026;Uddannelse og livschancer;Mødregruppe;1;")
+        );
+        // In one round, activities of other rounds are translated, and the row says how.
+        let csv = b
+            .text("/oversigt?eksport=csv&tabel=aktiviteter&fra=2026-01-01&runde=lbf-2019-2026")
+            .await;
+        let rows: Vec<&str> = csv.lines().filter(|l| l.contains("Lektiecafé")).collect();
+        assert_eq!(rows.len(), 4, "{csv}");
+        for row in &rows {
+            assert!(
+                row.starts_with("Landsbyggefonden 2019–2026;Uddannelse og livschancer;Lektiecafé;"),
+                "{row}"
+            );
+        }
+        assert!(rows.iter().any(|r| r.contains(
+            "fra Landsbyggefonden 2006–2010: typeplacering i Landsbyggefonden 2019–2026 (katalog v2), gennemgået af Nabo developers"
+        )), "{csv}");
+        // Back in 2006–10 terms: the catalogue's own area, and the local type by area mappings.
+        let csv = b
+            .text("/oversigt?eksport=csv&tabel=aktiviteter&fra=2026-01-01&runde=lbf-2006-2010")
+            .await;
+        assert!(
+            csv.contains("fra Landsbyggefonden 2019–2026: typens indsatsområde i CFBU-kataloget"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains(
+                "Landsbyggefonden 2006–2010;Beskæftigelse & uddannelse / Børn & unge;Mødregruppe;1;"
+            ),
+            "{csv}"
+        );
+        assert!(csv.contains("områdeoversættelse Landsbyggefonden 2019–2026 (katalog v2) → Landsbyggefonden 2015–2018"), "{csv}");
+        // The page says which mapping it used, and an unknown round is refused.
+        let page = b.text("/oversigt?fra=2026-01-01&runde=lbf-2019-2026").await;
+        assert!(page.contains("opgjort i Landsbyggefonden 2019–2026"));
+        assert!(page.contains("er oversat med"));
+        assert_eq!(
+            b.get("/oversigt?runde=lbf-1999").await.status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
 }

@@ -11,6 +11,7 @@ use nabo_core::document::TypedDoc;
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::model::org::HousingArea;
 use nabo_core::prelude::*;
+use nabo_core::rounds;
 use serde::Deserialize;
 
 use super::data::TenantData;
@@ -124,14 +125,16 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                         label { "Navn" input name="navn" required maxlength="200"; }
                         label { "Program" select name="program" required { @for (id, p) in &d.programmes { option value=(id.as_str()) { (p.name) } } } }
                         label { "Boligområde" select name="omraade" required { @for (id, a) in &d.areas { option value=(id.as_str()) { (a.name) } } } }
-                        label { "Aktivitetstype (fra kataloget)"
+                        label { "Aktivitetstype (fra programmets bevillingsrunde)"
                             select name="type" required {
                                 @for tax in &taxonomies {
                                     @if let Some(t) = d.catalogue.taxonomy(tax) {
-                                        @for area in &t.areas {
-                                            optgroup label=(area.name_da) {
-                                                @for at in t.activity_types.iter().filter(|at| at.area == area.code && !at.retired) {
-                                                    option value={(t.id) "|" (at.code)} { (at.name_da) }
+                                        @for (area, types) in rounds::offered_types(&d.catalogue, tax) {
+                                            optgroup label={(t.name_da) " · " (area.name_da)} {
+                                                @for at in types {
+                                                    option value={(t.id) "|" (at.code)} {
+                                                        (at.name_da) @if at.number.is_none() { " (lokal type)" }
+                                                    }
                                                 }
                                             }
                                         }
@@ -139,6 +142,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                                 }
                             }
                         }
+                        p class="note" { "Typerne er CFBU's katalog over 43 aktivitetstyper, placeret under bevillingsrundens indsatsområder, og organisationens egne lokale typer. Vælg en type fra den runde, programmet følger." }
                         fieldset {
                             legend { "Målgrupper" }
                             @for g in d.catalogue.target_groups().filter(|g| !g.retired) {
@@ -154,6 +158,29 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                         label class="valg" { input type="checkbox" name="hovedaktivitet" value="ja"; " Hovedaktivitet i indsatsområdet" }
                         button type="submit" { "Opret" }
                     }
+                }
+            }
+            details id="lokale-typer" {
+                summary { "Tilføj en lokal aktivitetstype" }
+                p class="note" { "En aktivitet, som ikke findes i kataloget (fx en mødregruppe), kan få en lokal type under et af bevillingsrundens indsatsområder." }
+                form method="post" action="/administration/aktivitetstyper" class="stak" {
+                    label { "Navn" input name="navn" required maxlength="200" placeholder="fx Mødregruppe"; }
+                    label { "Indsatsområde"
+                        select name="omraade" required {
+                            @for t in d.catalogue.taxonomies() {
+                                optgroup label=(t.name_da) {
+                                    @for a in &t.areas { option value={(t.id) "|" (a.code)} { (a.name_da) } }
+                                }
+                            }
+                        }
+                    }
+                    fieldset {
+                        legend { "Målgrupper" }
+                        @for g in d.catalogue.target_groups().filter(|g| !g.retired) {
+                            label class="valg" { input type="checkbox" name="maalgruppe" value=(g.code); " " (g.name_da) }
+                        }
+                    }
+                    button type="submit" { "Tilføj type" }
                 }
             }
             section id="forandringsteori" {
@@ -474,6 +501,20 @@ pub async fn create_activity(
         .kind
         .split_once('|')
         .ok_or_else(|| WebError::BadRequest("Vælg en aktivitetstype.".into()))?;
+    let prog = d.programmes.get(&programme).ok_or(WebError::NotFound)?;
+    if rounds::check_programme_round(prog.taxonomy.as_str(), taxonomy).is_err() {
+        let name = |t: &str| {
+            d.catalogue
+                .taxonomy(t)
+                .map_or_else(|| t.to_owned(), |x| x.name_da.clone())
+        };
+        return Err(WebError::BadRequest(format!(
+            "Aktivitetstypen hører til {}, men programmet «{}» følger {}. Vælg en type fra programmets bevillingsrunde.",
+            name(taxonomy),
+            prog.name,
+            name(prog.taxonomy.as_str())
+        )));
+    }
     let mut input = NewActivity::new(&f.navn, programme, area, taxonomy, kind);
     input.target_groups = f
         .maalgruppe
@@ -510,6 +551,84 @@ pub async fn create_activity(
     let meta = crate::meta::derive(doc.doc(), s.storage.as_ref()).await?;
     s.storage.create_document(&meta, &doc.doc().save()).await?;
     Ok(back_to(&format!("/aktiviteter/{}", id.as_str())))
+}
+
+/// `POST /administration/aktivitetstyper`: a local activity type under an area of a funding
+/// round, kept in the tenant document (offered after the catalogue's types of that area).
+pub async fn add_local_type(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
+    let name = form.one("navn").unwrap_or_default().trim().to_owned();
+    let (taxonomy, area) = form
+        .one("omraade")
+        .and_then(|x| x.split_once('|'))
+        .filter(|(t, a)| d.catalogue.area(t, a).is_some())
+        .ok_or_else(|| WebError::BadRequest("Vælg et indsatsområde.".into()))?;
+    let slug = slug(&name);
+    if slug.is_empty() {
+        return Err(WebError::BadRequest(
+            "Navnet skal indeholde bogstaver eller tal.".into(),
+        ));
+    }
+    let code: Code = format!("{area}.{slug}")
+        .parse()
+        .map_err(|_| WebError::BadRequest("Navnet er for langt til en typekode.".into()))?;
+    if d.catalogue.activity_type(taxonomy, code.as_str()).is_some() {
+        return Err(WebError::BadRequest(format!(
+            "Der findes allerede en type med navnet «{name}» i dette indsatsområde."
+        )));
+    }
+    let mut groups = IdMap::new();
+    for (i, g) in form.all("maalgruppe").enumerate() {
+        let g: Code = g
+            .parse()
+            .map_err(|_| WebError::BadRequest("Ukendt målgruppe.".into()))?;
+        let p = if i == 0 {
+            Priority::Primary
+        } else {
+            Priority::Secondary
+        };
+        groups.insert(g, p);
+    }
+    let t = nabo_core::docs::tenant::LocalActivityType {
+        taxonomy: taxonomy.parse().map_err(|_| WebError::Internal)?,
+        area: area.parse().map_err(|_| WebError::Internal)?,
+        name_da: name,
+        target_groups: groups,
+    };
+    let by = v.author();
+    let cat = &d.catalogue;
+    s.hub
+        .edit(&meta, &v.principal.user_id, |doc: &mut TenantDoc| {
+            doc.add_local_activity_type(&by, cat, &code, t)?;
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#aktiviteter"))
+}
+
+/// A type code's slug from a Danish name: lower-case ASCII, æ→ae, ø→oe, å→aa, other runs
+/// of characters → '-'.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.to_lowercase().chars() {
+        match c {
+            'a'..='z' | '0'..='9' => out.push(c),
+            'æ' => out.push_str("ae"),
+            'ø' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            'é' => out.push('e'),
+            'ü' => out.push('u'),
+            _ if !out.is_empty() && !out.ends_with('-') => out.push('-'),
+            _ => {}
+        }
+    }
+    out.trim_end_matches('-').chars().take(60).collect()
 }
 
 #[derive(Deserialize)]

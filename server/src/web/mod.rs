@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/programmer", post(admin::create_programme))
         .route("/administration/aktiviteter", post(admin::create_activity))
         .route(
+            "/administration/aktivitetstyper",
+            post(admin::add_local_type),
+        )
+        .route(
             "/administration/forandringsteori",
             post(admin::change_theory),
         )
