@@ -426,21 +426,9 @@ pub async fn put_area(
                 .map_err(|_| WebError::BadRequest("Antal beboere skal være et helt tal.".into()))?,
         ),
     };
-    let slug: String = f
-        .navn
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'æ' => 'e',
-            'ø' => 'o',
-            'å' => 'a',
-            c if c.is_ascii_alphanumeric() => c,
-            _ => '-',
-        })
-        .collect();
     let id: AreaId = format!(
         "a-{}-{}",
-        slug.trim_matches('-'),
+        slug(&f.navn),
         &uuid::Uuid::new_v4().simple().to_string()[..4]
     )
     .parse()
@@ -516,20 +504,8 @@ pub async fn create_activity(
         )));
     }
     let mut input = NewActivity::new(&f.navn, programme, area, taxonomy, kind);
-    input.target_groups = f
-        .maalgruppe
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            (
-                g.clone(),
-                if i == 0 {
-                    Priority::Primary
-                } else {
-                    Priority::Secondary
-                },
-            )
-        })
+    input.target_groups = ranked(f.maalgruppe.iter().map(String::as_str))
+        .map(|(g, p)| (g.to_owned(), p))
         .collect();
     input.main_activity = f.hovedaktivitet.is_some();
     input.attendance_mode = match f.registrering.as_str() {
@@ -584,15 +560,10 @@ pub async fn add_local_type(
         )));
     }
     let mut groups = IdMap::new();
-    for (i, g) in form.all("maalgruppe").enumerate() {
+    for (g, p) in ranked(form.all("maalgruppe")) {
         let g: Code = g
             .parse()
             .map_err(|_| WebError::BadRequest("Ukendt målgruppe.".into()))?;
-        let p = if i == 0 {
-            Priority::Primary
-        } else {
-            Priority::Secondary
-        };
         groups.insert(g, p);
     }
     let t = nabo_core::docs::tenant::LocalActivityType {
@@ -612,7 +583,19 @@ pub async fn add_local_type(
     Ok(back_to("/administration#aktiviteter"))
 }
 
-/// A type code's slug from a Danish name: lower-case ASCII, æ→ae, ø→oe, å→aa, other runs
+/// Target groups as ticked on a form: the first is primary, the others secondary.
+fn ranked<'a>(groups: impl Iterator<Item = &'a str>) -> impl Iterator<Item = (&'a str, Priority)> {
+    groups.enumerate().map(|(i, g)| {
+        let p = if i == 0 {
+            Priority::Primary
+        } else {
+            Priority::Secondary
+        };
+        (g, p)
+    })
+}
+
+/// A code's or id's slug from a Danish name: lower-case ASCII, æ→ae, ø→oe, å→aa, other runs
 /// of characters → '-'.
 fn slug(name: &str) -> String {
     let mut out = String::new();
