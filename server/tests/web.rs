@@ -1009,3 +1009,133 @@ async fn activities_in_every_funding_round_are_created_and_reported() {
         );
     }
 }
+
+/// The roster of the demo's homework café, read from storage, and the check-in of `v` at a
+/// new session today (the café has children under 15), in a fresh register of this term.
+async fn check_in_today(r: &TestRelay, v: &str) -> (Option<String>, nabo_core::Result<()>) {
+    use automerge::ActorId;
+    use nabo_core::prelude::*;
+    let id = common::doc_id(r, "activity", "Lektiecaféen").await;
+    let doc = NaboDoc::from_automerge(common::stored(r, id).await, ActorId::random()).unwrap();
+    let act = ActivityDoc::from_doc(doc).unwrap();
+    let vid: VolunteerId = v.parse().unwrap();
+    let until = act.roster().unwrap()[&vid]
+        .cleared_for_children_until
+        .map(|d| d.to_string());
+    let snap = act.snapshot().unwrap();
+    let cat = Catalogue::builtin().unwrap();
+    let ctx = || RegisterContext {
+        catalogue: cat,
+        activity: &snap,
+    };
+    let now = Timestamp::now();
+    let me = Author {
+        by: By::Staff("s-central".parse().unwrap()),
+        at: now,
+    };
+    let mut reg = RegisterDoc::create(
+        "vestbyen".parse().unwrap(),
+        "act-lektiecafe".parse().unwrap(),
+        nabo_core::time::Term::of(now.date_utc()),
+        ActorId::random(),
+        &me,
+        ctx(),
+    )
+    .unwrap();
+    let s = reg
+        .add_session(
+            &me,
+            NewSession {
+                date: now.date_utc(),
+                start: Time::hm(0, 0).unwrap(),
+                end: Time::hm(23, 59).unwrap(),
+                venue: None,
+                title: None,
+            },
+        )
+        .unwrap();
+    (until, reg.check_in(&me, ctx(), &s, &vid, now))
+}
+
+/// Issue 10 item 4: a børneattest recorded on the pages (dates only) reaches the rosters at
+/// once, so an expired one blocks the volunteer and a renewed one unblocks; renewals due
+/// within 30 days are listed on the page and exported.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renewed_child_certificate_unblocks_and_renewals_are_listed() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        let b = Browser::login(&r, "central").await;
+        let today = nabo_core::time::Timestamp::now().date_dk();
+        let day = |n: i64| today.add_days(n).to_string();
+        let export = "/administration/boerneattester?eksport=csv&tabel=boerneattester";
+        // The demo's volunteer 4 is due in 30 days: warned on the page and in the export.
+        let csv = b.text(export).await;
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert_eq!(rows.len(), 1, "{csv}");
+        assert!(
+            rows[0].contains(";Skal fornyes snart;") && rows[0].contains(";30;"),
+            "{csv}"
+        );
+        assert!(rows[0].contains("Lektiecaféen i Beboerhuset"), "{csv}");
+        let admin = b.text("/administration").await;
+        assert!(
+            admin.contains("Børneattester, der er udløbet eller skal fornyes inden for 30 dage")
+        );
+        // A renewal date before the date obtained is refused in Danish.
+        let resp = b
+            .post(
+                "/administration/boerneattest",
+                &base,
+                &[
+                    ("frivillig", "v-4"),
+                    ("indhentet", &day(0)),
+                    ("fornyes", &day(-1)),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(resp.text().await.unwrap().contains("skal ligge efter"));
+        // An expired certificate: the roster follows, and the volunteer is blocked.
+        let resp = b
+            .post(
+                "/administration/boerneattest",
+                &base,
+                &[
+                    ("frivillig", "v-4"),
+                    ("indhentet", &day(-800)),
+                    ("fornyes", &day(-70)),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (until, blocked) = check_in_today(&r, "v-4").await;
+        assert_eq!(until, Some(day(-70)));
+        match blocked {
+            Err(nabo_core::Error::Invalid(i)) => {
+                assert_eq!(i.reason, nabo_core::Reason::ChildCertificateRequired)
+            }
+            other => panic!("{other:?}"),
+        }
+        let csv = b.text(export).await;
+        assert!(csv.contains(";Udløbet;") && csv.contains(";-70;"), "{csv}");
+        // Renewed today: the roster has the new date and the check-in is accepted.
+        let resp = b
+            .post(
+                "/administration/boerneattest",
+                &base,
+                &[
+                    ("frivillig", "v-4"),
+                    ("indhentet", &day(0)),
+                    ("fornyes", &day(730)),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (until, ok) = check_in_today(&r, "v-4").await;
+        assert_eq!(until, Some(day(730)));
+        ok.expect("a renewed certificate unblocks");
+        let csv = b.text(export).await;
+        assert_eq!(csv.lines().count(), 1, "nothing due: {csv}");
+    }
+}

@@ -2,21 +2,25 @@
 //! change theories, staff with roles and placement, volunteers with børneattest warnings,
 //! inviting a volunteer's phone (one-time code and QR code) and revoking a device.
 
-use axum::extract::{Extension, Form, State};
+use axum::extract::{Extension, Form, Query, State};
 use maud::{PreEscaped, html};
 use nabo_core::docs::tenant::TenantDoc;
-use nabo_core::docs::volunteers::{CertificateState, certificate_state};
+use nabo_core::docs::volunteers::{
+    CertificateState, VolunteersDoc, certificate_state, renewals_due, roster_clearance,
+};
 use nabo_core::document::TypedDoc;
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::model::org::HousingArea;
+use nabo_core::model::volunteer::ChildCertificate;
 use nabo_core::prelude::*;
 use nabo_core::rounds;
 use serde::Deserialize;
 
 use super::data::TenantData;
 use super::fmt::{self, Da};
-use super::{FormFields, Nav, Viewer, WebError, WebResult, back_to, page};
+use super::table::{Cell, ExportQuery, Table};
+use super::{FormFields, Nav, Viewer, WebError, WebResult, back_to, export, page};
 use crate::api::AppState;
 
 fn certificate_da(c: CertificateState) -> (&'static str, &'static str) {
@@ -266,6 +270,17 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                     } }
                 } }
             }
+            details id="boerneattest" {
+                summary { "Registrér en børneattest" }
+                p class="note" { "Nabo gemmer kun, at attesten er indhentet, og hvornår den skal fornyes – aldrig indholdet. Aktiviteternes vagtplaner opdateres med det samme." }
+                form method="post" action="/administration/boerneattest" class="stak" {
+                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
+                    label { "Indhentet" input type="date" name="indhentet" required value=(d.today.to_string()); }
+                    label { "Fornyes senest" input type="date" name="fornyes" required value=(d.today.add_days(730).to_string()); }
+                    button type="submit" { "Gem børneattest" }
+                }
+            }
+            div id="fornyelser" { (renewal_table(&d).html("/administration/boerneattester")) }
             section id="enheder" {
                 h2 { "Brugere og enheder" }
                 div class="rul" { table {
@@ -581,6 +596,108 @@ pub async fn add_local_type(
         })
         .await?;
     Ok(back_to("/administration#aktiviteter"))
+}
+
+/// The renewal warnings: expired certificates and those due within 30 days.
+fn renewal_table(d: &TenantData) -> Table {
+    let mut t = Table::new(
+        "boerneattester",
+        "Børneattester, der er udløbet eller skal fornyes inden for 30 dage",
+        &[
+            "Frivillig",
+            "Status",
+            "Indhentet",
+            "Fornyes senest",
+            "Dage til fornyelse",
+            "Aktiviteter",
+        ],
+    );
+    for (id, state, c) in renewals_due(&d.volunteers, d.today) {
+        t.row(vec![
+            Cell::text(d.volunteer_name(id)),
+            Cell::text(certificate_da(state).0),
+            Cell::text(fmt::date(c.obtained)),
+            Cell::text(fmt::date(c.renewal_due)),
+            Cell::Int((c.renewal_due.0 - d.today.0).num_days()),
+            Cell::text(
+                d.engagements
+                    .values()
+                    .filter(|e| &e.volunteer == id && e.active_on(d.today))
+                    .filter_map(|e| d.activity(&e.activity))
+                    .map(|a| a.activity.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ]);
+    }
+    if t.rows.is_empty() {
+        t.note = Some("Ingen børneattester skal fornyes inden for 30 dage.".into());
+    }
+    t
+}
+
+/// `GET /administration/boerneattester?eksport=csv|xlsx&tabel=boerneattester`: the renewal
+/// warnings as a list to export.
+pub async fn renewals(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<ExportQuery>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let t = renewal_table(&d);
+    if let Some(r) = export(&q, &[&t], "boerneattester") {
+        return r;
+    }
+    Ok(back_to("/administration#fornyelser"))
+}
+
+/// `POST /administration/boerneattest`: records that a volunteer's child certificate was
+/// obtained and when it is due. The directory holds the certificate; every roster the
+/// volunteer is on gets the new clearance in the same request, so a renewed certificate
+/// unblocks the volunteer at once on the phones.
+pub async fn record_certificate(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.volunteers_meta.clone().ok_or(WebError::NotFound)?;
+    let vid: VolunteerId = form
+        .one("frivillig")
+        .and_then(|x| x.parse().ok())
+        .filter(|x| d.volunteers.contains_key(x))
+        .ok_or(WebError::NotFound)?;
+    let c = ChildCertificate {
+        obtained: form.date("indhentet", "Indhentet")?,
+        renewal_due: form.date("fornyes", "Fornyes senest")?,
+    };
+    if c.renewal_due <= c.obtained {
+        return Err(WebError::BadRequest(
+            "«Fornyes senest» skal ligge efter datoen, attesten blev indhentet.".into(),
+        ));
+    }
+    let by = v.author();
+    s.hub
+        .edit(&meta, &v.principal.user_id, |doc: &mut VolunteersDoc| {
+            doc.set_child_certificate(&by, &vid, c)?;
+            Ok(())
+        })
+        .await?;
+    let cat = &d.catalogue;
+    for a in &d.activities {
+        let Some(mut entry) = a.doc.roster()?.remove(&vid) else {
+            continue;
+        };
+        entry.cleared_for_children_until = roster_clearance(Some(&c));
+        s.hub
+            .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+                act.set_roster(&by, cat, &vid, entry)?;
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(back_to("/administration#frivillige"))
 }
 
 /// Target groups as ticked on a form: the first is primary, the others secondary.

@@ -77,6 +77,11 @@ pub fn router(state: AppState) -> Router {
         .route("/rapporter/maaling", post(reports::record_measurement))
         .route("/administration/roller", post(admin::assign_role))
         .route("/administration/placering", post(admin::move_placement))
+        .route(
+            "/administration/boerneattest",
+            post(admin::record_certificate),
+        )
+        .route("/administration/boerneattester", get(admin::renewals))
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
         .route("/log-ud", post(logout))
