@@ -1139,3 +1139,73 @@ async fn a_renewed_child_certificate_unblocks_and_renewals_are_listed() {
         assert_eq!(csv.lines().count(), 1, "nothing due: {csv}");
     }
 }
+
+/// Issue 10 item 4: engagements and trainings from the pages; the roster of who helps where
+/// carries the volunteer's current certificate.
+#[tokio::test(flavor = "multi_thread")]
+async fn volunteers_are_engaged_trained_and_shown_on_the_roster() {
+    use automerge::ActorId;
+    use nabo_core::prelude::*;
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        let b = Browser::login(&r, "central").await;
+        let today = Timestamp::now().date_dk().to_string();
+        let engage = |role: &'static str| {
+            vec![
+                ("frivillig", "v-2"),
+                ("aktivitet", "act-gadeplan"),
+                ("rolle", role),
+                ("fra", "2026-09-01"),
+            ]
+        };
+        let resp = b
+            .post("/administration/tilknytning", &base, &engage("ukendt"))
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(resp.text().await.unwrap().contains("«role»"));
+        let resp = b
+            .post("/administration/tilknytning", &base, &engage("tovholder"))
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let resp = b
+            .post(
+                "/administration/kursus",
+                &base,
+                &[
+                    ("frivillig", "v-2"),
+                    ("kursus", "Konflikthåndtering"),
+                    ("dato", today.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let admin = b.text("/administration").await;
+        let at = admin.find("Hvem hjælper hvor").unwrap();
+        let roster = &admin[at..];
+        let row = roster
+            .split("<tr>")
+            .find(|r| r.contains("Gadeplansarbejde i Vestparken"))
+            .unwrap_or_else(|| panic!("{roster}"));
+        assert!(
+            row.contains("Tovholder") && row.contains("Konflikthåndtering"),
+            "{row}"
+        );
+        assert!(row.contains("Gyldig"), "{row}");
+        // The activity's roster holds the directory's renewal date.
+        let id = common::doc_id(&r, "activity", "Gadeplansarbejde").await;
+        let doc = NaboDoc::from_automerge(common::stored(&r, id).await, ActorId::random()).unwrap();
+        let act = ActivityDoc::from_doc(doc).unwrap();
+        let entry = &act.roster().unwrap()[&"v-2".parse::<VolunteerId>().unwrap()];
+        assert_eq!(entry.role.as_str(), "tovholder");
+        let id = common::doc_id(&r, "volunteers", "").await;
+        let doc = NaboDoc::from_automerge(common::stored(&r, id).await, ActorId::random()).unwrap();
+        let vols = nabo_core::docs::volunteers::VolunteersDoc::from_doc(doc).unwrap();
+        let v = vols.volunteer(&"v-2".parse().unwrap()).unwrap();
+        assert_eq!(
+            entry.cleared_for_children_until,
+            v.child_certificate.map(|c| c.renewal_due)
+        );
+        assert!(v.trainings.values().any(|t| t.name == "Konflikthåndtering"));
+    }
+}

@@ -9,10 +9,11 @@ use nabo_core::docs::volunteers::{
     CertificateState, VolunteersDoc, certificate_state, renewals_due, roster_clearance,
 };
 use nabo_core::document::TypedDoc;
+use nabo_core::model::activity::RosterVolunteer;
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::model::org::HousingArea;
-use nabo_core::model::volunteer::ChildCertificate;
+use nabo_core::model::volunteer::{ChildCertificate, Engagement, Training};
 use nabo_core::prelude::*;
 use nabo_core::rounds;
 use serde::Deserialize;
@@ -268,6 +269,51 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                             td { (d.engagements.values().filter(|e| &e.volunteer == id && e.active_on(d.today)).filter_map(|e| d.activity(&e.activity)).map(|a| a.activity.name.clone()).collect::<Vec<_>>().join(", ")) }
                         }
                     } }
+                } }
+            }
+            details id="tilknyt" {
+                summary { "Tilknyt en frivillig til en aktivitet" }
+                p class="note" { "Den frivillige kommer på aktivitetens vagtplan med sin nuværende børneattest." }
+                form method="post" action="/administration/tilknytning" class="stak" {
+                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
+                    label { "Aktivitet" select name="aktivitet" required { @for a in &d.activities { option value=(a.id.as_str()) { (a.activity.name) } } } }
+                    label { "Rolle"
+                        select name="rolle" required {
+                            @for t in d.catalogue.vocabulary(Vocabulary::VolunteerRoles).iter().filter(|t| !t.retired) { option value=(t.code) { (t.name_da) } }
+                        }
+                    }
+                    label { "Fra" input type="date" name="fra" required value=(d.today.to_string()); }
+                    button type="submit" { "Tilknyt" }
+                }
+            }
+            details id="kursus" {
+                summary { "Registrér et kursus eller en træning" }
+                form method="post" action="/administration/kursus" class="stak" {
+                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
+                    label { "Kursus" input name="kursus" required maxlength="200" placeholder="fx Konflikthåndtering for naboambassadører"; }
+                    label { "Dato" input type="date" name="dato" required value=(d.today.to_string()); }
+                    button type="submit" { "Gem kursus" }
+                }
+            }
+            section id="vagtplan" {
+                h2 { "Hvem hjælper hvor" }
+                div class="rul" { table {
+                    thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Frivillig" } th scope="col" { "Rolle" } th scope="col" { "Fra" } th scope="col" { "Børneattest" } th scope="col" { "Kurser" } } }
+                    tbody {
+                        @for a in &d.activities {
+                            @for e in d.engagements.values().filter(|e| e.activity == a.id && e.active_on(d.today)) {
+                                @let vol = d.volunteers.get(&e.volunteer);
+                                tr {
+                                    th scope="row" { (a.activity.name) }
+                                    td { (d.volunteer_name(&e.volunteer)) }
+                                    td { (d.term(Vocabulary::VolunteerRoles, e.role.as_str())) }
+                                    td { (fmt::date(e.start)) }
+                                    td { (certificate_da(certificate_state(vol.and_then(|v| v.child_certificate.as_ref()), d.today)).0) }
+                                    td { (vol.map(|v| v.trainings.values().map(|t| format!("{} ({})", t.name, fmt::date(t.date))).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                                }
+                            }
+                        }
+                    }
                 } }
             }
             details id="boerneattest" {
@@ -663,11 +709,7 @@ pub async fn record_certificate(
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
     let meta = d.volunteers_meta.clone().ok_or(WebError::NotFound)?;
-    let vid: VolunteerId = form
-        .one("frivillig")
-        .and_then(|x| x.parse().ok())
-        .filter(|x| d.volunteers.contains_key(x))
-        .ok_or(WebError::NotFound)?;
+    let vid = volunteer_of(&form, &d)?;
     let c = ChildCertificate {
         obtained: form.date("indhentet", "Indhentet")?,
         renewal_due: form.date("fornyes", "Fornyes senest")?,
@@ -698,6 +740,92 @@ pub async fn record_certificate(
             .await?;
     }
     Ok(back_to("/administration#frivillige"))
+}
+
+/// The volunteer named by the form's `frivillig`, if in the directory.
+fn volunteer_of(form: &FormFields, d: &TenantData) -> Result<VolunteerId, WebError> {
+    form.one("frivillig")
+        .and_then(|x| x.parse().ok())
+        .filter(|x| d.volunteers.contains_key(x))
+        .ok_or(WebError::NotFound)
+}
+
+/// `POST /administration/tilknytning`: engages a volunteer in an activity with a role and
+/// puts them on the activity's roster with the clearance of their current certificate.
+pub async fn engage(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.volunteers_meta.clone().ok_or(WebError::NotFound)?;
+    let vid = volunteer_of(&form, &d)?;
+    let a = form
+        .one("aktivitet")
+        .and_then(|x| x.parse::<ActivityId>().ok())
+        .and_then(|x| d.activity(&x))
+        .ok_or(WebError::NotFound)?;
+    let role: Code = form
+        .one("rolle")
+        .and_then(|x| x.parse().ok())
+        .ok_or_else(|| WebError::BadRequest("Vælg en rolle.".into()))?;
+    let start = form.date("fra", "Fra")?;
+    let by = v.author();
+    let cat = &d.catalogue;
+    let e = Engagement {
+        volunteer: vid.clone(),
+        activity: a.id.clone(),
+        role: role.clone(),
+        start,
+        end: None,
+    };
+    s.hub
+        .edit(&meta, &v.principal.user_id, |doc: &mut VolunteersDoc| {
+            doc.engage(&by, cat, e)?;
+            Ok(())
+        })
+        .await?;
+    let entry = RosterVolunteer {
+        role,
+        cleared_for_children_until: roster_clearance(
+            d.volunteers
+                .get(&vid)
+                .and_then(|x| x.child_certificate.as_ref()),
+        ),
+        active: true,
+    };
+    s.hub
+        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+            act.set_roster(&by, cat, &vid, entry)?;
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#vagtplan"))
+}
+
+/// `POST /administration/kursus`: a course or coaching a volunteer received.
+pub async fn add_training(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.volunteers_meta.clone().ok_or(WebError::NotFound)?;
+    let vid = volunteer_of(&form, &d)?;
+    let t = Training {
+        name: form.one("kursus").unwrap_or_default().trim().to_owned(),
+        date: form.date("dato", "Dato")?,
+    };
+    let by = v.author();
+    s.hub
+        .edit(&meta, &v.principal.user_id, |doc: &mut VolunteersDoc| {
+            doc.add_training(&by, &vid, t)?;
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#vagtplan"))
 }
 
 /// Target groups as ticked on a form: the first is primary, the others secondary.

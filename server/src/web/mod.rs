@@ -82,6 +82,8 @@ pub fn router(state: AppState) -> Router {
             post(admin::record_certificate),
         )
         .route("/administration/boerneattester", get(admin::renewals))
+        .route("/administration/tilknytning", post(admin::engage))
+        .route("/administration/kursus", post(admin::add_training))
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
         .route("/log-ud", post(logout))
