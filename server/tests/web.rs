@@ -805,6 +805,28 @@ async fn placements_move_and_phones_are_revoked_from_the_pages() {
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
+/// Posts the form that creates an activity (headcount registration) in the demo's area.
+async fn post_activity(
+    b: &Browser,
+    base: &str,
+    name: &str,
+    programme: &str,
+    kind: &str,
+) -> reqwest::Response {
+    b.post(
+        "/administration/aktiviteter",
+        base,
+        &[
+            ("navn", name),
+            ("program", programme),
+            ("omraade", "a-vestparken"),
+            ("type", kind),
+            ("registrering", "headcount"),
+        ],
+    )
+    .await
+}
+
 /// Issue 10 item 3: a programme of each funding round gets activities of its round's types
 /// (the CFBU catalogue placed under the round's areas, and local types), the overview counts
 /// each in its programme's round, and a report in one round says which mapping it used.
@@ -873,37 +895,21 @@ async fn activities_in_every_funding_round_are_created_and_reported() {
         // An activity in each round.
         for ((tax, _, _, _), programme) in rounds.iter().zip(&programmes) {
             let kind = format!("{tax}|BE.lektiecafe");
-            let resp = b
-                .post(
-                    "/administration/aktiviteter",
-                    &base,
-                    &[
-                        ("navn", &format!("Lektiecafé {tax}")),
-                        ("program", programme.as_str()),
-                        ("omraade", "a-vestparken"),
-                        ("type", kind.as_str()),
-                        ("registrering", "headcount"),
-                    ],
-                )
-                .await;
+            let resp =
+                post_activity(&b, &base, &format!("Lektiecafé {tax}"), programme, &kind).await;
             assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{tax}");
             let page = b.text(resp.headers()[LOCATION].to_str().unwrap()).await;
             assert!(page.contains(&format!("Lektiecafé {tax}")), "{tax}");
         }
         // A type of another round is refused with a reason naming both rounds.
-        let resp = b
-            .post(
-                "/administration/aktiviteter",
-                &base,
-                &[
-                    ("navn", "Forkert runde"),
-                    ("program", programmes[3].as_str()),
-                    ("omraade", "a-vestparken"),
-                    ("type", "lbf-2006-2010|BE.lektiecafe"),
-                    ("registrering", "headcount"),
-                ],
-            )
-            .await;
+        let resp = post_activity(
+            &b,
+            &base,
+            "Forkert runde",
+            &programmes[3],
+            "lbf-2006-2010|BE.lektiecafe",
+        )
+        .await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         let text = resp.text().await.unwrap();
         assert!(
@@ -939,19 +945,14 @@ async fn activities_in_every_funding_round_are_created_and_reported() {
             .await;
         assert_eq!(again.status(), StatusCode::BAD_REQUEST);
         assert!(again.text().await.unwrap().contains("findes allerede"));
-        let resp = b
-            .post(
-                "/administration/aktiviteter",
-                &base,
-                &[
-                    ("navn", "Mødregruppen"),
-                    ("program", programmes[3].as_str()),
-                    ("omraade", "a-vestparken"),
-                    ("type", "lbf-2019-2026|UL.moedregruppe"),
-                    ("registrering", "headcount"),
-                ],
-            )
-            .await;
+        let resp = post_activity(
+            &b,
+            &base,
+            "Mødregruppen",
+            &programmes[3],
+            "lbf-2019-2026|UL.moedregruppe",
+        )
+        .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         // The overview counts each activity in its programme's own round, without a mapping
         // (the demo's homework café is a 2019–26 one, with its sessions).

@@ -708,7 +708,6 @@ pub async fn record_certificate(
 ) -> WebResult {
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
-    let meta = d.volunteers_meta.clone().ok_or(WebError::NotFound)?;
     let vid = volunteer_of(&form, &d)?;
     let c = ChildCertificate {
         obtained: form.date("indhentet", "Indhentet")?,
@@ -719,13 +718,8 @@ pub async fn record_certificate(
             "«Fornyes senest» skal ligge efter datoen, attesten blev indhentet.".into(),
         ));
     }
+    edit_volunteers(&s, &v, &d, |doc, by| doc.set_child_certificate(by, &vid, c)).await?;
     let by = v.author();
-    s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut VolunteersDoc| {
-            doc.set_child_certificate(&by, &vid, c)?;
-            Ok(())
-        })
-        .await?;
     let cat = &d.catalogue;
     for a in &d.activities {
         let Some(mut entry) = a.doc.roster()?.remove(&vid) else {
@@ -740,6 +734,23 @@ pub async fn record_certificate(
             .await?;
     }
     Ok(back_to("/administration#frivillige"))
+}
+
+/// Edits the volunteer directory through the hub (phones see it).
+async fn edit_volunteers(
+    s: &AppState,
+    v: &Viewer,
+    d: &TenantData,
+    f: impl FnOnce(&mut VolunteersDoc, &Author) -> nabo_core::Result<()>,
+) -> Result<(), WebError> {
+    let meta = d.volunteers_meta.as_ref().ok_or(WebError::NotFound)?;
+    let by = v.author();
+    s.hub
+        .edit(meta, &v.principal.user_id, |doc: &mut VolunteersDoc| {
+            f(doc, &by)
+        })
+        .await?;
+    Ok(())
 }
 
 /// The volunteer named by the form's `frivillig`, if in the directory.
@@ -759,7 +770,6 @@ pub async fn engage(
 ) -> WebResult {
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
-    let meta = d.volunteers_meta.clone().ok_or(WebError::NotFound)?;
     let vid = volunteer_of(&form, &d)?;
     let a = form
         .one("aktivitet")
@@ -780,12 +790,7 @@ pub async fn engage(
         start,
         end: None,
     };
-    s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut VolunteersDoc| {
-            doc.engage(&by, cat, e)?;
-            Ok(())
-        })
-        .await?;
+    edit_volunteers(&s, &v, &d, |doc, by| doc.engage(by, cat, e).map(|_| ())).await?;
     let entry = RosterVolunteer {
         role,
         cleared_for_children_until: roster_clearance(
@@ -812,19 +817,15 @@ pub async fn add_training(
 ) -> WebResult {
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
-    let meta = d.volunteers_meta.clone().ok_or(WebError::NotFound)?;
     let vid = volunteer_of(&form, &d)?;
     let t = Training {
         name: form.one("kursus").unwrap_or_default().trim().to_owned(),
         date: form.date("dato", "Dato")?,
     };
-    let by = v.author();
-    s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut VolunteersDoc| {
-            doc.add_training(&by, &vid, t)?;
-            Ok(())
-        })
-        .await?;
+    edit_volunteers(&s, &v, &d, |doc, by| {
+        doc.add_training(by, &vid, t).map(|_| ())
+    })
+    .await?;
     Ok(back_to("/administration#vagtplan"))
 }
 
