@@ -31,6 +31,12 @@ pub struct AppState {
     pub vault: crate::vault::Vault,
     /// The public address and trusted proxies.
     pub site: Arc<crate::http::Site>,
+    /// Outgoing mail (activation and reset links).
+    pub mail: Arc<crate::mail::Outbox>,
+    /// The operator's credential of the admin API.
+    pub operator_token: Option<Arc<crate::admin::OperatorToken>>,
+    /// Sign-in with the organisations' identity providers.
+    pub oidc: Arc<crate::oidc::Oidc>,
 }
 
 /// One error type for the HTTP layer: a status, a stable code and a message without
@@ -182,7 +188,8 @@ fn auth_label(e: &AuthError) -> &'static str {
     }
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
+/// The token of `Authorization: Bearer …`.
+pub(crate) fn bearer(parts: &Parts) -> Option<String> {
     let h = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let t = h
         .strip_prefix("Bearer ")
@@ -364,7 +371,8 @@ async fn me(State(s): State<AppState>, Caller(p): Caller) -> Result<Json<MeOutpu
         user_id: p.user_id,
         tenant: p.tenant.to_string(),
         role: p.role,
-        display_name: u.display_name,
+        // A volunteer's name is sealed; their own phone may show it.
+        display_name: crate::people::display_name(s.storage.as_ref(), &s.vault, &u).await?,
         staff_id: p.staff_id,
         volunteer_id: p.volunteer_id,
         device_id: p.device_id,
@@ -624,8 +632,7 @@ async fn revoke_user(
 ) -> Result<StatusCode, AppError> {
     require_central(&p)?;
     let u = tenant_user(&s, &p, &id).await?;
-    s.storage.disable_user(&u.id).await?;
-    s.hub.close_user(&u.id, "access revoked");
+    crate::people::disable(s.storage.as_ref(), &s.hub, &u).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -652,6 +659,8 @@ struct ScopesInput {
     areas: Vec<String>,
     #[serde(default)]
     activities: Vec<String>,
+    #[serde(default)]
+    programmes: Vec<String>,
 }
 
 async fn set_scopes(
@@ -671,6 +680,7 @@ async fn set_scopes(
             &Scopes {
                 areas: i.areas,
                 activities: i.activities,
+                programmes: i.programmes,
             },
         )
         .await?;

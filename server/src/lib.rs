@@ -6,13 +6,17 @@
 //! per document who may read and write. See `ARCHITECTURE.md` and `docs/adr/0008-relay.md`.
 
 pub mod acl;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod http;
 pub mod keys;
+pub mod mail;
 pub mod meta;
 pub mod metrics;
+pub mod oidc;
+pub mod people;
 pub mod relay;
 pub mod storage;
 pub mod testing;
@@ -43,6 +47,11 @@ pub struct Config {
     pub site: http::Site,
     /// The refresh grace, login limits, password workers.
     pub auth: auth::AuthConfig,
+    /// Where activation and reset links are mailed (none: they are shown to whoever made
+    /// them).
+    pub mail: mail::Outbox,
+    /// The operator's credential for the admin API (`/api/v1/admin/…`); none: no admin API.
+    pub operator_token: Option<admin::OperatorToken>,
 }
 
 impl Config {
@@ -57,6 +66,8 @@ impl Config {
             kek,
             site: http::Site::default(),
             auth: auth::AuthConfig::default(),
+            mail: mail::Outbox::default(),
+            operator_token: None,
         }
     }
 
@@ -173,6 +184,7 @@ async fn serve(
 pub fn app(state: api::AppState) -> axum::Router {
     use axum::middleware::from_fn_with_state;
     api::router(state.clone())
+        .merge(admin::router(state.clone()))
         .merge(web::router(state.clone()))
         .layer(from_fn_with_state(state.clone(), http::bounded_body))
         .layer(from_fn_with_state(state, http::security_headers))
@@ -223,6 +235,9 @@ pub async fn start_with(
         storage,
         vault,
         site: Arc::new(config.site.clone()),
+        mail: Arc::new(config.mail.clone()),
+        operator_token: config.operator_token.clone().map(Arc::new),
+        oidc: Arc::new(oidc::Oidc::new()),
     };
     let app = app(state.clone()).layer(
         tower_http::trace::TraceLayer::new_for_http().make_span_with(

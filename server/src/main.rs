@@ -64,6 +64,18 @@ struct Cli {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// A directory where activation and password-reset mails are written (RFC 5322 files in
+    /// `new/`, for the installation's mail agent to send). Without it, links are shown to
+    /// whoever made them.
+    #[arg(long, env = "NABO_MAIL_OUTBOX")]
+    mail_outbox: Option<PathBuf>,
+    /// The sender of those mails.
+    #[arg(long, env = "NABO_MAIL_FROM", default_value = "nabo@localhost")]
+    mail_from: String,
+    /// A file holding the operator's credential for the admin API (/api/v1/admin/…); or set
+    /// NABO_OPERATOR_TOKEN. Without one there is no admin API.
+    #[arg(long, env = "NABO_OPERATOR_TOKEN_FILE")]
+    operator_token_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -95,6 +107,67 @@ enum Command {
     /// Put a new access-token signing key in front (the previous two keep verifying); running
     /// relays on this key file pick it up within a second.
     RotateSigningKey,
+    /// The organisations (tenants) of this installation (ADR 0017).
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Create a tenant and its first central administrator. Prints the administrator's
+    /// one-time activation link (and mails it with --mail-outbox); the link's address is
+    /// --public-url, else http://<--listen>.
+    Create {
+        /// The organisation's name, e.g. "Boligsocial Nordby".
+        #[arg(long)]
+        name: String,
+        /// The administrator's e-mail.
+        #[arg(long)]
+        admin_email: String,
+        /// The administrator's name (default: the e-mail).
+        #[arg(long)]
+        admin_name: Option<String>,
+        /// The tenant's id (default: from the name).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Set a tenant's identity provider (OpenID Connect) for staff sign-in.
+    Oidc {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// The provider's issuer URL (https; http only on this machine).
+        #[arg(long)]
+        issuer: String,
+        /// Nabo's client id at the provider.
+        #[arg(long)]
+        client_id: String,
+        /// A file holding Nabo's client secret (or set NABO_OIDC_CLIENT_SECRET).
+        #[arg(long)]
+        client_secret_file: Option<PathBuf>,
+        /// GROUP=ROLE: members of the provider's group get the role (central, outreach,
+        /// board) and may sign in without an invitation; repeat for more groups.
+        #[arg(long = "group", value_parser = parse_group)]
+        groups: Vec<(String, String)>,
+        /// The claim with the groups.
+        #[arg(long, default_value = "groups")]
+        groups_claim: String,
+        /// Scopes besides openid.
+        #[arg(long, default_value = "profile email")]
+        scopes: String,
+        /// The button's text after "Log ind med".
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List the tenants.
+    List,
+}
+
+fn parse_group(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(g, r)| (g.trim().to_owned(), r.trim().to_owned()))
+        .filter(|(g, r)| !g.is_empty() && !r.is_empty())
+        .ok_or_else(|| "expected GROUP=ROLE, e.g. nabo-central=central".into())
 }
 
 #[derive(Subcommand)]
@@ -129,12 +202,14 @@ fn demo_password() -> String {
             "kaffe", "lektie", "opgang", "gaard", "bog", "fodbold", "have", "cykel", "kage",
             "skole",
         ];
-        let r: [u8; 3] = rand::random();
+        // Four words and a number: at least 15 characters, as the password rules ask.
+        let r: [u8; 4] = rand::random();
         format!(
-            "{}-{}-{}",
+            "{}-{}-{}-{}",
             WORDS[r[0] as usize % WORDS.len()],
             WORDS[r[1] as usize % WORDS.len()],
-            10 + r[2] % 90
+            WORDS[r[2] as usize % WORDS.len()],
+            10 + r[3] % 90
         )
     })
 }
@@ -191,8 +266,173 @@ fn config(cli: &Cli, kek: KeySource) -> anyhow::Result<nabo_server::Config> {
             public_url: cli.public_url.clone(),
             trusted_proxies,
         },
+        mail: nabo_server::mail::Outbox::new(cli.mail_outbox.clone(), cli.mail_from.clone()),
+        operator_token: operator_token(cli)?,
         ..nabo_server::Config::new(cli.listen, cli.data_dir.clone(), kek)
     })
+}
+
+/// The operator's credential: `NABO_OPERATOR_TOKEN`, or the first line of the token file.
+fn operator_token(cli: &Cli) -> anyhow::Result<Option<nabo_server::admin::OperatorToken>> {
+    let text = match (
+        &cli.operator_token_file,
+        std::env::var("NABO_OPERATOR_TOKEN"),
+    ) {
+        (_, Ok(t)) => t,
+        (Some(f), _) => std::fs::read_to_string(f)
+            .with_context(|| format!("--operator-token-file {}", f.display()))?,
+        (None, _) => return Ok(None),
+    };
+    let token = text.lines().next().unwrap_or_default().trim().to_owned();
+    anyhow::ensure!(
+        token.len() >= 32,
+        "the operator token must be at least 32 characters (e.g. `openssl rand -base64 32`)"
+    );
+    Ok(Some(nabo_server::admin::OperatorToken(token)))
+}
+
+async fn tenant_command(cli: &Cli, cmd: &TenantCmd) -> anyhow::Result<()> {
+    let vault = nabo_server::vault::Vault::open(kek_source(cli)?)?;
+    let config = config(cli, kek_source(cli)?)?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let storage = nabo_server::storage::open(&config.database_url()).await?;
+    let result = tenant_run(cli, cmd, &config, storage.as_ref(), &vault).await;
+    storage.close().await;
+    result
+}
+
+async fn tenant_run(
+    cli: &Cli,
+    cmd: &TenantCmd,
+    config: &nabo_server::Config,
+    storage: &dyn nabo_server::storage::Storage,
+    vault: &nabo_server::vault::Vault,
+) -> anyhow::Result<()> {
+    use nabo_server::people;
+    let refused = |e: people::PeopleError| match e {
+        people::PeopleError::Refused(r) => {
+            anyhow::anyhow!("{} ({}: {})", r.message, r.field, r.reason)
+        }
+        other => anyhow::anyhow!(other),
+    };
+    match cmd {
+        TenantCmd::Create {
+            name,
+            admin_email,
+            admin_name,
+            id,
+        } => {
+            let ops = people::People {
+                storage,
+                vault,
+                docs: people::Docs::Storage,
+                by: nabo_core::model::By::System,
+                at: nabo_core::time::Timestamp::now(),
+            };
+            let (tenant, created) = people::create_tenant(
+                &ops,
+                people::NewTenant {
+                    id: id.clone(),
+                    name: name.clone(),
+                    admin: people::NewStaff {
+                        name: admin_name.clone().unwrap_or_default(),
+                        title: "Administrator".into(),
+                        email: admin_email.clone(),
+                        ..Default::default()
+                    },
+                },
+            )
+            .await
+            .map_err(refused)?;
+            let user = storage
+                .user(&created.user_id)
+                .await?
+                .context("the administrator was not stored")?;
+            let origin = cli.public_url.as_ref().map_or_else(
+                || format!("http://{}", cli.listen),
+                |u| u.origin().to_owned(),
+            );
+            let link = people::issue_link(
+                &ops,
+                &config.mail,
+                &user,
+                nabo_server::storage::LinkPurpose::Activate,
+                None,
+                &origin,
+            )
+            .await
+            .map_err(refused)?;
+            println!(
+                "Organisationen «{}» er oprettet (id: {tenant}).",
+                name.trim()
+            );
+            println!(
+                "Central administrator: {} (brugernavn: {})",
+                user.display_name, user.username
+            );
+            println!(
+                "Aktiveringslink (virker én gang, udløber {}):",
+                nabo_server::web::fmt::datetime(nabo_core::time::Timestamp(link.expires_at))
+            );
+            println!("  {}", link.url);
+            if link.mailed {
+                println!("Linket er også sendt til {admin_email} (mail-udbakken).");
+            }
+        }
+        TenantCmd::Oidc {
+            tenant,
+            issuer,
+            client_id,
+            client_secret_file,
+            groups,
+            groups_claim,
+            scopes,
+            label,
+        } => {
+            let secret = match (std::env::var("NABO_OIDC_CLIENT_SECRET"), client_secret_file) {
+                (Ok(s), _) => s,
+                (_, Some(f)) => std::fs::read_to_string(f)
+                    .with_context(|| format!("--client-secret-file {}", f.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+                _ => anyhow::bail!(
+                    "give the client secret in --client-secret-file or NABO_OIDC_CLIENT_SECRET"
+                ),
+            };
+            let t: nabo_core::ids::TenantId = tenant
+                .parse()
+                .map_err(|_| anyhow::anyhow!("no tenant {tenant}"))?;
+            nabo_server::admin::configure_oidc(
+                storage,
+                vault,
+                &t,
+                nabo_server::admin::OidcInput {
+                    issuer: issuer.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: secret,
+                    scopes: Some(scopes.clone()),
+                    groups_claim: Some(groups_claim.clone()),
+                    groups: groups.iter().cloned().collect(),
+                    label: label.clone(),
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                people::PeopleError::NotFound => anyhow::anyhow!("no tenant {tenant}"),
+                other => refused(other),
+            })?;
+            println!("Organisationens login er sat op for {tenant}: {issuer}");
+            println!("Redirect-URI hos udbyderen: <offentlig adresse>/oidc/callback");
+        }
+        TenantCmd::List => {
+            for t in storage.tenants().await? {
+                println!("{t}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Resolves on SIGTERM (the service manager stopping the relay) or Ctrl-C.
@@ -263,6 +503,7 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::Kek(k)) => return kek_command(&cli, k).await,
+        Some(Command::Tenant(t)) => return tenant_command(&cli, t).await,
         Some(Command::RotateSigningKey) => {
             let keys = nabo_server::auth::open_signing_keys(nabo_server::auth::signing_keys(
                 &cli.data_dir,

@@ -55,6 +55,8 @@ pub struct TestRelay {
     pub site: crate::http::Site,
     /// Authentication settings used at each (re)start.
     pub auth: crate::auth::AuthConfig,
+    /// The operator's credential of the admin API.
+    pub operator_token: String,
 }
 
 /// Creates a fresh, empty database for `backend` and returns its URL.
@@ -113,6 +115,7 @@ impl TestRelay {
             addr: None,
             site,
             auth,
+            operator_token: crate::auth::random_token(),
         };
         r.restart(limits).await?;
         Ok(r)
@@ -132,6 +135,8 @@ impl TestRelay {
             limits,
             site: self.site.clone(),
             auth: self.auth.clone(),
+            mail: crate::mail::Outbox::new(Some(self.mail_dir()), "nabo@test.invalid"),
+            operator_token: Some(crate::admin::OperatorToken(self.operator_token.clone())),
             ..Config::new(
                 self.addr.unwrap_or(([127, 0, 0, 1], 0).into()),
                 self.dir.path().to_path_buf(),
@@ -182,6 +187,23 @@ impl TestRelay {
             path: self.kek_path(),
             create: true,
         }
+    }
+
+    /// The mail outbox (messages appear in `new/`).
+    pub fn mail_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("mail")
+    }
+
+    /// The messages in the mail outbox, oldest first.
+    pub fn mails(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.mail_dir().join("new"))
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .collect()
     }
 
     /// Where [`TestRelay::kek`] keeps the KEK.

@@ -59,6 +59,14 @@ fn aad(tenant: &TenantId, subject: &str) -> Vec<u8> {
     a
 }
 
+fn secret_aad(tenant: &TenantId, purpose: &str) -> Vec<u8> {
+    let mut a = b"nabo secret v1\0".to_vec();
+    a.extend_from_slice(tenant.as_str().as_bytes());
+    a.push(0);
+    a.extend_from_slice(purpose.as_bytes());
+    a
+}
+
 impl Vault {
     /// Opens the KEK ring (32-byte keys).
     pub fn open(source: KeySource) -> Result<Self, KeyError> {
@@ -86,20 +94,17 @@ impl Vault {
         subject: &str,
         key: &[u8; 32],
     ) -> WrappedKey {
+        Self::seal_with(id, kek, &aad(tenant, subject), key)
+    }
+
+    /// XChaCha20-Poly1305 under a KEK: `nonce ‖ ciphertext`, with `aad` bound.
+    fn seal_with(id: &str, kek: &[u8], aad: &[u8], msg: &[u8]) -> WrappedKey {
         let mut k = [0u8; 32];
         k.copy_from_slice(&kek[..32]);
-        let cipher = XChaCha20Poly1305::new(&k.into());
         let nonce = XNonce::generate();
-        let aad = aad(tenant, subject);
         // Encryption with a valid key and nonce does not fail.
-        let ct = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: key,
-                    aad: &aad,
-                },
-            )
+        let ct = XChaCha20Poly1305::new(&k.into())
+            .encrypt(&nonce, Payload { msg, aad })
             .unwrap_or_default();
         let mut bytes = Vec::with_capacity(NONCE_LEN + ct.len());
         bytes.extend_from_slice(nonce.as_slice());
@@ -110,13 +115,8 @@ impl Vault {
         }
     }
 
-    /// Unwraps a stored key.
-    pub fn unwrap(
-        &self,
-        tenant: &TenantId,
-        subject: &str,
-        w: &WrappedKey,
-    ) -> Result<[u8; 32], VaultError> {
+    /// Opens what [`Vault::seal_with`] made, with the KEK it names.
+    fn open_with(&self, w: &WrappedKey, aad: &[u8]) -> Result<Vec<u8>, VaultError> {
         let kek = self
             .kek
             .key(&w.kek_id)
@@ -127,16 +127,45 @@ impl Vault {
         let mut k = [0u8; 32];
         k.copy_from_slice(&kek);
         let nonce = XNonce::try_from(&w.bytes[..NONCE_LEN]).map_err(|_| VaultError::Damaged)?;
-        let pt = XChaCha20Poly1305::new(&k.into())
+        XChaCha20Poly1305::new(&k.into())
             .decrypt(
                 &nonce,
                 Payload {
                     msg: &w.bytes[NONCE_LEN..],
-                    aad: &aad(tenant, subject),
+                    aad,
                 },
             )
-            .map_err(|_| VaultError::Damaged)?;
-        pt.try_into().map_err(|_| VaultError::Damaged)
+            .map_err(|_| VaultError::Damaged)
+    }
+
+    /// Wraps a secret that is not a subject key (a tenant's OIDC client secret) under the
+    /// active KEK, bound to the tenant and what it is (`purpose`).
+    pub fn wrap_secret(&self, tenant: &TenantId, purpose: &str, secret: &[u8]) -> WrappedKey {
+        let ring = self.kek.current();
+        let (id, kek) = ring.active();
+        Self::seal_with(id, kek, &secret_aad(tenant, purpose), secret)
+    }
+
+    /// Unwraps a secret wrapped with [`Vault::wrap_secret`].
+    pub fn unwrap_secret(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        w: &WrappedKey,
+    ) -> Result<Vec<u8>, VaultError> {
+        self.open_with(w, &secret_aad(tenant, purpose))
+    }
+
+    /// Unwraps a stored key.
+    pub fn unwrap(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        w: &WrappedKey,
+    ) -> Result<[u8; 32], VaultError> {
+        self.open_with(w, &aad(tenant, subject))?
+            .try_into()
+            .map_err(|_| VaultError::Damaged)
     }
 
     /// Takes a key a writer uploads for `doc`. A new subject's key is stored (wrapped) and
@@ -288,6 +317,16 @@ pub async fn rotate(vault: &Vault, storage: &dyn Storage) -> anyhow::Result<(Str
     let id = vault.ring().current().active().0.to_owned();
     anyhow::ensure!(id == next.active().0, "the new key file did not read back");
     let n = vault.rewrap_all(storage).await?;
+    // Tenants' OIDC client secrets are wrapped under the KEK too (ADR 0017).
+    for tenant in storage.tenants().await? {
+        if let Some(mut c) = storage.oidc_config(&tenant).await?
+            && c.secret.kek_id != id
+        {
+            let secret = vault.unwrap_secret(&tenant, crate::admin::OIDC_SECRET, &c.secret)?;
+            c.secret = vault.wrap_secret(&tenant, crate::admin::OIDC_SECRET, &secret);
+            storage.put_oidc_config(&c).await?;
+        }
+    }
     Ok((id, n))
 }
 
@@ -300,7 +339,12 @@ pub async fn retire(vault: &Vault, storage: &dyn Storage) -> anyhow::Result<Vec<
         .path()
         .ok_or_else(|| anyhow::anyhow!("retiring writes the key file: start with --key-file"))?;
     let ring = vault.ring().current();
-    let in_use = storage.subject_key_keks().await?;
+    let mut in_use = storage.subject_key_keks().await?;
+    for tenant in storage.tenants().await? {
+        if let Some(c) = storage.oidc_config(&tenant).await? {
+            in_use.push(c.secret.kek_id);
+        }
+    }
     let kept = ring.retain(|id| in_use.iter().any(|u| u == id));
     let retired: Vec<String> = ring
         .ids()

@@ -23,7 +23,7 @@ use sqlx::Connection;
 struct Writer {
     user: &'static str,
     written: Vec<String>,
-    acked: Vec<String>,
+    acked: Vec<automerge::ChangeHash>,
 }
 
 async fn write_until_stopped(
@@ -32,12 +32,12 @@ async fn write_until_stopped(
     token: String,
     reg: nabo_core::document::DocumentId,
     acks: tokio::sync::mpsc::UnboundedSender<()>,
-    all_acked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    all_acked: std::sync::Arc<std::sync::Mutex<Vec<automerge::ChangeHash>>>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Writer {
     use nabo_core::wire::WireMessage;
     let mut doc = Automerge::new();
-    let mut pending: Option<(String, automerge::ChangeHash)> = None;
+    let mut pending: Option<automerge::ChangeHash> = None;
     while !*stop.borrow() {
         let Ok(mut c) = Client::connect(&ws, &token, Some(w.user)).await else {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -50,10 +50,10 @@ async fn write_until_stopped(
             }
             if pending.is_none() && doc.get(automerge::ROOT, "info").unwrap().is_some() {
                 let key = format!("{}-{}", w.user, w.written.len());
-                scribble_key(&mut doc, &key);
-                w.written.push(key.clone());
+                scribble_key(&mut doc, w.written.len());
+                w.written.push(key);
                 let hash = doc.get_last_local_change().unwrap().hash();
-                pending = Some((key, hash));
+                pending = Some(hash);
             }
             if let Some(m) = doc.generate_sync_message(&mut state) {
                 let msg = WireMessage::Sync {
@@ -75,11 +75,11 @@ async fn write_until_stopped(
                 Some(_) => {}
             }
             // Acknowledged: the change is in what both sides share.
-            if let Some((key, hash)) = &pending {
+            if let Some(hash) = &pending {
                 let unshared = doc.get_changes(&state.shared_heads);
                 if !unshared.iter().any(|c| c.hash() == *hash) {
-                    w.acked.push(key.clone());
-                    all_acked.lock().unwrap().push(key.clone());
+                    w.acked.push(*hash);
+                    all_acked.lock().unwrap().push(*hash);
                     let _ = acks.send(());
                     pending = None;
                 }
@@ -160,9 +160,12 @@ async fn sigkill_at_the_moment_of_acknowledgement_loses_nothing() {
                 .expect("an acknowledgement after the restart");
             relay.kill().unwrap(); // SIGKILL, the moment a client was told "stored"
             relay.wait().unwrap();
-            let acked: Vec<String> = all_acked.lock().unwrap().clone();
+            let acked: Vec<automerge::ChangeHash> = all_acked.lock().unwrap().clone();
             let doc = stored_after_death(backend, &db, reg).await;
-            let lost: Vec<&String> = acked.iter().filter(|k| !has_key(&doc, k)).collect();
+            let lost: Vec<_> = acked
+                .iter()
+                .filter(|h| doc.get_change_by_hash(h).is_none())
+                .collect();
             assert!(
                 lost.is_empty(),
                 "{backend:?}: acknowledged but not stored when the relay died: {lost:?}"
@@ -192,7 +195,10 @@ async fn sigkill_at_the_moment_of_acknowledgement_loses_nothing() {
         let mut fresh = Client::connect(&ws, &t, None).await.unwrap();
         let (end, doc, _) = fetch(&mut fresh, reg).await;
         assert_eq!(end, SyncEnd::Synced);
-        let lost: Vec<&String> = acked.iter().filter(|k| !has_key(&doc, k)).collect();
+        let lost: Vec<_> = acked
+            .iter()
+            .filter(|h| doc.get_change_by_hash(h).is_none())
+            .collect();
         println!(
             "sigkill ({backend:?}): {KILLS} kills at an acknowledgement, 3 clients, {written} changes written, {} acknowledged, {} lost",
             acked.len(),
@@ -208,7 +214,34 @@ async fn sigkill_at_the_moment_of_acknowledgement_loses_nothing() {
     }
 }
 
-fn scribble_key(doc: &mut Automerge, key: &str) {
+/// A roll-call mark the relay's rules accept from every user here: the `n`-th
+/// `<session>/<participant>` of the register set to a status it does not have. Returns the
+/// key and the status.
+fn scribble_key(doc: &mut Automerge, n: usize) -> (String, &'static str) {
+    use automerge::transaction::Transactable;
+    let keys = |c: &str| -> Vec<String> {
+        let (_, o) = doc.get(automerge::ROOT, c).unwrap().unwrap();
+        doc.keys(&o).collect()
+    };
+    let participants = keys("participants");
+    let pairs: Vec<String> = keys("sessions")
+        .iter()
+        .flat_map(|s| participants.iter().map(move |p| format!("{s}/{p}")))
+        .collect();
+    let key = pairs[n % pairs.len()].clone();
+    let (_, att) = doc.get(automerge::ROOT, "attendance").unwrap().unwrap();
+    let status = ["present", "absent", "excused"]
+        .into_iter()
+        .find(|s| !has_key(doc, &(key.clone(), s)))
+        .unwrap();
+    let mut tx = doc.transaction();
+    tx.put(&att, key.as_str(), status).unwrap();
+    tx.commit();
+    (key, status)
+}
+
+/// A key in the register's `info` (central staff's to change).
+fn office_note(doc: &mut Automerge, key: &str) {
     use automerge::transaction::Transactable;
     let (_, info) = doc.get(automerge::ROOT, "info").unwrap().unwrap();
     let mut tx = doc.transaction();
@@ -216,11 +249,18 @@ fn scribble_key(doc: &mut Automerge, key: &str) {
     tx.commit();
 }
 
-fn has_key(doc: &Automerge, key: &str) -> bool {
+fn has_office_note(doc: &Automerge, key: &str) -> bool {
     let Some((_, info)) = doc.get(automerge::ROOT, "info").unwrap() else {
         return false;
     };
     doc.get(&info, key).unwrap().is_some()
+}
+
+fn has_key(doc: &Automerge, (key, status): &(String, &str)) -> bool {
+    let Some((_, att)) = doc.get(automerge::ROOT, "attendance").unwrap() else {
+        return false;
+    };
+    matches!(doc.get(&att, key.as_str()).unwrap(), Some((automerge::Value::Scalar(s), _)) if s.as_str() == Some(status))
 }
 
 async fn inject(r: &TestRelay, on: bool) {
@@ -292,7 +332,7 @@ async fn a_failing_database_fails_closed_and_the_client_retries() {
 
         // The database refuses writes: the peer gets an error and the connection closes.
         inject(&r, true).await;
-        scribble_key(&mut doc, "during-outage");
+        let outage = scribble_key(&mut doc, 0);
         let end = maja.sync(reg, &mut doc, &mut state, false).await.unwrap();
         assert_eq!(
             end,
@@ -312,7 +352,7 @@ async fn a_failing_database_fails_closed_and_the_client_retries() {
                 .unwrap(),
             SyncEnd::Synced
         );
-        assert!(!has_key(&office_doc, "during-outage"));
+        assert!(!has_key(&office_doc, &outage));
         let m = reqwest::get(format!("{}/metrics", r.http()))
             .await
             .unwrap()
@@ -336,7 +376,7 @@ async fn a_failing_database_fails_closed_and_the_client_retries() {
                 .unwrap(),
             SyncEnd::Synced
         );
-        assert!(has_key(&stored(&r, reg).await, "during-outage"));
+        assert!(has_key(&stored(&r, reg).await, &outage));
 
         // A failing read is an error too, never "document unavailable".
         drop((maja, office));
@@ -403,7 +443,7 @@ async fn backup_and_restore_round_trip() {
         .access_token;
     let mut c = Client::connect(&ws, &t, None).await.unwrap();
     let (_, mut doc, mut state) = fetch(&mut c, reg).await;
-    scribble_key(&mut doc, "before-backup");
+    let before_backup = scribble_key(&mut doc, 0);
     assert_eq!(
         c.sync(reg, &mut doc, &mut state, false).await.unwrap(),
         SyncEnd::Synced
@@ -464,7 +504,7 @@ async fn backup_and_restore_round_trip() {
     let (end, restored, _) = fetch(&mut c2, reg).await;
     assert_eq!(end, SyncEnd::Synced);
     assert_eq!(restored.get_heads(), heads);
-    assert!(has_key(&restored, "before-backup"));
+    assert!(has_key(&restored, &before_backup));
     // A file that is not a backup is refused and replaces nothing.
     let junk = dir2.path().join("junk");
     std::fs::write(&junk, b"not a database").unwrap();
@@ -492,11 +532,11 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
     let (_, mut doc, state) = fetch(&mut phone, reg).await;
     let saved_state = state.encode();
     drop(phone);
-    // A week: the office records 40 changes, the phone 10 offline.
+    // A week: the office records 40 changes, the phone 10 roll-call marks offline.
     let mut office = connect(&r, "central").await;
     let (_, mut odoc, mut ostate) = fetch(&mut office, reg).await;
     for i in 0..40 {
-        scribble_key(&mut odoc, &format!("office-{i}"));
+        office_note(&mut odoc, &format!("office-{i}"));
     }
     assert_eq!(
         office
@@ -506,8 +546,9 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
         SyncEnd::Synced
     );
     let phone_heads = doc.get_heads();
+    let mut phone_last = None;
     for i in 0..10 {
-        scribble_key(&mut doc, &format!("phone-{i}"));
+        phone_last = Some(scribble_key(&mut doc, i));
     }
     let new_changes: usize = doc
         .get_changes(&phone_heads)
@@ -534,8 +575,8 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
         "reconnect: new changes {new_changes} B, sent {} B, received {} B, ratio {ratio:.2}, round trips {}",
         t.sent, t.received, t.round_trips
     );
-    assert!(has_key(&doc, "office-39"));
-    assert!(has_key(&stored(&r, reg).await, "phone-9"));
+    assert!(has_office_note(&doc, "office-39"));
+    assert!(has_key(&stored(&r, reg).await, &phone_last.unwrap()));
     // One round trip to exchange heads and changes, one to confirm: deterministic.
     assert_eq!(t.round_trips, 2, "round trips with the kept sync state");
     assert!(
@@ -563,7 +604,7 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
         "reconnect without kept state (download only): sent {} B, received {} B, round trips {}",
         f.sent, f.received, f.round_trips
     );
-    assert!(has_key(&forgetful, "office-39"));
+    assert!(has_office_note(&forgetful, "office-39"));
     r.running.unwrap().shutdown().await;
 }
 
@@ -636,9 +677,15 @@ async fn a_message_cut_mid_frame_stores_nothing_and_the_retry_stores_everything(
             let before = stored(&r, reg).await.get_heads();
             // A week of offline work, sent as one message of some kilobytes.
             const CHANGES: usize = 200;
+            let synced_heads = doc.get_heads();
             for i in 0..CHANGES {
-                scribble_key(&mut doc, &format!("cut-{i}"));
+                scribble_key(&mut doc, i);
             }
+            let hashes: Vec<automerge::ChangeHash> = doc
+                .get_changes(&synced_heads)
+                .iter()
+                .map(|c| c.hash())
+                .collect();
             let offline = doc.clone();
             let mut proxy = CutProxy::start(r.addr.unwrap(), 4096, mode).await.unwrap();
             let t = token(&r, "volunteer1").await;
@@ -681,8 +728,9 @@ async fn a_message_cut_mid_frame_stores_nothing_and_the_retry_stores_everything(
                 SyncEnd::Synced
             );
             let doc = stored(&r, reg).await;
-            let kept = (0..CHANGES)
-                .filter(|i| has_key(&doc, &format!("cut-{i}")))
+            let kept = hashes
+                .iter()
+                .filter(|h| doc.get_change_by_hash(h).is_some())
                 .count();
             println!(
                 "cut mid frame ({backend:?}, {mode:?}): frame of {} B cut after {} B; stored after the cut: 0 of {CHANGES}; after the retry: {kept} of {CHANGES}",

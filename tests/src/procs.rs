@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// The demo password the relays below are seeded with.
-pub const PASSWORD: &str = "bench-password";
+pub const PASSWORD: &str = "bench-password-1234";
 
 /// The workspace root.
 pub fn root() -> PathBuf {

@@ -19,7 +19,7 @@ use automerge::{ActorId, Automerge};
 use libfuzzer_sys::fuzz_target;
 use nabo_core::document::NaboDoc;
 use nabo_server::relay::Limits;
-use nabo_server::relay::sync::receive_message;
+use nabo_server::relay::sync::{Held, HoldBudget, receive_message};
 
 struct Base {
     relay: Automerge,
@@ -59,8 +59,10 @@ fuzz_target!(
         let mut doc = base.relay.clone();
         let mut state = State::new();
         let before = doc.get_heads();
-        let max = Limits::default().max_changes_per_message;
-        match receive_message(&mut doc, &mut state, &bytes, max) {
+        let limits = Limits::default();
+        let max = limits.max_changes_per_message;
+        let mut held = Held::new(HoldBudget::new(limits.max_held_bytes, limits.max_held_changes));
+        match receive_message(&mut doc, &mut state, &bytes, &mut held, max) {
             Err(r) => assert!(matches!(r.code, 1008 | 1009), "close code {}", r.code),
             Ok(_) => {
                 if doc.get_heads() != before {

@@ -13,6 +13,7 @@
 
 pub mod limits;
 pub mod passwords;
+pub mod policy;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -399,7 +400,9 @@ impl Auth {
         }
         let user = self.storage.user_by_username(username).await?;
         let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
-        let ok = self.passwords.verify(password, hash).await && hash.is_some();
+        // Passwords are hashed in their NFKC form (ADR 0017).
+        let password = policy::normalise(password);
+        let ok = self.passwords.verify(&password, hash).await && hash.is_some();
         let Some(user) = user.filter(|_| ok) else {
             return Err(AuthError::BadCredentials);
         };
@@ -410,6 +413,48 @@ impl Auth {
             return Err(AuthError::Revoked);
         }
         self.issue(&user, None).await
+    }
+
+    /// A new session for a user who signed in another way (the organisation's identity
+    /// provider, ADR 0017). A disabled user gets none.
+    pub async fn session_for(&self, user: &UserRow) -> Result<Tokens, AuthError> {
+        if user.disabled {
+            return Err(AuthError::Revoked);
+        }
+        self.issue(user, None).await
+    }
+
+    /// Checks the operator's credential of the admin API: `presented` must equal `expected`
+    /// (compared as SHA-256 digests, in constant time). Failures are counted per client
+    /// address like logins; an address over its limit is refused unchecked.
+    pub async fn operator(
+        &self,
+        presented: &str,
+        expected: &str,
+        client: &str,
+    ) -> Result<(), AuthError> {
+        let counted = match self
+            .limiter
+            .attempt(self.storage.as_ref(), "operator", client, None)
+            .await?
+        {
+            limits::Verdict::Refused => return Err(AuthError::RateLimited),
+            limits::Verdict::Check { counted, .. } => counted,
+        };
+        let a = Sha256::digest(presented.as_bytes());
+        let b = Sha256::digest(expected.as_bytes());
+        let same = a
+            .iter()
+            .zip(b.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0;
+        if !same || expected.is_empty() {
+            return Err(AuthError::BadCredentials);
+        }
+        self.limiter
+            .succeeded(self.storage.as_ref(), counted)
+            .await?;
+        Ok(())
     }
 
     /// Exchanges a refresh token for a new pair; the old one is spent, atomically on both

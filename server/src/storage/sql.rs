@@ -11,8 +11,8 @@ use nabo_core::ids::TenantId;
 use sqlx::Row;
 
 use super::{
-    DeviceRow, DocMeta, RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow,
-    WrappedKey, now_ms,
+    DeviceRow, DocMeta, LinkPurpose, LinkRow, OidcConfigRow, OidcRequestRow, ProfileRow,
+    RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow, WrappedKey, now_ms,
 };
 
 /// How each database starts a transaction that will write. SQLite must take the write lock
@@ -39,6 +39,15 @@ fn map_unique(e: sqlx::Error) -> StorageError {
 
 fn damaged(what: &str) -> StorageError {
     StorageError::Damaged(what.to_owned())
+}
+
+/// A user's scopes as stored: (kind, values).
+fn scope_kinds(s: &Scopes) -> [(&'static str, &Vec<String>); 3] {
+    [
+        ("area", &s.areas),
+        ("activity", &s.activities),
+        ("programme", &s.programmes),
+    ]
 }
 
 macro_rules! sql_storage {
@@ -79,6 +88,7 @@ macro_rules! sql_storage {
                     area: r.try_get("area_id")?,
                     worker: r.try_get("worker_id")?,
                     network: r.try_get("network_id")?,
+                    programme: r.try_get("programme_id")?,
                     title: r.try_get("title")?,
                 })
             }
@@ -113,6 +123,28 @@ macro_rules! sql_storage {
                     .execute(&mut **tx)
                     .await?;
                 Ok(r.rows_affected() > 0)
+            }
+
+            /// Revokes a user's refresh tokens and puts their live families on the deny-list, so
+            /// their access tokens stop working at once (inside the caller's transaction).
+            async fn deny_sessions(tx: &mut sqlx::Transaction<'_, $db>, user_id: &str, now: i64, with_devices: bool) -> Result<Vec<String>> {
+                let until = now + (crate::auth::ACCESS_TTL_SECS + crate::auth::LEEWAY_SECS as i64) * 1000;
+                // Only constant SQL fragments are chosen here, never values.
+                let devices = if with_devices { "" } else { " AND device_id IS NULL" };
+                let families: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2{devices}")))
+                    .bind(user_id)
+                    .bind(now)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL{devices}"))).bind(now).bind(user_id).execute(&mut **tx).await?;
+                for f in &families {
+                    sqlx::query("INSERT INTO token_denylist (family_id, until) VALUES ($1, $2) ON CONFLICT (family_id) DO UPDATE SET until = excluded.until")
+                        .bind(f)
+                        .bind(until)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(families)
             }
 
             fn device_row(r: &<$db as sqlx::Database>::Row) -> Result<DeviceRow> {
@@ -165,8 +197,8 @@ macro_rules! sql_storage {
                 let now = now_ms();
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query(
-                    "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at, programme_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(meta.id.to_string())
                 .bind(meta.tenant.as_str())
@@ -180,6 +212,7 @@ macro_rules! sql_storage {
                 .bind(snapshot.len() as i64)
                 .bind(now)
                 .bind(now)
+                .bind(&meta.programme)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_unique)?;
@@ -194,11 +227,12 @@ macro_rules! sql_storage {
             }
 
             async fn update_document(&self, meta: &DocMeta) -> Result<()> {
-                sqlx::query("UPDATE documents SET title = $1, area_id = $2, worker_id = $3, updated_at = $4 WHERE doc_id = $5")
+                sqlx::query("UPDATE documents SET title = $1, area_id = $2, worker_id = $3, updated_at = $4, programme_id = $5 WHERE doc_id = $6")
                     .bind(&meta.title)
                     .bind(&meta.area)
                     .bind(&meta.worker)
                     .bind(now_ms())
+                    .bind(&meta.programme)
                     .bind(meta.id.to_string())
                     .execute(&self.pool)
                     .await?;
@@ -314,7 +348,7 @@ macro_rules! sql_storage {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_unique)?;
-                for (kind, values) in [("area", &scopes.areas), ("activity", &scopes.activities)] {
+                for (kind, values) in scope_kinds(scopes) {
                     for v in values {
                         sqlx::query("INSERT INTO user_scopes (user_id, kind, value) VALUES ($1, $2, $3)")
                             .bind(&u.id)
@@ -355,6 +389,7 @@ macro_rules! sql_storage {
                     match kind.as_str() {
                         "area" => s.areas.push(value),
                         "activity" => s.activities.push(value),
+                        "programme" => s.programmes.push(value),
                         _ => return Err(damaged("scope kind")),
                     }
                 }
@@ -364,7 +399,7 @@ macro_rules! sql_storage {
             async fn set_scopes(&self, user_id: &str, scopes: &Scopes) -> Result<()> {
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query("DELETE FROM user_scopes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-                for (kind, values) in [("area", &scopes.areas), ("activity", &scopes.activities)] {
+                for (kind, values) in scope_kinds(scopes) {
                     for v in values {
                         sqlx::query("INSERT INTO user_scopes (user_id, kind, value) VALUES ($1, $2, $3)")
                             .bind(user_id)
@@ -382,10 +417,226 @@ macro_rules! sql_storage {
                 let now = now_ms();
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let n = sqlx::query("UPDATE users SET disabled = $1 WHERE user_id = $2").bind(true).bind(user_id).execute(&mut *tx).await?.rows_affected();
-                sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(now).bind(user_id).execute(&mut *tx).await?;
+                Self::deny_sessions(&mut tx, user_id, now, true).await?;
                 sqlx::query("UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(now).bind(user_id).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(n > 0)
+            }
+
+            async fn set_role(&self, user_id: &str, role: nabo_core::model::AppRole) -> Result<()> {
+                sqlx::query("UPDATE users SET role = $1 WHERE user_id = $2").bind(role.code()).bind(user_id).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn enable_user(&self, user_id: &str) -> Result<bool> {
+                let n = sqlx::query("UPDATE users SET disabled = $1 WHERE user_id = $2 AND disabled = $3")
+                    .bind(false)
+                    .bind(user_id)
+                    .bind(true)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn end_sessions(&self, user_id: &str, now: i64) -> Result<Vec<String>> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let families = Self::deny_sessions(&mut tx, user_id, now, false).await?;
+                tx.commit().await?;
+                Ok(families)
+            }
+
+            async fn insert_tenant(&self, tenant: &TenantId) -> Result<()> {
+                sqlx::query("INSERT INTO tenants (tenant_id, created_at) VALUES ($1, $2)")
+                    .bind(tenant.as_str())
+                    .bind(now_ms())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool> {
+                let n: Option<String> = sqlx::query_scalar("SELECT tenant_id FROM tenants WHERE tenant_id = $1")
+                    .bind(tenant.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(n.is_some())
+            }
+
+            async fn tenants(&self) -> Result<Vec<TenantId>> {
+                let ids: Vec<String> = sqlx::query_scalar("SELECT tenant_id FROM tenants ORDER BY tenant_id").fetch_all(&self.pool).await?;
+                ids.iter().map(|t| t.parse().map_err(|_| damaged("tenant"))).collect()
+            }
+
+            async fn put_profile(&self, user_id: &str, p: &ProfileRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO user_profiles (user_id, subject, sealed, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (user_id) DO UPDATE SET subject = excluded.subject, sealed = excluded.sealed, updated_at = excluded.updated_at",
+                )
+                .bind(user_id)
+                .bind(&p.subject)
+                .bind(&p.sealed)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn profile(&self, user_id: &str) -> Result<Option<ProfileRow>> {
+                let row = sqlx::query("SELECT subject, sealed FROM user_profiles WHERE user_id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+                row.map(|r| Ok(ProfileRow { subject: r.try_get("subject")?, sealed: r.try_get("sealed")? })).transpose()
+            }
+
+            async fn insert_link(&self, token_hash: &str, user_id: &str, purpose: LinkPurpose, created_by: Option<&str>, expires_at: i64) -> Result<()> {
+                let now = now_ms();
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                // A new link replaces the ones sent before: only the newest works.
+                sqlx::query("UPDATE user_links SET expires_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4")
+                    .bind(now)
+                    .bind(user_id)
+                    .bind(purpose.code())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO user_links (token_hash, user_id, purpose, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(purpose.code())
+                    .bind(created_by)
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_unique)?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn link(&self, token_hash: &str, purpose: LinkPurpose) -> Result<Option<LinkRow>> {
+                let row = sqlx::query("SELECT user_id, expires_at, used_at FROM user_links WHERE token_hash = $1 AND purpose = $2")
+                    .bind(token_hash)
+                    .bind(purpose.code())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Ok(LinkRow { user_id: r.try_get("user_id")?, expires_at: r.try_get("expires_at")?, used_at: r.try_get("used_at")? })).transpose()
+            }
+
+            async fn redeem_link(&self, token_hash: &str, purpose: LinkPurpose, now: i64) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "UPDATE user_links SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4 RETURNING user_id",
+                )
+                .bind(now)
+                .bind(token_hash)
+                .bind(purpose.code())
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn put_oidc_config(&self, c: &OidcConfigRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO tenant_oidc (tenant, issuer, client_id, secret_kek_id, secret_wrapped, scopes, groups_claim, groups, label, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (tenant) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, secret_kek_id = excluded.secret_kek_id, \
+                     secret_wrapped = excluded.secret_wrapped, scopes = excluded.scopes, groups_claim = excluded.groups_claim, groups = excluded.groups, \
+                     label = excluded.label, updated_at = excluded.updated_at",
+                )
+                .bind(c.tenant.as_str())
+                .bind(&c.issuer)
+                .bind(&c.client_id)
+                .bind(&c.secret.kek_id)
+                .bind(&c.secret.bytes)
+                .bind(&c.scopes)
+                .bind(&c.groups_claim)
+                .bind(&c.groups)
+                .bind(&c.label)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn oidc_config(&self, tenant: &TenantId) -> Result<Option<OidcConfigRow>> {
+                let row = sqlx::query("SELECT * FROM tenant_oidc WHERE tenant = $1").bind(tenant.as_str()).fetch_optional(&self.pool).await?;
+                row.map(|r| {
+                    Ok(OidcConfigRow {
+                        tenant: tenant.clone(),
+                        issuer: r.try_get("issuer")?,
+                        client_id: r.try_get("client_id")?,
+                        secret: WrappedKey { kek_id: r.try_get("secret_kek_id")?, bytes: r.try_get("secret_wrapped")? },
+                        scopes: r.try_get("scopes")?,
+                        groups_claim: r.try_get("groups_claim")?,
+                        groups: r.try_get("groups")?,
+                        label: r.try_get("label")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn link_identity(&self, identity: &str, user_id: &str, tenant: &TenantId) -> Result<()> {
+                sqlx::query("INSERT INTO user_identities (identity, user_id, tenant, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(identity)
+                    .bind(user_id)
+                    .bind(tenant.as_str())
+                    .bind(now_ms())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn identity_user(&self, identity: &str) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT user_id FROM user_identities WHERE identity = $1").bind(identity).fetch_optional(&self.pool).await?)
+            }
+
+            async fn insert_oidc_request(&self, state_hash: &str, r: &OidcRequestRow) -> Result<()> {
+                let now = now_ms();
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                sqlx::query("DELETE FROM oidc_requests WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO oidc_requests (state_hash, tenant, browser_hash, nonce, pkce_verifier, link_hash, next_path, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(state_hash)
+                .bind(r.tenant.as_str())
+                .bind(&r.browser_hash)
+                .bind(&r.nonce)
+                .bind(&r.pkce_verifier)
+                .bind(&r.link_hash)
+                .bind(&r.next_path)
+                .bind(now)
+                .bind(r.expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_unique)?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn take_oidc_request(&self, state_hash: &str, now: i64) -> Result<Option<OidcRequestRow>> {
+                let row = sqlx::query(
+                    "UPDATE oidc_requests SET used_at = $1 WHERE state_hash = $2 AND used_at IS NULL AND expires_at > $3 \
+                     RETURNING tenant, browser_hash, nonce, pkce_verifier, link_hash, next_path, expires_at",
+                )
+                .bind(now)
+                .bind(state_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| {
+                    let t: String = r.try_get("tenant")?;
+                    Ok(OidcRequestRow {
+                        tenant: t.parse().map_err(|_| damaged("tenant"))?,
+                        browser_hash: r.try_get("browser_hash")?,
+                        nonce: r.try_get("nonce")?,
+                        pkce_verifier: r.try_get("pkce_verifier")?,
+                        link_hash: r.try_get("link_hash")?,
+                        next_path: r.try_get("next_path")?,
+                        expires_at: r.try_get("expires_at")?,
+                    })
+                })
+                .transpose()
             }
 
             async fn set_password(&self, user_id: &str, hash: &str) -> Result<()> {
@@ -746,16 +997,21 @@ macro_rules! sql_storage {
                 rows.iter().map(Self::review).collect()
             }
 
-            async fn put_actor(&self, actor: &str, tenant: &TenantId, user_id: &str, device_id: Option<&str>) -> Result<()> {
-                sqlx::query("INSERT INTO actors (actor, tenant, user_id, device_id, first_seen) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (actor) DO NOTHING")
-                    .bind(actor)
+            async fn bind_actor(&self, tenant: &TenantId, actor: &str, user_id: &str, device_id: Option<&str>) -> Result<(String, Option<String>)> {
+                sqlx::query("INSERT INTO actors (tenant, actor, user_id, device_id, first_seen) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, actor) DO NOTHING")
                     .bind(tenant.as_str())
+                    .bind(actor)
                     .bind(user_id)
                     .bind(device_id)
                     .bind(now_ms())
                     .execute(&self.pool)
                     .await?;
-                Ok(())
+                let r = sqlx::query("SELECT user_id, device_id FROM actors WHERE tenant = $1 AND actor = $2")
+                    .bind(tenant.as_str())
+                    .bind(actor)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok((r.try_get("user_id")?, r.try_get("device_id")?))
             }
 
             async fn actors(&self, tenant: &TenantId) -> Result<std::collections::HashMap<String, (String, Option<String>)>> {

@@ -11,10 +11,12 @@
 //! same origin (checked), and every edit becomes a change in the document, stored before the
 //! page answers and offered to connected phones.
 
+mod account;
 mod admin;
 pub(crate) mod data;
 pub mod fmt;
 mod overview;
+pub mod people;
 pub(crate) mod records;
 mod reports;
 pub mod stats;
@@ -60,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/programmer", post(admin::create_programme))
         .route("/administration/aktiviteter", post(admin::create_activity))
         .route(
+            "/administration/aktivitetstyper",
+            post(admin::add_local_type),
+        )
+        .route(
             "/administration/forandringsteori",
             post(admin::change_theory),
         )
@@ -71,12 +77,21 @@ pub fn router(state: AppState) -> Router {
         .route("/rapporter/maaling", post(reports::record_measurement))
         .route("/administration/roller", post(admin::assign_role))
         .route("/administration/placering", post(admin::move_placement))
+        .route(
+            "/administration/boerneattest",
+            post(admin::record_certificate),
+        )
+        .route("/administration/boerneattester", get(admin::renewals))
+        .route("/administration/tilknytning", post(admin::engage))
+        .route("/administration/kursus", post(admin::add_training))
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
         .route("/log-ud", post(logout))
+        .merge(people::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))
+        .merge(account::routes())
         .route("/nabo.css", get(css))
         .merge(signed_in)
         .with_state(state)
@@ -200,6 +215,14 @@ impl From<crate::relay::EditError> for WebError {
         use crate::relay::EditError;
         match e {
             EditError::Domain(d) => d.into(),
+            EditError::Refused(r) => {
+                tracing::warn!(record = %r.record, reason = %r.reason, "edit from a review page refused by the rules");
+                WebError::Conflict(format!(
+                    "Ændringen blev afvist ({}): {}.",
+                    r.record,
+                    fmt::reason_da(r.reason)
+                ))
+            }
             EditError::Storage(s) => s.into(),
             EditError::Unstored(crate::relay::doc::MergeError::Invalid(r)) => {
                 tracing::error!(reason = %r, "edit from a review page refused");
@@ -425,6 +448,10 @@ async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Res
 struct NextQuery {
     naeste: Option<String>,
     fejl: Option<String>,
+    /// What just happened (a password chosen).
+    besked: Option<String>,
+    /// The tenant whose identity provider to offer.
+    lejer: Option<String>,
 }
 
 /// Where to go after signing in: only a path on this site. One leading `/` not followed by
@@ -445,7 +472,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn login_form(Query(q): Query<NextQuery>) -> Markup {
+async fn login_form(State(s): State<AppState>, Query(q): Query<NextQuery>) -> Response {
     let next = safe_next(q.naeste.as_deref());
     let error = match q.fejl.as_deref() {
         Some("forkert") => Some("Forkert brugernavn eller adgangskode."),
@@ -453,13 +480,36 @@ async fn login_form(Query(q): Query<NextQuery>) -> Markup {
         Some("spaerret") => Some("Brugeren er spærret."),
         _ => None,
     };
+    let notice = match q.besked.as_deref() {
+        Some("aktiveret") => Some(
+            "Din adgangskode er gemt, og din bruger er aktiveret. Log ind med dit brugernavn og din nye adgangskode.",
+        ),
+        Some("ny-adgangskode") => {
+            Some("Din nye adgangskode er gemt. Du er logget ud alle andre steder.")
+        }
+        _ => None,
+    };
+    // The tenant's identity provider, when the link names the tenant (`?lejer=…`).
+    let tenant = q.lejer.as_deref().and_then(|t| t.parse().ok());
+    let oidc = match &tenant {
+        Some(t) => match crate::admin::provider(s.storage.as_ref(), &s.vault, t).await {
+            Ok(p) => p.map(|p| (t.clone(), p.label)),
+            Err(e) => return WebError::from(e).into_response(),
+        },
+        None => None,
+    };
     bare(
         "Log ind",
         html! {
             main id="indhold" class="log-ind" {
                 h1 { "Nabo" }
                 p class="undertitel" { "Boligsocialt arbejde – gennemgang og rapporter" }
+                @if let Some(n) = notice { p class="besked" role="status" { (n) } }
                 @if let Some(e) = error { p class="fejlbesked" role="alert" { (e) } }
+                @if let Some((t, label)) = &oidc {
+                    p { a class="knap" id="oidc" href={"/oidc/" (t) "/start?naeste=" (fmt::url_encode(&next))} { "Log ind med " (label) } }
+                    p class="undertitel" { "Eller med brugernavn og adgangskode:" }
+                }
                 form method="post" action="/log-ind" {
                     input type="hidden" name="naeste" value=(next);
                     label for="brugernavn" { "Brugernavn" }
@@ -471,6 +521,7 @@ async fn login_form(Query(q): Query<NextQuery>) -> Markup {
             }
         },
     )
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -574,6 +625,7 @@ pub enum Nav {
     Records,
     Review,
     Admin,
+    People,
     Reports,
 }
 
@@ -603,6 +655,7 @@ pub fn page(viewer: &Viewer, nav: Nav, title: &str, body: Markup) -> Response {
             (Nav::Records, "/aktiviteter", "Aktiviteter"),
             (Nav::Review, "/gennemgang", "Gennemgang"),
             (Nav::Admin, "/administration", "Administration"),
+            (Nav::People, "/personer", "Personer"),
             (Nav::Reports, "/rapporter", "Rapporter"),
         ]
     } else {
