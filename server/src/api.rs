@@ -26,6 +26,8 @@ pub struct AppState {
     pub auth: Auth,
     /// Storage.
     pub storage: Arc<dyn Storage>,
+    /// Where "now" comes from (today's date on the pages, the time of an office edit).
+    pub clock: nabo_core::time::Clock,
 }
 
 /// One error type for the HTTP layer: a status, a stable code and a message without

@@ -33,6 +33,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Limits.
     pub limits: relay::Limits,
+    /// Where "now" comes from for the pages and the records they write: the system clock,
+    /// except in tests and a demo run at a chosen moment (`--demo-at`).
+    pub clock: nabo_core::time::Clock,
 }
 
 impl Config {
@@ -138,6 +141,7 @@ pub async fn start_with(
         hub: hub.clone(),
         auth,
         storage,
+        clock: config.clock.clone(),
     };
     let app = api::router(state.clone()).layer(
         tower_http::trace::TraceLayer::new_for_http().make_span_with(

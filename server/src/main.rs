@@ -30,6 +30,11 @@ struct Cli {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Run the demo as if it were this moment (RFC 3339, e.g. 2026-11-25T00:30:00+01:00);
+    /// the clock runs on from there. For trying the demo, and the phones' tests, at a chosen
+    /// time of day. Only with --demo: a relay with real data always runs on the system clock.
+    #[arg(long, requires = "demo", value_parser = parse_instant)]
+    demo_at: Option<nabo_core::time::Timestamp>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -54,6 +59,12 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+}
+
+fn parse_instant(s: &str) -> Result<nabo_core::time::Timestamp, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| nabo_core::time::Timestamp(t.timestamp_millis()))
+        .map_err(|e| format!("not an RFC 3339 time such as 2026-11-25T00:30:00+01:00: {e}"))
 }
 
 fn init_logging(format: LogFormat) {
@@ -94,6 +105,10 @@ async fn main() -> anyhow::Result<()> {
             max_connections_per_user: cli.max_connections_per_user,
             ..Default::default()
         },
+        clock: cli.demo_at.map_or_else(
+            nabo_core::time::Clock::system,
+            nabo_core::time::Clock::starting_at,
+        ),
     };
     match cli.command {
         Some(Command::Backup { out }) => {
@@ -115,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
     let seeded = if cli.demo {
         let password = demo_password();
         Some((
-            nabo_server::demo::seed(storage.as_ref(), &password).await?,
+            nabo_server::demo::seed(storage.as_ref(), &password, &config.clock).await?,
             password,
         ))
     } else {
@@ -128,6 +143,17 @@ async fn main() -> anyhow::Result<()> {
         println!("  Nabo kører på {url}");
         println!("  Log ind i browseren: {url}/log-ind (central medarbejder: «central»)");
         println!("  Synkronisering: ws://{}/sync", running.addr);
+        if !running.state.clock.is_system() {
+            println!(
+                "  Demoens ur: {} (dansk tid)",
+                running
+                    .state
+                    .clock
+                    .now()
+                    .local_dk()
+                    .format("%d.%m.%Y kl. %H.%M")
+            );
+        }
         if seeded {
             println!("  Demo-logins (adgangskode: {password}):");
             for u in nabo_server::demo::USERS {

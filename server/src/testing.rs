@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use sqlx::Connection;
 
+use nabo_core::time::Clock;
+
 use crate::relay::Limits;
 use crate::storage::{PgStorage, SqliteStorage, Storage};
 use crate::{Config, Running};
@@ -51,6 +53,8 @@ pub struct TestRelay {
     /// The address of the last start: a restart listens there again, so clients keep their
     /// URL across a stop.
     pub addr: Option<std::net::SocketAddr>,
+    /// The relay's clock (the system clock unless the test set one).
+    pub clock: Clock,
 }
 
 /// Creates a fresh, empty database for `backend` and returns its URL.
@@ -77,6 +81,15 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> anyhow::
 impl TestRelay {
     /// Starts a relay with `limits` on a fresh database.
     pub async fn start(backend: Backend, limits: Limits) -> anyhow::Result<Self> {
+        Self::start_with_clock(backend, limits, Clock::system()).await
+    }
+
+    /// Starts a relay whose pages and demo read `clock` (a test's chosen moment).
+    pub async fn start_with_clock(
+        backend: Backend,
+        limits: Limits,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         if std::env::var("NABO_TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::from_env("NABO_TEST_LOG"))
@@ -91,6 +104,7 @@ impl TestRelay {
             dir,
             backend,
             addr: None,
+            clock,
         };
         r.restart(limits).await?;
         Ok(r)
@@ -110,6 +124,7 @@ impl TestRelay {
             data_dir: self.dir.path().to_path_buf(),
             database_url: Some(self.database_url.clone()),
             limits,
+            clock: self.clock.clone(),
         };
         let running = crate::start_with(config, storage).await?;
         self.addr = Some(running.addr);
@@ -148,9 +163,9 @@ impl TestRelay {
         self.relay().state.storage.clone()
     }
 
-    /// Seeds the demo tenant with `password`.
+    /// Seeds the demo tenant with `password`, as of the relay's clock.
     pub async fn seed_demo(&self, password: &str) -> anyhow::Result<()> {
-        crate::demo::seed(self.storage().as_ref(), password)
+        crate::demo::seed(self.storage().as_ref(), password, &self.clock)
             .await
             .map(|_| ())
     }

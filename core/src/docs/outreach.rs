@@ -180,7 +180,7 @@ impl OutreachDoc {
         free_text_notes: bool,
         input: NewContact,
     ) -> Result<ContactId> {
-        if !self.quarter().contains(input.at.date_utc()) {
+        if !self.quarter().contains(input.at.date_dk()) {
             return invalid(
                 "at",
                 Reason::OutsidePeriod,
@@ -250,7 +250,7 @@ impl OutreachDoc {
                 );
             }
         }
-        if input.followup.is_some_and(|f| f < input.at.date_utc()) {
+        if input.followup.is_some_and(|f| f < input.at.date_dk()) {
             return invalid(
                 "followup",
                 Reason::OutOfRange,
