@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "bindings" / "generated" / "python"))
 class Relay:
     """`nabo-server --demo` on a free port; stop() and start() keep the port and the data."""
 
-    password = "demo-password"
+    password = "demo-password-1234"
 
     def __init__(self):
         with socket.socket() as s:

@@ -3,7 +3,7 @@
 //! | role \ kind | tenant | staff | volunteers | activity | register | outreach | network |
 //! |---|---|---|---|---|---|---|---|
 //! | central | W | W | W | W | W | W | W |
-//! | outreach | R | – | – | W if the activity is theirs, R if in their area | W if the activity is theirs or in their area | W if they are its author | W if they lead it |
+//! | outreach | R | – | – | W if the activity is theirs, R if in their area or programme | W if the activity is theirs or in their area or programme | W if they are its author | W if they lead it |
 //! | volunteer | R | – | – | R if the activity is theirs | W if the activity is theirs | – | – |
 //! | board | R | – | – | – | – | – | – |
 //!
@@ -51,8 +51,16 @@ impl Principal {
         a.as_ref()
             .is_some_and(|a| self.scopes.activities.contains(a))
     }
-    fn has_area(&self, a: &Option<String>) -> bool {
-        a.as_ref().is_some_and(|a| self.scopes.areas.contains(a))
+    /// The area is theirs, or the document's programme is (a programme scope reaches every
+    /// area's activities of the programme the way an area scope reaches its area's).
+    fn has_area(&self, meta: &DocMeta) -> bool {
+        meta.area
+            .as_ref()
+            .is_some_and(|a| self.scopes.areas.contains(a))
+            || meta
+                .programme
+                .as_ref()
+                .is_some_and(|p| self.scopes.programmes.contains(p))
     }
 }
 
@@ -69,14 +77,14 @@ pub fn access(p: &Principal, meta: &DocMeta) -> Access {
         (AppRole::Outreach, DocKind::Activity) => {
             if p.has_activity(&meta.activity) {
                 Write
-            } else if p.has_area(&meta.area) {
+            } else if p.has_area(meta) {
                 Read
             } else {
                 None
             }
         }
         (AppRole::Outreach, DocKind::Register) => {
-            if p.has_activity(&meta.activity) || p.has_area(&meta.area) {
+            if p.has_activity(&meta.activity) || p.has_area(meta) {
                 Write
             } else {
                 None
@@ -112,5 +120,50 @@ pub fn access(p: &Principal, meta: &DocMeta) -> Access {
         }
         (AppRole::Outreach | AppRole::Volunteer, DocKind::Staff | DocKind::Volunteers) => None,
         (AppRole::Volunteer, DocKind::Outreach | DocKind::Network) => None,
+    }
+}
+
+/// Whether a connection with `access` to a document of `kind` may send ephemeral messages
+/// (presence: "who has this open now") to the document's other connections.
+///
+/// | access \ kind | activity | any other kind |
+/// |---|---|---|
+/// | write | yes | yes |
+/// | read | yes | no |
+///
+/// Writers work on the document together, so they may show presence everywhere. Readers may
+/// only on an activity: the volunteers and outreach staff of one activity are one team, and
+/// seeing who else has the activity open is what presence is for. A reader of the tenant
+/// catalogue (every login of the tenant) would otherwise broadcast to the whole tenant.
+pub fn may_send_ephemeral(access: Access, kind: DocKind) -> bool {
+    match access {
+        Access::Write => true,
+        Access::Read => kind == DocKind::Activity,
+        Access::None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_from_readers_only_on_activities() {
+        for kind in [
+            DocKind::Tenant,
+            DocKind::Staff,
+            DocKind::Volunteers,
+            DocKind::Activity,
+            DocKind::Register,
+            DocKind::Outreach,
+            DocKind::Network,
+        ] {
+            assert!(may_send_ephemeral(Access::Write, kind));
+            assert_eq!(
+                may_send_ephemeral(Access::Read, kind),
+                kind == DocKind::Activity
+            );
+            assert!(!may_send_ephemeral(Access::None, kind));
+        }
     }
 }

@@ -1,10 +1,9 @@
 //! HTTP: login and tokens, the document list, enrolment and revocation, health, metrics,
 //! the OpenAPI description, and the `/sync` WebSocket upgrade.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Path, Query, State, WebSocketUpgrade};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -13,8 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::acl::{Access, Principal, access};
 use crate::auth::{Auth, AuthError};
+use crate::http::ClientAddr;
 use crate::relay::Hub;
 use crate::storage::{Scopes, Storage, StorageError};
+use crate::vault::Accepted;
 use nabo_core::model::AppRole;
 
 /// State shared by the handlers.
@@ -28,6 +29,16 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     /// Where "now" comes from (today's date on the pages, the time of an office edit).
     pub clock: nabo_core::time::Clock,
+    /// Subject keys at rest (wrapping under the KEK).
+    pub vault: crate::vault::Vault,
+    /// The public address and trusted proxies.
+    pub site: Arc<crate::http::Site>,
+    /// Outgoing mail (activation and reset links).
+    pub mail: Arc<crate::mail::Outbox>,
+    /// The operator's credential of the admin API.
+    pub operator_token: Option<Arc<crate::admin::OperatorToken>>,
+    /// Sign-in with the organisations' identity providers.
+    pub oidc: Arc<crate::oidc::Oidc>,
 }
 
 /// One error type for the HTTP layer: a status, a stable code and a message without
@@ -154,7 +165,7 @@ impl FromRequestParts<AppState> for Caller {
             "an Authorization: Bearer token is required".into(),
         ))?;
         match state.auth.principal(&token).await {
-            Ok((p, _)) => Ok(Caller(p)),
+            Ok(v) => Ok(Caller(v.principal)),
             Err(e) => {
                 state
                     .hub
@@ -179,7 +190,8 @@ fn auth_label(e: &AuthError) -> &'static str {
     }
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
+/// The token of `Authorization: Bearer …`.
+pub(crate) fn bearer(parts: &Parts) -> Option<String> {
     let h = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let t = h
         .strip_prefix("Bearer ")
@@ -187,23 +199,7 @@ fn bearer(parts: &Parts) -> Option<String> {
     Some(t.trim().to_owned())
 }
 
-/// The client's address (for rate limits), or "local" in tests without a socket.
-#[derive(Debug)]
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "local".into(), |ConnectInfo(a)| a.ip().to_string()),
-        ))
-    }
-}
-
-/// The router. Tests call it directly.
+/// The API's routes (merged with the pages' in [`crate::app`]).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
@@ -224,9 +220,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/users/{id}/scopes", put(set_scopes))
         .route("/api/v1/devices/{id}/revoke", post(revoke_device))
         .route("/sync", get(sync))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
-        .with_state(state.clone())
-        .merge(crate::web::router(state))
+        .with_state(state)
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {
@@ -379,7 +373,8 @@ async fn me(State(s): State<AppState>, Caller(p): Caller) -> Result<Json<MeOutpu
         user_id: p.user_id,
         tenant: p.tenant.to_string(),
         role: p.role,
-        display_name: u.display_name,
+        // A volunteer's name is sealed; their own phone may show it.
+        display_name: crate::people::display_name(s.storage.as_ref(), &s.vault, &u).await?,
         staff_id: p.staff_id,
         volunteer_id: p.volunteer_id,
         device_id: p.device_id,
@@ -436,10 +431,20 @@ pub struct SubjectKeys {
 /// What a PUT of subject keys did.
 #[derive(Serialize, Deserialize, Debug, Default, PartialEq, Eq)]
 pub struct SubjectKeysStored {
-    /// Subjects whose key was stored now.
+    /// Subjects whose key is now stored for this register (new, or the same key already
+    /// stored for another register).
     pub stored: Vec<String>,
-    /// Subjects that had a key already (never replaced).
+    /// Subjects whose key was stored for this register already (never replaced).
     pub present: Vec<String>,
+    /// Subjects for which the relay holds a different key: nothing changed, and the key is
+    /// not handed out for this register.
+    #[serde(default)]
+    pub conflicting: Vec<String>,
+}
+
+fn vault_error(e: crate::vault::VaultError) -> AppError {
+    tracing::error!(error = %e, "subject keys could not be read or stored");
+    AppError::Unavailable
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -494,7 +499,11 @@ async fn get_subject_keys(
 ) -> Result<Json<SubjectKeys>, AppError> {
     use base64::Engine;
     let (meta, subjects) = register_participants(&s, &p, &id, Access::Read).await?;
-    let keys = s.storage.subject_keys(&meta.tenant, &subjects).await?;
+    let keys = s
+        .vault
+        .keys(s.storage.as_ref(), &meta.tenant, Some(meta.id), &subjects)
+        .await
+        .map_err(vault_error)?;
     tracing::debug!(doc = %meta.id, keys = keys.len(), "subject keys handed out");
     Ok(Json(SubjectKeys {
         keys: keys
@@ -547,27 +556,29 @@ async fn put_subject_keys(
                 reason: "malformed",
                 message: "the key is not standard base64".into(),
             })?;
-        if bytes.len() != 32 {
+        let Ok(bytes) = <[u8; 32]>::try_from(bytes) else {
             return Err(AppError::Invalid {
                 field,
                 reason: "out-of-range",
                 message: "a subject key is 32 bytes".into(),
             });
-        }
+        };
         keys.push((subject, bytes));
     }
     let mut out = SubjectKeysStored::default();
     for (subject, key) in keys {
-        if s.storage
-            .put_subject_key(&meta.tenant, subject, &key)
-            .await?
+        match s
+            .vault
+            .accept(s.storage.as_ref(), &meta.tenant, meta.id, subject, &key)
+            .await
+            .map_err(vault_error)?
         {
-            out.stored.push(subject.clone());
-        } else {
-            out.present.push(subject.clone());
+            Accepted::Stored => out.stored.push(subject.clone()),
+            Accepted::Present => out.present.push(subject.clone()),
+            Accepted::Conflicting => out.conflicting.push(subject.clone()),
         }
     }
-    tracing::info!(doc = %meta.id, stored = out.stored.len(), present = out.present.len(), "subject keys received");
+    tracing::info!(doc = %meta.id, stored = out.stored.len(), present = out.present.len(), conflicting = out.conflicting.len(), "subject keys received");
     Ok(Json(out))
 }
 
@@ -623,8 +634,7 @@ async fn revoke_user(
 ) -> Result<StatusCode, AppError> {
     require_central(&p)?;
     let u = tenant_user(&s, &p, &id).await?;
-    s.storage.disable_user(&u.id).await?;
-    s.hub.close_user(&u.id, "access revoked");
+    crate::people::disable(s.storage.as_ref(), &s.hub, &u).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -651,6 +661,8 @@ struct ScopesInput {
     areas: Vec<String>,
     #[serde(default)]
     activities: Vec<String>,
+    #[serde(default)]
+    programmes: Vec<String>,
 }
 
 async fn set_scopes(
@@ -670,6 +682,7 @@ async fn set_scopes(
             &Scopes {
                 areas: i.areas,
                 activities: i.activities,
+                programmes: i.programmes,
             },
         )
         .await?;
@@ -686,6 +699,7 @@ async fn sync(
     State(s): State<AppState>,
     Query(q): Query<SyncQuery>,
     headers: axum::http::HeaderMap,
+    slot: Option<axum::Extension<crate::http::ConnSlot>>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
     let token = headers
@@ -698,8 +712,8 @@ async fn sync(
             "missing_token",
             "a token is required (Authorization header or access_token)".into(),
         ))?;
-    let (principal, exp) = match s.auth.principal(&token).await {
-        Ok(p) => p,
+    let verified = match s.auth.principal(&token).await {
+        Ok(v) => v,
         Err(e) => {
             s.hub
                 .metrics
@@ -710,7 +724,7 @@ async fn sync(
         }
     };
     let limits = s.hub.limits.clone();
-    if s.hub.connections_of(&principal.user_id) >= limits.max_connections_per_user {
+    if s.hub.connections_of(&verified.principal.user_id) >= limits.max_connections_per_user {
         s.hub
             .metrics
             .limit_violations
@@ -728,5 +742,16 @@ async fn sync(
         .write_buffer_size(0)
         .max_message_size(limits.max_message_bytes + 1024)
         .max_frame_size(limits.max_message_bytes + 1024)
-        .on_upgrade(move |socket| crate::relay::conn::serve(hub, socket, principal, exp)))
+        .on_upgrade(move |socket| async move {
+            // The socket keeps its place under the connection cap while it lives.
+            let _slot = slot;
+            crate::relay::conn::serve(
+                hub,
+                socket,
+                verified.principal,
+                verified.expires,
+                verified.family,
+            )
+            .await;
+        }))
 }

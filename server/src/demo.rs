@@ -8,19 +8,20 @@ use automerge::ActorId;
 use chrono::Datelike;
 use nabo_core::docs::outreach::{NewContact, NewReferral, OutreachDoc};
 use nabo_core::docs::staff::StaffDoc;
-use nabo_core::docs::tenant::{Settings, TenantDoc};
+use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::docs::volunteers::VolunteersDoc;
 use nabo_core::model::activity::Goal;
 use nabo_core::model::activity::RosterVolunteer;
 use nabo_core::model::org::{Department, HousingArea, Organisation, Venue};
 use nabo_core::model::programme::{Board, BoardMember, FundingShare, Programme};
 use nabo_core::model::staff::{Placement, PlacementDay, RoleAssignment, RoleScope, StaffMember};
-use nabo_core::model::volunteer::{ChildCertificate, Engagement, Volunteer};
+use nabo_core::model::volunteer::ChildCertificate;
 use nabo_core::prelude::*;
 use nabo_core::seal::{SubjectKey, seal};
 use nabo_core::time::Clock;
 
-use crate::storage::{Scopes, Storage, UserRow};
+use crate::storage::{Scopes, Storage};
+use crate::vault::Vault;
 
 /// The demo tenant's id.
 pub const TENANT: &str = "vestbyen";
@@ -105,6 +106,30 @@ fn hm(h: u32, m: u32) -> Time {
 
 fn id<T: std::str::FromStr>(s: &str) -> anyhow::Result<T> {
     s.parse().map_err(|_| anyhow::anyhow!("bad demo id {s}"))
+}
+
+/// A stored document of the demo tenant with its heads (to append what the demo adds).
+async fn stored<D: TypedDoc>(
+    storage: &dyn Storage,
+    scope: &Scope,
+) -> anyhow::Result<(crate::storage::DocMeta, D, Vec<automerge::ChangeHash>)> {
+    let meta = storage
+        .document(scope.document_id())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{scope} was not created"))?;
+    let loaded = crate::relay::doc::load(storage, meta.id).await?;
+    Ok((meta, D::from_doc(loaded.doc)?, loaded.stored_heads))
+}
+
+/// Appends what the demo added to a stored document.
+async fn save(
+    storage: &dyn Storage,
+    meta: &crate::storage::DocMeta,
+    doc: &NaboDoc,
+    heads: &[automerge::ChangeHash],
+) -> anyhow::Result<()> {
+    storage.append(meta.id, &doc.save_after(heads)).await?;
+    Ok(())
 }
 
 async fn store(storage: &dyn Storage, doc: &NaboDoc) -> anyhow::Result<()> {
@@ -305,13 +330,20 @@ fn review_examples(
 /// The office reviewed the roll calls up to two weeks ago and flagged one of them.
 async fn seed_reviews(
     storage: &dyn Storage,
+    vault: &Vault,
     reg: &RegisterDoc,
     until: Date,
     duplicate: Option<(ParticipantId, SubjectKey)>,
 ) -> anyhow::Result<()> {
     if let Some((dup, key)) = duplicate {
-        storage
-            .put_subject_key(reg.doc().scope().tenant(), dup.as_str(), key.as_bytes())
+        vault
+            .accept(
+                storage,
+                reg.doc().scope().tenant(),
+                reg.doc().id(),
+                dup.as_str(),
+                key.as_bytes(),
+            )
             .await?;
     }
     let view = reg.view()?;
@@ -350,7 +382,12 @@ async fn seed_reviews(
 /// Seeds the demo tenant unless it is there, as of `clock`'s now: the café's past sessions
 /// are those before today's Danish date, and every time in it is Danish wall-clock time.
 /// Returns false if it existed.
-pub async fn seed(storage: &dyn Storage, password: &str, clock: &Clock) -> anyhow::Result<bool> {
+pub async fn seed(
+    storage: &dyn Storage,
+    vault: &Vault,
+    password: &str,
+    clock: &Clock,
+) -> anyhow::Result<bool> {
     let tenant: TenantId = id(TENANT)?;
     let tenant_scope = Scope::Tenant {
         tenant: tenant.clone(),
@@ -371,16 +408,50 @@ pub async fn seed(storage: &dyn Storage, password: &str, clock: &Clock) -> anyho
         at: Timestamp(now.0 - 90 * 86_400_000),
     };
 
-    // Tenant: organisations, areas, programme.
-    let mut t = TenantDoc::create(
-        tenant.clone(),
-        actor(),
-        &central,
-        Settings {
+    // The tenant and its first central administrator, made the way every tenant is made
+    // (`nabo-server tenant create`), then every other login through the same operations.
+    let ops = |by: &Author| crate::people::People {
+        storage,
+        vault,
+        docs: crate::people::Docs::Storage,
+        by: by.by.clone(),
+        at: by.at,
+    };
+    let staff_login = |user: &str, login: &str, name: &str, title: &str, role, staff: &str| {
+        crate::people::NewStaff {
+            name: name.into(),
+            title: title.into(),
+            role: Some(role),
+            username: login.into(),
+            email: format!("{login}@vestbyen.example"),
+            user_id: Some(user.into()),
+            staff_id: (!staff.is_empty())
+                .then(|| id(staff))
+                .transpose()
+                .ok()
+                .flatten(),
+            ..Default::default()
+        }
+    };
+    crate::people::create_tenant(
+        &ops(&central),
+        crate::people::NewTenant {
+            id: Some(TENANT.into()),
             name: "Boligsocial Vestbyen".into(),
-            ..Settings::default()
+            admin: staff_login(
+                "u-central",
+                "central",
+                "Mette Sørensen",
+                "Programleder",
+                AppRole::Central,
+                "s-mette",
+            ),
         },
-    )?;
+    )
+    .await?;
+
+    // Tenant: organisations, areas, programme.
+    let (tmeta, mut t, heads) = stored::<TenantDoc>(storage, &tenant_scope).await?;
     let kommune: OrgId = id("o-vestby-kommune")?;
     let bo: OrgId = id("o-vesthus")?;
     let rk: OrgId = id("o-roede-kors")?;
@@ -545,10 +616,59 @@ pub async fn seed(storage: &dyn Storage, password: &str, clock: &Clock) -> anyho
             process_phase: Some(3),
         },
     )?;
-    store(storage, t.doc()).await?;
+    save(storage, &tmeta, t.doc(), &heads).await?;
 
-    // Staff.
-    let mut staff = StaffDoc::create(tenant.clone(), actor())?;
+    // Staff: the logins, then their placements and roles.
+    for (user, login, name, title, role, staff, scopes) in [
+        (
+            "u-outreach1",
+            "outreach1",
+            "Ali Hassan",
+            "Gadeplansmedarbejder",
+            AppRole::Outreach,
+            "s-ali",
+            Scopes {
+                areas: vec!["a-vestparken".into()],
+                activities: vec!["act-gadeplan".into()],
+                ..Scopes::default()
+            },
+        ),
+        (
+            "u-outreach2",
+            "outreach2",
+            "Camilla Nielsen",
+            "Social vicevært",
+            AppRole::Outreach,
+            "s-camilla",
+            Scopes {
+                areas: vec!["a-solbakken".into()],
+                ..Scopes::default()
+            },
+        ),
+        (
+            "u-board",
+            "bestyrelse",
+            "Lars Holm",
+            "Formand for den boligsociale bestyrelse",
+            AppRole::Board,
+            "",
+            Scopes::default(),
+        ),
+    ] {
+        crate::people::create_staff(
+            &ops(&central),
+            &tenant,
+            crate::people::NewStaff {
+                scopes,
+                ..staff_login(user, login, name, title, role, staff)
+            },
+        )
+        .await?;
+    }
+    let staff_scope = Scope::Staff {
+        tenant: tenant.clone(),
+    };
+    let (smeta, mut staff, heads) = stored::<StaffDoc>(storage, &staff_scope).await?;
     for (sid, name, title, role, area) in [
         (
             "s-mette",
@@ -626,10 +746,9 @@ pub async fn seed(storage: &dyn Storage, password: &str, clock: &Clock) -> anyho
             },
         )?;
     }
-    store(storage, staff.doc()).await?;
+    save(storage, &smeta, staff.doc(), &heads).await?;
 
     // Volunteers (names sealed) with child certificates.
-    let mut vols = VolunteersDoc::create(tenant.clone(), actor())?;
     let volunteer_names = [
         "Maja Kristensen",
         "Jonas Petersen",
@@ -638,48 +757,57 @@ pub async fn seed(storage: &dyn Storage, password: &str, clock: &Clock) -> anyho
         "Sara Jensen",
     ];
     let lektiecafe: ActivityId = id("act-lektiecafe")?;
+    let joined = Author {
+        by: central.by.clone(),
+        at: Timestamp(now.0 - 200 * 86_400_000),
+    };
     for (i, name) in volunteer_names.iter().enumerate() {
-        let vid: VolunteerId = id(&format!("v-{}", i + 1))?;
-        let key = SubjectKey::generate();
-        storage
-            .put_subject_key(&tenant, vid.as_str(), key.as_bytes())
-            .await?;
-        // Volunteer 4's certificate is due for renewal soon: the review pages warn about it.
-        let obtained = today.add_days(if i == 3 { -700 } else { -120 });
-        vols.put_volunteer(
-            &central,
-            &vid,
-            Volunteer {
-                name: Some(seal(&key, vid.as_str(), name)?),
+        crate::people::create_volunteer(
+            &ops(&joined),
+            &tenant,
+            cat,
+            crate::people::NewVolunteer {
+                name: (*name).into(),
+                email: String::new(),
+                phone: format!("+45 20 00 00 0{}", i + 1),
                 source: if i % 2 == 0 {
                     VolunteerSource::Resident
                 } else {
                     VolunteerSource::NationalOrganisation
                 },
-                source_org: if i % 2 == 0 { None } else { Some(rk.clone()) },
-                status: VolunteerStatus::Active,
-                joined: today.add_days(-200),
                 resident: i % 2 == 0,
-                child_certificate: Some(ChildCertificate {
-                    obtained,
-                    renewal_due: obtained.add_days(730),
-                }),
-                trainings: IdMap::new(),
-            },
-        )?;
-        vols.engage(
-            &central,
-            cat,
-            Engagement {
-                volunteer: vid,
-                activity: lektiecafe.clone(),
+                activities: vec![lektiecafe.clone()],
                 role: id("lektiehjaelper")?,
-                start: today.add_days(-200),
-                end: None,
+                username: Some(format!("volunteer{}", i + 1)),
+                user_id: Some(format!("u-volunteer{}", i + 1)),
+                volunteer_id: Some(id(&format!("v-{}", i + 1))?),
+            },
+        )
+        .await?;
+    }
+    let vols_scope = Scope::Volunteers {
+        tenant: tenant.clone(),
+    };
+    let (vmeta, mut vols, heads) = stored::<VolunteersDoc>(storage, &vols_scope).await?;
+    for i in 0..volunteer_names.len() {
+        let vid: VolunteerId = id(&format!("v-{}", i + 1))?;
+        // Volunteer 4's certificate is due for renewal soon: the review pages warn about it.
+        let obtained = today.add_days(if i == 3 { -700 } else { -120 });
+        vols.set_child_certificate(
+            &central,
+            &vid,
+            ChildCertificate {
+                obtained,
+                renewal_due: obtained.add_days(730),
             },
         )?;
+        if i % 2 == 1 {
+            let mut v = vols.volunteer(&vid)?;
+            v.source_org = Some(rk.clone());
+            vols.put_volunteer(&central, &vid, v)?;
+        }
     }
-    store(storage, vols.doc()).await?;
+    save(storage, &vmeta, vols.doc(), &heads).await?;
 
     // The homework café.
     let mut input = NewActivity::new(
@@ -769,8 +897,14 @@ pub async fn seed(storage: &dyn Storage, password: &str, clock: &Clock) -> anyho
     for (i, (name, band)) in CHILDREN.iter().enumerate() {
         let pid = ParticipantId::random();
         let key = SubjectKey::generate();
-        storage
-            .put_subject_key(&tenant, pid.as_str(), key.as_bytes())
+        vault
+            .accept(
+                storage,
+                &tenant,
+                reg.doc().id(),
+                pid.as_str(),
+                key.as_bytes(),
+            )
             .await?;
         let added = term.first_day().add_days((i as i64 % 4) * 7).min(today);
         reg.add_participant_with_id(
@@ -827,7 +961,7 @@ pub async fn seed(storage: &dyn Storage, password: &str, clock: &Clock) -> anyho
     }
     let (review_until, duplicate) = review_examples(&mut reg, ctx, &sessions, &children)?;
     store(storage, reg.doc()).await?;
-    seed_reviews(storage, &reg, review_until, duplicate).await?;
+    seed_reviews(storage, vault, &reg, review_until, duplicate).await?;
 
     // Outreach logs for this quarter.
     let quarter = Quarter::of(today);
@@ -940,99 +1074,8 @@ pub async fn seed(storage: &dyn Storage, password: &str, clock: &Clock) -> anyho
     )?;
     store(storage, net.doc()).await?;
 
-    // Users.
-    let hash = crate::auth::hash_password(password)?;
-    let user = |uid: &str,
-                username: &str,
-                name: &str,
-                role: AppRole,
-                staff: Option<&str>,
-                vol: Option<&str>| UserRow {
-        id: uid.into(),
-        tenant: tenant.clone(),
-        username: username.into(),
-        display_name: name.into(),
-        password_hash: Some(hash.clone()),
-        role,
-        staff_id: staff.map(str::to_owned),
-        volunteer_id: vol.map(str::to_owned),
-        disabled: false,
-    };
-    storage
-        .insert_user(
-            &user(
-                "u-central",
-                "central",
-                "Mette Sørensen",
-                AppRole::Central,
-                Some("s-mette"),
-                None,
-            ),
-            &Scopes::default(),
-        )
-        .await?;
-    storage
-        .insert_user(
-            &user(
-                "u-board",
-                "bestyrelse",
-                "Lars Holm",
-                AppRole::Board,
-                None,
-                None,
-            ),
-            &Scopes::default(),
-        )
-        .await?;
-    storage
-        .insert_user(
-            &user(
-                "u-outreach1",
-                "outreach1",
-                "Ali Hassan",
-                AppRole::Outreach,
-                Some("s-ali"),
-                None,
-            ),
-            &Scopes {
-                areas: vec!["a-vestparken".into()],
-                activities: vec!["act-gadeplan".into()],
-            },
-        )
-        .await?;
-    storage
-        .insert_user(
-            &user(
-                "u-outreach2",
-                "outreach2",
-                "Camilla Nielsen",
-                AppRole::Outreach,
-                Some("s-camilla"),
-                None,
-            ),
-            &Scopes {
-                areas: vec!["a-solbakken".into()],
-                activities: vec![],
-            },
-        )
-        .await?;
-    for (i, name) in volunteer_names.iter().enumerate() {
-        storage
-            .insert_user(
-                &user(
-                    &format!("u-volunteer{}", i + 1),
-                    &format!("volunteer{}", i + 1),
-                    name,
-                    AppRole::Volunteer,
-                    None,
-                    Some(&format!("v-{}", i + 1)),
-                ),
-                &Scopes {
-                    areas: vec![],
-                    activities: vec![lektiecafe.to_string()],
-                },
-            )
-            .await?;
-    }
+    // Passwords, under the same rules as every password (one for the demo's logins).
+    let logins: Vec<&str> = USERS.iter().map(|u| u.username).collect();
+    crate::people::set_passwords(storage, &logins, password).await?;
     Ok(true)
 }

@@ -6,14 +6,21 @@
 //! per document who may read and write. See `ARCHITECTURE.md` and `docs/adr/0008-relay.md`.
 
 pub mod acl;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod demo;
+pub mod http;
+pub mod keys;
+pub mod mail;
 pub mod meta;
 pub mod metrics;
+pub mod oidc;
+pub mod people;
 pub mod relay;
 pub mod storage;
 pub mod testing;
+pub mod vault;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -27,7 +34,7 @@ use tokio::net::TcpListener;
 pub struct Config {
     /// Where to listen.
     pub listen: SocketAddr,
-    /// Data directory (SQLite database, signing key).
+    /// Data directory (SQLite database, signing keys).
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default: SQLite in the data directory.
     pub database_url: Option<String>,
@@ -36,9 +43,38 @@ pub struct Config {
     /// Where "now" comes from for the pages and the records they write: the system clock,
     /// except in tests and a demo run at a chosen moment (`--demo-at`).
     pub clock: nabo_core::time::Clock,
+    /// The key-encryption key of subject keys (ADR 0014): a file or the environment, never
+    /// the database.
+    pub kek: keys::KeySource,
+    /// The public address, trusted proxies.
+    pub site: http::Site,
+    /// The refresh grace, login limits, password workers.
+    pub auth: auth::AuthConfig,
+    /// Where activation and reset links are mailed (none: they are shown to whoever made
+    /// them).
+    pub mail: mail::Outbox,
+    /// The operator's credential for the admin API (`/api/v1/admin/…`); none: no admin API.
+    pub operator_token: Option<admin::OperatorToken>,
 }
 
 impl Config {
+    /// A configuration with the defaults, listening on `listen`, keeping data in
+    /// `data_dir`, with the KEK from `kek`.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf, kek: keys::KeySource) -> Self {
+        Config {
+            listen,
+            data_dir,
+            database_url: None,
+            limits: relay::Limits::default(),
+            kek,
+            site: http::Site::default(),
+            auth: auth::AuthConfig::default(),
+            mail: mail::Outbox::default(),
+            operator_token: None,
+            clock: nabo_core::time::Clock::system(),
+        }
+    }
+
     /// The database URL in use.
     pub fn database_url(&self) -> String {
         self.database_url
@@ -71,22 +107,28 @@ impl Running {
 /// Accepts connections and serves HTTP/1.1 with upgrades. hyper's HTTP/1 server is used
 /// directly (not `axum::serve`, which detects HTTP/2 too) with the smallest read buffer it
 /// allows: what a connection keeps after its WebSocket upgrade decides the relay's memory for
-/// many idle phones (docs/benchmarks.md).
+/// many idle phones (docs/benchmarks.md). At most `Limits::max_connections` TCP connections
+/// are served at once (an upgraded WebSocket keeps its place); one more is answered 503 and
+/// closed. Headers must arrive within `Limits::http_read_timeout`.
 async fn serve(
     listener: TcpListener,
     app: axum::Router,
+    hub: Arc<relay::Hub>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     use hyper_util::rt::TokioIo;
+    use tokio::io::AsyncWriteExt;
     use tower::Service as _;
+    let limits = hub.limits.clone();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .max_buf_size(8192)
-        .header_read_timeout(std::time::Duration::from_secs(30))
+        .header_read_timeout(limits.http_read_timeout)
         .timer(hyper_util::rt::TokioTimer::new());
     let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
     loop {
-        let (stream, peer) = tokio::select! {
+        let (mut stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -97,16 +139,36 @@ async fn serve(
             },
             _ = shutdown.changed() => break,
         };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            hub.metrics
+                .limit_violations
+                .with_label_values(&["connections"])
+                .inc();
+            let answer = http::refusal(limits.max_connections);
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(http::REFUSAL_GRACE, async {
+                    let _ = stream.write_all(&answer).await;
+                    let _ = stream.shutdown().await;
+                })
+                .await;
+            });
+            continue;
+        };
+        let slot = http::ConnSlot::new(permit, hub.metrics.http_connections.clone());
         let Ok(router) = make.call(peer).await;
+        let request_slot = slot.clone();
         let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
             let mut router = router.clone();
-            async move { router.call(req.map(axum::body::Body::new)).await }
+            let mut req = req.map(axum::body::Body::new);
+            req.extensions_mut().insert(request_slot.clone());
+            async move { router.call(req).await }
         });
         let conn = builder
             .serve_connection(TokioIo::new(stream), svc)
             .with_upgrades();
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
@@ -121,6 +183,17 @@ async fn serve(
     Ok(())
 }
 
+/// The whole HTTP surface: the API and the review pages, every body read within a deadline
+/// and a size limit, security headers on every answer. Tests call it directly.
+pub fn app(state: api::AppState) -> axum::Router {
+    use axum::middleware::from_fn_with_state;
+    api::router(state.clone())
+        .merge(admin::router(state.clone()))
+        .merge(web::router(state.clone()))
+        .layer(from_fn_with_state(state.clone(), http::bounded_body))
+        .layer(from_fn_with_state(state, http::security_headers))
+}
+
 /// Opens storage and starts serving.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.data_dir)?;
@@ -128,22 +201,50 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     start_with(config, storage).await
 }
 
-/// Starts serving on given storage.
+/// Starts serving on given storage. Refuses to start without a readable KEK; wraps any
+/// plain subject keys a database from before ADR 0014 holds.
 pub async fn start_with(
     config: Config,
     storage: Arc<dyn storage::Storage>,
 ) -> anyhow::Result<Running> {
-    let key = auth::load_or_create_key(&config.data_dir)?;
+    let vault = vault::Vault::open(config.kek.clone()).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\nThe key-encryption key of subject keys is needed: pass --key-file FILE or set NABO_KEK (see `nabo-server kek --help`)."
+        )
+    })?;
+    let legacy = vault.wrap_legacy(storage.as_ref()).await?;
+    if legacy > 0 {
+        tracing::info!(keys = legacy, "plain subject keys wrapped under the KEK");
+    }
+    let signing = auth::open_signing_keys(auth::signing_keys(&config.data_dir)?)?;
     let metrics = metrics::Metrics::new();
     let hub = relay::Hub::new(storage.clone(), config.limits.clone(), metrics).await?;
-    let auth = auth::Auth::new(&key, storage.clone());
+    let salt = storage
+        .init_setting("login_salt", &auth::random_token())
+        .await?;
+    let closer = hub.clone();
+    let auth = auth::Auth::new(
+        signing,
+        storage.clone(),
+        config.auth.clone(),
+        format!("nabo:{}", hub.storage_id),
+        salt,
+        Some(Arc::new(move |family: &str| {
+            closer.close_family(family, "session ended");
+        })),
+    );
     let state = api::AppState {
         hub: hub.clone(),
         auth,
         storage,
         clock: config.clock.clone(),
+        vault,
+        site: Arc::new(config.site.clone()),
+        mail: Arc::new(config.mail.clone()),
+        operator_token: config.operator_token.clone().map(Arc::new),
+        oidc: Arc::new(oidc::Oidc::new()),
     };
-    let app = api::router(state.clone()).layer(
+    let app = app(state.clone()).layer(
         tower_http::trace::TraceLayer::new_for_http().make_span_with(
             |req: &axum::http::Request<_>| {
                 // The path only: the query may carry an access token.
@@ -154,6 +255,6 @@ pub async fn start_with(
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let shutdown = hub.shutdown.clone();
-    let task = tokio::spawn(serve(listener, app, shutdown));
+    let task = tokio::spawn(serve(listener, app, hub, shutdown));
     Ok(Running { addr, state, task })
 }

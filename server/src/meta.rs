@@ -57,6 +57,7 @@ pub async fn derive(doc: &NaboDoc, storage: &dyn Storage) -> Result<DocMeta, Sto
         area: None,
         worker: None,
         network: None,
+        programme: None,
         title: String::new(),
     };
     match &scope {
@@ -66,6 +67,7 @@ pub async fn derive(doc: &NaboDoc, storage: &dyn Storage) -> Result<DocMeta, Sto
         Scope::Activity { activity, .. } => {
             meta.activity = Some(activity.to_string());
             meta.area = activity_record_field(doc, "area");
+            meta.programme = activity_record_field(doc, "programme");
             meta.title = activity_record_field(doc, "name").unwrap_or_else(|| "Aktivitet".into());
         }
         Scope::Register {
@@ -81,6 +83,7 @@ pub async fn derive(doc: &NaboDoc, storage: &dyn Storage) -> Result<DocMeta, Sto
             if meta.area.is_none() {
                 meta.area = act.as_ref().and_then(|a| a.area.clone());
             }
+            meta.programme = act.as_ref().and_then(|a| a.programme.clone());
             let name = act.map_or_else(|| "aktivitet".to_string(), |a| a.title);
             meta.title = format!("Fremmøde: {name}, {}", term_da(*term));
         }

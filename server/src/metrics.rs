@@ -10,6 +10,8 @@ pub struct Metrics {
     registry: Registry,
     /// Open WebSocket connections.
     pub connections: IntGauge,
+    /// Open TCP connections (HTTP and upgraded WebSockets), under `Limits::max_connections`.
+    pub http_connections: IntGauge,
     /// Documents loaded in memory.
     pub documents_loaded: IntGauge,
     /// Sync messages by direction (`in`, `out`).
@@ -32,6 +34,11 @@ impl Metrics {
         let registry = Registry::new();
         let connections = IntGauge::new("nabo_connections", "Open WebSocket connections")
             .unwrap_or_else(|_| unreachable_metric());
+        let http_connections = IntGauge::new(
+            "nabo_http_connections",
+            "Open TCP connections (HTTP and WebSocket)",
+        )
+        .unwrap_or_else(|_| unreachable_metric());
         let documents_loaded = IntGauge::new("nabo_documents_loaded", "Documents loaded in memory")
             .unwrap_or_else(|_| unreachable_metric());
         let sync_messages = IntCounterVec::new(
@@ -71,6 +78,7 @@ impl Metrics {
         .unwrap_or_else(|_| unreachable_metric());
         for c in [
             Box::new(connections.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_connections.clone()),
             Box::new(documents_loaded.clone()),
             Box::new(sync_messages.clone()),
             Box::new(sync_bytes.clone()),
@@ -108,12 +116,20 @@ impl Metrics {
             "sync_rounds",
             "new_documents",
             "malformed",
+            "connections",
+            "outbound_queue",
+            "ephemeral_size",
+            "ephemeral_rate",
+            "ephemeral_read_only",
+            "body_size",
+            "body_timeout",
         ] {
             limit_violations.with_label_values(&[l]);
         }
         Metrics {
             registry,
             connections,
+            http_connections,
             documents_loaded,
             sync_messages,
             sync_bytes,

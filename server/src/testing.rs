@@ -55,6 +55,12 @@ pub struct TestRelay {
     pub addr: Option<std::net::SocketAddr>,
     /// The relay's clock (the system clock unless the test set one).
     pub clock: Clock,
+    /// The public address and trusted proxies used at each (re)start.
+    pub site: crate::http::Site,
+    /// Authentication settings used at each (re)start.
+    pub auth: crate::auth::AuthConfig,
+    /// The operator's credential of the admin API.
+    pub operator_token: String,
 }
 
 /// Creates a fresh, empty database for `backend` and returns its URL.
@@ -81,13 +87,46 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> anyhow::
 impl TestRelay {
     /// Starts a relay with `limits` on a fresh database.
     pub async fn start(backend: Backend, limits: Limits) -> anyhow::Result<Self> {
-        Self::start_with_clock(backend, limits, Clock::system()).await
+        Self::start_configured(
+            backend,
+            limits,
+            crate::http::Site::default(),
+            crate::auth::AuthConfig::default(),
+        )
+        .await
     }
 
     /// Starts a relay whose pages and demo read `clock` (a test's chosen moment).
     pub async fn start_with_clock(
         backend: Backend,
         limits: Limits,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        Self::start_full(
+            backend,
+            limits,
+            crate::http::Site::default(),
+            crate::auth::AuthConfig::default(),
+            clock,
+        )
+        .await
+    }
+
+    /// Starts a relay with `limits`, `site` and `auth` on a fresh database.
+    pub async fn start_configured(
+        backend: Backend,
+        limits: Limits,
+        site: crate::http::Site,
+        auth: crate::auth::AuthConfig,
+    ) -> anyhow::Result<Self> {
+        Self::start_full(backend, limits, site, auth, Clock::system()).await
+    }
+
+    async fn start_full(
+        backend: Backend,
+        limits: Limits,
+        site: crate::http::Site,
+        auth: crate::auth::AuthConfig,
         clock: Clock,
     ) -> anyhow::Result<Self> {
         if std::env::var("NABO_TEST_LOG").is_ok() {
@@ -105,6 +144,9 @@ impl TestRelay {
             backend,
             addr: None,
             clock,
+            site,
+            auth,
+            operator_token: crate::auth::random_token(),
         };
         r.restart(limits).await?;
         Ok(r)
@@ -120,11 +162,18 @@ impl TestRelay {
             Backend::Postgres => Arc::new(PgStorage::connect(&self.database_url).await?),
         };
         let config = Config {
-            listen: self.addr.unwrap_or(([127, 0, 0, 1], 0).into()),
-            data_dir: self.dir.path().to_path_buf(),
             database_url: Some(self.database_url.clone()),
             limits,
             clock: self.clock.clone(),
+            site: self.site.clone(),
+            auth: self.auth.clone(),
+            mail: crate::mail::Outbox::new(Some(self.mail_dir()), "nabo@test.invalid"),
+            operator_token: Some(crate::admin::OperatorToken(self.operator_token.clone())),
+            ..Config::new(
+                self.addr.unwrap_or(([127, 0, 0, 1], 0).into()),
+                self.dir.path().to_path_buf(),
+                self.kek(),
+            )
         };
         let running = crate::start_with(config, storage).await?;
         self.addr = Some(running.addr);
@@ -163,9 +212,45 @@ impl TestRelay {
         self.relay().state.storage.clone()
     }
 
+    /// The KEK of this relay's subject keys: a file in its data directory, generated at
+    /// the first start (a test relay is a demo; ADR 0014).
+    pub fn kek(&self) -> crate::keys::KeySource {
+        crate::keys::KeySource::File {
+            path: self.kek_path(),
+            create: true,
+        }
+    }
+
+    /// The mail outbox (messages appear in `new/`).
+    pub fn mail_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("mail")
+    }
+
+    /// The messages in the mail outbox, oldest first.
+    pub fn mails(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.mail_dir().join("new"))
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .collect()
+    }
+
+    /// Where [`TestRelay::kek`] keeps the KEK.
+    pub fn kek_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("kek.keys")
+    }
+
     /// Seeds the demo tenant with `password`, as of the relay's clock.
     pub async fn seed_demo(&self, password: &str) -> anyhow::Result<()> {
-        crate::demo::seed(self.storage().as_ref(), password, &self.clock)
+        crate::demo::seed(
+            self.storage().as_ref(),
+            &self.relay().state.vault,
+            password,
+            &self.clock,
+        )
             .await
             .map(|_| ())
     }

@@ -5,68 +5,16 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use automerge::sync::State;
 use automerge::{Automerge, ReadDoc};
 use common::*;
 use nabo_core::client::{self, Client, SyncEnd};
-use nabo_core::document::DocumentId;
 use nabo_server::relay::Limits;
 use nabo_server::testing::{Backend, TestRelay, fresh_database};
 use sqlx::Connection;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn_relay(dir: &std::path::Path, db: &str, port: u16, demo: bool) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nabo-server"));
-    cmd.arg("--data-dir")
-        .arg(dir)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--database-url")
-        .arg(db)
-        .env("NABO_DEMO_PASSWORD", PASSWORD)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if demo {
-        cmd.arg("--demo");
-    }
-    cmd.spawn().expect("spawn nabo-server")
-}
-
-async fn wait_healthy(base: &str) {
-    for _ in 0..200 {
-        if reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("relay did not come up");
-}
-
-async fn central_doc(base: &str, kind: &str, title: &str) -> DocumentId {
-    let t = client::login(base, "central", PASSWORD)
-        .await
-        .unwrap()
-        .access_token;
-    let docs = client::documents(base, &t).await.unwrap();
-    let d = docs
-        .iter()
-        .find(|d| d["kind"] == kind && d["title"].as_str().unwrap().contains(title))
-        .unwrap();
-    DocumentId::parse(d["url"].as_str().unwrap()).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn changes_the_relay_acknowledged_survive_sigkill() {
@@ -310,19 +258,18 @@ async fn graceful_shutdown_closes_connections_and_keeps_sync_state() {
 #[tokio::test(flavor = "multi_thread")]
 async fn backup_and_restore_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("nabo.sqlite").display());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut relay = spawn_relay(dir.path(), &db, port, true);
-    wait_healthy(&base).await;
+    let DemoProcess {
+        child: mut relay,
+        base,
+        ws,
+        db,
+    } = demo_process(dir.path(), &[]).await;
     let reg = central_doc(&base, "register", "Lektiecaféen").await;
     let t = client::login(&base, "central", PASSWORD)
         .await
         .unwrap()
         .access_token;
-    let mut c = Client::connect(&format!("ws://127.0.0.1:{port}/sync"), &t, None)
-        .await
-        .unwrap();
+    let mut c = Client::connect(&ws, &t, None).await.unwrap();
     let (_, mut doc, mut state) = fetch(&mut c, reg).await;
     scribble_key(&mut doc, "before-backup");
     assert_eq!(
@@ -332,20 +279,15 @@ async fn backup_and_restore_round_trip() {
     let heads = doc.get_heads();
     // Backup while the relay runs.
     let backup = dir.path().join("backup.sqlite");
-    let out = Command::new(env!("CARGO_BIN_EXE_nabo-server"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .arg("--database-url")
-        .arg(&db)
-        .arg("backup")
-        .arg("--out")
-        .arg(&backup)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_nabo-server"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--database-url")
+            .arg(&db)
+            .arg("backup")
+            .arg("--out")
+            .arg(&backup),
     );
     relay.kill().unwrap();
     relay.wait().unwrap();
@@ -369,7 +311,16 @@ async fn backup_and_restore_round_trip() {
     );
     let port2 = free_port();
     let base2 = format!("http://127.0.0.1:{port2}");
-    let mut relay2 = spawn_relay(dir2.path(), &db2, port2, false);
+    // The backup holds subject keys only wrapped: the restored relay needs the KEK, which
+    // was kept apart from it.
+    let mut relay2 = spawn_relay_with_kek(
+        dir2.path(),
+        &dir.path().join("kek.keys"),
+        &db2,
+        port2,
+        false,
+        &[],
+    );
     wait_healthy(&base2).await;
     let t2 = client::login(&base2, "central", PASSWORD)
         .await
@@ -458,4 +409,54 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
         "cheaper than the whole document ({full} B)"
     );
     r.running.unwrap().shutdown().await;
+}
+
+/// A service manager stops the relay with SIGTERM: it stops accepting, closes its sockets
+/// with 1001, saves the sync states and exits 0 (before: killed outright, nothing saved).
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_shuts_the_relay_binary_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let DemoProcess {
+        child: mut relay,
+        base,
+        ws,
+        db,
+    } = demo_process(dir.path(), &[]).await;
+    let reg = central_doc(&base, "register", "Lektiecaféen").await;
+    let t = client::login(&base, "central", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let mut phone = Client::connect(&ws, &t, Some("phone-1")).await.unwrap();
+    assert_eq!(fetch(&mut phone, reg).await.0, SyncEnd::Synced);
+    let killed = Command::new("kill")
+        .args(["-TERM", &relay.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let (code, reason) = phone.closed(Duration::from_secs(10)).await;
+    assert_eq!(code, Some(1001));
+    assert_eq!(reason.as_deref(), Some("relay is shutting down"));
+    let mut exited = None;
+    for _ in 0..200 {
+        if let Some(status) = relay.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = exited.expect("the relay exits after SIGTERM");
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        Client::connect(&ws, &t, None).await.is_err(),
+        "nothing listens any more"
+    );
+    let storage = nabo_server::storage::SqliteStorage::connect(&db)
+        .await
+        .unwrap();
+    use nabo_server::storage::Storage;
+    assert!(
+        storage.sync_state(reg, "phone-1").await.unwrap().is_some(),
+        "the phone's sync state was saved"
+    );
 }

@@ -216,6 +216,7 @@ fn limits() -> Limits {
         max_new_documents_per_connection: 2,
         idle_eviction: Duration::from_millis(200),
         compact_after: 8,
+        ..Limits::default()
     }
 }
 

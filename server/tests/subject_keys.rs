@@ -85,36 +85,8 @@ async fn stored_register(r: &TestRelay, id: DocumentId) -> RegisterDoc {
 /// Central staff add a child (without a key on the relay) through the sync protocol; returns
 /// its participant id.
 async fn add_child(r: &TestRelay, reg_id: DocumentId, act_id: DocumentId) -> ParticipantId {
-    let mut c = connect(r, "central").await;
-    let (act, _) = fetch_nabo(&mut c, act_id).await;
-    let snap = ActivityDoc::from_doc(act).unwrap().snapshot().unwrap();
-    let (doc, mut state) = fetch_nabo(&mut c, reg_id).await;
-    let mut reg = RegisterDoc::from_doc(doc).unwrap();
     let pid = ParticipantId::random();
-    let ctx = RegisterContext {
-        catalogue: Catalogue::builtin().unwrap(),
-        activity: &snap,
-    };
-    reg.add_participant_with_id(
-        &Author {
-            by: By::System,
-            at: Timestamp::now(),
-        },
-        ctx,
-        Timestamp::now().date_dk(),
-        pid.clone(),
-        NewParticipant {
-            age_band: "7-9".into(),
-            gender: None,
-            resident: None,
-            label: None,
-            recruitment: None,
-        },
-    )
-    .unwrap();
-    c.sync(reg_id, reg.doc_mut().automerge_mut(), &mut state, false)
-        .await
-        .unwrap();
+    add_participant(r, "central", Some(reg_id), act_id, reg_id, &pid).await;
     pid
 }
 
@@ -246,19 +218,30 @@ async fn writers_store_keys_of_participants_once_and_refusals_name_the_field() {
             assert_eq!(answer["reason"], reason, "{backend:?}");
         }
         assert_eq!(
-            r.storage().subject_key(child.as_str()).await.unwrap(),
+            r.storage()
+                .subject_key(&"vestbyen".parse().unwrap(), child.as_str())
+                .await
+                .unwrap(),
             None,
             "{backend:?}: a refused request stores nothing"
         );
 
         // Another tenant's key for a subject is never handed out with this register.
-        r.storage()
-            .put_subject_key(&"nordby".parse().unwrap(), other_child.as_str(), &[9u8; 32])
+        r.relay()
+            .state
+            .vault
+            .accept(
+                r.storage().as_ref(),
+                &"nordby".parse().unwrap(),
+                reg_id,
+                other_child.as_str(),
+                &[9u8; 32],
+            )
             .await
             .unwrap();
 
         // The volunteer stores the key; a second time it is present, and a different key
-        // never replaces it.
+        // never replaces it (it is answered as conflicting).
         let body = serde_json::json!({"keys": {child.as_str(): b64(key.as_bytes())}});
         let (status, answer) = put(&r, "volunteer1", &id, body.clone()).await;
         assert_eq!(status, 200, "{backend:?}: {answer}");
@@ -274,6 +257,9 @@ async fn writers_store_keys_of_participants_once_and_refusals_name_the_field() {
         .await;
         assert_eq!(status, 200);
         assert_eq!(answer["stored"], serde_json::json!([]));
+        assert_eq!(answer["present"], serde_json::json!([]));
+        assert_eq!(answer["conflicting"], serde_json::json!([child.as_str()]));
+        let (_, answer) = put(&r, "volunteer1", &id, body).await;
         assert_eq!(answer["present"], serde_json::json!([child.as_str()]));
 
         let (_, after) = get(&r, "outreach1", &id).await;
@@ -292,4 +278,373 @@ async fn writers_store_keys_of_participants_once_and_refusals_name_the_field() {
         );
         r.running.unwrap().shutdown().await;
     }
+}
+
+/// Adds participant `pid` to the register `reg_id` (created from the activity `act_id` if
+/// it does not exist yet) through the sync protocol as `user`.
+async fn add_participant(
+    r: &TestRelay,
+    user: &str,
+    reg_id: Option<DocumentId>,
+    act_id: DocumentId,
+    term_of: DocumentId,
+    pid: &ParticipantId,
+) -> DocumentId {
+    let mut c = connect(r, user).await;
+    let (act, mut act_state) = fetch_nabo(&mut c, act_id).await;
+    let mut act = ActivityDoc::from_doc(act).unwrap();
+    if reg_id.is_none() {
+        // The team starts a roll call with pseudonymous children.
+        act.update(
+            &Author {
+                by: By::System,
+                at: Timestamp::now(),
+            },
+            Catalogue::builtin().unwrap(),
+            |a| a.attendance_mode = AttendanceMode::Pseudonymous,
+        )
+        .unwrap();
+        c.sync(act_id, act.doc_mut().automerge_mut(), &mut act_state, false)
+            .await
+            .unwrap();
+    }
+    let snap = act.snapshot().unwrap();
+    let ctx = RegisterContext {
+        catalogue: Catalogue::builtin().unwrap(),
+        activity: &snap,
+    };
+    let author = Author {
+        by: By::System,
+        at: Timestamp::now(),
+    };
+    let (mut reg, mut state) = match reg_id {
+        Some(id) => {
+            let (doc, state) = fetch_nabo(&mut c, id).await;
+            (RegisterDoc::from_doc(doc).unwrap(), state)
+        }
+        None => {
+            let term = stored_register(r, term_of).await.term();
+            let reg = RegisterDoc::create(
+                "vestbyen".parse().unwrap(),
+                act.id().clone(),
+                term,
+                ActorId::random(),
+                &author,
+                ctx,
+            )
+            .unwrap();
+            (reg, automerge::sync::State::new())
+        }
+    };
+    reg.add_participant_with_id(
+        &author,
+        ctx,
+        Timestamp::now().date_dk(),
+        pid.clone(),
+        NewParticipant {
+            age_band: "7-9".into(),
+            gender: None,
+            resident: None,
+            label: None,
+            recruitment: None,
+        },
+    )
+    .unwrap();
+    let id = reg.doc().id();
+    let end = c
+        .sync(id, reg.doc_mut().automerge_mut(), &mut state, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        end,
+        nabo_core::client::SyncEnd::Synced,
+        "{user} adds a participant to {id}"
+    );
+    id
+}
+
+/// ADR 0011 §1 made true (issue 9): a writer of one register who plants another register's
+/// child among its participants does not get that child's key. A key is handed out only for
+/// the registers it was uploaded for; sharing it with another register takes the key itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn planting_a_subject_in_a_register_does_not_hand_out_its_key() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let cafe_reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let street = doc_id(&r, "activity", "Gadeplan").await;
+        // The office registers a child in the street team's register, with its key.
+        let child = ParticipantId::random();
+        let key = SubjectKey::generate();
+        let street_reg = add_participant(&r, "central", None, street, cafe_reg, &child).await;
+        let (status, answer) = put(
+            &r,
+            "central",
+            &street_reg.to_string(),
+            serde_json::json!({"keys": {child.as_str(): b64(key.as_bytes())}}),
+        )
+        .await;
+        assert_eq!(status, 200, "{backend:?}: {answer}");
+        assert_eq!(answer["stored"], serde_json::json!([child.as_str()]));
+        // A café volunteer cannot see that register …
+        assert_eq!(get(&r, "volunteer1", &street_reg.to_string()).await.0, 404);
+        // … plants the child's id among the café register's participants (ids can be read
+        // from change notes) and asks for the café register's keys.
+        let cafe = doc_id(&r, "activity", "Lektiecaféen").await;
+        add_participant(&r, "volunteer1", Some(cafe_reg), cafe, cafe_reg, &child).await;
+        assert!(
+            stored_register(&r, cafe_reg)
+                .await
+                .participant_ids()
+                .contains(&child.to_string()),
+            "{backend:?}: the planted participant is stored"
+        );
+        let (status, keys) = get(&r, "volunteer1", &cafe_reg.to_string()).await;
+        assert_eq!(status, 200);
+        assert!(
+            keys["keys"].get(child.as_str()).is_none(),
+            "{backend:?}: the planted subject's key is not handed out"
+        );
+        // Uploading a made-up key for the planted subject changes nothing.
+        let (status, answer) = put(
+            &r,
+            "volunteer1",
+            &cafe_reg.to_string(),
+            serde_json::json!({"keys": {child.as_str(): b64(SubjectKey::generate().as_bytes())}}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(answer["conflicting"], serde_json::json!([child.as_str()]));
+        for user in ["volunteer1", "central"] {
+            let (_, keys) = get(&r, user, &cafe_reg.to_string()).await;
+            assert!(
+                keys["keys"].get(child.as_str()).is_none(),
+                "{backend:?} {user}"
+            );
+        }
+        // Whoever holds the key may share it with the café register (the same child in two
+        // activities): then it is handed out there too.
+        let (_, answer) = put(
+            &r,
+            "central",
+            &cafe_reg.to_string(),
+            serde_json::json!({"keys": {child.as_str(): b64(key.as_bytes())}}),
+        )
+        .await;
+        assert_eq!(answer["stored"], serde_json::json!([child.as_str()]));
+        let (_, keys) = get(&r, "volunteer1", &cafe_reg.to_string()).await;
+        assert_eq!(keys["keys"][child.as_str()], b64(key.as_bytes()).as_str());
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+/// Every key the relay holds, unwrapped (what must never be in a dump).
+async fn plain_keys(r: &TestRelay) -> Vec<[u8; 32]> {
+    let tenant = "vestbyen".parse().unwrap();
+    let reg = stored_register(r, doc_id(r, "register", "Lektiecaféen").await).await;
+    let mut subjects = reg.participant_ids();
+    subjects.extend((1..=5).map(|i| format!("v-{i}")));
+    let keys = r
+        .relay()
+        .state
+        .vault
+        .keys(r.storage().as_ref(), &tenant, None, &subjects)
+        .await
+        .unwrap();
+    assert!(keys.len() >= nabo_server::demo::CHILDREN.len() + 5);
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
+fn holds_any(haystack: &[u8], keys: &[[u8; 32]]) -> bool {
+    keys.iter().any(|k| {
+        haystack.windows(32).any(|w| w == k)
+            || contains(haystack, hex_lower(k).as_bytes())
+            || contains(haystack, b64(k).as_bytes())
+    })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn hex_lower(k: &[u8]) -> String {
+    k.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A database dump or a backup alone opens no name: every subject key in it is wrapped
+/// under the KEK, which lives in its own file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_dump_and_a_backup_hold_no_subject_key() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let keys = plain_keys(&r).await;
+        let dump = match backend {
+            Backend::Sqlite => {
+                let backup = r.dir.path().join("backup.sqlite");
+                r.storage().backup_to(&backup).await.unwrap();
+                let mut bytes = std::fs::read(&backup).unwrap();
+                // The live database too, with its write-ahead log.
+                let db = r.database_url.trim_start_matches("sqlite://").to_owned();
+                for f in [db.clone(), format!("{db}-wal")] {
+                    bytes.extend(std::fs::read(f).unwrap_or_default());
+                }
+                bytes
+            }
+            Backend::Postgres => {
+                // The newest installed version (the one `cargo xtask test` starts).
+                let mut versions: Vec<std::path::PathBuf> =
+                    std::fs::read_dir("/usr/lib/postgresql")
+                        .expect("PostgreSQL under /usr/lib/postgresql")
+                        .filter_map(Result::ok)
+                        .map(|e| e.path().join("bin/pg_dump"))
+                        .filter(|p| p.exists())
+                        .collect();
+                versions.sort();
+                let pg_dump = versions.pop().expect("pg_dump");
+                run_ok(std::process::Command::new(pg_dump).arg(&r.database_url)).into_bytes()
+            }
+        };
+        assert!(dump.len() > 10_000, "{backend:?}: a real dump");
+        assert!(
+            !holds_any(&dump, &keys),
+            "{backend:?}: a subject key is in the dump"
+        );
+        // The wrapped keys are there, and open with the KEK file.
+        assert!(contains(&dump, b"subject_keys"));
+        let kek = std::fs::read(r.kek_path()).unwrap();
+        assert!(
+            !contains(&dump, &kek[kek.len() - 20..]),
+            "the KEK is not in the dump"
+        );
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+/// A database from before ADR 0014 holds plain keys: the first start wraps them, deletes
+/// the plain copies, and hands each out for the registers that list its subject.
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_keys_of_an_older_database_are_wrapped_at_start() {
+    for backend in Backend::all() {
+        let mut r = relay(backend).await;
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let act = doc_id(&r, "activity", "Lektiecaféen").await;
+        let child = add_child(&r, reg, act).await;
+        let key = SubjectKey::generate();
+        // As the old schema kept it (the migration renamed the table).
+        let pool_url = r.database_url.clone();
+        r.stop().await;
+        {
+            use sqlx::Connection;
+            let sql = "INSERT INTO subject_keys_legacy (subject, tenant, key, created_at) VALUES ($1, 'vestbyen', $2, 0)";
+            match backend {
+                Backend::Sqlite => {
+                    let mut c = sqlx::SqliteConnection::connect(&pool_url).await.unwrap();
+                    sqlx::query(sql)
+                        .bind(child.as_str())
+                        .bind(key.as_bytes().to_vec())
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                }
+                Backend::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&pool_url).await.unwrap();
+                    sqlx::query(sql)
+                        .bind(child.as_str())
+                        .bind(key.as_bytes().to_vec())
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        r.restart(nabo_server::relay::Limits::default())
+            .await
+            .unwrap();
+        assert!(
+            r.storage()
+                .legacy_subject_keys(10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend:?}"
+        );
+        let (_, keys) = get(&r, "volunteer1", &reg.to_string()).await;
+        assert_eq!(
+            keys["keys"][child.as_str()],
+            b64(key.as_bytes()).as_str(),
+            "{backend:?}"
+        );
+        let stored = r
+            .storage()
+            .subject_key(&"vestbyen".parse().unwrap(), child.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            !contains(&stored.bytes, key.as_bytes()),
+            "{backend:?}: wrapped"
+        );
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+/// `kek rotate` re-wraps every key under a new KEK and keeps the old one readable; `kek
+/// retire` drops it once nothing uses it. A relay with the wrong KEK reports the keys as
+/// unavailable (503), never as missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kek_rotates_and_a_lost_kek_is_an_error_not_an_absence() {
+    let mut r = relay(Backend::Sqlite).await;
+    let reg = doc_id(&r, "register", "Lektiecaféen").await.to_string();
+    let (_, before) = get(&r, "central", &reg).await;
+    r.stop().await;
+    let kek = r.kek_path();
+    let old_ring = std::fs::read_to_string(&kek).unwrap();
+    let run = |args: &[&str]| {
+        run_ok(
+            std::process::Command::new(env!("CARGO_BIN_EXE_nabo-server"))
+                .arg("--data-dir")
+                .arg(r.dir.path())
+                .arg("--database-url")
+                .arg(&r.database_url)
+                .arg("--key-file")
+                .arg(&kek)
+                .args(args),
+        )
+    };
+    let said = run(&["kek", "rotate"]);
+    assert!(said.contains("subject keys re-wrapped"), "{said}");
+    let ring = nabo_server::keys::Keyring::parse(&std::fs::read_to_string(&kek).unwrap(), 32, true)
+        .unwrap();
+    let ids: Vec<String> = ring.ids().map(str::to_owned).collect();
+    assert_eq!(ids.len(), 2, "the old KEK stays readable");
+    let storage = nabo_server::storage::SqliteStorage::connect(&r.database_url)
+        .await
+        .unwrap();
+    use nabo_server::storage::Storage;
+    assert_eq!(
+        storage.subject_key_keks().await.unwrap(),
+        vec![ids[0].clone()],
+        "every key re-wrapped"
+    );
+    storage.close().await;
+    let said = run(&["kek", "retire"]);
+    assert!(said.contains(&ids[1]), "{said}");
+    let ring = nabo_server::keys::Keyring::parse(&std::fs::read_to_string(&kek).unwrap(), 32, true)
+        .unwrap();
+    assert_eq!(ring.ids().collect::<Vec<_>>(), vec![ids[0].as_str()]);
+    r.restart(nabo_server::relay::Limits::default())
+        .await
+        .unwrap();
+    let (status, after) = get(&r, "central", &reg).await;
+    assert_eq!(status, 200);
+    assert_eq!(after, before, "the same keys after rotation");
+    r.stop().await;
+    // The old KEK alone (say, an old copy of the key file) opens nothing now.
+    std::fs::write(&kek, old_ring).unwrap();
+    r.restart(nabo_server::relay::Limits::default())
+        .await
+        .unwrap();
+    let (status, body) = get(&r, "central", &reg).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "storage_unavailable");
+    r.running.unwrap().shutdown().await;
 }

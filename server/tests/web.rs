@@ -5,18 +5,11 @@
 
 mod common;
 
-use common::{PASSWORD, relay};
+use common::{PASSWORD, no_redirects as client, relay};
 use nabo_server::testing::{Backend, TestRelay};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use sqlx::Connection;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 /// A signed-in browser: the session cookies of a login.
 struct Browser {

@@ -12,9 +12,6 @@
 //! `NABO_SCREENSHOTS=<dir>` keeps screenshots of the main pages (docs/screenshots/ holds them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use nabo_bindings::NaboClient;
 use nabo_bindings::api::Mark;
 use nabo_core::time::{Clock, Date, Time, Timestamp, Weekday};
@@ -23,47 +20,12 @@ use nabo_server::testing::{Backend, TestRelay};
 
 const PASSWORD: &str = "browser-test-password";
 
-fn js_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
-}
-
-fn chromium() -> Option<PathBuf> {
-    std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from("/usr/bin/chromium")))
-        .filter(|p| p.exists())
-}
-
 fn available() -> bool {
-    let ok = js_dir().join("node_modules/playwright-core").exists() && chromium().is_some();
-    if !ok {
-        assert!(
-            std::env::var("NABO_REQUIRE_BROWSER").is_err(),
-            "NABO_REQUIRE_BROWSER is set but chromium or tests/js/node_modules/playwright-core is missing"
-        );
-        eprintln!("skipped: chromium or playwright-core missing (cargo xtask test installs them)");
-    }
-    ok
+    nabo_tests::browser::available(&["playwright-core"])
 }
 
 fn browser(args: &[&str]) -> serde_json::Value {
-    let out = Command::new("node")
-        .arg("web.mjs")
-        .args(args)
-        .current_dir(js_dir())
-        .env("CHROMIUM", chromium().unwrap())
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
-    let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| {
-        panic!(
-            "node web.mjs {args:?}: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert_eq!(v["ok"], true, "browser: {v}");
-    v
+    nabo_tests::browser::run("web.mjs", args)
 }
 
 async fn enrolment_code(r: &TestRelay, user: &str) -> String {

@@ -11,6 +11,7 @@ use nabo_core::wire::{PROTOCOL_V1, PeerMetadata, WireMessage};
 use tokio::sync::{mpsc, oneshot};
 
 use super::doc::{DocCmd, Outbound};
+use super::outbox::{Outbox, outbox};
 use super::{Control, Hub};
 use crate::acl::{Access, Principal, access};
 use crate::storage::{StorageError, now_ms};
@@ -26,6 +27,7 @@ struct NewDoc {
 struct Attached {
     tx: mpsc::Sender<DocCmd>,
     access: Access,
+    kind: DocKind,
 }
 
 struct Conn {
@@ -36,7 +38,9 @@ struct Conn {
     storage_id: Option<String>,
     docs: HashMap<DocumentId, Attached>,
     new_docs: HashMap<DocumentId, NewDoc>,
-    out_tx: mpsc::Sender<Outbound>,
+    out_tx: Outbox,
+    /// Ephemeral messages allowed now (refilled over time; see `Limits::ephemeral_per_second`).
+    ephemeral_budget: EphemeralBudget,
 }
 
 /// What ends a connection.
@@ -64,16 +68,30 @@ fn storage_closing(hub: &Hub, e: &StorageError) -> Closing {
 }
 
 /// Serves one authenticated connection until it closes. `expires` is the access token's
-/// expiry (seconds); the connection is closed then with code 4001.
-pub async fn serve(hub: Arc<Hub>, socket: WebSocket, principal: Principal, expires: i64) {
+/// expiry (seconds); the connection is closed then with code 4001. `family` is the token's
+/// refresh family: logging out or a detected token reuse closes the connection at once.
+pub async fn serve(
+    hub: Arc<Hub>,
+    socket: WebSocket,
+    principal: Principal,
+    expires: i64,
+    family: Option<String>,
+) {
     let id = hub.next_id();
     let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel();
-    hub.register(id, &principal, ctl_tx);
+    let (out_tx, mut out_rx) = outbox(
+        hub.limits.max_outbound_bytes,
+        hub.metrics
+            .limit_violations
+            .with_label_values(&["outbound_queue"]),
+    );
+    let closer = out_rx.closer();
+    hub.register(id, &principal, family, ctl_tx, out_tx.clone());
     hub.metrics.connections.inc();
-    let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(256);
     let mut conn = Conn {
         id,
         hub: hub.clone(),
+        ephemeral_budget: ephemeral_budget(&hub.limits),
         principal,
         peer_id: None,
         storage_id: None,
@@ -109,16 +127,27 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket, principal: Principal, expir
                 }
             },
             out = out_rx.recv() => match out {
-                Some(Outbound::Wire(m)) => {
-                    if sink.send(WsMessage::Binary(m.encode().into())).await.is_err() {
-                        break None;
+                Some(queued) => {
+                    // A reader that stops reading blocks this write: whatever else ends the
+                    // connection meanwhile (an overflowing queue, revocation, token expiry,
+                    // shutdown) must still end it.
+                    let (bytes, written) = queued.split();
+                    tokio::select! {
+                        r = sink.send(WsMessage::Binary(bytes.into())) => {
+                            drop(written);
+                            if r.is_err() {
+                                break None;
+                            }
+                        }
+                        (code, reason) = closer.closing() => break Some(Closing { code, reason }),
+                        _ = &mut expiry => break Some(Closing::new(4001, "access token expired")),
+                        _ = shutdown.changed() => break Some(Closing::new(1001, "relay is shutting down")),
                     }
                 }
-                Some(Outbound::Close { code, reason }) => break Some(Closing { code, reason }),
                 None => break None,
             },
+            (code, reason) = closer.closing() => break Some(Closing { code, reason }),
             ctl = ctl_rx.recv() => match ctl {
-                Some(Control::Close { code, reason }) => break Some(Closing { code, reason }),
                 Some(Control::Reevaluate) => {
                     if let Err(c) = Box::pin(conn.reevaluate()).await {
                         break Some(c);
@@ -130,22 +159,27 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket, principal: Principal, expir
             _ = shutdown.changed() => break Some(Closing::new(1001, "relay is shutting down")),
         }
     };
-    if let Some(c) = &closing {
-        tracing::info!(conn = id, code = c.code, reason = %c.reason, "closing connection");
-        let err = WireMessage::Error {
-            sender_id: hub.peer_id.clone(),
-            target_id: conn.peer_id.clone().unwrap_or_default(),
-            message: c.reason.clone(),
-        };
-        let _ = sink.send(WsMessage::Binary(err.encode().into())).await;
-        let _ = sink
-            .send(WsMessage::Close(Some(CloseFrame {
-                code: c.code,
-                reason: c.reason.clone().into(),
-            })))
-            .await;
-    }
-    let _ = sink.close().await;
+    // The goodbye is best effort and bounded: a peer that does not read gets its socket
+    // dropped instead.
+    let goodbye = async {
+        if let Some(c) = &closing {
+            tracing::info!(conn = id, code = c.code, reason = %c.reason, "closing connection");
+            let err = WireMessage::Error {
+                sender_id: hub.peer_id.clone(),
+                target_id: conn.peer_id.clone().unwrap_or_default(),
+                message: c.reason.clone(),
+            };
+            let _ = sink.send(WsMessage::Binary(err.encode().into())).await;
+            let _ = sink
+                .send(WsMessage::Close(Some(CloseFrame {
+                    code: c.code,
+                    reason: c.reason.clone().into(),
+                })))
+                .await;
+        }
+        let _ = sink.close().await;
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, goodbye).await;
     for (_, d) in conn.docs.drain() {
         let _ = d.tx.send(DocCmd::Detach { conn: id }).await;
     }
@@ -153,11 +187,81 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket, principal: Principal, expir
     hub.metrics.connections.dec();
 }
 
+/// How long a closing connection may take to say goodbye.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Ephemeral messages (presence) a connection may send: a token bucket refilled at
+/// `Limits::ephemeral_per_second` up to `Limits::ephemeral_burst`.
+type EphemeralBudget = governor::DefaultDirectRateLimiter;
+
+fn ephemeral_budget(limits: &super::Limits) -> EphemeralBudget {
+    let per_second =
+        std::num::NonZeroU32::new(limits.ephemeral_per_second).unwrap_or(std::num::NonZeroU32::MIN);
+    let burst =
+        std::num::NonZeroU32::new(limits.ephemeral_burst).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::direct(governor::Quota::per_second(per_second).allow_burst(burst))
+}
+
 impl Conn {
     fn send(&self, m: WireMessage) -> Result<(), Closing> {
         self.out_tx
             .try_send(Outbound::Wire(Box::new(m)))
             .map_err(|_| Closing::new(1013, "client too slow"))
+    }
+
+    /// Relays an ephemeral message (presence) to the document's other connections, within
+    /// the limits: a size cap, a rate per connection (excess is dropped and counted), and
+    /// only where the sender may write or the document allows presence from readers
+    /// (`acl::may_send_ephemeral`).
+    fn on_ephemeral(&mut self, m: WireMessage) -> Result<(), Closing> {
+        let WireMessage::Ephemeral {
+            document_id, data, ..
+        } = &m
+        else {
+            return Ok(());
+        };
+        let limits = &self.hub.limits;
+        if data.len() > limits.max_ephemeral_bytes {
+            self.hub
+                .metrics
+                .limit_violations
+                .with_label_values(&["ephemeral_size"])
+                .inc();
+            return Err(Closing::new(
+                1009,
+                format!(
+                    "ephemeral message too large (limit {} bytes)",
+                    limits.max_ephemeral_bytes
+                ),
+            ));
+        }
+        let Some(d) = DocumentId::parse(document_id)
+            .ok()
+            .and_then(|id| self.docs.get(&id))
+        else {
+            return Ok(());
+        };
+        if !crate::acl::may_send_ephemeral(d.access, d.kind) {
+            self.hub
+                .metrics
+                .limit_violations
+                .with_label_values(&["ephemeral_read_only"])
+                .inc();
+            return Ok(());
+        }
+        if self.ephemeral_budget.check().is_err() {
+            self.hub
+                .metrics
+                .limit_violations
+                .with_label_values(&["ephemeral_rate"])
+                .inc();
+            return Ok(());
+        }
+        let _ = d.tx.try_send(DocCmd::Ephemeral {
+            conn: self.id,
+            msg: m,
+        });
+        Ok(())
     }
 
     fn unavailable(&self, document_id: &str) -> Result<(), Closing> {
@@ -221,19 +325,7 @@ impl Conn {
             WireMessage::Sync {
                 document_id, data, ..
             } => self.on_doc_message(&document_id, data, true).await,
-            m @ WireMessage::Ephemeral { .. } => {
-                if let WireMessage::Ephemeral { document_id, .. } = &m
-                    && let Some(d) = DocumentId::parse(document_id)
-                        .ok()
-                        .and_then(|id| self.docs.get(&id))
-                {
-                    let _ = d.tx.try_send(DocCmd::Ephemeral {
-                        conn: self.id,
-                        msg: m.clone(),
-                    });
-                }
-                Ok(())
-            }
+            m @ WireMessage::Ephemeral { .. } => self.on_ephemeral(m),
             WireMessage::Error { .. }
             | WireMessage::DocUnavailable { .. }
             | WireMessage::Unknown { .. }
@@ -401,7 +493,14 @@ impl Conn {
             }
             match rx.await {
                 Ok(Ok(())) => {
-                    self.docs.insert(meta.id, Attached { tx, access: acc });
+                    self.docs.insert(
+                        meta.id,
+                        Attached {
+                            tx,
+                            access: acc,
+                            kind: meta.kind,
+                        },
+                    );
                     return Ok(());
                 }
                 Ok(Err(e)) if e == "retry" => continue,

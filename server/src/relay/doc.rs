@@ -57,7 +57,7 @@ pub enum DocCmd {
         /// Read or write.
         access: Access,
         /// Where to send.
-        out: mpsc::Sender<Outbound>,
+        out: super::outbox::Outbox,
         /// A sync state carried over from creating the document on this connection.
         state: Option<State>,
         /// The first message.
@@ -108,7 +108,7 @@ struct Peer {
     storage_id: Option<String>,
     state: State,
     access: Access,
-    out: mpsc::Sender<Outbound>,
+    out: super::outbox::Outbox,
     rounds: u32,
 }
 
@@ -661,7 +661,8 @@ impl DocTask {
         };
         if p.out.try_send(Outbound::Wire(Box::new(msg))).is_err() {
             // The connection cannot keep up (or is gone): close it; it resyncs on reconnect.
-            self.close_peer(conn, 1013, "client too slow", Some("outbound_queue"));
+            // (Counted by the outbox.)
+            self.close_peer(conn, 1013, "client too slow", None);
         }
     }
 

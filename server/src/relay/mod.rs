@@ -14,6 +14,7 @@
 
 pub mod conn;
 pub mod doc;
+pub mod outbox;
 mod sync;
 
 use std::collections::HashMap;
@@ -50,6 +51,22 @@ pub struct Limits {
     pub idle_eviction: Duration,
     /// Compact a document after this many appended chunks.
     pub compact_after: i64,
+    /// Bytes waiting to be sent to one connection; a reader that falls further behind is
+    /// disconnected (1013).
+    pub max_outbound_bytes: usize,
+    /// Largest ephemeral message (presence), bytes; larger closes the sender (1009).
+    pub max_ephemeral_bytes: usize,
+    /// Ephemeral messages per second one connection may send (more are dropped).
+    pub ephemeral_per_second: u32,
+    /// Ephemeral messages one connection may send in a burst.
+    pub ephemeral_burst: u32,
+    /// Most simultaneous TCP connections (HTTP and WebSocket); more are refused with 503.
+    pub max_connections: usize,
+    /// Time to read a request's headers, and separately its whole body (slow senders get
+    /// 408 and are disconnected).
+    pub http_read_timeout: Duration,
+    /// Largest HTTP request body (413 above).
+    pub max_body_bytes: usize,
 }
 
 impl Default for Limits {
@@ -64,6 +81,13 @@ impl Default for Limits {
             max_new_documents_per_connection: 8,
             idle_eviction: idle_evict_default(),
             compact_after: 256,
+            max_outbound_bytes: 8 << 20,
+            max_ephemeral_bytes: 16 << 10,
+            ephemeral_per_second: 10,
+            ephemeral_burst: 20,
+            max_connections: 10_000,
+            http_read_timeout: Duration::from_secs(20),
+            max_body_bytes: 64 << 10,
         }
     }
 }
@@ -73,16 +97,9 @@ pub const fn idle_evict_default() -> Duration {
     Duration::from_secs(30)
 }
 
-/// Something a connection is told to do from outside.
+/// Something a connection is told to do from outside (closing goes through its outbox).
 #[derive(Debug, Clone)]
 pub enum Control {
-    /// Close with a WebSocket code and reason.
-    Close {
-        /// Close code (4003 revoked, 1001 shutdown, …).
-        code: u16,
-        /// Reason.
-        reason: String,
-    },
     /// The user's access changed: re-read it and apply it to the open documents.
     Reevaluate,
 }
@@ -91,7 +108,10 @@ pub enum Control {
 struct ConnEntry {
     user_id: String,
     device_id: Option<String>,
+    /// The refresh-token family of the access token the connection was opened with.
+    family: Option<String>,
     control: mpsc::UnboundedSender<Control>,
+    outbox: outbox::Outbox,
 }
 
 #[derive(Debug)]
@@ -194,14 +214,23 @@ impl Hub {
             .unwrap_or(0)
     }
 
-    pub(crate) fn register(&self, id: u64, p: &Principal, control: mpsc::UnboundedSender<Control>) {
+    pub(crate) fn register(
+        &self,
+        id: u64,
+        p: &Principal,
+        family: Option<String>,
+        control: mpsc::UnboundedSender<Control>,
+        outbox: outbox::Outbox,
+    ) {
         if let Ok(mut c) = self.conns.lock() {
             c.insert(
                 id,
                 ConnEntry {
                     user_id: p.user_id.clone(),
                     device_id: p.device_id.clone(),
+                    family,
                     control,
+                    outbox,
                 },
             );
         }
@@ -213,39 +242,49 @@ impl Hub {
         }
     }
 
-    fn tell(&self, pred: impl Fn(&ConnEntry) -> bool, msg: Control) -> usize {
+    fn close_where(&self, pred: impl Fn(&ConnEntry) -> bool, code: u16, reason: &str) -> usize {
         let Ok(c) = self.conns.lock() else { return 0 };
-        c.values()
-            .filter(|e| pred(e))
-            .filter(|e| e.control.send(msg.clone()).is_ok())
-            .count()
+        let mut n = 0;
+        for e in c.values().filter(|e| pred(e)) {
+            e.outbox.close(code, reason);
+            n += 1;
+        }
+        n
     }
 
     /// Closes every connection of a user at once (revocation).
     pub fn close_user(&self, user_id: &str, reason: &str) -> usize {
-        self.tell(
-            |e| e.user_id == user_id,
-            Control::Close {
-                code: 4003,
-                reason: reason.into(),
-            },
-        )
+        self.close_where(|e| e.user_id == user_id, 4003, reason)
     }
 
     /// Closes every connection of a device at once (revocation).
     pub fn close_device(&self, device_id: &str, reason: &str) -> usize {
-        self.tell(
-            |e| e.device_id.as_deref() == Some(device_id),
-            Control::Close {
-                code: 4003,
-                reason: reason.into(),
-            },
-        )
+        self.close_where(|e| e.device_id.as_deref() == Some(device_id), 4003, reason)
+    }
+
+    /// Closes every connection opened with an access token of a refresh-token family
+    /// (logout, a reused refresh token).
+    pub fn close_family(&self, family: &str, reason: &str) -> usize {
+        self.close_where(|e| e.family.as_deref() == Some(family), 4003, reason)
     }
 
     /// Tells a user's connections that their access changed.
     pub fn reevaluate_user(&self, user_id: &str) -> usize {
-        self.tell(|e| e.user_id == user_id, Control::Reevaluate)
+        let Ok(c) = self.conns.lock() else { return 0 };
+        c.values()
+            .filter(|e| e.user_id == user_id)
+            .filter(|e| e.control.send(Control::Reevaluate).is_ok())
+            .count()
+    }
+
+    /// The relay's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Open WebSocket connections.
+    pub fn connections(&self) -> usize {
+        self.conns.lock().map(|c| c.len()).unwrap_or(0)
     }
 
     /// Number of documents in memory.
@@ -369,10 +408,11 @@ impl Hub {
         let _ = self.shutdown_tx.send(true);
     }
 
-    /// Waits until every document task has finished (after [`Hub::shutdown`]).
+    /// Waits (at most a few seconds) until every connection has said goodbye and every
+    /// document task has saved its sync states (after [`Hub::shutdown`]).
     pub async fn drained(&self) {
         for _ in 0..200 {
-            if self.docs.lock().await.is_empty() {
+            if self.connections() == 0 && self.docs.lock().await.is_empty() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;

@@ -53,6 +53,8 @@ pub struct DocMeta {
     pub worker: Option<String>,
     /// Network (network).
     pub network: Option<String>,
+    /// Programme (activity, register): scopes by programme.
+    pub programme: Option<String>,
     /// Human title (Danish).
     pub title: String,
 }
@@ -80,13 +82,95 @@ pub struct UserRow {
     pub disabled: bool,
 }
 
-/// A user's scope: areas and activities they work in.
+/// A user's scope: programmes, areas and activities they work in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scopes {
     /// Areas.
     pub areas: Vec<String>,
     /// Activities.
     pub activities: Vec<String>,
+    /// Programmes (every activity of the programme, as an area scope gives its area's).
+    pub programmes: Vec<String>,
+}
+
+/// What a one-time link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// A new login chooses its password (or links the organisation's sign-in).
+    Activate,
+    /// A forgotten password is replaced.
+    Reset,
+}
+
+impl LinkPurpose {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            LinkPurpose::Activate => "activate",
+            LinkPurpose::Reset => "reset",
+        }
+    }
+}
+
+/// A one-time link as stored (the token only as its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRow {
+    /// The login it is for.
+    pub user_id: String,
+    /// When it stops working (ms).
+    pub expires_at: i64,
+    /// When it was used, if it was.
+    pub used_at: Option<i64>,
+}
+
+/// A person's sealed profile (contact details; a volunteer's name): ciphertext under the
+/// subject key of `subject`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileRow {
+    /// Whose key seals it (the staff member, the volunteer, or the login).
+    pub subject: String,
+    /// `nabo_core::seal` output.
+    pub sealed: Vec<u8>,
+}
+
+/// A tenant's OpenID Connect provider as stored (the client secret wrapped under the KEK).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcConfigRow {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// The provider's issuer URL (exactly as its discovery document names it).
+    pub issuer: String,
+    /// Nabo's client id at the provider.
+    pub client_id: String,
+    /// The client secret, wrapped.
+    pub secret: WrappedKey,
+    /// Scopes asked for besides `openid` (space-separated).
+    pub scopes: String,
+    /// The ID token claim holding the user's groups.
+    pub groups_claim: String,
+    /// Group → role (JSON object).
+    pub groups: String,
+    /// The button's text: "Log ind med <label>".
+    pub label: String,
+}
+
+/// An authorization request on its way through the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcRequestRow {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Hash of the value in the browser's binding cookie.
+    pub browser_hash: String,
+    /// The nonce the ID token must carry.
+    pub nonce: String,
+    /// The PKCE verifier.
+    pub pkce_verifier: String,
+    /// An activation link being redeemed by signing in (links the identity to its login).
+    pub link_hash: Option<String>,
+    /// Where to go afterwards.
+    pub next_path: String,
+    /// Expiry (ms).
+    pub expires_at: i64,
 }
 
 /// A refresh token as stored (hashed).
@@ -100,10 +184,22 @@ pub struct RefreshRow {
     pub family_id: String,
     /// Expiry (ms).
     pub expires_at: i64,
-    /// Already used (rotated).
-    pub used: bool,
+    /// When it was used (rotated), if it was.
+    pub used_at: Option<i64>,
     /// Revoked.
     pub revoked: bool,
+    /// The pair it was rotated into, sealed under a key derived from this token (for the
+    /// short grace window of concurrent refreshes, ADR 0014).
+    pub successor: Option<Vec<u8>>,
+}
+
+/// A subject key wrapped under a key-encryption key (ADR 0014): never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKey {
+    /// The KEK's id.
+    pub kek_id: String,
+    /// Nonce and ciphertext.
+    pub bytes: Vec<u8>,
 }
 
 /// Central staff's review of one record (a session's roll call, an outreach contact, a
@@ -190,16 +286,43 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn scopes(&self, user_id: &str) -> Result<Scopes>;
     /// Replaces a user's scopes.
     async fn set_scopes(&self, user_id: &str, scopes: &Scopes) -> Result<()>;
-    /// Disables a user and revokes their tokens and devices.
+    /// Disables a user: their refresh tokens are revoked, their live refresh families denied
+    /// (access tokens stop at once), their devices revoked.
     async fn disable_user(&self, user_id: &str) -> Result<bool>;
     /// Sets a password hash.
     async fn set_password(&self, user_id: &str, hash: &str) -> Result<()>;
     /// Stores a refresh token (hashed).
     async fn insert_refresh(&self, hash: &str, row: &RefreshRow) -> Result<()>;
-    /// Marks a refresh token used and returns it as it was (for rotation and reuse detection).
-    async fn use_refresh(&self, hash: &str, now: i64) -> Result<Option<RefreshRow>>;
-    /// Revokes a refresh-token family (reuse detected, logout).
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<()>;
+    /// A refresh token by hash.
+    async fn refresh_token(&self, hash: &str) -> Result<Option<RefreshRow>>;
+    /// Rotates a refresh token atomically: marks `old_hash` used (only if it is unused and
+    /// not revoked) with its sealed successor, and stores the successor `new_hash`, in one
+    /// transaction. Returns false (and changes nothing) if another rotation won.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        now: i64,
+        successor: &[u8],
+        new_hash: &str,
+        new_row: &RefreshRow,
+    ) -> Result<bool>;
+    /// Revokes a refresh-token family (reuse detected, logout) and refuses its access tokens
+    /// until `deny_until` (ms); forgets deny-list entries that have run out.
+    async fn revoke_family(&self, family_id: &str, now: i64, deny_until: i64) -> Result<()>;
+    /// Whether a family's access tokens are refused at `now`.
+    async fn family_denied(&self, family_id: &str, now: i64) -> Result<bool>;
+    /// Counts a login attempt for `key` in `minute` (before the password is checked) and
+    /// returns the attempts counted for `key` since `since` (inclusive), this one included.
+    /// Forgets minutes before `forget_before`.
+    async fn count_login_attempt(
+        &self,
+        key: &str,
+        minute: i64,
+        since: i64,
+        forget_before: i64,
+    ) -> Result<i64>;
+    /// Takes back an attempt counted in `minute` (the password was right).
+    async fn uncount_login_attempt(&self, key: &str, minute: i64) -> Result<()>;
     /// Registers a device.
     async fn insert_device(&self, device: &DeviceRow) -> Result<()>;
     /// A device.
@@ -219,20 +342,117 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Redeems an enrolment code once; returns the user.
     async fn redeem_enrolment(&self, code_hash: &str, now: i64) -> Result<Option<String>>;
 
-    // Subject keys (ADR 0004) ---------------------------------------------------------------
+    /// Changes a user's role (the organisation's identity provider's groups decide it).
+    async fn set_role(&self, user_id: &str, role: AppRole) -> Result<()>;
+    /// Enables a disabled user (their revoked phones stay revoked: they are invited again).
+    async fn enable_user(&self, user_id: &str) -> Result<bool>;
 
-    /// Stores a subject key unless the subject has one (a key is never replaced: that would
-    /// make everything sealed under the old one unreadable). Returns whether it was stored.
-    async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<bool>;
-    /// A subject key.
-    async fn subject_key(&self, subject: &str) -> Result<Option<(TenantId, Vec<u8>)>>;
-    /// The keys of `subjects` stored for `tenant` (a key stored under another tenant is not
-    /// returned), as `(subject, key)` in no particular order.
+    // Tenants and people (ADR 0017) -------------------------------------------------------
+
+    /// Registers a tenant. `Conflict` if it exists.
+    async fn insert_tenant(&self, tenant: &TenantId) -> Result<()>;
+    /// Whether a tenant exists.
+    async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool>;
+    /// The tenants, by id.
+    async fn tenants(&self) -> Result<Vec<TenantId>>;
+    /// Stores a user's sealed profile (replacing it).
+    async fn put_profile(&self, user_id: &str, profile: &ProfileRow) -> Result<()>;
+    /// A user's sealed profile.
+    async fn profile(&self, user_id: &str) -> Result<Option<ProfileRow>>;
+    /// Stores a one-time link (hashed); earlier unused links of the same purpose for the
+    /// user stop working.
+    async fn insert_link(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        purpose: LinkPurpose,
+        created_by: Option<&str>,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// A link as stored, used or not (to say why it does not work).
+    async fn link(&self, token_hash: &str, purpose: LinkPurpose) -> Result<Option<LinkRow>>;
+    /// Uses a link once: returns its user if it was unused and not expired at `now`.
+    async fn redeem_link(
+        &self,
+        token_hash: &str,
+        purpose: LinkPurpose,
+        now: i64,
+    ) -> Result<Option<String>>;
+    /// Ends a user's sessions without a device (the pages, the API after a password login):
+    /// their refresh tokens are revoked and their families denied until their access tokens
+    /// have expired. Enrolled phones keep working. Returns the families ended.
+    async fn end_sessions(&self, user_id: &str, now: i64) -> Result<Vec<String>>;
+    /// Sets (or replaces) a tenant's OpenID Connect provider.
+    async fn put_oidc_config(&self, config: &OidcConfigRow) -> Result<()>;
+    /// A tenant's OpenID Connect provider.
+    async fn oidc_config(&self, tenant: &TenantId) -> Result<Option<OidcConfigRow>>;
+    /// Links an identity at a provider to a login. `Conflict` if it is linked already.
+    async fn link_identity(&self, identity: &str, user_id: &str, tenant: &TenantId) -> Result<()>;
+    /// The login an identity is linked to.
+    async fn identity_user(&self, identity: &str) -> Result<Option<String>>;
+    /// Stores an authorization request under its state's hash; forgets expired ones.
+    async fn insert_oidc_request(&self, state_hash: &str, request: &OidcRequestRow) -> Result<()>;
+    /// Takes an authorization request once: returns it if it was unused and not expired.
+    async fn take_oidc_request(&self, state_hash: &str, now: i64)
+    -> Result<Option<OidcRequestRow>>;
+
+    // Subject keys (ADR 0004, 0011, 0014) ------------------------------------------------------
+
+    /// Stores a wrapped subject key for `doc` unless the subject has a key in `tenant` (a key
+    /// is never replaced: that would make everything sealed under the old one unreadable).
+    /// Returns whether it was stored.
+    async fn insert_subject_key(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        key: &WrappedKey,
+        doc: DocumentId,
+    ) -> Result<bool>;
+    /// Hands an existing key out for one more document; returns whether that is new.
+    async fn link_subject_key(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        doc: DocumentId,
+    ) -> Result<bool>;
+    /// A subject's wrapped key in a tenant.
+    async fn subject_key(&self, tenant: &TenantId, subject: &str) -> Result<Option<WrappedKey>>;
+    /// The wrapped keys of `subjects` stored for `tenant`, as `(subject, key)` in no order;
+    /// with `doc`, only the keys uploaded for that document.
     async fn subject_keys(
         &self,
         tenant: &TenantId,
+        doc: Option<DocumentId>,
         subjects: &[String],
-    ) -> Result<Vec<(String, Vec<u8>)>>;
+    ) -> Result<Vec<(String, WrappedKey)>>;
+    /// Up to `limit` keys not wrapped under `kek_id` (rotation).
+    async fn subject_keys_not_under(
+        &self,
+        kek_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(TenantId, String, WrappedKey)>>;
+    /// Replaces `old` by `new` if the row still holds `old`; returns whether it did.
+    async fn rewrap_subject_key(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        old: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool>;
+    /// The KEK ids stored keys are wrapped under.
+    async fn subject_key_keks(&self) -> Result<Vec<String>>;
+    /// Up to `limit` plain keys of a database from before ADR 0014.
+    async fn legacy_subject_keys(&self, limit: i64) -> Result<Vec<(TenantId, String, Vec<u8>)>>;
+    /// Stores a legacy key wrapped, for `docs`, and deletes the plain copy, atomically.
+    async fn adopt_legacy_subject_key(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        key: &WrappedKey,
+        docs: &[DocumentId],
+    ) -> Result<()>;
+    /// Deletes a legacy key that cannot be a key (not 32 bytes).
+    async fn drop_legacy_subject_key(&self, tenant: &TenantId, subject: &str) -> Result<()>;
 
     // Review (web pages) ----------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ use nabo_core::ids::TenantId;
 use sqlx::Row;
 
 use super::{
-    DeviceRow, DocMeta, RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow,
-    now_ms,
+    DeviceRow, DocMeta, LinkPurpose, LinkRow, OidcConfigRow, OidcRequestRow, ProfileRow,
+    RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow, WrappedKey, now_ms,
 };
 
 /// How each database starts a transaction that will write. SQLite must take the write lock
@@ -39,6 +39,15 @@ fn map_unique(e: sqlx::Error) -> StorageError {
 
 fn damaged(what: &str) -> StorageError {
     StorageError::Damaged(what.to_owned())
+}
+
+/// A user's scopes as stored: (kind, values).
+fn scope_kinds(s: &Scopes) -> [(&'static str, &Vec<String>); 3] {
+    [
+        ("area", &s.areas),
+        ("activity", &s.activities),
+        ("programme", &s.programmes),
+    ]
 }
 
 macro_rules! sql_storage {
@@ -79,6 +88,7 @@ macro_rules! sql_storage {
                     area: r.try_get("area_id")?,
                     worker: r.try_get("worker_id")?,
                     network: r.try_get("network_id")?,
+                    programme: r.try_get("programme_id")?,
                     title: r.try_get("title")?,
                 })
             }
@@ -97,6 +107,44 @@ macro_rules! sql_storage {
                     volunteer_id: r.try_get("volunteer_id")?,
                     disabled: r.try_get("disabled")?,
                 })
+            }
+
+            fn wrapped(r: &<$db as sqlx::Database>::Row) -> Result<WrappedKey> {
+                Ok(WrappedKey { kek_id: r.try_get("kek_id")?, bytes: r.try_get("wrapped")? })
+            }
+
+            /// Hands a key out for a document (inside the caller's transaction).
+            async fn link(tx: &mut sqlx::Transaction<'_, $db>, tenant: &TenantId, subject: &str, doc: DocumentId, now: i64) -> Result<bool> {
+                let r = sqlx::query("INSERT INTO subject_key_documents (tenant, subject, doc_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, subject, doc_id) DO NOTHING")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .bind(doc.to_string())
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            /// Revokes a user's refresh tokens and puts their live families on the deny-list, so
+            /// their access tokens stop working at once (inside the caller's transaction).
+            async fn deny_sessions(tx: &mut sqlx::Transaction<'_, $db>, user_id: &str, now: i64, with_devices: bool) -> Result<Vec<String>> {
+                let until = now + (crate::auth::ACCESS_TTL_SECS + crate::auth::LEEWAY_SECS as i64) * 1000;
+                // Only constant SQL fragments are chosen here, never values.
+                let devices = if with_devices { "" } else { " AND device_id IS NULL" };
+                let families: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2{devices}")))
+                    .bind(user_id)
+                    .bind(now)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL{devices}"))).bind(now).bind(user_id).execute(&mut **tx).await?;
+                for f in &families {
+                    sqlx::query("INSERT INTO token_denylist (family_id, until) VALUES ($1, $2) ON CONFLICT (family_id) DO UPDATE SET until = excluded.until")
+                        .bind(f)
+                        .bind(until)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(families)
             }
 
             fn device_row(r: &<$db as sqlx::Database>::Row) -> Result<DeviceRow> {
@@ -149,8 +197,8 @@ macro_rules! sql_storage {
                 let now = now_ms();
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query(
-                    "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at, programme_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(meta.id.to_string())
                 .bind(meta.tenant.as_str())
@@ -164,6 +212,7 @@ macro_rules! sql_storage {
                 .bind(snapshot.len() as i64)
                 .bind(now)
                 .bind(now)
+                .bind(&meta.programme)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_unique)?;
@@ -178,11 +227,12 @@ macro_rules! sql_storage {
             }
 
             async fn update_document(&self, meta: &DocMeta) -> Result<()> {
-                sqlx::query("UPDATE documents SET title = $1, area_id = $2, worker_id = $3, updated_at = $4 WHERE doc_id = $5")
+                sqlx::query("UPDATE documents SET title = $1, area_id = $2, worker_id = $3, updated_at = $4, programme_id = $5 WHERE doc_id = $6")
                     .bind(&meta.title)
                     .bind(&meta.area)
                     .bind(&meta.worker)
                     .bind(now_ms())
+                    .bind(&meta.programme)
                     .bind(meta.id.to_string())
                     .execute(&self.pool)
                     .await?;
@@ -298,7 +348,7 @@ macro_rules! sql_storage {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_unique)?;
-                for (kind, values) in [("area", &scopes.areas), ("activity", &scopes.activities)] {
+                for (kind, values) in scope_kinds(scopes) {
                     for v in values {
                         sqlx::query("INSERT INTO user_scopes (user_id, kind, value) VALUES ($1, $2, $3)")
                             .bind(&u.id)
@@ -339,6 +389,7 @@ macro_rules! sql_storage {
                     match kind.as_str() {
                         "area" => s.areas.push(value),
                         "activity" => s.activities.push(value),
+                        "programme" => s.programmes.push(value),
                         _ => return Err(damaged("scope kind")),
                     }
                 }
@@ -348,7 +399,7 @@ macro_rules! sql_storage {
             async fn set_scopes(&self, user_id: &str, scopes: &Scopes) -> Result<()> {
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query("DELETE FROM user_scopes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-                for (kind, values) in [("area", &scopes.areas), ("activity", &scopes.activities)] {
+                for (kind, values) in scope_kinds(scopes) {
                     for v in values {
                         sqlx::query("INSERT INTO user_scopes (user_id, kind, value) VALUES ($1, $2, $3)")
                             .bind(user_id)
@@ -366,10 +417,226 @@ macro_rules! sql_storage {
                 let now = now_ms();
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let n = sqlx::query("UPDATE users SET disabled = $1 WHERE user_id = $2").bind(true).bind(user_id).execute(&mut *tx).await?.rows_affected();
-                sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(now).bind(user_id).execute(&mut *tx).await?;
+                Self::deny_sessions(&mut tx, user_id, now, true).await?;
                 sqlx::query("UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(now).bind(user_id).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(n > 0)
+            }
+
+            async fn set_role(&self, user_id: &str, role: nabo_core::model::AppRole) -> Result<()> {
+                sqlx::query("UPDATE users SET role = $1 WHERE user_id = $2").bind(role.code()).bind(user_id).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn enable_user(&self, user_id: &str) -> Result<bool> {
+                let n = sqlx::query("UPDATE users SET disabled = $1 WHERE user_id = $2 AND disabled = $3")
+                    .bind(false)
+                    .bind(user_id)
+                    .bind(true)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn end_sessions(&self, user_id: &str, now: i64) -> Result<Vec<String>> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let families = Self::deny_sessions(&mut tx, user_id, now, false).await?;
+                tx.commit().await?;
+                Ok(families)
+            }
+
+            async fn insert_tenant(&self, tenant: &TenantId) -> Result<()> {
+                sqlx::query("INSERT INTO tenants (tenant_id, created_at) VALUES ($1, $2)")
+                    .bind(tenant.as_str())
+                    .bind(now_ms())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool> {
+                let n: Option<String> = sqlx::query_scalar("SELECT tenant_id FROM tenants WHERE tenant_id = $1")
+                    .bind(tenant.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(n.is_some())
+            }
+
+            async fn tenants(&self) -> Result<Vec<TenantId>> {
+                let ids: Vec<String> = sqlx::query_scalar("SELECT tenant_id FROM tenants ORDER BY tenant_id").fetch_all(&self.pool).await?;
+                ids.iter().map(|t| t.parse().map_err(|_| damaged("tenant"))).collect()
+            }
+
+            async fn put_profile(&self, user_id: &str, p: &ProfileRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO user_profiles (user_id, subject, sealed, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (user_id) DO UPDATE SET subject = excluded.subject, sealed = excluded.sealed, updated_at = excluded.updated_at",
+                )
+                .bind(user_id)
+                .bind(&p.subject)
+                .bind(&p.sealed)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn profile(&self, user_id: &str) -> Result<Option<ProfileRow>> {
+                let row = sqlx::query("SELECT subject, sealed FROM user_profiles WHERE user_id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+                row.map(|r| Ok(ProfileRow { subject: r.try_get("subject")?, sealed: r.try_get("sealed")? })).transpose()
+            }
+
+            async fn insert_link(&self, token_hash: &str, user_id: &str, purpose: LinkPurpose, created_by: Option<&str>, expires_at: i64) -> Result<()> {
+                let now = now_ms();
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                // A new link replaces the ones sent before: only the newest works.
+                sqlx::query("UPDATE user_links SET expires_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4")
+                    .bind(now)
+                    .bind(user_id)
+                    .bind(purpose.code())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO user_links (token_hash, user_id, purpose, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(purpose.code())
+                    .bind(created_by)
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_unique)?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn link(&self, token_hash: &str, purpose: LinkPurpose) -> Result<Option<LinkRow>> {
+                let row = sqlx::query("SELECT user_id, expires_at, used_at FROM user_links WHERE token_hash = $1 AND purpose = $2")
+                    .bind(token_hash)
+                    .bind(purpose.code())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Ok(LinkRow { user_id: r.try_get("user_id")?, expires_at: r.try_get("expires_at")?, used_at: r.try_get("used_at")? })).transpose()
+            }
+
+            async fn redeem_link(&self, token_hash: &str, purpose: LinkPurpose, now: i64) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "UPDATE user_links SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4 RETURNING user_id",
+                )
+                .bind(now)
+                .bind(token_hash)
+                .bind(purpose.code())
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn put_oidc_config(&self, c: &OidcConfigRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO tenant_oidc (tenant, issuer, client_id, secret_kek_id, secret_wrapped, scopes, groups_claim, groups, label, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (tenant) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, secret_kek_id = excluded.secret_kek_id, \
+                     secret_wrapped = excluded.secret_wrapped, scopes = excluded.scopes, groups_claim = excluded.groups_claim, groups = excluded.groups, \
+                     label = excluded.label, updated_at = excluded.updated_at",
+                )
+                .bind(c.tenant.as_str())
+                .bind(&c.issuer)
+                .bind(&c.client_id)
+                .bind(&c.secret.kek_id)
+                .bind(&c.secret.bytes)
+                .bind(&c.scopes)
+                .bind(&c.groups_claim)
+                .bind(&c.groups)
+                .bind(&c.label)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn oidc_config(&self, tenant: &TenantId) -> Result<Option<OidcConfigRow>> {
+                let row = sqlx::query("SELECT * FROM tenant_oidc WHERE tenant = $1").bind(tenant.as_str()).fetch_optional(&self.pool).await?;
+                row.map(|r| {
+                    Ok(OidcConfigRow {
+                        tenant: tenant.clone(),
+                        issuer: r.try_get("issuer")?,
+                        client_id: r.try_get("client_id")?,
+                        secret: WrappedKey { kek_id: r.try_get("secret_kek_id")?, bytes: r.try_get("secret_wrapped")? },
+                        scopes: r.try_get("scopes")?,
+                        groups_claim: r.try_get("groups_claim")?,
+                        groups: r.try_get("groups")?,
+                        label: r.try_get("label")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn link_identity(&self, identity: &str, user_id: &str, tenant: &TenantId) -> Result<()> {
+                sqlx::query("INSERT INTO user_identities (identity, user_id, tenant, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(identity)
+                    .bind(user_id)
+                    .bind(tenant.as_str())
+                    .bind(now_ms())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn identity_user(&self, identity: &str) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT user_id FROM user_identities WHERE identity = $1").bind(identity).fetch_optional(&self.pool).await?)
+            }
+
+            async fn insert_oidc_request(&self, state_hash: &str, r: &OidcRequestRow) -> Result<()> {
+                let now = now_ms();
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                sqlx::query("DELETE FROM oidc_requests WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO oidc_requests (state_hash, tenant, browser_hash, nonce, pkce_verifier, link_hash, next_path, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(state_hash)
+                .bind(r.tenant.as_str())
+                .bind(&r.browser_hash)
+                .bind(&r.nonce)
+                .bind(&r.pkce_verifier)
+                .bind(&r.link_hash)
+                .bind(&r.next_path)
+                .bind(now)
+                .bind(r.expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_unique)?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn take_oidc_request(&self, state_hash: &str, now: i64) -> Result<Option<OidcRequestRow>> {
+                let row = sqlx::query(
+                    "UPDATE oidc_requests SET used_at = $1 WHERE state_hash = $2 AND used_at IS NULL AND expires_at > $3 \
+                     RETURNING tenant, browser_hash, nonce, pkce_verifier, link_hash, next_path, expires_at",
+                )
+                .bind(now)
+                .bind(state_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| {
+                    let t: String = r.try_get("tenant")?;
+                    Ok(OidcRequestRow {
+                        tenant: t.parse().map_err(|_| damaged("tenant"))?,
+                        browser_hash: r.try_get("browser_hash")?,
+                        nonce: r.try_get("nonce")?,
+                        pkce_verifier: r.try_get("pkce_verifier")?,
+                        link_hash: r.try_get("link_hash")?,
+                        next_path: r.try_get("next_path")?,
+                        expires_at: r.try_get("expires_at")?,
+                    })
+                })
+                .transpose()
             }
 
             async fn set_password(&self, user_id: &str, hash: &str) -> Result<()> {
@@ -390,36 +657,103 @@ macro_rules! sql_storage {
                 Ok(())
             }
 
-            async fn use_refresh(&self, hash: &str, now: i64) -> Result<Option<RefreshRow>> {
-                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                let row = sqlx::query("SELECT user_id, device_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1")
+            async fn refresh_token(&self, hash: &str) -> Result<Option<RefreshRow>> {
+                let row = sqlx::query("SELECT user_id, device_id, family_id, expires_at, used_at, revoked_at, successor FROM refresh_tokens WHERE token_hash = $1")
                     .bind(hash)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&self.pool)
                     .await?;
                 let Some(r) = row else {
                     return Ok(None);
                 };
-                let used: Option<i64> = r.try_get("used_at")?;
                 let revoked: Option<i64> = r.try_get("revoked_at")?;
-                let out = RefreshRow {
+                Ok(Some(RefreshRow {
                     user_id: r.try_get("user_id")?,
                     device_id: r.try_get("device_id")?,
                     family_id: r.try_get("family_id")?,
                     expires_at: r.try_get("expires_at")?,
-                    used: used.is_some(),
+                    used_at: r.try_get("used_at")?,
                     revoked: revoked.is_some(),
-                };
-                if used.is_none() {
-                    sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2").bind(now).bind(hash).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(Some(out))
+                    successor: r.try_get("successor")?,
+                }))
             }
 
-            async fn revoke_family(&self, family_id: &str, now: i64) -> Result<()> {
+            async fn rotate_refresh(&self, old_hash: &str, now: i64, successor: &[u8], new_hash: &str, n: &RefreshRow) -> Result<bool> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                // One statement decides the winner: on PostgreSQL a concurrent rotation waits
+                // for this row's lock and then finds used_at set.
+                let won: Option<String> = sqlx::query_scalar(
+                    "UPDATE refresh_tokens SET used_at = $1, successor = $2 WHERE token_hash = $3 AND used_at IS NULL AND revoked_at IS NULL RETURNING family_id",
+                )
+                .bind(now)
+                .bind(successor)
+                .bind(old_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if won.is_none() {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, user_id, device_id, family_id, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(new_hash)
+                    .bind(&n.user_id)
+                    .bind(&n.device_id)
+                    .bind(&n.family_id)
+                    .bind(n.expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_unique)?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn revoke_family(&self, family_id: &str, now: i64, deny_until: i64) -> Result<()> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
                     .bind(now)
                     .bind(family_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO token_denylist (family_id, until) VALUES ($1, $2) ON CONFLICT (family_id) DO UPDATE SET until = excluded.until")
+                    .bind(family_id)
+                    .bind(deny_until)
+                    .execute(&mut *tx)
+                    .await?;
+                // The list holds only what can still be presented: it stays small.
+                sqlx::query("DELETE FROM token_denylist WHERE until < $1").bind(now).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn family_denied(&self, family_id: &str, now: i64) -> Result<bool> {
+                let n: Option<i64> = sqlx::query_scalar("SELECT until FROM token_denylist WHERE family_id = $1 AND until >= $2")
+                    .bind(family_id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(n.is_some())
+            }
+
+            async fn count_login_attempt(&self, key: &str, minute: i64, since: i64, forget_before: i64) -> Result<i64> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                sqlx::query("INSERT INTO login_attempts (key, minute, attempts) VALUES ($1, $2, 1) ON CONFLICT (key, minute) DO UPDATE SET attempts = login_attempts.attempts + 1")
+                    .bind(key)
+                    .bind(minute)
+                    .execute(&mut *tx)
+                    .await?;
+                let n: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(attempts) AS BIGINT) FROM login_attempts WHERE key = $1 AND minute >= $2")
+                    .bind(key)
+                    .bind(since)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM login_attempts WHERE minute < $1").bind(forget_before).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(n.unwrap_or(0))
+            }
+
+            async fn uncount_login_attempt(&self, key: &str, minute: i64) -> Result<()> {
+                sqlx::query("UPDATE login_attempts SET attempts = attempts - 1 WHERE key = $1 AND minute = $2 AND attempts > 0")
+                    .bind(key)
+                    .bind(minute)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -483,44 +817,144 @@ macro_rules! sql_storage {
                 .await?)
             }
 
-            async fn put_subject_key(&self, tenant: &TenantId, subject: &str, key: &[u8]) -> Result<bool> {
-                let r = sqlx::query("INSERT INTO subject_keys (subject, tenant, key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (subject) DO NOTHING")
-                    .bind(subject)
+            async fn insert_subject_key(&self, tenant: &TenantId, subject: &str, key: &WrappedKey, doc: DocumentId) -> Result<bool> {
+                let now = now_ms();
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let r = sqlx::query("INSERT INTO subject_keys (tenant, subject, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, subject) DO NOTHING")
                     .bind(tenant.as_str())
-                    .bind(key)
-                    .bind(now_ms())
-                    .execute(&self.pool)
+                    .bind(subject)
+                    .bind(&key.kek_id)
+                    .bind(&key.bytes)
+                    .bind(now)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(r.rows_affected() > 0)
+                if r.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                Self::link(&mut tx, tenant, subject, doc, now).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
-            async fn subject_keys(&self, tenant: &TenantId, subjects: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+            async fn link_subject_key(&self, tenant: &TenantId, subject: &str, doc: DocumentId) -> Result<bool> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let new = Self::link(&mut tx, tenant, subject, doc, now_ms()).await?;
+                tx.commit().await?;
+                Ok(new)
+            }
+
+            async fn subject_key(&self, tenant: &TenantId, subject: &str) -> Result<Option<WrappedKey>> {
+                let row = sqlx::query("SELECT kek_id, wrapped FROM subject_keys WHERE tenant = $1 AND subject = $2")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::wrapped).transpose()
+            }
+
+            async fn subject_keys(&self, tenant: &TenantId, doc: Option<DocumentId>, subjects: &[String]) -> Result<Vec<(String, WrappedKey)>> {
                 let mut out = Vec::new();
                 // A bounded number of placeholders per statement (SQLite's limit is far above).
                 for part in subjects.chunks(500) {
-                    let placeholders = (2..part.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                    let first = if doc.is_some() { 3 } else { 2 };
+                    let placeholders = (first..part.len() + first).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
                     // Only placeholders are formatted into the statement, never values.
-                    let sql = format!("SELECT subject, key FROM subject_keys WHERE tenant = $1 AND subject IN ({placeholders})");
+                    let sql = match doc {
+                        Some(_) => format!(
+                            "SELECT k.subject, k.kek_id, k.wrapped FROM subject_keys k JOIN subject_key_documents d ON d.tenant = k.tenant AND d.subject = k.subject \
+                             WHERE k.tenant = $1 AND d.doc_id = $2 AND k.subject IN ({placeholders})"
+                        ),
+                        None => format!("SELECT subject, kek_id, wrapped FROM subject_keys WHERE tenant = $1 AND subject IN ({placeholders})"),
+                    };
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+                    if let Some(d) = doc {
+                        q = q.bind(d.to_string());
+                    }
                     for subject in part {
                         q = q.bind(subject);
                     }
                     for r in q.fetch_all(&self.pool).await? {
-                        out.push((r.try_get("subject")?, r.try_get("key")?));
+                        out.push((r.try_get("subject")?, Self::wrapped(&r)?));
                     }
                 }
                 Ok(out)
             }
 
-            async fn subject_key(&self, subject: &str) -> Result<Option<(TenantId, Vec<u8>)>> {
-                let row = sqlx::query("SELECT tenant, key FROM subject_keys WHERE subject = $1").bind(subject).fetch_optional(&self.pool).await?;
-                match row {
-                    None => Ok(None),
-                    Some(r) => {
+            async fn subject_keys_not_under(&self, kek_id: &str, limit: i64) -> Result<Vec<(TenantId, String, WrappedKey)>> {
+                let rows = sqlx::query("SELECT tenant, subject, kek_id, wrapped FROM subject_keys WHERE kek_id <> $1 ORDER BY tenant, subject LIMIT $2")
+                    .bind(kek_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
                         let t: String = r.try_get("tenant")?;
-                        Ok(Some((t.parse().map_err(|_| damaged("tenant"))?, r.try_get("key")?)))
-                    }
+                        Ok((t.parse().map_err(|_| damaged("tenant"))?, r.try_get("subject")?, Self::wrapped(r)?))
+                    })
+                    .collect()
+            }
+
+            async fn rewrap_subject_key(&self, tenant: &TenantId, subject: &str, old: &WrappedKey, new: &WrappedKey) -> Result<bool> {
+                let r = sqlx::query("UPDATE subject_keys SET kek_id = $1, wrapped = $2 WHERE tenant = $3 AND subject = $4 AND kek_id = $5 AND wrapped = $6")
+                    .bind(&new.kek_id)
+                    .bind(&new.bytes)
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .bind(&old.kek_id)
+                    .bind(&old.bytes)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn subject_key_keks(&self) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar("SELECT DISTINCT kek_id FROM subject_keys").fetch_all(&self.pool).await?)
+            }
+
+            async fn legacy_subject_keys(&self, limit: i64) -> Result<Vec<(TenantId, String, Vec<u8>)>> {
+                let rows = sqlx::query("SELECT tenant, subject, key FROM subject_keys_legacy ORDER BY subject LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let t: String = r.try_get("tenant")?;
+                        Ok((t.parse().map_err(|_| damaged("tenant"))?, r.try_get("subject")?, r.try_get("key")?))
+                    })
+                    .collect()
+            }
+
+            async fn adopt_legacy_subject_key(&self, tenant: &TenantId, subject: &str, key: &WrappedKey, docs: &[DocumentId]) -> Result<()> {
+                let now = now_ms();
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                sqlx::query("INSERT INTO subject_keys (tenant, subject, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, subject) DO NOTHING")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .bind(&key.kek_id)
+                    .bind(&key.bytes)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                for d in docs {
+                    Self::link(&mut tx, tenant, subject, *d, now).await?;
                 }
+                sqlx::query("DELETE FROM subject_keys_legacy WHERE tenant = $1 AND subject = $2")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn drop_legacy_subject_key(&self, tenant: &TenantId, subject: &str) -> Result<()> {
+                sqlx::query("DELETE FROM subject_keys_legacy WHERE tenant = $1 AND subject = $2")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn put_review(&self, r: &ReviewRow) -> Result<()> {

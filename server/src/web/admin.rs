@@ -3,7 +3,6 @@
 //! inviting a volunteer's phone (one-time code and QR code) and revoking a device.
 
 use axum::extract::{Extension, Form, State};
-use axum::http::HeaderMap;
 use maud::{PreEscaped, html};
 use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::docs::volunteers::{CertificateState, certificate_state};
@@ -31,12 +30,14 @@ fn certificate_da(c: CertificateState) -> (&'static str, &'static str) {
 /// `GET /administration`.
 pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
     let d = TenantData::load(s, &v.principal).await?;
-    let users = s.storage.users(&v.principal.tenant).await?;
+    let mut users = Vec::new();
     let mut devices = Vec::new();
-    for u in &users {
+    for u in s.storage.users(&v.principal.tenant).await? {
+        let name = crate::people::display_name(s.storage.as_ref(), &s.vault, &u).await?;
         for dev in s.storage.devices(&u.id).await? {
-            devices.push((u.display_name.clone(), dev));
+            devices.push((name.clone(), u.id.clone(), dev));
         }
+        users.push((name, u));
     }
     let taxonomy_of = |p: &ProgrammeId| d.programmes.get(p).map(|p| p.taxonomy.to_string());
     let taxonomies: Vec<String> = {
@@ -242,14 +243,14 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                 h2 { "Brugere og enheder" }
                 div class="rul" { table {
                     thead { tr { th scope="col" { "Bruger" } th scope="col" { "Rolle" } th scope="col" { "Status" } th scope="col" { "Invitér telefon" } } }
-                    tbody { @for u in &users { tr {
-                        th scope="row" { (u.display_name) }
+                    tbody { @for (name, u) in &users { tr {
+                        th scope="row" { a href={"/personer/" (u.id)} { (name) } }
                         td { (u.role.da()) }
                         td { (if u.disabled { "spærret" } else { "aktiv" }) }
                         td { @if !u.disabled && u.role != AppRole::Central {
                             form method="post" action="/administration/invitation" class="inline" {
                                 input type="hidden" name="bruger" value=(u.id);
-                                button type="submit" class="sekundaer" aria-label={"Invitér " (u.display_name)} { "Lav engangskode" }
+                                button type="submit" class="sekundaer" aria-label={"Invitér " (name)} { "Lav engangskode" }
                             }
                         } }
                     } } }
@@ -259,15 +260,13 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                     thead { tr { th scope="col" { "Enhed" } th scope="col" { "Bruger" } th scope="col" { "Status" } th scope="col" {} } }
                     tbody {
                         @if devices.is_empty() { tr { td colspan="4" class="tom" { "Ingen telefoner tilmeldt endnu." } } }
-                        @for (owner, dev) in &devices { tr {
+                        @for (owner, owner_id, dev) in &devices { tr {
                             th scope="row" { (dev.name) }
                             td { (owner) }
                             td { (if dev.revoked { "spærret" } else { "aktiv" }) }
                             td { @if !dev.revoked {
-                                form method="post" action="/administration/enheder/spaer" class="inline" {
-                                    input type="hidden" name="enhed" value=(dev.id);
-                                    button type="submit" class="fare" aria-label={"Spær " (dev.name)} { "Spær enheden" }
-                                }
+                                // Revoking asks first, on a page of its own.
+                                a class="knap fare" href={"/personer/" (owner_id) "/enheder/" (dev.id) "/spaer"} aria-label={"Spær " (dev.name)} { "Spær enheden …" }
                             } }
                         } }
                     }
@@ -292,7 +291,7 @@ pub struct InviteForm {
 pub async fn invite(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
-    headers: HeaderMap,
+    super::RequestInfo { headers, peer }: super::RequestInfo,
     Form(f): Form<InviteForm>,
 ) -> WebResult {
     let u = s.storage.user(&f.bruger).await?.ok_or(WebError::NotFound)?;
@@ -302,19 +301,14 @@ pub async fn invite(
     if u.disabled {
         return Err(WebError::BadRequest("Brugeren er spærret.".into()));
     }
+    let name = crate::people::display_name(s.storage.as_ref(), &s.vault, &u).await?;
     let (code, expires_at) = s.auth.create_enrolment(&u.id, &v.principal.user_id).await?;
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
+    // The relay's address as phones reach it: the configured public URL (never what the
+    // request's Host header claims, when one is configured).
+    let relay = s.site.origin_for(peer, &headers);
     let payload = format!(
         "nabo://tilmeld?relay={}&kode={}",
-        fmt::url_encode(&format!("{scheme}://{host}")),
+        fmt::url_encode(&relay),
         fmt::url_encode(&code)
     );
     let svg = qrcode::QrCode::new(payload.as_bytes())
@@ -329,13 +323,14 @@ pub async fn invite(
         Nav::Admin,
         "Engangskode til telefonen",
         html! {
-            p { "Til " strong { (u.display_name) } ". Koden virker én gang og udløber " (fmt::datetime(Timestamp(expires_at))) "." }
+            p { "Til " strong { (name) } ". Koden virker én gang og udløber " (fmt::datetime(Timestamp(expires_at))) "." }
             p class="kode" id="engangskode" { (code) }
             figure class="qr" {
                 (PreEscaped(svg))
                 figcaption { "Scan koden i Nabo-appen, eller skriv koden ovenfor." }
             }
-            p { a href="/administration#enheder" { "Tilbage til administration" } }
+            p { "Relæets adresse: " code id="relae" { (relay) } }
+            p { a href={"/personer/" (u.id)} { "Til " (name) } " · " a href="/administration#enheder" { "Tilbage til administration" } }
         },
     ))
 }

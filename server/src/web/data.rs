@@ -172,13 +172,19 @@ impl TenantData {
             .flat_map(|r| r.view.participants.keys().map(|p| p.to_string()))
             .collect();
         subjects.extend(d.volunteers.keys().map(|v| v.to_string()));
-        for subject in subjects {
-            if let Some((t, key)) = s.storage.subject_key(&subject).await?
-                && &t == tenant
-                && let Some(k) = SubjectKey::from_bytes(&key)
-            {
-                d.keys.insert(subject, k);
-            }
+        let keys = s
+            .vault
+            .keys(s.storage.as_ref(), tenant, None, &subjects)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "subject keys for the pages could not be read");
+                super::WebError::Unavailable
+            })?;
+        for (subject, key) in keys {
+            d.keys.insert(
+                subject,
+                SubjectKey::from_bytes(&key).ok_or(super::WebError::Internal)?,
+            );
         }
         // Devices: which login and phone first sent each actor's changes.
         let actors = s.storage.actors(tenant).await?;

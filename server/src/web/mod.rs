@@ -4,14 +4,19 @@
 //! numbers suppressed. See `docs/adr/0012-review-pages.md`.
 //!
 //! Sign-in uses the relay's own tokens: the access and refresh tokens live in `HttpOnly`,
-//! `SameSite=Strict` cookies; an expired access token is renewed from the refresh token on
-//! the next page. Every form posts to the same origin (checked), and every edit becomes a
-//! change in the document, stored before the page answers and offered to connected phones.
+//! `SameSite=Strict` cookies — `Secure` and named `__Host-…` when the site is served over
+//! https (`--public-url https://…`, or a trusted proxy's `X-Forwarded-Proto`), plain on a
+//! local http demo. An expired access token is renewed from the refresh token on the next
+//! page (two pages loading at once get the same new pair, ADR 0014). Every form posts to the
+//! same origin (checked), and every edit becomes a change in the document, stored before the
+//! page answers and offered to connected phones.
 
+mod account;
 mod admin;
 pub(crate) mod data;
 pub mod fmt;
 mod overview;
+pub mod people;
 pub(crate) mod records;
 mod reports;
 pub mod stats;
@@ -31,6 +36,7 @@ use serde::Deserialize;
 use crate::acl::Principal;
 use crate::api::AppState;
 use crate::auth::{AuthError, Tokens};
+use crate::http::ClientAddr;
 use crate::storage::StorageError;
 
 const ACCESS_COOKIE: &str = "nabo_adgang";
@@ -70,13 +76,13 @@ pub fn router(state: AppState) -> Router {
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
         .route("/log-ud", post(logout))
+        .merge(people::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))
+        .merge(account::routes())
         .route("/nabo.css", get(css))
         .merge(signed_in)
-        // Forms are small; anything larger is refused with 413 before it is read.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)
 }
 
@@ -244,7 +250,7 @@ impl IntoResponse for WebError {
                 main id="indhold" class="fejl" {
                     h1 { (title) }
                     p { (text) }
-                    p { a href="javascript:history.back()" { "Tilbage" } " · " a href="/oversigt" { "Til oversigten" } }
+                    p { a href="/oversigt" { "Til oversigten" } }
                 }
             },
         );
@@ -257,41 +263,74 @@ pub type WebResult<T = Response> = Result<T, WebError>;
 
 // Sessions ------------------------------------------------------------------------------------
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse_encoded)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
+/// How the session cookies are made: over https they are `Secure` and carry the `__Host-`
+/// prefix (only this exact host, path `/`, never set over http by someone else); a local
+/// http demo keeps plain names, or the browser would drop them.
+#[derive(Debug, Clone, Copy)]
+struct CookieMode {
+    secure: bool,
 }
 
-/// A session cookie (gone when the browser closes: office computers are shared), or with
-/// `max_age` to clear one.
-fn set_cookie(name: &str, value: &str, max_age_secs: Option<i64>) -> HeaderValue {
-    let mut c = cookie::Cookie::build((name.to_owned(), value.to_owned()))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .build();
-    if let Some(secs) = max_age_secs {
-        c.set_max_age(cookie::time::Duration::seconds(secs));
+impl CookieMode {
+    fn of(s: &AppState, peer: Option<std::net::IpAddr>, headers: &HeaderMap) -> Self {
+        CookieMode {
+            secure: s.site.is_https(peer, headers),
+        }
     }
-    HeaderValue::from_str(&c.encoded().to_string()).unwrap_or(HeaderValue::from_static(""))
+
+    fn name(self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    fn value(self, headers: &HeaderMap, base: &str) -> Option<String> {
+        let name = self.name(base);
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse_encoded)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
+    }
+
+    /// A session cookie (gone when the browser closes: office computers are shared), or
+    /// with `max_age` to clear one.
+    fn set(self, base: &str, value: &str, max_age_secs: Option<i64>) -> HeaderValue {
+        let mut c = cookie::Cookie::build((self.name(base), value.to_owned()))
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(cookie::SameSite::Strict)
+            .build();
+        if let Some(secs) = max_age_secs {
+            c.set_max_age(cookie::time::Duration::seconds(secs));
+        }
+        HeaderValue::from_str(&c.encoded().to_string()).unwrap_or(HeaderValue::from_static(""))
+    }
+
+    fn session(self, t: &Tokens) -> [HeaderValue; 2] {
+        [
+            self.set(ACCESS_COOKIE, &t.access_token, None),
+            self.set(REFRESH_COOKIE, &t.refresh_token, None),
+        ]
+    }
 }
 
-fn session_cookies(t: &Tokens) -> [HeaderValue; 2] {
-    [
-        set_cookie(ACCESS_COOKIE, &t.access_token, None),
-        set_cookie(REFRESH_COOKIE, &t.refresh_token, None),
-    ]
+fn peer_of(req_ext: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    req_ext
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip())
 }
 
 /// Forms are accepted only from this site's own pages: with `SameSite=Strict` cookies a
 /// cross-site form carries no session anyway, and a foreign `Origin` is refused outright.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// With a public URL the origin must be exactly it; otherwise its host must be the `Host`.
+fn same_origin(s: &AppState, headers: &HeaderMap) -> bool {
     if headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
@@ -302,6 +341,9 @@ fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
+    if let Some(u) = &s.site.public_url {
+        return origin.eq_ignore_ascii_case(u.origin());
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -317,26 +359,30 @@ fn board_may_open(path: &str) -> bool {
 }
 
 async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
-    if req.method() != Method::GET && req.method() != Method::HEAD && !same_origin(req.headers()) {
+    if req.method() != Method::GET
+        && req.method() != Method::HEAD
+        && !same_origin(&s, req.headers())
+    {
         return WebError::Forbidden.into_response();
     }
     let headers = req.headers().clone();
+    let mode = CookieMode::of(&s, peer_of(req.extensions()), &headers);
     let mut renewed: Option<Tokens> = None;
     let mut principal = None;
-    if let Some(t) = cookie_value(&headers, ACCESS_COOKIE) {
+    if let Some(t) = mode.value(&headers, ACCESS_COOKIE) {
         match s.auth.principal(&t).await {
-            Ok((p, _)) => principal = Some(p),
+            Ok(v) => principal = Some(v.principal),
             Err(AuthError::Storage(e)) => return WebError::from(e).into_response(),
             Err(_) => {}
         }
     }
     if principal.is_none()
-        && let Some(r) = cookie_value(&headers, REFRESH_COOKIE)
+        && let Some(r) = mode.value(&headers, REFRESH_COOKIE)
     {
         match s.auth.refresh(&r).await {
             Ok(tokens) => match s.auth.principal(&tokens.access_token).await {
-                Ok((p, _)) => {
-                    principal = Some(p);
+                Ok(v) => {
+                    principal = Some(v.principal);
                     renewed = Some(tokens);
                 }
                 Err(AuthError::Storage(e)) => return WebError::from(e).into_response(),
@@ -377,7 +423,7 @@ async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Res
     });
     let mut resp = next.run(req).await;
     if let Some(t) = renewed {
-        for c in session_cookies(&t) {
+        for c in mode.session(&t) {
             resp.headers_mut().append(header::SET_COOKIE, c);
         }
     }
@@ -390,17 +436,31 @@ async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Res
 struct NextQuery {
     naeste: Option<String>,
     fejl: Option<String>,
+    /// What just happened (a password chosen).
+    besked: Option<String>,
+    /// The tenant whose identity provider to offer.
+    lejer: Option<String>,
 }
 
+/// Where to go after signing in: only a path on this site. One leading `/` not followed by
+/// `/` or `\` (browsers read `\` as `/`, so `/\host` is `//host`), printable ASCII only
+/// (browsers drop tabs and newlines, so `/<tab>/host` is `//host` too; CR/LF would break the
+/// header). Anything else goes to the front page.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        // Only paths on this site: never an open redirect.
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+                && n.parse::<axum::http::uri::PathAndQuery>().is_ok() =>
+        {
+            n.into()
+        }
         _ => "/".into(),
     }
 }
 
-async fn login_form(Query(q): Query<NextQuery>) -> Markup {
+async fn login_form(State(s): State<AppState>, Query(q): Query<NextQuery>) -> Response {
     let next = safe_next(q.naeste.as_deref());
     let error = match q.fejl.as_deref() {
         Some("forkert") => Some("Forkert brugernavn eller adgangskode."),
@@ -408,13 +468,36 @@ async fn login_form(Query(q): Query<NextQuery>) -> Markup {
         Some("spaerret") => Some("Brugeren er spærret."),
         _ => None,
     };
+    let notice = match q.besked.as_deref() {
+        Some("aktiveret") => Some(
+            "Din adgangskode er gemt, og din bruger er aktiveret. Log ind med dit brugernavn og din nye adgangskode.",
+        ),
+        Some("ny-adgangskode") => {
+            Some("Din nye adgangskode er gemt. Du er logget ud alle andre steder.")
+        }
+        _ => None,
+    };
+    // The tenant's identity provider, when the link names the tenant (`?lejer=…`).
+    let tenant = q.lejer.as_deref().and_then(|t| t.parse().ok());
+    let oidc = match &tenant {
+        Some(t) => match crate::admin::provider(s.storage.as_ref(), &s.vault, t).await {
+            Ok(p) => p.map(|p| (t.clone(), p.label)),
+            Err(e) => return WebError::from(e).into_response(),
+        },
+        None => None,
+    };
     bare(
         "Log ind",
         html! {
             main id="indhold" class="log-ind" {
                 h1 { "Nabo" }
                 p class="undertitel" { "Boligsocialt arbejde – gennemgang og rapporter" }
+                @if let Some(n) = notice { p class="besked" role="status" { (n) } }
                 @if let Some(e) = error { p class="fejlbesked" role="alert" { (e) } }
+                @if let Some((t, label)) = &oidc {
+                    p { a class="knap" id="oidc" href={"/oidc/" (t) "/start?naeste=" (fmt::url_encode(&next))} { "Log ind med " (label) } }
+                    p class="undertitel" { "Eller med brugernavn og adgangskode:" }
+                }
                 form method="post" action="/log-ind" {
                     input type="hidden" name="naeste" value=(next);
                     label for="brugernavn" { "Brugernavn" }
@@ -426,6 +509,7 @@ async fn login_form(Query(q): Query<NextQuery>) -> Markup {
             }
         },
     )
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -437,22 +521,19 @@ struct LoginForm {
 
 async fn login(
     State(s): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
+    req_parts: RequestInfo,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    if !same_origin(&headers) {
+    let RequestInfo { headers, peer } = req_parts;
+    if !same_origin(&s, &headers) {
         return WebError::Forbidden.into_response();
     }
     let next = safe_next(f.naeste.as_deref());
-    match s
-        .auth
-        .login(&f.brugernavn, &f.adgangskode, &addr.ip().to_string())
-        .await
-    {
+    match s.auth.login(&f.brugernavn, &f.adgangskode, &client).await {
         Ok(tokens) => {
             let mut resp = Redirect::to(&next).into_response();
-            for c in session_cookies(&tokens) {
+            for c in CookieMode::of(&s, peer, &headers).session(&tokens) {
                 resp.headers_mut().append(header::SET_COOKIE, c);
             }
             resp
@@ -473,8 +554,33 @@ async fn login(
     }
 }
 
-async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(r) = cookie_value(&headers, REFRESH_COOKIE)
+/// The headers and the peer of a request (for the cookie mode, the origin check, the
+/// site's address).
+#[derive(Debug)]
+pub struct RequestInfo {
+    /// The request's headers.
+    pub headers: HeaderMap,
+    /// The peer's address, if the request came over a socket.
+    pub peer: Option<std::net::IpAddr>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestInfo {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestInfo {
+            headers: parts.headers.clone(),
+            peer: peer_of(&parts.extensions),
+        })
+    }
+}
+
+async fn logout(State(s): State<AppState>, req_parts: RequestInfo) -> Response {
+    let RequestInfo { headers, peer } = req_parts;
+    let mode = CookieMode::of(&s, peer, &headers);
+    if let Some(r) = mode.value(&headers, REFRESH_COOKIE)
         && let Err(AuthError::Storage(e)) = s.auth.logout(&r).await
     {
         return WebError::from(e).into_response();
@@ -482,7 +588,7 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let mut resp = Redirect::to("/log-ind").into_response();
     for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
         resp.headers_mut()
-            .append(header::SET_COOKIE, set_cookie(name, "", Some(0)));
+            .append(header::SET_COOKIE, mode.set(name, "", Some(0)));
     }
     resp
 }
@@ -507,6 +613,7 @@ pub enum Nav {
     Records,
     Review,
     Admin,
+    People,
     Reports,
 }
 
@@ -536,6 +643,7 @@ pub fn page(viewer: &Viewer, nav: Nav, title: &str, body: Markup) -> Response {
             (Nav::Records, "/aktiviteter", "Aktiviteter"),
             (Nav::Review, "/gennemgang", "Gennemgang"),
             (Nav::Admin, "/administration", "Administration"),
+            (Nav::People, "/personer", "Personer"),
             (Nav::Reports, "/rapporter", "Rapporter"),
         ]
     } else {

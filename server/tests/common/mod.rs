@@ -2,6 +2,9 @@
 //! documents through the real protocol.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
 use automerge::sync::State;
 use automerge::{ActorId, Automerge};
 use nabo_core::client::{self, Client, SyncEnd};
@@ -21,6 +24,31 @@ pub async fn relay_with(backend: Backend, limits: Limits) -> TestRelay {
         .expect("relay starts");
     r.seed_demo(PASSWORD).await.expect("demo seeds");
     r
+}
+
+/// A demo relay behind a trusted proxy at 127.0.0.1 (tests set `X-Forwarded-For` to act
+/// from other addresses), with `auth`.
+pub async fn relay_behind_proxy(
+    backend: Backend,
+    auth: nabo_server::auth::AuthConfig,
+) -> TestRelay {
+    let site = nabo_server::http::Site {
+        public_url: None,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+    };
+    let r = TestRelay::start_configured(backend, Limits::default(), site, auth)
+        .await
+        .expect("relay starts");
+    r.seed_demo(PASSWORD).await.expect("demo seeds");
+    r
+}
+
+/// An HTTP client that does not follow redirects (a browser's view of the pages' answers).
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub async fn token(r: &TestRelay, user: &str) -> String {
@@ -91,4 +119,143 @@ pub fn scribbled(doc: &Automerge, value: &str) -> bool {
         return false;
     };
     matches!(doc.get(&info, "test_note").unwrap(), Some((automerge::Value::Scalar(s), _)) if s.as_str() == Some(value))
+}
+
+// The relay binary -----------------------------------------------------------------------
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The relay binary on `dir` with the key-encryption key `kek` (kept apart from the
+/// database, ADR 0014; the demo generates it there).
+pub fn spawn_relay_with_kek(
+    dir: &std::path::Path,
+    kek: &std::path::Path,
+    db: &str,
+    port: u16,
+    demo: bool,
+    extra: &[&str],
+) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nabo-server"));
+    cmd.args(extra);
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .arg("--key-file")
+        .arg(kek)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--database-url")
+        .arg(db)
+        .env("NABO_DEMO_PASSWORD", PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if demo {
+        cmd.arg("--demo");
+    }
+    cmd.spawn().expect("spawn nabo-server")
+}
+
+pub fn spawn_relay(dir: &std::path::Path, db: &str, port: u16, demo: bool) -> Child {
+    spawn_relay_with_kek(dir, &dir.join("kek.keys"), db, port, demo, &[])
+}
+
+pub async fn wait_healthy(base: &str) {
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("relay did not come up");
+}
+
+pub async fn central_doc(base: &str, kind: &str, title: &str) -> DocumentId {
+    let t = client::login(base, "central", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let docs = client::documents(base, &t).await.unwrap();
+    let d = docs
+        .iter()
+        .find(|d| d["kind"] == kind && d["title"].as_str().unwrap().contains(title))
+        .unwrap();
+    DocumentId::parse(d["url"].as_str().unwrap()).unwrap()
+}
+
+/// The peak resident memory of a process (VmHWM), bytes.
+pub fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM in /proc/<pid>/status");
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 1024
+}
+
+/// A metric's value from a relay's `/metrics` (the first series whose name and labels
+/// start with `series`).
+pub async fn metric(base: &str, series: &str) -> f64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in /metrics"))
+}
+
+/// The relay binary running the demo on a fresh SQLite store.
+pub struct DemoProcess {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// `ws://127.0.0.1:<port>/sync`.
+    pub ws: String,
+    /// Its database URL.
+    pub db: String,
+}
+
+/// Starts the relay binary with `--demo` in `dir` (plus `extra` options) and waits until it
+/// answers.
+pub async fn demo_process(dir: &std::path::Path, extra: &[&str]) -> DemoProcess {
+    let db = format!("sqlite://{}", dir.join("nabo.sqlite").display());
+    let port = free_port();
+    let child = spawn_relay_with_kek(dir, &dir.join("kek.keys"), &db, port, true, extra);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base).await;
+    DemoProcess {
+        child,
+        ws: format!("ws://127.0.0.1:{port}/sync"),
+        base,
+        db,
+    }
+}
+
+/// Runs a command that must succeed; returns its standard output.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

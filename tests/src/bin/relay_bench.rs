@@ -16,7 +16,7 @@ use automerge::{Automerge, ReadDoc};
 use nabo_core::client::{self, Client, SyncEnd};
 use nabo_core::document::DocumentId;
 
-const PASSWORD: &str = "bench-password";
+const PASSWORD: &str = "bench-password-1234";
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();

@@ -11,7 +11,7 @@ import java.nio.file.Files
  * [stop] and [start] keep the port and the data, like a relay that goes away and comes back.
  * The binary is `$NABO_SERVER_BIN`, else the workspace's target/debug or target/release build.
  */
-class LocalRelay(val password: String = "demo-password") : AutoCloseable {
+class LocalRelay(val password: String = "demo-password-1234") : AutoCloseable {
     private val port = ServerSocket(0).use { it.localPort }
     private val dataDir: File = Files.createTempDirectory("nabo-relay").toFile()
     private var process: Process? = null
