@@ -12,6 +12,7 @@ use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::prelude::*;
 use nabo_core::seal::{KeyRing, SubjectKey, seal};
 use nabo_core::store::{Handle, Store, StoreError};
+use nabo_core::time::Clock;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, conv};
@@ -68,6 +69,8 @@ pub(crate) struct Inner {
     pub wake: tokio::sync::Notify,
     pub auto: Mutex<Option<tokio::task::AbortHandle>>,
     pub wiped: AtomicBool,
+    /// Where "now" comes from: the phone's clock, or a test's.
+    pub clock: Clock,
 }
 
 impl std::fmt::Debug for Inner {
@@ -166,7 +169,7 @@ impl Inner {
                 detail: "this user cannot record".into(),
             });
         };
-        Ok(Author::now(by))
+        Ok(Author::now(by, &self.clock))
     }
 
     /// The catalogue with the tenant's local additions.
@@ -347,6 +350,7 @@ impl NaboClient {
         relay_url: String,
         store_key: Vec<u8>,
         trusted_roots_pem: Option<String>,
+        clock: Clock,
     ) -> Result<Arc<Self>> {
         run(async move {
             let key: [u8; 32] = store_key.as_slice().try_into().map_err(|_| {
@@ -418,10 +422,25 @@ impl NaboClient {
                     wake: tokio::sync::Notify::new(),
                     auto: Mutex::new(None),
                     wiped: AtomicBool::new(false),
+                    clock,
                 }),
             }))
         })
         .await
+    }
+}
+
+impl NaboClient {
+    /// Like `open`, on `clock` instead of the phone's clock: for Rust tests that run a phone
+    /// and a relay at a chosen moment (00:30 after a café day, a summer-time switch). Not
+    /// exported to the apps, which always run on the phone's clock.
+    pub async fn open_with_clock(
+        data_dir: String,
+        relay_url: String,
+        store_key: Vec<u8>,
+        clock: Clock,
+    ) -> Result<Arc<Self>> {
+        Self::open_inner(data_dir, relay_url, store_key, None, clock).await
     }
 }
 
@@ -436,7 +455,7 @@ impl NaboClient {
         relay_url: String,
         store_key: Vec<u8>,
     ) -> Result<Arc<Self>> {
-        Self::open_inner(data_dir, relay_url, store_key, None).await
+        Self::open_inner(data_dir, relay_url, store_key, None, Clock::system()).await
     }
 
     /// Like `open`, and also trusts the root certificates in `trusted_roots_pem` (one or more
@@ -453,7 +472,14 @@ impl NaboClient {
         store_key: Vec<u8>,
         trusted_roots_pem: String,
     ) -> Result<Arc<Self>> {
-        Self::open_inner(data_dir, relay_url, store_key, Some(trusted_roots_pem)).await
+        Self::open_inner(
+            data_dir,
+            relay_url,
+            store_key,
+            Some(trusted_roots_pem),
+            Clock::system(),
+        )
+        .await
     }
 
     /// Logs a staff member in (username and password).
@@ -526,10 +552,15 @@ impl NaboClient {
         })
     }
 
-    /// Today's sessions.
+    /// Today's sessions (today in Denmark: see `today`).
     pub async fn todays_sessions(&self) -> Result<Vec<api::SessionInfo>> {
-        self.sessions_on(Timestamp::now().date_dk().to_string())
-            .await
+        self.sessions_on(self.today()).await
+    }
+
+    /// Today's date in Denmark (ISO `YYYY-MM-DD`), the day every screen means by "today":
+    /// a new session "today" goes on this date whatever time zone the phone is set to.
+    pub fn today(&self) -> String {
+        self.inner.clock.today_dk().to_string()
     }
 
     /// Adds a one-off session (an extra homework evening, a trip) to an activity. Creates the
@@ -799,7 +830,7 @@ impl NaboClient {
                 .map(|d| parse("followup", d))
                 .transpose()?;
             let _g = inner.edit.lock().await;
-            let mut h = inner.outreach_log(&a, &area, author.at.date_utc()).await?;
+            let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
             let id = h
                 .edit(|log| log.log_contact(&author, &cat, notes, c))
                 .await?;
@@ -818,7 +849,7 @@ impl NaboClient {
             let author = inner.author(&a)?;
             let cat = inner.catalogue(&tenant).await?;
             let _g = inner.edit.lock().await;
-            let mut h = inner.outreach_log(&a, &area, author.at.date_utc()).await?;
+            let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
             let from_contact = match &input.contact_id {
                 None => None,
                 Some(r) => {

@@ -541,3 +541,66 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
         Err(NaboError::Forbidden { .. })
     ));
 }
+
+/// One Danish calendar (issue 12, item 13): a phone and the relay on one clock set to 00:30
+/// on the night after a café afternoon (winter: 23:30 UTC on the café's day; summer: 01:30,
+/// still the café's day in UTC). "Today" on the phone is the Danish date, today's sessions are
+/// that day's, and "yesterday's" café afternoon is the one the demo seeded with the
+/// disagreeing marks — the same session the pages show.
+#[tokio::test(flavor = "multi_thread")]
+async fn at_half_past_midnight_the_phone_and_the_relay_agree_on_the_day() {
+    use nabo_core::time::{Clock, Timestamp};
+    for (day, time, yesterday) in [
+        ("2026-11-25", "00:30", "2026-11-24"),
+        ("2026-07-03", "01:30", "2026-07-02"),
+    ] {
+        let now = Timestamp::from_dk(day.parse().unwrap(), time.parse().unwrap());
+        let clock = Clock::starting_at(now);
+        let r = TestRelay::start_with_clock(Backend::Sqlite, Limits::default(), clock.clone())
+            .await
+            .unwrap();
+        r.seed_demo(PASSWORD).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let maja = NaboClient::open_with_clock(
+            dir.path().display().to_string(),
+            r.http(),
+            vec![3; 32],
+            clock.clone(),
+        )
+        .await
+        .unwrap();
+        maja.enrol(
+            enrolment_code(&r, "u-volunteer1").await,
+            "Majas telefon".into(),
+        )
+        .await
+        .unwrap();
+        maja.sync_now().await.unwrap();
+        assert_eq!(maja.today(), day);
+        assert!(
+            maja.todays_sessions().await.unwrap().is_empty(),
+            "{day}: no café today"
+        );
+        let cafe = maja.sessions_on(yesterday.into()).await.unwrap();
+        assert_eq!(cafe.len(), 1, "{day}: yesterday's café afternoon");
+        let call = maja.roll_call(cafe[0].id.clone()).await.unwrap();
+        assert_eq!(
+            call.entries.iter().filter(|e| e.conflict).count(),
+            1,
+            "{day}: yesterday's café holds the demo's disagreeing marks"
+        );
+        // A session added "today" on the phone is today's, and the roll call can start.
+        let extra = maja
+            .add_session(
+                "act-lektiecafe".into(),
+                maja.today(),
+                "00:00".into(),
+                "02:00".into(),
+                Some("Nattevandring".into()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(maja.todays_sessions().await.unwrap(), vec![extra.clone()]);
+        maja.check_in(extra.id.clone()).await.unwrap();
+    }
+}

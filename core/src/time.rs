@@ -110,7 +110,8 @@ impl FromStr for Time {
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
-    /// The current time of the system clock.
+    /// The current time of the system clock. Code that stamps records or asks for today's
+    /// date takes a [`Clock`] instead, so tests can set it.
     pub fn now() -> Self {
         Timestamp(Utc::now().timestamp_millis())
     }
@@ -120,8 +121,9 @@ impl Timestamp {
         self.0.div_euclid(1000)
     }
 
-    /// The UTC date of this instant.
-    pub fn date_utc(self) -> Date {
+    /// The UTC date of this instant: never a day a user sees (see [`Self::date_dk`]); only
+    /// the year, to find the year's daylight-saving switches.
+    fn date_utc(self) -> Date {
         let dt = Utc
             .timestamp_millis_opt(self.0)
             .single()
@@ -131,34 +133,34 @@ impl Timestamp {
 
     /// The date in Denmark (Europe/Copenhagen): UTC+1, and UTC+2 from the last Sunday of
     /// March 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule). What "today"
-    /// means on a Danish phone or in a Danish report.
+    /// means on a Danish phone, in a Danish report and in every rule that speaks of a day:
+    /// the one calendar Nabo uses.
     pub fn date_dk(self) -> Date {
         Date(self.local_dk().date())
     }
 
     /// The Danish wall-clock date and time of this instant (same rule as [`Self::date_dk`]).
     pub fn local_dk(self) -> chrono::NaiveDateTime {
-        let year = self.date_utc().0.year();
-        // 01:00 UTC on the last Sunday of `month`.
-        let switch = |month: u32| -> i64 {
-            let mut d = NaiveDate::from_ymd_opt(year, month + 1, 1)
-                .and_then(|d| d.pred_opt())
-                .unwrap_or_default();
-            while d.weekday() != chrono::Weekday::Sun {
-                d = d.pred_opt().unwrap_or_default();
-            }
-            d.and_hms_opt(1, 0, 0)
-                .map(|t| t.and_utc().timestamp_millis())
-                .unwrap_or_default()
-        };
-        let summer = self.0 >= switch(3) && self.0 < switch(10);
-        let offset_ms = if summer { 2 } else { 1 } * 3_600_000;
-        chrono::DateTime::from_timestamp_millis(self.0 + offset_ms)
+        chrono::DateTime::from_timestamp_millis(self.0 + dk_offset_ms(self))
             .unwrap_or_default()
             .naive_utc()
     }
 
-    /// An instant from a UTC date and time.
+    /// The instant of a Danish wall-clock date and time. A time that does not exist (the
+    /// hour skipped when summer time starts) is read in winter time, i.e. it lands one hour
+    /// later on the clock; a time that occurs twice (the hour repeated when it ends) is the
+    /// first of the two (summer time).
+    pub fn from_dk(date: Date, time: Time) -> Self {
+        let wall = date.0.and_time(time.0).and_utc().timestamp_millis();
+        [2, 1]
+            .into_iter()
+            .map(|h| Timestamp(wall - h * 3_600_000))
+            .find(|t| t.0 + dk_offset_ms(*t) == wall)
+            .unwrap_or(Timestamp(wall - 3_600_000))
+    }
+
+    /// An instant from a UTC date and time (protocol fixtures and tests; a day a user picks
+    /// is Danish: [`Self::from_dk`]).
     pub fn from_utc(date: Date, time: Time) -> Self {
         Timestamp(date.0.and_time(time.0).and_utc().timestamp_millis())
     }
@@ -166,6 +168,87 @@ impl Timestamp {
     /// Whole minutes from `self` to `later` (0 if `later` is earlier).
     pub fn minutes_until(self, later: Timestamp) -> u32 {
         u32::try_from(((later.0 - self.0).max(0)) / 60_000).unwrap_or(u32::MAX)
+    }
+}
+
+/// Denmark's offset from UTC at `t` in milliseconds: one hour, two in summer time (from
+/// 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October).
+fn dk_offset_ms(t: Timestamp) -> i64 {
+    let year = t.date_utc().0.year();
+    // 01:00 UTC on the last Sunday of `month`.
+    let switch = |month: u32| -> i64 {
+        let mut d = NaiveDate::from_ymd_opt(year, month + 1, 1)
+            .and_then(|d| d.pred_opt())
+            .unwrap_or_default();
+        while d.weekday() != chrono::Weekday::Sun {
+            d = d.pred_opt().unwrap_or_default();
+        }
+        d.and_hms_opt(1, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis())
+            .unwrap_or_default()
+    };
+    let summer = t.0 >= switch(3) && t.0 < switch(10);
+    (if summer { 2 } else { 1 }) * 3_600_000
+}
+
+/// Where "now" comes from. Everything that stamps an instant or asks what day it is — the
+/// phone's "today's sessions", the relay's pages and its demo — reads a `Clock` it was given
+/// instead of the system clock, so a test can run the whole story at 00:30 on the night after
+/// a café day, or across a daylight-saving switch.
+///
+/// [`Clock::system`] (the default) is the system clock. [`Clock::starting_at`] reads a chosen
+/// instant now and runs on from there at the system clock's pace, so durations, token expiry
+/// and the order of edits still behave; [`Clock::set`] moves it (and every clone: clones
+/// share the setting, so a relay and a phone given clones of one clock agree).
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Clock::default()
+    }
+
+    /// A clock that reads `at` now and then runs on.
+    pub fn starting_at(at: Timestamp) -> Self {
+        let c = Clock::default();
+        c.set(at);
+        c
+    }
+
+    /// Moves this clock and its clones so that it reads `at` now.
+    pub fn set(&self, at: Timestamp) {
+        self.offset_ms.store(
+            at.0 - Timestamp::now().0,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
+    /// Whether this is the system clock (never set).
+    pub fn is_system(&self) -> bool {
+        self.offset_ms.load(std::sync::atomic::Ordering::SeqCst) == 0
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> Timestamp {
+        Timestamp(Timestamp::now().0 + self.offset_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// Today's date in Denmark.
+    pub fn today_dk(&self) -> Date {
+        self.now().date_dk()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_system() {
+            f.write_str("Clock(system)")
+        } else {
+            write!(f, "Clock({:?})", self.now().local_dk())
+        }
     }
 }
 
@@ -448,6 +531,129 @@ mod tests {
         );
         assert_eq!(a.minutes_until(b), 150);
         assert_eq!(b.minutes_until(a), 0);
-        assert_eq!(b.date_utc().to_string(), "2026-11-22");
+        assert_eq!(b.date_dk().to_string(), "2026-11-22");
+    }
+
+    fn utc(d: &str, t: &str) -> Timestamp {
+        Timestamp::from_utc(d.parse().unwrap(), t.parse().unwrap())
+    }
+
+    fn dk(d: &str, t: &str) -> Timestamp {
+        Timestamp::from_dk(d.parse().unwrap(), t.parse().unwrap())
+    }
+
+    #[test]
+    fn danish_wall_clock_times_are_instants_around_midnight() {
+        // 00:30 on a winter Wednesday is 23:30 UTC on Tuesday: the Danish day is Wednesday.
+        let t = dk("2026-11-25", "00:30");
+        assert_eq!(t, utc("2026-11-24", "23:30"));
+        assert_eq!(t.date_dk().to_string(), "2026-11-25");
+        assert_eq!(t.date_dk().weekday(), Weekday::Wed);
+        // In summer the Danish day starts at 22:00 UTC.
+        let t = dk("2026-07-02", "01:59");
+        assert_eq!(t, utc("2026-07-01", "23:59"));
+        assert_eq!(t.date_dk().to_string(), "2026-07-02");
+        assert_eq!(
+            dk("2026-07-01", "23:59").date_dk().to_string(),
+            "2026-07-01"
+        );
+        // New Year's night: the Danish year, term and quarter change an hour before UTC's.
+        let t = dk("2027-01-01", "00:30");
+        assert_eq!(Term::of(t.date_dk()).to_string(), "2027H1");
+        assert_eq!(Quarter::of(t.date_dk()).to_string(), "2027Q1");
+        assert_eq!(
+            t.local_dk().format("%Y-%m-%d %H:%M").to_string(),
+            "2027-01-01 00:30"
+        );
+    }
+
+    #[test]
+    fn summer_time_starts_at_two_on_the_last_sunday_of_march() {
+        // 2027: 28 March, 02:00 CET → 03:00 CEST (01:00 UTC).
+        assert_eq!(dk("2027-03-28", "01:59"), utc("2027-03-28", "00:59"));
+        assert_eq!(dk("2027-03-28", "03:00"), utc("2027-03-28", "01:00"));
+        // 02:30 does not exist that night: read in winter time, it is 03:30 summer time.
+        assert_eq!(dk("2027-03-28", "02:30"), utc("2027-03-28", "01:30"));
+        assert_eq!(
+            dk("2027-03-28", "02:30")
+                .local_dk()
+                .format("%H:%M")
+                .to_string(),
+            "03:30"
+        );
+        // The night before the switch, 00:30 is still winter time; the night after, summer.
+        assert_eq!(dk("2027-03-28", "00:30"), utc("2027-03-27", "23:30"));
+        assert_eq!(dk("2027-03-29", "00:30"), utc("2027-03-28", "22:30"));
+        assert_eq!(
+            utc("2027-03-28", "22:30").date_dk().to_string(),
+            "2027-03-29"
+        );
+        // The day of the switch has 23 hours.
+        assert_eq!(
+            dk("2027-03-28", "00:00").minutes_until(dk("2027-03-29", "00:00")),
+            23 * 60
+        );
+    }
+
+    #[test]
+    fn summer_time_ends_at_three_on_the_last_sunday_of_october() {
+        // 2026: 25 October, 03:00 CEST → 02:00 CET (01:00 UTC); 02:00–02:59 happens twice.
+        assert_eq!(dk("2026-10-25", "01:59"), utc("2026-10-24", "23:59"));
+        assert_eq!(
+            dk("2026-10-25", "02:30"),
+            utc("2026-10-25", "00:30"),
+            "the first 02:30"
+        );
+        assert_eq!(
+            utc("2026-10-25", "01:30")
+                .local_dk()
+                .format("%H:%M")
+                .to_string(),
+            "02:30"
+        );
+        assert_eq!(dk("2026-10-25", "03:00"), utc("2026-10-25", "02:00"));
+        // Midnight either side: summer time before, winter time after.
+        assert_eq!(dk("2026-10-25", "00:30"), utc("2026-10-24", "22:30"));
+        assert_eq!(dk("2026-10-26", "00:30"), utc("2026-10-25", "23:30"));
+        assert_eq!(
+            utc("2026-10-25", "23:30").date_dk().to_string(),
+            "2026-10-26"
+        );
+        // The day of the switch has 25 hours.
+        assert_eq!(
+            dk("2026-10-25", "00:00").minutes_until(dk("2026-10-26", "00:00")),
+            25 * 60
+        );
+    }
+
+    #[test]
+    fn every_danish_minute_of_a_switch_night_round_trips() {
+        for day in ["2027-03-28", "2026-10-25", "2026-11-25", "2026-12-31"] {
+            let d: Date = day.parse().unwrap();
+            for m in 0..24 * 60 {
+                let t = Time::hm(m / 60, m % 60).unwrap();
+                let at = Timestamp::from_dk(d, t);
+                let skipped = day == "2027-03-28" && m / 60 == 2;
+                if !skipped {
+                    assert_eq!(at.local_dk(), d.0.and_time(t.0), "{day} {t}");
+                }
+                assert_eq!(at.date_dk(), d, "{day} {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_set_clock_is_shared_by_its_clones_and_runs_on() {
+        let system = Clock::system();
+        assert!(system.is_system());
+        assert!((system.now().0 - Timestamp::now().0).abs() < 5_000);
+        let at = dk("2026-11-25", "00:30");
+        let clock = Clock::starting_at(at);
+        let phone = clock.clone();
+        assert!(!clock.is_system());
+        assert!(phone.now() >= at && phone.now().0 - at.0 < 5_000);
+        assert_eq!(phone.today_dk().to_string(), "2026-11-25");
+        clock.set(dk("2027-03-29", "00:30"));
+        assert_eq!(phone.today_dk().to_string(), "2027-03-29");
     }
 }

@@ -1371,6 +1371,46 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
     assert_eq!(log.view().unwrap().observations.len(), 1);
 }
 
+/// A day in a rule is the Danish calendar day: a contact logged at 00:30 on the first night
+/// of a quarter belongs to the new quarter (its UTC date is still in the old one), and a
+/// follow-up "today" is not in the past.
+#[test]
+fn rules_use_the_danish_day_around_midnight_and_the_summer_time_switches() {
+    let cat = Catalogue::builtin().unwrap();
+    let worker: StaffId = "s-ali".parse().unwrap();
+    let log_for = |q: &str| {
+        OutreachDoc::create(
+            "t1".parse().unwrap(),
+            worker.clone(),
+            "a1".parse().unwrap(),
+            q.parse().unwrap(),
+            ActorId::random(),
+        )
+        .unwrap()
+    };
+    // New Year's night (winter time), the first night of Q2 and of Q4 (summer time).
+    for (day, time, new_q, old_q) in [
+        ("2027-01-01", "00:30", "2027Q1", "2026Q4"),
+        ("2026-04-01", "01:30", "2026Q2", "2026Q1"),
+        ("2026-10-01", "01:59", "2026Q4", "2026Q3"),
+    ] {
+        let ali = Author {
+            by: By::Staff(worker.clone()),
+            at: at(day, time),
+        };
+        let mut c = NewContact::anonymous(ali.at, "legeplads", "uformelt-moede", 2, "15-17");
+        c.followup = Some(date(day));
+        log_for(new_q)
+            .log_contact(&ali, cat, false, c.clone())
+            .unwrap_or_else(|e| panic!("{day} {time} in {new_q}: {e}"));
+        refused(
+            log_for(old_q).log_contact(&ali, cat, false, c),
+            "at",
+            Reason::OutsidePeriod,
+        );
+    }
+}
+
 #[test]
 fn networks_and_meetings_at_organisation_level() {
     let central = Author {

@@ -2,7 +2,6 @@
 offline -> sync story against a real relay (the logic is tested in Rust)."""
 
 import asyncio
-import datetime
 import tempfile
 
 import pytest
@@ -24,7 +23,7 @@ def test_a_roll_call_taken_offline_reaches_a_second_client(relay):
         assert cafe.attendance_mode == nabo.AttendanceMode.PSEUDONYMOUS
 
         relay.stop()
-        session = await maja.add_session(cafe.id, datetime.date.today().isoformat(), "15:00", "17:00", None)
+        session = await maja.add_session(cafe.id, maja.today(), "15:00", "17:00", None)
         call = await maja.roll_call(session.id)
         for entry in call.entries[:3]:
             await maja.mark(session.id, entry.participant_id, nabo.Mark.PRESENT)

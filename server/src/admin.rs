@@ -102,7 +102,7 @@ pub fn ops(s: &AppState, by: By, sender: crate::relay::Sender) -> People<'_> {
         vault: &s.vault,
         docs: Docs::Relay(&s.hub, sender),
         by,
-        at: nabo_core::time::Timestamp::now(),
+        at: s.clock.now(),
     }
 }
 

@@ -27,6 +27,8 @@ pub struct AppState {
     pub auth: Auth,
     /// Storage.
     pub storage: Arc<dyn Storage>,
+    /// Where "now" comes from (today's date on the pages, the time of an office edit).
+    pub clock: nabo_core::time::Clock,
     /// Subject keys at rest (wrapping under the KEK).
     pub vault: crate::vault::Vault,
     /// The public address and trusted proxies.

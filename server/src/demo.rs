@@ -18,6 +18,7 @@ use nabo_core::model::staff::{Placement, PlacementDay, RoleAssignment, RoleScope
 use nabo_core::model::volunteer::ChildCertificate;
 use nabo_core::prelude::*;
 use nabo_core::seal::{SubjectKey, seal};
+use nabo_core::time::Clock;
 
 use crate::storage::{Scopes, Storage};
 use crate::vault::Vault;
@@ -281,11 +282,11 @@ fn review_examples(
     let mut other = RegisterDoc::load(&reg.doc().save(), ActorId::random())?;
     let v1 = Author {
         by: By::Volunteer(id("v-1")?),
-        at: Timestamp::from_utc(date, hm(15, 20)),
+        at: Timestamp::from_dk(date, hm(15, 20)),
     };
     let v2 = Author {
         by: By::Volunteer(id("v-2")?),
-        at: Timestamp::from_utc(date, hm(15, 25)),
+        at: Timestamp::from_dk(date, hm(15, 25)),
     };
     // Aisha was added again on the other phone, as "aisha", and marked present there.
     let key = SubjectKey::generate();
@@ -304,8 +305,13 @@ fn review_examples(
         },
     )?;
     other.mark(&v2, ctx, &last, &dup, AttendanceStatus::Present)?;
-    // Emil: the two phones wrote different marks (neither the one he had).
-    if let Some((emil, _)) = children.get(3) {
+    // Emil (or, early in a term, the last child on the list that afternoon): the two phones
+    // wrote different marks (neither the one he had).
+    let on_list: Vec<_> = children
+        .iter()
+        .filter(|(_, added)| *added <= date)
+        .collect();
+    if let Some((emil, _)) = on_list.get(3).or(on_list.last()) {
         let had = reg
             .view()?
             .attendance
@@ -366,15 +372,22 @@ async fn seed_reviews(
                 comment: comment.into(),
                 fingerprint: crate::web::records::session_fingerprint(&view, sid),
                 user_id: reviewer.clone(),
-                at: Timestamp::from_utc(date.add_days(3), hm(10, 0)).0,
+                at: Timestamp::from_dk(date.add_days(3), hm(10, 0)).0,
             })
             .await?;
     }
     Ok(())
 }
 
-/// Seeds the demo tenant unless it is there. Returns false if it existed.
-pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyhow::Result<bool> {
+/// Seeds the demo tenant unless it is there, as of `clock`'s now: the café's past sessions
+/// are those before today's Danish date, and every time in it is Danish wall-clock time.
+/// Returns false if it existed.
+pub async fn seed(
+    storage: &dyn Storage,
+    vault: &Vault,
+    password: &str,
+    clock: &Clock,
+) -> anyhow::Result<bool> {
     let tenant: TenantId = id(TENANT)?;
     let tenant_scope = Scope::Tenant {
         tenant: tenant.clone(),
@@ -387,8 +400,8 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
         return Ok(false);
     }
     let cat = Catalogue::builtin()?;
-    let now = Timestamp::now();
-    let today = now.date_utc();
+    let now = clock.now();
+    let today = now.date_dk();
     let actor = ActorId::random;
     let central = Author {
         by: By::Staff(id("s-mette")?),
@@ -893,7 +906,7 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
                 key.as_bytes(),
             )
             .await?;
-        let added = term.first_day().add_days((i as i64 % 4) * 7);
+        let added = term.first_day().add_days((i as i64 % 4) * 7).min(today);
         reg.add_participant_with_id(
             &central,
             ctx,
@@ -927,7 +940,7 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
         let vid: VolunteerId = id(&format!("v-{}", n % 5 + 1))?;
         let by = Author {
             by: By::Volunteer(vid.clone()),
-            at: Timestamp::from_utc(*date, hm(15, 5)),
+            at: Timestamp::from_dk(*date, hm(15, 5)),
         };
         for (i, (pid, added)) in children.iter().enumerate() {
             if added > date {
@@ -942,8 +955,8 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
         }
         let second: VolunteerId = id(&format!("v-{}", (n + 2) % 5 + 1))?;
         for v in [&vid, &second] {
-            reg.check_in(&by, ctx, sid, v, Timestamp::from_utc(*date, hm(14, 45)))?;
-            reg.check_out(&by, sid, v, Timestamp::from_utc(*date, hm(17, 10)))?;
+            reg.check_in(&by, ctx, sid, v, Timestamp::from_dk(*date, hm(14, 45)))?;
+            reg.check_out(&by, sid, v, Timestamp::from_dk(*date, hm(17, 10)))?;
         }
     }
     let (review_until, duplicate) = review_examples(&mut reg, ctx, &sessions, &children)?;
@@ -974,7 +987,7 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
         let mut first_contact = None;
         for i in 0..15i64 {
             let day = quarter_start.add_days(i * days / 15);
-            let at = Timestamp::from_utc(day, hm(18, 30));
+            let at = Timestamp::from_dk(day, hm(18, 30));
             let who = Author {
                 by: By::Staff(id(worker)?),
                 at,

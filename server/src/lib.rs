@@ -40,6 +40,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Limits.
     pub limits: relay::Limits,
+    /// Where "now" comes from for the pages and the records they write: the system clock,
+    /// except in tests and a demo run at a chosen moment (`--demo-at`).
+    pub clock: nabo_core::time::Clock,
     /// The key-encryption key of subject keys (ADR 0014): a file or the environment, never
     /// the database.
     pub kek: keys::KeySource,
@@ -68,6 +71,7 @@ impl Config {
             auth: auth::AuthConfig::default(),
             mail: mail::Outbox::default(),
             operator_token: None,
+            clock: nabo_core::time::Clock::system(),
         }
     }
 
@@ -233,6 +237,7 @@ pub async fn start_with(
         hub: hub.clone(),
         auth,
         storage,
+        clock: config.clock.clone(),
         vault,
         site: Arc::new(config.site.clone()),
         mail: Arc::new(config.mail.clone()),

@@ -64,6 +64,11 @@ struct Cli {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Run the demo as if it were this moment (RFC 3339, e.g. 2026-11-25T00:30:00+01:00);
+    /// the clock runs on from there. For trying the demo, and the phones' tests, at a chosen
+    /// time of day. Only with --demo: a relay with real data always runs on the system clock.
+    #[arg(long, requires = "demo", value_parser = parse_instant)]
+    demo_at: Option<nabo_core::time::Timestamp>,
     /// A directory where activation and password-reset mails are written (RFC 5322 files in
     /// `new/`, for the installation's mail agent to send). Without it, links are shown to
     /// whoever made them.
@@ -186,6 +191,12 @@ enum Kek {
     Retire,
 }
 
+fn parse_instant(s: &str) -> Result<nabo_core::time::Timestamp, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| nabo_core::time::Timestamp(t.timestamp_millis()))
+        .map_err(|e| format!("not an RFC 3339 time such as 2026-11-25T00:30:00+01:00: {e}"))
+}
+
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -268,6 +279,10 @@ fn config(cli: &Cli, kek: KeySource) -> anyhow::Result<nabo_server::Config> {
         },
         mail: nabo_server::mail::Outbox::new(cli.mail_outbox.clone(), cli.mail_from.clone()),
         operator_token: operator_token(cli)?,
+        clock: cli.demo_at.map_or_else(
+            nabo_core::time::Clock::system,
+            nabo_core::time::Clock::starting_at,
+        ),
         ..nabo_server::Config::new(cli.listen, cli.data_dir.clone(), kek)
     })
 }
@@ -523,7 +538,7 @@ async fn main() -> anyhow::Result<()> {
         let password = demo_password();
         let vault = nabo_server::vault::Vault::open(kek)?;
         Some((
-            nabo_server::demo::seed(storage.as_ref(), &vault, &password).await?,
+            nabo_server::demo::seed(storage.as_ref(), &vault, &password, &config.clock).await?,
             password,
         ))
     } else {
@@ -545,6 +560,17 @@ async fn main() -> anyhow::Result<()> {
         println!("  Nabo kører på {url}");
         println!("  Log ind i browseren: {url}/log-ind (central medarbejder: «central»)");
         println!("  Synkronisering: {ws}");
+        if !running.state.clock.is_system() {
+            println!(
+                "  Demoens ur: {} (dansk tid)",
+                running
+                    .state
+                    .clock
+                    .now()
+                    .local_dk()
+                    .format("%d.%m.%Y kl. %H.%M")
+            );
+        }
         if seeded {
             println!("  Demo-logins (adgangskode: {password}):");
             for u in nabo_server::demo::USERS {

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use sqlx::Connection;
 
+use nabo_core::time::Clock;
+
 use crate::relay::Limits;
 use crate::storage::{PgStorage, SqliteStorage, Storage};
 use crate::{Config, Running};
@@ -51,6 +53,8 @@ pub struct TestRelay {
     /// The address of the last start: a restart listens there again, so clients keep their
     /// URL across a stop.
     pub addr: Option<std::net::SocketAddr>,
+    /// The relay's clock (the system clock unless the test set one).
+    pub clock: Clock,
     /// The public address and trusted proxies used at each (re)start.
     pub site: crate::http::Site,
     /// Authentication settings used at each (re)start.
@@ -92,12 +96,38 @@ impl TestRelay {
         .await
     }
 
+    /// Starts a relay whose pages and demo read `clock` (a test's chosen moment).
+    pub async fn start_with_clock(
+        backend: Backend,
+        limits: Limits,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        Self::start_full(
+            backend,
+            limits,
+            crate::http::Site::default(),
+            crate::auth::AuthConfig::default(),
+            clock,
+        )
+        .await
+    }
+
     /// Starts a relay with `limits`, `site` and `auth` on a fresh database.
     pub async fn start_configured(
         backend: Backend,
         limits: Limits,
         site: crate::http::Site,
         auth: crate::auth::AuthConfig,
+    ) -> anyhow::Result<Self> {
+        Self::start_full(backend, limits, site, auth, Clock::system()).await
+    }
+
+    async fn start_full(
+        backend: Backend,
+        limits: Limits,
+        site: crate::http::Site,
+        auth: crate::auth::AuthConfig,
+        clock: Clock,
     ) -> anyhow::Result<Self> {
         if std::env::var("NABO_TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
@@ -113,6 +143,7 @@ impl TestRelay {
             dir,
             backend,
             addr: None,
+            clock,
             site,
             auth,
             operator_token: crate::auth::random_token(),
@@ -133,6 +164,7 @@ impl TestRelay {
         let config = Config {
             database_url: Some(self.database_url.clone()),
             limits,
+            clock: self.clock.clone(),
             site: self.site.clone(),
             auth: self.auth.clone(),
             mail: crate::mail::Outbox::new(Some(self.mail_dir()), "nabo@test.invalid"),
@@ -211,9 +243,14 @@ impl TestRelay {
         self.dir.path().join("kek.keys")
     }
 
-    /// Seeds the demo tenant with `password`.
+    /// Seeds the demo tenant with `password`, as of the relay's clock.
     pub async fn seed_demo(&self, password: &str) -> anyhow::Result<()> {
-        crate::demo::seed(self.storage().as_ref(), &self.relay().state.vault, password)
+        crate::demo::seed(
+            self.storage().as_ref(),
+            &self.relay().state.vault,
+            password,
+            &self.clock,
+        )
             .await
             .map(|_| ())
     }

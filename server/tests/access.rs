@@ -99,7 +99,7 @@ async fn ids(r: &TestRelay, other: DocumentId) -> Vec<DocumentId> {
         }
         .parse()
         .unwrap(),
-        quarter: Quarter::of(Timestamp::now().date_utc()),
+        quarter: Quarter::of(Timestamp::now().date_dk()),
     };
     let mut out = Vec::new();
     for (name, kind, title) in DOCS {
@@ -264,7 +264,7 @@ async fn a_phone_creates_next_terms_register_but_not_what_it_may_not_write() {
             catalogue: cat,
             activity: &snap,
         };
-        let term = nabo_core::time::Term::of(Timestamp::now().date_utc());
+        let term = nabo_core::time::Term::of(Timestamp::now().date_dk());
         let next = if term.half == 1 {
             nabo_core::time::Term {
                 year: term.year,

@@ -44,7 +44,7 @@ async fn two_phones_and_the_office_see_one_register() {
         let (sid, session) = view
             .sessions
             .iter()
-            .rfind(|(_, s)| s.current.date <= Timestamp::now().date_utc())
+            .rfind(|(_, s)| s.current.date <= Timestamp::now().date_dk())
             .unwrap();
         let child = view.participants.keys().next().unwrap().clone();
         let at = Timestamp::from_utc(session.current.date, Time::hm(15, 30).unwrap());

@@ -92,7 +92,7 @@ async fn the_stock_javascript_client_syncs_with_the_relay() {
     let mut reg =
         RegisterDoc::from_doc(NaboDoc::from_automerge(doc, ActorId::random()).unwrap()).unwrap();
     let view = reg.view().unwrap();
-    let today = Timestamp::now().date_utc();
+    let today = Timestamp::now().date_dk();
     let sessions: Vec<&SessionId> = view
         .sessions
         .iter()

@@ -5,12 +5,16 @@
 //! and check them against the page, open the goal report, invite a phone (the code works),
 //! check the tablet layout, and a board member sees only aggregates with small numbers hidden.
 //!
+//! The relay and the phone run on one clock set to 00:30 Danish time on the night after a café
+//! afternoon (while the UTC date is still the café's day): the hour in which a UTC calendar
+//! and a Danish one disagree about which afternoon was "yesterday's" (issue 12, item 13).
+//!
 //! `NABO_SCREENSHOTS=<dir>` keeps screenshots of the main pages (docs/screenshots/ holds them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use nabo_bindings::NaboClient;
 use nabo_bindings::api::Mark;
-use nabo_core::time::Timestamp;
+use nabo_core::time::{Clock, Date, Time, Timestamp, Weekday};
 use nabo_server::relay::Limits;
 use nabo_server::testing::{Backend, TestRelay};
 
@@ -54,18 +58,26 @@ async fn central_staff_review_a_phones_roll_call_in_the_browser() {
 }
 
 async fn review_in_the_browser_on(backend: Backend) {
-    let r = TestRelay::start(backend, Limits::default()).await.unwrap();
+    let clock = Clock::starting_at(night_after_a_cafe_day());
+    let r = TestRelay::start_with_clock(backend, Limits::default(), clock.clone())
+        .await
+        .unwrap();
     r.seed_demo(PASSWORD).await.unwrap();
     let base = r.http();
-    let today = Timestamp::now().date_dk();
+    let today = clock.today_dk();
     let date_text = nabo_server::web::fmt::date_with_weekday(today);
     let shots = std::env::var("NABO_SCREENSHOTS").unwrap_or_default();
 
     // Maja's phone is enrolled and has what she may see.
     let dir = tempfile::tempdir().unwrap();
-    let maja = NaboClient::open(dir.path().display().to_string(), base.clone(), vec![7; 32])
-        .await
-        .unwrap();
+    let maja = NaboClient::open_with_clock(
+        dir.path().display().to_string(),
+        base.clone(),
+        vec![7; 32],
+        clock.clone(),
+    )
+    .await
+    .unwrap();
     let code = enrolment_code(&r, "u-volunteer1").await;
     maja.enrol(code, "Majas telefon".into()).await.unwrap();
     maja.sync_now().await.unwrap();
@@ -166,7 +178,19 @@ async fn review_in_the_browser_on(backend: Backend) {
     assert_eq!(call.entries.len(), children_before - 1);
 }
 
-async fn last_cafe_session(phone: &NaboClient, today: nabo_core::time::Date) -> String {
+/// 00:30 Danish time on the most recent night after a café afternoon (Tuesday and Thursday):
+/// a Wednesday or Friday morning.
+fn night_after_a_cafe_day() -> Timestamp {
+    let mut day = Timestamp::now().date_dk();
+    loop {
+        day = day.add_days(-1);
+        if matches!(day.weekday(), Weekday::Wed | Weekday::Fri) {
+            return Timestamp::from_dk(day, Time::hm(0, 30).unwrap());
+        }
+    }
+}
+
+async fn last_cafe_session(phone: &NaboClient, today: Date) -> String {
     for back in 1..=7 {
         let day = today.add_days(-back);
         if let Some(s) = phone

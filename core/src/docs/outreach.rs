@@ -441,7 +441,7 @@ pub(crate) fn check_contact(
     free_text_notes: bool,
     c: &OutreachContact,
 ) -> Result<()> {
-    if !quarter.contains(c.at.date_utc()) {
+    if !quarter.contains(c.at.date_dk()) {
         return invalid(
             "at",
             Reason::OutsidePeriod,
@@ -493,7 +493,7 @@ pub(crate) fn check_contact(
             "a contact with a known person counts one person",
         );
     }
-    if c.followup.is_some_and(|f| f < c.at.date_utc()) {
+    if c.followup.is_some_and(|f| f < c.at.date_dk()) {
         return invalid(
             "followup",
             Reason::OutOfRange,

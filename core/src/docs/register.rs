@@ -523,7 +523,7 @@ impl RegisterDoc {
         let participant = canonical_in(idx, participant)?;
         let fast = idx.attendance.clone();
         let before = idx.heads.clone();
-        if status == AttendanceStatus::Present && date > author.at.date_utc().add_days(1) {
+        if status == AttendanceStatus::Present && date > author.at.date_dk().add_days(1) {
             return invalid(
                 "session",
                 Reason::OutOfRange,
@@ -805,7 +805,7 @@ impl RegisterDoc {
     ) -> Result<()> {
         let date = self.open_session(session)?;
         self.check_volunteer(ctx, session, date, volunteer)?;
-        let day = at.date_utc();
+        let day = at.date_dk();
         if day < date.add_days(-1) || day > date.add_days(1) {
             return invalid(
                 "at",

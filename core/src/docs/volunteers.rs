@@ -49,7 +49,7 @@ impl VolunteersDoc {
     /// Adds or updates a volunteer.
     pub fn put_volunteer(&mut self, author: &Author, id: &VolunteerId, v: Volunteer) -> Result<()> {
         if let Some(c) = &v.child_certificate {
-            check_certificate(c, author.at.date_utc())?;
+            check_certificate(c, author.at.date_dk())?;
         }
         self.doc.write(author, "put-volunteer", |tx| {
             write_record(tx, "volunteers", id.as_str(), &v)
@@ -76,7 +76,7 @@ impl VolunteersDoc {
         id: &VolunteerId,
         c: ChildCertificate,
     ) -> Result<()> {
-        check_certificate(&c, author.at.date_utc())?;
+        check_certificate(&c, author.at.date_dk())?;
         let mut v = self.volunteer(id)?;
         v.child_certificate = Some(c);
         self.doc.write(author, "set-child-certificate", |tx| {

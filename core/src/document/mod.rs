@@ -284,11 +284,11 @@ pub struct Author {
 }
 
 impl Author {
-    /// An author at the current time.
-    pub fn now(by: By) -> Self {
+    /// An author at the current time of `clock`.
+    pub fn now(by: By, clock: &crate::time::Clock) -> Self {
         Author {
             by,
-            at: Timestamp::now(),
+            at: clock.now(),
         }
     }
 }

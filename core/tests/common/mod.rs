@@ -14,8 +14,9 @@ pub fn date(s: &str) -> Date {
     Date::parse(s).expect("date")
 }
 
+/// A Danish wall-clock date and time.
 pub fn at(d: &str, hm: &str) -> Timestamp {
-    Timestamp::from_utc(date(d), Time::parse(hm).expect("time"))
+    Timestamp::from_dk(date(d), Time::parse(hm).expect("time"))
 }
 
 pub fn staff(id: &str) -> By {
@@ -26,7 +27,7 @@ pub fn volunteer(id: &str) -> By {
     By::Volunteer(id.parse().expect("id"))
 }
 
-/// "Now" in the tests: Sunday 22 November 2026, 16:00 UTC.
+/// "Now" in the tests: Sunday 22 November 2026, 16:00 Danish time.
 pub fn now() -> Timestamp {
     at("2026-11-22", "16:00")
 }

@@ -514,7 +514,7 @@ async fn resolve(
             vault: &s.vault,
             docs: Docs::Relay(&s.hub, crate::relay::Sender::system("oidc")),
             by: By::System,
-            at: nabo_core::time::Timestamp::now(),
+            at: s.clock.now(),
         };
         let created = people::create_staff(
             &ops,

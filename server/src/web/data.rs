@@ -189,7 +189,7 @@ impl TenantData {
         let metas = s.storage.documents(tenant).await?;
         let base = Catalogue::builtin()?;
         let mut d = TenantData {
-            today: Timestamp::now().date_dk(),
+            today: s.clock.today_dk(),
             catalogue: base.clone(),
             tenant_meta: None,
             areas: BTreeMap::new(),

@@ -104,6 +104,8 @@ pub struct Viewer {
     pub principal: Principal,
     /// Shown name.
     pub name: String,
+    /// The relay's clock.
+    pub clock: nabo_core::time::Clock,
 }
 
 impl Viewer {
@@ -119,6 +121,7 @@ impl Viewer {
                 .as_deref()
                 .and_then(|s| s.parse().ok())
                 .map_or(nabo_core::model::By::System, nabo_core::model::By::Staff),
+            &self.clock,
         )
     }
 }
@@ -432,7 +435,11 @@ async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Res
         Ok(u) => u.map(|u| u.display_name).unwrap_or_default(),
         Err(e) => return WebError::from(e).into_response(),
     };
-    req.extensions_mut().insert(Viewer { principal, name });
+    req.extensions_mut().insert(Viewer {
+        principal,
+        name,
+        clock: s.clock.clone(),
+    });
     let mut resp = next.run(req).await;
     if let Some(t) = renewed {
         for c in mode.session(&t) {

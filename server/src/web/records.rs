@@ -808,7 +808,7 @@ pub async fn review(
         if fingerprint(&unreviewed) != f.aftryk {
             return Err(stale());
         }
-        let now = crate::storage::now_ms();
+        let now = s.clock.now().0;
         for (key, fp) in unreviewed {
             s.storage
                 .put_review(&ReviewRow {
@@ -839,7 +839,7 @@ pub async fn review(
             comment,
             fingerprint: current,
             user_id: v.principal.user_id.clone(),
-            at: crate::storage::now_ms(),
+            at: s.clock.now().0,
         })
         .await?;
     Ok(back_to(f.tilbage.as_deref().unwrap_or("/gennemgang")))

@@ -16,8 +16,8 @@ final class SessionsModel: ObservableObject {
 
     func load() async {
         do {
-            // The phone's own calendar day (todaysSessions() would use the UTC date).
-            sessions = try await client.sessionsOn(date: Self.today())
+            // Today in Denmark, whatever time zone the phone is set to.
+            sessions = try await client.todaysSessions()
             message = nil
         } catch {
             message = Tekster.error(error)
@@ -29,7 +29,7 @@ final class SessionsModel: ObservableObject {
     func addToday(_ activity: ActivityInfo) async -> SessionInfo? {
         do {
             let session = try await client.addSession(
-                activityId: activity.id, date: Self.today(), start: "15:00", end: "17:00", title: nil
+                activityId: activity.id, date: client.today(), start: "15:00", end: "17:00", title: nil
             )
             await load()
             return session
@@ -37,13 +37,5 @@ final class SessionsModel: ObservableObject {
             message = Tekster.error(error)
             return nil
         }
-    }
-
-    private static func today() -> String {
-        let format = DateFormatter()
-        format.calendar = Calendar(identifier: .gregorian)
-        format.locale = Locale(identifier: "en_US_POSIX")
-        format.dateFormat = "yyyy-MM-dd"
-        return format.string(from: Date())
     }
 }

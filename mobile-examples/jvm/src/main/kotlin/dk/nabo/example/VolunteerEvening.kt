@@ -9,7 +9,6 @@ import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.runBlocking
 import java.nio.file.Files
 import java.security.SecureRandom
-import java.time.LocalDate
 
 /**
  * A volunteer's evening at the lektiecafé, on the JVM: enrol the phone, lose the Wi-Fi, take
@@ -33,7 +32,7 @@ fun main() = runBlocking {
 
         relay.stop()
         step("Wi-Fi'en i beboerhuset er væk – relæet kan ikke nås")
-        val session = phone.addSession(cafe.id, LocalDate.now().toString(), "15:00", "17:00", "Ekstra lektiecafé")
+        val session = phone.addSession(cafe.id, phone.today(), "15:00", "17:00", "Ekstra lektiecafé")
         coroutineScope {
             val vm = RollCallViewModel(phone, this)
             vm.load(session.id).join()

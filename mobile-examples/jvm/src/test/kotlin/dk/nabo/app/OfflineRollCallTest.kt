@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 import java.nio.file.Files
-import java.time.LocalDate
 import java.util.concurrent.CopyOnWriteArrayList
 
 /**
@@ -55,7 +54,7 @@ class OfflineRollCallTest {
         val cafe = maja.myActivities().single()
 
         relay.stop()
-        val session = maja.addSession(cafe.id, LocalDate.now().toString(), "15:00", "17:00", null)
+        val session = maja.addSession(cafe.id, maja.today(), "15:00", "17:00", null)
         val vm = RollCallViewModel(maja, this)
         vm.load(session.id).join()
         val rows = vm.state.value.rows

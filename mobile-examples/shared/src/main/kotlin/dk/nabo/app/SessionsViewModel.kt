@@ -8,7 +8,6 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
-import java.time.LocalDate
 
 data class SessionsState(val sessions: List<SessionInfo> = emptyList(), val message: String? = null)
 
@@ -25,9 +24,9 @@ class SessionsViewModel(private val client: NaboClientInterface, private val sco
         }
     }
 
-    /** Adds a session today (15:00–17:00 unless told) and returns it, or null on error. */
+    /** Adds a session today (the Danish date, as `todaysSessions`: 15:00–17:00 unless told) and returns it, or null on error. */
     suspend fun addToday(activityId: String, start: String = "15:00", end: String = "17:00"): SessionInfo? = try {
-        client.addSession(activityId, LocalDate.now().toString(), start, end, null).also { load().join() }
+        client.addSession(activityId, client.today(), start, end, null).also { load().join() }
     } catch (e: Exception) {
         _state.value = _state.value.copy(message = Tekster.error(e))
         null
