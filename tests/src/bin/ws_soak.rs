@@ -73,7 +73,7 @@ async fn setup(relay: &procs::Relay, token: &str, groups: usize) -> Vec<Arc<Cafe
     let cat = Catalogue::builtin().unwrap();
     let mut c = Client::connect(&relay.ws(), token, None).await.unwrap();
     c.settle = Duration::from_millis(20);
-    let today = Timestamp::now().date_utc();
+    let today = Timestamp::now().date_dk();
     let term = nabo_core::time::Term::of(today);
     let mut out = Vec::new();
     for g in 0..groups {
