@@ -280,6 +280,7 @@ fn changes_and_messages(
                 sender_id: "relay".into(),
                 target_id: "phone-1".into(),
                 message: "too many changes in one message".into(),
+                document_id: None,
             },
         ),
     ];

@@ -251,8 +251,8 @@ impl TestRelay {
             password,
             &self.clock,
         )
-            .await
-            .map(|_| ())
+        .await
+        .map(|_| ())
     }
 }
 
