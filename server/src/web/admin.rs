@@ -746,9 +746,7 @@ async fn edit_volunteers(
     let meta = d.volunteers_meta.as_ref().ok_or(WebError::NotFound)?;
     let by = v.author();
     s.hub
-        .edit(meta, &v.principal, |doc: &mut VolunteersDoc| {
-            f(doc, &by)
-        })
+        .edit(meta, &v.principal, |doc: &mut VolunteersDoc| f(doc, &by))
         .await?;
     Ok(())
 }
