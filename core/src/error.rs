@@ -44,6 +44,12 @@ pub enum Reason {
     OutsidePeriod,
     /// The state transition is not allowed (e.g. a closed referral).
     NotAllowed,
+    /// The stored value is not of the record's type (a number where a record belongs, a
+    /// malformed key): written around the operations, e.g. by a foreign client.
+    Malformed,
+    /// The editor's role may not make this edit (ADR 0013), e.g. a volunteer rewriting
+    /// another volunteer's shift.
+    NotPermitted,
 }
 
 impl Reason {
@@ -64,6 +70,8 @@ impl Reason {
             Reason::Inconsistent => "inconsistent",
             Reason::OutsidePeriod => "outside-period",
             Reason::NotAllowed => "not-allowed",
+            Reason::Malformed => "malformed",
+            Reason::NotPermitted => "not-permitted",
         }
     }
 }

@@ -145,7 +145,9 @@ impl Timestamp {
     pub fn from_dk(date: Date, time: Time) -> Self {
         let wall = date.0.and_time(time.0);
         match Copenhagen.from_local_datetime(&wall) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Timestamp(t.timestamp_millis()),
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+                Timestamp(t.timestamp_millis())
+            }
             LocalResult::None => Timestamp(wall.and_utc().timestamp_millis() - 3_600_000),
         }
     }

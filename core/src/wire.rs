@@ -45,7 +45,9 @@ pub enum WireMessage {
         /// Always "1".
         selected_protocol_version: String,
     },
-    /// An error; the sender closes the connection afterwards.
+    /// An error. Without a document the sender closes the connection afterwards; with one
+    /// (a Nabo extension the JavaScript client ignores) the relay refused changes to that
+    /// document and closed it for the rest of the connection (ADR 0013).
     Error {
         /// Sender.
         sender_id: String,
@@ -53,6 +55,8 @@ pub enum WireMessage {
         target_id: String,
         /// What went wrong (no personal data).
         message: String,
+        /// The document whose changes were refused, if any.
+        document_id: Option<String>,
     },
     /// "I do not have this document; send it if you have it."
     Request {
@@ -151,6 +155,8 @@ struct ErrorFields {
     #[serde(default)]
     target_id: String,
     message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    document_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -246,12 +252,14 @@ impl WireMessage {
                 sender_id,
                 target_id,
                 message,
+                document_id,
             } => encode_tagged(
                 "error",
                 ErrorFields {
                     sender_id,
                     target_id,
                     message,
+                    document_id,
                 },
             ),
             WireMessage::Request {
@@ -367,6 +375,7 @@ impl WireMessage {
                     sender_id: f.sender_id,
                     target_id: f.target_id,
                     message: f.message,
+                    document_id: f.document_id,
                 }
             }
             "request" | "sync" => {
@@ -444,6 +453,18 @@ mod tests {
                 session_id: "s".into(),
                 document_id: "d".into(),
                 data: vec![1],
+            },
+            WireMessage::Error {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                message: "closing".into(),
+                document_id: None,
+            },
+            WireMessage::Error {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                message: "refused".into(),
+                document_id: Some("d".into()),
             },
         ];
         for m in msgs {

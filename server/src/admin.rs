@@ -96,11 +96,11 @@ fn origin(s: &AppState, parts: &crate::web::RequestInfo) -> String {
 }
 
 /// The operations as the running relay does them (documents through the hub).
-pub fn ops<'a>(s: &'a AppState, by: By, user: &'a str) -> People<'a> {
+pub fn ops(s: &AppState, by: By, sender: crate::relay::Sender) -> People<'_> {
     People {
         storage: s.storage.as_ref(),
         vault: &s.vault,
-        docs: Docs::Relay(&s.hub, user),
+        docs: Docs::Relay(&s.hub, sender),
         by,
         at: s.clock.now(),
     }
@@ -157,7 +157,7 @@ async fn create_tenant(
     info: crate::web::RequestInfo,
     Json(i): Json<TenantInput>,
 ) -> Result<(StatusCode, Json<CreatedOutput>), AppError> {
-    let p = ops(&s, By::System, "operator");
+    let p = ops(&s, By::System, crate::relay::Sender::system("operator"));
     let (tenant, created) = people::create_tenant(
         &p,
         people::NewTenant {
@@ -394,7 +394,7 @@ async fn create_user(
     Json(i): Json<UserInput>,
 ) -> Result<(StatusCode, Json<CreatedOutput>), AppError> {
     require_central(&p)?;
-    let o = ops(&s, by_of(&p), &p.user_id);
+    let o = ops(&s, by_of(&p), crate::relay::Sender::of(&p));
     let out = match i.kind.as_str() {
         "staff" => {
             let role = match i.role.as_deref().map(str::parse::<AppRole>) {
@@ -515,7 +515,7 @@ async fn reset_password(
 ) -> Result<Json<LinkOutput>, AppError> {
     require_central(&p)?;
     let u = people::tenant_user(s.storage.as_ref(), &p.tenant, &id).await?;
-    let o = ops(&s, by_of(&p), &p.user_id);
+    let o = ops(&s, by_of(&p), crate::relay::Sender::of(&p));
     let link = people::issue_link(
         &o,
         &s.mail,

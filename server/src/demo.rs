@@ -252,7 +252,7 @@ fn change_theory(
         GoalReport {
             from,
             to: last_term,
-            intervention_area: id("BE")?,
+            intervention_area: id("UL")?,
             goals,
             narrative: "Caféen er kommet godt i gang og har faste deltagere. Rekruttering af frivillige er den største udfordring.".into(),
             success_themes: [id("beboerdrevne-aktiviteter")?].into_iter().collect(),
@@ -814,7 +814,7 @@ pub async fn seed(
         "Lektiecaféen i Beboerhuset",
         programme.clone(),
         id("a-vestparken")?,
-        "lbf-2006-2010",
+        "lbf-2019-2026",
         "BE.lektiecafe",
     );
     input.attendance_mode = AttendanceMode::Pseudonymous;
@@ -865,7 +865,7 @@ pub async fn seed(
         "Gadeplansarbejde i Vestparken",
         programme.clone(),
         id("a-vestparken")?,
-        "lbf-2006-2010",
+        "lbf-2019-2026",
         "BU.gadeplansarbejde",
     );
     input.start = Some(today.add_days(-300));

@@ -26,6 +26,8 @@ pub struct Metrics {
     pub auth_failures: IntCounterVec,
     /// Limit violations by limit.
     pub limit_violations: IntCounterVec,
+    /// Change sets the rules refused (ADR 0013), by reason.
+    pub refused_changes: IntCounterVec,
 }
 
 impl Metrics {
@@ -76,6 +78,14 @@ impl Metrics {
             &["limit"],
         )
         .unwrap_or_else(|_| unreachable_metric());
+        let refused_changes = IntCounterVec::new(
+            Opts::new(
+                "nabo_refused_changes_total",
+                "Change sets refused by the rules before storage",
+            ),
+            &["reason"],
+        )
+        .unwrap_or_else(|_| unreachable_metric());
         for c in [
             Box::new(connections.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_connections.clone()),
@@ -86,6 +96,7 @@ impl Metrics {
             Box::new(storage_errors.clone()),
             Box::new(auth_failures.clone()),
             Box::new(limit_violations.clone()),
+            Box::new(refused_changes.clone()),
         ] {
             // Names are unique constants: registration cannot fail.
             let _ = registry.register(c);
@@ -123,6 +134,7 @@ impl Metrics {
             "ephemeral_read_only",
             "body_size",
             "body_timeout",
+            "held_changes",
         ] {
             limit_violations.with_label_values(&[l]);
         }
@@ -137,6 +149,7 @@ impl Metrics {
             storage_errors,
             auth_failures,
             limit_violations,
+            refused_changes,
         }
     }
 

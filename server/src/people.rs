@@ -120,12 +120,12 @@ fn refused<T>(field: &'static str, reason: &'static str, message: impl Into<Stri
 /// How documents are changed: on storage alone (the command line and the demo, before the
 /// relay serves), or through the running relay's document tasks so connected phones get the
 /// change at once (`Hub::edit`).
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Docs<'a> {
     /// Directly in storage.
     Storage,
-    /// Through the relay, on behalf of a user id.
-    Relay(&'a Arc<Hub>, &'a str),
+    /// Through the relay, as made by a sender (checked by the rules, ADR 0013).
+    Relay(&'a Arc<Hub>, crate::relay::Sender),
 }
 
 impl std::fmt::Debug for Docs<'_> {
@@ -410,8 +410,8 @@ pub async fn edit<D: TypedDoc, T>(
     meta: &DocMeta,
     f: impl FnOnce(&mut D) -> nabo_core::Result<T>,
 ) -> Result<T> {
-    match p.docs {
-        Docs::Relay(hub, user) => Ok(hub.edit(meta, user, f).await?),
+    match &p.docs {
+        Docs::Relay(hub, sender) => Ok(hub.edit_as(meta, sender.clone(), f).await?),
         Docs::Storage => {
             let loaded = crate::relay::doc::load(p.storage, meta.id)
                 .await
@@ -491,7 +491,7 @@ pub async fn create_tenant(p: &People<'_>, t: NewTenant) -> Result<(TenantId, Cr
     let staff_id = admin.staff_id.clone().unwrap_or_else(StaffId::random);
     admin.staff_id = Some(staff_id.clone());
     let by = Author {
-        by: By::Staff(staff_id),
+        by: By::Staff(staff_id.clone()),
         at: p.at,
     };
     let tdoc = TenantDoc::create(
@@ -514,8 +514,24 @@ pub async fn create_tenant(p: &People<'_>, t: NewTenant) -> Result<(TenantId, Cr
         VolunteersDoc::create(tenant.clone(), ActorId::random())?.doc(),
     )
     .await?;
+    // The administrator's own record is signed by them; through the relay the rules then see
+    // the operator acting as that staff member.
+    let docs = match &p.docs {
+        Docs::Relay(hub, sender) => Docs::Relay(
+            hub,
+            crate::relay::Sender {
+                editor: nabo_core::rules::Editor {
+                    staff: Some(staff_id.clone()),
+                    ..sender.editor.clone()
+                },
+                ..sender.clone()
+            },
+        ),
+        Docs::Storage => Docs::Storage,
+    };
     let p = People {
         by: by.by.clone(),
+        docs,
         ..p.clone()
     };
     let created = create_staff(&p, &tenant, admin).await?;

@@ -157,7 +157,7 @@ async fn every_role_and_document_kind_reads_and_writes_as_the_table_says() {
                 assert_eq!(end, SyncEnd::Synced, "{cell}");
                 // 3. Writing.
                 let mark = format!("written by {user}");
-                scribble(&mut doc, &mark);
+                let written = scribble(&mut doc, &mark);
                 let end = c.sync(*id, &mut doc, &mut state, false).await.unwrap();
                 assert_eq!(
                     end,
@@ -166,7 +166,7 @@ async fn every_role_and_document_kind_reads_and_writes_as_the_table_says() {
                 );
                 let stored_doc = stored(&r, *id).await;
                 assert_eq!(
-                    scribbled(&stored_doc, &mark),
+                    scribbled(&stored_doc, &written),
                     want == "W",
                     "{cell}: stored write"
                 );

@@ -35,7 +35,10 @@ async fn changes_the_relay_acknowledged_survive_sigkill() {
             sqlx::query("CREATE TRIGGER nabo_slow BEFORE INSERT ON chunks FOR EACH ROW EXECUTE FUNCTION nabo_slow()").execute(&mut c).await.unwrap();
         }
         let mut written = Vec::new();
-        for user in ["volunteer1", "volunteer2", "central"] {
+        for (u, user) in ["volunteer1", "volunteer2", "central"]
+            .into_iter()
+            .enumerate()
+        {
             let t = client::login(&base, user, PASSWORD)
                 .await
                 .unwrap()
@@ -44,8 +47,7 @@ async fn changes_the_relay_acknowledged_survive_sigkill() {
             let (end, mut doc, mut state) = fetch(&mut c, reg).await;
             assert_eq!(end, SyncEnd::Synced);
             for i in 0..10 {
-                let value = format!("{user}-{i}");
-                scribble_key(&mut doc, &value);
+                let value = scribble_key(&mut doc, u * 10 + i);
                 // Synced = the relay sent heads that include the change: it is stored.
                 assert_eq!(
                     c.sync(reg, &mut doc, &mut state, false).await.unwrap(),
@@ -68,7 +70,7 @@ async fn changes_the_relay_acknowledged_survive_sigkill() {
         for v in &written {
             assert!(
                 has_key(&doc, v),
-                "{backend:?}: change {v} was acknowledged but is lost"
+                "{backend:?}: change {v:?} was acknowledged but is lost"
             );
         }
         relay.kill().unwrap();
@@ -76,7 +78,34 @@ async fn changes_the_relay_acknowledged_survive_sigkill() {
     }
 }
 
-fn scribble_key(doc: &mut Automerge, key: &str) {
+/// A roll-call mark the relay's rules accept from every user here: the `n`-th
+/// `<session>/<participant>` of the register set to a status it does not have. Returns the
+/// key and the status.
+fn scribble_key(doc: &mut Automerge, n: usize) -> (String, &'static str) {
+    use automerge::transaction::Transactable;
+    let keys = |c: &str| -> Vec<String> {
+        let (_, o) = doc.get(automerge::ROOT, c).unwrap().unwrap();
+        doc.keys(&o).collect()
+    };
+    let participants = keys("participants");
+    let pairs: Vec<String> = keys("sessions")
+        .iter()
+        .flat_map(|s| participants.iter().map(move |p| format!("{s}/{p}")))
+        .collect();
+    let key = pairs[n % pairs.len()].clone();
+    let (_, att) = doc.get(automerge::ROOT, "attendance").unwrap().unwrap();
+    let status = ["present", "absent", "excused"]
+        .into_iter()
+        .find(|s| !has_key(doc, &(key.clone(), s)))
+        .unwrap();
+    let mut tx = doc.transaction();
+    tx.put(&att, key.as_str(), status).unwrap();
+    tx.commit();
+    (key, status)
+}
+
+/// A key in the register's `info` (central staff's to change).
+fn office_note(doc: &mut Automerge, key: &str) {
     use automerge::transaction::Transactable;
     let (_, info) = doc.get(automerge::ROOT, "info").unwrap().unwrap();
     let mut tx = doc.transaction();
@@ -84,11 +113,18 @@ fn scribble_key(doc: &mut Automerge, key: &str) {
     tx.commit();
 }
 
-fn has_key(doc: &Automerge, key: &str) -> bool {
+fn has_office_note(doc: &Automerge, key: &str) -> bool {
     let Some((_, info)) = doc.get(automerge::ROOT, "info").unwrap() else {
         return false;
     };
     doc.get(&info, key).unwrap().is_some()
+}
+
+fn has_key(doc: &Automerge, (key, status): &(String, &str)) -> bool {
+    let Some((_, att)) = doc.get(automerge::ROOT, "attendance").unwrap() else {
+        return false;
+    };
+    matches!(doc.get(&att, key.as_str()).unwrap(), Some((automerge::Value::Scalar(s), _)) if s.as_str() == Some(status))
 }
 
 async fn inject(r: &TestRelay, on: bool) {
@@ -160,7 +196,7 @@ async fn a_failing_database_fails_closed_and_the_client_retries() {
 
         // The database refuses writes: the peer gets an error and the connection closes.
         inject(&r, true).await;
-        scribble_key(&mut doc, "during-outage");
+        let outage = scribble_key(&mut doc, 0);
         let end = maja.sync(reg, &mut doc, &mut state, false).await.unwrap();
         assert_eq!(
             end,
@@ -180,7 +216,7 @@ async fn a_failing_database_fails_closed_and_the_client_retries() {
                 .unwrap(),
             SyncEnd::Synced
         );
-        assert!(!has_key(&office_doc, "during-outage"));
+        assert!(!has_key(&office_doc, &outage));
         let m = reqwest::get(format!("{}/metrics", r.http()))
             .await
             .unwrap()
@@ -204,7 +240,7 @@ async fn a_failing_database_fails_closed_and_the_client_retries() {
                 .unwrap(),
             SyncEnd::Synced
         );
-        assert!(has_key(&stored(&r, reg).await, "during-outage"));
+        assert!(has_key(&stored(&r, reg).await, &outage));
 
         // A failing read is an error too, never "document unavailable".
         drop((maja, office));
@@ -271,7 +307,7 @@ async fn backup_and_restore_round_trip() {
         .access_token;
     let mut c = Client::connect(&ws, &t, None).await.unwrap();
     let (_, mut doc, mut state) = fetch(&mut c, reg).await;
-    scribble_key(&mut doc, "before-backup");
+    let before_backup = scribble_key(&mut doc, 0);
     assert_eq!(
         c.sync(reg, &mut doc, &mut state, false).await.unwrap(),
         SyncEnd::Synced
@@ -332,7 +368,7 @@ async fn backup_and_restore_round_trip() {
     let (end, restored, _) = fetch(&mut c2, reg).await;
     assert_eq!(end, SyncEnd::Synced);
     assert_eq!(restored.get_heads(), heads);
-    assert!(has_key(&restored, "before-backup"));
+    assert!(has_key(&restored, &before_backup));
     // A file that is not a backup is refused and replaces nothing.
     let junk = dir2.path().join("junk");
     std::fs::write(&junk, b"not a database").unwrap();
@@ -360,11 +396,11 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
     let (_, mut doc, state) = fetch(&mut phone, reg).await;
     let saved_state = state.encode();
     drop(phone);
-    // A week: the office records 40 changes, the phone 10 offline.
+    // A week: the office records 40 changes, the phone 10 roll-call marks offline.
     let mut office = connect(&r, "central").await;
     let (_, mut odoc, mut ostate) = fetch(&mut office, reg).await;
     for i in 0..40 {
-        scribble_key(&mut odoc, &format!("office-{i}"));
+        office_note(&mut odoc, &format!("office-{i}"));
     }
     assert_eq!(
         office
@@ -374,8 +410,9 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
         SyncEnd::Synced
     );
     let phone_heads = doc.get_heads();
+    let mut phone_last = None;
     for i in 0..10 {
-        scribble_key(&mut doc, &format!("phone-{i}"));
+        phone_last = Some(scribble_key(&mut doc, i));
     }
     let new_changes: usize = doc
         .get_changes(&phone_heads)
@@ -400,8 +437,8 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
         "reconnect: new changes {new_changes} B, sent {} B, received {} B, ratio {ratio:.2}, round trips {}",
         t.sent, t.received, t.round_trips
     );
-    assert!(has_key(&doc, "office-39"));
-    assert!(has_key(&stored(&r, reg).await, "phone-9"));
+    assert!(has_office_note(&doc, "office-39"));
+    assert!(has_key(&stored(&r, reg).await, &phone_last.unwrap()));
     // Without the saved state the same reconnect costs the whole history's Bloom filter.
     let full = doc.save().len();
     assert!(

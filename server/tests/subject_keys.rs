@@ -291,18 +291,14 @@ async fn add_participant(
     pid: &ParticipantId,
 ) -> DocumentId {
     let mut c = connect(r, user).await;
+    let author = author_of(r, user).await;
     let (act, mut act_state) = fetch_nabo(&mut c, act_id).await;
     let mut act = ActivityDoc::from_doc(act).unwrap();
     if reg_id.is_none() {
         // The team starts a roll call with pseudonymous children.
-        act.update(
-            &Author {
-                by: By::System,
-                at: Timestamp::now(),
-            },
-            Catalogue::builtin().unwrap(),
-            |a| a.attendance_mode = AttendanceMode::Pseudonymous,
-        )
+        act.update(&author, Catalogue::builtin().unwrap(), |a| {
+            a.attendance_mode = AttendanceMode::Pseudonymous
+        })
         .unwrap();
         c.sync(act_id, act.doc_mut().automerge_mut(), &mut act_state, false)
             .await
@@ -312,10 +308,6 @@ async fn add_participant(
     let ctx = RegisterContext {
         catalogue: Catalogue::builtin().unwrap(),
         activity: &snap,
-    };
-    let author = Author {
-        by: By::System,
-        at: Timestamp::now(),
     };
     let (mut reg, mut state) = match reg_id {
         Some(id) => {

@@ -125,6 +125,26 @@ fn code(field: &'static str, s: &str) -> Result<Code> {
         .or_else(|_| invalid(field, Reason::UnknownCode, "malformed code"))
 }
 
+/// What a series must satisfy: sessions end after they start, the series does not end before
+/// it starts.
+pub(crate) fn check_series(s: &SessionSeries) -> Result<()> {
+    if s.end <= s.start {
+        return invalid(
+            "end",
+            Reason::EndBeforeStart,
+            "a session must end after it starts",
+        );
+    }
+    if s.until.is_some_and(|u| u < s.from) {
+        return invalid(
+            "until",
+            Reason::EndBeforeStart,
+            "the series ends before it starts",
+        );
+    }
+    Ok(())
+}
+
 /// Checks an activity record against the catalogue.
 pub fn validate_activity(cat: &Catalogue, a: &Activity) -> Result<()> {
     require_text("name", &a.name, MAX_NAME)?;
@@ -345,20 +365,6 @@ impl ActivityDoc {
 
     /// Adds a weekly session series.
     pub fn add_series(&mut self, author: &Author, input: NewSeries) -> Result<SeriesId> {
-        if input.end <= input.start {
-            return invalid(
-                "end",
-                Reason::EndBeforeStart,
-                "a session must end after it starts",
-            );
-        }
-        if input.until.is_some_and(|u| u < input.from) {
-            return invalid(
-                "until",
-                Reason::EndBeforeStart,
-                "the series ends before it starts",
-            );
-        }
         let id = SeriesId::random();
         let s = SessionSeries {
             weekday: input.weekday,
@@ -370,6 +376,7 @@ impl ActivityDoc {
             skip: Set::new(),
             cancelled: false,
         };
+        check_series(&s)?;
         self.doc.write(author, "add-series", |tx| {
             write_record(tx, "series", id.as_str(), &s)
         })?;
@@ -674,16 +681,15 @@ pub(crate) fn unreachable_scope() -> ! {
 
 /// Turns string keys into typed ids, keeping the shown value. Keys that are not valid ids
 /// (written by a foreign client) are a schema error, not a panic.
+/// The records of a container by typed key. A key that is not a key of the container
+/// (written around the operations) is skipped like a record that does not read
+/// ([`crate::rules::unreadable`] lists it).
 pub(crate) fn typed_keys<K: std::str::FromStr + Ord, V>(
     m: BTreeMap<String, Versions<V>>,
 ) -> Result<BTreeMap<K, V>> {
-    m.into_iter()
-        .map(|(k, v)| {
-            k.parse::<K>()
-                .map(|k| (k, v.current))
-                .map_err(|_| crate::Error::Schema(format!("malformed key {k}")))
-        })
-        .collect()
+    Ok(m.into_iter()
+        .filter_map(|(k, v)| k.parse::<K>().ok().map(|k| (k, v.current)))
+        .collect())
 }
 
 /// The data a register operation needs from the activity document.

@@ -180,100 +180,35 @@ impl OutreachDoc {
         free_text_notes: bool,
         input: NewContact,
     ) -> Result<ContactId> {
-        if !self.quarter().contains(input.at.date_dk()) {
-            return invalid(
-                "at",
-                Reason::OutsidePeriod,
-                format!("not in the log's quarter {}", self.quarter()),
-            );
-        }
-        let location = code("location", &input.location)?;
-        require_term(cat, Vocabulary::LocationHints, "location", &location)?;
-        let kind = code("kind", &input.kind)?;
-        require_term(cat, Vocabulary::ContactKinds, "kind", &kind)?;
-        let activity_type = match &input.activity_type {
-            None => None,
-            Some(t) => {
-                let c = code("activity_type", t)?;
-                if !cat
-                    .taxonomies()
-                    .any(|tax| tax.activity_types.iter().any(|x| x.code == c.as_str()))
-                {
-                    return invalid(
-                        "activity_type",
-                        Reason::UnknownCode,
-                        format!("{c} is not an activity type"),
-                    );
-                }
-                Some(c)
-            }
-        };
-        if input.count == 0 || input.count > MAX_COUNT {
-            return invalid(
-                "count",
-                Reason::OutOfRange,
-                format!("between 1 and {MAX_COUNT}"),
-            );
-        }
-        let age_band = match &input.age_band {
-            None => None,
-            Some(b) => {
-                let c = code("age_band", b)?;
-                if cat.age_band(c.as_str()).is_none() {
-                    return invalid(
-                        "age_band",
-                        Reason::OutOfRange,
-                        format!("{c} is not an age band"),
-                    );
-                }
-                Some(c)
-            }
-        };
-        let topics = codes("topics", &input.topics)?;
-        require_terms(cat, Vocabulary::OutreachTopics, "topics", &topics)?;
-        let outcomes = codes("outcomes", &input.outcomes)?;
-        require_terms(cat, Vocabulary::OutreachOutcomes, "outcomes", &outcomes)?;
-        if input.note.is_some() && !free_text_notes {
-            return invalid(
-                "note",
-                Reason::FreeTextDisabled,
-                "free-text notes are switched off for this tenant",
-            );
-        }
-        if let Some(p) = &input.participant {
-            self.person(p)?;
-            if input.count != 1 {
-                return invalid(
-                    "count",
-                    Reason::Inconsistent,
-                    "a contact with a known person counts one person",
-                );
-            }
-        }
-        if input.followup.is_some_and(|f| f < input.at.date_dk()) {
-            return invalid(
-                "followup",
-                Reason::OutOfRange,
-                "follow-up date is in the past",
-            );
-        }
         let c = OutreachContact {
             at: input.at,
-            location,
-            kind,
-            activity_type,
+            location: code("location", &input.location)?,
+            kind: code("kind", &input.kind)?,
+            activity_type: input
+                .activity_type
+                .as_deref()
+                .map(|t| code("activity_type", t))
+                .transpose()?,
             staff: input.staff.into_iter().collect(),
             participant: input.participant,
             count: input.count,
-            age_band,
+            age_band: input
+                .age_band
+                .as_deref()
+                .map(|b| code("age_band", b))
+                .transpose()?,
             gender: input.gender,
-            topics,
-            outcomes,
+            topics: codes("topics", &input.topics)?,
+            outcomes: codes("outcomes", &input.outcomes)?,
             followup: input.followup,
             note: input.note,
             concern: input.concern,
             by: author.by.clone(),
         };
+        check_contact(cat, self.quarter(), free_text_notes, &c)?;
+        if let Some(p) = &c.participant {
+            self.person(p)?;
+        }
         let id = ContactId::random();
         self.doc.write(author, "log-contact", |tx| {
             write_record(tx, "contacts", id.as_str(), &c)
@@ -290,24 +225,7 @@ impl OutreachDoc {
         id: &ParticipantId,
         p: KnownPerson,
     ) -> Result<()> {
-        if cat.age_band(p.age_band.as_str()).is_none() {
-            return invalid(
-                "age_band",
-                Reason::OutOfRange,
-                format!("{} is not an age band", p.age_band),
-            );
-        }
-        match (&p.basis, &p.consent) {
-            (LegalBasis::Consent, None) => {
-                return invalid(
-                    "consent",
-                    Reason::Missing,
-                    "consent is the basis, so the consent must be recorded",
-                );
-            }
-            (_, Some(c)) => check_consent(c)?,
-            _ => {}
-        }
+        check_person(cat, &p)?;
         if read_one::<_, KnownPerson>(self.doc.automerge(), "people", id.as_str())?.is_some() {
             return invalid("participant", Reason::AlreadyExists, "already known");
         }
@@ -358,45 +276,6 @@ impl OutreachDoc {
         cat: &Catalogue,
         input: NewReferral,
     ) -> Result<ReferralId> {
-        let to = code("to", &input.to)?;
-        require_term(cat, Vocabulary::ReferralTargets, "to", &to)?;
-        if let Some(c) = &input.from_contact
-            && read_one::<_, OutreachContact>(self.doc.automerge(), "contacts", c.as_str())?
-                .is_none()
-        {
-            return invalid(
-                "from_contact",
-                Reason::NotFound,
-                "no such contact in this log",
-            );
-        }
-        if let Some(p) = &input.participant {
-            let person = self.person(p)?;
-            let withdrawn = person
-                .consent
-                .as_ref()
-                .is_some_and(|c| c.withdrawn_on.is_some());
-            if input.consent_to_share && (person.consent.is_none() || withdrawn) {
-                return invalid(
-                    "consent_to_share",
-                    Reason::Inconsistent,
-                    "sharing details needs a recorded, not withdrawn, consent",
-                );
-            }
-        } else if input.consent_to_share {
-            return invalid(
-                "consent_to_share",
-                Reason::Inconsistent,
-                "an anonymous referral shares no details",
-            );
-        }
-        if input.kind == ReferralKind::Recruitment && input.to_activity.is_none() {
-            return invalid(
-                "to_activity",
-                Reason::Missing,
-                "a recruitment names the activity",
-            );
-        }
         let id = ReferralId::random();
         let mut history = IdMap::new();
         history.insert(
@@ -412,7 +291,7 @@ impl OutreachDoc {
             from_contact: input.from_contact,
             from_activity: input.from_activity,
             participant: input.participant,
-            to,
+            to: code("to", &input.to)?,
             to_org: input.to_org,
             to_activity: input.to_activity,
             kind: input.kind,
@@ -421,6 +300,31 @@ impl OutreachDoc {
             consent_to_share: input.consent_to_share,
             by: author.by.clone(),
         };
+        check_referral(cat, &r)?;
+        if let Some(c) = &r.from_contact
+            && read_one::<_, OutreachContact>(self.doc.automerge(), "contacts", c.as_str())?
+                .is_none()
+        {
+            return invalid(
+                "from_contact",
+                Reason::NotFound,
+                "no such contact in this log",
+            );
+        }
+        if let Some(p) = &r.participant {
+            let person = self.person(p)?;
+            let withdrawn = person
+                .consent
+                .as_ref()
+                .is_some_and(|c| c.withdrawn_on.is_some());
+            if r.consent_to_share && (person.consent.is_none() || withdrawn) {
+                return invalid(
+                    "consent_to_share",
+                    Reason::Inconsistent,
+                    "sharing details needs a recorded, not withdrawn, consent",
+                );
+            }
+        }
         self.doc.write(author, "refer", |tx| {
             write_record(tx, "referrals", id.as_str(), &r)
         })?;
@@ -466,11 +370,7 @@ impl OutreachDoc {
         cat: &Catalogue,
         o: Observation,
     ) -> Result<ObservationId> {
-        require_term(cat, Vocabulary::ObservationKinds, "kind", &o.kind)?;
-        require_term(cat, Vocabulary::LocationHints, "location", &o.location)?;
-        if let Some(b) = &o.block {
-            super::limit_text("block", b, MAX_NAME)?;
-        }
+        check_observation(cat, &o)?;
         let id = ObservationId::random();
         self.doc.write(author, "observe", |tx| {
             write_record(tx, "observations", id.as_str(), &o)
@@ -529,6 +429,131 @@ pub struct OutreachView {
     pub referrals: BTreeMap<ReferralId, Versions<Referral>>,
     /// Observations.
     pub observations: BTreeMap<ObservationId, Observation>,
+}
+
+/// What a contact record must satisfy: in the log's quarter, codes from the catalogue, a
+/// count in range (one for a known person), a follow-up not before the contact, a free-text
+/// note only where the tenant allows notes. (That a known person exists is checked against
+/// the log.)
+pub(crate) fn check_contact(
+    cat: &Catalogue,
+    quarter: Quarter,
+    free_text_notes: bool,
+    c: &OutreachContact,
+) -> Result<()> {
+    if !quarter.contains(c.at.date_dk()) {
+        return invalid(
+            "at",
+            Reason::OutsidePeriod,
+            format!("not in the log's quarter {quarter}"),
+        );
+    }
+    require_term(cat, Vocabulary::LocationHints, "location", &c.location)?;
+    require_term(cat, Vocabulary::ContactKinds, "kind", &c.kind)?;
+    if let Some(t) = &c.activity_type
+        && !cat
+            .taxonomies()
+            .any(|tax| tax.activity_types.iter().any(|x| x.code == t.as_str()))
+    {
+        return invalid(
+            "activity_type",
+            Reason::UnknownCode,
+            format!("{t} is not an activity type"),
+        );
+    }
+    if c.count == 0 || c.count > MAX_COUNT {
+        return invalid(
+            "count",
+            Reason::OutOfRange,
+            format!("between 1 and {MAX_COUNT}"),
+        );
+    }
+    if let Some(b) = &c.age_band
+        && cat.age_band(b.as_str()).is_none()
+    {
+        return invalid(
+            "age_band",
+            Reason::OutOfRange,
+            format!("{b} is not an age band"),
+        );
+    }
+    require_terms(cat, Vocabulary::OutreachTopics, "topics", &c.topics)?;
+    require_terms(cat, Vocabulary::OutreachOutcomes, "outcomes", &c.outcomes)?;
+    if c.note.is_some() && !free_text_notes {
+        return invalid(
+            "note",
+            Reason::FreeTextDisabled,
+            "free-text notes are switched off for this tenant",
+        );
+    }
+    if c.participant.is_some() && c.count != 1 {
+        return invalid(
+            "count",
+            Reason::Inconsistent,
+            "a contact with a known person counts one person",
+        );
+    }
+    if c.followup.is_some_and(|f| f < c.at.date_dk()) {
+        return invalid(
+            "followup",
+            Reason::OutOfRange,
+            "follow-up date is in the past",
+        );
+    }
+    Ok(())
+}
+
+/// What a known person must satisfy: an age band from the catalogue, and the consent recorded
+/// when consent is the basis.
+pub(crate) fn check_person(cat: &Catalogue, p: &KnownPerson) -> Result<()> {
+    if cat.age_band(p.age_band.as_str()).is_none() {
+        return invalid(
+            "age_band",
+            Reason::OutOfRange,
+            format!("{} is not an age band", p.age_band),
+        );
+    }
+    match (&p.basis, &p.consent) {
+        (LegalBasis::Consent, None) => invalid(
+            "consent",
+            Reason::Missing,
+            "consent is the basis, so the consent must be recorded",
+        ),
+        (_, Some(c)) => check_consent(c),
+        _ => Ok(()),
+    }
+}
+
+/// What a referral must satisfy: a target from the catalogue, a recruitment names its
+/// activity, details are shared only with consent (whether the consent exists is checked
+/// against the log).
+pub(crate) fn check_referral(cat: &Catalogue, r: &Referral) -> Result<()> {
+    require_term(cat, Vocabulary::ReferralTargets, "to", &r.to)?;
+    if r.kind == ReferralKind::Recruitment && r.to_activity.is_none() {
+        return invalid(
+            "to_activity",
+            Reason::Missing,
+            "a recruitment names the activity",
+        );
+    }
+    if r.participant.is_none() && r.consent_to_share {
+        return invalid(
+            "consent_to_share",
+            Reason::Inconsistent,
+            "an anonymous referral shares no details",
+        );
+    }
+    Ok(())
+}
+
+/// What an observation must satisfy: codes from the catalogue, a short block name.
+pub(crate) fn check_observation(cat: &Catalogue, o: &Observation) -> Result<()> {
+    require_term(cat, Vocabulary::ObservationKinds, "kind", &o.kind)?;
+    require_term(cat, Vocabulary::LocationHints, "location", &o.location)?;
+    if let Some(b) = &o.block {
+        super::limit_text("block", b, MAX_NAME)?;
+    }
+    Ok(())
 }
 
 fn check_consent(c: &Consent) -> Result<()> {

@@ -320,23 +320,6 @@ impl RegisterDoc {
 
     /// Adds a one-off session (a party, a trip, an extra homework evening).
     pub fn add_session(&mut self, author: &Author, input: NewSession) -> Result<SessionId> {
-        if !self.term().contains(input.date) {
-            return invalid(
-                "date",
-                Reason::OutsidePeriod,
-                format!("not in the register's term {}", self.term()),
-            );
-        }
-        if input.end <= input.start {
-            return invalid(
-                "end",
-                Reason::EndBeforeStart,
-                "a session must end after it starts",
-            );
-        }
-        if let Some(t) = &input.title {
-            limit_text("title", t, MAX_NAME)?;
-        }
         let id = SessionId::random();
         let s = Session {
             date: input.date,
@@ -348,6 +331,7 @@ impl RegisterDoc {
             cancelled: false,
             by: author.by.clone(),
         };
+        check_session(self.term(), &s)?;
         self.doc.write(author, "add-session", |tx| {
             write_record(tx, "sessions", id.as_str(), &s)
         })?;
@@ -480,33 +464,13 @@ impl RegisterDoc {
             .age_band
             .parse()
             .or_else(|_| invalid("age_band", Reason::UnknownCode, "malformed age band"))?;
-        if ctx.catalogue.age_band(age_band.as_str()).is_none() {
-            return invalid(
-                "age_band",
-                Reason::OutOfRange,
-                format!("{age_band} is not an age band"),
-            );
-        }
         let recruitment = match &input.recruitment {
             None => None,
-            Some(r) => {
-                let c: Code = r
-                    .parse()
-                    .or_else(|_| invalid("recruitment", Reason::UnknownCode, "malformed code"))?;
-                require_term(
-                    ctx.catalogue,
-                    Vocabulary::RecruitmentPaths,
-                    "recruitment",
-                    &c,
-                )?;
-                Some(c)
-            }
+            Some(r) => Some(
+                r.parse::<Code>()
+                    .or_else(|_| invalid("recruitment", Reason::UnknownCode, "malformed code"))?,
+            ),
         };
-        if let Some(label) = &input.label
-            && label.0.len() > 4 * crate::seal::MAX_PLAINTEXT
-        {
-            return invalid("label", Reason::TooLong, "label too long");
-        }
         if read_one::<_, Participant>(self.doc.automerge(), "participants", id.as_str())?.is_some()
         {
             return invalid(
@@ -525,6 +489,7 @@ impl RegisterDoc {
             recruitment,
             merged_into: None,
         };
+        check_participant(ctx.catalogue, &p)?;
         self.doc.write(author, "add-participant", |tx| {
             write_record(tx, "participants", id.as_str(), &p)
         })
@@ -662,20 +627,7 @@ impl RegisterDoc {
         count: u32,
     ) -> Result<()> {
         self.open_session(session)?;
-        if bucket.age_band != "all" && ctx.catalogue.age_band(&bucket.age_band).is_none() {
-            return invalid(
-                "age_band",
-                Reason::OutOfRange,
-                format!("{} is not an age band", bucket.age_band),
-            );
-        }
-        if count > MAX_HEADCOUNT {
-            return invalid(
-                "count",
-                Reason::OutOfRange,
-                format!("at most {MAX_HEADCOUNT}"),
-            );
-        }
+        check_headcount(ctx.catalogue, &bucket, u64::from(count))?;
         let key = format!("{session}/{bucket}");
         self.doc.write(author, "set-headcount", |tx| {
             write_record(tx, "headcounts", &key, &u64::from(count))
@@ -895,20 +847,15 @@ impl RegisterDoc {
             );
         };
         let mut shift = old.clone();
-        let Some(check_in) = shift.check_in else {
+        if shift.check_in.is_none() {
             return invalid(
                 "volunteer",
                 Reason::NotFound,
                 "not checked in to this session",
             );
-        };
-        if at < check_in {
-            return invalid("at", Reason::EndBeforeStart, "check-out before check-in");
-        }
-        if check_in.minutes_until(at) > MAX_SHIFT_MINUTES {
-            return invalid("at", Reason::OutOfRange, "a shift is at most 24 hours");
         }
         shift.check_out = Some(at);
+        check_shift(&shift)?;
         self.write_shift(author, "check-out", &key, container, Some(&old), &shift)
     }
 
@@ -921,9 +868,7 @@ impl RegisterDoc {
         minutes: u32,
     ) -> Result<()> {
         self.session(session)?;
-        if minutes == 0 || minutes > MAX_SHIFT_MINUTES {
-            return invalid("minutes", Reason::OutOfRange, "between 1 and 1440 minutes");
-        }
+        check_staff_minutes(u64::from(minutes))?;
         let key = format!("{session}/{staff}");
         self.doc.write(author, "staff-present", |tx| {
             write_record(tx, "staff_presence", &key, &u64::from(minutes))
@@ -974,21 +919,7 @@ impl RegisterDoc {
     ) -> Result<()> {
         let mut p = self.participant(id)?;
         f(&mut p);
-        if ctx.catalogue.age_band(p.age_band.as_str()).is_none() {
-            return invalid(
-                "age_band",
-                Reason::OutOfRange,
-                format!("{} is not an age band", p.age_band),
-            );
-        }
-        if let Some(r) = &p.recruitment {
-            require_term(
-                ctx.catalogue,
-                Vocabulary::RecruitmentPaths,
-                "recruitment",
-                r,
-            )?;
-        }
+        check_participant(ctx.catalogue, &p)?;
         self.doc.write(author, "update-participant", |tx| {
             write_record(tx, "participants", id.as_str(), &p)
         })
@@ -1014,24 +945,106 @@ impl RegisterDoc {
     }
 }
 
-fn typed<K: std::str::FromStr + Ord, V>(m: BTreeMap<String, V>) -> Result<BTreeMap<K, V>> {
-    m.into_iter()
-        .map(|(k, v)| {
-            Ok((
-                k.parse()
-                    .map_err(|_| Error::Schema(format!("malformed key {k}")))?,
-                v,
-            ))
-        })
-        .collect()
+/// What a session record must satisfy wherever it comes from: on a date of the register's
+/// term, ending after it starts, a short title.
+pub(crate) fn check_session(term: Term, s: &Session) -> Result<()> {
+    if !term.contains(s.date) {
+        return invalid(
+            "date",
+            Reason::OutsidePeriod,
+            format!("not in the register's term {term}"),
+        );
+    }
+    if s.end <= s.start {
+        return invalid(
+            "end",
+            Reason::EndBeforeStart,
+            "a session must end after it starts",
+        );
+    }
+    if let Some(t) = &s.title {
+        limit_text("title", t, MAX_NAME)?;
+    }
+    Ok(())
 }
 
+/// What a participant record must satisfy: an age band and recruitment path from the
+/// catalogue, a label of sealed-name size.
+pub(crate) fn check_participant(cat: &Catalogue, p: &Participant) -> Result<()> {
+    if cat.age_band(p.age_band.as_str()).is_none() {
+        return invalid(
+            "age_band",
+            Reason::OutOfRange,
+            format!("{} is not an age band", p.age_band),
+        );
+    }
+    if let Some(r) = &p.recruitment {
+        require_term(cat, Vocabulary::RecruitmentPaths, "recruitment", r)?;
+    }
+    if let Some(label) = &p.label
+        && label.0.len() > 4 * crate::seal::MAX_PLAINTEXT
+    {
+        return invalid("label", Reason::TooLong, "label too long");
+    }
+    Ok(())
+}
+
+/// What a headcount must satisfy: an age band from the catalogue (or `all`), at most
+/// [`MAX_HEADCOUNT`].
+pub(crate) fn check_headcount(cat: &Catalogue, bucket: &HeadcountBucket, count: u64) -> Result<()> {
+    if bucket.age_band != "all" && cat.age_band(&bucket.age_band).is_none() {
+        return invalid(
+            "age_band",
+            Reason::OutOfRange,
+            format!("{} is not an age band", bucket.age_band),
+        );
+    }
+    if count > u64::from(MAX_HEADCOUNT) {
+        return invalid(
+            "count",
+            Reason::OutOfRange,
+            format!("at most {MAX_HEADCOUNT}"),
+        );
+    }
+    Ok(())
+}
+
+/// What a shift must satisfy: checked out after checking in, at most [`MAX_SHIFT_MINUTES`].
+pub(crate) fn check_shift(s: &Shift) -> Result<()> {
+    if let (Some(i), Some(o)) = (s.check_in, s.check_out) {
+        if o < i {
+            return invalid("at", Reason::EndBeforeStart, "check-out before check-in");
+        }
+        if i.minutes_until(o) > MAX_SHIFT_MINUTES {
+            return invalid("at", Reason::OutOfRange, "a shift is at most 24 hours");
+        }
+    }
+    Ok(())
+}
+
+/// Staff minutes at a session: between 1 and [`MAX_SHIFT_MINUTES`].
+pub(crate) fn check_staff_minutes(minutes: u64) -> Result<()> {
+    if minutes == 0 || minutes > u64::from(MAX_SHIFT_MINUTES) {
+        return invalid("minutes", Reason::OutOfRange, "between 1 and 1440 minutes");
+    }
+    Ok(())
+}
+
+/// Records by typed key; a malformed key is skipped like an unreadable record
+/// ([`crate::rules::unreadable`] lists it).
+fn typed<K: std::str::FromStr + Ord, V>(m: BTreeMap<String, V>) -> Result<BTreeMap<K, V>> {
+    Ok(m.into_iter()
+        .filter_map(|(k, v)| k.parse().ok().map(|k| (k, v)))
+        .collect())
+}
+
+/// Records keyed `<a>/<b>`; a malformed key is skipped like an unreadable record.
 fn pairs<A: std::str::FromStr + Ord, B: std::str::FromStr + Ord, V>(
     m: BTreeMap<String, V>,
 ) -> Result<BTreeMap<(A, B), V>> {
-    m.into_iter()
-        .map(|(k, v)| Ok((split_key(&k)?, v)))
-        .collect()
+    Ok(m.into_iter()
+        .filter_map(|(k, v)| split_key(&k).ok().map(|k| (k, v)))
+        .collect())
 }
 
 /// The date of a session that is not cancelled.

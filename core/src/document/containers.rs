@@ -93,7 +93,12 @@ impl Containers {
     }
 }
 
-fn hydrate_value<D: Read, T: Hydrate>(doc: &D, value: Value<'_>, id: &ObjId) -> Result<T> {
+/// Reads one value (scalar or object) of a document as `T`.
+pub(crate) fn hydrate_value<D: Read, T: Hydrate>(
+    doc: &D,
+    value: Value<'_>,
+    id: &ObjId,
+) -> Result<T> {
     Ok(match value {
         Value::Object(ObjType::Map | ObjType::Table) => T::hydrate_map(doc, id)?,
         Value::Object(ObjType::List) => T::hydrate_seq(doc, id)?,
@@ -144,6 +149,10 @@ pub(crate) fn read_one<D: Read, T: Hydrate>(
 /// Reads every record of a container (the union over conflicting containers; the shown
 /// container wins for a key present in several). Only keys with concurrent values cost an
 /// extra lookup.
+///
+/// A record that does not read as `T` (from older data, or written around the operations)
+/// is skipped, and so is a concurrent value that does not: one bad record must not hide
+/// the others. [`crate::rules::unreadable`] lists what was skipped, for review.
 pub(crate) fn read_all<D: Read, T: Hydrate>(
     doc: &D,
     container: &str,
@@ -154,7 +163,7 @@ pub(crate) fn read_all<D: Read, T: Hydrate>(
         for item in automerge::ReadDoc::map_range(doc, obj, ..) {
             let key = item.key.to_string();
             let v = if item.conflict {
-                match read_at(doc, obj, &key)? {
+                match read_lenient(doc, obj, &key)? {
                     Some(v) => v,
                     None => continue,
                 }
@@ -167,17 +176,50 @@ pub(crate) fn read_all<D: Read, T: Hydrate>(
                         Value::Scalar(s) => T::hydrate_scalar(s).map_err(Error::from),
                         Value::Object(_) => Err(Error::Schema("object changed to scalar".into())),
                     }
-                }
-                .map_err(|e| at(&key, e))?;
-                Versions {
-                    current,
-                    conflicts: Vec::new(),
+                };
+                match current {
+                    Ok(current) => Versions {
+                        current,
+                        conflicts: Vec::new(),
+                    },
+                    Err(Error::Automerge(e)) => return Err(Error::Automerge(e)),
+                    Err(_) => continue,
                 }
             };
             out.insert(key, v);
         }
     }
     Ok(out)
+}
+
+/// The values at `key` that read as `T`: the shown one if it reads (else the first
+/// concurrent one that does), and the other readable ones as conflicts.
+fn read_lenient<D: Read, T: Hydrate>(
+    doc: &D,
+    container: &ObjId,
+    key: &str,
+) -> Result<Option<Versions<T>>> {
+    let Some((_, shown_id)) = automerge::ReadDoc::get(doc, container, key)? else {
+        return Ok(None);
+    };
+    let mut current = None;
+    let mut conflicts = Vec::new();
+    for (v, id) in automerge::ReadDoc::get_all(doc, container, key)? {
+        match hydrate_value::<D, T>(doc, v, &id) {
+            Ok(t) if id == shown_id => current = Some(t),
+            Ok(t) => conflicts.push(t),
+            Err(Error::Automerge(e)) => return Err(Error::Automerge(e)),
+            Err(_) => {}
+        }
+    }
+    Ok(match current {
+        Some(current) => Some(Versions { current, conflicts }),
+        None if !conflicts.is_empty() => {
+            let current = conflicts.remove(0);
+            Some(Versions { current, conflicts })
+        }
+        None => None,
+    })
 }
 
 /// Writes (creates or updates) the record at `key`. Updating reconciles field by field, so

@@ -700,6 +700,25 @@ fn schema_of(am: &Automerge) -> Option<u64> {
         .max()
 }
 
+/// What a document says it is: kind, scope and schema version, checked for consistency.
+pub(crate) fn identity(am: &Automerge) -> Result<(DocKind, Scope, u64)> {
+    inspect(am)
+}
+
+/// If `actor` is one that writes the skeleton of `scope` (at some schema version this build
+/// knows), the hash of the one change it writes. Every device writes exactly that change; any
+/// other change under that actor is a forgery.
+pub(crate) fn skeleton_change(scope: &Scope, actor: &ActorId) -> Option<ChangeHash> {
+    (1..=scope.kind().current_schema())
+        .find(|schema| &skeleton_actor(scope, *schema) == actor)
+        .map(|schema| {
+            NaboDoc::create_at_schema(scope.clone(), ActorId::random(), schema)
+                .ok()
+                .and_then(|d| d.am.get_heads().first().copied())
+                .unwrap_or(ChangeHash([0; 32]))
+        })
+}
+
 fn inspect(am: &Automerge) -> Result<(DocKind, Scope, u64)> {
     let kind: DocKind = str_at(am, "kind")
         .ok_or(Error::NotNabo("no kind"))?

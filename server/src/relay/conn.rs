@@ -1,6 +1,6 @@
 //! One WebSocket connection.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use automerge::sync::{Message, State, SyncDoc};
@@ -12,7 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::doc::{DocCmd, Outbound};
 use super::outbox::{Outbox, outbox};
-use super::{Control, Hub};
+use super::sync::{Held, HoldBudget, ReceiveError};
+use super::{ActorError, Control, Hub, Sender};
 use crate::acl::{Access, Principal, access};
 use crate::storage::{StorageError, now_ms};
 
@@ -22,6 +23,8 @@ struct NewDoc {
     doc: automerge::Automerge,
     state: State,
     rounds: u32,
+    /// Changes whose dependencies have not arrived yet (never part of `doc`).
+    held: Held,
 }
 
 struct Attached {
@@ -41,6 +44,11 @@ struct Conn {
     out_tx: Outbox,
     /// Ephemeral messages allowed now (refilled over time; see `Limits::ephemeral_per_second`).
     ephemeral_budget: EphemeralBudget,
+    /// What this connection may hold of changes waiting for their dependencies.
+    hold_budget: Arc<HoldBudget>,
+    /// Documents whose changes from this connection the rules refused: closed for the rest
+    /// of the connection (their messages are ignored).
+    refused: HashSet<DocumentId>,
 }
 
 /// What ends a connection.
@@ -98,6 +106,8 @@ pub async fn serve(
         docs: HashMap::new(),
         new_docs: HashMap::new(),
         out_tx,
+        hold_budget: HoldBudget::new(hub.limits.max_held_bytes, hub.limits.max_held_changes),
+        refused: HashSet::new(),
     };
     let (mut sink, mut stream) = socket.split();
     let mut shutdown = hub.shutdown.clone();
@@ -153,6 +163,11 @@ pub async fn serve(
                         break Some(c);
                     }
                 }
+                Some(Control::Refused(id)) => {
+                    if let Err(c) = conn.close_refused(id) {
+                        break Some(c);
+                    }
+                }
                 None => break None,
             },
             _ = &mut expiry => break Some(Closing::new(4001, "access token expired")),
@@ -168,6 +183,7 @@ pub async fn serve(
                 sender_id: hub.peer_id.clone(),
                 target_id: conn.peer_id.clone().unwrap_or_default(),
                 message: c.reason.clone(),
+                document_id: None,
             };
             let _ = sink.send(WsMessage::Binary(err.encode().into())).await;
             let _ = sink
@@ -203,6 +219,45 @@ fn ephemeral_budget(limits: &super::Limits) -> EphemeralBudget {
 }
 
 impl Conn {
+    fn sender(&self) -> Sender {
+        Sender::of(&self.principal)
+    }
+
+    /// Closes a document whose changes were refused for the rest of the connection. The
+    /// set is bounded like the open documents: a connection refused more often is closed.
+    fn close_refused(&mut self, id: DocumentId) -> Result<(), Closing> {
+        self.docs.remove(&id);
+        self.new_docs.remove(&id);
+        self.refused.insert(id);
+        if self.refused.len() > self.hub.limits.max_documents_per_connection {
+            return Err(Closing::new(
+                1008,
+                "too many refused documents on this connection",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Tells the client the rules refused its changes to a document not yet stored (as the
+    /// document task does for a stored one) and closes it for the rest of the connection.
+    fn refuse_new(&mut self, id: DocumentId, r: &nabo_core::rules::Refusal) -> Result<(), Closing> {
+        self.hub
+            .metrics
+            .refused_changes
+            .with_label_values(&[r.reason.code()])
+            .inc();
+        tracing::info!(doc = %id, conn = self.id, record = %r.record, reason = %r.reason, "new document refused");
+        let peer = self.peer_id.clone().unwrap_or_default();
+        self.send(WireMessage::Error {
+            sender_id: self.hub.peer_id.clone(),
+            target_id: peer,
+            message: format!("refused: {r}"),
+            document_id: Some(id.to_string()),
+        })?;
+        self.unavailable(&id.to_string())?;
+        self.close_refused(id)
+    }
+
     fn send(&self, m: WireMessage) -> Result<(), Closing> {
         self.out_tx
             .try_send(Outbound::Wire(Box::new(m)))
@@ -382,6 +437,9 @@ impl Conn {
         let Ok(id) = DocumentId::parse(document_id) else {
             return self.unavailable(document_id);
         };
+        if self.refused.contains(&id) {
+            return Ok(());
+        }
         if let Some(d) = self.docs.get(&id) {
             if d.tx
                 .send(DocCmd::Sync {
@@ -428,6 +486,7 @@ impl Conn {
                     doc: automerge::Automerge::new(),
                     state: State::new(),
                     rounds: 0,
+                    held: Held::new(self.hold_budget.clone()),
                 },
             );
             return self.on_new_doc_message(id, data).await;
@@ -476,6 +535,8 @@ impl Conn {
                 peer_id: self.peer_id.clone().unwrap_or_default(),
                 storage_id: self.storage_id.clone(),
                 access: acc,
+                sender: self.sender(),
+                budget: self.hold_budget.clone(),
                 out: self.out_tx.clone(),
                 state: state.take(),
                 first: first.take(),
@@ -539,24 +600,30 @@ impl Conn {
         }
         let doc = &mut new.doc;
         let state = &mut new.state;
-        if !matches!(guarded(|| doc.receive_sync_message(state, msg)), Ok(Ok(()))) {
-            self.new_docs.remove(&id);
-            return self.unavailable(&id.to_string());
-        }
-        if new.doc.get_changes(&[]).len() > limits.max_changes_per_message {
-            self.new_docs.remove(&id);
-            self.hub
-                .metrics
-                .limit_violations
-                .with_label_values(&["changes_per_message"])
-                .inc();
-            return Err(Closing::new(
-                1008,
-                format!(
-                    "too many changes in one message (limit {})",
-                    limits.max_changes_per_message
-                ),
-            ));
+        let held = &mut new.held;
+        let max = limits.max_changes_per_message;
+        match guarded(|| super::sync::receive(doc, state, msg, held, max)) {
+            Ok(Ok(())) => {}
+            Ok(Err(ReceiveError::Overflow(reason))) => {
+                self.hub
+                    .metrics
+                    .limit_violations
+                    .with_label_values(&["held_changes"])
+                    .inc();
+                return Err(Closing::new(1008, reason));
+            }
+            Ok(Err(e @ ReceiveError::TooMany(_))) => {
+                self.hub
+                    .metrics
+                    .limit_violations
+                    .with_label_values(&["changes_per_message"])
+                    .inc();
+                return Err(Closing::new(1008, e.to_string()));
+            }
+            Ok(Err(ReceiveError::Malformed(_))) | Err(_) => {
+                self.new_docs.remove(&id);
+                return self.unavailable(&id.to_string());
+            }
         }
         if new.doc.get_heads().is_empty() {
             new.rounds += 1;
@@ -564,7 +631,8 @@ impl Conn {
                 self.new_docs.remove(&id);
                 return self.unavailable(&id.to_string());
             }
-            if let Some(m) = new.doc.generate_sync_message(&mut new.state) {
+            if let Some(mut m) = new.doc.generate_sync_message(&mut new.state) {
+                super::sync::ask_for_missing(&mut m, &new.doc, &new.held);
                 let peer = self.peer_id.clone().unwrap_or_default();
                 return self.send(WireMessage::Sync {
                     sender_id: self.hub.peer_id.clone(),
@@ -579,6 +647,15 @@ impl Conn {
         let Some(NewDoc { doc, state, .. }) = self.new_docs.remove(&id) else {
             return Ok(());
         };
+        let changes = doc.get_changes(&[]);
+        let rules = match self.hub.tenant_rules(&self.principal.tenant).await {
+            Ok(r) => r,
+            Err(e) => return Err(storage_closing(&self.hub, &e)),
+        };
+        let sender = self.sender();
+        let checked =
+            nabo_core::rules::check(&doc, &[], &changes, &sender.editor, &rules.context());
+        let actors = nabo_core::rules::device_actors(&doc, &changes);
         let Ok(nabo) = NaboDoc::from_automerge(doc, automerge::ActorId::random()) else {
             return self.unavailable(&id.to_string());
         };
@@ -614,6 +691,14 @@ impl Conn {
         if access(&self.principal, &meta) != Access::Write {
             return self.unavailable(&id.to_string());
         }
+        if let Err(r) = checked {
+            return self.refuse_new(id, &r);
+        }
+        match self.hub.bind_actors(&meta.tenant, actors, &sender).await {
+            Ok(()) => {}
+            Err(ActorError::Refused(r)) => return self.refuse_new(id, &r),
+            Err(ActorError::Storage(e)) => return Err(storage_closing(&self.hub, &e)),
+        }
         match self.hub.storage.create_document(&meta, &bytes).await {
             Ok(()) => self.attach(&meta, Access::Write, Some(state), None).await,
             Err(StorageError::Conflict) => {
@@ -631,10 +716,22 @@ impl Conn {
                     Err(_) => return Err(Closing::new(1011, "storage unavailable; retry")),
                 };
                 let (reply, rx) = oneshot::channel();
-                if tx.send(DocCmd::Merge { bytes, reply }).await.is_err()
-                    || !matches!(rx.await, Ok(Ok(())))
+                let changes = nabo.automerge().get_changes(&[]);
+                if tx
+                    .send(DocCmd::Merge {
+                        changes,
+                        sender,
+                        reply,
+                    })
+                    .await
+                    .is_err()
                 {
                     return Err(Closing::new(1011, "storage unavailable; retry"));
+                }
+                match rx.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(super::doc::MergeError::Refused(r))) => return self.refuse_new(id, &r),
+                    _ => return Err(Closing::new(1011, "storage unavailable; retry")),
                 }
                 self.attach(&existing, Access::Write, None, None).await
             }
@@ -671,12 +768,13 @@ impl Conn {
                 let _ = d.tx.send(DocCmd::Detach { conn: self.id }).await;
                 self.docs.remove(&id);
                 self.unavailable(&id.to_string())?;
-            } else if acc != d.access {
+            } else {
                 d.access = acc;
                 let _ =
                     d.tx.send(DocCmd::SetAccess {
                         conn: self.id,
                         access: acc,
+                        sender: Sender::of(&self.principal),
                     })
                     .await;
             }

@@ -6,11 +6,13 @@ use std::time::Instant;
 
 use automerge::ActorId;
 use automerge::sync::{Message, State, SyncDoc};
-use nabo_core::document::{DocumentId, NaboDoc, guarded};
+use nabo_core::document::{DocKind, DocumentId, NaboDoc, guarded};
+use nabo_core::rules::Refusal;
 use nabo_core::wire::WireMessage;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Hub, OpenError};
+use super::sync::{Held, HoldBudget, ReceiveError};
+use super::{ActorError, Hub, OpenError, Sender};
 use crate::acl::Access;
 use crate::storage::{DocMeta, Storage};
 
@@ -41,6 +43,9 @@ pub enum MergeError {
     /// The document is closing (relay shutting down); retry.
     #[error("document closing; retry")]
     Closing,
+    /// The rules refused the changes (ADR 0013).
+    #[error("refused: {0}")]
+    Refused(Refusal),
 }
 
 /// Commands to a document task.
@@ -56,6 +61,10 @@ pub enum DocCmd {
         storage_id: Option<String>,
         /// Read or write.
         access: Access,
+        /// Who the connection is, for the rules.
+        sender: Sender,
+        /// The connection's budget for changes waiting for their dependencies.
+        budget: Arc<HoldBudget>,
         /// Where to send.
         out: super::outbox::Outbox,
         /// A sync state carried over from creating the document on this connection.
@@ -79,10 +88,13 @@ pub enum DocCmd {
         /// The message as received.
         msg: WireMessage,
     },
-    /// Changes from a document created concurrently on another connection.
+    /// Changes from a document created concurrently on another connection, or an edit made
+    /// on the review pages.
     Merge {
-        /// Saved document or changes.
-        bytes: Vec<u8>,
+        /// The changes.
+        changes: Vec<automerge::Change>,
+        /// Who made them, for the rules.
+        sender: Sender,
         /// Whether it is stored.
         reply: oneshot::Sender<Result<(), MergeError>>,
     },
@@ -92,6 +104,8 @@ pub enum DocCmd {
         conn: u64,
         /// New access (never `None`: the connection detaches instead).
         access: Access,
+        /// The connection's role and identity now.
+        sender: Sender,
     },
     /// A connection closes the document.
     Detach {
@@ -101,9 +115,11 @@ pub enum DocCmd {
 }
 
 struct Peer {
-    /// The login and phone of the connection (kept here: the connection may close before
-    /// its last message is processed).
-    who: Option<(String, Option<String>)>,
+    /// The login, phone and role of the connection (kept here: the connection may close
+    /// before its last message is processed).
+    sender: Sender,
+    /// Changes this connection sent whose dependencies are missing.
+    held: Held,
     peer_id: String,
     storage_id: Option<String>,
     state: State,
@@ -122,6 +138,30 @@ struct DocTask {
     size: usize,
     /// Stored changes not yet offered to the other connections.
     dirty: bool,
+}
+
+/// Why changes were not stored.
+enum Rejection {
+    /// The rules refused them: the sender is told and detached from the document.
+    Refused(Refusal),
+    /// A limit or storage: the connection closes.
+    Close(CloseWith),
+}
+
+struct CloseWith {
+    code: u16,
+    reason: String,
+    limit: Option<&'static str>,
+}
+
+impl Rejection {
+    fn close(code: u16, reason: impl Into<String>, limit: Option<&'static str>) -> Self {
+        Rejection::Close(CloseWith {
+            code,
+            reason: reason.into(),
+            limit,
+        })
+    }
 }
 
 fn relay_actor() -> ActorId {
@@ -294,6 +334,8 @@ impl DocTask {
                 peer_id,
                 storage_id,
                 access,
+                sender,
+                budget,
                 out,
                 state,
                 first,
@@ -327,7 +369,8 @@ impl DocTask {
                         access,
                         out,
                         rounds: 0,
-                        who: self.hub.who(conn),
+                        sender,
+                        held: Held::new(budget),
                     },
                 );
                 let _ = reply.send(Ok(()));
@@ -364,31 +407,42 @@ impl DocTask {
                 }
                 true
             }
-            DocCmd::Merge { bytes, reply } => {
+            DocCmd::Merge {
+                changes,
+                sender,
+                reply,
+            } => {
                 let before = self.doc.heads();
-                let r = self.doc.apply_incremental(&bytes);
-                let r = match r {
-                    Ok(()) => self
-                        .persist_since(&before)
-                        .await
-                        .map_err(|_| MergeError::Storage),
+                let r = match self.merge(changes) {
+                    Ok(()) if self.doc.heads() == before => Ok(()),
+                    Ok(()) => match self.check_and_persist(&before, &sender).await {
+                        Ok(()) => Ok(()),
+                        Err(Rejection::Refused(r)) => Err(MergeError::Refused(r)),
+                        Err(Rejection::Close(c)) if c.code == 1011 => Err(MergeError::Storage),
+                        Err(Rejection::Close(c)) => Err(MergeError::Invalid(c.reason)),
+                    },
                     Err(e) => Err(MergeError::Invalid(e.to_string())),
                 };
                 match r {
                     Ok(()) => {
-                        self.dirty = true;
+                        self.dirty |= self.doc.heads() != before;
                         let _ = reply.send(Ok(()));
                         true
                     }
                     Err(e) => {
                         let _ = reply.send(Err(e));
-                        self.revert().await
+                        self.doc.heads() == before || self.revert().await
                     }
                 }
             }
-            DocCmd::SetAccess { conn, access } => {
+            DocCmd::SetAccess {
+                conn,
+                access,
+                sender,
+            } => {
                 if let Some(p) = self.peers.get_mut(&conn) {
                     p.access = access;
+                    p.sender = sender;
                     p.state.set_read_only(access != Access::Write);
                 }
                 self.send_sync(conn);
@@ -445,41 +499,44 @@ impl DocTask {
         };
         let their_heads_before = peer.state.their_heads.clone();
         let am = self.doc.automerge_mut();
-        let received = guarded(|| super::sync::receive(am, &mut peer.state, msg));
-        match received {
-            Ok(Ok(())) => {}
-            _ => {
-                // Malformed content, or Automerge failed on it: drop what may have been
-                // half-applied by reloading from storage.
-                self.close_peer(
-                    conn,
-                    1008,
-                    "sync message could not be applied",
-                    Some("malformed"),
-                );
-                return self.revert().await;
-            }
+        let max = limits.max_changes_per_message;
+        let received =
+            guarded(|| super::sync::receive(am, &mut peer.state, msg, &mut peer.held, max));
+        let failed = match received {
+            Ok(Ok(())) => None,
+            Ok(Err(ReceiveError::Overflow(reason))) => Some((reason, "held_changes")),
+            Ok(Err(e @ ReceiveError::TooMany(_))) => Some((e.to_string(), "changes_per_message")),
+            Ok(Err(ReceiveError::Malformed(reason))) => Some((
+                format!("sync message could not be applied: {reason}"),
+                "malformed",
+            )),
+            Err(_) => Some(("sync message could not be applied".into(), "malformed")),
+        };
+        if let Some((reason, label)) = failed {
+            // Drop what may have been half-applied by reloading from storage.
+            self.close_peer(conn, 1008, &reason, Some(label));
+            return self.doc.heads() == before || self.revert().await;
         }
         if self.doc.heads() != before {
-            if let Err(reason) = self.check_and_persist(&before).await {
-                self.close_peer(conn, reason.0, &reason.1, reason.2);
-                return self.revert().await;
+            let Some(sender) = self.peers.get(&conn).map(|p| p.sender.clone()) else {
+                return true;
+            };
+            match self.check_and_persist(&before, &sender).await {
+                Ok(()) => {}
+                Err(Rejection::Refused(r)) => {
+                    self.refuse(conn, &r);
+                    return self.revert().await;
+                }
+                Err(Rejection::Close(c)) => {
+                    self.close_peer(conn, c.code, &c.reason, c.limit);
+                    return self.revert().await;
+                }
             }
             self.hub
                 .metrics
                 .merge_seconds
                 .observe(started.elapsed().as_secs_f64());
             self.dirty = true;
-            let actors: std::collections::BTreeSet<String> = self
-                .doc
-                .automerge()
-                .get_changes(&before)
-                .iter()
-                .map(|c| c.actor_id().to_hex_string())
-                .collect();
-            if let Some(who) = self.peers.get(&conn).and_then(|p| p.who.clone()) {
-                self.hub.record_actors(&self.meta.tenant, actors, who).await;
-            }
         }
         // Rounds in which nobody learned anything (Bloom-filter poisoning makes both sides
         // believe the other has changes it lacks, so they keep exchanging filters). A round
@@ -488,7 +545,10 @@ impl DocTask {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return true;
         };
-        let reply = self.doc.automerge().generate_sync_message(&mut peer.state);
+        let mut reply = self.doc.automerge().generate_sync_message(&mut peer.state);
+        if let Some(m) = &mut reply {
+            super::sync::ask_for_missing(m, self.doc.automerge(), &peer.held);
+        }
         let sends_changes = reply.as_ref().is_some_and(|m| !m.changes.is_empty());
         let heads_moved = peer.state.their_heads != their_heads_before;
         if had_changes || sends_changes || heads_moved || reply.is_none() {
@@ -514,15 +574,34 @@ impl DocTask {
         true
     }
 
-    /// Validates the document after incoming changes and stores them. Err = (close code,
-    /// reason, limit label).
+    /// Applies changes sent in one piece (a concurrently created document, a page's edit):
+    /// every dependency must be present, nothing is held.
+    fn merge(&mut self, changes: Vec<automerge::Change>) -> Result<(), ReceiveError> {
+        let mut held = Held::new(HoldBudget::new(0, 0));
+        let am = self.doc.automerge_mut();
+        match guarded(|| super::sync::apply(am, &mut held, changes)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(ReceiveError::Overflow(_))) => Err(ReceiveError::Malformed(
+                "changes whose dependencies are missing".into(),
+            )),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ReceiveError::Malformed(
+                "changes could not be applied".into(),
+            )),
+        }
+    }
+
+    /// Checks the changes after `before` (applied to the document, not yet stored or sent to
+    /// anyone) with the rules as made by `sender`, binds their actors to the sender, and
+    /// stores them.
     async fn check_and_persist(
         &mut self,
         before: &[automerge::ChangeHash],
-    ) -> Result<(), (u16, String, Option<&'static str>)> {
-        let new_changes = self.doc.automerge().get_changes(before).len();
-        if new_changes > self.hub.limits.max_changes_per_message {
-            return Err((
+        sender: &Sender,
+    ) -> Result<(), Rejection> {
+        let changes = self.doc.automerge().get_changes(before);
+        if changes.len() > self.hub.limits.max_changes_per_message {
+            return Err(Rejection::close(
                 1008,
                 format!(
                     "too many changes in one message (limit {})",
@@ -531,16 +610,45 @@ impl DocTask {
                 Some("changes_per_message"),
             ));
         }
+        let rules = self
+            .hub
+            .tenant_rules(&self.meta.tenant)
+            .await
+            .map_err(|e| Rejection::close(1011, self.storage_error("load", e), None))?;
+        nabo_core::rules::check(
+            self.doc.automerge(),
+            before,
+            &changes,
+            &sender.editor,
+            &rules.context(),
+        )
+        .map_err(Rejection::Refused)?;
+        let actors = nabo_core::rules::device_actors(self.doc.automerge(), &changes);
+        match self
+            .hub
+            .bind_actors(&self.meta.tenant, actors, sender)
+            .await
+        {
+            Ok(()) => {}
+            Err(ActorError::Refused(r)) => return Err(Rejection::Refused(r)),
+            Err(ActorError::Storage(e)) => {
+                return Err(Rejection::close(
+                    1011,
+                    self.storage_error("actors", e),
+                    None,
+                ));
+            }
+        }
         if self.doc.recheck().is_err() {
-            return Err((
+            return Err(Rejection::close(
                 1008,
-                "changes would make the document invalid".into(),
+                "changes would make the document invalid",
                 Some("invalid_document"),
             ));
         }
         let bytes = self.doc.save_after(before);
         if self.size + bytes.len() > self.hub.limits.max_document_bytes {
-            return Err((
+            return Err(Rejection::close(
                 1009,
                 format!(
                     "document too large (limit {} bytes)",
@@ -549,7 +657,40 @@ impl DocTask {
                 Some("document_size"),
             ));
         }
-        self.append(&bytes).await.map_err(|e| (1011, e, None))
+        self.append(&bytes)
+            .await
+            .map_err(|e| Rejection::close(1011, e, None))
+    }
+
+    /// The rules refused a connection's changes: it gets an `error` naming the reason and
+    /// the document, then `doc-unavailable`, and the document is closed for the rest of the
+    /// connection (its later messages for it are ignored; a new connection starts afresh).
+    fn refuse(&mut self, conn: u64, r: &Refusal) {
+        self.hub
+            .metrics
+            .refused_changes
+            .with_label_values(&[r.reason.code()])
+            .inc();
+        // Record keys are pseudonymous ids; the detail carries no content.
+        tracing::info!(doc = %self.meta.id, conn, record = %r.record, reason = %r.reason, "changes refused");
+        let Some(p) = self.peers.remove(&conn) else {
+            return;
+        };
+        let document_id = self.meta.id.to_string();
+        let _ = p.out.try_send(Outbound::Wire(Box::new(WireMessage::Error {
+            sender_id: self.hub.peer_id.clone(),
+            target_id: p.peer_id.clone(),
+            message: format!("refused: {r}"),
+            document_id: Some(document_id.clone()),
+        })));
+        let _ = p
+            .out
+            .try_send(Outbound::Wire(Box::new(WireMessage::DocUnavailable {
+                sender_id: self.hub.peer_id.clone(),
+                target_id: p.peer_id.clone(),
+                document_id,
+            })));
+        self.hub.tell(conn, super::Control::Refused(self.meta.id));
     }
 
     /// Stores the changes after `before`. Only after this returns Ok may anyone see them.
@@ -570,6 +711,9 @@ impl DocTask {
             .map_err(|e| self.storage_error("append", e))?;
         self.appended = n;
         self.size += bytes.len();
+        if self.meta.kind == DocKind::Tenant {
+            self.hub.forget_tenant_rules(&self.meta.tenant);
+        }
         if n >= self.hub.limits.compact_after {
             match self.hub.storage.compact(self.meta.id).await {
                 Ok(size) => self.size = size,
@@ -580,10 +724,8 @@ impl DocTask {
         }
         // Keep the registry's title and area in step (an activity renamed or moved, a
         // network renamed). Registers and logs take theirs from their scope.
-        if matches!(
-            self.meta.kind,
-            nabo_core::document::DocKind::Activity | nabo_core::document::DocKind::Network
-        ) && let Ok(meta) = crate::meta::derive(&self.doc, self.hub.storage.as_ref()).await
+        if matches!(self.meta.kind, DocKind::Activity | DocKind::Network)
+            && let Ok(meta) = crate::meta::derive(&self.doc, self.hub.storage.as_ref()).await
             && (meta.title != self.meta.title
                 || meta.area != self.meta.area
                 || meta.worker != self.meta.worker)
@@ -604,22 +746,16 @@ impl DocTask {
         "storage unavailable; retry".into()
     }
 
-    /// Puts the in-memory document back to what is stored. Returns false (stop the task) if
-    /// storage cannot be read: every peer is closed and retries later.
+    /// Puts the in-memory document back to what is stored (after changes that were applied
+    /// but not stored: refused, or storage failed). Returns false (stop the task) if storage
+    /// cannot be read: every peer is closed and retries later.
+    ///
+    /// The other connections' sync states stay: nothing was sent between applying the
+    /// changes and this, so no state mentions them (the sender's connection is detached).
     async fn revert(&mut self) -> bool {
         match load(self.hub.storage.as_ref(), self.meta.id).await {
             Ok(loaded) => {
                 self.doc = loaded.doc;
-                // Sync states may mention changes that are gone: start those sessions afresh.
-                for p in self.peers.values_mut() {
-                    let read_only = p.state.read_only;
-                    p.state = State::new();
-                    p.state.read_only = read_only;
-                }
-                let conns: Vec<u64> = self.peers.keys().copied().collect();
-                for c in conns {
-                    self.send_sync(c);
-                }
                 true
             }
             Err(_) => {

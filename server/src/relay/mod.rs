@@ -22,8 +22,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use nabo_core::document::{DocumentId, TypedDoc};
+use nabo_core::catalogue::Catalogue;
+use nabo_core::document::{DocumentId, Scope, TypedDoc};
+use nabo_core::ids::TenantId;
+use nabo_core::rules::{Context, Editor, Refusal};
 use tokio::sync::{Mutex, mpsc, watch};
+
+pub use sync::HoldBudget;
 
 use crate::acl::Principal;
 use crate::metrics::Metrics;
@@ -67,6 +72,12 @@ pub struct Limits {
     pub http_read_timeout: Duration,
     /// Largest HTTP request body (413 above).
     pub max_body_bytes: usize,
+    /// Bytes of changes one connection may hold while their dependencies are missing (across
+    /// its documents; each change counts its size plus a fixed overhead). More closes the
+    /// connection (1008).
+    pub max_held_bytes: usize,
+    /// Changes one connection may hold while their dependencies are missing.
+    pub max_held_changes: usize,
 }
 
 impl Default for Limits {
@@ -88,6 +99,8 @@ impl Default for Limits {
             max_connections: 10_000,
             http_read_timeout: Duration::from_secs(20),
             max_body_bytes: 64 << 10,
+            max_held_bytes: 8 << 20,
+            max_held_changes: 10_000,
         }
     }
 }
@@ -102,7 +115,74 @@ pub const fn idle_evict_default() -> Duration {
 pub enum Control {
     /// The user's access changed: re-read it and apply it to the open documents.
     Reevaluate,
+    /// The rules refused this connection's changes to a document: the document is closed for
+    /// the rest of the connection (ADR 0013).
+    Refused(DocumentId),
 }
+
+/// Who sends changes: the login and phone behind a connection (or a review page's edit),
+/// and what the rules let them edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    /// The login.
+    pub user_id: String,
+    /// The enrolled phone, if the token is a device's.
+    pub device_id: Option<String>,
+    /// Role and identity for the rules.
+    pub editor: Editor,
+}
+
+impl Sender {
+    /// The relay itself acting for `user_id` (the operator API, an OIDC sign-in): a central
+    /// login that is no staff member, whose changes are signed `system`.
+    pub fn system(user_id: &str) -> Self {
+        Sender {
+            user_id: user_id.to_owned(),
+            device_id: None,
+            editor: Editor::new(nabo_core::model::AppRole::Central, None, None),
+        }
+    }
+
+    /// The sender behind a principal.
+    pub fn of(p: &Principal) -> Self {
+        Sender {
+            user_id: p.user_id.clone(),
+            device_id: p.device_id.clone(),
+            editor: Editor::new(p.role, p.staff_id.as_deref(), p.volunteer_id.as_deref()),
+        }
+    }
+}
+
+/// What the rules need of a tenant: its catalogue with local additions (retired codes
+/// accepted: a record made offline before a code was retired is still a record) and its
+/// settings.
+#[derive(Debug)]
+pub struct TenantRules {
+    catalogue: Catalogue,
+    free_text_notes: bool,
+}
+
+impl TenantRules {
+    /// The context for [`nabo_core::rules::check`].
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            catalogue: &self.catalogue,
+            free_text_notes: self.free_text_notes,
+        }
+    }
+}
+
+/// Why an actor's changes were not accepted from a sender.
+#[derive(Debug)]
+pub(crate) enum ActorError {
+    /// The actor belongs to another login or device.
+    Refused(Refusal),
+    /// Storage failed.
+    Storage(StorageError),
+}
+
+/// Most actor owners kept in memory (the table is the truth; this saves a query per message).
+const KNOWN_ACTORS: usize = 100_000;
 
 #[derive(Debug)]
 struct ConnEntry {
@@ -131,8 +211,10 @@ pub struct Hub {
     /// The relay's storage id (clients keep their sync state with us under it).
     pub storage_id: String,
     pub(crate) docs: Mutex<HashMap<DocumentId, DocEntry>>,
-    /// Actors already recorded in storage (who sent them), so each is written once.
-    known_actors: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Actors and the login and phone they are bound to (a cache of the `actors` table).
+    known_actors: std::sync::Mutex<HashMap<(TenantId, String), (String, Option<String>)>>,
+    /// The rules' context per tenant, dropped when the tenant document changes.
+    tenant_rules: std::sync::Mutex<HashMap<TenantId, Arc<TenantRules>>>,
     conns: std::sync::Mutex<HashMap<u64, ConnEntry>>,
     next: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -142,9 +224,12 @@ pub struct Hub {
 /// Why an edit from the relay itself did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
-    /// The document's rules refused it (nothing written).
+    /// The document's operation refused it (nothing written).
     #[error(transparent)]
     Domain(nabo_core::Error),
+    /// The relay's rules refused the change (nothing written; ADR 0013).
+    #[error("refused: {0}")]
+    Refused(Refusal),
     /// Storage failed (nothing acknowledged).
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -194,7 +279,8 @@ impl Hub {
             peer_id: format!("nabo-relay-{}", uuid::Uuid::new_v4().simple()),
             storage_id,
             docs: Mutex::new(HashMap::new()),
-            known_actors: std::sync::Mutex::new(std::collections::HashSet::new()),
+            known_actors: std::sync::Mutex::new(HashMap::new()),
+            tenant_rules: std::sync::Mutex::new(HashMap::new()),
             conns: std::sync::Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
             shutdown,
@@ -292,55 +378,134 @@ impl Hub {
         self.docs.lock().await.len()
     }
 
-    /// The login and phone of a connection.
-    pub(crate) fn who(&self, conn: u64) -> Option<(String, Option<String>)> {
-        let c = self.conns.lock().ok()?;
-        c.get(&conn)
-            .map(|e| (e.user_id.clone(), e.device_id.clone()))
+    /// Tells a connection something (no-op when it is gone).
+    pub(crate) fn tell(&self, conn: u64, c: Control) {
+        if let Ok(conns) = self.conns.lock()
+            && let Some(e) = conns.get(&conn)
+        {
+            let _ = e.control.send(c);
+        }
     }
 
-    /// Records the login and phone that sent new actors' changes (for "from which device" in
-    /// the review). Best effort: a failure is logged and counted, the changes are stored.
-    pub(crate) async fn record_actors(
+    /// Binds every actor of `actors` not yet bound to `sender`'s login and phone, and
+    /// refuses an actor bound to another login or phone (ADR 0013): an actor id belongs to
+    /// the device that first delivered it, per tenant. Bindings are stored before the changes
+    /// are, so "from which device" never names anyone else.
+    pub(crate) async fn bind_actors(
         &self,
-        tenant: &nabo_core::ids::TenantId,
+        tenant: &TenantId,
         actors: impl IntoIterator<Item = String>,
-        who: (String, Option<String>),
-    ) {
-        let fresh: Vec<String> = {
-            let Ok(known) = self.known_actors.lock() else {
-                return;
-            };
-            actors.into_iter().filter(|a| !known.contains(a)).collect()
-        };
-        if fresh.is_empty() {
-            return;
-        }
-        let (user, device) = who;
-        for a in fresh {
-            match self
-                .storage
-                .put_actor(&a, tenant, &user, device.as_deref())
-                .await
-            {
-                Ok(()) => {
+        sender: &Sender,
+    ) -> Result<(), ActorError> {
+        let mine = (sender.user_id.clone(), sender.device_id.clone());
+        for actor in actors {
+            let key = (tenant.clone(), actor);
+            let cached = self
+                .known_actors
+                .lock()
+                .ok()
+                .and_then(|k| k.get(&key).cloned());
+            let owner = match cached {
+                Some(o) => o,
+                None => {
+                    let o = self
+                        .storage
+                        .bind_actor(tenant, &key.1, &sender.user_id, sender.device_id.as_deref())
+                        .await
+                        .map_err(ActorError::Storage)?;
                     if let Ok(mut k) = self.known_actors.lock() {
-                        k.insert(a);
+                        if k.len() >= KNOWN_ACTORS {
+                            k.clear();
+                        }
+                        k.insert(key.clone(), o.clone());
                     }
+                    o
                 }
-                Err(e) => tracing::warn!(error = %e, "could not record an actor's device"),
+            };
+            if owner != mine {
+                return Err(ActorError::Refused(Refusal {
+                    record: format!("actor {}", &key.1[..12.min(key.1.len())]),
+                    reason: nabo_core::Reason::NotPermitted,
+                    detail: "this actor id belongs to another login or device".into(),
+                }));
             }
+        }
+        Ok(())
+    }
+
+    /// The rules' context for a tenant: its catalogue and settings, from the stored tenant
+    /// document (the built-in catalogue when there is none).
+    pub(crate) async fn tenant_rules(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Arc<TenantRules>, StorageError> {
+        if let Some(r) = self
+            .tenant_rules
+            .lock()
+            .ok()
+            .and_then(|m| m.get(tenant).cloned())
+        {
+            return Ok(r);
+        }
+        let base = Catalogue::builtin().map_err(|e| StorageError::Damaged(e.to_string()))?;
+        let id = Scope::Tenant {
+            tenant: tenant.clone(),
+        }
+        .document_id();
+        let from_doc = match doc::load(self.storage.as_ref(), id).await {
+            Ok(l) => nabo_core::docs::tenant::TenantDoc::from_doc(l.doc)
+                .and_then(|t| Ok((t.catalogue(base)?, t.settings()?.free_text_notes))),
+            Err(OpenError::Storage(e)) => return Err(e),
+            Err(OpenError::Damaged) => Err(nabo_core::Error::NotNabo("no tenant document")),
+        };
+        let (catalogue, free_text_notes) = from_doc.unwrap_or_else(|e| {
+            tracing::warn!(tenant = %tenant, error = %e, "tenant catalogue unreadable; the built-in one applies");
+            (base.clone(), false)
+        });
+        let r = Arc::new(TenantRules {
+            catalogue: catalogue.accepting_retired(),
+            free_text_notes,
+        });
+        if let Ok(mut m) = self.tenant_rules.lock() {
+            m.insert(tenant.clone(), r.clone());
+        }
+        Ok(r)
+    }
+
+    /// Drops the cached rules' context of a tenant (its tenant document changed).
+    pub(crate) fn forget_tenant_rules(&self, tenant: &TenantId) {
+        if let Ok(mut m) = self.tenant_rules.lock() {
+            m.remove(tenant);
         }
     }
 
     /// Applies an edit made on the relay itself (the review pages) as one change: the
     /// document is read from storage, `f` edits it, and the new change goes to the document's
-    /// task like a peer's change, so it is stored before this returns and offered to every
-    /// connected phone.
+    /// task like a peer's change — checked by the same rules, as made by `editor` — so it is
+    /// stored before this returns and offered to every connected phone.
     pub async fn edit<D: TypedDoc, T>(
         self: &Arc<Self>,
         meta: &DocMeta,
-        user_id: &str,
+        editor: &Principal,
+        f: impl FnOnce(&mut D) -> nabo_core::Result<T>,
+    ) -> Result<T, EditError> {
+        self.edit_as(
+            meta,
+            Sender {
+                // Page edits come from no phone.
+                device_id: None,
+                ..Sender::of(editor)
+            },
+            f,
+        )
+        .await
+    }
+
+    /// [`Hub::edit`] as made by `sender`.
+    pub async fn edit_as<D: TypedDoc, T>(
+        self: &Arc<Self>,
+        meta: &DocMeta,
+        sender: Sender,
         f: impl FnOnce(&mut D) -> nabo_core::Result<T>,
     ) -> Result<T, EditError> {
         let loaded = doc::load(self.storage.as_ref(), meta.id)
@@ -348,23 +513,22 @@ impl Hub {
             .map_err(EditError::from)?;
         let mut typed = D::from_doc(loaded.doc).map_err(EditError::Domain)?;
         let out = f(&mut typed).map_err(EditError::Domain)?;
-        let d = typed.doc();
-        let bytes = d.save_after(&loaded.stored_heads);
-        if bytes.is_empty() {
+        let changes = typed.doc().automerge().get_changes(&loaded.stored_heads);
+        if changes.is_empty() {
             return Ok(out);
         }
         let tx = self.open(meta).await.map_err(EditError::from)?;
         let (reply, answer) = tokio::sync::oneshot::channel();
-        tx.send(doc::DocCmd::Merge { bytes, reply })
-            .await
-            .map_err(|_| EditError::Unstored(doc::MergeError::Closing))?;
+        tx.send(doc::DocCmd::Merge {
+            changes,
+            sender,
+            reply,
+        })
+        .await
+        .map_err(|_| EditError::Unstored(doc::MergeError::Closing))?;
         match answer.await {
-            Ok(Ok(())) => {
-                let actor = d.automerge().get_actor().to_hex_string();
-                self.record_actors(&meta.tenant, [actor], (user_id.to_owned(), None))
-                    .await;
-                Ok(out)
-            }
+            Ok(Ok(())) => Ok(out),
+            Ok(Err(doc::MergeError::Refused(r))) => Err(EditError::Refused(r)),
             Ok(Err(e)) => Err(EditError::Unstored(e)),
             Err(_) => Err(EditError::Unstored(doc::MergeError::Closing)),
         }

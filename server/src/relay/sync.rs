@@ -1,23 +1,289 @@
 //! Receiving a sync message on the relay.
 //!
-//! This does what automerge's `SyncDoc::receive_sync_message` does, with one difference:
-//! automerge 0.12 trims the "sent hashes" by walking every ancestor of the peer's heads on
-//! every message — O(history) per message, which was over half of the relay's CPU in the
-//! relay benchmark (docs/benchmarks.md). Here the set is emptied when the peer reports our
-//! heads (it then has everything we sent), and otherwise only the peer's heads themselves are
-//! removed from it. On one WebSocket connection messages arrive in order, so whatever we sent
-//! reaches the peer; keeping a hash a little longer in the set only means we do not send that
-//! change twice, which is what the set is for.
+//! This does what automerge's `SyncDoc::receive_sync_message` does, with two differences:
+//!
+//! - **Changes whose dependencies are missing are never parked in the document.** Automerge
+//!   keeps such changes in a queue inside the document, where they are saved with it
+//!   (`save()` keeps orphans) and grow memory without bound while the heads never move.
+//!   Here the changes are decoded first ([`decode_changes`]); a change is applied only when
+//!   its dependencies are in the document or earlier in the same batch. The others wait in
+//!   the connection's [`Held`] queue for this document, bounded in bytes and count across all
+//!   the connection's documents ([`HoldBudget`]), and go when the connection closes the
+//!   document: they are never stored and never sent to another peer. The relay asks the
+//!   peer for what they wait on (`need`), as automerge does for its own queue.
+//! - automerge 0.12 trims the "sent hashes" by walking every ancestor of the peer's heads on
+//!   every message — O(history) per message, which was over half of the relay's CPU in the
+//!   relay benchmark (docs/benchmarks.md). Here the set is emptied when the peer reports our
+//!   heads (it then has everything we sent), and otherwise only the peer's heads themselves
+//!   are removed from it. On one WebSocket connection messages arrive in order, so whatever
+//!   we sent reaches the peer; keeping a hash a little longer in the set only means we do not
+//!   send that change twice, which is what the set is for.
 
-use automerge::sync::{Capability, Message, MessageFlags, State};
-use automerge::{Automerge, ChangeHash, ReadDoc};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 
-/// Applies `msg` from a peer to `doc` and updates `state`.
+use automerge::sync::{Capability, ChunkList, Message, MessageFlags, State};
+use automerge::{Automerge, Change, ChangeHash, ReadDoc};
+
+/// What each held change costs beyond its bytes (the decoded change's bookkeeping).
+const HELD_OVERHEAD: usize = 256;
+
+/// Why a sync message was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ReceiveError {
+    /// The changes do not decode, or Automerge refused them.
+    #[error("{0}")]
+    Malformed(String),
+    /// Too many changes wait for missing dependencies on this connection.
+    #[error("{0}")]
+    Overflow(String),
+    /// More changes in one message than the limit.
+    #[error("too many changes in one message (limit {0})")]
+    TooMany(usize),
+}
+
+/// The header every Automerge chunk starts with.
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
+/// The Automerge chunks one after another in `bytes` (a V2 sync message sends its changes
+/// as one entry): each is the magic bytes, a checksum, a type byte, a LEB128 length and
+/// that many bytes.
+fn split_chunks(bytes: &[u8]) -> Result<Vec<&[u8]>, ReceiveError> {
+    let bad = || ReceiveError::Malformed("not an Automerge chunk".into());
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if rest.len() < 9 || rest[..4] != MAGIC {
+            return Err(bad());
+        }
+        let mut after = &rest[9..];
+        let len = leb128::read::unsigned(&mut after).map_err(|_| bad())?;
+        let header = rest.len() - after.len();
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| header.checked_add(l))
+            .filter(|e| *e <= rest.len())
+            .ok_or_else(bad)?;
+        out.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    Ok(out)
+}
+
+/// The changes of a sync message, decoded: change chunks, or a whole document (what a peer
+/// sends to a side with no heads). The one place the relay decodes changes from outside
+/// bytes, so a bounded decoder can take its place (`faults` branch, `nabo_core::untrusted`).
+pub(crate) fn decode_changes(entries: &ChunkList, max: usize) -> Result<Vec<Change>, ReceiveError> {
+    let mut out = Vec::new();
+    for bytes in entries
+        .iter()
+        .map(split_chunks)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+    {
+        match Change::try_from(bytes) {
+            Ok(c) => out.push(c),
+            Err(automerge::LoadChangeError::WrongChunkType) => {
+                let doc = nabo_core::document::load_automerge(bytes).map_err(|_| {
+                    ReceiveError::Malformed("a document chunk does not load".into())
+                })?;
+                out.extend(doc.get_changes(&[]));
+            }
+            Err(e) => {
+                return Err(ReceiveError::Malformed(format!(
+                    "a change does not decode: {e}"
+                )));
+            }
+        }
+        if out.len() > max {
+            return Err(ReceiveError::TooMany(max));
+        }
+    }
+    Ok(out)
+}
+
+/// What one connection may hold, across its documents, of changes waiting for their
+/// dependencies.
+#[derive(Debug)]
+pub struct HoldBudget {
+    used: Mutex<(usize, usize)>,
+    max_bytes: usize,
+    max_changes: usize,
+}
+
+impl HoldBudget {
+    /// A budget of `max_bytes` (each change costs its size plus a fixed overhead) and
+    /// `max_changes`.
+    pub fn new(max_bytes: usize, max_changes: usize) -> Arc<Self> {
+        Arc::new(HoldBudget {
+            used: Mutex::new((0, 0)),
+            max_bytes,
+            max_changes,
+        })
+    }
+
+    fn take(&self, bytes: usize, changes: usize) -> bool {
+        let Ok(mut u) = self.used.lock() else {
+            return false;
+        };
+        if u.0 + bytes > self.max_bytes || u.1 + changes > self.max_changes {
+            return false;
+        }
+        u.0 += bytes;
+        u.1 += changes;
+        true
+    }
+
+    fn give(&self, bytes: usize, changes: usize) {
+        if let Ok(mut u) = self.used.lock() {
+            u.0 = u.0.saturating_sub(bytes);
+            u.1 = u.1.saturating_sub(changes);
+        }
+    }
+
+    /// Bytes and changes held now (for tests).
+    pub fn used(&self) -> (usize, usize) {
+        self.used.lock().map(|u| *u).unwrap_or_default()
+    }
+}
+
+/// The changes one connection sent for one document that wait for their dependencies.
+/// Dropped (and its budget returned) when the connection closes the document.
+#[derive(Debug)]
+pub(crate) struct Held {
+    changes: Vec<Change>,
+    cost: usize,
+    budget: Arc<HoldBudget>,
+}
+
+fn cost(c: &Change) -> usize {
+    c.raw_bytes().len() + HELD_OVERHEAD
+}
+
+impl Held {
+    pub(crate) fn new(budget: Arc<HoldBudget>) -> Self {
+        Held {
+            changes: Vec::new(),
+            cost: 0,
+            budget,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    fn clear(&mut self) -> Vec<Change> {
+        self.budget.give(self.cost, self.changes.len());
+        self.cost = 0;
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Takes `incoming`, and returns, in an order Automerge can apply, every held or incoming
+    /// change whose dependencies are in `doc` or among the returned ones. The rest is held;
+    /// more than the connection's budget is an error (and nothing is held).
+    pub(crate) fn admit(
+        &mut self,
+        doc: &Automerge,
+        incoming: Vec<Change>,
+    ) -> Result<Vec<Change>, ReceiveError> {
+        let mut pool: Vec<Change> = self.clear();
+        pool.extend(incoming);
+        let mut present: HashMap<ChangeHash, bool> = HashMap::new();
+        let mut has = |h: &ChangeHash| *present.entry(*h).or_insert_with(|| in_doc(doc, h));
+        // New changes only, each once.
+        let mut seen = HashSet::new();
+        pool.retain(|c| seen.insert(c.hash()) && !has(&c.hash()));
+        // Kahn's algorithm over the pool: a change is ready when every dependency is in the
+        // document or ready before it.
+        let index: HashMap<ChangeHash, usize> = pool
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.hash(), i))
+            .collect();
+        let mut waiting = vec![0usize; pool.len()];
+        let mut blocked = vec![false; pool.len()];
+        let mut dependents: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, c) in pool.iter().enumerate() {
+            for d in c.deps() {
+                if has(d) {
+                    continue;
+                }
+                match index.get(d) {
+                    Some(j) => {
+                        waiting[i] += 1;
+                        dependents.entry(*j).or_default().push(i);
+                    }
+                    None => blocked[i] = true,
+                }
+            }
+        }
+        let mut queue: VecDeque<usize> = (0..pool.len())
+            .filter(|i| waiting[*i] == 0 && !blocked[*i])
+            .collect();
+        let mut order = Vec::with_capacity(pool.len());
+        while let Some(i) = queue.pop_front() {
+            order.push(i);
+            for j in dependents.remove(&i).unwrap_or_default() {
+                waiting[j] -= 1;
+                if waiting[j] == 0 && !blocked[j] {
+                    queue.push_back(j);
+                }
+            }
+        }
+        let mut slots: Vec<Option<Change>> = pool.into_iter().map(Some).collect();
+        let ready: Vec<Change> = order.iter().filter_map(|i| slots[*i].take()).collect();
+        let rest: Vec<Change> = slots.into_iter().flatten().collect();
+        let rest_cost: usize = rest.iter().map(cost).sum();
+        if !rest.is_empty() && !self.budget.take(rest_cost, rest.len()) {
+            return Err(ReceiveError::Overflow(format!(
+                "too many changes waiting for missing dependencies (limit {} bytes, {} changes per connection)",
+                self.budget.max_bytes, self.budget.max_changes
+            )));
+        }
+        self.cost = rest_cost;
+        self.changes = rest;
+        Ok(ready)
+    }
+
+    /// What the held changes wait for: their dependencies that are neither in `doc` nor
+    /// held.
+    pub(crate) fn missing(&self, doc: &Automerge) -> Vec<ChangeHash> {
+        let held: HashSet<ChangeHash> = self.changes.iter().map(Change::hash).collect();
+        let mut out: Vec<ChangeHash> = self
+            .changes
+            .iter()
+            .flat_map(|c| c.deps().iter().copied())
+            .filter(|d| !held.contains(d) && !in_doc(doc, d))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.budget.give(self.cost, self.changes.len());
+    }
+}
+
+/// Whether `doc` has the change (the relay's documents never park changes, so a hash that
+/// is not missing is applied).
+fn in_doc(doc: &Automerge, h: &ChangeHash) -> bool {
+    doc.get_missing_deps(&[*h]).is_empty()
+}
+
+/// Applies `msg` from a peer to `doc` and updates `state`; changes whose dependencies are
+/// missing go to `held` (at most `max_changes` decoded per message).
 pub(crate) fn receive(
     doc: &mut Automerge,
     state: &mut State,
     msg: Message,
-) -> Result<(), automerge::AutomergeError> {
+    held: &mut Held,
+    max_changes: usize,
+) -> Result<(), ReceiveError> {
     state.in_flight = false;
     let before = doc.get_heads();
     let Message {
@@ -42,8 +308,8 @@ pub(crate) fn receive(
     }
     let changes_empty = changes.is_empty();
     if !changes_empty && !state.read_only {
-        let bytes: Vec<u8> = changes.iter().flat_map(|c| c.iter().copied()).collect();
-        doc.load_incremental(&bytes)?;
+        let incoming = decode_changes(&changes, max_changes)?;
+        apply(doc, held, incoming)?;
         let after = doc.get_heads();
         state.shared_heads = advance_heads(&before, &after, &state.shared_heads);
     }
@@ -107,6 +373,41 @@ fn advance_heads(
     out
 }
 
+/// Asks the peer, in `reply`, for what the held changes wait on (automerge asks for what its
+/// own queue waits on; the relay keeps that queue outside the document).
+pub(crate) fn ask_for_missing(reply: &mut Message, doc: &Automerge, held: &Held) {
+    if held.is_empty() {
+        return;
+    }
+    let mut need = std::mem::take(&mut reply.need);
+    need.extend(held.missing(doc));
+    need.sort();
+    need.dedup();
+    reply.need = need;
+}
+
+/// Applies the changes of `incoming` (and of `held`) whose dependencies are present; the
+/// others wait in `held`.
+pub(crate) fn apply(
+    doc: &mut Automerge,
+    held: &mut Held,
+    incoming: Vec<Change>,
+) -> Result<(), ReceiveError> {
+    let ready = held.admit(doc, incoming)?;
+    if ready.is_empty() {
+        return Ok(());
+    }
+    doc.apply_changes(ready)
+        .map_err(|e| ReceiveError::Malformed(e.to_string()))?;
+    if !doc.get_missing_deps(&[]).is_empty() {
+        // Not possible when every dependency was present; never keep a parked change.
+        return Err(ReceiveError::Malformed(
+            "changes were parked in the document".into(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,8 +420,22 @@ mod tests {
         tx.commit();
     }
 
+    fn held() -> Held {
+        Held::new(HoldBudget::new(1 << 20, 100))
+    }
+
     /// Syncs `a` (using automerge's own receive) with `b` (using ours) to agreement.
     fn sync(a: &mut Automerge, sa: &mut State, b: &mut Automerge, sb: &mut State) -> usize {
+        sync_holding(a, sa, b, sb, &mut held())
+    }
+
+    fn sync_holding(
+        a: &mut Automerge,
+        sa: &mut State,
+        b: &mut Automerge,
+        sb: &mut State,
+        hb: &mut Held,
+    ) -> usize {
         let mut rounds = 0;
         loop {
             let m1 = a.generate_sync_message(sa);
@@ -129,10 +444,15 @@ mod tests {
                     b,
                     sb,
                     Message::decode(&m.clone().encode()).unwrap_or_else(|_| unreachable!()),
+                    hb,
+                    1000,
                 )
-                .unwrap_or_default();
+                .unwrap_or_else(|e| panic!("{e}"));
             }
-            let m2 = b.generate_sync_message(sb);
+            let mut m2 = b.generate_sync_message(sb);
+            if let Some(m) = &mut m2 {
+                ask_for_missing(m, b, hb);
+            }
             if let Some(m) = &m2 {
                 a.receive_sync_message(
                     sa,
@@ -175,5 +495,79 @@ mod tests {
         let mut sb = State::new_read_only();
         sync(&mut a, &mut sa, &mut b, &mut sb);
         assert!(b.get_heads().is_empty());
+    }
+
+    /// Changes `n` edits on top of `base`, returned in order.
+    fn chain(base: &Automerge, n: usize) -> (Automerge, Vec<Change>) {
+        let mut d = base.fork();
+        let heads = d.get_heads();
+        for i in 0..n {
+            edit(&mut d, &format!("k{i}"));
+        }
+        let changes = d.get_changes(&heads);
+        (d, changes)
+    }
+
+    #[test]
+    fn changes_with_missing_dependencies_wait_outside_the_document() {
+        let mut relay = Automerge::new();
+        edit(&mut relay, "base");
+        let (_, changes) = chain(&relay, 3);
+        let mut h = held();
+        // The second and third arrive first: held, not parked in the document.
+        apply(&mut relay, &mut h, changes[1..].to_vec()).unwrap();
+        assert_eq!(relay.get_changes(&[]).len(), 1);
+        assert!(relay.get_missing_deps(&[]).is_empty(), "nothing parked");
+        let saved = relay.save();
+        assert_eq!(Automerge::load(&saved).unwrap().get_changes(&[]).len(), 1);
+        assert_eq!(h.missing(&relay), vec![changes[0].hash()]);
+        assert_eq!(h.budget.used().1, 2);
+        // The first arrives: all three are applied, nothing is held.
+        apply(&mut relay, &mut h, vec![changes[0].clone()]).unwrap();
+        assert_eq!(relay.get_changes(&[]).len(), 4);
+        assert!(h.is_empty());
+        assert_eq!(h.budget.used(), (0, 0));
+    }
+
+    #[test]
+    fn the_hold_is_bounded_per_connection_and_returned_when_dropped() {
+        let mut relay = Automerge::new();
+        edit(&mut relay, "base");
+        let (_, changes) = chain(&relay, 6);
+        let budget = HoldBudget::new(1 << 20, 4);
+        let mut one = Held::new(budget.clone());
+        let mut two = Held::new(budget.clone());
+        apply(&mut relay, &mut one, changes[1..4].to_vec()).unwrap();
+        assert_eq!(budget.used().1, 3);
+        // Another document of the same connection: the budget is shared.
+        let e = apply(&mut relay, &mut two, changes[4..].to_vec()).unwrap_err();
+        assert!(matches!(e, ReceiveError::Overflow(_)), "{e}");
+        drop(one);
+        drop(two);
+        assert_eq!(budget.used(), (0, 0));
+        assert_eq!(relay.get_changes(&[]).len(), 1);
+        // By bytes, too.
+        let budget = HoldBudget::new(HELD_OVERHEAD, 100);
+        let mut h = Held::new(budget);
+        let e = apply(&mut relay, &mut h, changes[1..2].to_vec()).unwrap_err();
+        assert!(matches!(e, ReceiveError::Overflow(_)), "{e}");
+    }
+
+    #[test]
+    fn a_peer_that_skipped_a_change_is_asked_for_it() {
+        // The Bloom filter's false positive: the peer believes we have a change and sends
+        // only what came after it. The relay holds those and asks for the one it lacks.
+        let mut relay = Automerge::new();
+        edit(&mut relay, "base");
+        let mut phone = relay.fork();
+        let (mut sr, mut sp) = (State::new(), State::new());
+        sync(&mut phone, &mut sp, &mut relay, &mut sr);
+        let (mut phone2, changes) = chain(&phone, 3);
+        let mut h = held();
+        apply(&mut relay, &mut h, changes[1..].to_vec()).unwrap();
+        let rounds = sync_holding(&mut phone2, &mut sp, &mut relay, &mut sr, &mut h);
+        assert!(rounds < 10, "{rounds}");
+        assert_eq!(relay.get_heads(), phone2.get_heads());
+        assert!(h.is_empty());
     }
 }

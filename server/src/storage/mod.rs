@@ -463,14 +463,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// A record's review log, oldest first.
     async fn review_log(&self, doc_id: DocumentId, record: &str) -> Result<Vec<ReviewRow>>;
 
-    /// Records which login (and phone) first sent an actor's changes; kept if known.
-    async fn put_actor(
+    /// Binds an actor of a tenant to the login (and phone) delivering its first changes,
+    /// unless it is bound already; returns the login and phone it is bound to.
+    async fn bind_actor(
         &self,
-        actor: &str,
         tenant: &TenantId,
+        actor: &str,
         user_id: &str,
         device_id: Option<&str>,
-    ) -> Result<()>;
+    ) -> Result<(String, Option<String>)>;
     /// A tenant's known actors: actor (hex) → (user, device).
     async fn actors(
         &self,

@@ -997,16 +997,21 @@ macro_rules! sql_storage {
                 rows.iter().map(Self::review).collect()
             }
 
-            async fn put_actor(&self, actor: &str, tenant: &TenantId, user_id: &str, device_id: Option<&str>) -> Result<()> {
-                sqlx::query("INSERT INTO actors (actor, tenant, user_id, device_id, first_seen) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (actor) DO NOTHING")
-                    .bind(actor)
+            async fn bind_actor(&self, tenant: &TenantId, actor: &str, user_id: &str, device_id: Option<&str>) -> Result<(String, Option<String>)> {
+                sqlx::query("INSERT INTO actors (tenant, actor, user_id, device_id, first_seen) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, actor) DO NOTHING")
                     .bind(tenant.as_str())
+                    .bind(actor)
                     .bind(user_id)
                     .bind(device_id)
                     .bind(now_ms())
                     .execute(&self.pool)
                     .await?;
-                Ok(())
+                let r = sqlx::query("SELECT user_id, device_id FROM actors WHERE tenant = $1 AND actor = $2")
+                    .bind(tenant.as_str())
+                    .bind(actor)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok((r.try_get("user_id")?, r.try_get("device_id")?))
             }
 
             async fn actors(&self, tenant: &TenantId) -> Result<std::collections::HashMap<String, (String, Option<String>)>> {

@@ -512,7 +512,7 @@ async fn resolve(
         let ops = People {
             storage: s.storage.as_ref(),
             vault: &s.vault,
-            docs: Docs::Relay(&s.hub, "oidc"),
+            docs: Docs::Relay(&s.hub, crate::relay::Sender::system("oidc")),
             by: By::System,
             at: s.clock.now(),
         };

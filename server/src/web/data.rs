@@ -51,6 +51,19 @@ pub struct OutreachEntry {
     pub view: OutreachView,
 }
 
+/// A stored record (or a whole document) that does not read as the core's type: older data,
+/// or anything that slipped through. The pages skip it and say so ([`TenantData::flags`]).
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    /// The document's title.
+    pub document: String,
+    /// `container/key`, a single record's root key, or `dokument` for a whole document.
+    pub record: String,
+}
+
+/// At most this many unreadable records are listed per document.
+const UNREADABLE_PER_DOCUMENT: usize = 20;
+
 /// Everything of a tenant the viewer may see.
 #[derive(Debug)]
 pub struct TenantData {
@@ -69,6 +82,8 @@ pub struct TenantData {
     pub activities: Vec<ActivityEntry>,
     pub registers: Vec<RegisterEntry>,
     pub outreach: Vec<OutreachEntry>,
+    /// What the pages skipped because it does not read.
+    pub unreadable: Vec<Unreadable>,
     keys: HashMap<String, SubjectKey>,
     /// Actor (hex) → where its changes came from, in Danish.
     devices: HashMap<String, String>,
@@ -84,6 +99,86 @@ impl TenantData {
     /// Loads every document of a tenant (aggregates for the board view only).
     pub async fn load_all(s: &AppState, tenant: &TenantId) -> Result<Self, WebError> {
         Self::load_filtered(s, tenant, |_| true).await
+    }
+
+    /// The notice on a page that some stored records were skipped because they do not read
+    /// (empty when all read): which document and record, so staff can have them repaired.
+    pub fn flags(&self) -> maud::Markup {
+        let n = self.unreadable.len();
+        maud::html! {
+            @if n > 0 {
+                section class="problem" role="alert" aria-labelledby="ulaeselige" {
+                    h2 id="ulaeselige" { "Data der ikke kan læses" }
+                    p {
+                        @if n == 1 { "1 post kunne ikke læses og er sprunget over" }
+                        @else { (n) " poster kunne ikke læses og er sprunget over" }
+                        ". Siden viser resten. Kontakt den driftsansvarlige, så det kan rettes."
+                    }
+                    ul {
+                        @for u in &self.unreadable {
+                            li { (u.document) ": " code { (u.record) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds one loaded document, typed; an error leaves `self` as it was.
+    fn add(
+        &mut self,
+        doc: nabo_core::document::NaboDoc,
+        meta: DocMeta,
+        base: Catalogue,
+    ) -> nabo_core::Result<()> {
+        match meta.kind {
+            DocKind::Tenant => {
+                let t = TenantDoc::from_doc(doc)?;
+                let (catalogue, areas) = (t.catalogue(&base)?, t.areas()?);
+                let (programmes, orgs) = (t.programmes()?, t.organisations()?);
+                self.catalogue = catalogue;
+                self.areas = areas;
+                self.programmes = programmes;
+                self.orgs = orgs;
+                self.tenant_meta = Some(meta);
+            }
+            DocKind::Staff => {
+                let t = StaffDoc::from_doc(doc)?;
+                let (staff, assignments) = (t.staff()?, t.assignments()?);
+                self.staff = staff;
+                self.assignments = assignments;
+                self.staff_meta = Some(meta);
+            }
+            DocKind::Volunteers => {
+                let t = VolunteersDoc::from_doc(doc)?;
+                let (volunteers, engagements) = (t.volunteers()?, t.engagements()?);
+                self.volunteers = volunteers;
+                self.engagements = engagements;
+                self.volunteers_meta = Some(meta);
+            }
+            DocKind::Activity => {
+                let a = ActivityDoc::from_doc(doc)?;
+                let activity = a.activity()?.current;
+                self.activities.push(ActivityEntry {
+                    meta,
+                    id: a.id().clone(),
+                    doc: a,
+                    activity,
+                });
+            }
+            DocKind::Register => {
+                let r = RegisterDoc::from_doc(doc)?;
+                let view = r.view()?;
+                self.registers.push(RegisterEntry { meta, doc: r, view });
+            }
+            DocKind::Outreach => {
+                let o = OutreachDoc::from_doc(doc)?;
+                let view = o.view()?;
+                self.outreach.push(OutreachEntry { meta, doc: o, view });
+            }
+            DocKind::Network => {}
+        }
+        Ok(())
     }
 
     async fn load_filtered(
@@ -109,6 +204,7 @@ impl TenantData {
             activities: Vec::new(),
             registers: Vec::new(),
             outreach: Vec::new(),
+            unreadable: Vec::new(),
             keys: HashMap::new(),
             devices: HashMap::new(),
         };
@@ -121,48 +217,25 @@ impl TenantData {
                     continue;
                 }
             };
-            match meta.kind {
-                DocKind::Tenant => {
-                    let t = TenantDoc::from_doc(doc)?;
-                    d.catalogue = t.catalogue(base)?;
-                    d.areas = t.areas()?;
-                    d.programmes = t.programmes()?;
-                    d.orgs = t.organisations()?;
-                    d.tenant_meta = Some(meta);
-                }
-                DocKind::Staff => {
-                    let t = StaffDoc::from_doc(doc)?;
-                    d.staff = t.staff()?;
-                    d.assignments = t.assignments()?;
-                    d.staff_meta = Some(meta);
-                }
-                DocKind::Volunteers => {
-                    let t = VolunteersDoc::from_doc(doc)?;
-                    d.volunteers = t.volunteers()?;
-                    d.engagements = t.engagements()?;
-                    d.volunteers_meta = Some(meta);
-                }
-                DocKind::Activity => {
-                    let a = ActivityDoc::from_doc(doc)?;
-                    let activity = a.activity()?.current;
-                    d.activities.push(ActivityEntry {
-                        meta,
-                        id: a.id().clone(),
-                        doc: a,
-                        activity,
+            let flagged = d.unreadable.len();
+            for u in nabo_core::rules::unreadable(&doc, UNREADABLE_PER_DOCUMENT) {
+                tracing::warn!(doc = %meta.id, record = %u.record, reason = u.reason, "a stored record does not read; skipped on the pages");
+                d.unreadable.push(Unreadable {
+                    document: meta.title.clone(),
+                    record: u.record,
+                });
+            }
+            let title = meta.title.clone();
+            let id = meta.id;
+            if let Err(e) = d.add(doc, meta, base.clone()) {
+                tracing::warn!(doc = %id, error = %e, "a stored document does not read; skipped on the pages");
+                // Named by its records when they are known, else as a whole.
+                if d.unreadable.len() == flagged {
+                    d.unreadable.push(Unreadable {
+                        document: title,
+                        record: "dokument".into(),
                     });
                 }
-                DocKind::Register => {
-                    let r = RegisterDoc::from_doc(doc)?;
-                    let view = r.view()?;
-                    d.registers.push(RegisterEntry { meta, doc: r, view });
-                }
-                DocKind::Outreach => {
-                    let o = OutreachDoc::from_doc(doc)?;
-                    let view = o.view()?;
-                    d.outreach.push(OutreachEntry { meta, doc: o, view });
-                }
-                DocKind::Network => {}
             }
         }
         // The keys for the names the pages show: participants and volunteers.

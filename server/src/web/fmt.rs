@@ -135,6 +135,8 @@ pub fn reason_da(r: Reason) -> &'static str {
         Reason::Inconsistent => "passer ikke med resten af posten",
         Reason::OutsidePeriod => "ligger uden for perioden",
         Reason::NotAllowed => "er ikke tilladt",
+        Reason::Malformed => "kan ikke læses",
+        Reason::NotPermitted => "må du ikke ændre",
     }
 }
 

@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/programmer", post(admin::create_programme))
         .route("/administration/aktiviteter", post(admin::create_activity))
         .route(
+            "/administration/aktivitetstyper",
+            post(admin::add_local_type),
+        )
+        .route(
             "/administration/forandringsteori",
             post(admin::change_theory),
         )
@@ -73,6 +77,13 @@ pub fn router(state: AppState) -> Router {
         .route("/rapporter/maaling", post(reports::record_measurement))
         .route("/administration/roller", post(admin::assign_role))
         .route("/administration/placering", post(admin::move_placement))
+        .route(
+            "/administration/boerneattest",
+            post(admin::record_certificate),
+        )
+        .route("/administration/boerneattester", get(admin::renewals))
+        .route("/administration/tilknytning", post(admin::engage))
+        .route("/administration/kursus", post(admin::add_training))
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
         .route("/log-ud", post(logout))
@@ -207,6 +218,14 @@ impl From<crate::relay::EditError> for WebError {
         use crate::relay::EditError;
         match e {
             EditError::Domain(d) => d.into(),
+            EditError::Refused(r) => {
+                tracing::warn!(record = %r.record, reason = %r.reason, "edit from a review page refused by the rules");
+                WebError::Conflict(format!(
+                    "Ændringen blev afvist ({}): {}.",
+                    r.record,
+                    fmt::reason_da(r.reason)
+                ))
+            }
             EditError::Storage(s) => s.into(),
             EditError::Unstored(crate::relay::doc::MergeError::Invalid(r)) => {
                 tracing::error!(reason = %r, "edit from a review page refused");

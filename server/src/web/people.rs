@@ -357,7 +357,11 @@ async fn create_staff(
     let f = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
     let role = f.one("rolle").unwrap_or_default().parse::<AppRole>().ok();
-    let o = ops(&s, by_of(&v.principal), &v.principal.user_id);
+    let o = ops(
+        &s,
+        by_of(&v.principal),
+        crate::relay::Sender::of(&v.principal),
+    );
     let created = people::create_staff(
         &o,
         &v.principal.tenant,
@@ -499,7 +503,11 @@ async fn create_volunteer(
         .unwrap_or("lektiehjaelper")
         .parse()
         .map_err(|_| WebError::BadRequest("Ukendt rolle.".into()))?;
-    let o = ops(&s, by_of(&v.principal), &v.principal.user_id);
+    let o = ops(
+        &s,
+        by_of(&v.principal),
+        crate::relay::Sender::of(&v.principal),
+    );
     let created = people::create_volunteer(
         &o,
         &v.principal.tenant,
@@ -737,7 +745,11 @@ async fn send_link(
             "Frivillige logger ind på telefonen med en engangskode, ikke med adgangskode.".into(),
         ));
     }
-    let o = ops(s, by_of(&v.principal), &v.principal.user_id);
+    let o = ops(
+        s,
+        by_of(&v.principal),
+        crate::relay::Sender::of(&v.principal),
+    );
     let origin = s.site.origin_for(info.peer, &info.headers);
     let link = people::issue_link(
         &o,

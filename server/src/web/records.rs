@@ -111,6 +111,7 @@ pub async fn activities(State(s): State<AppState>, Extension(v): Extension<Viewe
         Nav::Records,
         "Aktiviteter",
         html! {
+            (d.flags())
             div class="rul" {
                 table {
                     thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Indsatsområde" } th scope="col" { "Type" } th scope="col" { "Boligområde" } th scope="col" { "Registre" } } }
@@ -615,6 +616,7 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
         Nav::Review,
         "Gennemgang",
         html! {
+            (d.flags())
             section aria-labelledby="koe" {
                 h2 id="koe" { "Nye og ændrede poster (" (items.len()) ")" }
                 @if items.is_empty() { p { "Alt synkroniseret er gennemgået." } }
@@ -880,7 +882,7 @@ pub async fn merge_participants(
     }
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |r: &mut RegisterDoc| {
+        .edit(&meta, &v.principal, |r: &mut RegisterDoc| {
             for p in all.iter().filter(|p| *p != &keep) {
                 if r.participant(p)?.merged_into.is_none() {
                     r.merge_participants(&by, p, &keep)?;
@@ -924,7 +926,7 @@ pub async fn resolve_sessions(
     }
     let by = v.author();
     s.hub
-        .edit(&meta, &v.principal.user_id, |r: &mut RegisterDoc| {
+        .edit(&meta, &v.principal, |r: &mut RegisterDoc| {
             if r.session(&keep)?.cancelled {
                 r.set_cancelled(&by, &keep, false)?;
             }
@@ -967,7 +969,7 @@ pub async fn resolve_mark(
     let by = v.author();
     let catalogue = &d.catalogue;
     s.hub
-        .edit(&meta, &v.principal.user_id, |r: &mut RegisterDoc| {
+        .edit(&meta, &v.principal, |r: &mut RegisterDoc| {
             let ctx = RegisterContext {
                 catalogue,
                 activity: &snapshot,

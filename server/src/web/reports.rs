@@ -373,7 +373,7 @@ pub async fn write_report(
         .find(|(_, r)| r.from == from && r.to == to)
         .map(|(id, _)| id);
     s.hub
-        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+        .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
             act.write_report(&by, cat, existing, report)?;
             Ok(())
         })
@@ -420,7 +420,7 @@ pub async fn record_measurement(
         by: by.by.clone(),
     };
     s.hub
-        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+        .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
             act.record_measurement(&by, m)?;
             Ok(())
         })
@@ -449,6 +449,7 @@ pub async fn target_groups(
         Nav::Reports,
         "Målgrupper",
         html! {
+            (d.flags())
             (filter_form(&d, &f, "/rapporter/maalgrupper", html! {}))
             (t.html(&path))
         },
@@ -510,6 +511,7 @@ pub async fn board(
         Nav::Reports,
         "Bestyrelsens overblik",
         html! {
+            (d.flags())
             (filter_form(&d, &f, "/rapporter/bestyrelse", html! {}))
             p class="note" { "Samlede tal uden personoplysninger. Tal mellem 1 og 4 vises som «<5», så ingen enkeltpersoner kan genkendes." }
             (cards(&headline))

@@ -65,6 +65,30 @@ pub async fn connect(r: &TestRelay, user: &str) -> Client {
         .expect("connect")
 }
 
+/// How a phone of `user` signs its edits: as the staff member or volunteer the login is
+/// (`GET /api/v1/me`), `system` for a login that is neither.
+pub async fn author_of(r: &TestRelay, user: &str) -> nabo_core::document::Author {
+    use nabo_core::model::By;
+    let t = token(r, user).await;
+    let me: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", r.http()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by = if let Some(v) = me["volunteer_id"].as_str() {
+        By::Volunteer(v.parse().unwrap())
+    } else if let Some(s) = me["staff_id"].as_str() {
+        By::Staff(s.parse().unwrap())
+    } else {
+        By::System
+    };
+    nabo_core::document::Author::now(by, &r.clock)
+}
+
 /// The id of the demo document of `kind` whose title contains `title`, as central staff see it.
 pub async fn doc_id(r: &TestRelay, kind: &str, title: &str) -> DocumentId {
     let t = token(r, "central").await;
@@ -103,22 +127,70 @@ pub async fn stored(r: &TestRelay, id: DocumentId) -> Automerge {
     nabo_core::document::load_automerge(&chunks.concat()).unwrap()
 }
 
-/// Puts a key in a document's `info` map (a harmless write to test write access).
-pub fn scribble(doc: &mut Automerge, value: &str) {
+/// A harmless write that every role with write access may make (ADR 0013): a roll-call
+/// mark in a register (staff and volunteers mark attendance; only central staff change a
+/// register's `info`), a key in `info` in every other document.
+#[derive(Debug, Clone)]
+pub enum Scribble {
+    /// `attendance[key] = "excused"`.
+    Mark(String),
+    /// `info.test_note = value`.
+    Note(String),
+}
+
+/// Makes a [`Scribble`] in `doc`, telling it apart by `value`.
+pub fn scribble(doc: &mut Automerge, value: &str) -> Scribble {
     use automerge::ReadDoc;
     use automerge::transaction::Transactable;
+    let text = |doc: &Automerge, k: &str| {
+        doc.get(automerge::ROOT, k)
+            .unwrap()
+            .and_then(|(v, _)| v.into_scalar().ok())
+            .and_then(|s| s.as_str().map(str::to_owned))
+    };
+    if text(doc, "kind").as_deref() == Some("register") {
+        let keys = |c: &str| -> Vec<String> {
+            let (_, o) = doc.get(automerge::ROOT, c).unwrap().unwrap();
+            doc.keys(&o).collect()
+        };
+        let (_, att) = doc.get(automerge::ROOT, "attendance").unwrap().unwrap();
+        let key = keys("sessions")
+            .iter()
+            .flat_map(|s| {
+                keys("participants")
+                    .into_iter()
+                    .map(move |p| format!("{s}/{p}"))
+            })
+            .find(|k| {
+                doc.get(&att, k.as_str())
+                    .unwrap()
+                    .and_then(|(v, _)| v.into_scalar().ok())
+                    .is_none_or(|s| s.as_str() != Some("excused"))
+            })
+            .expect("a roll-call key not yet excused");
+        let mut tx = doc.transaction();
+        tx.put(&att, key.as_str(), "excused").unwrap();
+        tx.commit();
+        return Scribble::Mark(key);
+    }
     let (_, info) = doc.get(automerge::ROOT, "info").unwrap().unwrap();
     let mut tx = doc.transaction();
     tx.put(&info, "test_note", value).unwrap();
     tx.commit();
+    Scribble::Note(value.to_owned())
 }
 
-pub fn scribbled(doc: &Automerge, value: &str) -> bool {
+/// Whether `doc` holds the [`Scribble`].
+pub fn scribbled(doc: &Automerge, s: &Scribble) -> bool {
     use automerge::ReadDoc;
-    let Some((_, info)) = doc.get(automerge::ROOT, "info").unwrap() else {
+    let (container, key, value) = match s {
+        Scribble::Mark(k) => ("attendance", k.as_str(), "excused"),
+        Scribble::Note(v) => ("info", "test_note", v.as_str()),
+    };
+    let Some((_, obj)) = doc.get(automerge::ROOT, container).unwrap() else {
         return false;
     };
-    matches!(doc.get(&info, "test_note").unwrap(), Some((automerge::Value::Scalar(s), _)) if s.as_str() == Some(value))
+    matches!(doc.get(&obj, key).unwrap(), Some((automerge::Value::Scalar(s), _)) if s.as_str() == Some(value))
 }
 
 // The relay binary -----------------------------------------------------------------------
@@ -258,4 +330,68 @@ pub fn run_ok(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A signed-in browser: the session cookies of a login.
+pub struct Browser {
+    pub base: String,
+    pub cookies: String,
+}
+
+impl Browser {
+    pub async fn login(r: &TestRelay, user: &str) -> Browser {
+        let base = r.http();
+        let resp = no_redirects()
+            .post(format!("{base}/log-ind"))
+            .header(reqwest::header::ORIGIN, &base)
+            .form(&[("brugernavn", user), ("adgangskode", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
+        let cookies: Vec<String> = resp
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .map(|c| {
+                let c = c.to_str().unwrap();
+                assert!(
+                    c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+                    "{c}"
+                );
+                c.split(';').next().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(cookies.len(), 2, "access and refresh cookies");
+        Browser {
+            base,
+            cookies: cookies.join("; "),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        no_redirects()
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookies)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, origin: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        no_redirects()
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookies)
+            .header(reqwest::header::ORIGIN, origin)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn text(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "{path}");
+        r.text().await.unwrap()
+    }
 }

@@ -137,19 +137,43 @@ async fn node_relay() -> Relay {
     }
 }
 
-fn add_change(doc: &mut Automerge, key: &str) {
+/// A roll-call mark, as a foreign client writes it: a status at `<session>/<participant>`.
+fn add_change(doc: &mut Automerge, key: &str, n: usize) {
     let (_, att) = doc.get(automerge::ROOT, "attendance").unwrap().unwrap();
     let mut tx = doc.transaction();
-    tx.put(&att, key, "present").unwrap();
+    tx.put(&att, key, ["present", "absent", "excused"][n % 3])
+        .unwrap();
     tx.commit();
 }
 
+/// The roll-call keys of a register (`<session>/<participant>`), for marks the relay's rules
+/// accept.
+fn marks(register: &Automerge) -> Vec<String> {
+    let keys = |c: &str| -> Vec<String> {
+        let (_, obj) = register.get(automerge::ROOT, c).unwrap().unwrap();
+        register.keys(&obj).collect()
+    };
+    let participants = keys("participants");
+    keys("sessions")
+        .iter()
+        .flat_map(|s| participants.iter().map(move |p| format!("{s}/{p}")))
+        .collect()
+}
+
 /// `clients` clients each make `changes` changes to the same document, syncing after each.
-async fn workload(ws: &str, token: &str, id: DocumentId, clients: usize, changes: usize) -> usize {
+async fn workload(
+    ws: &str,
+    token: &str,
+    id: DocumentId,
+    keys: &[String],
+    clients: usize,
+    changes: usize,
+) -> usize {
     let mut tasks = Vec::new();
     for c in 0..clients {
         let ws = ws.to_owned();
         let token = token.to_owned();
+        let keys = keys.to_vec();
         tasks.push(tokio::spawn(async move {
             let mut cl = Client::connect(&ws, &token, Some(&format!("bench-{c}")))
                 .await
@@ -162,7 +186,8 @@ async fn workload(ws: &str, token: &str, id: DocumentId, clients: usize, changes
                 SyncEnd::Synced
             );
             for i in 0..changes {
-                add_change(&mut doc, &format!("bench/{c}/{i}"));
+                let n = c * changes + i;
+                add_change(&mut doc, &keys[n % keys.len()], n / keys.len() + c);
                 let end = cl.sync(id, &mut doc, &mut st, false).await.unwrap();
                 assert_eq!(end, SyncEnd::Synced, "client {c} change {i}");
             }
@@ -223,10 +248,11 @@ async fn main() {
     seed.sync(id, &mut register, &mut State::new(), true)
         .await
         .unwrap();
+    let keys = marks(&register);
     let pid = relay.child.id();
     let cpu0 = cpu_seconds(pid);
     let t0 = Instant::now();
-    let n = workload(&ws, &token, id, clients, changes).await;
+    let n = workload(&ws, &token, id, &keys, clients, changes).await;
     let nabo_wall = t0.elapsed();
     let nabo_cpu = cpu_seconds(pid) - cpu0;
     drop(relay);
@@ -243,7 +269,7 @@ async fn main() {
     let pid = relay.child.id();
     let cpu0 = cpu_seconds(pid);
     let t0 = Instant::now();
-    let m = workload(&ws, "-", id, clients, changes).await;
+    let m = workload(&ws, "-", id, &keys, clients, changes).await;
     let node_wall = t0.elapsed();
     let node_cpu = cpu_seconds(pid) - cpu0;
     drop(relay);
