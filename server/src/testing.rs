@@ -251,7 +251,7 @@ impl TestRelay {
             password,
             &self.clock,
         )
-            .await
-            .map(|_| ())
+        .await
+        .map(|_| ())
     }
 }
