@@ -87,6 +87,59 @@ pub struct Taxonomy {
     /// Mappings from an older taxonomy's areas to this one's.
     #[serde(default)]
     pub mappings: Vec<Mapping>,
+    /// The taxonomy whose activity types this one offers, each placed under one of this
+    /// taxonomy's areas by [`Taxonomy::type_placements`] (the CFBU catalogue in later rounds).
+    #[serde(default)]
+    pub types_from: Option<String>,
+    /// The reviews that placements name (who or what checked them, and on what basis).
+    #[serde(default)]
+    pub reviews: Vec<Review>,
+    /// Types of [`Taxonomy::types_from`] placed under this taxonomy's areas. After loading,
+    /// each placed type is also in [`Taxonomy::activity_types`] with its area here.
+    #[serde(default)]
+    pub type_placements: Vec<TypePlacement>,
+}
+
+/// A review of type placements: who or what checked them, when, on what basis.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// Id that placements refer to.
+    pub id: String,
+    /// Who or what reviewed (a person's role, a body, a document).
+    pub by: String,
+    /// Date of the review (YYYY-MM-DD).
+    pub on: String,
+    /// What the placements were checked against.
+    pub basis: String,
+}
+
+/// One activity type of another taxonomy placed under an area of this one (ADR 0018).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypePlacement {
+    /// Type code in [`Taxonomy::types_from`].
+    #[serde(rename = "type")]
+    pub type_code: String,
+    /// Area code in this taxonomy.
+    pub area: String,
+    /// The [`Review`] that checked it.
+    pub review: String,
+    /// Why this area.
+    pub note: String,
+}
+
+/// Where a placed type comes from (set when the catalogue is loaded, never read from a file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    /// The source taxonomy (e.g. `lbf-2006-2010`).
+    pub from_taxonomy: String,
+    /// The type's area in the source taxonomy.
+    pub from_area: String,
+    /// The review that checked the placement.
+    pub review: Review,
+    /// Why this area.
+    pub note: String,
 }
 
 /// An intervention area (indsatsområde).
@@ -131,6 +184,9 @@ pub struct ActivityType {
     /// No longer offered for new activities.
     #[serde(default)]
     pub retired: bool,
+    /// Set for a type placed from another taxonomy's catalogue.
+    #[serde(skip)]
+    pub placed: Option<Placed>,
 }
 
 /// A default target group of an activity type.
@@ -414,8 +470,82 @@ impl Catalogue {
                 return Err(Error::Catalogue(format!("{name}: unknown catalogue file")));
             }
         }
+        cat.place_types()?;
         cat.check()?;
         Ok(cat)
+    }
+
+    /// Adds every placed type to its taxonomy's types (with the area of the placement). A
+    /// placement must name an existing type, an area of its taxonomy and a review with a
+    /// reviewer and a basis; a type is placed at most once per taxonomy.
+    fn place_types(&mut self) -> Result<()> {
+        let mut placed: Vec<(String, ActivityType)> = Vec::new();
+        for t in self.taxonomies.values() {
+            let Some(from) = &t.types_from else {
+                if !t.type_placements.is_empty() {
+                    return Err(Error::Catalogue(format!(
+                        "{}: type placements without types_from",
+                        t.id
+                    )));
+                }
+                continue;
+            };
+            let source = self.taxonomies.get(from).ok_or_else(|| {
+                Error::Catalogue(format!("{}: types_from {from} is not a taxonomy", t.id))
+            })?;
+            if source.types_from.is_some() {
+                return Err(Error::Catalogue(format!(
+                    "{}: types_from {from} places types itself (no chains)",
+                    t.id
+                )));
+            }
+            for r in &t.reviews {
+                if r.by.trim().is_empty() || r.basis.trim().is_empty() {
+                    return Err(Error::Catalogue(format!(
+                        "{}: review {} needs by and basis",
+                        t.id, r.id
+                    )));
+                }
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for p in &t.type_placements {
+                let err = |what: String| {
+                    Err(Error::Catalogue(format!(
+                        "{}: placement of {}: {what}",
+                        t.id, p.type_code
+                    )))
+                };
+                if !seen.insert(p.type_code.as_str()) {
+                    return err("placed twice".into());
+                }
+                let Some(ty) = source.activity_types.iter().find(|x| x.code == p.type_code) else {
+                    return err(format!("not a type of {from}"));
+                };
+                if !t.areas.iter().any(|a| a.code == p.area) {
+                    return err(format!("{} is not an area", p.area));
+                }
+                let Some(review) = t.reviews.iter().find(|r| r.id == p.review) else {
+                    return err(format!("no review {}", p.review));
+                };
+                if p.note.trim().is_empty() {
+                    return err("needs a note".into());
+                }
+                let mut ty = ty.clone();
+                ty.placed = Some(Placed {
+                    from_taxonomy: from.clone(),
+                    from_area: std::mem::replace(&mut ty.area, p.area.clone()),
+                    review: review.clone(),
+                    note: p.note.clone(),
+                });
+                placed.push((t.id.clone(), ty));
+            }
+        }
+        for (tax, ty) in placed {
+            if let Some(t) = self.taxonomies.get_mut(&tax) {
+                t.activity_types.push(ty);
+            }
+        }
+        Ok(())
     }
 
     /// Loads the catalogue from a directory laid out like `core/catalogue/`.

@@ -9,6 +9,7 @@
 //! - [`catalogue`]: the taxonomies, target groups, indicators and vocabularies (data files);
 //! - [`model`]: the records, mapped to Automerge maps with `autosurgeon`;
 //! - [`document`]: document kinds, scopes, skeleton, schema migration, conflict-aware reads;
+//! - [`rounds`]: the activity types of each funding round and mappings between rounds;
 //! - [`docs`]: one typed document per kind with its validated operations and merged views;
 //! - [`seal`]: per-person encryption of identifying data (erasure by key destruction);
 //! - [`store`] (feature `store`): the phone's durable local store in SQLite.
@@ -42,6 +43,7 @@ pub mod document;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod rounds;
 pub mod rules;
 pub mod seal;
 #[cfg(feature = "store")]

@@ -500,9 +500,14 @@ fn volunteers_child_certificates_engagements_and_warnings() {
         trainings: IdMap::new(),
     };
     d.put_volunteer(&central, &maja, v.clone()).unwrap();
+    // Warned 30 days ahead: due 10 January, warned from 11 December.
     assert_eq!(
-        d.certificate_states(date("2026-11-22")).unwrap()[&maja],
+        d.certificate_states(date("2026-12-11")).unwrap()[&maja],
         CertificateState::RenewalSoon
+    );
+    assert_eq!(
+        d.certificate_states(date("2026-12-10")).unwrap()[&maja],
+        CertificateState::Valid
     );
     assert_eq!(
         d.certificate_states(date("2026-09-01")).unwrap()[&maja],

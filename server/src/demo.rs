@@ -251,7 +251,7 @@ fn change_theory(
         GoalReport {
             from,
             to: last_term,
-            intervention_area: id("BE")?,
+            intervention_area: id("UL")?,
             goals,
             narrative: "Caféen er kommet godt i gang og har faste deltagere. Rekruttering af frivillige er den største udfordring.".into(),
             success_themes: [id("beboerdrevne-aktiviteter")?].into_iter().collect(),
@@ -801,7 +801,7 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
         "Lektiecaféen i Beboerhuset",
         programme.clone(),
         id("a-vestparken")?,
-        "lbf-2006-2010",
+        "lbf-2019-2026",
         "BE.lektiecafe",
     );
     input.attendance_mode = AttendanceMode::Pseudonymous;
@@ -852,7 +852,7 @@ pub async fn seed(storage: &dyn Storage, vault: &Vault, password: &str) -> anyho
         "Gadeplansarbejde i Vestparken",
         programme.clone(),
         id("a-vestparken")?,
-        "lbf-2006-2010",
+        "lbf-2019-2026",
         "BU.gadeplansarbejde",
     );
     input.start = Some(today.add_days(-300));

@@ -566,7 +566,7 @@ async fn management_forms_create_areas_programmes_activities_and_change_theories
                 ("navn", "Fritidsjob-formidling"),
                 ("program", "p-helhedsplan"),
                 ("omraade", area.as_str()),
-                ("type", "lbf-2006-2010|BE.fritidsjob-lommepenge"),
+                ("type", "lbf-2019-2026|BE.fritidsjob-lommepenge"),
                 ("maalgruppe", "boern-7-17"),
                 ("maalgruppe", "etniske-minoriteter"),
                 ("registrering", "headcount"),
@@ -803,5 +803,411 @@ async fn a_record_that_does_not_parse_is_skipped_and_flagged_on_the_pages() {
             "{backend:?}"
         );
         r.running.unwrap().shutdown().await;
+    }
+}
+
+/// Posts the form that creates an activity (headcount registration) in the demo's area.
+async fn post_activity(
+    b: &Browser,
+    base: &str,
+    name: &str,
+    programme: &str,
+    kind: &str,
+) -> reqwest::Response {
+    b.post(
+        "/administration/aktiviteter",
+        base,
+        &[
+            ("navn", name),
+            ("program", programme),
+            ("omraade", "a-vestparken"),
+            ("type", kind),
+            ("registrering", "headcount"),
+        ],
+    )
+    .await
+}
+
+/// Issue 10 item 3: a programme of each funding round gets activities of its round's types
+/// (the CFBU catalogue placed under the round's areas, and local types), the overview counts
+/// each in its programme's round, and a report in one round says which mapping it used.
+#[tokio::test(flavor = "multi_thread")]
+async fn activities_in_every_funding_round_are_created_and_reported() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        let b = Browser::login(&r, "central").await;
+        let rounds = [
+            (
+                "lbf-2006-2010",
+                "Landsbyggefonden 2006–2010",
+                "Beskæftigelse &amp; uddannelse",
+                "Beskæftigelse & uddannelse",
+            ),
+            (
+                "lbf-2011-2014",
+                "Landsbyggefonden 2011–2014",
+                "Uddannelse, beskæftigelse og erhverv",
+                "Uddannelse, beskæftigelse og erhverv",
+            ),
+            (
+                "lbf-2015-2018",
+                "Landsbyggefonden 2015–2018",
+                "Uddannelse og beskæftigelse",
+                "Uddannelse og beskæftigelse",
+            ),
+            (
+                "lbf-2019-2026",
+                "Landsbyggefonden 2019–2026",
+                "Uddannelse og livschancer",
+                "Uddannelse og livschancer",
+            ),
+        ];
+        let mut programmes = Vec::new();
+        for (tax, name, _, _) in rounds {
+            let title = format!("Helhedsplan {name}");
+            let resp = b
+                .post(
+                    "/administration/programmer",
+                    &base,
+                    &[
+                        ("navn", title.as_str()),
+                        ("fra", "2026-01-01"),
+                        ("til", "2029-12-31"),
+                        ("taksonomi", tax),
+                        ("omraade", "a-vestparken"),
+                        ("andel-lbf", "75"),
+                        ("andel-kommune", "25"),
+                    ],
+                )
+                .await;
+            assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{tax}");
+            programmes.push(hidden_option(&b.text("/administration").await, &title));
+        }
+        // The form offers each round's types under that round's areas.
+        let admin = b.text("/administration").await;
+        for (tax, name, area_html, _) in rounds {
+            let group = format!("<optgroup label=\"{name} · {area_html}\">");
+            let at = admin.find(&group).unwrap_or_else(|| panic!("{group}"));
+            let option = format!("value=\"{tax}|BE.lektiecafe\">Lektiecafé</option>");
+            let end = admin[at..].find("</optgroup>").unwrap() + at;
+            assert!(admin[at..end].contains(&option), "{tax}");
+        }
+        // An activity in each round.
+        for ((tax, _, _, _), programme) in rounds.iter().zip(&programmes) {
+            let kind = format!("{tax}|BE.lektiecafe");
+            let resp =
+                post_activity(&b, &base, &format!("Lektiecafé {tax}"), programme, &kind).await;
+            assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{tax}");
+            let page = b.text(resp.headers()[LOCATION].to_str().unwrap()).await;
+            assert!(page.contains(&format!("Lektiecafé {tax}")), "{tax}");
+        }
+        // A type of another round is refused with a reason naming both rounds.
+        let resp = post_activity(
+            &b,
+            &base,
+            "Forkert runde",
+            &programmes[3],
+            "lbf-2006-2010|BE.lektiecafe",
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let text = resp.text().await.unwrap();
+        assert!(
+            text.contains("hører til Landsbyggefonden 2006–2010")
+                && text.contains("følger Landsbyggefonden 2019–2026"),
+            "{text}"
+        );
+        // A local type under a 2019–26 area is offered after the catalogue and used.
+        let resp = b
+            .post(
+                "/administration/aktivitetstyper",
+                &base,
+                &[
+                    ("navn", "Mødregruppe"),
+                    ("omraade", "lbf-2019-2026|UL"),
+                    ("maalgruppe", "kvinder"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let admin = b.text("/administration").await;
+        assert!(
+            admin.contains(
+                "value=\"lbf-2019-2026|UL.moedregruppe\">Mødregruppe (lokal type)</option>"
+            )
+        );
+        let again = b
+            .post(
+                "/administration/aktivitetstyper",
+                &base,
+                &[("navn", "Mødregruppe"), ("omraade", "lbf-2019-2026|UL")],
+            )
+            .await;
+        assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+        assert!(again.text().await.unwrap().contains("findes allerede"));
+        let resp = post_activity(
+            &b,
+            &base,
+            "Mødregruppen",
+            &programmes[3],
+            "lbf-2019-2026|UL.moedregruppe",
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        // The overview counts each activity in its programme's own round, without a mapping
+        // (the demo's homework café is a 2019–26 one, with its sessions).
+        let csv = b
+            .text("/oversigt?eksport=csv&tabel=aktiviteter&fra=2026-01-01")
+            .await;
+        for (tax, name, _, area) in rounds {
+            let n = if tax == "lbf-2019-2026" { 2 } else { 1 };
+            let row = csv
+                .lines()
+                .find(|l| l.starts_with(&format!("{name};{area};Lektiecafé;{n};")))
+                .unwrap_or_else(|| panic!("{name}: {csv}"));
+            assert!(row.ends_with(';'), "no mapping in the own round: {row}");
+        }
+        assert!(
+            csv.contains("Landsbyggefonden 2019–2026;Uddannelse og livschancer;Mødregruppe;1;")
+        );
+        // In one round, activities of other rounds are translated, and the row says how.
+        let csv = b
+            .text("/oversigt?eksport=csv&tabel=aktiviteter&fra=2026-01-01&runde=lbf-2019-2026")
+            .await;
+        let rows: Vec<&str> = csv.lines().filter(|l| l.contains("Lektiecafé")).collect();
+        assert_eq!(rows.len(), 4, "{csv}");
+        for row in &rows {
+            assert!(
+                row.starts_with("Landsbyggefonden 2019–2026;Uddannelse og livschancer;Lektiecafé;"),
+                "{row}"
+            );
+        }
+        assert!(rows.iter().any(|r| r.contains(
+            "fra Landsbyggefonden 2006–2010: typeplacering i Landsbyggefonden 2019–2026 (katalog v2), gennemgået af Nabo developers"
+        )), "{csv}");
+        // Back in 2006–10 terms: the catalogue's own area, and the local type by area mappings.
+        let csv = b
+            .text("/oversigt?eksport=csv&tabel=aktiviteter&fra=2026-01-01&runde=lbf-2006-2010")
+            .await;
+        assert!(
+            csv.contains("fra Landsbyggefonden 2019–2026: typens indsatsområde i CFBU-kataloget"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains(
+                "Landsbyggefonden 2006–2010;Beskæftigelse & uddannelse / Børn & unge;Mødregruppe;1;"
+            ),
+            "{csv}"
+        );
+        assert!(csv.contains("områdeoversættelse Landsbyggefonden 2019–2026 (katalog v2) → Landsbyggefonden 2015–2018"), "{csv}");
+        // The page says which mapping it used, and an unknown round is refused.
+        let page = b.text("/oversigt?fra=2026-01-01&runde=lbf-2019-2026").await;
+        assert!(page.contains("opgjort i Landsbyggefonden 2019–2026"));
+        assert!(page.contains("er oversat med"));
+        assert_eq!(
+            b.get("/oversigt?runde=lbf-1999").await.status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+}
+
+/// The roster of the demo's homework café, read from storage, and the check-in of `v` at a
+/// new session today (the café has children under 15), in a fresh register of this term.
+async fn check_in_today(r: &TestRelay, v: &str) -> (Option<String>, nabo_core::Result<()>) {
+    use automerge::ActorId;
+    use nabo_core::prelude::*;
+    let id = common::doc_id(r, "activity", "Lektiecaféen").await;
+    let doc = NaboDoc::from_automerge(common::stored(r, id).await, ActorId::random()).unwrap();
+    let act = ActivityDoc::from_doc(doc).unwrap();
+    let vid: VolunteerId = v.parse().unwrap();
+    let until = act.roster().unwrap()[&vid]
+        .cleared_for_children_until
+        .map(|d| d.to_string());
+    let snap = act.snapshot().unwrap();
+    let cat = Catalogue::builtin().unwrap();
+    let ctx = || RegisterContext {
+        catalogue: cat,
+        activity: &snap,
+    };
+    let now = Timestamp::now();
+    let me = Author {
+        by: By::Staff("s-central".parse().unwrap()),
+        at: now,
+    };
+    let mut reg = RegisterDoc::create(
+        "vestbyen".parse().unwrap(),
+        "act-lektiecafe".parse().unwrap(),
+        nabo_core::time::Term::of(now.date_utc()),
+        ActorId::random(),
+        &me,
+        ctx(),
+    )
+    .unwrap();
+    let s = reg
+        .add_session(
+            &me,
+            NewSession {
+                date: now.date_utc(),
+                start: Time::hm(0, 0).unwrap(),
+                end: Time::hm(23, 59).unwrap(),
+                venue: None,
+                title: None,
+            },
+        )
+        .unwrap();
+    (until, reg.check_in(&me, ctx(), &s, &vid, now))
+}
+
+/// Issue 10 item 4: a børneattest recorded on the pages (dates only) reaches the rosters at
+/// once, so an expired one blocks the volunteer and a renewed one unblocks; renewals due
+/// within 30 days are listed on the page and exported.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renewed_child_certificate_unblocks_and_renewals_are_listed() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        let b = Browser::login(&r, "central").await;
+        let today = nabo_core::time::Timestamp::now().date_dk();
+        let day = |n: i64| today.add_days(n).to_string();
+        let export = "/administration/boerneattester?eksport=csv&tabel=boerneattester";
+        // The demo's volunteer 4 is due in 30 days: warned on the page and in the export.
+        let csv = b.text(export).await;
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert_eq!(rows.len(), 1, "{csv}");
+        assert!(
+            rows[0].contains(";Skal fornyes snart;") && rows[0].contains(";30;"),
+            "{csv}"
+        );
+        assert!(rows[0].contains("Lektiecaféen i Beboerhuset"), "{csv}");
+        let admin = b.text("/administration").await;
+        assert!(
+            admin.contains("Børneattester, der er udløbet eller skal fornyes inden for 30 dage")
+        );
+        // A renewal date before the date obtained is refused in Danish.
+        let resp = b
+            .post(
+                "/administration/boerneattest",
+                &base,
+                &[
+                    ("frivillig", "v-4"),
+                    ("indhentet", &day(0)),
+                    ("fornyes", &day(-1)),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(resp.text().await.unwrap().contains("skal ligge efter"));
+        // An expired certificate: the roster follows, and the volunteer is blocked.
+        let resp = b
+            .post(
+                "/administration/boerneattest",
+                &base,
+                &[
+                    ("frivillig", "v-4"),
+                    ("indhentet", &day(-800)),
+                    ("fornyes", &day(-70)),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (until, blocked) = check_in_today(&r, "v-4").await;
+        assert_eq!(until, Some(day(-70)));
+        match blocked {
+            Err(nabo_core::Error::Invalid(i)) => {
+                assert_eq!(i.reason, nabo_core::Reason::ChildCertificateRequired)
+            }
+            other => panic!("{other:?}"),
+        }
+        let csv = b.text(export).await;
+        assert!(csv.contains(";Udløbet;") && csv.contains(";-70;"), "{csv}");
+        // Renewed today: the roster has the new date and the check-in is accepted.
+        let resp = b
+            .post(
+                "/administration/boerneattest",
+                &base,
+                &[
+                    ("frivillig", "v-4"),
+                    ("indhentet", &day(0)),
+                    ("fornyes", &day(730)),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (until, ok) = check_in_today(&r, "v-4").await;
+        assert_eq!(until, Some(day(730)));
+        ok.expect("a renewed certificate unblocks");
+        let csv = b.text(export).await;
+        assert_eq!(csv.lines().count(), 1, "nothing due: {csv}");
+    }
+}
+
+/// Issue 10 item 4: engagements and trainings from the pages; the roster of who helps where
+/// carries the volunteer's current certificate.
+#[tokio::test(flavor = "multi_thread")]
+async fn volunteers_are_engaged_trained_and_shown_on_the_roster() {
+    use automerge::ActorId;
+    use nabo_core::prelude::*;
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        let b = Browser::login(&r, "central").await;
+        let today = Timestamp::now().date_dk().to_string();
+        let engage = |role: &'static str| {
+            vec![
+                ("frivillig", "v-2"),
+                ("aktivitet", "act-gadeplan"),
+                ("rolle", role),
+                ("fra", "2026-09-01"),
+            ]
+        };
+        let resp = b
+            .post("/administration/tilknytning", &base, &engage("ukendt"))
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(resp.text().await.unwrap().contains("«role»"));
+        let resp = b
+            .post("/administration/tilknytning", &base, &engage("tovholder"))
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let resp = b
+            .post(
+                "/administration/kursus",
+                &base,
+                &[
+                    ("frivillig", "v-2"),
+                    ("kursus", "Konflikthåndtering"),
+                    ("dato", today.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let admin = b.text("/administration").await;
+        let at = admin.find("Hvem hjælper hvor").unwrap();
+        let roster = &admin[at..];
+        let row = roster
+            .split("<tr>")
+            .find(|r| r.contains("Gadeplansarbejde i Vestparken"))
+            .unwrap_or_else(|| panic!("{roster}"));
+        assert!(
+            row.contains("Tovholder") && row.contains("Konflikthåndtering"),
+            "{row}"
+        );
+        assert!(row.contains("Gyldig"), "{row}");
+        // The activity's roster holds the directory's renewal date.
+        let id = common::doc_id(&r, "activity", "Gadeplansarbejde").await;
+        let doc = NaboDoc::from_automerge(common::stored(&r, id).await, ActorId::random()).unwrap();
+        let act = ActivityDoc::from_doc(doc).unwrap();
+        let entry = &act.roster().unwrap()[&"v-2".parse::<VolunteerId>().unwrap()];
+        assert_eq!(entry.role.as_str(), "tovholder");
+        let id = common::doc_id(&r, "volunteers", "").await;
+        let doc = NaboDoc::from_automerge(common::stored(&r, id).await, ActorId::random()).unwrap();
+        let vols = nabo_core::docs::volunteers::VolunteersDoc::from_doc(doc).unwrap();
+        let v = vols.volunteer(&"v-2".parse().unwrap()).unwrap();
+        assert_eq!(
+            entry.cleared_for_children_until,
+            v.child_certificate.map(|c| c.renewal_due)
+        );
+        assert!(v.trainings.values().any(|t| t.name == "Konflikthåndtering"));
     }
 }

@@ -373,6 +373,7 @@ impl TenantDoc {
                                 })
                                 .collect(),
                             retired: false,
+                            placed: None,
                         },
                     )
                 })

@@ -15,8 +15,8 @@ use crate::model::VolunteerStatus;
 use crate::model::volunteer::{ChildCertificate, Engagement, Training, Volunteer};
 use crate::time::Date;
 
-/// How long ahead a renewal warning is given.
-pub const RENEWAL_WARNING_DAYS: i64 = 60;
+/// How long ahead a renewal warning is given (issue 10: 30 days).
+pub const RENEWAL_WARNING_DAYS: i64 = 30;
 
 /// The volunteer directory.
 #[derive(Debug, Clone)]
@@ -169,6 +169,35 @@ impl VolunteersDoc {
             .map(|(id, v)| (id, certificate_state(v.child_certificate.as_ref(), date)))
             .collect())
     }
+}
+
+/// The volunteers whose certificate needs action on `date`: expired, or due for renewal
+/// within [`RENEWAL_WARNING_DAYS`]; soonest due first. (Missing certificates are not renewals.)
+pub fn renewals_due(
+    volunteers: &BTreeMap<VolunteerId, Volunteer>,
+    date: Date,
+) -> Vec<(&VolunteerId, CertificateState, ChildCertificate)> {
+    let mut out: Vec<_> = volunteers
+        .iter()
+        .filter(|(_, v)| !matches!(v.status, VolunteerStatus::Archived))
+        .filter_map(|(id, v)| {
+            let c = v.child_certificate?;
+            let state = certificate_state(Some(&c), date);
+            matches!(
+                state,
+                CertificateState::RenewalSoon | CertificateState::Expired
+            )
+            .then_some((id, state, c))
+        })
+        .collect();
+    out.sort_by_key(|(id, _, c)| (c.renewal_due, (*id).clone()));
+    out
+}
+
+/// What an activity's roster holds of a certificate: the day clearance for sessions with
+/// children under 15 ends (the renewal date), taken from the directory's current record.
+pub fn roster_clearance(c: Option<&ChildCertificate>) -> Option<Date> {
+    c.map(|c| c.renewal_due)
 }
 
 /// The state of a certificate on a date.

@@ -2,20 +2,26 @@
 //! change theories, staff with roles and placement, volunteers with børneattest warnings,
 //! inviting a volunteer's phone (one-time code and QR code) and revoking a device.
 
-use axum::extract::{Extension, Form, State};
+use axum::extract::{Extension, Form, Query, State};
 use maud::{PreEscaped, html};
 use nabo_core::docs::tenant::TenantDoc;
-use nabo_core::docs::volunteers::{CertificateState, certificate_state};
+use nabo_core::docs::volunteers::{
+    CertificateState, VolunteersDoc, certificate_state, renewals_due, roster_clearance,
+};
 use nabo_core::document::TypedDoc;
+use nabo_core::model::activity::RosterVolunteer;
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::model::org::HousingArea;
+use nabo_core::model::volunteer::{ChildCertificate, Engagement, Training};
 use nabo_core::prelude::*;
+use nabo_core::rounds;
 use serde::Deserialize;
 
 use super::data::TenantData;
 use super::fmt::{self, Da};
-use super::{FormFields, Nav, Viewer, WebError, WebResult, back_to, page};
+use super::table::{Cell, ExportQuery, Table};
+use super::{FormFields, Nav, Viewer, WebError, WebResult, back_to, export, page};
 use crate::api::AppState;
 
 fn certificate_da(c: CertificateState) -> (&'static str, &'static str) {
@@ -124,14 +130,16 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                         label { "Navn" input name="navn" required maxlength="200"; }
                         label { "Program" select name="program" required { @for (id, p) in &d.programmes { option value=(id.as_str()) { (p.name) } } } }
                         label { "Boligområde" select name="omraade" required { @for (id, a) in &d.areas { option value=(id.as_str()) { (a.name) } } } }
-                        label { "Aktivitetstype (fra kataloget)"
+                        label { "Aktivitetstype (fra programmets bevillingsrunde)"
                             select name="type" required {
                                 @for tax in &taxonomies {
                                     @if let Some(t) = d.catalogue.taxonomy(tax) {
-                                        @for area in &t.areas {
-                                            optgroup label=(area.name_da) {
-                                                @for at in t.activity_types.iter().filter(|at| at.area == area.code && !at.retired) {
-                                                    option value={(t.id) "|" (at.code)} { (at.name_da) }
+                                        @for (area, types) in rounds::offered_types(&d.catalogue, tax) {
+                                            optgroup label={(t.name_da) " · " (area.name_da)} {
+                                                @for at in types {
+                                                    option value={(t.id) "|" (at.code)} {
+                                                        (at.name_da) @if at.number.is_none() { " (lokal type)" }
+                                                    }
                                                 }
                                             }
                                         }
@@ -139,6 +147,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                                 }
                             }
                         }
+                        p class="note" { "Typerne er CFBU's katalog over 43 aktivitetstyper, placeret under bevillingsrundens indsatsområder, og organisationens egne lokale typer. Vælg en type fra den runde, programmet følger." }
                         fieldset {
                             legend { "Målgrupper" }
                             @for g in d.catalogue.target_groups().filter(|g| !g.retired) {
@@ -154,6 +163,29 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                         label class="valg" { input type="checkbox" name="hovedaktivitet" value="ja"; " Hovedaktivitet i indsatsområdet" }
                         button type="submit" { "Opret" }
                     }
+                }
+            }
+            details id="lokale-typer" {
+                summary { "Tilføj en lokal aktivitetstype" }
+                p class="note" { "En aktivitet, som ikke findes i kataloget (fx en mødregruppe), kan få en lokal type under et af bevillingsrundens indsatsområder." }
+                form method="post" action="/administration/aktivitetstyper" class="stak" {
+                    label { "Navn" input name="navn" required maxlength="200" placeholder="fx Mødregruppe"; }
+                    label { "Indsatsområde"
+                        select name="omraade" required {
+                            @for t in d.catalogue.taxonomies() {
+                                optgroup label=(t.name_da) {
+                                    @for a in &t.areas { option value={(t.id) "|" (a.code)} { (a.name_da) } }
+                                }
+                            }
+                        }
+                    }
+                    fieldset {
+                        legend { "Målgrupper" }
+                        @for g in d.catalogue.target_groups().filter(|g| !g.retired) {
+                            label class="valg" { input type="checkbox" name="maalgruppe" value=(g.code); " " (g.name_da) }
+                        }
+                    }
+                    button type="submit" { "Tilføj type" }
                 }
             }
             section id="forandringsteori" {
@@ -239,6 +271,62 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                     } }
                 } }
             }
+            details id="tilknyt" {
+                summary { "Tilknyt en frivillig til en aktivitet" }
+                p class="note" { "Den frivillige kommer på aktivitetens vagtplan med sin nuværende børneattest." }
+                form method="post" action="/administration/tilknytning" class="stak" {
+                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
+                    label { "Aktivitet" select name="aktivitet" required { @for a in &d.activities { option value=(a.id.as_str()) { (a.activity.name) } } } }
+                    label { "Rolle"
+                        select name="rolle" required {
+                            @for t in d.catalogue.vocabulary(Vocabulary::VolunteerRoles).iter().filter(|t| !t.retired) { option value=(t.code) { (t.name_da) } }
+                        }
+                    }
+                    label { "Fra" input type="date" name="fra" required value=(d.today.to_string()); }
+                    button type="submit" { "Tilknyt" }
+                }
+            }
+            details id="kursus" {
+                summary { "Registrér et kursus eller en træning" }
+                form method="post" action="/administration/kursus" class="stak" {
+                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
+                    label { "Kursus" input name="kursus" required maxlength="200" placeholder="fx Konflikthåndtering for naboambassadører"; }
+                    label { "Dato" input type="date" name="dato" required value=(d.today.to_string()); }
+                    button type="submit" { "Gem kursus" }
+                }
+            }
+            section id="vagtplan" {
+                h2 { "Hvem hjælper hvor" }
+                div class="rul" { table {
+                    thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Frivillig" } th scope="col" { "Rolle" } th scope="col" { "Fra" } th scope="col" { "Børneattest" } th scope="col" { "Kurser" } } }
+                    tbody {
+                        @for a in &d.activities {
+                            @for e in d.engagements.values().filter(|e| e.activity == a.id && e.active_on(d.today)) {
+                                @let vol = d.volunteers.get(&e.volunteer);
+                                tr {
+                                    th scope="row" { (a.activity.name) }
+                                    td { (d.volunteer_name(&e.volunteer)) }
+                                    td { (d.term(Vocabulary::VolunteerRoles, e.role.as_str())) }
+                                    td { (fmt::date(e.start)) }
+                                    td { (certificate_da(certificate_state(vol.and_then(|v| v.child_certificate.as_ref()), d.today)).0) }
+                                    td { (vol.map(|v| v.trainings.values().map(|t| format!("{} ({})", t.name, fmt::date(t.date))).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                                }
+                            }
+                        }
+                    }
+                } }
+            }
+            details id="boerneattest" {
+                summary { "Registrér en børneattest" }
+                p class="note" { "Nabo gemmer kun, at attesten er indhentet, og hvornår den skal fornyes – aldrig indholdet. Aktiviteternes vagtplaner opdateres med det samme." }
+                form method="post" action="/administration/boerneattest" class="stak" {
+                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
+                    label { "Indhentet" input type="date" name="indhentet" required value=(d.today.to_string()); }
+                    label { "Fornyes senest" input type="date" name="fornyes" required value=(d.today.add_days(730).to_string()); }
+                    button type="submit" { "Gem børneattest" }
+                }
+            }
+            div id="fornyelser" { (renewal_table(&d).html("/administration/boerneattester")) }
             section id="enheder" {
                 h2 { "Brugere og enheder" }
                 div class="rul" { table {
@@ -399,21 +487,9 @@ pub async fn put_area(
                 .map_err(|_| WebError::BadRequest("Antal beboere skal være et helt tal.".into()))?,
         ),
     };
-    let slug: String = f
-        .navn
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'æ' => 'e',
-            'ø' => 'o',
-            'å' => 'a',
-            c if c.is_ascii_alphanumeric() => c,
-            _ => '-',
-        })
-        .collect();
     let id: AreaId = format!(
         "a-{}-{}",
-        slug.trim_matches('-'),
+        slug(&f.navn),
         &uuid::Uuid::new_v4().simple().to_string()[..4]
     )
     .parse()
@@ -474,21 +550,23 @@ pub async fn create_activity(
         .kind
         .split_once('|')
         .ok_or_else(|| WebError::BadRequest("Vælg en aktivitetstype.".into()))?;
+    let prog = d.programmes.get(&programme).ok_or(WebError::NotFound)?;
+    if rounds::check_programme_round(prog.taxonomy.as_str(), taxonomy).is_err() {
+        let name = |t: &str| {
+            d.catalogue
+                .taxonomy(t)
+                .map_or_else(|| t.to_owned(), |x| x.name_da.clone())
+        };
+        return Err(WebError::BadRequest(format!(
+            "Aktivitetstypen hører til {}, men programmet «{}» følger {}. Vælg en type fra programmets bevillingsrunde.",
+            name(taxonomy),
+            prog.name,
+            name(prog.taxonomy.as_str())
+        )));
+    }
     let mut input = NewActivity::new(&f.navn, programme, area, taxonomy, kind);
-    input.target_groups = f
-        .maalgruppe
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            (
-                g.clone(),
-                if i == 0 {
-                    Priority::Primary
-                } else {
-                    Priority::Secondary
-                },
-            )
-        })
+    input.target_groups = ranked(f.maalgruppe.iter().map(String::as_str))
+        .map(|(g, p)| (g.to_owned(), p))
         .collect();
     input.main_activity = f.hovedaktivitet.is_some();
     input.attendance_mode = match f.registrering.as_str() {
@@ -510,6 +588,276 @@ pub async fn create_activity(
     let meta = crate::meta::derive(doc.doc(), s.storage.as_ref()).await?;
     s.storage.create_document(&meta, &doc.doc().save()).await?;
     Ok(back_to(&format!("/aktiviteter/{}", id.as_str())))
+}
+
+/// `POST /administration/aktivitetstyper`: a local activity type under an area of a funding
+/// round, kept in the tenant document (offered after the catalogue's types of that area).
+pub async fn add_local_type(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
+    let name = form.one("navn").unwrap_or_default().trim().to_owned();
+    let (taxonomy, area) = form
+        .one("omraade")
+        .and_then(|x| x.split_once('|'))
+        .filter(|(t, a)| d.catalogue.area(t, a).is_some())
+        .ok_or_else(|| WebError::BadRequest("Vælg et indsatsområde.".into()))?;
+    let slug = slug(&name);
+    if slug.is_empty() {
+        return Err(WebError::BadRequest(
+            "Navnet skal indeholde bogstaver eller tal.".into(),
+        ));
+    }
+    let code: Code = format!("{area}.{slug}")
+        .parse()
+        .map_err(|_| WebError::BadRequest("Navnet er for langt til en typekode.".into()))?;
+    if d.catalogue.activity_type(taxonomy, code.as_str()).is_some() {
+        return Err(WebError::BadRequest(format!(
+            "Der findes allerede en type med navnet «{name}» i dette indsatsområde."
+        )));
+    }
+    let mut groups = IdMap::new();
+    for (g, p) in ranked(form.all("maalgruppe")) {
+        let g: Code = g
+            .parse()
+            .map_err(|_| WebError::BadRequest("Ukendt målgruppe.".into()))?;
+        groups.insert(g, p);
+    }
+    let t = nabo_core::docs::tenant::LocalActivityType {
+        taxonomy: taxonomy.parse().map_err(|_| WebError::Internal)?,
+        area: area.parse().map_err(|_| WebError::Internal)?,
+        name_da: name,
+        target_groups: groups,
+    };
+    let by = v.author();
+    let cat = &d.catalogue;
+    s.hub
+        .edit(&meta, &v.principal.user_id, |doc: &mut TenantDoc| {
+            doc.add_local_activity_type(&by, cat, &code, t)?;
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#aktiviteter"))
+}
+
+/// The renewal warnings: expired certificates and those due within 30 days.
+fn renewal_table(d: &TenantData) -> Table {
+    let mut t = Table::new(
+        "boerneattester",
+        "Børneattester, der er udløbet eller skal fornyes inden for 30 dage",
+        &[
+            "Frivillig",
+            "Status",
+            "Indhentet",
+            "Fornyes senest",
+            "Dage til fornyelse",
+            "Aktiviteter",
+        ],
+    );
+    for (id, state, c) in renewals_due(&d.volunteers, d.today) {
+        t.row(vec![
+            Cell::text(d.volunteer_name(id)),
+            Cell::text(certificate_da(state).0),
+            Cell::text(fmt::date(c.obtained)),
+            Cell::text(fmt::date(c.renewal_due)),
+            Cell::Int((c.renewal_due.0 - d.today.0).num_days()),
+            Cell::text(
+                d.engagements
+                    .values()
+                    .filter(|e| &e.volunteer == id && e.active_on(d.today))
+                    .filter_map(|e| d.activity(&e.activity))
+                    .map(|a| a.activity.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ]);
+    }
+    if t.rows.is_empty() {
+        t.note = Some("Ingen børneattester skal fornyes inden for 30 dage.".into());
+    }
+    t
+}
+
+/// `GET /administration/boerneattester?eksport=csv|xlsx&tabel=boerneattester`: the renewal
+/// warnings as a list to export.
+pub async fn renewals(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<ExportQuery>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let t = renewal_table(&d);
+    if let Some(r) = export(&q, &[&t], "boerneattester") {
+        return r;
+    }
+    Ok(back_to("/administration#fornyelser"))
+}
+
+/// `POST /administration/boerneattest`: records that a volunteer's child certificate was
+/// obtained and when it is due. The directory holds the certificate; every roster the
+/// volunteer is on gets the new clearance in the same request, so a renewed certificate
+/// unblocks the volunteer at once on the phones.
+pub async fn record_certificate(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let vid = volunteer_of(&form, &d)?;
+    let c = ChildCertificate {
+        obtained: form.date("indhentet", "Indhentet")?,
+        renewal_due: form.date("fornyes", "Fornyes senest")?,
+    };
+    if c.renewal_due <= c.obtained {
+        return Err(WebError::BadRequest(
+            "«Fornyes senest» skal ligge efter datoen, attesten blev indhentet.".into(),
+        ));
+    }
+    edit_volunteers(&s, &v, &d, |doc, by| doc.set_child_certificate(by, &vid, c)).await?;
+    let by = v.author();
+    let cat = &d.catalogue;
+    for a in &d.activities {
+        let Some(mut entry) = a.doc.roster()?.remove(&vid) else {
+            continue;
+        };
+        entry.cleared_for_children_until = roster_clearance(Some(&c));
+        s.hub
+            .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+                act.set_roster(&by, cat, &vid, entry)?;
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(back_to("/administration#frivillige"))
+}
+
+/// Edits the volunteer directory through the hub (phones see it).
+async fn edit_volunteers(
+    s: &AppState,
+    v: &Viewer,
+    d: &TenantData,
+    f: impl FnOnce(&mut VolunteersDoc, &Author) -> nabo_core::Result<()>,
+) -> Result<(), WebError> {
+    let meta = d.volunteers_meta.as_ref().ok_or(WebError::NotFound)?;
+    let by = v.author();
+    s.hub
+        .edit(meta, &v.principal.user_id, |doc: &mut VolunteersDoc| {
+            f(doc, &by)
+        })
+        .await?;
+    Ok(())
+}
+
+/// The volunteer named by the form's `frivillig`, if in the directory.
+fn volunteer_of(form: &FormFields, d: &TenantData) -> Result<VolunteerId, WebError> {
+    form.one("frivillig")
+        .and_then(|x| x.parse().ok())
+        .filter(|x| d.volunteers.contains_key(x))
+        .ok_or(WebError::NotFound)
+}
+
+/// `POST /administration/tilknytning`: engages a volunteer in an activity with a role and
+/// puts them on the activity's roster with the clearance of their current certificate.
+pub async fn engage(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let vid = volunteer_of(&form, &d)?;
+    let a = form
+        .one("aktivitet")
+        .and_then(|x| x.parse::<ActivityId>().ok())
+        .and_then(|x| d.activity(&x))
+        .ok_or(WebError::NotFound)?;
+    let role: Code = form
+        .one("rolle")
+        .and_then(|x| x.parse().ok())
+        .ok_or_else(|| WebError::BadRequest("Vælg en rolle.".into()))?;
+    let start = form.date("fra", "Fra")?;
+    let by = v.author();
+    let cat = &d.catalogue;
+    let e = Engagement {
+        volunteer: vid.clone(),
+        activity: a.id.clone(),
+        role: role.clone(),
+        start,
+        end: None,
+    };
+    edit_volunteers(&s, &v, &d, |doc, by| doc.engage(by, cat, e).map(|_| ())).await?;
+    let entry = RosterVolunteer {
+        role,
+        cleared_for_children_until: roster_clearance(
+            d.volunteers
+                .get(&vid)
+                .and_then(|x| x.child_certificate.as_ref()),
+        ),
+        active: true,
+    };
+    s.hub
+        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+            act.set_roster(&by, cat, &vid, entry)?;
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#vagtplan"))
+}
+
+/// `POST /administration/kursus`: a course or coaching a volunteer received.
+pub async fn add_training(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let vid = volunteer_of(&form, &d)?;
+    let t = Training {
+        name: form.one("kursus").unwrap_or_default().trim().to_owned(),
+        date: form.date("dato", "Dato")?,
+    };
+    edit_volunteers(&s, &v, &d, |doc, by| {
+        doc.add_training(by, &vid, t).map(|_| ())
+    })
+    .await?;
+    Ok(back_to("/administration#vagtplan"))
+}
+
+/// Target groups as ticked on a form: the first is primary, the others secondary.
+fn ranked<'a>(groups: impl Iterator<Item = &'a str>) -> impl Iterator<Item = (&'a str, Priority)> {
+    groups.enumerate().map(|(i, g)| {
+        let p = if i == 0 {
+            Priority::Primary
+        } else {
+            Priority::Secondary
+        };
+        (g, p)
+    })
+}
+
+/// A code's or id's slug from a Danish name: lower-case ASCII, æ→ae, ø→oe, å→aa, other runs
+/// of characters → '-'.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.to_lowercase().chars() {
+        match c {
+            'a'..='z' | '0'..='9' => out.push(c),
+            'æ' => out.push_str("ae"),
+            'ø' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            'é' => out.push('e'),
+            'ü' => out.push('u'),
+            _ if !out.is_empty() && !out.ends_with('-') => out.push('-'),
+            _ => {}
+        }
+    }
+    out.trim_end_matches('-').chars().take(60).collect()
 }
 
 #[derive(Deserialize)]

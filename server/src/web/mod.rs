@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/programmer", post(admin::create_programme))
         .route("/administration/aktiviteter", post(admin::create_activity))
         .route(
+            "/administration/aktivitetstyper",
+            post(admin::add_local_type),
+        )
+        .route(
             "/administration/forandringsteori",
             post(admin::change_theory),
         )
@@ -73,6 +77,13 @@ pub fn router(state: AppState) -> Router {
         .route("/rapporter/maaling", post(reports::record_measurement))
         .route("/administration/roller", post(admin::assign_role))
         .route("/administration/placering", post(admin::move_placement))
+        .route(
+            "/administration/boerneattest",
+            post(admin::record_certificate),
+        )
+        .route("/administration/boerneattester", get(admin::renewals))
+        .route("/administration/tilknytning", post(admin::engage))
+        .route("/administration/kursus", post(admin::add_training))
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
         .route("/log-ud", post(logout))

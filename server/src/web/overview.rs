@@ -23,6 +23,8 @@ pub struct PeriodQuery {
     pub program: Option<String>,
     /// Area id.
     pub omraade: Option<String>,
+    /// Count everything in this funding round's areas (taxonomy id); empty: each programme's own.
+    pub runde: Option<String>,
     /// Activity id (reports).
     pub aktivitet: Option<String>,
     /// Export format.
@@ -70,11 +72,21 @@ impl PeriodQuery {
                     .ok_or(WebError::NotFound)?,
             ),
         };
+        let round = match self.runde.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(r) if d.catalogue.taxonomy(r).is_some() => Some(r.to_owned()),
+            Some(_) => {
+                return Err(WebError::BadRequest(
+                    "Bevillingsrunden findes ikke i kataloget.".into(),
+                ));
+            }
+        };
         Ok(Filter {
             from,
             to,
             programme,
             area,
+            round,
         })
     }
 
@@ -95,6 +107,9 @@ pub fn filter_path(path: &str, f: &Filter, extra: &[(&str, &str)]) -> String {
     }
     if let Some(a) = &f.area {
         s.push_str(&format!("&omraade={}", fmt::url_encode(a.as_str())));
+    }
+    if let Some(r) = &f.round {
+        s.push_str(&format!("&runde={}", fmt::url_encode(r)));
     }
     for (k, v) in extra {
         s.push_str(&format!("&{k}={}", fmt::url_encode(v)));
@@ -122,6 +137,14 @@ pub fn filter_form(d: &TenantData, f: &Filter, action: &str, extra: Markup) -> M
                     option value="" { "Alle områder" }
                     @for (id, a) in &d.areas {
                         option value=(id.as_str()) selected[f.area.as_ref() == Some(id)] { (a.name) }
+                    }
+                }
+            }
+            label { "Opgør i bevillingsrunde"
+                select name="runde" {
+                    option value="" { "Programmets egen" }
+                    @for t in d.catalogue.taxonomies() {
+                        option value=(t.id) selected[f.round.as_deref() == Some(t.id.as_str())] { (t.name_da) }
                     }
                 }
             }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::prelude::*;
+use nabo_core::rounds;
 
 use super::data::{RegisterEntry, TenantData};
 use super::fmt::Da;
@@ -25,6 +26,9 @@ pub struct Filter {
     pub programme: Option<ProgrammeId>,
     /// One housing area.
     pub area: Option<AreaId>,
+    /// Count every activity in this round's intervention areas (a taxonomy id); `None`
+    /// counts each in its programme's own round.
+    pub round: Option<String>,
 }
 
 impl Filter {
@@ -200,12 +204,22 @@ pub fn overview(
 ) -> (Vec<(&'static str, Cell)>, Vec<Table>) {
     let per = per_activity(d, filter);
     let mut total = Figures::default();
-    let mut by_type: BTreeMap<(String, String, String), (i64, Figures)> = BTreeMap::new();
+    // (round, area names, type, mapping) → (activities, figures).
+    let mut by_type: BTreeMap<(String, String, String, String), (i64, Figures)> = BTreeMap::new();
+    let mut mappings: BTreeSet<String> = BTreeSet::new();
     for a in d.activities.iter().filter(|a| per.contains_key(&a.id)) {
         let f = &per[&a.id];
-        let (code, area) = d.intervention_area(&a.activity);
+        let (round, areas, via) = report_area(d, &a.activity, filter.round.as_deref());
+        if let Some(v) = &via {
+            mappings.insert(v.clone());
+        }
         let e = by_type
-            .entry((code, area, d.activity_type_name(&a.activity)))
+            .entry((
+                round,
+                areas,
+                d.activity_type_name(&a.activity),
+                via.unwrap_or_default(),
+            ))
             .or_default();
         e.0 += 1;
         merge(&mut e.1, f);
@@ -215,18 +229,31 @@ pub fn overview(
 
     let mut activities = Table::new(
         "aktiviteter",
-        "Aktiviteter efter indsatsområde og type",
+        match filter
+            .round
+            .as_deref()
+            .and_then(|r| d.catalogue.taxonomy(r))
+        {
+            Some(t) => format!(
+                "Aktiviteter efter indsatsområde og type, opgjort i {}",
+                t.name_da
+            ),
+            None => "Aktiviteter efter bevillingsrunde, indsatsområde og type".to_owned(),
+        },
         &[
+            "Bevillingsrunde",
             "Indsatsområde",
             "Aktivitetstype",
             "Aktiviteter",
             "Møder afholdt",
             "Fremmøder",
             "Unikke deltagere",
+            "Oversættelse",
         ],
     );
-    for ((_, area, kind), (n, f)) in &by_type {
+    for ((round, area, kind, via), (n, f)) in &by_type {
         activities.row(vec![
+            Cell::text(round),
             Cell::text(area),
             Cell::text(kind),
             // Activities are not people: never suppressed.
@@ -234,8 +261,17 @@ pub fn overview(
             count(f.sessions_held, suppress),
             count(f.attendances, suppress),
             count(f.unique.len() as i64, suppress),
+            Cell::text(via),
         ]);
     }
+    activities.note = Some(if mappings.is_empty() {
+        "Hver aktivitet tælles i sit programs egen bevillingsrunde.".to_owned()
+    } else {
+        format!(
+            "Aktiviteter fra en anden bevillingsrunde er oversat med: {}.",
+            mappings.into_iter().collect::<Vec<_>>().join("; ")
+        )
+    });
 
     let mut ages = Table::new(
         "deltagere-alder",
@@ -360,6 +396,77 @@ pub fn overview(
             activities, ages, target, volunteers, topics, outcomes, referrals,
         ],
     )
+}
+
+/// The round an activity is counted in (`round`, else its programme's, else its own), its
+/// intervention area(s) there, and the mapping used when that is not the activity's own round
+/// (in Danish, for the table and its export).
+pub fn report_area(
+    d: &TenantData,
+    a: &Activity,
+    round: Option<&str>,
+) -> (String, String, Option<String>) {
+    let target = round
+        .map(str::to_owned)
+        .or_else(|| {
+            d.programmes
+                .get(&a.programme)
+                .map(|p| p.taxonomy.to_string())
+        })
+        .unwrap_or_else(|| a.taxonomy.to_string());
+    let r = rounds::area_in(
+        &d.catalogue,
+        a.taxonomy.as_str(),
+        a.primary_type.as_str(),
+        &target,
+    );
+    let name = |tax: &str| {
+        d.catalogue
+            .taxonomy(tax)
+            .map_or_else(|| tax.to_owned(), |t| t.name_da.clone())
+    };
+    let versioned = |tax: &str| {
+        d.catalogue.taxonomy(tax).map_or_else(
+            || tax.to_owned(),
+            |t| format!("{} (katalog v{})", t.name_da, t.version),
+        )
+    };
+    let areas = if r.areas.is_empty() {
+        "Intet tilsvarende indsatsområde".to_owned()
+    } else {
+        r.areas
+            .iter()
+            .map(|c| {
+                d.catalogue
+                    .area(&target, c)
+                    .map_or_else(|| c.clone(), |x| x.name_da.clone())
+            })
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    let from = name(a.taxonomy.as_str());
+    let via = match r.via {
+        rounds::Via::Own => None,
+        rounds::Via::SourceCatalogue { taxonomy } => Some(format!(
+            "fra {from}: typens indsatsområde i CFBU-kataloget, {}",
+            versioned(&taxonomy)
+        )),
+        rounds::Via::TypePlacement { taxonomy, review } => Some(format!(
+            "fra {from}: typeplacering i {}, gennemgået af {} {}",
+            versioned(&taxonomy),
+            review.by,
+            Date::parse(&review.on).map_or(review.on.clone(), super::fmt::date)
+        )),
+        rounds::Via::AreaMappings { path } => Some(format!(
+            "områdeoversættelse {} (tilnærmet)",
+            path.iter()
+                .map(|t| versioned(t))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        )),
+        rounds::Via::Unmapped => Some(format!("fra {from}: ingen oversættelse findes")),
+    };
+    (name(&target), areas, via)
 }
 
 fn merge(into: &mut Figures, f: &Figures) {
