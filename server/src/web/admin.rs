@@ -636,7 +636,7 @@ pub async fn add_local_type(
     let by = v.author();
     let cat = &d.catalogue;
     s.hub
-        .edit(&meta, &v.principal.user_id, |doc: &mut TenantDoc| {
+        .edit(&meta, &v.principal, |doc: &mut TenantDoc| {
             doc.add_local_activity_type(&by, cat, &code, t)?;
             Ok(())
         })
@@ -727,7 +727,7 @@ pub async fn record_certificate(
         };
         entry.cleared_for_children_until = roster_clearance(Some(&c));
         s.hub
-            .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+            .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
                 act.set_roster(&by, cat, &vid, entry)?;
                 Ok(())
             })
@@ -746,7 +746,7 @@ async fn edit_volunteers(
     let meta = d.volunteers_meta.as_ref().ok_or(WebError::NotFound)?;
     let by = v.author();
     s.hub
-        .edit(meta, &v.principal.user_id, |doc: &mut VolunteersDoc| {
+        .edit(meta, &v.principal, |doc: &mut VolunteersDoc| {
             f(doc, &by)
         })
         .await?;
@@ -801,7 +801,7 @@ pub async fn engage(
         active: true,
     };
     s.hub
-        .edit(&a.meta, &v.principal.user_id, |act: &mut ActivityDoc| {
+        .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
             act.set_roster(&by, cat, &vid, entry)?;
             Ok(())
         })
