@@ -120,6 +120,9 @@ pub enum Control {
     Refused(DocumentId),
 }
 
+/// The login and phone (if any) an actor is bound to.
+type ActorOwner = (String, Option<String>);
+
 /// Who sends changes: the login and phone behind a connection (or a review page's edit),
 /// and what the rules let them edit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,7 +204,7 @@ pub(crate) struct DocEntry {
 }
 
 /// (tenant, actor hex) → (login, phone).
-type KnownActors = HashMap<(TenantId, String), (String, Option<String>)>;
+type KnownActors = HashMap<(TenantId, String), ActorOwner>;
 
 /// Shared state of the relay.
 #[derive(Debug)]
