@@ -8,7 +8,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler, reconcile::NoKey};
-use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{Datelike, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Europe::Copenhagen;
 
 /// A calendar date.
 #[derive(
@@ -121,29 +122,20 @@ impl Timestamp {
         self.0.div_euclid(1000)
     }
 
-    /// The UTC date of this instant: never a day a user sees (see [`Self::date_dk`]); only
-    /// the year, to find the year's daylight-saving switches.
-    fn date_utc(self) -> Date {
-        let dt = Utc
-            .timestamp_millis_opt(self.0)
-            .single()
-            .unwrap_or_else(|| Utc.timestamp_millis_opt(0).single().unwrap_or_default());
-        Date(dt.date_naive())
-    }
-
-    /// The date in Denmark (Europe/Copenhagen): UTC+1, and UTC+2 from the last Sunday of
-    /// March 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule). What "today"
+    /// The date in Denmark (Europe/Copenhagen: CET, CEST in summer). What "today"
     /// means on a Danish phone, in a Danish report and in every rule that speaks of a day:
     /// the one calendar Nabo uses.
     pub fn date_dk(self) -> Date {
         Date(self.local_dk().date())
     }
 
-    /// The Danish wall-clock date and time of this instant (same rule as [`Self::date_dk`]).
+    /// The Danish wall-clock date and time of this instant (Europe/Copenhagen in the IANA
+    /// time zone database).
     pub fn local_dk(self) -> chrono::NaiveDateTime {
-        chrono::DateTime::from_timestamp_millis(self.0 + dk_offset_ms(self))
+        chrono::DateTime::from_timestamp_millis(self.0)
             .unwrap_or_default()
-            .naive_utc()
+            .with_timezone(&Copenhagen)
+            .naive_local()
     }
 
     /// The instant of a Danish wall-clock date and time. A time that does not exist (the
@@ -151,12 +143,13 @@ impl Timestamp {
     /// later on the clock; a time that occurs twice (the hour repeated when it ends) is the
     /// first of the two (summer time).
     pub fn from_dk(date: Date, time: Time) -> Self {
-        let wall = date.0.and_time(time.0).and_utc().timestamp_millis();
-        [2, 1]
-            .into_iter()
-            .map(|h| Timestamp(wall - h * 3_600_000))
-            .find(|t| t.0 + dk_offset_ms(*t) == wall)
-            .unwrap_or(Timestamp(wall - 3_600_000))
+        let wall = date.0.and_time(time.0);
+        match Copenhagen.from_local_datetime(&wall) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+                Timestamp(t.timestamp_millis())
+            }
+            LocalResult::None => Timestamp(wall.and_utc().timestamp_millis() - 3_600_000),
+        }
     }
 
     /// An instant from a UTC date and time (protocol fixtures and tests; a day a user picks
@@ -169,26 +162,6 @@ impl Timestamp {
     pub fn minutes_until(self, later: Timestamp) -> u32 {
         u32::try_from(((later.0 - self.0).max(0)) / 60_000).unwrap_or(u32::MAX)
     }
-}
-
-/// Denmark's offset from UTC at `t` in milliseconds: one hour, two in summer time (from
-/// 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October).
-fn dk_offset_ms(t: Timestamp) -> i64 {
-    let year = t.date_utc().0.year();
-    // 01:00 UTC on the last Sunday of `month`.
-    let switch = |month: u32| -> i64 {
-        let mut d = NaiveDate::from_ymd_opt(year, month + 1, 1)
-            .and_then(|d| d.pred_opt())
-            .unwrap_or_default();
-        while d.weekday() != chrono::Weekday::Sun {
-            d = d.pred_opt().unwrap_or_default();
-        }
-        d.and_hms_opt(1, 0, 0)
-            .map(|t| t.and_utc().timestamp_millis())
-            .unwrap_or_default()
-    };
-    let summer = t.0 >= switch(3) && t.0 < switch(10);
-    (if summer { 2 } else { 1 }) * 3_600_000
 }
 
 /// Where "now" comes from. Everything that stamps an instant or asks what day it is — the

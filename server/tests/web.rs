@@ -779,6 +779,63 @@ async fn placements_move_and_phones_are_revoked_from_the_pages_on(backend: Backe
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
+/// One Danish calendar (issue 12, item 13): with the relay's clock at 00:30 on the night
+/// after a café afternoon — when the UTC date is still the café's day — and on the nights of
+/// both summer-time switches, the demo seeds its café afternoons by the Danish date, so the
+/// review queue's disagreeing marks are on the last café afternoon before today, the one a
+/// phone calls "yesterday's", and the activity page lists no session after today.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_and_the_pages_use_the_danish_day_around_midnight_and_the_switches() {
+    use nabo_core::time::{Clock, Date, Time, Timestamp};
+    for backend in Backend::all() {
+        for (day, time, last_cafe) in [
+            // Wednesday, winter time: 23:30 UTC on the café's Tuesday.
+            ("2026-11-25", "00:30", "2026-11-24"),
+            // Friday, summer time: 23:30 UTC on the café's Thursday.
+            ("2026-07-03", "01:30", "2026-07-02"),
+            // The night summer time starts (Sunday 28 March 2027, 03:30 = 01:30 UTC).
+            ("2027-03-28", "03:30", "2027-03-25"),
+            // The night it ends (Sunday 25 October 2026, the first 02:30 = 00:30 UTC).
+            ("2026-10-25", "02:30", "2026-10-22"),
+        ] {
+            let now = Timestamp::from_dk(day.parse().unwrap(), time.parse::<Time>().unwrap());
+            let r = TestRelay::start_with_clock(
+                backend,
+                nabo_server::relay::Limits::default(),
+                Clock::starting_at(now),
+            )
+            .await
+            .unwrap();
+            r.seed_demo(PASSWORD).await.unwrap();
+            let b = Browser::login(&r, "central").await;
+            let queue = b.text("/gennemgang").await;
+            let i = queue
+                .find("Uenige registreringer")
+                .unwrap_or_else(|| panic!("{backend:?} {day} {time}: no disagreeing marks"));
+            let conflict = &queue[i..queue[i..].find("</form>").unwrap() + i];
+            let last: Date = last_cafe.parse().unwrap();
+            let shown = nabo_server::web::fmt::date_short(last);
+            assert!(
+                conflict.contains(&format!("den {shown}")),
+                "{backend:?} {day} {time}: the demo's disagreeing marks are not on {shown}: {conflict}"
+            );
+            // The café's page: its newest session listed is that afternoon, none after today.
+            let acts = b.text("/aktiviteter").await;
+            let name = acts.find("Lektiecaféen i Beboerhuset</a>").unwrap();
+            let j = acts[..name].rfind("href=\"").unwrap() + "href=\"".len();
+            let page = b.text(acts[j..].split('"').next().unwrap()).await;
+            let today = nabo_server::web::fmt::date_with_weekday(day.parse().unwrap());
+            let newest = nabo_server::web::fmt::date_with_weekday(last);
+            assert!(
+                page.contains(&newest),
+                "{backend:?} {day}: {newest} missing"
+            );
+            assert!(!page.contains(&today), "{backend:?} {day}: a session today");
+            drop(r);
+        }
+    }
+}
+
 /// A record that does not parse (older data, or anything that slipped past the rules) is
 /// skipped and flagged on every review page, never a 500 for the tenant (issue 9, item 2):
 /// written straight into storage, past the relay, on SQLite and PostgreSQL.
@@ -1247,62 +1304,5 @@ async fn volunteers_are_engaged_trained_and_shown_on_the_roster() {
             v.child_certificate.map(|c| c.renewal_due)
         );
         assert!(v.trainings.values().any(|t| t.name == "Konflikthåndtering"));
-    }
-}
-
-/// One Danish calendar (issue 12, item 13): with the relay's clock at 00:30 on the night
-/// after a café afternoon — when the UTC date is still the café's day — and on the nights of
-/// both summer-time switches, the demo seeds its café afternoons by the Danish date, so the
-/// review queue's disagreeing marks are on the last café afternoon before today, the one a
-/// phone calls "yesterday's", and the activity page lists no session after today.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_demo_and_the_pages_use_the_danish_day_around_midnight_and_the_switches() {
-    use nabo_core::time::{Clock, Date, Time, Timestamp};
-    for backend in Backend::all() {
-        for (day, time, last_cafe) in [
-            // Wednesday, winter time: 23:30 UTC on the café's Tuesday.
-            ("2026-11-25", "00:30", "2026-11-24"),
-            // Friday, summer time: 23:30 UTC on the café's Thursday.
-            ("2026-07-03", "01:30", "2026-07-02"),
-            // The night summer time starts (Sunday 28 March 2027, 03:30 = 01:30 UTC).
-            ("2027-03-28", "03:30", "2027-03-25"),
-            // The night it ends (Sunday 25 October 2026, the first 02:30 = 00:30 UTC).
-            ("2026-10-25", "02:30", "2026-10-22"),
-        ] {
-            let now = Timestamp::from_dk(day.parse().unwrap(), time.parse::<Time>().unwrap());
-            let r = TestRelay::start_with_clock(
-                backend,
-                nabo_server::relay::Limits::default(),
-                Clock::starting_at(now),
-            )
-            .await
-            .unwrap();
-            r.seed_demo(PASSWORD).await.unwrap();
-            let b = Browser::login(&r, "central").await;
-            let queue = b.text("/gennemgang").await;
-            let i = queue
-                .find("Uenige registreringer")
-                .unwrap_or_else(|| panic!("{backend:?} {day} {time}: no disagreeing marks"));
-            let conflict = &queue[i..queue[i..].find("</form>").unwrap() + i];
-            let last: Date = last_cafe.parse().unwrap();
-            let shown = nabo_server::web::fmt::date_short(last);
-            assert!(
-                conflict.contains(&format!("den {shown}")),
-                "{backend:?} {day} {time}: the demo's disagreeing marks are not on {shown}: {conflict}"
-            );
-            // The café's page: its newest session listed is that afternoon, none after today.
-            let acts = b.text("/aktiviteter").await;
-            let name = acts.find("Lektiecaféen i Beboerhuset</a>").unwrap();
-            let j = acts[..name].rfind("href=\"").unwrap() + "href=\"".len();
-            let page = b.text(acts[j..].split('"').next().unwrap()).await;
-            let today = nabo_server::web::fmt::date_with_weekday(day.parse().unwrap());
-            let newest = nabo_server::web::fmt::date_with_weekday(last);
-            assert!(
-                page.contains(&newest),
-                "{backend:?} {day}: {newest} missing"
-            );
-            assert!(!page.contains(&today), "{backend:?} {day}: a session today");
-            drop(r);
-        }
     }
 }

@@ -131,13 +131,20 @@ pub fn check(password: &str, username: &str, name: &str) -> Result<String, Weak>
     if distinct.len() <= 2 {
         return Err(Weak::Repetitive);
     }
-    let personal = std::iter::once(username.to_lowercase())
+    let personal: Vec<String> = std::iter::once(username.to_lowercase())
         .chain(name.split_whitespace().map(str::to_lowercase))
-        .filter(|w| w.chars().count() >= 4);
-    for w in personal {
-        // Refused when the password is little more than the name: the name makes up over
-        // half of it.
-        if lower.contains(&w) && w.chars().count() * 2 > chars {
+        .filter(|w| w.chars().count() >= 4)
+        .collect();
+    // Refused when the password is little more than the name: once every occurrence of the
+    // name's parts (and the spaces and punctuation between them) is taken away, less than
+    // half of it is left.
+    let mut rest = lower.clone();
+    for w in &personal {
+        rest = rest.replace(w.as_str(), "");
+    }
+    if rest.len() != lower.len() {
+        let left = rest.chars().filter(|c| c.is_alphanumeric()).count();
+        if left * 2 < chars {
             return Err(Weak::Personal);
         }
     }

@@ -538,7 +538,7 @@ impl Conn {
                 sender: self.sender(),
                 budget: self.hold_budget.clone(),
                 out: self.out_tx.clone(),
-                state: state.take(),
+                state: state.take().map(Box::new),
                 first: first.take(),
                 reply,
             };
@@ -547,7 +547,7 @@ impl Conn {
                     state: s, first: f, ..
                 } = cmd
                 {
-                    state = s;
+                    state = s.map(|b| *b);
                     first = f;
                 }
                 continue;

@@ -50,6 +50,9 @@ pub enum MergeError {
 
 /// Commands to a document task.
 #[derive(Debug)]
+// One `Attach` per connection carries the client's sync state; boxing it would allocate on
+// every attach for no gain in a channel of a few commands.
+#[allow(clippy::large_enum_variant)]
 pub enum DocCmd {
     /// A connection opens the document; `first` is its first sync message.
     Attach {
@@ -68,7 +71,7 @@ pub enum DocCmd {
         /// Where to send.
         out: super::outbox::Outbox,
         /// A sync state carried over from creating the document on this connection.
-        state: Option<State>,
+        state: Option<Box<State>>,
         /// The first message.
         first: Option<Vec<u8>>,
         /// Whether the attach worked.
@@ -342,7 +345,7 @@ impl DocTask {
                 reply,
             } => {
                 let mut st = match (state, &storage_id) {
-                    (Some(s), _) => s,
+                    (Some(s), _) => *s,
                     (None, Some(sid)) => match self.hub.storage.sync_state(self.meta.id, sid).await
                     {
                         Ok(Some(b)) => State::decode(&b).unwrap_or_default(),

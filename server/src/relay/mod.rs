@@ -120,6 +120,9 @@ pub enum Control {
     Refused(DocumentId),
 }
 
+/// The login and phone (if any) an actor is bound to.
+type ActorOwner = (String, Option<String>);
+
 /// Who sends changes: the login and phone behind a connection (or a review page's edit),
 /// and what the rules let them edit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +203,9 @@ pub(crate) struct DocEntry {
     pub(crate) generation: u64,
 }
 
+/// (tenant, actor hex) → (login, phone).
+type KnownActors = HashMap<(TenantId, String), ActorOwner>;
+
 /// Shared state of the relay.
 #[derive(Debug)]
 pub struct Hub {
@@ -212,7 +218,7 @@ pub struct Hub {
     pub storage_id: String,
     pub(crate) docs: Mutex<HashMap<DocumentId, DocEntry>>,
     /// Actors and the login and phone they are bound to (a cache of the `actors` table).
-    known_actors: std::sync::Mutex<HashMap<(TenantId, String), (String, Option<String>)>>,
+    known_actors: std::sync::Mutex<KnownActors>,
     /// The rules' context per tenant, dropped when the tenant document changes.
     tenant_rules: std::sync::Mutex<HashMap<TenantId, Arc<TenantRules>>>,
     conns: std::sync::Mutex<HashMap<u64, ConnEntry>>,

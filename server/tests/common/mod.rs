@@ -86,7 +86,7 @@ pub async fn author_of(r: &TestRelay, user: &str) -> nabo_core::document::Author
     } else {
         By::System
     };
-    nabo_core::document::Author::now(by, &nabo_core::time::Clock::system())
+    nabo_core::document::Author::now(by, &r.clock)
 }
 
 /// The id of the demo document of `kind` whose title contains `title`, as central staff see it.
