@@ -50,9 +50,6 @@ pub enum MergeError {
 
 /// Commands to a document task.
 #[derive(Debug)]
-// One `Attach` per connection carries the client's sync state; boxing it would allocate on
-// every attach for no gain in a channel of a few commands.
-#[allow(clippy::large_enum_variant)]
 pub enum DocCmd {
     /// A connection opens the document; `first` is its first sync message.
     Attach {

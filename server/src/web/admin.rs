@@ -18,7 +18,7 @@ use nabo_core::prelude::*;
 use nabo_core::rounds;
 use serde::Deserialize;
 
-use super::data::TenantData;
+use super::data::{ActivityEntry, TenantData};
 use super::fmt::{self, Da};
 use super::table::{Cell, ExportQuery, Table};
 use super::{FormFields, Nav, Viewer, WebError, WebResult, back_to, export, page};
@@ -719,19 +719,12 @@ pub async fn record_certificate(
         ));
     }
     edit_volunteers(&s, &v, &d, |doc, by| doc.set_child_certificate(by, &vid, c)).await?;
-    let by = v.author();
-    let cat = &d.catalogue;
     for a in &d.activities {
         let Some(mut entry) = a.doc.roster()?.remove(&vid) else {
             continue;
         };
         entry.cleared_for_children_until = roster_clearance(Some(&c));
-        s.hub
-            .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
-                act.set_roster(&by, cat, &vid, entry)?;
-                Ok(())
-            })
-            .await?;
+        set_roster(&s, &v, &d, a, &vid, entry).await?;
     }
     Ok(back_to("/administration#frivillige"))
 }
@@ -747,6 +740,26 @@ async fn edit_volunteers(
     let by = v.author();
     s.hub
         .edit(meta, &v.principal, |doc: &mut VolunteersDoc| f(doc, &by))
+        .await?;
+    Ok(())
+}
+
+/// Puts `entry` on the roster of activity `a` through the hub (phones see it).
+async fn set_roster(
+    s: &AppState,
+    v: &Viewer,
+    d: &TenantData,
+    a: &ActivityEntry,
+    vid: &VolunteerId,
+    entry: RosterVolunteer,
+) -> Result<(), WebError> {
+    let by = v.author();
+    let cat = &d.catalogue;
+    s.hub
+        .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
+            act.set_roster(&by, cat, vid, entry)?;
+            Ok(())
+        })
         .await?;
     Ok(())
 }
@@ -779,7 +792,6 @@ pub async fn engage(
         .and_then(|x| x.parse().ok())
         .ok_or_else(|| WebError::BadRequest("Vælg en rolle.".into()))?;
     let start = form.date("fra", "Fra")?;
-    let by = v.author();
     let cat = &d.catalogue;
     let e = Engagement {
         volunteer: vid.clone(),
@@ -798,12 +810,7 @@ pub async fn engage(
         ),
         active: true,
     };
-    s.hub
-        .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
-            act.set_roster(&by, cat, &vid, entry)?;
-            Ok(())
-        })
-        .await?;
+    set_roster(&s, &v, &d, a, &vid, entry).await?;
     Ok(back_to("/administration#vagtplan"))
 }
 

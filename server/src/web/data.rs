@@ -129,12 +129,12 @@ impl TenantData {
         &mut self,
         doc: nabo_core::document::NaboDoc,
         meta: DocMeta,
-        base: Catalogue,
+        base: &Catalogue,
     ) -> nabo_core::Result<()> {
         match meta.kind {
             DocKind::Tenant => {
                 let t = TenantDoc::from_doc(doc)?;
-                let (catalogue, areas) = (t.catalogue(&base)?, t.areas()?);
+                let (catalogue, areas) = (t.catalogue(base)?, t.areas()?);
                 let (programmes, orgs) = (t.programmes()?, t.organisations()?);
                 self.catalogue = catalogue;
                 self.areas = areas;
@@ -227,7 +227,7 @@ impl TenantData {
             }
             let title = meta.title.clone();
             let id = meta.id;
-            if let Err(e) = d.add(doc, meta, base.clone()) {
+            if let Err(e) = d.add(doc, meta, base) {
                 tracing::warn!(doc = %id, error = %e, "a stored document does not read; skipped on the pages");
                 // Named by its records when they are known, else as a whole.
                 if d.unreadable.len() == flagged {
