@@ -19,7 +19,7 @@ use automerge::{ActorId, Automerge};
 use libfuzzer_sys::fuzz_target;
 use nabo_core::document::NaboDoc;
 use nabo_server::relay::Limits;
-use nabo_server::relay::sync::{Held, HoldBudget, receive_message};
+use nabo_server::relay::sync::{Held, HoldBudget, Refused, receive_message};
 
 struct Base {
     relay: Automerge,
@@ -63,7 +63,8 @@ fuzz_target!(
         let max = limits.max_changes_per_message;
         let mut held = Held::new(HoldBudget::new(limits.max_held_bytes, limits.max_held_changes));
         match receive_message(&mut doc, &mut state, &bytes, &mut held, max) {
-            Err(r) => assert!(matches!(r.code, 1008 | 1009), "close code {}", r.code),
+            Err(Refused::Close(r)) => assert!(matches!(r.code, 1008 | 1009), "close code {}", r.code),
+            Err(Refused::ReadOnly) => panic!("a writer's sync state is never read-only"),
             Ok(_) => {
                 if doc.get_heads() != before {
                     // The relay's check before storing (doc.rs `check_and_persist`).

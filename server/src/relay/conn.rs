@@ -624,7 +624,8 @@ impl Conn {
                     .inc();
                 return Err(Closing::new(1008, e.to_string()));
             }
-            Ok(Err(ReceiveError::Malformed(_))) | Err(_) => {
+            // A new document's state is never read-only.
+            Ok(Err(ReceiveError::Malformed(_) | ReceiveError::ReadOnly)) | Err(_) => {
                 self.new_docs.remove(&id);
                 return self.unavailable(&id.to_string());
             }

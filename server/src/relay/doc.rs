@@ -487,7 +487,11 @@ impl DocTask {
             super::sync::receive_message(am, &mut peer.state, &data, &mut peer.held, max);
         let had_changes = match received {
             Ok(had_changes) => had_changes,
-            Err(r) => {
+            Err(super::sync::Refused::ReadOnly) => {
+                self.refuse(conn, &nabo_core::rules::read_only(self.meta.kind));
+                return true;
+            }
+            Err(super::sync::Refused::Close(r)) => {
                 self.close_peer(conn, r.code, &r.reason, Some(r.limit));
                 // Drop what may have been half-applied by reloading from storage.
                 return self.doc.heads() == before || self.revert().await;
