@@ -279,6 +279,11 @@ pub enum ChangeKind {
     SyncStatus,
     /// The device was revoked and its data deleted.
     Wiped,
+    /// The relay refused some of this device's edits to a document (a rule it broke, e.g. a
+    /// shift of someone else, or access withdrawn meanwhile): the document now holds the
+    /// relay's copy with every edit that still passes the rules re-made on it; `detail`
+    /// says what was refused and how many edits were dropped. Tell the user which record.
+    Refused,
 }
 
 /// A change notification.
@@ -288,6 +293,8 @@ pub struct ChangeEvent {
     pub kind: ChangeKind,
     /// The document, if one.
     pub document_id: Option<String>,
+    /// For `Refused`: the relay's reason (record keys and codes, no personal data).
+    pub detail: Option<String>,
 }
 
 /// Receives change notifications (on a background thread: keep it short, hop to the UI

@@ -118,7 +118,7 @@ impl Drop for Subscription {
     }
 }
 
-fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<T> {
+pub(crate) fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<T> {
     s.parse()
         .map_err(|_| NaboError::invalid(field, "malformed", "not in the expected format"))
 }
@@ -135,9 +135,19 @@ fn split_ref(field: &str, r: &str) -> Result<(DocumentId, String)> {
 
 impl Inner {
     pub(crate) fn emit(&self, kind: api::ChangeKind, doc: Option<DocumentId>) {
+        self.emit_detail(kind, doc, None);
+    }
+
+    pub(crate) fn emit_detail(
+        &self,
+        kind: api::ChangeKind,
+        doc: Option<DocumentId>,
+        detail: Option<String>,
+    ) {
         let _ = self.events.send(api::ChangeEvent {
             kind,
             document_id: doc.map(|d| d.to_string()),
+            detail,
         });
     }
 
@@ -179,7 +189,7 @@ impl Inner {
 
     /// The catalogue with the tenant's local additions, and whether the tenant allows free-text
     /// notes: one read of the tenant document (the built-in catalogue before the first sync).
-    async fn tenant_settings(&self, tenant: &TenantId) -> Result<(Catalogue, bool)> {
+    pub(crate) async fn tenant_settings(&self, tenant: &TenantId) -> Result<(Catalogue, bool)> {
         let base = Catalogue::builtin()?;
         let id = Scope::Tenant {
             tenant: tenant.clone(),
@@ -1017,6 +1027,7 @@ impl NaboClient {
                         let ev = api::ChangeEvent {
                             kind: api::ChangeKind::Synced,
                             document_id: None,
+                            detail: None,
                         };
                         let _ = listener.on_change(ev);
                     }

@@ -25,7 +25,7 @@ use nabo_core::seal::SubjectKey;
 use serde::Deserialize;
 
 use crate::api;
-use crate::client::{Account, Inner, RELAY_PEER, lock};
+use crate::client::{Account, Inner, RELAY_PEER, lock, parse};
 use crate::error::{NaboError, Result};
 
 /// Keys per upload (the relay's limit is 500).
@@ -464,6 +464,9 @@ impl Inner {
                 match end {
                     SyncEnd::Synced => {}
                     SyncEnd::Unavailable => return Ok(None),
+                    SyncEnd::Error(e) if e.starts_with(REFUSED) => {
+                        return self.start_again(id, &e).await.map(Some);
+                    }
                     SyncEnd::Error(e) => return Err(sync_error(e)),
                 }
                 self.store
@@ -473,7 +476,90 @@ impl Inner {
             }
         }
     }
+
+    /// The relay refused this device's changes to `id` (ADR 0013) and will not take any
+    /// change built on them: start again from the relay's copy, re-make on it every pending
+    /// edit that passes the rules as this user (`rules::rebase`), replace the stored
+    /// document in one transaction, and send what survived. Should the relay refuse again
+    /// (access withdrawn meanwhile: its rules are more than the document's), keep the
+    /// relay's copy alone. Tells listeners (`ChangeKind::Refused`) either way. The refused
+    /// document is closed on the running connection, so this uses one of its own.
+    async fn start_again(&self, id: DocumentId, refusal: &str) -> Result<bool> {
+        tracing::warn!(doc = %id, refusal, "the relay refused changes of this device; starting again from its copy");
+        let token = self.access_token(false).await?;
+        let mut c = self.connect(&token).await?;
+        c.settle = Duration::from_millis(150);
+        let mut remote = automerge::Automerge::new();
+        let mut state = State::new();
+        match c.sync(id, &mut remote, &mut state, true).await? {
+            SyncEnd::Synced => {}
+            SyncEnd::Unavailable => {
+                return Err(NaboError::Forbidden {
+                    detail: format!("{refusal}; the relay no longer offers the document"),
+                });
+            }
+            SyncEnd::Error(e) => return Err(sync_error(e)),
+        }
+        let account = self.account()?;
+        let editor = nabo_core::rules::Editor::new(
+            parse("role", &account.role)?,
+            account.staff_id.as_deref(),
+            account.volunteer_id.as_deref(),
+        );
+        let tenant: TenantId = parse("tenant", &account.tenant)?;
+        let (catalogue, free_text_notes) = self.tenant_settings(&tenant).await?;
+        let ctx = nabo_core::rules::Context {
+            catalogue: &catalogue,
+            free_text_notes,
+        };
+        let (mut doc, replayed, dropped) = {
+            // No local edit may land between reading the pending edits and the replace.
+            let _g = self.edit.lock().await;
+            let local = self
+                .store
+                .load(id, ActorId::random())
+                .await?
+                .ok_or_else(|| NaboError::not_found("document"))?;
+            let r = nabo_core::rules::rebase(
+                local.automerge(),
+                remote.clone(),
+                self.actor.clone(),
+                &editor,
+                &ctx,
+            );
+            let doc = NaboDoc::from_automerge(r.doc, self.actor.clone())?;
+            self.store.replace(&doc).await?;
+            (doc, r.replayed, r.refused.len())
+        };
+        let mut detail = format!("{refusal}; {replayed} edits kept, {dropped} dropped");
+        let before = doc.heads();
+        match c.sync(id, doc.automerge_mut(), &mut state, false).await? {
+            SyncEnd::Synced => {}
+            SyncEnd::Unavailable => return Ok(true),
+            SyncEnd::Error(e) if e.starts_with(REFUSED) => {
+                // The relay's copy alone, nothing of ours.
+                let _g = self.edit.lock().await;
+                let doc = NaboDoc::from_automerge(remote, self.actor.clone())?;
+                self.store.replace(&doc).await?;
+                detail = format!("{refusal}; then {e}; every pending edit dropped");
+                self.emit_detail(api::ChangeKind::Refused, Some(id), Some(detail));
+                return Ok(true);
+            }
+            SyncEnd::Error(e) => return Err(sync_error(e)),
+        }
+        if doc.heads() != before {
+            self.store.append(id, &doc.save_after(&before)).await?;
+        }
+        self.store
+            .put_sync_state(id, RELAY_PEER, &state.encode())
+            .await?;
+        self.emit_detail(api::ChangeKind::Refused, Some(id), Some(detail));
+        Ok(true)
+    }
 }
+
+/// How the relay's answer to a refused change starts (`refused: <record>: <reason> (…)`).
+const REFUSED: &str = "refused: ";
 
 fn sync_error(e: String) -> NaboError {
     if e.contains("revoked") {

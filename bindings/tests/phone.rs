@@ -604,3 +604,186 @@ async fn at_half_past_midnight_the_phone_and_the_relay_agree_on_the_day() {
         maja.check_in(extra.id.clone()).await.unwrap();
     }
 }
+
+/// The relay's copy of a document, read as central staff.
+async fn on_relay(r: &TestRelay, id: nabo_core::document::DocumentId) -> automerge::Automerge {
+    let token = central_token(r).await;
+    let mut c = nabo_core::client::Client::connect(&r.ws(), &token, None)
+        .await
+        .unwrap();
+    let mut doc = automerge::Automerge::new();
+    let end = c
+        .sync(id, &mut doc, &mut automerge::sync::State::new(), true)
+        .await
+        .unwrap();
+    assert_eq!(end, nabo_core::client::SyncEnd::Synced);
+    doc
+}
+
+fn map_value(doc: &automerge::Automerge, root_key: &str, key: &str) -> Option<String> {
+    use automerge::ReadDoc;
+    let (_, obj) = doc.get(automerge::ROOT, root_key).unwrap()?;
+    let (v, _) = doc.get(&obj, key).unwrap()?;
+    Some(match v {
+        automerge::Value::Scalar(s) => match s.as_ref() {
+            automerge::ScalarValue::Str(x) => x.to_string(),
+            other => other.to_string(),
+        },
+        automerge::Value::Object(_) => "record".into(),
+    })
+}
+
+/// A change the relay refuses does not stall the phone (issue 9, ADR 0013). Between two
+/// honest marks, a tampered app writes another volunteer's shift into the phone's store;
+/// the relay refuses the batch. The phone takes the relay's copy, re-makes both marks on
+/// it, drops the forged shift, replaces its stored document, sends the marks, and tells
+/// its listeners which record was refused. Before the fix the sync failed with the relay's
+/// error at every attempt and nothing of the phone's reached the relay again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_edit_is_dropped_and_every_other_pending_edit_reaches_the_relay() {
+    use automerge::transaction::Transactable;
+    let r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let maja = open(&r, dir.path(), 7).await;
+    let events = Arc::new(Events::default());
+    let _sub = maja.subscribe(events.clone());
+    maja.login("volunteer1".into(), PASSWORD.into())
+        .await
+        .unwrap();
+    maja.sync_now().await.unwrap();
+    let session = maja
+        .add_session(
+            "act-lektiecafe".into(),
+            today(),
+            "15:00".into(),
+            "17:00".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    let (kid1, kid2) = (
+        call.entries[0].participant_id.clone(),
+        call.entries[1].participant_id.clone(),
+    );
+    maja.mark(session.id.clone(), kid1.clone(), Mark::Present)
+        .await
+        .unwrap();
+
+    // The tampered write: volunteer2's shift, cancelled, from Maja's phone.
+    let (reg, sid) = session.id.split_once('/').unwrap();
+    let reg: nabo_core::document::DocumentId = reg.parse().unwrap();
+    let shift = format!("{sid}/v-2");
+    {
+        let store = Store::open_encrypted(&dir.path().join("nabo.sqlite"), &[7; 32])
+            .await
+            .unwrap();
+        let mut doc = store
+            .load(reg, automerge::ActorId::random())
+            .await
+            .unwrap()
+            .unwrap();
+        let before = doc.heads();
+        let am = doc.automerge_mut();
+        let mut tx = am.transaction();
+        let (_, shifts) = automerge::ReadDoc::get(&tx, automerge::ROOT, "shifts")
+            .unwrap()
+            .unwrap();
+        let s = tx
+            .put_object(&shifts, shift.as_str(), automerge::ObjType::Map)
+            .unwrap();
+        tx.put(&s, "signed_up", true).unwrap();
+        tx.put(&s, "cancelled", true).unwrap();
+        tx.put(&s, "check_in", automerge::ScalarValue::Null)
+            .unwrap();
+        tx.put(&s, "check_out", automerge::ScalarValue::Null)
+            .unwrap();
+        tx.commit();
+        store.append(reg, &doc.save_after(&before)).await.unwrap();
+        store.close().await;
+    }
+    // An honest mark on top of the forged change.
+    maja.mark(session.id.clone(), kid2.clone(), Mark::Absent)
+        .await
+        .unwrap();
+
+    let report = maja.sync_now().await.unwrap();
+    assert!(report.documents >= 3, "{report:?}");
+    let refused: Vec<ChangeEvent> = events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == ChangeKind::Refused)
+        .cloned()
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(
+        refused[0].document_id.as_deref(),
+        Some(reg.to_string().as_str())
+    );
+    let detail = refused[0].detail.clone().unwrap();
+    assert!(
+        detail.contains(&format!("shifts/{shift}")) && detail.contains("not-permitted"),
+        "{detail}"
+    );
+
+    // The relay has both marks and not the shift.
+    let relay = on_relay(&r, reg).await;
+    let key = |kid: &str| format!("{sid}/{kid}");
+    assert_eq!(
+        map_value(&relay, "attendance", &key(&kid1)).as_deref(),
+        Some("present")
+    );
+    assert_eq!(
+        map_value(&relay, "attendance", &key(&kid2)).as_deref(),
+        Some("absent")
+    );
+    assert_eq!(map_value(&relay, "shifts", &shift), None);
+    // The phone agrees with the relay, holds no forged shift, and has nothing pending.
+    assert_eq!(maja.sync_status().await.unwrap().pending_changes, 0);
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    let mark_of = |p: &str| {
+        call.entries
+            .iter()
+            .find(|e| e.participant_id == p)
+            .unwrap()
+            .mark
+    };
+    assert_eq!(
+        (mark_of(&kid1), mark_of(&kid2)),
+        (Some(Mark::Present), Some(Mark::Absent))
+    );
+    let store = Store::open_encrypted(&dir.path().join("nabo.sqlite"), &[7; 32])
+        .await
+        .unwrap();
+    let local = store
+        .load(reg, automerge::ActorId::random())
+        .await
+        .unwrap()
+        .unwrap();
+    store.close().await;
+    assert_eq!(map_value(local.automerge(), "shifts", &shift), None);
+    assert_eq!(local.heads(), relay.get_heads());
+    // The next sync is quiet, and the phone goes on recording.
+    maja.mark(session.id.clone(), kid1.clone(), Mark::Excused)
+        .await
+        .unwrap();
+    maja.sync_now().await.unwrap();
+    assert_eq!(
+        events
+            .kinds()
+            .iter()
+            .filter(|k| **k == ChangeKind::Refused)
+            .count(),
+        1
+    );
+    let relay = on_relay(&r, reg).await;
+    assert_eq!(
+        map_value(&relay, "attendance", &key(&kid1)).as_deref(),
+        Some("excused")
+    );
+}

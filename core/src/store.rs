@@ -360,6 +360,34 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a stored document by `doc` in one transaction: its snapshot becomes `doc`,
+    /// its appended changes and its sync states go (the history they describe is no longer
+    /// this document's). For a phone starting again from the relay's copy after a refusal
+    /// (`rules::rebase`). Returns whether the document was stored.
+    pub async fn replace(&self, doc: &NaboDoc) -> Result<bool> {
+        let id = doc.id();
+        let key = id.to_string();
+        let snapshot = self.seal(&format!("doc:{id}"), doc.save())?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let r = sqlx::query("UPDATE documents SET snapshot = ?, updated_at = ? WHERE doc_id = ?")
+            .bind(snapshot)
+            .bind(now_ms())
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for delete in [
+            "DELETE FROM changes WHERE doc_id = ?",
+            "DELETE FROM sync_states WHERE doc_id = ?",
+        ] {
+            sqlx::query(delete).bind(&key).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Every stored document.
     pub async fn list(&self) -> Result<Vec<StoredDoc>> {
         let rows = sqlx::query("SELECT doc_id, kind, scope FROM documents ORDER BY doc_id")

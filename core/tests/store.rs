@@ -237,6 +237,41 @@ async fn sync_state_is_kept_per_peer_and_keys_can_be_erased() {
     );
 }
 
+#[tokio::test]
+async fn a_replaced_document_keeps_neither_its_appended_changes_nor_its_sync_state() {
+    let store = Store::memory().await.unwrap();
+    let f = Fixture::lektiecafe();
+    let mut h = Handle::create(&store, f.replica()).await.unwrap();
+    let id = h.get().doc().id();
+    let session = f.session_on(&f.register, "2026-11-17");
+    h.edit(|r| r.set_cancelled(&f.central, &session, true))
+        .await
+        .unwrap();
+    store.put_sync_state(id, "relay", &[0x42]).await.unwrap();
+    let relay_copy = f.replica();
+    assert_ne!(h.get().doc().heads(), relay_copy.doc().heads());
+
+    assert!(store.replace(relay_copy.doc()).await.unwrap());
+    let back = store.load(id, ActorId::random()).await.unwrap().unwrap();
+    assert_eq!(back.heads(), relay_copy.doc().heads(), "the edit is gone");
+    assert_eq!(store.sync_state(id, "relay").await.unwrap(), None);
+    // What is appended afterwards builds on the replacement.
+    let mut h = Handle::<RegisterDoc>::open(&store, id, ActorId::random())
+        .await
+        .unwrap()
+        .unwrap();
+    h.edit(|r| r.set_cancelled(&f.central, &session, false))
+        .await
+        .unwrap();
+    let again = store.load(id, ActorId::random()).await.unwrap().unwrap();
+    assert_eq!(again.heads(), h.get().doc().heads());
+
+    // A document the store does not have is not created by a replace.
+    let empty = Store::memory().await.unwrap();
+    assert!(!empty.replace(relay_copy.doc()).await.unwrap());
+    assert!(empty.load(id, ActorId::random()).await.unwrap().is_none());
+}
+
 /// Reads every byte of the store's files (database and write-ahead log).
 fn raw_bytes(dir: &std::path::Path) -> Vec<u8> {
     let mut all = Vec::new();

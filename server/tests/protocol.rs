@@ -237,8 +237,9 @@ async fn oversized_messages_and_documents_are_refused() {
 
         // A document grown over its size limit by messages that each fit the message limit:
         // every message until the limit is stored, the one that crosses it is refused with
-        // the document's own error and stores nothing.
-        let mut c = connect(&r, "volunteer1").await;
+        // the document's own error and stores nothing. As central staff, who may write the
+        // register's information (a volunteer's write there is refused by the rules first).
+        let mut c = connect(&r, "central").await;
         let (mut doc, mut st) = {
             let (end, doc, st) = fetch(&mut c, reg).await;
             assert_eq!(end, SyncEnd::Synced);
@@ -246,8 +247,12 @@ async fn oversized_messages_and_documents_are_refused() {
         };
         let (_, info) = doc.get(automerge::ROOT, "info").unwrap().unwrap();
         let mut messages = 0;
+        let mut actors = Vec::new();
         let end = loop {
             let heads_before = stored(&r, reg).await.get_heads();
+            // Each message under an actor of its own: only stored changes bind theirs.
+            actors.push(automerge::ActorId::random());
+            doc.set_actor(actors.last().unwrap().clone());
             // 4 changes of 10 KB of incompressible text: ~40 KB, under the 64 KB message
             // limit and the 50 changes per message.
             for k in 0..4 {
@@ -279,6 +284,19 @@ async fn oversized_messages_and_documents_are_refused() {
         let (code, _) = c.closed(Duration::from_secs(5)).await;
         assert_eq!(code, Some(1009));
         assert!(messages > 1, "earlier messages were within the limit");
+        let tenant = r.storage().document(reg).await.unwrap().unwrap().tenant;
+        let bound = r.storage().actors(&tenant).await.unwrap();
+        let (refused, accepted) = actors.split_last().unwrap();
+        for a in accepted {
+            assert!(
+                bound.contains_key(&a.to_hex_string()),
+                "{backend:?}: a stored change binds its actor"
+            );
+        }
+        assert!(
+            !bound.contains_key(&refused.to_hex_string()),
+            "{backend:?}: the refused message bound its actor"
+        );
         let stored_bytes: usize = r
             .storage()
             .chunks(reg)

@@ -14,6 +14,7 @@ enum Tekster {
     static let synkronisering = "Synkronisering"
     static let synkroniserNu = "Synkroniser nu"
     static let ingenForbindelse = "Ingen forbindelse – ændringer gemmes på telefonen"
+    static let aendringerAfvist = "Serveren afviste nogle af telefonens ændringer. De er fjernet; resten er sendt."
 
     static func mark(_ mark: Mark?) -> String {
         switch mark {

@@ -603,22 +603,6 @@ impl DocTask {
             &rules.context(),
         )
         .map_err(Rejection::Refused)?;
-        let actors = nabo_core::rules::device_actors(self.doc.automerge(), &changes);
-        match self
-            .hub
-            .bind_actors(&self.meta.tenant, actors, sender)
-            .await
-        {
-            Ok(()) => {}
-            Err(ActorError::Refused(r)) => return Err(Rejection::Refused(r)),
-            Err(ActorError::Storage(e)) => {
-                return Err(Rejection::close(
-                    1011,
-                    self.storage_error("actors", e),
-                    None,
-                ));
-            }
-        }
         if self.doc.recheck().is_err() {
             return Err(Rejection::close(
                 1008,
@@ -636,6 +620,23 @@ impl DocTask {
                 ),
                 Some("document_size"),
             ));
+        }
+        // Only changes about to be stored bind their actors (a set refused above binds none).
+        let actors = nabo_core::rules::device_actors(self.doc.automerge(), &changes);
+        match self
+            .hub
+            .bind_actors(&self.meta.tenant, actors, sender)
+            .await
+        {
+            Ok(()) => {}
+            Err(ActorError::Refused(r)) => return Err(Rejection::Refused(r)),
+            Err(ActorError::Storage(e)) => {
+                return Err(Rejection::close(
+                    1011,
+                    self.storage_error("actors", e),
+                    None,
+                ));
+            }
         }
         self.append(&bytes)
             .await

@@ -8,6 +8,8 @@ final class SyncModel: ObservableObject {
     @Published private(set) var lastSync = "Aldrig"
     @Published private(set) var lastError: String?
     @Published private(set) var syncing = false
+    /// Set when the relay refused some of this phone's edits (they are gone; the rest was sent).
+    @Published private(set) var refused: String?
 
     private let client: NaboClient
     private let onWiped: @MainActor () -> Void
@@ -60,6 +62,10 @@ final class SyncModel: ObservableObject {
             // Revoked by central staff: the data is gone, back to enrolment.
             onWiped()
         } else {
+            if event.kind == .refused {
+                // The core started again from the relay's copy; say so once, in Danish.
+                refused = Tekster.aendringerAfvist
+            }
             Task { await refresh() }
         }
     }

@@ -13,6 +13,14 @@ struct OfflineBanner: View {
                 .padding(8)
                 .background(Color.yellow.opacity(0.3))
         }
+        // Edits the relay refused (and the phone dropped): said once the sync that found them ran.
+        if let refused = sync.refused {
+            Text(refused)
+                .font(.footnote)
+                .foregroundStyle(.red)
+                .frame(maxWidth: .infinity)
+                .padding(8)
+        }
     }
 }
 

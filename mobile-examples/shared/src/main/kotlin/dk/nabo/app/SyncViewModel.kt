@@ -21,6 +21,8 @@ data class SyncState(
     val error: String? = null,
     val syncing: Boolean = false,
     val wiped: Boolean = false,
+    /** Set when the relay refused some of this phone's edits (they are gone; the rest was sent). */
+    val refused: String? = null,
 )
 
 /**
@@ -34,7 +36,12 @@ class SyncViewModel(private val client: NaboClientInterface, private val scope: 
 
     private val subscription: Subscription = client.subscribe(object : ChangeListener {
         override fun onChange(event: ChangeEvent) {
-            if (event.kind == ChangeKind.WIPED) _state.value = _state.value.copy(wiped = true)
+            when (event.kind) {
+                ChangeKind.WIPED -> _state.value = _state.value.copy(wiped = true)
+                // The core started again from the relay's copy; say so in Danish.
+                ChangeKind.REFUSED -> _state.value = _state.value.copy(refused = Tekster.AENDRINGER_AFVIST)
+                else -> {}
+            }
             refresh()
         }
     })

@@ -17,6 +17,7 @@ object Tekster {
     const val GEM = "Gem"
     const val SYNKRONISER_NU = "Synkroniser nu"
     const val INGEN_FORBINDELSE = "Ingen forbindelse – ændringer gemmes på telefonen"
+    const val AENDRINGER_AFVIST = "Serveren afviste nogle af telefonens ændringer. De er fjernet; resten er sendt."
 
     fun mark(m: Mark?): String = when (m) {
         Mark.PRESENT -> "Til stede"

@@ -64,6 +64,8 @@ fun OfflineBanner(sync: SyncState) {
             )
         }
     }
+    // Edits the relay refused (and the phone dropped): said once the sync that found them ran.
+    sync.refused?.let { Message(it, Modifier.padding(horizontal = 16.dp, vertical = 8.dp)) }
 }
 
 /** A titled group of chips: single choice or several, decided by [selected] and [onClick]. */
