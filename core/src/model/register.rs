@@ -56,7 +56,10 @@ pub struct Participant {
     pub merged_into: Option<ParticipantId>,
     /// Set when central staff erased this person (ADR 0019): the label is gone, the key is
     /// destroyed, and the record stays only so attendance counts survive anonymously.
-    #[autosurgeon(reconcile = "crate::erasure::reconcile_mark")]
+    #[autosurgeon(
+        reconcile = "crate::erasure::reconcile_mark",
+        hydrate = "crate::model::lenient::missing_none"
+    )]
     pub erased: Option<Date>,
 }
 
