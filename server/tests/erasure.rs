@@ -273,3 +273,57 @@ async fn after_erasure_the_key_is_in_no_database_file() {
         r.running.unwrap().shutdown().await;
     }
 }
+
+/// The review pages ask first, naming what goes and what stays, then erase; the name is
+/// gone from the session's page while the marks still count.
+#[tokio::test(flavor = "multi_thread")]
+async fn central_staff_erase_a_child_from_the_review_pages_after_a_confirmation() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let (pid, _) = child(&r, reg, "Emil").await;
+        let view = stored_register(&r, reg).await.view().unwrap();
+        let session = view
+            .attendance
+            .keys()
+            .find(|(_, p)| *p == pid)
+            .map(|(s, _)| s.clone())
+            .unwrap();
+        let session_page = format!("/registre/{reg}/moeder/{session}");
+        let b = Browser::login(&r, "central").await;
+        let page = b.text(&session_page).await;
+        assert!(page.contains("Emil"), "{backend:?}: the name is shown before");
+        assert!(page.contains(&format!("/sletning?emne={pid}")));
+
+        let confirm = b.text(&format!("/sletning?emne={pid}")).await;
+        for text in ["Emil", "Det forsvinder", "Det bliver (uden navn)", "fremmøderegistreringer", "Slet personen permanent"] {
+            assert!(confirm.contains(text), "{backend:?}: {text} missing on the confirmation");
+        }
+        // Nothing is erased by looking.
+        assert!(keys_answer(&r, "central", reg).await["keys"].get(pid.as_str()).is_some());
+        // A reason is required.
+        let res = b.post("/sletning", &b.base, &[("emne", pid.as_str())]).await;
+        assert_eq!(res.status().as_u16(), 400);
+        assert!(res.text().await.unwrap().contains("Årsag"));
+        assert!(keys_answer(&r, "central", reg).await["keys"].get(pid.as_str()).is_some());
+
+        let res = b
+            .post("/sletning", &b.base, &[("emne", pid.as_str()), ("aarsag", "purpose-ended")])
+            .await;
+        assert_eq!(res.status().as_u16(), 200);
+        let done = res.text().await.unwrap();
+        assert!(done.contains("Personen er slettet"), "{done}");
+        assert!(!done.contains("Emil"));
+
+        let page = b.text(&session_page).await;
+        assert!(!page.contains("Emil"), "{backend:?}: the name is still on the session page");
+        assert!(!page.contains(&format!("/sletning?emne={pid}")));
+        assert!(page.contains("tælles med uden navn"), "{backend:?}: the marks still count");
+        let queue = b.text("/gennemgang").await;
+        assert!(!queue.contains("Emil"));
+        let log = r.storage().erasures(&TENANT.parse().unwrap()).await.unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].reason, "purpose-ended");
+        r.running.unwrap().shutdown().await;
+    }
+}
