@@ -360,7 +360,11 @@ impl Inner {
 
     /// Deletes the keys of erased participants of a register from the store (with the space
     /// they took) and reports to the relay which ones this phone deleted (ADR 0019).
-    async fn forget_erased(&self, erased: &[String], participants: &BTreeSet<String>) -> Result<()> {
+    async fn forget_erased(
+        &self,
+        erased: &[String],
+        participants: &BTreeSet<String>,
+    ) -> Result<()> {
         let mut deleted = Vec::new();
         for subject in erased.iter().filter(|s| participants.contains(*s)) {
             if self.store.erase_key(subject).await? {

@@ -96,7 +96,13 @@ async fn an_erased_child_leaves_every_phone_and_an_offline_phone_cannot_bring_th
 
     // Phone A adds a child; phone B gets the name at its next sync.
     let session = a
-        .add_session("act-lektiecafe".into(), today(), "15:00".into(), "17:00".into(), None)
+        .add_session(
+            "act-lektiecafe".into(),
+            today(),
+            "15:00".into(),
+            "17:00".into(),
+            None,
+        )
         .await
         .unwrap();
     let child = a
@@ -107,8 +113,13 @@ async fn an_erased_child_leaves_every_phone_and_an_offline_phone_cannot_bring_th
     b.sync_now().await.unwrap();
     let call = b.roll_call(session.id.clone()).await.unwrap();
     assert_eq!(label_of(&call, &child), Some(Some(NAME.into())));
-    let sealed_on_b = stored_key(b_dir.path(), &child).await.expect("B holds the key");
-    assert!(contains(&store_bytes(b_dir.path()), &sealed_on_b), "the test can fail");
+    let sealed_on_b = stored_key(b_dir.path(), &child)
+        .await
+        .expect("B holds the key");
+    assert!(
+        contains(&store_bytes(b_dir.path()), &sealed_on_b),
+        "the test can fail"
+    );
 
     // Phone B goes offline and marks the child present; meanwhile the office erases them.
     r.stop().await;
@@ -128,19 +139,35 @@ async fn an_erased_child_leaves_every_phone_and_an_offline_phone_cannot_bring_th
 
     // Phone A learns of it at its next sync: the key and the child leave its roll call.
     a.sync_now().await.unwrap();
-    assert_eq!(stored_key(a_dir.path(), &child).await, None, "A deleted the key");
+    assert_eq!(
+        stored_key(a_dir.path(), &child).await,
+        None,
+        "A deleted the key"
+    );
     let call = a.roll_call(session.id.clone()).await.unwrap();
-    assert_eq!(label_of(&call, &child), None, "A lists the erased child nowhere");
+    assert_eq!(
+        label_of(&call, &child),
+        None,
+        "A lists the erased child nowhere"
+    );
 
     // Phone B comes back: its mark merges, the key goes, and nothing re-uploads it.
     b.sync_now().await.unwrap();
-    assert_eq!(stored_key(b_dir.path(), &child).await, None, "B deleted the key");
+    assert_eq!(
+        stored_key(b_dir.path(), &child).await,
+        None,
+        "B deleted the key"
+    );
     assert!(
         !contains(&store_bytes(b_dir.path()), &sealed_on_b),
         "the key's stored bytes are gone from B's store files"
     );
     let call = b.roll_call(session.id.clone()).await.unwrap();
-    assert_eq!(label_of(&call, &child), None, "B lists the erased child nowhere");
+    assert_eq!(
+        label_of(&call, &child),
+        None,
+        "B lists the erased child nowhere"
+    );
     let tenant = "vestbyen".parse().unwrap();
     assert_eq!(
         r.storage().subject_key(&tenant, &child).await.unwrap(),

@@ -112,7 +112,10 @@ pub fn reconcile_mark<R: autosurgeon::Reconciler>(
 
 /// Whether an edit of a participant keeps an erasure: a record that was erased before the
 /// edit must still be erased in some version after it.
-pub fn keeps_erasure(before: Option<&Versions<Participant>>, after: &Versions<Participant>) -> bool {
+pub fn keeps_erasure(
+    before: Option<&Versions<Participant>>,
+    after: &Versions<Participant>,
+) -> bool {
     !before.is_some_and(is_erased) || is_erased(after)
 }
 

@@ -130,7 +130,11 @@ pub fn check_subject(subject: &str) -> Result<(), AppError> {
 }
 
 /// What erasing `subject` in `tenant` would do; `None` when the tenant knows no such subject.
-pub async fn plan(s: &AppState, tenant: &TenantId, subject: &str) -> Result<Option<Plan>, EraseError> {
+pub async fn plan(
+    s: &AppState,
+    tenant: &TenantId,
+    subject: &str,
+) -> Result<Option<Plan>, EraseError> {
     let storage = s.storage.as_ref();
     let mut registers = Vec::new();
     let mut subjects = BTreeSet::from([subject.to_owned()]);
@@ -305,7 +309,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(done)))
 }
 
-async fn list(State(s): State<AppState>, Caller(p): Caller) -> Result<Json<Vec<Erasure>>, AppError> {
+async fn list(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<Vec<Erasure>>, AppError> {
     require_central(&p)?;
     let confirmed = s.storage.erasure_confirmations(&p.tenant).await?;
     Ok(Json(

@@ -25,7 +25,11 @@ async fn stored_register(r: &TestRelay, id: DocumentId) -> RegisterDoc {
         .unwrap()
 }
 
-async fn post_erasure(r: &TestRelay, user: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+async fn post_erasure(
+    r: &TestRelay,
+    user: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/erasures", r.http()))
         .bearer_auth(token(r, user).await)
@@ -75,18 +79,18 @@ async fn central_staff_erase_a_child_over_the_api_and_the_key_is_never_taken_aga
         let (pid, key) = child(&r, reg, "Sofie").await;
         let before = stored_register(&r, reg).await.view().unwrap();
         let marks = |v: &RegisterView| v.attendance.keys().filter(|(_, p)| *p == pid).count();
-        let present = |v: &RegisterView| {
-            v.sessions
-                .keys()
-                .map(|s| v.present(s).len())
-                .sum::<usize>()
-        };
+        let present =
+            |v: &RegisterView| v.sessions.keys().map(|s| v.present(s).len()).sum::<usize>();
         assert!(marks(&before) > 0, "the child has roll-call marks");
 
         // Only central staff erase, with a known reason and a well-formed subject.
         let body = serde_json::json!({"subject": pid.as_str(), "reason": "request"});
         for user in ["outreach1", "volunteer1"] {
-            assert_eq!(post_erasure(&r, user, body.clone()).await.0, 403, "{backend:?} {user}");
+            assert_eq!(
+                post_erasure(&r, user, body.clone()).await.0,
+                403,
+                "{backend:?} {user}"
+            );
         }
         let (status, err) = post_erasure(
             &r,
@@ -94,18 +98,31 @@ async fn central_staff_erase_a_child_over_the_api_and_the_key_is_never_taken_aga
             serde_json::json!({"subject": pid.as_str(), "reason": "because"}),
         )
         .await;
-        assert_eq!((status, err["field"].as_str(), err["reason"].as_str()), (400, Some("reason"), Some("unknown-code")), "{err}");
+        assert_eq!(
+            (status, err["field"].as_str(), err["reason"].as_str()),
+            (400, Some("reason"), Some("unknown-code")),
+            "{err}"
+        );
         let (status, err) = post_erasure(
             &r,
             "central",
             serde_json::json!({"subject": "not an id; DROP", "reason": "request"}),
         )
         .await;
-        assert_eq!((status, err["field"].as_str(), err["reason"].as_str()), (400, Some("subject"), Some("malformed")), "{err}");
-        let unknown = serde_json::json!({"subject": ParticipantId::random().as_str(), "reason": "request"});
+        assert_eq!(
+            (status, err["field"].as_str(), err["reason"].as_str()),
+            (400, Some("subject"), Some("malformed")),
+            "{err}"
+        );
+        let unknown =
+            serde_json::json!({"subject": ParticipantId::random().as_str(), "reason": "request"});
         assert_eq!(post_erasure(&r, "central", unknown).await.0, 404);
         // Nothing was erased by the refusals.
-        assert!(keys_answer(&r, "volunteer1", reg).await["keys"].get(pid.as_str()).is_some());
+        assert!(
+            keys_answer(&r, "volunteer1", reg).await["keys"]
+                .get(pid.as_str())
+                .is_some()
+        );
 
         let (status, done) = post_erasure(&r, "central", body.clone()).await;
         assert_eq!(status, 201, "{backend:?}: {done}");
@@ -118,11 +135,24 @@ async fn central_staff_erase_a_child_over_the_api_and_the_key_is_never_taken_aga
         // The key is gone; phones are told the child was erased.
         for user in ["central", "volunteer1", "outreach1"] {
             let answer = keys_answer(&r, user, reg).await;
-            assert!(answer["keys"].get(pid.as_str()).is_none(), "{backend:?} {user}: key handed out");
-            assert_eq!(answer["erased"], serde_json::json!([pid.as_str()]), "{backend:?} {user}");
+            assert!(
+                answer["keys"].get(pid.as_str()).is_none(),
+                "{backend:?} {user}: key handed out"
+            );
+            assert_eq!(
+                answer["erased"],
+                serde_json::json!([pid.as_str()]),
+                "{backend:?} {user}"
+            );
         }
         let tenant = TENANT.parse().unwrap();
-        assert!(r.storage().subject_key(&tenant, pid.as_str()).await.unwrap().is_none());
+        assert!(
+            r.storage()
+                .subject_key(&tenant, pid.as_str())
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         // A phone that still holds the key cannot upload it again.
         let res = reqwest::Client::new()
@@ -136,20 +166,35 @@ async fn central_staff_erase_a_child_over_the_api_and_the_key_is_never_taken_aga
         let err: serde_json::Value = res.json().await.unwrap();
         assert_eq!(err["field"], format!("keys.{pid}"));
         assert_eq!(err["reason"], "erased");
-        assert!(r.storage().subject_key(&tenant, pid.as_str()).await.unwrap().is_none());
+        assert!(
+            r.storage()
+                .subject_key(&tenant, pid.as_str())
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         // The record is marked erased through the document; its counts stay.
         let after = stored_register(&r, reg).await.view().unwrap();
         let p = &after.participants[&pid].current;
         assert!(p.erased.is_some(), "{backend:?}: marked erased");
-        assert_eq!(p.label, None, "{backend:?}: the label is gone from the current state");
+        assert_eq!(
+            p.label, None,
+            "{backend:?}: the label is gone from the current state"
+        );
         assert_eq!(marks(&after), marks(&before), "attendance marks stay");
         assert_eq!(present(&after), present(&before), "presence counts stay");
 
         // Erasing again finds nothing left to do, and is logged again.
         let (status, again) = post_erasure(&r, "central", body.clone()).await;
         assert_eq!(status, 201);
-        assert_eq!((again["keys_destroyed"].as_i64(), again["documents"].as_i64()), (Some(0), Some(0)));
+        assert_eq!(
+            (
+                again["keys_destroyed"].as_i64(),
+                again["documents"].as_i64()
+            ),
+            (Some(0), Some(0))
+        );
 
         // The log: who, when, why; no name.
         let res = reqwest::Client::new()
@@ -162,7 +207,11 @@ async fn central_staff_erase_a_child_over_the_api_and_the_key_is_never_taken_aga
         let log = res.text().await.unwrap();
         let entries: Vec<serde_json::Value> = serde_json::from_str(&log).unwrap();
         assert_eq!(entries.len(), 2);
-        assert!(entries.iter().all(|e| e["subject"] == pid.as_str() && e["reason"] == "request"));
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["subject"] == pid.as_str() && e["reason"] == "request")
+        );
         assert!(!log.contains("Sofie"), "no name in the log");
         let rows = r.storage().erasures(&tenant).await.unwrap();
         assert!(rows.iter().all(|e| e.user_id == "u-central"), "{rows:?}");
@@ -207,12 +256,11 @@ async fn database_bytes(r: &TestRelay) -> Vec<u8> {
                 .unwrap();
             let mut bytes = Vec::new();
             for f in files {
-                let b: Option<Vec<u8>> =
-                    sqlx::query_scalar("SELECT pg_read_binary_file($1)")
-                        .bind(format!("{dir}/{f}"))
-                        .fetch_one(&mut c)
-                        .await
-                        .unwrap();
+                let b: Option<Vec<u8>> = sqlx::query_scalar("SELECT pg_read_binary_file($1)")
+                    .bind(format!("{dir}/{f}"))
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
                 bytes.extend(b.unwrap_or_default());
             }
             c.close().await.unwrap();
@@ -245,9 +293,18 @@ async fn after_erasure_the_key_is_in_no_database_file() {
         let bytes = database_bytes(&r).await;
         assert!(bytes.len() > 10_000, "{backend:?}: real database files");
         // The test can fail: the wrapped key is in the files now.
-        assert!(contains(&bytes, &wrapped), "{backend:?}: the wrapped key is stored");
-        assert!(!contains(&bytes, b"Yasmin"), "{backend:?}: a name in plain text");
-        assert!(!contains(&bytes, key.as_bytes()), "{backend:?}: a key unwrapped");
+        assert!(
+            contains(&bytes, &wrapped),
+            "{backend:?}: the wrapped key is stored"
+        );
+        assert!(
+            !contains(&bytes, b"Yasmin"),
+            "{backend:?}: a name in plain text"
+        );
+        assert!(
+            !contains(&bytes, key.as_bytes()),
+            "{backend:?}: a key unwrapped"
+        );
 
         let (status, _) = post_erasure(
             &r,
@@ -257,9 +314,18 @@ async fn after_erasure_the_key_is_in_no_database_file() {
         .await;
         assert_eq!(status, 201);
         let bytes = database_bytes(&r).await;
-        assert!(!contains(&bytes, &wrapped), "{backend:?}: the wrapped key survived the erasure");
-        assert!(!contains(&bytes, b"Yasmin"), "{backend:?}: a name in plain text");
-        assert!(!contains(&bytes, key.as_bytes()), "{backend:?}: a key unwrapped");
+        assert!(
+            !contains(&bytes, &wrapped),
+            "{backend:?}: the wrapped key survived the erasure"
+        );
+        assert!(
+            !contains(&bytes, b"Yasmin"),
+            "{backend:?}: a name in plain text"
+        );
+        assert!(
+            !contains(&bytes, key.as_bytes()),
+            "{backend:?}: a key unwrapped"
+        );
         // The other children's keys are still there.
         let other = stored_register(&r, reg).await.participant_ids();
         let held = r
@@ -292,23 +358,49 @@ async fn central_staff_erase_a_child_from_the_review_pages_after_a_confirmation(
         let session_page = format!("/registre/{reg}/moeder/{session}");
         let b = Browser::login(&r, "central").await;
         let page = b.text(&session_page).await;
-        assert!(page.contains("Emil"), "{backend:?}: the name is shown before");
+        assert!(
+            page.contains("Emil"),
+            "{backend:?}: the name is shown before"
+        );
         assert!(page.contains(&format!("/sletning?emne={pid}")));
 
         let confirm = b.text(&format!("/sletning?emne={pid}")).await;
-        for text in ["Emil", "Det forsvinder", "Det bliver (uden navn)", "fremmøderegistreringer", "Slet personen permanent"] {
-            assert!(confirm.contains(text), "{backend:?}: {text} missing on the confirmation");
+        for text in [
+            "Emil",
+            "Det forsvinder",
+            "Det bliver (uden navn)",
+            "fremmøderegistreringer",
+            "Slet personen permanent",
+        ] {
+            assert!(
+                confirm.contains(text),
+                "{backend:?}: {text} missing on the confirmation"
+            );
         }
         // Nothing is erased by looking.
-        assert!(keys_answer(&r, "central", reg).await["keys"].get(pid.as_str()).is_some());
+        assert!(
+            keys_answer(&r, "central", reg).await["keys"]
+                .get(pid.as_str())
+                .is_some()
+        );
         // A reason is required.
-        let res = b.post("/sletning", &b.base, &[("emne", pid.as_str())]).await;
+        let res = b
+            .post("/sletning", &b.base, &[("emne", pid.as_str())])
+            .await;
         assert_eq!(res.status().as_u16(), 400);
         assert!(res.text().await.unwrap().contains("Årsag"));
-        assert!(keys_answer(&r, "central", reg).await["keys"].get(pid.as_str()).is_some());
+        assert!(
+            keys_answer(&r, "central", reg).await["keys"]
+                .get(pid.as_str())
+                .is_some()
+        );
 
         let res = b
-            .post("/sletning", &b.base, &[("emne", pid.as_str()), ("aarsag", "purpose-ended")])
+            .post(
+                "/sletning",
+                &b.base,
+                &[("emne", pid.as_str()), ("aarsag", "purpose-ended")],
+            )
             .await;
         assert_eq!(res.status().as_u16(), 200);
         let done = res.text().await.unwrap();
@@ -316,12 +408,22 @@ async fn central_staff_erase_a_child_from_the_review_pages_after_a_confirmation(
         assert!(!done.contains("Emil"));
 
         let page = b.text(&session_page).await;
-        assert!(!page.contains("Emil"), "{backend:?}: the name is still on the session page");
+        assert!(
+            !page.contains("Emil"),
+            "{backend:?}: the name is still on the session page"
+        );
         assert!(!page.contains(&format!("/sletning?emne={pid}")));
-        assert!(page.contains("tælles med uden navn"), "{backend:?}: the marks still count");
+        assert!(
+            page.contains("tælles med uden navn"),
+            "{backend:?}: the marks still count"
+        );
         let queue = b.text("/gennemgang").await;
         assert!(!queue.contains("Emil"));
-        let log = r.storage().erasures(&TENANT.parse().unwrap()).await.unwrap();
+        let log = r
+            .storage()
+            .erasures(&TENANT.parse().unwrap())
+            .await
+            .unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].reason, "purpose-ended");
         r.running.unwrap().shutdown().await;

@@ -932,8 +932,7 @@ impl RegisterDoc {
             };
             // A record an offline phone wrote concurrently keeps its label in a conflict:
             // writing the record again replaces every version.
-            if v.current.erased.is_some() && v.current.label.is_none() && v.conflicts.is_empty()
-            {
+            if v.current.erased.is_some() && v.current.label.is_none() && v.conflicts.is_empty() {
                 continue;
             }
             records.push((id, crate::erasure::erased_participant(&v.current, on)));

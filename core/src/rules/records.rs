@@ -418,7 +418,9 @@ impl Checker<'_> {
                 }
                 // Erasure is central staff's, and final (ADR 0019).
                 let was = if existed {
-                    read_one::<_, Participant>(self.before_doc()?, c, k).ok().flatten()
+                    read_one::<_, Participant>(self.before_doc()?, c, k)
+                        .ok()
+                        .flatten()
                 } else {
                     None
                 };

@@ -488,9 +488,18 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// The erasure log of a tenant, newest first.
     async fn erasures(&self, tenant: &TenantId) -> Result<Vec<ErasureRow>>;
     /// Records that `device_id` deleted an erased subject's key; returns whether that is new.
-    async fn confirm_erasure(&self, tenant: &TenantId, subject: &str, device_id: &str, at: i64) -> Result<bool>;
+    async fn confirm_erasure(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        device_id: &str,
+        at: i64,
+    ) -> Result<bool>;
     /// How many devices confirmed each erased subject of a tenant.
-    async fn erasure_confirmations(&self, tenant: &TenantId) -> Result<std::collections::HashMap<String, i64>>;
+    async fn erasure_confirmations(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<std::collections::HashMap<String, i64>>;
     /// Makes deleted rows unrecoverable from the database files: SQLite checkpoints and
     /// truncates its WAL (deleted cells are zeroed by `secure_delete`); PostgreSQL rewrites the
     /// key tables (`VACUUM FULL`), so the dead rows leave the table files.

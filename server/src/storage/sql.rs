@@ -11,8 +11,9 @@ use nabo_core::ids::TenantId;
 use sqlx::Row;
 
 use super::{
-    DeviceRow, DocMeta, ErasureRow, LinkPurpose, LinkRow, OidcConfigRow, OidcRequestRow, ProfileRow,
-    RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow, WrappedKey, now_ms,
+    DeviceRow, DocMeta, ErasureRow, LinkPurpose, LinkRow, OidcConfigRow, OidcRequestRow,
+    ProfileRow, RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow, WrappedKey,
+    now_ms,
 };
 
 /// How each database starts a transaction that will write. SQLite must take the write lock

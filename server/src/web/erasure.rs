@@ -129,7 +129,9 @@ async fn submit(
     let reason = f
         .one("aarsag")
         .and_then(ErasureReason::parse)
-        .ok_or_else(|| WebError::BadRequest("Feltet «Årsag» mangler: vælg hvorfor personen slettes.".into()))?;
+        .ok_or_else(|| {
+            WebError::BadRequest("Feltet «Årsag» mangler: vælg hvorfor personen slettes.".into())
+        })?;
     let done = erase(&s, &v.principal, &p, reason).await?;
     Ok(page(
         &v,
