@@ -85,9 +85,13 @@ fn label_of(call: &nabo_bindings::api::RollCall, participant: &str) -> Option<Op
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_erased_child_leaves_every_phone_and_an_offline_phone_cannot_bring_the_name_back() {
-    let mut r = TestRelay::start(Backend::Sqlite, Limits::default())
-        .await
-        .unwrap();
+    for backend in Backend::all() {
+        offline_phone_case(backend).await;
+    }
+}
+
+async fn offline_phone_case(backend: Backend) {
+    let mut r = TestRelay::start(backend, Limits::default()).await.unwrap();
     r.seed_demo(PASSWORD).await.unwrap();
     let a_dir = tempfile::tempdir().unwrap();
     let b_dir = tempfile::tempdir().unwrap();
