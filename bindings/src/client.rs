@@ -657,7 +657,9 @@ impl NaboClient {
             let mut present = 0;
             if cur.attendance_mode != nabo_core::model::AttendanceMode::Headcount {
                 for (pid, p) in &view.participants {
-                    if p.current.merged_into.is_some() || p.current.added_on > session.current.date
+                    if p.current.merged_into.is_some()
+                        || nabo_core::erasure::is_erased(p)
+                        || p.current.added_on > session.current.date
                     {
                         continue;
                     }

@@ -64,6 +64,9 @@ struct DocOut {
 #[derive(Deserialize, serde::Serialize, Default)]
 struct KeysOut {
     keys: std::collections::BTreeMap<String, String>,
+    /// Participants the relay says were erased (ADR 0019); only in answers.
+    #[serde(default, skip_serializing)]
+    erased: Vec<String>,
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -302,6 +305,7 @@ impl Inner {
             _ => return Err(self.refused(r).await?),
         }
         let remote: KeysOut = r.json().await?;
+        self.forget_erased(&remote.erased, &participants).await?;
         let mut ring = self.store.key_ring().await?.0;
         let mut fetched = 0;
         for (subject, key) in &remote.keys {
@@ -337,6 +341,7 @@ impl Inner {
         for batch in batches {
             let body = KeysOut {
                 keys: batch.into_iter().collect(),
+                ..KeysOut::default()
             };
             let r = self
                 .authorised(|http, relay| http.put(format!("{relay}{path}")).json(&body))
@@ -349,6 +354,37 @@ impl Inner {
         }
         if fetched > 0 || uploaded > 0 {
             tracing::info!(doc = %id, fetched, uploaded, "subject keys shared");
+        }
+        Ok(())
+    }
+
+    /// Deletes the keys of erased participants of a register from the store (with the space
+    /// they took) and reports to the relay which ones this phone deleted (ADR 0019).
+    async fn forget_erased(
+        &self,
+        erased: &[String],
+        participants: &BTreeSet<String>,
+    ) -> Result<()> {
+        let mut deleted = Vec::new();
+        for subject in erased.iter().filter(|s| participants.contains(*s)) {
+            if self.store.erase_key(subject).await? {
+                deleted.push(subject.clone());
+            }
+        }
+        if deleted.is_empty() {
+            return Ok(());
+        }
+        self.store.reclaim().await?;
+        tracing::info!(keys = deleted.len(), "keys of erased people deleted");
+        let body = serde_json::json!({ "subjects": deleted });
+        let r = self
+            .authorised(|http, relay| {
+                http.post(format!("{relay}/api/v1/erasures/confirmations"))
+                    .json(&body)
+            })
+            .await?;
+        if !r.status().is_success() {
+            return Err(self.refused(r).await?);
         }
         Ok(())
     }

@@ -50,6 +50,9 @@ pub enum Reason {
     /// The editor's role may not make this edit (ADR 0013), e.g. a volunteer rewriting
     /// another volunteer's shift.
     NotPermitted,
+    /// The person was erased (ADR 0019): their name and key are gone for good, and nothing
+    /// may bring them back.
+    Erased,
 }
 
 impl Reason {
@@ -72,6 +75,7 @@ impl Reason {
             Reason::NotAllowed => "not-allowed",
             Reason::Malformed => "malformed",
             Reason::NotPermitted => "not-permitted",
+            Reason::Erased => "erased",
         }
     }
 }

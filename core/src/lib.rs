@@ -40,6 +40,7 @@ pub mod client;
 pub mod codes;
 pub mod docs;
 pub mod document;
+pub mod erasure;
 pub mod error;
 pub mod ids;
 pub mod model;

@@ -464,6 +464,16 @@ impl Store {
         Ok(r.rows_affected() > 0)
     }
 
+    /// Makes deleted rows unrecoverable from the store's files: deleted cells are zeroed
+    /// (`secure_delete`), and the write-ahead log, which still holds the pages as they were,
+    /// is copied back and truncated (ADR 0019).
+    pub async fn reclaim(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// All subject keys, as a key ring for views.
     pub async fn key_ring(&self) -> Result<crate::seal::MemoryKeyRing> {
         let rows = sqlx::query("SELECT subject, key FROM subject_keys")

@@ -982,3 +982,99 @@ fn a_rebase_keeps_every_valid_edit_around_a_refused_one() {
     )
     .unwrap();
 }
+
+/// Erasure (ADR 0019): central staff's, final, and an offline phone's concurrent edit of the
+/// child merges without bringing the label back.
+#[test]
+fn erasing_a_child_is_central_staffs_and_final_and_offline_edits_still_merge() {
+    let mut fx = Fixture::lektiecafe();
+    let by = author(By::Volunteer(fx.vol_ok.clone()));
+    let child = ParticipantId::random();
+    let key = nabo_core::seal::SubjectKey::generate();
+    let label = nabo_core::seal::seal(&key, child.as_str(), "Aisha").unwrap();
+    fx.register
+        .add_participant_with_id(
+            &by,
+            RegisterContext {
+                catalogue: fx.cat,
+                activity: &fx.snapshot,
+            },
+            date("2026-11-17"),
+            child.clone(),
+            Fixture::child("10-12", Some(label)),
+        )
+        .unwrap();
+    let group: std::collections::BTreeSet<_> = [child.clone()].into();
+    let on = date("2026-12-01");
+    let e = refused(
+        judge(&fx, &volunteer_editor(&fx.vol_ok), |r| {
+            r.erase_participants(&by, &group, on).unwrap();
+        }),
+        "participants/",
+        Reason::NotPermitted,
+    );
+    assert!(e.record.ends_with(".erased"), "{e}");
+    judge(&fx, &central_editor(), |r| {
+        r.erase_participants(&fx.central, &group, on).unwrap();
+    })
+    .unwrap();
+
+    // A phone goes offline before the erasure and corrects the child's age band.
+    let mut offline = fx.replica();
+    let central = fx.central.clone();
+    fx.register
+        .erase_participants(&central, &group, on)
+        .unwrap();
+    let before_offline = offline.doc().heads();
+    offline
+        .update_participant(
+            &by,
+            RegisterContext {
+                catalogue: fx.cat,
+                activity: &fx.snapshot,
+            },
+            &child,
+            |p| p.age_band = "13-14".parse().unwrap(),
+        )
+        .unwrap();
+    let late = offline.doc().automerge().get_changes(&before_offline);
+    let mut relay = fx.replica();
+    let before = relay.doc().heads();
+    relay
+        .doc_mut()
+        .automerge_mut()
+        .apply_changes(late.iter().map(|c| (*c).clone()))
+        .unwrap();
+    rules::check(
+        relay.doc().automerge(),
+        &before,
+        &relay.doc().automerge().get_changes(&before),
+        &volunteer_editor(&fx.vol_ok),
+        &ctx(&fx),
+    )
+    .expect("the offline edit merges");
+    let view = relay.view().unwrap();
+    let p = &view.participants[&child];
+    assert!(nabo_core::erasure::is_erased(p), "still erased");
+    assert_eq!(
+        p.current.age_band.as_str(),
+        "13-14",
+        "the offline correction merged"
+    );
+    assert_eq!(nabo_core::erasure::shown_label(&p.current), None);
+
+    // Clearing the mark, as a foreign client would, is refused even for central staff.
+    let e = refused(
+        judge(&fx, &central_editor(), |r| {
+            let parts = container(r, "participants");
+            raw(r, |tx| {
+                let (_, obj) = tx.get(&parts, child.as_str()).unwrap().unwrap();
+                tx.put(&obj, "erased", automerge::ScalarValue::Null)
+                    .unwrap();
+            });
+        }),
+        "participants/",
+        Reason::Erased,
+    );
+    assert!(e.record.ends_with(".erased"), "{e}");
+}

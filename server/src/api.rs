@@ -426,6 +426,10 @@ pub const MAX_SUBJECT_KEYS_PER_PUT: usize = 500;
 pub struct SubjectKeys {
     /// `subject id → base64 key`.
     pub keys: std::collections::BTreeMap<String, String>,
+    /// Participants of the register who were erased (ADR 0019): a phone deletes their keys
+    /// and confirms (`POST /api/v1/erasures/confirmations`). Only in answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erased: Vec<String>,
 }
 
 /// What a PUT of subject keys did.
@@ -504,12 +508,14 @@ async fn get_subject_keys(
         .keys(s.storage.as_ref(), &meta.tenant, Some(meta.id), &subjects)
         .await
         .map_err(vault_error)?;
-    tracing::debug!(doc = %meta.id, keys = keys.len(), "subject keys handed out");
+    let erased = s.storage.erased_among(&meta.tenant, &subjects).await?;
+    tracing::debug!(doc = %meta.id, keys = keys.len(), erased = erased.len(), "subject keys handed out");
     Ok(Json(SubjectKeys {
         keys: keys
             .into_iter()
             .map(|(subject, key)| (subject, b64().encode(key)))
             .collect(),
+        erased,
     }))
 }
 
@@ -564,6 +570,22 @@ async fn put_subject_keys(
             });
         };
         keys.push((subject, bytes));
+    }
+    // An erased person's key is never taken again (ADR 0019): an offline phone that still
+    // holds it cannot bring the name back.
+    let named: Vec<String> = keys.iter().map(|(subject, _)| (*subject).clone()).collect();
+    if let Some(subject) = s
+        .storage
+        .erased_among(&meta.tenant, &named)
+        .await?
+        .into_iter()
+        .next()
+    {
+        return Err(AppError::Invalid {
+            field: format!("keys.{subject}"),
+            reason: "erased",
+            message: "the person was erased; their key is not taken again".into(),
+        });
     }
     let mut out = SubjectKeysStored::default();
     for (subject, key) in keys {

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod demo;
+pub mod erasure;
 pub mod http;
 pub mod keys;
 pub mod mail;
@@ -189,6 +190,7 @@ pub fn app(state: api::AppState) -> axum::Router {
     use axum::middleware::from_fn_with_state;
     api::router(state.clone())
         .merge(admin::router(state.clone()))
+        .merge(erasure::router(state.clone()))
         .merge(web::router(state.clone()))
         .layer(from_fn_with_state(state.clone(), http::bounded_body))
         .layer(from_fn_with_state(state, http::security_headers))

@@ -488,6 +488,7 @@ impl RegisterDoc {
             added_by: author.by.clone(),
             recruitment,
             merged_into: None,
+            erased: None,
         };
         check_participant(ctx.catalogue, &p)?;
         self.doc.write(author, "add-participant", |tx| {
@@ -907,6 +908,46 @@ impl RegisterDoc {
         self.doc.write(author, "merge-participants", |tx| {
             write_record(tx, "participants", duplicate.as_str(), &dup)
         })
+    }
+
+    /// Marks the participants `ids` erased on `on` (ADR 0019): the label goes, the record
+    /// stays so attendance keeps counting anonymously. Central staff's operation (the rules
+    /// refuse it from anyone else); already erased records are left as they are. Answers how
+    /// many records it marked.
+    pub fn erase_participants(
+        &mut self,
+        author: &Author,
+        ids: &BTreeSet<ParticipantId>,
+        on: Date,
+    ) -> Result<usize> {
+        let am = self.doc.automerge();
+        let mut records = Vec::new();
+        for id in ids {
+            let Some(v) = read_one::<_, Participant>(am, "participants", id.as_str())? else {
+                return invalid(
+                    "participant",
+                    Reason::NotFound,
+                    "no such participant in this register",
+                );
+            };
+            // A record an offline phone wrote concurrently keeps its label in a conflict:
+            // writing the record again replaces every version.
+            if v.current.erased.is_some() && v.current.label.is_none() && v.conflicts.is_empty() {
+                continue;
+            }
+            records.push((id, crate::erasure::erased_participant(&v.current, on)));
+        }
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let n = records.len();
+        self.doc.write(author, "erase-participant", |tx| {
+            for (id, p) in &records {
+                write_record(tx, "participants", id.as_str(), p)?;
+            }
+            Ok(())
+        })?;
+        Ok(n)
     }
 
     /// Updates a participant's age band, gender, residence or recruitment path.

@@ -274,6 +274,19 @@ pub mod lenient {
         }
     }
 
+    /// An optional field added after records were written (`Participant::erased`): missing
+    /// or null is `None`.
+    pub fn missing_none<D: ReadDoc, T: autosurgeon::Hydrate>(
+        doc: &D,
+        obj: &automerge::ObjId,
+        prop: Prop<'_>,
+    ) -> Result<Option<T>, HydrateError> {
+        match doc.get(obj, &prop)? {
+            None => Ok(None),
+            Some(_) => autosurgeon::hydrate_prop(doc, obj, prop),
+        }
+    }
+
     /// An optional string field: missing or null is `None`.
     pub fn opt_string<D: ReadDoc>(
         doc: &D,

@@ -54,6 +54,13 @@ pub struct Participant {
     pub recruitment: Option<Code>,
     /// Set when review merged this entry into another (the same child added twice).
     pub merged_into: Option<ParticipantId>,
+    /// Set when central staff erased this person (ADR 0019): the label is gone, the key is
+    /// destroyed, and the record stays only so attendance counts survive anonymously.
+    #[autosurgeon(
+        reconcile = "crate::erasure::reconcile_mark",
+        hydrate = "crate::model::lenient::missing_none"
+    )]
+    pub erased: Option<Date>,
 }
 
 /// A roll-call mark as schema 1 stored it (a map inside the session). Schema 2 stores only

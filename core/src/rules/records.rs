@@ -7,7 +7,7 @@
 //! | document | record | volunteer | outreach | central |
 //! |---|---|---|---|---|
 //! | register | sessions | create (signed by self or `system`); an existing one only rewritten unchanged | create, change | create, change |
-//! | register | participants | create (added by self, not merged) | create, change | create, change |
+//! | register | participants | create (added by self, not merged) | create, change | create, change, erase (final) |
 //! | register | attendance | mark, change, clear | mark, change, clear | mark, change, clear |
 //! | register | headcounts | set | set | set |
 //! | register | shifts | their own (`<session>/<own volunteer id>`) | any | any |
@@ -414,6 +414,30 @@ impl Checker<'_> {
                         name,
                         Reason::Malformed,
                         "not a participant id",
+                    ));
+                }
+                // Erasure is central staff's, and final (ADR 0019).
+                let was = if existed {
+                    read_one::<_, Participant>(self.before_doc()?, c, k)
+                        .ok()
+                        .flatten()
+                } else {
+                    None
+                };
+                if !crate::erasure::keeps_erasure(was.as_ref(), &v) {
+                    return Err(Refusal::new(
+                        format!("{name}.erased"),
+                        Reason::Erased,
+                        "an erased participant stays erased",
+                    ));
+                }
+                if role != AppRole::Central
+                    && crate::erasure::is_erased(&v)
+                    && !was.as_ref().is_some_and(crate::erasure::is_erased)
+                {
+                    return Err(not_permitted(
+                        &format!("{name}.erased"),
+                        "erasing a person is central staff's",
                     ));
                 }
                 if !existed {

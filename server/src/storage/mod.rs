@@ -202,6 +202,29 @@ pub struct WrappedKey {
     pub bytes: Vec<u8>,
 }
 
+/// One erasure in the erasure log (ADR 0019): who, when, why, how much. No names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureRow {
+    /// Random id of the erasure.
+    pub id: String,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The subject staff named (a random participant or volunteer id).
+    pub subject: String,
+    /// The login that erased.
+    pub user_id: String,
+    /// Reason code (`nabo_core::erasure::ErasureReason`).
+    pub reason: String,
+    /// When (ms since the epoch).
+    pub at: i64,
+    /// Participant records marked erased (the person's merge group in every register).
+    pub records: i64,
+    /// Subject keys destroyed.
+    pub keys_destroyed: i64,
+    /// Documents changed.
+    pub documents: i64,
+}
+
 /// Central staff's review of one record (a session's roll call, an outreach contact, a
 /// referral, a participant) in a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -453,6 +476,34 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     ) -> Result<()>;
     /// Deletes a legacy key that cannot be a key (not 32 bytes).
     async fn drop_legacy_subject_key(&self, tenant: &TenantId, subject: &str) -> Result<()>;
+
+    // Erasure (ADR 0019) ------------------------------------------------------------------------
+
+    /// Erases `subjects` of `tenant` in one transaction: deletes their keys (and where they
+    /// were handed out), puts them on the erased list, and appends `log` (whose
+    /// `keys_destroyed` is filled in). Returns how many keys were destroyed.
+    async fn erase_subjects(&self, subjects: &[String], log: &ErasureRow) -> Result<i64>;
+    /// Which of `subjects` are on `tenant`'s erased list.
+    async fn erased_among(&self, tenant: &TenantId, subjects: &[String]) -> Result<Vec<String>>;
+    /// The erasure log of a tenant, newest first.
+    async fn erasures(&self, tenant: &TenantId) -> Result<Vec<ErasureRow>>;
+    /// Records that `device_id` deleted an erased subject's key; returns whether that is new.
+    async fn confirm_erasure(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+        device_id: &str,
+        at: i64,
+    ) -> Result<bool>;
+    /// How many devices confirmed each erased subject of a tenant.
+    async fn erasure_confirmations(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<std::collections::HashMap<String, i64>>;
+    /// Makes deleted rows unrecoverable from the database files: SQLite checkpoints and
+    /// truncates its WAL (deleted cells are zeroed by `secure_delete`); PostgreSQL rewrites the
+    /// key tables (`VACUUM FULL`), so the dead rows leave the table files.
+    async fn reclaim_erased(&self) -> Result<()>;
 
     // Review (web pages) ----------------------------------------------------------------------
 

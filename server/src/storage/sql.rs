@@ -11,8 +11,9 @@ use nabo_core::ids::TenantId;
 use sqlx::Row;
 
 use super::{
-    DeviceRow, DocMeta, LinkPurpose, LinkRow, OidcConfigRow, OidcRequestRow, ProfileRow,
-    RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow, WrappedKey, now_ms,
+    DeviceRow, DocMeta, ErasureRow, LinkPurpose, LinkRow, OidcConfigRow, OidcRequestRow,
+    ProfileRow, RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow, WrappedKey,
+    now_ms,
 };
 
 /// How each database starts a transaction that will write. SQLite must take the write lock
@@ -820,7 +821,10 @@ macro_rules! sql_storage {
             async fn insert_subject_key(&self, tenant: &TenantId, subject: &str, key: &WrappedKey, doc: DocumentId) -> Result<bool> {
                 let now = now_ms();
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                let r = sqlx::query("INSERT INTO subject_keys (tenant, subject, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, subject) DO NOTHING")
+                // Never for an erased subject (ADR 0019), even when the erasure commits between
+                // the caller's check and this statement.
+                let r = sqlx::query("INSERT INTO subject_keys (tenant, subject, kek_id, wrapped, created_at) SELECT $1, $2, $3, $4, $5 \
+                                     WHERE NOT EXISTS (SELECT 1 FROM erased_subjects e WHERE e.tenant = $1 AND e.subject = $2) ON CONFLICT (tenant, subject) DO NOTHING")
                     .bind(tenant.as_str())
                     .bind(subject)
                     .bind(&key.kek_id)
@@ -863,9 +867,9 @@ macro_rules! sql_storage {
                     let sql = match doc {
                         Some(_) => format!(
                             "SELECT k.subject, k.kek_id, k.wrapped FROM subject_keys k JOIN subject_key_documents d ON d.tenant = k.tenant AND d.subject = k.subject \
-                             WHERE k.tenant = $1 AND d.doc_id = $2 AND k.subject IN ({placeholders})"
+                             WHERE k.tenant = $1 AND d.doc_id = $2 AND k.subject IN ({placeholders}) {NOT_ERASED}"
                         ),
-                        None => format!("SELECT subject, kek_id, wrapped FROM subject_keys WHERE tenant = $1 AND subject IN ({placeholders})"),
+                        None => format!("SELECT k.subject, k.kek_id, k.wrapped FROM subject_keys k WHERE k.tenant = $1 AND k.subject IN ({placeholders}) {NOT_ERASED}"),
                     };
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
                     if let Some(d) = doc {
@@ -879,6 +883,113 @@ macro_rules! sql_storage {
                     }
                 }
                 Ok(out)
+            }
+
+            async fn erase_subjects(&self, subjects: &[String], log: &ErasureRow) -> Result<i64> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let mut destroyed = 0;
+                for subject in subjects {
+                    sqlx::query("INSERT INTO erased_subjects (tenant, subject, erased_at) VALUES ($1, $2, $3) ON CONFLICT (tenant, subject) DO NOTHING")
+                        .bind(log.tenant.as_str())
+                        .bind(subject)
+                        .bind(log.at)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM subject_key_documents WHERE tenant = $1 AND subject = $2")
+                        .bind(log.tenant.as_str())
+                        .bind(subject)
+                        .execute(&mut *tx)
+                        .await?;
+                    let r = sqlx::query("DELETE FROM subject_keys WHERE tenant = $1 AND subject = $2")
+                        .bind(log.tenant.as_str())
+                        .bind(subject)
+                        .execute(&mut *tx)
+                        .await?;
+                    destroyed += r.rows_affected() as i64;
+                }
+                sqlx::query("INSERT INTO erasures (erasure_id, tenant, subject, user_id, reason, at, records, keys_destroyed, documents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(&log.id)
+                    .bind(log.tenant.as_str())
+                    .bind(&log.subject)
+                    .bind(&log.user_id)
+                    .bind(&log.reason)
+                    .bind(log.at)
+                    .bind(log.records)
+                    .bind(destroyed)
+                    .bind(log.documents)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(destroyed)
+            }
+
+            async fn erased_among(&self, tenant: &TenantId, subjects: &[String]) -> Result<Vec<String>> {
+                let mut out = Vec::new();
+                for part in subjects.chunks(500) {
+                    let placeholders = (2..part.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                    // Only placeholders are formatted into the statement, never values.
+                    let sql = format!("SELECT subject FROM erased_subjects WHERE tenant = $1 AND subject IN ({placeholders})");
+                    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+                    for subject in part {
+                        q = q.bind(subject);
+                    }
+                    out.extend(q.fetch_all(&self.pool).await?);
+                }
+                out.sort();
+                Ok(out)
+            }
+
+            async fn erasures(&self, tenant: &TenantId) -> Result<Vec<ErasureRow>> {
+                let rows = sqlx::query("SELECT erasure_id, tenant, subject, user_id, reason, at, records, keys_destroyed, documents FROM erasures WHERE tenant = $1 ORDER BY at DESC, erasure_id")
+                    .bind(tenant.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let tenant: String = r.try_get("tenant")?;
+                        Ok(ErasureRow {
+                            id: r.try_get("erasure_id")?,
+                            tenant: tenant.parse().map_err(|_| damaged("tenant"))?,
+                            subject: r.try_get("subject")?,
+                            user_id: r.try_get("user_id")?,
+                            reason: r.try_get("reason")?,
+                            at: r.try_get("at")?,
+                            records: r.try_get("records")?,
+                            keys_destroyed: r.try_get("keys_destroyed")?,
+                            documents: r.try_get("documents")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn confirm_erasure(&self, tenant: &TenantId, subject: &str, device_id: &str, at: i64) -> Result<bool> {
+                let r = sqlx::query("INSERT INTO erasure_confirmations (tenant, subject, device_id, at) SELECT $1, $2, $3, $4 \
+                                     WHERE EXISTS (SELECT 1 FROM erased_subjects e WHERE e.tenant = $1 AND e.subject = $2) ON CONFLICT (tenant, subject, device_id) DO NOTHING")
+                    .bind(tenant.as_str())
+                    .bind(subject)
+                    .bind(device_id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn erasure_confirmations(&self, tenant: &TenantId) -> Result<std::collections::HashMap<String, i64>> {
+                let rows = sqlx::query("SELECT subject, COUNT(*) AS n FROM erasure_confirmations WHERE tenant = $1 GROUP BY subject")
+                    .bind(tenant.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("subject")?, r.try_get("n")?)))
+                    .collect()
+            }
+
+            async fn reclaim_erased(&self) -> Result<()> {
+                // A key stored by an upload that raced an erasure goes too.
+                sqlx::query("DELETE FROM subject_keys WHERE EXISTS (SELECT 1 FROM erased_subjects e WHERE e.tenant = subject_keys.tenant AND e.subject = subject_keys.subject)")
+                    .execute(&self.pool)
+                    .await?;
+                self.pool.reclaim().await
             }
 
             async fn subject_keys_not_under(&self, kek_id: &str, limit: i64) -> Result<Vec<(TenantId, String, WrappedKey)>> {
@@ -1043,10 +1154,15 @@ macro_rules! sql_storage {
 sql_storage!(SqliteStorage, sqlx::Sqlite, "sqlite");
 sql_storage!(PgStorage, sqlx::Postgres, "postgres");
 
+/// Keys of erased subjects are never handed out, even one stored by an upload that raced the
+/// erasure (and is deleted by the next [`Storage::reclaim_erased`]).
+const NOT_ERASED: &str = "AND NOT EXISTS (SELECT 1 FROM erased_subjects e WHERE e.tenant = k.tenant AND e.subject = k.subject)";
+
 /// What differs between the two databases beyond SQL.
 #[async_trait]
 trait PoolExt {
     async fn backup(&self, path: &std::path::Path) -> Result<()>;
+    async fn reclaim(&self) -> Result<()>;
 }
 
 #[async_trait]
@@ -1062,6 +1178,15 @@ impl PoolExt for sqlx::Pool<sqlx::Sqlite> {
             .await?;
         Ok(())
     }
+
+    async fn reclaim(&self) -> Result<()> {
+        // secure_delete zeroed the deleted cells; the WAL still holds the pages as they were
+        // until it is copied back and truncated.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(self)
+            .await?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -1070,6 +1195,17 @@ impl PoolExt for sqlx::Pool<sqlx::Postgres> {
         Err(StorageError::Db(sqlx::Error::Configuration(
             "backup is for the SQLite store; use pg_dump for PostgreSQL".into(),
         )))
+    }
+
+    async fn reclaim(&self) -> Result<()> {
+        // A plain VACUUM only marks dead rows reusable; VACUUM FULL writes the tables anew and
+        // removes the old files. The key tables are small, so the short lock is fine.
+        for t in ["subject_keys", "subject_key_documents"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM FULL {t}")))
+                .execute(self)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -305,10 +305,14 @@ impl TenantData {
     /// A participant as staff see it: the first name or pseudonym if its key is held (not
     /// erased), else the age band and a short code.
     pub fn participant_name(&self, reg: &RegisterEntry, id: &ParticipantId) -> String {
-        let p = reg.view.participants.get(id).map(|p| &p.current);
+        let v = reg.view.participants.get(id);
+        if v.is_some_and(nabo_core::erasure::is_erased) {
+            return "Slettet person".into();
+        }
+        let p = v.map(|p| &p.current);
         let band = p.map(|p| self.age_band(p.age_band.as_str()));
         match p
-            .and_then(|p| p.label.as_ref())
+            .and_then(nabo_core::erasure::shown_label)
             .and_then(|l| self.open(id.as_str(), l))
         {
             Some(name) => name,

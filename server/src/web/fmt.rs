@@ -137,6 +137,7 @@ pub fn reason_da(r: Reason) -> &'static str {
         Reason::NotAllowed => "er ikke tilladt",
         Reason::Malformed => "kan ikke læses",
         Reason::NotPermitted => "må du ikke ændre",
+        Reason::Erased => "gælder en person, der er slettet",
     }
 }
 

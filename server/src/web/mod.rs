@@ -14,6 +14,7 @@
 mod account;
 mod admin;
 pub(crate) mod data;
+mod erasure;
 pub mod fmt;
 mod overview;
 pub mod people;
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rapporter/bestyrelse", get(reports::board))
         .route("/log-ud", post(logout))
         .merge(people::routes())
+        .merge(erasure::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))

@@ -358,8 +358,16 @@ pub async fn session(
         .attendance
         .iter()
         .filter(|((x, _), _)| x == &sid)
+        .filter(|((_, p), _)| !erased(r, p))
         .map(|((_, p), m)| (d.participant_name(r, p), p, m))
         .collect();
+    // Erased people are listed nowhere; their marks still count, anonymously (ADR 0019).
+    let anonymous = r
+        .view
+        .attendance
+        .keys()
+        .filter(|(x, p)| x == &sid && erased(r, p))
+        .count();
     rows.sort_by_key(|a| a.0.to_lowercase());
     let back = format!("/registre/{doc}/moeder/{sid}");
     let title = format!(
@@ -393,7 +401,7 @@ pub async fn session(
                     tbody {
                         @for (name, p, m, prov) in &marks {
                             tr class=[(!m.conflicts.is_empty()).then_some("konflikt")] {
-                                th scope="row" { (name) }
+                                th scope="row" { (name) @if v.is_central() { " " a class="lille" href={"/sletning?emne=" (p.as_str())} { "Slet personen" } } }
                                 td { (r.view.participants.get(*p).map(|x| d.age_band(x.current.age_band.as_str())).unwrap_or_default()) }
                                 td { (m.current.da())
                                     @if m.conflicts.iter().any(|c| c != &m.current) {
@@ -408,6 +416,9 @@ pub async fn session(
                         @if marks.is_empty() { tr { td colspan="6" class="tom" { "Intet fremmøde registreret." } } }
                     }
                 }
+            }
+            @if anonymous > 0 {
+                p class="lille" { (anonymous) (if anonymous == 1 { " registrering af en slettet person tælles med uden navn." } else { " registreringer af slettede personer tælles med uden navn." }) }
             }
             @let heads: Vec<_> = r.view.headcounts.iter().filter(|((x, _), _)| x == &sid).collect();
             @if !heads.is_empty() {
@@ -647,6 +658,14 @@ impl RegisterEntry {
     fn view_review_items(&self, d: &TenantData) -> Vec<ReviewItem> {
         self.view.review_items(|p, l| d.open(p.as_str(), l))
     }
+}
+
+/// Whether a participant of the register was erased (ADR 0019).
+fn erased(r: &RegisterEntry, p: &ParticipantId) -> bool {
+    r.view
+        .participants
+        .get(p)
+        .is_some_and(nabo_core::erasure::is_erased)
 }
 
 fn participant_line(d: &TenantData, r: &RegisterEntry, p: &ParticipantId) -> String {

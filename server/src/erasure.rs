@@ -1,0 +1,392 @@
+//! Erasure of a person (ADR 0019, ADR 0004 §4): central staff name a subject (a participant
+//! or a volunteer id) and a reason; the relay destroys the subject's key, puts the subject on
+//! the tenant's erased list (key uploads for it are refused from then on), logs who, when and
+//! why, and marks the person's participant records erased in every register through its own
+//! edit path (so the change passes the document rules and reaches every phone). Phones learn
+//! of the erasure in the keys answer (`erased`), delete the key and confirm
+//! (`POST /api/v1/erasures/confirmations`).
+//!
+//! The API (`POST`/`GET /api/v1/erasures`) and the review pages (`/sletning`) both call
+//! [`plan`] and [`erase`]; there is no other way to erase.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use nabo_core::docs::register::RegisterDoc;
+use nabo_core::document::{Author, DocKind, TypedDoc};
+use nabo_core::erasure::{ErasureReason, merge_group};
+use nabo_core::ids::{ParticipantId, TenantId};
+use nabo_core::model::By;
+use serde::{Deserialize, Serialize};
+
+use crate::acl::Principal;
+use crate::api::{AppError, AppState, Caller};
+use crate::relay::EditError;
+use crate::storage::{DocMeta, ErasureRow, StorageError};
+
+/// The longest subject id accepted (ids are UUIDs; anything longer is not one).
+const MAX_SUBJECT: usize = 64;
+/// The most subjects one confirmation may carry.
+pub const MAX_CONFIRMATIONS: usize = 500;
+
+/// Why an erasure could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum EraseError {
+    /// No such subject in the tenant (or not visible).
+    #[error("no such subject")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Marking a register failed (the key is destroyed already; erasing again finishes it).
+    #[error(transparent)]
+    Edit(#[from] EditError),
+}
+
+impl From<EraseError> for AppError {
+    fn from(e: EraseError) -> Self {
+        match e {
+            EraseError::NotFound => AppError::NotFound,
+            EraseError::Storage(s) => s.into(),
+            EraseError::Edit(e) => {
+                tracing::error!(error = %e, "an erasure could not mark a register");
+                AppError::Unavailable
+            }
+        }
+    }
+}
+
+/// One register the person is in, and what erasing them there does.
+#[derive(Debug, Clone)]
+pub struct InRegister {
+    /// The register.
+    pub meta: DocMeta,
+    /// The participant records that are this person (the merge group).
+    pub participants: BTreeSet<ParticipantId>,
+    /// Roll-call marks of theirs, which stay as anonymous counts.
+    pub marks: usize,
+    /// Sessions they were marked present at.
+    pub present: usize,
+    /// Already erased there.
+    pub erased: bool,
+}
+
+/// What erasing a subject will do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The subject named.
+    pub subject: String,
+    /// Registers the person is a participant of.
+    pub registers: Vec<InRegister>,
+    /// Every subject whose key goes (the merge groups, and the subject itself).
+    pub subjects: BTreeSet<String>,
+    /// The relay holds a key for the subject (a volunteer's name, a child's label).
+    pub key_held: bool,
+    /// The subject is on the erased list already.
+    pub already: bool,
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Erasure {
+    /// The erasure's id (in the log).
+    pub erasure_id: String,
+    /// The subject named.
+    pub subject: String,
+    /// The reason code.
+    pub reason: String,
+    /// When (ms since the epoch).
+    pub at: i64,
+    /// Participant records marked erased.
+    pub records: i64,
+    /// Keys destroyed on the relay.
+    pub keys_destroyed: i64,
+    /// Documents changed.
+    pub documents: i64,
+    /// Phones that confirmed deleting the key (in the log listing).
+    #[serde(default)]
+    pub confirmed_devices: i64,
+}
+
+/// A subject id as the API and pages take it: a short id of letters, digits and `-`.
+pub fn check_subject(subject: &str) -> Result<(), AppError> {
+    let ok = !subject.is_empty()
+        && subject.len() <= MAX_SUBJECT
+        && subject
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Invalid {
+            field: "subject".into(),
+            reason: "malformed",
+            message: "the subject is a participant or volunteer id".into(),
+        })
+    }
+}
+
+/// What erasing `subject` in `tenant` would do; `None` when the tenant knows no such subject.
+pub async fn plan(
+    s: &AppState,
+    tenant: &TenantId,
+    subject: &str,
+) -> Result<Option<Plan>, EraseError> {
+    let storage = s.storage.as_ref();
+    let mut registers = Vec::new();
+    let mut subjects = BTreeSet::from([subject.to_owned()]);
+    if let Ok(pid) = subject.parse::<ParticipantId>() {
+        for meta in storage.documents(tenant).await? {
+            if meta.kind != DocKind::Register {
+                continue;
+            }
+            let loaded = crate::relay::doc::load(storage, meta.id)
+                .await
+                .map_err(EditError::from)?;
+            let view = RegisterDoc::from_doc(loaded.doc)
+                .and_then(|r| r.view())
+                .map_err(EditError::Domain)?;
+            let group = merge_group(&view.participants, &pid);
+            if group.is_empty() {
+                continue;
+            }
+            let marks: Vec<_> = view
+                .attendance
+                .iter()
+                .filter(|((_, p), _)| group.contains(p))
+                .collect();
+            let present = marks
+                .iter()
+                .filter(|(_, m)| m.current == nabo_core::model::AttendanceStatus::Present)
+                .map(|((sid, _), _)| sid)
+                .collect::<BTreeSet<_>>()
+                .len();
+            let erased = group.iter().all(|p| {
+                view.participants
+                    .get(p)
+                    .is_some_and(|v| v.current.erased.is_some() && v.conflicts.is_empty())
+            });
+            subjects.extend(group.iter().map(ToString::to_string));
+            registers.push(InRegister {
+                meta,
+                marks: marks.len(),
+                present,
+                participants: group,
+                erased,
+            });
+        }
+    }
+    let key_held = storage.subject_key(tenant, subject).await?.is_some();
+    let already = !storage
+        .erased_among(tenant, &[subject.to_owned()])
+        .await?
+        .is_empty();
+    if registers.is_empty() && !key_held && !already {
+        return Ok(None);
+    }
+    Ok(Some(Plan {
+        subject: subject.to_owned(),
+        registers,
+        subjects,
+        key_held,
+        already,
+    }))
+}
+
+/// Erases what `plan` found, as `by` (central staff): destroys the keys and logs the erasure
+/// first (durable before anything else), reclaims the space, then marks the registers. If
+/// marking fails the key is gone already; erasing again marks what is left.
+pub async fn erase(
+    s: &AppState,
+    by: &Principal,
+    plan: &Plan,
+    reason: ErasureReason,
+) -> Result<Erasure, EraseError> {
+    let at = crate::storage::now_ms();
+    let records: usize = plan.registers.iter().map(|r| r.participants.len()).sum();
+    let changing = plan.registers.iter().filter(|r| !r.erased).count();
+    let subjects: Vec<String> = plan.subjects.iter().cloned().collect();
+    let mut log = ErasureRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant: by.tenant.clone(),
+        subject: plan.subject.clone(),
+        user_id: by.user_id.clone(),
+        reason: reason.code().to_owned(),
+        at,
+        records: records as i64,
+        keys_destroyed: 0,
+        documents: changing as i64,
+    };
+    log.keys_destroyed = s.storage.erase_subjects(&subjects, &log).await?;
+    if let Err(e) = s.storage.reclaim_erased().await {
+        // The keys are deleted; only the space is not reclaimed yet (the next erasure does).
+        tracing::error!(error = %e, "space of erased keys not reclaimed");
+    }
+    let author = Author::now(
+        by.staff_id
+            .as_deref()
+            .and_then(|x| x.parse().ok())
+            .map_or(By::System, By::Staff),
+        &s.clock,
+    );
+    let today = s.clock.today_dk();
+    for r in plan.registers.iter().filter(|r| !r.erased) {
+        s.hub
+            .edit(&r.meta, by, |doc: &mut RegisterDoc| {
+                doc.erase_participants(&author, &r.participants, today)
+            })
+            .await?;
+    }
+    tracing::info!(erasure = %log.id, records, keys = log.keys_destroyed, documents = changing, reason = reason.code(), "person erased");
+    Ok(Erasure {
+        erasure_id: log.id,
+        subject: log.subject,
+        reason: log.reason,
+        at,
+        records: log.records,
+        keys_destroyed: log.keys_destroyed,
+        documents: log.documents,
+        confirmed_devices: 0,
+    })
+}
+
+/// The erasure API's routes (merged in [`crate::app`]).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/erasures", post(create).get(list))
+        .route("/api/v1/erasures/confirmations", post(confirm))
+        .with_state(state)
+}
+
+/// `POST /api/v1/erasures`.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct EraseInput {
+    /// The participant or volunteer id.
+    pub subject: String,
+    /// A reason code (`request`, `consent-withdrawn`, `purpose-ended`, `unlawful`, `mistake`).
+    pub reason: String,
+}
+
+fn require_central(p: &Principal) -> Result<(), AppError> {
+    if p.role == nabo_core::model::AppRole::Central {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The reason of an API request, or a 400 naming the field.
+pub fn parse_reason(code: &str) -> Result<ErasureReason, AppError> {
+    ErasureReason::parse(code).ok_or_else(|| AppError::Invalid {
+        field: "reason".into(),
+        reason: "unknown-code",
+        message: format!(
+            "one of {}",
+            ErasureReason::ALL
+                .iter()
+                .map(|r| r.code())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
+}
+
+async fn create(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Json(i): Json<EraseInput>,
+) -> Result<(StatusCode, Json<Erasure>), AppError> {
+    require_central(&p)?;
+    check_subject(&i.subject)?;
+    let reason = parse_reason(&i.reason)?;
+    let plan = plan(&s, &p.tenant, &i.subject)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let done = erase(&s, &p, &plan, reason).await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<Vec<Erasure>>, AppError> {
+    require_central(&p)?;
+    let confirmed = s.storage.erasure_confirmations(&p.tenant).await?;
+    Ok(Json(
+        s.storage
+            .erasures(&p.tenant)
+            .await?
+            .into_iter()
+            .map(|e| Erasure {
+                confirmed_devices: confirmed.get(&e.subject).copied().unwrap_or(0),
+                erasure_id: e.id,
+                subject: e.subject,
+                reason: e.reason,
+                at: e.at,
+                records: e.records,
+                keys_destroyed: e.keys_destroyed,
+                documents: e.documents,
+            })
+            .collect(),
+    ))
+}
+
+/// `POST /api/v1/erasures/confirmations`: a phone reports the erased subjects whose keys it
+/// deleted.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct Confirmations {
+    /// The subjects.
+    pub subjects: Vec<String>,
+}
+
+/// What the relay recorded.
+#[derive(Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Confirmed {
+    /// New confirmations (a subject not on the erased list is not recorded).
+    pub recorded: usize,
+}
+
+async fn confirm(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Json(i): Json<Confirmations>,
+) -> Result<Json<Confirmed>, AppError> {
+    let Some(device) = p.device_id.as_deref() else {
+        return Err(AppError::Invalid {
+            field: "device".into(),
+            reason: "missing",
+            message: "confirmations come from an enrolled device".into(),
+        });
+    };
+    if i.subjects.len() > MAX_CONFIRMATIONS {
+        return Err(AppError::Invalid {
+            field: "subjects".into(),
+            reason: "too-many",
+            message: format!("at most {MAX_CONFIRMATIONS} subjects per request"),
+        });
+    }
+    let mut seen = BTreeMap::new();
+    for subject in &i.subjects {
+        check_subject(subject).map_err(|_| AppError::Invalid {
+            field: "subjects".into(),
+            reason: "malformed",
+            message: "a subject is a participant or volunteer id".into(),
+        })?;
+        seen.insert(subject.as_str(), ());
+    }
+    let at = crate::storage::now_ms();
+    let mut recorded = 0;
+    for subject in seen.keys() {
+        if s.storage
+            .confirm_erasure(&p.tenant, subject, device, at)
+            .await?
+        {
+            recorded += 1;
+        }
+    }
+    tracing::info!(recorded, "erasures confirmed by a device");
+    Ok(Json(Confirmed { recorded }))
+}

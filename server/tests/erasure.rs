@@ -1,0 +1,438 @@
+//! Erasure of a person (ADR 0019): over the API and the review pages, the key destroyed and
+//! refused afterwards, the record marked erased while its counts stay, and the raw database
+//! bytes scanned for the key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use automerge::ActorId;
+use base64::Engine;
+use common::*;
+use nabo_core::docs::register::RegisterView;
+use nabo_core::document::{DocumentId, NaboDoc, TypedDoc};
+use nabo_core::prelude::*;
+use nabo_core::seal::{SubjectKey, open};
+use nabo_server::testing::{Backend, TestRelay};
+
+const TENANT: &str = "vestbyen";
+
+fn b64(k: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(k)
+}
+
+async fn stored_register(r: &TestRelay, id: DocumentId) -> RegisterDoc {
+    RegisterDoc::from_doc(NaboDoc::from_automerge(stored(r, id).await, ActorId::random()).unwrap())
+        .unwrap()
+}
+
+async fn post_erasure(
+    r: &TestRelay,
+    user: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/erasures", r.http()))
+        .bearer_auth(token(r, user).await)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+async fn keys_answer(r: &TestRelay, user: &str, reg: DocumentId) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{}/api/v1/documents/{reg}/subject-keys", r.http()))
+        .bearer_auth(token(r, user).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The demo child called `name` in the café's register, with its key.
+async fn child(r: &TestRelay, reg: DocumentId, name: &str) -> (ParticipantId, SubjectKey) {
+    let view = stored_register(r, reg).await.view().unwrap();
+    let keys = keys_answer(r, "central", reg).await;
+    for (subject, key) in keys["keys"].as_object().unwrap() {
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(key.as_str().unwrap())
+            .unwrap();
+        let key = SubjectKey::from_bytes(&key).unwrap();
+        let pid: ParticipantId = subject.parse().unwrap();
+        let label = view.participants[&pid].current.label.clone();
+        if label.and_then(|l| open(&key, subject, &l).ok()).as_deref() == Some(name) {
+            return (pid, key);
+        }
+    }
+    panic!("no demo child {name}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn central_staff_erase_a_child_over_the_api_and_the_key_is_never_taken_again() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let (pid, key) = child(&r, reg, "Sofie").await;
+        let before = stored_register(&r, reg).await.view().unwrap();
+        let marks = |v: &RegisterView| v.attendance.keys().filter(|(_, p)| *p == pid).count();
+        let present =
+            |v: &RegisterView| v.sessions.keys().map(|s| v.present(s).len()).sum::<usize>();
+        assert!(marks(&before) > 0, "the child has roll-call marks");
+
+        // Only central staff erase, with a known reason and a well-formed subject.
+        let body = serde_json::json!({"subject": pid.as_str(), "reason": "request"});
+        for user in ["outreach1", "volunteer1"] {
+            assert_eq!(
+                post_erasure(&r, user, body.clone()).await.0,
+                403,
+                "{backend:?} {user}"
+            );
+        }
+        let (status, err) = post_erasure(
+            &r,
+            "central",
+            serde_json::json!({"subject": pid.as_str(), "reason": "because"}),
+        )
+        .await;
+        assert_eq!(
+            (status, err["field"].as_str(), err["reason"].as_str()),
+            (400, Some("reason"), Some("unknown-code")),
+            "{err}"
+        );
+        let (status, err) = post_erasure(
+            &r,
+            "central",
+            serde_json::json!({"subject": "not an id; DROP", "reason": "request"}),
+        )
+        .await;
+        assert_eq!(
+            (status, err["field"].as_str(), err["reason"].as_str()),
+            (400, Some("subject"), Some("malformed")),
+            "{err}"
+        );
+        let unknown =
+            serde_json::json!({"subject": ParticipantId::random().as_str(), "reason": "request"});
+        assert_eq!(post_erasure(&r, "central", unknown).await.0, 404);
+        // Nothing was erased by the refusals.
+        assert!(
+            keys_answer(&r, "volunteer1", reg).await["keys"]
+                .get(pid.as_str())
+                .is_some()
+        );
+
+        let (status, done) = post_erasure(&r, "central", body.clone()).await;
+        assert_eq!(status, 201, "{backend:?}: {done}");
+        assert_eq!(done["subject"], pid.as_str());
+        assert_eq!(done["reason"], "request");
+        assert_eq!(done["keys_destroyed"], 1);
+        assert_eq!(done["records"], 1);
+        assert_eq!(done["documents"], 1);
+
+        // The key is gone; phones are told the child was erased.
+        for user in ["central", "volunteer1", "outreach1"] {
+            let answer = keys_answer(&r, user, reg).await;
+            assert!(
+                answer["keys"].get(pid.as_str()).is_none(),
+                "{backend:?} {user}: key handed out"
+            );
+            assert_eq!(
+                answer["erased"],
+                serde_json::json!([pid.as_str()]),
+                "{backend:?} {user}"
+            );
+        }
+        let tenant = TENANT.parse().unwrap();
+        assert!(
+            r.storage()
+                .subject_key(&tenant, pid.as_str())
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // A phone that still holds the key cannot upload it again.
+        let res = reqwest::Client::new()
+            .put(format!("{}/api/v1/documents/{reg}/subject-keys", r.http()))
+            .bearer_auth(token(&r, "volunteer1").await)
+            .json(&serde_json::json!({"keys": {pid.as_str(): b64(key.as_bytes())}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 400);
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(err["field"], format!("keys.{pid}"));
+        assert_eq!(err["reason"], "erased");
+        assert!(
+            r.storage()
+                .subject_key(&tenant, pid.as_str())
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // The record is marked erased through the document; its counts stay.
+        let after = stored_register(&r, reg).await.view().unwrap();
+        let p = &after.participants[&pid].current;
+        assert!(p.erased.is_some(), "{backend:?}: marked erased");
+        assert_eq!(
+            p.label, None,
+            "{backend:?}: the label is gone from the current state"
+        );
+        assert_eq!(marks(&after), marks(&before), "attendance marks stay");
+        assert_eq!(present(&after), present(&before), "presence counts stay");
+
+        // Erasing again finds nothing left to do, and is logged again.
+        let (status, again) = post_erasure(&r, "central", body.clone()).await;
+        assert_eq!(status, 201);
+        assert_eq!(
+            (
+                again["keys_destroyed"].as_i64(),
+                again["documents"].as_i64()
+            ),
+            (Some(0), Some(0))
+        );
+
+        // The log: who, when, why; no name.
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/v1/erasures", r.http()))
+            .bearer_auth(token(&r, "central").await)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        let log = res.text().await.unwrap();
+        let entries: Vec<serde_json::Value> = serde_json::from_str(&log).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["subject"] == pid.as_str() && e["reason"] == "request")
+        );
+        assert!(!log.contains("Sofie"), "no name in the log");
+        let rows = r.storage().erasures(&tenant).await.unwrap();
+        assert!(rows.iter().all(|e| e.user_id == "u-central"), "{rows:?}");
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/v1/erasures", r.http()))
+            .bearer_auth(token(&r, "outreach1").await)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403);
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+/// The bytes a database keeps: SQLite's file with its WAL and shared memory; PostgreSQL's
+/// files of the test database (read through `pg_read_binary_file` after a `CHECKPOINT`, so
+/// the test needs no access to the cluster's directory).
+async fn database_bytes(r: &TestRelay) -> Vec<u8> {
+    match r.backend {
+        Backend::Sqlite => {
+            let db = r.database_url.trim_start_matches("sqlite://").to_owned();
+            let mut bytes = Vec::new();
+            for f in [db.clone(), format!("{db}-wal"), format!("{db}-shm")] {
+                bytes.extend(std::fs::read(f).unwrap_or_default());
+            }
+            bytes
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&r.database_url).await.unwrap();
+            sqlx::query("CHECKPOINT").execute(&mut c).await.unwrap();
+            let dir: String = sqlx::query_scalar(
+                "SELECT 'base/' || oid::text FROM pg_database WHERE datname = current_database()",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            let files: Vec<String> = sqlx::query_scalar("SELECT pg_ls_dir($1)")
+                .bind(&dir)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+            let mut bytes = Vec::new();
+            for f in files {
+                // A cache file (pg_internal.init) may go between the listing and the read.
+                let b: Vec<u8> = match sqlx::query_scalar("SELECT pg_read_binary_file($1)")
+                    .bind(format!("{dir}/{f}"))
+                    .fetch_one(&mut c)
+                    .await
+                {
+                    Ok(b) => b,
+                    Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("58P01") => {
+                        Vec::new()
+                    }
+                    Err(e) => panic!("{f}: {e}"),
+                };
+                bytes.extend(b);
+            }
+            c.close().await.unwrap();
+            bytes
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The name is never stored in plain text, the key never unwrapped; after the erasure the
+/// wrapped key is not in the database files either (SQLite: secure_delete and a truncated
+/// WAL; PostgreSQL: the key tables rewritten).
+#[tokio::test(flavor = "multi_thread")]
+async fn after_erasure_the_key_is_in_no_database_file() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let (pid, key) = child(&r, reg, "Yasmin").await;
+        let tenant = TENANT.parse().unwrap();
+        let wrapped = r
+            .storage()
+            .subject_key(&tenant, pid.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .bytes;
+        let bytes = database_bytes(&r).await;
+        assert!(bytes.len() > 10_000, "{backend:?}: real database files");
+        // The test can fail: the wrapped key is in the files now.
+        assert!(
+            contains(&bytes, &wrapped),
+            "{backend:?}: the wrapped key is stored"
+        );
+        assert!(
+            !contains(&bytes, b"Yasmin"),
+            "{backend:?}: a name in plain text"
+        );
+        assert!(
+            !contains(&bytes, key.as_bytes()),
+            "{backend:?}: a key unwrapped"
+        );
+
+        let (status, _) = post_erasure(
+            &r,
+            "central",
+            serde_json::json!({"subject": pid.as_str(), "reason": "consent-withdrawn"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let bytes = database_bytes(&r).await;
+        assert!(
+            !contains(&bytes, &wrapped),
+            "{backend:?}: the wrapped key survived the erasure"
+        );
+        assert!(
+            !contains(&bytes, b"Yasmin"),
+            "{backend:?}: a name in plain text"
+        );
+        assert!(
+            !contains(&bytes, key.as_bytes()),
+            "{backend:?}: a key unwrapped"
+        );
+        // The other children's keys are still there.
+        let other = stored_register(&r, reg).await.participant_ids();
+        let held = r
+            .relay()
+            .state
+            .vault
+            .keys(r.storage().as_ref(), &tenant, Some(reg), &other)
+            .await
+            .unwrap();
+        assert_eq!(held.len(), other.len() - 1, "{backend:?}");
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+/// The review pages ask first, naming what goes and what stays, then erase; the name is
+/// gone from the session's page while the marks still count.
+#[tokio::test(flavor = "multi_thread")]
+async fn central_staff_erase_a_child_from_the_review_pages_after_a_confirmation() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let (pid, _) = child(&r, reg, "Emil").await;
+        let view = stored_register(&r, reg).await.view().unwrap();
+        let session = view
+            .attendance
+            .keys()
+            .find(|(_, p)| *p == pid)
+            .map(|(s, _)| s.clone())
+            .unwrap();
+        let session_page = format!("/registre/{reg}/moeder/{session}");
+        let b = Browser::login(&r, "central").await;
+        let page = b.text(&session_page).await;
+        assert!(
+            page.contains("Emil"),
+            "{backend:?}: the name is shown before"
+        );
+        assert!(page.contains(&format!("/sletning?emne={pid}")));
+
+        let confirm = b.text(&format!("/sletning?emne={pid}")).await;
+        for text in [
+            "Emil",
+            "Det forsvinder",
+            "Det bliver (uden navn)",
+            "fremmøderegistreringer",
+            "Slet personen permanent",
+        ] {
+            assert!(
+                confirm.contains(text),
+                "{backend:?}: {text} missing on the confirmation"
+            );
+        }
+        // Nothing is erased by looking.
+        assert!(
+            keys_answer(&r, "central", reg).await["keys"]
+                .get(pid.as_str())
+                .is_some()
+        );
+        // A reason is required.
+        let res = b
+            .post("/sletning", &b.base, &[("emne", pid.as_str())])
+            .await;
+        assert_eq!(res.status().as_u16(), 400);
+        assert!(res.text().await.unwrap().contains("Årsag"));
+        assert!(
+            keys_answer(&r, "central", reg).await["keys"]
+                .get(pid.as_str())
+                .is_some()
+        );
+
+        let res = b
+            .post(
+                "/sletning",
+                &b.base,
+                &[("emne", pid.as_str()), ("aarsag", "purpose-ended")],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 200);
+        let done = res.text().await.unwrap();
+        assert!(done.contains("Personen er slettet"), "{done}");
+        assert!(!done.contains("Emil"));
+
+        let page = b.text(&session_page).await;
+        assert!(
+            !page.contains("Emil"),
+            "{backend:?}: the name is still on the session page"
+        );
+        assert!(!page.contains(&format!("/sletning?emne={pid}")));
+        assert!(
+            page.contains("tælles med uden navn"),
+            "{backend:?}: the marks still count"
+        );
+        let queue = b.text("/gennemgang").await;
+        assert!(!queue.contains("Emil"));
+        let log = r
+            .storage()
+            .erasures(&TENANT.parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].reason, "purpose-ended");
+        r.running.unwrap().shutdown().await;
+    }
+}
