@@ -399,13 +399,7 @@ pub async fn invite(
         fmt::url_encode(&relay),
         fmt::url_encode(&code)
     );
-    let svg = qrcode::QrCode::new(payload.as_bytes())
-        .map(|q| {
-            q.render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(220, 220)
-                .build()
-        })
-        .map_err(|_| WebError::Internal)?;
+    let svg = super::phone::qr_svg(&payload)?;
     Ok(page(
         &v,
         Nav::Admin,

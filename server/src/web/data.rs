@@ -355,6 +355,30 @@ impl TenantData {
         }
     }
 
+    /// An outreach log's title on the pages: area, worker and quarter, so two workers' logs
+    /// of the same quarter read apart ("Opsøgende log: Vestbyen, Sara Jensen, 4. kvartal
+    /// 2026"). The stored title has no name in it (no personal data in plain columns).
+    pub fn outreach_title(&self, o: &OutreachEntry) -> String {
+        let q = o.doc.quarter();
+        format!(
+            "Opsøgende log: {}, {}, {}. kvartal {}",
+            self.area_name(o.doc.area()),
+            self.by_name(&By::Staff(o.doc.worker().clone())),
+            q.q,
+            q.year
+        )
+    }
+
+    /// Age band codes in age order (7–9 before 10–12).
+    pub fn by_age<'a, T>(
+        &self,
+        items: impl IntoIterator<Item = (&'a String, T)>,
+    ) -> Vec<(&'a String, T)> {
+        let mut v: Vec<_> = items.into_iter().collect();
+        v.sort_by_key(|(code, _)| self.catalogue.age_band_order(code));
+        v
+    }
+
     /// An area's name.
     pub fn area_name(&self, id: &AreaId) -> String {
         self.areas

@@ -473,7 +473,7 @@ pub async fn board(
         &[
             "Boligområde",
             "Aktiviteter",
-            "Møder afholdt",
+            "Gange afholdt",
             "Fremmøder",
             "Unikke deltagere",
         ],

@@ -245,7 +245,7 @@ pub fn overview(
             "Indsatsområde",
             "Aktivitetstype",
             "Aktiviteter",
-            "Møder afholdt",
+            "Gange afholdt",
             "Fremmøder",
             "Unikke deltagere",
             "Oversættelse",
@@ -278,7 +278,7 @@ pub fn overview(
         "Deltagere efter aldersgruppe",
         &["Aldersgruppe", "Unikke deltagere", "Nye deltagere"],
     );
-    for (band, (u, n)) in &total.by_age {
+    for (band, (u, n)) in d.by_age(&total.by_age) {
         ages.row(vec![
             Cell::text(d.age_band(band)),
             count(*u, suppress),
@@ -287,8 +287,8 @@ pub fn overview(
     }
     if total.headcount > 0 {
         ages.note = Some(format!(
-            "Derudover {} fremmøder talt uden navn (kun antal).",
-            super::fmt::num(total.headcount)
+            "Derudover {} talt uden navn (kun antal).",
+            super::fmt::count(total.headcount, "fremmøde", "fremmøder")
         ));
     }
 
@@ -372,7 +372,7 @@ pub fn overview(
 
     let headline = vec![
         ("Aktiviteter", count(per.len() as i64, false)),
-        ("Møder afholdt", count(total.sessions_held, suppress)),
+        ("Gange afholdt", count(total.sessions_held, suppress)),
         ("Fremmøder", count(total.attendances, suppress)),
         (
             "Unikke deltagere",
@@ -543,8 +543,8 @@ pub fn target_group_table(d: &TenantData, filter: &Filter) -> Table {
         ]);
     }
     t.note = Some(format!(
-        "{} aktiviteter i alt; {} har mere end én målgruppe.",
-        super::fmt::num(n),
+        "{} i alt; {} har mere end én målgruppe.",
+        super::fmt::count(n, "aktivitet", "aktiviteter"),
         super::fmt::num(several)
     ));
     t
