@@ -86,7 +86,7 @@ async fn sign_in_roles_and_redirects() {
         "/rapporter/bestyrelse"
     );
     let html = board.text("/rapporter/bestyrelse").await;
-    assert!(html.contains("&lt;5"), "small numbers are hidden");
+    assert!(html.contains(">skjult<"), "small numbers are hidden");
     for p in [
         "/oversigt",
         "/gennemgang",
@@ -279,7 +279,7 @@ async fn exports_match_the_pages() {
     let csv = board
         .text("/rapporter/bestyrelse?eksport=csv&tabel=henvisninger")
         .await;
-    assert!(csv.contains(";<5"), "{csv}");
+    assert!(csv.contains(";skjult"), "{csv}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1512,5 +1512,147 @@ async fn volunteers_and_outreach_workers_on_the_web_are_sent_to_the_app() {
             assert_eq!(resp.headers()[LOCATION], "/log-ind", "{user}");
             assert_eq!(b.get("/brug-appen").await.status(), StatusCode::SEE_OTHER);
         }
+    }
+}
+
+/// The rows of a table on a page (by its section id), each cell's text without tags.
+fn table_rows(html: &str, slug: &str) -> Vec<Vec<String>> {
+    let start = html.find(&format!("id=\"{slug}\"")).unwrap();
+    let section = &html[start..start + html[start..].find("</table>").unwrap()];
+    let body = &section[section.find("<tbody>").unwrap()..];
+    // Each cell is `<th …>…</th>` or `<td …>…</td>`; its text is what is left without tags.
+    let strip = |s: &str| {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for ch in s.chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.trim().to_owned()
+    };
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("</t")
+                .filter_map(|c| {
+                    let i = c.find("<th").or_else(|| c.find("<td"))?;
+                    Some(strip(&c[i..]))
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|r: &Vec<String>| !r.is_empty())
+        .collect()
+}
+
+/// A shown count as a number (Danish thousands separators), or `None` for "skjult".
+fn shown(cell: &str) -> Option<i64> {
+    (cell != "skjult").then(|| cell.replace('.', "").parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_board_hides_small_numbers_beyond_recovery_at_the_tenants_threshold() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        let central = Browser::login(&r, "central").await;
+        let board = Browser::login(&r, "bestyrelse").await;
+        for threshold in [5, 20] {
+            if threshold != 5 {
+                let resp = central
+                    .post(
+                        "/administration/smaa-tal",
+                        &base,
+                        &[("graense", &threshold.to_string())],
+                    )
+                    .await;
+                assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{backend:?}");
+            }
+            let html = board.text("/rapporter/bestyrelse").await;
+            assert!(
+                html.contains(&format!("Tal fra 1 til {}", threshold - 1)),
+                "{backend:?}"
+            );
+            let headline: Vec<(String, String)> = texts_after(&html, "<span class=\"tal\"")
+                .into_iter()
+                .zip(texts_after(&html, "<span class=\"etiket\""))
+                .collect();
+            let total = |label: &str| {
+                headline
+                    .iter()
+                    .find(|(_, l)| l == label)
+                    .map(|(v, _)| v.clone())
+                    .unwrap()
+            };
+            let mut hidden_somewhere = 0;
+            // Every count column that adds up: the "I alt" row is the headline figure, no
+            // small count is shown, and a column never holds exactly one hidden figure —
+            // one alone would be its total minus the rest.
+            for (slug, columns) in [
+                (
+                    "omraader",
+                    &[
+                        (2, "Gange afholdt"),
+                        (3, "Fremmøder"),
+                        (4, "Unikke deltagere"),
+                    ][..],
+                ),
+                (
+                    "aktiviteter",
+                    &[
+                        (4, "Gange afholdt"),
+                        (5, "Fremmøder"),
+                        (6, "Unikke deltagere"),
+                    ][..],
+                ),
+                (
+                    "deltagere-alder",
+                    &[(1, "Unikke deltagere"), (2, "Nye deltagere")][..],
+                ),
+            ] {
+                let rows = table_rows(&html, slug);
+                let (last, body) = rows.split_last().unwrap();
+                assert_eq!(last[0], "I alt", "{slug}: {rows:?}");
+                for (col, label) in columns {
+                    let head = &last[*col];
+                    assert_eq!(head, &total(label), "{slug} {label}");
+                    let cells: Vec<Option<i64>> = body.iter().map(|r| shown(&r[*col])).collect();
+                    for v in cells.iter().flatten() {
+                        assert!(*v == 0 || *v >= threshold, "{slug} {label}: {v} shown");
+                    }
+                    let hidden = cells.iter().filter(|c| c.is_none()).count()
+                        + usize::from(shown(head).is_none());
+                    assert_ne!(
+                        hidden, 1,
+                        "{backend:?} {threshold} {slug} {label}: {cells:?} / {head}"
+                    );
+                    // With the total shown and the rest known, the hidden ones add up to the
+                    // difference — but, two or more, none of them on its own.
+                    if let Some(t) = shown(head) {
+                        let known: i64 = cells.iter().flatten().sum();
+                        assert!(t >= known);
+                    }
+                    hidden_somewhere += hidden;
+                }
+            }
+            assert!(
+                hidden_somewhere > 0,
+                "{backend:?} {threshold}: the demo has small numbers"
+            );
+            // The printable pack: the same figures, without navigation, for paper.
+            let pack = board.text("/rapporter/bestyrelse/udskrift").await;
+            assert!(pack.contains("class=\"pakke\"") && !pack.contains("Eksportér"));
+            assert_eq!(table_rows(&pack, "omraader"), table_rows(&html, "omraader"));
+        }
+        let css = board.text("/nabo.css").await;
+        assert!(css.contains("@media print"));
+        let resp = central
+            .post("/administration/smaa-tal", &base, &[("graense", "0")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(resp.text().await.unwrap().contains("small_cell_threshold"));
     }
 }

@@ -70,6 +70,8 @@ pub struct TenantData {
     pub today: Date,
     pub catalogue: Catalogue,
     pub tenant_meta: Option<DocMeta>,
+    /// The tenant's settings (the board's small-number threshold among them).
+    pub settings: nabo_core::docs::tenant::Settings,
     pub areas: BTreeMap<AreaId, HousingArea>,
     pub programmes: BTreeMap<ProgrammeId, Programme>,
     pub orgs: BTreeMap<OrgId, Organisation>,
@@ -136,6 +138,8 @@ impl TenantData {
                 let t = TenantDoc::from_doc(doc)?;
                 let (catalogue, areas) = (t.catalogue(base)?, t.areas()?);
                 let (programmes, orgs) = (t.programmes()?, t.organisations()?);
+                let settings = t.settings()?;
+                self.settings = settings;
                 self.catalogue = catalogue;
                 self.areas = areas;
                 self.programmes = programmes;
@@ -192,6 +196,7 @@ impl TenantData {
             today: s.clock.today_dk(),
             catalogue: base.clone(),
             tenant_meta: None,
+            settings: Default::default(),
             areas: BTreeMap::new(),
             programmes: BTreeMap::new(),
             orgs: BTreeMap::new(),

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/invitation", post(admin::invite))
         .route("/administration/enheder/spaer", post(admin::revoke_device))
         .route("/administration/omraader", post(admin::put_area))
+        .route("/administration/smaa-tal", post(admin::set_threshold))
         .route("/administration/programmer", post(admin::create_programme))
         .route("/administration/aktiviteter", post(admin::create_activity))
         .route(
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/kursus", post(admin::add_training))
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
+        .route("/rapporter/bestyrelse/udskrift", get(reports::board_pack))
         .route("/log-ud", post(logout))
         // Answered by the session layer for volunteers and outreach workers; staff go home.
         .route(phone::PATH, get(|| async { Redirect::to("/") }))
@@ -377,7 +379,10 @@ fn same_origin(s: &AppState, headers: &HeaderMap) -> bool {
 
 /// Pages a board member may open.
 fn board_may_open(path: &str) -> bool {
-    matches!(path, "/rapporter/bestyrelse" | "/log-ud" | "/")
+    matches!(
+        path,
+        "/rapporter/bestyrelse" | "/rapporter/bestyrelse/udskrift" | "/log-ud" | "/"
+    )
 }
 
 async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
