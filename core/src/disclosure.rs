@@ -41,7 +41,7 @@ pub fn suppress(values: &[u64], sums: &[Sum], threshold: u64) -> Vec<bool> {
         }
         // One more figure, if one suffices; else the best pair (a cycle in a two-way table
         // needs two at a time), looking one step ahead.
-        let mut best: Option<((usize, (bool, u64), (bool, u64)), Vec<usize>)> = None;
+        let mut best: Option<(Choice, Vec<usize>)> = None;
         for a in candidates(&hidden, &determined, sums) {
             let mut one = hidden.clone();
             one[a] = true;
@@ -83,6 +83,10 @@ pub fn suppress(values: &[u64], sums: &[Sum], threshold: u64) -> Vec<bool> {
         }
     }
 }
+
+/// How good a choice of figures to hide is (smaller is better): how many figures stay
+/// determined, then the cost of the dearer and the cheaper figure.
+type Choice = (usize, (bool, u64), (bool, u64));
 
 /// The shown figures of the sums that hold a determined hidden figure.
 fn candidates(hidden: &[bool], determined: &[bool], sums: &[Sum]) -> Vec<usize> {
