@@ -1393,20 +1393,7 @@ async fn conflict_and_duplicate_forms_choose_nothing_for_staff() {
 
 /// "tirsdag 3. marts 2026" or "03.03.2026 kl. 15.04" as a sortable (y, m, d, minutes).
 fn danish_when(s: &str) -> (i32, u32, u32, u32) {
-    const MONTHS: [&str; 12] = [
-        "januar",
-        "februar",
-        "marts",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ];
+    use nabo_server::web::fmt::MONTHS;
     if let Some((date, time)) = s.split_once(" kl. ") {
         let d: Vec<u32> = date.split('.').map(|x| x.parse().unwrap()).collect();
         let (h, m) = time.split_once('.').unwrap();

@@ -47,7 +47,8 @@ pub fn dec(x: f64, decimals: usize) -> String {
     }
 }
 
-const MONTHS: [&str; 12] = [
+/// The months' Danish names, January first.
+pub const MONTHS: [&str; 12] = [
     "januar",
     "februar",
     "marts",

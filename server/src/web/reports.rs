@@ -459,7 +459,22 @@ pub async fn target_groups(
 
 /// The board's figures for a period: headline and tables, small numbers hidden so that none
 /// can be worked out from the rest (the tenant's threshold), without personal data.
-fn board_figures(d: &TenantData, f: &Filter) -> (Vec<(&'static str, Cell)>, Vec<Table>) {
+async fn board_figures(
+    s: &AppState,
+    v: &Viewer,
+    q: &PeriodQuery,
+) -> Result<BoardFigures, WebError> {
+    // Board members may not read the documents themselves; the relay aggregates for them.
+    let d = TenantData::load_all(s, &v.principal.tenant).await?;
+    let f = q.filter(&d)?;
+    let (headline, shown) = board_tables(&d, &f);
+    Ok((d, f, headline, shown))
+}
+
+/// The tenant's data, the period, the headline and the tables of the board.
+type BoardFigures = (TenantData, Filter, Vec<(&'static str, Cell)>, Vec<Table>);
+
+fn board_tables(d: &TenantData, f: &Filter) -> (Vec<(&'static str, Cell)>, Vec<Table>) {
     let (mut headline, tables) = stats::overview(d, f);
     let mut per_area = Table::new(
         "omraader",
@@ -513,10 +528,7 @@ pub async fn board(
     Extension(v): Extension<Viewer>,
     Query(q): Query<PeriodQuery>,
 ) -> WebResult {
-    // Board members may not read the documents themselves; the relay aggregates for them.
-    let d = TenantData::load_all(&s, &v.principal.tenant).await?;
-    let f = q.filter(&d)?;
-    let (headline, shown) = board_figures(&d, &f);
+    let (d, f, headline, shown) = board_figures(&s, &v, &q).await?;
     let refs: Vec<&Table> = shown.iter().collect();
     if let Some(r) = export(&q.export(), &refs, "bestyrelse") {
         return r;
@@ -546,9 +558,7 @@ pub async fn board_pack(
     Extension(v): Extension<Viewer>,
     Query(q): Query<PeriodQuery>,
 ) -> WebResult {
-    let d = TenantData::load_all(&s, &v.principal.tenant).await?;
-    let f = q.filter(&d)?;
-    let (headline, shown) = board_figures(&d, &f);
+    let (d, f, headline, shown) = board_figures(&s, &v, &q).await?;
     let tenant = if d.settings.name.is_empty() {
         v.principal.tenant.to_string()
     } else {
