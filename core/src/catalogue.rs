@@ -768,6 +768,16 @@ impl Catalogue {
     pub fn age_band(&self, code: &str) -> Option<&Term> {
         self.term(Vocabulary::AgeBands, code)
     }
+
+    /// Sort key putting age bands in age order (7–9 before 10–12): the band's lowest age,
+    /// then its code; a code the catalogue does not know goes last. Codes compare as text
+    /// otherwise, which puts "10-12" before "7-9".
+    pub fn age_band_order(&self, code: &str) -> (u8, u8, String) {
+        match self.age_band(code).and_then(|t| t.min_age) {
+            Some(min) => (0, min, code.to_owned()),
+            None => (1, 0, code.to_owned()),
+        }
+    }
 }
 
 fn check_format(name: &str, format: u32) -> Result<()> {

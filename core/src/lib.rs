@@ -38,6 +38,7 @@ pub mod catalogue;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod codes;
+pub mod disclosure;
 pub mod docs;
 pub mod document;
 pub mod erasure;

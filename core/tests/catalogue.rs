@@ -191,6 +191,17 @@ fn vocabularies_are_complete_and_age_bands_line_up_with_the_child_rule() {
 }
 
 #[test]
+fn age_bands_sort_by_age_not_by_their_codes_text() {
+    let cat = Catalogue::builtin().unwrap();
+    let mut codes = vec!["65+", "10-12", "unknown", "7-9", "18-24", "0-6", "13-14"];
+    codes.sort_by_key(|c| cat.age_band_order(c));
+    assert_eq!(
+        codes,
+        ["0-6", "7-9", "10-12", "13-14", "18-24", "65+", "unknown"]
+    );
+}
+
+#[test]
 fn broken_catalogue_files_are_refused_with_the_reason() {
     let mut files: Vec<(String, String)> = BUILTIN_FILES
         .iter()

@@ -92,7 +92,7 @@ async fn sign_in_roles_and_redirects_on(backend: Backend) {
         "/rapporter/bestyrelse"
     );
     let html = board.text("/rapporter/bestyrelse").await;
-    assert!(html.contains("&lt;5"), "small numbers are hidden");
+    assert!(html.contains(">skjult<"), "small numbers are hidden");
     for p in [
         "/oversigt",
         "/gennemgang",
@@ -297,7 +297,7 @@ async fn exports_match_the_pages_on(backend: Backend) {
     let csv = board
         .text("/rapporter/bestyrelse?eksport=csv&tabel=henvisninger")
         .await;
-    assert!(csv.contains(";<5"), "{csv}");
+    assert!(csv.contains(";skjult"), "{csv}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1304,5 +1304,380 @@ async fn volunteers_are_engaged_trained_and_shown_on_the_roster() {
             v.child_certificate.map(|c| c.renewal_due)
         );
         assert!(v.trainings.values().any(|t| t.name == "Konflikthåndtering"));
+    }
+}
+
+/// The `<form …>…</form>` of the review queue that contains `marker`.
+fn form_with<'a>(html: &'a str, marker: &str) -> &'a str {
+    let i = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
+    let start = html[..i].rfind("<form").unwrap();
+    let end = html[i..].find("</form>").unwrap() + i;
+    &html[start..end]
+}
+
+/// The texts of the elements that follow each occurrence of `open` (up to the next `<`).
+fn texts_after(html: &str, open: &str) -> Vec<String> {
+    html.match_indices(open)
+        .map(|(i, _)| {
+            let rest = &html[i + open.len()..];
+            let rest = &rest[rest.find('>').unwrap() + 1..];
+            rest[..rest.find('<').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conflict_and_duplicate_forms_choose_nothing_for_staff() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let b = Browser::login(&r, "central").await;
+        let queue = b.text("/gennemgang").await;
+        // The demo's two phones wrote two different marks, neither of them "til stede" unless
+        // one phone said so: no answer is chosen in advance, and what the phones wrote comes
+        // first, marked as such.
+        let conflict = form_with(&queue, "Uenige registreringer");
+        assert!(!conflict.contains("checked"), "{backend:?}: {conflict}");
+        assert_eq!(conflict.matches("type=\"radio\"").count(), 3, "{conflict}");
+        assert_eq!(conflict.matches("required").count(), 3, "{conflict}");
+        assert_eq!(
+            conflict.matches("(registreret på en telefon)").count(),
+            2,
+            "{conflict}"
+        );
+        let duplicate = form_with(&queue, "Samme barn tilføjet flere gange");
+        assert!(!duplicate.contains("checked"), "{backend:?}: {duplicate}");
+        assert!(duplicate.contains("required"), "{duplicate}");
+
+        // A form sent without a choice changes nothing and says what is missing.
+        let doc = hidden(conflict, "action", "dokument");
+        let session = hidden(conflict, "action", "moede");
+        let participant = hidden(conflict, "action", "deltager");
+        let resp = b
+            .post(
+                "/konflikter/fremmoede",
+                &r.http(),
+                &[
+                    ("dokument", &doc),
+                    ("moede", &session),
+                    ("deltager", &participant),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Vælg det rigtige fremmøde")
+        );
+        let doc = hidden(duplicate, "action", "dokument");
+        let all = hidden(duplicate, "action", "deltagere");
+        let resp = b
+            .post(
+                "/dubletter/deltagere",
+                &r.http(),
+                &[("dokument", &doc), ("deltagere", &all)],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Vælg hvem der beholdes")
+        );
+        let queue = b.text("/gennemgang").await;
+        assert!(queue.contains("Uenige registreringer") && queue.contains("Samme barn tilføjet"));
+    }
+}
+
+/// "tirsdag 3. marts 2026" or "03.03.2026 kl. 15.04" as a sortable (y, m, d, minutes).
+fn danish_when(s: &str) -> (i32, u32, u32, u32) {
+    use nabo_server::web::fmt::MONTHS;
+    if let Some((date, time)) = s.split_once(" kl. ") {
+        let d: Vec<u32> = date.split('.').map(|x| x.parse().unwrap()).collect();
+        let (h, m) = time.split_once('.').unwrap();
+        return (
+            d[2] as i32,
+            d[1],
+            d[0],
+            h.parse::<u32>().unwrap() * 60 + m.parse::<u32>().unwrap(),
+        );
+    }
+    let w: Vec<&str> = s.split_whitespace().collect();
+    let month = MONTHS.iter().position(|m| *m == w[2]).unwrap() as u32 + 1;
+    (
+        w[3].parse().unwrap(),
+        month,
+        w[1].trim_end_matches('.').parse().unwrap(),
+        0,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_are_in_date_and_age_order_and_read_as_danish() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let b = Browser::login(&r, "central").await;
+
+        // The café's afternoons, newest first (two weekly series, interleaved by date), and
+        // called "gange", not "møder".
+        let activity = b.text("/aktiviteter/act-lektiecafe").await;
+        let dates: Vec<_> = texts_after(&activity, "<a href=\"/registre/")
+            .iter()
+            .map(|t| danish_when(t))
+            .collect();
+        assert!(dates.len() > 10, "{backend:?}: {dates:?}");
+        assert!(
+            dates.windows(2).all(|w| w[0] >= w[1]),
+            "{backend:?}: sessions not newest first: {dates:?}"
+        );
+        assert!(activity.contains("<h2>Gange "), "{backend:?}");
+        assert!(!activity.contains("Møder"), "{backend:?}");
+
+        // Two workers' logs of the same quarter read apart: area and worker in the title.
+        let list = b.text("/aktiviteter").await;
+        let titles = texts_after(&list, "<a href=\"/opsoegende/");
+        assert_eq!(titles.len(), 2, "{titles:?}");
+        assert_ne!(titles[0], titles[1]);
+        for t in &titles {
+            assert!(
+                t.starts_with("Opsøgende log: ") && t.contains("kvartal"),
+                "{t}"
+            );
+        }
+        assert!(
+            titles.iter().any(|t| t.contains("Vestparken")),
+            "{titles:?}"
+        );
+        assert!(list.contains("15 kontakter"), "{backend:?}");
+
+        // An outreach log is a log: the latest contact first.
+        let i = list.find("<a href=\"/opsoegende/").unwrap() + "<a href=\"".len();
+        let log_path = list[i..].split('"').next().unwrap().to_owned();
+        let log = b.text(&log_path).await;
+        assert!(log.contains(&format!("<h1>{}</h1>", titles[0])), "{log}");
+        let section =
+            &log[log.find("id=\"kontakter\"").unwrap()..log.find("id=\"henvisninger\"").unwrap()];
+        let times: Vec<_> = texts_after(section, "<th scope=\"row\"")
+            .iter()
+            .map(|t| danish_when(t))
+            .collect();
+        assert_eq!(times.len(), 15, "{times:?}");
+        assert!(
+            times.windows(2).all(|w| w[0] >= w[1]),
+            "{backend:?}: contacts not newest first: {times:?}"
+        );
+
+        // Age bands by age: 7–9 before 10–12 (as text, "10-12" sorts first).
+        let overview = b.text("/oversigt").await;
+        let ages = &overview[overview.find("id=\"deltagere-alder\"").unwrap()..];
+        let (young, old) = (ages.find("7–9 år").unwrap(), ages.find("10–12 år").unwrap());
+        assert!(young < old, "{backend:?}: age bands out of order");
+        assert!(overview.contains("Gange afholdt") && !overview.contains("Møder afholdt"));
+
+        // One child, one mark: "1 registrering", never "1 registreringer".
+        let queue = b.text("/gennemgang").await;
+        let duplicate = form_with(&queue, "Samme barn tilføjet flere gange");
+        assert!(duplicate.contains("; 1 registrering)"), "{duplicate}");
+        assert!(
+            !duplicate
+                .match_indices(" registreringer")
+                .any(|(i, _)| duplicate[..i].ends_with(" 1")),
+            "{duplicate}"
+        );
+
+        // The municipality as a funder is an organisation: "Kommunen".
+        let admin = b.text("/administration").await;
+        assert!(admin.contains("Kommunen<input"), "{backend:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn volunteers_and_outreach_workers_on_the_web_are_sent_to_the_app() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        for (user, role) in [
+            ("volunteer1", "frivillig"),
+            ("outreach1", "lokal medarbejder"),
+        ] {
+            let b = Browser::login(&r, user).await;
+            // After signing in (the front page), the page that says to use the app.
+            let resp = b.get("/").await;
+            assert_eq!(
+                resp.headers()[LOCATION],
+                "/brug-appen",
+                "{backend:?} {user}"
+            );
+            let html = b.text("/brug-appen").await;
+            assert!(html.contains("Brug Nabo-appen på din telefon"), "{html}");
+            assert!(html.contains(&format!("logget ind som {role}")), "{html}");
+            let link = format!("nabo://aabn?relay={}", base.replace(':', "%3A"));
+            assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+            assert_eq!(html.matches("<svg").count(), 1, "one QR code");
+            assert!(!html.contains("Ingen adgang"));
+            // A staff page is still refused, with the same way forward instead of a dead end.
+            let resp = b.get("/oversigt").await;
+            assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+            let refused = resp.text().await.unwrap();
+            assert!(refused.contains("Brug Nabo-appen") && refused.contains(&link));
+            // Every link on the page leads somewhere this user may go.
+            for (i, _) in html.match_indices("href=\"/") {
+                let path = html[i + 6..].split('"').next().unwrap();
+                let resp = b.get(path).await;
+                assert!(
+                    resp.status().is_success(),
+                    "{user}: {path} → {}",
+                    resp.status()
+                );
+            }
+            // And signing out works.
+            let resp = b.post("/log-ud", &base, &[]).await;
+            assert_eq!(resp.headers()[LOCATION], "/log-ind", "{user}");
+            assert_eq!(b.get("/brug-appen").await.status(), StatusCode::SEE_OTHER);
+        }
+    }
+}
+
+/// The rows of a table on a page (by its section id), each cell's text without tags.
+fn table_rows(html: &str, slug: &str) -> Vec<Vec<String>> {
+    let start = html.find(&format!("id=\"{slug}\"")).unwrap();
+    let section = &html[start..start + html[start..].find("</table>").unwrap()];
+    let body = &section[section.find("<tbody>").unwrap()..];
+    // Each cell is `<th …>…</th>` or `<td …>…</td>`; its text is what is left without tags.
+    let strip = |s: &str| {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for ch in s.chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.trim().to_owned()
+    };
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("</t")
+                .filter_map(|c| {
+                    let i = c.find("<th").or_else(|| c.find("<td"))?;
+                    Some(strip(&c[i..]))
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|r: &Vec<String>| !r.is_empty())
+        .collect()
+}
+
+/// A shown count as a number (Danish thousands separators), or `None` for "skjult".
+fn shown(cell: &str) -> Option<i64> {
+    (cell != "skjult").then(|| cell.replace('.', "").parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_board_hides_small_numbers_beyond_recovery_at_the_tenants_threshold() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        let central = Browser::login(&r, "central").await;
+        let board = Browser::login(&r, "bestyrelse").await;
+        for threshold in [5, 20] {
+            if threshold != 5 {
+                let resp = central
+                    .post(
+                        "/administration/smaa-tal",
+                        &base,
+                        &[("graense", &threshold.to_string())],
+                    )
+                    .await;
+                assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{backend:?}");
+            }
+            let html = board.text("/rapporter/bestyrelse").await;
+            assert!(
+                html.contains(&format!("Tal fra 1 til {}", threshold - 1)),
+                "{backend:?}"
+            );
+            let headline: Vec<(String, String)> = texts_after(&html, "<span class=\"tal\"")
+                .into_iter()
+                .zip(texts_after(&html, "<span class=\"etiket\""))
+                .collect();
+            let total = |label: &str| {
+                headline
+                    .iter()
+                    .find(|(_, l)| l == label)
+                    .map(|(v, _)| v.clone())
+                    .unwrap()
+            };
+            let mut hidden_somewhere = 0;
+            // Every count column that adds up: the "I alt" row is the headline figure, no
+            // small count is shown, and a column never holds exactly one hidden figure —
+            // one alone would be its total minus the rest.
+            for (slug, columns) in [
+                (
+                    "omraader",
+                    &[
+                        (2, "Gange afholdt"),
+                        (3, "Fremmøder"),
+                        (4, "Unikke deltagere"),
+                    ][..],
+                ),
+                (
+                    "aktiviteter",
+                    &[
+                        (4, "Gange afholdt"),
+                        (5, "Fremmøder"),
+                        (6, "Unikke deltagere"),
+                    ][..],
+                ),
+                (
+                    "deltagere-alder",
+                    &[(1, "Unikke deltagere"), (2, "Nye deltagere")][..],
+                ),
+            ] {
+                let rows = table_rows(&html, slug);
+                let (last, body) = rows.split_last().unwrap();
+                assert_eq!(last[0], "I alt", "{slug}: {rows:?}");
+                for (col, label) in columns {
+                    let head = &last[*col];
+                    assert_eq!(head, &total(label), "{slug} {label}");
+                    let cells: Vec<Option<i64>> = body.iter().map(|r| shown(&r[*col])).collect();
+                    for v in cells.iter().flatten() {
+                        assert!(*v == 0 || *v >= threshold, "{slug} {label}: {v} shown");
+                    }
+                    let hidden = cells.iter().filter(|c| c.is_none()).count()
+                        + usize::from(shown(head).is_none());
+                    assert_ne!(
+                        hidden, 1,
+                        "{backend:?} {threshold} {slug} {label}: {cells:?} / {head}"
+                    );
+                    // With the total shown and the rest known, the hidden ones add up to the
+                    // difference — but, two or more, none of them on its own.
+                    if let Some(t) = shown(head) {
+                        let known: i64 = cells.iter().flatten().sum();
+                        assert!(t >= known);
+                    }
+                    hidden_somewhere += hidden;
+                }
+            }
+            assert!(
+                hidden_somewhere > 0,
+                "{backend:?} {threshold}: the demo has small numbers"
+            );
+            // The printable pack: the same figures, without navigation, for paper.
+            let pack = board.text("/rapporter/bestyrelse/udskrift").await;
+            assert!(pack.contains("class=\"pakke\"") && !pack.contains("Eksportér"));
+            assert_eq!(table_rows(&pack, "omraader"), table_rows(&html, "omraader"));
+        }
+        let css = board.text("/nabo.css").await;
+        assert!(css.contains("@media print"));
+        let resp = central
+            .post("/administration/smaa-tal", &base, &[("graense", "0")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(resp.text().await.unwrap().contains("small_cell_threshold"));
     }
 }

@@ -63,6 +63,14 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                 a href="#medarbejdere" { "Medarbejdere" } " · " a href="#frivillige" { "Frivillige" } " · "
                 a href="#enheder" { "Brugere og enheder" }
             }
+            section id="bestyrelsen" {
+                h2 { "Bestyrelsens overblik" }
+                form method="post" action="/administration/smaa-tal" class="stak" {
+                    label { "Mindste antal der vises (mindre tal skjules, 1–20)"
+                        input type="number" name="graense" min="1" max="20" required value=(d.settings.small_cell_threshold); }
+                    button type="submit" { "Gem" }
+                }
+            }
             section id="omraader" {
                 h2 { "Boligområder" }
                 div class="rul" { table {
@@ -399,13 +407,7 @@ pub async fn invite(
         fmt::url_encode(&relay),
         fmt::url_encode(&code)
     );
-    let svg = qrcode::QrCode::new(payload.as_bytes())
-        .map(|q| {
-            q.render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(220, 220)
-                .build()
-        })
-        .map_err(|_| WebError::Internal)?;
+    let svg = super::phone::qr_svg(&payload)?;
     Ok(page(
         &v,
         Nav::Admin,
@@ -513,6 +515,37 @@ pub async fn put_area(
         })
         .await?;
     Ok(back_to("/administration#omraader"))
+}
+
+#[derive(Deserialize)]
+pub struct ThresholdForm {
+    graense: String,
+}
+
+/// `POST /administration/smaa-tal`: the board view's small-number threshold (tenant
+/// setting; the document's own rule keeps it within 1–20).
+pub async fn set_threshold(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<ThresholdForm>,
+) -> WebResult {
+    let threshold: u32 = f.graense.trim().parse().map_err(|_| {
+        WebError::BadRequest("Mindste antal skal være et helt tal fra 1 til 20.".into())
+    })?;
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
+    let by = v.author();
+    s.hub
+        .edit(&meta, &v.principal, |t: &mut TenantDoc| {
+            let settings = nabo_core::docs::tenant::Settings {
+                small_cell_threshold: threshold,
+                ..t.settings()?
+            };
+            t.set_settings(&by, settings)?;
+            Ok(())
+        })
+        .await?;
+    Ok(back_to("/administration#bestyrelsen"))
 }
 
 struct ActivityForm {

@@ -70,6 +70,8 @@ pub struct TenantData {
     pub today: Date,
     pub catalogue: Catalogue,
     pub tenant_meta: Option<DocMeta>,
+    /// The tenant's settings (the board's small-number threshold among them).
+    pub settings: nabo_core::docs::tenant::Settings,
     pub areas: BTreeMap<AreaId, HousingArea>,
     pub programmes: BTreeMap<ProgrammeId, Programme>,
     pub orgs: BTreeMap<OrgId, Organisation>,
@@ -136,6 +138,8 @@ impl TenantData {
                 let t = TenantDoc::from_doc(doc)?;
                 let (catalogue, areas) = (t.catalogue(base)?, t.areas()?);
                 let (programmes, orgs) = (t.programmes()?, t.organisations()?);
+                let settings = t.settings()?;
+                self.settings = settings;
                 self.catalogue = catalogue;
                 self.areas = areas;
                 self.programmes = programmes;
@@ -192,6 +196,7 @@ impl TenantData {
             today: s.clock.today_dk(),
             catalogue: base.clone(),
             tenant_meta: None,
+            settings: Default::default(),
             areas: BTreeMap::new(),
             programmes: BTreeMap::new(),
             orgs: BTreeMap::new(),
@@ -357,6 +362,30 @@ impl TenantData {
             By::Volunteer(id) => self.volunteer_name(id),
             By::System => "Nabo".into(),
         }
+    }
+
+    /// An outreach log's title on the pages: area, worker and quarter, so two workers' logs
+    /// of the same quarter read apart ("Opsøgende log: Vestbyen, Sara Jensen, 4. kvartal
+    /// 2026"). The stored title has no name in it (no personal data in plain columns).
+    pub fn outreach_title(&self, o: &OutreachEntry) -> String {
+        let q = o.doc.quarter();
+        format!(
+            "Opsøgende log: {}, {}, {}. kvartal {}",
+            self.area_name(o.doc.area()),
+            self.by_name(&By::Staff(o.doc.worker().clone())),
+            q.q,
+            q.year
+        )
+    }
+
+    /// Age band codes in age order (7–9 before 10–12).
+    pub fn by_age<'a, T>(
+        &self,
+        items: impl IntoIterator<Item = (&'a String, T)>,
+    ) -> Vec<(&'a String, T)> {
+        let mut v: Vec<_> = items.into_iter().collect();
+        v.sort_by_key(|(code, _)| self.catalogue.age_band_order(code));
+        v
     }
 
     /// An area's name.

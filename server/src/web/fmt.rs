@@ -21,6 +21,12 @@ pub fn num(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// A count with its noun in the right Danish number: "1 registrering", "0 registreringer",
+/// "1.204 registreringer". The one way the pages put a number before a noun.
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", num(n), if n == 1 { one } else { many })
+}
+
 /// A decimal number the Danish way: 1.234,5.
 pub fn dec(x: f64, decimals: usize) -> String {
     if !x.is_finite() {
@@ -41,7 +47,8 @@ pub fn dec(x: f64, decimals: usize) -> String {
     }
 }
 
-const MONTHS: [&str; 12] = [
+/// The months' Danish names, January first.
+pub const MONTHS: [&str; 12] = [
     "januar",
     "februar",
     "marts",
@@ -218,13 +225,13 @@ da!(IndicatorSource {
 da!(VolunteerStatus { Applicant => "ansøger", Active => "aktiv", Paused => "på pause", Archived => "stoppet" });
 da!(FunderKind {
     Lbf => "Landsbyggefonden",
-    Kommune => "kommunen",
-    HousingOrganisation => "boligorganisationen",
-    HousingDepartment => "afdelingen",
-    OperatingBudget => "driftsmidler",
-    Foundation => "fond",
+    Kommune => "Kommunen",
+    HousingOrganisation => "Boligorganisationen",
+    HousingDepartment => "Afdelingen",
+    OperatingBudget => "Driftsmidler",
+    Foundation => "Fond",
     Ngo => "NGO",
-    Other => "andet",
+    Other => "Andet",
 });
 da!(GeographyTypology {
     SingleArea => "ét boligområde – én indsats",
@@ -259,6 +266,25 @@ mod tests {
         assert_eq!(datetime(winter), "01.01.2026 kl. 15.05");
         let summer = Timestamp(1_782_914_700_000); // 2026-07-01 14:05 UTC
         assert_eq!(datetime(summer), "01.07.2026 kl. 16.05");
+    }
+
+    #[test]
+    fn counts_take_the_danish_singular_only_for_one() {
+        assert_eq!(count(1, "registrering", "registreringer"), "1 registrering");
+        assert_eq!(
+            count(0, "registrering", "registreringer"),
+            "0 registreringer"
+        );
+        assert_eq!(count(2, "kontakt", "kontakter"), "2 kontakter");
+        assert_eq!(count(1204, "gang", "gange"), "1.204 gange");
+    }
+
+    #[test]
+    fn funders_are_named_as_organisations() {
+        // "Kommunen" is the municipality as a funder: a name, capitalised like the others.
+        assert_eq!(FunderKind::Kommune.da(), "Kommunen");
+        assert_eq!(FunderKind::Lbf.da(), "Landsbyggefonden");
+        assert_eq!(FunderKind::HousingOrganisation.da(), "Boligorganisationen");
     }
 
     #[test]

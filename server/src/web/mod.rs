@@ -18,6 +18,7 @@ mod erasure;
 pub mod fmt;
 mod overview;
 pub mod people;
+pub mod phone;
 pub(crate) mod records;
 mod reports;
 pub mod stats;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/invitation", post(admin::invite))
         .route("/administration/enheder/spaer", post(admin::revoke_device))
         .route("/administration/omraader", post(admin::put_area))
+        .route("/administration/smaa-tal", post(admin::set_threshold))
         .route("/administration/programmer", post(admin::create_programme))
         .route("/administration/aktiviteter", post(admin::create_activity))
         .route(
@@ -87,7 +89,10 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/kursus", post(admin::add_training))
         .route("/rapporter/maalgrupper", get(reports::target_groups))
         .route("/rapporter/bestyrelse", get(reports::board))
+        .route("/rapporter/bestyrelse/udskrift", get(reports::board_pack))
         .route("/log-ud", post(logout))
+        // Answered by the session layer for volunteers and outreach workers; staff go home.
+        .route(phone::PATH, get(|| async { Redirect::to("/") }))
         .merge(people::routes())
         .merge(erasure::routes())
         .layer(from_fn_with_state(state.clone(), session));
@@ -271,7 +276,7 @@ impl IntoResponse for WebError {
                 main id="indhold" class="fejl" {
                     h1 { (title) }
                     p { (text) }
-                    p { a href="/oversigt" { "Til oversigten" } }
+                    p { a href="/" { "Til forsiden" } }
                 }
             },
         );
@@ -376,7 +381,10 @@ fn same_origin(s: &AppState, headers: &HeaderMap) -> bool {
 
 /// Pages a board member may open.
 fn board_may_open(path: &str) -> bool {
-    matches!(path, "/rapporter/bestyrelse" | "/log-ud" | "/")
+    matches!(
+        path,
+        "/rapporter/bestyrelse" | "/rapporter/bestyrelse/udskrift" | "/log-ud" | "/"
+    )
 }
 
 async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -424,6 +432,10 @@ async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Res
             .into_response();
     };
     let path = req.uri().path().to_owned();
+    let name = match s.storage.user(&principal.user_id).await {
+        Ok(u) => u.map(|u| u.display_name).unwrap_or_default(),
+        Err(e) => return WebError::from(e).into_response(),
+    };
     match principal.role {
         AppRole::Central => {}
         AppRole::Board if board_may_open(&path) => {
@@ -431,12 +443,31 @@ async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Res
                 return Redirect::to("/rapporter/bestyrelse").into_response();
             }
         }
+        AppRole::Volunteer | AppRole::Outreach if path != "/log-ud" => {
+            // Their work is in the app: the front page leads to the page saying so, and
+            // any staff page answers with it (refused, but with the way forward).
+            if path == "/" {
+                return Redirect::to(phone::PATH).into_response();
+            }
+            let status = if path == phone::PATH && req.method() == Method::GET {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            let relay = s.site.origin_for(peer_of(req.extensions()), &headers);
+            let mut resp = phone::page(principal.role, &name, &relay, status);
+            if let Some(t) = renewed {
+                for c in mode.session(&t) {
+                    resp.headers_mut().append(header::SET_COOKIE, c);
+                }
+            }
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return resp;
+        }
+        AppRole::Volunteer | AppRole::Outreach => {}
         _ => return WebError::Forbidden.into_response(),
     }
-    let name = match s.storage.user(&principal.user_id).await {
-        Ok(u) => u.map(|u| u.display_name).unwrap_or_default(),
-        Err(e) => return WebError::from(e).into_response(),
-    };
     req.extensions_mut().insert(Viewer {
         principal,
         name,

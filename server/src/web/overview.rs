@@ -162,7 +162,7 @@ pub fn cards(headline: &[(&str, Cell)]) -> Markup {
                     span class="tal" { (match value {
                         Cell::Int(n) => fmt::num(*n),
                         Cell::Dec(x, d) => fmt::dec(*x, *d),
-                        Cell::Suppressed => "<5".into(),
+                        Cell::Suppressed => super::table::SUPPRESSED.into(),
                         _ => String::new(),
                     }) }
                     span class="etiket" { (label) }
@@ -176,7 +176,7 @@ pub fn cards(headline: &[(&str, Cell)]) -> Markup {
 pub async fn page_handler(s: &AppState, v: &Viewer, q: &PeriodQuery) -> WebResult {
     let d = TenantData::load(s, &v.principal).await?;
     let f = q.filter(&d)?;
-    let (headline, tables) = overview(&d, &f, false);
+    let (headline, tables) = overview(&d, &f);
     let refs: Vec<&Table> = tables.iter().collect();
     if let Some(r) = export(&q.export(), &refs, "oversigt") {
         return r;

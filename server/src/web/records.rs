@@ -130,8 +130,8 @@ pub async fn activities(State(s): State<AppState>, Extension(v): Extension<Viewe
             }
             h2 { "Opsøgende logbøger" }
             ul {
-                @for o in &d.outreach {
-                    li { a href={"/opsoegende/" (o.meta.id)} { (o.meta.title) } " – " (fmt::num(o.view.contacts.len() as i64)) " kontakter" }
+                @for o in outreach_newest_first(&d) {
+                    li { a href={"/opsoegende/" (o.meta.id)} { (d.outreach_title(o)) } " – " (fmt::count(o.view.contacts.len() as i64, "kontakt", "kontakter")) }
                 }
             }
         },
@@ -188,12 +188,12 @@ pub async fn activity(
                 }
             }
             @for r in &regs {
-                h2 { "Møder " (crate::meta::term_da(r.doc.term())) }
+                h2 { "Gange " (crate::meta::term_da(r.doc.term())) }
                 div class="rul" {
                     table {
                         thead { tr { th scope="col" { "Dato" } th scope="col" { "Tid" } th scope="col" { "Til stede" } th scope="col" { "Antal" } th scope="col" { "Frivillige" } th scope="col" { "Gennemgang" } } }
                         tbody {
-                            @for (sid, sess) in r.view.sessions.iter().rev().filter(|(_, x)| x.current.date <= d.today) {
+                            @for (sid, sess) in sessions_newest_first(r, d.today) {
                                 @let present = r.view.attendance.iter().filter(|((x, _), m)| x == sid && m.current == AttendanceStatus::Present).count();
                                 @let heads: u32 = r.view.headcounts.iter().filter(|((x, _), _)| x == sid).map(|(_, c)| c.current).sum();
                                 @let vols = r.view.shifts.keys().filter(|(x, _)| x == sid).count();
@@ -215,6 +215,37 @@ pub async fn activity(
     ))
 }
 
+/// The outreach logs, the latest quarter first, then by area and worker.
+fn outreach_newest_first(d: &TenantData) -> Vec<&OutreachEntry> {
+    let mut v: Vec<&OutreachEntry> = d.outreach.iter().collect();
+    v.sort_by_key(|o| {
+        let q = o.doc.quarter();
+        (
+            std::cmp::Reverse((q.year, q.q)),
+            d.area_name(o.doc.area()),
+            d.by_name(&By::Staff(o.doc.worker().clone())),
+        )
+    });
+    v
+}
+
+/// A register's sessions up to `today`, newest first (date, then start time).
+fn sessions_newest_first(
+    r: &RegisterEntry,
+    today: Date,
+) -> Vec<(&SessionId, &Versions<nabo_core::model::register::Session>)> {
+    let mut v: Vec<_> = r
+        .view
+        .sessions
+        .iter()
+        .filter(|(_, x)| x.current.date <= today)
+        .collect();
+    v.sort_by(|a, b| {
+        (b.1.current.date, &b.1.current.start).cmp(&(a.1.current.date, &a.1.current.start))
+    });
+    v
+}
+
 fn sorted_goals(goals: &BTreeMap<GoalId, Goal>) -> Vec<&Goal> {
     let mut g: Vec<&Goal> = goals.values().collect();
     g.sort_by_key(|g| (g.step, g.level));
@@ -225,9 +256,9 @@ fn sorted_goals(goals: &BTreeMap<GoalId, Goal>) -> Vec<&Goal> {
 
 fn op_da(op: &str) -> String {
     match op {
-        "add-session" => "oprettede mødet",
-        "create-register" | "generate-sessions" => "oprettede møderne",
-        "cancel-session" => "aflyste eller genoptog mødet",
+        "add-session" => "oprettede gangen",
+        "create-register" | "generate-sessions" => "oprettede gangene",
+        "cancel-session" => "aflyste eller genoptog gangen",
         "add-participant" => "tilføjede en deltager",
         "update-participant" => "rettede en deltager",
         "merge-participants" => "slog dubletter sammen",
@@ -423,7 +454,7 @@ pub async fn session(
             @let heads: Vec<_> = r.view.headcounts.iter().filter(|((x, _), _)| x == &sid).collect();
             @if !heads.is_empty() {
                 h2 { "Antal (uden navne)" }
-                ul { @for ((_, b), c) in &heads { li { (if b.age_band == "all" { "Alle".to_owned() } else { d.age_band(&b.age_band) }) ": " (c.current) } } }
+                ul { @for ((_, b), c) in heads_in_age_order(&d, &heads) { li { (if b.age_band == "all" { "Alle".to_owned() } else { d.age_band(&b.age_band) }) ": " (c.current) } } }
             }
             h2 { "Frivillige" }
             ul {
@@ -474,7 +505,9 @@ pub async fn outreach_log(
             "Gennemgang",
         ],
     );
-    for (id, c) in &o.view.contacts {
+    let mut newest_first: Vec<_> = o.view.contacts.iter().collect();
+    newest_first.sort_by_key(|(id, c)| (std::cmp::Reverse(c.at), *id));
+    for (id, c) in newest_first {
         let key = format!("kontakt:{id}");
         let fp = fingerprint(c);
         let state = match rv.get(&(doc, key)) {
@@ -516,7 +549,9 @@ pub async fn outreach_log(
         "Henvisninger",
         &["Oprettet", "Til", "Form", "Status", "Statushistorik"],
     );
-    for r in o.view.referrals.values() {
+    let mut newest_first: Vec<_> = o.view.referrals.values().collect();
+    newest_first.sort_by_key(|r| std::cmp::Reverse(r.current.at));
+    for r in newest_first {
         let r = &r.current;
         referrals.row(vec![
             Cell::text(fmt::datetime(r.at)),
@@ -540,7 +575,7 @@ pub async fn outreach_log(
     Ok(page(
         &v,
         Nav::Records,
-        &o.meta.title,
+        &d.outreach_title(o),
         html! {
             @if !unreviewed.is_empty() {
                 form method="post" action="/gennemgang" {
@@ -549,7 +584,7 @@ pub async fn outreach_log(
                     input type="hidden" name="aftryk" value=(fingerprint(&unreviewed));
                     input type="hidden" name="tilbage" value=(path);
                     input type="hidden" name="status" value=(REVIEWED);
-                    button type="submit" { "Marker " (unreviewed.len()) " nye kontakter som gennemgået" }
+                    button type="submit" { "Marker " (fmt::count(unreviewed.len() as i64, "ny kontakt", "nye kontakter")) " som gennemgået" }
                 }
             }
             (contacts.html(&path))
@@ -606,8 +641,8 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
         let new = unreviewed_contacts(o, &rv).len();
         if new > 0 {
             items.push(QueueItem {
-                what: format!("{new} opsøgende kontakter"),
-                context: o.meta.title.clone(),
+                what: fmt::count(new as i64, "opsøgende kontakt", "opsøgende kontakter"),
+                context: d.outreach_title(o),
                 date: None,
                 href: format!("/opsoegende/{}", o.meta.id),
                 state: "Ny",
@@ -668,19 +703,49 @@ fn erased(r: &RegisterEntry, p: &ParticipantId) -> bool {
         .is_some_and(nabo_core::erasure::is_erased)
 }
 
+/// A session's headcounts, age bands in age order ("Alle" first).
+fn heads_in_age_order<'a, K, V>(
+    d: &TenantData,
+    heads: &[(&'a (K, nabo_core::model::register::HeadcountBucket), V)],
+) -> Vec<(&'a (K, nabo_core::model::register::HeadcountBucket), V)>
+where
+    V: Copy,
+{
+    let mut v = heads.to_vec();
+    v.sort_by_key(|((_, b), _)| (b.age_band != "all", d.catalogue.age_band_order(&b.age_band)));
+    v
+}
+
 fn participant_line(d: &TenantData, r: &RegisterEntry, p: &ParticipantId) -> String {
     let part = r.view.participants.get(p).map(|x| &x.current);
     let marks = r.view.attendance.keys().filter(|(_, x)| x == p).count();
     format!(
-        "{} ({}; tilføjet {} af {}; {} registreringer)",
+        "{} ({}; tilføjet {} af {}; {})",
         d.participant_name(r, p),
         part.map(|x| d.age_band(x.age_band.as_str()))
             .unwrap_or_default(),
         part.map(|x| fmt::date_short(x.added_on))
             .unwrap_or_default(),
         part.map(|x| d.by_name(&x.added_by)).unwrap_or_default(),
-        marks
+        fmt::count(marks as i64, "registrering", "registreringer")
     )
+}
+
+/// The answers a conflict form offers: what the phones recorded first, then the other
+/// statuses (staff may know better), never one chosen in advance.
+fn conflict_choices(recorded: &[AttendanceStatus]) -> Vec<AttendanceStatus> {
+    let mut out: Vec<AttendanceStatus> = AttendanceStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| recorded.contains(s))
+        .collect();
+    out.extend(
+        AttendanceStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| !recorded.contains(s)),
+    );
+    out
 }
 
 fn problem_html(d: &TenantData, r: &RegisterEntry, item: &ReviewItem) -> Markup {
@@ -695,8 +760,8 @@ fn problem_html(d: &TenantData, r: &RegisterEntry, item: &ReviewItem) -> Markup 
                 input type="hidden" name="dokument" value=(doc);
                 fieldset {
                     legend { "Behold denne (de andre lægges sammen med den):" }
-                    @for (i, p) in participants.iter().enumerate() {
-                        label class="valg" { input type="radio" name="behold" value=(p.as_str()) checked[i == 0]; " " (participant_line(d, r, p)) }
+                    @for p in participants {
+                        label class="valg" { input type="radio" name="behold" value=(p.as_str()) required; " " (participant_line(d, r, p)) }
                     }
                 }
                 input type="hidden" name="deltagere" value=(participants.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(","));
@@ -705,20 +770,20 @@ fn problem_html(d: &TenantData, r: &RegisterEntry, item: &ReviewItem) -> Markup 
         },
         ReviewItem::DuplicateSessions { sessions } => html! {
             form method="post" action="/dubletter/moeder" class="problem" {
-                h3 { "Samme møde oprettet flere gange? – " (act) }
+                h3 { "Samme gang oprettet to gange? – " (act) }
                 input type="hidden" name="dokument" value=(doc);
                 fieldset {
-                    legend { "Behold dette møde (de andre aflyses; deres fremmøde bevares i historikken):" }
-                    @for (i, sid) in sessions.iter().enumerate() {
+                    legend { "Behold denne (de andre aflyses; deres fremmøde bevares i historikken):" }
+                    @for sid in sessions {
                         @let s = r.view.sessions.get(sid);
                         @let n = r.view.attendance.keys().filter(|(x, _)| x == sid).count();
-                        label class="valg" { input type="radio" name="behold" value=(sid.as_str()) checked[i == 0]; " "
+                        label class="valg" { input type="radio" name="behold" value=(sid.as_str()) required; " "
                             (s.map(|s| format!("{} {}–{}", fmt::date_short(s.current.date), s.current.start, s.current.end)).unwrap_or_default())
-                            " – " (n) " registreringer – oprettet af " (s.map(|s| d.by_name(&s.current.by)).unwrap_or_default()) }
+                            " – " (fmt::count(n as i64, "registrering", "registreringer")) " – oprettet af " (s.map(|s| d.by_name(&s.current.by)).unwrap_or_default()) }
                     }
                 }
                 input type="hidden" name="moeder" value=(sessions.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
-                button type="submit" { "Behold det valgte møde" }
+                button type="submit" { "Behold den valgte" }
             }
         },
         ReviewItem::AttendanceConflict {
@@ -736,8 +801,11 @@ fn problem_html(d: &TenantData, r: &RegisterEntry, item: &ReviewItem) -> Markup 
                 input type="hidden" name="deltager" value=(participant.as_str());
                 fieldset {
                     legend { "Det rigtige er:" }
-                    @for (i, st) in AttendanceStatus::ALL.iter().enumerate() {
-                        label class="valg" { input type="radio" name="status" value=(st.code()) checked[i == 0]; " " (st.da()) }
+                    // Nothing is chosen for staff: the phones' answers first, then the rest,
+                    // and the form cannot be sent until someone picks one.
+                    @for st in conflict_choices(statuses) {
+                        label class="valg" { input type="radio" name="status" value=(st.code()) required; " " (st.da())
+                            @if statuses.contains(&st) { " " span class="note" { "(registreret på en telefon)" } } }
                     }
                 }
                 button type="submit" { "Afgør" }
@@ -745,14 +813,14 @@ fn problem_html(d: &TenantData, r: &RegisterEntry, item: &ReviewItem) -> Markup 
         },
         ReviewItem::CancelledSessionWithAttendance { session, records } => html! {
             div class="problem" {
-                h3 { "Aflyst møde med fremmøde – " (act) }
-                p { "Mødet " a href={"/registre/" (doc) "/moeder/" (session.as_str())} { (r.view.sessions.get(session).map(|s| fmt::date_short(s.current.date)).unwrap_or_default()) }
-                    " blev aflyst på én telefon, mens en anden registrerede " (records) " fremmøder." }
+                h3 { "Aflyst gang med fremmøde – " (act) }
+                p { "Gangen " a href={"/registre/" (doc) "/moeder/" (session.as_str())} { (r.view.sessions.get(session).map(|s| fmt::date_short(s.current.date)).unwrap_or_default()) }
+                    " blev aflyst på én telefon, mens en anden registrerede " (fmt::count(*records as i64, "fremmøde", "fremmøder")) "." }
                 form method="post" action="/dubletter/moeder" {
                     input type="hidden" name="dokument" value=(doc);
                     input type="hidden" name="moeder" value=(session.as_str());
                     input type="hidden" name="behold" value=(session.as_str());
-                    button type="submit" { "Mødet blev holdt – genoptag det" }
+                    button type="submit" { "Den blev holdt – genoptag den" }
                 }
             }
         },
@@ -874,7 +942,8 @@ fn stale() -> WebError {
 pub struct MergeForm {
     dokument: String,
     deltagere: String,
-    behold: String,
+    /// Missing when nothing was chosen: the form preselects none.
+    behold: Option<String>,
 }
 
 /// `POST /dubletter/deltagere`: the same child added twice; the others point at the kept one.
@@ -886,8 +955,9 @@ pub async fn merge_participants(
     let meta = meta_for(&s, &v, &f.dokument).await?;
     let keep: ParticipantId = f
         .behold
-        .parse()
-        .map_err(|_| WebError::BadRequest("Vælg hvem der beholdes.".into()))?;
+        .as_deref()
+        .and_then(|b| b.parse().ok())
+        .ok_or_else(|| WebError::BadRequest("Vælg hvem der beholdes.".into()))?;
     let all: Vec<ParticipantId> = f
         .deltagere
         .split(',')
@@ -917,7 +987,8 @@ pub async fn merge_participants(
 pub struct SessionsForm {
     dokument: String,
     moeder: String,
-    behold: String,
+    /// Missing when nothing was chosen: the form preselects none.
+    behold: Option<String>,
 }
 
 /// `POST /dubletter/moeder`: keeps one session of a duplicate group (the others are
@@ -930,8 +1001,9 @@ pub async fn resolve_sessions(
     let meta = meta_for(&s, &v, &f.dokument).await?;
     let keep: SessionId = f
         .behold
-        .parse()
-        .map_err(|_| WebError::BadRequest("Vælg et møde.".into()))?;
+        .as_deref()
+        .and_then(|b| b.parse().ok())
+        .ok_or_else(|| WebError::BadRequest("Vælg hvilken gang der beholdes.".into()))?;
     let all: Vec<SessionId> = f
         .moeder
         .split(',')
@@ -940,7 +1012,7 @@ pub async fn resolve_sessions(
         .map_err(|_| WebError::BadRequest("Ugyldigt møde.".into()))?;
     if !all.contains(&keep) {
         return Err(WebError::BadRequest(
-            "Vælg et af de foreslåede møder.".into(),
+            "Vælg en af de foreslåede gange.".into(),
         ));
     }
     let by = v.author();
@@ -965,7 +1037,8 @@ pub struct MarkForm {
     dokument: String,
     moede: String,
     deltager: String,
-    status: String,
+    /// Missing when nothing was chosen: the form preselects none.
+    status: Option<String>,
 }
 
 /// `POST /konflikter/fremmoede`: settles two phones' different marks with staff's answer.
@@ -975,10 +1048,16 @@ pub async fn resolve_mark(
     Form(f): Form<MarkForm>,
 ) -> WebResult {
     let meta = meta_for(&s, &v, &f.dokument).await?;
-    let status: AttendanceStatus = f
-        .status
-        .parse()
-        .map_err(|_| WebError::BadRequest("Ukendt status.".into()))?;
+    let status: AttendanceStatus = match f.status.as_deref() {
+        None | Some("") => {
+            return Err(WebError::BadRequest(
+                "Vælg det rigtige fremmøde: til stede, fraværende eller afbud.".into(),
+            ));
+        }
+        Some(x) => x
+            .parse()
+            .map_err(|_| WebError::BadRequest("Ukendt fremmøde.".into()))?,
+    };
     let sid: SessionId = f.moede.parse().map_err(|_| WebError::NotFound)?;
     let pid: ParticipantId = f.deltager.parse().map_err(|_| WebError::NotFound)?;
     let d = TenantData::load(&s, &v.principal).await?;

@@ -3,6 +3,7 @@
 //! suppressed. Every table exports as CSV and XLSX.
 
 use axum::extract::{Extension, Query, State};
+use axum::response::IntoResponse;
 use maud::{Markup, html};
 #[allow(unused_imports)]
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
@@ -27,7 +28,7 @@ pub async fn index(Extension(v): Extension<Viewer>) -> WebResult {
             ul class="menu" {
                 li { a href="/rapporter/maalopfyldelse" { "Målopfyldelse / selvevaluering" } " – pr. hovedaktivitet pr. indsatsområde, med målstatus, målinger og årsager til manglende målopfyldelse." }
                 li { a href="/rapporter/maalgrupper" { "Målgrupper" } " – aktiviteter fordelt på målgrupper (figur 1) for en periode og et program." }
-                li { a href="/rapporter/bestyrelse" { "Bestyrelsens overblik" } " – samlede tal pr. område uden personoplysninger; tal under 5 vises ikke." }
+                li { a href="/rapporter/bestyrelse" { "Bestyrelsens overblik" } " – samlede tal pr. område uden personoplysninger; små tal skjules." }
                 li { a href="/oversigt" { "Oversigt" } " – aktiviteter, fremmøde, frivillige og opsøgende arbejde." }
             }
         },
@@ -456,24 +457,32 @@ pub async fn target_groups(
     ))
 }
 
-/// `GET /rapporter/bestyrelse`: the board's aggregated view, per area, without personal data
-/// and with counts below 5 hidden.
-pub async fn board(
-    State(s): State<AppState>,
-    Extension(v): Extension<Viewer>,
-    Query(q): Query<PeriodQuery>,
-) -> WebResult {
+/// The board's figures for a period: headline and tables, small numbers hidden so that none
+/// can be worked out from the rest (the tenant's threshold), without personal data.
+async fn board_figures(
+    s: &AppState,
+    v: &Viewer,
+    q: &PeriodQuery,
+) -> Result<BoardFigures, WebError> {
     // Board members may not read the documents themselves; the relay aggregates for them.
-    let d = TenantData::load_all(&s, &v.principal.tenant).await?;
+    let d = TenantData::load_all(s, &v.principal.tenant).await?;
     let f = q.filter(&d)?;
-    let (headline, tables) = stats::overview(&d, &f, true);
+    let (headline, shown) = board_tables(&d, &f);
+    Ok((d, f, headline, shown))
+}
+
+/// The tenant's data, the period, the headline and the tables of the board.
+type BoardFigures = (TenantData, Filter, Vec<(&'static str, Cell)>, Vec<Table>);
+
+fn board_tables(d: &TenantData, f: &Filter) -> (Vec<(&'static str, Cell)>, Vec<Table>) {
+    let (mut headline, tables) = stats::overview(d, f);
     let mut per_area = Table::new(
         "omraader",
         "Pr. boligområde",
         &[
             "Boligområde",
             "Aktiviteter",
-            "Møder afholdt",
+            "Gange afholdt",
             "Fremmøder",
             "Unikke deltagere",
         ],
@@ -483,7 +492,7 @@ pub async fn board(
             area: Some(id.clone()),
             ..f.clone()
         };
-        let per = stats::per_activity(&d, &af);
+        let per = stats::per_activity(d, &af);
         let mut total = Figures::default();
         for x in per.values() {
             total.sessions_held += x.sessions_held;
@@ -493,19 +502,39 @@ pub async fn board(
         per_area.row(vec![
             Cell::text(&area.name),
             Cell::Int(per.len() as i64),
-            suppress(total.sessions_held),
-            suppress(total.attendances),
-            suppress(total.unique.len() as i64),
+            Cell::Int(total.sessions_held),
+            Cell::Int(total.attendances),
+            Cell::Int(total.unique.len() as i64),
         ]);
     }
     // The board sees aggregates only: tables by area, intervention area and age band.
     let mut shown: Vec<Table> = vec![per_area];
     shown.extend(tables.into_iter().filter(|t| t.slug != "frivillige"));
+    stats::suppress_board(&mut headline, &mut shown, d.settings.small_cell_threshold);
+    (headline, shown)
+}
+
+fn suppression_note(d: &TenantData) -> String {
+    format!(
+        "Samlede tal uden personoplysninger. Tal fra 1 til {} vises som «skjult», og så mange andre tal skjules med, at de skjulte ikke kan regnes ud fra totalerne.",
+        d.settings.small_cell_threshold.saturating_sub(1)
+    )
+}
+
+/// `GET /rapporter/bestyrelse`: the board's aggregated view, per area, without personal data
+/// and with small numbers hidden (the tenant's threshold, complementary suppression).
+pub async fn board(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<PeriodQuery>,
+) -> WebResult {
+    let (d, f, headline, shown) = board_figures(&s, &v, &q).await?;
     let refs: Vec<&Table> = shown.iter().collect();
     if let Some(r) = export(&q.export(), &refs, "bestyrelse") {
         return r;
     }
     let path = filter_path("/rapporter/bestyrelse", &f, &[]);
+    let print = filter_path("/rapporter/bestyrelse/udskrift", &f, &[]);
     Ok(page(
         &v,
         Nav::Reports,
@@ -513,17 +542,51 @@ pub async fn board(
         html! {
             (d.flags())
             (filter_form(&d, &f, "/rapporter/bestyrelse", html! {}))
-            p class="note" { "Samlede tal uden personoplysninger. Tal mellem 1 og 4 vises som «<5», så ingen enkeltpersoner kan genkendes." }
+            p class="note" { (suppression_note(&d)) }
+            p { a id="udskrift" href=(print) { "Bestyrelsespakke til udskrift" } }
             (cards(&headline))
             @for t in &shown { (t.html(&path)) }
         },
     ))
 }
 
-fn suppress(n: i64) -> Cell {
-    if n > 0 && n < stats::SUPPRESS_BELOW {
-        Cell::Suppressed
+/// `GET /rapporter/bestyrelse/udskrift`: the board pack for a meeting — the same figures as
+/// the board view, per area and per intervention area, laid out for paper (`@media print`;
+/// the browser's "Gem som PDF" makes the PDF, see ADR 0020).
+pub async fn board_pack(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<PeriodQuery>,
+) -> WebResult {
+    let (d, f, headline, shown) = board_figures(&s, &v, &q).await?;
+    let tenant = if d.settings.name.is_empty() {
+        v.principal.tenant.to_string()
     } else {
-        Cell::Int(n)
-    }
+        d.settings.name.clone()
+    };
+    let title = "Bestyrelsespakke";
+    Ok(super::bare(
+        title,
+        html! {
+            main id="indhold" class="pakke" {
+                p class="skjul-udskrift" {
+                    a href=(filter_path("/rapporter/bestyrelse", &f, &[])) { "← Bestyrelsens overblik" }
+                    " · Udskriv med Ctrl+P (eller Gem som PDF)."
+                }
+                header class="pakke-top" {
+                    h1 { (title) ": " (tenant) }
+                    p { "Perioden " (fmt::date(f.from)) " – " (fmt::date(f.to)) ". Udskrevet " (fmt::datetime(v.clock.now())) "." }
+                    p class="note" { (suppression_note(&d)) }
+                }
+                (cards(&headline))
+                @for t in &shown {
+                    section class="pakke-tabel" id=(t.slug) {
+                        h2 { (t.title) }
+                        (t.plain())
+                    }
+                }
+            }
+        },
+    )
+    .into_response())
 }

@@ -12,9 +12,6 @@ use super::data::{RegisterEntry, TenantData};
 use super::fmt::Da;
 use super::table::{Cell, Table};
 
-/// Counts below this are hidden on the board view.
-pub const SUPPRESS_BELOW: i64 = 5;
-
 /// Which records count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
@@ -140,14 +137,6 @@ pub fn per_activity(d: &TenantData, filter: &Filter) -> BTreeMap<ActivityId, Fig
     out
 }
 
-fn count(n: i64, suppress: bool) -> Cell {
-    if suppress && n > 0 && n < SUPPRESS_BELOW {
-        Cell::Suppressed
-    } else {
-        Cell::Int(n)
-    }
-}
-
 /// Outreach figures for the filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outreach {
@@ -196,12 +185,9 @@ pub fn outreach(d: &TenantData, filter: &Filter) -> Outreach {
     o
 }
 
-/// The overview's headline numbers and tables. `suppress` hides counts below 5 (board).
-pub fn overview(
-    d: &TenantData,
-    filter: &Filter,
-    suppress: bool,
-) -> (Vec<(&'static str, Cell)>, Vec<Table>) {
+/// The overview's headline numbers and tables (the board view hides small numbers in them
+/// with [`suppress_board`]).
+pub fn overview(d: &TenantData, filter: &Filter) -> (Vec<(&'static str, Cell)>, Vec<Table>) {
     let per = per_activity(d, filter);
     let mut total = Figures::default();
     // (round, area names, type, mapping) → (activities, figures).
@@ -245,7 +231,7 @@ pub fn overview(
             "Indsatsområde",
             "Aktivitetstype",
             "Aktiviteter",
-            "Møder afholdt",
+            "Gange afholdt",
             "Fremmøder",
             "Unikke deltagere",
             "Oversættelse",
@@ -258,9 +244,9 @@ pub fn overview(
             Cell::text(kind),
             // Activities are not people: never suppressed.
             Cell::Int(*n),
-            count(f.sessions_held, suppress),
-            count(f.attendances, suppress),
-            count(f.unique.len() as i64, suppress),
+            Cell::Int(f.sessions_held),
+            Cell::Int(f.attendances),
+            Cell::Int(f.unique.len() as i64),
             Cell::text(via),
         ]);
     }
@@ -278,17 +264,17 @@ pub fn overview(
         "Deltagere efter aldersgruppe",
         &["Aldersgruppe", "Unikke deltagere", "Nye deltagere"],
     );
-    for (band, (u, n)) in &total.by_age {
+    for (band, (u, n)) in d.by_age(&total.by_age) {
         ages.row(vec![
             Cell::text(d.age_band(band)),
-            count(*u, suppress),
-            count(*n, suppress),
+            Cell::Int(*u),
+            Cell::Int(*n),
         ]);
     }
     if total.headcount > 0 {
         ages.note = Some(format!(
-            "Derudover {} fremmøder talt uden navn (kun antal).",
-            super::fmt::num(total.headcount)
+            "Derudover {} talt uden navn (kun antal).",
+            super::fmt::count(total.headcount, "fremmøde", "fremmøder")
         ));
     }
 
@@ -313,7 +299,7 @@ pub fn overview(
             .catalogue
             .target_group(g)
             .map_or_else(|| g.clone(), |t| t.name_da.clone());
-        target.row(vec![Cell::text(name), count(set.len() as i64, suppress)]);
+        target.row(vec![Cell::text(name), Cell::Int(set.len() as i64)]);
     }
     target.note = Some(
         "En deltager tæller med under hver målgruppe, som aktiviteten henvender sig til.".into(),
@@ -331,7 +317,7 @@ pub fn overview(
         }
         volunteers.row(vec![
             Cell::text(&a.activity.name),
-            count(f.volunteers.len() as i64, suppress),
+            Cell::Int(f.volunteers.len() as i64),
             Cell::Dec(f.volunteer_minutes as f64 / 60.0, 1),
         ]);
     }
@@ -344,8 +330,8 @@ pub fn overview(
     for (t, (c, p)) in &o.by_topic {
         topics.row(vec![
             Cell::text(d.term(Vocabulary::OutreachTopics, t)),
-            count(*c, suppress),
-            count(*p, suppress),
+            Cell::Int(*c),
+            Cell::Int(*p),
         ]);
     }
     let mut outcomes = Table::new(
@@ -356,7 +342,7 @@ pub fn overview(
     for (t, c) in &o.by_outcome {
         outcomes.row(vec![
             Cell::text(d.term(Vocabulary::OutreachOutcomes, t)),
-            count(*c, suppress),
+            Cell::Int(*c),
         ]);
     }
     let mut referrals = Table::new(
@@ -366,29 +352,23 @@ pub fn overview(
     );
     for s in ReferralStatus::ALL {
         if let Some(n) = o.referrals.get(s) {
-            referrals.row(vec![Cell::text(s.da()), count(*n, suppress)]);
+            referrals.row(vec![Cell::text(s.da()), Cell::Int(*n)]);
         }
     }
 
     let headline = vec![
-        ("Aktiviteter", count(per.len() as i64, false)),
-        ("Møder afholdt", count(total.sessions_held, suppress)),
-        ("Fremmøder", count(total.attendances, suppress)),
-        (
-            "Unikke deltagere",
-            count(total.unique.len() as i64, suppress),
-        ),
-        ("Nye deltagere", count(total.new.len() as i64, suppress)),
-        ("Frivillige", count(total.volunteers.len() as i64, suppress)),
+        ("Aktiviteter", Cell::Int(per.len() as i64)),
+        ("Gange afholdt", Cell::Int(total.sessions_held)),
+        ("Fremmøder", Cell::Int(total.attendances)),
+        ("Unikke deltagere", Cell::Int(total.unique.len() as i64)),
+        ("Nye deltagere", Cell::Int(total.new.len() as i64)),
+        ("Frivillige", Cell::Int(total.volunteers.len() as i64)),
         (
             "Frivillige timer",
             Cell::Dec(total.volunteer_minutes as f64 / 60.0, 1),
         ),
-        ("Opsøgende kontakter", count(o.contacts, suppress)),
-        (
-            "Henvisninger",
-            count(o.referrals.values().sum::<i64>(), suppress),
-        ),
+        ("Opsøgende kontakter", Cell::Int(o.contacts)),
+        ("Henvisninger", Cell::Int(o.referrals.values().sum::<i64>())),
     ];
     (
         headline,
@@ -543,23 +523,102 @@ pub fn target_group_table(d: &TenantData, filter: &Filter) -> Table {
         ]);
     }
     t.note = Some(format!(
-        "{} aktiviteter i alt; {} har mere end én målgruppe.",
-        super::fmt::num(n),
+        "{} i alt; {} har mere end én målgruppe.",
+        super::fmt::count(n, "aktivitet", "aktiviteter"),
         super::fmt::num(several)
     ));
     t
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The board's tables and the headline figure each of their count columns adds up to:
+/// (table slug, column, headline label). A column not listed is hidden where small but ties
+/// to nothing (its rows overlap: a contact with two topics counts under both).
+const BOARD_SUMS: &[(&str, usize, &str)] = &[
+    ("omraader", 2, "Gange afholdt"),
+    ("omraader", 3, "Fremmøder"),
+    ("omraader", 4, "Unikke deltagere"),
+    ("aktiviteter", 4, "Gange afholdt"),
+    ("aktiviteter", 5, "Fremmøder"),
+    ("aktiviteter", 6, "Unikke deltagere"),
+    ("deltagere-alder", 1, "Unikke deltagere"),
+    ("deltagere-alder", 2, "Nye deltagere"),
+    ("henvisninger", 1, "Henvisninger"),
+];
 
-    #[test]
-    fn small_counts_are_hidden_only_when_suppressing() {
-        assert_eq!(count(0, true), Cell::Int(0));
-        assert_eq!(count(1, true), Cell::Suppressed);
-        assert_eq!(count(4, true), Cell::Suppressed);
-        assert_eq!(count(5, true), Cell::Int(5));
-        assert_eq!(count(3, false), Cell::Int(3));
+/// Counts that are not about people and are never hidden.
+const NEVER_HIDDEN: &[&str] = &["Aktiviteter"];
+
+/// Hides the board's small numbers: every count `0 < n < threshold` in the headline and the
+/// tables, and as many more as it takes that none of them can be worked out from the rest
+/// (each table that adds up to a headline figure gets an "I alt" row showing it, and the
+/// sums tie the tables together: [`nabo_core::disclosure::suppress`]).
+pub fn suppress_board(headline: &mut [(&'static str, Cell)], tables: &mut [Table], threshold: u32) {
+    use nabo_core::disclosure::{Sum, suppress};
+    // Every count on the board as one figure; where each is shown.
+    #[derive(Clone, Copy)]
+    enum At {
+        Headline(usize),
+        Cell(usize, usize, usize),
+    }
+    let mut values: Vec<u64> = Vec::new();
+    let mut places: Vec<Vec<At>> = Vec::new();
+    let mut headline_index: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, (label, c)) in headline.iter().enumerate() {
+        if let Cell::Int(n) = c
+            && !NEVER_HIDDEN.contains(label)
+        {
+            headline_index.insert(label, values.len());
+            values.push((*n).max(0) as u64);
+            places.push(vec![At::Headline(i)]);
+        }
+    }
+    let mut sums: Vec<Sum> = Vec::new();
+    for (t, table) in tables.iter_mut().enumerate() {
+        let tied: Vec<(usize, usize)> = BOARD_SUMS
+            .iter()
+            .filter(|(slug, _, _)| *slug == table.slug)
+            .filter_map(|(_, col, label)| headline_index.get(label).map(|h| (*col, *h)))
+            .collect();
+        let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (r, row) in table.rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                if let Cell::Int(n) = cell
+                    && !NEVER_HIDDEN.contains(&table.head[c].as_str())
+                {
+                    parts.entry(c).or_default().push(values.len());
+                    values.push((*n).max(0) as u64);
+                    places.push(vec![At::Cell(t, r, c)]);
+                }
+            }
+        }
+        if tied.is_empty() || table.rows.is_empty() {
+            continue;
+        }
+        // The "I alt" row: the headline figures again, as the table's totals.
+        let width = table.head.len();
+        let mut total_row = vec![Cell::Empty; width];
+        total_row[0] = Cell::text("I alt");
+        let r = table.rows.len();
+        for (col, h) in &tied {
+            total_row[*col] = Cell::Int(values[*h] as i64);
+            places[*h].push(At::Cell(t, r, *col));
+            sums.push(Sum {
+                total: *h,
+                parts: parts.remove(col).unwrap_or_default(),
+            });
+        }
+        table.rows.push(total_row);
+    }
+    let hidden = suppress(&values, &sums, u64::from(threshold));
+    for (i, at) in places.iter().enumerate() {
+        if !hidden[i] {
+            continue;
+        }
+        for a in at {
+            match *a {
+                At::Headline(h) => headline[h].1 = Cell::Suppressed,
+                At::Cell(t, r, c) => tables[t].rows[r][c] = Cell::Suppressed,
+            }
+        }
     }
 }

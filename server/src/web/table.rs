@@ -24,7 +24,8 @@ pub enum Cell {
     Int(i64),
     /// A decimal number with this many decimals.
     Dec(f64, usize),
-    /// A count below the board's threshold, not shown.
+    /// A count hidden on the board: below the tenant's threshold, or hidden with it so that
+    /// it cannot be worked out from the totals (`nabo_core::disclosure`).
     Suppressed,
     /// Text linking to a page (exports carry the text only).
     Link(String, String),
@@ -43,7 +44,7 @@ impl Cell {
             Cell::Text(s) | Cell::Link(s, _) => s.clone(),
             Cell::Int(n) => fmt::num(*n),
             Cell::Dec(x, d) => fmt::dec(*x, *d),
-            Cell::Suppressed => "<5".into(),
+            Cell::Suppressed => SUPPRESSED.into(),
             Cell::Empty => String::new(),
         }
     }
@@ -52,6 +53,9 @@ impl Cell {
         matches!(self, Cell::Int(_) | Cell::Dec(..) | Cell::Suppressed)
     }
 }
+
+/// How a hidden count reads.
+pub const SUPPRESSED: &str = "skjult";
 
 /// A table with a stable slug (used in export links and file names).
 #[derive(Debug, Clone, PartialEq)]
@@ -100,31 +104,45 @@ impl Table {
                         a href={(page) (sep) "eksport=xlsx&tabel=" (self.slug)} download { "Excel" }
                     }
                 }
-                div class="rul" {
-                    table {
-                        thead { tr { @for (i, h) in self.head.iter().enumerate() {
-                            th scope="col" class=[(i > 0 && self.numeric_column(i)).then_some("tal")] { (h) }
-                        } } }
-                        tbody {
-                            @if self.rows.is_empty() {
-                                tr { td colspan=(self.head.len().max(1)) class="tom" { "Ingen data i perioden." } }
-                            }
-                            @for row in &self.rows {
-                                tr {
-                                    @for (i, c) in row.iter().enumerate() {
-                                        @if i == 0 {
-                                            th scope="row" { (cell_html(c)) }
-                                        } @else {
-                                            td class=[c.numeric().then_some("tal")] { (cell_html(c)) }
-                                        }
-                                    }
+                (self.grid())
+                @if let Some(n) = &self.note { p class="note" { (n) } }
+            }
+        }
+    }
+
+    /// The table and its note alone (the board pack prints it without export links).
+    pub fn plain(&self) -> Markup {
+        html! {
+            (self.grid())
+            @if let Some(n) = &self.note { p class="note" { (n) } }
+        }
+    }
+
+    fn grid(&self) -> Markup {
+        html! {
+        div class="rul" {
+            table {
+                thead { tr { @for (i, h) in self.head.iter().enumerate() {
+                    th scope="col" class=[(i > 0 && self.numeric_column(i)).then_some("tal")] { (h) }
+                } } }
+                tbody {
+                    @if self.rows.is_empty() {
+                        tr { td colspan=(self.head.len().max(1)) class="tom" { "Ingen data i perioden." } }
+                    }
+                    @for row in &self.rows {
+                        tr {
+                            @for (i, c) in row.iter().enumerate() {
+                                @if i == 0 {
+                                    th scope="row" { (cell_html(c)) }
+                                } @else {
+                                    td class=[c.numeric().then_some("tal")] { (cell_html(c)) }
                                 }
                             }
                         }
                     }
                 }
-                @if let Some(n) = &self.note { p class="note" { (n) } }
             }
+        }
         }
     }
 
@@ -202,7 +220,7 @@ fn cell_html(c: &Cell) -> Markup {
     match c {
         Cell::Link(text, href) => html! { a href=(href) { (text) } },
         Cell::Suppressed => {
-            html! { abbr title="Færre end 5 – skjult af hensyn til anonymitet" { "<5" } }
+            html! { abbr title="Skjult, så ingen enkeltpersoner kan genkendes – heller ikke ved at regne baglæns fra totalerne" { (SUPPRESSED) } }
         }
         other => html! { (other.shown()) },
     }
@@ -234,7 +252,7 @@ mod tests {
         let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
         assert_eq!(lines[0], "Aldersgruppe;Antal;Timer");
         assert_eq!(lines[1], "7–9 år;1234;12,5");
-        assert_eq!(lines[2], "\"10–12 \"\"år\"\"\";<5;");
+        assert_eq!(lines[2], "\"10–12 \"\"år\"\"\";skjult;");
     }
 
     #[test]
@@ -249,6 +267,6 @@ mod tests {
         let h = sample().html("/oversigt?fra=2026-01-01").into_string();
         assert!(h.contains("/oversigt?fra=2026-01-01&amp;eksport=csv&amp;tabel=test"));
         assert!(h.contains("1.234"));
-        assert!(h.contains("&lt;5"));
+        assert!(h.contains(">skjult</abbr>"));
     }
 }
