@@ -118,13 +118,13 @@ impl Drop for Subscription {
     }
 }
 
-fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<T> {
+pub(crate) fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<T> {
     s.parse()
         .map_err(|_| NaboError::invalid(field, "malformed", "not in the expected format"))
 }
 
 /// `<document>/<record>` references handed to the app.
-fn split_ref(field: &str, r: &str) -> Result<(DocumentId, String)> {
+pub(crate) fn split_ref(field: &str, r: &str) -> Result<(DocumentId, String)> {
     let (d, id) = r
         .split_once('/')
         .ok_or_else(|| NaboError::invalid(field, "malformed", "expected document/record"))?;
@@ -159,7 +159,7 @@ impl Inner {
         Ok(())
     }
 
-    fn author(&self, a: &Account) -> Result<Author> {
+    pub(crate) fn author(&self, a: &Account) -> Result<Author> {
         let by = if let Some(v) = &a.volunteer_id {
             By::Volunteer(parse("volunteer", v)?)
         } else if let Some(s) = &a.staff_id {
@@ -173,13 +173,13 @@ impl Inner {
     }
 
     /// The catalogue with the tenant's local additions.
-    async fn catalogue(&self, tenant: &TenantId) -> Result<Catalogue> {
+    pub(crate) async fn catalogue(&self, tenant: &TenantId) -> Result<Catalogue> {
         Ok(self.tenant_settings(tenant).await?.0)
     }
 
     /// The catalogue with the tenant's local additions, and whether the tenant allows free-text
     /// notes: one read of the tenant document (the built-in catalogue before the first sync).
-    async fn tenant_settings(&self, tenant: &TenantId) -> Result<(Catalogue, bool)> {
+    pub(crate) async fn tenant_settings(&self, tenant: &TenantId) -> Result<(Catalogue, bool)> {
         let base = Catalogue::builtin()?;
         let id = Scope::Tenant {
             tenant: tenant.clone(),
@@ -195,12 +195,16 @@ impl Inner {
     }
 
     /// A local edit was saved: tell listeners and let automatic sync pick it up.
-    fn edited(&self, doc: DocumentId) {
+    pub(crate) fn edited(&self, doc: DocumentId) {
         self.emit(api::ChangeKind::LocalEdit, Some(doc));
         self.wake.notify_one();
     }
 
-    async fn activity(&self, tenant: &TenantId, activity: &ActivityId) -> Result<ActivityDoc> {
+    pub(crate) async fn activity(
+        &self,
+        tenant: &TenantId,
+        activity: &ActivityId,
+    ) -> Result<ActivityDoc> {
         let id = Scope::Activity {
             tenant: tenant.clone(),
             activity: activity.clone(),
@@ -214,7 +218,7 @@ impl Inner {
         Ok(ActivityDoc::from_doc(doc)?)
     }
 
-    async fn docs_of(&self, kind: DocKind) -> Result<Vec<(DocumentId, Scope)>> {
+    pub(crate) async fn docs_of(&self, kind: DocKind) -> Result<Vec<(DocumentId, Scope)>> {
         Ok(self
             .store
             .list()
@@ -225,14 +229,14 @@ impl Inner {
             .collect())
     }
 
-    async fn register(&self, id: DocumentId) -> Result<Handle<RegisterDoc>> {
+    pub(crate) async fn register(&self, id: DocumentId) -> Result<Handle<RegisterDoc>> {
         Handle::open(&self.store, id, self.actor.clone())
             .await?
             .ok_or_else(|| NaboError::not_found("session"))
     }
 
     /// Runs a register edit under the edit lock, durably, and tells listeners.
-    async fn edit_register<R>(
+    pub(crate) async fn edit_register<R>(
         &self,
         session_ref: &str,
         f: impl FnOnce(
@@ -261,7 +265,7 @@ impl Inner {
         Ok(r)
     }
 
-    fn session_info(
+    pub(crate) fn session_info(
         reg_id: DocumentId,
         activity: &ActivityId,
         activity_name: &str,
@@ -280,7 +284,7 @@ impl Inner {
         }
     }
 
-    async fn activity_names(&self) -> Result<BTreeMap<ActivityId, String>> {
+    pub(crate) async fn activity_names(&self) -> Result<BTreeMap<ActivityId, String>> {
         let mut out = BTreeMap::new();
         for (id, _) in self.docs_of(DocKind::Activity).await? {
             if let Some(doc) = self.store.load(id, ActorId::random()).await? {
@@ -293,7 +297,7 @@ impl Inner {
 
     /// The user's outreach log for `area` in the quarter of `date`, created on this device if
     /// it is the first contact of the quarter (every phone creates the same skeleton).
-    async fn outreach_log(
+    pub(crate) async fn outreach_log(
         &self,
         a: &Account,
         area: &AreaId,
@@ -343,6 +347,7 @@ macro_rules! on_runtime {
         run(async move { $body }).await
     }};
 }
+pub(crate) use on_runtime;
 
 impl NaboClient {
     async fn open_inner(
@@ -695,6 +700,15 @@ impl NaboClient {
                 entries,
                 headcount,
                 present,
+                my_shift: match &a.volunteer_id {
+                    Some(v) => {
+                        let v: VolunteerId = parse("volunteer", v)?;
+                        Some(crate::volunteer::shift_info(
+                            view.shifts.get(&(sid.clone(), v)).map(|s| &s.current),
+                        ))
+                    }
+                    None => None,
+                },
             })
         })
     }
@@ -824,6 +838,11 @@ impl NaboClient {
             );
             c.topics = input.topics;
             c.outcomes = input.outcomes;
+            c.participant = input
+                .participant_id
+                .as_deref()
+                .map(|p| parse("participant_id", p))
+                .transpose()?;
             c.followup = input
                 .followup
                 .as_deref()
@@ -850,7 +869,7 @@ impl NaboClient {
             let cat = inner.catalogue(&tenant).await?;
             let _g = inner.edit.lock().await;
             let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
-            let from_contact = match &input.contact_id {
+            let from_contact: Option<ContactId> = match &input.contact_id {
                 None => None,
                 Some(r) => {
                     let (doc, c) = split_ref("contact_id", r)?;
@@ -864,14 +883,43 @@ impl NaboClient {
                     Some(parse("contact_id", &c)?)
                 }
             };
+            // The person referred: the one named, else the contact's known person.
+            let participant: Option<ParticipantId> = match &input.participant_id {
+                Some(p) => Some(parse("participant_id", p)?),
+                None => match &from_contact {
+                    Some(c) => h
+                        .get()
+                        .contacts()?
+                        .get(c)
+                        .and_then(|c| c.participant.clone()),
+                    None => None,
+                },
+            };
+            let to_activity: Option<ActivityId> = match &input.to_activity_id {
+                None => None,
+                Some(x) => {
+                    let id = parse("to_activity_id", x)?;
+                    match inner.activity(&tenant, &id).await {
+                        Ok(_) => Some(id),
+                        Err(NaboError::NotFound { .. }) => {
+                            return Err(NaboError::invalid(
+                                "to_activity_id",
+                                "not-found",
+                                "no such activity on this device",
+                            ));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
             let r = NewReferral {
                 at: author.at,
                 from_contact,
                 from_activity: None,
-                participant: None,
+                participant,
                 to: input.to,
                 to_org: None,
-                to_activity: None,
+                to_activity,
                 kind: conv::kind_in(input.kind),
                 consent_to_share: input.consent_to_share,
             };
@@ -910,6 +958,7 @@ impl NaboClient {
             let a = inner.account()?;
             let mut contacts = Vec::new();
             let mut referrals = Vec::new();
+            let ring = inner.store.key_ring().await?;
             for (id, scope) in inner.docs_of(DocKind::Outreach).await? {
                 let Scope::Outreach { worker, area, .. } = scope else {
                     continue;
@@ -932,10 +981,16 @@ impl NaboClient {
                         age_band: c.age_band.map(|b| b.to_string()),
                         topics: c.topics.0.iter().map(ToString::to_string).collect(),
                         outcomes: c.outcomes.0.iter().map(ToString::to_string).collect(),
+                        participant_id: c.participant.as_ref().map(ToString::to_string),
                     });
                 }
+                let people = log.people()?;
                 for (rid, r) in log.referrals()? {
                     let r = r.current;
+                    let label = r.participant.as_ref().and_then(|p| {
+                        let sealed = people.get(p)?.label.as_ref()?;
+                        ring.open_label(p.as_str(), sealed)
+                    });
                     referrals.push(api::ReferralInfo {
                         id: format!("{id}/{rid}"),
                         area_id: area.to_string(),
@@ -944,6 +999,18 @@ impl NaboClient {
                         kind: conv::kind_out(r.kind),
                         status: conv::status_out(r.status),
                         changes: u32::try_from(r.history.0.len()).unwrap_or(u32::MAX),
+                        contact_id: r.from_contact.as_ref().map(|c| format!("{id}/{c}")),
+                        participant_id: r.participant.as_ref().map(ToString::to_string),
+                        participant_label: label,
+                        to_activity_id: r.to_activity.as_ref().map(ToString::to_string),
+                        consent_to_share: r.consent_to_share,
+                        history: nabo_core::docs::outreach::status_history(&r)
+                            .into_iter()
+                            .map(|c| api::ReferralChange {
+                                at_ms: c.at.0,
+                                status: conv::status_out(c.status),
+                            })
+                            .collect(),
                     });
                 }
             }
@@ -1045,7 +1112,7 @@ impl Account {
 }
 
 impl Inner {
-    fn volunteer(&self) -> Result<VolunteerId> {
+    pub(crate) fn volunteer(&self) -> Result<VolunteerId> {
         match self.account()?.volunteer_id {
             Some(v) => parse("volunteer", &v),
             None => Err(NaboError::Forbidden {

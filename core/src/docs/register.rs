@@ -794,7 +794,8 @@ impl RegisterDoc {
         self.write_shift(author, "sign-up", &key, container, old.as_ref(), &shift)
     }
 
-    /// Checks a volunteer in at `at`.
+    /// Checks a volunteer in at `at`. A second check-in is refused (it used to move the first
+    /// and shorten the shift): see [`crate::shifts::check_in`].
     pub fn check_in(
         &mut self,
         author: &Author,
@@ -802,6 +803,31 @@ impl RegisterDoc {
         session: &SessionId,
         volunteer: &VolunteerId,
         at: Timestamp,
+    ) -> Result<()> {
+        self.check_in_or_resume(author, ctx, session, volunteer, at, false)
+    }
+
+    /// Reopens a volunteer's shift that was checked out (a check-out by mistake): the shift
+    /// runs from its first check-in again. Refused when the shift is not checked out.
+    pub fn resume_shift(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        volunteer: &VolunteerId,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.check_in_or_resume(author, ctx, session, volunteer, at, true)
+    }
+
+    fn check_in_or_resume(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        volunteer: &VolunteerId,
+        at: Timestamp,
+        resume: bool,
     ) -> Result<()> {
         let date = self.open_session(session)?;
         self.check_volunteer(ctx, session, date, volunteer)?;
@@ -815,12 +841,16 @@ impl RegisterDoc {
         }
         let key = format!("{session}/{volunteer}");
         let (container, old) = self.shift(&key)?;
-        let mut shift = old.clone().unwrap_or(NO_SHIFT);
-        shift.check_in = Some(at);
-        if shift.check_out.is_some_and(|o| o < at) {
-            shift.check_out = None;
+        if resume && crate::shifts::state(old.as_ref()) != crate::shifts::ShiftState::Done {
+            return invalid(
+                "check_out",
+                Reason::NotFound,
+                "the shift is not checked out",
+            );
         }
-        self.write_shift(author, "check-in", &key, container, old.as_ref(), &shift)
+        let shift = crate::shifts::check_in(old.as_ref(), at, resume)?;
+        let op = if resume { "resume-shift" } else { "check-in" };
+        self.write_shift(author, op, &key, container, old.as_ref(), &shift)
     }
 
     /// Checks a volunteer out at `at`.

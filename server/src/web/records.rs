@@ -237,6 +237,7 @@ fn op_da(op: &str) -> String {
         "sign-up" => "meldte sig til vagt",
         "check-in" => "tjekkede ind",
         "check-out" => "tjekkede ud",
+        "resume-shift" => "genoptog vagten",
         "staff-present" => "registrerede medarbejdertid",
         "log-contact" => "registrerede en kontakt",
         "refer" => "oprettede en henvisning",
