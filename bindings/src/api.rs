@@ -336,6 +336,21 @@ pub struct ShiftInfo {
     pub check_out_ms: Option<i64>,
     /// Minutes, once checked out.
     pub minutes: Option<u32>,
+    /// The sign-up was cancelled.
+    pub cancelled: bool,
+    /// Why (a `cancel_reasons` code).
+    pub cancel_reason: Option<String>,
+}
+
+/// A coming session of the volunteer's activities, with her own sign-up (user story 14).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UpcomingSession {
+    /// The session.
+    pub session: SessionInfo,
+    /// The signed-in volunteer's shift.
+    pub my_shift: ShiftInfo,
+    /// Volunteers signed up (and not cancelled), her included.
+    pub signed_up: u32,
 }
 
 /// One completed or open shift in the volunteer's history.

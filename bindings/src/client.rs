@@ -194,6 +194,25 @@ impl Inner {
         }
     }
 
+    /// Seals a person's label (a first name or pseudonym) with a key of the person's own,
+    /// kept on this device, so erasing the key erases the name from every copy and from
+    /// history. A blank label is none.
+    pub(crate) async fn seal_label(
+        &self,
+        pid: &ParticipantId,
+        label: Option<&str>,
+    ) -> Result<Option<nabo_core::model::Sealed>> {
+        match label.map(str::trim) {
+            Some(l) if !l.is_empty() => {
+                let key = SubjectKey::generate();
+                let s = seal(&key, pid.as_str(), l)?;
+                self.store.put_key(pid.as_str(), &key).await?;
+                Ok(Some(s))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// A local edit was saved: tell listeners and let automatic sync pick it up.
     pub(crate) fn edited(&self, doc: DocumentId) {
         self.emit(api::ChangeKind::LocalEdit, Some(doc));
@@ -741,15 +760,7 @@ impl NaboClient {
     ) -> Result<String> {
         on_runtime!(self, |inner| {
             let pid = ParticipantId::random();
-            let sealed = match label.as_deref().map(str::trim) {
-                Some(l) if !l.is_empty() => {
-                    let key = SubjectKey::generate();
-                    let s = seal(&key, pid.as_str(), l)?;
-                    inner.store.put_key(pid.as_str(), &key).await?;
-                    Some(s)
-                }
-                _ => None,
-            };
+            let sealed = inner.seal_label(&pid, label.as_deref()).await?;
             let id = pid.clone();
             inner
                 .edit_register(&session_id, move |reg, ctx, sid, author| {

@@ -4,7 +4,7 @@
 use nabo_core::docs::outreach::OutreachDoc;
 use nabo_core::model::outreach::{Consent, KnownPerson};
 use nabo_core::prelude::*;
-use nabo_core::seal::{KeyRing, SubjectKey, seal};
+use nabo_core::seal::KeyRing;
 use nabo_core::store::Handle;
 
 use crate::api;
@@ -52,15 +52,7 @@ impl NaboClient {
             } else {
                 LegalBasis::PublicTask
             };
-            let label = match input.label.as_deref().map(str::trim) {
-                Some(l) if !l.is_empty() => {
-                    let key = SubjectKey::generate();
-                    let s = seal(&key, pid.as_str(), l)?;
-                    inner.store.put_key(pid.as_str(), &key).await?;
-                    Some(s)
-                }
-                _ => None,
-            };
+            let label = inner.seal_label(&pid, input.label.as_deref()).await?;
             let person = KnownPerson {
                 age_band: code("age_band", &input.age_band)?,
                 label,

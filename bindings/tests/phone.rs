@@ -922,3 +922,140 @@ async fn a_second_check_in_is_refused_and_the_hours_history_adds_up() {
     maja.sync_now().await.unwrap();
     assert_eq!(maja.sync_status().await.unwrap().pending_changes, 0);
 }
+
+/// Shifts (issue 12, item 3; story 14): a volunteer sees the coming sessions of her activity,
+/// signs up and cancels with a coded reason on her phone; the coordinator's activity page
+/// lists who is coming and who cancelled, and why.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_volunteer_signs_up_and_cancels_and_the_coordinator_sees_who_is_coming() {
+    for backend in Backend::all() {
+        let r = TestRelay::start(backend, Limits::default()).await.unwrap();
+        r.seed_demo(PASSWORD).await.unwrap();
+        let phone = |n: u8| {
+            let dir = tempfile::tempdir().unwrap();
+            let http = r.http();
+            async move {
+                let c = NaboClient::open(dir.path().display().to_string(), http, vec![n; 32])
+                    .await
+                    .unwrap();
+                (dir, c)
+            }
+        };
+        let (_d1, maja) = phone(14).await;
+        maja.enrol(
+            enrolment_code(&r, "u-volunteer1").await,
+            "Majas telefon".into(),
+        )
+        .await
+        .unwrap();
+        maja.sync_now().await.unwrap();
+        let today: nabo_core::time::Date = maja.today().parse().unwrap();
+        let trip = maja
+            .add_session(
+                "act-lektiecafe".into(),
+                today.add_days(2).to_string(),
+                "10:00".into(),
+                "15:00".into(),
+                Some("Udflugt til skoven".into()),
+            )
+            .await
+            .unwrap();
+        let find = |v: Vec<nabo_bindings::api::UpcomingSession>| {
+            v.into_iter().find(|u| u.session.id == trip.id).unwrap()
+        };
+        let before = find(maja.upcoming_sessions(7).await.unwrap());
+        assert!(!before.my_shift.signed_up && before.signed_up == 0);
+        // A session outside the window is not listed.
+        assert!(
+            maja.upcoming_sessions(1)
+                .await
+                .unwrap()
+                .iter()
+                .all(|u| u.session.id != trip.id)
+        );
+        maja.sign_up(trip.id.clone()).await.unwrap();
+        let after = find(maja.upcoming_sessions(7).await.unwrap());
+        assert!(after.my_shift.signed_up && after.signed_up == 1);
+
+        // A second volunteer signs up and then cancels: ill.
+        let (_d2, ahmed) = phone(15).await;
+        ahmed
+            .enrol(
+                enrolment_code(&r, "u-volunteer2").await,
+                "Ahmeds telefon".into(),
+            )
+            .await
+            .unwrap();
+        maja.sync_now().await.unwrap();
+        ahmed.sync_now().await.unwrap();
+        match ahmed.cancel_sign_up(trip.id.clone(), "sygdom".into()).await {
+            Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "volunteer"),
+            other => panic!("{other:?}"),
+        }
+        ahmed.sign_up(trip.id.clone()).await.unwrap();
+        match ahmed
+            .cancel_sign_up(trip.id.clone(), "keine-lust".into())
+            .await
+        {
+            Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "reason"),
+            other => panic!("{other:?}"),
+        }
+        ahmed
+            .cancel_sign_up(trip.id.clone(), "sygdom".into())
+            .await
+            .unwrap();
+        let off = find(ahmed.upcoming_sessions(7).await.unwrap());
+        assert!(off.my_shift.cancelled);
+        assert_eq!(off.my_shift.cancel_reason.as_deref(), Some("sygdom"));
+        assert_eq!(off.signed_up, 1, "Maja is still coming");
+        ahmed.sync_now().await.unwrap();
+
+        // The coordinator's page: who is coming, who cancelled and why.
+        let page = web_page(&r, "/aktiviteter/act-lektiecafe").await;
+        let coming = page
+            .split("Kommende møder")
+            .nth(1)
+            .expect("the coming sessions are listed");
+        let row = coming
+            .split("<tr>")
+            .find(|row| row.contains("Udflugt til skoven"))
+            .unwrap();
+        assert!(row.contains("1 frivillig: "), "{row}");
+        assert!(row.contains("(sygdom)"), "{row}");
+    }
+}
+
+/// A review page as central staff sees it (signed in with the form, as a browser does).
+async fn web_page(r: &TestRelay, path: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = r.http();
+    let login = http
+        .post(format!("{base}/log-ind"))
+        .header(reqwest::header::ORIGIN, &base)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        // The password is URL-safe as it stands.
+        .body(format!("brugernavn=central&adgangskode={PASSWORD}"))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|c| c.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let res = http
+        .get(format!("{base}{path}"))
+        .header(reqwest::header::COOKIE, cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.text().await.unwrap()
+}

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Reason, Result, invalid};
-use crate::model::register::Shift;
+use crate::model::register::{CancelReason, Shift};
 use crate::time::{Date, Timestamp};
 
 /// The shift after checking in at `at`, given the shift already recorded (`None`: none).
@@ -16,12 +16,7 @@ use crate::time::{Date, Timestamp};
 ///   reopens the shift from its first check-in (the phone asks "resume?" first);
 /// - not checked in (none, or only signed up): checks in at `at`, keeping the sign-up.
 pub fn check_in(old: Option<&Shift>, at: Timestamp, resume: bool) -> Result<Shift> {
-    let mut shift = old.cloned().unwrap_or(Shift {
-        signed_up: false,
-        cancelled: false,
-        check_in: None,
-        check_out: None,
-    });
+    let mut shift = old.cloned().unwrap_or(NONE);
     match (shift.check_in, shift.check_out) {
         (None, _) => {
             shift.check_in = Some(at);
@@ -52,6 +47,60 @@ pub fn check_in(old: Option<&Shift>, at: Timestamp, resume: bool) -> Result<Shif
             shift.check_out = None;
         }
     }
+    Ok(shift)
+}
+
+/// No shift recorded yet.
+const NONE: Shift = Shift {
+    signed_up: false,
+    cancelled: false,
+    check_in: None,
+    check_out: None,
+    cancel_reason: None,
+};
+
+/// The shift after signing up for the session on `session_date`, `today` (user story 14):
+/// refused once the session's day has passed; a cancelled sign-up is signed up again.
+pub fn sign_up(old: Option<&Shift>, session_date: Date, today: Date) -> Result<Shift> {
+    if session_date < today {
+        return invalid("session", Reason::OutOfRange, "the session is over");
+    }
+    let mut shift = old.cloned().unwrap_or(NONE);
+    shift.signed_up = true;
+    shift.cancelled = false;
+    shift.cancel_reason = None;
+    Ok(shift)
+}
+
+/// The shift after cancelling the sign-up for `reason`: refused when not signed up, once
+/// checked in (check out instead) or once the session's day has passed.
+pub fn cancel(
+    old: Option<&Shift>,
+    reason: CancelReason,
+    session_date: Date,
+    today: Date,
+) -> Result<Shift> {
+    let Some(old) = old.filter(|s| s.signed_up) else {
+        return invalid(
+            "volunteer",
+            Reason::NotFound,
+            "not signed up for this session",
+        );
+    };
+    if let Some(i) = old.check_in {
+        return invalid(
+            "check_in",
+            Reason::NotAllowed,
+            format!("already checked in at {}: check out instead", hm(i)),
+        );
+    }
+    if session_date < today {
+        return invalid("session", Reason::OutOfRange, "the session is over");
+    }
+    let mut shift = old.clone();
+    shift.signed_up = false;
+    shift.cancelled = true;
+    shift.cancel_reason = Some(reason);
     Ok(shift)
 }
 
@@ -167,11 +216,50 @@ mod tests {
             cancelled: false,
             check_in: None,
             check_out: None,
+            cancel_reason: None,
         };
         assert_eq!(state(Some(&signed)), ShiftState::NotCheckedIn);
         let s = check_in(Some(&signed), at("2026-11-19", "15:00"), false).unwrap();
         assert!(s.signed_up);
         assert_eq!(s.check_in, Some(at("2026-11-19", "15:00")));
+    }
+
+    #[test]
+    fn sign_up_and_cancel_with_a_reason() {
+        let d = |s: &str| Date::parse(s).unwrap();
+        let (field, r, _) = reason(sign_up(None, d("2026-11-18"), d("2026-11-19")));
+        assert_eq!((field.as_str(), r), ("session", Reason::OutOfRange));
+        let (field, r, _) = reason(cancel(
+            None,
+            CancelReason::Illness,
+            d("2026-11-20"),
+            d("2026-11-19"),
+        ));
+        assert_eq!((field.as_str(), r), ("volunteer", Reason::NotFound));
+        let s = sign_up(None, d("2026-11-20"), d("2026-11-19")).unwrap();
+        assert!(s.signed_up && !s.cancelled);
+        let c = cancel(
+            Some(&s),
+            CancelReason::Illness,
+            d("2026-11-20"),
+            d("2026-11-19"),
+        )
+        .unwrap();
+        assert!(!c.signed_up && c.cancelled);
+        assert_eq!(c.cancel_reason, Some(CancelReason::Illness));
+        // Signing up again clears the cancellation.
+        let again = sign_up(Some(&c), d("2026-11-20"), d("2026-11-20")).unwrap();
+        assert!(again.signed_up && !again.cancelled && again.cancel_reason.is_none());
+        // Once checked in, a cancellation is refused.
+        let mut inside = again.clone();
+        inside.check_in = Some(at("2026-11-20", "15:00"));
+        let (field, r, _) = reason(cancel(
+            Some(&inside),
+            CancelReason::Other,
+            d("2026-11-20"),
+            d("2026-11-20"),
+        ));
+        assert_eq!((field.as_str(), r), ("check_in", Reason::NotAllowed));
     }
 
     #[test]
@@ -181,6 +269,7 @@ mod tests {
             cancelled: false,
             check_in: Some(at(d, i)),
             check_out: o.map(|o| at(d, o)),
+            cancel_reason: None,
         };
         let a = shift("15:00", Some("17:00"), "2026-10-30");
         let b = shift("15:00", Some("16:30"), "2026-11-03");

@@ -89,3 +89,31 @@ def test_a_second_check_in_is_refused_and_the_hours_are_kept(relay):
         assert hours.total_minutes == sum(m.minutes for m in hours.months)
 
     asyncio.run(story())
+
+
+def test_a_volunteer_signs_up_and_cancels_with_a_reason(relay):
+    async def story():
+        import datetime
+        maja = await phone(relay, 33)
+        await maja.enrol(relay.enrolment_code("u-volunteer1"), "Python-telefon")
+        await maja.sync_now()
+        (cafe,) = await maja.my_activities()
+        tomorrow = (datetime.date.fromisoformat(maja.today()) + datetime.timedelta(days=1)).isoformat()
+        trip = await maja.add_session(cafe.id, tomorrow, "10:00", "15:00", "Udflugt")
+
+        def mine(sessions):
+            return next(s for s in sessions if s.session.id == trip.id)
+
+        before = mine(await maja.upcoming_sessions(7))
+        await maja.sign_up(trip.id)
+        after = mine(await maja.upcoming_sessions(7))
+        assert after.my_shift.signed_up and after.signed_up == before.signed_up + 1
+        with pytest.raises(nabo.NaboError.Invalid) as e:
+            await maja.cancel_sign_up(trip.id, "keine-lust")
+        assert e.value.field == "reason"
+        await maja.cancel_sign_up(trip.id, "transport")
+        off = mine(await maja.upcoming_sessions(7))
+        assert off.my_shift.cancelled and off.my_shift.cancel_reason == "transport"
+        assert {r.code for r in maja.cancel_reasons()} >= {"sygdom", "transport", "andet"}
+
+    asyncio.run(story())

@@ -22,6 +22,24 @@ enum Tekster {
     static let genoptagVagt = "Genoptag vagten"
     static let mineTimer = "Mine timer"
     static let iGang = "I gang"
+    static let vagter = "Vagter"
+    static let tilmeldVagt = "Meld mig til"
+    static let meldAfbud = "Meld afbud"
+
+    /// A coming session's line: "Du kommer" / "Du har meldt afbud (sygdom)" / "3 frivillige kommer".
+    static func signUp(signedUp: Bool, cancelledReason: String?, coming: Int) -> String {
+        if signedUp { return "Du kommer · \(comingCount(coming))" }
+        if let r = cancelledReason { return "Du har meldt afbud (\(r)) · \(comingCount(coming))" }
+        return comingCount(coming)
+    }
+
+    static func comingCount(_ n: Int) -> String {
+        switch n {
+        case 0: return "Ingen frivillige tilmeldt"
+        case 1: return "1 frivillig kommer"
+        default: return "\(n) frivillige kommer"
+        }
+    }
 
     static func referralKind(_ kind: ReferralKind) -> String {
         switch kind {
@@ -148,6 +166,7 @@ enum Tekster {
         case "participant_id": return "person"
         case "check_in": return "tjek ind"
         case "check_out": return "tjek ud"
+        case "reason": return "grund"
         default: return field
         }
     }

@@ -12,6 +12,8 @@ struct HomeView: View {
                     .tabItem { Label("Lektiecafé", systemImage: "book") }
             }
             if home.canCheckIn {
+                ShiftsView(model: home.shifts)
+                    .tabItem { Label(Tekster.vagter, systemImage: "calendar") }
                 HoursView(model: home.hours)
                     .tabItem { Label(Tekster.mineTimer, systemImage: "clock") }
             }

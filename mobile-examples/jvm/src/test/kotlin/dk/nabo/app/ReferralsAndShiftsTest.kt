@@ -139,4 +139,32 @@ class ReferralsAndShiftsTest {
         assertEquals("2 t 15 min", Tekster.hours(135))
         maja.close()
     }
+
+    @Test
+    fun `a volunteer signs up for a coming session and cancels with a reason`() = runBlocking {
+        val maja = phone(key = 24)
+        maja.enrol(relay.enrolmentCode("u-volunteer1"), "Testtelefon")
+        maja.syncNow()
+        val cafe = maja.myActivities().single()
+        val tomorrow = java.time.LocalDate.parse(maja.today()).plusDays(1).toString()
+        val trip = maja.addSession(cafe.id, tomorrow, "10:00", "15:00", "Udflugt")
+        val vm = ShiftsViewModel(maja, this)
+        assertTrue(vm.reasons.any { it.code == "sygdom" && it.label == "Sygdom" })
+        vm.load().join()
+        val before = vm.state.value.sessions.single { it.session.id == trip.id }
+        assertFalse(before.myShift.signedUp)
+        vm.signUp(trip.id).join()
+        val signed = vm.state.value.sessions.single { it.session.id == trip.id }
+        assertTrue(signed.myShift.signedUp)
+        assertEquals(before.signedUp + 1u, signed.signedUp)
+        vm.cancel(trip.id, "ingen-grund").join()
+        assertEquals("Ugyldigt felt: grund", vm.state.value.message)
+        vm.cancel(trip.id, "sygdom").join()
+        assertNull(vm.state.value.message)
+        val off = vm.state.value.sessions.single { it.session.id == trip.id }
+        assertTrue(off.myShift.cancelled)
+        assertEquals("sygdom", off.myShift.cancelReason)
+        assertEquals(before.signedUp, off.signedUp)
+        maja.close()
+    }
 }

@@ -26,6 +26,22 @@ object Tekster {
     const val GENOPTAG_VAGT = "Genoptag vagten"
     const val MINE_TIMER = "Mine timer"
     const val IGANG = "I gang"
+    const val VAGTER = "Vagter"
+    const val TILMELD_VAGT = "Meld mig til"
+    const val MELD_AFBUD = "Meld afbud"
+
+    /** A coming session's line: "Du kommer" / "Afbud (sygdom)" / "3 frivillige kommer". */
+    fun signUp(signedUp: Boolean, cancelledReason: String?, coming: Int): String = when {
+        signedUp -> "Du kommer · ${comingCount(coming)}"
+        cancelledReason != null -> "Du har meldt afbud ($cancelledReason) · ${comingCount(coming)}"
+        else -> comingCount(coming)
+    }
+
+    fun comingCount(n: Int): String = when (n) {
+        0 -> "Ingen frivillige tilmeldt"
+        1 -> "1 frivillig kommer"
+        else -> "$n frivillige kommer"
+    }
 
     fun referralKind(k: ReferralKind): String = when (k) {
         ReferralKind.INFORMATION -> "Information / overdragelse"
@@ -122,6 +138,7 @@ object Tekster {
         "participant_id" -> "person"
         "check_in" -> "tjek ind"
         "check_out" -> "tjek ud"
+        "reason" -> "grund"
         else -> f
     }
 }
