@@ -59,12 +59,9 @@ const NONE: Shift = Shift {
     cancel_reason: None,
 };
 
-/// The shift after signing up for the session on `session_date`, `today` (user story 14):
-/// refused once the session's day has passed; a cancelled sign-up is signed up again.
-pub fn sign_up(old: Option<&Shift>, session_date: Date, today: Date) -> Result<Shift> {
-    if session_date < today {
-        return invalid("session", Reason::OutOfRange, "the session is over");
-    }
+/// The shift after signing up (user story 14): a cancelled sign-up is signed up again. (A
+/// sign-up after the day is allowed: staff record who was booked after the fact.)
+pub fn sign_up(old: Option<&Shift>) -> Result<Shift> {
     let mut shift = old.cloned().unwrap_or(NONE);
     shift.signed_up = true;
     shift.cancelled = false;
@@ -227,8 +224,6 @@ mod tests {
     #[test]
     fn sign_up_and_cancel_with_a_reason() {
         let d = |s: &str| Date::parse(s).unwrap();
-        let (field, r, _) = reason(sign_up(None, d("2026-11-18"), d("2026-11-19")));
-        assert_eq!((field.as_str(), r), ("session", Reason::OutOfRange));
         let (field, r, _) = reason(cancel(
             None,
             CancelReason::Illness,
@@ -236,7 +231,7 @@ mod tests {
             d("2026-11-19"),
         ));
         assert_eq!((field.as_str(), r), ("volunteer", Reason::NotFound));
-        let s = sign_up(None, d("2026-11-20"), d("2026-11-19")).unwrap();
+        let s = sign_up(None).unwrap();
         assert!(s.signed_up && !s.cancelled);
         let c = cancel(
             Some(&s),
@@ -248,7 +243,15 @@ mod tests {
         assert!(!c.signed_up && c.cancelled);
         assert_eq!(c.cancel_reason, Some(CancelReason::Illness));
         // Signing up again clears the cancellation.
-        let again = sign_up(Some(&c), d("2026-11-20"), d("2026-11-20")).unwrap();
+        let again = sign_up(Some(&c)).unwrap();
+        // After the day, an afbud is too late.
+        let (field, r, _) = reason(cancel(
+            Some(&again),
+            CancelReason::Illness,
+            d("2026-11-20"),
+            d("2026-11-21"),
+        ));
+        assert_eq!((field.as_str(), r), ("session", Reason::OutOfRange));
         assert!(again.signed_up && !again.cancelled && again.cancel_reason.is_none());
         // Once checked in, a cancellation is refused.
         let mut inside = again.clone();

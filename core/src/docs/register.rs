@@ -772,8 +772,7 @@ impl RegisterDoc {
         Ok(())
     }
 
-    /// Signs a volunteer up for a coming session (user story 14): see
-    /// [`crate::shifts::sign_up`].
+    /// Signs a volunteer up for a session (user story 14): see [`crate::shifts::sign_up`].
     pub fn sign_up(
         &mut self,
         author: &Author,
@@ -785,7 +784,7 @@ impl RegisterDoc {
         self.check_volunteer(ctx, session, date, volunteer)?;
         let key = format!("{session}/{volunteer}");
         let (container, old) = self.shift(&key)?;
-        let shift = crate::shifts::sign_up(old.as_ref(), date, author.at.date_dk())?;
+        let shift = crate::shifts::sign_up(old.as_ref())?;
         self.write_shift(author, "sign-up", &key, container, old.as_ref(), &shift)
     }
 

@@ -79,7 +79,8 @@ pub struct Shift {
     pub check_in: Option<Timestamp>,
     /// Checked out at.
     pub check_out: Option<Timestamp>,
-    /// Why the sign-up was cancelled (user story 14).
+    /// Why the sign-up was cancelled (user story 14). Absent in shifts stored before it.
+    #[autosurgeon(hydrate = "crate::model::lenient::opt_code")]
     pub cancel_reason: Option<CancelReason>,
 }
 
