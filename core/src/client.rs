@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::document::DocumentId;
 use crate::wire::{PeerMetadata, WireMessage};
 use automerge::Automerge;
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{State, SyncDoc};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -292,7 +292,7 @@ impl Client {
                         self.traffic.round_trips += 1;
                     }
                     self.traffic.received += data.len();
-                    let m = Message::decode(&data)
+                    let m = crate::untrusted::sync_message(&data)
                         .map_err(|e| ClientError::Automerge(e.to_string()))?;
                     doc.receive_sync_message(state, m)
                         .map_err(|e| ClientError::Automerge(e.to_string()))?;

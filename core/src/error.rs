@@ -119,6 +119,10 @@ pub enum Error {
     /// The bytes are not an Automerge document.
     #[error("not an automerge document: {0}")]
     Corrupt(String),
+    /// Automerge bytes that declare more data than their size allows (see
+    /// [`crate::untrusted`]): refused before anything is decoded.
+    #[error("declared sizes too large: {0}")]
+    TooLarge(String),
     /// An Automerge document, but not a Nabo document of a known kind.
     #[error("not a Nabo document: {0}")]
     NotNabo(&'static str),

@@ -50,6 +50,7 @@ pub mod shifts;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod time;
+pub mod untrusted;
 pub mod wire;
 
 pub use error::{Error, Invalid, Reason, Result};

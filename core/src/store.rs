@@ -344,7 +344,7 @@ impl Store {
         let Some(max_seq) = max_seq else {
             return Ok(());
         };
-        let doc = automerge::Automerge::load(&bytes).map_err(|_| StoreError::Damaged(id))?;
+        let doc = crate::document::load_automerge(&bytes).map_err(|_| StoreError::Damaged(id))?;
         sqlx::query("UPDATE documents SET snapshot = ?, updated_at = ? WHERE doc_id = ?")
             .bind(self.seal(&format!("doc:{id}"), doc.save())?)
             .bind(now_ms())

@@ -464,3 +464,252 @@ fn concurrent_referral_updates_keep_every_status_change() {
         "suggested + both concurrent changes are kept"
     );
 }
+
+/// Rule 5, the phone that has not heard of a merge: it was offline when the office merged two
+/// entries of the same child, and it marks the duplicate. After syncing, the child counts
+/// once, under the canonical id, on every replica.
+#[test]
+fn a_phone_that_has_not_heard_of_a_merge_marks_the_old_id_and_the_child_counts_once() {
+    let f = Fixture::lektiecafe();
+    let ctx = f.ctx();
+    let mut base = f.replica();
+    let kept = base
+        .add_participant(
+            &f.central,
+            ctx,
+            date("2026-11-17"),
+            Fixture::child("10-12", None),
+        )
+        .unwrap();
+    let dup = base
+        .add_participant(
+            &f.central,
+            ctx,
+            date("2026-11-17"),
+            Fixture::child("10-12", None),
+        )
+        .unwrap();
+    let sid = f.session_on(&base, "2026-11-19");
+    let bytes = base.doc().save();
+    let mut office = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
+    let mut offline = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
+    let mut other = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
+    office.merge_participants(&f.central, &dup, &kept).unwrap();
+    // The offline phone still knows the child by the duplicate's id.
+    let maja = Author {
+        by: volunteer("v-maja"),
+        at: at("2026-11-19", "15:05"),
+    };
+    offline
+        .mark(&maja, ctx, &sid, &dup, AttendanceStatus::Present)
+        .unwrap();
+    // Another phone marks the canonical entry of the same child present.
+    let jonas = Author {
+        by: volunteer("v-jonas"),
+        at: at("2026-11-19", "15:06"),
+    };
+    other
+        .mark(&jonas, ctx, &sid, &kept, AttendanceStatus::Present)
+        .unwrap();
+    merge(&mut office, &mut offline);
+    merge(&mut office, &mut other);
+    merge(&mut offline, &mut office);
+    merge(&mut other, &mut office);
+    for r in [&office, &offline, &other] {
+        let v = r.view().unwrap();
+        assert_eq!(v.canonical(&dup), &kept);
+        let present = v.present(&sid);
+        assert_eq!(present.len(), 1, "the child counts once");
+        assert!(present.contains(&kept), "under the canonical id");
+    }
+    assert_eq!(office.view().unwrap(), offline.view().unwrap());
+}
+
+/// Rule 6, duplicate sessions: two phones that generate the same weekly occurrence offline
+/// write one session (derived id); two one-off sessions on the same evening are two sessions
+/// that the review proposes as duplicates until one is kept.
+#[test]
+fn the_same_occurrence_is_one_session_and_two_one_off_evenings_are_proposed_as_duplicates() {
+    let f = Fixture::lektiecafe();
+    // The office adds a Monday series after the register was made; two phones generate its
+    // sessions offline.
+    let mut activity = f.activity.clone();
+    activity
+        .add_series(
+            &f.central,
+            NewSeries {
+                weekday: Weekday::Mon,
+                start: Time::hm(15, 0).unwrap(),
+                end: Time::hm(17, 0).unwrap(),
+                from: date("2026-11-01"),
+                until: Some(date("2026-11-30")),
+                venue: None,
+            },
+        )
+        .unwrap();
+    let snapshot = activity.snapshot().unwrap();
+    let ctx = RegisterContext {
+        catalogue: f.cat,
+        activity: &snapshot,
+    };
+    let bytes = f.replica().doc().save();
+    let mut a = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
+    let mut b = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
+    let before = a.view().unwrap().sessions.len();
+    let added = a.generate_sessions(&f.central, ctx).unwrap();
+    assert_eq!(added, 5, "the Mondays of November 2026");
+    assert_eq!(b.generate_sessions(&f.central, ctx).unwrap(), added);
+    assert_eq!(
+        a.generate_sessions(&f.central, ctx).unwrap(),
+        0,
+        "idempotent"
+    );
+    merge(&mut a, &mut b);
+    merge(&mut b, &mut a);
+    assert_eq!(
+        a.view().unwrap().sessions.len(),
+        before + added,
+        "one session per occurrence, not two"
+    );
+    assert_eq!(a.view().unwrap(), b.view().unwrap());
+
+    // Two volunteers each add the same extra evening.
+    let extra = |title: &str, start: u32| nabo_core::docs::register::NewSession {
+        date: date("2026-11-21"),
+        start: Time::hm(start, 0).unwrap(),
+        end: Time::hm(start + 2, 0).unwrap(),
+        venue: None,
+        title: Some(title.into()),
+    };
+    let maja = Author {
+        by: volunteer("v-maja"),
+        at: at("2026-11-20", "12:00"),
+    };
+    let s1 = a
+        .add_session(&maja, extra("Ekstra lektiehjælp", 15))
+        .unwrap();
+    let s2 = b.add_session(&maja, extra("Ekstra lektier", 16)).unwrap();
+    assert_ne!(s1, s2, "one-off sessions have random ids");
+    merge(&mut a, &mut b);
+    let v = a.view().unwrap();
+    let dup = v
+        .review_items(|_, _| None)
+        .into_iter()
+        .find_map(|i| match i {
+            ReviewItem::DuplicateSessions { sessions } => Some(sessions),
+            _ => None,
+        })
+        .expect("proposed as duplicates");
+    assert_eq!(
+        dup.iter().collect::<std::collections::BTreeSet<_>>(),
+        [&s1, &s2].into_iter().collect()
+    );
+    // The office keeps one: the other is cancelled (never removed) and the item goes away.
+    a.set_cancelled(&f.central, &s2, true).unwrap();
+    assert!(
+        !a.view()
+            .unwrap()
+            .review_items(|_, _| None)
+            .iter()
+            .any(|i| matches!(i, ReviewItem::DuplicateSessions { .. }))
+    );
+    assert!(a.view().unwrap().sessions.contains_key(&s2));
+}
+
+/// Rule 8, shifts are written field by field: one phone checks a volunteer out while another
+/// changes the sign-up; after the merge both are there.
+#[test]
+fn concurrent_shift_fields_both_survive() {
+    let f = Fixture::lektiecafe();
+    let ctx = f.ctx();
+    let mut base = f.replica();
+    let sid = f.session_on(&base, "2026-11-19");
+    let v = f.vol_ok.clone();
+    let maja = Author {
+        by: volunteer("v-maja"),
+        at: at("2026-11-19", "15:00"),
+    };
+    base.check_in(&maja, ctx, &sid, &v, at("2026-11-19", "15:00"))
+        .unwrap();
+    let bytes = base.doc().save();
+    let mut a = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
+    let mut b = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
+    a.check_out(&maja, &sid, &v, at("2026-11-19", "17:05"))
+        .unwrap();
+    b.sign_up(&f.central, ctx, &sid, &v, true).unwrap();
+    merge(&mut a, &mut b);
+    merge(&mut b, &mut a);
+    for r in [&a, &b] {
+        let view = r.view().unwrap();
+        let shift = &view.shifts[&(sid.clone(), v.clone())];
+        assert!(shift.conflicts.is_empty(), "no field was overwritten");
+        let s = &shift.current;
+        assert_eq!(s.check_in, Some(at("2026-11-19", "15:00")));
+        assert_eq!(
+            s.check_out,
+            Some(at("2026-11-19", "17:05")),
+            "the check-out"
+        );
+        assert!(s.signed_up, "and the sign-up");
+        assert_eq!(s.minutes(), Some(125));
+    }
+}
+
+/// Rule 5, two reviewers merge the same pair in opposite directions while apart (A into B on
+/// one device, B into A on another). Once their changes meet the links form a cycle: every
+/// replica counts the child once, under the same id, and phones can still mark either id.
+/// Found by the convergence property (core/tests/convergence.rs).
+#[test]
+fn opposite_concurrent_merges_count_the_child_once_and_it_can_still_be_marked() {
+    let f = Fixture::lektiecafe();
+    let ctx = f.ctx();
+    let mut base = f.replica();
+    let a_id = base
+        .add_participant(
+            &f.central,
+            ctx,
+            date("2026-11-17"),
+            Fixture::child("10-12", None),
+        )
+        .unwrap();
+    let b_id = base
+        .add_participant(
+            &f.central,
+            ctx,
+            date("2026-11-17"),
+            Fixture::child("10-12", None),
+        )
+        .unwrap();
+    let sid = f.session_on(&base, "2026-11-19");
+    let maja = Author {
+        by: volunteer("v-maja"),
+        at: at("2026-11-19", "15:05"),
+    };
+    let bytes = base.doc().save();
+    let mut one = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
+    let mut two = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
+    one.merge_participants(&f.central, &a_id, &b_id).unwrap();
+    two.merge_participants(&f.central, &b_id, &a_id).unwrap();
+    one.mark(&maja, ctx, &sid, &a_id, AttendanceStatus::Present)
+        .unwrap();
+    two.mark(&maja, ctx, &sid, &b_id, AttendanceStatus::Present)
+        .unwrap();
+    merge(&mut one, &mut two);
+    merge(&mut two, &mut one);
+    let least = a_id.clone().min(b_id.clone());
+    for r in [&mut one, &mut two] {
+        let v = r.view().unwrap();
+        assert_eq!(v.canonical(&a_id), &least);
+        assert_eq!(v.canonical(&b_id), &least);
+        assert_eq!(v.present(&sid).len(), 1, "the child counts once");
+        // Both ids still take marks (they go to the canonical one).
+        r.mark(&maja, ctx, &sid, &a_id, AttendanceStatus::Absent)
+            .unwrap();
+        r.mark(&maja, ctx, &sid, &b_id, AttendanceStatus::Present)
+            .unwrap();
+    }
+    merge(&mut one, &mut two);
+    merge(&mut two, &mut one);
+    assert_eq!(one.view().unwrap(), two.view().unwrap());
+    assert_eq!(one.view().unwrap().present(&sid).len(), 1);
+}

@@ -255,3 +255,161 @@ impl TestRelay {
         .map(|_| ())
     }
 }
+
+/// How a [`CutProxy`] ends the connection whose frame it cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Stop forwarding after half the frame; close towards the relay only when the client
+    /// goes away (a phone killed in the middle of a message).
+    WaitForClient,
+    /// Close both sides right after half the frame (a network that drops mid frame).
+    DropBoth,
+}
+
+/// What a [`CutProxy`] cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CutFrame {
+    /// The payload length the frame's header declared.
+    pub payload: usize,
+    /// Payload bytes the relay received before the cut.
+    pub forwarded: usize,
+}
+
+/// A TCP proxy in front of a relay that cuts, once, the first WebSocket frame from a client
+/// whose payload is at least `min_payload` bytes: the relay receives the frame's header and
+/// half its payload, then nothing more on that connection. Other connections, and every
+/// connection after the cut, pass through untouched.
+#[derive(Debug)]
+pub struct CutProxy {
+    /// Where clients connect.
+    pub addr: std::net::SocketAddr,
+    cut: tokio::sync::watch::Receiver<Option<CutFrame>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CutProxy {
+    /// Starts a proxy to `upstream`.
+    pub async fn start(
+        upstream: std::net::SocketAddr,
+        min_payload: usize,
+        mode: Cut,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let (tx, cut) = tokio::sync::watch::channel(None);
+        let tx = Arc::new(tx);
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    if let Ok(server) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = proxy(client, server, min_payload, mode, &tx).await;
+                    }
+                });
+            }
+        });
+        Ok(CutProxy { addr, cut, task })
+    }
+
+    /// Waits until a frame was cut (at most `wait`).
+    pub async fn cut(&mut self, wait: std::time::Duration) -> Option<CutFrame> {
+        let r = tokio::time::timeout(wait, self.cut.wait_for(Option::is_some)).await;
+        r.ok().and_then(|r| r.ok().and_then(|c| *c))
+    }
+}
+
+impl Drop for CutProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn proxy(
+    client: tokio::net::TcpStream,
+    server: tokio::net::TcpStream,
+    min_payload: usize,
+    mode: Cut,
+    cut: &tokio::sync::watch::Sender<Option<CutFrame>>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let down = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+        let _ = cw.shutdown().await;
+    });
+    // Client to relay: the HTTP upgrade request passes as is, then frames are followed so
+    // that one can be cut in its middle.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut in_frames = false;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = cr.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if !in_frames {
+            let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let upgrade = buf.starts_with(b"GET /sync");
+            let head: Vec<u8> = buf.drain(..end + 4).collect();
+            sw.write_all(&head).await?;
+            if !upgrade {
+                // Not a WebSocket: pass everything through.
+                sw.write_all(&buf).await?;
+                buf.clear();
+                let _ = tokio::io::copy(&mut cr, &mut sw).await;
+                break;
+            }
+            in_frames = true;
+        }
+        // Forward whole frames; cut the first big one.
+        while let Some((header, payload)) = frame_len(&buf) {
+            if payload >= min_payload && cut.borrow().is_none() {
+                let half = payload / 2;
+                if buf.len() < header + half {
+                    break;
+                }
+                sw.write_all(&buf[..header + half]).await?;
+                sw.flush().await?;
+                let _ = cut.send(Some(CutFrame {
+                    payload,
+                    forwarded: half,
+                }));
+                if mode == Cut::WaitForClient {
+                    // Swallow what the client still sends until it goes away.
+                    while cr.read(&mut chunk).await? > 0 {}
+                }
+                down.abort();
+                return Ok(());
+            }
+            if buf.len() < header + payload {
+                break;
+            }
+            let frame: Vec<u8> = buf.drain(..header + payload).collect();
+            sw.write_all(&frame).await?;
+        }
+    }
+    let _ = sw.shutdown().await;
+    let _ = down.await;
+    Ok(())
+}
+
+/// The header and payload lengths of the WebSocket frame at the start of `buf`, once its
+/// header is complete.
+fn frame_len(buf: &[u8]) -> Option<(usize, usize)> {
+    let b1 = *buf.get(1)?;
+    let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
+    let (ext, len) = match b1 & 0x7f {
+        126 => (2, u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]) as usize),
+        127 => {
+            let b: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
+            (8, usize::try_from(u64::from_be_bytes(b)).ok()?)
+        }
+        n => (0, n as usize),
+    };
+    let header = 2 + ext + mask;
+    (buf.len() >= header).then_some((header, len))
+}

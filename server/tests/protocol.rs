@@ -235,34 +235,60 @@ async fn oversized_messages_and_documents_are_refused() {
             Some("message too large (limit 65536 bytes)")
         );
 
-        // A document pushed over its size limit: refused, stored document unchanged.
+        // A document grown over its size limit by messages that each fit the message limit:
+        // every message until the limit is stored, the one that crosses it is refused with
+        // the document's own error and stores nothing.
         let mut c = connect(&r, "volunteer1").await;
         let (mut doc, mut st) = {
             let (end, doc, st) = fetch(&mut c, reg).await;
             assert_eq!(end, SyncEnd::Synced);
             (doc, st)
         };
-        let heads_before = stored(&r, reg).await.get_heads();
-        // 30 changes of 10 KB of incompressible text each (under 50 changes, over 256 KB).
         let (_, info) = doc.get(automerge::ROOT, "info").unwrap().unwrap();
-        for i in 0..30 {
-            let noise: String = (0..10_000)
-                .map(|j| char::from(b'a' + (((i * 7919 + j * 104729) ^ (j >> 3)) % 26) as u8))
-                .collect();
-            let mut tx = doc.transaction();
-            tx.put(&info, format!("junk{i}"), noise).unwrap();
-            tx.commit();
-        }
-        let end = c.sync(reg, &mut doc, &mut st, false).await.unwrap();
-        assert!(
-            matches!(&end, SyncEnd::Error(m) if m == "document too large (limit 262144 bytes)" || m.starts_with("message too large")),
-            "{end:?}"
-        );
+        let mut messages = 0;
+        let end = loop {
+            let heads_before = stored(&r, reg).await.get_heads();
+            // 4 changes of 10 KB of incompressible text: ~40 KB, under the 64 KB message
+            // limit and the 50 changes per message.
+            for k in 0..4 {
+                let i = messages * 4 + k;
+                let noise: String = (0..10_000)
+                    .map(|j| char::from(b'a' + (((i * 7919 + j * 104729) ^ (j >> 3)) % 26) as u8))
+                    .collect();
+                let mut tx = doc.transaction();
+                tx.put(&info, format!("junk{i}"), noise).unwrap();
+                tx.commit();
+            }
+            let end = c.sync(reg, &mut doc, &mut st, false).await.unwrap();
+            messages += 1;
+            if end != SyncEnd::Synced {
+                assert_eq!(
+                    stored(&r, reg).await.get_heads(),
+                    heads_before,
+                    "nothing of the refused message stored"
+                );
+                break end;
+            }
+            assert!(messages < 20, "the document limit was never reached");
+        };
         assert_eq!(
-            stored(&r, reg).await.get_heads(),
-            heads_before,
-            "nothing stored"
+            end,
+            SyncEnd::Error("document too large (limit 262144 bytes)".into()),
+            "{backend:?}"
         );
+        let (code, _) = c.closed(Duration::from_secs(5)).await;
+        assert_eq!(code, Some(1009));
+        assert!(messages > 1, "earlier messages were within the limit");
+        let stored_bytes: usize = r
+            .storage()
+            .chunks(reg)
+            .await
+            .unwrap()
+            .iter()
+            .map(Vec::len)
+            .sum();
+        println!("document limit reached after {messages} messages; {stored_bytes} B stored");
+        assert!(stored_bytes <= 256 * 1024);
         r.running.unwrap().shutdown().await;
     }
 }

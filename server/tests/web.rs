@@ -28,7 +28,13 @@ async fn a_session_page(b: &Browser) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_roles_and_redirects() {
-    let r = relay(Backend::Sqlite).await;
+    for backend in Backend::all() {
+        sign_in_roles_and_redirects_on(backend).await;
+    }
+}
+
+async fn sign_in_roles_and_redirects_on(backend: Backend) {
+    let r = relay(backend).await;
     let base = r.http();
     // Without a session every page leads to the login, remembering where it was going.
     let resp = client()
@@ -127,7 +133,13 @@ async fn sign_in_roles_and_redirects() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forms_from_other_sites_and_other_tenants_records_are_refused() {
-    let r = relay(Backend::Sqlite).await;
+    for backend in Backend::all() {
+        forms_from_other_sites_and_other_tenants_records_are_refused_on(backend).await;
+    }
+}
+
+async fn forms_from_other_sites_and_other_tenants_records_are_refused_on(backend: Backend) {
+    let r = relay(backend).await;
     let base = r.http();
     let b = Browser::login(&r, "central").await;
     let page = a_session_page(&b).await;
@@ -228,7 +240,13 @@ async fn other_tenant_document(r: &TestRelay) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn exports_match_the_pages() {
-    let r = relay(Backend::Sqlite).await;
+    for backend in Backend::all() {
+        exports_match_the_pages_on(backend).await;
+    }
+}
+
+async fn exports_match_the_pages_on(backend: Backend) {
+    let r = relay(backend).await;
     let b = Browser::login(&r, "central").await;
     let resp = b.get("/oversigt?eksport=csv&tabel=henvisninger").await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -373,7 +391,13 @@ async fn sql(r: &TestRelay, statement: &'static str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_write_the_goal_report_record_measurements_and_assign_roles() {
-    let r = relay(Backend::Sqlite).await;
+    for backend in Backend::all() {
+        staff_write_the_goal_report_record_measurements_and_assign_roles_on(backend).await;
+    }
+}
+
+async fn staff_write_the_goal_report_record_measurements_and_assign_roles_on(backend: Backend) {
+    let r = relay(backend).await;
     let base = r.http();
     let b = Browser::login(&r, "central").await;
     let page = b
@@ -509,7 +533,15 @@ async fn staff_write_the_goal_report_record_measurements_and_assign_roles() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn management_forms_create_areas_programmes_activities_and_change_theories() {
-    let r = relay(Backend::Sqlite).await;
+    for backend in Backend::all() {
+        management_forms_create_areas_programmes_activities_and_change_theories_on(backend).await;
+    }
+}
+
+async fn management_forms_create_areas_programmes_activities_and_change_theories_on(
+    backend: Backend,
+) {
+    let r = relay(backend).await;
     let base = r.http();
     let b = Browser::login(&r, "central").await;
     let resp = b
@@ -632,7 +664,13 @@ fn hidden_option(html: &str, label: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn placements_move_and_phones_are_revoked_from_the_pages() {
-    let r = relay(Backend::Sqlite).await;
+    for backend in Backend::all() {
+        placements_move_and_phones_are_revoked_from_the_pages_on(backend).await;
+    }
+}
+
+async fn placements_move_and_phones_are_revoked_from_the_pages_on(backend: Backend) {
+    let r = relay(backend).await;
     let base = r.http();
     let b = Browser::login(&r, "central").await;
     // Camilla moves to a central placement from today.

@@ -72,6 +72,10 @@ async function onRelay(token, url, read) {
 
 const str = v => (v == null ? null : String(v))
 
+// A mark other than the one the cell holds: setting a value a cell already has makes no
+// change at all, so nothing would be sent (the demo seeds most cells).
+const other = v => ["present", "absent", "excused"].find(m => m !== str(v))
+
 // One forbidden edit on a fresh connection: `edit(handle)` changes the document; done when
 // the relay answered with an error (or after a quiet spell).
 async function attack(token, url, edit, seen) {
@@ -101,15 +105,25 @@ async function main() {
   // Honest: volunteer2 marks attendance (binds its actor to volunteer2).
   let v2actor
   {
+    const k = `${s0}/${p0}`
     const { repo, errors } = online(v2.token)
     const h = await repo.find(regUrl)
+    const mark = other(h.doc().attendance[k])
     h.change(d => {
-      d.attendance[`${s0}/${p0}`] = S("present")
+      d.attendance[k] = S(mark)
     })
-    v2actor = A.getActorId(h.doc())
-    await waitFor(async () => (await onRelay(v2.token, regUrl, d => str(d.attendance[`${s0}/${p0}`]))) === "present")
+    await waitFor(async () => (await onRelay(v2.token, regUrl, d => str(d.attendance[k]))) === mark)
     await repo.shutdown()
-    out.honestBefore = { errors, stored: await onRelay(v2.token, regUrl, d => str(d.attendance[`${s0}/${p0}`])) }
+    // The actor that made the mark, read from the change on the relay (the handle's own
+    // actor id need not be it once the synchroniser has replaced the handle's document).
+    v2actor = await onRelay(v2.token, regUrl, d =>
+      A.getAllChanges(d)
+        .map(A.decodeChange)
+        .filter(c => c.ops.some(o => o.key === k))
+        .at(-1)?.actor,
+    )
+    if (!v2actor) throw new Error("volunteer2's mark is not on the relay")
+    out.honestBefore = { errors, mark, stored: await onRelay(v2.token, regUrl, d => str(d.attendance[k])) }
   }
 
   // The activity document (read-only for a volunteer).
@@ -157,30 +171,40 @@ async function main() {
   out.malformedKey = p1
 
   // A change note claiming to be volunteer2.
-  out.forgedNote = await attack(
-    v1.token,
-    regUrl,
-    h => h.change(
-      d => {
-        d.attendance[`${s1}/${p2}`] = S("absent")
-      },
-      { message: JSON.stringify({ op: "mark-attendance", by: `volunteer:${v2.volunteer}` }) },
-    ),
-    d => str(d.attendance[`${s1}/${p2}`]),
-  )
+  {
+    const k = `${s1}/${p2}`
+    const mark = other(await onRelay(v1.token, regUrl, d => d.attendance[k]))
+    out.forgedNoteMark = mark
+    out.forgedNote = await attack(
+      v1.token,
+      regUrl,
+      h => h.change(
+        d => {
+          d.attendance[k] = S(mark)
+        },
+        { message: JSON.stringify({ op: "mark-attendance", by: `volunteer:${v2.volunteer}` }) },
+      ),
+      d => str(d.attendance[k]),
+    )
+  }
 
   // An honest-looking mark under volunteer2's actor id.
-  out.foreignActor = await attack(
-    v1.token,
-    regUrl,
-    h => h.update(d => {
-      const forged = A.change(A.clone(d, { actor: v2actor }), x => {
-        x.attendance[`${s2}/${p2}`] = S("excused")
-      })
-      return A.merge(d, forged)
-    }),
-    d => str(d.attendance[`${s2}/${p2}`]),
-  )
+  {
+    const k = `${s2}/${p2}`
+    const mark = other(await onRelay(v1.token, regUrl, d => d.attendance[k]))
+    out.foreignActorMark = mark
+    out.foreignActor = await attack(
+      v1.token,
+      regUrl,
+      h => h.update(d => {
+        const forged = A.change(A.clone(d, { actor: v2actor }), x => {
+          x.attendance[k] = S(mark)
+        })
+        return A.merge(d, forged)
+      }),
+      d => str(d.attendance[k]),
+    )
+  }
 
   // Planting volunteer2's id (whose name the relay keeps sealed) to get its key.
   {
@@ -212,14 +236,16 @@ async function main() {
 
   // Honest again, after all that.
   {
+    const k = `${s0}/${p1}`
     const { repo, errors } = online(v2.token)
     const h = await repo.find(regUrl)
+    const mark = other(h.doc().attendance[k])
     h.change(d => {
-      d.attendance[`${s0}/${p1}`] = S("excused")
+      d.attendance[k] = S(mark)
     })
-    await waitFor(async () => (await onRelay(v2.token, regUrl, d => str(d.attendance[`${s0}/${p1}`]))) === "excused")
+    await waitFor(async () => (await onRelay(v2.token, regUrl, d => str(d.attendance[k]))) === mark)
     await repo.shutdown()
-    out.honestAfter = { errors, stored: await onRelay(v2.token, regUrl, d => str(d.attendance[`${s0}/${p1}`])) }
+    out.honestAfter = { errors, mark, stored: await onRelay(v2.token, regUrl, d => str(d.attendance[k])) }
   }
   console.log(JSON.stringify(out))
   process.exit(0)

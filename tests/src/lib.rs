@@ -1,4 +1,6 @@
 //! Cross-crate stories: several phones, one relay, offline, reconnect; and the interop test
-//! with the stock JavaScript automerge-repo client.
+//! with the stock JavaScript automerge-repo client. The library holds what the benchmark,
+//! soak and browser tests share.
 
 pub mod browser;
+pub mod procs;

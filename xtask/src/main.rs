@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 mod deps;
+mod fuzz;
 mod pg;
 
 #[derive(Parser)]
@@ -27,24 +28,48 @@ enum Task {
     },
     /// rustfmt --check and clippy -D warnings.
     Lint,
-    /// The long convergence run (100,000 cases per property by default).
+    /// The long convergence run: the convergence properties of core/tests/convergence.rs with
+    /// this many cases each, in release.
     Soak {
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 10_000)]
         cases: u64,
     },
-    /// Run the benchmarks and print the ratio tables (see docs/benchmarks.md).
-    Bench,
+    /// Many WebSocket clients syncing against the release relay on loopback for a while:
+    /// errors, p99 latency and the relay's RSS over time, as a table and docs/soak-ws.svg.
+    SoakWs {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
+        /// Seconds to run (it stops by itself).
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+    },
+    /// Run the benchmarks and print the ratio tables (see docs/benchmarks.md): the core
+    /// bench (domain against plain Automerge) and the relay bench (against the stock
+    /// automerge-repo Node relay).
+    Bench {
+        /// Only the core bench.
+        #[arg(long)]
+        core_only: bool,
+        /// Only the relay bench.
+        #[arg(long)]
+        relay_only: bool,
+    },
     /// Generate the Kotlin, Swift and Python bindings into bindings/generated/.
     Bindings {
         /// Build the library with the size-tuned `mobile` profile instead of debug.
         #[arg(long)]
         release: bool,
     },
-    /// Fuzz document loading for a while (needs the nightly toolchain and cargo-fuzz).
+    /// Run every fuzz target of core/fuzz for a while and print executions and findings per
+    /// target (needs the nightly toolchain and cargo-fuzz).
     Fuzz {
         /// Seconds per target.
         #[arg(long, default_value_t = 300)]
         seconds: u64,
+        /// Only this target (repeatable).
+        #[arg(long)]
+        target: Vec<String>,
     },
 }
 
@@ -69,6 +94,27 @@ fn run(cmd: &mut Command) -> Result<()> {
 
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR`, `build.target-dir` or `target/`, as
+/// `cargo metadata` reports it (the one source of truth for all three).
+fn target_dir() -> Result<PathBuf> {
+    let out = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(root())
+        .output()
+        .context("running cargo metadata")?;
+    if !out.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    meta["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .context("cargo metadata gave no target_directory")
 }
 
 /// Installs a package's npm dependencies from its lockfile (Node.js from Debian if missing).
@@ -103,7 +149,7 @@ fn bindings(release: bool) -> Result<PathBuf> {
     }
     run(&mut build)?;
     let dir = if release { "mobile" } else { "debug" };
-    generate(&root().join("target").join(dir), false)
+    generate(&target_dir()?.join(dir), false)
 }
 
 /// Generates Kotlin, Swift and Python from the library in `dir` with the bindgen CLI built
@@ -163,11 +209,11 @@ fn binding_tests(prebuilt: bool) -> Result<()> {
     if !prebuilt {
         run(cargo().args(["build", "-p", "nabo-server", "--bin", "nabo-server"]))?;
     }
-    let server = root().join("target/debug/nabo-server");
+    let libdir = target_dir()?.join("debug");
+    let server = libdir.join("nabo-server");
     if !server.exists() {
         bail!("{} is missing", server.display());
     }
-    let libdir = root().join("target/debug");
     let has_pytest = Command::new("python3")
         .args(["-c", "import pytest"])
         .status()
@@ -191,6 +237,56 @@ fn binding_tests(prebuilt: bool) -> Result<()> {
         .arg(format!("-Djna.library.path={}", libdir.display()))
         .env("NABO_SERVER_BIN", &server))?;
     Ok(())
+}
+
+/// The relay bench (tests/src/bin/relay_bench.rs) with the workload of docs/benchmarks.md:
+/// nabo-server against the stock automerge-repo Node relay.
+fn relay_bench() -> Result<()> {
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "nabo-server",
+        "-p",
+        "nabo-tests",
+        "--bin",
+        "nabo-server",
+        "--bin",
+        "relay-bench",
+    ]))?;
+    npm_install(&root().join("tests/js"))?;
+    let bench = target_dir()?.join("release/relay-bench");
+    // 10,000 idle connections need as many file descriptors.
+    run(Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec \"$0\" \"$@\"")
+        .arg(&bench)
+        .args(["--clients", "10", "--changes", "100", "--idle", "10000"]))
+}
+
+/// The WebSocket soak (tests/src/bin/ws_soak.rs) against the release relay.
+fn soak_ws(clients: usize, seconds: u64) -> Result<()> {
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "nabo-server",
+        "-p",
+        "nabo-tests",
+        "--bin",
+        "nabo-server",
+        "--bin",
+        "ws-soak",
+    ]))?;
+    let soak = target_dir()?.join("release/ws-soak");
+    run(Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec \"$0\" \"$@\"")
+        .arg(&soak)
+        .args(["--clients", &clients.to_string()])
+        .args(["--seconds", &seconds.to_string()])
+        .arg("--out")
+        .arg(root().join("docs")))
 }
 
 fn lint() -> Result<()> {
@@ -244,7 +340,7 @@ fn main() -> Result<()> {
             // The bindings from Kotlin (JVM, Maven) and Python, against the relay binary. The
             // library, the relay and the bindgen CLI come from the test build above (the same
             // features, so nothing is compiled twice).
-            generate(&root().join("target/debug"), true)?;
+            generate(&target_dir()?.join("debug"), true)?;
             binding_tests(true)?;
             // https and wss through a TLS front with a test CA (the tls feature is off in the
             // workspace build). Last: it rebuilds the bindings library with other features.
@@ -269,28 +365,24 @@ fn main() -> Result<()> {
                 "nabo-core",
                 "--test",
                 "convergence",
+                "--",
+                "--nocapture",
             ])
             .env("NABO_PROPTEST_CASES", cases.to_string())),
+        Task::SoakWs { clients, seconds } => soak_ws(clients, seconds),
         Task::Bindings { release } => bindings(release).map(|_| ()),
-        Task::Bench => run(cargo().args(["bench", "-p", "nabo-core", "--bench", "domain"])),
-        Task::Fuzz { seconds } => {
-            let seeds = root().join("core/fuzz/seeds");
-            for target in ["load_document", "sync_message"] {
-                let corpus = root().join("core/fuzz/corpus").join(target);
-                std::fs::create_dir_all(&corpus)?;
-                let mut cmd = Command::new("cargo");
-                cmd.args(["+nightly", "fuzz", "run", target])
-                    .arg(&corpus)
-                    .arg(&seeds)
-                    .arg("--")
-                    .arg(format!("-max_total_time={seconds}"))
-                    .current_dir(root().join("core/fuzz"));
-                eprintln!("» {cmd:?}");
-                if !cmd.status()?.success() {
-                    bail!("fuzz target {target} failed");
-                }
+        Task::Bench {
+            core_only,
+            relay_only,
+        } => {
+            if !relay_only {
+                run(cargo().args(["bench", "-p", "nabo-core", "--bench", "domain"]))?;
+            }
+            if !core_only {
+                relay_bench()?;
             }
             Ok(())
         }
+        Task::Fuzz { seconds, target } => fuzz::run(&root(), &target_dir()?, seconds, &target),
     }
 }

@@ -1,5 +1,7 @@
-//! Loading arbitrary bytes as a Nabo document never panics; when it loads, every typed view
-//! of it answers with a value or an error, never a panic.
+//! Loading arbitrary bytes as a Nabo document (the relay's storage, a backup being restored,
+//! the phone's store) never panics outside `guarded` and never allocates beyond the
+//! declared-size budget; when it loads, it saves to bytes that load to the same document, and
+//! every typed view of it answers with a value or an error, never a panic.
 #![no_main]
 
 use automerge::ActorId;
@@ -12,17 +14,12 @@ use nabo_core::docs::volunteers::VolunteersDoc;
 use nabo_core::document::{DocKind, NaboDoc, TypedDoc};
 
 fuzz_target!(
-    init: {
-        // Automerge 0.12 panics on some malformed input; Nabo catches that at its boundary
-        // (`nabo_core::document::guarded`) and answers `Error::Corrupt`. libFuzzer's hook
-        // would abort even on a caught panic, so use a quiet hook: a panic that escapes Nabo
-        // still aborts (libfuzzer-sys catches it) and is reported as a crash.
-        std::panic::set_hook(Box::new(|_| {}));
-    },
+    init: nabo_fuzz::report_uncaught_panics(),
     |data: &[u8]| {
     let Ok(doc) = NaboDoc::load(data, ActorId::from([1u8; 16].as_slice())) else {
         return;
     };
+    nabo_fuzz::assert_reopens(&doc.save(), &[], doc.automerge());
     let _ = doc.history();
     match doc.kind() {
         DocKind::Register => {

@@ -1108,23 +1108,45 @@ fn session_date(idx: &RegisterIndex, id: &SessionId) -> Result<Date> {
 
 /// The participant a record counts for, following review merges.
 fn canonical_in(idx: &RegisterIndex, id: &ParticipantId) -> Result<ParticipantId> {
-    let mut id = id.clone();
-    for _ in 0..16 {
-        match idx.participants.get(&id) {
-            None => {
-                return invalid(
-                    "participant",
-                    Reason::NotFound,
-                    "no such participant in this register",
-                );
-            }
-            Some(ParticipantBrief {
-                merged_into: Some(next),
-            }) => id = next.clone(),
-            Some(_) => return Ok(id),
-        }
+    if !idx.participants.contains_key(id) {
+        return invalid(
+            "participant",
+            Reason::NotFound,
+            "no such participant in this register",
+        );
     }
-    invalid("participant", Reason::Inconsistent, "merge chain too long")
+    let end = follow_merges(id, |p| {
+        idx.participants.get(p).and_then(|b| b.merged_into.as_ref())
+    });
+    if idx.participants.contains_key(end) {
+        Ok(end.clone())
+    } else {
+        invalid(
+            "participant",
+            Reason::NotFound,
+            "merged into a participant this register does not have",
+        )
+    }
+}
+
+/// Follows `merged_into` links from `id` to the participant it counts for (ADR 0003 rule 5).
+/// Two reviewers who merge A into B and B into A concurrently leave a cycle once their
+/// changes meet; every member of a cycle then counts for the least id in it, so all replicas
+/// agree and the person counts once. Terminates on any input (each id is visited once).
+pub fn follow_merges<'a>(
+    id: &'a ParticipantId,
+    next: impl Fn(&ParticipantId) -> Option<&'a ParticipantId>,
+) -> &'a ParticipantId {
+    let mut path: Vec<&'a ParticipantId> = vec![id];
+    let mut at = id;
+    while let Some(n) = next(at) {
+        if let Some(i) = path.iter().position(|p| *p == n) {
+            return path[i..].iter().copied().min().unwrap_or(n);
+        }
+        path.push(n);
+        at = n;
+    }
+    at
 }
 
 fn to_u32(v: Versions<u64>) -> Versions<u32> {
@@ -1138,18 +1160,11 @@ fn to_u32(v: Versions<u64>) -> Versions<u32> {
 impl RegisterView {
     /// The participant a record counts for (following review merges).
     pub fn canonical<'a>(&'a self, id: &'a ParticipantId) -> &'a ParticipantId {
-        let mut id = id;
-        for _ in 0..16 {
-            match self
-                .participants
-                .get(id)
+        follow_merges(id, |p| {
+            self.participants
+                .get(p)
                 .and_then(|p| p.current.merged_into.as_ref())
-            {
-                Some(next) => id = next,
-                None => break,
-            }
-        }
-        id
+        })
     }
 
     /// Participants present in a session (after merges, each person once).

@@ -452,8 +452,11 @@ impl NaboDoc {
         self.recheck()
     }
 
-    /// Applies incremental bytes (changes) received from elsewhere.
+    /// Applies incremental bytes (changes, bundles or a saved document) received from
+    /// elsewhere, after checking what they declare against the budget of a stored document
+    /// ([`crate::untrusted::check`]).
     pub fn apply_incremental(&mut self, bytes: &[u8]) -> Result<()> {
+        crate::untrusted::check(bytes, crate::untrusted::Budget::STORED)?;
         // Applied to a copy: if Automerge panics on malformed bytes half-way, the document
         // we hold is untouched.
         let mut copy = self.am.fork();
@@ -647,12 +650,26 @@ pub struct RecordChange {
 /// `load`; the input is `core/tests/fixtures/fuzz/`), and a relay or a phone must not crash
 /// on input from the network.
 pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .map_err(|_| Error::Corrupt("automerge failed on malformed input".into()))
+    GUARDED.with(|g| g.set(g.get() + 1));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(g.get().saturating_sub(1)));
+    r.map_err(|_| Error::Corrupt("automerge failed on malformed input".into()))
 }
 
-/// Loads Automerge bytes, never panicking.
+thread_local! {
+    static GUARDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether this thread is inside [`guarded`] (for a panic hook: the fuzz targets report
+/// every panic that `guarded` does not catch, including panics in spawned tasks).
+pub fn in_guarded() -> bool {
+    GUARDED.with(|g| g.get() > 0)
+}
+
+/// Loads Automerge bytes, never panicking, and only after checking that what they declare is
+/// within the budget of a stored document ([`crate::untrusted::check`]).
 pub fn load_automerge(bytes: &[u8]) -> Result<Automerge> {
+    crate::untrusted::check(bytes, crate::untrusted::Budget::STORED)?;
     guarded(|| Automerge::load(bytes))?.map_err(|e| Error::Corrupt(e.to_string()))
 }
 

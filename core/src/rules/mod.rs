@@ -193,6 +193,16 @@ fn identity_refusal(
     }
 }
 
+/// The refusal of any change to a document of `kind` that the sender may only read (a
+/// volunteer's copy of an activity, the tenant catalogue on a phone).
+pub fn read_only(kind: DocKind) -> Refusal {
+    Refusal::new(
+        kind.code(),
+        Reason::NotPermitted,
+        "the sender may only read this document",
+    )
+}
+
 /// The actors of `changes` that belong to a device, as hex: all but the document's skeleton
 /// actor, which is derived from the scope and the same on every device ([`check`] lets it
 /// write the skeleton only). The relay binds each to the login and phone that first

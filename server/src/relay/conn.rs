@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{State, SyncDoc};
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use nabo_core::document::{DocKind, DocumentId, NaboDoc, guarded};
@@ -581,8 +581,12 @@ impl Conn {
         let Some(new) = self.new_docs.get_mut(&id) else {
             return Ok(());
         };
-        let Ok(Ok(msg)) = guarded(|| Message::decode(&data)) else {
-            return Err(Closing::new(1008, "malformed sync message"));
+        let msg = match nabo_core::untrusted::sync_message(&data) {
+            Ok(msg) => msg,
+            Err(nabo_core::Error::TooLarge(e)) => {
+                return Err(Closing::new(1009, format!("sync message: {e}")));
+            }
+            Err(_) => return Err(Closing::new(1008, "malformed sync message")),
         };
         if msg.changes.len() > limits.max_changes_per_message {
             self.hub
@@ -620,7 +624,8 @@ impl Conn {
                     .inc();
                 return Err(Closing::new(1008, e.to_string()));
             }
-            Ok(Err(ReceiveError::Malformed(_))) | Err(_) => {
+            // A new document's state is never read-only.
+            Ok(Err(ReceiveError::Malformed(_) | ReceiveError::ReadOnly)) | Err(_) => {
                 self.new_docs.remove(&id);
                 return self.unavailable(&id.to_string());
             }

@@ -476,23 +476,6 @@ impl DocTask {
         tracing::debug!(doc = %self.meta.id, conn, bytes = data.len(), "sync in");
         let limits = self.hub.limits.clone();
         let started = Instant::now();
-        let Ok(Ok(msg)) = guarded(|| Message::decode(&data)) else {
-            self.close_peer(conn, 1008, "malformed sync message", Some("malformed"));
-            return true;
-        };
-        if msg.changes.len() > limits.max_changes_per_message {
-            self.close_peer(
-                conn,
-                1008,
-                &format!(
-                    "too many changes in one message (limit {})",
-                    limits.max_changes_per_message
-                ),
-                Some("changes_per_message"),
-            );
-            return true;
-        }
-        let had_changes = !msg.changes.is_empty();
         let before = self.doc.heads();
         let Some(peer) = self.peers.get_mut(&conn) else {
             return true;
@@ -501,22 +484,19 @@ impl DocTask {
         let am = self.doc.automerge_mut();
         let max = limits.max_changes_per_message;
         let received =
-            guarded(|| super::sync::receive(am, &mut peer.state, msg, &mut peer.held, max));
-        let failed = match received {
-            Ok(Ok(())) => None,
-            Ok(Err(ReceiveError::Overflow(reason))) => Some((reason, "held_changes")),
-            Ok(Err(e @ ReceiveError::TooMany(_))) => Some((e.to_string(), "changes_per_message")),
-            Ok(Err(ReceiveError::Malformed(reason))) => Some((
-                format!("sync message could not be applied: {reason}"),
-                "malformed",
-            )),
-            Err(_) => Some(("sync message could not be applied".into(), "malformed")),
+            super::sync::receive_message(am, &mut peer.state, &data, &mut peer.held, max);
+        let had_changes = match received {
+            Ok(had_changes) => had_changes,
+            Err(super::sync::Refused::ReadOnly) => {
+                self.refuse(conn, &nabo_core::rules::read_only(self.meta.kind));
+                return true;
+            }
+            Err(super::sync::Refused::Close(r)) => {
+                self.close_peer(conn, r.code, &r.reason, Some(r.limit));
+                // Drop what may have been half-applied by reloading from storage.
+                return self.doc.heads() == before || self.revert().await;
+            }
         };
-        if let Some((reason, label)) = failed {
-            // Drop what may have been half-applied by reloading from storage.
-            self.close_peer(conn, 1008, &reason, Some(label));
-            return self.doc.heads() == before || self.revert().await;
-        }
         if self.doc.heads() != before {
             let Some(sender) = self.peers.get(&conn).map(|p| p.sender.clone()) else {
                 return true;

@@ -15,7 +15,7 @@
 pub mod conn;
 pub mod doc;
 pub mod outbox;
-mod sync;
+pub mod sync;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -40,6 +40,9 @@ pub(crate) enum ReceiveError {
     /// More changes in one message than the limit.
     #[error("too many changes in one message (limit {0})")]
     TooMany(usize),
+    /// Changes the relay lacks, from a peer that may only read the document.
+    #[error("changes to a document the sender may only read")]
+    ReadOnly,
 }
 
 /// The header every Automerge chunk starts with.
@@ -151,7 +154,7 @@ impl HoldBudget {
 /// The changes one connection sent for one document that wait for their dependencies.
 /// Dropped (and its budget returned) when the connection closes the document.
 #[derive(Debug)]
-pub(crate) struct Held {
+pub struct Held {
     changes: Vec<Change>,
     cost: usize,
     budget: Arc<HoldBudget>,
@@ -162,7 +165,7 @@ fn cost(c: &Change) -> usize {
 }
 
 impl Held {
-    pub(crate) fn new(budget: Arc<HoldBudget>) -> Self {
+    pub fn new(budget: Arc<HoldBudget>) -> Self {
         Held {
             changes: Vec::new(),
             cost: 0,
@@ -277,6 +280,81 @@ fn in_doc(doc: &Automerge, h: &ChangeHash) -> bool {
 
 /// Applies `msg` from a peer to `doc` and updates `state`; changes whose dependencies are
 /// missing go to `held` (at most `max_changes` decoded per message).
+/// Why the relay refuses a peer's sync message: the close code, the reason sent to the peer
+/// and the limit it is counted under (`nabo_limit_violations_total`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// WebSocket close code.
+    pub code: u16,
+    /// Reason sent to the peer.
+    pub reason: String,
+    /// Metric label.
+    pub limit: &'static str,
+}
+
+/// Why [`receive_message`] did not take a peer's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The connection is closed for it.
+    Close(Refusal),
+    /// The peer may only read the document and sent changes the relay lacks: refused like
+    /// a change the rules refuse (the document closes for that connection), nothing applied.
+    ReadOnly,
+}
+
+/// The relay's receive path for one peer's sync message, before anything is stored: the
+/// bytes are decoded within the budget of their size (`nabo_core::untrusted`), the number of
+/// changes is limited, and the message is applied with changes whose dependencies are
+/// missing held in `held` (a panic inside Automerge becomes a refusal). Returns whether the
+/// message carried changes. On a refusal part of the message may have been applied: the
+/// caller reverts to its stored state if the heads moved. `DocTask` and the fuzz target
+/// `sync_message` (core/fuzz) both call this.
+pub fn receive_message(
+    doc: &mut Automerge,
+    state: &mut State,
+    data: &[u8],
+    held: &mut Held,
+    max_changes: usize,
+) -> Result<bool, Refused> {
+    let refuse = |code, reason: String, limit| {
+        Refused::Close(Refusal {
+            code,
+            reason,
+            limit,
+        })
+    };
+    let msg = match nabo_core::untrusted::sync_message(data) {
+        Ok(msg) => msg,
+        Err(nabo_core::Error::TooLarge(e)) => {
+            return Err(refuse(1009, format!("sync message: {e}"), "decode_budget"));
+        }
+        Err(_) => return Err(refuse(1008, "malformed sync message".into(), "malformed")),
+    };
+    if msg.changes.len() > max_changes {
+        let e = ReceiveError::TooMany(max_changes);
+        return Err(refuse(1008, e.to_string(), "changes_per_message"));
+    }
+    let had_changes = !msg.changes.is_empty();
+    match nabo_core::document::guarded(|| receive(doc, state, msg, held, max_changes)) {
+        Ok(Ok(())) => Ok(had_changes),
+        Ok(Err(ReceiveError::Overflow(reason))) => Err(refuse(1008, reason, "held_changes")),
+        Ok(Err(e @ ReceiveError::TooMany(_))) => {
+            Err(refuse(1008, e.to_string(), "changes_per_message"))
+        }
+        Ok(Err(ReceiveError::ReadOnly)) => Err(Refused::ReadOnly),
+        Ok(Err(ReceiveError::Malformed(reason))) => Err(refuse(
+            1008,
+            format!("sync message could not be applied: {reason}"),
+            "malformed",
+        )),
+        Err(_) => Err(refuse(
+            1008,
+            "sync message could not be applied".into(),
+            "malformed",
+        )),
+    }
+}
+
 pub(crate) fn receive(
     doc: &mut Automerge,
     state: &mut State,
@@ -307,7 +385,24 @@ pub(crate) fn receive(
         state.peer_read_only = flags.contains(MessageFlags::READ_ONLY);
     }
     let changes_empty = changes.is_empty();
-    if !changes_empty && !state.read_only {
+    if state.read_only {
+        // A reader has nothing the relay lacks: its heads come from here. Heads the relay
+        // does not know are edits it made (a client that honours the read-only flag keeps
+        // them and sends none), and changes the relay lacks are such edits sent anyway; both
+        // are writes it may not make. Changes the relay has (a stale sync state) are not.
+        let incoming = if changes_empty {
+            Vec::new()
+        } else {
+            decode_changes(&changes, max_changes)?
+        };
+        if heads.iter().any(|h| doc.get_change_by_hash(h).is_none())
+            || incoming
+                .iter()
+                .any(|c| doc.get_change_by_hash(&c.hash()).is_none())
+        {
+            return Err(ReceiveError::ReadOnly);
+        }
+    } else if !changes_empty {
         let incoming = decode_changes(&changes, max_changes)?;
         apply(doc, held, incoming)?;
         let after = doc.get_heads();
@@ -487,14 +582,52 @@ mod tests {
     }
 
     #[test]
-    fn a_read_only_state_does_not_apply_changes() {
-        let mut a = Automerge::new();
-        edit(&mut a, "x");
-        let mut b = Automerge::new();
-        let mut sa = State::new();
-        let mut sb = State::new_read_only();
-        sync(&mut a, &mut sa, &mut b, &mut sb);
-        assert!(b.get_heads().is_empty());
+    fn a_read_only_state_refuses_edits_and_applies_nothing() {
+        let mut relay = Automerge::new();
+        edit(&mut relay, "x");
+        let mut reader = relay.fork();
+        edit(&mut reader, "y");
+        let edited = reader.get_changes(&relay.get_heads());
+        // The reader's first message names heads the relay lacks (its edit).
+        let first = reader.generate_sync_message(&mut State::new()).unwrap();
+        let mut s = State::new_read_only();
+        let r = receive(&mut relay, &mut s, first, &mut held(), 1000);
+        assert!(matches!(r, Err(ReceiveError::ReadOnly)), "{r:?}");
+        // The edit sent anyway, under the relay's heads: refused too.
+        let mut pushed = Message::decode(
+            &relay
+                .generate_sync_message(&mut State::new())
+                .unwrap()
+                .encode(),
+        )
+        .unwrap();
+        pushed.changes = ChunkList::from(vec![edited[0].raw_bytes().to_vec()]);
+        let r = receive(
+            &mut relay,
+            &mut State::new_read_only(),
+            pushed,
+            &mut held(),
+            1000,
+        );
+        assert!(matches!(r, Err(ReceiveError::ReadOnly)), "{r:?}");
+        assert_eq!(relay.get_changes(&[]).len(), 1, "nothing applied");
+        // A reader in step with the relay, or one sending back what the relay has, is fine.
+        let mut peer = relay.fork();
+        let mut sr = State::new_read_only();
+        sync(&mut peer, &mut State::new(), &mut relay, &mut sr);
+        assert_eq!(peer.get_heads(), relay.get_heads());
+        let mut again = relay.generate_sync_message(&mut State::new()).unwrap();
+        again.changes = ChunkList::from(vec![relay.get_changes(&[])[0].raw_bytes().to_vec()]);
+        assert!(
+            receive(
+                &mut relay,
+                &mut State::new_read_only(),
+                again,
+                &mut held(),
+                1000
+            )
+            .is_ok()
+        );
     }
 
     /// Changes `n` edits on top of `base`, returned in order.

@@ -3,11 +3,10 @@
 //!
 //! `cargo xtask bench` runs it; by hand:
 //! `cargo build --release -p nabo-server -p nabo-tests && ulimit -n 65536 &&
-//!  target/release/relay-bench --clients 10 --changes 100 --idle 10000`
+//!  target/release/relay-bench --clients 10 --changes 100 --idle 10000` (it starts the
+//! `nabo-server` built beside it).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use automerge::sync::State;
@@ -15,126 +14,18 @@ use automerge::transaction::Transactable;
 use automerge::{Automerge, ReadDoc};
 use nabo_core::client::{self, Client, SyncEnd};
 use nabo_core::document::DocumentId;
+use nabo_tests::procs::{self, Relay, node_relay};
 
-const PASSWORD: &str = "bench-password-1234";
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// CPU seconds (user + system) a process has used.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = after.split(' ').collect();
-    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    kb / 1024.0
-}
-
-struct Relay {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn wait_port(port: u16) {
-    for _ in 0..400 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("relay on {port} did not come up");
-}
+use nabo_tests::procs::{PASSWORD, arg, cpu_seconds, rss_mb};
 
 async fn nabo() -> Relay {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let bin = root().join("target/release/nabo-server");
-    let child = Command::new(bin)
-        .args([
-            "--demo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--max-connections-per-user",
-            "100000",
-        ])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("NABO_DEMO_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("build the relay first: cargo build --release -p nabo-server");
-    wait_port(port).await;
-    Relay {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
-async fn node_relay() -> Relay {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let child = Command::new("node")
-        .arg("relay.mjs")
-        .arg(port.to_string())
-        .arg(dir.path())
-        .current_dir(root().join("tests/js"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_port(port).await;
-    Relay {
-        child,
-        port,
-        _dir: dir,
-    }
+    procs::nabo(&[
+        "--max-connections-per-user",
+        "100000",
+        "--max-connections",
+        "100000",
+    ])
+    .await
 }
 
 /// A roll-call mark, as a foreign client writes it: a status at `<session>/<participant>`.
@@ -230,8 +121,8 @@ async fn main() {
 
     // Nabo: CPU per merged change.
     let relay = nabo().await;
-    let base = format!("http://127.0.0.1:{}", relay.port);
-    let ws = format!("ws://127.0.0.1:{}/sync", relay.port);
+    let base = relay.http();
+    let ws = relay.ws();
     let token = client::login(&base, "central", PASSWORD)
         .await
         .unwrap()
@@ -294,8 +185,8 @@ async fn main() {
 
     // Memory for idle connections.
     let relay = nabo().await;
-    let base = format!("http://127.0.0.1:{}", relay.port);
-    let ws = format!("ws://127.0.0.1:{}/sync", relay.port);
+    let base = relay.http();
+    let ws = relay.ws();
     let token = client::login(&base, "central", PASSWORD)
         .await
         .unwrap()
