@@ -108,6 +108,9 @@ pub struct RollCall {
     pub headcount: Option<u32>,
     /// Present participants.
     pub present: u32,
+    /// The signed-in volunteer's own shift (volunteers only): restores the check-in button
+    /// when the screen is opened again.
+    pub my_shift: Option<ShiftInfo>,
 }
 
 /// A code from one of the catalogue's vocabularies, with its Danish label.
@@ -138,6 +141,10 @@ pub struct ContactInput {
     pub outcomes: Vec<String>,
     /// Follow up on this date.
     pub followup: Option<String>,
+    /// A known person (see `add_known_person`) met on their own (`count` 1), when the
+    /// contact is not anonymous.
+    #[uniffi(default)]
+    pub participant_id: Option<String>,
 }
 
 /// A logged contact.
@@ -161,6 +168,8 @@ pub struct ContactInfo {
     pub topics: Vec<String>,
     /// Outcome codes.
     pub outcomes: Vec<String>,
+    /// The known person, if the contact was with one.
+    pub participant_id: Option<String>,
 }
 
 /// Kind of referral (brobygning).
@@ -206,8 +215,17 @@ pub struct ReferralInput {
     pub to: String,
     /// Kind.
     pub kind: ReferralKind,
-    /// The person consented to sharing details with the partner.
+    /// The person consented to sharing details with the partner. Needs a known person
+    /// (`participant_id`, or the contact's) whose consent is recorded and not withdrawn.
     pub consent_to_share: bool,
+    /// The known person referred (a [`KnownPersonInfo::participant_id`] in the same log).
+    /// When `None` and the contact was with a known person, that person.
+    #[uniffi(default)]
+    pub participant_id: Option<String>,
+    /// The activity recruited into (required for [`ReferralKind::Recruitment`]): an
+    /// [`ActivityInfo::id`] on this device.
+    #[uniffi(default)]
+    pub to_activity_id: Option<String>,
 }
 
 /// A referral and its status.
@@ -227,6 +245,143 @@ pub struct ReferralInfo {
     pub status: ReferralStatus,
     /// Status changes so far (the first is the creation).
     pub changes: u32,
+    /// The contact it came from (a [`ContactInfo::id`]).
+    pub contact_id: Option<String>,
+    /// The known person.
+    pub participant_id: Option<String>,
+    /// The known person's label, when this device holds its key.
+    pub participant_label: Option<String>,
+    /// The activity recruited into.
+    pub to_activity_id: Option<String>,
+    /// Details may be shared with the partner.
+    pub consent_to_share: bool,
+    /// The status changes in time order (the first is the creation).
+    pub history: Vec<ReferralChange>,
+}
+
+/// One status change of a referral.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReferralChange {
+    /// When (ms).
+    pub at_ms: i64,
+    /// The new status.
+    pub status: ReferralStatus,
+}
+
+/// Consent recorded when a person agrees to be followed (DOMAIN.md §4.4).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ConsentInput {
+    /// Given on (ISO date).
+    pub given_on: String,
+    /// Given by a parent or guardian rather than the person.
+    pub by_guardian: bool,
+    /// `oral`, `written` or `digital`.
+    pub channel: String,
+    /// The consent covers sharing details with partners (jobcenter, school, …).
+    pub share_with_partners: bool,
+}
+
+/// A person an outreach worker follows (user story 2): a pseudonymous token in the worker's
+/// log for the area and quarter.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KnownPersonInput {
+    /// Housing area (the outreach log it goes in).
+    pub area_id: String,
+    /// A first name or pseudonym the worker recognises, sealed with the person's own key
+    /// kept on this device (erasable).
+    pub label: Option<String>,
+    /// Age band code.
+    pub age_band: String,
+    /// The person's (or guardian's) consent; without it the basis is the organisation's
+    /// task (`public-task`) and nothing may be shared.
+    pub consent: Option<ConsentInput>,
+}
+
+/// A known person in the worker's log.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KnownPersonInfo {
+    /// Pseudonymous id.
+    pub participant_id: String,
+    /// Area.
+    pub area_id: String,
+    /// The label, when this device holds its key.
+    pub label: Option<String>,
+    /// Age band code.
+    pub age_band: String,
+    /// Consent is recorded and not withdrawn: details may be shared with a partner.
+    pub consent: bool,
+}
+
+/// Where the signed-in volunteer's own shift in a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ShiftState {
+    /// Not checked in (maybe signed up).
+    NotCheckedIn,
+    /// Checked in, not yet out.
+    CheckedIn,
+    /// Checked in and out.
+    Done,
+}
+
+/// The signed-in volunteer's own shift in a session, as merged on this device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ShiftInfo {
+    /// Where it stands.
+    pub state: ShiftState,
+    /// Signed up in advance (and not cancelled).
+    pub signed_up: bool,
+    /// Checked in at (ms).
+    pub check_in_ms: Option<i64>,
+    /// Checked out at (ms).
+    pub check_out_ms: Option<i64>,
+    /// Minutes, once checked out.
+    pub minutes: Option<u32>,
+    /// The sign-up was cancelled.
+    pub cancelled: bool,
+    /// Why (a `cancel_reasons` code).
+    pub cancel_reason: Option<String>,
+}
+
+/// A coming session of the volunteer's activities, with her own sign-up (user story 14).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UpcomingSession {
+    /// The session.
+    pub session: SessionInfo,
+    /// The signed-in volunteer's shift.
+    pub my_shift: ShiftInfo,
+    /// Volunteers signed up (and not cancelled), her included.
+    pub signed_up: u32,
+}
+
+/// One completed or open shift in the volunteer's history.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ShiftRecord {
+    /// The session.
+    pub session: SessionInfo,
+    /// The shift.
+    pub shift: ShiftInfo,
+}
+
+/// A month of the volunteer's hours.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MonthHours {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Minutes of completed shifts.
+    pub minutes: u32,
+    /// Completed shifts.
+    pub shifts: u32,
+}
+
+/// The signed-in volunteer's own hours on this device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HoursHistory {
+    /// Shifts (checked in at least), newest session first.
+    pub shifts: Vec<ShiftRecord>,
+    /// Per month, newest first.
+    pub months: Vec<MonthHours>,
+    /// All completed shifts' minutes.
+    pub total_minutes: u32,
 }
 
 /// The user's own outreach log on this device.

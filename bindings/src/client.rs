@@ -124,7 +124,7 @@ pub(crate) fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<T> {
 }
 
 /// `<document>/<record>` references handed to the app.
-fn split_ref(field: &str, r: &str) -> Result<(DocumentId, String)> {
+pub(crate) fn split_ref(field: &str, r: &str) -> Result<(DocumentId, String)> {
     let (d, id) = r
         .split_once('/')
         .ok_or_else(|| NaboError::invalid(field, "malformed", "expected document/record"))?;
@@ -169,7 +169,7 @@ impl Inner {
         Ok(())
     }
 
-    fn author(&self, a: &Account) -> Result<Author> {
+    pub(crate) fn author(&self, a: &Account) -> Result<Author> {
         let by = if let Some(v) = &a.volunteer_id {
             By::Volunteer(parse("volunteer", v)?)
         } else if let Some(s) = &a.staff_id {
@@ -183,7 +183,7 @@ impl Inner {
     }
 
     /// The catalogue with the tenant's local additions.
-    async fn catalogue(&self, tenant: &TenantId) -> Result<Catalogue> {
+    pub(crate) async fn catalogue(&self, tenant: &TenantId) -> Result<Catalogue> {
         Ok(self.tenant_settings(tenant).await?.0)
     }
 
@@ -204,13 +204,36 @@ impl Inner {
         }
     }
 
+    /// Seals a person's label (a first name or pseudonym) with a key of the person's own,
+    /// kept on this device, so erasing the key erases the name from every copy and from
+    /// history. A blank label is none.
+    pub(crate) async fn seal_label(
+        &self,
+        pid: &ParticipantId,
+        label: Option<&str>,
+    ) -> Result<Option<nabo_core::model::Sealed>> {
+        match label.map(str::trim) {
+            Some(l) if !l.is_empty() => {
+                let key = SubjectKey::generate();
+                let s = seal(&key, pid.as_str(), l)?;
+                self.store.put_key(pid.as_str(), &key).await?;
+                Ok(Some(s))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// A local edit was saved: tell listeners and let automatic sync pick it up.
-    fn edited(&self, doc: DocumentId) {
+    pub(crate) fn edited(&self, doc: DocumentId) {
         self.emit(api::ChangeKind::LocalEdit, Some(doc));
         self.wake.notify_one();
     }
 
-    async fn activity(&self, tenant: &TenantId, activity: &ActivityId) -> Result<ActivityDoc> {
+    pub(crate) async fn activity(
+        &self,
+        tenant: &TenantId,
+        activity: &ActivityId,
+    ) -> Result<ActivityDoc> {
         let id = Scope::Activity {
             tenant: tenant.clone(),
             activity: activity.clone(),
@@ -224,7 +247,7 @@ impl Inner {
         Ok(ActivityDoc::from_doc(doc)?)
     }
 
-    async fn docs_of(&self, kind: DocKind) -> Result<Vec<(DocumentId, Scope)>> {
+    pub(crate) async fn docs_of(&self, kind: DocKind) -> Result<Vec<(DocumentId, Scope)>> {
         Ok(self
             .store
             .list()
@@ -235,14 +258,14 @@ impl Inner {
             .collect())
     }
 
-    async fn register(&self, id: DocumentId) -> Result<Handle<RegisterDoc>> {
+    pub(crate) async fn register(&self, id: DocumentId) -> Result<Handle<RegisterDoc>> {
         Handle::open(&self.store, id, self.actor.clone())
             .await?
             .ok_or_else(|| NaboError::not_found("session"))
     }
 
     /// Runs a register edit under the edit lock, durably, and tells listeners.
-    async fn edit_register<R>(
+    pub(crate) async fn edit_register<R>(
         &self,
         session_ref: &str,
         f: impl FnOnce(
@@ -271,7 +294,7 @@ impl Inner {
         Ok(r)
     }
 
-    fn session_info(
+    pub(crate) fn session_info(
         reg_id: DocumentId,
         activity: &ActivityId,
         activity_name: &str,
@@ -290,7 +313,7 @@ impl Inner {
         }
     }
 
-    async fn activity_names(&self) -> Result<BTreeMap<ActivityId, String>> {
+    pub(crate) async fn activity_names(&self) -> Result<BTreeMap<ActivityId, String>> {
         let mut out = BTreeMap::new();
         for (id, _) in self.docs_of(DocKind::Activity).await? {
             if let Some(doc) = self.store.load(id, ActorId::random()).await? {
@@ -303,7 +326,7 @@ impl Inner {
 
     /// The user's outreach log for `area` in the quarter of `date`, created on this device if
     /// it is the first contact of the quarter (every phone creates the same skeleton).
-    async fn outreach_log(
+    pub(crate) async fn outreach_log(
         &self,
         a: &Account,
         area: &AreaId,
@@ -353,6 +376,7 @@ macro_rules! on_runtime {
         run(async move { $body }).await
     }};
 }
+pub(crate) use on_runtime;
 
 impl NaboClient {
     async fn open_inner(
@@ -707,6 +731,15 @@ impl NaboClient {
                 entries,
                 headcount,
                 present,
+                my_shift: match &a.volunteer_id {
+                    Some(v) => {
+                        let v: VolunteerId = parse("volunteer", v)?;
+                        Some(crate::volunteer::shift_info(
+                            view.shifts.get(&(sid.clone(), v)).map(|s| &s.current),
+                        ))
+                    }
+                    None => None,
+                },
             })
         })
     }
@@ -739,15 +772,7 @@ impl NaboClient {
     ) -> Result<String> {
         on_runtime!(self, |inner| {
             let pid = ParticipantId::random();
-            let sealed = match label.as_deref().map(str::trim) {
-                Some(l) if !l.is_empty() => {
-                    let key = SubjectKey::generate();
-                    let s = seal(&key, pid.as_str(), l)?;
-                    inner.store.put_key(pid.as_str(), &key).await?;
-                    Some(s)
-                }
-                _ => None,
-            };
+            let sealed = inner.seal_label(&pid, label.as_deref()).await?;
             let id = pid.clone();
             inner
                 .edit_register(&session_id, move |reg, ctx, sid, author| {
@@ -836,6 +861,11 @@ impl NaboClient {
             );
             c.topics = input.topics;
             c.outcomes = input.outcomes;
+            c.participant = input
+                .participant_id
+                .as_deref()
+                .map(|p| parse("participant_id", p))
+                .transpose()?;
             c.followup = input
                 .followup
                 .as_deref()
@@ -862,7 +892,7 @@ impl NaboClient {
             let cat = inner.catalogue(&tenant).await?;
             let _g = inner.edit.lock().await;
             let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
-            let from_contact = match &input.contact_id {
+            let from_contact: Option<ContactId> = match &input.contact_id {
                 None => None,
                 Some(r) => {
                     let (doc, c) = split_ref("contact_id", r)?;
@@ -876,14 +906,43 @@ impl NaboClient {
                     Some(parse("contact_id", &c)?)
                 }
             };
+            // The person referred: the one named, else the contact's known person.
+            let participant: Option<ParticipantId> = match &input.participant_id {
+                Some(p) => Some(parse("participant_id", p)?),
+                None => match &from_contact {
+                    Some(c) => h
+                        .get()
+                        .contacts()?
+                        .get(c)
+                        .and_then(|c| c.participant.clone()),
+                    None => None,
+                },
+            };
+            let to_activity: Option<ActivityId> = match &input.to_activity_id {
+                None => None,
+                Some(x) => {
+                    let id = parse("to_activity_id", x)?;
+                    match inner.activity(&tenant, &id).await {
+                        Ok(_) => Some(id),
+                        Err(NaboError::NotFound { .. }) => {
+                            return Err(NaboError::invalid(
+                                "to_activity_id",
+                                "not-found",
+                                "no such activity on this device",
+                            ));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
             let r = NewReferral {
                 at: author.at,
                 from_contact,
                 from_activity: None,
-                participant: None,
+                participant,
                 to: input.to,
                 to_org: None,
-                to_activity: None,
+                to_activity,
                 kind: conv::kind_in(input.kind),
                 consent_to_share: input.consent_to_share,
             };
@@ -922,6 +981,7 @@ impl NaboClient {
             let a = inner.account()?;
             let mut contacts = Vec::new();
             let mut referrals = Vec::new();
+            let ring = inner.store.key_ring().await?;
             for (id, scope) in inner.docs_of(DocKind::Outreach).await? {
                 let Scope::Outreach { worker, area, .. } = scope else {
                     continue;
@@ -944,10 +1004,16 @@ impl NaboClient {
                         age_band: c.age_band.map(|b| b.to_string()),
                         topics: c.topics.0.iter().map(ToString::to_string).collect(),
                         outcomes: c.outcomes.0.iter().map(ToString::to_string).collect(),
+                        participant_id: c.participant.as_ref().map(ToString::to_string),
                     });
                 }
+                let people = log.people()?;
                 for (rid, r) in log.referrals()? {
                     let r = r.current;
+                    let label = r.participant.as_ref().and_then(|p| {
+                        let sealed = people.get(p)?.label.as_ref()?;
+                        ring.open_label(p.as_str(), sealed)
+                    });
                     referrals.push(api::ReferralInfo {
                         id: format!("{id}/{rid}"),
                         area_id: area.to_string(),
@@ -956,6 +1022,18 @@ impl NaboClient {
                         kind: conv::kind_out(r.kind),
                         status: conv::status_out(r.status),
                         changes: u32::try_from(r.history.0.len()).unwrap_or(u32::MAX),
+                        contact_id: r.from_contact.as_ref().map(|c| format!("{id}/{c}")),
+                        participant_id: r.participant.as_ref().map(ToString::to_string),
+                        participant_label: label,
+                        to_activity_id: r.to_activity.as_ref().map(ToString::to_string),
+                        consent_to_share: r.consent_to_share,
+                        history: nabo_core::docs::outreach::status_history(&r)
+                            .into_iter()
+                            .map(|c| api::ReferralChange {
+                                at_ms: c.at.0,
+                                status: conv::status_out(c.status),
+                            })
+                            .collect(),
                     });
                 }
             }
@@ -1058,7 +1136,7 @@ impl Account {
 }
 
 impl Inner {
-    fn volunteer(&self) -> Result<VolunteerId> {
+    pub(crate) fn volunteer(&self) -> Result<VolunteerId> {
         match self.account()?.volunteer_id {
             Some(v) => parse("volunteer", &v),
             None => Err(NaboError::Forbidden {

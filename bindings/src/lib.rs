@@ -10,8 +10,10 @@ uniffi::setup_scaffolding!();
 pub mod api;
 pub mod client;
 pub mod error;
+mod outreach;
 mod runtime;
 mod sync;
+mod volunteer;
 
 pub use client::{NaboClient, Subscription};
 pub use error::{ListenerError, NaboError};

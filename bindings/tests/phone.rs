@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nabo_bindings::api::{
-    ChangeEvent, ChangeKind, ChangeListener, ContactInput, Mark, ReferralInput, ReferralKind,
-    ReferralStatus,
+    ChangeEvent, ChangeKind, ChangeListener, ConsentInput, ContactInput, KnownPersonInput, Mark,
+    ReferralInput, ReferralKind, ReferralStatus, ShiftState,
 };
 use nabo_bindings::{ListenerError, NaboClient, NaboError};
 use nabo_core::document::DocKind;
@@ -472,6 +472,7 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             topics: vec!["skole-uddannelse".into(), "fritid".into()],
             outcomes: vec![],
             followup: None,
+            participant_id: None,
         })
         .await
         .unwrap();
@@ -482,6 +483,8 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             to: "jobcenter".into(),
             kind: ReferralKind::Accompanied,
             consent_to_share: false,
+            participant_id: None,
+            to_activity_id: None,
         })
         .await
         .unwrap();
@@ -498,6 +501,7 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             topics: vec![],
             outcomes: vec![],
             followup: None,
+            participant_id: None,
         })
         .await
     {
@@ -536,6 +540,7 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             topics: vec![],
             outcomes: vec![],
             followup: None,
+            participant_id: None,
         })
         .await,
         Err(NaboError::Forbidden { .. })
@@ -603,6 +608,456 @@ async fn at_half_past_midnight_the_phone_and_the_relay_agree_on_the_day() {
         assert_eq!(maja.todays_sessions().await.unwrap(), vec![extra.clone()]);
         maja.check_in(extra.id.clone()).await.unwrap();
     }
+}
+
+/// Referrals from a contact (issue 12, item 1): a recruitment names the activity, a referral
+/// with consent to share carries the known person (named, or the contact's), bisidder and
+/// letter help are kinds of their own, and the status moves on to "mødte op" and "afsluttet"
+/// with its history, also on the worker's second phone.
+#[tokio::test(flavor = "multi_thread")]
+async fn referrals_from_a_contact_carry_the_person_and_the_activity() {
+    let r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ali = open(&r, dir.path(), 11).await;
+    ali.login("outreach1".into(), PASSWORD.into())
+        .await
+        .unwrap();
+    ali.sync_now().await.unwrap();
+    let area = "a-vestparken".to_owned();
+    let contact = |participant_id: Option<String>, count: u32| ContactInput {
+        area_id: area.clone(),
+        location: "legeplads".into(),
+        kind: "uformelt-moede".into(),
+        count,
+        age_band: "15-17".into(),
+        topics: vec!["job".into()],
+        outcomes: vec![],
+        followup: None,
+        participant_id,
+    };
+    let referral = |contact_id: Option<String>, kind: ReferralKind| ReferralInput {
+        area_id: area.clone(),
+        contact_id,
+        to: "jobcenter".into(),
+        kind,
+        consent_to_share: false,
+        participant_id: None,
+        to_activity_id: None,
+    };
+
+    // A young man agrees to be followed and to have details shared with the jobcenter.
+    let omar = ali
+        .add_known_person(KnownPersonInput {
+            area_id: area.clone(),
+            label: Some("Omar".into()),
+            age_band: "18-24".into(),
+            consent: Some(ConsentInput {
+                given_on: ali.today(),
+                by_guardian: false,
+                channel: "oral".into(),
+                share_with_partners: true,
+            }),
+        })
+        .await
+        .unwrap();
+    let people = ali.known_people(area.clone()).await.unwrap();
+    let p = people.iter().find(|p| p.participant_id == omar).unwrap();
+    assert_eq!((p.label.as_deref(), p.consent), (Some("Omar"), true));
+    let met = ali
+        .log_contact(contact(Some(omar.clone()), 1))
+        .await
+        .unwrap();
+
+    // Consent to share, from the contact: the person comes with the contact.
+    let shared = ali
+        .refer(ReferralInput {
+            consent_to_share: true,
+            ..referral(Some(met.clone()), ReferralKind::Bisidder)
+        })
+        .await
+        .unwrap();
+    // An anonymous contact shares nothing: refused, naming the field.
+    let anon = ali.log_contact(contact(None, 2)).await.unwrap();
+    match ali
+        .refer(ReferralInput {
+            consent_to_share: true,
+            ..referral(Some(anon.clone()), ReferralKind::Information)
+        })
+        .await
+    {
+        Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "consent_to_share"),
+        other => panic!("{other:?}"),
+    }
+    // A person followed without consent: nothing may be shared.
+    let no_consent = ali
+        .add_known_person(KnownPersonInput {
+            area_id: area.clone(),
+            label: None,
+            age_band: "15-17".into(),
+            consent: None,
+        })
+        .await
+        .unwrap();
+    match ali
+        .refer(ReferralInput {
+            consent_to_share: true,
+            participant_id: Some(no_consent.clone()),
+            ..referral(None, ReferralKind::Accompanied)
+        })
+        .await
+    {
+        Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "consent_to_share"),
+        other => panic!("{other:?}"),
+    }
+
+    // Recruitment into an activity in the area: names the activity, which must be one the
+    // phone knows.
+    let acts = ali.my_activities().await.unwrap();
+    let target = acts.iter().find(|a| a.area_id == area).unwrap();
+    let recruited = ali
+        .refer(ReferralInput {
+            to: "boligsocial-aktivitet".into(),
+            participant_id: Some(omar.clone()),
+            to_activity_id: Some(target.id.clone()),
+            ..referral(Some(met.clone()), ReferralKind::Recruitment)
+        })
+        .await
+        .unwrap();
+    match ali
+        .refer(referral(Some(anon.clone()), ReferralKind::Recruitment))
+        .await
+    {
+        Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "to_activity"),
+        other => panic!("{other:?}"),
+    }
+    match ali
+        .refer(ReferralInput {
+            to_activity_id: Some("act-nowhere".into()),
+            ..referral(Some(anon.clone()), ReferralKind::Recruitment)
+        })
+        .await
+    {
+        Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "to_activity_id"),
+        other => panic!("{other:?}"),
+    }
+    let letter = ali
+        .refer(referral(Some(anon.clone()), ReferralKind::LetterHelp))
+        .await
+        .unwrap();
+
+    // Later: he turned up ("mødte op"), and the referral was completed ("afsluttet").
+    ali.set_referral_status(recruited.clone(), ReferralStatus::FirstMeeting)
+        .await
+        .unwrap();
+    ali.set_referral_status(recruited.clone(), ReferralStatus::Completed)
+        .await
+        .unwrap();
+    assert!(matches!(
+        ali.set_referral_status(recruited.clone(), ReferralStatus::Ongoing)
+            .await,
+        Err(NaboError::Invalid { .. })
+    ));
+    ali.sync_now().await.unwrap();
+
+    let dir2 = tempfile::tempdir().unwrap();
+    let ali2 = open(&r, dir2.path(), 12).await;
+    ali2.login("outreach1".into(), PASSWORD.into())
+        .await
+        .unwrap();
+    ali2.sync_now().await.unwrap();
+    let log = ali2.my_outreach_log().await.unwrap();
+    let find = |id: &str| log.referrals.iter().find(|x| x.id == id).unwrap().clone();
+    let s = find(&shared);
+    assert_eq!(s.kind, ReferralKind::Bisidder);
+    assert_eq!(s.participant_id.as_deref(), Some(omar.as_str()));
+    assert_eq!(s.contact_id.as_deref(), Some(met.as_str()));
+    assert!(s.consent_to_share);
+    let rc = find(&recruited);
+    assert_eq!(rc.to_activity_id.as_deref(), Some(target.id.as_str()));
+    assert_eq!(rc.status, ReferralStatus::Completed);
+    assert_eq!(
+        rc.history.iter().map(|c| c.status).collect::<Vec<_>>(),
+        [
+            ReferralStatus::Suggested,
+            ReferralStatus::FirstMeeting,
+            ReferralStatus::Completed
+        ]
+    );
+    assert_eq!(find(&letter).kind, ReferralKind::LetterHelp);
+    let c = log.contacts.iter().find(|c| c.id == met).unwrap();
+    assert_eq!(c.participant_id.as_deref(), Some(omar.as_str()));
+    // The label is readable where the key is: the phone that added him.
+    let own = ali.my_outreach_log().await.unwrap();
+    let s = own.referrals.iter().find(|x| x.id == shared).unwrap();
+    assert_eq!(s.participant_label.as_deref(), Some("Omar"));
+}
+
+/// Check-in and out (issue 12, item 2): the state comes back from the register when the
+/// screen (or the app) is opened again, a second check-in is refused naming the time instead
+/// of moving the first, a shift checked out by mistake is resumed, and the volunteer sees
+/// her hours per session and per month.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_check_in_is_refused_and_the_hours_history_adds_up() {
+    let day: nabo_core::time::Date = "2026-11-19".parse().unwrap();
+    let at = |t: &str| nabo_core::time::Timestamp::from_dk(day, t.parse().unwrap());
+    let clock = nabo_core::time::Clock::starting_at(at("14:00"));
+    let r = TestRelay::start_with_clock(Backend::Sqlite, Limits::default(), clock.clone())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let open_phone = || {
+        NaboClient::open_with_clock(
+            dir.path().display().to_string(),
+            r.http(),
+            vec![13; 32],
+            clock.clone(),
+        )
+    };
+    let maja = open_phone().await.unwrap();
+    maja.enrol(
+        enrolment_code(&r, "u-volunteer1").await,
+        "Majas telefon".into(),
+    )
+    .await
+    .unwrap();
+    maja.sync_now().await.unwrap();
+    let session = maja
+        .add_session(
+            "act-lektiecafe".into(),
+            maja.today(),
+            "18:00".into(),
+            "20:00".into(),
+            Some("Ekstra lektiecafé".into()),
+        )
+        .await
+        .unwrap();
+    let before = maja.roll_call(session.id.clone()).await.unwrap();
+    assert_eq!(
+        before.my_shift.as_ref().map(|s| s.state),
+        Some(ShiftState::NotCheckedIn)
+    );
+
+    clock.set(at("17:55"));
+    maja.check_in(session.id.clone()).await.unwrap();
+    // The app is closed and opened again: the register says she is checked in.
+    drop(maja);
+    let maja = open_phone().await.unwrap();
+    let shift = maja
+        .roll_call(session.id.clone())
+        .await
+        .unwrap()
+        .my_shift
+        .unwrap();
+    assert_eq!(shift.state, ShiftState::CheckedIn);
+    assert_eq!(shift.check_in_ms, Some(at("17:55").0));
+
+    // Checking in again is refused and keeps 17:55.
+    clock.set(at("18:40"));
+    match maja.check_in(session.id.clone()).await {
+        Err(NaboError::Invalid {
+            field,
+            reason,
+            detail,
+        }) => {
+            assert_eq!(
+                (field.as_str(), reason.as_str()),
+                ("check_in", "already-exists")
+            );
+            assert!(detail.contains("17:55"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    clock.set(at("19:00"));
+    maja.check_out(session.id.clone()).await.unwrap();
+    // After checking out, a check-in is refused too; the phone asks and resumes instead.
+    clock.set(at("19:05"));
+    match maja.check_in(session.id.clone()).await {
+        Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "check_out"),
+        other => panic!("{other:?}"),
+    }
+    maja.resume_shift(session.id.clone()).await.unwrap();
+    clock.set(at("20:10"));
+    maja.check_out(session.id.clone()).await.unwrap();
+    let shift = maja
+        .roll_call(session.id.clone())
+        .await
+        .unwrap()
+        .my_shift
+        .unwrap();
+    assert_eq!((shift.state, shift.minutes), (ShiftState::Done, Some(135)));
+
+    // Her history: this evening, and the month's total with the demo's earlier shifts.
+    let hours = maja.my_hours().await.unwrap();
+    let row = hours
+        .shifts
+        .iter()
+        .find(|s| s.session.id == session.id)
+        .unwrap();
+    assert_eq!(row.shift.minutes, Some(135));
+    let month = hours.months.iter().find(|m| m.month == "2026-11").unwrap();
+    let in_month: u32 = hours
+        .shifts
+        .iter()
+        .filter(|s| s.session.date.starts_with("2026-11"))
+        .filter_map(|s| s.shift.minutes)
+        .sum();
+    assert_eq!(month.minutes, in_month);
+    assert!(month.shifts >= 1 && month.minutes >= 135);
+    assert_eq!(
+        hours.total_minutes,
+        hours.months.iter().map(|m| m.minutes).sum::<u32>()
+    );
+    let dates: Vec<_> = hours
+        .shifts
+        .iter()
+        .map(|s| s.session.date.clone())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "newest first");
+    maja.sync_now().await.unwrap();
+    assert_eq!(maja.sync_status().await.unwrap().pending_changes, 0);
+}
+
+/// Shifts (issue 12, item 3; story 14): a volunteer sees the coming sessions of her activity,
+/// signs up and cancels with a coded reason on her phone; the coordinator's activity page
+/// lists who is coming and who cancelled, and why.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_volunteer_signs_up_and_cancels_and_the_coordinator_sees_who_is_coming() {
+    for backend in Backend::all() {
+        let r = TestRelay::start(backend, Limits::default()).await.unwrap();
+        r.seed_demo(PASSWORD).await.unwrap();
+        let phone = |n: u8| {
+            let dir = tempfile::tempdir().unwrap();
+            let http = r.http();
+            async move {
+                let c = NaboClient::open(dir.path().display().to_string(), http, vec![n; 32])
+                    .await
+                    .unwrap();
+                (dir, c)
+            }
+        };
+        let (_d1, maja) = phone(14).await;
+        maja.enrol(
+            enrolment_code(&r, "u-volunteer1").await,
+            "Majas telefon".into(),
+        )
+        .await
+        .unwrap();
+        maja.sync_now().await.unwrap();
+        let today: nabo_core::time::Date = maja.today().parse().unwrap();
+        let trip = maja
+            .add_session(
+                "act-lektiecafe".into(),
+                today.add_days(2).to_string(),
+                "10:00".into(),
+                "15:00".into(),
+                Some("Udflugt til skoven".into()),
+            )
+            .await
+            .unwrap();
+        let find = |v: Vec<nabo_bindings::api::UpcomingSession>| {
+            v.into_iter().find(|u| u.session.id == trip.id).unwrap()
+        };
+        let before = find(maja.upcoming_sessions(7).await.unwrap());
+        assert!(!before.my_shift.signed_up && before.signed_up == 0);
+        // A session outside the window is not listed.
+        assert!(
+            maja.upcoming_sessions(1)
+                .await
+                .unwrap()
+                .iter()
+                .all(|u| u.session.id != trip.id)
+        );
+        maja.sign_up(trip.id.clone()).await.unwrap();
+        let after = find(maja.upcoming_sessions(7).await.unwrap());
+        assert!(after.my_shift.signed_up && after.signed_up == 1);
+
+        // A second volunteer signs up and then cancels: ill.
+        let (_d2, ahmed) = phone(15).await;
+        ahmed
+            .enrol(
+                enrolment_code(&r, "u-volunteer2").await,
+                "Ahmeds telefon".into(),
+            )
+            .await
+            .unwrap();
+        maja.sync_now().await.unwrap();
+        ahmed.sync_now().await.unwrap();
+        match ahmed.cancel_sign_up(trip.id.clone(), "sygdom".into()).await {
+            Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "volunteer"),
+            other => panic!("{other:?}"),
+        }
+        ahmed.sign_up(trip.id.clone()).await.unwrap();
+        match ahmed
+            .cancel_sign_up(trip.id.clone(), "keine-lust".into())
+            .await
+        {
+            Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "reason"),
+            other => panic!("{other:?}"),
+        }
+        ahmed
+            .cancel_sign_up(trip.id.clone(), "sygdom".into())
+            .await
+            .unwrap();
+        let off = find(ahmed.upcoming_sessions(7).await.unwrap());
+        assert!(off.my_shift.cancelled);
+        assert_eq!(off.my_shift.cancel_reason.as_deref(), Some("sygdom"));
+        assert_eq!(off.signed_up, 1, "Maja is still coming");
+        ahmed.sync_now().await.unwrap();
+
+        // The coordinator's page: who is coming, who cancelled and why.
+        let page = web_page(&r, "/aktiviteter/act-lektiecafe").await;
+        let coming = page
+            .split("Kommende møder")
+            .nth(1)
+            .expect("the coming sessions are listed");
+        let row = coming
+            .split("<tr>")
+            .find(|row| row.contains("Udflugt til skoven"))
+            .unwrap();
+        assert!(row.contains("1 frivillig: "), "{row}");
+        assert!(row.contains("(sygdom)"), "{row}");
+    }
+}
+
+/// A review page as central staff sees it (signed in with the form, as a browser does).
+async fn web_page(r: &TestRelay, path: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = r.http();
+    let login = http
+        .post(format!("{base}/log-ind"))
+        .header(reqwest::header::ORIGIN, &base)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        // The password is URL-safe as it stands.
+        .body(format!("brugernavn=central&adgangskode={PASSWORD}"))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|c| c.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let res = http
+        .get(format!("{base}{path}"))
+        .header(reqwest::header::COOKIE, cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.text().await.unwrap()
 }
 
 /// The relay's copy of a document, read as central staff.

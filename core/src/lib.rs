@@ -48,6 +48,7 @@ pub mod model;
 pub mod rounds;
 pub mod rules;
 pub mod seal;
+pub mod shifts;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod time;

@@ -753,11 +753,11 @@ fn sessions_recurring_and_one_off_attendance_modes_and_hours() {
         Reason::ChildCertificateRequired,
     );
     refused(
-        reg.sign_up(&maja, ctx, &future, &f.vol_missing, true),
+        reg.sign_up(&maja, ctx, &future, &f.vol_missing),
         "volunteer",
         Reason::ChildCertificateRequired,
     );
-    reg.sign_up(&maja, ctx, &future, &f.vol_ok, true).unwrap();
+    reg.sign_up(&maja, ctx, &future, &f.vol_ok).unwrap();
     // A certificate that expires before the session does not count.
     let mut snap = f.snapshot.clone();
     snap.roster
@@ -769,7 +769,7 @@ fn sessions_recurring_and_one_off_attendance_modes_and_hours() {
         activity: &snap,
     };
     refused(
-        reg.sign_up(&maja, ctx2, &future, &f.vol_ok, true),
+        reg.sign_up(&maja, ctx2, &future, &f.vol_ok),
         "volunteer",
         Reason::ChildCertificateRequired,
     );
@@ -905,7 +905,7 @@ fn a_child_on_the_register_triggers_the_certificate_rule_even_for_an_adult_activ
     )
     .unwrap();
     refused(
-        reg.sign_up(&central, ctx, &s, &vol, true),
+        reg.sign_up(&central, ctx, &s, &vol),
         "volunteer",
         Reason::ChildCertificateRequired,
     );

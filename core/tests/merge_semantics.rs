@@ -636,7 +636,7 @@ fn concurrent_shift_fields_both_survive() {
     let mut b = RegisterDoc::load(&bytes, ActorId::random()).unwrap();
     a.check_out(&maja, &sid, &v, at("2026-11-19", "17:05"))
         .unwrap();
-    b.sign_up(&f.central, ctx, &sid, &v, true).unwrap();
+    b.sign_up(&f.central, ctx, &sid, &v).unwrap();
     merge(&mut a, &mut b);
     merge(&mut b, &mut a);
     for r in [&a, &b] {

@@ -82,8 +82,7 @@ fn a_volunteer_may_do_what_the_phone_does_in_a_register() {
     let session = fx.session_on(&fx.register, "2026-11-17");
     // Sign up, check in and out (her own shift).
     judge(&fx, &maja, |r| {
-        r.sign_up(&by, fx.ctx(), &session, &fx.vol_ok, true)
-            .unwrap();
+        r.sign_up(&by, fx.ctx(), &session, &fx.vol_ok).unwrap();
         r.check_in(
             &by,
             fx.ctx(),

@@ -36,13 +36,6 @@ use crate::model::register::{HeadcountBucket, Participant, Session, Shift};
 use crate::model::{AttendanceMode, AttendanceStatus, By, Gender, Sealed};
 use crate::time::{Date, Term, Time, Timestamp};
 
-const NO_SHIFT: Shift = Shift {
-    signed_up: false,
-    cancelled: false,
-    check_in: None,
-    check_out: None,
-};
-
 /// The largest headcount accepted for one bucket of one session.
 pub const MAX_HEADCOUNT: u32 = 5000;
 /// The longest shift accepted, in minutes.
@@ -756,6 +749,12 @@ impl RegisterDoc {
                 old.map(|o| o.check_out != new.check_out),
                 ts(new.check_out),
             ),
+            (
+                "cancel_reason",
+                old.map(|o| o.cancel_reason != new.cancel_reason),
+                new.cancel_reason
+                    .map_or(automerge::ScalarValue::Null, |r| r.code().into()),
+            ),
         ];
         let before = self.doc.heads();
         self.doc.write(author, op, |tx| {
@@ -774,28 +773,46 @@ impl RegisterDoc {
         Ok(())
     }
 
-    /// Signs a volunteer up for a session (or cancels the sign-up).
+    /// Signs a volunteer up for a session (user story 14): see [`crate::shifts::sign_up`].
     pub fn sign_up(
         &mut self,
         author: &Author,
         ctx: RegisterContext<'_>,
         session: &SessionId,
         volunteer: &VolunteerId,
-        signed_up: bool,
     ) -> Result<()> {
         let date = self.open_session(session)?;
-        if signed_up {
-            self.check_volunteer(ctx, session, date, volunteer)?;
-        }
+        self.check_volunteer(ctx, session, date, volunteer)?;
         let key = format!("{session}/{volunteer}");
         let (container, old) = self.shift(&key)?;
-        let mut shift = old.clone().unwrap_or(NO_SHIFT);
-        shift.signed_up = signed_up;
-        shift.cancelled = !signed_up;
+        let shift = crate::shifts::sign_up(old.as_ref())?;
         self.write_shift(author, "sign-up", &key, container, old.as_ref(), &shift)
     }
 
-    /// Checks a volunteer in at `at`.
+    /// Cancels a volunteer's sign-up with a reason: see [`crate::shifts::cancel`].
+    pub fn cancel_sign_up(
+        &mut self,
+        author: &Author,
+        session: &SessionId,
+        volunteer: &VolunteerId,
+        reason: crate::model::register::CancelReason,
+    ) -> Result<()> {
+        let date = self.open_session(session)?;
+        let key = format!("{session}/{volunteer}");
+        let (container, old) = self.shift(&key)?;
+        let shift = crate::shifts::cancel(old.as_ref(), reason, date, author.at.date_dk())?;
+        self.write_shift(
+            author,
+            "cancel-sign-up",
+            &key,
+            container,
+            old.as_ref(),
+            &shift,
+        )
+    }
+
+    /// Checks a volunteer in at `at`. A second check-in is refused (it used to move the first
+    /// and shorten the shift): see [`crate::shifts::check_in`].
     pub fn check_in(
         &mut self,
         author: &Author,
@@ -803,6 +820,31 @@ impl RegisterDoc {
         session: &SessionId,
         volunteer: &VolunteerId,
         at: Timestamp,
+    ) -> Result<()> {
+        self.check_in_or_resume(author, ctx, session, volunteer, at, false)
+    }
+
+    /// Reopens a volunteer's shift that was checked out (a check-out by mistake): the shift
+    /// runs from its first check-in again. Refused when the shift is not checked out.
+    pub fn resume_shift(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        volunteer: &VolunteerId,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.check_in_or_resume(author, ctx, session, volunteer, at, true)
+    }
+
+    fn check_in_or_resume(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        volunteer: &VolunteerId,
+        at: Timestamp,
+        resume: bool,
     ) -> Result<()> {
         let date = self.open_session(session)?;
         self.check_volunteer(ctx, session, date, volunteer)?;
@@ -816,12 +858,16 @@ impl RegisterDoc {
         }
         let key = format!("{session}/{volunteer}");
         let (container, old) = self.shift(&key)?;
-        let mut shift = old.clone().unwrap_or(NO_SHIFT);
-        shift.check_in = Some(at);
-        if shift.check_out.is_some_and(|o| o < at) {
-            shift.check_out = None;
+        if resume && crate::shifts::state(old.as_ref()) != crate::shifts::ShiftState::Done {
+            return invalid(
+                "check_out",
+                Reason::NotFound,
+                "the shift is not checked out",
+            );
         }
-        self.write_shift(author, "check-in", &key, container, old.as_ref(), &shift)
+        let shift = crate::shifts::check_in(old.as_ref(), at, resume)?;
+        let op = if resume { "resume-shift" } else { "check-in" };
+        self.write_shift(author, op, &key, container, old.as_ref(), &shift)
     }
 
     /// Checks a volunteer out at `at`.

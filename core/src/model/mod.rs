@@ -301,4 +301,20 @@ pub mod lenient {
             Some(_) => string(doc, obj, prop).map(Some),
         }
     }
+
+    /// An optional coded field added after its record was first stored: missing (older
+    /// copies) or null is `None`.
+    pub fn opt_code<D: ReadDoc, T: std::str::FromStr>(
+        doc: &D,
+        obj: &automerge::ObjId,
+        prop: Prop<'_>,
+    ) -> Result<Option<T>, HydrateError> {
+        match opt_string(doc, obj, prop)? {
+            None => Ok(None),
+            Some(s) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| HydrateError::unexpected("a known code", s)),
+        }
+    }
 }

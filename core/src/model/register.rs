@@ -86,6 +86,38 @@ pub struct Shift {
     pub check_in: Option<Timestamp>,
     /// Checked out at.
     pub check_out: Option<Timestamp>,
+    /// Why the sign-up was cancelled (user story 14). Absent in shifts stored before it.
+    #[autosurgeon(hydrate = "crate::model::lenient::opt_code")]
+    pub cancel_reason: Option<CancelReason>,
+}
+
+crate::codes::code_enum! {
+    /// Why a volunteer cancelled a sign-up (user story 14): a code, never free text.
+    pub enum CancelReason {
+        /// Sygdom.
+        Illness = "sygdom",
+        /// Arbejde eller skole.
+        WorkOrSchool = "arbejde-skole",
+        /// Familie.
+        Family = "familie",
+        /// Transport.
+        Transport = "transport",
+        /// Andet.
+        Other = "andet",
+    }
+}
+
+impl CancelReason {
+    /// The Danish label (phones and pages).
+    pub fn name_da(self) -> &'static str {
+        match self {
+            CancelReason::Illness => "Sygdom",
+            CancelReason::WorkOrSchool => "Arbejde eller skole",
+            CancelReason::Family => "Familie",
+            CancelReason::Transport => "Transport",
+            CancelReason::Other => "Andet",
+        }
+    }
 }
 
 impl Shift {

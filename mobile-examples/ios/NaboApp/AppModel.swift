@@ -84,6 +84,9 @@ final class Home {
     let sessions: SessionsModel
     let rollCall: RollCallModel
     let outreach: OutreachModel
+    let referrals: ReferralModel
+    let hours: HoursModel
+    let shifts: ShiftsModel
     let sync: SyncModel
     /// Age bands offered for a new child (under 18: the adult bands are for outreach).
     let childAgeBands: [CodeLabel]
@@ -97,6 +100,9 @@ final class Home {
         sessions = SessionsModel(client: client)
         rollCall = RollCallModel(client: client)
         outreach = OutreachModel(client: client, user: user)
+        referrals = ReferralModel(client: client, user: user)
+        hours = HoursModel(client: client)
+        shifts = ShiftsModel(client: client)
         sync = SyncModel(client: client, onWiped: onWiped)
         childAgeBands = ((try? client.vocabulary(name: "age-bands")) ?? []).filter {
             (Int($0.code.split(separator: "-").first ?? "") ?? .max) < 18

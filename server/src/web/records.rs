@@ -187,6 +187,7 @@ pub async fn activity(
                     }
                 }
             }
+            (coming_sessions(&d, &regs))
             @for r in &regs {
                 h2 { "Gange " (crate::meta::term_da(r.doc.term())) }
                 div class="rul" {
@@ -268,6 +269,8 @@ fn op_da(op: &str) -> String {
         "sign-up" => "meldte sig til vagt",
         "check-in" => "tjekkede ind",
         "check-out" => "tjekkede ud",
+        "resume-shift" => "genoptog vagten",
+        "cancel-sign-up" => "meldte afbud til vagt",
         "staff-present" => "registrerede medarbejdertid",
         "log-contact" => "registrerede en kontakt",
         "refer" => "oprettede en henvisning",
@@ -472,6 +475,53 @@ pub async fn session(
             (history_table(&d, &history))
         },
     ))
+}
+
+/// "Kommende møder": the activity's coming sessions (today on) with who signed up and who
+/// cancelled, and why (user story 14), so the coordinator knows whether a trip can run.
+fn coming_sessions(d: &TenantData, regs: &[&RegisterEntry]) -> Markup {
+    let mut coming: Vec<_> = regs
+        .iter()
+        .flat_map(|r| {
+            r.view
+                .sessions
+                .iter()
+                .filter(|(_, x)| x.current.date >= d.today && !x.current.cancelled)
+                .map(move |(sid, x)| (*r, sid, &x.current))
+        })
+        .collect();
+    coming.sort_by_key(|(_, _, x)| (x.date, x.start));
+    if coming.is_empty() {
+        return html! {};
+    }
+    let volunteers = |n: usize| {
+        if n == 1 {
+            "1 frivillig".to_owned()
+        } else {
+            format!("{n} frivillige")
+        }
+    };
+    html! {
+        h2 { "Kommende møder" }
+        div class="rul" {
+            table {
+                thead { tr { th scope="col" { "Dato" } th scope="col" { "Tid" } th scope="col" { "Kommer" } th scope="col" { "Afbud" } } }
+                tbody {
+                    @for (r, sid, sess) in coming.iter().take(30) {
+                        @let shifts: Vec<_> = r.view.shifts.iter().filter(|((x, _), _)| x == *sid).collect();
+                        @let names: Vec<String> = shifts.iter().filter(|(_, s)| s.current.signed_up && !s.current.cancelled).map(|((_, v), _)| d.volunteer_name(v)).collect();
+                        @let off: Vec<String> = shifts.iter().filter(|(_, s)| s.current.cancelled).map(|((_, v), s)| format!("{} ({})", d.volunteer_name(v), s.current.cancel_reason.map_or("ingen grund angivet", |c| c.name_da()).to_lowercase())).collect();
+                        tr {
+                            th scope="row" { (fmt::date_with_weekday(sess.date)) @if let Some(t) = &sess.title { " – " (t) } }
+                            td { (sess.start) "–" (sess.end) }
+                            td { (volunteers(names.len())) @if !names.is_empty() { ": " (names.join(", ")) } }
+                            td { @if off.is_empty() { "–" } @else { (off.join(", ")) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 // Outreach ------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ final class OutreachModel: ObservableObject {
     @Published var form: Form
     @Published private(set) var feedback: Feedback?
     @Published private(set) var busy = false
+    /// The contact just saved: "Henvis" starts a referral from it.
+    @Published private(set) var lastContactId: String?
 
     /// The chips' choices, with Danish labels from the catalogue.
     let ageBands: [CodeLabel]
@@ -57,9 +59,10 @@ final class OutreachModel: ObservableObject {
         Task {
             defer { busy = false }
             do {
-                _ = try await client.logContact(input: ContactInput(
+                lastContactId = try await client.logContact(input: ContactInput(
                     areaId: f.areaId, location: f.location, kind: f.kind, count: UInt32(f.count),
-                    ageBand: f.ageBand, topics: f.topics.sorted(), outcomes: f.outcomes.sorted(), followup: nil
+                    ageBand: f.ageBand, topics: f.topics.sorted(), outcomes: f.outcomes.sorted(), followup: nil,
+                    participantId: nil
                 ))
                 form.count = 1
                 form.topics = []

@@ -19,7 +19,11 @@ final class RollCallModel: ObservableObject {
     @Published private(set) var rows: [Row] = []
     @Published private(set) var present = 0
     @Published private(set) var headcount = 0
+    /// The volunteer's own shift, restored from the register whenever the screen loads.
+    @Published private(set) var shift: ShiftInfo?
     @Published private(set) var checkedIn = false
+    /// A second check-in after checking out: the screen asks "Genoptag vagten?" (`resume`).
+    @Published var askResume = false
     @Published private(set) var busy = false
     @Published private(set) var message: String?
 
@@ -74,11 +78,33 @@ final class RollCallModel: ObservableObject {
         }
     }
 
+    /// Checks in. A second check-in is refused by the core (it would shorten the shift): while
+    /// checked in the screen says since when; after checking out it asks whether to resume.
     func checkIn() {
         act {
             let id = try self.sessionId()
-            try await self.client.checkIn(sessionId: id)
-            self.checkedIn = true
+            do {
+                try await self.client.checkIn(sessionId: id)
+            } catch let NaboError.Invalid(field, _, _) where field == "check_in" || field == "check_out" {
+                try await self.reload(id)
+                if field == "check_in" {
+                    self.message = Tekster.alreadyCheckedIn(self.shift)
+                } else {
+                    self.askResume = true
+                    self.message = Tekster.alreadyCheckedOut(self.shift)
+                }
+                return
+            }
+            try await self.reload(id)
+        }
+    }
+
+    /// "Genoptag vagten": the shift runs from its first check-in again.
+    func resume() {
+        act {
+            let id = try self.sessionId()
+            try await self.client.resumeShift(sessionId: id)
+            try await self.reload(id)
         }
     }
 
@@ -86,7 +112,7 @@ final class RollCallModel: ObservableObject {
         act {
             let id = try self.sessionId()
             try await self.client.checkOut(sessionId: id)
-            self.checkedIn = false
+            try await self.reload(id)
         }
     }
 
@@ -97,10 +123,9 @@ final class RollCallModel: ObservableObject {
 
     private func reload(_ sessionId: String) async throws {
         let call = try await client.rollCall(sessionId: sessionId)
-        if session?.id != call.session.id {
-            checkedIn = false
-        }
         session = call.session
+        shift = call.myShift
+        checkedIn = call.myShift?.state == .checkedIn
         mode = call.mode
         rows = call.entries.map { entry in
             Row(
@@ -118,6 +143,7 @@ final class RollCallModel: ObservableObject {
     private func act(_ body: @escaping @MainActor () async throws -> Void) {
         busy = true
         message = nil
+        askResume = false
         Task {
             defer { busy = false }
             do {

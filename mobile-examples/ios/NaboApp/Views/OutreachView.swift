@@ -4,6 +4,7 @@ import SwiftUI
 /// "Opsøgende kontakt": an anonymous quick-log, a few taps and "Gem".
 struct OutreachView: View {
     @ObservedObject var model: OutreachModel
+    @ObservedObject var referrals: ReferralModel
     let user: UserInfo
     let sync: SyncModel
 
@@ -50,6 +51,12 @@ struct OutreachView: View {
                     switch model.feedback {
                     case let .saved(today)?:
                         Text("Gemt – \(today) i dag").foregroundStyle(.green)
+                        if let contact = model.lastContactId {
+                            NavigationLink(Tekster.henvis) {
+                                ReferralFormView(model: referrals)
+                                    .onAppear { referrals.start(from: contact); referrals.load() }
+                            }
+                        }
                     case let .failed(message)?:
                         Text(message).foregroundStyle(.red)
                     case nil:

@@ -73,6 +73,10 @@ struct RollCallView: View {
             }
         }
         .disabled(model.busy)
+        .confirmationDialog(model.message ?? "", isPresented: $model.askResume, titleVisibility: .visible) {
+            Button(Tekster.genoptagVagt) { model.resume() }
+            Button("Nej", role: .cancel) {}
+        }
         .frame(maxWidth: .infinity, alignment: .leading)
         .padding(.horizontal)
         .padding(.vertical, 8)

@@ -1,5 +1,6 @@
 package dk.nabo.example
 
+import dk.nabo.app.HoursViewModel
 import dk.nabo.app.RollCallViewModel
 import dk.nabo.app.SyncViewModel
 import dk.nabo.app.Tekster
@@ -44,8 +45,13 @@ fun main() = runBlocking {
             vm.restAbsent().join()
             val s = vm.state.value
             step("${Tekster.FREMMOEDE}: ${s.present} til stede, ${s.rows.count { it.mark == dk.nabo.core.Mark.EXCUSED }} afbud, ${s.rows.count { it.mark == dk.nabo.core.Mark.ABSENT }} fraværende")
+            vm.checkIn().join()
+            step("${Tekster.TJEK_IND} igen: ${vm.state.value.message}")
             vm.checkOut().join()
             step(Tekster.TJEK_UD)
+            val hours = HoursViewModel(phone, this)
+            hours.load().join()
+            hours.state.value.months.forEach { step("${Tekster.MINE_TIMER}, ${it.month}: ${it.hours} (${Tekster.shifts(it.shifts)})") }
         }
         try {
             phone.syncNow()

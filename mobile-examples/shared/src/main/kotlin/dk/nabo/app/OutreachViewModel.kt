@@ -24,6 +24,8 @@ data class OutreachForm(
 data class OutreachState(
     val form: OutreachForm = OutreachForm(),
     val savedToday: Int = 0,
+    /** The contact just saved: "Henvis" starts a referral from it. */
+    val lastContactId: String? = null,
     val message: String? = null,
 )
 
@@ -42,10 +44,17 @@ class OutreachViewModel(private val client: NaboClientInterface, private val sco
     fun save(): Job = scope.launch {
         val f = _state.value.form
         try {
-            client.logContact(
+            val id = client.logContact(
                 ContactInput(f.areaId, f.location, f.kind, f.count.toUInt(), f.ageBand, f.topics.toList(), f.outcomes.toList(), null),
             )
-            _state.update { it.copy(form = f.copy(count = 1, topics = emptySet(), outcomes = emptySet()), savedToday = it.savedToday + 1, message = "Gemt") }
+            _state.update {
+                it.copy(
+                    form = f.copy(count = 1, topics = emptySet(), outcomes = emptySet()),
+                    savedToday = it.savedToday + 1,
+                    lastContactId = id,
+                    message = Tekster.GEMT,
+                )
+            }
         } catch (e: Exception) {
             _state.update { it.copy(message = Tekster.error(e)) }
         }

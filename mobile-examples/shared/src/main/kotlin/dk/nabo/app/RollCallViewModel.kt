@@ -3,8 +3,11 @@ package dk.nabo.app
 import dk.nabo.core.AttendanceMode
 import dk.nabo.core.Mark
 import dk.nabo.core.NaboClientInterface
+import dk.nabo.core.NaboException
 import dk.nabo.core.RollCallEntry
 import dk.nabo.core.SessionInfo
+import dk.nabo.core.ShiftInfo
+import dk.nabo.core.ShiftState
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -22,7 +25,11 @@ data class RollCallState(
     val rows: List<Row> = emptyList(),
     val present: Int = 0,
     val headcount: Int = 0,
+    /** The volunteer's own shift, restored from the register whenever the screen loads. */
+    val shift: ShiftInfo? = null,
     val checkedIn: Boolean = false,
+    /** A second check-in after checking out: the screen asks "Genoptag vagten?" ([resume]). */
+    val askResume: Boolean = false,
     val busy: Boolean = false,
     val message: String? = null,
 )
@@ -71,14 +78,41 @@ class RollCallViewModel(private val client: NaboClientInterface, private val sco
         reload(s.id)
     }
 
+    /**
+     * Checks in. A second check-in is refused by the core (it would shorten the shift): while
+     * checked in the screen says since when; after checking out it asks whether to resume.
+     */
     fun checkIn(): Job = act {
-        client.checkIn(session().id)
-        _state.update { it.copy(checkedIn = true) }
+        val s = session()
+        try {
+            client.checkIn(s.id)
+        } catch (e: NaboException.Invalid) {
+            reload(s.id)
+            val shift = _state.value.shift
+            when (e.field) {
+                "check_in" -> _state.update { it.copy(message = Tekster.alreadyCheckedIn(shift)) }
+                "check_out" -> _state.update { it.copy(askResume = true, message = Tekster.alreadyCheckedOut(shift)) }
+                else -> throw e
+            }
+            return@act
+        }
+        reload(s.id)
     }
 
+    /** "Genoptag vagten": the shift runs from its first check-in again. */
+    fun resume(): Job = act {
+        val s = session()
+        client.resumeShift(s.id)
+        reload(s.id)
+    }
+
+    /** "Nej": keep the shift as it was. */
+    fun dismissResume() = _state.update { it.copy(askResume = false, message = null) }
+
     fun checkOut(): Job = act {
-        client.checkOut(session().id)
-        _state.update { it.copy(checkedIn = false) }
+        val s = session()
+        client.checkOut(s.id)
+        reload(s.id)
     }
 
     private fun session(): SessionInfo = _state.value.session ?: error("no session loaded")
@@ -92,6 +126,8 @@ class RollCallViewModel(private val client: NaboClientInterface, private val sco
                 rows = call.entries.map(::row),
                 present = call.present.toInt(),
                 headcount = call.headcount?.toInt() ?: 0,
+                shift = call.myShift,
+                checkedIn = call.myShift?.state == ShiftState.CHECKED_IN,
             )
         }
     }
@@ -100,7 +136,7 @@ class RollCallViewModel(private val client: NaboClientInterface, private val sco
         Row(e.participantId, e.label ?: Tekster.anonymous(e.ageBand, e.participantId), e.ageBand, e.mark, e.conflict)
 
     private fun act(block: suspend () -> Unit): Job = scope.launch {
-        _state.update { it.copy(busy = true, message = null) }
+        _state.update { it.copy(busy = true, message = null, askResume = false) }
         try {
             block()
         } catch (e: Exception) {

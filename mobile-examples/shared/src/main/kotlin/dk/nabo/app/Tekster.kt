@@ -2,7 +2,9 @@ package dk.nabo.app
 
 import dk.nabo.core.Mark
 import dk.nabo.core.NaboException
+import dk.nabo.core.ReferralKind
 import dk.nabo.core.ReferralStatus
+import dk.nabo.core.ShiftInfo
 
 /** Danish UI text shared by the Android app, the JVM example and the tests. */
 object Tekster {
@@ -18,6 +20,69 @@ object Tekster {
     const val SYNKRONISER_NU = "Synkroniser nu"
     const val INGEN_FORBINDELSE = "Ingen forbindelse – ændringer gemmes på telefonen"
     const val AENDRINGER_AFVIST = "Serveren afviste nogle af telefonens ændringer. De er fjernet; resten er sendt."
+    const val GEMT = "Gemt"
+    const val HENVIS = "Henvis"
+    const val HENVISNINGER = "Henvisninger"
+    const val DEL_OPLYSNINGER = "Må dele oplysninger med modtageren (samtykke)"
+    const val GENOPTAG_VAGT = "Genoptag vagten"
+    const val MINE_TIMER = "Mine timer"
+    const val IGANG = "I gang"
+    const val VAGTER = "Vagter"
+    const val TILMELD_VAGT = "Meld mig til"
+    const val MELD_AFBUD = "Meld afbud"
+
+    /** A coming session's line: "Du kommer" / "Afbud (sygdom)" / "3 frivillige kommer". */
+    fun signUp(signedUp: Boolean, cancelledReason: String?, coming: Int): String = when {
+        signedUp -> "Du kommer · ${comingCount(coming)}"
+        cancelledReason != null -> "Du har meldt afbud ($cancelledReason) · ${comingCount(coming)}"
+        else -> comingCount(coming)
+    }
+
+    fun comingCount(n: Int): String = when (n) {
+        0 -> "Ingen frivillige tilmeldt"
+        1 -> "1 frivillig kommer"
+        else -> "$n frivillige kommer"
+    }
+
+    fun referralKind(k: ReferralKind): String = when (k) {
+        ReferralKind.INFORMATION -> "Information / overdragelse"
+        ReferralKind.ACCOMPANIED -> "Fulgt hen til"
+        ReferralKind.BISIDDER -> "Bisidder ved møde"
+        ReferralKind.LETTER_HELP -> "Hjælp med brev"
+        ReferralKind.RECRUITMENT -> "Rekruttering til aktivitet"
+    }
+
+    /** Hours as "2 t 15 min" ("0 min" for none). */
+    fun hours(minutes: Int): String = when {
+        minutes < 60 -> "$minutes min"
+        minutes % 60 == 0 -> "${minutes / 60} t"
+        else -> "${minutes / 60} t ${minutes % 60} min"
+    }
+
+    /** "1 vagt", "3 vagter". */
+    fun shifts(n: Int): String = if (n == 1) "1 vagt" else "$n vagter"
+
+    private val months = listOf(
+        "januar", "februar", "marts", "april", "maj", "juni",
+        "juli", "august", "september", "oktober", "november", "december",
+    )
+
+    /** `2026-11` as "November 2026". */
+    fun month(yearMonth: String): String {
+        val (y, m) = yearMonth.split('-').map(String::toInt)
+        return "${months[m - 1].replaceFirstChar(Char::uppercase)} $y"
+    }
+
+    /** `HH:MM` in Danish time of an instant. */
+    fun clock(ms: Long?): String = ms?.let {
+        java.time.Instant.ofEpochMilli(it).atZone(java.time.ZoneId.of("Europe/Copenhagen"))
+            .toLocalTime().toString().take(5)
+    } ?: "?"
+
+    fun alreadyCheckedIn(s: ShiftInfo?): String = "Du er allerede tjekket ind kl. ${clock(s?.checkInMs)}"
+
+    fun alreadyCheckedOut(s: ShiftInfo?): String =
+        "Du tjekkede ud kl. ${clock(s?.checkOutMs)}. Genoptag vagten fra kl. ${clock(s?.checkInMs)}?"
 
     fun mark(m: Mark?): String = when (m) {
         Mark.PRESENT -> "Til stede"
@@ -29,10 +94,10 @@ object Tekster {
     fun referralStatus(s: ReferralStatus): String = when (s) {
         ReferralStatus.SUGGESTED -> "Foreslået"
         ReferralStatus.CONTACTED -> "Kontakt taget"
-        ReferralStatus.FIRST_MEETING -> "Første møde holdt"
-        ReferralStatus.ONGOING -> "I gang"
-        ReferralStatus.COMPLETED -> "Gennemført"
-        ReferralStatus.DECLINED -> "Afvist"
+        ReferralStatus.FIRST_MEETING -> "Mødte op"
+        ReferralStatus.ONGOING -> "I forløb"
+        ReferralStatus.COMPLETED -> "Afsluttet"
+        ReferralStatus.DECLINED -> "Afvist / faldet fra"
     }
 
     fun pending(n: ULong): String = when (n) {
@@ -68,6 +133,13 @@ object Tekster {
         "topics" -> "emner"
         "volunteer" -> "frivillig"
         "code" -> "kode"
+        "to" -> "modtager"
+        "to_activity", "to_activity_id" -> "aktivitet"
+        "consent_to_share" -> "samtykke til at dele oplysninger"
+        "participant_id" -> "person"
+        "check_in" -> "tjek ind"
+        "check_out" -> "tjek ud"
+        "reason" -> "grund"
         else -> f
     }
 }

@@ -5,9 +5,12 @@ import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
 import dk.nabo.app.EnrolState
 import dk.nabo.app.EnrolViewModel
+import dk.nabo.app.HoursViewModel
 import dk.nabo.app.OutreachViewModel
+import dk.nabo.app.ReferralViewModel
 import dk.nabo.app.RollCallViewModel
 import dk.nabo.app.SessionsViewModel
+import dk.nabo.app.ShiftsViewModel
 import dk.nabo.app.SyncViewModel
 import dk.nabo.app.Tekster
 import dk.nabo.core.ActivityInfo
@@ -139,6 +142,9 @@ class Home(private val client: NaboClientInterface, val user: UserInfo, private 
     val sessions = SessionsViewModel(client, scope)
     val rollCall = RollCallViewModel(client, scope)
     val outreach = OutreachViewModel(client, scope)
+    val referrals = ReferralViewModel(client, scope)
+    val hours = HoursViewModel(client, scope)
+    val shifts = ShiftsViewModel(client, scope)
     val sync = SyncViewModel(client, scope)
 
     /** Age bands offered for a new child (under 18: the adult bands are for outreach). */

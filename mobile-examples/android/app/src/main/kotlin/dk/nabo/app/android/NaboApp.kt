@@ -6,7 +6,10 @@ import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.automirrored.filled.ArrowBack
+import androidx.compose.material.icons.automirrored.filled.ArrowForward
+import androidx.compose.material.icons.filled.Check
 import androidx.compose.material.icons.filled.DateRange
+import androidx.compose.material.icons.filled.Person
 import androidx.compose.material.icons.filled.Place
 import androidx.compose.material.icons.filled.Refresh
 import androidx.compose.material3.CircularProgressIndicator
@@ -42,7 +45,10 @@ fun NaboApp(model: AppModel) {
 
 private enum class Tab(val label: String, val icon: ImageVector) {
     Lektiecafe("Lektiecafé", Icons.Filled.DateRange),
+    Vagter(Tekster.VAGTER, Icons.Filled.Check),
+    Timer(Tekster.MINE_TIMER, Icons.Filled.Person),
     Opsoegende("Opsøgende", Icons.Filled.Place),
+    Henvisninger(Tekster.HENVISNINGER, Icons.AutoMirrored.Filled.ArrowForward),
     Synkronisering("Synkronisering", Icons.Filled.Refresh),
 }
 
@@ -53,7 +59,10 @@ private fun HomeScreen(home: Home, onLogout: () -> Unit) {
         Tab.entries.filter {
             when (it) {
                 Tab.Lektiecafe -> home.takesAttendance
+                Tab.Vagter -> home.canCheckIn
+                Tab.Timer -> home.canCheckIn
                 Tab.Opsoegende -> home.doesOutreach
+                Tab.Henvisninger -> home.doesOutreach
                 Tab.Synkronisering -> true
             }
         }
@@ -72,7 +81,10 @@ private fun HomeScreen(home: Home, onLogout: () -> Unit) {
                     Text(
                         when (tab) {
                             Tab.Lektiecafe -> if (inRollCall) Tekster.FREMMOEDE else Tekster.DAGENS_LEKTIECAFE
+                            Tab.Vagter -> Tekster.VAGTER
+                            Tab.Timer -> Tekster.MINE_TIMER
                             Tab.Opsoegende -> Tekster.OPSOEGENDE_KONTAKT
+                            Tab.Henvisninger -> Tekster.HENVISNINGER
                             Tab.Synkronisering -> "Synkronisering"
                         },
                     )
@@ -115,7 +127,13 @@ private fun HomeScreen(home: Home, onLogout: () -> Unit) {
                     null -> SessionsScreen(home, onOpen = { sessionId = it })
                     else -> RollCallScreen(home, id)
                 }
-                Tab.Opsoegende -> OutreachScreen(home.outreach, home.user)
+                Tab.Vagter -> ShiftsScreen(home.shifts)
+                Tab.Timer -> HoursScreen(home.hours)
+                Tab.Opsoegende -> OutreachScreen(home.outreach, home.user, onRefer = { contactId ->
+                    home.referrals.startFrom(contactId)
+                    tab = Tab.Henvisninger
+                })
+                Tab.Henvisninger -> ReferralScreen(home.referrals)
                 Tab.Synkronisering -> SyncScreen(home.sync, home.user, onLogout)
             }
         }

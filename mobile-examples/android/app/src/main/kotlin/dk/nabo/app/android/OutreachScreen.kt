@@ -10,6 +10,7 @@ import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
@@ -25,7 +26,7 @@ import dk.nabo.core.UserInfo
 
 /** "Opsøgende kontakt": an anonymous quick-log, a few taps and "Gem". */
 @Composable
-fun OutreachScreen(vm: OutreachViewModel, user: UserInfo) {
+fun OutreachScreen(vm: OutreachViewModel, user: UserInfo, onRefer: (contactId: String) -> Unit) {
     val state by vm.state.collectAsStateWithLifecycle()
     val form = state.form
     val ageBands = remember(vm) { vm.options("age-bands") }
@@ -58,14 +59,19 @@ fun OutreachScreen(vm: OutreachViewModel, user: UserInfo) {
         ) { Text(Tekster.GEM) }
         when (val message = state.message) {
             null -> {}
-            SAVED -> Text("Gemt – ${state.savedToday} i dag", color = MaterialTheme.colorScheme.primary)
+            SAVED -> {
+                Text("Gemt – ${state.savedToday} i dag", color = MaterialTheme.colorScheme.primary)
+                state.lastContactId?.let { id ->
+                    OutlinedButton(onClick = { onRefer(id) }, modifier = Modifier.fillMaxWidth()) { Text(Tekster.HENVIS) }
+                }
+            }
             else -> Message(message)
         }
     }
 }
 
 /** The view-model's message after a successful save. */
-private const val SAVED = "Gemt"
+private const val SAVED = Tekster.GEMT
 
 /** A vocabulary for the chips; empty if this core does not know it. */
 private fun OutreachViewModel.options(name: String): List<CodeLabel> = try {

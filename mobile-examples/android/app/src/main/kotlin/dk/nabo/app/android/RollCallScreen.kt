@@ -73,7 +73,7 @@ fun RollCallScreen(home: Home, sessionId: String) {
                 Text("${Tekster.mark(Mark.PRESENT)}: ${state.present} af ${state.rows.size}", style = MaterialTheme.typography.titleSmall)
             }
             if (home.canCheckIn) {
-                CheckIn(state.checkedIn, enabled = !state.busy, onCheckIn = { vm.checkIn() }, onCheckOut = { vm.checkOut() })
+                CheckIn(state.checkedIn, state.shift?.checkInMs, enabled = !state.busy, onCheckIn = { vm.checkIn() }, onCheckOut = { vm.checkOut() })
             }
             Message(state.message)
         }
@@ -103,6 +103,14 @@ fun RollCallScreen(home: Home, sessionId: String) {
             }
         }
     }
+    if (state.askResume) {
+        AlertDialog(
+            onDismissRequest = { vm.dismissResume() },
+            text = { Text(state.message ?: "") },
+            confirmButton = { TextButton(onClick = { vm.resume() }) { Text(Tekster.GENOPTAG_VAGT) } },
+            dismissButton = { TextButton(onClick = { vm.dismissResume() }) { Text("Nej") } },
+        )
+    }
     if (adding) {
         AddChildDialog(
             ageBands = home.childAgeBands,
@@ -116,10 +124,10 @@ fun RollCallScreen(home: Home, sessionId: String) {
 }
 
 @Composable
-private fun CheckIn(checkedIn: Boolean, enabled: Boolean, onCheckIn: () -> Unit, onCheckOut: () -> Unit) {
+private fun CheckIn(checkedIn: Boolean, checkedInAt: Long?, enabled: Boolean, onCheckIn: () -> Unit, onCheckOut: () -> Unit) {
     Row(verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(12.dp)) {
         if (checkedIn) {
-            Text("Du er tjekket ind", Modifier.weight(1f))
+            Text("Du er tjekket ind kl. ${Tekster.clock(checkedInAt)}", Modifier.weight(1f))
             OutlinedButton(onClick = onCheckOut, enabled = enabled) { Text(Tekster.TJEK_UD) }
         } else {
             Text("Frivillig i dag?", Modifier.weight(1f))

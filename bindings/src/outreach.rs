@@ -1,0 +1,122 @@
+//! Known persons in an outreach worker's log (user story 2): the pseudonymous token that
+//! contacts and referrals attach to, with the consent that lets a referral share details.
+
+use nabo_core::docs::outreach::OutreachDoc;
+use nabo_core::model::outreach::{Consent, KnownPerson};
+use nabo_core::prelude::*;
+use nabo_core::seal::KeyRing;
+use nabo_core::store::Handle;
+
+use crate::api;
+use crate::client::{NaboClient, on_runtime, parse};
+use crate::error::{NaboError, Result};
+use crate::runtime::run;
+
+fn code(field: &str, s: &str) -> Result<Code> {
+    parse(field, s)
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl NaboClient {
+    /// Adds a person the worker will follow to this quarter's log for the area, and returns
+    /// the pseudonymous id to pass to `log_contact` and `refer`. The label is sealed with the
+    /// person's own key, kept on this device. With `consent` the basis is consent (and a
+    /// referral may share details when the consent covers it); without, the basis is the
+    /// organisation's task and nothing is shared.
+    pub async fn add_known_person(&self, input: api::KnownPersonInput) -> Result<String> {
+        on_runtime!(self, |inner| {
+            let a = inner.account()?;
+            let tenant: TenantId = parse("tenant", &a.tenant)?;
+            let area: AreaId = parse("area_id", &input.area_id)?;
+            let author = inner.author(&a)?;
+            let cat = inner.catalogue(&tenant).await?;
+            let pid = ParticipantId::random();
+            let consent = match &input.consent {
+                None => None,
+                Some(c) => {
+                    let mut scope = vec![code("consent", "follow-up")?];
+                    if c.share_with_partners {
+                        scope.push(code("consent", "share-with-partners")?);
+                    }
+                    Some(Consent {
+                        given_on: parse("given_on", &c.given_on)?,
+                        by_guardian: c.by_guardian,
+                        scope: scope.into_iter().collect(),
+                        channel: code("channel", &c.channel)?,
+                        withdrawn_on: None,
+                    })
+                }
+            };
+            let basis = if consent.is_some() {
+                LegalBasis::Consent
+            } else {
+                LegalBasis::PublicTask
+            };
+            let label = inner.seal_label(&pid, input.label.as_deref()).await?;
+            let person = KnownPerson {
+                age_band: code("age_band", &input.age_band)?,
+                label,
+                basis,
+                consent,
+                added_on: author.at.date_dk(),
+            };
+            let _g = inner.edit.lock().await;
+            let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
+            h.edit(|log| log.add_person(&author, &cat, &pid, person))
+                .await?;
+            let doc = h.get().doc().id();
+            inner.edited(doc);
+            Ok(pid.to_string())
+        })
+    }
+
+    /// The known persons in this quarter's log for the area, by label (unreadable last).
+    pub async fn known_people(&self, area_id: String) -> Result<Vec<api::KnownPersonInfo>> {
+        on_runtime!(self, |inner| {
+            let a = inner.account()?;
+            let tenant: TenantId = parse("tenant", &a.tenant)?;
+            let area: AreaId = parse("area_id", &area_id)?;
+            let Some(worker) = a.staff_id.as_deref() else {
+                return Err(NaboError::Forbidden {
+                    detail: "only staff keep an outreach log".into(),
+                });
+            };
+            let id = Scope::Outreach {
+                tenant,
+                worker: parse("staff", worker)?,
+                area: area.clone(),
+                quarter: Quarter::of(inner.clock.today_dk()),
+            }
+            .document_id();
+            let Some(h): Option<Handle<OutreachDoc>> =
+                Handle::open(&inner.store, id, inner.actor.clone()).await?
+            else {
+                return Ok(Vec::new());
+            };
+            let ring = inner.store.key_ring().await?;
+            let mut out: Vec<api::KnownPersonInfo> = h
+                .get()
+                .people()?
+                .into_iter()
+                .map(|(pid, p)| api::KnownPersonInfo {
+                    label: p
+                        .label
+                        .as_ref()
+                        .and_then(|l| ring.open_label(pid.as_str(), l)),
+                    participant_id: pid.to_string(),
+                    area_id: area.to_string(),
+                    age_band: p.age_band.to_string(),
+                    consent: p.consent.is_some_and(|c| c.withdrawn_on.is_none()),
+                })
+                .collect();
+            out.sort_by(|a, b| {
+                (a.label.is_none(), &a.label, &a.participant_id).cmp(&(
+                    b.label.is_none(),
+                    &b.label,
+                    &b.participant_id,
+                ))
+            });
+            Ok(out)
+        })
+    }
+}
