@@ -159,11 +159,16 @@ async fn every_role_and_document_kind_reads_and_writes_as_the_table_says() {
                 let mark = format!("written by {user}");
                 let written = scribble(&mut doc, &mark);
                 let end = c.sync(*id, &mut doc, &mut state, false).await.unwrap();
-                assert_eq!(
-                    end,
-                    SyncEnd::Synced,
-                    "{cell}: a refused write is not an error"
-                );
+                if want == "W" {
+                    assert_eq!(end, SyncEnd::Synced, "{cell}");
+                } else {
+                    // A reader's write is refused by name, not dropped silently (ADR 0013 §7).
+                    assert!(
+                        matches!(&end, SyncEnd::Error(e) if e.starts_with("refused: ")
+                            && e.contains("not-permitted (the sender may only read this document)")),
+                        "{cell}: {end:?}"
+                    );
+                }
                 let stored_doc = stored(&r, *id).await;
                 assert_eq!(
                     scribbled(&stored_doc, &written),
