@@ -94,7 +94,8 @@ try {
       rs.map((r) => [...r.querySelectorAll('th, td')].map((c) => c.textContent.trim())));
     const byVolunteer = rows.filter((c) => c[2] === 'til stede' && c[3].includes(volunteer));
     check(byVolunteer.every((c) => c[5].includes('Majas telefon')), `the marks do not name the phone: ${JSON.stringify(byVolunteer)}`);
-    const names = byVolunteer.map((c) => c[0]).sort();
+    // The name cell also holds the erasure link (ADR 0019).
+    const names = byVolunteer.map((c) => c[0].replace(/\s*Slet personen$/, '')).sort();
     const expected = marked.split(',').sort();
     check(JSON.stringify(names) === JSON.stringify(expected),
       `present marks by ${volunteer}: ${names}, the phone marked ${expected}`);
@@ -116,6 +117,8 @@ try {
     await page.goto(base + '/gennemgang');
     await shot('gennemgang');
     check(await page.locator('form:has-text("Samme barn tilføjet flere gange")').count() === 1, 'no duplicate child to resolve');
+    // Nothing is preselected (issue 12 item 7): staff choose whom to keep.
+    await page.locator('form:has-text("Samme barn tilføjet flere gange") input[type=radio]').first().check();
     await page.click('form:has-text("Samme barn tilføjet flere gange") button:text-is("Læg sammen")');
     check(await page.locator('form:has-text("Samme barn tilføjet flere gange")').count() === 0, 'the duplicate is still proposed after merging');
     const conflict = page.locator('form:has-text("Uenige registreringer")');
