@@ -567,28 +567,27 @@ impl Inner {
             self.store.replace(&doc).await?;
             (doc, r.replayed, r.refused.len())
         };
-        let mut detail = format!("{refusal}; {replayed} edits kept, {dropped} dropped");
         let before = doc.heads();
-        match c.sync(id, doc.automerge_mut(), &mut state, false).await? {
-            SyncEnd::Synced => {}
+        let detail = match c.sync(id, doc.automerge_mut(), &mut state, false).await? {
+            SyncEnd::Synced => {
+                if doc.heads() != before {
+                    self.store.append(id, &doc.save_after(&before)).await?;
+                }
+                self.store
+                    .put_sync_state(id, RELAY_PEER, &state.encode())
+                    .await?;
+                format!("{refusal}; {replayed} edits kept, {dropped} dropped")
+            }
             SyncEnd::Unavailable => return Ok(true),
             SyncEnd::Error(e) if e.starts_with(REFUSED) => {
                 // The relay's copy alone, nothing of ours.
                 let _g = self.edit.lock().await;
                 let doc = NaboDoc::from_automerge(remote, self.actor.clone())?;
                 self.store.replace(&doc).await?;
-                detail = format!("{refusal}; then {e}; every pending edit dropped");
-                self.emit_detail(api::ChangeKind::Refused, Some(id), Some(detail));
-                return Ok(true);
+                format!("{refusal}; then {e}; every pending edit dropped")
             }
             SyncEnd::Error(e) => return Err(sync_error(e)),
-        }
-        if doc.heads() != before {
-            self.store.append(id, &doc.save_after(&before)).await?;
-        }
-        self.store
-            .put_sync_state(id, RELAY_PEER, &state.encode())
-            .await?;
+        };
         self.emit_detail(api::ChangeKind::Refused, Some(id), Some(detail));
         Ok(true)
     }

@@ -21,7 +21,7 @@ use nabo_core::ids::TenantId;
 use nabo_core::model::{AppRole, By, VolunteerSource};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{AppError, AppState, Caller};
+use crate::api::{AppError, AppState, Caller, require_central};
 use crate::http::ClientAddr;
 use crate::people::{self, Docs, People, PeopleError};
 use crate::storage::{LinkPurpose, OidcConfigRow, Scopes, Storage};
@@ -340,14 +340,6 @@ async fn put_oidc(
     configure_oidc(s.storage.as_ref(), &s.vault, &tenant, i).await?;
     s.oidc.forget(&issuer);
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn require_central(p: &crate::acl::Principal) -> Result<(), AppError> {
-    if p.role == AppRole::Central {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
 }
 
 /// The author of a change made by a signed-in staff member.

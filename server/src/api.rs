@@ -615,7 +615,8 @@ struct EnrolmentOutput {
     expires_at: i64,
 }
 
-fn require_central(p: &Principal) -> Result<(), AppError> {
+/// 403 unless the caller is central staff.
+pub(crate) fn require_central(p: &Principal) -> Result<(), AppError> {
     if p.role == AppRole::Central {
         Ok(())
     } else {

@@ -23,7 +23,7 @@ use nabo_core::model::By;
 use serde::{Deserialize, Serialize};
 
 use crate::acl::Principal;
-use crate::api::{AppError, AppState, Caller};
+use crate::api::{AppError, AppState, Caller, require_central};
 use crate::relay::EditError;
 use crate::storage::{DocMeta, ErasureRow, StorageError};
 
@@ -268,14 +268,6 @@ pub struct EraseInput {
     pub subject: String,
     /// A reason code (`request`, `consent-withdrawn`, `purpose-ended`, `unlawful`, `mistake`).
     pub reason: String,
-}
-
-fn require_central(p: &Principal) -> Result<(), AppError> {
-    if p.role == nabo_core::model::AppRole::Central {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
 }
 
 /// The reason of an API request, or a 400 naming the field.

@@ -298,17 +298,28 @@ impl RegisterDoc {
                 }
             }
         }
-        if new.is_empty() {
+        self.write_records(author, "generate-sessions", "sessions", &new)
+    }
+
+    /// Writes `records` into `container` in one change (none when there are none); returns
+    /// how many.
+    fn write_records<K: AsRef<str>, T: autosurgeon::Reconcile>(
+        &mut self,
+        author: &Author,
+        op: &str,
+        container: &str,
+        records: &[(K, T)],
+    ) -> Result<usize> {
+        if records.is_empty() {
             return Ok(0);
         }
-        let n = new.len();
-        self.doc.write(author, "generate-sessions", |tx| {
-            for (id, s) in &new {
-                write_record(tx, "sessions", id.as_str(), s)?;
+        self.doc.write(author, op, |tx| {
+            for (id, r) in records {
+                write_record(tx, container, id.as_ref(), r)?;
             }
             Ok(())
         })?;
-        Ok(n)
+        Ok(records.len())
     }
 
     /// Adds a one-off session (a party, a trip, an extra homework evening).
@@ -983,17 +994,7 @@ impl RegisterDoc {
             }
             records.push((id, crate::erasure::erased_participant(&v.current, on)));
         }
-        if records.is_empty() {
-            return Ok(0);
-        }
-        let n = records.len();
-        self.doc.write(author, "erase-participant", |tx| {
-            for (id, p) in &records {
-                write_record(tx, "participants", id.as_str(), p)?;
-            }
-            Ok(())
-        })?;
-        Ok(n)
+        self.write_records(author, "erase-participant", "participants", &records)
     }
 
     /// Updates a participant's age band, gender, residence or recruitment path.

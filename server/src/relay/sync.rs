@@ -385,25 +385,21 @@ pub(crate) fn receive(
         state.peer_read_only = flags.contains(MessageFlags::READ_ONLY);
     }
     let changes_empty = changes.is_empty();
+    let incoming = if changes_empty {
+        Vec::new()
+    } else {
+        decode_changes(&changes, max_changes)?
+    };
     if state.read_only {
         // A reader has nothing the relay lacks: its heads come from here. Heads the relay
         // does not know are edits it made (a client that honours the read-only flag keeps
         // them and sends none), and changes the relay lacks are such edits sent anyway; both
         // are writes it may not make. Changes the relay has (a stale sync state) are not.
-        let incoming = if changes_empty {
-            Vec::new()
-        } else {
-            decode_changes(&changes, max_changes)?
-        };
-        if heads.iter().any(|h| doc.get_change_by_hash(h).is_none())
-            || incoming
-                .iter()
-                .any(|c| doc.get_change_by_hash(&c.hash()).is_none())
+        if heads.iter().any(|h| !in_doc(doc, h)) || incoming.iter().any(|c| !in_doc(doc, &c.hash()))
         {
             return Err(ReceiveError::ReadOnly);
         }
     } else if !changes_empty {
-        let incoming = decode_changes(&changes, max_changes)?;
         apply(doc, held, incoming)?;
         let after = doc.get_heads();
         state.shared_heads = advance_heads(&before, &after, &state.shared_heads);
