@@ -285,9 +285,11 @@ impl Inner {
         let mut h = self.register(doc).await?;
         let act = self.activity(&tenant, h.get().activity_id()).await?;
         let snap = act.snapshot()?;
+        let certificates = self.own_certificates(&a).await?;
         let ctx = RegisterContext {
             catalogue: &cat,
             activity: &snap,
+            certificates: &certificates,
         };
         let r = h.edit(|reg| f(reg, ctx, &sid, &author)).await?;
         self.edited(doc);
@@ -626,6 +628,7 @@ impl NaboClient {
             let ctx = RegisterContext {
                 catalogue: &cat,
                 activity: &snap,
+                certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
             };
             let id = Scope::Register {
                 tenant: tenant.clone(),

@@ -8,6 +8,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod api;
+mod certificate;
 pub mod client;
 pub mod error;
 mod outreach;

@@ -258,7 +258,7 @@ impl Inner {
 
     /// An authorised request to the relay, retried once with a refreshed token when the
     /// access token was refused. The caller reads the status.
-    async fn authorised(
+    pub(crate) async fn authorised(
         &self,
         build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response> {
@@ -390,7 +390,7 @@ impl Inner {
     }
 
     /// The error of a refused request; a revocation wipes the phone first.
-    async fn refused(&self, r: reqwest::Response) -> Result<NaboError> {
+    pub(crate) async fn refused(&self, r: reqwest::Response) -> Result<NaboError> {
         let e = answer_error(r).await;
         if e == NaboError::Revoked {
             self.wipe().await?;
@@ -544,9 +544,15 @@ impl Inner {
         );
         let tenant: TenantId = parse("tenant", &account.tenant)?;
         let (catalogue, free_text_notes) = self.tenant_settings(&tenant).await?;
+        let certificates = self.own_certificates(&account).await?;
+        let children = self.register_children(&account, &tenant, id).await?;
         let ctx = nabo_core::rules::Context {
             catalogue: &catalogue,
             free_text_notes,
+            shifts: children.map(|c| nabo_core::rules::ShiftFacts {
+                certificates: &certificates,
+                children_under_15: c,
+            }),
         };
         let (mut doc, replayed, dropped) = {
             // No local edit may land between reading the pending edits and the replace.
@@ -635,6 +641,8 @@ pub(crate) async fn sync_now(inner: &Arc<Inner>) -> Result<api::SyncReport> {
 
 async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
     let visible = inner.visible_documents().await?;
+    // The volunteer's own certificate as the directory holds it now (ADR 0023).
+    inner.fetch_certificate(&inner.account()?).await?;
     let token = inner.access_token(false).await?;
     let mut c = inner.connect(&token).await?;
     c.settle = Duration::from_millis(150);

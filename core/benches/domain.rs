@@ -504,6 +504,7 @@ fn national_domain(
                 RegisterContext {
                     catalogue: cat,
                     activity: s,
+                    certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
                 },
             );
             run.sessions(0..t.session_dates.len());
@@ -693,6 +694,7 @@ fn main() {
     let ctx = RegisterContext {
         catalogue: cat,
         activity: &snap,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
     };
     {
         let mut g = c.benchmark_group("term");
@@ -875,6 +877,7 @@ fn main() {
                 let ctx = RegisterContext {
                     catalogue: cat,
                     activity: s,
+                    certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
                 };
                 let base = DomainRun::base(t, ctx);
                 let bytes = base.reg.doc().save();

@@ -63,6 +63,7 @@ fn main() {
     let ctx = RegisterContext {
         catalogue: cat,
         activity: &snap,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
     };
     let mut reg = RegisterDoc::create(
         tenant.clone(),

@@ -759,14 +759,16 @@ fn sessions_recurring_and_one_off_attendance_modes_and_hours() {
     );
     reg.sign_up(&maja, ctx, &future, &f.vol_ok).unwrap();
     // A certificate that expires before the session does not count.
-    let mut snap = f.snapshot.clone();
-    snap.roster
-        .get_mut(&f.vol_ok)
-        .unwrap()
-        .cleared_for_children_until = Some(date("2026-12-01"));
+    let expiring = nabo_core::docs::volunteers::Certificates::one(
+        f.vol_ok.clone(),
+        Some(nabo_core::model::volunteer::ChildCertificate {
+            obtained: date("2025-01-05"),
+            renewal_due: date("2026-12-01"),
+        }),
+    );
     let ctx2 = RegisterContext {
-        catalogue: f.cat,
-        activity: &snap,
+        certificates: &expiring,
+        ..f.ctx()
     };
     refused(
         reg.sign_up(&maja, ctx2, &future, &f.vol_ok),
@@ -873,6 +875,7 @@ fn a_child_on_the_register_triggers_the_certificate_rule_even_for_an_adult_activ
     let ctx = RegisterContext {
         catalogue: cat,
         activity: &snap,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
     };
     let mut reg = nabo_core::docs::register::RegisterDoc::create(
         "t1".parse().unwrap(),
@@ -1349,6 +1352,7 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
             block: Some("Blok C".into()),
             routed_to: None,
             resolved: false,
+            handling: IdMap::new(),
         },
     )
     .unwrap();
@@ -1363,6 +1367,7 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
                 block: None,
                 routed_to: None,
                 resolved: false,
+                handling: IdMap::new(),
             },
         ),
         "kind",
@@ -1432,6 +1437,7 @@ fn networks_and_meetings_at_organisation_level() {
             funded_by_lbf: false,
             areas: Set::new(),
             members: [police.clone(), kommune.clone()].into_iter().collect(),
+            roles: IdMap::new(),
         },
     )
     .unwrap();
@@ -1444,6 +1450,8 @@ fn networks_and_meetings_at_organisation_level() {
             owner: Some(kommune.clone()),
             due: Some(date("2026-12-15")),
             done: false,
+            done_on: None,
+            done_by: None,
         },
     );
     let m = n

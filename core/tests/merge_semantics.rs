@@ -20,6 +20,7 @@ fn two_volunteers_mark_the_same_child_present_gives_one_attendance() {
     let ctx = RegisterContext {
         catalogue: f.cat,
         activity: &ctx_snapshot,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
     };
     let pid = f
         .register
@@ -249,6 +250,7 @@ fn the_same_new_child_added_on_two_phones_gives_two_entries_that_review_merges()
     let ctx = RegisterContext {
         catalogue: f.cat,
         activity: &snapshot,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
     };
     let sid = f.session_on(&f.register, "2026-11-19");
     let mut a = f.replica();
@@ -551,6 +553,7 @@ fn the_same_occurrence_is_one_session_and_two_one_off_evenings_are_proposed_as_d
     let ctx = RegisterContext {
         catalogue: f.cat,
         activity: &snapshot,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
     };
     let bytes = f.replica().doc().save();
     let mut a = RegisterDoc::load(&bytes, ActorId::random()).unwrap();

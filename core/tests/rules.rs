@@ -34,6 +34,7 @@ fn ctx(fx: &Fixture) -> Context<'_> {
     Context {
         catalogue: fx.cat,
         free_text_notes: false,
+        shifts: None,
     }
 }
 
@@ -276,6 +277,7 @@ fn merging_participants_is_for_central_staff() {
                 RegisterContext {
                     catalogue: fx.cat,
                     activity: &fx.snapshot,
+                    certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
                 },
                 date("2026-11-17"),
                 p.clone(),
@@ -604,6 +606,7 @@ fn a_retired_code_in_a_record_made_offline_is_still_a_record() {
             &Context {
                 catalogue: cat,
                 free_text_notes: false,
+                shifts: None,
             },
         )
     };
@@ -674,6 +677,7 @@ fn judge_doc<D: TypedDoc + Clone>(
         &Context {
             catalogue: cat,
             free_text_notes: false,
+            shifts: None,
         },
     )
 }
@@ -997,6 +1001,7 @@ fn erasing_a_child_is_central_staffs_and_final_and_offline_edits_still_merge() {
             RegisterContext {
                 catalogue: fx.cat,
                 activity: &fx.snapshot,
+                certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
             },
             date("2026-11-17"),
             child.clone(),
@@ -1031,6 +1036,7 @@ fn erasing_a_child_is_central_staffs_and_final_and_offline_edits_still_merge() {
             RegisterContext {
                 catalogue: fx.cat,
                 activity: &fx.snapshot,
+                certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
             },
             &child,
             |p| p.age_band = "13-14".parse().unwrap(),

@@ -210,6 +210,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/enrol", post(enrol))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/child-certificate", get(my_certificate))
         .route("/api/v1/documents", get(documents))
         .route(
             "/api/v1/documents/{id}/subject-keys",
@@ -381,6 +382,30 @@ async fn me(State(s): State<AppState>, Caller(p): Caller) -> Result<Json<MeOutpu
         areas: p.scopes.areas,
         activities: p.scopes.activities,
     }))
+}
+
+/// `GET /api/v1/me/child-certificate`: the calling volunteer's own current child certificate
+/// from the volunteer directory (dates only, never contents), so the phone checks its
+/// sign-ups and check-ins offline against the certificate as it is now, not a copy kept in a
+/// roster (ADR 0023). A volunteer sees only their own; other callers get `null`.
+async fn my_certificate(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let mine = p
+        .volunteer_id
+        .as_deref()
+        .and_then(|v| v.parse::<nabo_core::ids::VolunteerId>().ok());
+    let c = match &mine {
+        Some(v) => s.hub.current_certificates(&p.tenant).await?.get(v).copied(),
+        None => None,
+    };
+    Ok(Json(serde_json::json!({
+        "child_certificate": c.map(|c| serde_json::json!({
+            "obtained": c.obtained.to_string(),
+            "renewal_due": c.renewal_due.to_string(),
+        })),
+    })))
 }
 
 /// A document the caller may sync.

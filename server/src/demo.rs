@@ -884,6 +884,7 @@ pub async fn seed(
     let ctx = RegisterContext {
         catalogue: cat,
         activity: &snap,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
     };
     let mut reg = RegisterDoc::create(
         tenant.clone(),

@@ -268,6 +268,7 @@ async fn a_phone_creates_next_terms_register_but_not_what_it_may_not_write() {
         let ctx = RegisterContext {
             catalogue: cat,
             activity: &snap,
+            certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
         };
         let term = nabo_core::time::Term::of(Timestamp::now().date_dk());
         let next = if term.half == 1 {

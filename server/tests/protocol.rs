@@ -40,6 +40,7 @@ async fn two_phones_and_the_office_see_one_register() {
         let ctx = RegisterContext {
             catalogue: cat,
             activity: &snap,
+            certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
         };
         let (sid, session) = view
             .sessions

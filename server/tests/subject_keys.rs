@@ -308,6 +308,7 @@ async fn add_participant(
     let ctx = RegisterContext {
         catalogue: Catalogue::builtin().unwrap(),
         activity: &snap,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
     };
     let (mut reg, mut state) = match reg_id {
         Some(id) => {

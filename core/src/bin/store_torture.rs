@@ -63,6 +63,7 @@ async fn main() {
     let ctx = RegisterContext {
         catalogue: cat,
         activity: &snapshot,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
     };
     let store = Store::open(std::path::Path::new(path))
         .await

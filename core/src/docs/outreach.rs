@@ -17,7 +17,8 @@ use crate::ids::{
     TenantId,
 };
 use crate::model::outreach::{
-    ConcernReport, Consent, KnownPerson, Observation, OutreachContact, Referral, StatusChange,
+    ConcernReport, Consent, KnownPerson, Observation, ObservationStatus, ObservationUpdate,
+    OutreachContact, Referral, StatusChange,
 };
 use crate::model::{By, Gender, IdMap, LegalBasis, ReferralKind, ReferralStatus, Sealed, Set};
 use crate::time::{Date, Quarter, Timestamp};
@@ -376,6 +377,56 @@ impl OutreachDoc {
             write_record(tx, "observations", id.as_str(), &o)
         })?;
         Ok(id)
+    }
+
+    /// Moves an observation on the estate office's list: a status change recorded with who
+    /// and when (concurrent changes are all kept; the latest shows). Any status may follow
+    /// any other — a rejected or resolved observation is reopened by setting it back — but
+    /// not the one it has.
+    pub fn set_observation_status(
+        &mut self,
+        author: &Author,
+        id: &ObservationId,
+        status: ObservationStatus,
+    ) -> Result<()> {
+        let mut o = self.observation(id)?;
+        if o.status() == status {
+            return invalid("status", Reason::Inconsistent, "the observation has this status");
+        }
+        o.handling.insert(
+            format!("{}-{}", author.at.0, crate::ids::random_id()),
+            ObservationUpdate {
+                at: author.at,
+                status,
+                by: author.by.clone(),
+            },
+        );
+        o.resolved = status == ObservationStatus::Resolved;
+        self.doc.write(author, "observation-status", |tx| {
+            write_record(tx, "observations", id.as_str(), &o)
+        })
+    }
+
+    /// Routes an observation to an organisation (the estate office), or takes it off every
+    /// list (`None`).
+    pub fn route_observation(
+        &mut self,
+        author: &Author,
+        id: &ObservationId,
+        to: Option<OrgId>,
+    ) -> Result<()> {
+        let mut o = self.observation(id)?;
+        o.routed_to = to;
+        self.doc.write(author, "route-observation", |tx| {
+            write_record(tx, "observations", id.as_str(), &o)
+        })
+    }
+
+    fn observation(&self, id: &ObservationId) -> Result<Observation> {
+        match read_one::<_, Observation>(self.doc.automerge(), "observations", id.as_str())? {
+            Some(v) => Ok(v.current),
+            None => invalid("observation", Reason::NotFound, "no such observation"),
+        }
     }
 
     /// Contacts.

@@ -74,13 +74,18 @@ struct ParticipantBrief {
     merged_into: Option<ParticipantId>,
 }
 
-/// What register operations validate against: the catalogue and the activity.
+/// What register operations validate against: the catalogue, the activity and the
+/// volunteers' current child certificates.
 #[derive(Debug, Clone, Copy)]
 pub struct RegisterContext<'a> {
     /// The catalogue (with the tenant's local additions).
     pub catalogue: &'a Catalogue,
     /// The activity, its series and roster.
     pub activity: &'a ActivitySnapshot,
+    /// The volunteers' current child certificates from the volunteer directory (a
+    /// volunteer's phone: its own). [`crate::docs::volunteers::NO_CERTIFICATES`] where no
+    /// volunteer's shift is written.
+    pub certificates: &'a crate::docs::volunteers::Certificates,
 }
 
 /// Input for a one-off session.
@@ -646,29 +651,12 @@ impl RegisterDoc {
         ctx: RegisterContext<'_>,
         session: &SessionId,
     ) -> Result<bool> {
-        if ctx.activity.activity.children_under_15 {
-            return Ok(true);
-        }
-        let under_15 = |band: &str| {
-            ctx.catalogue
-                .age_band(band)
-                .and_then(|b| b.min_age)
-                .is_some_and(|min| min < 15)
-        };
-        let participants = read_all::<_, Participant>(self.doc.automerge(), "participants")?;
-        if participants
-            .values()
-            .any(|p| under_15(p.current.age_band.as_str()))
-        {
-            return Ok(true);
-        }
-        let prefix = format!("{session}/");
-        let counts = read_all::<_, u64>(self.doc.automerge(), "headcounts")?;
-        Ok(counts.iter().any(|(k, v)| {
-            k.strip_prefix(&prefix)
-                .and_then(|b| b.parse::<HeadcountBucket>().ok())
-                .is_some_and(|b| under_15(&b.age_band) && v.current > 0)
-        }))
+        involves_children_under_15(
+            self.doc.automerge(),
+            ctx.catalogue,
+            ctx.activity.activity.children_under_15,
+            session,
+        )
     }
 
     fn check_volunteer(
@@ -688,9 +676,10 @@ impl RegisterDoc {
         if !r.active {
             return invalid("volunteer", Reason::NotActive, "no longer on the roster");
         }
+        // The directory's current certificate decides (ADR 0023), never the roster's old
+        // copy of its dates.
         if self.involves_children_under_15(ctx, session)?
-            && r.cleared_for_children_until
-                .is_none_or(|until| date >= until)
+            && !ctx.certificates.valid_on(volunteer, date)
         {
             return invalid(
                 "volunteer",
@@ -1098,6 +1087,41 @@ pub(crate) fn check_headcount(cat: &Catalogue, bucket: &HeadcountBucket, count: 
 }
 
 /// What a shift must satisfy: checked out after checking in, at most [`MAX_SHIFT_MINUTES`].
+/// Whether a session of the register `am` involves children under 15: the activity says so
+/// (`activity_flag`), or a participant in an under-15 age band is on the register, or a
+/// headcount of the session counted under-15s. Shared by the register's operations and the
+/// relay's rules.
+pub(crate) fn involves_children_under_15(
+    am: &automerge::Automerge,
+    catalogue: &Catalogue,
+    activity_flag: bool,
+    session: &SessionId,
+) -> Result<bool> {
+    if activity_flag {
+        return Ok(true);
+    }
+    let under_15 = |band: &str| {
+        catalogue
+            .age_band(band)
+            .and_then(|b| b.min_age)
+            .is_some_and(|min| min < 15)
+    };
+    let participants = read_all::<_, Participant>(am, "participants")?;
+    if participants
+        .values()
+        .any(|p| under_15(p.current.age_band.as_str()))
+    {
+        return Ok(true);
+    }
+    let prefix = format!("{session}/");
+    let counts = read_all::<_, u64>(am, "headcounts")?;
+    Ok(counts.iter().any(|(k, v)| {
+        k.strip_prefix(&prefix)
+            .and_then(|b| b.parse::<HeadcountBucket>().ok())
+            .is_some_and(|b| under_15(&b.age_band) && v.current > 0)
+    }))
+}
+
 pub(crate) fn check_shift(s: &Shift) -> Result<()> {
     if let (Some(i), Some(o)) = (s.check_in, s.check_out) {
         if o < i {

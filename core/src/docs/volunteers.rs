@@ -194,10 +194,48 @@ pub fn renewals_due(
     out
 }
 
-/// What an activity's roster holds of a certificate: the day clearance for sessions with
-/// children under 15 ends (the renewal date), taken from the directory's current record.
-pub fn roster_clearance(c: Option<&ChildCertificate>) -> Option<Date> {
-    c.map(|c| c.renewal_due)
+/// The volunteers' current child certificates, as the volunteer directory holds them (or the
+/// part of it a reader may see: a volunteer's phone holds its own, ADR 0023). What blocks a
+/// volunteer without a valid certificate from sessions with children under 15 reads this,
+/// never a copy kept elsewhere (the roster's old `cleared_for_children_until` is not read).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Certificates(BTreeMap<VolunteerId, ChildCertificate>);
+
+/// No certificates known (for register edits that involve no volunteer).
+pub static NO_CERTIFICATES: Certificates = Certificates(BTreeMap::new());
+
+impl Certificates {
+    /// The certificates of every volunteer in the directory.
+    pub fn of(volunteers: &BTreeMap<VolunteerId, Volunteer>) -> Self {
+        Certificates(
+            volunteers
+                .iter()
+                .filter_map(|(id, v)| v.child_certificate.map(|c| (id.clone(), c)))
+                .collect(),
+        )
+    }
+
+    /// One volunteer's certificate (a volunteer's phone knows only its own), if any.
+    pub fn one(volunteer: VolunteerId, c: Option<ChildCertificate>) -> Self {
+        Certificates(c.map(|c| (volunteer, c)).into_iter().collect())
+    }
+
+    /// A volunteer's current certificate.
+    pub fn get(&self, volunteer: &VolunteerId) -> Option<&ChildCertificate> {
+        self.0.get(volunteer)
+    }
+
+    /// Whether the volunteer holds a certificate valid on `date`.
+    pub fn valid_on(&self, volunteer: &VolunteerId, date: Date) -> bool {
+        self.get(volunteer).is_some_and(|c| c.valid_on(date))
+    }
+}
+
+impl VolunteersDoc {
+    /// The current certificates of the directory's volunteers.
+    pub fn certificates(&self) -> Result<Certificates> {
+        Ok(Certificates::of(&self.volunteers()?))
+    }
 }
 
 /// The state of a certificate on a date.

@@ -718,7 +718,7 @@ fn schema_of(am: &Automerge) -> Option<u64> {
 }
 
 /// What a document says it is: kind, scope and schema version, checked for consistency.
-pub(crate) fn identity(am: &Automerge) -> Result<(DocKind, Scope, u64)> {
+pub fn identity(am: &Automerge) -> Result<(DocKind, Scope, u64)> {
     inspect(am)
 }
 

@@ -2,7 +2,7 @@
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::{IdMap, NetworkFocus, Set};
+use super::{By, IdMap, NetworkFocus, Set};
 use crate::ids::{ActionId, AreaId, OrgId, StaffId};
 use crate::time::Date;
 
@@ -25,6 +25,32 @@ pub struct Network {
     pub areas: Set<AreaId>,
     /// Member organisations.
     pub members: Set<OrgId>,
+    /// Each member organisation's role in the network and the function of the person it
+    /// sends (a function, never a name). Absent in networks stored before it (issue 10).
+    #[autosurgeon(missing = "crate::model::IdMap::new")]
+    pub roles: IdMap<OrgId, Membership>,
+}
+
+/// A member organisation's place in a network.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Membership {
+    /// Its role in the network.
+    pub role: NetworkRole,
+    /// The function of the person it sends, e.g. "Socialrådgiver, Socialforvaltningen".
+    #[autosurgeon(hydrate = "crate::model::lenient::string")]
+    pub function: String,
+}
+
+crate::codes::code_enum! {
+    /// A member organisation's role in a network.
+    pub enum NetworkRole {
+        /// Convenes the meetings and keeps the actions (tovholder).
+        Convener = "tovholder",
+        /// A regular member (fast medlem).
+        Member = "medlem",
+        /// Joins when a case needs it (efter behov).
+        AdHoc = "efter-behov",
+    }
 }
 
 /// A network meeting, recorded at organisation level.
@@ -55,4 +81,32 @@ pub struct AgreedAction {
     pub due: Option<Date>,
     /// Done.
     pub done: bool,
+    /// When it was marked done (absent in actions stored before it).
+    pub done_on: Option<Date>,
+    /// Who marked it done or reopened it last (absent in actions stored before it).
+    pub done_by: Option<By>,
+}
+
+/// Where an agreed action stands on a day (the follow-up status shown at the next meeting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FollowUp {
+    /// Past its due date and not done.
+    Overdue,
+    /// Not done, not yet due (or no due date).
+    Open,
+    /// Done.
+    Done,
+}
+
+impl AgreedAction {
+    /// The follow-up status on `today`.
+    pub fn follow_up(&self, today: Date) -> FollowUp {
+        if self.done {
+            FollowUp::Done
+        } else if self.due.is_some_and(|d| d < today) {
+            FollowUp::Overdue
+        } else {
+            FollowUp::Open
+        }
+    }
 }

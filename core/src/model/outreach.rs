@@ -139,6 +139,53 @@ pub struct Observation {
     pub block: Option<String>,
     /// Routed to (estate office).
     pub routed_to: Option<OrgId>,
-    /// Resolved.
+    /// Resolved (kept in step with the handling, for readers that know only this).
     pub resolved: bool,
+    /// The estate office's handling: status changes, keyed by a unique id so concurrent
+    /// updates are all kept. Absent in observations stored before it (issue 10).
+    #[autosurgeon(missing = "crate::model::IdMap::new")]
+    pub handling: IdMap<String, ObservationUpdate>,
+}
+
+/// One status change of an observation on the estate office's list.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ObservationUpdate {
+    /// When.
+    pub at: Timestamp,
+    /// New status.
+    pub status: ObservationStatus,
+    /// Who.
+    pub by: By,
+}
+
+crate::codes::code_enum! {
+    /// Where an observation stands on the estate office's list.
+    pub enum ObservationStatus {
+        /// Ny: not yet looked at.
+        New = "ny",
+        /// I gang: the estate office works on it.
+        InProgress = "i-gang",
+        /// Løst.
+        Resolved = "loest",
+        /// Afvist: not the estate office's, or not a fault.
+        Rejected = "afvist",
+    }
+}
+
+impl Observation {
+    /// The latest status change, if any (the latest time; the greatest key among equals, so
+    /// every replica shows the same).
+    pub fn last_update(&self) -> Option<(&String, &ObservationUpdate)> {
+        self.handling.iter().max_by(|a, b| (a.1.at, a.0).cmp(&(b.1.at, b.0)))
+    }
+
+    /// The current status: the latest change, or from `resolved` for an observation never
+    /// handled on the list.
+    pub fn status(&self) -> ObservationStatus {
+        match self.last_update() {
+            Some((_, u)) => u.status,
+            None if self.resolved => ObservationStatus::Resolved,
+            None => ObservationStatus::New,
+        }
+    }
 }

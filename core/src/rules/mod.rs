@@ -21,9 +21,11 @@
 //!    and, per kind of document, in `records.rs`.
 //!
 //! What the rules do *not* re-check is what depended on another document's state at the
-//! moment a phone made the edit offline (the roster's child-certificate dates, the activity's
-//! attendance mode): the phone checked them against its copy, and refusing them later would
-//! lose honest work. Such cases reach the review instead.
+//! moment a phone made the edit offline (the activity's attendance mode): the phone checked
+//! them against its copy, and refusing them later would lose honest work. Such cases reach
+//! the review instead. The one exception is the child certificate (ADR 0023): a volunteer's
+//! own sign-up or check-in for a session with children under 15 needs a certificate valid on
+//! the session's day in the volunteer directory as it is now ([`Context::shifts`]).
 
 mod paths;
 mod rebase;
@@ -122,6 +124,20 @@ pub struct Context<'a> {
     pub catalogue: &'a Catalogue,
     /// The tenant allows free-text notes on outreach contacts.
     pub free_text_notes: bool,
+    /// For a register: what a volunteer's own sign-up and check-in are checked against (the
+    /// child certificate, ADR 0023). `None`: not known to this checker, not checked.
+    pub shifts: Option<ShiftFacts<'a>>,
+}
+
+/// What a volunteer's sign-up or check-in in a register is checked against: the volunteers'
+/// current child certificates (from the volunteer directory, never the roster's copy) and
+/// whether the register's activity is for children under 15.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftFacts<'a> {
+    /// The current certificates.
+    pub certificates: &'a crate::docs::volunteers::Certificates,
+    /// The activity says its sessions involve children under 15.
+    pub children_under_15: bool,
 }
 
 /// Checks the changes after `before` in `doc` (already applied to it) as made by `editor`.

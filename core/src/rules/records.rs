@@ -522,6 +522,9 @@ impl Checker<'_> {
                         "a volunteer signs up, checks in and out only for themselves",
                     ));
                 }
+                if role == AppRole::Volunteer {
+                    self.certificate(name, k, &volunteer, &v, t)?;
+                }
                 Ok(())
             }
             _ => {
@@ -546,6 +549,52 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// A volunteer's own sign-up or check-in (a new shift, or `signed_up` / `check_in`
+    /// written) for a session with children under 15 needs a child certificate valid on the
+    /// session's day, as the volunteer directory holds it now (ADR 0023). Cancelling and
+    /// checking out are never blocked.
+    fn certificate(
+        &self,
+        name: &str,
+        k: &str,
+        volunteer: &VolunteerId,
+        v: &Versions<Shift>,
+        t: &Touch,
+    ) -> Result<(), Refusal> {
+        let Some(facts) = self.ctx.shifts else {
+            return Ok(());
+        };
+        let joins = t.direct || t.fields.iter().any(|f| f == "signed_up" || f == "check_in");
+        let active = all(v).any(|s| (s.signed_up && !s.cancelled) || s.check_in.is_some());
+        if !joins || !active {
+            return Ok(());
+        }
+        let Some((sid, _)) = k.split_once('/') else {
+            return Ok(());
+        };
+        let Ok(sid) = sid.parse::<SessionId>() else {
+            return Ok(());
+        };
+        let Ok(Some(session)) = read_one::<_, Session>(self.doc, "sessions", sid.as_str()) else {
+            return Ok(());
+        };
+        let children = crate::docs::register::involves_children_under_15(
+            self.doc,
+            self.ctx.catalogue,
+            facts.children_under_15,
+            &sid,
+        )
+        .map_err(|e| from_error(name, e))?;
+        if children && !facts.certificates.valid_on(volunteer, session.current.date) {
+            return Err(Refusal::new(
+                name,
+                Reason::ChildCertificateRequired,
+                "a valid child certificate (børneattest) is required for sessions with children under 15",
+            ));
+        }
+        Ok(())
     }
 
     fn outreach(&mut self, c: &str, k: &str, name: &str, existed: bool) -> Result<(), Refusal> {
@@ -643,6 +692,22 @@ impl Checker<'_> {
                 for o in all(&v) {
                     crate::docs::outreach::check_observation(cat, o)
                         .map_err(|e| from_error(name, e))?;
+                }
+                // Every new status change on the estate office's list is signed by the sender.
+                let was: Option<Versions<Observation>> = if existed {
+                    read_one(self.before_doc()?, c, k).ok().flatten()
+                } else {
+                    None
+                };
+                for o in all(&v) {
+                    for (hk, h) in o.handling.iter() {
+                        let old = was
+                            .as_ref()
+                            .is_some_and(|w| all(w).any(|w| w.handling.contains_key(hk)));
+                        if !old {
+                            self.signed(name, "handling", &h.by, false)?;
+                        }
+                    }
                 }
                 Ok(())
             }
@@ -752,6 +817,9 @@ impl Checker<'_> {
     fn network(&mut self, t: &Touch) -> Result<(), Refusal> {
         let now: Vec<Network> = Self::root_versions(self.doc, "network")
             .map_err(|_| Refusal::new("network", Reason::Malformed, "not a network"))?;
+        for n in &now {
+            crate::docs::network::check_network(n).map_err(|e| from_error("network", e))?;
+        }
         if self.role() == AppRole::Central || !self.existed("network", None, t) {
             return Ok(());
         }

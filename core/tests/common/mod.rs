@@ -43,6 +43,8 @@ pub struct Fixture {
     pub vol_ok: VolunteerId,
     /// Volunteer whose certificate is missing.
     pub vol_missing: VolunteerId,
+    /// The current certificates (as the volunteer directory holds them): `vol_ok`'s.
+    pub certificates: nabo_core::docs::volunteers::Certificates,
     pub keys: MemoryKeyRing,
 }
 
@@ -100,7 +102,8 @@ impl Fixture {
                 &vol_ok,
                 RosterVolunteer {
                     role: "lektiehjaelper".parse().unwrap(),
-                    cleared_for_children_until: Some(date("2028-06-01")),
+                    // The roster's old copy of the dates is not read (ADR 0023).
+                    cleared_for_children_until: None,
                     active: true,
                 },
             )
@@ -121,6 +124,7 @@ impl Fixture {
         let ctx = RegisterContext {
             catalogue: cat,
             activity: &snapshot,
+            certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
         };
         let register = RegisterDoc::create(
             tenant.clone(),
@@ -138,6 +142,13 @@ impl Fixture {
             snapshot,
             register,
             central,
+            certificates: nabo_core::docs::volunteers::Certificates::one(
+                vol_ok.clone(),
+                Some(nabo_core::model::volunteer::ChildCertificate {
+                    obtained: date("2026-01-05"),
+                    renewal_due: date("2028-06-01"),
+                }),
+            ),
             vol_ok,
             vol_missing,
             keys: MemoryKeyRing::default(),
@@ -148,6 +159,7 @@ impl Fixture {
         RegisterContext {
             catalogue: self.cat,
             activity: &self.snapshot,
+            certificates: &self.certificates,
         }
     }
 

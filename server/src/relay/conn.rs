@@ -6,7 +6,7 @@ use std::sync::Arc;
 use automerge::sync::{State, SyncDoc};
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use nabo_core::document::{DocKind, DocumentId, NaboDoc, guarded};
+use nabo_core::document::{DocKind, DocumentId, NaboDoc, Scope, guarded};
 use nabo_core::wire::{PROTOCOL_V1, PeerMetadata, WireMessage};
 use tokio::sync::{mpsc, oneshot};
 
@@ -658,8 +658,26 @@ impl Conn {
             Err(e) => return Err(storage_closing(&self.hub, &e)),
         };
         let sender = self.sender();
-        let checked =
-            nabo_core::rules::check(&doc, &[], &changes, &sender.editor, &rules.context());
+        let (kind, activity) = match nabo_core::document::identity(&doc) {
+            Ok((kind, Scope::Register { activity, .. }, _)) => (kind, Some(activity.to_string())),
+            Ok((kind, _, _)) => (kind, None),
+            Err(_) => (DocKind::Tenant, None),
+        };
+        let children = match self
+            .hub
+            .shift_facts(&self.principal.tenant, kind, activity.as_deref(), &sender.editor)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return Err(storage_closing(&self.hub, &e)),
+        };
+        let checked = nabo_core::rules::check(
+            &doc,
+            &[],
+            &changes,
+            &sender.editor,
+            &rules.context(children),
+        );
         let actors = nabo_core::rules::device_actors(&doc, &changes);
         let Ok(nabo) = NaboDoc::from_automerge(doc, automerge::ActorId::random()) else {
             return self.unavailable(&id.to_string());

@@ -595,12 +595,22 @@ impl DocTask {
             .tenant_rules(&self.meta.tenant)
             .await
             .map_err(|e| Rejection::close(1011, self.storage_error("load", e), None))?;
+        let children = self
+            .hub
+            .shift_facts(
+                &self.meta.tenant,
+                self.meta.kind,
+                self.meta.activity.as_deref(),
+                &sender.editor,
+            )
+            .await
+            .map_err(|e| Rejection::close(1011, self.storage_error("load", e), None))?;
         nabo_core::rules::check(
             self.doc.automerge(),
             before,
             &changes,
             &sender.editor,
-            &rules.context(),
+            &rules.context(children),
         )
         .map_err(Rejection::Refused)?;
         if self.doc.recheck().is_err() {
@@ -692,8 +702,14 @@ impl DocTask {
             .map_err(|e| self.storage_error("append", e))?;
         self.appended = n;
         self.size += bytes.len();
-        if self.meta.kind == DocKind::Tenant {
-            self.hub.forget_tenant_rules(&self.meta.tenant);
+        match self.meta.kind {
+            DocKind::Tenant | DocKind::Volunteers => self.hub.forget_tenant_rules(&self.meta.tenant),
+            DocKind::Activity => {
+                if let Some(a) = &self.meta.activity {
+                    self.hub.forget_activity_facts(&self.meta.tenant, a);
+                }
+            }
+            _ => {}
         }
         if n >= self.hub.limits.compact_after {
             match self.hub.storage.compact(self.meta.id).await {

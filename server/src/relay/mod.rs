@@ -14,6 +14,7 @@
 
 pub mod conn;
 pub mod doc;
+mod facts;
 pub mod outbox;
 pub mod sync;
 
@@ -163,14 +164,22 @@ impl Sender {
 pub struct TenantRules {
     catalogue: Catalogue,
     free_text_notes: bool,
+    /// The volunteers' current child certificates (the volunteer directory; ADR 0023).
+    certificates: nabo_core::docs::volunteers::Certificates,
 }
 
 impl TenantRules {
-    /// The context for [`nabo_core::rules::check`].
-    pub fn context(&self) -> Context<'_> {
+    /// The context for [`nabo_core::rules::check`]. `children_under_15`: for a register
+    /// written by a volunteer, whether its activity is for children under 15 — then the
+    /// volunteer's sign-ups and check-ins are checked against the current certificates.
+    pub fn context(&self, children_under_15: Option<bool>) -> Context<'_> {
         Context {
             catalogue: &self.catalogue,
             free_text_notes: self.free_text_notes,
+            shifts: children_under_15.map(|c| nabo_core::rules::ShiftFacts {
+                certificates: &self.certificates,
+                children_under_15: c,
+            }),
         }
     }
 }
@@ -219,8 +228,12 @@ pub struct Hub {
     pub(crate) docs: Mutex<HashMap<DocumentId, DocEntry>>,
     /// Actors and the login and phone they are bound to (a cache of the `actors` table).
     known_actors: std::sync::Mutex<KnownActors>,
-    /// The rules' context per tenant, dropped when the tenant document changes.
+    /// The rules' context per tenant, dropped when the tenant document or the volunteer
+    /// directory changes.
     tenant_rules: std::sync::Mutex<HashMap<TenantId, Arc<TenantRules>>>,
+    /// Whether an activity is for children under 15, per (tenant, activity id): dropped when
+    /// the activity document changes (`facts.rs`).
+    children_flags: std::sync::Mutex<HashMap<(TenantId, String), bool>>,
     conns: std::sync::Mutex<HashMap<u64, ConnEntry>>,
     next: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -287,6 +300,7 @@ impl Hub {
             docs: Mutex::new(HashMap::new()),
             known_actors: std::sync::Mutex::new(HashMap::new()),
             tenant_rules: std::sync::Mutex::new(HashMap::new()),
+            children_flags: std::sync::Mutex::new(HashMap::new()),
             conns: std::sync::Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
             shutdown,
@@ -458,6 +472,7 @@ impl Hub {
             tenant: tenant.clone(),
         }
         .document_id();
+        let certificates = self.current_certificates(tenant).await?;
         let from_doc = match doc::load(self.storage.as_ref(), id).await {
             Ok(l) => nabo_core::docs::tenant::TenantDoc::from_doc(l.doc)
                 .and_then(|t| Ok((t.catalogue(base)?, t.settings()?.free_text_notes))),
@@ -471,6 +486,7 @@ impl Hub {
         let r = Arc::new(TenantRules {
             catalogue: catalogue.accepting_retired(),
             free_text_notes,
+            certificates,
         });
         if let Ok(mut m) = self.tenant_rules.lock() {
             m.insert(tenant.clone(), r.clone());

@@ -1121,6 +1121,7 @@ pub async fn resolve_mark(
             let ctx = RegisterContext {
                 catalogue,
                 activity: &snapshot,
+                certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
             };
             r.mark(&by, ctx, &sid, &pid, status)?;
             Ok(())

@@ -113,6 +113,7 @@ async fn setup(relay: &procs::Relay, token: &str, groups: usize) -> Vec<Arc<Cafe
         let ctx = RegisterContext {
             catalogue: cat,
             activity: &snapshot,
+            certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
         };
         let mut reg = RegisterDoc::create(
             "vestbyen".parse().unwrap(),
@@ -309,6 +310,7 @@ async fn phone(
             let ctx = RegisterContext {
                 catalogue: cat,
                 activity: &cafe.snapshot,
+                certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
             };
             let status = [
                 AttendanceStatus::Present,

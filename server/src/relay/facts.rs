@@ -1,0 +1,96 @@
+//! What the rules need from other documents than the one being changed (ADR 0023): the
+//! volunteers' current child certificates (the tenant's volunteer directory) and whether a
+//! register's activity is for children under 15. Both are cached on the hub and dropped when
+//! the document they come from changes (`doc.rs`, after each append).
+
+use nabo_core::docs::activity::ActivityDoc;
+use nabo_core::docs::volunteers::{Certificates, VolunteersDoc};
+use nabo_core::document::{DocKind, Scope, TypedDoc};
+use nabo_core::ids::TenantId;
+use nabo_core::model::AppRole;
+use nabo_core::rules::Editor;
+
+use super::{Hub, OpenError, doc};
+use crate::storage::StorageError;
+
+impl Hub {
+    /// The current certificates of a tenant's volunteers, read from the stored volunteer
+    /// directory. No directory (a tenant without volunteers): none. A directory that does
+    /// not read: none either, logged — every volunteer is then blocked from sessions with
+    /// children until it is repaired, which is the safe side.
+    pub(crate) async fn current_certificates(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Certificates, StorageError> {
+        let id = Scope::Volunteers {
+            tenant: tenant.clone(),
+        }
+        .document_id();
+        match doc::load(self.storage.as_ref(), id).await {
+            Ok(l) => Ok(VolunteersDoc::from_doc(l.doc)
+                .and_then(|d| d.certificates())
+                .unwrap_or_else(|e| {
+                    tracing::warn!(tenant = %tenant, error = %e, "volunteer directory unreadable; no certificates apply");
+                    Certificates::default()
+                })),
+            Err(OpenError::Storage(e)) => Err(e),
+            Err(OpenError::Damaged) => Ok(Certificates::default()),
+        }
+    }
+
+    /// For a change set to a document of `kind` (of `activity`, for a register) from
+    /// `editor`: whether the register's activity is for children under 15, when the rules
+    /// check the editor's shifts against the certificates (a volunteer writing a register);
+    /// `None` otherwise.
+    pub(crate) async fn shift_facts(
+        &self,
+        tenant: &TenantId,
+        kind: DocKind,
+        activity: Option<&str>,
+        editor: &Editor,
+    ) -> Result<Option<bool>, StorageError> {
+        if kind != DocKind::Register || editor.role != AppRole::Volunteer {
+            return Ok(None);
+        }
+        let Some(activity) = activity else {
+            return Ok(Some(false));
+        };
+        let key = (tenant.clone(), activity.to_owned());
+        if let Some(c) = self
+            .children_flags
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).copied())
+        {
+            return Ok(Some(c));
+        }
+        let meta = self
+            .storage
+            .documents(tenant)
+            .await?
+            .into_iter()
+            .find(|m| m.kind == DocKind::Activity && m.activity.as_deref() == Some(activity));
+        let children = match meta {
+            None => false,
+            Some(m) => match doc::load(self.storage.as_ref(), m.id).await {
+                Ok(l) => ActivityDoc::from_doc(l.doc)
+                    .and_then(|a| a.activity())
+                    .map(|a| a.current.children_under_15)
+                    .unwrap_or(false),
+                Err(OpenError::Storage(e)) => return Err(e),
+                Err(OpenError::Damaged) => false,
+            },
+        };
+        if let Ok(mut m) = self.children_flags.lock() {
+            m.insert(key, children);
+        }
+        Ok(Some(children))
+    }
+
+    /// Drops the cached flag of an activity (its document changed).
+    pub(crate) fn forget_activity_facts(&self, tenant: &TenantId, activity: &str) {
+        if let Ok(mut m) = self.children_flags.lock() {
+            m.remove(&(tenant.clone(), activity.to_owned()));
+        }
+    }
+}
