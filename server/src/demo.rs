@@ -4,6 +4,8 @@
 //! invented. Children's first names are sealed with their own keys (ADR 0004); the keys are
 //! stored in the relay's key store.
 
+mod cooperation;
+
 use automerge::ActorId;
 use chrono::Datelike;
 use nabo_core::docs::outreach::{NewContact, NewReferral, OutreachDoc};
@@ -792,13 +794,18 @@ pub async fn seed(
     for i in 0..volunteer_names.len() {
         let vid: VolunteerId = id(&format!("v-{}", i + 1))?;
         // Volunteer 4's certificate is due for renewal soon: the review pages warn about it.
-        let obtained = today.add_days(if i == 3 { -700 } else { -120 });
+        // Obtained before the term began: the check reads these dates (ADR 0023).
+        let obtained = today.add_days(if i == 3 { -700 } else { -200 });
         vols.set_child_certificate(
             &central,
             &vid,
             ChildCertificate {
                 obtained,
-                renewal_due: obtained.add_days(730),
+                renewal_due: if i == 3 {
+                    obtained.add_days(730)
+                } else {
+                    today.add_days(610)
+                },
             },
         )?;
         if i % 2 == 1 {
@@ -845,14 +852,14 @@ pub async fn seed(
         )?;
     }
     for i in 0..5 {
-        let until = today.add_days(if i == 3 { 30 } else { 610 });
+        // The certificates are in the volunteer directory; the roster says who helps.
         cafe.set_roster(
             &central,
             cat,
             &id(&format!("v-{}", i + 1))?,
             RosterVolunteer {
                 role: id("lektiehjaelper")?,
-                cleared_for_children_until: Some(until),
+                cleared_for_children_until: None,
                 active: true,
             },
         )?;
@@ -881,10 +888,11 @@ pub async fn seed(
 
     // This term's register with the roll calls so far.
     let snap = cafe.snapshot()?;
+    let certificates = vols.certificates()?;
     let ctx = RegisterContext {
         catalogue: cat,
         activity: &snap,
-        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
+        certificates: &certificates,
     };
     let mut reg = RegisterDoc::create(
         tenant.clone(),
@@ -1055,25 +1063,19 @@ pub async fn seed(
         store(storage, log.doc()).await?;
     }
 
-    // A coordination network led by the street outreach worker.
-    let net = nabo_core::docs::network::NetworkDoc::create(
-        tenant.clone(),
-        id("n-tryghed")?,
-        actor(),
-        &central,
-        nabo_core::model::network::Network {
-            name: "Tryghedsnetværk Vestparken".into(),
-            leader: Some(id("s-ali")?),
-            focus: NetworkFocus::Coordination,
-            cadence: "hver 6. uge".into(),
-            funded_by_lbf: true,
-            areas: [id("a-vestparken")?].into_iter().collect(),
-            members: [kommune.clone(), politi.clone(), bo.clone()]
-                .into_iter()
-                .collect(),
+    // Networks with their meetings, and a safety walk's observations for the estate office.
+    cooperation::seed(
+        storage,
+        &tenant,
+        &cooperation::Orgs {
+            kommune: kommune.clone(),
+            housing: bo.clone(),
+            police: politi.clone(),
         },
-    )?;
-    store(storage, net.doc()).await?;
+        cat,
+        today,
+    )
+    .await?;
 
     // Passwords, under the same rules as every password (one for the demo's logins).
     let logins: Vec<&str> = USERS.iter().map(|u| u.username).collect();

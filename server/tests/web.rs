@@ -1107,8 +1107,9 @@ async fn activities_in_every_funding_round_are_created_and_reported() {
     }
 }
 
-/// The roster of the demo's homework café, read from storage, and the check-in of `v` at a
-/// new session today (the café has children under 15), in a fresh register of this term.
+/// The certificate of `v` in the stored volunteer directory (its renewal date), and the
+/// check-in of `v` at a new session today of the demo's homework café (children under 15), in
+/// a fresh register of this term, checked against that certificate.
 async fn check_in_today(r: &TestRelay, v: &str) -> (Option<String>, nabo_core::Result<()>) {
     use automerge::ActorId;
     use nabo_core::prelude::*;
@@ -1116,15 +1117,19 @@ async fn check_in_today(r: &TestRelay, v: &str) -> (Option<String>, nabo_core::R
     let doc = NaboDoc::from_automerge(common::stored(r, id).await, ActorId::random()).unwrap();
     let act = ActivityDoc::from_doc(doc).unwrap();
     let vid: VolunteerId = v.parse().unwrap();
-    let until = act.roster().unwrap()[&vid]
-        .cleared_for_children_until
-        .map(|d| d.to_string());
+    let dir = common::doc_id(r, "volunteers", "").await;
+    let doc = NaboDoc::from_automerge(common::stored(r, dir).await, ActorId::random()).unwrap();
+    let certificates = nabo_core::docs::volunteers::VolunteersDoc::from_doc(doc)
+        .unwrap()
+        .certificates()
+        .unwrap();
+    let until = certificates.get(&vid).map(|c| c.renewal_due.to_string());
     let snap = act.snapshot().unwrap();
     let cat = Catalogue::builtin().unwrap();
     let ctx = || RegisterContext {
         catalogue: cat,
         activity: &snap,
-        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
+        certificates: &certificates,
     };
     let now = Timestamp::now();
     let me = Author {
@@ -1155,9 +1160,9 @@ async fn check_in_today(r: &TestRelay, v: &str) -> (Option<String>, nabo_core::R
     (until, reg.check_in(&me, ctx(), &s, &vid, now))
 }
 
-/// Issue 10 item 4: a børneattest recorded on the pages (dates only) reaches the rosters at
-/// once, so an expired one blocks the volunteer and a renewed one unblocks; renewals due
-/// within 30 days are listed on the page and exported.
+/// Issue 10 item 4: a børneattest recorded on the pages (dates only) is what the check reads,
+/// so an expired one blocks the volunteer and a renewed one unblocks; renewals due within 30
+/// days are listed on the page and exported.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_renewed_child_certificate_unblocks_and_renewals_are_listed() {
     for backend in Backend::all() {
@@ -1194,7 +1199,7 @@ async fn a_renewed_child_certificate_unblocks_and_renewals_are_listed() {
             .await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         assert!(resp.text().await.unwrap().contains("skal ligge efter"));
-        // An expired certificate: the roster follows, and the volunteer is blocked.
+        // An expired certificate: the volunteer is blocked.
         let resp = b
             .post(
                 "/administration/boerneattest",
@@ -1217,7 +1222,7 @@ async fn a_renewed_child_certificate_unblocks_and_renewals_are_listed() {
         }
         let csv = b.text(export).await;
         assert!(csv.contains(";Udløbet;") && csv.contains(";-70;"), "{csv}");
-        // Renewed today: the roster has the new date and the check-in is accepted.
+        // Renewed today: the check-in is accepted.
         let resp = b
             .post(
                 "/administration/boerneattest",
@@ -1290,7 +1295,6 @@ async fn volunteers_are_engaged_trained_and_shown_on_the_roster() {
             "{row}"
         );
         assert!(row.contains("Gyldig"), "{row}");
-        // The activity's roster holds the directory's renewal date.
         let id = common::doc_id(&r, "activity", "Gadeplansarbejde").await;
         let doc = NaboDoc::from_automerge(common::stored(&r, id).await, ActorId::random()).unwrap();
         let act = ActivityDoc::from_doc(doc).unwrap();
@@ -1300,10 +1304,9 @@ async fn volunteers_are_engaged_trained_and_shown_on_the_roster() {
         let doc = NaboDoc::from_automerge(common::stored(&r, id).await, ActorId::random()).unwrap();
         let vols = nabo_core::docs::volunteers::VolunteersDoc::from_doc(doc).unwrap();
         let v = vols.volunteer(&"v-2".parse().unwrap()).unwrap();
-        assert_eq!(
-            entry.cleared_for_children_until,
-            v.child_certificate.map(|c| c.renewal_due)
-        );
+        // The certificate stays in the directory: no copy on the roster (ADR 0023).
+        assert!(v.child_certificate.is_some());
+        assert_eq!(entry.cleared_for_children_until, None);
         assert!(v.trainings.values().any(|t| t.name == "Konflikthåndtering"));
     }
 }

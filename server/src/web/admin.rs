@@ -6,7 +6,7 @@ use axum::extract::{Extension, Form, Query, State};
 use maud::{PreEscaped, html};
 use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::docs::volunteers::{
-    CertificateState, VolunteersDoc, certificate_state, renewals_due, roster_clearance,
+    CertificateState, VolunteersDoc, certificate_state, renewals_due,
 };
 use nabo_core::document::TypedDoc;
 use nabo_core::model::activity::RosterVolunteer;
@@ -281,7 +281,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
             }
             details id="tilknyt" {
                 summary { "Tilknyt en frivillig til en aktivitet" }
-                p class="note" { "Den frivillige kommer på aktivitetens vagtplan med sin nuværende børneattest." }
+                p class="note" { "Den frivillige kommer på aktivitetens vagtplan. Børneattesten tjekkes altid, som den er registreret nu." }
                 form method="post" action="/administration/tilknytning" class="stak" {
                     label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
                     label { "Aktivitet" select name="aktivitet" required { @for a in &d.activities { option value=(a.id.as_str()) { (a.activity.name) } } } }
@@ -306,7 +306,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
             section id="vagtplan" {
                 h2 { "Hvem hjælper hvor" }
                 div class="rul" { table {
-                    thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Frivillig" } th scope="col" { "Rolle" } th scope="col" { "Fra" } th scope="col" { "Børneattest" } th scope="col" { "Kurser" } } }
+                    thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Frivillig" } th scope="col" { "Rolle" } th scope="col" { "Fra" } th scope="col" { "Børneattest" } th scope="col" { "Kurser" } th scope="col" {} } }
                     tbody {
                         @for a in &d.activities {
                             @for e in d.engagements.values().filter(|e| e.activity == a.id && e.active_on(d.today)) {
@@ -318,6 +318,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                                     td { (fmt::date(e.start)) }
                                     td { (certificate_da(certificate_state(vol.and_then(|v| v.child_certificate.as_ref()), d.today)).0) }
                                     td { (vol.map(|v| v.trainings.values().map(|t| format!("{} ({})", t.name, fmt::date(t.date))).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                                    td { (super::roster::end_link(&a.id, &e.volunteer, &d.volunteer_name(&e.volunteer))) }
                                 }
                             }
                         }
@@ -326,7 +327,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
             }
             details id="boerneattest" {
                 summary { "Registrér en børneattest" }
-                p class="note" { "Nabo gemmer kun, at attesten er indhentet, og hvornår den skal fornyes – aldrig indholdet. Aktiviteternes vagtplaner opdateres med det samme." }
+                p class="note" { "Nabo gemmer kun, at attesten er indhentet, og hvornår den skal fornyes – aldrig indholdet. Serveren bruger den nye attest med det samme, den frivilliges telefon ved næste synkronisering." }
                 form method="post" action="/administration/boerneattest" class="stak" {
                     label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
                     label { "Indhentet" input type="date" name="indhentet" required value=(d.today.to_string()); }
@@ -731,9 +732,9 @@ pub async fn renewals(
 }
 
 /// `POST /administration/boerneattest`: records that a volunteer's child certificate was
-/// obtained and when it is due. The directory holds the certificate; every roster the
-/// volunteer is on gets the new clearance in the same request, so a renewed certificate
-/// unblocks the volunteer at once on the phones.
+/// obtained and when it is due, in the volunteer directory — the one place the check that
+/// blocks an uncertified volunteer reads (the relay at once, the volunteer's phone at its
+/// next sync; ADR 0023).
 pub async fn record_certificate(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
@@ -751,14 +752,9 @@ pub async fn record_certificate(
             "«Fornyes senest» skal ligge efter datoen, attesten blev indhentet.".into(),
         ));
     }
+    // The directory alone holds the certificate: the relay's rules and the phones read it
+    // from there (ADR 0023), so nothing is copied to the rosters.
     edit_volunteers(&s, &v, &d, |doc, by| doc.set_child_certificate(by, &vid, c)).await?;
-    for a in &d.activities {
-        let Some(mut entry) = a.doc.roster()?.remove(&vid) else {
-            continue;
-        };
-        entry.cleared_for_children_until = roster_clearance(Some(&c));
-        set_roster(&s, &v, &d, a, &vid, entry).await?;
-    }
     Ok(back_to("/administration#frivillige"))
 }
 
@@ -806,7 +802,7 @@ fn volunteer_of(form: &FormFields, d: &TenantData) -> Result<VolunteerId, WebErr
 }
 
 /// `POST /administration/tilknytning`: engages a volunteer in an activity with a role and
-/// puts them on the activity's roster with the clearance of their current certificate.
+/// puts them on the activity's roster (again: this is also how ending one is undone).
 pub async fn engage(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
@@ -834,13 +830,10 @@ pub async fn engage(
         end: None,
     };
     edit_volunteers(&s, &v, &d, |doc, by| doc.engage(by, cat, e).map(|_| ())).await?;
+    // The roster says who helps; the certificate stays in the directory (ADR 0023).
     let entry = RosterVolunteer {
         role,
-        cleared_for_children_until: roster_clearance(
-            d.volunteers
-                .get(&vid)
-                .and_then(|x| x.child_certificate.as_ref()),
-        ),
+        cleared_for_children_until: None,
         active: true,
     };
     set_roster(&s, &v, &d, a, &vid, entry).await?;

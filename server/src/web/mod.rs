@@ -16,11 +16,14 @@ mod admin;
 pub(crate) mod data;
 mod erasure;
 pub mod fmt;
+mod networks;
+mod observations;
 mod overview;
 pub mod people;
 pub mod phone;
 pub(crate) mod records;
 mod reports;
+mod roster;
 pub mod stats;
 pub mod table;
 
@@ -95,6 +98,9 @@ pub fn router(state: AppState) -> Router {
         .route(phone::PATH, get(|| async { Redirect::to("/") }))
         .merge(people::routes())
         .merge(erasure::routes())
+        .merge(networks::routes())
+        .merge(observations::routes())
+        .merge(roster::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))
@@ -667,6 +673,7 @@ pub enum Nav {
     Admin,
     People,
     Reports,
+    Cooperation,
 }
 
 fn bare(title: &str, body: Markup) -> Markup {
@@ -696,6 +703,7 @@ pub fn page(viewer: &Viewer, nav: Nav, title: &str, body: Markup) -> Response {
             (Nav::Review, "/gennemgang", "Gennemgang"),
             (Nav::Admin, "/administration", "Administration"),
             (Nav::People, "/personer", "Personer"),
+            (Nav::Cooperation, "/netvaerk", "Samarbejde"),
             (Nav::Reports, "/rapporter", "Rapporter"),
         ]
     } else {
