@@ -122,7 +122,8 @@ impl SessionSeries {
 pub struct RosterVolunteer {
     /// Role kind (vocabulary `volunteer_roles`).
     pub role: Code,
-    /// The child certificate is valid up to (not including) this date.
+    /// Kept so rosters written before ADR 0023 still read; written as `None` and never read
+    /// for a decision: the volunteer directory's current certificate decides.
     pub cleared_for_children_until: Option<Date>,
     /// Active on the roster.
     pub active: bool,

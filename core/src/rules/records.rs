@@ -738,7 +738,7 @@ impl Checker<'_> {
                 } else {
                     Err(not_permitted(
                         name,
-                        "central staff keep the roster (it carries the child-certificate dates)",
+                        "central staff keep the roster",
                     ))
                 }
             }
