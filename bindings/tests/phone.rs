@@ -1027,6 +1027,19 @@ async fn a_volunteer_signs_up_and_cancels_and_the_coordinator_sees_who_is_coming
 
 /// A review page as central staff sees it (signed in with the form, as a browser does).
 async fn web_page(r: &TestRelay, path: &str) -> String {
+    let (http, cookies) = web_session(r).await;
+    let res = http
+        .get(format!("{}{path}", r.http()))
+        .header(reqwest::header::COOKIE, cookies)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.text().await.unwrap()
+}
+
+/// A signed-in review-page session of central staff: the client and its cookies.
+async fn web_session(r: &TestRelay) -> (reqwest::Client, String) {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -1050,14 +1063,7 @@ async fn web_page(r: &TestRelay, path: &str) -> String {
         .iter()
         .filter_map(|c| c.to_str().ok()?.split(';').next().map(str::to_owned))
         .collect();
-    let res = http
-        .get(format!("{base}{path}"))
-        .header(reqwest::header::COOKIE, cookies.join("; "))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{path}: {}", res.status());
-    res.text().await.unwrap()
+    (http, cookies.join("; "))
 }
 
 /// The relay's copy of a document, read as central staff.
@@ -1241,4 +1247,76 @@ async fn a_refused_edit_is_dropped_and_every_other_pending_edit_reaches_the_rela
         map_value(&relay, "attendance", &key(&kid1)).as_deref(),
         Some("excused")
     );
+}
+
+/// Records volunteer 1's child certificate on the administration page as central staff.
+async fn record_certificate(r: &TestRelay, obtained: &str, due: &str) {
+    let (http, cookies) = web_session(r).await;
+    let res = http
+        .post(format!("{}/administration/boerneattest", r.http()))
+        .header(reqwest::header::ORIGIN, r.http())
+        .header(reqwest::header::COOKIE, cookies)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        // Dates are URL-safe as they stand.
+        .body(format!("frivillig=v-1&indhentet={obtained}&fornyes={due}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+}
+
+/// Issue 10 item 4 (ADR 0023): the phone checks a check-in against the volunteer's own
+/// current child certificate, fetched from the relay at every sync: the office expires it in
+/// the volunteer directory and the phone blocks the check-in offline; the office renews it and
+/// the phone and the relay accept.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_phone_blocks_a_check_in_with_the_certificate_the_office_recorded() {
+    let day = |n: i64| {
+        nabo_core::time::Timestamp::now()
+            .date_dk()
+            .add_days(n)
+            .to_string()
+    };
+    for backend in Backend::all() {
+        let r = TestRelay::start(backend, Limits::default()).await.unwrap();
+        r.seed_demo(PASSWORD).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let maja = open(&r, dir.path(), 7).await;
+        maja.enrol(
+            enrolment_code(&r, "u-volunteer1").await,
+            "Majas telefon".into(),
+        )
+        .await
+        .unwrap();
+        maja.sync_now().await.unwrap();
+        // The office records that the certificate ran out; the phone learns it at its sync.
+        record_certificate(&r, &day(-800), &day(-70)).await;
+        maja.sync_now().await.unwrap();
+        let session = maja
+            .add_session(
+                "act-lektiecafe".into(),
+                maja.today(),
+                "00:00".into(),
+                "23:59".into(),
+                Some("Ekstra lektiecafé".into()),
+            )
+            .await
+            .unwrap();
+        match maja.check_in(session.id.clone()).await {
+            Err(NaboError::Invalid { field, reason, .. }) => assert_eq!(
+                (field.as_str(), reason.as_str()),
+                ("volunteer", "child-certificate-required")
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Renewed in the directory: the phone accepts after its next sync, and the relay too.
+        record_certificate(&r, &day(0), &day(730)).await;
+        maja.sync_now().await.unwrap();
+        maja.check_in(session.id.clone()).await.unwrap();
+        maja.sync_now().await.unwrap();
+        assert!(maja.sync_status().await.unwrap().last_error.is_none());
+    }
 }

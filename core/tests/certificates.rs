@@ -171,12 +171,24 @@ fn an_activity_without_children_needs_no_certificate_unless_the_register_counts_
             children_under_15: children,
         }),
     };
-    rules::check(phone.doc().automerge(), &before, &changes, &editor, &facts(false))
-        .expect("no children: no certificate needed");
+    rules::check(
+        phone.doc().automerge(),
+        &before,
+        &changes,
+        &editor,
+        &facts(false),
+    )
+    .expect("no children: no certificate needed");
     assert_eq!(
-        rules::check(phone.doc().automerge(), &before, &changes, &editor, &facts(true))
-            .unwrap_err()
-            .reason,
+        rules::check(
+            phone.doc().automerge(),
+            &before,
+            &changes,
+            &editor,
+            &facts(true)
+        )
+        .unwrap_err()
+        .reason,
         Reason::ChildCertificateRequired
     );
 }

@@ -112,7 +112,14 @@ fn members_have_roles_and_actions_are_followed_up() {
     refused(
         n.record_meeting(
             &central,
-            meeting([(a1.clone(), action("Syn af ejendommen", &teknik, "2026-11-01"))].into_iter().collect()),
+            meeting(
+                [(
+                    a1.clone(),
+                    action("Syn af ejendommen", &teknik, "2026-11-01"),
+                )]
+                .into_iter()
+                .collect(),
+            ),
         ),
         "due",
         Reason::EndBeforeStart,
@@ -122,8 +129,14 @@ fn members_have_roles_and_actions_are_followed_up() {
             &central,
             meeting(
                 [
-                    (a1.clone(), action("Syn af ejendommen", &teknik, "2026-11-20")),
-                    (a2.clone(), action("Tilbud om genhusning", &social, "2026-12-15")),
+                    (
+                        a1.clone(),
+                        action("Syn af ejendommen", &teknik, "2026-11-20"),
+                    ),
+                    (
+                        a2.clone(),
+                        action("Tilbud om genhusning", &social, "2026-12-15"),
+                    ),
                 ]
                 .into_iter()
                 .collect(),
@@ -143,7 +156,11 @@ fn members_have_roles_and_actions_are_followed_up() {
     assert_eq!(a.follow_up(date("2026-11-27")), FollowUp::Done);
     assert_eq!(a.done_on, Some(date("2026-11-26")));
     assert_eq!(a.done_by, Some(staff("ann-sophie")));
-    refused(n.set_action_done(&later, &m, &a1, true), "done", Reason::Inconsistent);
+    refused(
+        n.set_action_done(&later, &m, &a1, true),
+        "done",
+        Reason::Inconsistent,
+    );
     // Reopened (undo).
     n.set_action_done(&later, &m, &a1, false).unwrap();
     assert!(!n.meetings().unwrap()[&m].actions[&a1].done);
@@ -157,7 +174,11 @@ fn members_have_roles_and_actions_are_followed_up() {
     n.remove_member(&central, &social).unwrap();
     assert!(!n.network().unwrap().members.contains(&social));
     assert!(!n.network().unwrap().roles.contains_key(&social));
-    refused(n.remove_member(&central, &social), "member", Reason::NotFound);
+    refused(
+        n.remove_member(&central, &social),
+        "member",
+        Reason::NotFound,
+    );
     n.set_member(
         &central,
         &social,
@@ -214,9 +235,13 @@ fn observations_are_worked_through_with_who_and_when() {
     )
     .unwrap();
     let o = log.observe(&ali, cat, observation(ali.at)).unwrap();
-    assert_eq!(log.observations().unwrap()[&o].status(), ObservationStatus::New);
+    assert_eq!(
+        log.observations().unwrap()[&o].status(),
+        ObservationStatus::New
+    );
     let office = org("o-ejendomskontor");
-    log.route_observation(&ali, &o, Some(office.clone())).unwrap();
+    log.route_observation(&ali, &o, Some(office.clone()))
+        .unwrap();
     let mette = Author {
         by: staff("s-mette"),
         at: at("2026-11-19", "08:00"),

@@ -397,7 +397,13 @@ async fn my_certificate(
         .as_deref()
         .and_then(|v| v.parse::<nabo_core::ids::VolunteerId>().ok());
     let c = match &mine {
-        Some(v) => s.hub.current_certificates(&p.tenant).await?.0.get(v).copied(),
+        Some(v) => s
+            .hub
+            .current_certificates(&p.tenant)
+            .await?
+            .0
+            .get(v)
+            .copied(),
         None => None,
     };
     Ok(Json(serde_json::json!({

@@ -29,8 +29,10 @@ fn day(n: i64) -> String {
 
 async fn directory(r: &TestRelay) -> VolunteersDoc {
     let id = doc_id(r, "volunteers", "").await;
-    VolunteersDoc::from_doc(NaboDoc::from_automerge(stored(r, id).await, ActorId::random()).unwrap())
-        .unwrap()
+    VolunteersDoc::from_doc(
+        NaboDoc::from_automerge(stored(r, id).await, ActorId::random()).unwrap(),
+    )
+    .unwrap()
 }
 
 async fn activity(r: &TestRelay, title: &str) -> ActivityDoc {
@@ -80,8 +82,8 @@ async fn check_in_over_the_wire(r: &TestRelay, phone_view: &Certificates) -> Syn
     .document_id();
     let (end, doc, mut state) = fetch(&mut maja, reg_id).await;
     assert_eq!(end, SyncEnd::Synced);
-    let mut reg = RegisterDoc::from_doc(NaboDoc::from_automerge(doc, ActorId::random()).unwrap())
-        .unwrap();
+    let mut reg =
+        RegisterDoc::from_doc(NaboDoc::from_automerge(doc, ActorId::random()).unwrap()).unwrap();
     let ctx = RegisterContext {
         catalogue: Catalogue::builtin().unwrap(),
         activity: &snap,
@@ -121,14 +123,21 @@ async fn the_current_certificate_decides_on_the_relay_and_the_phone() {
         let v: VolunteerId = "v-1".parse().unwrap();
         let roster_before = activity(&r, "Lektiecaféen").await.roster().unwrap();
         let valid = my_certificate(&r, "volunteer1").await;
-        assert!(valid["child_certificate"]["renewal_due"].is_string(), "{valid}");
+        assert!(
+            valid["child_certificate"]["renewal_due"].is_string(),
+            "{valid}"
+        );
 
         // The office records that the certificate ran out.
         let resp = b
             .post(
                 "/administration/boerneattest",
                 &base,
-                &[("frivillig", "v-1"), ("indhentet", &day(-800)), ("fornyes", &day(-70))],
+                &[
+                    ("frivillig", "v-1"),
+                    ("indhentet", &day(-800)),
+                    ("fornyes", &day(-70)),
+                ],
             )
             .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -154,7 +163,11 @@ async fn the_current_certificate_decides_on_the_relay_and_the_phone() {
             .post(
                 "/administration/boerneattest",
                 &base,
-                &[("frivillig", "v-1"), ("indhentet", &day(0)), ("fornyes", &day(730))],
+                &[
+                    ("frivillig", "v-1"),
+                    ("indhentet", &day(0)),
+                    ("fornyes", &day(730)),
+                ],
             )
             .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -168,7 +181,13 @@ async fn the_current_certificate_decides_on_the_relay_and_the_phone() {
         let end = check_in_over_the_wire(&r, &held(&v, &renewed)).await;
         assert_eq!(end, SyncEnd::Synced, "a renewed certificate unblocks");
         assert_eq!(
-            directory(&r).await.volunteer(&v).unwrap().child_certificate.unwrap().renewal_due,
+            directory(&r)
+                .await
+                .volunteer(&v)
+                .unwrap()
+                .child_certificate
+                .unwrap()
+                .renewal_due,
             today().add_days(730)
         );
         // Staff logins have no certificate of their own.
@@ -189,26 +208,45 @@ async fn an_engagement_ends_after_asking_and_is_undone_by_engaging_again() {
             .post(
                 "/administration/tilknytning",
                 &base,
-                &[("frivillig", "v-2"), ("aktivitet", "act-gadeplan"), ("rolle", "tovholder"), ("fra", &day(-10))],
+                &[
+                    ("frivillig", "v-2"),
+                    ("aktivitet", "act-gadeplan"),
+                    ("rolle", "tovholder"),
+                    ("fra", &day(-10)),
+                ],
             )
             .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         let admin = b.text("/administration").await;
         assert!(admin.contains("/vagtplan/act-gadeplan/v-2/afslut"));
         let ask = b.text("/vagtplan/act-gadeplan/v-2/afslut").await;
-        assert!(ask.contains("Afslut tilknytningen") && ask.contains("fortryde"), "{ask}");
+        assert!(
+            ask.contains("Afslut tilknytningen") && ask.contains("fortryde"),
+            "{ask}"
+        );
         // A last day before the start is refused, naming the field.
         let resp = b
-            .post("/vagtplan/act-gadeplan/v-2/afslut", &base, &[("slut", &day(-20))])
+            .post(
+                "/vagtplan/act-gadeplan/v-2/afslut",
+                &base,
+                &[("slut", &day(-20))],
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         assert!(resp.text().await.unwrap().contains("«Sidste dag»"));
         let resp = b
-            .post("/vagtplan/act-gadeplan/v-2/afslut", &base, &[("slut", &day(0))])
+            .post(
+                "/vagtplan/act-gadeplan/v-2/afslut",
+                &base,
+                &[("slut", &day(0))],
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::OK);
         let said = resp.text().await.unwrap();
-        assert!(said.contains("Tilknytningen er afsluttet") && said.contains("Fortryd"), "{said}");
+        assert!(
+            said.contains("Tilknytningen er afsluttet") && said.contains("Fortryd"),
+            "{said}"
+        );
         let v2: VolunteerId = "v-2".parse().unwrap();
         let entry = activity(&r, "Gadeplansarbejde").await.roster().unwrap()[&v2].clone();
         assert!(!entry.active, "off the roster");
@@ -228,7 +266,12 @@ async fn an_engagement_ends_after_asking_and_is_undone_by_engaging_again() {
             .post(
                 "/administration/tilknytning",
                 &base,
-                &[("frivillig", "v-2"), ("aktivitet", "act-gadeplan"), ("rolle", "tovholder"), ("fra", &day(0))],
+                &[
+                    ("frivillig", "v-2"),
+                    ("aktivitet", "act-gadeplan"),
+                    ("rolle", "tovholder"),
+                    ("fra", &day(0)),
+                ],
             )
             .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -252,7 +295,12 @@ async fn an_engagement_ends_after_asking_and_is_undone_by_engaging_again() {
 
 /// Follows a redirect after a form and answers the page with its notice.
 async fn after(b: &Browser, resp: reqwest::Response) -> String {
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{:?}", resp.text().await);
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        resp.text().await
+    );
     let to = resp.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(to.contains("besked="), "{to}");
     b.text(&to).await
@@ -260,7 +308,9 @@ async fn after(b: &Browser, resp: reqwest::Response) -> String {
 
 /// The path of the network titled `name` on the list.
 fn network_path(list: &str, name: &str) -> String {
-    let i = list.find(&format!(">{name}<")).unwrap_or_else(|| panic!("{list}"));
+    let i = list
+        .find(&format!(">{name}<"))
+        .unwrap_or_else(|| panic!("{list}"));
     let a = list[..i].rfind("href=\"").unwrap() + "href=\"".len();
     list[a..].split('"').next().unwrap().to_owned()
 }
@@ -277,7 +327,10 @@ async fn networks_meetings_and_the_follow_up_of_actions() {
         assert!(list.contains("Tryghedsnetværk Vestparken"), "{list}");
         // Seed 003's cross-department team, a network of municipal departments.
         let team = b
-            .text(&network_path(&list, "Boligsocialt team på tværs af forvaltninger"))
+            .text(&network_path(
+                &list,
+                "Boligsocialt team på tværs af forvaltninger",
+            ))
             .await;
         for text in [
             "Teknisk Forvaltning (Vestby Kommune)",
@@ -295,14 +348,26 @@ async fn networks_meetings_and_the_follow_up_of_actions() {
         assert!(tryg.contains("Fritidstilbud til de unge"));
 
         // A new network: a missing name is refused by the field's name.
-        let resp = b.post("/netvaerk", &base, &[("navn", ""), ("fokus", "coordination")]).await;
+        let resp = b
+            .post(
+                "/netvaerk",
+                &base,
+                &[("navn", ""), ("fokus", "coordination")],
+            )
+            .await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         assert!(resp.text().await.unwrap().contains("«Navn»"));
         let resp = b
             .post(
                 "/netvaerk",
                 &base,
-                &[("navn", "Forældrenetværk Solbakken"), ("fokus", "development"), ("kadence", "hver måned"), ("leder", "s-camilla"), ("omraade", "a-solbakken")],
+                &[
+                    ("navn", "Forældrenetværk Solbakken"),
+                    ("fokus", "development"),
+                    ("kadence", "hver måned"),
+                    ("leder", "s-camilla"),
+                    ("omraade", "a-solbakken"),
+                ],
             )
             .await;
         let page = after(&b, resp).await;
@@ -314,12 +379,24 @@ async fn networks_meetings_and_the_follow_up_of_actions() {
             ("o-roede-kors", "medlem", "Frivilligkoordinator"),
         ] {
             let resp = b
-                .post(&members, &base, &[("organisation", org), ("rolle", role), ("funktion", function)])
+                .post(
+                    &members,
+                    &base,
+                    &[
+                        ("organisation", org),
+                        ("rolle", role),
+                        ("funktion", function),
+                    ],
+                )
                 .await;
             assert!(after(&b, resp).await.contains("Medlemmet er gemt"));
         }
         let resp = b
-            .post(&members, &base, &[("organisation", "o-nope"), ("rolle", "medlem")])
+            .post(
+                &members,
+                &base,
+                &[("organisation", "o-nope"), ("rolle", "medlem")],
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         assert!(resp.text().await.unwrap().contains("«Organisation»"));
@@ -330,7 +407,10 @@ async fn networks_meetings_and_the_follow_up_of_actions() {
                 ("deltager".to_owned(), "o-vestby-kommune".to_owned()),
                 ("deltager".to_owned(), "o-roede-kors".to_owned()),
                 ("dagsorden".to_owned(), "Opstart".to_owned()),
-                ("handling-1".to_owned(), "Invitation til forældremøde".to_owned()),
+                (
+                    "handling-1".to_owned(),
+                    "Invitation til forældremøde".to_owned(),
+                ),
                 ("ansvarlig-1".to_owned(), "o-roede-kors".to_owned()),
                 ("frist-1".to_owned(), due),
             ]
@@ -351,29 +431,64 @@ async fn networks_meetings_and_the_follow_up_of_actions() {
         let handling = hidden_after(&page, "Til opfølgning", "handling");
         let act = format!("{path}/handlinger");
         let resp = b
-            .post(&act, &base, &[("moede", &moede), ("handling", &handling), ("udfoert", "ja")])
+            .post(
+                &act,
+                &base,
+                &[
+                    ("moede", &moede),
+                    ("handling", &handling),
+                    ("udfoert", "ja"),
+                ],
+            )
             .await;
         let page = after(&b, resp).await;
         assert!(page.contains("Handlingen er markeret som udført"));
         assert!(page.contains("Ingen åbne handlinger"));
         assert!(page.contains("af Mette Sørensen"), "who marked it done");
         let resp = b
-            .post(&act, &base, &[("moede", &moede), ("handling", &handling), ("udfoert", "ja")])
+            .post(
+                &act,
+                &base,
+                &[
+                    ("moede", &moede),
+                    ("handling", &handling),
+                    ("udfoert", "ja"),
+                ],
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         assert!(resp.text().await.unwrap().contains("«Udført»"));
         let resp = b
-            .post(&act, &base, &[("moede", &moede), ("handling", &handling), ("udfoert", "nej")])
+            .post(
+                &act,
+                &base,
+                &[
+                    ("moede", &moede),
+                    ("handling", &handling),
+                    ("udfoert", "nej"),
+                ],
+            )
             .await;
         assert!(after(&b, resp).await.contains("Handlingen er åbnet igen"));
         // Taking a member out asks first and can be undone.
         let remove = format!("{path}/medlemmer/o-roede-kors/fjern");
         let ask = b.text(&remove).await;
-        assert!(ask.contains("1 åben handling") && ask.contains("fortryde"), "{ask}");
+        assert!(
+            ask.contains("1 åben handling") && ask.contains("fortryde"),
+            "{ask}"
+        );
         let page = after(&b, b.post(&remove, &base, &[]).await).await;
         assert!(page.contains("taget ud af netværket"));
         let resp = b
-            .post(&members, &base, &[("organisation", "o-roede-kors"), ("rolle", "efter-behov"), ("funktion", "")])
+            .post(
+                &members,
+                &base,
+                &[
+                    ("organisation", "o-roede-kors"),
+                    ("rolle", "efter-behov"),
+                    ("funktion", ""),
+                ],
+            )
             .await;
         assert!(after(&b, resp).await.contains("Efter behov"));
 
@@ -427,25 +542,41 @@ async fn observations_are_worked_through_by_the_estate_office() {
         let office = "o-ejendomskontor-vestparken";
         // Open ones by default: new and in progress, not the resolved one.
         let open = b.text("/observationer").await;
-        assert!(open.contains("Belysning") && open.contains("Hærværk"), "{open}");
+        assert!(
+            open.contains("Belysning") && open.contains("Hærværk"),
+            "{open}"
+        );
         assert!(!open.contains(">Affald<"), "{open}");
         let resolved = b.text("/observationer?status=loest").await;
         assert!(resolved.contains("Affald"));
         // The office's list as CSV.
         let csv = b
-            .text(&format!("/observationer?kontor={office}&status=aabne&eksport=csv&tabel=observationer"))
+            .text(&format!(
+                "/observationer?kontor={office}&status=aabne&eksport=csv&tabel=observationer"
+            ))
             .await;
         let rows: Vec<&str> = csv.lines().skip(1).collect();
         assert_eq!(rows.len(), 2, "{csv}");
-        assert!(rows.iter().all(|r| r.contains("Ejendomskontoret Vestparken")), "{csv}");
+        assert!(
+            rows.iter()
+                .all(|r| r.contains("Ejendomskontoret Vestparken")),
+            "{csv}"
+        );
         assert!(csv.contains(";I gang;") && csv.contains(";Ny;"), "{csv}");
         // Moving one on.
-        let page = b.text(&format!("/observationer?kontor={office}&status=ny")).await;
+        let page = b
+            .text(&format!("/observationer?kontor={office}&status=ny"))
+            .await;
         let doc = hidden_after(&page, "<tbody", "dokument");
         let obs = hidden_after(&page, "<tbody", "observation");
         let back = format!("kontor={office}&status=alle");
         let status = |s: &'static str| {
-            vec![("dokument", doc.clone()), ("observation", obs.clone()), ("status", s.to_owned()), ("tilbage", back.clone())]
+            vec![
+                ("dokument", doc.clone()),
+                ("observation", obs.clone()),
+                ("status", s.to_owned()),
+                ("tilbage", back.clone()),
+            ]
         };
         let form = status("i-gang");
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -456,7 +587,9 @@ async fn observations_are_worked_through_by_the_estate_office() {
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         assert!(resp.text().await.unwrap().contains("«Status»"));
         let csv = b
-            .text(&format!("/observationer?kontor={office}&status=i-gang&eksport=csv&tabel=observationer"))
+            .text(&format!(
+                "/observationer?kontor={office}&status=i-gang&eksport=csv&tabel=observationer"
+            ))
             .await;
         assert_eq!(csv.lines().count(), 3, "{csv}");
         assert!(csv.contains("Mette Sørensen"), "who moved it: {csv}");
@@ -469,12 +602,31 @@ async fn observations_are_worked_through_by_the_estate_office() {
         let doc = hidden_after(&page, "<tbody", "dokument");
         let obs = hidden_after(&page, "<tbody", "observation");
         let resp = b
-            .post("/observationer/send", &base, &[("dokument", &doc), ("observation", &obs), ("kontor", office), ("tilbage", "")])
+            .post(
+                "/observationer/send",
+                &base,
+                &[
+                    ("dokument", &doc),
+                    ("observation", &obs),
+                    ("kontor", office),
+                    ("tilbage", ""),
+                ],
+            )
             .await;
-        assert!(after(&b, resp).await.contains("Observationen er sendt videre"));
+        assert!(
+            after(&b, resp)
+                .await
+                .contains("Observationen er sendt videre")
+        );
         let none = b.text("/observationer?kontor=ingen&status=alle").await;
-        assert!(none.contains("Ingen observationer med dette filter"), "{none}");
+        assert!(
+            none.contains("Ingen observationer med dette filter"),
+            "{none}"
+        );
         let maja = Browser::login(&r, "volunteer1").await;
-        assert_eq!(maja.get("/observationer").await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            maja.get("/observationer").await.status(),
+            StatusCode::FORBIDDEN
+        );
     }
 }

@@ -154,7 +154,11 @@ pub(crate) fn check_network(n: &Network) -> Result<()> {
     limit_text("cadence", &n.cadence, MAX_NAME)?;
     for (org, m) in n.roles.iter() {
         if !n.members.contains(org) {
-            return invalid("roles", Reason::NotFound, "a role for an organisation that is not a member");
+            return invalid(
+                "roles",
+                Reason::NotFound,
+                "a role for an organisation that is not a member",
+            );
         }
         limit_text("function", &m.function, MAX_NAME)?;
     }

@@ -391,7 +391,11 @@ impl OutreachDoc {
     ) -> Result<()> {
         let mut o = self.observation(id)?;
         if o.status() == status {
-            return invalid("status", Reason::Inconsistent, "the observation has this status");
+            return invalid(
+                "status",
+                Reason::Inconsistent,
+                "the observation has this status",
+            );
         }
         o.handling.insert(
             format!("{}-{}", author.at.0, crate::ids::random_id()),

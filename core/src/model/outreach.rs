@@ -176,7 +176,9 @@ impl Observation {
     /// The latest status change, if any (the latest time; the greatest key among equals, so
     /// every replica shows the same).
     pub fn last_update(&self) -> Option<(&String, &ObservationUpdate)> {
-        self.handling.iter().max_by(|a, b| (a.1.at, a.0).cmp(&(b.1.at, b.0)))
+        self.handling
+            .iter()
+            .max_by(|a, b| (a.1.at, a.0).cmp(&(b.1.at, b.0)))
     }
 
     /// The current status: the latest change, or from `resolved` for an observation never

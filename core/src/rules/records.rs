@@ -736,10 +736,7 @@ impl Checker<'_> {
                 if self.role() == AppRole::Central {
                     Ok(())
                 } else {
-                    Err(not_permitted(
-                        name,
-                        "central staff keep the roster",
-                    ))
+                    Err(not_permitted(name, "central staff keep the roster"))
                 }
             }
             "series" => {

@@ -81,11 +81,36 @@ pub(super) async fn seed(
     };
     let (tmeta, mut t, heads) = stored::<TenantDoc>(storage, &tenant_scope).await?;
     for (oid, name, kind, parent) in [
-        (&office, "Ejendomskontoret Vestparken", OrgKind::Other, &orgs.housing),
-        (&teknik, "Teknisk Forvaltning", OrgKind::KommuneDepartment, &orgs.kommune),
-        (&social, "Socialforvaltningen", OrgKind::KommuneDepartment, &orgs.kommune),
-        (&family, "Børne- og Familieafdelingen", OrgKind::KommuneDepartment, &orgs.kommune),
-        (&integration, "Integrationsafdelingen", OrgKind::KommuneDepartment, &orgs.kommune),
+        (
+            &office,
+            "Ejendomskontoret Vestparken",
+            OrgKind::Other,
+            &orgs.housing,
+        ),
+        (
+            &teknik,
+            "Teknisk Forvaltning",
+            OrgKind::KommuneDepartment,
+            &orgs.kommune,
+        ),
+        (
+            &social,
+            "Socialforvaltningen",
+            OrgKind::KommuneDepartment,
+            &orgs.kommune,
+        ),
+        (
+            &family,
+            "Børne- og Familieafdelingen",
+            OrgKind::KommuneDepartment,
+            &orgs.kommune,
+        ),
+        (
+            &integration,
+            "Integrationsafdelingen",
+            OrgKind::KommuneDepartment,
+            &orgs.kommune,
+        ),
     ] {
         t.put_organisation(
             &mette(long_ago),
@@ -118,7 +143,10 @@ pub(super) async fn seed(
         },
     )?;
     for (org, m) in [
-        (&orgs.housing, member(NetworkRole::Convener, "Gadeplansmedarbejder, helhedsplanen")),
+        (
+            &orgs.housing,
+            member(NetworkRole::Convener, "Gadeplansmedarbejder, helhedsplanen"),
+        ),
         (&orgs.kommune, member(NetworkRole::Member, "SSP-konsulent")),
         (&orgs.police, member(NetworkRole::Member, "Lokalbetjent")),
         (&office, member(NetworkRole::Member, "Ejendomsleder")),
@@ -130,14 +158,32 @@ pub(super) async fn seed(
         &ali(first, 9),
         NetworkMeeting {
             date: first,
-            attendees: [orgs.housing.clone(), orgs.kommune.clone(), orgs.police.clone(), office.clone()]
-                .into_iter()
-                .collect(),
-            agenda: "Tryghedsvandring i Vestparken: belysning ved stien, knallertkørsel om aftenen".into(),
+            attendees: [
+                orgs.housing.clone(),
+                orgs.kommune.clone(),
+                orgs.police.clone(),
+                office.clone(),
+            ]
+            .into_iter()
+            .collect(),
+            agenda: "Tryghedsvandring i Vestparken: belysning ved stien, knallertkørsel om aftenen"
+                .into(),
             actions: actions(vec![
-                action("Nye lamper langs stien ved Blok C", &office, first.add_days(21)),
-                action("Ekstra patruljering fredag og lørdag aften", &orgs.police, first.add_days(14)),
-                action("Fritidstilbud til de unge om aftenen undersøges", &orgs.kommune, today.add_days(-5)),
+                action(
+                    "Nye lamper langs stien ved Blok C",
+                    &office,
+                    first.add_days(21),
+                ),
+                action(
+                    "Ekstra patruljering fredag og lørdag aften",
+                    &orgs.police,
+                    first.add_days(14),
+                ),
+                action(
+                    "Fritidstilbud til de unge om aftenen undersøges",
+                    &orgs.kommune,
+                    today.add_days(-5),
+                ),
             ])?,
             cancelled: false,
         },
@@ -175,17 +221,25 @@ pub(super) async fn seed(
             focus: NetworkFocus::IndividualCases,
             cadence: "hver 14. dag og ved akutte sager".into(),
             funded_by_lbf: false,
-            areas: [id("a-vestparken")?, id("a-solbakken")?].into_iter().collect(),
+            areas: [id("a-vestparken")?, id("a-solbakken")?]
+                .into_iter()
+                .collect(),
             members: Set::new(),
             roles: IdMap::new(),
         },
     )?;
     for (org, m) in [
-        (&teknik, member(NetworkRole::Convener, "Bygningskonstruktør (gruppeleder)")),
+        (
+            &teknik,
+            member(NetworkRole::Convener, "Bygningskonstruktør (gruppeleder)"),
+        ),
         (&social, member(NetworkRole::Member, "Socialrådgiver")),
         (&family, member(NetworkRole::Member, "Sagsbehandler")),
         (&integration, member(NetworkRole::Member, "Pædagog")),
-        (&orgs.housing, member(NetworkRole::AdHoc, "Boligsocial medarbejder")),
+        (
+            &orgs.housing,
+            member(NetworkRole::AdHoc, "Boligsocial medarbejder"),
+        ),
     ] {
         team.set_member(&mette(long_ago), org, m)?;
     }
@@ -194,13 +248,28 @@ pub(super) async fn seed(
         &mette(case),
         NetworkMeeting {
             date: case,
-            attendees: [teknik.clone(), social.clone(), family.clone(), integration.clone()]
-                .into_iter()
-                .collect(),
-            agenda: "Sag 2026-14: henvendelse om en bolig i dårlig stand; behov for genhusning vurderes".into(),
+            attendees: [
+                teknik.clone(),
+                social.clone(),
+                family.clone(),
+                integration.clone(),
+            ]
+            .into_iter()
+            .collect(),
+            agenda:
+                "Sag 2026-14: henvendelse om en bolig i dårlig stand; behov for genhusning vurderes"
+                    .into(),
             actions: actions(vec![
-                action("Besigtigelse af boligen samme uge", &teknik, case.add_days(3)),
-                action("Tilbud om genhusning og hjælp til flytning", &social, today.add_days(10)),
+                action(
+                    "Besigtigelse af boligen samme uge",
+                    &teknik,
+                    case.add_days(3),
+                ),
+                action(
+                    "Tilbud om genhusning og hjælp til flytning",
+                    &social,
+                    today.add_days(10),
+                ),
             ])?,
             cancelled: false,
         },
@@ -228,7 +297,11 @@ pub(super) async fn seed(
         .map(|n| today.add_days(-n))
         .find(|d| Quarter::of(*d) == Quarter::of(today))
         .unwrap_or(today);
-    let observe = |kind: &str, location: &str, block: Option<&str>, routed: bool| -> anyhow::Result<Observation> {
+    let observe = |kind: &str,
+                   location: &str,
+                   block: Option<&str>,
+                   routed: bool|
+     -> anyhow::Result<Observation> {
         Ok(Observation {
             at: at(walk, 19),
             kind: id(kind)?,
@@ -240,23 +313,44 @@ pub(super) async fn seed(
         })
     };
     let walker = ali(walk, 20);
-    log.observe(&walker, cat, observe("belysning", "faellesareal", Some("Stien ved Blok C"), true)?)?;
-    let vandal = log.observe(&walker, cat, observe("haervaerk", "opgang", Some("Blok A, kælderdør"), true)?)?;
+    log.observe(
+        &walker,
+        cat,
+        observe("belysning", "faellesareal", Some("Stien ved Blok C"), true)?,
+    )?;
+    let vandal = log.observe(
+        &walker,
+        cat,
+        observe("haervaerk", "opgang", Some("Blok A, kælderdør"), true)?,
+    )?;
     let waste = log.observe(&walker, cat, observe("affald", "legeplads", None, true)?)?;
-    log.observe(&walker, cat, observe("utryg-adfaerd", "butik-torv", None, false)?)?;
+    log.observe(
+        &walker,
+        cat,
+        observe("utryg-adfaerd", "butik-torv", None, false)?,
+    )?;
     let next = |h| mette(walk.add_days(1)).at.0 + i64::from(h) * 3_600_000;
     log.set_observation_status(
-        &Author { at: Timestamp(next(0)), ..mette(walk) },
+        &Author {
+            at: Timestamp(next(0)),
+            ..mette(walk)
+        },
         &vandal,
         ObservationStatus::InProgress,
     )?;
     log.set_observation_status(
-        &Author { at: Timestamp(next(1)), ..mette(walk) },
+        &Author {
+            at: Timestamp(next(1)),
+            ..mette(walk)
+        },
         &waste,
         ObservationStatus::InProgress,
     )?;
     log.set_observation_status(
-        &Author { at: Timestamp(next(26)), ..mette(walk) },
+        &Author {
+            at: Timestamp(next(26)),
+            ..mette(walk)
+        },
         &waste,
         ObservationStatus::Resolved,
     )?;

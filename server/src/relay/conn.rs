@@ -665,7 +665,12 @@ impl Conn {
         };
         let children = match self
             .hub
-            .shift_facts(&self.principal.tenant, kind, activity.as_deref(), &sender.editor)
+            .shift_facts(
+                &self.principal.tenant,
+                kind,
+                activity.as_deref(),
+                &sender.editor,
+            )
             .await
         {
             Ok(c) => c,

@@ -738,7 +738,9 @@ impl DocTask {
         self.appended = n;
         self.size += bytes.len();
         match self.meta.kind {
-            DocKind::Tenant | DocKind::Volunteers => self.hub.forget_tenant_rules(&self.meta.tenant),
+            DocKind::Tenant | DocKind::Volunteers => {
+                self.hub.forget_tenant_rules(&self.meta.tenant)
+            }
             DocKind::Activity => {
                 if let Some(a) = &self.meta.activity {
                     self.hub.forget_activity_facts(&self.meta.tenant, a);

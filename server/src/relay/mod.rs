@@ -517,7 +517,8 @@ impl Hub {
             tenant: tenant.clone(),
         }
         .document_id();
-        let (certificates, volunteers, directory_changed) = self.current_certificates(tenant).await?;
+        let (certificates, volunteers, directory_changed) =
+            self.current_certificates(tenant).await?;
         self.loading_begins(id);
         let loaded = doc::load(self.storage.as_ref(), id).await;
         let changed_meanwhile = self.loading_ends(id) || directory_changed;

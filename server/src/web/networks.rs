@@ -278,7 +278,10 @@ fn org_name(d: &TenantData, id: &OrgId) -> String {
 }
 
 /// The not-done actions of a network's meetings, overdue first, then by due date.
-fn open_actions(n: &NetworkEntry, today: Date) -> Vec<(&MeetingId, &NetworkMeeting, &ActionId, &AgreedAction)> {
+fn open_actions(
+    n: &NetworkEntry,
+    today: Date,
+) -> Vec<(&MeetingId, &NetworkMeeting, &ActionId, &AgreedAction)> {
     let mut v: Vec<_> = n
         .meetings
         .iter()
@@ -383,7 +386,9 @@ async fn create(
             x.parse::<StaffId>()
                 .ok()
                 .filter(|x| d.staff.contains_key(x))
-                .ok_or_else(|| WebError::BadRequest("Feltet «Netværksleder» er ikke en medarbejder.".into()))?,
+                .ok_or_else(|| {
+                    WebError::BadRequest("Feltet «Netværksleder» er ikke en medarbejder.".into())
+                })?,
         ),
     };
     let mut areas = Set::new();
@@ -392,7 +397,9 @@ async fn create(
             .parse()
             .ok()
             .filter(|a| d.areas.contains_key(a))
-            .ok_or_else(|| WebError::BadRequest("Feltet «Boligområder» henviser til et ukendt område.".into()))?;
+            .ok_or_else(|| {
+                WebError::BadRequest("Feltet «Boligområder» henviser til et ukendt område.".into())
+            })?;
         areas.insert(a);
     }
     let n = Network {
@@ -586,6 +593,11 @@ async fn show(
     ))
 }
 
+/// Back to the network's page, saying what happened.
+fn back_to_network(n: &NetworkEntry, notice: Notice, anchor: &str) -> Response {
+    done(&format!("/netvaerk/{}", n.id.as_str()), notice, anchor)
+}
+
 /// Edits the network through the hub, answering a refusal by the form's field name.
 async fn edit(
     s: &AppState,
@@ -615,21 +627,21 @@ async fn set_member(
         .one("organisation")
         .and_then(|x| x.parse().ok())
         .filter(|o| d.orgs.contains_key(o))
-        .ok_or_else(|| WebError::BadRequest("Vælg en organisation i feltet «Organisation».".into()))?;
+        .ok_or_else(|| {
+            WebError::BadRequest("Vælg en organisation i feltet «Organisation».".into())
+        })?;
     let role: NetworkRole = form
         .one("rolle")
         .and_then(|x| x.parse().ok())
-        .ok_or_else(|| WebError::BadRequest("Vælg en rolle i feltet «Rolle i netværket».".into()))?;
+        .ok_or_else(|| {
+            WebError::BadRequest("Vælg en rolle i feltet «Rolle i netværket».".into())
+        })?;
     let m = Membership {
         role,
         function: form.one("funktion").unwrap_or_default().to_owned(),
     };
     edit(&s, &v, &n, |doc, by| doc.set_member(by, &org, m)).await?;
-    Ok(done(
-        &format!("/netvaerk/{}", n.id.as_str()),
-        Notice::MemberSaved,
-        "#medlemmer",
-    ))
+    Ok(back_to_network(&n, Notice::MemberSaved, "#medlemmer"))
 }
 
 /// `GET /netvaerk/{id}/medlemmer/{org}/fjern`: asks first.
@@ -678,11 +690,7 @@ async fn remove_member(
     let n = network(&s, &v, &id).await?;
     let org: OrgId = org.parse().map_err(|_| WebError::NotFound)?;
     edit(&s, &v, &n, |doc, by| doc.remove_member(by, &org)).await?;
-    Ok(done(
-        &format!("/netvaerk/{}", n.id.as_str()),
-        Notice::MemberRemoved,
-        "#medlemmer",
-    ))
+    Ok(back_to_network(&n, Notice::MemberRemoved, "#medlemmer"))
 }
 
 /// `POST /netvaerk/{id}/moeder`: a meeting with up to three agreed actions.
@@ -699,7 +707,11 @@ async fn record_meeting(
         x.parse::<OrgId>()
             .ok()
             .filter(|o| n.network.members.contains(o))
-            .ok_or_else(|| WebError::BadRequest(format!("Feltet «{label}» skal være en af netværkets organisationer.")))
+            .ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "Feltet «{label}» skal være en af netværkets organisationer."
+                ))
+            })
     };
     let date = form.date("dato", "Dato")?;
     let mut attendees = Set::new();
@@ -751,11 +763,7 @@ async fn record_meeting(
         cancelled: false,
     };
     edit(&s, &v, &n, |doc, by| doc.record_meeting(by, m).map(|_| ())).await?;
-    Ok(done(
-        &format!("/netvaerk/{}", n.id.as_str()),
-        Notice::MeetingRecorded,
-        "#moeder",
-    ))
+    Ok(back_to_network(&n, Notice::MeetingRecorded, "#moeder"))
 }
 
 /// `POST /netvaerk/{id}/handlinger`: an agreed action done, or open again.
@@ -789,8 +797,8 @@ async fn set_action(
         doc.set_action_done(by, &meeting, &action, done_now)
     })
     .await?;
-    Ok(done(
-        &format!("/netvaerk/{}", n.id.as_str()),
+    Ok(back_to_network(
+        &n,
         if done_now {
             Notice::ActionDone
         } else {

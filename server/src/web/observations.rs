@@ -88,7 +88,10 @@ impl Filter {
 }
 
 /// The kept observations, oldest first (the order an office works through them).
-fn rows<'a>(d: &'a TenantData, f: &Filter) -> Vec<(&'a OutreachEntry, &'a ObservationId, &'a Observation)> {
+fn rows<'a>(
+    d: &'a TenantData,
+    f: &Filter,
+) -> Vec<(&'a OutreachEntry, &'a ObservationId, &'a Observation)> {
     let mut v: Vec<_> = d
         .outreach
         .iter()
@@ -140,7 +143,12 @@ fn table(d: &TenantData, f: &Filter) -> Table {
             Cell::text(d.term(Vocabulary::LocationHints, o.location.as_str())),
             Cell::text(o.block.clone().unwrap_or_default()),
             Cell::text(area_of(d, log)),
-            Cell::text(o.routed_to.as_ref().map(|r| org_name(d, r)).unwrap_or_else(|| "Ikke sendt".into())),
+            Cell::text(
+                o.routed_to
+                    .as_ref()
+                    .map(|r| org_name(d, r))
+                    .unwrap_or_else(|| "Ikke sendt".into()),
+            ),
             Cell::text(status_da(o.status()).0),
             Cell::text(last.map(|u| fmt::datetime(u.at)).unwrap_or_default()),
             Cell::text(last.map(|u| d.by_name(&u.by)).unwrap_or_default()),
@@ -289,6 +297,25 @@ fn back(form: &FormFields, n: Notice) -> axum::response::Response {
 
 const LABELS: &[(&str, &str)] = &[("status", "Status"), ("observation", "Observation")];
 
+/// Changes the observation a form names (`dokument`, `observation`) through the hub,
+/// answering a refusal by the form's field name.
+async fn change(
+    s: &AppState,
+    v: &Viewer,
+    d: &TenantData,
+    form: &FormFields,
+    f: impl FnOnce(&mut OutreachDoc, &Author, &ObservationId) -> nabo_core::Result<()>,
+) -> Result<(), WebError> {
+    let (log, id) = target(d, form)?;
+    let by = v.author();
+    s.hub
+        .edit(&log.meta, &v.principal, |doc: &mut OutreachDoc| {
+            f(doc, &by, &id)
+        })
+        .await
+        .map_err(|e| edit_refused(e, LABELS))
+}
+
 /// `POST /observationer/status`.
 async fn set_status(
     State(s): State<AppState>,
@@ -300,18 +327,18 @@ async fn set_status(
     }
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
-    let (log, id) = target(&d, &form)?;
-    let status: ObservationStatus = form
-        .one("status")
-        .and_then(|x| x.parse().ok())
-        .ok_or_else(|| WebError::BadRequest("Feltet «Status» skal være ny, i gang, løst eller afvist.".into()))?;
-    let by = v.author();
-    s.hub
-        .edit(&log.meta, &v.principal, |doc: &mut OutreachDoc| {
-            doc.set_observation_status(&by, &id, status)
-        })
-        .await
-        .map_err(|e| edit_refused(e, LABELS))?;
+    let status: ObservationStatus =
+        form.one("status")
+            .and_then(|x| x.parse().ok())
+            .ok_or_else(|| {
+                WebError::BadRequest(
+                    "Feltet «Status» skal være ny, i gang, løst eller afvist.".into(),
+                )
+            })?;
+    change(&s, &v, &d, &form, |doc, by, id| {
+        doc.set_observation_status(by, id, status)
+    })
+    .await?;
     Ok(back(&form, Notice::StatusSaved))
 }
 
@@ -326,22 +353,20 @@ async fn route(
     }
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
-    let (log, id) = target(&d, &form)?;
     let to = match form.one("kontor").unwrap_or_default() {
         "" => None,
         x => Some(
             x.parse::<OrgId>()
                 .ok()
                 .filter(|o| d.orgs.contains_key(o))
-                .ok_or_else(|| WebError::BadRequest("Feltet «Sendt til» er ikke en kendt organisation.".into()))?,
+                .ok_or_else(|| {
+                    WebError::BadRequest("Feltet «Sendt til» er ikke en kendt organisation.".into())
+                })?,
         ),
     };
-    let by = v.author();
-    s.hub
-        .edit(&log.meta, &v.principal, |doc: &mut OutreachDoc| {
-            doc.route_observation(&by, &id, to)
-        })
-        .await
-        .map_err(|e| edit_refused(e, LABELS))?;
+    change(&s, &v, &d, &form, |doc, by, id| {
+        doc.route_observation(by, id, to)
+    })
+    .await?;
     Ok(back(&form, Notice::Routed))
 }
