@@ -172,6 +172,85 @@ async fn stored(db: &str, reg: DocumentId) -> Automerge {
     nabo_core::document::load_automerge(&chunks.concat()).unwrap()
 }
 
+/// Records volunteer 1's child certificate (days from today) on `node`'s pages.
+async fn certificate(node: &Node, obtained: i64, due: i64) {
+    let http = no_redirects();
+    let login = http
+        .post(format!("{}/log-ind", node.base))
+        .header(reqwest::header::ORIGIN, &node.base)
+        .form(&[("brugernavn", "central"), ("adgangskode", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|c| c.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let today = nabo_core::time::Timestamp::now().date_dk();
+    let res = http
+        .post(format!("{}/administration/boerneattest", node.base))
+        .header(reqwest::header::ORIGIN, &node.base)
+        .header(reqwest::header::COOKIE, cookies.join("; "))
+        .form(&[
+            ("frivillig", "v-1".to_owned()),
+            ("indhentet", today.add_days(obtained).to_string()),
+            ("fornyes", today.add_days(due).to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+}
+
+/// Volunteer 1 adds a session today to the café's register through `node` and checks in,
+/// as a phone that believes its certificate valid.
+async fn check_in(node: &Node, reg: DocumentId) -> SyncEnd {
+    use nabo_core::prelude::*;
+    let v: VolunteerId = "v-1".parse().unwrap();
+    let (mut c, doc, mut state) = open(node, "volunteer1", reg).await;
+    let act = central_doc(&node.base, "activity", "Lektiecaféen").await;
+    let (act, _) = fetch_nabo(&mut c, act).await;
+    let snap = ActivityDoc::from_doc(act).unwrap().snapshot().unwrap();
+    let now = Timestamp::now();
+    let believed = nabo_core::docs::volunteers::Certificates::one(
+        v.clone(),
+        Some(nabo_core::model::volunteer::ChildCertificate {
+            obtained: now.date_dk().add_days(-10),
+            renewal_due: now.date_dk().add_days(700),
+        }),
+    );
+    let mut r =
+        RegisterDoc::from_doc(NaboDoc::from_automerge(doc, automerge::ActorId::random()).unwrap())
+            .unwrap();
+    let me = Author {
+        by: By::Volunteer(v.clone()),
+        at: now,
+    };
+    let s = r
+        .add_session(
+            &me,
+            NewSession {
+                date: now.date_dk(),
+                start: Time::hm(0, 0).unwrap(),
+                end: Time::hm(23, 59).unwrap(),
+                venue: None,
+                title: None,
+            },
+        )
+        .unwrap();
+    let ctx = RegisterContext {
+        catalogue: Catalogue::builtin().unwrap(),
+        activity: &snap,
+        certificates: &believed,
+    };
+    r.check_in(&me, ctx, &s, &v, now).unwrap();
+    c.sync(reg, r.doc_mut().automerge_mut(), &mut state, false)
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn two_nodes_on_one_postgres_share_changes_revocations_and_failover() {
     if !Backend::all().contains(&Backend::Postgres) {
@@ -213,6 +292,36 @@ async fn two_nodes_on_one_postgres_share_changes_revocations_and_failover() {
     assert_eq!(stored_now.get_heads(), doc_a.get_heads());
     drop(on_a);
     drop(on_b);
+
+    // 1b. The child certificate the rules read is the directory's as it is now on every
+    //     node (ADR 0023): node B's cached certificates go when node A records a new one.
+    assert_eq!(
+        check_in(&b, reg).await,
+        SyncEnd::Synced,
+        "valid: accepted on B"
+    );
+    certificate(&a, -800, -70).await;
+    let mut refused = false;
+    for _ in 0..50 {
+        match check_in(&b, reg).await {
+            SyncEnd::Error(e) if e.contains("child-certificate-required") => {
+                refused = true;
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    assert!(refused, "node B reads the certificate node A recorded");
+    certificate(&a, 0, 730).await;
+    let mut accepted = false;
+    for _ in 0..50 {
+        if check_in(&b, reg).await == SyncEnd::Synced {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(accepted, "node B reads the renewal node A recorded");
 
     // 2. Revoking a user through A closes their socket on B at once, and B refuses them.
     let central_a = token(&a, "central").await;

@@ -531,7 +531,10 @@ async fn the_board_of_a_programme() {
             assert!(page.contains(text), "{text}: {page}");
         }
         let board = Browser::login(&r, "bestyrelse").await;
-        assert_eq!(board.get("/bestyrelser").await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            board.get("/bestyrelser").await.status(),
+            StatusCode::FORBIDDEN
+        );
     }
 }
 
