@@ -45,6 +45,20 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
         }
         users.push((name, u));
     }
+    // The page lists the logins and volunteers by name (ADR 0024).
+    crate::access_log::record(
+        s,
+        &v.principal,
+        nabo_core::access_log::AccessKind::Search,
+        nabo_core::access_log::Purpose::Administration,
+        None,
+        users
+            .iter()
+            .map(|(_, u)| u.id.clone())
+            .chain(d.volunteers.keys().map(ToString::to_string)),
+    )
+    .await?;
+    let privacy = super::insight::settings_section(s, v).await?;
     let taxonomy_of = |p: &ProgrammeId| d.programmes.get(p).map(|p| p.taxonomy.to_string());
     let taxonomies: Vec<String> = {
         let mut t: Vec<String> = d.programmes.keys().filter_map(taxonomy_of).collect();
@@ -368,6 +382,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                     }
                 } }
             }
+            (privacy)
         },
     ))
 }

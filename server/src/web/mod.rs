@@ -16,6 +16,7 @@ mod admin;
 pub(crate) mod data;
 mod erasure;
 pub mod fmt;
+mod insight;
 mod overview;
 pub mod people;
 pub mod phone;
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route(phone::PATH, get(|| async { Redirect::to("/") }))
         .merge(people::routes())
         .merge(erasure::routes())
+        .merge(insight::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))

@@ -555,6 +555,17 @@ async fn person(
         .unwrap_or_default();
     let scopes = s.storage.scopes(&u.id).await?;
     let devices = s.storage.devices(&u.id).await?;
+    // The person's contact details and phones are shown (ADR 0024): logged under the id
+    // their data is kept under (the volunteer or staff member, else the login).
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        nabo_core::access_log::AccessKind::Read,
+        nabo_core::access_log::Purpose::Administration,
+        None,
+        [u.volunteer_id.clone().or_else(|| u.staff_id.clone()).unwrap_or_else(|| u.id.clone())],
+    )
+    .await?;
     let is_self = u.id == v.principal.user_id;
     let has_password = u.password_hash.is_some();
     Ok(page(

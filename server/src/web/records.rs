@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::{Extension, Form, Path, Query, State};
 
 use maud::{Markup, html};
+use nabo_core::access_log::{AccessKind, Purpose};
 use nabo_core::docs::register::{RegisterContext, RegisterView, ReviewItem};
 use nabo_core::document::{DocumentId, RecordChange, TypedDoc};
 #[allow(unused_imports)]
@@ -415,6 +416,22 @@ pub async fn session(
         let prov = r.doc.mark_history(&sid, p)?;
         marks.push((name, *p, *m, prov));
     }
+    // The page names the children marked and the volunteers of the session (ADR 0024).
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Read,
+        Purpose::Review,
+        Some(doc),
+        rows.iter().map(|(_, p, _)| p.to_string()).chain(
+            r.view
+                .shifts
+                .keys()
+                .filter(|(x, _)| x == &sid)
+                .map(|(_, vid)| vid.to_string()),
+        ),
+    )
+    .await?;
     Ok(page(
         &v,
         Nav::Records,
@@ -617,6 +634,14 @@ pub async fn outreach_log(
             ),
         ]);
     }
+    // Contacts are anonymous counts, but the log is about residents: logged per document.
+    let kind = if q.eksport.is_some() {
+        AccessKind::Export
+    } else {
+        AccessKind::Read
+    };
+    crate::access_log::record::<String>(&s, &v.principal, kind, Purpose::Review, Some(doc), [])
+        .await?;
     if let Some(r) = export(&q, &[&contacts, &referrals], "opsoegende") {
         return r;
     }
@@ -1019,6 +1044,15 @@ pub async fn merge_participants(
             "Vælg en af de foreslåede deltagere.".into(),
         ));
     }
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Update,
+        Purpose::Review,
+        Some(meta.id),
+        all.iter().map(ToString::to_string),
+    )
+    .await?;
     let by = v.author();
     s.hub
         .edit(&meta, &v.principal, |r: &mut RegisterDoc| {
@@ -1110,6 +1144,15 @@ pub async fn resolve_mark(
     };
     let sid: SessionId = f.moede.parse().map_err(|_| WebError::NotFound)?;
     let pid: ParticipantId = f.deltager.parse().map_err(|_| WebError::NotFound)?;
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Update,
+        Purpose::Review,
+        Some(meta.id),
+        [pid.to_string()],
+    )
+    .await?;
     let d = TenantData::load(&s, &v.principal).await?;
     let r = d.register(meta.id).ok_or(WebError::NotFound)?;
     let act = d.activity(r.doc.activity_id()).ok_or(WebError::NotFound)?;
