@@ -44,7 +44,8 @@ pub async fn record<S: Into<String>>(
         .await
 }
 
-/// The entries for [`record`]: one per distinct subject, or one for the whole document.
+/// The entries for [`record`]: one per distinct subject, or one for the whole document (none
+/// when there is neither: a list that named nobody).
 pub fn accesses<S: Into<String>>(
     kind: AccessKind,
     purpose: Purpose,
@@ -56,6 +57,9 @@ pub fn accesses<S: Into<String>>(
     subjects.sort();
     subjects.dedup();
     if subjects.is_empty() {
+        if document.is_none() {
+            return Vec::new();
+        }
         return vec![Access {
             subject: None,
             document,
@@ -72,6 +76,15 @@ pub fn accesses<S: Into<String>>(
             purpose,
         })
         .collect()
+}
+
+/// The subject id a login's personal data is kept under: the volunteer or staff member it is,
+/// else the login itself (what people pages log, and what an extract is asked for).
+pub fn subject_of(u: &crate::storage::UserRow) -> String {
+    u.volunteer_id
+        .clone()
+        .or_else(|| u.staff_id.clone())
+        .unwrap_or_else(|| u.id.clone())
 }
 
 /// Why a phone syncs a document of `kind`, when the document holds personal data (`None`:

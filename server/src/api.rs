@@ -637,6 +637,15 @@ pub(crate) fn require_central(p: &Principal) -> Result<(), AppError> {
     }
 }
 
+/// A 400 for a code that is none of `codes`, naming the field and listing the codes.
+pub(crate) fn unknown_code<'a>(field: &str, codes: impl IntoIterator<Item = &'a str>) -> AppError {
+    AppError::Invalid {
+        field: field.into(),
+        reason: "unknown-code",
+        message: format!("one of {}", codes.into_iter().collect::<Vec<_>>().join(", ")),
+    }
+}
+
 async fn tenant_user(
     s: &AppState,
     p: &Principal,

@@ -290,17 +290,8 @@ pub struct EraseInput {
 
 /// The reason of an API request, or a 400 naming the field.
 pub fn parse_reason(code: &str) -> Result<ErasureReason, AppError> {
-    ErasureReason::parse(code).ok_or_else(|| AppError::Invalid {
-        field: "reason".into(),
-        reason: "unknown-code",
-        message: format!(
-            "one of {}",
-            ErasureReason::ALL
-                .iter()
-                .map(|r| r.code())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    ErasureReason::parse(code).ok_or_else(|| {
+        crate::api::unknown_code("reason", ErasureReason::ALL.iter().map(|r| r.code()))
     })
 }
 

@@ -266,15 +266,16 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
     let before = Timestamp::from_dk(cutoff, midnight()).0;
     report.log_pruned = storage.prune_access_log(tenant, before).await?;
     if report.log_pruned > 0 {
-        crate::access_log::record::<String>(
-            s,
-            &system,
-            AccessKind::Retention,
-            Purpose::Retention,
-            None,
-            [],
-        )
-        .await?;
+        // The pruning itself, about no one.
+        let pruned = nabo_core::access_log::Access {
+            subject: None,
+            document: None,
+            kind: AccessKind::Retention,
+            purpose: Purpose::Retention,
+        };
+        storage
+            .append_access(tenant, s.clock.now().0, SYSTEM_USER, None, &[pruned])
+            .await?;
     }
     storage
         .insert_retention_run(&RetentionRunRow {
@@ -382,18 +383,8 @@ impl From<HoldError> for AppError {
 
 /// A hold reason of the API, or a 400 naming the field.
 pub fn parse_hold_reason(code: &str) -> Result<HoldReason, AppError> {
-    code.parse().map_err(|_| AppError::Invalid {
-        field: "reason".into(),
-        reason: "unknown-code",
-        message: format!(
-            "one of {}",
-            HoldReason::ALL
-                .iter()
-                .map(|r| r.code())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    })
+    code.parse()
+        .map_err(|_| crate::api::unknown_code("reason", HoldReason::ALL.iter().map(|r| r.code())))
 }
 
 async fn create_hold(

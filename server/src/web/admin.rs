@@ -54,7 +54,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
         None,
         users
             .iter()
-            .map(|(_, u)| u.id.clone())
+            .map(|(_, u)| crate::access_log::subject_of(u))
             .chain(d.volunteers.keys().map(ToString::to_string)),
     )
     .await?;
@@ -739,6 +739,18 @@ pub async fn renewals(
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let t = renewal_table(&d);
+    if q.eksport.is_some() {
+        // The export names every volunteer with a certificate (ADR 0024).
+        crate::access_log::record(
+            &s,
+            &v.principal,
+            nabo_core::access_log::AccessKind::Export,
+            nabo_core::access_log::Purpose::Administration,
+            None,
+            d.volunteers.keys().map(ToString::to_string),
+        )
+        .await?;
+    }
     if let Some(r) = export(&q, &[&t], "boerneattester") {
         return r;
     }

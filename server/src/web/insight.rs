@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use nabo_core::access_log::{AccessKind, Entry, Purpose};
 use nabo_core::erasure::merge_group;
-use nabo_core::ids::{ParticipantId, VolunteerId};
+use nabo_core::ids::{ParticipantId, StaffId, VolunteerId};
 use nabo_core::retention::{Class, Disposal, HoldReason, PrivacySettings, RecordKind};
 use nabo_core::time::Timestamp;
 use serde::Deserialize;
@@ -86,6 +86,14 @@ fn subject_of(d: &TenantData, subject: &str) -> (String, Vec<String>) {
         }
         name.get_or_insert_with(|| d.volunteer_name(&vid));
     }
+    if let Ok(sid) = subject.parse::<StaffId>()
+        && let Some(member) = d.staff.get(&sid)
+    {
+        if let Some(m) = &d.staff_meta {
+            docs.push(m.id.to_string());
+        }
+        name.get_or_insert_with(|| member.name.clone());
+    }
     (
         name.unwrap_or_else(|| format!("Person {}", short(subject))),
         docs,
@@ -154,6 +162,20 @@ async fn build(s: &AppState, v: &Viewer, subject: &str) -> Result<Extract, WebEr
     Ok(Extract { name, table, chain })
 }
 
+/// Logs that the extract left the page (a file, a print).
+async fn exported(s: &AppState, v: &Viewer, subject: &str) -> Result<(), WebError> {
+    record(
+        s,
+        &v.principal,
+        AccessKind::Export,
+        Purpose::SubjectRequest,
+        None,
+        [subject],
+    )
+    .await?;
+    Ok(())
+}
+
 fn kind_da(e: &Entry) -> String {
     e.kind
         .parse::<AccessKind>()
@@ -188,15 +210,7 @@ async fn extract(
     };
     let x = build(&s, &v, subject).await?;
     if let Some(answer) = export(&q.export, &[&x.table], "indsigt") {
-        record(
-            &s,
-            &v.principal,
-            AccessKind::Export,
-            Purpose::SubjectRequest,
-            None,
-            [subject],
-        )
-        .await?;
+        exported(&s, &v, subject).await?;
         return answer;
     }
     let holds = s.storage.holds(&v.principal.tenant).await?;
@@ -256,15 +270,7 @@ async fn printable(
 ) -> WebResult {
     let subject = q.emne.as_deref().unwrap_or_default();
     let x = build(&s, &v, subject).await?;
-    record(
-        &s,
-        &v.principal,
-        AccessKind::Export,
-        Purpose::SubjectRequest,
-        None,
-        [subject],
-    )
-    .await?;
+    exported(&s, &v, subject).await?;
     let title = "Indsigt i logning af opslag";
     Ok(super::bare(
         title,

@@ -181,6 +181,15 @@ async fn list(
         rows.push((name_of(&s, &u).await?, u, active));
     }
     rows.sort_by_key(|a| a.0.to_lowercase());
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        nabo_core::access_log::AccessKind::Search,
+        nabo_core::access_log::Purpose::Administration,
+        None,
+        rows.iter().map(|(_, u, _)| crate::access_log::subject_of(u)),
+    )
+    .await?;
     let table = |volunteers: bool| {
         html! {
             div class="rul" { table {
@@ -563,7 +572,7 @@ async fn person(
         nabo_core::access_log::AccessKind::Read,
         nabo_core::access_log::Purpose::Administration,
         None,
-        [u.volunteer_id.clone().or_else(|| u.staff_id.clone()).unwrap_or_else(|| u.id.clone())],
+        [crate::access_log::subject_of(&u)],
     )
     .await?;
     let is_self = u.id == v.principal.user_id;

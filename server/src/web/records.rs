@@ -732,6 +732,22 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
             problems.push((r, item));
         }
     }
+    // The duplicates and conflicts name children (ADR 0024).
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Search,
+        Purpose::Review,
+        None,
+        problems.iter().flat_map(|(_, item)| match item {
+            ReviewItem::AttendanceConflict { participant, .. } => vec![participant.to_string()],
+            ReviewItem::DuplicateParticipants { participants, .. } => {
+                participants.iter().map(ToString::to_string).collect()
+            }
+            _ => Vec::new(),
+        }),
+    )
+    .await?;
     Ok(page(
         &v,
         Nav::Review,
