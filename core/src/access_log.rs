@@ -221,7 +221,9 @@ pub enum Break {
     },
     /// The chain does not end at the recorded head: the newest entries were removed, entries
     /// were added past it, or the head does not match the last entry.
-    #[error("entry {seq}: the log does not end at its recorded head (entries removed or added at the end)")]
+    #[error(
+        "entry {seq}: the log does not end at its recorded head (entries removed or added at the end)"
+    )]
     Truncated {
         /// The first missing (or mismatching) entry.
         seq: i64,

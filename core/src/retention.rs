@@ -397,9 +397,6 @@ mod tests {
         );
         assert_eq!(log_cutoff(&s, d("2031-05-31")), d("2026-05-31"));
         let json = serde_json::to_string(&s).unwrap();
-        assert_eq!(
-            serde_json::from_str::<RetentionSettings>(&json).unwrap(),
-            s
-        );
+        assert_eq!(serde_json::from_str::<RetentionSettings>(&json).unwrap(), s);
     }
 }

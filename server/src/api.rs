@@ -642,7 +642,10 @@ pub(crate) fn unknown_code<'a>(field: &str, codes: impl IntoIterator<Item = &'a 
     AppError::Invalid {
         field: field.into(),
         reason: "unknown-code",
-        message: format!("one of {}", codes.into_iter().collect::<Vec<_>>().join(", ")),
+        message: format!(
+            "one of {}",
+            codes.into_iter().collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 

@@ -498,7 +498,10 @@ async fn verify_access_log(cli: &Cli, only: Option<&str>) -> anyhow::Result<()> 
     let config = config(cli, KeySource::Inline(String::new()))?;
     let storage = nabo_server::storage::open(&config.database_url()).await?;
     let tenants = match only {
-        Some(t) => vec![t.parse().map_err(|_| anyhow::anyhow!("not a tenant id: {t}"))?],
+        Some(t) => vec![
+            t.parse()
+                .map_err(|_| anyhow::anyhow!("not a tenant id: {t}"))?,
+        ],
         None => storage.tenants().await?,
     };
     let mut broken = Vec::new();

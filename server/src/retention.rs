@@ -114,15 +114,7 @@ pub async fn set_hold(
         Err(StorageError::Conflict) => return Err(HoldError::Conflict),
         other => other?,
     }
-    crate::access_log::record(
-        s,
-        by,
-        AccessKind::Hold,
-        Purpose::LegalHold,
-        None,
-        [subject],
-    )
-    .await?;
+    crate::access_log::record(s, by, AccessKind::Hold, Purpose::LegalHold, None, [subject]).await?;
     Ok(row)
 }
 
@@ -373,8 +365,7 @@ impl From<HoldError> for AppError {
             HoldError::Conflict => AppError::Invalid {
                 field: "subject".into(),
                 reason: "conflict",
-                message: "a hold is in force on this subject already (or none is, to lift)"
-                    .into(),
+                message: "a hold is in force on this subject already (or none is, to lift)".into(),
             },
             HoldError::Storage(s) => s.into(),
         }

@@ -42,10 +42,7 @@ async fn user_id(r: &TestRelay, username: &str) -> String {
 }
 
 /// A session of the café's register with named children marked, and those children.
-async fn session_with_children(
-    r: &TestRelay,
-    reg: DocumentId,
-) -> (SessionId, Vec<ParticipantId>) {
+async fn session_with_children(r: &TestRelay, reg: DocumentId) -> (SessionId, Vec<ParticipantId>) {
     let doc = RegisterDoc::from_doc(
         NaboDoc::from_automerge(stored(r, reg).await, ActorId::random()).unwrap(),
     )
@@ -143,13 +140,21 @@ async fn pages_api_and_syncs_are_logged_by_id_and_purpose_and_extracted_per_subj
                 .count()
         };
         let mut phone = connect(&r, "volunteer1").await;
-        let (_, mut doc, mut state) = fetch(&mut phone, reg).await;
-        phone.sync(reg, &mut doc, &mut state, false).await.unwrap();
-        phone.sync(reg, &mut doc, &mut state, false).await.unwrap();
+        let (_, mut doc, _) = fetch(&mut phone, reg).await;
+        // Fresh sync states: each round trips messages again on the same connection.
+        for _ in 0..2 {
+            let mut state = automerge::sync::State::new();
+            phone.sync(reg, &mut doc, &mut state, false).await.unwrap();
+        }
+        let sent = phone.traffic.messages_sent;
+        assert!(sent >= 3, "{backend:?}: {sent} messages");
         let log = entries(&r).await;
         assert_eq!(syncs(&log), 1, "{backend:?}: one entry per sync session");
         let e = log.iter().rev().find(|e| e.kind == "sync").unwrap();
-        assert_eq!((e.subject.as_deref(), e.purpose.as_str()), (None, "activity"));
+        assert_eq!(
+            (e.subject.as_deref(), e.purpose.as_str()),
+            (None, "activity")
+        );
         drop(phone);
         let mut again = connect(&r, "volunteer1").await;
         fetch(&mut again, reg).await;
@@ -171,7 +176,10 @@ async fn pages_api_and_syncs_are_logged_by_id_and_purpose_and_extracted_per_subj
         for e in entries(&r).await {
             let text = format!("{e:?}");
             for name in &names {
-                assert!(!text.contains(name.as_str()), "{backend:?}: {name} in {text}");
+                assert!(
+                    !text.contains(name.as_str()),
+                    "{backend:?}: {name} in {text}"
+                );
             }
         }
 
@@ -269,7 +277,11 @@ macro_rules! alter_with {
         let refused = sqlx::query(update).bind($seq).execute(&mut c).await;
         assert!(refused.is_err(), "the trigger refuses updates");
         sqlx::query($drop).execute(&mut c).await.unwrap();
-        sqlx::query(update).bind($seq).execute(&mut c).await.unwrap();
+        sqlx::query(update)
+            .bind($seq)
+            .execute(&mut c)
+            .await
+            .unwrap();
     }};
 }
 
@@ -315,7 +327,10 @@ async fn an_entry_altered_in_the_database_is_named_by_the_command_and_the_page()
         let out = verify_command(&r);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{backend:?}: {stdout}");
-        assert!(stdout.contains(&format!("{TENANT}: intact, {} entries", log.len())), "{stdout}");
+        assert!(
+            stdout.contains(&format!("{TENANT}: intact, {} entries", log.len())),
+            "{stdout}"
+        );
 
         let victim = log[log.len() / 2].seq;
         alter(&r, victim).await;
@@ -336,10 +351,7 @@ async fn an_entry_altered_in_the_database_is_named_by_the_command_and_the_page()
             matches!(err, nabo_server::access_log::VerifyError::Broken(ref b) if b.seq() == victim),
             "{err}"
         );
-        let child = log
-            .iter()
-            .find_map(|e| e.subject.clone())
-            .unwrap();
+        let child = log.iter().find_map(|e| e.subject.clone()).unwrap();
         let page = web.text(&format!("/indsigt?emne={child}")).await;
         assert!(
             page.contains(&format!("Loggen er brudt ved post nr. {victim}")),
@@ -369,8 +381,14 @@ async fn two_nodes_appending_at_once_keep_one_linear_chain() {
                         kind: AccessKind::Read,
                         purpose: Purpose::Review,
                     };
-                    node.append_access(&tenant(), 1_000 + i, &format!("node{n}"), None, &[a.clone(), a])
-                        .await
+                    node.append_access(
+                        &tenant(),
+                        1_000 + i,
+                        &format!("node{n}"),
+                        None,
+                        &[a.clone(), a],
+                    )
+                    .await
                 }));
             }
         }

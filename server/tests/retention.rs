@@ -83,7 +83,10 @@ async fn a_legal_hold_blocks_retention_and_its_release_lets_the_next_run_erase()
         let state = r.relay().state.clone();
         let reg = doc_id(&r, "register", "Lektiecaféen").await;
         let people = named(&r, reg).await;
-        assert!(people.len() >= 2, "{backend:?}: the demo has named children");
+        assert!(
+            people.len() >= 2,
+            "{backend:?}: the demo has named children"
+        );
         let kept = people[0].clone();
 
         // Nothing is due today.
@@ -101,9 +104,19 @@ async fn a_legal_hold_blocks_retention_and_its_release_lets_the_next_run_erase()
             Some(serde_json::json!({"subject": kept.as_str(), "reason": "because"})),
         )
         .await;
-        assert_eq!((status, err["field"].as_str()), (400, Some("reason")), "{err}");
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some("reason")),
+            "{err}"
+        );
         let hold = serde_json::json!({"subject": kept.as_str(), "reason": "journaling-duty"});
-        let (status, h) = api(&r, reqwest::Method::POST, "/api/v1/legal-holds", Some(hold.clone())).await;
+        let (status, h) = api(
+            &r,
+            reqwest::Method::POST,
+            "/api/v1/legal-holds",
+            Some(hold.clone()),
+        )
+        .await;
         assert_eq!(status, 201, "{backend:?}: {h}");
         assert_eq!(h["reason"], "journaling-duty");
         let (status, _) = api(&r, reqwest::Method::POST, "/api/v1/legal-holds", Some(hold)).await;
@@ -123,11 +136,17 @@ async fn a_legal_hold_blocks_retention_and_its_release_lets_the_next_run_erase()
             .unwrap();
         assert_eq!(run.held, 1, "{backend:?}: {run:?}");
         // (Other registers' children are due too.)
-        assert!(run.anonymised as usize >= people.len() - 1, "{backend:?}: {run:?}");
+        assert!(
+            run.anonymised as usize >= people.len() - 1,
+            "{backend:?}: {run:?}"
+        );
         assert_eq!(named(&r, reg).await, vec![kept.clone()], "{backend:?}");
         let after = view(&r, reg).await;
         for p in people.iter().skip(1) {
-            assert!(after.participants[p].current.erased.is_some(), "{backend:?}: marked");
+            assert!(
+                after.participants[p].current.erased.is_some(),
+                "{backend:?}: marked"
+            );
         }
         assert!(after.participants[&kept].current.erased.is_none());
         // The erasure log says why: purpose ended, by the job.
@@ -180,7 +199,12 @@ async fn a_legal_hold_blocks_retention_and_its_release_lets_the_next_run_erase()
             .unwrap();
         assert_eq!((last.anonymised, last.held), (1, 0), "{backend:?}");
         assert!(named(&r, reg).await.is_empty());
-        assert!(view(&r, reg).await.participants[&kept].current.erased.is_some());
+        assert!(
+            view(&r, reg).await.participants[&kept]
+                .current
+                .erased
+                .is_some()
+        );
 
         // The access log has the hold, its release and the erasures, by id and code.
         let entries: Vec<_> = r
@@ -214,8 +238,11 @@ async fn the_access_log_is_pruned_past_its_period_and_still_verifies() {
         let state = r.relay().state.clone();
         let reg = doc_id(&r, "register", "Lektiecaféen").await;
         let web = Browser::login(&r, "central").await;
-        web.text(&format!("/registre/{reg}/moeder/{}", first_session(&r, reg).await))
-            .await;
+        web.text(&format!(
+            "/registre/{reg}/moeder/{}",
+            first_session(&r, reg).await
+        ))
+        .await;
         let old = r
             .storage()
             .access_entries(&tenant(), 0, 100_000)
@@ -226,7 +253,13 @@ async fn the_access_log_is_pruned_past_its_period_and_still_verifies() {
         let mut settings = PrivacySettings::default();
         settings
             .retention
-            .set(RecordKind::AccessLog, Class { months: 2, then: Disposal::Delete })
+            .set(
+                RecordKind::AccessLog,
+                Class {
+                    months: 2,
+                    then: Disposal::Delete,
+                },
+            )
             .unwrap();
         nabo_server::retention::put_settings(r.storage().as_ref(), &tenant(), &settings)
             .await
@@ -239,16 +272,26 @@ async fn the_access_log_is_pruned_past_its_period_and_still_verifies() {
             .unwrap();
         assert_eq!(run.log_pruned, 0, "{backend:?}");
         // Newer entries, then three months on: the old ones go, the newer stay.
-        web.text(&format!("/registre/{reg}/moeder/{}", first_session(&r, reg).await))
-            .await;
+        web.text(&format!(
+            "/registre/{reg}/moeder/{}",
+            first_session(&r, reg).await
+        ))
+        .await;
         r.clock.set(Timestamp(start.0 + 75 * DAY));
         let run = nabo_server::retention::run_tenant(&state, &tenant())
             .await
             .unwrap();
         assert_eq!(run.log_pruned, old, "{backend:?}: {run:?}");
-        let left = r.storage().access_entries(&tenant(), 0, 100_000).await.unwrap();
+        let left = r
+            .storage()
+            .access_entries(&tenant(), 0, 100_000)
+            .await
+            .unwrap();
         assert!(left.iter().all(|(e, _)| e.seq > old));
-        assert!(left.iter().any(|(e, _)| e.kind == "retention"), "the pruning is logged");
+        assert!(
+            left.iter().any(|(e, _)| e.kind == "retention"),
+            "the pruning is logged"
+        );
         let ok = nabo_server::access_log::verify(r.storage().as_ref(), &tenant())
             .await
             .unwrap();

@@ -306,7 +306,9 @@ async fn hold(
         .one("aarsag")
         .and_then(|c| c.parse::<HoldReason>().ok())
         .ok_or_else(|| {
-            WebError::BadRequest("Feltet «Årsag» mangler: vælg hvorfor der sættes tilbagehold.".into())
+            WebError::BadRequest(
+                "Feltet «Årsag» mangler: vælg hvorfor der sættes tilbagehold.".into(),
+            )
         })?;
     set_hold(&s, &v.principal, &subject, reason).await?;
     Ok(back_to(&format!("/indsigt?emne={subject}")))
@@ -328,7 +330,8 @@ async fn release(
 /// The administration page's section with the tenant's privacy settings.
 pub async fn settings_section(s: &AppState, v: &Viewer) -> Result<Markup, WebError> {
     let prefs = settings(s.storage.as_ref(), &v.principal.tenant).await?;
-    let holds: BTreeSet<String> = crate::retention::holds_in_force(s.storage.as_ref(), &v.principal.tenant).await?;
+    let holds: BTreeSet<String> =
+        crate::retention::holds_in_force(s.storage.as_ref(), &v.principal.tenant).await?;
     Ok(html! {
         h2 id="databeskyttelse" { "Databeskyttelse: opbevaring og indsigt" }
         p { "Oplysningerne slettes eller anonymiseres automatisk, når fristen efter formålets ophør er udløbet. Et retligt tilbagehold (under " a href="/indsigt" { "Indsigt" } ") sætter fristen ud af kraft for en person. Tilbagehold i kraft: " (holds.len()) "." }
@@ -372,7 +375,10 @@ async fn save_settings(
             .one(&format!("frist-{}", k.code()))
             .and_then(|m| m.trim().parse::<u32>().ok())
             .ok_or_else(|| {
-                WebError::BadRequest(format!("Feltet «Måneder» for «{}» skal være et helt tal.", k.da()))
+                WebError::BadRequest(format!(
+                    "Feltet «Måneder» for «{}» skal være et helt tal.",
+                    k.da()
+                ))
             })?;
         let then = f
             .one(&format!("derefter-{}", k.code()))
@@ -380,14 +386,17 @@ async fn save_settings(
             .ok_or_else(|| {
                 WebError::BadRequest(format!("Vælg, hvad der sker med «{}» derefter.", k.da()))
             })?;
-        prefs.retention.set(*k, Class { months, then }).map_err(|_| {
-            WebError::BadRequest(format!(
-                "Feltet «Måneder» for «{}» skal være mellem {} og {}.",
-                k.da(),
-                nabo_core::retention::MIN_MONTHS,
-                nabo_core::retention::MAX_MONTHS
-            ))
-        })?;
+        prefs
+            .retention
+            .set(*k, Class { months, then })
+            .map_err(|_| {
+                WebError::BadRequest(format!(
+                    "Feltet «Måneder» for «{}» skal være mellem {} og {}.",
+                    k.da(),
+                    nabo_core::retention::MIN_MONTHS,
+                    nabo_core::retention::MAX_MONTHS
+                ))
+            })?;
     }
     prefs.extract_names_employee = f.one("navngiv-medarbejder") == Some("ja");
     put_settings(s.storage.as_ref(), &v.principal.tenant, &prefs).await?;

@@ -187,7 +187,8 @@ async fn list(
         nabo_core::access_log::AccessKind::Search,
         nabo_core::access_log::Purpose::Administration,
         None,
-        rows.iter().map(|(_, u, _)| crate::access_log::subject_of(u)),
+        rows.iter()
+            .map(|(_, u, _)| crate::access_log::subject_of(u)),
     )
     .await?;
     let table = |volunteers: bool| {

@@ -7,8 +7,8 @@ use nabo_core::ids::TenantId;
 use sqlx::Row;
 
 use super::{Dialect, PgStorage, SqliteStorage, damaged, map_unique};
-use crate::storage::privacy::{ChainHead, HoldRow, PrivacyStorage, RetentionRunRow};
 use crate::storage::Result;
+use crate::storage::privacy::{ChainHead, HoldRow, PrivacyStorage, RetentionRunRow};
 
 /// Rows per multi-row insert (10 values each, far below either database's bind limit).
 const INSERT_BATCH: usize = 200;
