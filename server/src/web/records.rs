@@ -159,6 +159,31 @@ pub async fn activity(
         .collect();
     regs.sort_by_key(|r| std::cmp::Reverse((r.doc.term().year, r.doc.term().half)));
     let act = &a.activity;
+    // The coming sessions name the volunteers signed up (ADR 0024).
+    let signed_up: Vec<String> = regs
+        .iter()
+        .flat_map(|r| {
+            r.view
+                .shifts
+                .keys()
+                .filter(|(sid, _)| {
+                    r.view
+                        .sessions
+                        .get(sid)
+                        .is_some_and(|x| x.current.date >= d.today)
+                })
+                .map(|(_, vid)| vid.to_string())
+        })
+        .collect();
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Read,
+        Purpose::Review,
+        None,
+        signed_up,
+    )
+    .await?;
     Ok(page(
         &v,
         Nav::Records,
