@@ -284,6 +284,7 @@ impl ActivityDoc {
             legal_basis: input.legal_basis,
             retention: input.retention,
             purpose: input.purpose,
+            archived: false,
         };
         validate_activity(cat, &record)?;
         let mut doc = NaboDoc::create(Scope::Activity { tenant, activity }, actor)?;
@@ -361,6 +362,15 @@ impl ActivityDoc {
             a.area_history.insert(date, area.clone());
             a.area = area;
         })
+    }
+
+    /// Archives (`true`) or restores (`false`) the activity (ADR 0022): it leaves lists and
+    /// pickers, its registers and reports stay. Archiving what is archived changes nothing.
+    pub fn set_archived(&mut self, author: &Author, cat: &Catalogue, archived: bool) -> Result<()> {
+        if self.activity()?.current.archived == archived {
+            return Ok(());
+        }
+        self.update(author, cat, |a| a.archived = archived)
     }
 
     /// Adds a weekly session series.

@@ -1115,6 +1115,7 @@ pub async fn create_programme(
         continuation: Set::new(),
         org_model: None,
         process_phase: None,
+        archived: false,
     };
     let id: ProgrammeId = format!("p-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
         .parse()
