@@ -352,6 +352,7 @@ async fn a_failing_database_is_reported_as_such_and_nothing_changes() {
                 ("dokument", doc.as_str()),
                 ("deltagere", all.as_str()),
                 ("behold", keep.as_str()),
+                ("bekraeft", "ja"),
             ],
         )
         .await;
@@ -371,6 +372,7 @@ async fn a_failing_database_is_reported_as_such_and_nothing_changes() {
                 ("dokument", doc.as_str()),
                 ("deltagere", all.as_str()),
                 ("behold", keep.as_str()),
+                ("bekraeft", "ja"),
             ],
         )
         .await;

@@ -16,6 +16,8 @@ mod admin;
 pub(crate) mod data;
 mod erasure;
 pub mod fmt;
+mod manage;
+mod merges;
 mod overview;
 pub mod people;
 pub mod phone;
@@ -95,6 +97,8 @@ pub fn router(state: AppState) -> Router {
         .route(phone::PATH, get(|| async { Redirect::to("/") }))
         .merge(people::routes())
         .merge(erasure::routes())
+        .merge(manage::routes())
+        .merge(merges::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))
@@ -209,7 +213,7 @@ impl From<nabo_core::Error> for WebError {
         match e {
             nabo_core::Error::Invalid(i) => WebError::BadRequest(format!(
                 "Feltet «{}» blev afvist: {}.",
-                i.field,
+                fmt::field_da(i.field),
                 fmt::reason_da(i.reason)
             )),
             other => {
