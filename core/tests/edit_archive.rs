@@ -257,3 +257,37 @@ fn a_merge_is_undone_with_concurrent_phone_edits() {
         Reason::NotActive,
     );
 }
+
+#[test]
+fn a_series_is_changed_through_its_rules_and_a_stopped_one_is_refused() {
+    let mut f = Fixture::lektiecafe();
+    let by = f.central.clone();
+    let (id, before) = f.activity.series().unwrap().into_iter().next().expect("a series");
+    refused(
+        f.activity.change_series(&by, &id, |s| s.end = s.start),
+        "end",
+        Reason::EndBeforeStart,
+    );
+    assert_eq!(f.activity.series().unwrap()[&id], before, "nothing changed");
+    f.activity
+        .change_series(&by, &id, |s| {
+            s.weekday = Weekday::Thu;
+            s.start = Time::parse("16:00").unwrap();
+            s.end = Time::parse("18:00").unwrap();
+        })
+        .unwrap();
+    let after = &f.activity.series().unwrap()[&id];
+    assert_eq!((after.weekday, after.start.to_string()), (Weekday::Thu, "16:00".to_owned()));
+    f.activity.cancel_series(&by, &id).unwrap();
+    refused(
+        f.activity.change_series(&by, &id, |s| s.weekday = Weekday::Fri),
+        "series",
+        Reason::NotActive,
+    );
+    let ghost = SeriesId::random();
+    refused(
+        f.activity.change_series(&by, &ghost, |s| s.weekday = Weekday::Fri),
+        "series",
+        Reason::NotFound,
+    );
+}

@@ -349,3 +349,55 @@ async fn merging_on(backend: Backend) {
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     assert!(!b.text("/gennemgang").await.contains("Samme barn tilføjet flere gange"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn weekly_series_are_added_changed_and_stopped_from_the_pages() {
+    for backend in Backend::all() {
+        series_on(backend).await;
+    }
+}
+
+async fn series_on(backend: Backend) {
+    let r = relay(backend).await;
+    let b = Browser::login(&r, "central").await;
+    let path = "/administration/aktiviteter/act-lektiecafe/serier";
+    let series = |day: &'static str, start: &'static str, end: &'static str| {
+        [
+            ("ugedag", day),
+            ("start", start),
+            ("slut", end),
+            ("fra", "2026-09-01"),
+            ("til", "2026-12-18"),
+        ]
+    };
+    refused(&b, path, &series("thu", "17:00", "16:00"), "«Til kl.» skal ligge efter «Fra kl.»").await;
+    refused(&b, path, &series("torsdag", "16:00", "18:00"), "«Ugedag»").await;
+    let mut early = series("thu", "16:00", "18:00");
+    early[4] = ("til", "2026-08-01");
+    refused(&b, path, &early, "«Sidste dato» ligger før «Første dato»").await;
+    let to = location(&b.post(path, &b.base, &series("thu", "16:00", "18:00")).await);
+    let page = b.text(&to).await;
+    assert!(page.contains("Den faste mødetid er tilføjet."), "{page}");
+    assert!(page.contains("torsdag kl. 16:00–18:00"), "{page}");
+    // Changed: its form posts to the series' own address.
+    let at = page.find("torsdag kl. 16:00–18:00").unwrap();
+    let action = {
+        let i = page[at..].find("action=\"").unwrap() + at + 8;
+        page[i..].split('"').next().unwrap().to_owned()
+    };
+    assert!(action.starts_with(path), "{action}");
+    refused(&b, &action, &series("fri", "18:00", "17:00"), "«Til kl.»").await;
+    let to = location(&b.post(&action, &b.base, &series("fri", "15:30", "17:30")).await);
+    let page = b.text(&to).await;
+    assert!(page.contains("Den faste mødetid er gemt.") && page.contains("fredag kl. 15:30–17:30"));
+    assert!(!page.contains("torsdag kl. 16:00–18:00"));
+    // Stopped, after a page that asks first.
+    let ask = b.text(&format!("{action}/stop")).await;
+    assert!(ask.contains("Stop mødetiden fredag kl. 15:30–17:30?"), "{ask}");
+    let to = location(&b.post(&format!("{action}/stop"), &b.base, &[]).await);
+    let page = b.text(&to).await;
+    assert!(page.contains("Den faste mødetid er stoppet.") && page.contains("Stoppet: fredag kl. 15:30–17:30"));
+    // A stopped series cannot be changed.
+    let resp = b.post(&action, &b.base, &series("mon", "15:00", "17:00")).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}

@@ -419,6 +419,27 @@ impl ActivityDoc {
         })
     }
 
+    /// Changes a series (weekday, times, period, venue; ADR 0022): `f` edits a copy, which
+    /// is checked like a new series. Sessions already in a register keep what they were;
+    /// the change applies to the sessions generated from it afterwards. A stopped series is
+    /// refused.
+    pub fn change_series(
+        &mut self,
+        author: &Author,
+        series: &SeriesId,
+        f: impl FnOnce(&mut SessionSeries),
+    ) -> Result<()> {
+        let mut s = self.series_one(series)?;
+        if s.cancelled {
+            return invalid("series", Reason::NotActive, "the series is stopped");
+        }
+        f(&mut s);
+        check_series(&s)?;
+        self.doc.write(author, "change-series", |tx| {
+            write_record(tx, "series", series.as_str(), &s)
+        })
+    }
+
     /// Stops a series (kept for history).
     pub fn cancel_series(&mut self, author: &Author, series: &SeriesId) -> Result<()> {
         let mut s = self.series_one(series)?;

@@ -639,7 +639,12 @@ pub async fn create_activity(
     )?;
     let meta = crate::meta::derive(doc.doc(), s.storage.as_ref()).await?;
     s.storage.create_document(&meta, &doc.doc().save()).await?;
-    Ok(super::manage::created(super::manage::Kind::Activity, id.as_str()))
+    // On to the new activity's page (its change theory comes next), saying it was created.
+    Ok(back_to(&format!(
+        "/aktiviteter/{}?besked=aktivitet-oprettet&post={}",
+        id.as_str(),
+        id.as_str()
+    )))
 }
 
 /// `POST /administration/aktivitetstyper`: a local activity type under an area of a funding

@@ -171,6 +171,7 @@ pub fn field_da(field: &str) -> &str {
         "process_phase" => "Procesfase",
         "text" => "Tekst",
         "duplicate" | "canonical" | "participant" => "Deltager",
+        "series" => "Fast mødetid",
         other => other,
     }
 }

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use nabo_core::docs::tenant::TenantDoc;
+use nabo_core::model::activity::SessionSeries;
 use nabo_core::model::org::{Organisation, Venue};
 use nabo_core::model::programme::{FundingShare, InstitutionSite};
 use nabo_core::prelude::*;
@@ -51,6 +52,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/administration/aktiviteter/{id}",
             get(activity_form).post(save_activity),
+        )
+        .route("/administration/aktiviteter/{id}/serier", post(add_series))
+        .route(
+            "/administration/aktiviteter/{id}/serier/{series}",
+            post(change_series),
+        )
+        .route(
+            "/administration/aktiviteter/{id}/serier/{series}/stop",
+            get(confirm_stop_series).post(stop_series),
         );
     for k in Kind::ALL {
         r = r
@@ -195,7 +205,10 @@ pub fn created(kind: Kind, id: &str) -> Response {
 }
 
 /// The management page's other forms and what they say afterwards.
-const OTHER: [(&str, &str); 5] = [
+const OTHER: [(&str, &str); 8] = [
+    ("serie-oprettet", "Den faste mødetid er tilføjet. Telefonerne opretter gangene ud fra den."),
+    ("serie-gemt", "Den faste mødetid er gemt. Ændringen gælder de gange, der ikke er oprettet endnu."),
+    ("serie-stoppet", "Den faste mødetid er stoppet. Gange, der allerede er holdt, bliver i historikken."),
     ("smaa-tal-gemt", "Grænsen for små tal er gemt."),
     ("rolle-tildelt", "Rollen er tildelt."),
     ("placering-flyttet", "Placeringen er flyttet. Det, der er registreret før, bliver i det gamle område."),
@@ -891,6 +904,7 @@ async fn activity_form(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
     Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let e = id
@@ -906,6 +920,7 @@ async fn activity_form(
         Nav::Admin,
         &format!("Redigér {}", a.name),
         html! {
+            (notice(&q, &d))
             form method="post" action={"/administration/aktiviteter/" (e.id.as_str())} class="stak" {
                 label { "Navn" input name="navn" required maxlength="200" value=(a.name); }
                 label { "Aktivitetstype (fra programmets bevillingsrunde)"
@@ -944,6 +959,7 @@ async fn activity_form(
                 label { "Sluttede" input type="date" name="slut" value=[a.end.map(|x| x.to_string())]; }
                 button type="submit" { "Gem" }
             }
+            (series_section(&d, e)?)
             (archive_controls(Kind::Activity, e.id.as_str(), a.archived))
             p { a href={"/aktiviteter/" (e.id.as_str())} { "Til aktiviteten" } " · " a href="/administration#aktiviteter" { "Tilbage til administration" } }
         },
@@ -1142,4 +1158,222 @@ async fn set_archived(
         Action::Restored
     };
     Ok(done(kind, action, &id))
+}
+
+// Session series (faste mødetider) -----------------------------------------------------------
+
+/// The activity's weekly series, each changeable and stoppable, and a form for a new one.
+fn series_section(d: &TenantData, e: &super::data::ActivityEntry) -> Result<Markup, WebError> {
+    let series = e.doc.series()?;
+    let area = d.areas.get(&e.activity.area);
+    let fields = |s: Option<&SessionSeries>| {
+        html! {
+            label { "Ugedag" select name="ugedag" { @for w in Weekday::ALL { option value=(w.code()) selected[s.is_some_and(|s| s.weekday == w)] { (w.name_da()) } } } }
+            label { "Fra kl." input type="time" name="start" required value=[s.map(|s| s.start.to_string())]; }
+            label { "Til kl." input type="time" name="slut" required value=[s.map(|s| s.end.to_string())]; }
+            label { "Første dato" input type="date" name="fra" required value=(s.map_or(d.today, |s| s.from).to_string()); }
+            label { "Sidste dato (valgfri)" input type="date" name="til" value=[s.and_then(|s| s.until).map(|u| u.to_string())]; }
+            label { "Mødested"
+                select name="moedested" {
+                    option value="" { "Intet valgt" }
+                    @for (vid, venue) in area.map(|a| a.venues.iter().collect::<Vec<_>>()).unwrap_or_default() {
+                        option value=(vid.as_str()) selected[s.is_some_and(|s| s.venue.as_ref() == Some(vid))] { (venue.name) }
+                    }
+                }
+            }
+        }
+    };
+    let base = format!("/administration/aktiviteter/{}/serier", e.id.as_str());
+    Ok(html! {
+        section id="serier" {
+            h2 { "Faste mødetider" }
+            p class="note" { "Telefonerne opretter aktivitetens gange ud fra de faste mødetider. En ændring gælder de gange, der ikke er oprettet endnu." }
+            @for (sid, s) in &series {
+                @if s.cancelled {
+                    p { "Stoppet: " (s.weekday.name_da()) " kl. " (s.start) "–" (s.end) }
+                } @else {
+                    details {
+                        summary { (s.weekday.name_da()) " kl. " (s.start) "–" (s.end) " fra " (fmt::date(s.from)) }
+                        form method="post" action={(base) "/" (sid.as_str())} class="stak" {
+                            (fields(Some(s)))
+                            button type="submit" { "Gem mødetiden" }
+                        }
+                        p { a class="knap fare" href={(base) "/" (sid.as_str()) "/stop"} { "Stop mødetiden …" } }
+                    }
+                }
+            }
+            details {
+                summary { "Tilføj en fast mødetid" }
+                form method="post" action=(base) class="stak" {
+                    (fields(None))
+                    button type="submit" { "Tilføj mødetid" }
+                }
+            }
+        }
+    })
+}
+
+/// A series from the form; `label`s name the fields in errors.
+fn series_from_form(
+    form: &FormFields,
+    d: &TenantData,
+    e: &super::data::ActivityEntry,
+) -> Result<nabo_core::docs::activity::NewSeries, WebError> {
+    let weekday: Weekday = form
+        .one("ugedag")
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(|| bad("«Ugedag» er ikke en ugedag."))?;
+    let time = |name: &str, label: &str| {
+        form.one(name)
+            .and_then(Time::parse)
+            .ok_or_else(|| bad(format!("«{label}» skal være et klokkeslæt (tt:mm).")))
+    };
+    let (start, end) = (time("start", "Fra kl.")?, time("slut", "Til kl.")?);
+    if end <= start {
+        return Err(bad("«Til kl.» skal ligge efter «Fra kl.»."));
+    }
+    let from = form.date("fra", "Første dato")?;
+    let until = opt_date(form, "til", "Sidste dato")?;
+    if until.is_some_and(|u| u < from) {
+        return Err(bad("«Sidste dato» ligger før «Første dato»."));
+    }
+    let venue = match form.one("moedested").filter(|x| !x.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            v.parse::<VenueId>()
+                .ok()
+                .filter(|v| {
+                    d.areas
+                        .get(&e.activity.area)
+                        .is_some_and(|a| a.venues.contains_key(v))
+                })
+                .ok_or_else(|| bad("«Mødested» er ikke et mødested i aktivitetens område."))?,
+        ),
+    };
+    Ok(nabo_core::docs::activity::NewSeries {
+        weekday,
+        start,
+        end,
+        from,
+        until,
+        venue,
+    })
+}
+
+fn activity_entry<'a>(
+    d: &'a TenantData,
+    id: &str,
+) -> Result<&'a super::data::ActivityEntry, WebError> {
+    id.parse::<ActivityId>()
+        .ok()
+        .and_then(|x| d.activity(&x))
+        .ok_or(WebError::NotFound)
+}
+
+fn series_done(id: &ActivityId, code: &'static str) -> Response {
+    said(
+        &format!("/administration/aktiviteter/{}", id.as_str()),
+        code,
+        "#serier",
+    )
+}
+
+/// `POST /administration/aktiviteter/{id}/serier`: a new weekly series.
+async fn add_series(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path(id): Path<String>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let e = activity_entry(&d, &id)?;
+    let input = series_from_form(&form, &d, e)?;
+    let by = v.author();
+    s.hub
+        .edit(&e.meta, &v.principal, |act: &mut ActivityDoc| {
+            act.add_series(&by, input).map(|_| ())
+        })
+        .await?;
+    Ok(series_done(&e.id, "serie-oprettet"))
+}
+
+fn series_id(e: &super::data::ActivityEntry, id: &str) -> Result<SeriesId, WebError> {
+    let sid: SeriesId = id.parse().map_err(|_| WebError::NotFound)?;
+    if e.doc.series()?.contains_key(&sid) {
+        Ok(sid)
+    } else {
+        Err(WebError::NotFound)
+    }
+}
+
+/// `POST /administration/aktiviteter/{id}/serier/{series}`: changes a series.
+async fn change_series(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path((id, series)): Path<(String, String)>,
+    body: String,
+) -> WebResult {
+    let form = FormFields::parse(&body);
+    let d = TenantData::load(&s, &v.principal).await?;
+    let e = activity_entry(&d, &id)?;
+    let sid = series_id(e, &series)?;
+    let input = series_from_form(&form, &d, e)?;
+    let by = v.author();
+    s.hub
+        .edit(&e.meta, &v.principal, |act: &mut ActivityDoc| {
+            act.change_series(&by, &sid, |x| {
+                x.weekday = input.weekday;
+                x.start = input.start;
+                x.end = input.end;
+                x.from = input.from;
+                x.until = input.until;
+                x.venue = input.venue;
+            })
+        })
+        .await?;
+    Ok(series_done(&e.id, "serie-gemt"))
+}
+
+/// `GET /administration/aktiviteter/{id}/serier/{series}/stop`: asks first.
+async fn confirm_stop_series(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path((id, series)): Path<(String, String)>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let e = activity_entry(&d, &id)?;
+    let sid = series_id(e, &series)?;
+    let x = &e.doc.series()?[&sid];
+    let what = format!("{} kl. {}–{}", x.weekday.name_da(), x.start, x.end);
+    Ok(page(
+        &v,
+        Nav::Admin,
+        &format!("Stop mødetiden {what}?"),
+        html! {
+            p { "Telefonerne opretter ikke flere gange ud fra mødetiden. Gange, der allerede er oprettet eller holdt, bliver med deres fremmøde. Vil aktiviteten mødes igen, tilføjes en ny fast mødetid." }
+            form method="post" action={"/administration/aktiviteter/" (e.id.as_str()) "/serier/" (sid.as_str()) "/stop"} {
+                button type="submit" class="fare" { "Stop mødetiden" }
+            }
+            p { a href={"/administration/aktiviteter/" (e.id.as_str()) "#serier"} { "Fortryd – stop ikke" } }
+        },
+    ))
+}
+
+/// `POST /administration/aktiviteter/{id}/serier/{series}/stop`.
+async fn stop_series(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path((id, series)): Path<(String, String)>,
+) -> WebResult {
+    let d = TenantData::load(&s, &v.principal).await?;
+    let e = activity_entry(&d, &id)?;
+    let sid = series_id(e, &series)?;
+    let by = v.author();
+    s.hub
+        .edit(&e.meta, &v.principal, |act: &mut ActivityDoc| {
+            act.cancel_series(&by, &sid)
+        })
+        .await?;
+    Ok(series_done(&e.id, "serie-stoppet"))
 }
