@@ -86,6 +86,7 @@ try {
     });
     check((await said()).includes('Programmet «Helhedsplan Nordvest 2019–2026» er oprettet.'), `programme: ${await said()}`);
     for (const navn of ['Lektiecaféen i Nordvesthuset', 'Sommerlejr 2025']) {
+      await page.goto(base + '/administration');
       await send('/administration/aktiviteter', { navn, type: 'lbf-2019-2026|BE.lektiecafe', registrering: 'pseudonymous' });
       check((await said()).includes(`Aktiviteten «${navn}» er oprettet.`), `activity: ${await said()}`);
     }
