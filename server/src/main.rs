@@ -61,6 +61,11 @@ struct Cli {
     /// Seconds to receive a request's headers, and separately its body.
     #[arg(long, default_value_t = 20)]
     http_read_timeout_secs: u64,
+    /// Seconds in which a refresh token used a second time still gets the same new pair
+    /// (two page loads at once); later it counts as reuse and ends the session. 0 turns the
+    /// grace off.
+    #[arg(long, default_value_t = 10)]
+    refresh_grace_secs: u64,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -261,6 +266,8 @@ fn config(cli: &Cli, kek: KeySource) -> anyhow::Result<nabo_server::Config> {
                 .with_context(|| format!("--trusted-proxy {p}: not an address or CIDR"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut config = nabo_server::Config::new(cli.listen, cli.data_dir.clone(), kek);
+    config.auth.refresh_grace = std::time::Duration::from_secs(cli.refresh_grace_secs);
     Ok(nabo_server::Config {
         database_url: cli.database_url.clone(),
         limits: nabo_server::relay::Limits {
@@ -283,7 +290,7 @@ fn config(cli: &Cli, kek: KeySource) -> anyhow::Result<nabo_server::Config> {
             nabo_core::time::Clock::system,
             nabo_core::time::Clock::starting_at,
         ),
-        ..nabo_server::Config::new(cli.listen, cli.data_dir.clone(), kek)
+        ..config
     })
 }
 

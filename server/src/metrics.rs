@@ -28,6 +28,10 @@ pub struct Metrics {
     pub limit_violations: IntCounterVec,
     /// Change sets the rules refused (ADR 0013), by reason.
     pub refused_changes: IntCounterVec,
+    /// Notices heard from the other relay nodes on the database (ADR 0025), by kind:
+    /// `doc`, `session`, and `lost` (the listening connection came back; everything loaded
+    /// was read again).
+    pub cluster_notices: IntCounterVec,
 }
 
 impl Metrics {
@@ -86,6 +90,14 @@ impl Metrics {
             &["reason"],
         )
         .unwrap_or_else(|_| unreachable_metric());
+        let cluster_notices = IntCounterVec::new(
+            Opts::new(
+                "nabo_cluster_notices_total",
+                "Notices heard from the other relay nodes on the database",
+            ),
+            &["kind"],
+        )
+        .unwrap_or_else(|_| unreachable_metric());
         for c in [
             Box::new(connections.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_connections.clone()),
@@ -97,6 +109,7 @@ impl Metrics {
             Box::new(auth_failures.clone()),
             Box::new(limit_violations.clone()),
             Box::new(refused_changes.clone()),
+            Box::new(cluster_notices.clone()),
         ] {
             // Names are unique constants: registration cannot fail.
             let _ = registry.register(c);
@@ -108,6 +121,9 @@ impl Metrics {
         }
         for op in ["append", "compact", "load", "request", "sync_state"] {
             storage_errors.with_label_values(&[op]);
+        }
+        for k in ["doc", "session", "lost"] {
+            cluster_notices.with_label_values(&[k]);
         }
         for r in [
             "bad_credentials",
@@ -150,6 +166,7 @@ impl Metrics {
             auth_failures,
             limit_violations,
             refused_changes,
+            cluster_notices,
         }
     }
 

@@ -131,6 +131,48 @@ async fn sign_in_roles_and_redirects_on(backend: Backend) {
     );
 }
 
+/// Issue 11 item 8: the Danish summary of docs/privacy.md is open to anyone (residents and
+/// guardians too), linked from the sign-in page and from every staff page, and shows no
+/// tenant's data.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_privacy_summary_is_open_to_everyone_and_linked_from_every_page() {
+    let r = relay(Backend::Sqlite).await;
+    let base = r.http();
+    let resp = client()
+        .get(format!("{base}/databeskyttelse"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "no sign-in needed");
+    let page = resp.text().await.unwrap();
+    for heading in [
+        "Om databeskyttelse i Nabo",
+        "Hvem kan se hvad",
+        "Sletning",
+        "Samtykke og børn",
+        "Opbevaring",
+        "Dine rettigheder",
+    ] {
+        assert!(page.contains(heading), "{heading}");
+    }
+    assert!(page.contains("CPR"), "says there is no CPR field");
+    assert!(!page.contains("Log ud"), "not a signed-in page");
+    let login = client()
+        .get(format!("{base}/log-ind"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login.contains(r#"href="/databeskyttelse""#));
+    let central = Browser::login(&r, "central").await;
+    for p in ["/oversigt", "/administration", "/gennemgang"] {
+        let html = central.get(p).await.text().await.unwrap();
+        assert!(html.contains(r#"href="/databeskyttelse""#), "{p}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn forms_from_other_sites_and_other_tenants_records_are_refused() {
     for backend in Backend::all() {

@@ -5,6 +5,9 @@
 //   node interop.mjs read    <base> <user> <password> <docUrl> <key>
 //   node interop.mjs create  <base> <user> <password> <tenant> <activityId>
 //   node interop.mjs offline <base> <user> <password> <docUrl> <key> <status>
+//   node interop.mjs watch   <base> <user> <password> <docUrl> <key> <status>
+//     (opens the document, prints {"ready":true}, then waits until the relay pushes the
+//     mark to this open document: the multi-node test writes it through another node)
 import { Repo } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 import * as A from "@automerge/automerge"
@@ -133,6 +136,15 @@ async function main() {
     await waitFor(async () => local.doc().info?.rust_offline === true, "the Rust edit to arrive")
     await repo.shutdown()
     console.log(JSON.stringify({ merged: true }))
+  } else if (cmd === "watch") {
+    const [url, key, status] = rest
+    const repo = online(token)
+    const h = await repo.find(url)
+    console.log(JSON.stringify({ ready: true }))
+    const start = Date.now()
+    await waitFor(async () => String(h.doc().attendance?.[key]) === status, "the mark to be pushed", 15000)
+    await repo.shutdown()
+    console.log(JSON.stringify({ seen: true, ms: Date.now() - start }))
   } else {
     throw new Error(`unknown command ${cmd}`)
   }

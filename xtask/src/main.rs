@@ -332,6 +332,7 @@ fn main() -> Result<()> {
             run(cargo()
                 .args(["test", "--workspace", "--all-targets"])
                 .env("NABO_TEST_PG_URL", &cluster.url)
+                .env("NABO_TEST_PG_CONTROL", cluster.control())
                 .env("NABO_REQUIRE_PG", "1")
                 .env("NABO_REQUIRE_JS", "1")
                 .env("NABO_REQUIRE_BROWSER", "1"))?;

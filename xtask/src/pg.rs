@@ -106,16 +106,44 @@ impl Cluster {
                 "--locale=C.UTF-8",
             ],
         )?;
-        let log = c.dir.path().join("log").to_string_lossy().to_string();
-        let opts = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=on -c max_connections=300",
+        // The settings live in the cluster's own configuration, so a plain `pg_ctl start`
+        // (the multi-node test stops and starts the server mid-run) comes back on the same
+        // port.
+        let conf = format!(
+            "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\nfsync = on\nmax_connections = 300\n",
             sock.display()
         );
-        c.run(
-            "pg_ctl",
-            &["-D", &data_s, "-l", &log, "-w", "-o", &opts, "start"],
-        )?;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))?;
+        std::io::Write::write_all(&mut f, conf.as_bytes())?;
+        c.start_server()?;
         Ok(c)
+    }
+
+    fn start_server(&self) -> Result<()> {
+        let data = self.dir.path().join("data").to_string_lossy().to_string();
+        let log = self.dir.path().join("log").to_string_lossy().to_string();
+        self.run("pg_ctl", &["-D", &data, "-l", &log, "-w", "start"])
+    }
+
+    /// The command that stops (`stop`) and starts (`start`) this cluster's server, for tests
+    /// that take the database away mid-run: `<prefix…> <pg_ctl> -D <data> -l <log> -w`,
+    /// space-separated; the test appends `-m fast stop` or `start`.
+    pub fn control(&self) -> String {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("log");
+        let prefix = if self.as_postgres {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        format!(
+            "{prefix}{} -D {} -l {} -w",
+            self.bin.join("pg_ctl").display(),
+            data.display(),
+            log.display()
+        )
     }
 }
 

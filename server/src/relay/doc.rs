@@ -112,6 +112,9 @@ pub enum DocCmd {
         /// Connection.
         conn: u64,
     },
+    /// Another relay node stored changes: read them (the task's `stale` flag says whether
+    /// it still has to; several notices in a row are one read).
+    Refresh,
 }
 
 struct Peer {
@@ -138,6 +141,8 @@ struct DocTask {
     size: usize,
     /// Stored changes not yet offered to the other connections.
     dirty: bool,
+    /// Another node stored changes this task has not read yet (set by the hub).
+    stale: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Why changes were not stored.
@@ -201,6 +206,7 @@ pub(crate) fn spawn(
     meta: DocMeta,
     loaded: Loaded,
     generation: u64,
+    stale: Arc<std::sync::atomic::AtomicBool>,
 ) -> mpsc::Sender<DocCmd> {
     let (tx, rx) = mpsc::channel(256);
     let task = DocTask {
@@ -211,6 +217,7 @@ pub(crate) fn spawn(
         appended: 0,
         size: loaded.stored_bytes,
         dirty: false,
+        stale,
     };
     tokio::spawn(task.run(rx, generation, loaded.stored_heads));
     tx
@@ -254,6 +261,11 @@ impl DocTask {
                             }
                         }
                         if !alive {
+                            break;
+                        }
+                        if self.stale.swap(false, std::sync::atomic::Ordering::SeqCst)
+                            && !self.read_stored().await
+                        {
                             break;
                         }
                         if std::mem::take(&mut self.dirty) {
@@ -453,6 +465,29 @@ impl DocTask {
                 self.peers.remove(&conn);
                 true
             }
+            // Done after the batch (see `run`).
+            DocCmd::Refresh => true,
+        }
+    }
+
+    /// Reads the changes other nodes stored that this copy lacks (ADR 0025); they go out to
+    /// the connections with the batch's fan-out. Everything in memory is stored, so the
+    /// stored document holds all of it and merging it in only adds. Returns false (stop the
+    /// task; connections retry) when storage cannot be read.
+    async fn read_stored(&mut self) -> bool {
+        match load(self.hub.storage.as_ref(), self.meta.id).await {
+            Ok(mut loaded) => {
+                let before = self.doc.heads();
+                let merged = self.doc.automerge_mut().merge(loaded.doc.automerge_mut());
+                if let Err(e) = merged {
+                    tracing::error!(doc = %self.meta.id, error = %e, "could not merge the stored document");
+                    return self.revert().await;
+                }
+                self.size = loaded.stored_bytes;
+                self.dirty |= self.doc.heads() != before;
+                true
+            }
+            Err(_) => self.revert().await,
         }
     }
 

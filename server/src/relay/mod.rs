@@ -12,6 +12,7 @@
 //!   same `doc-unavailable` and creates nothing. A storage error closes the connection with an
 //!   error (the client reconnects and retries), never `doc-unavailable`.
 
+mod cluster;
 pub mod conn;
 pub mod doc;
 pub mod outbox;
@@ -32,7 +33,7 @@ pub use sync::HoldBudget;
 
 use crate::acl::Principal;
 use crate::metrics::Metrics;
-use crate::storage::{DocMeta, Storage, StorageError};
+use crate::storage::{DocMeta, Notice, Storage, StorageError};
 
 /// Limits, each answered with a specific error.
 #[derive(Debug, Clone)]
@@ -161,6 +162,8 @@ impl Sender {
 /// settings.
 #[derive(Debug)]
 pub struct TenantRules {
+    /// The tenant document it was read from.
+    doc: DocumentId,
     catalogue: Catalogue,
     free_text_notes: bool,
 }
@@ -201,6 +204,8 @@ struct ConnEntry {
 pub(crate) struct DocEntry {
     pub(crate) tx: mpsc::Sender<doc::DocCmd>,
     pub(crate) generation: u64,
+    /// Another node stored changes to the document: the task reads them from storage.
+    pub(crate) stale: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// (tenant, actor hex) → (login, phone).
@@ -223,6 +228,9 @@ pub struct Hub {
     tenant_rules: std::sync::Mutex<HashMap<TenantId, Arc<TenantRules>>>,
     conns: std::sync::Mutex<HashMap<u64, ConnEntry>>,
     next: AtomicU64,
+    /// Documents being read from storage → (readers, another node stored changes
+    /// meanwhile): such a document is read again once it is loaded.
+    loading: std::sync::Mutex<HashMap<DocumentId, (usize, bool)>>,
     pub(crate) shutdown: watch::Receiver<bool>,
     shutdown_tx: watch::Sender<bool>,
 }
@@ -278,7 +286,7 @@ impl Hub {
             .init_setting("storage_id", &uuid::Uuid::new_v4().to_string())
             .await?;
         let (shutdown_tx, shutdown) = watch::channel(false);
-        Ok(Arc::new(Hub {
+        let hub = Arc::new(Hub {
             storage,
             limits,
             metrics,
@@ -289,9 +297,12 @@ impl Hub {
             tenant_rules: std::sync::Mutex::new(HashMap::new()),
             conns: std::sync::Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
+            loading: std::sync::Mutex::new(HashMap::new()),
             shutdown,
             shutdown_tx,
-        }))
+        });
+        cluster::join(&hub).await?;
+        Ok(hub)
     }
 
     pub(crate) fn next_id(&self) -> u64 {
@@ -344,29 +355,60 @@ impl Hub {
         n
     }
 
-    /// Closes every connection of a user at once (revocation).
+    /// Closes every connection of a user at once (revocation), on every node.
     pub fn close_user(&self, user_id: &str, reason: &str) -> usize {
+        self.announce(Notice::CloseUser(user_id.to_owned()));
+        self.close_user_here(user_id, reason)
+    }
+
+    fn close_user_here(&self, user_id: &str, reason: &str) -> usize {
         self.close_where(|e| e.user_id == user_id, 4003, reason)
     }
 
-    /// Closes every connection of a device at once (revocation).
+    /// Closes every connection of a device at once (revocation), on every node.
     pub fn close_device(&self, device_id: &str, reason: &str) -> usize {
+        self.announce(Notice::CloseDevice(device_id.to_owned()));
+        self.close_device_here(device_id, reason)
+    }
+
+    fn close_device_here(&self, device_id: &str, reason: &str) -> usize {
         self.close_where(|e| e.device_id.as_deref() == Some(device_id), 4003, reason)
     }
 
     /// Closes every connection opened with an access token of a refresh-token family
-    /// (logout, a reused refresh token).
+    /// (logout, a reused refresh token), on every node.
     pub fn close_family(&self, family: &str, reason: &str) -> usize {
+        self.announce(Notice::CloseFamily(family.to_owned()));
+        self.close_family_here(family, reason)
+    }
+
+    fn close_family_here(&self, family: &str, reason: &str) -> usize {
         self.close_where(|e| e.family.as_deref() == Some(family), 4003, reason)
     }
 
-    /// Tells a user's connections that their access changed.
+    /// Tells a user's connections that their access changed, on every node.
     pub fn reevaluate_user(&self, user_id: &str) -> usize {
+        self.announce(Notice::Reevaluate(user_id.to_owned()));
+        self.reevaluate_where(|e| e.user_id == user_id)
+    }
+
+    fn reevaluate_where(&self, pred: impl Fn(&ConnEntry) -> bool) -> usize {
         let Ok(c) = self.conns.lock() else { return 0 };
         c.values()
-            .filter(|e| e.user_id == user_id)
+            .filter(|e| pred(e))
             .filter(|e| e.control.send(Control::Reevaluate).is_ok())
             .count()
+    }
+
+    /// Tells the other nodes (in the background: the revocation itself is already stored,
+    /// and every node checks it on each new request and socket; this closes the open ones).
+    fn announce(&self, notice: Notice) {
+        let storage = self.storage.clone();
+        tokio::spawn(async move {
+            if let Err(e) = storage.announce(notice).await {
+                tracing::warn!(error = %e, "could not tell the other relay nodes");
+            }
+        });
     }
 
     /// The relay's metrics.
@@ -458,7 +500,10 @@ impl Hub {
             tenant: tenant.clone(),
         }
         .document_id();
-        let from_doc = match doc::load(self.storage.as_ref(), id).await {
+        self.loading_begins(id);
+        let loaded = doc::load(self.storage.as_ref(), id).await;
+        let changed_meanwhile = self.loading_ends(id);
+        let from_doc = match loaded {
             Ok(l) => nabo_core::docs::tenant::TenantDoc::from_doc(l.doc)
                 .and_then(|t| Ok((t.catalogue(base)?, t.settings()?.free_text_notes))),
             Err(OpenError::Storage(e)) => return Err(e),
@@ -469,13 +514,37 @@ impl Hub {
             (base.clone(), false)
         });
         let r = Arc::new(TenantRules {
+            doc: id,
             catalogue: catalogue.accepting_retired(),
             free_text_notes,
         });
-        if let Ok(mut m) = self.tenant_rules.lock() {
+        // Cached only if no other node changed the tenant document while it was read.
+        if !changed_meanwhile && let Ok(mut m) = self.tenant_rules.lock() {
             m.insert(tenant.clone(), r.clone());
         }
         Ok(r)
+    }
+
+    fn loading_begins(&self, id: DocumentId) {
+        if let Ok(mut l) = self.loading.lock() {
+            l.entry(id).or_insert((0, false)).0 += 1;
+        }
+    }
+
+    /// Whether another node stored changes to the document since [`Hub::loading_begins`].
+    fn loading_ends(&self, id: DocumentId) -> bool {
+        let Ok(mut l) = self.loading.lock() else {
+            return true;
+        };
+        let Some(e) = l.get_mut(&id) else {
+            return true;
+        };
+        e.0 -= 1;
+        let changed = e.1;
+        if e.0 == 0 {
+            l.remove(&id);
+        }
+        changed
     }
 
     /// Drops the cached rules' context of a tenant (its tenant document changed).
@@ -553,7 +622,10 @@ impl Hub {
                 return Ok(e.tx.clone());
             }
         }
-        let loaded = doc::load(self.storage.as_ref(), meta.id).await?;
+        self.loading_begins(meta.id);
+        let loaded = doc::load(self.storage.as_ref(), meta.id).await;
+        let changed_meanwhile = self.loading_ends(meta.id);
+        let loaded = loaded?;
         let mut docs = self.docs.lock().await;
         if let Some(e) = docs.get(&meta.id)
             && !e.tx.is_closed()
@@ -561,12 +633,21 @@ impl Hub {
             return Ok(e.tx.clone());
         }
         let generation = self.next_id();
-        let tx = doc::spawn(self.clone(), meta.clone(), loaded, generation);
+        // Another node may have stored changes while this one was loading: read again.
+        let stale = Arc::new(std::sync::atomic::AtomicBool::new(changed_meanwhile));
+        let tx = doc::spawn(
+            self.clone(),
+            meta.clone(),
+            loaded,
+            generation,
+            stale.clone(),
+        );
         docs.insert(
             meta.id,
             DocEntry {
                 tx: tx.clone(),
                 generation,
+                stale,
             },
         );
         self.metrics.documents_loaded.set(docs.len() as i64);

@@ -260,6 +260,62 @@ pub struct DeviceRow {
     pub revoked: bool,
 }
 
+/// What one relay node tells the others on the same database (ADR 0025). It carries ids
+/// only, never content: a node that hears of a document reads the changes from storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The document has new stored changes (sent by the transaction that stored them).
+    Doc(DocumentId),
+    /// Close every connection of this login (disabled).
+    CloseUser(String),
+    /// Close every connection of this phone (revoked).
+    CloseDevice(String),
+    /// Close every connection opened with a token of this refresh family (logout, reuse).
+    CloseFamily(String),
+    /// This login's access changed: re-read it on every connection.
+    Reevaluate(String),
+}
+
+impl Notice {
+    /// The notice as sent by `node`: `<node> <kind> <id>` (a `NOTIFY` payload, far below
+    /// PostgreSQL's 8000 bytes: the ids are the relay's own, checked where they were made).
+    pub fn encode(&self, node: &str) -> String {
+        let (kind, id) = match self {
+            Notice::Doc(d) => ("doc", d.to_string()),
+            Notice::CloseUser(u) => ("user", u.clone()),
+            Notice::CloseDevice(d) => ("device", d.clone()),
+            Notice::CloseFamily(f) => ("family", f.clone()),
+            Notice::Reevaluate(u) => ("access", u.clone()),
+        };
+        format!("{node} {kind} {id}")
+    }
+
+    /// The sending node and the notice (None for anything else).
+    pub fn decode(payload: &str) -> Option<(&str, Notice)> {
+        let mut parts = payload.splitn(3, ' ');
+        let (node, kind, id) = (parts.next()?, parts.next()?, parts.next()?);
+        let notice = match kind {
+            "doc" => Notice::Doc(DocumentId::parse(id).ok()?),
+            "user" => Notice::CloseUser(id.to_owned()),
+            "device" => Notice::CloseDevice(id.to_owned()),
+            "family" => Notice::CloseFamily(id.to_owned()),
+            "access" => Notice::Reevaluate(id.to_owned()),
+            _ => return None,
+        };
+        Some((node, notice))
+    }
+}
+
+/// What a node hears from the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// Another node's notice.
+    Notice(Notice),
+    /// The connection that listens was lost and is back: notices may have been missed, so
+    /// everything loaded must be read again.
+    Lost,
+}
+
 /// Everything the relay stores.
 #[async_trait]
 pub trait Storage: Send + Sync + std::fmt::Debug {
@@ -285,7 +341,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn update_document(&self, meta: &DocMeta) -> Result<()>;
     /// All stored chunks of a document, snapshot first, in order (concatenated they load).
     async fn chunks(&self, id: DocumentId) -> Result<Vec<Vec<u8>>>;
-    /// Appends changes; returns the number of incremental chunks now stored.
+    /// Appends changes; returns the number of incremental chunks now stored. The other nodes
+    /// on the database hear of it when it commits ([`Notice::Doc`]).
     async fn append(&self, id: DocumentId, bytes: &[u8]) -> Result<i64>;
     /// Rewrites the snapshot from the stored chunks and deletes the chunks it contains.
     /// Returns the bytes now stored for the document.
@@ -535,6 +592,18 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;
+
+    // Several relay nodes on one database (ADR 0025) -------------------------------------------
+
+    /// This process's name in notices (random per start).
+    fn node(&self) -> &str;
+    /// Tells the other nodes on the database (PostgreSQL `NOTIFY`; SQLite serves one node,
+    /// so there is no one to tell). A document's changes are announced by [`Storage::append`]
+    /// itself, in the transaction that stores them.
+    async fn announce(&self, notice: Notice) -> Result<()>;
+    /// The other nodes' notices (None where the database serves one node). The stream says
+    /// [`Heard::Lost`] after its connection was lost and came back.
+    async fn listen(&self) -> Result<Option<tokio::sync::mpsc::Receiver<Heard>>>;
     /// Closes the pool (graceful shutdown).
     async fn close(&self);
 }

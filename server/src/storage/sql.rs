@@ -21,14 +21,21 @@ use super::{
 /// with "database is locked" when another connection wrote in between.
 trait Dialect {
     const BEGIN_WRITE: &'static str;
+    /// Tells the other relay nodes on the database that a document has new stored changes,
+    /// inside the transaction that stores them: PostgreSQL delivers a `NOTIFY` when the
+    /// transaction commits and never before, so no node hears of changes that are not
+    /// durable (ADR 0025). `$1` is the notice. SQLite has one node: nothing to tell.
+    const NOTIFY_IN_TX: Option<&'static str>;
 }
 
 impl Dialect for sqlx::Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const NOTIFY_IN_TX: Option<&'static str> = None;
 }
 
 impl Dialect for sqlx::Postgres {
     const BEGIN_WRITE: &'static str = "BEGIN";
+    const NOTIFY_IN_TX: Option<&'static str> = Some("SELECT pg_notify('nabo_relay', $1)");
 }
 
 fn map_unique(e: sqlx::Error) -> StorageError {
@@ -58,6 +65,8 @@ macro_rules! sql_storage {
         #[derive(Debug, Clone)]
         pub struct $name {
             pool: sqlx::Pool<$db>,
+            /// This process's name in notices to the other nodes (random per start).
+            node: String,
         }
 
         impl $name {
@@ -266,6 +275,10 @@ macro_rules! sql_storage {
                     .bind(id.to_string())
                     .execute(&mut *tx)
                     .await?;
+                if let Some(notify) = <$db as Dialect>::NOTIFY_IN_TX {
+                    let notice = super::Notice::Doc(id).encode(&self.node);
+                    sqlx::query(notify).bind(notice).execute(&mut *tx).await?;
+                }
                 tx.commit().await?;
                 Ok(n)
             }
@@ -1144,6 +1157,24 @@ macro_rules! sql_storage {
                 Ok(())
             }
 
+            fn node(&self) -> &str {
+                &self.node
+            }
+
+            async fn announce(&self, notice: super::Notice) -> Result<()> {
+                match <$db as Dialect>::NOTIFY_IN_TX {
+                    Some(notify) => {
+                        sqlx::query(notify).bind(notice.encode(&self.node)).execute(&self.pool).await?;
+                        Ok(())
+                    }
+                    None => Ok(()),
+                }
+            }
+
+            async fn listen(&self) -> Result<Option<tokio::sync::mpsc::Receiver<super::Heard>>> {
+                self.pool.listen(&self.node).await
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }
@@ -1163,6 +1194,9 @@ const NOT_ERASED: &str = "AND NOT EXISTS (SELECT 1 FROM erased_subjects e WHERE 
 trait PoolExt {
     async fn backup(&self, path: &std::path::Path) -> Result<()>;
     async fn reclaim(&self) -> Result<()>;
+    /// Notices from the other nodes, or None where there is one node.
+    async fn listen(&self, node: &str)
+    -> Result<Option<tokio::sync::mpsc::Receiver<super::Heard>>>;
 }
 
 #[async_trait]
@@ -1187,6 +1221,10 @@ impl PoolExt for sqlx::Pool<sqlx::Sqlite> {
             .await?;
         Ok(())
     }
+
+    async fn listen(&self, _: &str) -> Result<Option<tokio::sync::mpsc::Receiver<super::Heard>>> {
+        Ok(None)
+    }
 }
 
 #[async_trait]
@@ -1206,6 +1244,69 @@ impl PoolExt for sqlx::Pool<sqlx::Postgres> {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn listen(
+        &self,
+        node: &str,
+    ) -> Result<Option<tokio::sync::mpsc::Receiver<super::Heard>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(self).await?;
+        listener.listen(CHANNEL).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(pg_listen(self.clone(), node.to_owned(), tx, listener));
+        Ok(Some(rx))
+    }
+}
+
+/// The channel the relay nodes on one PostgreSQL database talk on.
+const CHANNEL: &str = "nabo_relay";
+
+/// Listens for the other nodes' notices until the pool closes. A lost connection is
+/// re-established (retrying every half second while the database is down) and then reported
+/// as [`super::Heard::Lost`]: notices sent meanwhile are gone, so the hub reads everything
+/// loaded again.
+async fn pg_listen(
+    pool: sqlx::Pool<sqlx::Postgres>,
+    node: String,
+    tx: tokio::sync::mpsc::Sender<super::Heard>,
+    mut listener: sqlx::postgres::PgListener,
+) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(n)) => {
+                let Some((from, notice)) = super::Notice::decode(n.payload()) else {
+                    continue;
+                };
+                if from != node && tx.send(super::Heard::Notice(notice)).await.is_err() {
+                    return;
+                }
+            }
+            // Lost and already connected again (sqlx reconnects at once).
+            Ok(None) => {
+                if tx.send(super::Heard::Lost).await.is_err() {
+                    return;
+                }
+            }
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "lost the database connection that listens to the other nodes; reconnecting");
+                listener = loop {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    if pool.is_closed() || tx.is_closed() {
+                        return;
+                    }
+                    let Ok(mut l) = sqlx::postgres::PgListener::connect_with(&pool).await else {
+                        continue;
+                    };
+                    if l.listen(CHANNEL).await.is_ok() {
+                        break l;
+                    }
+                };
+                if tx.send(super::Heard::Lost).await.is_err() {
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -1228,7 +1329,10 @@ impl SqliteStorage {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStorage { pool })
+        Ok(SqliteStorage {
+            pool,
+            node: uuid::Uuid::new_v4().simple().to_string(),
+        })
     }
 }
 
@@ -1241,6 +1345,9 @@ impl PgStorage {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStorage { pool })
+        Ok(PgStorage {
+            pool,
+            node: uuid::Uuid::new_v4().simple().to_string(),
+        })
     }
 }

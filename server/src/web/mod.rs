@@ -21,6 +21,7 @@ mod merges;
 mod overview;
 pub mod people;
 pub mod phone;
+mod privacy;
 pub(crate) mod records;
 mod reports;
 pub mod stats;
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .route("/log-ind", get(login_form).post(login))
         .merge(account::routes())
         .route("/nabo.css", get(css))
+        .route(privacy::PATH, get(privacy::show))
         .merge(signed_in)
         .with_state(state)
 }
@@ -562,6 +564,7 @@ async fn login_form(State(s): State<AppState>, Query(q): Query<NextQuery>) -> Re
                     input id="adgangskode" name="adgangskode" type="password" autocomplete="current-password" required;
                     button type="submit" { "Log ind" }
                 }
+                p class="undertitel" { a href=(privacy::PATH) { "Om databeskyttelse" } }
             }
         },
     )
@@ -726,6 +729,7 @@ pub fn page(viewer: &Viewer, nav: Nav, title: &str, body: Markup) -> Response {
                 h1 { (title) }
                 (body)
             }
+            footer class="bund" { a href=(privacy::PATH) { "Om databeskyttelse" } }
         },
     )
     .into_response()

@@ -1,0 +1,103 @@
+//! Several relay nodes on one PostgreSQL database (ADR 0025). The database holds the truth;
+//! each node keeps the documents its connections use in memory. A node hears what the others
+//! did through PostgreSQL `LISTEN/NOTIFY` ([`crate::storage::Notice`]):
+//!
+//! - a document's stored changes: the transaction that stores them sends the notice, so it
+//!   is delivered only once they are durable. A node that has the document loaded reads the
+//!   stored changes it lacks and offers them to its connections; documents do not fork,
+//!   because every node stores only its own new changes and the stored set is their union.
+//! - closing a user's, a device's or a session's connections, and re-reading a user's
+//!   access: the revocation itself is stored first and every node checks it on each new
+//!   request and socket; the notice closes the sockets that are already open.
+//!
+//! When the listening connection is lost (the database restarted), notices may have been
+//! missed: once it is back, every loaded document is read again, the cached tenant rules
+//! are dropped, and every connection re-reads its access.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::{Hub, doc::DocCmd};
+use crate::storage::{Heard, Notice, StorageError};
+
+/// Starts listening to the other nodes, where the database has them.
+pub(super) async fn join(hub: &Arc<Hub>) -> Result<(), StorageError> {
+    let Some(mut heard) = hub.storage.listen().await? else {
+        return Ok(());
+    };
+    let weak = Arc::downgrade(hub);
+    let mut shutdown = hub.shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            let h = tokio::select! {
+                h = heard.recv() => h,
+                _ = shutdown.changed() => None,
+            };
+            let (Some(h), Some(hub)) = (h, weak.upgrade()) else {
+                return;
+            };
+            hub.metrics
+                .cluster_notices
+                .with_label_values(&[match &h {
+                    Heard::Notice(Notice::Doc(_)) => "doc",
+                    Heard::Notice(_) => "session",
+                    Heard::Lost => "lost",
+                }])
+                .inc();
+            hub.hear(h).await;
+        }
+    });
+    Ok(())
+}
+
+impl Hub {
+    async fn hear(&self, h: Heard) {
+        match h {
+            Heard::Notice(Notice::Doc(id)) => {
+                if let Ok(mut l) = self.loading.lock()
+                    && let Some(e) = l.get_mut(&id)
+                {
+                    e.1 = true;
+                }
+                if let Ok(mut m) = self.tenant_rules.lock() {
+                    m.retain(|_, r| r.doc != id);
+                }
+                if let Some(e) = self.docs.lock().await.get(&id) {
+                    e.stale.store(true, Ordering::SeqCst);
+                    // A full queue is fine: the task checks the flag after its next batch.
+                    let _ = e.tx.try_send(DocCmd::Refresh);
+                }
+            }
+            Heard::Notice(Notice::CloseUser(u)) => {
+                self.close_user_here(&u, "access revoked");
+            }
+            Heard::Notice(Notice::CloseDevice(d)) => {
+                self.close_device_here(&d, "device revoked");
+            }
+            Heard::Notice(Notice::CloseFamily(f)) => {
+                self.close_family_here(&f, "session ended");
+            }
+            Heard::Notice(Notice::Reevaluate(u)) => {
+                self.reevaluate_where(|e| e.user_id == u);
+            }
+            Heard::Lost => {
+                tracing::info!(
+                    "listening to the other nodes again; reading every loaded document anew"
+                );
+                if let Ok(mut l) = self.loading.lock() {
+                    for e in l.values_mut() {
+                        e.1 = true;
+                    }
+                }
+                if let Ok(mut m) = self.tenant_rules.lock() {
+                    m.clear();
+                }
+                for e in self.docs.lock().await.values() {
+                    e.stale.store(true, Ordering::SeqCst);
+                    let _ = e.tx.try_send(DocCmd::Refresh);
+                }
+                self.reevaluate_where(|_| true);
+            }
+        }
+    }
+}

@@ -1,0 +1,525 @@
+//! Several relay processes on one PostgreSQL database (issue 13, ADR 0025): a change through
+//! one node reaches a client of the other; revocations, logouts and reused refresh tokens
+//! close sockets on every node; a node killed under load loses nothing acknowledged and its
+//! clients carry on through the other; when PostgreSQL stops, both nodes fail closed and come
+//! back by themselves, and the pending edits land.
+//!
+//! One test with phases in order: the last phase stops the shared test database, so nothing
+//! else in this binary may run beside it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use automerge::sync::State;
+use automerge::{Automerge, ReadDoc};
+use common::*;
+use nabo_core::client::{self, Client, SyncEnd};
+use nabo_core::document::DocumentId;
+use nabo_core::wire::WireMessage;
+use nabo_server::testing::{Backend, fresh_database};
+
+struct Node {
+    base: String,
+    ws: String,
+    child: Child,
+}
+
+impl Node {
+    async fn start(dir: &std::path::Path, db: &str, demo: bool) -> Node {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        // The nodes share the key files (signing keys, KEK) and the database. No refresh
+        // grace: a second use of a refresh token is reuse at once.
+        let child = spawn_relay_with_kek(
+            dir,
+            &dir.join("kek.keys"),
+            db,
+            port,
+            demo,
+            &["--refresh-grace-secs", "0"],
+        );
+        wait_healthy(&base).await;
+        Node {
+            ws: format!("ws://127.0.0.1:{port}/sync"),
+            base,
+            child,
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn token(node: &Node, user: &str) -> String {
+    client::login(&node.base, user, PASSWORD)
+        .await
+        .unwrap()
+        .access_token
+}
+
+/// A client with the register open on `node`, fully synced.
+async fn open(node: &Node, user: &str, reg: DocumentId) -> (Client, Automerge, State) {
+    let mut c = Client::connect(&node.ws, &token(node, user).await, Some(user))
+        .await
+        .unwrap();
+    let (end, doc, state) = fetch(&mut c, reg).await;
+    assert_eq!(end, SyncEnd::Synced, "{user} opens the register");
+    (c, doc, state)
+}
+
+/// Waits until a change pushed by the relay brings `s` into `doc`; the time it took.
+async fn pushed(
+    c: &mut Client,
+    reg: DocumentId,
+    doc: &mut Automerge,
+    state: &mut State,
+    s: &Scribble,
+) -> Option<Duration> {
+    use automerge::sync::SyncDoc;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if let Some(WireMessage::Sync { data, .. }) = c.recv(Duration::from_millis(200)).await {
+            let m = automerge::sync::Message::decode(&data).unwrap();
+            doc.receive_sync_message(state, m).unwrap();
+            let elapsed = start.elapsed();
+            // Answer, so the relay keeps sending (it waits for an answer before it
+            // sends more).
+            if let Some(m) = doc.generate_sync_message(state) {
+                let msg = WireMessage::Sync {
+                    sender_id: c.peer_id.clone(),
+                    target_id: c.relay_id.clone(),
+                    document_id: reg.to_string(),
+                    data: m.encode(),
+                };
+                c.send(&msg).await.unwrap();
+            }
+            if scribbled(doc, s) || js_marked(doc, s) {
+                return Some(elapsed);
+            }
+        }
+    }
+    None
+}
+
+/// A mark written by the JS client: Automerge 3 writes a string as text, not as a scalar.
+fn js_marked(doc: &Automerge, s: &Scribble) -> bool {
+    let Scribble::Mark(key) = s else { return false };
+    let Some((_, att)) = doc.get(automerge::ROOT, "attendance").unwrap() else {
+        return false;
+    };
+    match doc.get(&att, key.as_str()).unwrap() {
+        Some((automerge::Value::Object(automerge::ObjType::Text), text)) => {
+            doc.text(&text).unwrap() == "excused"
+        }
+        _ => false,
+    }
+}
+
+/// Writes one mark through `c` and waits until the relay has stored it (it tells us it has
+/// exactly our heads).
+async fn write(
+    c: &mut Client,
+    reg: DocumentId,
+    doc: &mut Automerge,
+    state: &mut State,
+    tag: &str,
+) -> Scribble {
+    let s = scribble(doc, tag);
+    assert_eq!(
+        c.sync(reg, doc, state, false).await.unwrap(),
+        SyncEnd::Synced
+    );
+    s
+}
+
+async fn post(base: &str, path: &str, token: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn refresh(base: &str, refresh: &str) -> Result<client::Tokens, reqwest::StatusCode> {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/refresh"))
+        .json(&serde_json::json!({ "refresh_token": refresh }))
+        .send()
+        .await
+        .unwrap();
+    if r.status().is_success() {
+        Ok(r.json().await.unwrap())
+    } else {
+        Err(r.status())
+    }
+}
+
+/// The stored register, read straight from the database.
+async fn stored(db: &str, reg: DocumentId) -> Automerge {
+    use nabo_server::storage::{PgStorage, Storage};
+    let storage = PgStorage::connect(db).await.unwrap();
+    let chunks = storage.chunks(reg).await.unwrap();
+    storage.close().await;
+    nabo_core::document::load_automerge(&chunks.concat()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_nodes_on_one_postgres_share_changes_revocations_and_failover() {
+    if !Backend::all().contains(&Backend::Postgres) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(Backend::Postgres, dir.path()).await.unwrap();
+    let a = Node::start(dir.path(), &db, true).await;
+    let b = Node::start(dir.path(), &db, false).await;
+    let reg = central_doc(&a.base, "register", "Lektiecaféen").await;
+
+    // 1. A change through one node reaches a client of the other, both ways, while the
+    //    document is loaded on both.
+    let (mut on_b, mut doc_b, mut st_b) = open(&b, "central", reg).await;
+    let (mut on_a, mut doc_a, mut st_a) = open(&a, "volunteer1", reg).await;
+    let mut latencies = Vec::new();
+    for round in 0..3 {
+        let s = write(&mut on_a, reg, &mut doc_a, &mut st_a, &format!("a{round}")).await;
+        let t = pushed(&mut on_b, reg, &mut doc_b, &mut st_b, &s)
+            .await
+            .expect("a change stored through node A reaches a client of node B");
+        latencies.push(t);
+        let s = write(&mut on_b, reg, &mut doc_b, &mut st_b, &format!("b{round}")).await;
+        let t = pushed(&mut on_a, reg, &mut doc_a, &mut st_a, &s)
+            .await
+            .expect("a change stored through node B reaches a client of node A");
+        latencies.push(t);
+    }
+    println!("cross-node delivery (Rust clients): {latencies:?}");
+    js_clients_across_nodes(&a, &b, reg, &mut on_b, &mut doc_b, &mut st_b, &mut doc_a).await;
+    // Let A's copy catch up with what the JS client wrote through A.
+    assert_eq!(
+        on_a.sync(reg, &mut doc_a, &mut st_a, false).await.unwrap(),
+        SyncEnd::Synced
+    );
+    // Both copies and the stored document are the same: no fork.
+    let stored_now = stored(&db, reg).await;
+    assert_eq!(doc_a.get_heads(), doc_b.get_heads());
+    assert_eq!(stored_now.get_heads(), doc_a.get_heads());
+    drop(on_a);
+    drop(on_b);
+
+    // 2. Revoking a user through A closes their socket on B at once, and B refuses them.
+    let central_a = token(&a, "central").await;
+    let (mut v2_on_b, _, _) = open(&b, "volunteer2", reg).await;
+    let v2_token = token(&b, "volunteer2").await;
+    assert_eq!(
+        post(&a.base, "/api/v1/users/u-volunteer2/revoke", &central_a).await,
+        reqwest::StatusCode::NO_CONTENT
+    );
+    let (code, _) = v2_on_b.closed(Duration::from_secs(10)).await;
+    assert_eq!(code, Some(4003), "the revoked user's socket on B closes");
+    assert!(
+        Client::connect(&b.ws, &v2_token, None).await.is_err(),
+        "B refuses the revoked user's token"
+    );
+
+    // 3. A refresh token used on B cannot be used again on A: A sees the reuse, ends the
+    //    session, and a socket opened on B with it closes.
+    let t1 = client::login(&a.base, "volunteer1", PASSWORD)
+        .await
+        .unwrap();
+    let mut v1_on_b = Client::connect(&b.ws, &t1.access_token, None)
+        .await
+        .unwrap();
+    let (end, _, _) = fetch(&mut v1_on_b, reg).await;
+    assert_eq!(end, SyncEnd::Synced);
+    let t2 = refresh(&b.base, &t1.refresh_token).await.unwrap();
+    assert_eq!(
+        refresh(&a.base, &t1.refresh_token).await.err(),
+        Some(reqwest::StatusCode::UNAUTHORIZED),
+        "a refresh token spent on B is refused on A"
+    );
+    assert!(
+        refresh(&b.base, &t2.refresh_token).await.is_err(),
+        "the reuse revoked the whole session"
+    );
+    let (code, _) = v1_on_b.closed(Duration::from_secs(10)).await;
+    assert_eq!(
+        code,
+        Some(4003),
+        "the session's socket on B closes when A sees the reuse"
+    );
+
+    // 4. Node A is killed under load; its clients carry on through B and nothing
+    //    acknowledged is lost.
+    let mut a = a;
+    let nodes = [a.ws.clone(), b.ws.clone()];
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let mut writers = Vec::new();
+    for user in ["volunteer1", "central"] {
+        let tokens = [token(&a, user).await, token(&b, user).await];
+        let nodes = nodes.clone();
+        let stop = stop.clone();
+        writers.push(tokio::spawn(async move {
+            let mut doc = Automerge::new();
+            let mut acked = Vec::new();
+            let mut first = true;
+            let mut n = 0;
+            // Start on A; after a failure, try the next node.
+            let mut at = 0usize;
+            let mut moves = 0;
+            while !*stop.borrow() {
+                let Ok(mut c) = Client::connect(&nodes[at], &tokens[at], Some(user)).await else {
+                    at = (at + 1) % 2;
+                    moves += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let mut state = State::new();
+                if !matches!(
+                    c.sync(reg, &mut doc, &mut state, first).await,
+                    Ok(SyncEnd::Synced)
+                ) {
+                    at = (at + 1) % 2;
+                    moves += 1;
+                    continue;
+                }
+                first = false;
+                while !*stop.borrow() {
+                    let s = scribble(&mut doc, &format!("{user}-{n}"));
+                    n += 1;
+                    let hash = doc.get_last_local_change().unwrap().hash();
+                    match c.sync(reg, &mut doc, &mut state, false).await {
+                        Ok(SyncEnd::Synced) => acked.push((hash, s)),
+                        _ => break,
+                    }
+                }
+                at = (at + 1) % 2;
+                moves += 1;
+            }
+            (acked, moves)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    a.child.kill().unwrap(); // SIGKILL
+    a.child.wait().unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop_tx.send(true).unwrap();
+    let mut acked = Vec::new();
+    for w in writers {
+        let (a, moves) = tokio::time::timeout(Duration::from_secs(60), w)
+            .await
+            .expect("writers stop")
+            .unwrap();
+        assert!(moves >= 1, "each writer moved to the other node");
+        acked.extend(a);
+    }
+    let (mut fresh, doc, _) = open(&b, "central", reg).await;
+    let lost = acked
+        .iter()
+        .filter(|(h, _)| doc.get_change_by_hash(h).is_none())
+        .count();
+    println!(
+        "failover: node A killed under 2 writers; {} changes acknowledged, {lost} lost; all present through node B",
+        acked.len()
+    );
+    assert_eq!(lost, 0, "acknowledged changes lost with node A");
+    assert!(
+        acked.len() >= 4,
+        "the writers wrote before and after the kill"
+    );
+    let stored_now = stored(&db, reg).await;
+    assert!(
+        acked
+            .iter()
+            .all(|(h, _)| stored_now.get_change_by_hash(h).is_some())
+    );
+    drop(fresh.closed(Duration::from_millis(10)).await);
+
+    // 5. PostgreSQL stops: the node fails closed (503, a sync error, never "unavailable"),
+    //    comes back by itself when the database does, and a pending edit lands.
+    let Ok(control) = std::env::var("NABO_TEST_PG_CONTROL") else {
+        assert_ne!(
+            std::env::var("NABO_REQUIRE_PG").as_deref(),
+            Ok("1"),
+            "NABO_REQUIRE_PG=1 but NABO_TEST_PG_CONTROL is not set"
+        );
+        eprintln!("note: NABO_TEST_PG_CONTROL not set; the PostgreSQL restart phase is skipped");
+        return;
+    };
+    let (mut c, mut doc, mut state) = open(&b, "volunteer1", reg).await;
+    pg_ctl(&control, "-m fast stop");
+    let health = reqwest::get(format!("{}/healthz", b.base)).await.unwrap();
+    assert_eq!(health.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let pending = scribble(&mut doc, "while the database is down");
+    let end = c.sync(reg, &mut doc, &mut state, false).await;
+    assert!(
+        !matches!(end, Ok(SyncEnd::Synced) | Ok(SyncEnd::Unavailable)),
+        "an edit is neither acknowledged nor answered 'unavailable' without a database: {end:?}"
+    );
+    pg_ctl(&control, "start");
+    let back = Instant::now();
+    let mut landed = false;
+    while back.elapsed() < Duration::from_secs(30) && !landed {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let Ok(t) = client::login(&b.base, "volunteer1", PASSWORD).await else {
+            continue;
+        };
+        let Ok(mut c) = Client::connect(&b.ws, &t.access_token, Some("volunteer1")).await else {
+            continue;
+        };
+        let mut state = State::new();
+        landed = matches!(
+            c.sync(reg, &mut doc, &mut state, false).await,
+            Ok(SyncEnd::Synced)
+        );
+    }
+    assert!(landed, "the pending edit lands once the database is back");
+    let stored_now = stored(&db, reg).await;
+    assert!(scribbled(&stored_now, &pending));
+    println!(
+        "postgres restart: node B failed closed, recovered {:?} after the database came back, and stored the pending edit",
+        back.elapsed()
+    );
+}
+
+fn js_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/js")
+}
+
+fn js_available() -> bool {
+    let ok = js_dir()
+        .join("node_modules/@automerge/automerge-repo")
+        .exists();
+    if !ok {
+        assert!(
+            std::env::var("NABO_REQUIRE_JS").is_err(),
+            "NABO_REQUIRE_JS is set but tests/js/node_modules is missing"
+        );
+        eprintln!("note: tests/js/node_modules missing; the JS part is skipped");
+    }
+    ok
+}
+
+/// The stock automerge-repo JS client on either node: one holds the register open on B
+/// while a Rust client writes through A; another writes through A while a Rust client holds
+/// it open on B.
+async fn js_clients_across_nodes(
+    a: &Node,
+    b: &Node,
+    reg: DocumentId,
+    on_b: &mut Client,
+    doc_b: &mut Automerge,
+    st_b: &mut State,
+    doc_a: &mut Automerge,
+) {
+    use std::io::BufRead;
+    if !js_available() {
+        return;
+    }
+    let central = token(a, "central").await;
+    let url = client::documents(&a.base, &central)
+        .await
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["url"]
+                .as_str()
+                .is_some_and(|u| DocumentId::parse(u) == Ok(reg))
+        })
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token_a = token(a, "volunteer1").await;
+    let mut c = Client::connect(&a.ws, &token_a, None).await.unwrap();
+    let mut st = State::new();
+    assert_eq!(
+        c.sync(reg, doc_a, &mut st, false).await.unwrap(),
+        SyncEnd::Synced
+    );
+    // The key the next Rust mark will take.
+    let Scribble::Mark(key) = scribble(&mut doc_a.fork(), "probe") else {
+        panic!("a register mark")
+    };
+    let mut watcher = Command::new("node")
+        .args([
+            "interop.mjs",
+            "watch",
+            &b.base,
+            "central",
+            PASSWORD,
+            &url,
+            &key,
+            "excused",
+        ])
+        .current_dir(js_dir())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(watcher.stdout.take().unwrap()).lines();
+    let ready = lines.next().unwrap().unwrap();
+    assert!(ready.contains("ready"), "{ready}");
+    let s = scribble(doc_a, "for js");
+    assert!(matches!(&s, Scribble::Mark(k) if *k == key));
+    assert_eq!(
+        c.sync(reg, doc_a, &mut st, false).await.unwrap(),
+        SyncEnd::Synced
+    );
+    let seen = tokio::task::spawn_blocking(move || {
+        let line = lines.next().unwrap().unwrap();
+        let _ = watcher.wait();
+        line
+    })
+    .await
+    .unwrap();
+    assert!(
+        seen.contains("\"seen\":true"),
+        "the JS client on B saw the Rust edit made through A: {seen}"
+    );
+    pushed(on_b, reg, doc_b, st_b, &s)
+        .await
+        .expect("the Rust client on B has it too");
+    // The JS client writes through A; the Rust client holding the register on B gets it.
+    let Scribble::Mark(key2) = scribble(&mut doc_b.fork(), "probe") else {
+        panic!("a register mark")
+    };
+    let out = Command::new("node")
+        .args([
+            "interop.mjs",
+            "mark",
+            &a.base,
+            "volunteer1",
+            PASSWORD,
+            &url,
+            &key2,
+            "excused",
+        ])
+        .current_dir(js_dir())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"ok\":true"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pushed(on_b, reg, doc_b, st_b, &Scribble::Mark(key2))
+        .await
+        .expect("the JS client's edit through A reaches the Rust client on B");
+    println!("cross-node delivery (JS clients): {seen}");
+}
+
+fn pg_ctl(control: &str, action: &str) {
+    let mut words = control.split_whitespace().chain(action.split_whitespace());
+    let status = Command::new(words.next().unwrap())
+        .args(words)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{control} {action}");
+}
