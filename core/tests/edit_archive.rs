@@ -94,7 +94,11 @@ fn an_area_is_edited_archived_and_restored_and_stays_in_history() {
     );
     // Bad input changes nothing and names the field.
     let before = t.doc().automerge().get_heads();
-    refused(t.edit_area(&by, &id, |a| a.name = " ".into()), "name", Reason::Missing);
+    refused(
+        t.edit_area(&by, &id, |a| a.name = " ".into()),
+        "name",
+        Reason::Missing,
+    );
     assert_eq!(t.doc().automerge().get_heads(), before, "nothing written");
     // An unknown id is refused, never created.
     let ghost: AreaId = "a-ghost".parse().unwrap();
@@ -103,7 +107,11 @@ fn an_area_is_edited_archived_and_restored_and_stays_in_history() {
         "area",
         Reason::NotFound,
     );
-    refused(t.set_area_archived(&by, &ghost, true), "area", Reason::NotFound);
+    refused(
+        t.set_area_archived(&by, &ghost, true),
+        "area",
+        Reason::NotFound,
+    );
     assert!(!t.areas().unwrap().contains_key(&ghost));
 
     t.set_area_archived(&by, &id, true).unwrap();
@@ -164,7 +172,11 @@ fn organisations_and_programmes_are_edited_and_archived_through_their_rules() {
     t.set_programme_archived(&by, &cat, &p, true).unwrap();
     let kept = &t.programmes().unwrap()[&p];
     assert!(kept.archived, "archived");
-    assert_eq!(kept.start, date("2019-01-01"), "its period is kept for reports");
+    assert_eq!(
+        kept.start,
+        date("2019-01-01"),
+        "its period is kept for reports"
+    );
     t.set_programme_archived(&by, &cat, &p, false).unwrap();
     assert!(!t.programmes().unwrap()[&p].archived);
 }
@@ -183,7 +195,11 @@ fn an_activity_is_archived_and_restored_and_a_move_keeps_its_history() {
         .unwrap();
     let a = f.activity.activity().unwrap().current;
     assert_eq!(a.area, moved);
-    assert_eq!(a.area_on(date("2026-08-15")), &from, "earlier records keep their area");
+    assert_eq!(
+        a.area_on(date("2026-08-15")),
+        &from,
+        "earlier records keep their area"
+    );
     assert_eq!(a.area_on(date("2026-09-02")), &moved);
     f.activity.set_archived(&by, cat, false).unwrap();
     assert!(!f.activity.activity().unwrap().current.archived);
@@ -198,10 +214,20 @@ fn a_merge_is_undone_with_concurrent_phone_edits() {
     let ctx = f.ctx();
     let mut base = f.replica();
     let kept = base
-        .add_participant(&f.central, ctx, date("2026-11-17"), Fixture::child("10-12", None))
+        .add_participant(
+            &f.central,
+            ctx,
+            date("2026-11-17"),
+            Fixture::child("10-12", None),
+        )
         .unwrap();
     let dup = base
-        .add_participant(&f.central, ctx, date("2026-11-17"), Fixture::child("10-12", None))
+        .add_participant(
+            &f.central,
+            ctx,
+            date("2026-11-17"),
+            Fixture::child("10-12", None),
+        )
         .unwrap();
     let sid = f.session_on(&base, "2026-11-19");
     let bytes = base.doc().save();
@@ -215,7 +241,12 @@ fn a_merge_is_undone_with_concurrent_phone_edits() {
         Reason::NotActive,
     );
     let other = office
-        .add_participant(&f.central, ctx, date("2026-11-17"), Fixture::child("13-14", None))
+        .add_participant(
+            &f.central,
+            ctx,
+            date("2026-11-17"),
+            Fixture::child("13-14", None),
+        )
         .unwrap();
     refused(
         office.unmerge_participant(&f.central, &dup, &other),
@@ -235,7 +266,11 @@ fn a_merge_is_undone_with_concurrent_phone_edits() {
         .update_participant(&maja, ctx, &dup, |p| p.age_band = "13-14".parse().unwrap())
         .unwrap();
     merge(&mut office, &mut offline);
-    assert_eq!(office.view().unwrap().present(&sid).len(), 1, "merged: counts once");
+    assert_eq!(
+        office.view().unwrap().present(&sid).len(),
+        1,
+        "merged: counts once"
+    );
     office.unmerge_participant(&f.central, &dup, &kept).unwrap();
     merge(&mut office, &mut offline);
     for r in [&office, &offline] {
@@ -262,7 +297,13 @@ fn a_merge_is_undone_with_concurrent_phone_edits() {
 fn a_series_is_changed_through_its_rules_and_a_stopped_one_is_refused() {
     let mut f = Fixture::lektiecafe();
     let by = f.central.clone();
-    let (id, before) = f.activity.series().unwrap().into_iter().next().expect("a series");
+    let (id, before) = f
+        .activity
+        .series()
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("a series");
     refused(
         f.activity.change_series(&by, &id, |s| s.end = s.start),
         "end",
@@ -277,16 +318,21 @@ fn a_series_is_changed_through_its_rules_and_a_stopped_one_is_refused() {
         })
         .unwrap();
     let after = &f.activity.series().unwrap()[&id];
-    assert_eq!((after.weekday, after.start.to_string()), (Weekday::Thu, "16:00".to_owned()));
+    assert_eq!(
+        (after.weekday, after.start.to_string()),
+        (Weekday::Thu, "16:00".to_owned())
+    );
     f.activity.cancel_series(&by, &id).unwrap();
     refused(
-        f.activity.change_series(&by, &id, |s| s.weekday = Weekday::Fri),
+        f.activity
+            .change_series(&by, &id, |s| s.weekday = Weekday::Fri),
         "series",
         Reason::NotActive,
     );
     let ghost = SeriesId::random();
     refused(
-        f.activity.change_series(&by, &ghost, |s| s.weekday = Weekday::Fri),
+        f.activity
+            .change_series(&by, &ghost, |s| s.weekday = Weekday::Fri),
         "series",
         Reason::NotFound,
     );

@@ -71,20 +71,44 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
     ];
     let mut empty = good;
     empty[0] = ("navn", " ");
-    refused(&b, "/administration/omraader/a-engtoften", &empty, "«Navn» skal udfyldes").await;
+    refused(
+        &b,
+        "/administration/omraader/a-engtoften",
+        &empty,
+        "«Navn» skal udfyldes",
+    )
+    .await;
     let mut residents = good;
     residents[2] = ("beboere", "mange");
-    refused(&b, "/administration/omraader/a-engtoften", &residents, "«Antal beboere»").await;
+    refused(
+        &b,
+        "/administration/omraader/a-engtoften",
+        &residents,
+        "«Antal beboere»",
+    )
+    .await;
     let mut tenure = good;
     tenure[1] = ("ejerform", "andelsbolig");
-    refused(&b, "/administration/omraader/a-engtoften", &tenure, "«Ejerform»").await;
+    refused(
+        &b,
+        "/administration/omraader/a-engtoften",
+        &tenure,
+        "«Ejerform»",
+    )
+    .await;
     let admin = b.text("/administration").await;
     assert!(!admin.contains("Engtoften Nord"), "nothing changed");
     // A good edit says what happened.
-    let to = location(&b.post("/administration/omraader/a-engtoften", &b.base, &good).await);
+    let to = location(
+        &b.post("/administration/omraader/a-engtoften", &b.base, &good)
+            .await,
+    );
     assert!(to.contains("besked=omraade-gemt"), "{to}");
     let admin = b.text(&to).await;
-    assert!(admin.contains("Området «Engtoften Nord» er gemt."), "{admin}");
+    assert!(
+        admin.contains("Området «Engtoften Nord» er gemt."),
+        "{admin}"
+    );
     assert!(admin.contains("Kælderlokalet"));
     // An unknown area is not found, never created.
     let resp = b
@@ -94,7 +118,10 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
 
     // Archiving asks first, on a page of its own; the post archives.
     let ask = b.text("/administration/omraader/a-engtoften/arkiver").await;
-    assert!(ask.contains("Arkivér Engtoften Nord?") && ask.contains("Fortryd"), "{ask}");
+    assert!(
+        ask.contains("Arkivér Engtoften Nord?") && ask.contains("Fortryd"),
+        "{ask}"
+    );
     let admin_before = b.text("/administration").await;
     assert!(picker(&admin_before, "omraade").contains("Engtoften Nord"));
     let to = location(
@@ -102,7 +129,10 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
             .await,
     );
     let admin = b.text(&to).await;
-    assert!(admin.contains("Området «Engtoften Nord» er arkiveret."), "{admin}");
+    assert!(
+        admin.contains("Området «Engtoften Nord» er arkiveret."),
+        "{admin}"
+    );
     assert!(admin.contains("Fortryd (gendan)"));
     // Gone from the pickers (creating a programme or an activity), kept in the archive list.
     assert!(!picker(&admin, "omraade").contains("Engtoften Nord"));
@@ -110,7 +140,10 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
     // A programme naming it is still refused by the document's rules only if unknown: the
     // reports of its period still see it (the area is kept, marked archived).
     let overview = b.text("/oversigt").await;
-    assert!(overview.contains("Engtoften Nord"), "reports keep archived areas");
+    assert!(
+        overview.contains("Engtoften Nord"),
+        "reports keep archived areas"
+    );
     // Undo (Gendan).
     let to = location(
         &b.post("/administration/omraader/a-engtoften/gendan", &b.base, &[])
@@ -138,7 +171,10 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
     );
     assert!(to.contains("besked=organisation-oprettet"), "{to}");
     let page = b.text(&to).await;
-    assert!(page.contains("Organisationen «Nordby Boldklub» er oprettet."), "{page}");
+    assert!(
+        page.contains("Organisationen «Nordby Boldklub» er oprettet."),
+        "{page}"
+    );
     let org = to.split("post=").nth(1).unwrap().to_owned();
     let to = location(
         &b.post(
@@ -149,10 +185,17 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
         .await,
     );
     let page = b.text(&to).await;
-    assert!(page.contains("«Nordby Boldklub af 1921» er gemt.") && page.contains("Civilsamfundsorganisation"));
+    assert!(
+        page.contains("«Nordby Boldklub af 1921» er gemt.")
+            && page.contains("Civilsamfundsorganisation")
+    );
     let to = location(
-        &b.post(&format!("/administration/organisationer/{org}/arkiver"), &b.base, &[])
-            .await,
+        &b.post(
+            &format!("/administration/organisationer/{org}/arkiver"),
+            &b.base,
+            &[],
+        )
+        .await,
     );
     let page = b.text(&to).await;
     assert!(page.contains("er arkiveret") && page.contains("Arkiverede (1)"));
@@ -162,8 +205,14 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
     let name = value_of(&form, "navn");
     let taxonomy = {
         let needle = "name=\"taksonomi\" value=\"";
-        let i = form.find(needle).expect("the round is fixed: the programme has activities");
-        form[i + needle.len()..].split('"').next().unwrap().to_owned()
+        let i = form
+            .find(needle)
+            .expect("the round is fixed: the programme has activities");
+        form[i + needle.len()..]
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
     };
     let programme = |fra: &'static str, lbf: &'static str, public: &'static str| {
         vec![
@@ -183,9 +232,15 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
     };
     let pairs = |v: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { v.clone() };
     for (f, says) in [
-        (programme("2027-01-01", "60", "50"), "«Til» ligger før «Fra»"),
+        (
+            programme("2027-01-01", "60", "50"),
+            "«Til» ligger før «Fra»",
+        ),
         (programme("2019-01-01", "70", "50"), "over 100 procent"),
-        (programme("2019-01-01", "60", "130"), "«Offentlig indramning»"),
+        (
+            programme("2019-01-01", "60", "130"),
+            "«Offentlig indramning»",
+        ),
     ] {
         let f = pairs(&f);
         let form: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -193,12 +248,18 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
     }
     let f = programme("2019-01-01", "60", "40");
     let form: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let to = location(&b.post("/administration/programmer/p-helhedsplan", &b.base, &form).await);
+    let to = location(
+        &b.post("/administration/programmer/p-helhedsplan", &b.base, &form)
+            .await,
+    );
     let admin = b.text(&to).await;
     assert!(admin.contains("er gemt."), "{admin}");
     let form = b.text("/administration/programmer/p-helhedsplan").await;
     assert!(form.contains("value=\"12000000\"") && form.contains("Vestbyskolen"));
-    assert!(form.contains("name=\"offentlig\" min=\"0\" max=\"100\" value=\"40\""), "{form}");
+    assert!(
+        form.contains("name=\"offentlig\" min=\"0\" max=\"100\" value=\"40\""),
+        "{form}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -243,25 +304,53 @@ async fn an_activity_on(backend: Backend) {
     // No target group, an unknown type: refused, naming the field.
     let f = good("a-vestparken", &[]);
     let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    refused(&b, "/administration/aktiviteter/act-lektiecafe", &pairs, "«Målgrupper»").await;
+    refused(
+        &b,
+        "/administration/aktiviteter/act-lektiecafe",
+        &pairs,
+        "«Målgrupper»",
+    )
+    .await;
     let mut f = good("a-vestparken", &[group]);
     f[1] = ("type", "XX.findes-ikke".into());
     let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    refused(&b, "/administration/aktiviteter/act-lektiecafe", &pairs, "«Aktivitetstype»").await;
+    refused(
+        &b,
+        "/administration/aktiviteter/act-lektiecafe",
+        &pairs,
+        "«Aktivitetstype»",
+    )
+    .await;
     // Moved to Solbakken from 1 September; renamed.
     let f = good("a-solbakken", &[group]);
     let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let to = location(&b.post("/administration/aktiviteter/act-lektiecafe", &b.base, &pairs).await);
+    let to = location(
+        &b.post(
+            "/administration/aktiviteter/act-lektiecafe",
+            &b.base,
+            &pairs,
+        )
+        .await,
+    );
     assert!(b.text(&to).await.contains("Aktiviteten «") && to.contains("aktivitet-gemt"));
     let page = b.text("/aktiviteter/act-lektiecafe").await;
-    assert!(page.contains(&format!("{name} (tirsdag)")) && page.contains("Solbakken"), "{page}");
+    assert!(
+        page.contains(&format!("{name} (tirsdag)")) && page.contains("Solbakken"),
+        "{page}"
+    );
     // Archived: asks first, leaves the list and the pickers, stays in its report.
-    let ask = b.text("/administration/aktiviteter/act-lektiecafe/arkiver").await;
+    let ask = b
+        .text("/administration/aktiviteter/act-lektiecafe/arkiver")
+        .await;
     assert!(ask.contains("Arkivér"), "{ask}");
     let report_before = b.text("/rapporter/maalopfyldelse").await;
     let to = location(
-        &b.post("/administration/aktiviteter/act-lektiecafe/arkiver", &b.base, &[])
-            .await,
+        &b.post(
+            "/administration/aktiviteter/act-lektiecafe/arkiver",
+            &b.base,
+            &[],
+        )
+        .await,
     );
     let admin = b.text(&to).await;
     assert!(admin.contains("Aktiviteten «") && admin.contains("er arkiveret."));
@@ -270,14 +359,20 @@ async fn an_activity_on(backend: Backend) {
     let page = b.text("/aktiviteter/act-lektiecafe").await;
     assert!(page.contains("Aktiviteten er arkiveret."), "history kept");
     assert_eq!(
-        b.text("/rapporter/maalopfyldelse").await.contains("(tirsdag)"),
+        b.text("/rapporter/maalopfyldelse")
+            .await
+            .contains("(tirsdag)"),
         report_before.contains("(tirsdag)"),
         "the report of its period is the same"
     );
     // Restored from the notice's undo.
     location(
-        &b.post("/administration/aktiviteter/act-lektiecafe/gendan", &b.base, &[])
-            .await,
+        &b.post(
+            "/administration/aktiviteter/act-lektiecafe/gendan",
+            &b.base,
+            &[],
+        )
+        .await,
     );
     assert!(b.text("/aktiviteter").await.contains("(tirsdag)"));
 }
@@ -307,7 +402,11 @@ async fn merging_on(backend: Backend) {
     assert_eq!(resp.status(), StatusCode::OK);
     let ask = resp.text().await.unwrap();
     assert!(ask.contains("Flet deltagerne?") && ask.contains("name=\"bekraeft\" value=\"ja\""));
-    assert!(b.text("/gennemgang").await.contains("Samme barn tilføjet flere gange"));
+    assert!(
+        b.text("/gennemgang")
+            .await
+            .contains("Samme barn tilføjet flere gange")
+    );
     let mut confirmed = form.to_vec();
     confirmed.push(("bekraeft", "ja"));
     let to = location(&b.post("/dubletter/deltagere", &b.base, &confirmed).await);
@@ -316,7 +415,11 @@ async fn merging_on(backend: Backend) {
     assert!(!queue.contains("Samme barn tilføjet flere gange"));
     assert!(queue.contains("Fletninger, der kan fortrydes (1)"));
     // Undo: the two count for themselves again and are proposed again.
-    let dup = hidden(&queue, "action=\"/dubletter/deltagere/fortryd\"", "deltager");
+    let dup = hidden(
+        &queue,
+        "action=\"/dubletter/deltagere/fortryd\"",
+        "deltager",
+    );
     let kept = hidden(&queue, "action=\"/dubletter/deltagere/fortryd\"", "beholdt");
     assert_eq!(kept, keep);
     let undo = [
@@ -347,7 +450,11 @@ async fn merging_on(backend: Backend) {
     assert!(queue.contains("Fletninger, der kan fortrydes (0)"));
     let resp = b.post("/dubletter/deltagere/fortryd", &b.base, &undo).await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
-    assert!(!b.text("/gennemgang").await.contains("Samme barn tilføjet flere gange"));
+    assert!(
+        !b.text("/gennemgang")
+            .await
+            .contains("Samme barn tilføjet flere gange")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -370,12 +477,21 @@ async fn series_on(backend: Backend) {
             ("til", "2026-12-18"),
         ]
     };
-    refused(&b, path, &series("thu", "17:00", "16:00"), "«Til kl.» skal ligge efter «Fra kl.»").await;
+    refused(
+        &b,
+        path,
+        &series("thu", "17:00", "16:00"),
+        "«Til kl.» skal ligge efter «Fra kl.»",
+    )
+    .await;
     refused(&b, path, &series("torsdag", "16:00", "18:00"), "«Ugedag»").await;
     let mut early = series("thu", "16:00", "18:00");
     early[4] = ("til", "2026-08-01");
     refused(&b, path, &early, "«Sidste dato» ligger før «Første dato»").await;
-    let to = location(&b.post(path, &b.base, &series("thu", "16:00", "18:00")).await);
+    let to = location(
+        &b.post(path, &b.base, &series("thu", "16:00", "18:00"))
+            .await,
+    );
     let page = b.text(&to).await;
     assert!(page.contains("Den faste mødetid er tilføjet."), "{page}");
     assert!(page.contains("torsdag kl. 16:00–18:00"), "{page}");
@@ -387,17 +503,28 @@ async fn series_on(backend: Backend) {
     };
     assert!(action.starts_with(path), "{action}");
     refused(&b, &action, &series("fri", "18:00", "17:00"), "«Til kl.»").await;
-    let to = location(&b.post(&action, &b.base, &series("fri", "15:30", "17:30")).await);
+    let to = location(
+        &b.post(&action, &b.base, &series("fri", "15:30", "17:30"))
+            .await,
+    );
     let page = b.text(&to).await;
     assert!(page.contains("Den faste mødetid er gemt.") && page.contains("fredag kl. 15:30–17:30"));
     assert!(!page.contains("torsdag kl. 16:00–18:00"));
     // Stopped, after a page that asks first.
     let ask = b.text(&format!("{action}/stop")).await;
-    assert!(ask.contains("Stop mødetiden fredag kl. 15:30–17:30?"), "{ask}");
+    assert!(
+        ask.contains("Stop mødetiden fredag kl. 15:30–17:30?"),
+        "{ask}"
+    );
     let to = location(&b.post(&format!("{action}/stop"), &b.base, &[]).await);
     let page = b.text(&to).await;
-    assert!(page.contains("Den faste mødetid er stoppet.") && page.contains("Stoppet: fredag kl. 15:30–17:30"));
+    assert!(
+        page.contains("Den faste mødetid er stoppet.")
+            && page.contains("Stoppet: fredag kl. 15:30–17:30")
+    );
     // A stopped series cannot be changed.
-    let resp = b.post(&action, &b.base, &series("mon", "15:00", "17:00")).await;
+    let resp = b
+        .post(&action, &b.base, &series("mon", "15:00", "17:00"))
+        .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }

@@ -132,13 +132,7 @@ async fn an_organisation_starts_from_an_empty_relay() {
         .unwrap_or_else(|| panic!("the volunteer's phone has the lektiecafé: {activities:?}"));
     let today = phone.today();
     let session = phone
-        .add_session(
-            cafe.id.clone(),
-            today,
-            "15:00".into(),
-            "17:00".into(),
-            None,
-        )
+        .add_session(cafe.id.clone(), today, "15:00".into(), "17:00".into(), None)
         .await
         .unwrap();
     for name in ["Ali", "Sara"] {
@@ -147,11 +141,7 @@ async fn an_organisation_starts_from_an_empty_relay() {
             .await
             .unwrap();
         phone
-            .mark(
-                session.id.clone(),
-                child,
-                nabo_bindings::api::Mark::Present,
-            )
+            .mark(session.id.clone(), child, nabo_bindings::api::Mark::Present)
             .await
             .unwrap();
     }

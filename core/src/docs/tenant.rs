@@ -321,7 +321,12 @@ impl TenantDoc {
     }
 
     /// Archives or restores a housing area (see [`TenantDoc::set_organisation_archived`]).
-    pub fn set_area_archived(&mut self, author: &Author, id: &AreaId, archived: bool) -> Result<()> {
+    pub fn set_area_archived(
+        &mut self,
+        author: &Author,
+        id: &AreaId,
+        archived: bool,
+    ) -> Result<()> {
         let a = self.existing::<HousingArea>("areas", id.as_str(), "area")?;
         if a.archived == archived {
             return Ok(());

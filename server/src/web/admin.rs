@@ -533,7 +533,10 @@ pub async fn put_area(
             Ok(())
         })
         .await?;
-    Ok(super::manage::created(super::manage::Kind::Area, id.as_str()))
+    Ok(super::manage::created(
+        super::manage::Kind::Area,
+        id.as_str(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -564,7 +567,11 @@ pub async fn set_threshold(
             Ok(())
         })
         .await?;
-    Ok(super::manage::said("/administration", "smaa-tal-gemt", "#bestyrelsen"))
+    Ok(super::manage::said(
+        "/administration",
+        "smaa-tal-gemt",
+        "#bestyrelsen",
+    ))
 }
 
 struct ActivityForm {
@@ -698,7 +705,11 @@ pub async fn add_local_type(
             Ok(())
         })
         .await?;
-    Ok(super::manage::said("/administration", "type-tilfoejet", "#aktiviteter"))
+    Ok(super::manage::said(
+        "/administration",
+        "type-tilfoejet",
+        "#aktiviteter",
+    ))
 }
 
 /// The renewal warnings: expired certificates and those due within 30 days.
@@ -1064,7 +1075,11 @@ pub async fn assign_role(
             },
         )
         .await?;
-    Ok(super::manage::said("/administration", "rolle-tildelt", "#medarbejdere"))
+    Ok(super::manage::said(
+        "/administration",
+        "rolle-tildelt",
+        "#medarbejdere",
+    ))
 }
 
 /// `POST /administration/programmer`: a new programme (helhedsplan) with its areas,
@@ -1156,7 +1171,10 @@ pub async fn create_programme(
             Ok(())
         })
         .await?;
-    Ok(super::manage::created(super::manage::Kind::Programme, id.as_str()))
+    Ok(super::manage::created(
+        super::manage::Kind::Programme,
+        id.as_str(),
+    ))
 }
 
 /// `POST /administration/placering`: moves a staff member's placement from a date (user
@@ -1212,5 +1230,9 @@ pub async fn move_placement(
             },
         )
         .await?;
-    Ok(super::manage::said("/administration", "placering-flyttet", "#medarbejdere"))
+    Ok(super::manage::said(
+        "/administration",
+        "placering-flyttet",
+        "#medarbejdere",
+    ))
 }

@@ -206,14 +206,29 @@ pub fn created(kind: Kind, id: &str) -> Response {
 
 /// The management page's other forms and what they say afterwards.
 const OTHER: [(&str, &str); 8] = [
-    ("serie-oprettet", "Den faste mødetid er tilføjet. Telefonerne opretter gangene ud fra den."),
-    ("serie-gemt", "Den faste mødetid er gemt. Ændringen gælder de gange, der ikke er oprettet endnu."),
-    ("serie-stoppet", "Den faste mødetid er stoppet. Gange, der allerede er holdt, bliver i historikken."),
+    (
+        "serie-oprettet",
+        "Den faste mødetid er tilføjet. Telefonerne opretter gangene ud fra den.",
+    ),
+    (
+        "serie-gemt",
+        "Den faste mødetid er gemt. Ændringen gælder de gange, der ikke er oprettet endnu.",
+    ),
+    (
+        "serie-stoppet",
+        "Den faste mødetid er stoppet. Gange, der allerede er holdt, bliver i historikken.",
+    ),
     ("smaa-tal-gemt", "Grænsen for små tal er gemt."),
     ("rolle-tildelt", "Rollen er tildelt."),
-    ("placering-flyttet", "Placeringen er flyttet. Det, der er registreret før, bliver i det gamle område."),
+    (
+        "placering-flyttet",
+        "Placeringen er flyttet. Det, der er registreret før, bliver i det gamle område.",
+    ),
     ("type-tilfoejet", "Den lokale aktivitetstype er tilføjet."),
-    ("forandringsteori-gemt", "Leddet er føjet til forandringsteorien."),
+    (
+        "forandringsteori-gemt",
+        "Leddet er føjet til forandringsteorien.",
+    ),
 ];
 
 /// Back to `path#anchor` after one of the [`OTHER`] forms.
@@ -251,10 +266,7 @@ fn name_of(d: &TenantData, kind: Kind, id: &str) -> Option<String> {
 /// The message at the top of a page after a form: what happened, and after archiving the
 /// way back (Gendan) in the same place.
 pub fn notice(q: &NoticeQuery, d: &TenantData) -> Markup {
-    if let Some((_, text)) = OTHER
-        .iter()
-        .find(|(c, _)| q.besked.as_deref() == Some(*c))
-    {
+    if let Some((_, text)) = OTHER.iter().find(|(c, _)| q.besked.as_deref() == Some(*c)) {
         return html! { p class="besked" role="status" { (text) } };
     }
     let Some((kind, action)) = q.besked.as_deref().and_then(|b| {
@@ -805,14 +817,16 @@ async fn save_programme(
     let mut funding = IdMap::new();
     for k in FunderKind::ALL {
         let label = format!("Andel {}", k.da());
-        let pct = match form.one(&format!("andel-{}", k.code())).filter(|x| !x.is_empty()) {
-            None => 0,
-            Some(x) => x
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= 100)
-                .ok_or_else(|| bad(format!("«{label}» skal være et helt tal fra 0 til 100.")))?,
-        };
+        let pct =
+            match form
+                .one(&format!("andel-{}", k.code()))
+                .filter(|x| !x.is_empty())
+            {
+                None => 0,
+                Some(x) => x.parse::<u8>().ok().filter(|p| *p <= 100).ok_or_else(|| {
+                    bad(format!("«{label}» skal være et helt tal fra 0 til 100."))
+                })?,
+            };
         let amount = number::<u64>(
             &form,
             &format!("beloeb-{}", k.code()),
@@ -875,11 +889,10 @@ async fn save_programme(
                 p.selected_citizens = selected;
                 let mut sites = IdMap::new();
                 for n in site_names {
-                    let (sid, org) = p
-                        .sites
-                        .iter()
-                        .find(|(_, s)| s.name == n)
-                        .map_or_else(|| (SiteId::random(), None), |(k, s)| (k.clone(), s.org.clone()));
+                    let (sid, org) = p.sites.iter().find(|(_, s)| s.name == n).map_or_else(
+                        || (SiteId::random(), None),
+                        |(k, s)| (k.clone(), s.org.clone()),
+                    );
                     sites.insert(sid, InstitutionSite { name: n, org });
                 }
                 p.sites = sites;

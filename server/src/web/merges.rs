@@ -45,9 +45,7 @@ pub fn notice(q: &MergeNotice) -> Markup {
         Some("flettet") => {
             "Deltagerne er flettet: deres fremmøde tæller nu som én persons. Fletningen kan fortrydes under «Fletninger», indtil den er godkendt."
         }
-        Some("fletning-fortrudt") => {
-            "Fletningen er fortrudt: deltagerne tæller hver for sig igen."
-        }
+        Some("fletning-fortrudt") => "Fletningen er fortrudt: deltagerne tæller hver for sig igen.",
         Some("fletning-godkendt") => "Fletningen er godkendt og kan ikke længere fortrydes.",
         _ => return html! {},
     };
