@@ -157,19 +157,19 @@ fn organisations_and_programmes_are_edited_and_archived_through_their_rules() {
     let a: AreaId = "a-nord".parse().unwrap();
     t.put_area(&by, &a, area("Nordbyen")).unwrap();
     let p: ProgrammeId = "p-nord".parse().unwrap();
-    t.put_programme(&by, &cat, &p, programme(&a)).unwrap();
+    t.put_programme(&by, cat, &p, programme(&a)).unwrap();
     refused(
-        t.edit_programme(&by, &cat, &p, |p| p.end = date("2018-12-31")),
+        t.edit_programme(&by, cat, &p, |p| p.end = date("2018-12-31")),
         "end",
         Reason::EndBeforeStart,
     );
-    t.edit_programme(&by, &cat, &p, |p| {
+    t.edit_programme(&by, cat, &p, |p| {
         p.public_framing_pct = 70;
         p.signatories.insert(org.clone());
     })
     .unwrap();
     assert_eq!(t.programmes().unwrap()[&p].public_framing_pct, 70);
-    t.set_programme_archived(&by, &cat, &p, true).unwrap();
+    t.set_programme_archived(&by, cat, &p, true).unwrap();
     let kept = &t.programmes().unwrap()[&p];
     assert!(kept.archived, "archived");
     assert_eq!(
@@ -177,7 +177,7 @@ fn organisations_and_programmes_are_edited_and_archived_through_their_rules() {
         date("2019-01-01"),
         "its period is kept for reports"
     );
-    t.set_programme_archived(&by, &cat, &p, false).unwrap();
+    t.set_programme_archived(&by, cat, &p, false).unwrap();
     assert!(!t.programmes().unwrap()[&p].archived);
 }
 
