@@ -387,6 +387,17 @@ fn lines(form: &FormFields, name: &str, label: &str) -> Result<Vec<String>, WebE
     Ok(v)
 }
 
+/// The key `id` of a record in `records`; an unknown or malformed one is not found.
+fn known<K: std::str::FromStr + Ord, V>(
+    records: &std::collections::BTreeMap<K, V>,
+    id: &str,
+) -> Result<K, WebError> {
+    id.parse::<K>()
+        .ok()
+        .filter(|x| records.contains_key(x))
+        .ok_or(WebError::NotFound)
+}
+
 /// The tenant document's meta (central staff edit it through the hub).
 fn tenant_meta(d: &TenantData) -> Result<crate::storage::DocMeta, WebError> {
     d.tenant_meta.clone().ok_or(WebError::NotFound)
@@ -524,10 +535,7 @@ async fn create_organisation(
 }
 
 fn org_id(d: &TenantData, id: &str) -> Result<OrgId, WebError> {
-    id.parse::<OrgId>()
-        .ok()
-        .filter(|x| d.orgs.contains_key(x))
-        .ok_or(WebError::NotFound)
+    known(&d.orgs, id)
 }
 
 /// `GET /administration/organisationer/{id}`.
@@ -581,10 +589,7 @@ async fn save_organisation(
 // Housing areas -------------------------------------------------------------------------------
 
 fn area_id(d: &TenantData, id: &str) -> Result<AreaId, WebError> {
-    id.parse::<AreaId>()
-        .ok()
-        .filter(|x| d.areas.contains_key(x))
-        .ok_or(WebError::NotFound)
+    known(&d.areas, id)
 }
 
 /// `GET /administration/omraader/{id}`.
@@ -684,10 +689,7 @@ async fn save_area(
 // Programmes ----------------------------------------------------------------------------------
 
 fn programme_id(d: &TenantData, id: &str) -> Result<ProgrammeId, WebError> {
-    id.parse::<ProgrammeId>()
-        .ok()
-        .filter(|x| d.programmes.contains_key(x))
-        .ok_or(WebError::NotFound)
+    known(&d.programmes, id)
 }
 
 /// `GET /administration/programmer/{id}`.
