@@ -17,6 +17,8 @@ pub(crate) mod data;
 mod erasure;
 pub mod fmt;
 mod insight;
+mod manage;
+mod merges;
 mod overview;
 pub mod people;
 pub mod phone;
@@ -98,6 +100,8 @@ pub fn router(state: AppState) -> Router {
         .merge(people::routes())
         .merge(erasure::routes())
         .merge(insight::routes())
+        .merge(manage::routes())
+        .merge(merges::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))
@@ -213,7 +217,7 @@ impl From<nabo_core::Error> for WebError {
         match e {
             nabo_core::Error::Invalid(i) => WebError::BadRequest(format!(
                 "Feltet «{}» blev afvist: {}.",
-                i.field,
+                fmt::field_da(i.field),
                 fmt::reason_da(i.reason)
             )),
             other => {

@@ -79,7 +79,7 @@ fn session_has_records(r: &RegisterEntry, s: &SessionId) -> bool {
 }
 
 /// The review states of a tenant, by (document, record).
-async fn reviews(
+pub(super) async fn reviews(
     s: &AppState,
     tenant: &TenantId,
 ) -> Result<HashMap<(DocumentId, String), ReviewRow>, WebError> {
@@ -117,7 +117,7 @@ pub async fn activities(State(s): State<AppState>, Extension(v): Extension<Viewe
                 table {
                     thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Indsatsområde" } th scope="col" { "Type" } th scope="col" { "Boligområde" } th scope="col" { "Registre" } } }
                     tbody {
-                        @for a in &d.activities {
+                        @for a in d.live_activities() {
                             tr {
                                 th scope="row" { a href={"/aktiviteter/" (a.id.as_str())} { (a.activity.name) } @if a.activity.main_activity { " " span class="maerke" { "Hovedaktivitet" } } }
                                 td { (d.intervention_area(&a.activity).1) }
@@ -144,6 +144,7 @@ pub async fn activity(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
     Path(id): Path<String>,
+    Query(q): Query<super::manage::NoticeQuery>,
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let id: ActivityId = id.parse().map_err(|_| WebError::NotFound)?;
@@ -189,6 +190,9 @@ pub async fn activity(
         Nav::Records,
         &act.name,
         html! {
+            (super::manage::notice(&q, &d))
+            @if act.archived { p class="besked" { "Aktiviteten er arkiveret. Den vises stadig her og i rapporterne for perioden." } }
+            p { (super::manage::edit_link(super::manage::Kind::Activity, id.as_str(), &act.name)) }
             dl class="fakta" {
                 dt { "Indsatsområde" } dd { (d.intervention_area(act).1) }
                 dt { "Aktivitetstype" } dd { (d.activity_type_name(act)) }
@@ -705,7 +709,11 @@ struct QueueItem {
 
 /// `GET /gennemgang`: records synced since they were last reviewed, flagged records, and
 /// duplicate candidates and conflicts to resolve.
-pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -> WebResult {
+pub async fn queue(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<super::merges::MergeNotice>,
+) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let rv = reviews(&s, &v.principal.tenant).await?;
     let mut items: Vec<QueueItem> = Vec::new();
@@ -778,6 +786,7 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
         Nav::Review,
         "Gennemgang",
         html! {
+            (super::merges::notice(&q))
             (d.flags())
             section aria-labelledby="koe" {
                 h2 id="koe" { "Nye og ændrede poster (" (items.len()) ")" }
@@ -801,6 +810,7 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
                 @if problems.is_empty() { p { "Ingen fundet." } }
                 @for (r, item) in &problems { (problem_html(&d, r, item)) }
             }
+            (super::merges::section(&d, &rv))
         },
     ))
 }
@@ -959,7 +969,7 @@ pub struct ReviewForm {
     tilbage: Option<String>,
 }
 
-async fn meta_for(s: &AppState, v: &Viewer, doc: &str) -> Result<DocMeta, WebError> {
+pub(super) async fn meta_for(s: &AppState, v: &Viewer, doc: &str) -> Result<DocMeta, WebError> {
     let id = DocumentId::parse(doc).map_err(|_| WebError::NotFound)?;
     let meta = s.storage.document(id).await?.ok_or(WebError::NotFound)?;
     if crate::acl::access(&v.principal, &meta) != crate::acl::Access::Write {
@@ -1060,6 +1070,8 @@ pub struct MergeForm {
     deltagere: String,
     /// Missing when nothing was chosen: the form preselects none.
     behold: Option<String>,
+    /// `ja` once the page that asks first was answered (ADR 0022).
+    bekraeft: Option<String>,
 }
 
 /// `POST /dubletter/deltagere`: the same child added twice; the others point at the kept one.
@@ -1085,6 +1097,10 @@ pub async fn merge_participants(
             "Vælg en af de foreslåede deltagere.".into(),
         ));
     }
+    if f.bekraeft.as_deref() != Some("ja") {
+        let d = TenantData::load(&s, &v.principal).await?;
+        return super::merges::confirm(&v, &d, meta.id, &all, &keep);
+    }
     crate::access_log::record(
         &s,
         &v.principal,
@@ -1105,7 +1121,7 @@ pub async fn merge_participants(
             Ok(())
         })
         .await?;
-    Ok(back_to("/gennemgang#dubletter"))
+    Ok(back_to("/gennemgang?besked=flettet#fletninger"))
 }
 
 #[derive(Deserialize)]
