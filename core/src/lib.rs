@@ -34,6 +34,7 @@
 //! assert_eq!(activity.activity().unwrap().current.primary_type.as_str(), "BE.lektiecafe");
 //! ```
 
+pub mod access_log;
 pub mod catalogue;
 #[cfg(feature = "client")]
 pub mod client;
@@ -45,6 +46,7 @@ pub mod erasure;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod retention;
 pub mod rounds;
 pub mod rules;
 pub mod seal;

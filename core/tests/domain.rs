@@ -208,6 +208,7 @@ fn tenant_organisations_areas_and_programmes() {
         continuation: [ContinuationApproach::Anchoring].into_iter().collect(),
         org_model: Some(OrgModel::Secretariat),
         process_phase: Some(3),
+        archived: false,
     };
     let pid: ProgrammeId = "p1".parse().unwrap();
     t.put_programme(&central, cat, &pid, prog.clone()).unwrap();

@@ -540,6 +540,19 @@ async fn get_subject_keys(
         .await
         .map_err(vault_error)?;
     let erased = s.storage.erased_among(&meta.tenant, &subjects).await?;
+    // The keys open the participants' names: one entry for the register, like its sync
+    // (ADR 0024); the extract lists it for everyone in the register.
+    if !keys.is_empty() {
+        crate::access_log::record::<String>(
+            &s,
+            &p,
+            nabo_core::access_log::AccessKind::Read,
+            nabo_core::access_log::Purpose::Activity,
+            Some(meta.id),
+            [],
+        )
+        .await?;
+    }
     tracing::debug!(doc = %meta.id, keys = keys.len(), erased = erased.len(), "subject keys handed out");
     Ok(Json(SubjectKeys {
         keys: keys
@@ -652,6 +665,18 @@ pub(crate) fn require_central(p: &Principal) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::Forbidden)
+    }
+}
+
+/// A 400 for a code that is none of `codes`, naming the field and listing the codes.
+pub(crate) fn unknown_code<'a>(field: &str, codes: impl IntoIterator<Item = &'a str>) -> AppError {
+    AppError::Invalid {
+        field: field.into(),
+        reason: "unknown-code",
+        message: format!(
+            "one of {}",
+            codes.into_iter().collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 

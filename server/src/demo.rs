@@ -616,6 +616,7 @@ pub async fn seed(
             continuation: [ContinuationApproach::Anchoring].into_iter().collect(),
             org_model: Some(OrgModel::Secretariat),
             process_phase: Some(3),
+            archived: false,
         },
     )?;
     save(storage, &tmeta, t.doc(), &heads).await?;

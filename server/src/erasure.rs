@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use nabo_core::access_log::{AccessKind, Purpose};
 use nabo_core::docs::register::RegisterDoc;
 use nabo_core::document::{Author, DocKind, TypedDoc};
 use nabo_core::erasure::{ErasureReason, merge_group};
@@ -44,6 +45,9 @@ pub enum EraseError {
     /// Marking a register failed (the key is destroyed already; erasing again finishes it).
     #[error(transparent)]
     Edit(#[from] EditError),
+    /// A legal hold is in force on the person (ADR 0024): nothing was erased.
+    #[error("a legal hold is in force")]
+    Held,
 }
 
 impl From<EraseError> for AppError {
@@ -55,6 +59,11 @@ impl From<EraseError> for AppError {
                 tracing::error!(error = %e, "an erasure could not mark a register");
                 AppError::Unavailable
             }
+            EraseError::Held => AppError::Invalid {
+                field: "subject".into(),
+                reason: "legal-hold",
+                message: "a legal hold is in force on this person; lift it first".into(),
+            },
         }
     }
 }
@@ -205,6 +214,9 @@ pub async fn erase(
     plan: &Plan,
     reason: ErasureReason,
 ) -> Result<Erasure, EraseError> {
+    if crate::retention::held(s.storage.as_ref(), &by.tenant, &plan.subjects).await? {
+        return Err(EraseError::Held);
+    }
     let at = crate::storage::now_ms();
     let records: usize = plan.registers.iter().map(|r| r.participants.len()).sum();
     let changing = plan.registers.iter().filter(|r| !r.erased).count();
@@ -221,6 +233,12 @@ pub async fn erase(
         documents: changing as i64,
     };
     log.keys_destroyed = s.storage.erase_subjects(&subjects, &log).await?;
+    let purpose = if reason == ErasureReason::PurposeEnded {
+        Purpose::Retention
+    } else {
+        Purpose::SubjectRequest
+    };
+    crate::access_log::record(s, by, AccessKind::Erase, purpose, None, &subjects).await?;
     if let Err(e) = s.storage.reclaim_erased().await {
         // The keys are deleted; only the space is not reclaimed yet (the next erasure does).
         tracing::error!(error = %e, "space of erased keys not reclaimed");
@@ -272,17 +290,8 @@ pub struct EraseInput {
 
 /// The reason of an API request, or a 400 naming the field.
 pub fn parse_reason(code: &str) -> Result<ErasureReason, AppError> {
-    ErasureReason::parse(code).ok_or_else(|| AppError::Invalid {
-        field: "reason".into(),
-        reason: "unknown-code",
-        message: format!(
-            "one of {}",
-            ErasureReason::ALL
-                .iter()
-                .map(|r| r.code())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    ErasureReason::parse(code).ok_or_else(|| {
+        crate::api::unknown_code("reason", ErasureReason::ALL.iter().map(|r| r.code()))
     })
 }
 

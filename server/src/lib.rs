@@ -5,6 +5,7 @@
 //! change before relaying it, keeps sync state per device, authenticates with JWT and decides
 //! per document who may read and write. See `ARCHITECTURE.md` and `docs/adr/0008-relay.md`.
 
+pub mod access_log;
 pub mod acl;
 pub mod admin;
 pub mod api;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod oidc;
 pub mod people;
 pub mod relay;
+pub mod retention;
 pub mod storage;
 pub mod testing;
 pub mod vault;
@@ -56,6 +58,9 @@ pub struct Config {
     pub mail: mail::Outbox,
     /// The operator's credential for the admin API (`/api/v1/admin/…`); none: no admin API.
     pub operator_token: Option<admin::OperatorToken>,
+    /// How often the retention job runs (ADR 0024; the first run one period after start);
+    /// none: only `nabo-server retention run`.
+    pub retention_interval: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -73,6 +78,7 @@ impl Config {
             mail: mail::Outbox::default(),
             operator_token: None,
             clock: nabo_core::time::Clock::system(),
+            retention_interval: Some(std::time::Duration::from_secs(6 * 3600)),
         }
     }
 
@@ -191,6 +197,7 @@ pub fn app(state: api::AppState) -> axum::Router {
     api::router(state.clone())
         .merge(admin::router(state.clone()))
         .merge(erasure::router(state.clone()))
+        .merge(retention::router(state.clone()))
         .merge(web::router(state.clone()))
         .layer(from_fn_with_state(state.clone(), http::bounded_body))
         .layer(from_fn_with_state(state, http::security_headers))
@@ -203,12 +210,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     start_with(config, storage).await
 }
 
-/// Starts serving on given storage. Refuses to start without a readable KEK; wraps any
-/// plain subject keys a database from before ADR 0014 holds.
-pub async fn start_with(
-    config: Config,
+/// The relay's shared state on `storage` (what [`start_with`] serves, and what commands such
+/// as `nabo-server retention run` act through): opens the KEK, wraps legacy keys, loads the
+/// signing keys, starts the hub.
+pub async fn state_for(
+    config: &Config,
     storage: Arc<dyn storage::Storage>,
-) -> anyhow::Result<Running> {
+) -> anyhow::Result<api::AppState> {
     let vault = vault::Vault::open(config.kek.clone()).map_err(|e| {
         anyhow::anyhow!(
             "{e}\nThe key-encryption key of subject keys is needed: pass --key-file FILE or set NABO_KEK (see `nabo-server kek --help`)."
@@ -235,8 +243,8 @@ pub async fn start_with(
             closer.close_family(family, "session ended");
         })),
     );
-    let state = api::AppState {
-        hub: hub.clone(),
+    Ok(api::AppState {
+        hub,
         auth,
         storage,
         clock: config.clock.clone(),
@@ -245,7 +253,20 @@ pub async fn start_with(
         mail: Arc::new(config.mail.clone()),
         operator_token: config.operator_token.clone().map(Arc::new),
         oidc: Arc::new(oidc::Oidc::new()),
-    };
+    })
+}
+
+/// Starts serving on given storage. Refuses to start without a readable KEK; wraps any
+/// plain subject keys a database from before ADR 0014 holds.
+pub async fn start_with(
+    config: Config,
+    storage: Arc<dyn storage::Storage>,
+) -> anyhow::Result<Running> {
+    let state = state_for(&config, storage).await?;
+    if let Some(period) = config.retention_interval {
+        tokio::spawn(retention::every(state.clone(), period));
+    }
+    let hub = state.hub.clone();
     let app = app(state.clone()).layer(
         tower_http::trace::TraceLayer::new_for_http().make_span_with(
             |req: &axum::http::Request<_>| {

@@ -120,6 +120,31 @@ enum Command {
     /// The organisations (tenants) of this installation (ADR 0017).
     #[command(subcommand)]
     Tenant(TenantCmd),
+    /// The access log (ADR 0024).
+    #[command(subcommand)]
+    AccessLog(AccessLogCmd),
+    /// Retention: delete or anonymise what is due (ADR 0024).
+    #[command(subcommand)]
+    Retention(RetentionCmd),
+}
+
+#[derive(Subcommand)]
+enum AccessLogCmd {
+    /// Check every tenant's hash chain (or one tenant's); exits non-zero naming the first bad
+    /// entry. Prints each chain's head, to be noted down outside the database.
+    Verify {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCmd {
+    /// Run the retention job once for every tenant, as the relay does on its interval (best
+    /// with the relay stopped: a running relay sees the erasure marks when it next loads the
+    /// registers; keys are destroyed at once either way).
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -476,6 +501,56 @@ async fn stop_signal() {
     tokio::signal::ctrl_c().await.ok();
 }
 
+async fn verify_access_log(cli: &Cli, only: Option<&str>) -> anyhow::Result<()> {
+    let config = config(cli, KeySource::Inline(String::new()))?;
+    let storage = nabo_server::storage::open(&config.database_url()).await?;
+    let tenants = match only {
+        Some(t) => vec![
+            t.parse()
+                .map_err(|_| anyhow::anyhow!("not a tenant id: {t}"))?,
+        ],
+        None => storage.tenants().await?,
+    };
+    let mut broken = Vec::new();
+    for tenant in &tenants {
+        match nabo_server::access_log::verify(storage.as_ref(), tenant).await {
+            Ok(v) => println!(
+                "{tenant}: intact, {} entries checked, head {} {}",
+                v.checked,
+                v.head.seq,
+                nabo_core::access_log::hex(&v.head.hash)
+            ),
+            Err(nabo_server::access_log::VerifyError::Broken(b)) => {
+                println!("{tenant}: BROKEN at entry {}: {b}", b.seq());
+                broken.push(format!("{tenant} entry {}", b.seq()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    storage.close().await;
+    anyhow::ensure!(
+        broken.is_empty(),
+        "the access log is broken: first bad entry {}",
+        broken.join("; ")
+    );
+    Ok(())
+}
+
+async fn retention_run(cli: &Cli) -> anyhow::Result<()> {
+    let config = config(cli, kek_source(cli)?)?;
+    let storage = nabo_server::storage::open(&config.database_url()).await?;
+    let state = nabo_server::state_for(&config, storage.clone()).await?;
+    let reports = nabo_server::retention::run(&state).await?;
+    for r in reports {
+        println!(
+            "{}: {} anonymised, {} kept by a legal hold, {} access-log entries pruned (as of {})",
+            r.tenant, r.anonymised, r.held, r.log_pruned, r.today
+        );
+    }
+    storage.close().await;
+    Ok(())
+}
+
 async fn kek_command(cli: &Cli, cmd: &Kek) -> anyhow::Result<()> {
     if let Kek::Generate { out } = cmd {
         anyhow::ensure!(!out.exists(), "{} exists; not overwritten", out.display());
@@ -526,6 +601,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Kek(k)) => return kek_command(&cli, k).await,
         Some(Command::Tenant(t)) => return tenant_command(&cli, t).await,
+        Some(Command::AccessLog(AccessLogCmd::Verify { tenant })) => {
+            return verify_access_log(&cli, tenant.as_deref()).await;
+        }
+        Some(Command::Retention(RetentionCmd::Run)) => return retention_run(&cli).await,
         Some(Command::RotateSigningKey) => {
             let keys = nabo_server::auth::open_signing_keys(nabo_server::auth::signing_keys(
                 &cli.data_dir,

@@ -394,6 +394,7 @@ async fn a_failing_database_is_reported_as_such_and_nothing_changes() {
                 ("dokument", doc.as_str()),
                 ("deltagere", all.as_str()),
                 ("behold", keep.as_str()),
+                ("bekraeft", "ja"),
             ],
         )
         .await;
@@ -413,6 +414,7 @@ async fn a_failing_database_is_reported_as_such_and_nothing_changes() {
                 ("dokument", doc.as_str()),
                 ("deltagere", all.as_str()),
                 ("behold", keep.as_str()),
+                ("bekraeft", "ja"),
             ],
         )
         .await;
@@ -671,7 +673,14 @@ async fn management_forms_create_areas_programmes_activities_and_change_theories
         .await;
     assert!(csv.contains("Etniske minoriteter;1;0;0"), "{csv}");
     // A change theory step with a library indicator; an unknown level is refused.
-    let activity = location.trim_start_matches("/aktiviteter/").to_owned();
+    // The new activity's page, which says it was created (ADR 0022).
+    assert!(page.contains("Aktiviteten «Fritidsjob-formidling» er oprettet."));
+    let activity = location
+        .trim_start_matches("/aktiviteter/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
     for (level, status) in [
         ("nonsense", StatusCode::BAD_REQUEST),
         ("short-term", StatusCode::SEE_OTHER),

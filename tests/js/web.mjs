@@ -120,6 +120,11 @@ try {
     // Nothing is preselected (issue 12 item 7): staff choose whom to keep.
     await page.locator('form:has-text("Samme barn tilføjet flere gange") input[type=radio]').first().check();
     await page.click('form:has-text("Samme barn tilføjet flere gange") button:text-is("Læg sammen")');
+    // Merging asks first (ADR 0022), then says what happened and offers to undo.
+    check((await text('h1')).includes('Flet deltagerne?'), `merging must ask first: ${await text('main')}`);
+    await Promise.all([page.waitForNavigation(), page.click('button:text-is("Flet")')]);
+    check((await text('.besked')).includes('Deltagerne er flettet'), 'the merge says what happened');
+    check(await page.locator('button:text-is("Fortryd fletningen")').count() === 1, 'the merge can be undone');
     check(await page.locator('form:has-text("Samme barn tilføjet flere gange")').count() === 0, 'the duplicate is still proposed after merging');
     const conflict = page.locator('form:has-text("Uenige registreringer")');
     check(await conflict.count() === 1, 'no conflicting mark to resolve');

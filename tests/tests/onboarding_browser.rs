@@ -1,8 +1,11 @@
 //! An organisation starts using Nabo on an empty relay (ADR 0017), in a real browser
 //! (chromium driven by `playwright-core`, `tests/js/onboarding.mjs`): the tenant is created on
 //! the command line (`nabo-server tenant create`), its administrator activates the login from
-//! the printed link, creates a staff member and a volunteer and invites the volunteer's phone;
-//! a phone client (nabo-bindings) enrols with the code and syncs; the administrator disables
+//! the printed link, creates a housing area, a 2019–26 programme, a lektiecafé (and a summer
+//! camp that is later retired), a staff member and a volunteer with a børneattest, and invites
+//! the volunteer's phone; a phone client (nabo-bindings) enrols with the code, syncs and takes
+//! a roll call; the administrator edits the area, archives the retired activity (asked first)
+//! and sees the roll call in the report of the period (issue 10, ADR 0022); then disables
 //! the volunteer, and the phone is refused. Then a staff member signs in through the
 //! organisation's identity provider (npm `oidc-provider`, `tests/js/oidc.mjs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -120,6 +123,34 @@ async fn an_organisation_starts_from_an_empty_relay() {
     assert_eq!(me.role, "volunteer");
     assert_eq!(me.display_name, "Vera Vestergaard");
     phone.sync_now().await.unwrap();
+
+    // The roll call at the lektiecafé, taken on the phone and synced.
+    let activities = phone.my_activities().await.unwrap();
+    let cafe = activities
+        .iter()
+        .find(|a| a.name == "Lektiecaféen i Nordvesthuset")
+        .unwrap_or_else(|| panic!("the volunteer's phone has the lektiecafé: {activities:?}"));
+    let today = phone.today();
+    let session = phone
+        .add_session(cafe.id.clone(), today, "15:00".into(), "17:00".into(), None)
+        .await
+        .unwrap();
+    for name in ["Ali", "Sara"] {
+        let child = phone
+            .add_child(session.id.clone(), Some(name.into()), "10-12".into())
+            .await
+            .unwrap();
+        phone
+            .mark(session.id.clone(), child, nabo_bindings::api::Mark::Present)
+            .await
+            .unwrap();
+    }
+    phone.sync_now().await.unwrap();
+    assert_eq!(phone.sync_status().await.unwrap().pending_changes, 0);
+
+    // The administrator edits the area, archives the retired activity, reads the report.
+    let v = run(&["manage", &base, "pia", password]);
+    assert_eq!(v["attendances"], "2", "{v}");
 
     // Disabled on the pages: the phone is refused at its next contact.
     run(&["disable", &base, "pia", password, &volunteer_page]);

@@ -326,6 +326,10 @@ fn main() -> Result<()> {
             if !deps::have("chromium") {
                 deps::apt(&["chromium"])?;
             }
+            // The multi-node test runs docs/ops/haproxy.cfg in front of two relays.
+            if !deps::have("haproxy") {
+                deps::apt(&["haproxy"])?;
+            }
             // A throwaway PostgreSQL cluster: the relay's tests run against it and SQLite.
             let cluster = pg::Cluster::start()?;
             eprintln!("PostgreSQL for the tests at {}", cluster.url);

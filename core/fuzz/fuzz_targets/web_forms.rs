@@ -28,6 +28,14 @@ const POSTS: &[&str] = &[
     "/rapporter/maaling",
     "/administration/roller",
     "/administration/placering",
+    "/administration/organisationer",
+    "/administration/omraader/a-vestparken",
+    "/administration/programmer/p-helhedsplan",
+    "/administration/aktiviteter/act-lektiecafe",
+    "/administration/aktiviteter/act-lektiecafe/serier",
+    "/administration/omraader/a-engtoften/arkiver",
+    "/dubletter/deltagere/fortryd",
+    "/dubletter/deltagere/godkend",
 ];
 const GETS: &[&str] = &[
     "/log-ind",

@@ -284,6 +284,7 @@ impl ActivityDoc {
             legal_basis: input.legal_basis,
             retention: input.retention,
             purpose: input.purpose,
+            archived: false,
         };
         validate_activity(cat, &record)?;
         let mut doc = NaboDoc::create(Scope::Activity { tenant, activity }, actor)?;
@@ -363,6 +364,15 @@ impl ActivityDoc {
         })
     }
 
+    /// Archives (`true`) or restores (`false`) the activity (ADR 0022): it leaves lists and
+    /// pickers, its registers and reports stay. Archiving what is archived changes nothing.
+    pub fn set_archived(&mut self, author: &Author, cat: &Catalogue, archived: bool) -> Result<()> {
+        if self.activity()?.current.archived == archived {
+            return Ok(());
+        }
+        self.update(author, cat, |a| a.archived = archived)
+    }
+
     /// Adds a weekly session series.
     pub fn add_series(&mut self, author: &Author, input: NewSeries) -> Result<SeriesId> {
         let id = SeriesId::random();
@@ -405,6 +415,27 @@ impl ActivityDoc {
             s.skip.0.remove(&date);
         }
         self.doc.write(author, "skip-date", |tx| {
+            write_record(tx, "series", series.as_str(), &s)
+        })
+    }
+
+    /// Changes a series (weekday, times, period, venue; ADR 0022): `f` edits a copy, which
+    /// is checked like a new series. Sessions already in a register keep what they were;
+    /// the change applies to the sessions generated from it afterwards. A stopped series is
+    /// refused.
+    pub fn change_series(
+        &mut self,
+        author: &Author,
+        series: &SeriesId,
+        f: impl FnOnce(&mut SessionSeries),
+    ) -> Result<()> {
+        let mut s = self.series_one(series)?;
+        if s.cancelled {
+            return invalid("series", Reason::NotActive, "the series is stopped");
+        }
+        f(&mut s);
+        check_series(&s)?;
+        self.doc.write(author, "change-series", |tx| {
             write_record(tx, "series", series.as_str(), &s)
         })
     }

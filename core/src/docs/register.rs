@@ -956,6 +956,40 @@ impl RegisterDoc {
         })
     }
 
+    /// Undoes a merge (ADR 0022): `duplicate` counts for itself again. Only the pointer is
+    /// cleared: the record is reconciled field by field, so a concurrent edit of the record
+    /// on a phone (age band, residence, an erasure) is kept. Marks written under the duplicate's own key before
+    /// the merge (and offline by phones that had not heard of it) return to it; marks made
+    /// for the merged child after the merge stay with the kept one. Refused when the
+    /// duplicate is not merged, or is merged into another participant than `canonical`
+    /// (the page showed an older merge). Whether the merge was reviewed already is the
+    /// server's record (the review table), checked before this is called.
+    pub fn unmerge_participant(
+        &mut self,
+        author: &Author,
+        duplicate: &ParticipantId,
+        canonical: &ParticipantId,
+    ) -> Result<()> {
+        let dup = self.participant(duplicate)?;
+        match &dup.merged_into {
+            None => return invalid("duplicate", Reason::NotActive, "not merged"),
+            Some(t) if t != canonical => {
+                return invalid(
+                    "canonical",
+                    Reason::Inconsistent,
+                    "merged into another participant",
+                );
+            }
+            Some(_) => {}
+        }
+        let mut dup = dup;
+        dup.merged_into = None;
+        // Field by field: only `merged_into` becomes an operation.
+        self.doc.write(author, "unmerge-participants", |tx| {
+            write_record(tx, "participants", duplicate.as_str(), &dup)
+        })
+    }
+
     /// Marks the participants `ids` erased on `on` (ADR 0019): the label goes, the record
     /// stays so attendance keeps counting anonymously. Central staff's operation (the rules
     /// refuse it from anyone else); already erased records are left as they are. Answers how

@@ -266,6 +266,102 @@ impl TenantDoc {
         typed_keys(read_all(self.doc.automerge(), "programmes")?)
     }
 
+    /// Edits an existing organisation: `f` changes a copy of the current record, which is
+    /// then validated like a new one. An unknown id is refused, never created.
+    pub fn edit_organisation(
+        &mut self,
+        author: &Author,
+        id: &OrgId,
+        f: impl FnOnce(&mut Organisation),
+    ) -> Result<()> {
+        let mut o = self.existing::<Organisation>("organisations", id.as_str(), "organisation")?;
+        f(&mut o);
+        self.put_organisation(author, id, o)
+    }
+
+    /// Edits an existing housing area (see [`TenantDoc::edit_organisation`]).
+    pub fn edit_area(
+        &mut self,
+        author: &Author,
+        id: &AreaId,
+        f: impl FnOnce(&mut HousingArea),
+    ) -> Result<()> {
+        let mut a = self.existing::<HousingArea>("areas", id.as_str(), "area")?;
+        f(&mut a);
+        self.put_area(author, id, a)
+    }
+
+    /// Edits an existing programme (see [`TenantDoc::edit_organisation`]).
+    pub fn edit_programme(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        id: &ProgrammeId,
+        f: impl FnOnce(&mut Programme),
+    ) -> Result<()> {
+        let mut p = self.existing::<Programme>("programmes", id.as_str(), "programme")?;
+        f(&mut p);
+        self.put_programme(author, cat, id, p)
+    }
+
+    /// Archives (`true`) or restores (`false`) an organisation (ADR 0022). Archived
+    /// records leave lists and pickers but stay in history and in reports of their period;
+    /// archiving what is archived already changes nothing.
+    pub fn set_organisation_archived(
+        &mut self,
+        author: &Author,
+        id: &OrgId,
+        archived: bool,
+    ) -> Result<()> {
+        let o = self.existing::<Organisation>("organisations", id.as_str(), "organisation")?;
+        if o.archived == archived {
+            return Ok(());
+        }
+        self.edit_organisation(author, id, |o| o.archived = archived)
+    }
+
+    /// Archives or restores a housing area (see [`TenantDoc::set_organisation_archived`]).
+    pub fn set_area_archived(
+        &mut self,
+        author: &Author,
+        id: &AreaId,
+        archived: bool,
+    ) -> Result<()> {
+        let a = self.existing::<HousingArea>("areas", id.as_str(), "area")?;
+        if a.archived == archived {
+            return Ok(());
+        }
+        self.edit_area(author, id, |a| a.archived = archived)
+    }
+
+    /// Archives or restores a programme (see [`TenantDoc::set_organisation_archived`]).
+    pub fn set_programme_archived(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        id: &ProgrammeId,
+        archived: bool,
+    ) -> Result<()> {
+        let p = self.existing::<Programme>("programmes", id.as_str(), "programme")?;
+        if p.archived == archived {
+            return Ok(());
+        }
+        self.edit_programme(author, cat, id, |p| p.archived = archived)
+    }
+
+    /// The current version of a record that must exist.
+    fn existing<T: autosurgeon::Hydrate>(
+        &self,
+        collection: &str,
+        key: &str,
+        field: &'static str,
+    ) -> Result<T> {
+        match read_one::<_, T>(self.doc.automerge(), collection, key)? {
+            Some(v) => Ok(v.current),
+            None => invalid(field, Reason::NotFound, format!("no such {field}")),
+        }
+    }
+
     /// Adds a local activity type to a taxonomy. The code must be `<AREA>.<slug>` and new.
     pub fn add_local_activity_type(
         &mut self,

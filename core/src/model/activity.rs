@@ -61,6 +61,10 @@ pub struct Activity {
     /// Purpose of processing, in plain words.
     #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub purpose: String,
+    /// Archived (ADR 0022): gone from lists and pickers, kept in history and in the reports
+    /// of its period. Missing in records written before archiving existed.
+    #[autosurgeon(hydrate = "crate::model::lenient::missing_false")]
+    pub archived: bool,
 }
 
 impl Activity {

@@ -274,6 +274,22 @@ pub mod lenient {
         }
     }
 
+    /// A flag added after records were written (`Programme::archived`,
+    /// `Activity::archived`, ADR 0022): missing or null is `false`.
+    pub fn missing_false<D: ReadDoc>(
+        doc: &D,
+        obj: &automerge::ObjId,
+        prop: Prop<'_>,
+    ) -> Result<bool, HydrateError> {
+        match doc.get(obj, &prop)? {
+            None => Ok(false),
+            Some((Value::Scalar(s), _)) if matches!(s.as_ref(), automerge::ScalarValue::Null) => {
+                Ok(false)
+            }
+            Some(_) => autosurgeon::hydrate_prop(doc, obj, prop),
+        }
+    }
+
     /// An optional field added after records were written (`Participant::erased`): missing
     /// or null is `None`.
     pub fn missing_none<D: ReadDoc, T: autosurgeon::Hydrate>(

@@ -46,6 +46,10 @@ pub struct Programme {
     pub org_model: Option<OrgModel>,
     /// Phase of CFBU's process model (1–5), if tracked.
     pub process_phase: Option<u8>,
+    /// Archived (ADR 0022): gone from lists and pickers, kept in history and in the reports
+    /// of its period. Missing in records written before archiving existed.
+    #[autosurgeon(hydrate = "crate::model::lenient::missing_false")]
+    pub archived: bool,
 }
 
 /// A share of a programme's funding.

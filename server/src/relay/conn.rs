@@ -49,6 +49,8 @@ struct Conn {
     /// Documents whose changes from this connection the rules refused: closed for the rest
     /// of the connection (their messages are ignored).
     refused: HashSet<DocumentId>,
+    /// Documents whose sync is in the access log for this connection (once each, ADR 0024).
+    logged: HashSet<DocumentId>,
 }
 
 /// What ends a connection.
@@ -108,6 +110,7 @@ pub async fn serve(
         out_tx,
         hold_budget: HoldBudget::new(hub.limits.max_held_bytes, hub.limits.max_held_changes),
         refused: HashSet::new(),
+        logged: HashSet::new(),
     };
     let (mut sink, mut stream) = socket.split();
     let mut shutdown = hub.shutdown.clone();
@@ -518,6 +521,20 @@ impl Conn {
                     self.hub.limits.max_documents_per_connection
                 ),
             ));
+        }
+        if !self.logged.contains(&meta.id) {
+            // No sync of personal data without its access-log entry (ADR 0024).
+            if let Err(e) = crate::access_log::record_sync(
+                self.hub.storage.as_ref(),
+                &self.principal,
+                meta.id,
+                meta.kind,
+            )
+            .await
+            {
+                return Err(storage_closing(&self.hub, &e));
+            }
+            self.logged.insert(meta.id);
         }
         let mut state = state;
         let mut first = first;

@@ -5,6 +5,7 @@
 //! Every method returns a `Result`: a failing database is an error the caller must answer
 //! (the relay closes the peer's connection so it retries), never "not found".
 
+pub mod privacy;
 mod sql;
 
 use async_trait::async_trait;
@@ -12,6 +13,7 @@ use nabo_core::document::{DocKind, DocumentId};
 use nabo_core::ids::TenantId;
 use nabo_core::model::AppRole;
 
+pub use privacy::{ChainHead, HoldRow, PrivacyStorage, RetentionRunRow};
 pub use sql::{PgStorage, SqliteStorage};
 
 /// Storage failures.
@@ -318,7 +320,7 @@ pub enum Heard {
 
 /// Everything the relay stores.
 #[async_trait]
-pub trait Storage: Send + Sync + std::fmt::Debug {
+pub trait Storage: PrivacyStorage + Send + Sync + std::fmt::Debug {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 

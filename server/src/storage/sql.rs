@@ -10,6 +10,8 @@ use nabo_core::document::DocumentId;
 use nabo_core::ids::TenantId;
 use sqlx::Row;
 
+mod privacy;
+
 use super::{
     DeviceRow, DocMeta, ErasureRow, LinkPurpose, LinkRow, OidcConfigRow, OidcRequestRow,
     ProfileRow, RefreshRow, Result, ReviewRow, Scopes, Storage, StorageError, UserRow, WrappedKey,

@@ -34,7 +34,7 @@ fn certificate_da(c: CertificateState) -> (&'static str, &'static str) {
 }
 
 /// `GET /administration`.
-pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
+pub async fn page_handler(s: &AppState, v: &Viewer, q: &super::manage::NoticeQuery) -> WebResult {
     let d = TenantData::load(s, &v.principal).await?;
     let mut users = Vec::new();
     let mut devices = Vec::new();
@@ -45,6 +45,20 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
         }
         users.push((name, u));
     }
+    // The page lists the logins and volunteers by name (ADR 0024).
+    crate::access_log::record(
+        s,
+        &v.principal,
+        nabo_core::access_log::AccessKind::Search,
+        nabo_core::access_log::Purpose::Administration,
+        None,
+        users
+            .iter()
+            .map(|(_, u)| crate::access_log::subject_of(u))
+            .chain(d.volunteers.keys().map(ToString::to_string)),
+    )
+    .await?;
+    let privacy = super::insight::settings_section(s, v).await?;
     let taxonomy_of = |p: &ProgrammeId| d.programmes.get(p).map(|p| p.taxonomy.to_string());
     let taxonomies: Vec<String> = {
         let mut t: Vec<String> = d.programmes.keys().filter_map(taxonomy_of).collect();
@@ -57,11 +71,13 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
         Nav::Admin,
         "Administration",
         html! {
+            (super::manage::notice(q, &d))
             nav class="indhold" aria-label="Afsnit" {
                 a href="#omraader" { "Boligområder" } " · " a href="#programmer" { "Programmer" } " · "
                 a href="#aktiviteter" { "Aktiviteter" } " · " a href="#forandringsteori" { "Forandringsteori" } " · "
                 a href="#medarbejdere" { "Medarbejdere" } " · " a href="#frivillige" { "Frivillige" } " · "
-                a href="#enheder" { "Brugere og enheder" }
+                a href="#enheder" { "Brugere og enheder" } " · "
+                a href="/administration/organisationer" { "Organisationer" }
             }
             section id="bestyrelsen" {
                 h2 { "Bestyrelsens overblik" }
@@ -74,15 +90,17 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
             section id="omraader" {
                 h2 { "Boligområder" }
                 div class="rul" { table {
-                    thead { tr { th scope="col" { "Område" } th scope="col" { "Ejerform" } th scope="col" { "Beboere" } th scope="col" { "Udsat boligområde" } th scope="col" { "Mødesteder" } } }
-                    tbody { @for a in d.areas.values() { tr {
+                    thead { tr { th scope="col" { "Område" } th scope="col" { "Ejerform" } th scope="col" { "Beboere" } th scope="col" { "Udsat boligområde" } th scope="col" { "Mødesteder" } th scope="col" {} } }
+                    tbody { @for (id, a) in d.live_areas() { tr {
                         th scope="row" { (a.name) }
                         td { (a.tenure.da()) }
                         td class="tal" { (a.residents.map(|r| fmt::num(i64::from(r))).unwrap_or_default()) }
                         td { (if a.disadvantaged { "ja" } else { "nej" }) }
                         td { (a.venues.values().map(|v| v.name.clone()).collect::<Vec<_>>().join(", ")) }
+                        td { (super::manage::edit_link(super::manage::Kind::Area, id.as_str(), &a.name)) }
                     } } }
                 } }
+                (super::manage::archived_list(super::manage::Kind::Area, &d.areas.iter().filter(|(_, a)| a.archived).map(|(id, a)| (id.to_string(), a.name.clone())).collect::<Vec<_>>()))
                 details {
                     summary { "Tilføj boligområde" }
                     form method="post" action="/administration/omraader" class="stak" {
@@ -96,15 +114,16 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
             }
             section id="programmer" {
                 h2 { "Programmer" }
-                @for p in d.programmes.values() {
+                @for (id, p) in d.live_programmes() {
                     article class="kortblok" {
-                        h3 { (p.name) }
+                        h3 { (p.name) " " (super::manage::edit_link(super::manage::Kind::Programme, id.as_str(), &p.name)) }
                         p { (fmt::date(p.start)) " – " (fmt::date(p.end)) @if let Some(r) = &p.funding_round { " · bevilling " (r) } }
                         p { "Typologi: " (p.typologies.iter().map(|t| t.da()).collect::<Vec<_>>().join(", ")) }
                         p { "Områder: " (p.areas.iter().map(|a| d.area_name(a)).collect::<Vec<_>>().join(", ")) }
                         p { "Finansiering: " (p.funding.values().map(|f| format!("{} {} %", f.org.as_ref().and_then(|o| d.orgs.get(o)).map_or_else(|| f.kind.da().to_owned(), |o| o.name.clone()), f.share_pct)).collect::<Vec<_>>().join(", ")) }
                     }
                 }
+                (super::manage::archived_list(super::manage::Kind::Programme, &d.programmes.iter().filter(|(_, p)| p.archived).map(|(id, p)| (id.to_string(), p.name.clone())).collect::<Vec<_>>()))
             }
             details {
                 summary { "Opret program" }
@@ -116,7 +135,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                         select name="taksonomi" { @for t in d.catalogue.taxonomies() { option value=(t.id) { (t.name_da) } } }
                     }
                     fieldset { legend { "Boligområder" }
-                        @for (id, a) in &d.areas { label class="valg" { input type="checkbox" name="omraade" value=(id.as_str()); " " (a.name) } }
+                        @for (id, a) in d.live_areas() { label class="valg" { input type="checkbox" name="omraade" value=(id.as_str()); " " (a.name) } }
                     }
                     fieldset { legend { "Geografisk typologi" }
                         @for t in GeographyTypology::ALL { label class="valg" { input type="checkbox" name="typologi" value=(t.code()); " " (t.da()) } }
@@ -132,12 +151,22 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
             section id="aktiviteter" {
                 h2 { "Aktiviteter" }
                 p { a href="/aktiviteter" { "Se alle aktiviteter" } }
+                div class="rul" { table {
+                    thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Program" } th scope="col" { "Boligområde" } th scope="col" {} } }
+                    tbody { @for a in d.live_activities() { tr {
+                        th scope="row" { a href={"/aktiviteter/" (a.id.as_str())} { (a.activity.name) } }
+                        td { (d.programmes.get(&a.activity.programme).map(|p| p.name.clone()).unwrap_or_default()) }
+                        td { (d.area_name(&a.activity.area)) }
+                        td { (super::manage::edit_link(super::manage::Kind::Activity, a.id.as_str(), &a.activity.name)) }
+                    } } }
+                } }
+                (super::manage::archived_list(super::manage::Kind::Activity, &d.activities.iter().filter(|a| a.activity.archived).map(|a| (a.id.to_string(), a.activity.name.clone())).collect::<Vec<_>>()))
                 details {
                     summary { "Opret aktivitet" }
                     form method="post" action="/administration/aktiviteter" class="stak" {
                         label { "Navn" input name="navn" required maxlength="200"; }
-                        label { "Program" select name="program" required { @for (id, p) in &d.programmes { option value=(id.as_str()) { (p.name) } } } }
-                        label { "Boligområde" select name="omraade" required { @for (id, a) in &d.areas { option value=(id.as_str()) { (a.name) } } } }
+                        label { "Program" select name="program" required { @for (id, p) in d.live_programmes() { option value=(id.as_str()) { (p.name) } } } }
+                        label { "Boligområde" select name="omraade" required { @for (id, a) in d.live_areas() { option value=(id.as_str()) { (a.name) } } } }
                         label { "Aktivitetstype (fra programmets bevillingsrunde)"
                             select name="type" required {
                                 @for tax in &taxonomies {
@@ -200,7 +229,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                 h2 { "Forandringsteori" }
                 p { "Udfordringer → målgruppe → leverancer → indsatsnære mål → langsigtede mål. Tilføj et led til en aktivitets forandringsteori:" }
                 form method="post" action="/administration/forandringsteori" class="stak" {
-                    label { "Aktivitet" select name="aktivitet" required { @for a in &d.activities { option value=(a.id.as_str()) { (a.activity.name) } } } }
+                    label { "Aktivitet" select name="aktivitet" required { @for a in d.live_activities() { option value=(a.id.as_str()) { (a.activity.name) } } } }
                     label { "Led"
                         select name="led" {
                             option value="udfordring" { "Udfordring" }
@@ -241,7 +270,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                         select name="art" { @for k in PlacementKind::ALL { option value=(k.code()) { (k.da()) } } }
                     }
                     label { "Boligområde (lokal placering)"
-                        select name="omraade" { option value="" { "Intet (centralt)" } @for (id, a) in &d.areas { option value=(id.as_str()) { (a.name) } } }
+                        select name="omraade" { option value="" { "Intet (centralt)" } @for (id, a) in d.live_areas() { option value=(id.as_str()) { (a.name) } } }
                     }
                     fieldset { legend { "Arbejdsdage" }
                         @for (wd, name) in [(Weekday::Mon, "mandag"), (Weekday::Tue, "tirsdag"), (Weekday::Wed, "onsdag"), (Weekday::Thu, "torsdag"), (Weekday::Fri, "fredag")] {
@@ -255,7 +284,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                 summary { "Tildel en rolle" }
                 form method="post" action="/administration/roller" class="stak" {
                     label { "Medarbejder" select name="medarbejder" required { @for (id, m) in &d.staff { option value=(id.as_str()) { (m.name) } } } }
-                    label { "Program" select name="program" required { @for (id, p) in &d.programmes { option value=(id.as_str()) { (p.name) } } } }
+                    label { "Program" select name="program" required { @for (id, p) in d.live_programmes() { option value=(id.as_str()) { (p.name) } } } }
                     label { "Rolle (de otte roller)" select name="rolle" { option value="" { "Ingen" } @for r in Role::ALL { option value=(r.code()) { (r.da()) } } } }
                     label { "Praksisrolle (de fire roller)" select name="praksisrolle" { option value="" { "Ingen" } @for r in PracticeRole::ALL { option value=(r.code()) { (r.da()) } } } }
                     label { "Fra" input type="date" name="fra" required value=(d.today.to_string()); }
@@ -284,7 +313,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                 p class="note" { "Den frivillige kommer på aktivitetens vagtplan. Børneattesten tjekkes altid, som den er registreret nu." }
                 form method="post" action="/administration/tilknytning" class="stak" {
                     label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
-                    label { "Aktivitet" select name="aktivitet" required { @for a in &d.activities { option value=(a.id.as_str()) { (a.activity.name) } } } }
+                    label { "Aktivitet" select name="aktivitet" required { @for a in d.live_activities() { option value=(a.id.as_str()) { (a.activity.name) } } } }
                     label { "Rolle"
                         select name="rolle" required {
                             @for t in d.catalogue.vocabulary(Vocabulary::VolunteerRoles).iter().filter(|t| !t.retired) { option value=(t.code) { (t.name_da) } }
@@ -369,13 +398,18 @@ pub async fn page_handler(s: &AppState, v: &Viewer) -> WebResult {
                     }
                 } }
             }
+            (privacy)
         },
     ))
 }
 
 /// `GET /administration`.
-pub async fn page_route(State(s): State<AppState>, Extension(v): Extension<Viewer>) -> WebResult {
-    page_handler(&s, &v).await
+pub async fn page_route(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<super::manage::NoticeQuery>,
+) -> WebResult {
+    page_handler(&s, &v, &q).await
 }
 
 #[derive(Deserialize)]
@@ -515,7 +549,10 @@ pub async fn put_area(
             Ok(())
         })
         .await?;
-    Ok(back_to("/administration#omraader"))
+    Ok(super::manage::created(
+        super::manage::Kind::Area,
+        id.as_str(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -546,7 +583,11 @@ pub async fn set_threshold(
             Ok(())
         })
         .await?;
-    Ok(back_to("/administration#bestyrelsen"))
+    Ok(super::manage::said(
+        "/administration",
+        "smaa-tal-gemt",
+        "#bestyrelsen",
+    ))
 }
 
 struct ActivityForm {
@@ -621,7 +662,12 @@ pub async fn create_activity(
     )?;
     let meta = crate::meta::derive(doc.doc(), s.storage.as_ref()).await?;
     s.storage.create_document(&meta, &doc.doc().save()).await?;
-    Ok(back_to(&format!("/aktiviteter/{}", id.as_str())))
+    // On to the new activity's page (its change theory comes next), saying it was created.
+    Ok(back_to(&format!(
+        "/aktiviteter/{}?besked=aktivitet-oprettet&post={}",
+        id.as_str(),
+        id.as_str()
+    )))
 }
 
 /// `POST /administration/aktivitetstyper`: a local activity type under an area of a funding
@@ -675,7 +721,11 @@ pub async fn add_local_type(
             Ok(())
         })
         .await?;
-    Ok(back_to("/administration#aktiviteter"))
+    Ok(super::manage::said(
+        "/administration",
+        "type-tilfoejet",
+        "#aktiviteter",
+    ))
 }
 
 /// The renewal warnings: expired certificates and those due within 30 days.
@@ -725,6 +775,18 @@ pub async fn renewals(
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let t = renewal_table(&d);
+    if q.eksport.is_some() {
+        // The export names every volunteer with a certificate (ADR 0024).
+        crate::access_log::record(
+            &s,
+            &v.principal,
+            nabo_core::access_log::AccessKind::Export,
+            nabo_core::access_log::Purpose::Administration,
+            None,
+            d.volunteers.keys().map(ToString::to_string),
+        )
+        .await?;
+    }
     if let Some(r) = export(&q, &[&t], "boerneattester") {
         return r;
     }
@@ -963,7 +1025,11 @@ pub async fn change_theory(
             Ok(())
         })
         .await?;
-    Ok(back_to(&format!("/aktiviteter/{}", id.as_str())))
+    Ok(super::manage::said(
+        &format!("/aktiviteter/{}", id.as_str()),
+        "forandringsteori-gemt",
+        "",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -1029,7 +1095,11 @@ pub async fn assign_role(
             },
         )
         .await?;
-    Ok(back_to("/administration#medarbejdere"))
+    Ok(super::manage::said(
+        "/administration",
+        "rolle-tildelt",
+        "#medarbejdere",
+    ))
 }
 
 /// `POST /administration/programmer`: a new programme (helhedsplan) with its areas,
@@ -1108,6 +1178,7 @@ pub async fn create_programme(
         continuation: Set::new(),
         org_model: None,
         process_phase: None,
+        archived: false,
     };
     let id: ProgrammeId = format!("p-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
         .parse()
@@ -1120,7 +1191,10 @@ pub async fn create_programme(
             Ok(())
         })
         .await?;
-    Ok(back_to("/administration#programmer"))
+    Ok(super::manage::created(
+        super::manage::Kind::Programme,
+        id.as_str(),
+    ))
 }
 
 /// `POST /administration/placering`: moves a staff member's placement from a date (user
@@ -1176,5 +1250,9 @@ pub async fn move_placement(
             },
         )
         .await?;
-    Ok(back_to("/administration#medarbejdere"))
+    Ok(super::manage::said(
+        "/administration",
+        "placering-flyttet",
+        "#medarbejdere",
+    ))
 }

@@ -395,6 +395,22 @@ impl TenantData {
             .map_or_else(|| id.to_string(), |a| a.name.clone())
     }
 
+    /// The housing areas that are not archived (lists and pickers; ADR 0022). Reports of a
+    /// period use [`TenantData::areas`], archived ones included.
+    pub fn live_areas(&self) -> impl Iterator<Item = (&AreaId, &HousingArea)> {
+        self.areas.iter().filter(|(_, a)| !a.archived)
+    }
+
+    /// The programmes that are not archived (see [`TenantData::live_areas`]).
+    pub fn live_programmes(&self) -> impl Iterator<Item = (&ProgrammeId, &Programme)> {
+        self.programmes.iter().filter(|(_, p)| !p.archived)
+    }
+
+    /// The activities that are not archived (see [`TenantData::live_areas`]).
+    pub fn live_activities(&self) -> impl Iterator<Item = &ActivityEntry> {
+        self.activities.iter().filter(|a| !a.activity.archived)
+    }
+
     /// An activity by id.
     pub fn activity(&self, id: &ActivityId) -> Option<&ActivityEntry> {
         self.activities.iter().find(|a| &a.id == id)

@@ -148,6 +148,34 @@ pub fn reason_da(r: Reason) -> &'static str {
     }
 }
 
+/// The Danish label of a field the core's rules name (its English code name when there is
+/// no label yet), for the error a page shows.
+pub fn field_da(field: &str) -> &str {
+    match field {
+        "name" => "Navn",
+        "start" => "Startdato",
+        "end" => "Slutdato",
+        "taxonomy" => "Bevillingsrunde",
+        "funding" => "Finansiering",
+        "areas" => "Boligområder",
+        "area" => "Boligområde",
+        "organisations" => "Organisationer",
+        "parent" => "Hører under",
+        "municipality" => "Kommune",
+        "venues" => "Mødesteder",
+        "departments" => "Afdelinger",
+        "primary_type" => "Aktivitetstype",
+        "secondary_types" => "Sekundære typer",
+        "target_groups" => "Målgrupper",
+        "public_framing_pct" => "Offentlig indramning",
+        "process_phase" => "Procesfase",
+        "text" => "Tekst",
+        "duplicate" | "canonical" | "participant" => "Deltager",
+        "series" => "Fast mødetid",
+        other => other,
+    }
+}
+
 /// Danish labels of the closed codes.
 pub trait Da {
     /// The label.

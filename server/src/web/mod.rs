@@ -16,6 +16,9 @@ mod admin;
 pub(crate) mod data;
 mod erasure;
 pub mod fmt;
+mod insight;
+mod manage;
+mod merges;
 mod networks;
 mod observations;
 mod overview;
@@ -102,6 +105,9 @@ pub fn router(state: AppState) -> Router {
         .merge(networks::routes())
         .merge(observations::routes())
         .merge(roster::routes())
+        .merge(insight::routes())
+        .merge(manage::routes())
+        .merge(merges::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))
@@ -217,7 +223,7 @@ impl From<nabo_core::Error> for WebError {
         match e {
             nabo_core::Error::Invalid(i) => WebError::BadRequest(format!(
                 "Feltet «{}» blev afvist: {}.",
-                i.field,
+                fmt::field_da(i.field),
                 fmt::reason_da(i.reason)
             )),
             other => {

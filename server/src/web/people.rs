@@ -181,6 +181,16 @@ async fn list(
         rows.push((name_of(&s, &u).await?, u, active));
     }
     rows.sort_by_key(|a| a.0.to_lowercase());
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        nabo_core::access_log::AccessKind::Search,
+        nabo_core::access_log::Purpose::Administration,
+        None,
+        rows.iter()
+            .map(|(_, u, _)| crate::access_log::subject_of(u)),
+    )
+    .await?;
     let table = |volunteers: bool| {
         html! {
             div class="rul" { table {
@@ -555,6 +565,17 @@ async fn person(
         .unwrap_or_default();
     let scopes = s.storage.scopes(&u.id).await?;
     let devices = s.storage.devices(&u.id).await?;
+    // The person's contact details and phones are shown (ADR 0024): logged under the id
+    // their data is kept under (the volunteer or staff member, else the login).
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        nabo_core::access_log::AccessKind::Read,
+        nabo_core::access_log::Purpose::Administration,
+        None,
+        [crate::access_log::subject_of(&u)],
+    )
+    .await?;
     let is_self = u.id == v.principal.user_id;
     let has_password = u.password_hash.is_some();
     Ok(page(

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::{Extension, Form, Path, Query, State};
 
 use maud::{Markup, html};
+use nabo_core::access_log::{AccessKind, Purpose};
 use nabo_core::docs::register::{RegisterContext, RegisterView, ReviewItem};
 use nabo_core::document::{DocumentId, RecordChange, TypedDoc};
 #[allow(unused_imports)]
@@ -78,7 +79,7 @@ fn session_has_records(r: &RegisterEntry, s: &SessionId) -> bool {
 }
 
 /// The review states of a tenant, by (document, record).
-async fn reviews(
+pub(super) async fn reviews(
     s: &AppState,
     tenant: &TenantId,
 ) -> Result<HashMap<(DocumentId, String), ReviewRow>, WebError> {
@@ -116,7 +117,7 @@ pub async fn activities(State(s): State<AppState>, Extension(v): Extension<Viewe
                 table {
                     thead { tr { th scope="col" { "Aktivitet" } th scope="col" { "Indsatsområde" } th scope="col" { "Type" } th scope="col" { "Boligområde" } th scope="col" { "Registre" } } }
                     tbody {
-                        @for a in &d.activities {
+                        @for a in d.live_activities() {
                             tr {
                                 th scope="row" { a href={"/aktiviteter/" (a.id.as_str())} { (a.activity.name) } @if a.activity.main_activity { " " span class="maerke" { "Hovedaktivitet" } } }
                                 td { (d.intervention_area(&a.activity).1) }
@@ -143,6 +144,7 @@ pub async fn activity(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
     Path(id): Path<String>,
+    Query(q): Query<super::manage::NoticeQuery>,
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let id: ActivityId = id.parse().map_err(|_| WebError::NotFound)?;
@@ -158,11 +160,39 @@ pub async fn activity(
         .collect();
     regs.sort_by_key(|r| std::cmp::Reverse((r.doc.term().year, r.doc.term().half)));
     let act = &a.activity;
+    // The coming sessions name the volunteers signed up (ADR 0024).
+    let signed_up: Vec<String> = regs
+        .iter()
+        .flat_map(|r| {
+            r.view
+                .shifts
+                .keys()
+                .filter(|(sid, _)| {
+                    r.view
+                        .sessions
+                        .get(sid)
+                        .is_some_and(|x| x.current.date >= d.today)
+                })
+                .map(|(_, vid)| vid.to_string())
+        })
+        .collect();
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Read,
+        Purpose::Review,
+        None,
+        signed_up,
+    )
+    .await?;
     Ok(page(
         &v,
         Nav::Records,
         &act.name,
         html! {
+            (super::manage::notice(&q, &d))
+            @if act.archived { p class="besked" { "Aktiviteten er arkiveret. Den vises stadig her og i rapporterne for perioden." } }
+            p { (super::manage::edit_link(super::manage::Kind::Activity, id.as_str(), &act.name)) }
             dl class="fakta" {
                 dt { "Indsatsområde" } dd { (d.intervention_area(act).1) }
                 dt { "Aktivitetstype" } dd { (d.activity_type_name(act)) }
@@ -415,6 +445,22 @@ pub async fn session(
         let prov = r.doc.mark_history(&sid, p)?;
         marks.push((name, *p, *m, prov));
     }
+    // The page names the children marked and the volunteers of the session (ADR 0024).
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Read,
+        Purpose::Review,
+        Some(doc),
+        rows.iter().map(|(_, p, _)| p.to_string()).chain(
+            r.view
+                .shifts
+                .keys()
+                .filter(|(x, _)| x == &sid)
+                .map(|(_, vid)| vid.to_string()),
+        ),
+    )
+    .await?;
     Ok(page(
         &v,
         Nav::Records,
@@ -617,6 +663,14 @@ pub async fn outreach_log(
             ),
         ]);
     }
+    // Contacts are anonymous counts, but the log is about residents: logged per document.
+    let kind = if q.eksport.is_some() {
+        AccessKind::Export
+    } else {
+        AccessKind::Read
+    };
+    crate::access_log::record::<String>(&s, &v.principal, kind, Purpose::Review, Some(doc), [])
+        .await?;
     if let Some(r) = export(&q, &[&contacts, &referrals], "opsoegende") {
         return r;
     }
@@ -655,7 +709,11 @@ struct QueueItem {
 
 /// `GET /gennemgang`: records synced since they were last reviewed, flagged records, and
 /// duplicate candidates and conflicts to resolve.
-pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -> WebResult {
+pub async fn queue(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<super::merges::MergeNotice>,
+) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let rv = reviews(&s, &v.principal.tenant).await?;
     let mut items: Vec<QueueItem> = Vec::new();
@@ -707,11 +765,28 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
             problems.push((r, item));
         }
     }
+    // The duplicates and conflicts name children (ADR 0024).
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Search,
+        Purpose::Review,
+        None,
+        problems.iter().flat_map(|(_, item)| match item {
+            ReviewItem::AttendanceConflict { participant, .. } => vec![participant.to_string()],
+            ReviewItem::DuplicateParticipants { participants, .. } => {
+                participants.iter().map(ToString::to_string).collect()
+            }
+            _ => Vec::new(),
+        }),
+    )
+    .await?;
     Ok(page(
         &v,
         Nav::Review,
         "Gennemgang",
         html! {
+            (super::merges::notice(&q))
             (d.flags())
             section aria-labelledby="koe" {
                 h2 id="koe" { "Nye og ændrede poster (" (items.len()) ")" }
@@ -735,6 +810,7 @@ pub async fn queue(State(s): State<AppState>, Extension(v): Extension<Viewer>) -
                 @if problems.is_empty() { p { "Ingen fundet." } }
                 @for (r, item) in &problems { (problem_html(&d, r, item)) }
             }
+            (super::merges::section(&d, &rv))
         },
     ))
 }
@@ -893,7 +969,7 @@ pub struct ReviewForm {
     tilbage: Option<String>,
 }
 
-async fn meta_for(s: &AppState, v: &Viewer, doc: &str) -> Result<DocMeta, WebError> {
+pub(super) async fn meta_for(s: &AppState, v: &Viewer, doc: &str) -> Result<DocMeta, WebError> {
     let id = DocumentId::parse(doc).map_err(|_| WebError::NotFound)?;
     let meta = s.storage.document(id).await?.ok_or(WebError::NotFound)?;
     if crate::acl::access(&v.principal, &meta) != crate::acl::Access::Write {
@@ -994,6 +1070,8 @@ pub struct MergeForm {
     deltagere: String,
     /// Missing when nothing was chosen: the form preselects none.
     behold: Option<String>,
+    /// `ja` once the page that asks first was answered (ADR 0022).
+    bekraeft: Option<String>,
 }
 
 /// `POST /dubletter/deltagere`: the same child added twice; the others point at the kept one.
@@ -1019,6 +1097,19 @@ pub async fn merge_participants(
             "Vælg en af de foreslåede deltagere.".into(),
         ));
     }
+    if f.bekraeft.as_deref() != Some("ja") {
+        let d = TenantData::load(&s, &v.principal).await?;
+        return super::merges::confirm(&v, &d, meta.id, &all, &keep);
+    }
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Update,
+        Purpose::Review,
+        Some(meta.id),
+        all.iter().map(ToString::to_string),
+    )
+    .await?;
     let by = v.author();
     s.hub
         .edit(&meta, &v.principal, |r: &mut RegisterDoc| {
@@ -1030,7 +1121,7 @@ pub async fn merge_participants(
             Ok(())
         })
         .await?;
-    Ok(back_to("/gennemgang#dubletter"))
+    Ok(back_to("/gennemgang?besked=flettet#fletninger"))
 }
 
 #[derive(Deserialize)]
@@ -1110,6 +1201,15 @@ pub async fn resolve_mark(
     };
     let sid: SessionId = f.moede.parse().map_err(|_| WebError::NotFound)?;
     let pid: ParticipantId = f.deltager.parse().map_err(|_| WebError::NotFound)?;
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Update,
+        Purpose::Review,
+        Some(meta.id),
+        [pid.to_string()],
+    )
+    .await?;
     let d = TenantData::load(&s, &v.principal).await?;
     let r = d.register(meta.id).ok_or(WebError::NotFound)?;
     let act = d.activity(r.doc.activity_id()).ok_or(WebError::NotFound)?;

@@ -1,0 +1,402 @@
+//! Retention (ADR 0024, DOMAIN.md §4.6): how long each kind of record is kept after its
+//! purpose has ended, what happens then (deleted, or anonymised so the counts stay), and
+//! whether a record is due. Pure: the relay's retention job gathers the facts and acts.
+//!
+//! A legal hold (notat- og journaliseringspligt, a legal claim) keeps a person's data past its
+//! time: [`due`] answers [`Action::Held`] instead of a disposal while one is in force.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codes::code_enum;
+use crate::error::{Invalid, Reason};
+use crate::time::Date;
+
+code_enum! {
+    /// The record kinds with a retention class of their own.
+    pub enum RecordKind {
+        /// Children's and participants' names in roll calls (sealed labels).
+        RollCallName = "roll-call-names",
+        /// Notes and known persons in outreach logs.
+        OutreachNote = "outreach-notes",
+        /// Volunteers' data (name, contact, certificates) after they stop.
+        Volunteer = "volunteers",
+        /// Staff members' data after they leave.
+        Staff = "staff",
+        /// Reports and the grant documentation behind them.
+        Report = "reports",
+        /// The access log itself.
+        AccessLog = "access-log",
+    }
+}
+
+code_enum! {
+    /// What happens to a record when its time is up.
+    pub enum Disposal {
+        /// The record goes entirely.
+        Delete = "delete",
+        /// What identifies a person goes; the anonymous counts stay.
+        Anonymise = "anonymise",
+    }
+}
+
+impl RecordKind {
+    /// The Danish label (the administration page).
+    pub fn da(self) -> &'static str {
+        match self {
+            RecordKind::RollCallName => "Navne i fremmødelister",
+            RecordKind::OutreachNote => "Noter og kendte personer i opsøgende arbejde",
+            RecordKind::Volunteer => "Frivilliges oplysninger",
+            RecordKind::Staff => "Medarbejderes oplysninger",
+            RecordKind::Report => "Rapporter og tilskudsdokumentation",
+            RecordKind::AccessLog => "Adgangsloggen",
+        }
+    }
+
+    /// The settings field that holds this kind's period (errors name it).
+    pub fn field(self) -> &'static str {
+        match self {
+            RecordKind::RollCallName => "retention.roll-call-names.months",
+            RecordKind::OutreachNote => "retention.outreach-notes.months",
+            RecordKind::Volunteer => "retention.volunteers.months",
+            RecordKind::Staff => "retention.staff.months",
+            RecordKind::Report => "retention.reports.months",
+            RecordKind::AccessLog => "retention.access-log.months",
+        }
+    }
+
+    /// When this kind's purpose ends (the text on the administration page).
+    pub fn ends_da(self) -> &'static str {
+        match self {
+            RecordKind::RollCallName => "efter personens seneste fremmøde",
+            RecordKind::OutreachNote => "efter kontakten",
+            RecordKind::Volunteer => "efter den frivilliges sidste tilknytning",
+            RecordKind::Staff => "efter medarbejderen er stoppet",
+            RecordKind::Report => "efter rapportens periode",
+            RecordKind::AccessLog => "efter opslaget",
+        }
+    }
+}
+
+impl Disposal {
+    /// The Danish label.
+    pub fn da(self) -> &'static str {
+        match self {
+            Disposal::Delete => "slettes",
+            Disposal::Anonymise => "anonymiseres (tal bevares)",
+        }
+    }
+}
+
+code_enum! {
+    /// Why a legal hold keeps a person's data past its time (a code: the log holds no text).
+    pub enum HoldReason {
+        /// A public authority's duty to keep notes and a journal (notat- og
+        /// journaliseringspligt; Datatilsynet accepted it as a reason to refuse erasure).
+        JournalingDuty = "journaling-duty",
+        /// A legal claim is being made, exercised or defended (GDPR art. 17(3)(e)).
+        LegalClaim = "legal-claim",
+        /// An authority (the police, Ankestyrelsen, a court) asked for the data to be kept.
+        AuthorityRequest = "authority-request",
+        /// A concern about a child is being handled (underretning).
+        ChildConcern = "child-concern",
+    }
+}
+
+impl HoldReason {
+    /// The Danish label.
+    pub fn da(self) -> &'static str {
+        match self {
+            HoldReason::JournalingDuty => "Notat- og journaliseringspligt",
+            HoldReason::LegalClaim => "Retskrav (fastlæggelse, udøvelse eller forsvar)",
+            HoldReason::AuthorityRequest => "Anmodning fra en myndighed",
+            HoldReason::ChildConcern => "Underretning om et barn under behandling",
+        }
+    }
+}
+
+/// A retention class: kept `months` after the purpose ended, then disposed of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Class {
+    /// Months after the purpose ended.
+    pub months: u32,
+    /// What happens then.
+    pub then: Disposal,
+}
+
+/// The shortest period a tenant may set (a month: nothing is deleted the day it ends).
+pub const MIN_MONTHS: u32 = 1;
+/// The longest period a tenant may set (ten years).
+pub const MAX_MONTHS: u32 = 120;
+
+/// A tenant's retention classes; kinds the tenant did not set take [`default_class`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionSettings {
+    /// The classes the tenant set.
+    #[serde(default)]
+    pub classes: BTreeMap<RecordKind, Class>,
+}
+
+/// The defaults (DOMAIN.md §4.6, FDF's practice and the bookkeeping rules): sensitive data
+/// goes one year after the purpose ended; grant documentation and reports stay five years,
+/// then are anonymised; the access log is kept five years, as long as what it accounts for.
+pub fn default_class(kind: RecordKind) -> Class {
+    match kind {
+        RecordKind::RollCallName => Class {
+            months: 12,
+            then: Disposal::Anonymise,
+        },
+        RecordKind::OutreachNote => Class {
+            months: 12,
+            then: Disposal::Delete,
+        },
+        RecordKind::Volunteer => Class {
+            months: 12,
+            then: Disposal::Anonymise,
+        },
+        RecordKind::Staff => Class {
+            months: 60,
+            then: Disposal::Anonymise,
+        },
+        RecordKind::Report => Class {
+            months: 60,
+            then: Disposal::Anonymise,
+        },
+        RecordKind::AccessLog => Class {
+            months: 60,
+            then: Disposal::Delete,
+        },
+    }
+}
+
+impl RetentionSettings {
+    /// The class of `kind`.
+    pub fn class(&self, kind: RecordKind) -> Class {
+        self.classes
+            .get(&kind)
+            .copied()
+            .unwrap_or_else(|| default_class(kind))
+    }
+
+    /// Sets `kind`'s class after checking it.
+    pub fn set(&mut self, kind: RecordKind, class: Class) -> Result<(), Invalid> {
+        if !(MIN_MONTHS..=MAX_MONTHS).contains(&class.months) {
+            return Err(Invalid::new(
+                kind.field(),
+                Reason::OutOfRange,
+                format!("between {MIN_MONTHS} and {MAX_MONTHS} months"),
+            ));
+        }
+        self.classes.insert(kind, class);
+        Ok(())
+    }
+}
+
+/// A tenant's privacy settings kept by the relay (ADR 0024).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivacySettings {
+    /// Whether a data subject's extract of the access log names the employee (Datatilsynet:
+    /// normally not; dates and purposes are what the subject has a right to).
+    #[serde(default)]
+    pub extract_names_employee: bool,
+    /// The retention classes.
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// The date a record whose purpose ended on `ended` is due: `ended` plus the class's months
+/// (the last day of a shorter month where the day does not exist).
+pub fn deadline(class: Class, ended: Date) -> Date {
+    Date(
+        ended
+            .0
+            .checked_add_months(chrono::Months::new(class.months))
+            .unwrap_or(chrono::NaiveDate::MAX),
+    )
+}
+
+/// The day before which access-log entries are due on `today`: `today` less the log's
+/// period.
+pub fn log_cutoff(settings: &RetentionSettings, today: Date) -> Date {
+    let months = settings.class(RecordKind::AccessLog).months;
+    Date(
+        today
+            .0
+            .checked_sub_months(chrono::Months::new(months))
+            .unwrap_or(chrono::NaiveDate::MIN),
+    )
+}
+
+/// What the retention job knows about one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    /// Its kind.
+    pub kind: RecordKind,
+    /// When its purpose ended (the last attendance, the contact, the end of engagement);
+    /// `None` while it is ongoing.
+    pub purpose_ended: Option<Date>,
+    /// A legal hold is in force on it.
+    pub held: bool,
+    /// It was disposed of already (erased, anonymised).
+    pub disposed: bool,
+}
+
+/// What to do with a record today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Not due (ongoing, or its time is not up), or disposed of already.
+    Keep,
+    /// Due, but a legal hold keeps it; the hold's release lets the next run dispose of it.
+    Held(Disposal),
+    /// Due: delete or anonymise it now.
+    Dispose(Disposal),
+}
+
+/// Whether the record described by `facts` is due under `settings` on `today`.
+pub fn due(facts: &Facts, settings: &RetentionSettings, today: Date) -> Action {
+    if facts.disposed {
+        return Action::Keep;
+    }
+    let Some(ended) = facts.purpose_ended else {
+        return Action::Keep;
+    };
+    let class = settings.class(facts.kind);
+    if today < deadline(class, ended) {
+        Action::Keep
+    } else if facts.held {
+        Action::Held(class.then)
+    } else {
+        Action::Dispose(class.then)
+    }
+}
+
+/// When the purpose of a roll-call record ended: the latest session date any record of the
+/// person's merge group (`group`) was marked at, or the latest day one was added, whichever
+/// is later. `None` for an empty group.
+pub fn roll_call_ended(
+    view: &crate::docs::register::RegisterView,
+    group: &std::collections::BTreeSet<crate::ids::ParticipantId>,
+) -> Option<Date> {
+    let added = group
+        .iter()
+        .filter_map(|p| view.participants.get(p))
+        .map(|p| p.current.added_on)
+        .max()?;
+    let marked = view
+        .attendance
+        .keys()
+        .filter(|(_, p)| group.contains(p))
+        .filter_map(|(s, _)| view.sessions.get(s))
+        .map(|s| s.current.date)
+        .max();
+    Some(marked.map_or(added, |m| m.max(added)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    fn facts(kind: RecordKind, ended: Option<&str>) -> Facts {
+        Facts {
+            kind,
+            purpose_ended: ended.map(d),
+            held: false,
+            disposed: false,
+        }
+    }
+
+    #[test]
+    fn defaults_follow_domain_4_6() {
+        let s = RetentionSettings::default();
+        let name = facts(RecordKind::RollCallName, Some("2025-03-10"));
+        assert_eq!(due(&name, &s, d("2026-03-09")), Action::Keep);
+        assert_eq!(
+            due(&name, &s, d("2026-03-10")),
+            Action::Dispose(Disposal::Anonymise)
+        );
+        let report = facts(RecordKind::Report, Some("2025-03-10"));
+        assert_eq!(due(&report, &s, d("2029-03-09")), Action::Keep);
+        assert_eq!(
+            due(&report, &s, d("2030-03-10")),
+            Action::Dispose(Disposal::Anonymise)
+        );
+        assert_eq!(
+            due(
+                &facts(RecordKind::OutreachNote, Some("2025-01-31")),
+                &s,
+                d("2026-01-31")
+            ),
+            Action::Dispose(Disposal::Delete)
+        );
+    }
+
+    #[test]
+    fn ongoing_disposed_and_held_records_are_not_disposed_of() {
+        let s = RetentionSettings::default();
+        let today = d("2030-01-01");
+        assert_eq!(
+            due(&facts(RecordKind::Volunteer, None), &s, today),
+            Action::Keep
+        );
+        let mut f = facts(RecordKind::Volunteer, Some("2020-01-01"));
+        f.disposed = true;
+        assert_eq!(due(&f, &s, today), Action::Keep);
+        f.disposed = false;
+        f.held = true;
+        assert_eq!(due(&f, &s, today), Action::Held(Disposal::Anonymise));
+        // A hold on a record that is not due yet changes nothing.
+        let mut young = facts(RecordKind::Volunteer, Some("2029-12-01"));
+        young.held = true;
+        assert_eq!(due(&young, &s, today), Action::Keep);
+        // Released: the next run disposes of it.
+        f.held = false;
+        assert_eq!(due(&f, &s, today), Action::Dispose(Disposal::Anonymise));
+    }
+
+    #[test]
+    fn tenant_settings_override_the_defaults_within_bounds() {
+        let mut s = RetentionSettings::default();
+        s.set(
+            RecordKind::RollCallName,
+            Class {
+                months: 3,
+                then: Disposal::Delete,
+            },
+        )
+        .unwrap();
+        let f = facts(RecordKind::RollCallName, Some("2025-11-30"));
+        assert_eq!(due(&f, &s, d("2026-02-27")), Action::Keep);
+        // 30 November + 3 months is the last day of February.
+        assert_eq!(
+            due(&f, &s, d("2026-02-28")),
+            Action::Dispose(Disposal::Delete)
+        );
+        for months in [0, MAX_MONTHS + 1] {
+            let e = s
+                .set(
+                    RecordKind::AccessLog,
+                    Class {
+                        months,
+                        then: Disposal::Delete,
+                    },
+                )
+                .unwrap_err();
+            assert_eq!(e.field, "retention.access-log.months");
+            assert_eq!(e.reason, Reason::OutOfRange);
+        }
+        assert_eq!(
+            s.class(RecordKind::AccessLog),
+            default_class(RecordKind::AccessLog)
+        );
+        assert_eq!(log_cutoff(&s, d("2031-05-31")), d("2026-05-31"));
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<RetentionSettings>(&json).unwrap(), s);
+    }
+}

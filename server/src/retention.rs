@@ -1,0 +1,437 @@
+//! Retention and legal holds (ADR 0024, DOMAIN.md §4.6). A tenant's retention classes
+//! (`nabo_core::retention`, set on the administration page) say how long each kind of record
+//! is kept after its purpose ended; [`run`] — every [`crate::Config::retention_interval`] in
+//! the relay, and `nabo-server retention run` — disposes of what is due:
+//! - roll-call names: the person's key is destroyed and the records marked erased through the
+//!   erasure path ([`crate::erasure::erase`], reason `purpose-ended`), so the counts stay and
+//!   nothing is done twice;
+//! - the access log: entries older than its period are pruned, the chain's anchor moved.
+//!
+//! A legal hold on a person (a reason code such as notat- og journaliseringspligt) keeps their
+//! data past its time and blocks erasure; setting and lifting it is in the access log.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use nabo_core::access_log::{AccessKind, Purpose};
+use nabo_core::docs::register::RegisterDoc;
+use nabo_core::document::{DocKind, TypedDoc};
+use nabo_core::erasure::{ErasureReason, merge_group};
+use nabo_core::ids::{ParticipantId, TenantId};
+use nabo_core::model::AppRole;
+use nabo_core::retention::{Action, Facts, HoldReason, PrivacySettings, RecordKind, due};
+use nabo_core::time::{Time, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::acl::Principal;
+use crate::api::{AppError, AppState, Caller, require_central};
+use crate::erasure::{EraseError, check_subject};
+use crate::relay::EditError;
+use crate::storage::{HoldRow, RetentionRunRow, Storage, StorageError};
+
+/// The login the retention job acts as (in the erasure and access logs).
+pub const SYSTEM_USER: &str = "system:retention";
+
+/// A tenant's privacy settings (the defaults until central staff change them).
+pub async fn settings(
+    storage: &dyn Storage,
+    tenant: &TenantId,
+) -> Result<PrivacySettings, StorageError> {
+    match storage.privacy_settings(tenant).await? {
+        None => Ok(PrivacySettings::default()),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|_| StorageError::Damaged("tenant_privacy.settings".into())),
+    }
+}
+
+/// Stores a tenant's privacy settings.
+pub async fn put_settings(
+    storage: &dyn Storage,
+    tenant: &TenantId,
+    settings: &PrivacySettings,
+) -> Result<(), StorageError> {
+    let json = serde_json::to_string(settings)
+        .map_err(|_| StorageError::Damaged("privacy settings".into()))?;
+    storage.put_privacy_settings(tenant, &json).await
+}
+
+/// The subjects of `tenant` a legal hold is in force on.
+pub async fn holds_in_force(
+    storage: &dyn Storage,
+    tenant: &TenantId,
+) -> Result<BTreeSet<String>, StorageError> {
+    Ok(storage
+        .holds(tenant)
+        .await?
+        .into_iter()
+        .filter(|h| h.released_at.is_none())
+        .map(|h| h.subject)
+        .collect())
+}
+
+/// Whether a legal hold is in force on any of `subjects`.
+pub async fn held(
+    storage: &dyn Storage,
+    tenant: &TenantId,
+    subjects: &BTreeSet<String>,
+) -> Result<bool, StorageError> {
+    let holds = holds_in_force(storage, tenant).await?;
+    Ok(subjects.iter().any(|s| holds.contains(s)))
+}
+
+/// Why a hold could not be set or lifted.
+#[derive(Debug, thiserror::Error)]
+pub enum HoldError {
+    /// One is in force already (setting), or none is (lifting).
+    #[error("conflict")]
+    Conflict,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Puts a legal hold on `subject` for `reason`, as `by`, and logs it.
+pub async fn set_hold(
+    s: &AppState,
+    by: &Principal,
+    subject: &str,
+    reason: HoldReason,
+) -> Result<HoldRow, HoldError> {
+    let row = HoldRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant: by.tenant.clone(),
+        subject: subject.to_owned(),
+        reason: reason.code().to_owned(),
+        set_by: by.user_id.clone(),
+        set_at: s.clock.now().0,
+        released_by: None,
+        released_at: None,
+    };
+    match s.storage.insert_hold(&row).await {
+        Err(StorageError::Conflict) => return Err(HoldError::Conflict),
+        other => other?,
+    }
+    crate::access_log::record(s, by, AccessKind::Hold, Purpose::LegalHold, None, [subject]).await?;
+    Ok(row)
+}
+
+/// Lifts the legal hold on `subject`, as `by`, and logs it.
+pub async fn release_hold(
+    s: &AppState,
+    by: &Principal,
+    subject: &str,
+) -> Result<HoldRow, HoldError> {
+    let row = s
+        .storage
+        .release_hold(&by.tenant, subject, &by.user_id, s.clock.now().0)
+        .await?
+        .ok_or(HoldError::Conflict)?;
+    crate::access_log::record(
+        s,
+        by,
+        AccessKind::Release,
+        Purpose::LegalHold,
+        None,
+        [subject],
+    )
+    .await?;
+    Ok(row)
+}
+
+/// What one run did for one tenant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The tenant.
+    pub tenant: String,
+    /// The day judged by.
+    pub today: String,
+    /// Persons whose names were erased (anonymised).
+    pub anonymised: i64,
+    /// Due persons a legal hold kept.
+    pub held: i64,
+    /// Access-log entries pruned.
+    pub log_pruned: i64,
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A register could not be read or marked.
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    /// Erasure failed.
+    #[error(transparent)]
+    Erase(#[from] EraseError),
+}
+
+/// The principal the job acts as in `tenant`: central, no staff member, no phone.
+pub fn system(tenant: &TenantId) -> Principal {
+    Principal {
+        user_id: SYSTEM_USER.to_owned(),
+        tenant: tenant.clone(),
+        role: AppRole::Central,
+        staff_id: None,
+        volunteer_id: None,
+        device_id: None,
+        scopes: crate::storage::Scopes::default(),
+    }
+}
+
+/// Runs retention for every tenant, judging by the relay's clock.
+pub async fn run(s: &AppState) -> Result<Vec<RunReport>, RunError> {
+    let mut out = Vec::new();
+    for tenant in s.storage.tenants().await? {
+        out.push(run_tenant(s, &tenant).await?);
+    }
+    Ok(out)
+}
+
+/// Runs retention for one tenant (see the module's documentation), and records the run.
+pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, RunError> {
+    let storage = s.storage.as_ref();
+    let today = s.clock.today_dk();
+    let settings = settings(storage, tenant).await?;
+    let holds = holds_in_force(storage, tenant).await?;
+    let system = system(tenant);
+    let mut report = RunReport {
+        tenant: tenant.to_string(),
+        today: today.to_string(),
+        ..RunReport::default()
+    };
+    // Roll-call names: one decision per person (merge group) per register.
+    let mut due_people: Vec<ParticipantId> = Vec::new();
+    for meta in storage.documents(tenant).await? {
+        if meta.kind != DocKind::Register {
+            continue;
+        }
+        let loaded = crate::relay::doc::load(storage, meta.id)
+            .await
+            .map_err(EditError::from)?;
+        let view = RegisterDoc::from_doc(loaded.doc)
+            .and_then(|r| r.view())
+            .map_err(EditError::Domain)?;
+        let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
+        for pid in view.participants.keys() {
+            if seen.contains(pid) {
+                continue;
+            }
+            let group = merge_group(&view.participants, pid);
+            seen.extend(group.iter().cloned());
+            let disposed = group.iter().all(|p| {
+                view.participants
+                    .get(p)
+                    .is_some_and(|v| v.current.erased.is_some())
+            });
+            let facts = Facts {
+                kind: RecordKind::RollCallName,
+                purpose_ended: nabo_core::retention::roll_call_ended(&view, &group),
+                held: group.iter().any(|p| holds.contains(p.as_str())),
+                disposed,
+            };
+            match due(&facts, &settings.retention, today) {
+                Action::Keep => {}
+                Action::Held(_) => report.held += 1,
+                Action::Dispose(_) => due_people.push(pid.clone()),
+            }
+        }
+    }
+    for pid in due_people {
+        let Some(plan) = crate::erasure::plan(s, tenant, pid.as_str()).await? else {
+            continue;
+        };
+        match crate::erasure::erase(s, &system, &plan, ErasureReason::PurposeEnded).await {
+            Ok(_) => report.anonymised += 1,
+            // The same person in another register holds it there (a hold on any of their
+            // ids keeps them all).
+            Err(EraseError::Held) => report.held += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // The access log: entries older than its period.
+    let cutoff = nabo_core::retention::log_cutoff(&settings.retention, today);
+    let before = Timestamp::from_dk(cutoff, midnight()).0;
+    report.log_pruned = storage.prune_access_log(tenant, before).await?;
+    if report.log_pruned > 0 {
+        // The pruning itself, about no one.
+        let pruned = nabo_core::access_log::Access {
+            subject: None,
+            document: None,
+            kind: AccessKind::Retention,
+            purpose: Purpose::Retention,
+        };
+        storage
+            .append_access(tenant, s.clock.now().0, SYSTEM_USER, None, &[pruned])
+            .await?;
+    }
+    storage
+        .insert_retention_run(&RetentionRunRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            tenant: tenant.clone(),
+            at: s.clock.now().0,
+            today: report.today.clone(),
+            anonymised: report.anonymised,
+            held: report.held,
+            log_pruned: report.log_pruned,
+        })
+        .await?;
+    tracing::info!(
+        anonymised = report.anonymised,
+        held = report.held,
+        log_pruned = report.log_pruned,
+        "retention run"
+    );
+    Ok(report)
+}
+
+fn midnight() -> Time {
+    Time(chrono::NaiveTime::MIN)
+}
+
+/// Runs [`run`] every `period` (the first run one period after start) until the relay shuts
+/// down. A failed run is logged and retried at the next tick.
+pub async fn every(s: AppState, period: std::time::Duration) {
+    let mut shutdown = s.hub.shutdown.clone();
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = run(&s).await {
+                    tracing::error!(error = %e, "retention run failed; retried at the next tick");
+                }
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// The API's routes (merged in [`crate::app`]): legal holds, central staff only.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/legal-holds", post(create_hold).get(list_holds))
+        .route("/api/v1/legal-holds/{subject}/release", post(release))
+        .route("/api/v1/retention/runs", get(list_runs))
+        .with_state(state)
+}
+
+/// `POST /api/v1/legal-holds`.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct HoldInput {
+    /// The person (a participant, volunteer, staff or login id).
+    pub subject: String,
+    /// A reason code (`journaling-duty`, `legal-claim`, `authority-request`, `child-concern`).
+    pub reason: String,
+}
+
+/// A hold as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Hold {
+    /// Id.
+    pub hold_id: String,
+    /// The person.
+    pub subject: String,
+    /// Reason code.
+    pub reason: String,
+    /// The login that set it.
+    pub set_by: String,
+    /// When (ms).
+    pub set_at: i64,
+    /// When it was lifted (ms).
+    pub released_at: Option<i64>,
+}
+
+impl From<HoldRow> for Hold {
+    fn from(h: HoldRow) -> Self {
+        Hold {
+            hold_id: h.id,
+            subject: h.subject,
+            reason: h.reason,
+            set_by: h.set_by,
+            set_at: h.set_at,
+            released_at: h.released_at,
+        }
+    }
+}
+
+impl From<HoldError> for AppError {
+    fn from(e: HoldError) -> Self {
+        match e {
+            HoldError::Conflict => AppError::Invalid {
+                field: "subject".into(),
+                reason: "conflict",
+                message: "a hold is in force on this subject already (or none is, to lift)".into(),
+            },
+            HoldError::Storage(s) => s.into(),
+        }
+    }
+}
+
+/// A hold reason of the API, or a 400 naming the field.
+pub fn parse_hold_reason(code: &str) -> Result<HoldReason, AppError> {
+    code.parse()
+        .map_err(|_| crate::api::unknown_code("reason", HoldReason::ALL.iter().map(|r| r.code())))
+}
+
+async fn create_hold(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Json(i): Json<HoldInput>,
+) -> Result<(StatusCode, Json<Hold>), AppError> {
+    require_central(&p)?;
+    check_subject(&i.subject)?;
+    let reason = parse_hold_reason(&i.reason)?;
+    let row = set_hold(&s, &p, &i.subject, reason).await?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+async fn list_holds(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<Vec<Hold>>, AppError> {
+    require_central(&p)?;
+    Ok(Json(
+        s.storage
+            .holds(&p.tenant)
+            .await?
+            .into_iter()
+            .map(Hold::from)
+            .collect(),
+    ))
+}
+
+async fn release(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(subject): Path<String>,
+) -> Result<Json<Hold>, AppError> {
+    require_central(&p)?;
+    check_subject(&subject)?;
+    Ok(Json(release_hold(&s, &p, &subject).await?.into()))
+}
+
+async fn list_runs(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<Vec<RunReport>>, AppError> {
+    require_central(&p)?;
+    Ok(Json(
+        s.storage
+            .retention_runs(&p.tenant, 100)
+            .await?
+            .into_iter()
+            .map(|r| RunReport {
+                tenant: r.tenant.to_string(),
+                today: r.today,
+                anonymised: r.anonymised,
+                held: r.held,
+                log_pruned: r.log_pruned,
+            })
+            .collect(),
+    ))
+}

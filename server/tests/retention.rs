@@ -1,0 +1,338 @@
+//! Retention and legal holds (ADR 0024) with an injected clock: names due a year after the
+//! person's last attendance are erased through the erasure path, a legal hold keeps them
+//! (and refuses a manual erasure) until it is lifted, the next run then erases them; the
+//! access log is pruned past its period and still verifies; `nabo-server retention run`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+
+use automerge::ActorId;
+use common::*;
+use nabo_core::document::{DocumentId, NaboDoc, TypedDoc};
+use nabo_core::prelude::*;
+use nabo_core::retention::{Class, Disposal, PrivacySettings, RecordKind};
+use nabo_core::time::Clock;
+use nabo_server::relay::Limits;
+use nabo_server::testing::{Backend, TestRelay};
+
+const TENANT: &str = "vestbyen";
+const DAY: i64 = 86_400_000;
+
+fn tenant() -> TenantId {
+    TENANT.parse().unwrap()
+}
+
+async fn relay_at(backend: Backend, at: Timestamp) -> TestRelay {
+    let r = TestRelay::start_with_clock(backend, Limits::default(), Clock::starting_at(at))
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    r
+}
+
+async fn view(r: &TestRelay, reg: DocumentId) -> nabo_core::docs::register::RegisterView {
+    RegisterDoc::from_doc(NaboDoc::from_automerge(stored(r, reg).await, ActorId::random()).unwrap())
+        .unwrap()
+        .view()
+        .unwrap()
+}
+
+/// The register's people with a key on the relay (named), not erased.
+async fn named(r: &TestRelay, reg: DocumentId) -> Vec<ParticipantId> {
+    let v = view(r, reg).await;
+    let mut out = Vec::new();
+    for (pid, p) in &v.participants {
+        if p.current.erased.is_none()
+            && p.current.merged_into.is_none()
+            && r.storage()
+                .subject_key(&tenant(), pid.as_str())
+                .await
+                .unwrap()
+                .is_some()
+        {
+            out.push(pid.clone());
+        }
+    }
+    out
+}
+
+async fn api(
+    r: &TestRelay,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{}{path}", r.http()))
+        .bearer_auth(token(r, "central").await);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_legal_hold_blocks_retention_and_its_release_lets_the_next_run_erase() {
+    for backend in Backend::all() {
+        let start = Timestamp::now();
+        let r = relay_at(backend, start).await;
+        let state = r.relay().state.clone();
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let people = named(&r, reg).await;
+        assert!(
+            people.len() >= 2,
+            "{backend:?}: the demo has named children"
+        );
+        let kept = people[0].clone();
+
+        // Nothing is due today.
+        let first = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!((first.anonymised, first.held), (0, 0), "{backend:?}");
+        assert_eq!(named(&r, reg).await, people);
+
+        // A hold with a reason code, logged; one at a time; a reason is required.
+        let (status, err) = api(
+            &r,
+            reqwest::Method::POST,
+            "/api/v1/legal-holds",
+            Some(serde_json::json!({"subject": kept.as_str(), "reason": "because"})),
+        )
+        .await;
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some("reason")),
+            "{err}"
+        );
+        let hold = serde_json::json!({"subject": kept.as_str(), "reason": "journaling-duty"});
+        let (status, h) = api(
+            &r,
+            reqwest::Method::POST,
+            "/api/v1/legal-holds",
+            Some(hold.clone()),
+        )
+        .await;
+        assert_eq!(status, 201, "{backend:?}: {h}");
+        assert_eq!(h["reason"], "journaling-duty");
+        let (status, _) = api(&r, reqwest::Method::POST, "/api/v1/legal-holds", Some(hold)).await;
+        assert_eq!(status, 400, "{backend:?}: a second hold");
+        let outreach = reqwest::Client::new()
+            .get(format!("{}/api/v1/legal-holds", r.http()))
+            .bearer_auth(token(&r, "outreach1").await)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(outreach.status(), 403);
+
+        // Fourteen months on, everyone is due; the held child is kept, the others erased.
+        r.clock.set(Timestamp(start.0 + 430 * DAY));
+        let run = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(run.held, 1, "{backend:?}: {run:?}");
+        // (Other registers' children are due too.)
+        assert!(
+            run.anonymised as usize >= people.len() - 1,
+            "{backend:?}: {run:?}"
+        );
+        assert_eq!(named(&r, reg).await, vec![kept.clone()], "{backend:?}");
+        let after = view(&r, reg).await;
+        for p in people.iter().skip(1) {
+            assert!(
+                after.participants[p].current.erased.is_some(),
+                "{backend:?}: marked"
+            );
+        }
+        assert!(after.participants[&kept].current.erased.is_none());
+        // The erasure log says why: purpose ended, by the job.
+        let (_, log) = api(&r, reqwest::Method::GET, "/api/v1/erasures", None).await;
+        let log = log.as_array().unwrap();
+        assert_eq!(log.len() as i64, run.anonymised);
+        assert!(log.iter().all(|e| e["reason"] == "purpose-ended"));
+
+        // A manual erasure is refused while the hold is in force.
+        let (status, err) = api(
+            &r,
+            reqwest::Method::POST,
+            "/api/v1/erasures",
+            Some(serde_json::json!({"subject": kept.as_str(), "reason": "request"})),
+        )
+        .await;
+        assert_eq!(
+            (status, err["field"].as_str(), err["reason"].as_str()),
+            (400, Some("subject"), Some("legal-hold")),
+            "{backend:?}: {err}"
+        );
+        assert_eq!(named(&r, reg).await, vec![kept.clone()]);
+
+        // Running again changes nothing (nothing is done twice).
+        let again = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!((again.anonymised, again.held), (0, 1), "{backend:?}");
+
+        // Lifted (logged): the next run erases the child.
+        let (status, lifted) = api(
+            &r,
+            reqwest::Method::POST,
+            &format!("/api/v1/legal-holds/{kept}/release"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{backend:?}: {lifted}");
+        assert!(lifted["released_at"].is_i64());
+        let (status, _) = api(
+            &r,
+            reqwest::Method::POST,
+            &format!("/api/v1/legal-holds/{kept}/release"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 400, "nothing left to lift");
+        let last = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!((last.anonymised, last.held), (1, 0), "{backend:?}");
+        assert!(named(&r, reg).await.is_empty());
+        assert!(
+            view(&r, reg).await.participants[&kept]
+                .current
+                .erased
+                .is_some()
+        );
+
+        // The access log has the hold, its release and the erasures, by id and code.
+        let entries: Vec<_> = r
+            .storage()
+            .access_entries(&tenant(), 0, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(e, _)| e)
+            .filter(|e| e.subject.as_deref() == Some(kept.as_str()))
+            .collect();
+        let kinds: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|e| (e.kind.as_str(), e.purpose.as_str()))
+            .collect();
+        assert!(kinds.contains(&("hold", "legal-hold")), "{kinds:?}");
+        assert!(kinds.contains(&("release", "legal-hold")), "{kinds:?}");
+        assert!(kinds.contains(&("erase", "retention")), "{kinds:?}");
+        let erase = entries.iter().find(|e| e.kind == "erase").unwrap();
+        assert_eq!(erase.user_id, nabo_server::retention::SYSTEM_USER);
+        let (_, runs) = api(&r, reqwest::Method::GET, "/api/v1/retention/runs", None).await;
+        assert_eq!(runs.as_array().unwrap().len(), 4, "{backend:?}: {runs}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_access_log_is_pruned_past_its_period_and_still_verifies() {
+    for backend in Backend::all() {
+        let start = Timestamp::now();
+        let r = relay_at(backend, start).await;
+        let state = r.relay().state.clone();
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let web = Browser::login(&r, "central").await;
+        web.text(&format!(
+            "/registre/{reg}/moeder/{}",
+            first_session(&r, reg).await
+        ))
+        .await;
+        let old = r
+            .storage()
+            .access_entries(&tenant(), 0, 100_000)
+            .await
+            .unwrap()
+            .len() as i64;
+        assert!(old > 0);
+        let mut settings = PrivacySettings::default();
+        settings
+            .retention
+            .set(
+                RecordKind::AccessLog,
+                Class {
+                    months: 2,
+                    then: Disposal::Delete,
+                },
+            )
+            .unwrap();
+        nabo_server::retention::put_settings(r.storage().as_ref(), &tenant(), &settings)
+            .await
+            .unwrap();
+
+        // One month on: nothing is old enough.
+        r.clock.set(Timestamp(start.0 + 31 * DAY));
+        let run = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(run.log_pruned, 0, "{backend:?}");
+        // Newer entries, then three months on: the old ones go, the newer stay.
+        web.text(&format!(
+            "/registre/{reg}/moeder/{}",
+            first_session(&r, reg).await
+        ))
+        .await;
+        r.clock.set(Timestamp(start.0 + 75 * DAY));
+        let run = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(run.log_pruned, old, "{backend:?}: {run:?}");
+        let left = r
+            .storage()
+            .access_entries(&tenant(), 0, 100_000)
+            .await
+            .unwrap();
+        assert!(left.iter().all(|(e, _)| e.seq > old));
+        assert!(
+            left.iter().any(|(e, _)| e.kind == "retention"),
+            "the pruning is logged"
+        );
+        let ok = nabo_server::access_log::verify(r.storage().as_ref(), &tenant())
+            .await
+            .unwrap();
+        assert_eq!(ok.anchor.seq, old, "{backend:?}");
+        assert_eq!(ok.checked as usize, left.len());
+    }
+}
+
+async fn first_session(r: &TestRelay, reg: DocumentId) -> SessionId {
+    view(r, reg)
+        .await
+        .attendance
+        .keys()
+        .next()
+        .map(|(s, _)| s.clone())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_retention_command_erases_what_is_due_by_the_system_clock() {
+    for backend in Backend::all() {
+        // The demo recorded two years ago: its attendance is long past by today's date.
+        let r = relay_at(backend, Timestamp(Timestamp::now().0 - 730 * DAY)).await;
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let people = named(&r, reg).await;
+        assert!(!people.is_empty());
+        let out = run_ok(
+            Command::new(env!("CARGO_BIN_EXE_nabo-server"))
+                .args(["--data-dir"])
+                .arg(r.dir.path())
+                .args(["--key-file"])
+                .arg(r.kek_path())
+                .args(["--database-url", &r.database_url, "retention", "run"]),
+        );
+        assert!(out.contains(&format!("{TENANT}: ")), "{out}");
+        assert!(named(&r, reg).await.is_empty(), "{backend:?}: {out}");
+        let keys = r
+            .storage()
+            .subject_key(&tenant(), people[0].as_str())
+            .await
+            .unwrap();
+        assert!(keys.is_none());
+    }
+}
