@@ -138,6 +138,28 @@ pub fn check_subject(subject: &str) -> Result<(), AppError> {
     }
 }
 
+type RegisterView = nabo_core::docs::register::RegisterView;
+
+/// Every register of a tenant with its merged view, read from storage (erasure and the
+/// retention job decide per merge group across them).
+pub(crate) async fn register_views(
+    storage: &dyn crate::storage::Storage,
+    tenant: &TenantId,
+) -> Result<Vec<(crate::storage::DocMeta, RegisterView)>, EditError> {
+    let mut out = Vec::new();
+    for meta in storage.documents(tenant).await? {
+        if meta.kind != DocKind::Register {
+            continue;
+        }
+        let loaded = crate::relay::doc::load(storage, meta.id).await?;
+        let view = RegisterDoc::from_doc(loaded.doc)
+            .and_then(|r| r.view())
+            .map_err(EditError::Domain)?;
+        out.push((meta, view));
+    }
+    Ok(out)
+}
+
 /// What erasing `subject` in `tenant` would do; `None` when the tenant knows no such subject.
 pub async fn plan(
     s: &AppState,
@@ -148,16 +170,7 @@ pub async fn plan(
     let mut registers = Vec::new();
     let mut subjects = BTreeSet::from([subject.to_owned()]);
     if let Ok(pid) = subject.parse::<ParticipantId>() {
-        for meta in storage.documents(tenant).await? {
-            if meta.kind != DocKind::Register {
-                continue;
-            }
-            let loaded = crate::relay::doc::load(storage, meta.id)
-                .await
-                .map_err(EditError::from)?;
-            let view = RegisterDoc::from_doc(loaded.doc)
-                .and_then(|r| r.view())
-                .map_err(EditError::Domain)?;
+        for (meta, view) in register_views(storage, tenant).await? {
             let group = merge_group(&view.participants, &pid);
             if group.is_empty() {
                 continue;

@@ -17,8 +17,6 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use nabo_core::access_log::{AccessKind, Purpose};
-use nabo_core::docs::register::RegisterDoc;
-use nabo_core::document::{DocKind, TypedDoc};
 use nabo_core::erasure::{ErasureReason, merge_group};
 use nabo_core::ids::{ParticipantId, TenantId};
 use nabo_core::model::AppRole;
@@ -206,16 +204,7 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
     };
     // Roll-call names: one decision per person (merge group) per register.
     let mut due_people: Vec<ParticipantId> = Vec::new();
-    for meta in storage.documents(tenant).await? {
-        if meta.kind != DocKind::Register {
-            continue;
-        }
-        let loaded = crate::relay::doc::load(storage, meta.id)
-            .await
-            .map_err(EditError::from)?;
-        let view = RegisterDoc::from_doc(loaded.doc)
-            .and_then(|r| r.view())
-            .map_err(EditError::Domain)?;
+    for (_, view) in crate::erasure::register_views(storage, tenant).await? {
         let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
         for pid in view.participants.keys() {
             if seen.contains(pid) {
