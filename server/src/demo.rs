@@ -6,6 +6,8 @@
 
 mod cooperation;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use automerge::ActorId;
 use chrono::Datelike;
 use nabo_core::docs::outreach::{NewContact, NewReferral, OutreachDoc};
@@ -131,13 +133,48 @@ async fn save(
     heads: &[automerge::ChangeHash],
 ) -> anyhow::Result<()> {
     storage.append(meta.id, &doc.save_after(heads)).await?;
-    Ok(())
+    bind_to_office(storage, &meta.tenant, doc, heads).await
 }
 
 async fn store(storage: &dyn Storage, doc: &NaboDoc) -> anyhow::Result<()> {
     let meta = crate::meta::derive(doc, storage).await?;
     storage.create_document(&meta, &doc.save()).await?;
+    bind_to_office(storage, &meta.tenant, doc, &[]).await
+}
+
+/// The login the office's seeded edits are bound to.
+const OFFICE_LOGIN: &str = "u-central";
+
+/// Binds the actors of the changes after `heads` that no phone claimed to the office's login
+/// (no device), as the relay binds every change it stores (ADR 0013): the pages then say
+/// "(kontoret)" or the phone's name, never "ukendt enhed", for seeded history.
+async fn bind_to_office(
+    storage: &dyn Storage,
+    tenant: &TenantId,
+    doc: &NaboDoc,
+    heads: &[automerge::ChangeHash],
+) -> anyhow::Result<()> {
+    let actors: BTreeSet<String> = doc
+        .automerge()
+        .get_changes(heads)
+        .iter()
+        .map(|c| c.actor_id().to_hex_string())
+        .collect();
+    for a in actors {
+        // Already bound (a demo phone's actor): the binding stays.
+        storage.bind_actor(tenant, &a, OFFICE_LOGIN, None).await?;
+    }
     Ok(())
+}
+
+/// "Majas telefon", "Jonas' telefon": the name a volunteer gives their phone at enrolment.
+fn phone_name(full_name: &str) -> String {
+    let first = full_name.split_whitespace().next().unwrap_or(full_name);
+    if first.ends_with(['s', 'x', 'z']) {
+        format!("{first}' telefon")
+    } else {
+        format!("{first}s telefon")
+    }
 }
 
 /// The homework café's change theory (S004 figure 4, shortened), two library indicators, a
@@ -273,6 +310,7 @@ fn review_examples(
     ctx: RegisterContext<'_>,
     sessions: &[(SessionId, Date)],
     children: &[(ParticipantId, Date)],
+    second_phone: ActorId,
 ) -> anyhow::Result<(Date, Option<(ParticipantId, SubjectKey)>)> {
     let Some((last, date)) = sessions.iter().max_by_key(|(_, d)| *d).cloned() else {
         return Ok((
@@ -280,8 +318,8 @@ fn review_examples(
             None,
         ));
     };
-    // A second phone: a copy of the register with its own actor.
-    let mut other = RegisterDoc::load(&reg.doc().save(), ActorId::random())?;
+    // A second phone (volunteer 2's): a copy of the register with its own actor.
+    let mut other = RegisterDoc::load(&reg.doc().save(), second_phone)?;
     let v1 = Author {
         by: By::Volunteer(id("v-1")?),
         at: Timestamp::from_dk(date, hm(15, 20)),
@@ -788,6 +826,27 @@ pub async fn seed(
         )
         .await?;
     }
+    // Each volunteer's phone is an enrolled device, and the roll calls below are written
+    // with the actor of the phone that took them, bound to its login and phone the way the
+    // relay binds a phone's first change: the history says which phone (issue 12 item 9).
+    let mut phones: BTreeMap<VolunteerId, ActorId> = BTreeMap::new();
+    for (i, name) in volunteer_names.iter().enumerate() {
+        let user = format!("u-volunteer{}", i + 1);
+        let device = format!("d-demo-volunteer{}", i + 1);
+        storage
+            .insert_device(&crate::storage::DeviceRow {
+                id: device.clone(),
+                user_id: user.clone(),
+                name: phone_name(name),
+                revoked: false,
+            })
+            .await?;
+        let actor = ActorId::random();
+        storage
+            .bind_actor(&tenant, &actor.to_hex_string(), &user, Some(&device))
+            .await?;
+        phones.insert(id(&format!("v-{}", i + 1))?, actor);
+    }
     let vols_scope = Scope::Volunteers {
         tenant: tenant.clone(),
     };
@@ -946,8 +1005,12 @@ pub async fn seed(
         .map(|(k, v)| (k.clone(), v.current.date))
         .filter(|(_, d)| *d < today)
         .collect();
+    let office = reg.doc().automerge().get_actor().clone();
     for (n, (sid, date)) in sessions.iter().enumerate() {
         let vid: VolunteerId = id(&format!("v-{}", n % 5 + 1))?;
+        if let Some(phone) = phones.get(&vid) {
+            reg.doc_mut().automerge_mut().set_actor(phone.clone());
+        }
         let by = Author {
             by: By::Volunteer(vid.clone()),
             at: Timestamp::from_dk(*date, hm(15, 5)),
@@ -969,7 +1032,16 @@ pub async fn seed(
             reg.check_out(&by, sid, v, Timestamp::from_dk(*date, hm(17, 10)))?;
         }
     }
-    let (review_until, duplicate) = review_examples(&mut reg, ctx, &sessions, &children)?;
+    let phone_of = |v: &str| -> anyhow::Result<ActorId> {
+        phones
+            .get(&id::<VolunteerId>(v)?)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no demo phone for {v}"))
+    };
+    reg.doc_mut().automerge_mut().set_actor(phone_of("v-1")?);
+    let (review_until, duplicate) =
+        review_examples(&mut reg, ctx, &sessions, &children, phone_of("v-2")?)?;
+    reg.doc_mut().automerge_mut().set_actor(office);
     store(storage, reg.doc()).await?;
     seed_reviews(storage, vault, &reg, review_until, duplicate).await?;
 

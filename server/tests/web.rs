@@ -131,6 +131,35 @@ async fn sign_in_roles_and_redirects_on(backend: Backend) {
     );
 }
 
+/// Issue 12 item 9: the demo's roll calls come from its volunteers' enrolled phones, so the
+/// history says which phone took each mark and "ukendt enhed" appears nowhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_history_names_the_phone_of_each_roll_call() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let central = Browser::login(&r, "central").await;
+        let page = central.text(&a_session_page(&central).await).await;
+        assert!(
+            page.contains("Historik") || page.contains("historik"),
+            "{backend:?}"
+        );
+        assert!(
+            page.contains("s telefon") || page.contains("' telefon"),
+            "{backend:?}: a volunteer's phone is named in the history"
+        );
+        assert!(
+            !page.contains("ukendt enhed"),
+            "{backend:?}: seeded history is bound to a phone or the office"
+        );
+        // The phone is on the volunteer's page too, where it can be revoked.
+        let people = central.text("/personer").await;
+        assert!(
+            people.contains("u-volunteer1") || people.contains("Maja"),
+            "{backend:?}"
+        );
+    }
+}
+
 /// Issue 11 item 8: the Danish summary of docs/privacy.md is open to anyone (residents and
 /// guardians too), linked from the sign-in page and from every staff page, and shows no
 /// tenant's data.
