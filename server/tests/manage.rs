@@ -137,6 +137,13 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
     // Gone from the pickers (creating a programme or an activity), kept in the archive list.
     assert!(!picker(&admin, "omraade").contains("Engtoften Nord"));
     assert!(admin.contains("Arkiverede (1)"));
+    // Nor can a new login be scoped to it.
+    let new_login = b.text("/personer/ny-medarbejder").await;
+    assert!(new_login.contains("name=\"omraade\""), "{new_login}");
+    assert!(
+        !new_login.contains("value=\"a-engtoften\""),
+        "an archived area is offered as a scope"
+    );
     // A programme naming it is still refused by the document's rules only if unknown: the
     // reports of its period still see it (the area is kept, marked archived).
     let overview = b.text("/oversigt").await;
@@ -152,6 +159,11 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
     let admin = b.text(&to).await;
     assert!(admin.contains("Området «Engtoften Nord» er gendannet."));
     assert!(picker(&admin, "omraade").contains("Engtoften Nord"));
+    assert!(
+        b.text("/personer/ny-medarbejder")
+            .await
+            .contains("value=\"a-engtoften\"")
+    );
 
     // Organisations: created, edited with their kind, archived.
     refused(

@@ -16,7 +16,7 @@ use maud::{Markup, html};
 use nabo_core::model::{AppRole, VolunteerSource};
 use serde::Deserialize;
 
-use super::data::TenantData;
+use super::data::{ActivityEntry, TenantData};
 use super::fmt;
 use super::{FormFields, Nav, RequestInfo, Viewer, WebError, WebResult, page};
 use crate::admin::{by_of, ops};
@@ -282,28 +282,49 @@ fn refusal_banner(error: Option<&Refusal>) -> Markup {
     }
 }
 
-/// Programme, area and activity checkboxes.
+/// Programme, area and activity checkboxes: the records in use, and an archived one only
+/// while the person still has it (so saving the form never drops it unasked).
 fn scope_fields(d: &TenantData, chosen: &Scopes) -> Markup {
+    let has = |list: &[String], id: &str| list.iter().any(|x| x == id);
+    let programmes: Vec<_> = d
+        .programmes
+        .iter()
+        .filter(|(id, p)| !p.archived || has(&chosen.programmes, id.as_str()))
+        .collect();
+    let areas: Vec<_> = d
+        .areas
+        .iter()
+        .filter(|(id, a)| !a.archived || has(&chosen.areas, id.as_str()))
+        .collect();
+    let activities = offered_activities(d, chosen);
     html! {
         fieldset { legend { "Programmer (alle aktiviteter i programmet)" }
-            @if d.programmes.is_empty() { p class="note" { "Ingen programmer endnu." } }
-            @for (id, p) in &d.programmes {
-                label class="valg" { input type="checkbox" name="program" value=(id.as_str()) checked[chosen.programmes.iter().any(|x| x == id.as_str())]; " " (p.name) }
+            @if programmes.is_empty() { p class="note" { "Ingen programmer endnu." } }
+            @for (id, p) in programmes {
+                label class="valg" { input type="checkbox" name="program" value=(id.as_str()) checked[has(&chosen.programmes, id.as_str())]; " " (p.name) }
             }
         }
         fieldset { legend { "Boligområder" }
-            @if d.areas.is_empty() { p class="note" { "Ingen boligområder endnu." } }
-            @for (id, a) in &d.areas {
-                label class="valg" { input type="checkbox" name="omraade" value=(id.as_str()) checked[chosen.areas.iter().any(|x| x == id.as_str())]; " " (a.name) }
+            @if areas.is_empty() { p class="note" { "Ingen boligområder endnu." } }
+            @for (id, a) in areas {
+                label class="valg" { input type="checkbox" name="omraade" value=(id.as_str()) checked[has(&chosen.areas, id.as_str())]; " " (a.name) }
             }
         }
         fieldset { legend { "Aktiviteter" }
-            @if d.activities.is_empty() { p class="note" { "Ingen aktiviteter endnu." } }
-            @for a in &d.activities {
-                label class="valg" { input type="checkbox" name="aktivitet" value=(a.id.as_str()) checked[chosen.activities.iter().any(|x| x == a.id.as_str())]; " " (a.activity.name) }
+            @if activities.is_empty() { p class="note" { "Ingen aktiviteter endnu." } }
+            @for a in activities {
+                label class="valg" { input type="checkbox" name="aktivitet" value=(a.id.as_str()) checked[has(&chosen.activities, a.id.as_str())]; " " (a.activity.name) }
             }
         }
     }
+}
+
+/// The activities a person can be given: those in use, and archived ones they still have.
+fn offered_activities<'a>(d: &'a TenantData, chosen: &Scopes) -> Vec<&'a ActivityEntry> {
+    d.activities
+        .iter()
+        .filter(|a| !a.activity.archived || chosen.activities.iter().any(|x| x == a.id.as_str()))
+        .collect()
 }
 
 fn scopes_of(form: &FormFields) -> Scopes {
@@ -457,8 +478,8 @@ fn volunteer_form(d: &TenantData, f: &FormFields, error: Option<&Refusal>) -> Ma
             label class="valg" { input type="checkbox" name="beboer" value="ja" checked[f.one("beboer").is_some()]; " Bor i et af områderne" }
             fieldset { legend { "Hjælper ved (aktiviteter)" }
                 @if error.is_some_and(|e| e.field == "activities") { span class="felt-fejl" { (error.map(|e| e.message.clone()).unwrap_or_default()) } }
-                @if d.activities.is_empty() { p class="note" { "Ingen aktiviteter endnu." } }
-                @for a in &d.activities {
+                @if offered_activities(d, &chosen).is_empty() { p class="note" { "Ingen aktiviteter endnu." } }
+                @for a in offered_activities(d, &chosen) {
                     label class="valg" { input type="checkbox" name="aktivitet" value=(a.id.as_str()) checked[chosen.activities.iter().any(|x| x == a.id.as_str())]; " " (a.activity.name) }
                 }
             }
