@@ -29,9 +29,11 @@ fn run_and_kill(db: &std::path::Path, first: u64, stop_after: usize) -> Vec<u64>
         .arg(first.to_string())
         .arg("100000")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    // The child's panic message, if it dies on its own (read after it has gone).
+    let mut stderr = child.stderr.take().expect("stderr");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let mut saved = Vec::new();
@@ -43,7 +45,12 @@ fn run_and_kill(db: &std::path::Path, first: u64, stop_after: usize) -> Vec<u64>
                     .parse()
                     .expect("n"),
             ),
-            _ => panic!("child ended early"),
+            _ => {
+                let _ = child.wait();
+                let mut why = String::new();
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut why);
+                panic!("child ended early after {} saved edits: {why}", saved.len())
+            }
         }
     }
     child.kill().expect("SIGKILL");
