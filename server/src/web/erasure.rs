@@ -45,9 +45,7 @@ pub struct Subject {
 }
 
 async fn planned(s: &AppState, v: &Viewer, subject: &str) -> Result<Plan, WebError> {
-    if !v.is_central() {
-        return Err(WebError::Forbidden);
-    }
+    v.require_central()?;
     crate::erasure::check_subject(subject).map_err(|_| WebError::NotFound)?;
     plan(s, &v.principal.tenant, subject)
         .await?

@@ -57,14 +57,6 @@ impl From<HoldError> for WebError {
     }
 }
 
-fn central(v: &Viewer) -> Result<(), WebError> {
-    if v.is_central() {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden)
-    }
-}
-
 /// Who a subject id is, as staff see them, and the documents whose syncs reached their data.
 fn subject_of(d: &TenantData, subject: &str) -> (String, Vec<String>) {
     let mut docs = Vec::new();
@@ -112,7 +104,7 @@ struct Extract {
 }
 
 async fn build(s: &AppState, v: &Viewer, subject: &str) -> Result<Extract, WebError> {
-    central(v)?;
+    v.require_central()?;
     crate::erasure::check_subject(subject).map_err(|_| WebError::NotFound)?;
     let d = TenantData::load(s, &v.principal).await?;
     let (name, docs) = subject_of(&d, subject);
@@ -204,7 +196,7 @@ async fn extract(
     Extension(v): Extension<Viewer>,
     Query(q): Query<SubjectQuery>,
 ) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let Some(subject) = q.emne.as_deref().filter(|x| !x.is_empty()) else {
         return Ok(page(&v, Nav::Review, "Indsigt i logningen", ask()));
     };
@@ -298,7 +290,7 @@ async fn hold(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult<Response> {
-    central(&v)?;
+    v.require_central()?;
     let f = FormFields::parse(&body);
     let subject = f.one("emne").unwrap_or_default().to_owned();
     crate::erasure::check_subject(&subject).map_err(|_| WebError::NotFound)?;
@@ -319,7 +311,7 @@ async fn release(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult<Response> {
-    central(&v)?;
+    v.require_central()?;
     let f = FormFields::parse(&body);
     let subject = f.one("emne").unwrap_or_default().to_owned();
     crate::erasure::check_subject(&subject).map_err(|_| WebError::NotFound)?;
@@ -367,7 +359,7 @@ async fn save_settings(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult<Response> {
-    central(&v)?;
+    v.require_central()?;
     let f = FormFields::parse(&body);
     let mut prefs: PrivacySettings = settings(s.storage.as_ref(), &v.principal.tenant).await?;
     for k in RecordKind::ALL {

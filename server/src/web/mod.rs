@@ -134,6 +134,15 @@ impl Viewer {
         self.principal.role == AppRole::Central
     }
 
+    /// Central staff only: anyone else gets 403.
+    pub fn require_central(&self) -> Result<(), WebError> {
+        if self.is_central() {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
     /// The author of an edit made on the pages: the staff member, now.
     pub fn author(&self) -> nabo_core::document::Author {
         nabo_core::document::Author::now(

@@ -258,14 +258,6 @@ async fn network(s: &AppState, v: &Viewer, id: &str) -> Result<NetworkEntry, Web
         .ok_or(WebError::NotFound)
 }
 
-fn central(v: &Viewer) -> Result<(), WebError> {
-    if v.is_central() {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden)
-    }
-}
-
 /// An organisation's name, with the kommune or housing organisation it belongs to.
 fn org_name(d: &TenantData, id: &OrgId) -> String {
     match d.orgs.get(id) {
@@ -307,7 +299,7 @@ async fn list(
     Extension(v): Extension<Viewer>,
     Query(q): Query<NoticeQuery>,
 ) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let d = TenantData::load(&s, &v.principal).await?;
     let nets = load_networks(&s, &v).await?;
     Ok(page(
@@ -373,7 +365,7 @@ async fn create(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
     let focus: NetworkFocus = form
@@ -438,7 +430,7 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let d = TenantData::load(&s, &v.principal).await?;
     let n = network(&s, &v, &id).await?;
     let net = &n.network;
@@ -619,7 +611,7 @@ async fn set_member(
     Path(id): Path<String>,
     body: String,
 ) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
     let n = network(&s, &v, &id).await?;
@@ -650,7 +642,7 @@ async fn confirm_remove(
     Extension(v): Extension<Viewer>,
     Path((id, org)): Path<(String, String)>,
 ) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let d = TenantData::load(&s, &v.principal).await?;
     let n = network(&s, &v, &id).await?;
     let org: OrgId = org.parse().map_err(|_| WebError::NotFound)?;
@@ -686,7 +678,7 @@ async fn remove_member(
     Extension(v): Extension<Viewer>,
     Path((id, org)): Path<(String, String)>,
 ) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let n = network(&s, &v, &id).await?;
     let org: OrgId = org.parse().map_err(|_| WebError::NotFound)?;
     edit(&s, &v, &n, |doc, by| doc.remove_member(by, &org)).await?;
@@ -700,7 +692,7 @@ async fn record_meeting(
     Path(id): Path<String>,
     body: String,
 ) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let form = FormFields::parse(&body);
     let n = network(&s, &v, &id).await?;
     let member = |x: &str, label: &str| -> Result<OrgId, WebError> {
@@ -773,7 +765,7 @@ async fn set_action(
     Path(id): Path<String>,
     body: String,
 ) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let form = FormFields::parse(&body);
     let n = network(&s, &v, &id).await?;
     let meeting: MeetingId = form
@@ -812,7 +804,7 @@ async fn set_action(
 /// organisation level), and the signatories. Read from the programme; edited in the
 /// programme form.
 async fn boards(State(s): State<AppState>, Extension(v): Extension<Viewer>) -> WebResult {
-    central(&v)?;
+    v.require_central()?;
     let d = TenantData::load(&s, &v.principal).await?;
     Ok(page(
         &v,

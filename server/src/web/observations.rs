@@ -166,9 +166,7 @@ async fn list(
     Extension(v): Extension<Viewer>,
     Query(f): Query<Filter>,
 ) -> WebResult {
-    if !v.is_central() {
-        return Err(WebError::Forbidden);
-    }
+    v.require_central()?;
     let d = TenantData::load(&s, &v.principal).await?;
     let t = table(&d, &f);
     if let Some(r) = export(&f.export, &[&t], "observationer") {
@@ -322,9 +320,7 @@ async fn set_status(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult {
-    if !v.is_central() {
-        return Err(WebError::Forbidden);
-    }
+    v.require_central()?;
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
     let status: ObservationStatus =
@@ -348,9 +344,7 @@ async fn route(
     Extension(v): Extension<Viewer>,
     body: String,
 ) -> WebResult {
-    if !v.is_central() {
-        return Err(WebError::Forbidden);
-    }
+    v.require_central()?;
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
     let to = match form.one("kontor").unwrap_or_default() {

@@ -41,9 +41,7 @@ async fn target(
     activity: &str,
     volunteer: &str,
 ) -> Result<(TenantData, ActivityId, VolunteerId), WebError> {
-    if !v.is_central() {
-        return Err(WebError::Forbidden);
-    }
+    v.require_central()?;
     let d = TenantData::load(s, &v.principal).await?;
     let a: ActivityId = activity.parse().map_err(|_| WebError::NotFound)?;
     let vid: VolunteerId = volunteer.parse().map_err(|_| WebError::NotFound)?;
