@@ -104,13 +104,31 @@ pub struct RollCall {
     pub mode: AttendanceMode,
     /// Participants, sorted by label then id (empty in headcount mode).
     pub entries: Vec<RollCallEntry>,
-    /// The headcount (headcount mode).
+    /// The headcount (headcount mode): everybody counted.
     pub headcount: Option<u32>,
+    /// The headcount by group, when it was taken by group.
+    pub headcount_split: Option<HeadcountSplit>,
     /// Present participants.
     pub present: u32,
     /// The signed-in volunteer's own shift (volunteers only): restores the check-in button
     /// when the screen is opened again.
     pub my_shift: Option<ShiftInfo>,
+}
+
+/// A headcount by group (stories 12 and 17): children and adults, residents of the area and
+/// outsiders, and of all of them how many came for the first time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, uniffi::Record)]
+pub struct HeadcountSplit {
+    /// Children (0–17) living in the area.
+    pub children_residents: u32,
+    /// Children from outside the area.
+    pub children_outsiders: u32,
+    /// Adults living in the area.
+    pub adults_residents: u32,
+    /// Adults from outside the area.
+    pub adults_outsiders: u32,
+    /// Of all of them, how many came for the first time.
+    pub first_timers: u32,
 }
 
 /// A code from one of the catalogue's vocabularies, with its Danish label.
@@ -466,6 +484,26 @@ pub(crate) mod conv {
         AttendanceMode as CoreMode, AttendanceStatus, ReferralKind as CoreKind,
         ReferralStatus as CoreStatus,
     };
+
+    pub fn split(s: &nabo_core::model::register::HeadcountSplit) -> HeadcountSplit {
+        HeadcountSplit {
+            children_residents: s.children_residents,
+            children_outsiders: s.children_outsiders,
+            adults_residents: s.adults_residents,
+            adults_outsiders: s.adults_outsiders,
+            first_timers: s.first_timers,
+        }
+    }
+
+    pub fn core_split(s: &HeadcountSplit) -> nabo_core::model::register::HeadcountSplit {
+        nabo_core::model::register::HeadcountSplit {
+            children_residents: s.children_residents,
+            children_outsiders: s.children_outsiders,
+            adults_residents: s.adults_residents,
+            adults_outsiders: s.adults_outsiders,
+            first_timers: s.first_timers,
+        }
+    }
 
     pub fn mode(m: CoreMode) -> AttendanceMode {
         match m {

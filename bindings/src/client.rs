@@ -716,12 +716,10 @@ impl NaboClient {
                     &b.participant_id,
                 ))
             });
-            let headcount = view
-                .headcounts
-                .iter()
-                .filter(|((s, _), _)| *s == sid)
-                .map(|(_, v)| v.current)
-                .reduce(|a, b| a + b);
+            let counted = view.headcounts.keys().any(|(s, _)| *s == sid);
+            let headcount = counted.then(|| view.headcount(&sid));
+            let split = view.headcount_split(&sid);
+            let headcount_split = (split.total() > 0).then(|| conv::split(&split));
             Ok(api::RollCall {
                 session: Inner::session_info(
                     doc,
@@ -733,6 +731,7 @@ impl NaboClient {
                 mode: conv::mode(cur.attendance_mode),
                 entries,
                 headcount,
+                headcount_split,
                 present,
                 my_shift: match &a.volunteer_id {
                     Some(v) => {
@@ -806,18 +805,29 @@ impl NaboClient {
         })
     }
 
-    /// Sets the headcount of a session (headcount mode).
+    /// Sets the headcount of a session (headcount mode), without groups.
     pub async fn set_headcount(&self, session_id: String, count: u32) -> Result<()> {
         on_runtime!(self, |inner| {
             inner
                 .edit_register(&session_id, |reg, ctx, sid, author| {
-                    reg.set_headcount(
-                        author,
-                        ctx,
-                        sid,
-                        nabo_core::model::register::HeadcountBucket::all(),
-                        count,
-                    )
+                    reg.set_headcount_total(author, ctx, sid, count)
+                })
+                .await
+        })
+    }
+
+    /// Sets the headcount of a session by group (children and adults, residents and
+    /// outsiders) with how many came for the first time (headcount mode).
+    pub async fn set_headcounts(
+        &self,
+        session_id: String,
+        counts: api::HeadcountSplit,
+    ) -> Result<()> {
+        on_runtime!(self, |inner| {
+            let split = conv::core_split(&counts);
+            inner
+                .edit_register(&session_id, |reg, ctx, sid, author| {
+                    reg.set_headcounts(author, ctx, sid, &split)
                 })
                 .await
         })

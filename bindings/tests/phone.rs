@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nabo_bindings::api::{
-    ChangeEvent, ChangeKind, ChangeListener, ConsentInput, ContactInput, KnownPersonInput, Mark,
-    ReferralInput, ReferralKind, ReferralStatus, ShiftState,
+    ChangeEvent, ChangeKind, ChangeListener, ConsentInput, ContactInput, HeadcountSplit,
+    KnownPersonInput, Mark, ReferralInput, ReferralKind, ReferralStatus, ShiftState,
 };
 use nabo_bindings::{ListenerError, NaboClient, NaboError};
 use nabo_core::document::DocKind;
@@ -1319,4 +1319,90 @@ async fn the_phone_blocks_a_check_in_with_the_certificate_the_office_recorded() 
         maja.sync_now().await.unwrap();
         assert!(maja.sync_status().await.unwrap().last_error.is_none());
     }
+}
+
+/// Issue 12 item 4 (stories 12 and 17): a volunteer counts a party by group offline, and the
+/// office's overview and figure-1 table show the groups and the first-timers.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_headcount_by_group_taken_offline_reaches_the_overview_and_the_figure_1_table() {
+    let mut r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let maja = open(&r, dir.path(), 21).await;
+    maja.enrol(
+        enrolment_code(&r, "u-volunteer1").await,
+        "Majas telefon".into(),
+    )
+    .await
+    .unwrap();
+    maja.sync_now().await.unwrap();
+
+    r.stop().await;
+    let session = maja
+        .add_session(
+            "act-lektiecafe".into(),
+            today(),
+            "17:00".into(),
+            "20:00".into(),
+            Some("Sommerfest".into()),
+        )
+        .await
+        .unwrap();
+    let party = HeadcountSplit {
+        children_residents: 23,
+        children_outsiders: 6,
+        adults_residents: 11,
+        adults_outsiders: 7,
+        first_timers: 9,
+    };
+    // More first-timers than came: refused on the phone, naming the field.
+    match maja
+        .set_headcounts(
+            session.id.clone(),
+            HeadcountSplit {
+                first_timers: 48,
+                ..party
+            },
+        )
+        .await
+    {
+        Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "first_timers"),
+        other => panic!("{other:?}"),
+    }
+    maja.set_headcounts(session.id.clone(), party)
+        .await
+        .unwrap();
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    assert_eq!(call.headcount, Some(47), "first-timers are among the 47");
+    assert_eq!(call.headcount_split, Some(party));
+
+    r.restart(Limits::default()).await.unwrap();
+    maja.sync_now().await.unwrap();
+    assert_eq!(maja.sync_status().await.unwrap().pending_changes, 0);
+
+    let day = today();
+    let overview = web_page(&r, &format!("/oversigt?fra={day}&til={day}")).await;
+    let grid = overview
+        .split("Fremmøde talt i grupper")
+        .nth(1)
+        .expect("the overview shows the headcount by group")
+        .split("</table>")
+        .next()
+        .unwrap()
+        .to_owned();
+    for n in ["23", "6", "29", "11", "7", "18", "34", "13", "47", "9"] {
+        assert!(grid.contains(&format!(">{n}<")), "{n} in {grid}");
+    }
+    let csv = web_page(
+        &r,
+        &format!("/rapporter/maalgrupper?eksport=csv&tabel=maalgrupper&fra={day}&til={day}"),
+    )
+    .await;
+    let cafe_groups: Vec<&str> = csv.lines().filter(|l| l.ends_with(";29;18")).collect();
+    assert!(
+        !cafe_groups.is_empty(),
+        "the café's target groups count 29 children and 18 adults: {csv}"
+    );
 }

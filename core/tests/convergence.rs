@@ -350,6 +350,7 @@ fn apply(replicas: &mut [RegisterDoc], r: usize, op: &RegOp, step: usize, counts
                     age_band: BANDS[*band].into(),
                     gender: None,
                     resident: None,
+                    first_time: false,
                 },
                 *count,
             ),

@@ -806,6 +806,7 @@ fn headcount_mode_refuses_names_and_counts_by_bucket() {
         age_band: "7-9".into(),
         gender: Some(Gender::Female),
         resident: Some(true),
+        first_time: false,
     };
     reg.set_headcount(&f.central, ctx, &s, b.clone(), 12)
         .unwrap();

@@ -32,7 +32,7 @@ use crate::error::{Error, Reason, Result, invalid};
 use crate::ids::{
     ActivityId, AreaId, Code, ParticipantId, SessionId, StaffId, TenantId, VenueId, VolunteerId,
 };
-use crate::model::register::{HeadcountBucket, Participant, Session, Shift};
+use crate::model::register::{HeadcountBucket, HeadcountSplit, Participant, Session, Shift};
 use crate::model::{AttendanceMode, AttendanceStatus, By, Gender, Sealed};
 use crate::time::{Date, Term, Time, Timestamp};
 
@@ -644,6 +644,69 @@ impl RegisterDoc {
         })
     }
 
+    /// Sets a session's headcount by group and its first-timers in one change (headcount
+    /// mode on the phone, stories 12 and 17). Any other count of the session that adds to
+    /// its attendance (an earlier total) is set to 0, so the groups are the session's count.
+    pub fn set_headcounts(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        split: &HeadcountSplit,
+    ) -> Result<()> {
+        if u64::from(split.first_timers) > split.total() {
+            return invalid(
+                "first_timers",
+                Reason::OutOfRange,
+                format!(
+                    "{} first-timers among {} counted",
+                    split.first_timers,
+                    split.total()
+                ),
+            );
+        }
+        let mut counts = split.groups().to_vec();
+        counts.push((HeadcountBucket::first_timers(), split.first_timers));
+        self.replace_headcounts(author, ctx, session, &counts)
+    }
+
+    /// Sets a session's total headcount, without groups; counts by group written earlier
+    /// are set to 0, so the total is the session's count.
+    pub fn set_headcount_total(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        count: u32,
+    ) -> Result<()> {
+        self.replace_headcounts(author, ctx, session, &[(HeadcountBucket::all(), count)])
+    }
+
+    /// Writes `counts` for a session in one change, and 0 for every other bucket of the
+    /// session that adds to attendance.
+    fn replace_headcounts(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        session: &SessionId,
+        counts: &[(HeadcountBucket, u32)],
+    ) -> Result<()> {
+        self.open_session(session)?;
+        let mut records: Vec<(String, u64)> = Vec::new();
+        for (bucket, n) in counts {
+            check_headcount(ctx.catalogue, bucket, u64::from(*n))?;
+            records.push((format!("{session}/{bucket}"), u64::from(*n)));
+        }
+        for ((s, bucket), c) in &self.view()?.headcounts {
+            let ours = counts.iter().any(|(b, _)| b == bucket);
+            if s == session && bucket.counts_attendance() && !ours && c.current > 0 {
+                records.push((format!("{session}/{bucket}"), 0));
+            }
+        }
+        self.write_records(author, "set-headcount", "headcounts", &records)
+            .map(|_| ())
+    }
+
     /// Whether a session involves children under 15: the activity says so, or a participant
     /// in an under-15 age band is on the register, or a headcount counted under-15s.
     pub fn involves_children_under_15(
@@ -1103,7 +1166,11 @@ pub(crate) fn check_participant(cat: &Catalogue, p: &Participant) -> Result<()> 
 /// What a headcount must satisfy: an age band from the catalogue (or `all`), at most
 /// [`MAX_HEADCOUNT`].
 pub(crate) fn check_headcount(cat: &Catalogue, bucket: &HeadcountBucket, count: u64) -> Result<()> {
-    if bucket.age_band != "all" && cat.age_band(&bucket.age_band).is_none() {
+    let group = matches!(
+        bucket.age_band.as_str(),
+        "all" | HeadcountBucket::CHILDREN | HeadcountBucket::ADULTS
+    );
+    if !group && cat.age_band(&bucket.age_band).is_none() {
         return invalid(
             "age_band",
             Reason::OutOfRange,
@@ -1134,11 +1201,13 @@ pub(crate) fn involves_children_under_15(
     if activity_flag {
         return Ok(true);
     }
+    // "children" (0–17) counts as under 15: the certificate rule errs on the child's side.
     let under_15 = |band: &str| {
-        catalogue
-            .age_band(band)
-            .and_then(|b| b.min_age)
-            .is_some_and(|min| min < 15)
+        band == HeadcountBucket::CHILDREN
+            || catalogue
+                .age_band(band)
+                .and_then(|b| b.min_age)
+                .is_some_and(|min| min < 15)
     };
     let participants = read_all::<_, Participant>(am, "participants")?;
     if participants
@@ -1258,6 +1327,35 @@ fn to_u32(v: Versions<u64>) -> Versions<u32> {
 }
 
 impl RegisterView {
+    /// A session's headcount: the buckets that add to attendance (first-timers do not).
+    pub fn headcount(&self, session: &SessionId) -> u32 {
+        self.headcounts
+            .iter()
+            .filter(|((s, b), _)| s == session && b.counts_attendance())
+            .map(|(_, c)| c.current)
+            .sum()
+    }
+
+    /// A session's headcount by group, as [`RegisterDoc::set_headcounts`] wrote it; counts in
+    /// other buckets (a total, age bands) are not in it.
+    pub fn headcount_split(&self, session: &SessionId) -> HeadcountSplit {
+        let get = |b: &HeadcountBucket| {
+            self.headcounts
+                .get(&(session.clone(), b.clone()))
+                .map_or(0, |c| c.current)
+        };
+        let mut split = HeadcountSplit {
+            first_timers: get(&HeadcountBucket::first_timers()),
+            ..HeadcountSplit::default()
+        };
+        let [a, b, c, d] = split.groups().map(|(bucket, _)| get(&bucket));
+        split.children_residents = a;
+        split.children_outsiders = b;
+        split.adults_residents = c;
+        split.adults_outsiders = d;
+        split
+    }
+
     /// The participant a record counts for (following review merges).
     pub fn canonical<'a>(&'a self, id: &'a ParticipantId) -> &'a ParticipantId {
         follow_merges(id, |p| {

@@ -139,16 +139,94 @@ pub struct HeadcountBucket {
     pub gender: Option<Gender>,
     /// Residents (`Some(true)`), outsiders (`Some(false)`), or all.
     pub resident: Option<bool>,
+    /// "Of which first-timers" (story 17): a count within the session's other buckets, never
+    /// added to them. Written `….first`; a bucket without it reads as `false`.
+    pub first_time: bool,
 }
 
 impl HeadcountBucket {
+    /// The age group "children" (0–17 years), for headcounts at parties and excursions.
+    pub const CHILDREN: &'static str = "children";
+    /// The age group "adults" (18 years and over).
+    pub const ADULTS: &'static str = "adults";
+
     /// Everybody.
     pub fn all() -> Self {
         HeadcountBucket {
             age_band: "all".into(),
             gender: None,
             resident: None,
+            first_time: false,
         }
+    }
+
+    /// Children or adults, residents or outsiders.
+    pub fn group(age_group: &str, resident: bool) -> Self {
+        HeadcountBucket {
+            age_band: age_group.into(),
+            gender: None,
+            resident: Some(resident),
+            first_time: false,
+        }
+    }
+
+    /// Of everybody counted, those who came for the first time.
+    pub fn first_timers() -> Self {
+        HeadcountBucket {
+            first_time: true,
+            ..Self::all()
+        }
+    }
+
+    /// Whether the bucket's count adds to the session's attendance (first-timers are a part
+    /// of the others, so they do not).
+    pub fn counts_attendance(&self) -> bool {
+        !self.first_time
+    }
+}
+
+/// A session's headcount by group (story 12: children and adults, residents and outsiders)
+/// and how many of them came for the first time (story 17).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeadcountSplit {
+    /// Children (0–17) living in the area.
+    pub children_residents: u32,
+    /// Children from outside the area.
+    pub children_outsiders: u32,
+    /// Adults living in the area.
+    pub adults_residents: u32,
+    /// Adults from outside the area.
+    pub adults_outsiders: u32,
+    /// Of all of them, those who came for the first time.
+    pub first_timers: u32,
+}
+
+impl HeadcountSplit {
+    /// The four groups with their buckets, in display order.
+    pub fn groups(&self) -> [(HeadcountBucket, u32); 4] {
+        [
+            (
+                HeadcountBucket::group(HeadcountBucket::CHILDREN, true),
+                self.children_residents,
+            ),
+            (
+                HeadcountBucket::group(HeadcountBucket::CHILDREN, false),
+                self.children_outsiders,
+            ),
+            (
+                HeadcountBucket::group(HeadcountBucket::ADULTS, true),
+                self.adults_residents,
+            ),
+            (
+                HeadcountBucket::group(HeadcountBucket::ADULTS, false),
+                self.adults_outsiders,
+            ),
+        ]
+    }
+
+    /// Everybody counted (first-timers are among them).
+    pub fn total(&self) -> u64 {
+        self.groups().iter().map(|(_, n)| u64::from(*n)).sum()
     }
 }
 
@@ -160,7 +238,11 @@ impl fmt::Display for HeadcountBucket {
             Some(true) => "resident",
             Some(false) => "outsider",
         };
-        write!(f, "{}.{}.{}", self.age_band, g, r)
+        write!(f, "{}.{}.{}", self.age_band, g, r)?;
+        if self.first_time {
+            f.write_str(".first")?;
+        }
+        Ok(())
     }
 }
 
@@ -177,10 +259,13 @@ impl FromStr for HeadcountBucket {
             kind: "HeadcountBucket",
         };
         let mut parts = s.split('.');
-        let (Some(a), Some(g), Some(r), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(a), Some(g), Some(r)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad);
+        };
+        let first_time = match (parts.next(), parts.next()) {
+            (None, _) => false,
+            (Some("first"), None) => true,
+            _ => return Err(bad),
         };
         let gender = match g {
             "all" => None,
@@ -199,6 +284,7 @@ impl FromStr for HeadcountBucket {
             age_band: a.to_owned(),
             gender,
             resident,
+            first_time,
         })
     }
 }

@@ -226,7 +226,7 @@ pub async fn activity(
                         tbody {
                             @for (sid, sess) in sessions_newest_first(r, d.today) {
                                 @let present = r.view.attendance.iter().filter(|((x, _), m)| x == sid && m.current == AttendanceStatus::Present).count();
-                                @let heads: u32 = r.view.headcounts.iter().filter(|((x, _), _)| x == sid).map(|(_, c)| c.current).sum();
+                                @let heads: u32 = r.view.headcount(sid);
                                 @let vols = r.view.shifts.keys().filter(|(x, _)| x == sid).count();
                                 @let key = format!("moede:{sid}");
                                 tr {
@@ -503,7 +503,7 @@ pub async fn session(
             @let heads: Vec<_> = r.view.headcounts.iter().filter(|((x, _), _)| x == &sid).collect();
             @if !heads.is_empty() {
                 h2 { "Antal (uden navne)" }
-                ul { @for ((_, b), c) in heads_in_age_order(&d, &heads) { li { (if b.age_band == "all" { "Alle".to_owned() } else { d.age_band(&b.age_band) }) ": " (c.current) } } }
+                ul { @for ((_, b), c) in heads_in_age_order(&d, &heads) { li { (bucket_da(&d, b)) ": " (c.current) } } }
             }
             h2 { "Frivillige" }
             ul {
@@ -838,8 +838,42 @@ where
     V: Copy,
 {
     let mut v = heads.to_vec();
-    v.sort_by_key(|((_, b), _)| (b.age_band != "all", d.catalogue.age_band_order(&b.age_band)));
+    v.sort_by_key(|((_, b), _)| {
+        (
+            b.first_time,
+            b.age_band != "all",
+            d.catalogue.age_band_order(&b.age_band),
+            b.resident.map(|r| !r),
+        )
+    });
     v
+}
+
+/// A headcount bucket in Danish: "Børn, beboere i området", "Alle, heraf første gang".
+fn bucket_da(d: &TenantData, b: &nabo_core::model::register::HeadcountBucket) -> String {
+    use nabo_core::model::{Gender, register::HeadcountBucket};
+    let mut parts = vec![match b.age_band.as_str() {
+        "all" => "Alle".to_owned(),
+        HeadcountBucket::CHILDREN => "Børn".to_owned(),
+        HeadcountBucket::ADULTS => "Voksne".to_owned(),
+        band => d.age_band(band),
+    }];
+    parts.extend(b.gender.map(|g| {
+        match g {
+            Gender::Female => "piger/kvinder",
+            Gender::Male => "drenge/mænd",
+            Gender::Other => "andet køn",
+        }
+        .to_owned()
+    }));
+    parts.extend(
+        b.resident
+            .map(|r| if r { "beboere i området" } else { "udefra" }.to_owned()),
+    );
+    if b.first_time {
+        parts.push("heraf første gang".to_owned());
+    }
+    parts.join(", ")
 }
 
 fn participant_line(d: &TenantData, r: &RegisterEntry, p: &ParticipantId) -> String {

@@ -51,6 +51,8 @@ pub struct Figures {
     pub attendances: i64,
     /// Headcount-only attendance (no names).
     pub headcount: i64,
+    /// Of the headcounts, those taken by group (stories 12 and 17).
+    pub headcount_groups: HeadcountGroups,
     /// Distinct participants present at least once (merged duplicates count once).
     pub unique: BTreeSet<(nabo_core::document::DocumentId, ParticipantId)>,
     /// Of those, added in the period.
@@ -61,6 +63,89 @@ pub struct Figures {
     pub volunteers: BTreeSet<VolunteerId>,
     /// Volunteer minutes.
     pub volunteer_minutes: u64,
+}
+
+/// Headcounts taken by group (stories 12 and 17): children and adults by residents and
+/// outsiders, and first-timers among them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeadcountGroups {
+    /// Children (0–17) living in the area.
+    pub children_residents: i64,
+    /// Children from outside the area.
+    pub children_outsiders: i64,
+    /// Adults living in the area.
+    pub adults_residents: i64,
+    /// Adults from outside the area.
+    pub adults_outsiders: i64,
+    /// Came for the first time.
+    pub first_timers: i64,
+}
+
+impl HeadcountGroups {
+    fn add(&mut self, s: &nabo_core::model::register::HeadcountSplit) {
+        self.merge(&HeadcountGroups {
+            children_residents: s.children_residents.into(),
+            children_outsiders: s.children_outsiders.into(),
+            adults_residents: s.adults_residents.into(),
+            adults_outsiders: s.adults_outsiders.into(),
+            first_timers: s.first_timers.into(),
+        });
+    }
+
+    fn merge(&mut self, o: &HeadcountGroups) {
+        self.children_residents += o.children_residents;
+        self.children_outsiders += o.children_outsiders;
+        self.adults_residents += o.adults_residents;
+        self.adults_outsiders += o.adults_outsiders;
+        self.first_timers += o.first_timers;
+    }
+
+    /// Children counted.
+    pub fn children(&self) -> i64 {
+        self.children_residents + self.children_outsiders
+    }
+
+    /// Adults counted.
+    pub fn adults(&self) -> i64 {
+        self.adults_residents + self.adults_outsiders
+    }
+
+    /// The table of the overview and the board: children and adults by residents and
+    /// outsiders with totals, then the first-timers (a grid, see [`GRID_TABLES`]).
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(
+            GRID_TABLES[0],
+            "Fremmøde talt i grupper (kun antal)",
+            &["Gruppe", "Beboere i området", "Udefra", "I alt"],
+        );
+        let rows = [
+            ("Børn", self.children_residents, self.children_outsiders),
+            ("Voksne", self.adults_residents, self.adults_outsiders),
+            (
+                "I alt",
+                self.children_residents + self.adults_residents,
+                self.children_outsiders + self.adults_outsiders,
+            ),
+        ];
+        for (label, r, o) in rows {
+            t.row(vec![
+                Cell::text(label),
+                Cell::Int(r),
+                Cell::Int(o),
+                Cell::Int(r + o),
+            ]);
+        }
+        t.row(vec![
+            Cell::text("Heraf kom første gang"),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Int(self.first_timers),
+        ]);
+        t.note = Some(
+            "Fester, udflugter og andre aktiviteter, hvor der kun tælles. Børn er 0–17 år.".into(),
+        );
+        t
+    }
 }
 
 /// The figures of one register for the period, added into `f`.
@@ -85,11 +170,11 @@ pub fn add_register(f: &mut Figures, r: &RegisterEntry, filter: &Filter, today: 
         let canonical = r.view.canonical(p).clone();
         seen.insert(canonical);
     }
-    for ((s, _), c) in &r.view.headcounts {
-        if held.contains(s) {
-            f.attendances += i64::from(c.current);
-            f.headcount += i64::from(c.current);
-        }
+    for s in &held {
+        let n = i64::from(r.view.headcount(s));
+        f.attendances += n;
+        f.headcount += n;
+        f.headcount_groups.add(&r.view.headcount_split(s));
     }
     for p in seen {
         let part = r.view.participants.get(&p).map(|v| &v.current);
@@ -278,6 +363,9 @@ pub fn overview(d: &TenantData, filter: &Filter) -> (Vec<(&'static str, Cell)>, 
         ));
     }
 
+    let counted = (total.headcount_groups.children() + total.headcount_groups.adults() > 0)
+        .then(|| total.headcount_groups.table());
+
     // Participants by the target groups of the activities they came to.
     let mut groups: BTreeMap<String, BTreeSet<(nabo_core::document::DocumentId, ParticipantId)>> =
         BTreeMap::new();
@@ -370,12 +458,10 @@ pub fn overview(d: &TenantData, filter: &Filter) -> (Vec<(&'static str, Cell)>, 
         ("Opsøgende kontakter", Cell::Int(o.contacts)),
         ("Henvisninger", Cell::Int(o.referrals.values().sum::<i64>())),
     ];
-    (
-        headline,
-        vec![
-            activities, ages, target, volunteers, topics, outcomes, referrals,
-        ],
-    )
+    let mut tables = vec![activities, ages];
+    tables.extend(counted);
+    tables.extend([target, volunteers, topics, outcomes, referrals]);
+    (headline, tables)
 }
 
 /// The round an activity is counted in (`round`, else its programme's, else its own), its
@@ -453,6 +539,7 @@ fn merge(into: &mut Figures, f: &Figures) {
     into.sessions_held += f.sessions_held;
     into.attendances += f.attendances;
     into.headcount += f.headcount;
+    into.headcount_groups.merge(&f.headcount_groups);
     into.unique.extend(f.unique.iter().cloned());
     into.new.extend(f.new.iter().cloned());
     for (k, (u, n)) in &f.by_age {
@@ -470,6 +557,9 @@ pub fn target_group_table(d: &TenantData, filter: &Filter) -> Table {
     let mut included: BTreeMap<String, i64> = BTreeMap::new();
     let mut exclusive: BTreeMap<String, i64> = BTreeMap::new();
     let mut primary: BTreeMap<String, i64> = BTreeMap::new();
+    // Headcounts taken by group at the activities where the target group is included.
+    let mut counted: BTreeMap<String, HeadcountGroups> = BTreeMap::new();
+    let per = per_activity(d, filter);
     let mut n = 0;
     let mut several = 0;
     for a in d.activities.iter().filter(|a| filter.activity(&a.activity)) {
@@ -479,6 +569,12 @@ pub fn target_group_table(d: &TenantData, filter: &Filter) -> Table {
             several += 1;
         }
         for (g, prio) in groups.iter() {
+            if let Some(f) = per.get(&a.id) {
+                counted
+                    .entry(g.to_string())
+                    .or_default()
+                    .merge(&f.headcount_groups);
+            }
             *included.entry(g.to_string()).or_default() += 1;
             if groups.len() == 1 {
                 *exclusive.entry(g.to_string()).or_default() += 1;
@@ -496,6 +592,8 @@ pub fn target_group_table(d: &TenantData, filter: &Filter) -> Table {
             "Aktiviteter hvor målgruppen indgår",
             "Aktiviteter udelukkende for målgruppen",
             "Heraf primær målgruppe",
+            "Talte børn",
+            "Talte voksne",
         ],
     );
     // The figure's nine groups first, in the catalogue's order, then any other group used.
@@ -520,10 +618,13 @@ pub fn target_group_table(d: &TenantData, filter: &Filter) -> Table {
             Cell::Int(included.get(&code).copied().unwrap_or(0)),
             Cell::Int(exclusive.get(&code).copied().unwrap_or(0)),
             Cell::Int(primary.get(&code).copied().unwrap_or(0)),
+            Cell::Int(counted.get(&code).map_or(0, HeadcountGroups::children)),
+            Cell::Int(counted.get(&code).map_or(0, HeadcountGroups::adults)),
         ]);
     }
     t.note = Some(format!(
-        "{} i alt; {} har mere end én målgruppe.",
+        "{} i alt; {} har mere end én målgruppe. Talte børn og voksne er fremmøde talt i \
+         grupper i perioden ved aktiviteter, hvor målgruppen indgår.",
         super::fmt::count(n, "aktivitet", "aktiviteter"),
         super::fmt::num(several)
     ));
@@ -547,6 +648,45 @@ const BOARD_SUMS: &[(&str, usize, &str)] = &[
 
 /// Counts that are not about people and are never hidden.
 const NEVER_HIDDEN: &[&str] = &["Aktiviteter"];
+
+/// Tables laid out as a grid: the last column is the sum of the count columns before it in
+/// each row above the "I alt" row, and the "I alt" row is the sum of the rows above it.
+/// The board's suppression ties these sums so no hidden cell can be worked out.
+pub const GRID_TABLES: &[&str] = &["talt-grupper"];
+
+/// The sums of a grid table (see [`GRID_TABLES`]), from the value index of each cell.
+fn grid_sums(
+    table: &Table,
+    at: &BTreeMap<(usize, usize), usize>,
+    sums: &mut Vec<nabo_core::disclosure::Sum>,
+) {
+    let Some(total_row) = table
+        .rows
+        .iter()
+        .position(|row| matches!(row.first(), Some(Cell::Text(t)) if t == "I alt"))
+    else {
+        return;
+    };
+    let last = table.head.len() - 1;
+    for r in 0..=total_row {
+        if let Some(total) = at.get(&(r, last)) {
+            sums.push(nabo_core::disclosure::Sum {
+                total: *total,
+                parts: (1..last).filter_map(|c| at.get(&(r, c)).copied()).collect(),
+            });
+        }
+    }
+    for c in 1..=last {
+        if let Some(total) = at.get(&(total_row, c)) {
+            sums.push(nabo_core::disclosure::Sum {
+                total: *total,
+                parts: (0..total_row)
+                    .filter_map(|r| at.get(&(r, c)).copied())
+                    .collect(),
+            });
+        }
+    }
+}
 
 /// Hides the board's small numbers: every count `0 < n < threshold` in the headline and the
 /// tables, and as many more as it takes that none of them can be worked out from the rest
@@ -580,16 +720,21 @@ pub fn suppress_board(headline: &mut [(&'static str, Cell)], tables: &mut [Table
             .filter_map(|(_, col, label)| headline_index.get(label).map(|h| (*col, *h)))
             .collect();
         let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut at: BTreeMap<(usize, usize), usize> = BTreeMap::new();
         for (r, row) in table.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 if let Cell::Int(n) = cell
                     && !NEVER_HIDDEN.contains(&table.head[c].as_str())
                 {
                     parts.entry(c).or_default().push(values.len());
+                    at.insert((r, c), values.len());
                     values.push((*n).max(0) as u64);
                     places.push(vec![At::Cell(t, r, c)]);
                 }
             }
+        }
+        if GRID_TABLES.contains(&table.slug) {
+            grid_sums(table, &at, &mut sums);
         }
         if tied.is_empty() || table.rows.is_empty() {
             continue;
@@ -620,5 +765,34 @@ pub fn suppress_board(headline: &mut [(&'static str, Cell)], tables: &mut [Table
                 At::Cell(t, r, c) => tables[t].rows[r][c] = Cell::Suppressed,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The board hides a small group and, with it, what would give it away through the
+    /// grid's totals (issue 12 item 4).
+    #[test]
+    fn a_small_headcount_group_cannot_be_worked_out_on_the_board() {
+        let groups = HeadcountGroups {
+            children_residents: 23,
+            children_outsiders: 2,
+            adults_residents: 11,
+            adults_outsiders: 9,
+            first_timers: 7,
+        };
+        let mut tables = [groups.table()];
+        suppress_board(&mut [], &mut tables, 5);
+        let rows = &tables[0].rows;
+        let hidden = |r: usize, c: usize| matches!(rows[r][c], Cell::Suppressed);
+        assert!(hidden(0, 2), "the two children from outside");
+        // Every row and column of the grid that holds the hidden cell has another hidden
+        // cell, so no sum gives it back.
+        assert!((1..=3).filter(|c| hidden(0, *c)).count() >= 2, "{rows:?}");
+        assert!((0..=2).filter(|r| hidden(*r, 2)).count() >= 2, "{rows:?}");
+        assert!(!hidden(3, 3), "first-timers (7) are not small");
     }
 }

@@ -116,7 +116,7 @@ class TapCountTest {
             val sessions = SessionsViewModel(maja, this)
             sessions.load().join()
             // The café's session today, or "Tilføj dagens" on a day without one: one tap either way.
-            val today = sessions.state.value.sessions.firstOrNull { it.activityId == cafe.id && !it.cancelled }
+            val today = sessions.state.value.sessions.firstOrNull { it.activityId == cafe.id && !it.cancelled && it.start == "15:00" }
             var sessionId = today?.id
             taps.tap(today?.let { "Åbn dagens lektiecafé" } ?: "Tilføj dagens lektiecafé") {
                 if (sessionId == null) sessionId = sessions.addToday(cafe.id)?.id
@@ -150,6 +150,47 @@ class TapCountTest {
         assertEquals(roll.state.value.present.toUInt(), seen.present)
         assertEquals(roll.state.value.present, seen.entries.count { it.mark == Mark.PRESENT })
         maja.close()
+        office.close()
+    }
+
+    @Test
+    fun `story 12 and 17, counting a party at the door by group`() = runBlocking {
+        val jonas = phone(15)
+        jonas.enrol(relay.enrolmentCode("u-volunteer1"), "Jonas' telefon")
+        jonas.syncNow()
+        val cafe = jonas.myActivities().first()
+        relay.stop()
+        val taps = Taps()
+        val roll = RollCallViewModel(jonas, this)
+        try {
+            val sessions = SessionsViewModel(jonas, this)
+            var sessionId: String? = null
+            taps.tap("Tilføj dagens") { sessionId = sessions.addToday(cafe.id, "17:00", "20:00")?.id }
+            roll.load(sessionId ?: error("no session")).join()
+            // One tap per person through the door on their group's counter; first-timers get a
+            // second tap on "første gang".
+            repeat(5) { taps.tap("Børn, beboere +") { roll.count { it.copy(childrenResidents = it.childrenResidents + 1u) } } }
+            repeat(2) { taps.tap("Voksne, udefra +") { roll.count { it.copy(adultsOutsiders = it.adultsOutsiders + 1u) } } }
+            taps.tap("Første gang +") { roll.count { it.copy(firstTimers = it.firstTimers + 1u) } }
+            taps.report("Story 12/17 (7 people, 1 first-timer)")
+            assertNull(roll.state.value.message)
+            assertEquals(7, roll.state.value.headcount, "first-timers are among the seven, not added")
+            assertEquals(1 + 7 + 1, taps.count)
+            // A first-timer more than came is refused with a Danish message, and nothing changes.
+            roll.setHeadcounts(roll.state.value.split.copy(firstTimers = 8u)).join()
+            assertTrue(roll.state.value.message?.isNotEmpty() == true)
+            assertEquals(1u, roll.state.value.split.firstTimers)
+        } finally {
+            relay.start()
+        }
+        jonas.syncNow()
+        val office = phone(16)
+        office.login("central", relay.password)
+        office.syncNow()
+        val seen = office.rollCall(roll.state.value.session!!.id)
+        assertEquals(7u, seen.headcount)
+        assertEquals(roll.state.value.split, seen.headcountSplit)
+        jonas.close()
         office.close()
     }
 }

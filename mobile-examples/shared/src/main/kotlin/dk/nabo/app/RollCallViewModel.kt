@@ -1,6 +1,7 @@
 package dk.nabo.app
 
 import dk.nabo.core.AttendanceMode
+import dk.nabo.core.HeadcountSplit
 import dk.nabo.core.Mark
 import dk.nabo.core.NaboClientInterface
 import dk.nabo.core.NaboException
@@ -16,6 +17,9 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 
+/** Nobody counted by group yet. */
+val NO_SPLIT = HeadcountSplit(0u, 0u, 0u, 0u, 0u)
+
 /** One row of the roll call as the screen shows it. */
 data class Row(val participantId: String, val name: String, val ageBand: String, val mark: Mark?, val conflict: Boolean)
 
@@ -25,6 +29,8 @@ data class RollCallState(
     val rows: List<Row> = emptyList(),
     val present: Int = 0,
     val headcount: Int = 0,
+    /** The headcount by group (parties, excursions): children and adults, residents and outsiders, first-timers. */
+    val split: HeadcountSplit = NO_SPLIT,
     /** The volunteer's own shift, restored from the register whenever the screen loads. */
     val shift: ShiftInfo? = null,
     val checkedIn: Boolean = false,
@@ -78,6 +84,16 @@ class RollCallViewModel(private val client: NaboClientInterface, private val sco
         reload(s.id)
     }
 
+    /** Saves the headcount by group; it replaces a plain total, and first-timers are among the others. */
+    fun setHeadcounts(split: HeadcountSplit): Job = act {
+        val s = session()
+        client.setHeadcounts(s.id, split)
+        reload(s.id)
+    }
+
+    /** One tap on a group's counter at the door: `change` adds or removes one. */
+    fun count(change: (HeadcountSplit) -> HeadcountSplit): Job = setHeadcounts(change(_state.value.split))
+
     /**
      * Checks in. A second check-in is refused by the core (it would shorten the shift): while
      * checked in the screen says since when; after checking out it asks whether to resume.
@@ -126,6 +142,7 @@ class RollCallViewModel(private val client: NaboClientInterface, private val sco
                 rows = call.entries.map(::row),
                 present = call.present.toInt(),
                 headcount = call.headcount?.toInt() ?: 0,
+                split = call.headcountSplit ?: NO_SPLIT,
                 shift = call.myShift,
                 checkedIn = call.myShift?.state == ShiftState.CHECKED_IN,
             )

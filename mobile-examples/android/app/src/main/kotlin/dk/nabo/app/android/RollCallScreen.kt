@@ -12,6 +12,8 @@ import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.layout.size
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.verticalScroll
 import androidx.compose.foundation.text.KeyboardOptions
 import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
@@ -24,6 +26,8 @@ import androidx.compose.material3.ListItemDefaults
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Tab
+import androidx.compose.material3.TabRow
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
@@ -40,10 +44,12 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.KeyboardCapitalization
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import dk.nabo.app.NO_SPLIT
 import dk.nabo.app.Row as ChildRow
 import dk.nabo.app.Tekster
 import dk.nabo.core.AttendanceMode
 import dk.nabo.core.CodeLabel
+import dk.nabo.core.HeadcountSplit
 import dk.nabo.core.Mark
 import kotlinx.coroutines.delay
 
@@ -79,8 +85,17 @@ fun RollCallScreen(home: Home, sessionId: String) {
         }
         HorizontalDivider()
         if (state.mode == AttendanceMode.HEADCOUNT) {
+            var byGroup by rememberSaveable(sessionId) { mutableStateOf(state.split != NO_SPLIT) }
+            TabRow(selectedTabIndex = if (byGroup) 1 else 0) {
+                Tab(selected = !byGroup, onClick = { byGroup = false }, text = { Text("Samlet antal") })
+                Tab(selected = byGroup, onClick = { byGroup = true }, text = { Text("Efter gruppe") })
+            }
             key(sessionId) {
-                Headcount(state.headcount, onSave = { vm.setHeadcount(it) }, modifier = Modifier.weight(1f))
+                if (byGroup) {
+                    HeadcountByGroup(state.split, onCount = { vm.count(it) }, modifier = Modifier.weight(1f))
+                } else {
+                    Headcount(state.headcount, onSave = { vm.setHeadcount(it) }, modifier = Modifier.weight(1f))
+                }
             }
         } else {
             LazyColumn(Modifier.weight(1f)) {
@@ -217,6 +232,22 @@ private fun Headcount(saved: Int, onSave: (Int) -> Unit, modifier: Modifier = Mo
                 modifier = Modifier.size(96.dp),
             ) { Text("+", style = MaterialTheme.typography.displaySmall) }
         }
+    }
+}
+
+/** Counting at the door by group: one tap per person on their group's counter (stories 12 and 17). */
+@Composable
+private fun HeadcountByGroup(split: HeadcountSplit, onCount: ((HeadcountSplit) -> HeadcountSplit) -> Unit, modifier: Modifier = Modifier) {
+    Column(
+        modifier.fillMaxWidth().verticalScroll(rememberScrollState()).padding(16.dp),
+        verticalArrangement = Arrangement.spacedBy(16.dp),
+    ) {
+        CountStepper("Børn, beboere i området", split.childrenResidents.toInt(), min = 0, onChange = { n -> onCount { it.copy(childrenResidents = n.coerceAtLeast(0).toUInt()) } })
+        CountStepper("Børn udefra", split.childrenOutsiders.toInt(), min = 0, onChange = { n -> onCount { it.copy(childrenOutsiders = n.coerceAtLeast(0).toUInt()) } })
+        CountStepper("Voksne, beboere i området", split.adultsResidents.toInt(), min = 0, onChange = { n -> onCount { it.copy(adultsResidents = n.coerceAtLeast(0).toUInt()) } })
+        CountStepper("Voksne udefra", split.adultsOutsiders.toInt(), min = 0, onChange = { n -> onCount { it.copy(adultsOutsiders = n.coerceAtLeast(0).toUInt()) } })
+        HorizontalDivider()
+        CountStepper("Heraf kom første gang", split.firstTimers.toInt(), min = 0, onChange = { n -> onCount { it.copy(firstTimers = n.coerceAtLeast(0).toUInt()) } })
     }
 }
 
