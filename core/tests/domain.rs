@@ -935,6 +935,7 @@ fn change_theory_measurements_and_goal_reports() {
                 baseline: Some(10.0),
                 target: Some(25.0),
                 periodicity: "term".into(),
+                retired: None,
             },
         )
         .unwrap();
@@ -952,6 +953,7 @@ fn change_theory_measurements_and_goal_reports() {
                 baseline: None,
                 target: None,
                 periodicity: "year".into(),
+                retired: None,
             },
         ),
         "library",
@@ -966,6 +968,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 4,
                 leads_to: Set::new(),
                 indicators: Set::new(),
+                retired: None,
             },
         )
         .unwrap();
@@ -978,6 +981,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 3,
                 leads_to: [long.clone()].into_iter().collect(),
                 indicators: [ind.clone()].into_iter().collect(),
+                retired: None,
             },
         )
         .unwrap();
@@ -990,6 +994,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 1,
                 leads_to: [short.clone()].into_iter().collect(),
                 indicators: Set::new(),
+                retired: None,
             },
         )
         .unwrap();
@@ -1002,6 +1007,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 5,
                 leads_to: [deliv.clone()].into_iter().collect(),
                 indicators: Set::new(),
+                retired: None,
             },
         ),
         "leads_to",
@@ -1016,6 +1022,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 12,
                 leads_to: Set::new(),
                 indicators: Set::new(),
+                retired: None,
             },
         ),
         "step",

@@ -1008,6 +1008,7 @@ pub async fn change_theory(
                         baseline: None,
                         target: None,
                         periodicity: "halvår".into(),
+                        retired: None,
                     };
                     indicators.insert(act.add_indicator(&by, cat, def)?);
                 }
@@ -1019,6 +1020,7 @@ pub async fn change_theory(
                         step,
                         leads_to: Set::new(),
                         indicators,
+                        retired: None,
                     },
                 )?;
             }
