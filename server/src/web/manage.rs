@@ -337,12 +337,12 @@ pub fn edit_link(kind: Kind, id: &str, name: &str) -> Markup {
     html! { a href={"/administration/" (kind.path()) "/" (id)} aria-label={"Redigér " (name)} { "Redigér" } }
 }
 
-fn bad(text: impl Into<String>) -> WebError {
+pub(super) fn bad(text: impl Into<String>) -> WebError {
     WebError::BadRequest(text.into())
 }
 
 /// A required text field, trimmed; `label` names it in the Danish error.
-fn text(form: &FormFields, name: &str, label: &str) -> Result<String, WebError> {
+pub(super) fn text(form: &FormFields, name: &str, label: &str) -> Result<String, WebError> {
     match form.one(name) {
         Some(v) if !v.is_empty() => {
             if v.chars().count() > 200 {
@@ -399,7 +399,7 @@ fn known<K: std::str::FromStr + Ord, V>(
 }
 
 /// The tenant document's meta (central staff edit it through the hub).
-fn tenant_meta(d: &TenantData) -> Result<crate::storage::DocMeta, WebError> {
+pub(super) fn tenant_meta(d: &TenantData) -> Result<crate::storage::DocMeta, WebError> {
     d.tenant_meta.clone().ok_or(WebError::NotFound)
 }
 
@@ -982,7 +982,7 @@ async fn activity_form(
 }
 
 /// An optional date field; `label` names it.
-fn opt_date(form: &FormFields, name: &str, label: &str) -> Result<Option<Date>, WebError> {
+pub(super) fn opt_date(form: &FormFields, name: &str, label: &str) -> Result<Option<Date>, WebError> {
     match form.one(name).filter(|x| !x.is_empty()) {
         None => Ok(None),
         Some(_) => form.date(name, label).map(Some),
@@ -1275,7 +1275,7 @@ fn series_from_form(
     })
 }
 
-fn activity_entry<'a>(
+pub(super) fn activity_entry<'a>(
     d: &'a TenantData,
     id: &str,
 ) -> Result<&'a super::data::ActivityEntry, WebError> {

@@ -30,6 +30,7 @@ mod reports;
 mod roster;
 pub mod stats;
 pub mod table;
+mod theories;
 
 use axum::Router;
 use axum::body::Body;
@@ -108,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .merge(insight::routes())
         .merge(manage::routes())
         .merge(merges::routes())
+        .merge(theories::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))

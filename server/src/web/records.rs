@@ -204,12 +204,14 @@ pub async fn activity(
             @if challenges.is_empty() && goals.is_empty() {
                 p { "Ingen forandringsteori endnu. Den oprettes under " a href="/administration#forandringsteori" { "Administration" } "." }
             } @else {
+                p { a href={"/rapporter/maalopfyldelse?aktivitet=" (id.as_str()) "#forandringsteori"} { "Ret, flyt eller tag mål og indikatorer ud" } }
                 h3 { "Udfordringer" }
                 ul { @for c in challenges.values() { li { (c.text) } } }
                 h3 { "Mål" }
                 ol class="maal" {
                     @for g in sorted_goals(&goals) {
                         li { strong { (g.level.da()) " (trin " (g.step) ")" } ": " (g.text)
+                            @if let Some(r) = g.retired { " " span class="maerke" { "Udgået fra " (fmt::date(r)) } }
                             @if !g.indicators.is_empty() {
                                 " – indikatorer: " (g.indicators.iter().filter_map(|i| indicators.get(i)).map(|i| i.name.clone()).collect::<Vec<_>>().join(", "))
                             }

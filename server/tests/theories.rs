@@ -1,0 +1,255 @@
+//! Change theories, one-off sessions and boards from the pages (issue 10 item 2, ADR 0026),
+//! on SQLite and PostgreSQL: every form says what happened, bad input is refused with a
+//! Danish message naming the field and changes nothing, retiring asks first and can be
+//! undone, and what is retired leaves the pickers but stays in the reports of its period.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Browser, relay};
+use nabo_server::testing::Backend;
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+
+/// Where a 303 leads.
+fn location(resp: &reqwest::Response) -> String {
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{resp:?}");
+    resp.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+/// Posts a form that must be refused with `status` and a message containing `says`.
+async fn refused_with(
+    b: &Browser,
+    status: StatusCode,
+    path: &str,
+    form: &[(&str, &str)],
+    says: &str,
+) {
+    let resp = b.post(path, &b.base, form).await;
+    assert_eq!(resp.status(), status, "{path} {form:?}");
+    let text = resp.text().await.unwrap();
+    assert!(text.contains(says), "{says} in {text}");
+}
+
+async fn refused(b: &Browser, path: &str, form: &[(&str, &str)], says: &str) {
+    refused_with(b, StatusCode::BAD_REQUEST, path, form, says).await;
+}
+
+/// The options of the `<select name="…">` in a page.
+fn picker(html: &str, name: &str) -> String {
+    let i = html
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no {name}"));
+    let end = html[i..].find("</select>").map_or(html.len(), |e| e + i);
+    html[i..end].to_owned()
+}
+
+/// The value of the first input named `name`.
+fn value_of(html: &str, name: &str) -> String {
+    let i = html.find(&format!("name=\"{name}\"")).unwrap();
+    let v = html[i..].find("value=\"").unwrap() + i + 7;
+    html[v..].split('"').next().unwrap().to_owned()
+}
+
+/// The id of the change theory's goal whose text begins with `text`.
+fn goal_id(html: &str, text: &str) -> String {
+    let start = html.find("id=\"forandringsteori\"").expect("section");
+    let i = html[start..]
+        .find(&format!("</strong>{text}"))
+        .unwrap_or_else(|| panic!("no goal {text}"))
+        + start;
+    let j = html[..i].rfind("id=\"maal-").unwrap() + "id=\"maal-".len();
+    html[j..].split('"').next().unwrap().to_owned()
+}
+
+/// The id of the change theory's first indicator.
+fn first_indicator(html: &str) -> String {
+    let start = html.find("id=\"forandringsteori\"").expect("section");
+    let j = html[start..].find("id=\"indikator-").unwrap() + start + "id=\"indikator-".len();
+    html[j..].split('"').next().unwrap().to_owned()
+}
+
+/// The report form of the målopfyldelse page.
+fn report_form(html: &str) -> &str {
+    let i = html
+        .find("action=\"/rapporter/maalopfyldelse\" class=\"stak\"")
+        .expect("report form");
+    let end = html[i..].find("</form>").unwrap() + i;
+    &html[i..end]
+}
+
+const CAFE: &str = "/rapporter/maalopfyldelse?aktivitet=act-lektiecafe";
+const THEORY: &str = "/administration/forandringsteori/act-lektiecafe";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_theory_is_edited_reordered_and_retired_from_the_report_page() {
+    for backend in Backend::all() {
+        theory_on(backend).await;
+    }
+}
+
+async fn theory_on(backend: Backend) {
+    let r = relay(backend).await;
+    let b = Browser::login(&r, "central").await;
+    let page = b.text(CAFE).await;
+    assert!(page.contains("id=\"forandringsteori\""), "{page}");
+    let long = goal_id(&page, "Bedre skolegang");
+    let goal = format!("{THEORY}/maal/{long}");
+    let today = value_of(&page, "til");
+
+    // Bad input: a Danish message naming the field, nothing changed.
+    let good = [("tekst", "Bedre skolegang for alle"), ("niveau", "long-term"), ("trin", "4")];
+    let mut empty = good;
+    empty[0] = ("tekst", " ");
+    refused(&b, &goal, &empty, "«Tekst» skal udfyldes").await;
+    let mut step = good;
+    step[2] = ("trin", "12");
+    refused(&b, &goal, &step, "«Trin»").await;
+    let mut level = good;
+    level[1] = ("niveau", "evig");
+    refused(&b, &goal, &level, "«Niveau»").await;
+    refused(
+        &b,
+        &goal,
+        &[good[0], good[1], good[2], ("foerer", "g-findes-ikke")],
+        "«Fører til»",
+    )
+    .await;
+    // A goal cannot lead back to a goal at an earlier level: the core's rule, named.
+    let short = goal_id(&page, "Flere børn laver lektier");
+    refused(
+        &b,
+        &goal,
+        &[good[0], good[1], good[2], ("foerer", &short)],
+        "Feltet «Fører til» blev afvist",
+    )
+    .await;
+    assert!(!b.text(CAFE).await.contains("Bedre skolegang for alle"));
+    // An unknown goal is not found, never created.
+    let resp = b
+        .post(&format!("{THEORY}/maal/g-findes-ikke"), &b.base, &good)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+    // Saved and moved: each says what happened.
+    let to = location(&b.post(&goal, &b.base, &good).await);
+    assert!(to.contains("besked=maal-gemt"), "{to}");
+    let page = b.text(&to).await;
+    assert!(
+        page.contains("Målet «Bedre skolegang for alle» er gemt."),
+        "{page}"
+    );
+    let to = location(&b.post(&format!("{goal}/flyt"), &b.base, &[("trin", "5")]).await);
+    let page = b.text(&to).await;
+    assert!(
+        page.contains("Målet «Bedre skolegang for alle» er flyttet til trin 5."),
+        "{page}"
+    );
+    refused(&b, &format!("{goal}/flyt"), &[("trin", "0")], "«Trin»").await;
+
+    // Retiring asks first; then it leaves the report form of a period from today, stays in
+    // the report of the earlier period, and can be undone.
+    let ask = b.text(&format!("{goal}/udgaa")).await;
+    assert!(
+        ask.contains("Tag målet «Bedre skolegang for alle» ud af forandringsteorien?")
+            && ask.contains("Fortryd"),
+        "{ask}"
+    );
+    let to = location(&b.post(&format!("{goal}/udgaa"), &b.base, &[]).await);
+    let page = b.text(&to).await;
+    assert!(
+        page.contains("Målet «Bedre skolegang for alle» er taget ud af forandringsteorien fra")
+            && page.contains("Fortryd (gendan)"),
+        "{page}"
+    );
+    let now = b
+        .text(&format!("{CAFE}&fra={today}&til={today}"))
+        .await;
+    assert!(
+        !report_form(&now).contains(&format!("status-{long}")),
+        "not offered for a new report"
+    );
+    assert!(!now.contains("Bedre skolegang for alle (udgået"), "not in this period's table");
+    let earlier = b.text(&format!("{CAFE}&fra=2020-01-01&til={today}")).await;
+    assert!(report_form(&earlier).contains(&format!("status-{long}")), "{}", report_form(&earlier));
+    assert!(
+        earlier.contains("Bedre skolegang for alle (udgået fra"),
+        "in the report of the period it was live in"
+    );
+    refused_with(
+        &b,
+        StatusCode::BAD_REQUEST,
+        &goal,
+        &good,
+        "Feltet «Mål» blev afvist",
+    )
+    .await;
+    let to = location(&b.post(&format!("{goal}/gendan"), &b.base, &[]).await);
+    let page = b.text(&to).await;
+    assert!(
+        page.contains("Målet «Bedre skolegang for alle» er gendannet."),
+        "{page}"
+    );
+    let now = b
+        .text(&format!("{CAFE}&fra={today}&til={today}"))
+        .await;
+    assert!(report_form(&now).contains(&format!("status-{long}")));
+
+    // An indicator: edited (bad number named), retired (gone from the measurement picker,
+    // a measurement of a later period refused), restored.
+    let page = b.text(CAFE).await;
+    let hours = first_indicator(&page);
+    let ind = format!("{THEORY}/indikatorer/{hours}");
+    let ind_good = [
+        ("navn", "Frivillige timer i alt"),
+        ("udgangspunkt", "120"),
+        ("maalvaerdi", "210,5"),
+        ("hyppighed", "halvår"),
+    ];
+    let mut bad_target = ind_good;
+    bad_target[2] = ("maalvaerdi", "mange");
+    refused(&b, &ind, &bad_target, "«Målværdi»").await;
+    let to = location(&b.post(&ind, &b.base, &ind_good).await);
+    let page = b.text(&to).await;
+    assert!(
+        page.contains("Indikatoren «Frivillige timer i alt» er gemt."),
+        "{page}"
+    );
+    assert!(page.contains("210,5"), "{page}");
+    assert!(picker(&page, "indikator").contains("Frivillige timer i alt"));
+    let ask = b.text(&format!("{ind}/udgaa")).await;
+    assert!(ask.contains("Tag indikatoren «Frivillige timer i alt» ud"), "{ask}");
+    let to = location(&b.post(&format!("{ind}/udgaa"), &b.base, &[]).await);
+    let page = b.text(&to).await;
+    assert!(page.contains("Indikatoren «Frivillige timer i alt» er taget ud"));
+    assert!(!picker(&page, "indikator").contains("Frivillige timer i alt"));
+    refused(
+        &b,
+        "/rapporter/maaling",
+        &[
+            ("aktivitet", "act-lektiecafe"),
+            ("indikator", &hours),
+            ("fra", &today),
+            ("til", &today),
+            ("vaerdi", "12"),
+        ],
+        "Feltet «Indikator» blev afvist",
+    )
+    .await;
+    let to = location(&b.post(&format!("{ind}/gendan"), &b.base, &[]).await);
+    assert!(b.text(&to).await.contains("er gendannet"));
+    let resp = b
+        .post(
+            "/rapporter/maaling",
+            &b.base,
+            &[
+                ("aktivitet", "act-lektiecafe"),
+                ("indikator", &hours),
+                ("fra", &today),
+                ("til", &today),
+                ("vaerdi", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
