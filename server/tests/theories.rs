@@ -253,3 +253,122 @@ async fn theory_on(backend: Backend) {
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
 }
+
+/// A query parameter of a redirect.
+fn param(location: &str, name: &str) -> String {
+    let q = location.split(['?', '#']).nth(1).unwrap();
+    q.split('&')
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in {location}"))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_off_sessions_are_created_changed_and_cancelled_from_the_activity_page() {
+    for backend in Backend::all() {
+        sessions_on(backend).await;
+    }
+}
+
+async fn sessions_on(backend: Backend) {
+    let r = relay(backend).await;
+    let b = Browser::login(&r, "central").await;
+    // Street outreach has no register yet: no phone has made one.
+    let page = b.text("/aktiviteter/act-gadeplan").await;
+    assert!(page.contains("Ingen enkeltstående mødegange."), "{page}");
+    assert!(!page.contains("<h2>Gange "), "no register yet");
+    let today = value_of(&page, "dato");
+    let create = "/aktiviteter/act-gadeplan/moeder";
+    let good = [
+        ("dato", today.as_str()),
+        ("start", "17:00"),
+        ("slut", "20:00"),
+        ("titel", "Sommerfest"),
+    ];
+    let mut date = good;
+    date[0] = ("dato", "i morgen");
+    refused(&b, create, &date, "«Dato» skal være en dato").await;
+    let mut end = good;
+    end[2] = ("slut", "16:00");
+    refused(&b, create, &end, "«Til kl.» skal ligge efter «Fra kl.»").await;
+    refused(
+        &b,
+        create,
+        &[good[0], good[1], good[2], ("moedested", "v-findes-ikke")],
+        "«Mødested»",
+    )
+    .await;
+    let resp = b
+        .post("/aktiviteter/act-findes-ikke/moeder", &b.base, &good)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert!(!b.text("/aktiviteter/act-gadeplan").await.contains("Sommerfest"));
+
+    // Created, with the term's register.
+    let to = location(&b.post(create, &b.base, &good).await);
+    assert!(to.contains("besked=moede-oprettet"), "{to}");
+    let (doc, session) = (param(&to, "register"), param(&to, "moede"));
+    let page = b.text(&to).await;
+    assert!(
+        page.contains("Mødegangen «Sommerfest» ") && page.contains("kl. 17:00–20:00 er oprettet."),
+        "{page}"
+    );
+    assert!(page.contains("<h2>Gange "), "the register exists now");
+    let base = format!("/registre/{doc}/moeder/{session}");
+    assert!(b.get(&base).await.status().is_success());
+    // A second one in the same term goes into the same register.
+    let to = location(
+        &b.post(
+            create,
+            &b.base,
+            &[good[0], ("start", "10:00"), ("slut", "12:00"), ("titel", "Loppemarked")],
+        )
+        .await,
+    );
+    assert_eq!(param(&to, "register"), doc);
+
+    // Changed: a date in another term is refused with the reason; a good change says so.
+    refused(
+        &b,
+        &format!("{base}/aendr"),
+        &[("dato", "2040-01-10"), good[1], good[2], good[3]],
+        "«Dato» skal ligge i samme halvår",
+    )
+    .await;
+    let to = location(
+        &b.post(
+            &format!("{base}/aendr"),
+            &b.base,
+            &[good[0], ("start", "18:00"), ("slut", "21:00"), ("titel", "Sommerfest i gården")],
+        )
+        .await,
+    );
+    let page = b.text(&to).await;
+    assert!(
+        page.contains("«Sommerfest i gården» ") && page.contains("kl. 18:00–21:00 er ændret."),
+        "{page}"
+    );
+
+    // Cancelling asks first, can be undone, and a cancelled session is not changed.
+    let ask = b.text(&format!("{base}/aflys")).await;
+    assert!(ask.contains("Aflys mødegangen «Sommerfest i gården»"), "{ask}");
+    let to = location(&b.post(&format!("{base}/aflys"), &b.base, &[]).await);
+    let page = b.text(&to).await;
+    assert!(
+        page.contains("er aflyst.") && page.contains("Fortryd (hold den alligevel)"),
+        "{page}"
+    );
+    refused(
+        &b,
+        &format!("{base}/aendr"),
+        &good,
+        "Feltet «Mødegang» blev afvist",
+    )
+    .await;
+    let to = location(&b.post(&format!("{base}/genoptag"), &b.base, &[]).await);
+    assert!(b.text(&to).await.contains("holdes igen."));
+    let resp = b
+        .post(&format!("/registre/{doc}/moeder/s-findes-ikke/aendr"), &b.base, &good)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}

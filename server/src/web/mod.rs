@@ -28,6 +28,7 @@ mod privacy;
 pub(crate) mod records;
 mod reports;
 mod roster;
+mod sessions;
 pub mod stats;
 pub mod table;
 mod theories;
@@ -110,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .merge(manage::routes())
         .merge(merges::routes())
         .merge(theories::routes())
+        .merge(sessions::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))

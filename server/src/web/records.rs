@@ -145,6 +145,7 @@ pub async fn activity(
     Extension(v): Extension<Viewer>,
     Path(id): Path<String>,
     Query(q): Query<super::manage::NoticeQuery>,
+    Query(sq): Query<super::sessions::NoticeQuery>,
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let id: ActivityId = id.parse().map_err(|_| WebError::NotFound)?;
@@ -191,6 +192,7 @@ pub async fn activity(
         &act.name,
         html! {
             (super::manage::notice(&q, &d))
+            (super::sessions::notice(&sq, &d))
             @if act.archived { p class="besked" { "Aktiviteten er arkiveret. Den vises stadig her og i rapporterne for perioden." } }
             p { (super::manage::edit_link(super::manage::Kind::Activity, id.as_str(), &act.name)) }
             dl class="fakta" {
@@ -220,6 +222,7 @@ pub async fn activity(
                 }
             }
             (coming_sessions(&d, &regs))
+            (super::sessions::section(&d, a, &regs))
             @for r in &regs {
                 h2 { "Gange " (crate::meta::term_da(r.doc.term())) }
                 div class="rul" {
