@@ -372,3 +372,150 @@ async fn sessions_on(backend: Backend) {
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_programmes_board_is_edited_on_its_page_and_shown_under_boards() {
+    for backend in Backend::all() {
+        board_on(backend).await;
+    }
+}
+
+async fn board_on(backend: Backend) {
+    let r = relay(backend).await;
+    let b = Browser::login(&r, "central").await;
+    let path = "/administration/programmer/p-helhedsplan/bestyrelse";
+    let form = b.text("/administration/programmer/p-helhedsplan").await;
+    assert!(form.contains("id=\"bestyrelse\""), "{form}");
+    // The form's current seats, then two new ones: the municipality chairs.
+    let seats = form.matches("name=\"id-").count();
+    let (k, bo) = (format!("org-{seats}"), format!("org-{}", seats + 1));
+    let (fk, fbo) = (format!("funktion-{seats}"), format!("funktion-{}", seats + 1));
+    let mut good: Vec<(String, String)> = vec![("type".into(), "bystrategisk".into())];
+    for i in 0..seats {
+        good.push((format!("id-{i}"), hidden_value(&form, &format!("id-{i}"))));
+        good.push((format!("org-{i}"), String::new()));
+    }
+    good.extend([
+        (k.clone(), "o-vestby-kommune".to_owned()),
+        (fk.clone(), "Direktør, Børn og Unge".to_owned()),
+        (bo.clone(), "o-vesthus".to_owned()),
+        (fbo.clone(), "Direktør".to_owned()),
+        ("formand".to_owned(), seats.to_string()),
+    ]);
+    let as_ref = |v: &[(String, String)]| -> Vec<(String, String)> { v.to_vec() };
+    let post = |v: Vec<(String, String)>| {
+        let b = &b;
+        async move {
+            let f: Vec<(&str, &str)> = v.iter().map(|(a, c)| (a.as_str(), c.as_str())).collect();
+            b.post(path, &b.base, &f).await
+        }
+    };
+    // Bad input names the field and changes nothing.
+    let mut no_function = as_ref(&good);
+    no_function.retain(|(n, _)| n != &fbo);
+    let resp = post(no_function).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("«Funktion» skal udfyldes for"));
+    let mut bad_type = as_ref(&good);
+    bad_type[0].1 = "kongelig".into();
+    let resp = post(bad_type).await;
+    assert!(resp.text().await.unwrap().contains("«Bestyrelsestype»"));
+    let mut unknown = as_ref(&good);
+    unknown.push((k.clone(), "o-findes-ikke".into()));
+    unknown.retain(|(n, v)| !(n == &k && v == "o-vestby-kommune"));
+    let resp = post(unknown).await;
+    assert!(resp.text().await.unwrap().contains("«Organisation»"));
+    assert!(!b.text("/bestyrelser").await.contains("Direktør, Børn og Unge"));
+
+    let to = location(&post(as_ref(&good)).await);
+    let page = b.text(&to).await;
+    assert!(page.contains("Bestyrelsen er gemt."), "{page}");
+    let boards = b.text("/bestyrelser").await;
+    assert!(
+        boards.contains("Bystrategisk bestyrelse")
+            && boards.contains("Direktør, Børn og Unge")
+            && boards.contains("formand"),
+        "{boards}"
+    );
+    // Saved again with the seats' ids: the same seats, nothing doubled.
+    let form = b.text("/administration/programmer/p-helhedsplan").await;
+    assert_eq!(form.matches("name=\"id-").count(), 2);
+}
+
+/// The value of the hidden input `name`.
+fn hidden_value(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let i = html.find(&needle).unwrap() + needle.len();
+    html[i..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_form_naming_an_archived_record_is_refused() {
+    for backend in Backend::all() {
+        stale_on(backend).await;
+    }
+}
+
+async fn stale_on(backend: Backend) {
+    let r = relay(backend).await;
+    let b = Browser::login(&r, "central").await;
+    // A page loaded before the area was archived still offers it.
+    location(
+        &b.post("/administration/omraader/a-engtoften/arkiver", &b.base, &[])
+            .await,
+    );
+    refused(
+        &b,
+        "/administration/programmer",
+        &[
+            ("navn", "Helhedsplan Nord"),
+            ("fra", "2027-01-01"),
+            ("til", "2030-12-31"),
+            ("taksonomi", "lbf-2019-2026"),
+            ("omraade", "a-engtoften"),
+        ],
+        "«Boligområder»: området «Engtoften» er arkiveret",
+    )
+    .await;
+    location(
+        &b.post("/administration/aktiviteter/act-gadeplan/arkiver", &b.base, &[])
+            .await,
+    );
+    refused(
+        &b,
+        "/administration/forandringsteori",
+        &[
+            ("aktivitet", "act-gadeplan"),
+            ("led", "udfordring"),
+            ("tekst", "Utryghed om aftenen"),
+        ],
+        "«Aktivitet»: aktiviteten «Gadeplansarbejde i Vestparken» er arkiveret",
+    )
+    .await;
+    refused(
+        &b,
+        "/aktiviteter/act-gadeplan/moeder",
+        &[("dato", "2026-12-20"), ("start", "17:00"), ("slut", "19:00")],
+        "«Aktivitet»: aktiviteten",
+    )
+    .await;
+    location(
+        &b.post("/administration/programmer/p-helhedsplan/arkiver", &b.base, &[])
+            .await,
+    );
+    let resp = b
+        .post(
+            "/administration/aktiviteter",
+            &b.base,
+            &[
+                ("navn", "Fodbold"),
+                ("program", "p-helhedsplan"),
+                ("omraade", "a-vestparken"),
+                ("type", "lbf-2019-2026|BU.gadeplansarbejde"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("«Program»: programmet"), "{text}");
+}

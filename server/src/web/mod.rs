@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod boards;
 pub(crate) mod data;
 mod erasure;
 pub mod fmt;
@@ -112,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .merge(merges::routes())
         .merge(theories::routes())
         .merge(sessions::routes())
+        .merge(boards::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))

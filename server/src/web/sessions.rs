@@ -269,11 +269,12 @@ async fn create(
     let form = FormFields::parse(&body);
     let d = TenantData::load(&s, &v.principal).await?;
     let a = activity_entry(&d, &id)?;
-    if a.activity.archived {
-        return Err(bad(
-            "«Aktivitet» er arkiveret. Gendan den, før der oprettes nye mødegange.",
-        ));
-    }
+    super::manage::refuse_archived(
+        super::manage::Kind::Activity,
+        a.activity.archived,
+        "Aktivitet",
+        &a.activity.name,
+    )?;
     let input = from_form(&form, &d, a)?;
     let by = v.author();
     let term = Term::of(input.date);
