@@ -1428,7 +1428,11 @@ async fn a_session_made_on_the_pages_in_a_new_term_reaches_the_phone() {
         .await;
         maja.sync_now().await.unwrap();
         assert!(
-            maja.sessions_on(day).await.unwrap().iter().all(|s| s.id != trip.id),
+            maja.sessions_on(day)
+                .await
+                .unwrap()
+                .iter()
+                .all(|s| s.id != trip.id),
             "moved away"
         );
         let after = maja.sessions_on(moved).await.unwrap();
@@ -1443,7 +1447,12 @@ async fn a_session_made_on_the_pages_in_a_new_term_reaches_the_phone() {
                 .iter()
                 .any(|a| a.id == "act-lektiecafe")
         );
-        web_post(&r, "/administration/aktiviteter/act-lektiecafe/arkiver", &[]).await;
+        web_post(
+            &r,
+            "/administration/aktiviteter/act-lektiecafe/arkiver",
+            &[],
+        )
+        .await;
         maja.sync_now().await.unwrap();
         assert!(
             maja.my_activities()

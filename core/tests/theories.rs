@@ -55,7 +55,9 @@ fn goals_are_edited_reordered_and_retired_through_the_rules_of_creation() {
     let mut f = Fixture::lektiecafe();
     let by = f.central.clone();
     let act = &mut f.activity;
-    let ind = act.add_indicator(&by, f.cat, indicator("Deltagere")).unwrap();
+    let ind = act
+        .add_indicator(&by, f.cat, indicator("Deltagere"))
+        .unwrap();
     let long = act
         .add_goal(&by, goal(GoalLevel::LongTerm, "Bedre skolegang", 5))
         .unwrap();
@@ -115,7 +117,11 @@ fn goals_are_edited_reordered_and_retired_through_the_rules_of_creation() {
         "goal",
         Reason::NotFound,
     );
-    refused(act.set_goal_retired(&by, &ghost, Some(date("2026-10-01"))), "goal", Reason::NotFound);
+    refused(
+        act.set_goal_retired(&by, &ghost, Some(date("2026-10-01"))),
+        "goal",
+        Reason::NotFound,
+    );
     assert!(!act.goals().unwrap().contains_key(&ghost), "never created");
     let after_refusals = act.goals().unwrap();
     assert_eq!(before[&short], after_refusals[&short], "nothing changed");
@@ -139,7 +145,10 @@ fn goals_are_edited_reordered_and_retired_through_the_rules_of_creation() {
     act.set_goal_retired(&by, &long, Some(date("2026-11-01")))
         .unwrap();
     assert_eq!(heads(act), h, "retiring what is retired writes nothing");
-    assert_eq!(act.goals().unwrap()[&long].retired, Some(date("2026-10-01")));
+    assert_eq!(
+        act.goals().unwrap()[&long].retired,
+        Some(date("2026-10-01"))
+    );
     refused(
         act.update_goal(&by, &long, |g| g.text = "x".into()),
         "goal",
@@ -190,7 +199,11 @@ fn indicators_are_edited_and_retired_and_leave_new_entries_but_not_history() {
         "indicator",
         Reason::NotFound,
     );
-    refused(act.set_indicator_retired(&by, &ghost, None), "indicator", Reason::NotFound);
+    refused(
+        act.set_indicator_retired(&by, &ghost, None),
+        "indicator",
+        Reason::NotFound,
+    );
     assert!(!act.indicators().unwrap().contains_key(&ghost));
     act.update_indicator(&by, cat, &ind, |i| {
         i.name = "Unikke deltagere".into();
@@ -373,20 +386,16 @@ fn a_one_off_session_is_changed_and_keeps_its_roll_call() {
         by: by.by.clone(),
         at: at("2026-12-18", "19:00"),
     };
-    reg
-        .mark(&evening, ctx, &party, &p, AttendanceStatus::Present)
+    reg.mark(&evening, ctx, &party, &p, AttendanceStatus::Present)
         .unwrap();
     // Refused like a new session: outside the term, ending before it starts, unknown id.
     refused(
-        reg
-            .change_session(&by, &party, |s| s.date = date("2027-01-08")),
+        reg.change_session(&by, &party, |s| s.date = date("2027-01-08")),
         "date",
         Reason::OutsidePeriod,
     );
     refused(
-        reg.change_session(&by, &party, |s| {
-            s.end = Time::parse("16:00").unwrap()
-        }),
+        reg.change_session(&by, &party, |s| s.end = Time::parse("16:00").unwrap()),
         "end",
         Reason::EndBeforeStart,
     );
@@ -398,13 +407,12 @@ fn a_one_off_session_is_changed_and_keeps_its_roll_call() {
     );
     assert!(!reg.view().unwrap().sessions.contains_key(&ghost));
     // Moved a day with another time and title: the same session, its roll call with it.
-    reg
-        .change_session(&by, &party, |s| {
-            s.date = date("2026-12-17");
-            s.start = Time::parse("16:30").unwrap();
-            s.title = Some("  Julefest ".into());
-        })
-        .unwrap();
+    reg.change_session(&by, &party, |s| {
+        s.date = date("2026-12-17");
+        s.start = Time::parse("16:30").unwrap();
+        s.title = Some("  Julefest ".into());
+    })
+    .unwrap();
     let view = reg.view().unwrap();
     let s = &view.sessions[&party].current;
     assert_eq!(
@@ -417,21 +425,18 @@ fn a_one_off_session_is_changed_and_keeps_its_roll_call() {
     );
     assert_eq!(view.present(&party).len(), 1);
     let h = reg.doc().heads();
-    reg
-        .change_session(&by, &party, |s| s.date = date("2026-12-17"))
+    reg.change_session(&by, &party, |s| s.date = date("2026-12-17"))
         .unwrap();
     assert_eq!(reg.doc().heads(), h, "no change, nothing written");
     // Cancelled: refused until restored.
     reg.set_cancelled(&by, &party, true).unwrap();
     refused(
-        reg
-            .change_session(&by, &party, |s| s.date = date("2026-12-16")),
+        reg.change_session(&by, &party, |s| s.date = date("2026-12-16")),
         "session",
         Reason::NotActive,
     );
     reg.set_cancelled(&by, &party, false).unwrap();
-    reg
-        .change_session(&by, &party, |s| s.date = date("2026-12-16"))
+    reg.change_session(&by, &party, |s| s.date = date("2026-12-16"))
         .unwrap();
 }
 
@@ -447,8 +452,10 @@ fn a_board_names_functions_and_has_at_most_one_chair() {
         kind: BoardType::Boligsocial,
         members: IdMap::new(),
     };
-    b.members
-        .insert("bm-1".parse().unwrap(), member("o-kommune", "Direktør", true));
+    b.members.insert(
+        "bm-1".parse().unwrap(),
+        member("o-kommune", "Direktør", true),
+    );
     b.members
         .insert("bm-2".parse().unwrap(), member("o-bo", "Direktør", false));
     nabo_core::docs::tenant::check_board(&b).unwrap();

@@ -98,7 +98,11 @@ async fn theory_on(backend: Backend) {
     let today = value_of(&page, "til");
 
     // Bad input: a Danish message naming the field, nothing changed.
-    let good = [("tekst", "Bedre skolegang for alle"), ("niveau", "long-term"), ("trin", "4")];
+    let good = [
+        ("tekst", "Bedre skolegang for alle"),
+        ("niveau", "long-term"),
+        ("trin", "4"),
+    ];
     let mut empty = good;
     empty[0] = ("tekst", " ");
     refused(&b, &goal, &empty, "«Tekst» skal udfyldes").await;
@@ -139,7 +143,10 @@ async fn theory_on(backend: Backend) {
         page.contains("Målet «Bedre skolegang for alle» er gemt."),
         "{page}"
     );
-    let to = location(&b.post(&format!("{goal}/flyt"), &b.base, &[("trin", "5")]).await);
+    let to = location(
+        &b.post(&format!("{goal}/flyt"), &b.base, &[("trin", "5")])
+            .await,
+    );
     let page = b.text(&to).await;
     assert!(
         page.contains("Målet «Bedre skolegang for alle» er flyttet til trin 5."),
@@ -162,16 +169,21 @@ async fn theory_on(backend: Backend) {
             && page.contains("Fortryd (gendan)"),
         "{page}"
     );
-    let now = b
-        .text(&format!("{CAFE}&fra={today}&til={today}"))
-        .await;
+    let now = b.text(&format!("{CAFE}&fra={today}&til={today}")).await;
     assert!(
         !report_form(&now).contains(&format!("status-{long}")),
         "not offered for a new report"
     );
-    assert!(!now.contains("Bedre skolegang for alle (udgået"), "not in this period's table");
+    assert!(
+        !now.contains("Bedre skolegang for alle (udgået"),
+        "not in this period's table"
+    );
     let earlier = b.text(&format!("{CAFE}&fra=2020-01-01&til={today}")).await;
-    assert!(report_form(&earlier).contains(&format!("status-{long}")), "{}", report_form(&earlier));
+    assert!(
+        report_form(&earlier).contains(&format!("status-{long}")),
+        "{}",
+        report_form(&earlier)
+    );
     assert!(
         earlier.contains("Bedre skolegang for alle (udgået fra"),
         "in the report of the period it was live in"
@@ -190,9 +202,7 @@ async fn theory_on(backend: Backend) {
         page.contains("Målet «Bedre skolegang for alle» er gendannet."),
         "{page}"
     );
-    let now = b
-        .text(&format!("{CAFE}&fra={today}&til={today}"))
-        .await;
+    let now = b.text(&format!("{CAFE}&fra={today}&til={today}")).await;
     assert!(report_form(&now).contains(&format!("status-{long}")));
 
     // An indicator: edited (bad number named), retired (gone from the measurement picker,
@@ -218,7 +228,10 @@ async fn theory_on(backend: Backend) {
     assert!(page.contains("210,5"), "{page}");
     assert!(picker(&page, "indikator").contains("Frivillige timer i alt"));
     let ask = b.text(&format!("{ind}/udgaa")).await;
-    assert!(ask.contains("Tag indikatoren «Frivillige timer i alt» ud"), "{ask}");
+    assert!(
+        ask.contains("Tag indikatoren «Frivillige timer i alt» ud"),
+        "{ask}"
+    );
     let to = location(&b.post(&format!("{ind}/udgaa"), &b.base, &[]).await);
     let page = b.text(&to).await;
     assert!(page.contains("Indikatoren «Frivillige timer i alt» er taget ud"));
@@ -302,7 +315,11 @@ async fn sessions_on(backend: Backend) {
         .post("/aktiviteter/act-findes-ikke/moeder", &b.base, &good)
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    assert!(!b.text("/aktiviteter/act-gadeplan").await.contains("Sommerfest"));
+    assert!(
+        !b.text("/aktiviteter/act-gadeplan")
+            .await
+            .contains("Sommerfest")
+    );
 
     // Created, with the term's register.
     let to = location(&b.post(create, &b.base, &good).await);
@@ -321,7 +338,12 @@ async fn sessions_on(backend: Backend) {
         &b.post(
             create,
             &b.base,
-            &[good[0], ("start", "10:00"), ("slut", "12:00"), ("titel", "Loppemarked")],
+            &[
+                good[0],
+                ("start", "10:00"),
+                ("slut", "12:00"),
+                ("titel", "Loppemarked"),
+            ],
         )
         .await,
     );
@@ -339,7 +361,12 @@ async fn sessions_on(backend: Backend) {
         &b.post(
             &format!("{base}/aendr"),
             &b.base,
-            &[good[0], ("start", "18:00"), ("slut", "21:00"), ("titel", "Sommerfest i gården")],
+            &[
+                good[0],
+                ("start", "18:00"),
+                ("slut", "21:00"),
+                ("titel", "Sommerfest i gården"),
+            ],
         )
         .await,
     );
@@ -351,7 +378,10 @@ async fn sessions_on(backend: Backend) {
 
     // Cancelling asks first, can be undone, and a cancelled session is not changed.
     let ask = b.text(&format!("{base}/aflys")).await;
-    assert!(ask.contains("Aflys mødegangen «Sommerfest i gården»"), "{ask}");
+    assert!(
+        ask.contains("Aflys mødegangen «Sommerfest i gården»"),
+        "{ask}"
+    );
     let to = location(&b.post(&format!("{base}/aflys"), &b.base, &[]).await);
     let page = b.text(&to).await;
     assert!(
@@ -368,7 +398,11 @@ async fn sessions_on(backend: Backend) {
     let to = location(&b.post(&format!("{base}/genoptag"), &b.base, &[]).await);
     assert!(b.text(&to).await.contains("holdes igen."));
     let resp = b
-        .post(&format!("/registre/{doc}/moeder/s-findes-ikke/aendr"), &b.base, &good)
+        .post(
+            &format!("/registre/{doc}/moeder/s-findes-ikke/aendr"),
+            &b.base,
+            &good,
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
@@ -389,7 +423,10 @@ async fn board_on(backend: Backend) {
     // The form's current seats, then two new ones: the municipality chairs.
     let seats = form.matches("name=\"id-").count();
     let (k, bo) = (format!("org-{seats}"), format!("org-{}", seats + 1));
-    let (fk, fbo) = (format!("funktion-{seats}"), format!("funktion-{}", seats + 1));
+    let (fk, fbo) = (
+        format!("funktion-{seats}"),
+        format!("funktion-{}", seats + 1),
+    );
     let mut good: Vec<(String, String)> = vec![("type".into(), "bystrategisk".into())];
     for i in 0..seats {
         good.push((format!("id-{i}"), hidden_value(&form, &format!("id-{i}"))));
@@ -415,7 +452,12 @@ async fn board_on(backend: Backend) {
     no_function.retain(|(n, _)| n != &fbo);
     let resp = post(no_function).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    assert!(resp.text().await.unwrap().contains("«Funktion» skal udfyldes for"));
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("«Funktion» skal udfyldes for")
+    );
     let mut bad_type = as_ref(&good);
     bad_type[0].1 = "kongelig".into();
     let resp = post(bad_type).await;
@@ -425,7 +467,11 @@ async fn board_on(backend: Backend) {
     unknown.retain(|(n, v)| !(n == &k && v == "o-vestby-kommune"));
     let resp = post(unknown).await;
     assert!(resp.text().await.unwrap().contains("«Organisation»"));
-    assert!(!b.text("/bestyrelser").await.contains("Direktør, Børn og Unge"));
+    assert!(
+        !b.text("/bestyrelser")
+            .await
+            .contains("Direktør, Børn og Unge")
+    );
 
     let to = location(&post(as_ref(&good)).await);
     let page = b.text(&to).await;
@@ -478,8 +524,12 @@ async fn stale_on(backend: Backend) {
     )
     .await;
     location(
-        &b.post("/administration/aktiviteter/act-gadeplan/arkiver", &b.base, &[])
-            .await,
+        &b.post(
+            "/administration/aktiviteter/act-gadeplan/arkiver",
+            &b.base,
+            &[],
+        )
+        .await,
     );
     refused(
         &b,
@@ -495,13 +545,21 @@ async fn stale_on(backend: Backend) {
     refused(
         &b,
         "/aktiviteter/act-gadeplan/moeder",
-        &[("dato", "2026-12-20"), ("start", "17:00"), ("slut", "19:00")],
+        &[
+            ("dato", "2026-12-20"),
+            ("start", "17:00"),
+            ("slut", "19:00"),
+        ],
         "«Aktivitet»: aktiviteten",
     )
     .await;
     location(
-        &b.post("/administration/programmer/p-helhedsplan/arkiver", &b.base, &[])
-            .await,
+        &b.post(
+            "/administration/programmer/p-helhedsplan/arkiver",
+            &b.base,
+            &[],
+        )
+        .await,
     );
     let resp = b
         .post(

@@ -1025,7 +1025,11 @@ async fn activity_form(
 }
 
 /// An optional date field; `label` names it.
-pub(super) fn opt_date(form: &FormFields, name: &str, label: &str) -> Result<Option<Date>, WebError> {
+pub(super) fn opt_date(
+    form: &FormFields,
+    name: &str,
+    label: &str,
+) -> Result<Option<Date>, WebError> {
     match form.one(name).filter(|x| !x.is_empty()) {
         None => Ok(None),
         Some(_) => form.date(name, label).map(Some),

@@ -32,7 +32,10 @@ const BASE: &str = "/administration/forandringsteori";
 
 /// The routes of the change-theory forms.
 pub fn routes() -> Router<AppState> {
-    let mut r = Router::new().route(&format!("{BASE}/{{id}}/maal/{{item}}/flyt"), post(move_goal));
+    let mut r = Router::new().route(
+        &format!("{BASE}/{{id}}/maal/{{item}}/flyt"),
+        post(move_goal),
+    );
     for part in [Part::Goal, Part::Indicator] {
         r = r
             .route(
@@ -139,7 +142,10 @@ pub fn notice(q: &NoticeQuery, a: &ActivityEntry) -> Result<Markup, WebError> {
     let (name, step, retired) = match part {
         Part::Goal => {
             let goals = a.doc.goals()?;
-            let g = id.parse::<GoalId>().ok().and_then(|g| goals.get(&g).cloned());
+            let g = id
+                .parse::<GoalId>()
+                .ok()
+                .and_then(|g| goals.get(&g).cloned());
             (
                 g.as_ref().map(|g| g.text.clone()),
                 g.as_ref().map(|g| g.step),
@@ -152,7 +158,11 @@ pub fn notice(q: &NoticeQuery, a: &ActivityEntry) -> Result<Markup, WebError> {
                 .parse::<IndicatorId>()
                 .ok()
                 .and_then(|i| inds.get(&i).cloned());
-            (i.as_ref().map(|i| i.name.clone()), None, i.and_then(|i| i.retired))
+            (
+                i.as_ref().map(|i| i.name.clone()),
+                None,
+                i.and_then(|i| i.retired),
+            )
         }
     };
     Ok(html! {
