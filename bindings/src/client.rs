@@ -548,6 +548,10 @@ impl NaboClient {
                 };
                 let a = ActivityDoc::from_doc(doc)?;
                 let cur = a.activity()?.current;
+                // Archived activities leave the phone's list too (ADR 0022, ADR 0026).
+                if cur.archived {
+                    continue;
+                }
                 out.push(api::ActivityInfo {
                     id: a.id().to_string(),
                     name: cur.name,

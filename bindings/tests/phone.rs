@@ -1405,4 +1405,145 @@ async fn a_headcount_by_group_taken_offline_reaches_the_overview_and_the_figure_
         !cafe_groups.is_empty(),
         "the café's target groups count 29 children and 18 adults: {csv}"
     );
+/// A form posted on the review pages as central staff; where it leads (303).
+async fn web_post(r: &TestRelay, path: &str, form: &[(&str, &str)]) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.:".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let body: Vec<String> = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    let (http, cookies) = web_session(r).await;
+    let res = http
+        .post(format!("{}{path}", r.http()))
+        .header(reqwest::header::COOKIE, cookies)
+        .header(reqwest::header::ORIGIN, r.http())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body.join("&"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER, "{path}");
+    res.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A one-off session made on the activity page in a term no phone has a register for yet
+/// (the page creates it through the relay's path for new documents), then moved: the
+/// volunteer's phone sees both after syncing. An archived activity leaves the phone's list.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_made_on_the_pages_in_a_new_term_reaches_the_phone() {
+    for backend in Backend::all() {
+        let r = TestRelay::start(backend, Limits::default()).await.unwrap();
+        r.seed_demo(PASSWORD).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let maja = open(&r, dir.path(), 16).await;
+        maja.enrol(
+            enrolment_code(&r, "u-volunteer1").await,
+            "Majas telefon".into(),
+        )
+        .await
+        .unwrap();
+        maja.sync_now().await.unwrap();
+        // The first day of the next term: the demo made this term's register only.
+        let today: nabo_core::time::Date = maja.today().parse().unwrap();
+        let next = nabo_core::time::Term::of(today).last_day().add_days(1);
+        let day = next.to_string();
+        assert!(maja.sessions_on(day.clone()).await.unwrap().is_empty());
+        let to = web_post(
+            &r,
+            "/aktiviteter/act-lektiecafe/moeder",
+            &[
+                ("dato", &day),
+                ("start", "10:00"),
+                ("slut", "14:00"),
+                ("titel", "Nytårsudflugt"),
+            ],
+        )
+        .await;
+        assert!(to.contains("besked=moede-oprettet"), "{to}");
+        maja.sync_now().await.unwrap();
+        let on_phone = maja.sessions_on(day.clone()).await.unwrap();
+        let trip = on_phone
+            .iter()
+            .find(|s| s.title.as_deref() == Some("Nytårsudflugt"))
+            .unwrap_or_else(|| panic!("{on_phone:?}"));
+        assert_eq!((trip.start.as_str(), trip.end.as_str()), ("10:00", "14:00"));
+        // Moved to the next day on the page: the phone follows.
+        let moved = next.add_days(1).to_string();
+        let session = to
+            .split("moede=")
+            .nth(1)
+            .unwrap()
+            .split(['&', '#'])
+            .next()
+            .unwrap();
+        let doc = to
+            .split("register=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
+        web_post(
+            &r,
+            &format!("/registre/{doc}/moeder/{session}/aendr"),
+            &[
+                ("dato", &moved),
+                ("start", "11:00"),
+                ("slut", "15:00"),
+                ("titel", "Nytårsudflugt"),
+            ],
+        )
+        .await;
+        maja.sync_now().await.unwrap();
+        assert!(
+            maja.sessions_on(day)
+                .await
+                .unwrap()
+                .iter()
+                .all(|s| s.id != trip.id),
+            "moved away"
+        );
+        let after = maja.sessions_on(moved).await.unwrap();
+        let trip = after.iter().find(|s| s.id == trip.id).unwrap();
+        assert_eq!(trip.start, "11:00");
+
+        // Archived on the pages: gone from the phone's activity list.
+        assert!(
+            maja.my_activities()
+                .await
+                .unwrap()
+                .iter()
+                .any(|a| a.id == "act-lektiecafe")
+        );
+        web_post(
+            &r,
+            "/administration/aktiviteter/act-lektiecafe/arkiver",
+            &[],
+        )
+        .await;
+        maja.sync_now().await.unwrap();
+        assert!(
+            maja.my_activities()
+                .await
+                .unwrap()
+                .iter()
+                .all(|a| a.id != "act-lektiecafe")
+        );
+    }
 }

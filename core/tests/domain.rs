@@ -936,6 +936,7 @@ fn change_theory_measurements_and_goal_reports() {
                 baseline: Some(10.0),
                 target: Some(25.0),
                 periodicity: "term".into(),
+                retired: None,
             },
         )
         .unwrap();
@@ -953,6 +954,7 @@ fn change_theory_measurements_and_goal_reports() {
                 baseline: None,
                 target: None,
                 periodicity: "year".into(),
+                retired: None,
             },
         ),
         "library",
@@ -967,6 +969,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 4,
                 leads_to: Set::new(),
                 indicators: Set::new(),
+                retired: None,
             },
         )
         .unwrap();
@@ -979,6 +982,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 3,
                 leads_to: [long.clone()].into_iter().collect(),
                 indicators: [ind.clone()].into_iter().collect(),
+                retired: None,
             },
         )
         .unwrap();
@@ -991,6 +995,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 1,
                 leads_to: [short.clone()].into_iter().collect(),
                 indicators: Set::new(),
+                retired: None,
             },
         )
         .unwrap();
@@ -1003,6 +1008,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 5,
                 leads_to: [deliv.clone()].into_iter().collect(),
                 indicators: Set::new(),
+                retired: None,
             },
         ),
         "leads_to",
@@ -1017,6 +1023,7 @@ fn change_theory_measurements_and_goal_reports() {
                 step: 12,
                 leads_to: Set::new(),
                 indicators: Set::new(),
+                retired: None,
             },
         ),
         "step",

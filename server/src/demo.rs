@@ -207,6 +207,7 @@ fn change_theory(
                 baseline: Some(baseline),
                 target: Some(target),
                 periodicity: "halvår".into(),
+                retired: None,
             },
         )?)
     };
@@ -221,6 +222,7 @@ fn change_theory(
             step: 1,
             leads_to: Set::new(),
             indicators: set(&[&hours]),
+            retired: None,
         },
     )?;
     let short = cafe.add_goal(
@@ -231,6 +233,7 @@ fn change_theory(
             step: 3,
             leads_to: Set::new(),
             indicators: set(&[&unique]),
+            retired: None,
         },
     )?;
     let long = cafe.add_goal(
@@ -241,6 +244,7 @@ fn change_theory(
             step: 4,
             leads_to: Set::new(),
             indicators: Set::new(),
+            retired: None,
         },
     )?;
     let last_term = nabo_core::time::Term::of(today).first_day().add_days(-1);

@@ -502,33 +502,8 @@ impl ActivityDoc {
         cat: &Catalogue,
         def: IndicatorDef,
     ) -> Result<IndicatorId> {
-        let mut def = def;
-        if let Some(lib) = &def.library {
-            let Some(li) = cat.indicator(lib.as_str()) else {
-                return invalid(
-                    "library",
-                    Reason::UnknownCode,
-                    format!("{lib} is not in the indicator library"),
-                );
-            };
-            if def.name.trim().is_empty() {
-                def.name = li.name_da.clone();
-            }
-            if def.unit != li.unit {
-                return invalid(
-                    "unit",
-                    Reason::Inconsistent,
-                    "the unit differs from the library indicator's",
-                );
-            }
-        }
-        require_text("name", &def.name, MAX_NAME)?;
-        require_text("periodicity", &def.periodicity, 20)?;
-        if let (Some(b), Some(t)) = (def.baseline, def.target)
-            && (!b.is_finite() || !t.is_finite())
-        {
-            return invalid("target", Reason::OutOfRange, "must be a finite number");
-        }
+        let mut def = check_indicator(cat, def)?;
+        def.retired = None;
         let id = IndicatorId::random();
         self.doc.write(author, "add-indicator", |tx| {
             write_record(tx, "indicators", id.as_str(), &def)
@@ -536,18 +511,166 @@ impl ActivityDoc {
         Ok(id)
     }
 
+    /// Changes an indicator (ADR 0026): `f` edits a copy, which is checked like a new
+    /// indicator. An unknown id is refused, never created; a retired one is refused (restore
+    /// it first); its unit cannot change once it has measurements (they are in that unit).
+    /// Retirement is changed by [`ActivityDoc::set_indicator_retired`] only. An edit that
+    /// changes nothing writes nothing.
+    pub fn update_indicator(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        id: &IndicatorId,
+        f: impl FnOnce(&mut IndicatorDef),
+    ) -> Result<()> {
+        let old = self.indicator_one(id)?;
+        if old.retired.is_some() {
+            return invalid("indicator", Reason::NotActive, "the indicator is retired");
+        }
+        let mut def = old.clone();
+        f(&mut def);
+        def.retired = old.retired;
+        let def = check_indicator(cat, def)?;
+        if def == old {
+            return Ok(());
+        }
+        if def.unit != old.unit && self.measurements()?.values().any(|m| &m.indicator == id) {
+            return invalid(
+                "unit",
+                Reason::Inconsistent,
+                "the indicator has measurements in its unit",
+            );
+        }
+        self.doc.write(author, "update-indicator", |tx| {
+            write_record(tx, "indicators", id.as_str(), &def)
+        })
+    }
+
+    /// Retires an indicator from `Some(date)` or restores it (`None`) (ADR 0026): a retired
+    /// indicator leaves pickers, new goals and measurements of later periods, and stays in
+    /// the history and in the reports of periods before the date. Retiring what is retired
+    /// (or restoring what is live) writes nothing.
+    pub fn set_indicator_retired(
+        &mut self,
+        author: &Author,
+        id: &IndicatorId,
+        retired: Option<Date>,
+    ) -> Result<()> {
+        let mut def = self.indicator_one(id)?;
+        if def.retired.is_some() == retired.is_some() {
+            return Ok(());
+        }
+        def.retired = retired;
+        let op = if retired.is_some() {
+            "retire-indicator"
+        } else {
+            "restore-indicator"
+        };
+        self.doc.write(author, op, |tx| {
+            write_record(tx, "indicators", id.as_str(), &def)
+        })
+    }
+
+    fn indicator_one(&self, id: &IndicatorId) -> Result<IndicatorDef> {
+        match read_one::<_, IndicatorDef>(self.doc.automerge(), "indicators", id.as_str())? {
+            Some(v) => Ok(v.current),
+            None => invalid("indicator", Reason::NotFound, "no such indicator"),
+        }
+    }
+
+    fn goal_one(&self, id: &GoalId) -> Result<Goal> {
+        match read_one::<_, Goal>(self.doc.automerge(), "goals", id.as_str())? {
+            Some(v) => Ok(v.current),
+            None => invalid("goal", Reason::NotFound, "no such goal"),
+        }
+    }
+
     /// Adds a goal (deliverable, short-term or long-term) with its step number, the goals it
-    /// leads to and its indicators.
+    /// leads to and its indicators (none of them retired).
     pub fn add_goal(&mut self, author: &Author, goal: Goal) -> Result<GoalId> {
+        let mut goal = goal;
+        goal.retired = None;
+        let id = GoalId::random();
+        self.check_goal(&id, None, &goal)?;
+        self.doc.write(author, "add-goal", |tx| {
+            write_record(tx, "goals", id.as_str(), &goal)
+        })?;
+        Ok(id)
+    }
+
+    /// Changes a goal (ADR 0026): `f` edits a copy, which is checked like a new goal (links
+    /// it already had to a goal or indicator retired since are kept; new ones must be live;
+    /// no goal leads back to itself). An unknown id is refused, never created; a retired
+    /// goal is refused (restore it first). Retirement is changed by
+    /// [`ActivityDoc::set_goal_retired`] only. An edit that changes nothing writes nothing.
+    pub fn update_goal(
+        &mut self,
+        author: &Author,
+        id: &GoalId,
+        f: impl FnOnce(&mut Goal),
+    ) -> Result<()> {
+        let old = self.goal_one(id)?;
+        if old.retired.is_some() {
+            return invalid("goal", Reason::NotActive, "the goal is retired");
+        }
+        let mut goal = old.clone();
+        f(&mut goal);
+        goal.retired = old.retired;
+        if goal == old {
+            return Ok(());
+        }
+        self.check_goal(id, Some(&old), &goal)?;
+        self.doc.write(author, "update-goal", |tx| {
+            write_record(tx, "goals", id.as_str(), &goal)
+        })
+    }
+
+    /// Moves a goal to another step of the chain (reordering the change theory): checked
+    /// like any change of the goal ([`ActivityDoc::update_goal`]).
+    pub fn move_goal(&mut self, author: &Author, id: &GoalId, step: u8) -> Result<()> {
+        self.update_goal(author, id, |g| g.step = step)
+    }
+
+    /// Retires a goal from `Some(date)` or restores it (`None`) (ADR 0026): a retired goal
+    /// leaves the report form and new links, and stays in the history and in the reports of
+    /// periods before the date. Retiring what is retired (or restoring what is live) writes
+    /// nothing.
+    pub fn set_goal_retired(
+        &mut self,
+        author: &Author,
+        id: &GoalId,
+        retired: Option<Date>,
+    ) -> Result<()> {
+        let mut goal = self.goal_one(id)?;
+        if goal.retired.is_some() == retired.is_some() {
+            return Ok(());
+        }
+        goal.retired = retired;
+        let op = if retired.is_some() {
+            "retire-goal"
+        } else {
+            "restore-goal"
+        };
+        self.doc.write(author, op, |tx| {
+            write_record(tx, "goals", id.as_str(), &goal)
+        })
+    }
+
+    /// What a goal `id` (new, or changed from `old`) must satisfy.
+    fn check_goal(&self, id: &GoalId, old: Option<&Goal>, goal: &Goal) -> Result<()> {
         require_text("text", &goal.text, MAX_NAME)?;
         if !(1..=9).contains(&goal.step) {
             return invalid("step", Reason::OutOfRange, "steps are numbered 1 to 9");
         }
         let goals = self.goals()?;
         for g in goal.leads_to.iter() {
-            let Some(target) = goals.get(g) else {
+            let Some(target) = goals.get(g).filter(|_| g != id) else {
                 return invalid("leads_to", Reason::NotFound, "no such goal");
             };
+            let kept = old.is_some_and(|o| o.leads_to.contains(g));
+            if target.retired.is_some() && !kept {
+                return invalid("leads_to", Reason::NotActive, "the goal is retired");
+            }
             if level_rank(target.level) < level_rank(goal.level) {
                 return invalid(
                     "leads_to",
@@ -556,21 +679,43 @@ impl ActivityDoc {
                 );
             }
         }
-        let indicators = self.indicators()?;
-        if goal.indicators.iter().any(|i| !indicators.contains_key(i)) {
-            return invalid("indicators", Reason::NotFound, "no such indicator");
+        // No chain of arrows leads back to the goal (same-level goals may lead to each other).
+        let mut seen = std::collections::BTreeSet::new();
+        let mut next: Vec<&GoalId> = goal.leads_to.iter().collect();
+        while let Some(g) = next.pop() {
+            if g == id {
+                return invalid(
+                    "leads_to",
+                    Reason::Inconsistent,
+                    "the goals would lead in a circle",
+                );
+            }
+            if seen.insert(g) {
+                next.extend(goals.get(g).into_iter().flat_map(|x| x.leads_to.iter()));
+            }
         }
-        let id = GoalId::random();
-        self.doc.write(author, "add-goal", |tx| {
-            write_record(tx, "goals", id.as_str(), &goal)
-        })?;
-        Ok(id)
+        let indicators = self.indicators()?;
+        for i in goal.indicators.iter() {
+            let Some(def) = indicators.get(i) else {
+                return invalid("indicators", Reason::NotFound, "no such indicator");
+            };
+            let kept = old.is_some_and(|o| o.indicators.contains(i));
+            if def.retired.is_some() && !kept {
+                return invalid("indicators", Reason::NotActive, "the indicator is retired");
+            }
+        }
+        Ok(())
     }
 
     /// Records a measurement of an indicator.
     pub fn record_measurement(&mut self, author: &Author, m: Measurement) -> Result<MeasurementId> {
-        if !self.indicators()?.contains_key(&m.indicator) {
-            return invalid("indicator", Reason::NotFound, "no such indicator");
+        let def = self.indicator_one(&m.indicator)?;
+        if !def.live_in(m.from) {
+            return invalid(
+                "indicator",
+                Reason::NotActive,
+                "the indicator was retired before the period",
+            );
         }
         if m.to < m.from {
             return invalid(
@@ -626,8 +771,15 @@ impl ActivityDoc {
         let goals = self.goals()?;
         let measurements = self.measurements()?;
         for (gid, a) in r.goals.iter() {
-            if !goals.contains_key(gid) {
+            let Some(goal) = goals.get(gid) else {
                 return invalid("goals", Reason::NotFound, "no such goal");
+            };
+            if !goal.live_in(r.from) {
+                return invalid(
+                    "goals",
+                    Reason::NotActive,
+                    "the goal was retired before the period",
+                );
             }
             require_terms(cat, Vocabulary::NonFulfilmentReasons, "reasons", &a.reasons)?;
             if matches!(a.status, GoalStatus::NotAchieved | GoalStatus::Partly)
@@ -693,6 +845,41 @@ impl ActivityDoc {
             .map(|g| g.step)
             .max())
     }
+}
+
+/// What an indicator must satisfy, new or changed: a library code from the catalogue (its
+/// name filled in when empty, its unit kept), a name, a periodicity, finite numbers.
+fn check_indicator(cat: &Catalogue, def: IndicatorDef) -> Result<IndicatorDef> {
+    let mut def = def;
+    if let Some(lib) = &def.library {
+        let Some(li) = cat.indicator(lib.as_str()) else {
+            return invalid(
+                "library",
+                Reason::UnknownCode,
+                format!("{lib} is not in the indicator library"),
+            );
+        };
+        if def.name.trim().is_empty() {
+            def.name = li.name_da.clone();
+        }
+        if def.unit != li.unit {
+            return invalid(
+                "unit",
+                Reason::Inconsistent,
+                "the unit differs from the library indicator's",
+            );
+        }
+    }
+    def.name = def.name.trim().to_owned();
+    require_text("name", &def.name, MAX_NAME)?;
+    require_text("periodicity", &def.periodicity, 20)?;
+    if def.baseline.is_some_and(|b| !b.is_finite()) {
+        return invalid("baseline", Reason::OutOfRange, "must be a finite number");
+    }
+    if def.target.is_some_and(|t| !t.is_finite()) {
+        return invalid("target", Reason::OutOfRange, "must be a finite number");
+    }
+    Ok(def)
 }
 
 fn level_rank(l: GoalLevel) -> u8 {

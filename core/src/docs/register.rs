@@ -347,7 +347,7 @@ impl RegisterDoc {
         Ok(id)
     }
 
-    /// Cancels (or restores) a session. A session is never removed.
+    /// Cancels (or restores) a session. A session is never removed; its records stay.
     pub fn set_cancelled(
         &mut self,
         author: &Author,
@@ -362,6 +362,42 @@ impl RegisterDoc {
             "restore-session"
         };
         self.doc.write(author, op, |tx| {
+            write_record(tx, "sessions", session.as_str(), &s)
+        })
+    }
+
+    /// Changes a session's date, times, venue or title (ADR 0026): `f` edits a copy, which is
+    /// checked like a new session (a date in this register's term, ending after it starts).
+    /// The session keeps its id, so a roll call, headcounts and shifts recorded for it stay
+    /// with it and count on its new date; a session of a series keeps its series (its derived
+    /// id stops the series from generating the original date again). Whether it is cancelled
+    /// and who created it are not changed here; a cancelled session is refused (restore it
+    /// first); an unknown id is refused, never created; a change that changes nothing writes
+    /// nothing.
+    pub fn change_session(
+        &mut self,
+        author: &Author,
+        session: &SessionId,
+        f: impl FnOnce(&mut Session),
+    ) -> Result<()> {
+        let old = self.session(session)?;
+        if old.cancelled {
+            return invalid("session", Reason::NotActive, "the session is cancelled");
+        }
+        let mut s = old.clone();
+        f(&mut s);
+        s.cancelled = old.cancelled;
+        s.series = old.series.clone();
+        s.by = old.by.clone();
+        s.title = s
+            .title
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        if s == old {
+            return Ok(());
+        }
+        check_session(self.term(), &s)?;
+        self.doc.write(author, "change-session", |tx| {
             write_record(tx, "sessions", session.as_str(), &s)
         })
     }

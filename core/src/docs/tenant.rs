@@ -241,6 +241,9 @@ impl TenantDoc {
         if p.process_phase.is_some_and(|ph| !(1..=5).contains(&ph)) {
             return invalid("process_phase", Reason::OutOfRange, "phases 1 to 5");
         }
+        if let Some(b) = &p.board {
+            check_board(b)?;
+        }
         let areas = self.areas()?;
         if p.areas.iter().any(|a| !areas.contains_key(a)) {
             return invalid("areas", Reason::NotFound, "no such housing area");
@@ -508,4 +511,21 @@ impl TenantDoc {
     pub fn catalogue(&self, base: &Catalogue) -> Result<Catalogue> {
         base.with_local(&self.local_catalogue()?)
     }
+}
+
+/// What a programme's board must satisfy (ADR 0026): every seat names its function (at
+/// organisation level, never a person), and at most one seat chairs the board. That the seats'
+/// organisations exist is checked with the programme's other references.
+pub fn check_board(b: &crate::model::programme::Board) -> Result<()> {
+    for m in b.members.values() {
+        require_text("board.function", &m.function, MAX_NAME)?;
+    }
+    if b.members.values().filter(|m| m.chair).count() > 1 {
+        return invalid(
+            "board.chair",
+            Reason::Inconsistent,
+            "a board has at most one chair",
+        );
+    }
+    Ok(())
 }

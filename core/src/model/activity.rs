@@ -155,6 +155,18 @@ pub struct Goal {
     pub leads_to: Set<GoalId>,
     /// Indicators that measure it.
     pub indicators: Set<IndicatorId>,
+    /// Retired from this date (ADR 0026): no longer offered for new reports, kept in the
+    /// history and in the reports of periods before it. Missing in older records.
+    #[autosurgeon(hydrate = "crate::model::lenient::missing_none")]
+    pub retired: Option<Date>,
+}
+
+impl Goal {
+    /// Whether the goal was live at some point of `[from, to]` (not retired on or before
+    /// `from`).
+    pub fn live_in(&self, from: Date) -> bool {
+        self.retired.is_none_or(|r| r > from)
+    }
 }
 
 /// An indicator used by an activity, ideally mapped to the shared library.
@@ -178,6 +190,17 @@ pub struct IndicatorDef {
     /// How often it is measured (`term`, `year`, `quarter`).
     #[autosurgeon(hydrate = "crate::model::lenient::string")]
     pub periodicity: String,
+    /// Retired from this date (ADR 0026): no longer offered for new measurements or goals,
+    /// kept in the history and in the reports of periods before it. Missing in older records.
+    #[autosurgeon(hydrate = "crate::model::lenient::missing_none")]
+    pub retired: Option<Date>,
+}
+
+impl IndicatorDef {
+    /// Whether the indicator was live in a period starting `from` (see [`Goal::live_in`]).
+    pub fn live_in(&self, from: Date) -> bool {
+        self.retired.is_none_or(|r| r > from)
+    }
 }
 
 /// A measurement of an indicator for a period.

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use automerge::sync::{State, SyncDoc};
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use nabo_core::document::{DocKind, DocumentId, NaboDoc, Scope, guarded};
+use nabo_core::document::{DocKind, DocumentId, NaboDoc, guarded};
 use nabo_core::wire::{PROTOCOL_V1, PeerMetadata, WireMessage};
 use tokio::sync::{mpsc, oneshot};
 
 use super::doc::{DocCmd, Outbound};
 use super::outbox::{Outbox, outbox};
 use super::sync::{Held, HoldBudget, ReceiveError};
-use super::{ActorError, Control, Hub, Sender};
+use super::{Control, Hub, Sender};
 use crate::acl::{Access, Principal, access};
 use crate::storage::{StorageError, now_ms};
 
@@ -669,43 +669,11 @@ impl Conn {
         let Some(NewDoc { doc, state, .. }) = self.new_docs.remove(&id) else {
             return Ok(());
         };
-        let changes = doc.get_changes(&[]);
-        let rules = match self.hub.tenant_rules(&self.principal.tenant).await {
-            Ok(r) => r,
-            Err(e) => return Err(storage_closing(&self.hub, &e)),
-        };
         let sender = self.sender();
-        let (kind, activity) = match nabo_core::document::identity(&doc) {
-            Ok((kind, Scope::Register { activity, .. }, _)) => (kind, Some(activity.to_string())),
-            Ok((kind, _, _)) => (kind, None),
-            Err(_) => (DocKind::Tenant, None),
-        };
-        let children = match self
-            .hub
-            .shift_facts(
-                &self.principal.tenant,
-                kind,
-                activity.as_deref(),
-                &sender.editor,
-            )
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => return Err(storage_closing(&self.hub, &e)),
-        };
-        let checked = nabo_core::rules::check(
-            &doc,
-            &[],
-            &changes,
-            &sender.editor,
-            &rules.context(children),
-        );
-        let actors = nabo_core::rules::device_actors(&doc, &changes);
         let Ok(nabo) = NaboDoc::from_automerge(doc, automerge::ActorId::random()) else {
             return self.unavailable(&id.to_string());
         };
-        let derived = !matches!(nabo.kind(), DocKind::Activity | DocKind::Network);
-        let scope_ok = if derived {
+        let scope_ok = if super::create::derived_id(nabo.kind()) {
             nabo.scope().document_id() == id
         } else {
             true
@@ -713,8 +681,7 @@ impl Conn {
         if !scope_ok || nabo.scope().tenant() != &self.principal.tenant {
             return self.unavailable(&id.to_string());
         }
-        let bytes = nabo.save();
-        if bytes.len() > limits.max_document_bytes {
+        if nabo.save().len() > limits.max_document_bytes {
             self.hub
                 .metrics
                 .limit_violations
@@ -728,59 +695,18 @@ impl Conn {
                 ),
             ));
         }
-        let mut meta = match crate::meta::derive(&nabo, self.hub.storage.as_ref()).await {
-            Ok(m) => m,
-            Err(e) => return Err(storage_closing(&self.hub, &e)),
-        };
-        meta.id = id;
-        if access(&self.principal, &meta) != Access::Write {
-            return self.unavailable(&id.to_string());
-        }
-        if let Err(r) = checked {
-            return self.refuse_new(id, &r);
-        }
-        match self.hub.bind_actors(&meta.tenant, actors, &sender).await {
-            Ok(()) => {}
-            Err(ActorError::Refused(r)) => return self.refuse_new(id, &r),
-            Err(ActorError::Storage(e)) => return Err(storage_closing(&self.hub, &e)),
-        }
-        match self.hub.storage.create_document(&meta, &bytes).await {
-            Ok(()) => self.attach(&meta, Access::Write, Some(state), None).await,
-            Err(StorageError::Conflict) => {
-                // Created concurrently by another phone (a derived id): merge ours into it.
-                let existing = match self.hub.storage.document(id).await {
-                    Ok(Some(m)) => m,
-                    Ok(None) => return self.unavailable(&id.to_string()),
-                    Err(e) => return Err(storage_closing(&self.hub, &e)),
-                };
-                if access(&self.principal, &existing) != Access::Write {
-                    return self.unavailable(&id.to_string());
-                }
-                let tx = match self.hub.open(&existing).await {
-                    Ok(tx) => tx,
-                    Err(_) => return Err(Closing::new(1011, "storage unavailable; retry")),
-                };
-                let (reply, rx) = oneshot::channel();
-                let changes = nabo.automerge().get_changes(&[]);
-                if tx
-                    .send(DocCmd::Merge {
-                        changes,
-                        sender,
-                        reply,
-                    })
-                    .await
-                    .is_err()
-                {
-                    return Err(Closing::new(1011, "storage unavailable; retry"));
-                }
-                match rx.await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(super::doc::MergeError::Refused(r))) => return self.refuse_new(id, &r),
-                    _ => return Err(Closing::new(1011, "storage unavailable; retry")),
-                }
-                self.attach(&existing, Access::Write, None, None).await
-            }
-            Err(e) => Err(storage_closing(&self.hub, &e)),
+        use super::create::{CreateError, Created};
+        match self
+            .hub
+            .create_document(&nabo, id, &self.principal, sender)
+            .await
+        {
+            Ok(Created::New(meta)) => self.attach(&meta, Access::Write, Some(state), None).await,
+            Ok(Created::Merged(meta)) => self.attach(&meta, Access::Write, None, None).await,
+            Err(CreateError::NotPermitted) => self.unavailable(&id.to_string()),
+            Err(CreateError::Refused(r)) => self.refuse_new(id, &r),
+            Err(CreateError::Storage(e)) => Err(storage_closing(&self.hub, &e)),
+            Err(CreateError::Unstored(_)) => Err(Closing::new(1011, "storage unavailable; retry")),
         }
     }
 

@@ -14,6 +14,7 @@
 
 mod cluster;
 pub mod conn;
+pub(crate) mod create;
 pub mod doc;
 mod facts;
 pub mod outbox;

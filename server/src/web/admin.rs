@@ -626,6 +626,13 @@ pub async fn create_activity(
         .split_once('|')
         .ok_or_else(|| WebError::BadRequest("Vælg en aktivitetstype.".into()))?;
     let prog = d.programmes.get(&programme).ok_or(WebError::NotFound)?;
+    super::manage::refuse_archived(
+        super::manage::Kind::Programme,
+        prog.archived,
+        "Program",
+        &prog.name,
+    )?;
+    super::manage::refuse_archived_areas(&d, [&area], "Boligområde")?;
     if rounds::check_programme_round(prog.taxonomy.as_str(), taxonomy).is_err() {
         let name = |t: &str| {
             d.catalogue
@@ -972,6 +979,12 @@ pub async fn change_theory(
     let d = TenantData::load(&s, &v.principal).await?;
     let id: ActivityId = f.aktivitet.parse().map_err(|_| WebError::NotFound)?;
     let a = d.activity(&id).ok_or(WebError::NotFound)?;
+    super::manage::refuse_archived(
+        super::manage::Kind::Activity,
+        a.activity.archived,
+        "Aktivitet",
+        &a.activity.name,
+    )?;
     let by = v.author();
     let cat = &d.catalogue;
     let led = f.led.clone();
@@ -1008,6 +1021,7 @@ pub async fn change_theory(
                         baseline: None,
                         target: None,
                         periodicity: "halvår".into(),
+                        retired: None,
                     };
                     indicators.insert(act.add_indicator(&by, cat, def)?);
                 }
@@ -1019,6 +1033,7 @@ pub async fn change_theory(
                         step,
                         leads_to: Set::new(),
                         indicators,
+                        retired: None,
                     },
                 )?;
             }
@@ -1120,6 +1135,7 @@ pub async fn create_programme(
                 .map_err(|_| WebError::BadRequest("Ukendt boligområde.".into()))
         })
         .collect::<Result<_, _>>()?;
+    super::manage::refuse_archived_areas(&d, areas.iter(), "Boligområder")?;
     let typologies: Set<GeographyTypology> = form
         .all("typologi")
         .map(|t| {

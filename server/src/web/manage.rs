@@ -205,7 +205,7 @@ pub fn created(kind: Kind, id: &str) -> Response {
 }
 
 /// The management page's other forms and what they say afterwards.
-const OTHER: [(&str, &str); 8] = [
+const OTHER: [(&str, &str); 9] = [
     (
         "serie-oprettet",
         "Den faste mødetid er tilføjet. Telefonerne opretter gangene ud fra den.",
@@ -228,6 +228,10 @@ const OTHER: [(&str, &str); 8] = [
     (
         "forandringsteori-gemt",
         "Leddet er føjet til forandringsteorien.",
+    ),
+    (
+        "bestyrelse-gemt",
+        "Bestyrelsen er gemt. Den vises under Samarbejde → Bestyrelser.",
     ),
 ];
 
@@ -337,12 +341,12 @@ pub fn edit_link(kind: Kind, id: &str, name: &str) -> Markup {
     html! { a href={"/administration/" (kind.path()) "/" (id)} aria-label={"Redigér " (name)} { "Redigér" } }
 }
 
-fn bad(text: impl Into<String>) -> WebError {
+pub(super) fn bad(text: impl Into<String>) -> WebError {
     WebError::BadRequest(text.into())
 }
 
 /// A required text field, trimmed; `label` names it in the Danish error.
-fn text(form: &FormFields, name: &str, label: &str) -> Result<String, WebError> {
+pub(super) fn text(form: &FormFields, name: &str, label: &str) -> Result<String, WebError> {
     match form.one(name) {
         Some(v) if !v.is_empty() => {
             if v.chars().count() > 200 {
@@ -398,8 +402,39 @@ fn known<K: std::str::FromStr + Ord, V>(
         .ok_or(WebError::NotFound)
 }
 
+/// Refuses a form that names an archived record (a page loaded before it was archived,
+/// ADR 0026): the field and the record are named, nothing is changed.
+pub(super) fn refuse_archived(
+    kind: Kind,
+    archived: bool,
+    label: &str,
+    name: &str,
+) -> Result<(), WebError> {
+    if archived {
+        return Err(bad(format!(
+            "«{label}»: {} «{name}» er arkiveret. Genindlæs siden, og vælg igen.",
+            kind.the().to_lowercase()
+        )));
+    }
+    Ok(())
+}
+
+/// [`refuse_archived`] for the housing areas of a form.
+pub(super) fn refuse_archived_areas<'a>(
+    d: &TenantData,
+    areas: impl IntoIterator<Item = &'a AreaId>,
+    label: &str,
+) -> Result<(), WebError> {
+    for a in areas {
+        if let Some(x) = d.areas.get(a) {
+            refuse_archived(Kind::Area, x.archived, label, &x.name)?;
+        }
+    }
+    Ok(())
+}
+
 /// The tenant document's meta (central staff edit it through the hub).
-fn tenant_meta(d: &TenantData) -> Result<crate::storage::DocMeta, WebError> {
+pub(super) fn tenant_meta(d: &TenantData) -> Result<crate::storage::DocMeta, WebError> {
     d.tenant_meta.clone().ok_or(WebError::NotFound)
 }
 
@@ -697,6 +732,7 @@ async fn programme_form(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
     Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let id = programme_id(&d, &id)?;
@@ -709,6 +745,7 @@ async fn programme_form(
         Nav::Admin,
         &format!("Redigér {}", p.name),
         html! {
+            (notice(&q, &d))
             form method="post" action={"/administration/programmer/" (id)} class="stak" {
                 label { "Navn" input name="navn" required maxlength="200" value=(p.name); }
                 label { "Fra" input type="date" name="fra" required value=(p.start.to_string()); }
@@ -758,6 +795,7 @@ async fn programme_form(
                 }
                 button type="submit" { "Gem" }
             }
+            (super::boards::editor(&d, &id, p))
             (archive_controls(Kind::Programme, id.as_str(), p.archived))
             p { a href="/administration#programmer" { "Tilbage til administration" } }
         },
@@ -803,6 +841,11 @@ async fn save_programme(
                 .ok_or_else(|| bad("«Boligområder» indeholder et ukendt område."))
         })
         .collect::<Result<_, _>>()?;
+    refuse_archived_areas(
+        &d,
+        areas.iter().filter(|a| !old.areas.contains(a)),
+        "Boligområder",
+    )?;
     let typologies: Set<GeographyTypology> = form
         .all("typologi")
         .map(|t| {
@@ -982,7 +1025,11 @@ async fn activity_form(
 }
 
 /// An optional date field; `label` names it.
-fn opt_date(form: &FormFields, name: &str, label: &str) -> Result<Option<Date>, WebError> {
+pub(super) fn opt_date(
+    form: &FormFields,
+    name: &str,
+    label: &str,
+) -> Result<Option<Date>, WebError> {
     match form.one(name).filter(|x| !x.is_empty()) {
         None => Ok(None),
         Some(_) => form.date(name, label).map(Some),
@@ -1053,6 +1100,7 @@ async fn save_activity(
     let moved_from = if area == e.activity.area {
         None
     } else {
+        refuse_archived_areas(&d, [&area], "Boligområde")?;
         Some(form.date("flyttes", "Flyttes fra")?)
     };
     let status: ActivityStatus = form
@@ -1275,7 +1323,7 @@ fn series_from_form(
     })
 }
 
-fn activity_entry<'a>(
+pub(super) fn activity_entry<'a>(
     d: &'a TenantData,
     id: &str,
 ) -> Result<&'a super::data::ActivityEntry, WebError> {

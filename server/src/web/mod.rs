@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod boards;
 pub(crate) mod data;
 mod erasure;
 pub mod fmt;
@@ -28,8 +29,10 @@ mod privacy;
 pub(crate) mod records;
 mod reports;
 mod roster;
+mod sessions;
 pub mod stats;
 pub mod table;
+mod theories;
 
 use axum::Router;
 use axum::body::Body;
@@ -108,6 +111,9 @@ pub fn router(state: AppState) -> Router {
         .merge(insight::routes())
         .merge(manage::routes())
         .merge(merges::routes())
+        .merge(theories::routes())
+        .merge(sessions::routes())
+        .merge(boards::routes())
         .layer(from_fn_with_state(state.clone(), session));
     Router::new()
         .route("/log-ind", get(login_form).post(login))

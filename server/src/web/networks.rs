@@ -187,7 +187,7 @@ fn follow_up_da(f: FollowUp) -> (&'static str, &'static str) {
     }
 }
 
-fn board_type_da(b: BoardType) -> (&'static str, &'static str) {
+pub(super) fn board_type_da(b: BoardType) -> (&'static str, &'static str) {
     match b {
         BoardType::Boligsocial => (
             "Boligsocial bestyrelse",

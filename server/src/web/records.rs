@@ -145,6 +145,7 @@ pub async fn activity(
     Extension(v): Extension<Viewer>,
     Path(id): Path<String>,
     Query(q): Query<super::manage::NoticeQuery>,
+    Query(sq): Query<super::sessions::NoticeQuery>,
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let id: ActivityId = id.parse().map_err(|_| WebError::NotFound)?;
@@ -191,6 +192,7 @@ pub async fn activity(
         &act.name,
         html! {
             (super::manage::notice(&q, &d))
+            (super::sessions::notice(&sq, &d))
             @if act.archived { p class="besked" { "Aktiviteten er arkiveret. Den vises stadig her og i rapporterne for perioden." } }
             p { (super::manage::edit_link(super::manage::Kind::Activity, id.as_str(), &act.name)) }
             dl class="fakta" {
@@ -204,12 +206,14 @@ pub async fn activity(
             @if challenges.is_empty() && goals.is_empty() {
                 p { "Ingen forandringsteori endnu. Den oprettes under " a href="/administration#forandringsteori" { "Administration" } "." }
             } @else {
+                p { a href={"/rapporter/maalopfyldelse?aktivitet=" (id.as_str()) "#forandringsteori"} { "Ret, flyt eller tag mål og indikatorer ud" } }
                 h3 { "Udfordringer" }
                 ul { @for c in challenges.values() { li { (c.text) } } }
                 h3 { "Mål" }
                 ol class="maal" {
                     @for g in sorted_goals(&goals) {
                         li { strong { (g.level.da()) " (trin " (g.step) ")" } ": " (g.text)
+                            @if let Some(r) = g.retired { " " span class="maerke" { "Udgået fra " (fmt::date(r)) } }
                             @if !g.indicators.is_empty() {
                                 " – indikatorer: " (g.indicators.iter().filter_map(|i| indicators.get(i)).map(|i| i.name.clone()).collect::<Vec<_>>().join(", "))
                             }
@@ -218,6 +222,7 @@ pub async fn activity(
                 }
             }
             (coming_sessions(&d, &regs))
+            (super::sessions::section(&d, a, &regs))
             @for r in &regs {
                 h2 { "Gange " (crate::meta::term_da(r.doc.term())) }
                 div class="rul" {

@@ -49,6 +49,14 @@ fn computed(code: &str, f: &Figures) -> Option<f64> {
     })
 }
 
+/// A goal's or indicator's text, saying from when it is retired.
+fn retired_text(text: &str, retired: Option<Date>) -> String {
+    match retired {
+        Some(r) => format!("{text} (udgået fra {})", fmt::date(r)),
+        None => text.to_owned(),
+    }
+}
+
 /// The report tables of one activity.
 pub fn goal_tables(
     d: &TenantData,
@@ -81,14 +89,19 @@ pub fn goal_tables(
             "Kommentar",
         ],
     );
-    let mut sorted: Vec<(&GoalId, &Goal)> = goals.iter().collect();
+    // Goals and indicators live in the period (retired ones stay in the reports of periods
+    // before their retirement, ADR 0026).
+    let mut sorted: Vec<(&GoalId, &Goal)> = goals
+        .iter()
+        .filter(|(_, g)| g.live_in(filter.from))
+        .collect();
     sorted.sort_by_key(|(_, g)| (g.step, g.level));
     for (gid, g) in sorted {
         let assessment = report.and_then(|r| r.goals.get(gid));
         goal_table.row(vec![
             Cell::Int(i64::from(g.step)),
             Cell::text(g.level.da()),
-            Cell::text(&g.text),
+            Cell::text(retired_text(&g.text, g.retired)),
             Cell::text(
                 g.indicators
                     .iter()
@@ -125,7 +138,7 @@ pub fn goal_tables(
             "Beregnet af Nabo",
         ],
     );
-    for (iid, i) in &indicators {
+    for (iid, i) in indicators.iter().filter(|(_, i)| i.live_in(filter.from)) {
         let measured: Vec<String> = measurements
             .values()
             .filter(|m| &m.indicator == iid && m.from <= filter.to && m.to >= filter.from)
@@ -143,7 +156,7 @@ pub fn goal_tables(
             .as_ref()
             .and_then(|c| computed(c.as_str(), &figures));
         ind_table.row(vec![
-            Cell::text(&i.name),
+            Cell::text(retired_text(&i.name, i.retired)),
             Cell::text(i.source.da()),
             i.baseline.map_or(Cell::Empty, |b| Cell::Dec(b, 1)),
             i.target.map_or(Cell::Empty, |t| Cell::Dec(t, 1)),
@@ -191,6 +204,7 @@ pub async fn goals(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
     Query(q): Query<PeriodQuery>,
+    Query(n): Query<super::theories::NoticeQuery>,
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let f = q.filter(&d)?;
@@ -239,11 +253,13 @@ pub async fn goals(
             @match chosen {
                 None => p { "Ingen hovedaktiviteter i perioden." },
                 Some(a) => {
+                    (super::theories::notice(&n, a)?)
                     h2 { (a.activity.name) }
                     p { (d.intervention_area(&a.activity).1) " · " (d.area_name(&a.activity.area)) " · " (fmt::date(f.from)) " – " (fmt::date(f.to)) }
                     @for t in &tables { (t.html(&path)) }
                     (measurement_form(&d, a, &f)?)
                     (report_form(&d, a, &f)?)
+                    (super::theories::section(a)?)
                 }
             }
         },
@@ -258,7 +274,7 @@ fn measurement_form(d: &TenantData, a: &ActivityEntry, f: &Filter) -> Result<Mar
             summary { "Registrér en måling" }
             form method="post" action="/rapporter/maaling" class="stak" {
                 input type="hidden" name="aktivitet" value=(a.id.as_str());
-                label { "Indikator" select name="indikator" required { @for (id, i) in &indicators { option value=(id.as_str()) { (i.name) } } } }
+                label { "Indikator" select name="indikator" required { @for (id, i) in indicators.iter().filter(|(_, i)| i.retired.is_none()) { option value=(id.as_str()) { (i.name) } } } }
                 label { "Fra" input type="date" name="fra" required value=(f.from.to_string()); }
                 label { "Til" input type="date" name="til" required value=(f.to.to_string()); }
                 label { "Værdi" input name="vaerdi" required inputmode="decimal" placeholder="fx 18 eller 12,5"; }
@@ -271,7 +287,8 @@ fn measurement_form(d: &TenantData, a: &ActivityEntry, f: &Filter) -> Result<Mar
 
 fn report_form(d: &TenantData, a: &ActivityEntry, f: &Filter) -> Result<Markup, WebError> {
     let goals = a.doc.goals()?;
-    let mut sorted: Vec<(&GoalId, &Goal)> = goals.iter().collect();
+    let mut sorted: Vec<(&GoalId, &Goal)> =
+        goals.iter().filter(|(_, g)| g.live_in(f.from)).collect();
     sorted.sort_by_key(|(_, g)| (g.step, g.level));
     let reasons = d.catalogue.vocabulary(Vocabulary::NonFulfilmentReasons);
     let themes = d.catalogue.vocabulary(Vocabulary::SuccessThemes);
@@ -328,7 +345,11 @@ pub async fn write_report(
     let to = form.date("til", "Til")?;
     let goals = a.doc.goals()?;
     let mut assessed = IdMap::new();
-    for gid in goals.keys() {
+    for gid in goals
+        .iter()
+        .filter(|(_, g)| g.live_in(from))
+        .map(|(id, _)| id)
+    {
         let status: GoalStatus = form
             .one(&format!("status-{gid}"))
             .and_then(|st| st.parse().ok())
@@ -402,13 +423,8 @@ pub async fn record_measurement(
         .one("indikator")
         .and_then(|i| i.parse().ok())
         .ok_or_else(|| WebError::BadRequest("Vælg en indikator.".into()))?;
-    let value: f64 = form
-        .one("vaerdi")
-        .map(|x| x.trim().replace('.', "").replace(',', "."))
-        .and_then(|x| x.parse().ok())
-        .ok_or_else(|| {
-            WebError::BadRequest("Værdien skal være et tal, fx 18 eller 12,5.".into())
-        })?;
+    let value = super::theories::decimal(&form, "vaerdi", "Værdi")?
+        .ok_or_else(|| WebError::BadRequest("«Værdi» skal udfyldes.".into()))?;
     let from = form.date("fra", "Fra")?;
     let to = form.date("til", "Til")?;
     let by = v.author();
