@@ -706,6 +706,12 @@ impl NaboClient {
                         age_band: p.current.age_band.to_string(),
                         mark: mark.map(|m| conv::mark(m.current)),
                         conflict: mark.is_some_and(|m| m.conflicts.iter().any(|c| *c != m.current)),
+                        may_be_named: nabo_core::consent::may_be_named(
+                            cur.attendance_mode,
+                            cur.legal_basis,
+                            p.current.consent.as_ref(),
+                            session.current.date,
+                        ),
                     });
                 }
             }
@@ -766,7 +772,8 @@ impl NaboClient {
 
     /// Adds a new child to the register and marks them present. `label` (a first name or a
     /// pseudonym) is sealed with a key of the child's own, kept on this device, so erasing the
-    /// key later erases the name from every copy and from history.
+    /// key later erases the name from every copy and from history. In a named roll call a name
+    /// needs a basis covering naming (ADR 0027): see `add_child_with_consent`.
     pub async fn add_child(
         &self,
         session_id: String,
@@ -774,35 +781,7 @@ impl NaboClient {
         age_band: String,
     ) -> Result<String> {
         on_runtime!(self, |inner| {
-            let pid = ParticipantId::random();
-            let sealed = inner.seal_label(&pid, label.as_deref()).await?;
-            let id = pid.clone();
-            inner
-                .edit_register(&session_id, move |reg, ctx, sid, author| {
-                    let day = reg.session(sid)?.date;
-                    reg.add_participant_with_id(
-                        author,
-                        ctx,
-                        day,
-                        id.clone(),
-                        NewParticipant {
-                            age_band,
-                            gender: None,
-                            resident: None,
-                            label: sealed,
-                            recruitment: None,
-                        },
-                    )?;
-                    reg.mark(
-                        author,
-                        ctx,
-                        sid,
-                        &id,
-                        nabo_core::model::AttendanceStatus::Present,
-                    )
-                })
-                .await?;
-            Ok(pid.to_string())
+            inner.add_child(session_id, label, age_band, None).await
         })
     }
 

@@ -1256,6 +1256,8 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
         scope: [code("follow-up")].into_iter().collect(),
         channel: code("oral"),
         withdrawn_on: None,
+        relation: None,
+        partners: Default::default(),
     };
     log.add_person(
         &ali,

@@ -14,6 +14,7 @@
 mod account;
 mod admin;
 pub(crate) mod data;
+mod consent;
 mod erasure;
 pub mod fmt;
 mod insight;
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route(phone::PATH, get(|| async { Redirect::to("/") }))
         .merge(people::routes())
         .merge(erasure::routes())
+        .merge(consent::routes())
         .merge(networks::routes())
         .merge(observations::routes())
         .merge(roster::routes())
