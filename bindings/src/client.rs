@@ -696,22 +696,28 @@ impl NaboClient {
                     {
                         present += 1;
                     }
+                    let may_be_named = nabo_core::consent::may_be_named(
+                        cur.attendance_mode,
+                        cur.legal_basis,
+                        p.current.consent.as_ref(),
+                        session.current.date,
+                    );
+                    // In a named roll call the label is a first name: shown only while a basis
+                    // covers naming (a withdrawn consent stops it from that day, ADR 0027).
+                    let shown = may_be_named
+                        || cur.attendance_mode != nabo_core::model::AttendanceMode::Named;
                     entries.push(api::RollCallEntry {
                         participant_id: pid.to_string(),
                         label: p
                             .current
                             .label
                             .as_ref()
+                            .filter(|_| shown)
                             .and_then(|l| ring.open_label(pid.as_str(), l)),
                         age_band: p.current.age_band.to_string(),
                         mark: mark.map(|m| conv::mark(m.current)),
                         conflict: mark.is_some_and(|m| m.conflicts.iter().any(|c| *c != m.current)),
-                        may_be_named: nabo_core::consent::may_be_named(
-                            cur.attendance_mode,
-                            cur.legal_basis,
-                            p.current.consent.as_ref(),
-                            session.current.date,
-                        ),
+                        may_be_named,
                     });
                 }
             }
