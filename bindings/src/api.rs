@@ -149,6 +149,14 @@ pub struct ContactInput {
     /// contact is not anonymous.
     #[uniffi(default)]
     pub participant_id: Option<String>,
+    /// A concern about a child was reported (underretning) on this day (ISO date), with
+    /// `concern_to`. Only the worker and central staff ever see it (ADR 0027).
+    #[uniffi(default)]
+    pub concern_reported_on: Option<String>,
+    /// The authority it was reported to: `kommune-boernefamilie`, `politi` or
+    /// `kommune-anden`.
+    #[uniffi(default)]
+    pub concern_to: Option<String>,
 }
 
 /// A logged contact.

@@ -859,6 +859,27 @@ impl NaboClient {
                 .as_deref()
                 .map(|d| parse("followup", d))
                 .transpose()?;
+            c.concern = match (&input.concern_reported_on, &input.concern_to) {
+                (None, None) => None,
+                (Some(on), Some(to)) => Some(nabo_core::model::outreach::ConcernReport {
+                    reported_on: parse("concern_reported_on", on)?,
+                    to: parse("concern_to", to)?,
+                }),
+                (None, Some(_)) => {
+                    return Err(NaboError::invalid(
+                        "concern_reported_on",
+                        "missing",
+                        "a concern records the day it was reported",
+                    ));
+                }
+                (Some(_), None) => {
+                    return Err(NaboError::invalid(
+                        "concern_to",
+                        "missing",
+                        "a concern records the authority it was reported to",
+                    ));
+                }
+            };
             let _g = inner.edit.lock().await;
             let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
             let id = h

@@ -296,3 +296,102 @@ async fn the_relay_refuses_upgrades_and_sharing_without_a_covering_basis_and_sta
         r.running.unwrap().shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_concern_is_seen_by_its_reporter_and_central_staff_only_and_every_view_is_logged() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let cat = Catalogue::builtin().unwrap();
+        let ali = author_of(&r, "outreach1").await;
+        let By::Staff(worker) = ali.by.clone() else {
+            panic!("outreach1 is staff")
+        };
+        let today = r.clock.today_dk();
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let mut log = OutreachDoc::create(
+            tenant.clone(),
+            worker,
+            "a-vestparken".parse().unwrap(),
+            Quarter::of(today),
+            ActorId::random(),
+        )
+        .unwrap();
+        let id = log.doc().id();
+        let mut c = nabo_core::docs::outreach::NewContact::anonymous(
+            ali.at,
+            "faellesareal",
+            "uformelt-moede",
+            1,
+            "10-12",
+        );
+        // The authority is a code; anything else is refused by name.
+        c.concern = Some(nabo_core::model::outreach::ConcernReport {
+            reported_on: today,
+            to: "naboen".parse().unwrap(),
+        });
+        let err = log.log_contact(&ali, cat, false, c.clone()).unwrap_err();
+        assert!(err.to_string().contains("concern.to: unknown-code"), "{err}");
+        c.concern = Some(nabo_core::model::outreach::ConcernReport {
+            reported_on: today,
+            to: "kommune-boernefamilie".parse().unwrap(),
+        });
+        c.followup = Some(today.add_days(14));
+        log.log_contact(&ali, cat, false, c).unwrap();
+        let mut phone = connect(&r, "outreach1").await;
+        let mut st = automerge::sync::State::new();
+        assert_eq!(
+            phone
+                .sync(id, log.doc_mut().automerge_mut(), &mut st, false)
+                .await
+                .unwrap(),
+            SyncEnd::Synced
+        );
+
+        // Central staff see it on the pages, with status and follow-up.
+        let b = Browser::login(&r, "central").await;
+        let page = b.text("/bekymringer").await;
+        assert!(page.contains("Kommunens børne- og familieafdeling"), "{page}");
+        assert!(page.contains("Afventer opfølgning"), "{page}");
+        // Nobody else: not a volunteer, not the board, not another outreach worker …
+        for user in ["volunteer1", "bestyrelse", "outreach2", "outreach1"] {
+            let other = Browser::login(&r, user).await;
+            assert_eq!(other.get("/bekymringer").await.status(), 403, "{user}");
+        }
+        // … and not over sync: the log is unavailable to a volunteer and another worker.
+        for user in ["volunteer1", "outreach2"] {
+            let mut c = connect(&r, user).await;
+            assert_eq!(fetch(&mut c, id).await.0, SyncEnd::Unavailable, "{user}");
+        }
+        // Every view of the list is in the access log.
+        let entries = r
+            .storage()
+            .access_entries(&tenant, 0, 100_000)
+            .await
+            .unwrap();
+        let views = entries
+            .iter()
+            .filter(|(e, _)| {
+                e.document.as_deref() == Some(&id.to_string()[..])
+                    && e.user_id == "u-central"
+                    && e.kind == AccessKind::Read.code()
+            })
+            .count();
+        assert_eq!(views, 1, "{backend:?}");
+        b.text("/bekymringer").await;
+        let entries = r
+            .storage()
+            .access_entries(&tenant, 0, 100_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|(e, _)| e.document.as_deref() == Some(&id.to_string()[..])
+                    && e.user_id == "u-central"
+                    && e.kind == AccessKind::Read.code())
+                .count(),
+            2
+        );
+        r.running.unwrap().shutdown().await;
+    }
+}

@@ -207,6 +207,9 @@ impl OutreachDoc {
             by: author.by.clone(),
         };
         check_contact(cat, self.quarter(), free_text_notes, &c)?;
+        if let Some(concern) = &c.concern {
+            crate::concern::check(concern, c.at.date_dk(), Some(author.at.date_dk()))?;
+        }
         if let Some(p) = &c.participant {
             self.person(p)?;
         }
@@ -545,6 +548,9 @@ pub(crate) fn check_contact(
             Reason::Inconsistent,
             "a contact with a known person counts one person",
         );
+    }
+    if let Some(concern) = &c.concern {
+        crate::concern::check(concern, c.at.date_dk(), None)?;
     }
     if c.followup.is_some_and(|f| f < c.at.date_dk()) {
         return invalid(

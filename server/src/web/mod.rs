@@ -14,6 +14,7 @@
 mod account;
 mod admin;
 pub(crate) mod data;
+mod concern;
 mod consent;
 mod erasure;
 pub mod fmt;
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(people::routes())
         .merge(erasure::routes())
         .merge(consent::routes())
+        .merge(concern::routes())
         .merge(networks::routes())
         .merge(observations::routes())
         .merge(roster::routes())
