@@ -1,11 +1,11 @@
 //! Consent on the phone (ADR 0027): a child added with the guardian's consent, consent
 //! recorded later, and the conversion of the apps' consent input into the core's record.
 
+use automerge::ActorId;
 use nabo_core::consent::{Relation, Use};
 use nabo_core::docs::register::NewParticipant;
 use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::model::outreach::Consent;
-use automerge::ActorId;
 use nabo_core::prelude::*;
 
 use crate::api;

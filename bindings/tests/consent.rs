@@ -63,9 +63,12 @@ async fn named_roll_call(r: &TestRelay) {
     let mut c = Client::connect(&r.ws(), &t, None).await.unwrap();
     let mut doc = automerge::Automerge::new();
     let mut st = automerge::sync::State::new();
-    assert_eq!(c.sync(id, &mut doc, &mut st, true).await.unwrap(), SyncEnd::Synced);
-    let mut act = ActivityDoc::from_doc(NaboDoc::from_automerge(doc, ActorId::random()).unwrap())
-        .unwrap();
+    assert_eq!(
+        c.sync(id, &mut doc, &mut st, true).await.unwrap(),
+        SyncEnd::Synced
+    );
+    let mut act =
+        ActivityDoc::from_doc(NaboDoc::from_automerge(doc, ActorId::random()).unwrap()).unwrap();
     let cat = nabo_core::catalogue::Catalogue::builtin().unwrap();
     let who: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/api/v1/me", r.http()))
@@ -229,7 +232,10 @@ async fn a_child_is_named_only_with_consent_and_a_withdrawal_stops_the_naming() 
             .text()
             .await
             .unwrap();
-        assert!(page.contains("Må navngives på fremmødelisten: <strong>Ja"), "{page}");
+        assert!(
+            page.contains("Må navngives på fremmødelisten: <strong>Ja"),
+            "{page}"
+        );
         assert!(page.contains("Forælder"), "{page}");
         let doc = s.split_once('/').map_or(s.as_str(), |(d, _)| d).to_owned();
         let res = reqwest::Client::new()

@@ -16,8 +16,8 @@
 use crate::catalogue::Catalogue;
 use crate::error::{Reason, Result, invalid};
 use crate::ids::OrgId;
-use crate::model::{AttendanceMode, LegalBasis};
 use crate::model::outreach::Consent;
+use crate::model::{AttendanceMode, LegalBasis};
 use crate::time::Date;
 
 /// The age below which a guardian consents for the person, unless the tenant sets another
@@ -231,8 +231,7 @@ pub fn may_be_named(
     consent: Option<&Consent>,
     on: Date,
 ) -> bool {
-    mode == AttendanceMode::Named
-        && covers(activity_basis, consent, Use::NamedRollCall, on).is_ok()
+    mode == AttendanceMode::Named && covers(activity_basis, consent, Use::NamedRollCall, on).is_ok()
 }
 
 /// What a new child's label must satisfy: in a named roll call the label is a first name, so
@@ -395,7 +394,12 @@ mod tests {
         assert!(covers(LegalBasis::Consent, Some(&c), Use::FollowUp, on).is_ok());
         assert!(covers(LegalBasis::PublicTask, None, Use::FollowUp, on).is_ok());
         assert_eq!(
-            refused(covers(LegalBasis::LegitimateInterest, None, Use::FollowUp, on)),
+            refused(covers(
+                LegalBasis::LegitimateInterest,
+                None,
+                Use::FollowUp,
+                on
+            )),
             ("basis", Reason::NoLegalBasis)
         );
         assert_eq!(
@@ -413,7 +417,12 @@ mod tests {
             ("consent.scope", Reason::NoLegalBasis)
         );
         assert_eq!(
-            refused(covers(LegalBasis::Consent, Some(&c), Use::FollowUp, day("2026-02-01"))),
+            refused(covers(
+                LegalBasis::Consent,
+                Some(&c),
+                Use::FollowUp,
+                day("2026-02-01")
+            )),
             ("consent.given_on", Reason::NoLegalBasis)
         );
     }
@@ -461,15 +470,41 @@ mod tests {
         let other = consent(&["photos"]);
         use AttendanceMode::{Named, Pseudonymous};
         // A private actor (legitimate interest) names a child only with consent to it.
-        assert!(may_be_named(Named, LegalBasis::LegitimateInterest, Some(&named), on));
-        assert!(!may_be_named(Named, LegalBasis::LegitimateInterest, Some(&other), on));
-        assert!(!may_be_named(Named, LegalBasis::LegitimateInterest, None, on));
+        assert!(may_be_named(
+            Named,
+            LegalBasis::LegitimateInterest,
+            Some(&named),
+            on
+        ));
+        assert!(!may_be_named(
+            Named,
+            LegalBasis::LegitimateInterest,
+            Some(&other),
+            on
+        ));
+        assert!(!may_be_named(
+            Named,
+            LegalBasis::LegitimateInterest,
+            None,
+            on
+        ));
         // A public authority's task covers the named roll call it needs.
         assert!(may_be_named(Named, LegalBasis::PublicTask, None, on));
         // A pseudonymous roll call names nobody.
-        assert!(!may_be_named(Pseudonymous, LegalBasis::PublicTask, Some(&named), on));
+        assert!(!may_be_named(
+            Pseudonymous,
+            LegalBasis::PublicTask,
+            Some(&named),
+            on
+        ));
         assert_eq!(
-            refused(check_label(Named, LegalBasis::Consent, Some(&other), true, on)),
+            refused(check_label(
+                Named,
+                LegalBasis::Consent,
+                Some(&other),
+                true,
+                on
+            )),
             ("label", Reason::NoLegalBasis)
         );
         assert!(check_label(Named, LegalBasis::Consent, Some(&other), false, on).is_ok());

@@ -155,7 +155,11 @@ async fn the_relay_refuses_upgrades_and_sharing_without_a_covering_basis_and_sta
             )
         })
         .await;
-        refused(&end, &format!("people/{carl}.consent.scope"), "no-legal-basis");
+        refused(
+            &end,
+            &format!("people/{carl}.consent.scope"),
+            "no-legal-basis",
+        );
 
         // Sharing Bo's details: no consent covers it (the core refuses; the relay too).
         let share = |p: &ParticipantId| NewReferral {
@@ -170,7 +174,10 @@ async fn the_relay_refuses_upgrades_and_sharing_without_a_covering_basis_and_sta
             consent_to_share: true,
         };
         let err = log.refer(&ali, cat, share(&bo)).unwrap_err();
-        assert!(err.to_string().contains("consent_to_share: no-legal-basis"), "{err}");
+        assert!(
+            err.to_string().contains("consent_to_share: no-legal-basis"),
+            "{err}"
+        );
         let end = attempt(&r, "outreach1", id, log.doc(), |d| {
             let mut copy = OutreachDoc::from_doc(d.clone()).unwrap();
             // A consent recorded only on this copy lets the core write the referral; the
@@ -183,7 +190,12 @@ async fn the_relay_refuses_upgrades_and_sharing_without_a_covering_basis_and_sta
             raw_write(copy.doc_mut(), "people", bo.as_str(), &fake);
             copy.refer(&ali, cat, share(&bo)).unwrap();
             // Put Bo back as the relay has him, keeping the referral.
-            raw_write(copy.doc_mut(), "people", bo.as_str(), &person(LegalBasis::PublicTask, None));
+            raw_write(
+                copy.doc_mut(),
+                "people",
+                bo.as_str(),
+                &person(LegalBasis::PublicTask, None),
+            );
             *d = copy.doc().clone();
         })
         .await;
@@ -265,7 +277,11 @@ async fn the_relay_refuses_upgrades_and_sharing_without_a_covering_basis_and_sta
             )
         })
         .await;
-        refused(&end, &format!("people/{amir}.consent.withdrawn_on"), "consent-withdrawn");
+        refused(
+            &end,
+            &format!("people/{amir}.consent.withdrawn_on"),
+            "consent-withdrawn",
+        );
         // A withdrawal of a withdrawn consent is refused by name.
         let res = b
             .post(
@@ -288,9 +304,8 @@ async fn the_relay_refuses_upgrades_and_sharing_without_a_covering_basis_and_sta
             .count();
         assert!(reads >= 2, "{entries:?}");
         assert!(
-            entries
-                .iter()
-                .any(|e| e.kind == AccessKind::Update.code() && e.document.as_deref() == Some(&id.to_string()[..])),
+            entries.iter().any(|e| e.kind == AccessKind::Update.code()
+                && e.document.as_deref() == Some(&id.to_string()[..])),
             "{entries:?}"
         );
         r.running.unwrap().shutdown().await;
@@ -330,7 +345,10 @@ async fn a_concern_is_seen_by_its_reporter_and_central_staff_only_and_every_view
             to: "naboen".parse().unwrap(),
         });
         let err = log.log_contact(&ali, cat, false, c.clone()).unwrap_err();
-        assert!(err.to_string().contains("concern.to: unknown-code"), "{err}");
+        assert!(
+            err.to_string().contains("concern.to: unknown-code"),
+            "{err}"
+        );
         c.concern = Some(nabo_core::model::outreach::ConcernReport {
             reported_on: today,
             to: "kommune-boernefamilie".parse().unwrap(),
@@ -350,7 +368,10 @@ async fn a_concern_is_seen_by_its_reporter_and_central_staff_only_and_every_view
         // Central staff see it on the pages, with status and follow-up.
         let b = Browser::login(&r, "central").await;
         let page = b.text("/bekymringer").await;
-        assert!(page.contains("Kommunens børne- og familieafdeling"), "{page}");
+        assert!(
+            page.contains("Kommunens børne- og familieafdeling"),
+            "{page}"
+        );
         assert!(page.contains("Afventer opfølgning"), "{page}");
         // Nobody else: not a volunteer, not the board, not another outreach worker …
         for user in ["volunteer1", "bestyrelse", "outreach2", "outreach1"] {

@@ -17,8 +17,8 @@ use crate::ids::{
     TenantId,
 };
 use crate::model::outreach::{
-    ConcernReport, KnownPerson, Observation, ObservationStatus, ObservationUpdate,
-    OutreachContact, Referral, StatusChange,
+    ConcernReport, KnownPerson, Observation, ObservationStatus, ObservationUpdate, OutreachContact,
+    Referral, StatusChange,
 };
 use crate::model::{By, Gender, IdMap, LegalBasis, ReferralKind, ReferralStatus, Sealed, Set};
 use crate::time::{Date, Quarter, Timestamp};

@@ -700,7 +700,8 @@ impl Checker<'_> {
                     if let (true, false, Some(p)) =
                         (r.consent_to_share, shared_before, &r.participant)
                     {
-                        let person = self.parse::<KnownPerson>("people", p.as_str(), "a known person")?;
+                        let person =
+                            self.parse::<KnownPerson>("people", p.as_str(), "a known person")?;
                         crate::docs::outreach::check_sharing(r, &person.current)
                             .map_err(|e| from_error(name, e))?;
                     }

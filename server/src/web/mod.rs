@@ -13,9 +13,9 @@
 
 mod account;
 mod admin;
-pub(crate) mod data;
 mod concern;
 mod consent;
+pub(crate) mod data;
 mod erasure;
 pub mod fmt;
 mod insight;
