@@ -93,6 +93,10 @@ pub struct RollCallEntry {
     /// Two phones marked differently offline; the review decides, the mark shown is the
     /// deterministic winner.
     pub conflict: bool,
+    /// The child may be named (ADR 0027): a named roll call whose basis, or the guardian's
+    /// recorded consent, covers naming today. Otherwise the app shows the pseudonym or the
+    /// age band only, and offers no name field.
+    pub may_be_named: bool,
 }
 
 /// A session's roll call as merged on this device.
@@ -163,6 +167,14 @@ pub struct ContactInput {
     /// contact is not anonymous.
     #[uniffi(default)]
     pub participant_id: Option<String>,
+    /// A concern about a child was reported (underretning) on this day (ISO date), with
+    /// `concern_to`. Only the worker and central staff ever see it (ADR 0027).
+    #[uniffi(default)]
+    pub concern_reported_on: Option<String>,
+    /// The authority it was reported to: `kommune-boernefamilie`, `politi` or
+    /// `kommune-anden`.
+    #[uniffi(default)]
+    pub concern_to: Option<String>,
 }
 
 /// A logged contact.
@@ -297,6 +309,19 @@ pub struct ConsentInput {
     pub channel: String,
     /// The consent covers sharing details with partners (jobcenter, school, …).
     pub share_with_partners: bool,
+    /// A guardian's relation to the person: `parent` or `guardian` (required when the person
+    /// is under the tenant's guardian age, default 15).
+    #[uniffi(default)]
+    pub relation: Option<String>,
+    /// The consent covers naming the child in a named roll call.
+    #[uniffi(default)]
+    pub named_roll_call: bool,
+    /// The consent covers portrait photos at activities.
+    #[uniffi(default)]
+    pub photos: bool,
+    /// The partners (organisation ids) details may be shared with; empty: any partner.
+    #[uniffi(default)]
+    pub partner_org_ids: Vec<String>,
 }
 
 /// A person an outreach worker follows (user story 2): a pseudonymous token in the worker's

@@ -700,16 +700,28 @@ impl NaboClient {
                     {
                         present += 1;
                     }
+                    let may_be_named = nabo_core::consent::may_be_named(
+                        cur.attendance_mode,
+                        cur.legal_basis,
+                        p.current.consent.as_ref(),
+                        session.current.date,
+                    );
+                    // In a named roll call the label is a first name: shown only while a basis
+                    // covers naming (a withdrawn consent stops it from that day, ADR 0027).
+                    let shown = may_be_named
+                        || cur.attendance_mode != nabo_core::model::AttendanceMode::Named;
                     entries.push(api::RollCallEntry {
                         participant_id: pid.to_string(),
                         label: p
                             .current
                             .label
                             .as_ref()
+                            .filter(|_| shown)
                             .and_then(|l| ring.open_label(pid.as_str(), l)),
                         age_band: p.current.age_band.to_string(),
                         mark: mark.map(|m| conv::mark(m.current)),
                         conflict: mark.is_some_and(|m| m.conflicts.iter().any(|c| *c != m.current)),
+                        may_be_named,
                     });
                 }
             }
@@ -769,7 +781,8 @@ impl NaboClient {
 
     /// Adds a new child to the register and marks them present. `label` (a first name or a
     /// pseudonym) is sealed with a key of the child's own, kept on this device, so erasing the
-    /// key later erases the name from every copy and from history.
+    /// key later erases the name from every copy and from history. In a named roll call a name
+    /// needs a basis covering naming (ADR 0027): see `add_child_with_consent`.
     pub async fn add_child(
         &self,
         session_id: String,
@@ -777,35 +790,7 @@ impl NaboClient {
         age_band: String,
     ) -> Result<String> {
         on_runtime!(self, |inner| {
-            let pid = ParticipantId::random();
-            let sealed = inner.seal_label(&pid, label.as_deref()).await?;
-            let id = pid.clone();
-            inner
-                .edit_register(&session_id, move |reg, ctx, sid, author| {
-                    let day = reg.session(sid)?.date;
-                    reg.add_participant_with_id(
-                        author,
-                        ctx,
-                        day,
-                        id.clone(),
-                        NewParticipant {
-                            age_band,
-                            gender: None,
-                            resident: None,
-                            label: sealed,
-                            recruitment: None,
-                        },
-                    )?;
-                    reg.mark(
-                        author,
-                        ctx,
-                        sid,
-                        &id,
-                        nabo_core::model::AttendanceStatus::Present,
-                    )
-                })
-                .await?;
-            Ok(pid.to_string())
+            inner.add_child(session_id, label, age_band, None).await
         })
     }
 
@@ -888,6 +873,27 @@ impl NaboClient {
                 .as_deref()
                 .map(|d| parse("followup", d))
                 .transpose()?;
+            c.concern = match (&input.concern_reported_on, &input.concern_to) {
+                (None, None) => None,
+                (Some(on), Some(to)) => Some(nabo_core::model::outreach::ConcernReport {
+                    reported_on: parse("concern_reported_on", on)?,
+                    to: parse("concern_to", to)?,
+                }),
+                (None, Some(_)) => {
+                    return Err(NaboError::invalid(
+                        "concern_reported_on",
+                        "missing",
+                        "a concern records the day it was reported",
+                    ));
+                }
+                (Some(_), None) => {
+                    return Err(NaboError::invalid(
+                        "concern_to",
+                        "missing",
+                        "a concern records the authority it was reported to",
+                    ));
+                }
+            };
             let _g = inner.edit.lock().await;
             let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
             let id = h

@@ -10,6 +10,7 @@ uniffi::setup_scaffolding!();
 pub mod api;
 mod certificate;
 pub mod client;
+mod consent;
 pub mod error;
 mod outreach;
 mod runtime;

@@ -2,7 +2,7 @@
 //! contacts and referrals attach to, with the consent that lets a referral share details.
 
 use nabo_core::docs::outreach::OutreachDoc;
-use nabo_core::model::outreach::{Consent, KnownPerson};
+use nabo_core::model::outreach::KnownPerson;
 use nabo_core::prelude::*;
 use nabo_core::seal::KeyRing;
 use nabo_core::store::Handle;
@@ -31,22 +31,11 @@ impl NaboClient {
             let author = inner.author(&a)?;
             let cat = inner.catalogue(&tenant).await?;
             let pid = ParticipantId::random();
-            let consent = match &input.consent {
-                None => None,
-                Some(c) => {
-                    let mut scope = vec![code("consent", "follow-up")?];
-                    if c.share_with_partners {
-                        scope.push(code("consent", "share-with-partners")?);
-                    }
-                    Some(Consent {
-                        given_on: parse("given_on", &c.given_on)?,
-                        by_guardian: c.by_guardian,
-                        scope: scope.into_iter().collect(),
-                        channel: code("channel", &c.channel)?,
-                        withdrawn_on: None,
-                    })
-                }
-            };
+            let consent = input
+                .consent
+                .as_ref()
+                .map(crate::consent::from_input)
+                .transpose()?;
             let basis = if consent.is_some() {
                 LegalBasis::Consent
             } else {
@@ -62,7 +51,8 @@ impl NaboClient {
             };
             let _g = inner.edit.lock().await;
             let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
-            h.edit(|log| log.add_person(&author, &cat, &pid, person))
+            let age = inner.guardian_age(&tenant).await?;
+            h.edit(|log| log.add_person_with_age(&author, &cat, &pid, person, age))
                 .await?;
             let doc = h.get().doc().id();
             inner.edited(doc);

@@ -473,6 +473,8 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             outcomes: vec![],
             followup: None,
             participant_id: None,
+            concern_reported_on: None,
+            concern_to: None,
         })
         .await
         .unwrap();
@@ -502,6 +504,8 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             outcomes: vec![],
             followup: None,
             participant_id: None,
+            concern_reported_on: None,
+            concern_to: None,
         })
         .await
     {
@@ -541,6 +545,8 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             outcomes: vec![],
             followup: None,
             participant_id: None,
+            concern_reported_on: None,
+            concern_to: None,
         })
         .await,
         Err(NaboError::Forbidden { .. })
@@ -637,6 +643,8 @@ async fn referrals_from_a_contact_carry_the_person_and_the_activity() {
         outcomes: vec![],
         followup: None,
         participant_id,
+        concern_reported_on: None,
+        concern_to: None,
     };
     let referral = |contact_id: Option<String>, kind: ReferralKind| ReferralInput {
         area_id: area.clone(),
@@ -659,6 +667,10 @@ async fn referrals_from_a_contact_carry_the_person_and_the_activity() {
                 by_guardian: false,
                 channel: "oral".into(),
                 share_with_partners: true,
+                relation: None,
+                named_roll_call: false,
+                photos: false,
+                partner_org_ids: Vec::new(),
             }),
         })
         .await

@@ -166,6 +166,7 @@ mod tests {
             recruitment: None,
             merged_into: None,
             erased: None,
+            consent: None,
         }
     }
 

@@ -53,6 +53,13 @@ pub enum Reason {
     /// The person was erased (ADR 0019): their name and key are gone for good, and nothing
     /// may bring them back.
     Erased,
+    /// No recorded legal basis covers the use (a consent missing, not covering the use, or
+    /// given after the day), ADR 0027.
+    NoLegalBasis,
+    /// The consent the use rests on was withdrawn (ADR 0027).
+    ConsentWithdrawn,
+    /// The person is under the tenant's guardian age: a parent or guardian consents.
+    GuardianRequired,
 }
 
 impl Reason {
@@ -76,6 +83,9 @@ impl Reason {
             Reason::Malformed => "malformed",
             Reason::NotPermitted => "not-permitted",
             Reason::Erased => "erased",
+            Reason::NoLegalBasis => "no-legal-basis",
+            Reason::ConsentWithdrawn => "consent-withdrawn",
+            Reason::GuardianRequired => "guardian-required",
         }
     }
 }

@@ -39,6 +39,8 @@ pub mod catalogue;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod codes;
+pub mod concern;
+pub mod consent;
 pub mod disclosure;
 pub mod docs;
 pub mod document;

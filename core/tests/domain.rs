@@ -1261,9 +1261,13 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
     let consent = Consent {
         given_on: date("2026-11-10"),
         by_guardian: false,
-        scope: [code("follow-up")].into_iter().collect(),
+        scope: [code("follow-up"), code("share-with-partners")]
+            .into_iter()
+            .collect(),
         channel: code("oral"),
         withdrawn_on: None,
+        relation: None,
+        partners: nabo_core::model::Set::new(),
     };
     log.add_person(
         &ali,
@@ -1332,11 +1336,12 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
         "to_activity",
         Reason::Missing,
     );
-    log.withdraw_consent(&ali, &p, date("2026-11-20")).unwrap();
+    // A withdrawal counts from its day (ADR 0027): sharing on that day is refused.
+    log.withdraw_consent(&ali, &p, ali.at.date_dk()).unwrap();
     refused(
         log.refer(&ali, cat, referral.clone()),
         "consent_to_share",
-        Reason::Inconsistent,
+        Reason::ConsentWithdrawn,
     );
     refused(
         log.refer(

@@ -17,8 +17,8 @@ use crate::ids::{
     TenantId,
 };
 use crate::model::outreach::{
-    ConcernReport, Consent, KnownPerson, Observation, ObservationStatus, ObservationUpdate,
-    OutreachContact, Referral, StatusChange,
+    ConcernReport, KnownPerson, Observation, ObservationStatus, ObservationUpdate, OutreachContact,
+    Referral, StatusChange,
 };
 use crate::model::{By, Gender, IdMap, LegalBasis, ReferralKind, ReferralStatus, Sealed, Set};
 use crate::time::{Date, Quarter, Timestamp};
@@ -207,6 +207,9 @@ impl OutreachDoc {
             by: author.by.clone(),
         };
         check_contact(cat, self.quarter(), free_text_notes, &c)?;
+        if let Some(concern) = &c.concern {
+            crate::concern::check(concern, c.at.date_dk(), Some(author.at.date_dk()))?;
+        }
         if let Some(p) = &c.participant {
             self.person(p)?;
         }
@@ -217,8 +220,10 @@ impl OutreachDoc {
         Ok(id)
     }
 
-    /// Adds a known person (upgrading anonymous contacts, user story 2). With consent as the
-    /// basis, the consent record is required.
+    /// Adds a known person (upgrading anonymous contacts, user story 2). Refused unless the
+    /// person's basis covers following them on the day they are added (ADR 0027: consent
+    /// covering `follow-up`, a public task or a legal obligation); a consent for a person under
+    /// the tenant's guardian age (`Settings::consent_age`) is a guardian's.
     pub fn add_person(
         &mut self,
         author: &Author,
@@ -226,7 +231,22 @@ impl OutreachDoc {
         id: &ParticipantId,
         p: KnownPerson,
     ) -> Result<()> {
+        self.add_person_with_age(author, cat, id, p, crate::consent::DEFAULT_GUARDIAN_AGE)
+    }
+
+    /// [`Self::add_person`] with the tenant's guardian age.
+    pub fn add_person_with_age(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        id: &ParticipantId,
+        p: KnownPerson,
+        guardian_age: u8,
+    ) -> Result<()> {
         check_person(cat, &p)?;
+        if let Some(c) = &p.consent {
+            crate::consent::check(cat, c, p.age_band.as_str(), guardian_age)?;
+        }
         if read_one::<_, KnownPerson>(self.doc.automerge(), "people", id.as_str())?.is_some() {
             return invalid("participant", Reason::AlreadyExists, "already known");
         }
@@ -235,7 +255,8 @@ impl OutreachDoc {
         })
     }
 
-    /// Records that consent was withdrawn.
+    /// Records that consent was withdrawn on `on` (ADR 0027): from that day the person is not
+    /// followed by consent or shared with partners; what was recorded before stays lawful.
     pub fn withdraw_consent(
         &mut self,
         author: &Author,
@@ -243,17 +264,7 @@ impl OutreachDoc {
         on: Date,
     ) -> Result<()> {
         let mut p = self.person(id)?;
-        let Some(c) = p.consent.as_mut() else {
-            return invalid("consent", Reason::NotFound, "no consent recorded");
-        };
-        if on < c.given_on {
-            return invalid(
-                "withdrawn_on",
-                Reason::EndBeforeStart,
-                "withdrawn before given",
-            );
-        }
-        c.withdrawn_on = Some(on);
+        crate::consent::withdraw(p.consent.as_mut(), on)?;
         self.doc.write(author, "withdraw-consent", |tx| {
             write_record(tx, "people", id.as_str(), &p)
         })
@@ -314,17 +325,7 @@ impl OutreachDoc {
         }
         if let Some(p) = &r.participant {
             let person = self.person(p)?;
-            let withdrawn = person
-                .consent
-                .as_ref()
-                .is_some_and(|c| c.withdrawn_on.is_some());
-            if r.consent_to_share && (person.consent.is_none() || withdrawn) {
-                return invalid(
-                    "consent_to_share",
-                    Reason::Inconsistent,
-                    "sharing details needs a recorded, not withdrawn, consent",
-                );
-            }
+            check_sharing(&r, &person)?;
         }
         self.doc.write(author, "refer", |tx| {
             write_record(tx, "referrals", id.as_str(), &r)
@@ -548,6 +549,9 @@ pub(crate) fn check_contact(
             "a contact with a known person counts one person",
         );
     }
+    if let Some(concern) = &c.concern {
+        crate::concern::check(concern, c.at.date_dk(), None)?;
+    }
     if c.followup.is_some_and(|f| f < c.at.date_dk()) {
         return invalid(
             "followup",
@@ -568,15 +572,52 @@ pub(crate) fn check_person(cat: &Catalogue, p: &KnownPerson) -> Result<()> {
             format!("{} is not an age band", p.age_band),
         );
     }
-    match (&p.basis, &p.consent) {
-        (LegalBasis::Consent, None) => invalid(
+    if p.basis == LegalBasis::Consent && p.consent.is_none() {
+        return invalid(
             "consent",
             Reason::Missing,
             "consent is the basis, so the consent must be recorded",
-        ),
-        (_, Some(c)) => check_consent(c),
-        _ => Ok(()),
+        );
     }
+    if let Some(c) = &p.consent {
+        crate::consent::check(
+            cat,
+            c,
+            p.age_band.as_str(),
+            crate::consent::MIN_GUARDIAN_AGE,
+        )?;
+    }
+    // The upgrade to a known person needs a basis covering it on the day (ADR 0027); a later
+    // withdrawal does not make the record unlawful from the start (art. 7(3)).
+    let given = p.consent.clone().map(|mut c| {
+        c.withdrawn_on = None;
+        c
+    });
+    crate::consent::covers(
+        p.basis,
+        given.as_ref(),
+        crate::consent::Use::FollowUp,
+        p.added_on,
+    )
+}
+
+/// A referral that shares details with a partner needs the person's consent to cover sharing
+/// with that partner on the referral's day (ADR 0027, DOMAIN.md §4.9). The error names
+/// `consent_to_share` and the reason.
+pub(crate) fn check_sharing(r: &Referral, person: &KnownPerson) -> Result<()> {
+    if !r.consent_to_share {
+        return Ok(());
+    }
+    crate::consent::covers_sharing(
+        person.basis,
+        person.consent.as_ref(),
+        r.to_org.as_ref(),
+        r.at.date_dk(),
+    )
+    .or_else(|e| match e {
+        crate::Error::Invalid(i) => invalid("consent_to_share", i.reason, i.detail),
+        e => Err(e),
+    })
 }
 
 /// What a referral must satisfy: a target from the catalogue, a recruitment names its
@@ -607,20 +648,6 @@ pub(crate) fn check_observation(cat: &Catalogue, o: &Observation) -> Result<()> 
     require_term(cat, Vocabulary::LocationHints, "location", &o.location)?;
     if let Some(b) = &o.block {
         super::limit_text("block", b, MAX_NAME)?;
-    }
-    Ok(())
-}
-
-fn check_consent(c: &Consent) -> Result<()> {
-    if c.withdrawn_on.is_some_and(|w| w < c.given_on) {
-        return invalid(
-            "withdrawn_on",
-            Reason::EndBeforeStart,
-            "withdrawn before given",
-        );
-    }
-    if !["oral", "written", "digital"].contains(&c.channel.as_str()) {
-        return invalid("channel", Reason::UnknownCode, "oral, written or digital");
     }
     Ok(())
 }

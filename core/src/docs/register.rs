@@ -534,6 +534,7 @@ impl RegisterDoc {
             recruitment,
             merged_into: None,
             erased: None,
+            consent: None,
         };
         check_participant(ctx.catalogue, &p)?;
         self.doc.write(author, "add-participant", |tx| {
@@ -1135,6 +1136,51 @@ impl RegisterDoc {
         })
     }
 
+    /// Records a child's (or guardian's) consent (ADR 0027), replacing one not yet withdrawn;
+    /// `guardian_age` is the tenant's. Refused for an erased participant, and for a consent
+    /// already withdrawn (a withdrawal is final).
+    pub fn record_consent(
+        &mut self,
+        author: &Author,
+        ctx: RegisterContext<'_>,
+        id: &ParticipantId,
+        consent: crate::model::outreach::Consent,
+        guardian_age: u8,
+    ) -> Result<()> {
+        let mut p = self.participant(id)?;
+        if p.erased.is_some() {
+            return invalid("participant", Reason::Erased, "the person was erased");
+        }
+        if p.consent.as_ref().is_some_and(|c| c.withdrawn_on.is_some()) {
+            return invalid(
+                "consent.withdrawn_on",
+                Reason::ConsentWithdrawn,
+                "a withdrawn consent stays withdrawn",
+            );
+        }
+        crate::consent::check(ctx.catalogue, &consent, p.age_band.as_str(), guardian_age)?;
+        p.consent = Some(consent);
+        check_participant(ctx.catalogue, &p)?;
+        self.doc.write(author, "record-consent", |tx| {
+            write_record(tx, "participants", id.as_str(), &p)
+        })
+    }
+
+    /// Records that a child's consent was withdrawn on `on` (ADR 0027): from that day the
+    /// child is not named, photographed or shared; what was recorded before stays lawful.
+    pub fn withdraw_consent(
+        &mut self,
+        author: &Author,
+        id: &ParticipantId,
+        on: Date,
+    ) -> Result<()> {
+        let mut p = self.participant(id)?;
+        crate::consent::withdraw(p.consent.as_mut(), on)?;
+        self.doc.write(author, "withdraw-consent", |tx| {
+            write_record(tx, "participants", id.as_str(), &p)
+        })
+    }
+
     /// The merged register.
     pub fn view(&self) -> Result<RegisterView> {
         let am = self.doc.automerge();
@@ -1195,6 +1241,14 @@ pub(crate) fn check_participant(cat: &Catalogue, p: &Participant) -> Result<()> 
         && label.0.len() > 4 * crate::seal::MAX_PLAINTEXT
     {
         return invalid("label", Reason::TooLong, "label too long");
+    }
+    if let Some(c) = &p.consent {
+        crate::consent::check(
+            cat,
+            c,
+            p.age_band.as_str(),
+            crate::consent::MIN_GUARDIAN_AGE,
+        )?;
     }
     Ok(())
 }

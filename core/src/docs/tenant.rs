@@ -34,7 +34,9 @@ pub struct Settings {
     pub name: String,
     /// Free-text notes on outreach contacts are allowed (off by default).
     pub free_text_notes: bool,
-    /// Age of digital consent (Denmark: 13; configurable, a bill proposed 15).
+    /// The age below which a parent or guardian consents for the person (ADR 0027; 13–18,
+    /// default 15: the age the child-certificate rule and the age bands split at; Denmark's
+    /// age of digital consent is 13, a bill proposed 15). Used by the consent operations.
     pub consent_age: u8,
     /// Counts below this are suppressed in the board view.
     pub small_cell_threshold: u32,
@@ -45,7 +47,7 @@ impl Default for Settings {
         Settings {
             name: String::new(),
             free_text_notes: false,
-            consent_age: 13,
+            consent_age: crate::consent::DEFAULT_GUARDIAN_AGE,
             small_cell_threshold: 5,
         }
     }

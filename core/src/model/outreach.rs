@@ -80,8 +80,16 @@ pub struct Consent {
     pub scope: Set<Code>,
     /// Channel (`oral`, `written`, `digital`).
     pub channel: Code,
-    /// Withdrawn on.
+    /// Withdrawn on (final: a withdrawn consent stays withdrawn, ADR 0027).
     pub withdrawn_on: Option<Date>,
+    /// Who gave it for the person (a guardian's consent for a child under the tenant's
+    /// guardian age). Absent in consents recorded before it.
+    #[autosurgeon(hydrate = "crate::model::lenient::opt_code")]
+    pub relation: Option<crate::consent::Relation>,
+    /// The partners details may be shared with (empty: any partner the referral names).
+    /// Absent in consents recorded before it.
+    #[autosurgeon(missing = "crate::model::Set::new")]
+    pub partners: Set<OrgId>,
 }
 
 /// A referral (brobygning): the worker connects a resident to an actor or offer.

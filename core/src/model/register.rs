@@ -61,6 +61,14 @@ pub struct Participant {
         hydrate = "crate::model::lenient::missing_none"
     )]
     pub erased: Option<Date>,
+    /// The child's (or guardian's) consent, where one is recorded (ADR 0027): whether the
+    /// child may be named in the roll call, photographed, or have details shared. The
+    /// register's basis otherwise is the activity's. Written only when set.
+    #[autosurgeon(
+        reconcile = "crate::consent::reconcile_some",
+        hydrate = "crate::model::lenient::missing_none"
+    )]
+    pub consent: Option<super::outreach::Consent>,
 }
 
 /// A roll-call mark as schema 1 stored it (a map inside the session). Schema 2 stores only

@@ -63,6 +63,15 @@ fn from_error(record: &str, e: Error) -> Refusal {
     }
 }
 
+/// A withdrawn consent written back as not withdrawn (ADR 0027: a withdrawal is final).
+fn withdrawn(record: &str) -> Refusal {
+    Refusal::new(
+        format!("{record}.consent.withdrawn_on"),
+        Reason::ConsentWithdrawn,
+        "a withdrawn consent stays withdrawn",
+    )
+}
+
 fn not_permitted(record: &str, detail: &str) -> Refusal {
     Refusal::new(record, Reason::NotPermitted, detail)
 }
@@ -424,6 +433,14 @@ impl Checker<'_> {
                 } else {
                     None
                 };
+                if let Some(was) = &was
+                    && !crate::consent::keeps_withdrawal(
+                        all(was).map(|p| p.consent.as_ref()),
+                        all(&v).map(|p| p.consent.as_ref()),
+                    )
+                {
+                    return Err(withdrawn(name));
+                }
                 if !crate::erasure::keeps_erasure(was.as_ref(), &v) {
                     return Err(Refusal::new(
                         format!("{name}.erased"),
@@ -630,6 +647,18 @@ impl Checker<'_> {
                 for p in all(&v) {
                     crate::docs::outreach::check_person(cat, p).map_err(|e| from_error(name, e))?;
                 }
+                if existed {
+                    let was: Option<Versions<KnownPerson>> =
+                        read_one(self.before_doc()?, c, k).ok().flatten();
+                    if let Some(was) = &was
+                        && !crate::consent::keeps_withdrawal(
+                            all(was).map(|p| p.consent.as_ref()),
+                            all(&v).map(|p| p.consent.as_ref()),
+                        )
+                    {
+                        return Err(withdrawn(name));
+                    }
+                }
                 Ok(())
             }
             "referrals" => {
@@ -661,6 +690,22 @@ impl Checker<'_> {
                 } else {
                     None
                 };
+                // Sharing details needs the person's consent to cover it on the referral's
+                // day (ADR 0027): checked when a version starts sharing, so a referral made
+                // before a withdrawal stays valid when its status moves later.
+                for r in all(&v) {
+                    let shared_before = was
+                        .as_ref()
+                        .is_some_and(|w| all(w).any(|w| w.consent_to_share));
+                    if let (true, false, Some(p)) =
+                        (r.consent_to_share, shared_before, &r.participant)
+                    {
+                        let person =
+                            self.parse::<KnownPerson>("people", p.as_str(), "a known person")?;
+                        crate::docs::outreach::check_sharing(r, &person.current)
+                            .map_err(|e| from_error(name, e))?;
+                    }
+                }
                 if !existed {
                     self.signed(name, "by", &v.current.by, false)?;
                 }

@@ -145,6 +145,9 @@ pub fn reason_da(r: Reason) -> &'static str {
         Reason::Malformed => "kan ikke læses",
         Reason::NotPermitted => "må du ikke ændre",
         Reason::Erased => "gælder en person, der er slettet",
+        Reason::NoLegalBasis => "kræver et registreret grundlag (samtykke), der dækker det",
+        Reason::ConsentWithdrawn => "bygger på et samtykke, der er trukket tilbage",
+        Reason::GuardianRequired => "kræver samtykke fra forælder eller værge",
     }
 }
 

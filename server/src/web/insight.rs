@@ -218,6 +218,7 @@ async fn extract(
             p { "Udtræk for " strong { (x.name) } " (id " code { (subject) } "): hvornår og hvorfor personens oplysninger er slået op, eksporteret, ændret, synkroniseret til telefoner eller slettet. Navnet står kun her på siden – loggen selv indeholder ingen navne." }
             (x.chain)
             p { a href={"/indsigt/udskrift?emne=" (subject)} { "Udskriftsvenlig version (Gem som PDF)" } }
+            p { a href={"/samtykke?emne=" (subject)} { "Samtykke og grundlag" } }
             (x.table.html(&path))
             h2 { "Retligt tilbagehold" }
             @if let Some(h) = in_force {

@@ -14,6 +14,8 @@
 mod account;
 mod admin;
 mod boards;
+mod concern;
+mod consent;
 pub(crate) mod data;
 mod erasure;
 pub mod fmt;
@@ -105,6 +107,8 @@ pub fn router(state: AppState) -> Router {
         .route(phone::PATH, get(|| async { Redirect::to("/") }))
         .merge(people::routes())
         .merge(erasure::routes())
+        .merge(consent::routes())
+        .merge(concern::routes())
         .merge(networks::routes())
         .merge(observations::routes())
         .merge(roster::routes())

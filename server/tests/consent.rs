@@ -1,0 +1,418 @@
+//! Legal basis and consent per person (ADR 0027) on the relay and the review pages: a known
+//! person without a basis covering the upgrade and a referral sharing details without a
+//! consent covering it are refused by the relay's rules (also when a phone writes around the
+//! core's operations, or shares offline after a withdrawal); central staff see the basis and
+//! consent on `/samtykke` and withdraw it there; a withdrawal is final; every view and
+//! withdrawal is in the access log. On SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use automerge::{ActorId, ROOT, ReadDoc};
+use common::*;
+use nabo_core::access_log::AccessKind;
+use nabo_core::client::SyncEnd;
+use nabo_core::docs::outreach::{NewReferral, OutreachDoc};
+use nabo_core::document::{DocumentId, NaboDoc, TypedDoc};
+use nabo_core::model::outreach::{Consent, KnownPerson};
+use nabo_core::model::{By, LegalBasis, ReferralKind, Set};
+use nabo_core::prelude::*;
+use nabo_server::testing::{Backend, TestRelay};
+
+const TENANT: &str = "vestbyen";
+
+fn consent(given_on: Date, scope: &[&str]) -> Consent {
+    Consent {
+        given_on,
+        by_guardian: false,
+        relation: None,
+        scope: scope.iter().map(|s| s.parse().unwrap()).collect(),
+        channel: "written".parse().unwrap(),
+        withdrawn_on: None,
+        partners: Set::new(),
+    }
+}
+
+/// Writes `value` at `container/key` around the core's operations (as a foreign client could).
+fn raw_write<T: autosurgeon::Reconcile>(doc: &mut NaboDoc, container: &str, key: &str, value: &T) {
+    let am = doc.automerge_mut();
+    let mut tx = am.transaction();
+    let (_, obj) = tx.get(ROOT, container).unwrap().unwrap();
+    autosurgeon::reconcile_prop(&mut tx, &obj, key, value).unwrap();
+    tx.commit();
+}
+
+/// Syncs a copy of `doc` carrying an attack made on it, and returns how the relay answered.
+async fn attempt(
+    r: &TestRelay,
+    user: &str,
+    id: DocumentId,
+    doc: &NaboDoc,
+    attack: impl FnOnce(&mut NaboDoc),
+) -> SyncEnd {
+    let mut copy = NaboDoc::from_automerge(doc.automerge().fork(), ActorId::random()).unwrap();
+    attack(&mut copy);
+    let mut c = connect(r, user).await;
+    let mut st = automerge::sync::State::new();
+    c.sync(id, copy.automerge_mut(), &mut st, false)
+        .await
+        .unwrap()
+}
+
+fn refused(end: &SyncEnd, field: &str, reason: &str) {
+    assert!(
+        matches!(end, SyncEnd::Error(e) if e.contains("refused: ") && e.contains(field) && e.contains(reason)),
+        "expected {field} {reason}, got {end:?}"
+    );
+}
+
+async fn stored_log(r: &TestRelay, id: DocumentId) -> OutreachDoc {
+    OutreachDoc::from_doc(NaboDoc::from_automerge(stored(r, id).await, ActorId::random()).unwrap())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_relay_refuses_upgrades_and_sharing_without_a_covering_basis_and_staff_withdraw_on_the_pages()
+ {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let cat = Catalogue::builtin().unwrap();
+        let ali = author_of(&r, "outreach1").await;
+        let By::Staff(worker) = ali.by.clone() else {
+            panic!("outreach1 is staff")
+        };
+        let today = r.clock.today_dk();
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let area: AreaId = "a-vestparken".parse().unwrap();
+        let mut log = OutreachDoc::create(
+            tenant.clone(),
+            worker,
+            area.clone(),
+            Quarter::of(today),
+            ActorId::random(),
+        )
+        .unwrap();
+        let id = log.doc().id();
+        // Amir agreed to be followed and to have details shared; Bo is followed under the
+        // municipality's task and agreed to nothing.
+        let amir = ParticipantId::random();
+        let bo = ParticipantId::random();
+        let person = |basis, c: Option<Consent>| KnownPerson {
+            age_band: "18-24".parse().unwrap(),
+            label: None,
+            basis,
+            consent: c,
+            added_on: today,
+        };
+        log.add_person(
+            &ali,
+            cat,
+            &amir,
+            person(
+                LegalBasis::Consent,
+                Some(consent(today, &["follow-up", "share-with-partners"])),
+            ),
+        )
+        .unwrap();
+        log.add_person(&ali, cat, &bo, person(LegalBasis::PublicTask, None))
+            .unwrap();
+        let mut phone = connect(&r, "outreach1").await;
+        let mut st = automerge::sync::State::new();
+        let end = phone
+            .sync(id, log.doc_mut().automerge_mut(), &mut st, false)
+            .await
+            .unwrap();
+        assert_eq!(end, SyncEnd::Synced, "{backend:?}");
+
+        // The core refuses the upgrade without a basis covering it, naming the field …
+        let err = log
+            .add_person(
+                &ali,
+                cat,
+                &ParticipantId::random(),
+                person(LegalBasis::LegitimateInterest, None),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("basis: no-legal-basis"), "{err}");
+        // … and so does the relay when a client writes around the core.
+        let carl = ParticipantId::random();
+        let end = attempt(&r, "outreach1", id, log.doc(), |d| {
+            raw_write(
+                d,
+                "people",
+                carl.as_str(),
+                &person(LegalBasis::LegitimateInterest, None),
+            )
+        })
+        .await;
+        refused(&end, &format!("people/{carl}.basis"), "no-legal-basis");
+        let end = attempt(&r, "outreach1", id, log.doc(), |d| {
+            raw_write(
+                d,
+                "people",
+                carl.as_str(),
+                &person(LegalBasis::Consent, Some(consent(today, &["photos"]))),
+            )
+        })
+        .await;
+        refused(
+            &end,
+            &format!("people/{carl}.consent.scope"),
+            "no-legal-basis",
+        );
+
+        // Sharing Bo's details: no consent covers it (the core refuses; the relay too).
+        let share = |p: &ParticipantId| NewReferral {
+            at: ali.at,
+            from_contact: None,
+            from_activity: None,
+            participant: Some(p.clone()),
+            to: "jobcenter".into(),
+            to_org: None,
+            to_activity: None,
+            kind: ReferralKind::Information,
+            consent_to_share: true,
+        };
+        let err = log.refer(&ali, cat, share(&bo)).unwrap_err();
+        assert!(
+            err.to_string().contains("consent_to_share: no-legal-basis"),
+            "{err}"
+        );
+        let end = attempt(&r, "outreach1", id, log.doc(), |d| {
+            let mut copy = OutreachDoc::from_doc(d.clone()).unwrap();
+            // A consent recorded only on this copy lets the core write the referral; the
+            // relay checks against the log it holds, where Bo has none.
+            let mut fake = person(
+                LegalBasis::Consent,
+                Some(consent(today, &["follow-up", "share-with-partners"])),
+            );
+            fake.label = None;
+            raw_write(copy.doc_mut(), "people", bo.as_str(), &fake);
+            copy.refer(&ali, cat, share(&bo)).unwrap();
+            // Put Bo back as the relay has him, keeping the referral.
+            raw_write(
+                copy.doc_mut(),
+                "people",
+                bo.as_str(),
+                &person(LegalBasis::PublicTask, None),
+            );
+            *d = copy.doc().clone();
+        })
+        .await;
+        refused(&end, "consent_to_share", "no-legal-basis");
+
+        // Central staff see Amir's basis and consent on the pages; volunteers may not.
+        let b = Browser::login(&r, "central").await;
+        let page = b.text(&format!("/samtykke?emne={amir}")).await;
+        assert!(page.contains("Samtykke og grundlag"), "{page}");
+        assert!(page.contains("Deling med samarbejdspartner"), "{page}");
+        assert!(page.contains("Træk samtykket tilbage"), "{page}");
+        let maja = Browser::login(&r, "volunteer1").await;
+        assert_eq!(
+            maja.get(&format!("/samtykke?emne={amir}")).await.status(),
+            403
+        );
+        assert_eq!(
+            b.get(&format!("/samtykke?emne={}", ParticipantId::random()))
+                .await
+                .status(),
+            404
+        );
+
+        // A phone offline during the withdrawal shares Amir's details the same day.
+        let mut offline = OutreachDoc::from_doc(
+            NaboDoc::from_automerge(log.doc().automerge().fork(), ActorId::random()).unwrap(),
+        )
+        .unwrap();
+        offline.refer(&ali, cat, share(&amir)).unwrap();
+
+        // Central staff withdraw it: from today.
+        let res = b
+            .post(
+                "/samtykke/tilbagetraek",
+                &b.base,
+                &[("emne", amir.as_str()), ("dokument", &id.to_string())],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{backend:?}");
+        let text = res.text().await.unwrap();
+        assert!(text.contains("Samtykket er trukket tilbage"), "{text}");
+        assert!(text.contains(&format!("/sletning?emne={amir}")), "{text}");
+        let withdrawn = stored_log(&r, id).await.people().unwrap()[&amir]
+            .consent
+            .clone()
+            .unwrap();
+        assert_eq!(withdrawn.withdrawn_on, Some(today));
+        let page = b.text(&format!("/samtykke?emne={amir}")).await;
+        assert!(!page.contains("Træk samtykket tilbage"), "{page}");
+        assert!(page.contains("Slet personen"), "{page}");
+
+        // The offline phone's referral reaches the relay after the withdrawal: refused.
+        let mut c = connect(&r, "outreach1").await;
+        let mut st2 = automerge::sync::State::new();
+        let end = c
+            .sync(id, offline.doc_mut().automerge_mut(), &mut st2, false)
+            .await
+            .unwrap();
+        refused(&end, "consent_to_share", "consent-withdrawn");
+
+        // The worker's phone syncs the withdrawal; sharing is refused by the core from now on,
+        // and writing the consent back as not withdrawn is refused by the relay.
+        let end = phone
+            .sync(id, log.doc_mut().automerge_mut(), &mut st, false)
+            .await
+            .unwrap();
+        assert_eq!(end, SyncEnd::Synced);
+        let err = log.refer(&ali, cat, share(&amir)).unwrap_err();
+        assert!(err.to_string().contains("consent-withdrawn"), "{err}");
+        let end = attempt(&r, "outreach1", id, log.doc(), |d| {
+            raw_write(
+                d,
+                "people",
+                amir.as_str(),
+                &person(
+                    LegalBasis::Consent,
+                    Some(consent(today, &["follow-up", "share-with-partners"])),
+                ),
+            )
+        })
+        .await;
+        refused(
+            &end,
+            &format!("people/{amir}.consent.withdrawn_on"),
+            "consent-withdrawn",
+        );
+        // A withdrawal of a withdrawn consent is refused by name.
+        let res = b
+            .post(
+                "/samtykke/tilbagetraek",
+                &b.base,
+                &[("emne", amir.as_str()), ("dokument", &id.to_string())],
+            )
+            .await;
+        assert_eq!(res.status(), 400, "{backend:?}");
+
+        // Every view and the withdrawal are in the access log, without names.
+        let entries: Vec<_> = r
+            .storage()
+            .access_of_subject(&tenant, amir.as_str(), &[])
+            .await
+            .unwrap();
+        let reads = entries
+            .iter()
+            .filter(|e| e.kind == AccessKind::Read.code() && e.user_id == "u-central")
+            .count();
+        assert!(reads >= 2, "{entries:?}");
+        assert!(
+            entries.iter().any(|e| e.kind == AccessKind::Update.code()
+                && e.document.as_deref() == Some(&id.to_string()[..])),
+            "{entries:?}"
+        );
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_concern_is_seen_by_its_reporter_and_central_staff_only_and_every_view_is_logged() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let cat = Catalogue::builtin().unwrap();
+        let ali = author_of(&r, "outreach1").await;
+        let By::Staff(worker) = ali.by.clone() else {
+            panic!("outreach1 is staff")
+        };
+        let today = r.clock.today_dk();
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let mut log = OutreachDoc::create(
+            tenant.clone(),
+            worker,
+            "a-vestparken".parse().unwrap(),
+            Quarter::of(today),
+            ActorId::random(),
+        )
+        .unwrap();
+        let id = log.doc().id();
+        let mut c = nabo_core::docs::outreach::NewContact::anonymous(
+            ali.at,
+            "faellesareal",
+            "uformelt-moede",
+            1,
+            "10-12",
+        );
+        // The authority is a code; anything else is refused by name.
+        c.concern = Some(nabo_core::model::outreach::ConcernReport {
+            reported_on: today,
+            to: "naboen".parse().unwrap(),
+        });
+        let err = log.log_contact(&ali, cat, false, c.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("concern.to: unknown-code"),
+            "{err}"
+        );
+        c.concern = Some(nabo_core::model::outreach::ConcernReport {
+            reported_on: today,
+            to: "kommune-boernefamilie".parse().unwrap(),
+        });
+        c.followup = Some(today.add_days(14));
+        log.log_contact(&ali, cat, false, c).unwrap();
+        let mut phone = connect(&r, "outreach1").await;
+        let mut st = automerge::sync::State::new();
+        assert_eq!(
+            phone
+                .sync(id, log.doc_mut().automerge_mut(), &mut st, false)
+                .await
+                .unwrap(),
+            SyncEnd::Synced
+        );
+
+        // Central staff see it on the pages, with status and follow-up.
+        let b = Browser::login(&r, "central").await;
+        let page = b.text("/bekymringer").await;
+        assert!(
+            page.contains("Kommunens børne- og familieafdeling"),
+            "{page}"
+        );
+        assert!(page.contains("Afventer opfølgning"), "{page}");
+        // Nobody else: not a volunteer, not the board, not another outreach worker …
+        for user in ["volunteer1", "bestyrelse", "outreach2", "outreach1"] {
+            let other = Browser::login(&r, user).await;
+            assert_eq!(other.get("/bekymringer").await.status(), 403, "{user}");
+        }
+        // … and not over sync: the log is unavailable to a volunteer and another worker.
+        for user in ["volunteer1", "outreach2"] {
+            let mut c = connect(&r, user).await;
+            assert_eq!(fetch(&mut c, id).await.0, SyncEnd::Unavailable, "{user}");
+        }
+        // Every view of the list is in the access log.
+        let entries = r
+            .storage()
+            .access_entries(&tenant, 0, 100_000)
+            .await
+            .unwrap();
+        let views = entries
+            .iter()
+            .filter(|(e, _)| {
+                e.document.as_deref() == Some(&id.to_string()[..])
+                    && e.user_id == "u-central"
+                    && e.kind == AccessKind::Read.code()
+            })
+            .count();
+        assert_eq!(views, 1, "{backend:?}");
+        b.text("/bekymringer").await;
+        let entries = r
+            .storage()
+            .access_entries(&tenant, 0, 100_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|(e, _)| e.document.as_deref() == Some(&id.to_string()[..])
+                    && e.user_id == "u-central"
+                    && e.kind == AccessKind::Read.code())
+                .count(),
+            2
+        );
+        r.running.unwrap().shutdown().await;
+    }
+}
