@@ -52,6 +52,10 @@ struct Cli {
     /// Bytes waiting to be sent to one connection before it is closed as too slow (1013).
     #[arg(long, default_value_t = 8 << 20)]
     max_outbound_bytes: usize,
+    /// Memory in MiB for the review pages' decoded documents (ADR 0028; estimated from
+    /// their stored size). 0 turns the cache off: every page load reads every document.
+    #[arg(long, env = "NABO_PAGE_CACHE_MB", default_value_t = 1024)]
+    page_cache_mb: u64,
     /// Largest ephemeral (presence) message, bytes.
     #[arg(long, default_value_t = 16 << 10)]
     max_ephemeral_bytes: usize,
@@ -299,6 +303,7 @@ fn config(cli: &Cli, kek: KeySource) -> anyhow::Result<nabo_server::Config> {
             max_connections_per_user: cli.max_connections_per_user,
             max_connections: cli.max_connections,
             max_outbound_bytes: cli.max_outbound_bytes,
+            page_cache_bytes: cli.page_cache_mb.saturating_mul(1 << 20),
             max_ephemeral_bytes: cli.max_ephemeral_bytes,
             ephemeral_per_second: cli.ephemeral_per_second,
             ephemeral_burst: cli.ephemeral_per_second.saturating_mul(2),

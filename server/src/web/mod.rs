@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+pub mod cache;
 pub(crate) mod data;
 mod erasure;
 pub mod fmt;
