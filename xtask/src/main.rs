@@ -55,6 +55,23 @@ enum Task {
         #[arg(long)]
         relay_only: bool,
     },
+    /// The review pages at national size (issue 13 item 4, tests/src/bin/page_bench.rs):
+    /// seeds `nabo-server seed --profile` into a fresh database and prints p50 and p95 of the
+    /// heaviest pages with the page cache and without it, in the same run.
+    BenchPages {
+        /// `national` or `plan`.
+        #[arg(long, default_value = "national")]
+        profile: String,
+        /// Timed requests per page with the cache (after 3 untimed ones).
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Timed requests per page without the cache.
+        #[arg(long, default_value_t = 5)]
+        cold_runs: usize,
+        /// A database to seed into instead of a temporary SQLite file (postgres://…).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Generate the Kotlin, Swift and Python bindings into bindings/generated/.
     Bindings {
         /// Build the library with the size-tuned `mobile` profile instead of debug.
@@ -375,6 +392,23 @@ fn main() -> Result<()> {
             ])
             .env("NABO_PROPTEST_CASES", cases.to_string())),
         Task::SoakWs { clients, seconds } => soak_ws(clients, seconds),
+        Task::BenchPages {
+            profile,
+            runs,
+            cold_runs,
+            database_url,
+        } => {
+            run(cargo().args(["build", "--release", "-p", "nabo-tests", "--bin", "page-bench"]))?;
+            let mut bench = Command::new(target_dir()?.join("release/page-bench"));
+            bench
+                .args(["--profile", &profile])
+                .args(["--runs", &runs.to_string()])
+                .args(["--cold-runs", &cold_runs.to_string()]);
+            if let Some(url) = database_url {
+                bench.args(["--database-url", &url]);
+            }
+            run(&mut bench)
+        }
         Task::Bindings { release } => bindings(release).map(|_| ()),
         Task::Bench {
             core_only,
