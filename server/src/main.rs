@@ -367,7 +367,10 @@ async fn seed_command(
     use nabo_server::demo::national;
     let Some(p) = national::profile(profile) else {
         let names: Vec<&str> = national::PROFILES.iter().map(|p| p.name).collect();
-        anyhow::bail!("--profile {profile}: not a profile (one of: {})", names.join(", "));
+        anyhow::bail!(
+            "--profile {profile}: not a profile (one of: {})",
+            names.join(", ")
+        );
     };
     let tenant = tenant.unwrap_or(p.name);
     let vault = nabo_server::vault::Vault::open(kek_source(cli)?)?;

@@ -30,10 +30,20 @@ async fn every_stored_change_is_on_the_next_page_load_on(backend: Backend) {
     assert!(b.text(PAGE).await.contains("Lektiecaféen i Beboerhuset"));
     // The second load decodes nothing: every document comes from the cache.
     let (hits, misses) = pages.counts();
-    assert!(b.text("/aktiviteter").await.contains("Lektiecaféen i Beboerhuset"));
+    assert!(
+        b.text("/aktiviteter")
+            .await
+            .contains("Lektiecaféen i Beboerhuset")
+    );
     let (hits2, misses2) = pages.counts();
-    assert_eq!(misses2, misses, "{backend:?}: nothing changed, nothing decoded");
-    assert!(hits2 > hits, "{backend:?}: the documents come from the cache");
+    assert_eq!(
+        misses2, misses,
+        "{backend:?}: nothing changed, nothing decoded"
+    );
+    assert!(
+        hits2 > hits,
+        "{backend:?}: the documents come from the cache"
+    );
 
     // A phone renames the activity through the relay: the next load shows it.
     let act = doc_id(&r, "activity", "Lektiecaféen").await;
@@ -50,7 +60,10 @@ async fn every_stored_change_is_on_the_next_page_load_on(backend: Backend) {
         .unwrap();
     assert_eq!(end, SyncEnd::Synced);
     let html = b.text(PAGE).await;
-    assert!(html.contains("Lektiecaféen Nord"), "{backend:?}: the phone's edit");
+    assert!(
+        html.contains("Lektiecaféen Nord"),
+        "{backend:?}: the phone's edit"
+    );
     assert!(b.text("/aktiviteter").await.contains("Lektiecaféen Nord"));
 
     // Another writer on the same database (another relay node on PostgreSQL, whose notice
@@ -59,8 +72,8 @@ async fn every_stored_change_is_on_the_next_page_load_on(backend: Backend) {
     let other = nabo_server::storage::open(&r.database_url).await.unwrap();
     let stored = common::stored(&r, act).await;
     let heads = stored.get_heads();
-    let mut a = ActivityDoc::from_doc(NaboDoc::from_automerge(stored, ActorId::random()).unwrap())
-        .unwrap();
+    let mut a =
+        ActivityDoc::from_doc(NaboDoc::from_automerge(stored, ActorId::random()).unwrap()).unwrap();
     a.update(&by, cat, |x| x.name = "Lektiecaféen Syd".into())
         .unwrap();
     other
@@ -92,18 +105,26 @@ async fn a_failing_database_on_a_page_load_is_an_error_never_an_empty_page_on(ba
     // The registry of documents does not read: 503, with the cache full.
     break_column(&r, "documents", "version").await;
     let resp = b.get(PAGE).await;
-    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{backend:?}");
+    assert_eq!(
+        resp.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{backend:?}"
+    );
     assert!(resp.text().await.unwrap().contains("Databasen svarer ikke"));
     let resp = b.get("/oversigt").await;
-    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{backend:?}");
+    assert_eq!(
+        resp.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{backend:?}"
+    );
     mend_column(&r, "documents", "version").await;
     assert!(b.text(PAGE).await.contains("Lektiecaféen i Beboerhuset"));
 
     // A changed document whose stored changes do not read: 503, not the page without it.
     let stored = common::stored(&r, act).await;
     let heads = stored.get_heads();
-    let mut a = ActivityDoc::from_doc(NaboDoc::from_automerge(stored, ActorId::random()).unwrap())
-        .unwrap();
+    let mut a =
+        ActivityDoc::from_doc(NaboDoc::from_automerge(stored, ActorId::random()).unwrap()).unwrap();
     let by = author_of(&r, "central").await;
     a.update(&by, Catalogue::builtin().unwrap(), |x| {
         x.name = "Lektiecaféen Vest".into()
@@ -115,7 +136,11 @@ async fn a_failing_database_on_a_page_load_is_an_error_never_an_empty_page_on(ba
         .unwrap();
     break_column(&r, "chunks", "bytes").await;
     let resp = b.get(PAGE).await;
-    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{backend:?}");
+    assert_eq!(
+        resp.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{backend:?}"
+    );
     mend_column(&r, "chunks", "bytes").await;
     assert!(b.text(PAGE).await.contains("Lektiecaféen Vest"));
 }
@@ -126,40 +151,36 @@ async fn a_failing_database_on_a_page_load_is_an_error_never_an_empty_page_on(ba
 /// renamed table).
 async fn break_column(r: &TestRelay, table: &str, column: &str) {
     match r.backend {
-        Backend::Sqlite => {
-            sql(
-                r,
-                &format!("ALTER TABLE {table} RENAME TO {table}_away"),
-            )
-            .await
-        }
+        Backend::Sqlite => sql(r, &format!("ALTER TABLE {table} RENAME TO {table}_away")).await,
         Backend::Postgres => {
             let to = if column == "bytes" {
                 "TEXT USING encode(bytes, 'hex')".to_owned()
             } else {
                 format!("TEXT USING {column}::text")
             };
-            sql(r, &format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {to}")).await
+            sql(
+                r,
+                &format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {to}"),
+            )
+            .await
         }
     }
 }
 
 async fn mend_column(r: &TestRelay, table: &str, column: &str) {
     match r.backend {
-        Backend::Sqlite => {
-            sql(
-                r,
-                &format!("ALTER TABLE {table}_away RENAME TO {table}"),
-            )
-            .await
-        }
+        Backend::Sqlite => sql(r, &format!("ALTER TABLE {table}_away RENAME TO {table}")).await,
         Backend::Postgres => {
             let to = if column == "bytes" {
                 "BYTEA USING decode(bytes, 'hex')".to_owned()
             } else {
                 format!("BIGINT USING {column}::bigint")
             };
-            sql(r, &format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {to}")).await
+            sql(
+                r,
+                &format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {to}"),
+            )
+            .await
         }
     }
 }

@@ -141,6 +141,36 @@ pub async fn nabo(args: &[&str]) -> Relay {
     }
 }
 
+/// The `nabo-server` built beside this binary as one node of an installation: `database_url`,
+/// the key files in `data_dir` (shared by every node, ADR 0025), `args`. No demo.
+pub async fn nabo_node(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    key_file: &std::path::Path,
+    args: &[&str],
+) -> Relay {
+    let port = free_port();
+    let child = Command::new(sibling("nabo-server"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--database-url")
+        .arg(database_url)
+        .arg("--key-file")
+        .arg(key_file)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("build the relay first: cargo build --release -p nabo-server");
+    wait_port(port).await;
+    Relay {
+        child,
+        port,
+        _dir: tempfile::tempdir().unwrap(),
+    }
+}
+
 /// The stock automerge-repo relay of tests/js (`node relay.mjs`).
 pub async fn node_relay() -> Relay {
     let dir = tempfile::tempdir().unwrap();

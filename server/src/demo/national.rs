@@ -107,8 +107,22 @@ const FIRST: &[&str] = &[
     "Karin", "Leila", "Mads", "Nadia", "Ole", "Pernille", "Rami", "Sofie", "Tobias", "Yusuf",
 ];
 const LAST: &[&str] = &[
-    "Andersen", "Berg", "Christensen", "Dahl", "Eriksen", "Frederiksen", "Hansen", "Iversen",
-    "Jensen", "Khan", "Larsen", "Mortensen", "Nielsen", "Olsen", "Poulsen", "Rasmussen",
+    "Andersen",
+    "Berg",
+    "Christensen",
+    "Dahl",
+    "Eriksen",
+    "Frederiksen",
+    "Hansen",
+    "Iversen",
+    "Jensen",
+    "Khan",
+    "Larsen",
+    "Mortensen",
+    "Nielsen",
+    "Olsen",
+    "Poulsen",
+    "Rasmussen",
 ];
 const CHILD: &[&str] = &[
     "Ahmed", "Alma", "Ella", "Hamza", "Isak", "Josefine", "Karla", "Malik", "Noor", "Oskar",
@@ -116,7 +130,15 @@ const CHILD: &[&str] = &[
 ];
 const BANDS: &[&str] = &["7-9", "10-12", "13-14", "15-17"];
 const PLACES: &[&str] = &[
-    "Parken", "Toften", "Haven", "Gården", "Vængerne", "Bakken", "Engen", "Lunden", "Højene",
+    "Parken",
+    "Toften",
+    "Haven",
+    "Gården",
+    "Vængerne",
+    "Bakken",
+    "Engen",
+    "Lunden",
+    "Højene",
 ];
 
 fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
@@ -157,7 +179,10 @@ pub async fn seed(
         &ops,
         crate::people::NewTenant {
             id: Some(tenant_id.into()),
-            name: format!("Boligsocialt arbejde, {} (profil {})", tenant_id, profile.name),
+            name: format!(
+                "Boligsocialt arbejde, {} (profil {})",
+                tenant_id, profile.name
+            ),
             admin: crate::people::NewStaff {
                 name: "Hanne Lund".into(),
                 title: "Programleder".into(),
@@ -240,7 +265,9 @@ pub async fn seed(
                 areas: [aid.clone()].into_iter().collect(),
                 sites: IdMap::new(),
                 selected_citizens: false,
-                typologies: [GeographyTypology::SeveralAlmeneAreas].into_iter().collect(),
+                typologies: [GeographyTypology::SeveralAlmeneAreas]
+                    .into_iter()
+                    .collect(),
                 signatories: [kommune.clone(), bo.clone()].into_iter().collect(),
                 resident_approval: None,
                 public_framing_pct: 50,
@@ -288,7 +315,10 @@ pub async fn seed(
     // The cafés' year: the last two full terms, every volunteer cleared before it began.
     let this_term = nabo_core::time::Term::of(today);
     let last = nabo_core::time::Term::of(this_term.first_day().add_days(-1));
-    let terms = [nabo_core::time::Term::of(last.first_day().add_days(-1)), last];
+    let terms = [
+        nabo_core::time::Term::of(last.first_day().add_days(-1)),
+        last,
+    ];
     let year_start = terms[0].first_day();
     let total = profile.main_activities + profile.minor_activities;
     for n in 0..total {
@@ -360,7 +390,13 @@ pub async fn seed(
         let volunteer = vid(v)?;
         let name = format!("{} {}", pick(&mut rng, FIRST), pick(&mut rng, LAST));
         vault
-            .accept(storage, &tenant, vmeta.id, volunteer.as_str(), key.as_bytes())
+            .accept(
+                storage,
+                &tenant,
+                vmeta.id,
+                volunteer.as_str(),
+                key.as_bytes(),
+            )
             .await?;
         vols.put_volunteer(
             &central,
@@ -446,7 +482,12 @@ pub async fn seed(
                 (pid, key, pick(&mut rng, CHILD), pick(&mut rng, BANDS))
             })
             .map(|(p, k, name, band)| {
-                Ok((p?, k.ok_or_else(|| anyhow::anyhow!("subject key"))?, name, band))
+                Ok((
+                    p?,
+                    k.ok_or_else(|| anyhow::anyhow!("subject key"))?,
+                    name,
+                    band,
+                ))
             })
             .collect::<anyhow::Result<_>>()?;
         for term in terms {
@@ -460,7 +501,13 @@ pub async fn seed(
             )?;
             for (k, (pid, key, name, band)) in children.iter().enumerate() {
                 vault
-                    .accept(storage, &tenant, reg.doc().id(), pid.as_str(), key.as_bytes())
+                    .accept(
+                        storage,
+                        &tenant,
+                        reg.doc().id(),
+                        pid.as_str(),
+                        key.as_bytes(),
+                    )
                     .await?;
                 reg.add_participant_with_id(
                     &central,

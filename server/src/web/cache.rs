@@ -78,11 +78,7 @@ impl PageCache {
 
     /// The entry of `id` if it was decoded from `version` of the document as registered with
     /// `meta` (a renamed or moved document is decoded again).
-    pub(crate) fn get(
-        &self,
-        meta: &crate::storage::DocMeta,
-        version: i64,
-    ) -> Option<Arc<Decoded>> {
+    pub(crate) fn get(&self, meta: &crate::storage::DocMeta, version: i64) -> Option<Arc<Decoded>> {
         let hit = self
             .entries
             .as_ref()?

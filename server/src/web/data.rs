@@ -421,9 +421,7 @@ impl<T> Default for Entries<T> {
 
 impl<T> Entries<T> {
     /// The entries, in order.
-    pub fn iter(
-        &self,
-    ) -> impl ExactSizeIterator<Item = &T> + DoubleEndedIterator + Clone + '_ {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &T> + DoubleEndedIterator + Clone + '_ {
         self.0.iter().map(|e| &**e)
     }
 

@@ -21,7 +21,10 @@ const PAGES: &[(&str, &str)] = &[
     ("målopfyldelse report", "/rapporter/maalopfyldelse"),
     ("review queue", "/gennemgang"),
     ("target-group table", "/rapporter/maalgrupper"),
-    ("CSV export (overview)", "/oversigt?eksport=csv&tabel=henvisninger"),
+    (
+        "CSV export (overview)",
+        "/oversigt?eksport=csv&tabel=henvisninger",
+    ),
 ];
 
 struct Node {
@@ -134,9 +137,8 @@ async fn main() {
     let cold_runs = arg("--cold-runs", 5);
     let seed = arg("--seed", 1) as u64;
     let dir = tempfile::tempdir().unwrap();
-    let url = arg_text("--database-url").unwrap_or_else(|| {
-        format!("sqlite://{}/nabo.db?mode=rwc", dir.path().display())
-    });
+    let url = arg_text("--database-url")
+        .unwrap_or_else(|| format!("sqlite://{}/nabo.db?mode=rwc", dir.path().display()));
     let kek = nabo_server::keys::KeySource::File {
         path: dir.path().join("kek.keys"),
         create: true,
