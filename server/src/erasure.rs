@@ -167,10 +167,26 @@ pub async fn plan(
     subject: &str,
 ) -> Result<Option<Plan>, EraseError> {
     let storage = s.storage.as_ref();
+    let views = if subject.parse::<ParticipantId>().is_ok() {
+        register_views(storage, tenant).await?
+    } else {
+        Vec::new()
+    };
+    plan_among(storage, tenant, subject, &views).await
+}
+
+/// `plan` with the tenant's registers already read (`register_views`), so a caller deciding
+/// for many subjects (the retention job) reads them once.
+pub(crate) async fn plan_among(
+    storage: &dyn crate::storage::Storage,
+    tenant: &TenantId,
+    subject: &str,
+    views: &[(crate::storage::DocMeta, RegisterView)],
+) -> Result<Option<Plan>, EraseError> {
     let mut registers = Vec::new();
     let mut subjects = BTreeSet::from([subject.to_owned()]);
     if let Ok(pid) = subject.parse::<ParticipantId>() {
-        for (meta, view) in register_views(storage, tenant).await? {
+        for (meta, view) in views {
             let group = merge_group(&view.participants, &pid);
             if group.is_empty() {
                 continue;
@@ -193,7 +209,7 @@ pub async fn plan(
             });
             subjects.extend(group.iter().map(ToString::to_string));
             registers.push(InRegister {
-                meta,
+                meta: meta.clone(),
                 marks: marks.len(),
                 present,
                 participants: group,

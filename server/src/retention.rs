@@ -203,8 +203,10 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
         ..RunReport::default()
     };
     // Roll-call names: one decision per person (merge group) per register.
-    let mut due_people: Vec<ParticipantId> = Vec::new();
-    for (_, view) in crate::erasure::register_views(storage, tenant).await? {
+    // A set: the same person can be due in several registers, and is erased once.
+    let mut due_people: BTreeSet<ParticipantId> = BTreeSet::new();
+    let views = crate::erasure::register_views(storage, tenant).await?;
+    for (_, view) in &views {
         let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
         for pid in view.participants.keys() {
             if seen.contains(pid) {
@@ -219,19 +221,24 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
             });
             let facts = Facts {
                 kind: RecordKind::RollCallName,
-                purpose_ended: nabo_core::retention::roll_call_ended(&view, &group),
+                purpose_ended: nabo_core::retention::roll_call_ended(view, &group),
                 held: group.iter().any(|p| holds.contains(p.as_str())),
                 disposed,
             };
             match due(&facts, &settings.retention, today) {
                 Action::Keep => {}
                 Action::Held(_) => report.held += 1,
-                Action::Dispose(_) => due_people.push(pid.clone()),
+                Action::Dispose(_) => {
+                    due_people.insert(pid.clone());
+                }
             }
         }
     }
     for pid in due_people {
-        let Some(plan) = crate::erasure::plan(s, tenant, pid.as_str()).await? else {
+        // Each person's plan from the registers read above: erasing one person marks only
+        // their own merge group, which no later plan reads.
+        let Some(plan) = crate::erasure::plan_among(storage, tenant, pid.as_str(), &views).await?
+        else {
             continue;
         };
         match crate::erasure::erase(s, &system, &plan, ErasureReason::PurposeEnded).await {
