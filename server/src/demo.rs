@@ -5,6 +5,7 @@
 //! stored in the relay's key store.
 
 mod cooperation;
+pub mod national;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -52,6 +52,10 @@ struct Cli {
     /// Bytes waiting to be sent to one connection before it is closed as too slow (1013).
     #[arg(long, default_value_t = 8 << 20)]
     max_outbound_bytes: usize,
+    /// Memory in MiB for the review pages' decoded documents (ADR 0028; estimated from
+    /// their stored size). 0 turns the cache off: every page load reads every document.
+    #[arg(long, env = "NABO_PAGE_CACHE_MB", default_value_t = 1024)]
+    page_cache_mb: u64,
     /// Largest ephemeral (presence) message, bytes.
     #[arg(long, default_value_t = 16 << 10)]
     max_ephemeral_bytes: usize,
@@ -126,6 +130,21 @@ enum Command {
     /// Retention: delete or anonymise what is due (ADR 0024).
     #[command(subcommand)]
     Retention(RetentionCmd),
+    /// Seed a synthetic tenant at a size of DOMAIN.md §2.3 (`national`: 162 areas, 8,000
+    /// volunteers, about 250,000 attendance rows; `plan`: one typical plan), for measuring.
+    /// Its administrator logs in as `central-<tenant>` with NABO_SEED_PASSWORD (or a printed
+    /// password).
+    Seed {
+        /// `national` or `plan`.
+        #[arg(long)]
+        profile: String,
+        /// The tenant's id (default: the profile's name).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The seed the records follow from.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -299,6 +318,7 @@ fn config(cli: &Cli, kek: KeySource) -> anyhow::Result<nabo_server::Config> {
             max_connections_per_user: cli.max_connections_per_user,
             max_connections: cli.max_connections,
             max_outbound_bytes: cli.max_outbound_bytes,
+            page_cache_bytes: cli.page_cache_mb.saturating_mul(1 << 20),
             max_ephemeral_bytes: cli.max_ephemeral_bytes,
             ephemeral_per_second: cli.ephemeral_per_second,
             ephemeral_burst: cli.ephemeral_per_second.saturating_mul(2),
@@ -336,6 +356,58 @@ fn operator_token(cli: &Cli) -> anyhow::Result<Option<nabo_server::admin::Operat
         "the operator token must be at least 32 characters (e.g. `openssl rand -base64 32`)"
     );
     Ok(Some(nabo_server::admin::OperatorToken(token)))
+}
+
+async fn seed_command(
+    cli: &Cli,
+    profile: &str,
+    tenant: Option<&str>,
+    seed: u64,
+) -> anyhow::Result<()> {
+    use nabo_server::demo::national;
+    let Some(p) = national::profile(profile) else {
+        let names: Vec<&str> = national::PROFILES.iter().map(|p| p.name).collect();
+        anyhow::bail!(
+            "--profile {profile}: not a profile (one of: {})",
+            names.join(", ")
+        );
+    };
+    let tenant = tenant.unwrap_or(p.name);
+    let vault = nabo_server::vault::Vault::open(kek_source(cli)?)?;
+    let config = config(cli, kek_source(cli)?)?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let storage = nabo_server::storage::open(&config.database_url()).await?;
+    let password = std::env::var("NABO_SEED_PASSWORD").unwrap_or_else(|_| demo_password());
+    let started = std::time::Instant::now();
+    let made = national::seed(
+        storage.as_ref(),
+        &vault,
+        tenant,
+        p,
+        seed,
+        &password,
+        &config.clock,
+    )
+    .await;
+    storage.close().await;
+    match made? {
+        None => println!("The tenant {tenant} exists already; nothing seeded."),
+        Some(s) => {
+            println!(
+                "Seeded {tenant} (profile {}, seed {seed}) in {:.1} s: {} documents, {} attendance rows, {:.1} MB stored.",
+                p.name,
+                started.elapsed().as_secs_f64(),
+                s.documents,
+                s.attendance_rows,
+                s.bytes as f64 / 1e6
+            );
+            println!(
+                "Log in as {} with password {password}",
+                national::login(tenant)
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn tenant_command(cli: &Cli, cmd: &TenantCmd) -> anyhow::Result<()> {
@@ -605,6 +677,11 @@ async fn main() -> anyhow::Result<()> {
             return verify_access_log(&cli, tenant.as_deref()).await;
         }
         Some(Command::Retention(RetentionCmd::Run)) => return retention_run(&cli).await,
+        Some(Command::Seed {
+            profile,
+            tenant,
+            seed,
+        }) => return seed_command(&cli, profile, tenant.as_deref(), *seed).await,
         Some(Command::RotateSigningKey) => {
             let keys = nabo_server::auth::open_signing_keys(nabo_server::auth::signing_keys(
                 &cli.data_dir,

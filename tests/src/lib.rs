@@ -3,4 +3,5 @@
 //! soak and browser tests share.
 
 pub mod browser;
+pub mod load;
 pub mod procs;

@@ -29,12 +29,17 @@ pub fn sibling(name: &str) -> PathBuf {
 
 /// The value after `name` on the command line, or `default`.
 pub fn arg(name: &str, default: usize) -> usize {
+    arg_text(name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The text after `name` on the command line.
+pub fn arg_text(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 /// A free TCP port on loopback.
@@ -133,6 +138,36 @@ pub async fn nabo(args: &[&str]) -> Relay {
         child,
         port,
         _dir: dir,
+    }
+}
+
+/// The `nabo-server` built beside this binary as one node of an installation: `database_url`,
+/// the key files in `data_dir` (shared by every node, ADR 0025), `args`. No demo.
+pub async fn nabo_node(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    key_file: &std::path::Path,
+    args: &[&str],
+) -> Relay {
+    let port = free_port();
+    let child = Command::new(sibling("nabo-server"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--database-url")
+        .arg(database_url)
+        .arg("--key-file")
+        .arg(key_file)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("build the relay first: cargo build --release -p nabo-server");
+    wait_port(port).await;
+    Relay {
+        child,
+        port,
+        _dir: tempfile::tempdir().unwrap(),
     }
 }
 

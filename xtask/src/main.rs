@@ -55,6 +55,43 @@ enum Task {
         #[arg(long)]
         relay_only: bool,
     },
+    /// The review pages at national size (issue 13 item 4, tests/src/bin/page_bench.rs):
+    /// seeds `nabo-server seed --profile` into a fresh database and prints p50 and p95 of the
+    /// heaviest pages with the page cache and without it, in the same run.
+    BenchPages {
+        /// `national` or `plan`.
+        #[arg(long, default_value = "national")]
+        profile: String,
+        /// Timed requests per page with the cache (after 3 untimed ones).
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Timed requests per page without the cache.
+        #[arg(long, default_value_t = 5)]
+        cold_runs: usize,
+        /// A database to seed into instead of a temporary SQLite file (postgres://…).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Capacity figures (issue 13 item 5, tests/src/bin/capacity.rs): merged changes per
+    /// second with many phones on one node and on two nodes on one PostgreSQL, and a node's
+    /// RSS with many idle devices and many stored documents.
+    Capacity {
+        /// Concurrent phones (Rust sync clients).
+        #[arg(long, default_value_t = 200)]
+        phones: usize,
+        /// Changes per phone.
+        #[arg(long, default_value_t = 20)]
+        changes: usize,
+        /// Idle connected devices for the RSS figure.
+        #[arg(long, default_value_t = 10_000)]
+        idle: usize,
+        /// National-profile tenants to seed (about 6,450 documents each).
+        #[arg(long, default_value_t = 8)]
+        tenants: usize,
+        /// PostgreSQL to seed into (a fresh database); without it SQLite, one node only.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Generate the Kotlin, Swift and Python bindings into bindings/generated/.
     Bindings {
         /// Build the library with the size-tuned `mobile` profile instead of debug.
@@ -375,6 +412,63 @@ fn main() -> Result<()> {
             ])
             .env("NABO_PROPTEST_CASES", cases.to_string())),
         Task::SoakWs { clients, seconds } => soak_ws(clients, seconds),
+        Task::Capacity {
+            phones,
+            changes,
+            idle,
+            tenants,
+            database_url,
+        } => {
+            run(cargo().args([
+                "build",
+                "--release",
+                "-p",
+                "nabo-server",
+                "-p",
+                "nabo-tests",
+                "--bin",
+                "nabo-server",
+                "--bin",
+                "capacity",
+            ]))?;
+            let mut bench = Command::new("sh");
+            bench
+                .arg("-c")
+                .arg("ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec \"$0\" \"$@\"")
+                .arg(target_dir()?.join("release/capacity"))
+                .args(["--phones", &phones.to_string()])
+                .args(["--changes", &changes.to_string()])
+                .args(["--idle", &idle.to_string()])
+                .args(["--tenants", &tenants.to_string()]);
+            if let Some(url) = database_url {
+                bench.args(["--database-url", &url]);
+            }
+            run(&mut bench)
+        }
+        Task::BenchPages {
+            profile,
+            runs,
+            cold_runs,
+            database_url,
+        } => {
+            run(cargo().args([
+                "build",
+                "--release",
+                "-p",
+                "nabo-tests",
+                "--bin",
+                "page-bench",
+            ]))?;
+            let mut bench = Command::new(target_dir()?.join("release/page-bench"));
+            bench
+                .args(["--profile", &profile])
+                .args(["--runs", &runs.to_string()])
+                .args(["--cold-runs", &cold_runs.to_string()]);
+            if let Some(url) = database_url {
+                bench.args(["--database-url", &url]);
+            }
+            run(&mut bench)
+        }
         Task::Bindings { release } => bindings(release).map(|_| ()),
         Task::Bench {
             core_only,

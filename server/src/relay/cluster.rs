@@ -63,6 +63,7 @@ impl Hub {
                     m.retain(|_, r| r.doc != id && r.volunteers != id);
                 }
                 self.forget_facts_of(id);
+                self.pages.forget(id);
                 if let Some(e) = self.docs.lock().await.get(&id) {
                     e.stale.store(true, Ordering::SeqCst);
                     // A full queue is fine: the task checks the flag after its next batch.
@@ -94,6 +95,7 @@ impl Hub {
                     m.clear();
                 }
                 self.forget_all_facts();
+                self.pages.clear();
                 for e in self.docs.lock().await.values() {
                     e.stale.store(true, Ordering::SeqCst);
                     let _ = e.tx.try_send(DocCmd::Refresh);

@@ -737,6 +737,7 @@ impl DocTask {
             .map_err(|e| self.storage_error("append", e))?;
         self.appended = n;
         self.size += bytes.len();
+        self.hub.pages.forget(self.meta.id);
         match self.meta.kind {
             DocKind::Tenant | DocKind::Volunteers => {
                 self.hub.forget_tenant_rules(&self.meta.tenant)

@@ -81,6 +81,9 @@ pub struct Limits {
     pub max_held_bytes: usize,
     /// Changes one connection may hold while their dependencies are missing.
     pub max_held_changes: usize,
+    /// Memory (estimated bytes) for the review pages' decoded documents (ADR 0028); 0 turns
+    /// the cache off.
+    pub page_cache_bytes: u64,
 }
 
 impl Default for Limits {
@@ -95,6 +98,7 @@ impl Default for Limits {
             max_new_documents_per_connection: 8,
             idle_eviction: idle_evict_default(),
             compact_after: 256,
+            page_cache_bytes: 1 << 30,
             max_outbound_bytes: 8 << 20,
             max_ephemeral_bytes: 16 << 10,
             ephemeral_per_second: 10,
@@ -248,6 +252,8 @@ pub struct Hub {
     /// Documents being read from storage → (readers, another node stored changes
     /// meanwhile): such a document is read again once it is loaded.
     loading: std::sync::Mutex<HashMap<DocumentId, (usize, bool)>>,
+    /// The review pages' decoded documents (ADR 0028).
+    pub pages: crate::web::cache::PageCache,
     pub(crate) shutdown: watch::Receiver<bool>,
     shutdown_tx: watch::Sender<bool>,
 }
@@ -303,6 +309,7 @@ impl Hub {
             .init_setting("storage_id", &uuid::Uuid::new_v4().to_string())
             .await?;
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let pages = crate::web::cache::PageCache::new(limits.page_cache_bytes);
         let hub = Arc::new(Hub {
             storage,
             limits,
@@ -316,6 +323,7 @@ impl Hub {
             conns: std::sync::Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
             loading: std::sync::Mutex::new(HashMap::new()),
+            pages,
             shutdown,
             shutdown_tx,
         });

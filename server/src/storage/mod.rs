@@ -61,6 +61,17 @@ pub struct DocMeta {
     pub title: String,
 }
 
+/// Where a document's stored content stands (ADR 0028): `version` is raised by every append,
+/// in the transaction that stores the changes, and by nothing else (compaction keeps the
+/// content and the version). Equal versions mean equal stored content, on every node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocVersion {
+    /// Appends so far.
+    pub version: i64,
+    /// Stored bytes (snapshot and chunks).
+    pub size: i64,
+}
+
 /// A user of the relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
@@ -332,6 +343,8 @@ pub trait Storage: PrivacyStorage + Send + Sync + std::fmt::Debug {
     async fn document_by_scope(&self, scope: &str) -> Result<Option<DocMeta>>;
     /// A tenant's documents.
     async fn documents(&self, tenant: &TenantId) -> Result<Vec<DocMeta>>;
+    /// A tenant's documents, each with its stored version (ADR 0028).
+    async fn documents_versioned(&self, tenant: &TenantId) -> Result<Vec<(DocMeta, DocVersion)>>;
     /// A relay-wide setting.
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Sets a relay-wide setting if it is not set; returns the value that is set.

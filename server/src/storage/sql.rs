@@ -205,6 +205,19 @@ macro_rules! sql_storage {
                 rows.iter().map(Self::meta).collect()
             }
 
+            async fn documents_versioned(&self, tenant: &TenantId) -> Result<Vec<(DocMeta, super::DocVersion)>> {
+                let rows = sqlx::query("SELECT * FROM documents WHERE tenant = $1 ORDER BY kind, title")
+                    .bind(tenant.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let version = super::DocVersion { version: r.try_get("version")?, size: r.try_get("size_bytes")? };
+                        Ok((Self::meta(r)?, version))
+                    })
+                    .collect()
+            }
+
             async fn create_document(&self, meta: &DocMeta, snapshot: &[u8]) -> Result<()> {
                 let now = now_ms();
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
@@ -271,7 +284,7 @@ macro_rules! sql_storage {
                     .bind(false)
                     .fetch_one(&mut *tx)
                     .await?;
-                sqlx::query("UPDATE documents SET size_bytes = size_bytes + $1, updated_at = $2 WHERE doc_id = $3")
+                sqlx::query("UPDATE documents SET size_bytes = size_bytes + $1, updated_at = $2, version = version + 1 WHERE doc_id = $3")
                     .bind(bytes.len() as i64)
                     .bind(now_ms())
                     .bind(id.to_string())

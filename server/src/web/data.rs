@@ -3,6 +3,7 @@
 //! subject keys the relay holds for the names in them.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use nabo_core::catalogue::Catalogue;
 use nabo_core::docs::activity::ActivityDoc;
@@ -81,9 +82,9 @@ pub struct TenantData {
     pub volunteers_meta: Option<DocMeta>,
     pub volunteers: BTreeMap<VolunteerId, Volunteer>,
     pub engagements: BTreeMap<EngagementId, Engagement>,
-    pub activities: Vec<ActivityEntry>,
-    pub registers: Vec<RegisterEntry>,
-    pub outreach: Vec<OutreachEntry>,
+    pub activities: Entries<ActivityEntry>,
+    pub registers: Entries<RegisterEntry>,
+    pub outreach: Entries<OutreachEntry>,
     /// What the pages skipped because it does not read.
     pub unreadable: Vec<Unreadable>,
     keys: HashMap<String, SubjectKey>,
@@ -126,63 +127,32 @@ impl TenantData {
         }
     }
 
-    /// Adds one loaded document, typed; an error leaves `self` as it was.
-    fn add(
-        &mut self,
-        doc: nabo_core::document::NaboDoc,
-        meta: DocMeta,
-        base: &Catalogue,
-    ) -> nabo_core::Result<()> {
-        match meta.kind {
-            DocKind::Tenant => {
-                let t = TenantDoc::from_doc(doc)?;
-                let (catalogue, areas) = (t.catalogue(base)?, t.areas()?);
-                let (programmes, orgs) = (t.programmes()?, t.organisations()?);
-                let settings = t.settings()?;
-                self.settings = settings;
-                self.catalogue = catalogue;
-                self.areas = areas;
-                self.programmes = programmes;
-                self.orgs = orgs;
-                self.tenant_meta = Some(meta);
+    /// Takes what a decoded document adds to the pages.
+    fn take(&mut self, part: &Part) {
+        match part {
+            Part::Tenant(t) => {
+                self.settings = t.settings.clone();
+                self.catalogue = t.catalogue.clone();
+                self.areas = t.areas.clone();
+                self.programmes = t.programmes.clone();
+                self.orgs = t.orgs.clone();
+                self.tenant_meta = Some(t.meta.clone());
             }
-            DocKind::Staff => {
-                let t = StaffDoc::from_doc(doc)?;
-                let (staff, assignments) = (t.staff()?, t.assignments()?);
-                self.staff = staff;
-                self.assignments = assignments;
-                self.staff_meta = Some(meta);
+            Part::Staff(t) => {
+                self.staff = t.staff.clone();
+                self.assignments = t.assignments.clone();
+                self.staff_meta = Some(t.meta.clone());
             }
-            DocKind::Volunteers => {
-                let t = VolunteersDoc::from_doc(doc)?;
-                let (volunteers, engagements) = (t.volunteers()?, t.engagements()?);
-                self.volunteers = volunteers;
-                self.engagements = engagements;
-                self.volunteers_meta = Some(meta);
+            Part::Volunteers(t) => {
+                self.volunteers = t.volunteers.clone();
+                self.engagements = t.engagements.clone();
+                self.volunteers_meta = Some(t.meta.clone());
             }
-            DocKind::Activity => {
-                let a = ActivityDoc::from_doc(doc)?;
-                let activity = a.activity()?.current;
-                self.activities.push(ActivityEntry {
-                    meta,
-                    id: a.id().clone(),
-                    doc: a,
-                    activity,
-                });
-            }
-            DocKind::Register => {
-                let r = RegisterDoc::from_doc(doc)?;
-                let view = r.view()?;
-                self.registers.push(RegisterEntry { meta, doc: r, view });
-            }
-            DocKind::Outreach => {
-                let o = OutreachDoc::from_doc(doc)?;
-                let view = o.view()?;
-                self.outreach.push(OutreachEntry { meta, doc: o, view });
-            }
-            DocKind::Network => {}
+            Part::Activity(a) => self.activities.0.push(a.clone()),
+            Part::Register(r) => self.registers.0.push(r.clone()),
+            Part::Outreach(o) => self.outreach.0.push(o.clone()),
+            Part::Nothing => {}
         }
-        Ok(())
     }
 
     async fn load_filtered(
@@ -190,7 +160,7 @@ impl TenantData {
         tenant: &TenantId,
         visible: impl Fn(&DocMeta) -> bool,
     ) -> Result<Self, WebError> {
-        let metas = s.storage.documents(tenant).await?;
+        let docs = s.storage.documents_versioned(tenant).await?;
         let base = Catalogue::builtin()?;
         let mut d = TenantData {
             today: s.clock.today_dk(),
@@ -206,42 +176,28 @@ impl TenantData {
             volunteers_meta: None,
             volunteers: BTreeMap::new(),
             engagements: BTreeMap::new(),
-            activities: Vec::new(),
-            registers: Vec::new(),
-            outreach: Vec::new(),
+            activities: Entries::default(),
+            registers: Entries::default(),
+            outreach: Entries::default(),
             unreadable: Vec::new(),
             keys: HashMap::new(),
             devices: HashMap::new(),
         };
-        for meta in metas.into_iter().filter(|m| visible(m)) {
-            let doc = match crate::relay::doc::load(s.storage.as_ref(), meta.id).await {
-                Ok(l) => l.doc,
-                Err(crate::relay::OpenError::Storage(e)) => return Err(e.into()),
-                Err(crate::relay::OpenError::Damaged) => {
-                    tracing::error!(doc = %meta.id, "stored document does not load");
-                    continue;
-                }
+        let cache = &s.hub.pages;
+        for (meta, version) in docs.into_iter().filter(|(m, _)| visible(m)) {
+            let decoded = match cache.get(&meta, version.version) {
+                Some(hit) => hit,
+                None => match Decoded::read(s, meta, version, base).await? {
+                    Some(read) => {
+                        let read = Arc::new(read);
+                        cache.put(read.clone());
+                        read
+                    }
+                    None => continue,
+                },
             };
-            let flagged = d.unreadable.len();
-            for u in nabo_core::rules::unreadable(&doc, UNREADABLE_PER_DOCUMENT) {
-                tracing::warn!(doc = %meta.id, record = %u.record, reason = u.reason, "a stored record does not read; skipped on the pages");
-                d.unreadable.push(Unreadable {
-                    document: meta.title.clone(),
-                    record: u.record,
-                });
-            }
-            let title = meta.title.clone();
-            let id = meta.id;
-            if let Err(e) = d.add(doc, meta, base) {
-                tracing::warn!(doc = %id, error = %e, "a stored document does not read; skipped on the pages");
-                // Named by its records when they are known, else as a whole.
-                if d.unreadable.len() == flagged {
-                    d.unreadable.push(Unreadable {
-                        document: title,
-                        record: "dokument".into(),
-                    });
-                }
-            }
+            d.unreadable.extend(decoded.unreadable.iter().cloned());
+            d.take(&decoded.part);
         }
         // The keys for the names the pages show: participants and volunteers.
         let mut subjects: Vec<String> = d
@@ -285,6 +241,7 @@ impl TenantData {
             }
         }
         d.activities
+            .0
             .sort_by(|a, b| a.activity.name.cmp(&b.activity.name));
         Ok(d)
     }
@@ -449,6 +406,218 @@ impl TenantData {
         self.catalogue
             .activity_type(a.taxonomy.as_str(), a.primary_type.as_str())
             .map_or_else(|| a.primary_type.to_string(), |t| t.name_da.clone())
+    }
+}
+
+/// Decoded documents of one kind, shared with the page cache: iterates as `&T`.
+#[derive(Debug)]
+pub struct Entries<T>(Vec<Arc<T>>);
+
+impl<T> Default for Entries<T> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<T> Entries<T> {
+    /// The entries, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &T> + DoubleEndedIterator + Clone + '_ {
+        self.0.iter().map(|e| &**e)
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first.
+    pub fn first(&self) -> Option<&T> {
+        self.0.first().map(|e| &**e)
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Entries<T> {
+    type Item = &'a T;
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, Arc<T>>, fn(&'a Arc<T>) -> &'a T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|e| &**e)
+    }
+}
+
+/// A document as the pages use it, decoded once per stored version and shared by page loads
+/// through [`super::cache::PageCache`] (ADR 0028).
+#[derive(Debug)]
+pub struct Decoded {
+    /// The document as registered when it was read.
+    pub meta: DocMeta,
+    /// The stored version it was read at.
+    pub version: i64,
+    /// Estimated memory (the cache's weight).
+    pub weight: u64,
+    /// Records that do not read (shown as a notice on the pages).
+    pub unreadable: Vec<Unreadable>,
+    /// What it adds to the pages.
+    pub part: Part,
+}
+
+/// What one document adds to [`TenantData`].
+#[derive(Debug)]
+pub enum Part {
+    /// The tenant document: catalogue, settings, areas, programmes, organisations.
+    Tenant(Box<TenantPart>),
+    /// The staff directory.
+    Staff(Box<StaffPart>),
+    /// The volunteer directory.
+    Volunteers(Box<VolunteersPart>),
+    /// An activity.
+    Activity(Arc<ActivityEntry>),
+    /// A register with its merged view.
+    Register(Arc<RegisterEntry>),
+    /// An outreach log with its merged view.
+    Outreach(Arc<OutreachEntry>),
+    /// Nothing the pages read from here (a network; a document that does not read).
+    Nothing,
+}
+
+/// The tenant document's part.
+#[derive(Debug)]
+pub struct TenantPart {
+    meta: DocMeta,
+    catalogue: Catalogue,
+    settings: nabo_core::docs::tenant::Settings,
+    areas: BTreeMap<AreaId, HousingArea>,
+    programmes: BTreeMap<ProgrammeId, Programme>,
+    orgs: BTreeMap<OrgId, Organisation>,
+}
+
+/// The staff directory's part.
+#[derive(Debug)]
+pub struct StaffPart {
+    meta: DocMeta,
+    staff: BTreeMap<StaffId, StaffMember>,
+    assignments: BTreeMap<AssignmentId, RoleAssignment>,
+}
+
+/// The volunteer directory's part.
+#[derive(Debug)]
+pub struct VolunteersPart {
+    meta: DocMeta,
+    volunteers: BTreeMap<VolunteerId, Volunteer>,
+    engagements: BTreeMap<EngagementId, Engagement>,
+}
+
+impl Decoded {
+    /// Reads and decodes a document stored at `version` (read before the chunks, so the
+    /// entry is never newer than its version says). A storage failure is an error; a
+    /// document that does not load at all is logged and skipped (`None`).
+    async fn read(
+        s: &AppState,
+        meta: DocMeta,
+        version: crate::storage::DocVersion,
+        base: &Catalogue,
+    ) -> Result<Option<Self>, WebError> {
+        let doc = match crate::relay::doc::load(s.storage.as_ref(), meta.id).await {
+            Ok(l) => l.doc,
+            Err(crate::relay::OpenError::Storage(e)) => return Err(e.into()),
+            Err(crate::relay::OpenError::Damaged) => {
+                tracing::error!(doc = %meta.id, "stored document does not load");
+                return Ok(None);
+            }
+        };
+        let mut unreadable = Vec::new();
+        for u in nabo_core::rules::unreadable(&doc, UNREADABLE_PER_DOCUMENT) {
+            tracing::warn!(doc = %meta.id, record = %u.record, reason = u.reason, "a stored record does not read; skipped on the pages");
+            unreadable.push(Unreadable {
+                document: meta.title.clone(),
+                record: u.record,
+            });
+        }
+        let part = match Self::decode(doc, &meta, base) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(doc = %meta.id, error = %e, "a stored document does not read; skipped on the pages");
+                // Named by its records when they are known, else as a whole.
+                if unreadable.is_empty() {
+                    unreadable.push(Unreadable {
+                        document: meta.title.clone(),
+                        record: "dokument".into(),
+                    });
+                }
+                Part::Nothing
+            }
+        };
+        Ok(Some(Decoded {
+            weight: super::cache::weight(version.size),
+            version: version.version,
+            meta,
+            unreadable,
+            part,
+        }))
+    }
+
+    /// One loaded document, typed, with its merged view.
+    fn decode(
+        doc: nabo_core::document::NaboDoc,
+        meta: &DocMeta,
+        base: &Catalogue,
+    ) -> nabo_core::Result<Part> {
+        let meta = meta.clone();
+        Ok(match meta.kind {
+            DocKind::Tenant => {
+                let t = TenantDoc::from_doc(doc)?;
+                Part::Tenant(Box::new(TenantPart {
+                    catalogue: t.catalogue(base)?,
+                    areas: t.areas()?,
+                    programmes: t.programmes()?,
+                    orgs: t.organisations()?,
+                    settings: t.settings()?,
+                    meta,
+                }))
+            }
+            DocKind::Staff => {
+                let t = StaffDoc::from_doc(doc)?;
+                Part::Staff(Box::new(StaffPart {
+                    staff: t.staff()?,
+                    assignments: t.assignments()?,
+                    meta,
+                }))
+            }
+            DocKind::Volunteers => {
+                let t = VolunteersDoc::from_doc(doc)?;
+                Part::Volunteers(Box::new(VolunteersPart {
+                    volunteers: t.volunteers()?,
+                    engagements: t.engagements()?,
+                    meta,
+                }))
+            }
+            DocKind::Activity => {
+                let a = ActivityDoc::from_doc(doc)?;
+                let activity = a.activity()?.current;
+                Part::Activity(Arc::new(ActivityEntry {
+                    meta,
+                    id: a.id().clone(),
+                    doc: a,
+                    activity,
+                }))
+            }
+            DocKind::Register => {
+                let r = RegisterDoc::from_doc(doc)?;
+                let view = r.view()?;
+                Part::Register(Arc::new(RegisterEntry { meta, doc: r, view }))
+            }
+            DocKind::Outreach => {
+                let o = OutreachDoc::from_doc(doc)?;
+                let view = o.view()?;
+                Part::Outreach(Arc::new(OutreachEntry { meta, doc: o, view }))
+            }
+            DocKind::Network => Part::Nothing,
+        })
     }
 }
 

@@ -14,6 +14,7 @@
 mod account;
 mod admin;
 mod boards;
+pub mod cache;
 mod concern;
 mod consent;
 pub(crate) mod data;

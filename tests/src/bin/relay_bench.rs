@@ -9,13 +9,13 @@
 
 use std::time::{Duration, Instant};
 
+use automerge::Automerge;
 use automerge::sync::State;
-use automerge::transaction::Transactable;
-use automerge::{Automerge, ReadDoc};
 use nabo_core::client::{self, Client, SyncEnd};
 use nabo_core::document::DocumentId;
 use nabo_tests::procs::{self, Relay, node_relay};
 
+use nabo_tests::load::{add_change, idle_connections, marks};
 use nabo_tests::procs::{PASSWORD, arg, cpu_seconds, rss_mb};
 
 async fn nabo() -> Relay {
@@ -26,29 +26,6 @@ async fn nabo() -> Relay {
         "100000",
     ])
     .await
-}
-
-/// A roll-call mark, as a foreign client writes it: a status at `<session>/<participant>`.
-fn add_change(doc: &mut Automerge, key: &str, n: usize) {
-    let (_, att) = doc.get(automerge::ROOT, "attendance").unwrap().unwrap();
-    let mut tx = doc.transaction();
-    tx.put(&att, key, ["present", "absent", "excused"][n % 3])
-        .unwrap();
-    tx.commit();
-}
-
-/// The roll-call keys of a register (`<session>/<participant>`), for marks the relay's rules
-/// accept.
-fn marks(register: &Automerge) -> Vec<String> {
-    let keys = |c: &str| -> Vec<String> {
-        let (_, obj) = register.get(automerge::ROOT, c).unwrap().unwrap();
-        register.keys(&obj).collect()
-    };
-    let participants = keys("participants");
-    keys("sessions")
-        .iter()
-        .flat_map(|s| participants.iter().map(move |p| format!("{s}/{p}")))
-        .collect()
 }
 
 /// `clients` clients each make `changes` changes to the same document, syncing after each.
@@ -90,24 +67,6 @@ async fn workload(
         n += t.await.unwrap();
     }
     n
-}
-
-async fn idle_connections(ws: &str, token: &str, n: usize) -> Vec<Client> {
-    let mut out = Vec::with_capacity(n);
-    let mut pending = Vec::new();
-    for i in 0..n {
-        let ws = ws.to_owned();
-        let token = token.to_owned();
-        pending.push(tokio::spawn(async move {
-            Client::connect(&ws, &token, None).await
-        }));
-        if pending.len() == 200 || i == n - 1 {
-            for p in pending.drain(..) {
-                out.push(p.await.unwrap().expect("connect"));
-            }
-        }
-    }
-    out
 }
 
 #[tokio::main]

@@ -1,0 +1,4 @@
+-- The stored version of each document (ADR 0028): raised by every append in the transaction
+-- that stores the changes, never by compaction (which keeps the content). The review pages
+-- reuse what they decoded from a document while its version is unchanged.
+ALTER TABLE documents ADD COLUMN version INTEGER NOT NULL DEFAULT 0;

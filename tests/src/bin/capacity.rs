@@ -1,0 +1,185 @@
+//! Capacity figures (issue 13 item 5): merged changes per second with many phones on one
+//! node and on two nodes on one database, and the RSS of a node holding many idle connected
+//! devices with many stored documents.
+//!
+//! `cargo xtask capacity` runs it; by hand (after
+//! `cargo build --release -p nabo-server -p nabo-tests --bin nabo-server --bin capacity`):
+//! `ulimit -n 65536; target/release/capacity --database-url postgres://… [--phones 200]
+//!  [--changes 20] [--idle 10000] [--tenants 8]`. Each tenant is the national profile
+//! (about 6,450 documents, `nabo-server seed --profile national`); the phones write roll-call
+//! marks to the first tenant's registers, a register per phone. Two nodes need PostgreSQL;
+//! with SQLite (no URL) only the one-node figures are measured.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use automerge::Automerge;
+use automerge::sync::State;
+use nabo_core::client::{self, Client, SyncEnd};
+use nabo_core::document::DocumentId;
+use nabo_tests::load::{add_change, idle_connections, marks};
+use nabo_tests::procs::{Relay, arg, arg_text, cpu_seconds, nabo_node, rss_mb};
+
+const PASSWORD: &str = "capacity-password-2026";
+
+/// Every phone makes `changes` changes to its own register, syncing after each; the phones
+/// are spread over `nodes` in turn. Returns (changes acknowledged, wall time).
+async fn phones(
+    nodes: &[&Relay],
+    token: &str,
+    registers: &[DocumentId],
+    phones: usize,
+    changes: usize,
+    round: usize,
+) -> (usize, Duration) {
+    let mut ready = Vec::new();
+    for p in 0..phones {
+        let ws = nodes[p % nodes.len()].ws();
+        let mut c = Client::connect(&ws, token, Some(&format!("phone-{p}")))
+            .await
+            .unwrap();
+        c.settle = Duration::from_millis(20);
+        let id = registers[p % registers.len()];
+        let mut doc = Automerge::new();
+        let mut st = State::new();
+        assert_eq!(
+            c.sync(id, &mut doc, &mut st, true).await.unwrap(),
+            SyncEnd::Synced
+        );
+        let keys = marks(&doc);
+        ready.push((c, id, doc, st, keys));
+    }
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for (p, (mut c, id, mut doc, mut st, keys)) in ready.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            for i in 0..changes {
+                let n = round * changes + i;
+                add_change(&mut doc, &keys[(p + n) % keys.len()], n + p);
+                let end = c.sync(id, &mut doc, &mut st, false).await.unwrap();
+                assert_eq!(end, SyncEnd::Synced, "phone {p} change {i}");
+            }
+            changes
+        }));
+    }
+    let mut n = 0;
+    for t in tasks {
+        n += t.await.unwrap();
+    }
+    (n, t0.elapsed())
+}
+
+#[tokio::main]
+async fn main() {
+    let n_phones = arg("--phones", 200);
+    let changes = arg("--changes", 20);
+    let idle = arg("--idle", 10_000);
+    let tenants = arg("--tenants", 8).max(1);
+    let dir = tempfile::tempdir().unwrap();
+    let url = arg_text("--database-url")
+        .unwrap_or_else(|| format!("sqlite://{}/nabo.db?mode=rwc", dir.path().display()));
+    let key_file = dir.path().join("kek.keys");
+    let kek = nabo_server::keys::KeySource::File {
+        path: key_file.clone(),
+        create: true,
+    };
+    let storage = nabo_server::storage::open(&url).await.unwrap();
+    let two_nodes = storage.backend() == "postgres";
+    let vault = nabo_server::vault::Vault::open(kek).unwrap();
+    let profile = nabo_server::demo::national::profile("national").unwrap();
+    let t = Instant::now();
+    let mut documents = 0;
+    for k in 0..tenants {
+        let s = nabo_server::demo::national::seed(
+            storage.as_ref(),
+            &vault,
+            &format!("cap-{k}"),
+            profile,
+            k as u64 + 1,
+            PASSWORD,
+            &nabo_core::time::Clock::system(),
+        )
+        .await
+        .unwrap()
+        .expect("a fresh database");
+        documents += s.documents;
+    }
+    println!(
+        "{} ({}): {tenants} national tenants seeded, {documents} documents, {:.0} s",
+        storage.backend(),
+        url.split('@').next_back().unwrap_or(""),
+        t.elapsed().as_secs_f64()
+    );
+    storage.close().await;
+
+    let args = [
+        "--max-connections-per-user",
+        "100000",
+        "--max-connections",
+        "100000",
+    ];
+    let a = nabo_node(dir.path(), &url, &key_file, &args).await;
+    let login = nabo_server::demo::national::login("cap-0");
+    let token = client::login(&a.http(), &login, PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let docs = client::documents(&a.http(), &token).await.unwrap();
+    let registers: Vec<DocumentId> = docs
+        .iter()
+        .filter(|d| d["kind"] == "register")
+        .map(|d| DocumentId::parse(d["url"].as_str().unwrap()).unwrap())
+        .collect();
+    println!(
+        "{} phones × {changes} changes, a register each ({} registers)\n",
+        n_phones,
+        registers.len()
+    );
+    println!("| nodes | changes | wall (s) | merged changes/s | relay CPU (s) |");
+    println!("|---|---:|---:|---:|---:|");
+    let cpu = |rs: &[&Relay]| rs.iter().map(|r| cpu_seconds(r.child.id())).sum::<f64>();
+    let c0 = cpu(&[&a]);
+    let (n, wall) = phones(&[&a], &token, &registers, n_phones, changes, 0).await;
+    let one = n as f64 / wall.as_secs_f64();
+    println!(
+        "| 1 | {n} | {:.1} | {one:.0} | {:.1} |",
+        wall.as_secs_f64(),
+        cpu(&[&a]) - c0
+    );
+    if two_nodes {
+        let b = nabo_node(dir.path(), &url, &key_file, &args).await;
+        let c0 = cpu(&[&a, &b]);
+        let (n, wall) = phones(&[&a, &b], &token, &registers, n_phones, changes, 1).await;
+        let two = n as f64 / wall.as_secs_f64();
+        println!(
+            "| 2 | {n} | {:.1} | {two:.0} | {:.1} |",
+            wall.as_secs_f64(),
+            cpu(&[&a, &b]) - c0
+        );
+        println!(
+            "\nWhat the second node adds: {:.2}× the changes/s of one node",
+            two / one
+        );
+        drop(b);
+    } else {
+        println!("\n(two nodes need PostgreSQL: pass --database-url postgres://…)");
+    }
+    drop(a);
+
+    // A fresh node: RSS with the stored documents and `idle` idle devices.
+    let a = nabo_node(dir.path(), &url, &key_file, &args).await;
+    let token = client::login(&a.http(), &login, PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_mb(a.child.id());
+    let conns: Vec<Client> = idle_connections(&a.ws(), &token, idle).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_mb(a.child.id());
+    println!(
+        "\nRSS of one node, {documents} stored documents: {before:.1} MB idle; {after:.1} MB with {} idle connected devices ({:.1} KB each)",
+        conns.len(),
+        (after - before) * 1024.0 / conns.len().max(1) as f64
+    );
+}

@@ -1,0 +1,49 @@
+//! Load for the benchmarks (relay-bench, capacity): roll-call marks as a foreign client
+//! writes them, and many idle authenticated connections.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ReadDoc};
+use nabo_core::client::Client;
+
+/// A roll-call mark, as a foreign client writes it: a status at `<session>/<participant>`.
+pub fn add_change(doc: &mut Automerge, key: &str, n: usize) {
+    let (_, att) = doc.get(automerge::ROOT, "attendance").unwrap().unwrap();
+    let mut tx = doc.transaction();
+    tx.put(&att, key, ["present", "absent", "excused"][n % 3])
+        .unwrap();
+    tx.commit();
+}
+
+/// The roll-call keys of a register (`<session>/<participant>`), for marks the relay's rules
+/// accept.
+pub fn marks(register: &Automerge) -> Vec<String> {
+    let keys = |c: &str| -> Vec<String> {
+        let (_, obj) = register.get(automerge::ROOT, c).unwrap().unwrap();
+        register.keys(&obj).collect()
+    };
+    let participants = keys("participants");
+    keys("sessions")
+        .iter()
+        .flat_map(|s| participants.iter().map(move |p| format!("{s}/{p}")))
+        .collect()
+}
+
+/// `n` idle authenticated connections, opened 200 at a time.
+pub async fn idle_connections(ws: &str, token: &str, n: usize) -> Vec<Client> {
+    let mut out = Vec::with_capacity(n);
+    let mut pending = Vec::new();
+    for i in 0..n {
+        let ws = ws.to_owned();
+        let token = token.to_owned();
+        pending.push(tokio::spawn(async move {
+            Client::connect(&ws, &token, None).await
+        }));
+        if pending.len() == 200 || i == n - 1 {
+            for p in pending.drain(..) {
+                out.push(p.await.unwrap().expect("connect"));
+            }
+        }
+    }
+    out
+}
