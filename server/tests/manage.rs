@@ -258,7 +258,26 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
         let form: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
         refused(&b, "/administration/programmer/p-helhedsplan", &form, says).await;
     }
-    let f = programme("2019-01-01", "60", "40");
+    // A share with no kind is refused by its row.
+    let mut f = programme("2019-01-01", "52", "40");
+    f.push(("ekstra-andel-0", "5".to_owned()));
+    let form: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    refused(
+        &b,
+        "/administration/programmer/p-helhedsplan",
+        &form,
+        "«Slags» (ekstra række 1)",
+    )
+    .await;
+    // Two foundations beside the per-kind shares (issue 10 item 2): 52 + 30 + 10 + 5 + 3.
+    let mut f = programme("2019-01-01", "52", "40");
+    f.extend([
+        ("ekstra-art-0", "fond".to_owned()),
+        ("ekstra-andel-0", "5".to_owned()),
+        ("ekstra-art-1", "fond".to_owned()),
+        ("ekstra-andel-1", "3".to_owned()),
+        ("ekstra-beloeb-1", "250000".to_owned()),
+    ]);
     let form: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let to = location(
         &b.post("/administration/programmer/p-helhedsplan", &b.base, &form)
@@ -268,6 +287,13 @@ async fn areas_organisations_and_programmes_on(backend: Backend) {
     assert!(admin.contains("er gemt."), "{admin}");
     let form = b.text("/administration/programmer/p-helhedsplan").await;
     assert!(form.contains("value=\"12000000\"") && form.contains("Vestbyskolen"));
+    assert!(
+        // The first foundation shows in the foundation row, the second as an extra row.
+        form.contains("name=\"andel-fond\" min=\"0\" max=\"100\" value=\"5\"")
+            && form.contains("name=\"ekstra-andel-0\" min=\"0\" max=\"100\" value=\"3\"")
+            && form.contains("name=\"ekstra-beloeb-0\" min=\"0\" value=\"250000\""),
+        "both foundations kept: {form}"
+    );
     assert!(
         form.contains("name=\"offentlig\" min=\"0\" max=\"100\" value=\"40\""),
         "{form}"

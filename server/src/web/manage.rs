@@ -375,6 +375,9 @@ fn number<T: std::str::FromStr + PartialOrd + From<u8>>(
     }
 }
 
+/// The most extra funding rows a programme form takes (beyond one per funder kind).
+const MAX_EXTRA_SHARES: usize = 20;
+
 /// Lines of a text area, trimmed, blanks dropped, each within 200 characters.
 fn lines(form: &FormFields, name: &str, label: &str) -> Result<Vec<String>, WebError> {
     let v: Vec<String> = form
@@ -738,6 +741,16 @@ async fn programme_form(
     let id = programme_id(&d, &id)?;
     let p = &d.programmes[&id];
     let share = |k: FunderKind| p.funding.values().find(|f| f.kind == k);
+    // Shares beyond the first of their kind (two foundations, say), then two empty rows.
+    let extras: Vec<Option<&FundingShare>> = {
+        let mut seen = std::collections::BTreeSet::new();
+        p.funding
+            .values()
+            .filter(|f| !seen.insert(f.kind))
+            .map(Some)
+            .chain([None, None])
+            .collect()
+    };
     let sites: Vec<&str> = p.sites.values().map(|s| s.name.as_str()).collect();
     let has_activities = d.activities.iter().any(|a| a.activity.programme == id);
     Ok(page(
@@ -778,6 +791,29 @@ async fn programme_form(
                             label { "beløb" input type="number" name={"beloeb-" (k.code())} min="0" value=[f.and_then(|f| f.amount_dkk)]; }
                             label { "organisation"
                                 select name={"org-" (k.code())} {
+                                    option value="" { "Ingen valgt" }
+                                    @for (oid, o) in d.orgs.iter().filter(|(_, o)| !o.archived) {
+                                        option value=(oid.as_str()) selected[f.is_some_and(|f| f.org.as_ref() == Some(oid))] { (o.name) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    p class="lille" { "Flere kilder af samme slags (fx to fonde): én række hver." }
+                    @for (i, f) in extras.iter().enumerate() {
+                        div class="raekke" {
+                            label { "slags"
+                                select name={"ekstra-art-" (i)} {
+                                    option value="" { "–" }
+                                    @for k in FunderKind::ALL {
+                                        option value=(k.code()) selected[f.is_some_and(|f| f.kind == *k)] { (k.da()) }
+                                    }
+                                }
+                            }
+                            label { "andel" input type="number" name={"ekstra-andel-" (i)} min="0" max="100" value=[f.map(|f| f.share_pct)]; }
+                            label { "beløb" input type="number" name={"ekstra-beloeb-" (i)} min="0" value=[f.and_then(|f| f.amount_dkk)]; }
+                            label { "organisation"
+                                select name={"ekstra-org-" (i)} {
                                     option value="" { "Ingen valgt" }
                                     @for (oid, o) in d.orgs.iter().filter(|(_, o)| !o.archived) {
                                         option value=(oid.as_str()) selected[f.is_some_and(|f| f.org.as_ref() == Some(oid))] { (o.name) }
@@ -898,6 +934,61 @@ async fn save_programme(
                 },
             );
         }
+    }
+    // Further shares of a kind already listed (two foundations, say), one row each.
+    for i in 0..MAX_EXTRA_SHARES {
+        let row = i + 1;
+        let kind = form
+            .one(&format!("ekstra-art-{i}"))
+            .filter(|x| !x.is_empty());
+        let pct = number::<u8>(
+            &form,
+            &format!("ekstra-andel-{i}"),
+            &format!("Andel (ekstra række {row})"),
+            100,
+        )?;
+        let amount = number::<u64>(
+            &form,
+            &format!("ekstra-beloeb-{i}"),
+            &format!("Beløb (ekstra række {row})"),
+            u64::MAX,
+        )?;
+        let org = match form
+            .one(&format!("ekstra-org-{i}"))
+            .filter(|x| !x.is_empty())
+        {
+            None => None,
+            Some(o) => Some(known_org(&format!("Organisation (ekstra række {row})"), o)?),
+        };
+        let Some(kind) = kind else {
+            if pct.is_some_and(|p| p > 0) || amount.is_some() || org.is_some() {
+                return Err(bad(format!(
+                    "«Slags» (ekstra række {row}): vælg, hvilken slags kilde det er."
+                )));
+            }
+            continue;
+        };
+        let kind: FunderKind = kind.parse().map_err(|_| {
+            bad(format!(
+                "«Slags» (ekstra række {row}) er ikke en kendt slags."
+            ))
+        })?;
+        let pct = pct.unwrap_or(0);
+        if pct == 0 && amount.is_none() && org.is_none() {
+            continue;
+        }
+        let n = funding.values().filter(|f| f.kind == kind).count() + 1;
+        funding.insert(
+            format!("f-{}-{n}", kind.code())
+                .parse()
+                .map_err(|_| WebError::Internal)?,
+            FundingShare {
+                kind,
+                org,
+                share_pct: pct,
+                amount_dkk: amount,
+            },
+        );
     }
     if funding
         .values()
