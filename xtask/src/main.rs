@@ -133,6 +133,37 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// `cargo build --release` of the benchmark binaries, in the environment a person's own
+/// `cargo build --release …` has: without the `CARGO_PKG_*` and `CARGO_MANIFEST_*` variables
+/// that `cargo run` sets for xtask. Build scripts (ring's) watch those, so with them the
+/// release tree a hand-run build made rebuilds from ring up, and back again after.
+fn release_build(bins: &[&str]) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--release",
+        "-p",
+        "nabo-server",
+        "-p",
+        "nabo-tests",
+    ]);
+    for b in bins {
+        cmd.args(["--bin", b]);
+    }
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("CARGO_PKG_")
+            || k.starts_with("CARGO_MANIFEST_")
+            || k == "CARGO_CRATE_NAME"
+            || k == "CARGO_BIN_NAME"
+            || k == "CARGO_PRIMARY_PACKAGE"
+        {
+            cmd.env_remove(&*k);
+        }
+    }
+    run(&mut cmd)
+}
+
 /// Where cargo puts what it builds: `CARGO_TARGET_DIR`, `build.target-dir` or `target/`, as
 /// `cargo metadata` reports it (the one source of truth for all three).
 fn target_dir() -> Result<PathBuf> {
@@ -419,18 +450,7 @@ fn main() -> Result<()> {
             tenants,
             database_url,
         } => {
-            run(cargo().args([
-                "build",
-                "--release",
-                "-p",
-                "nabo-server",
-                "-p",
-                "nabo-tests",
-                "--bin",
-                "nabo-server",
-                "--bin",
-                "capacity",
-            ]))?;
+            release_build(&["nabo-server", "capacity"])?;
             let mut bench = Command::new("sh");
             bench
                 .arg("-c")
@@ -451,14 +471,7 @@ fn main() -> Result<()> {
             cold_runs,
             database_url,
         } => {
-            run(cargo().args([
-                "build",
-                "--release",
-                "-p",
-                "nabo-tests",
-                "--bin",
-                "page-bench",
-            ]))?;
+            release_build(&["nabo-server", "page-bench"])?;
             let mut bench = Command::new(target_dir()?.join("release/page-bench"));
             bench
                 .args(["--profile", &profile])

@@ -27,8 +27,10 @@ use super::data::Decoded;
 
 /// Bytes of memory a decoded document takes per byte stored (Automerge's in-memory form,
 /// the typed records and the merged view against its compressed columnar storage). Measured
-/// on the national seed (docs/benchmarks.md); an estimate, not a hard bound.
-pub const MEMORY_PER_STORED_BYTE: u64 = 12;
+/// on the national seed by `cargo xtask bench-pages` (docs/benchmarks.md: the node's RSS
+/// grew 77–86 bytes per stored byte with every document cached); an estimate, not a hard
+/// bound.
+pub const MEMORY_PER_STORED_BYTE: u64 = 80;
 
 /// The decoded documents of the review pages, by document id.
 pub struct PageCache {

@@ -42,6 +42,46 @@ pub struct RegisterEntry {
     pub meta: DocMeta,
     pub doc: RegisterDoc,
     pub view: RegisterView,
+    /// What the review needs of each session, derived from the view on first use and then
+    /// kept with the entry: the entry is shared through the page cache for as long as its
+    /// stored version holds (ADR 0028), so this is computed once per version, not per page.
+    sessions: std::sync::OnceLock<BTreeMap<SessionId, SessionReview>>,
+}
+
+/// A session as the review queue sees it (derived from a register's view).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionReview {
+    /// Whether anything was recorded for it (marks, a headcount above 0, shifts).
+    pub has_records: bool,
+    /// [`super::records::session_fingerprint`] of the session.
+    pub fingerprint: String,
+}
+
+impl RegisterEntry {
+    /// A register with its merged view.
+    pub fn new(meta: DocMeta, doc: RegisterDoc, view: RegisterView) -> Self {
+        RegisterEntry {
+            meta,
+            doc,
+            view,
+            sessions: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The review's view of a session: from the entry's derived table (computed once per
+    /// decoded version), or computed now for a session the view does not list.
+    pub fn session_review(&self, s: &SessionId) -> std::borrow::Cow<'_, SessionReview> {
+        let all = self
+            .sessions
+            .get_or_init(|| super::records::session_reviews(&self.view));
+        match all.get(s) {
+            Some(r) => std::borrow::Cow::Borrowed(r),
+            None => std::borrow::Cow::Owned(SessionReview {
+                has_records: super::records::session_has_records(&self.view, s),
+                fingerprint: super::records::session_fingerprint(&self.view, s),
+            }),
+        }
+    }
 }
 
 /// An outreach log with its merged view.
@@ -90,6 +130,10 @@ pub struct TenantData {
     keys: HashMap<String, SubjectKey>,
     /// Actor (hex) → where its changes came from, in Danish.
     devices: HashMap<String, String>,
+    /// Activity id → its place in `activities`, made on the first [`TenantData::activity`]
+    /// (pages look activities up per register and per review item: a national tenant has
+    /// thousands).
+    activity_index: std::sync::OnceLock<BTreeMap<ActivityId, usize>>,
 }
 
 impl TenantData {
@@ -182,6 +226,7 @@ impl TenantData {
             unreadable: Vec::new(),
             keys: HashMap::new(),
             devices: HashMap::new(),
+            activity_index: std::sync::OnceLock::new(),
         };
         let cache = &s.hub.pages;
         for (meta, version) in docs.into_iter().filter(|(m, _)| visible(m)) {
@@ -206,6 +251,9 @@ impl TenantData {
             .flat_map(|r| r.view.participants.keys().map(|p| p.to_string()))
             .collect();
         subjects.extend(d.volunteers.keys().map(|v| v.to_string()));
+        // A child in two terms' registers is one subject with one key.
+        subjects.sort_unstable();
+        subjects.dedup();
         let keys = s
             .vault
             .keys(s.storage.as_ref(), tenant, None, &subjects)
@@ -383,7 +431,18 @@ impl TenantData {
 
     /// An activity by id.
     pub fn activity(&self, id: &ActivityId) -> Option<&ActivityEntry> {
-        self.activities.iter().find(|a| &a.id == id)
+        let index = self.activity_index.get_or_init(|| {
+            let mut index = BTreeMap::new();
+            for (i, a) in self.activities.iter().enumerate() {
+                // The first of equal ids, as a search from the front found it.
+                index.entry(a.id.clone()).or_insert(i);
+            }
+            index
+        });
+        index
+            .get(id)
+            .and_then(|&i| self.activities.0.get(i))
+            .map(|a| &**a)
     }
 
     /// A register by document id.
@@ -622,7 +681,7 @@ impl Decoded {
             DocKind::Register => {
                 let r = RegisterDoc::from_doc(doc)?;
                 let view = r.view()?;
-                Part::Register(Arc::new(RegisterEntry { meta, doc: r, view }))
+                Part::Register(Arc::new(RegisterEntry::new(meta, r, view)))
             }
             DocKind::Outreach => {
                 let o = OutreachDoc::from_doc(doc)?;

@@ -16,7 +16,7 @@ use nabo_core::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::data::{OutreachEntry, RegisterEntry, TenantData, short};
+use super::data::{OutreachEntry, RegisterEntry, SessionReview, TenantData, short};
 use super::fmt::{self, Da};
 use super::table::{Cell, ExportQuery, Table};
 use super::{Nav, Viewer, WebError, WebResult, back_to, export, page};
@@ -51,6 +51,38 @@ pub fn session_fingerprint(v: &RegisterView, s: &SessionId) -> String {
     ))
 }
 
+/// [`session_has_records`] and [`session_fingerprint`] of every session of a view, in one
+/// pass over its marks, headcounts and shifts (the same fingerprints as one at a time).
+pub(super) fn session_reviews(v: &RegisterView) -> BTreeMap<SessionId, SessionReview> {
+    type Parts<'a, A, B, C> = (Vec<A>, Vec<B>, Vec<C>);
+    let mut by: BTreeMap<&SessionId, Parts<'_, _, _, _>> = BTreeMap::new();
+    for e @ ((s, _), _) in &v.attendance {
+        by.entry(s).or_default().0.push(e);
+    }
+    for e @ ((s, _), _) in &v.headcounts {
+        by.entry(s).or_default().1.push(e);
+    }
+    for e @ ((s, _), _) in &v.shifts {
+        by.entry(s).or_default().2.push(e);
+    }
+    v.sessions
+        .keys()
+        .map(|s| {
+            let (att, heads, shifts) = by.remove(s).unwrap_or_default();
+            let has_records =
+                !att.is_empty() || heads.iter().any(|(_, c)| c.current > 0) || !shifts.is_empty();
+            let fingerprint = fingerprint(&(v.sessions.get(s), att, heads, shifts));
+            (
+                s.clone(),
+                SessionReview {
+                    has_records,
+                    fingerprint,
+                },
+            )
+        })
+        .collect()
+}
+
 /// The contacts of an outreach log never reviewed or changed since, as (record, fingerprint).
 fn unreviewed_contacts(
     o: &OutreachEntry,
@@ -69,8 +101,7 @@ fn unreviewed_contacts(
         .collect()
 }
 
-fn session_has_records(r: &RegisterEntry, s: &SessionId) -> bool {
-    let v = &r.view;
+pub(super) fn session_has_records(v: &RegisterView, s: &SessionId) -> bool {
     v.attendance.keys().any(|(x, _)| x == s)
         || v.headcounts
             .iter()
@@ -240,7 +271,8 @@ pub async fn activity(
                                     td class="tal" { (present) }
                                     td class="tal" { (heads) }
                                     td class="tal" { (vols) }
-                                    td { @if session_has_records(r, sid) { (state_badge(rv.get(&(r.meta.id, key)), &session_fingerprint(&r.view, sid))) } }
+                                    @let sr = r.session_review(sid);
+                                    td { @if sr.has_records { (state_badge(rv.get(&(r.meta.id, key)), &sr.fingerprint)) } }
                                 }
                             }
                         }
@@ -727,11 +759,12 @@ pub async fn queue(
         let act = d.activity(r.doc.activity_id());
         let act_name = act.map_or_else(|| r.meta.title.clone(), |a| a.activity.name.clone());
         for (sid, sess) in &r.view.sessions {
-            if !session_has_records(r, sid) {
+            let sr = r.session_review(sid);
+            if !sr.has_records {
                 continue;
             }
             let review = rv.get(&(r.meta.id, format!("moede:{sid}")));
-            let fp = session_fingerprint(&r.view, sid);
+            let fp = &sr.fingerprint;
             let item = QueueItem {
                 what: format!("Fremmøde {}", fmt::date_with_weekday(sess.current.date)),
                 context: act_name.clone(),
@@ -739,7 +772,7 @@ pub async fn queue(
                 href: format!("/registre/{}/moeder/{sid}", r.meta.id),
                 state: match review {
                     None => "Ny",
-                    Some(x) if x.fingerprint != fp => "Ændret siden gennemgang",
+                    Some(x) if x.fingerprint != *fp => "Ændret siden gennemgang",
                     Some(_) => "",
                 },
             };
