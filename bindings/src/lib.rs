@@ -13,6 +13,7 @@ pub mod client;
 mod consent;
 pub mod error;
 mod outreach;
+mod resident;
 mod runtime;
 mod sync;
 mod volunteer;
