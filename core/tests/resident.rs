@@ -104,9 +104,7 @@ fn an_ambassador_logs_conversations_by_topic_and_a_food_club_its_first_timers() 
         .unwrap();
     l.log_round(&me, cat(), round(&[("sundhed", 2), ("affald-genbrug", 4)]))
         .unwrap();
-    let gone = l
-        .log_round(&me, cat(), round(&[("naboskab", 40)]))
-        .unwrap();
+    let gone = l.log_round(&me, cat(), round(&[("naboskab", 40)])).unwrap();
     l.withdraw_round(&me, &gone).unwrap();
     l.log_evening(&me, evening(31, 6)).unwrap();
     l.log_evening(&me, evening(24, 0)).unwrap();
@@ -116,7 +114,11 @@ fn an_ambassador_logs_conversations_by_topic_and_a_food_club_its_first_timers() 
     assert_eq!(s.conversations, 16);
     assert_eq!(s.by_topic[&"sundhed".parse::<Code>().unwrap()], 9);
     assert_eq!((s.evenings, s.came, s.first_timers), (2, 55, 6));
-    assert_eq!(l.rounds().unwrap().len(), 3, "withdrawn rounds stay in the log");
+    assert_eq!(
+        l.rounds().unwrap().len(),
+        3,
+        "withdrawn rounds stay in the log"
+    );
     // The period filter.
     let before = l.summary(None, Some(day("2026-09-16"))).unwrap();
     assert_eq!((before.rounds, before.evenings), (2, 0));
@@ -135,7 +137,10 @@ fn bad_counts_are_refused_naming_the_field() {
             .unwrap_err(),
     );
     assert_eq!((f.as_str(), r), ("conversations", Reason::UnknownCode));
-    let (f, r) = field_of(l.log_round(&me, cat(), round(&[("sundhed", 0)])).unwrap_err());
+    let (f, r) = field_of(
+        l.log_round(&me, cat(), round(&[("sundhed", 0)]))
+            .unwrap_err(),
+    );
     assert_eq!((f.as_str(), r), ("conversations", Reason::OutOfRange));
     let (f, _) = field_of(l.log_round(&me, cat(), round(&[])).unwrap_err());
     assert_eq!(f, "conversations");
@@ -304,7 +309,11 @@ fn ambassadors_write_their_own_log_and_never_reach_an_outreach_log() {
 fn two_phones_make_the_same_log_and_their_rounds_merge() {
     let mut a = log();
     let mut b = log();
-    assert_eq!(a.doc().id(), b.doc().id(), "the id is derived from the scope");
+    assert_eq!(
+        a.doc().id(),
+        b.doc().id(),
+        "the id is derived from the scope"
+    );
     a.log_round(&as_volunteer("v-6"), cat(), round(&[("sundhed", 3)]))
         .unwrap();
     b.log_round(&as_volunteer("v-7"), cat(), round(&[("sundhed", 4)]))

@@ -88,11 +88,10 @@ pub fn access(p: &Principal, meta: &DocMeta) -> Access {
     match (p.role, meta.kind) {
         (AppRole::Central, _) => Write,
         (_, DocKind::Tenant) => Read,
-        (role, DocKind::Outreach) => core_access::outreach_log(
-            role,
-            meta.worker.is_some() && meta.worker == p.staff_id,
-        )
-        .into(),
+        (role, DocKind::Outreach) => {
+            core_access::outreach_log(role, meta.worker.is_some() && meta.worker == p.staff_id)
+                .into()
+        }
         (role, DocKind::ResidentLog) => core_access::resident_log(
             role,
             ResidentLogFacts {

@@ -5,8 +5,8 @@
 //! stored in the relay's key store.
 
 mod cooperation;
-mod resident;
 pub mod national;
+mod resident;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -75,8 +75,10 @@ fn evening(day: Date, came: u32, first_timers: u32, by: By, at: Timestamp) -> Fo
 }
 
 async fn stored_log(r: &TestRelay, id: DocumentId) -> ResidentLogDoc {
-    ResidentLogDoc::from_doc(NaboDoc::from_automerge(stored(r, id).await, ActorId::random()).unwrap())
-        .unwrap()
+    ResidentLogDoc::from_doc(
+        NaboDoc::from_automerge(stored(r, id).await, ActorId::random()).unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -120,12 +122,20 @@ async fn the_relay_checks_resident_logs_and_keeps_them_and_outreach_logs_apart()
         })
         .await;
         assert_eq!(end, SyncEnd::Synced, "{backend:?}");
-        let s = stored_log(&r, rounds_id).await.summary(Some(today), Some(today)).unwrap();
+        let s = stored_log(&r, rounds_id)
+            .await
+            .summary(Some(today), Some(today))
+            .unwrap();
         assert_eq!(s.conversations, 13, "{backend:?}");
 
         // Malformed: more first-timers than came, written around the operations.
         let end = attempt(&r, "volunteer6", club_id, &club, |d| {
-            raw_write(d, "evenings", "e-forged", &evening(today, 10, 12, hanne(at).by, at));
+            raw_write(
+                d,
+                "evenings",
+                "e-forged",
+                &evening(today, 10, 12, hanne(at).by, at),
+            );
         })
         .await;
         refused(&end, "evenings/e-forged.first_timers", "out-of-range");
@@ -209,9 +219,13 @@ async fn the_relay_checks_resident_logs_and_keeps_them_and_outreach_logs_apart()
         }
         // A homework helper cannot start next term's log of the food club either.
         let next = Term::of(Term::of(today).last_day().add_days(1));
-        let next_log =
-            ResidentLogDoc::create(tenant.clone(), "act-madklub".parse().unwrap(), next, ActorId::random())
-                .unwrap();
+        let next_log = ResidentLogDoc::create(
+            tenant.clone(),
+            "act-madklub".parse().unwrap(),
+            next,
+            ActorId::random(),
+        )
+        .unwrap();
         let next_id = next_log.doc().id();
         let mut c = connect(&r, "volunteer1").await;
         let mut doc = next_log.doc().automerge().clone();

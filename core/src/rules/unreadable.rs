@@ -10,8 +10,8 @@ use autosurgeon::Hydrate;
 
 use crate::document::{Containers, DocKind, NaboDoc, read_one};
 use crate::ids::{
-    AreaId, AssignmentId, ChallengeId, Code, ContactId, EngagementId, GoalId, IndicatorId,
-    EveningId, MeasurementId, MeetingId, ObservationId, OrgId, ParticipantId, ProgrammeId,
+    AreaId, AssignmentId, ChallengeId, Code, ContactId, EngagementId, EveningId, GoalId,
+    IndicatorId, MeasurementId, MeetingId, ObservationId, OrgId, ParticipantId, ProgrammeId,
     ReferralId, ReportId, RoundId, SeriesId, SessionId, StaffId, VolunteerId,
 };
 use crate::model::register::HeadcountBucket;
@@ -128,12 +128,7 @@ pub(crate) fn parses(am: &Automerge, kind: DocKind, c: &str, k: &str) -> Result<
         }
         (DocKind::ResidentLog, "evenings") => {
             key::<EveningId>(k)?;
-            value::<crate::model::resident::FoodClubEvening>(
-                am,
-                c,
-                k,
-                "not a food-club evening",
-            )
+            value::<crate::model::resident::FoodClubEvening>(am, c, k, "not a food-club evening")
         }
         (DocKind::Network, "meetings") => {
             key::<MeetingId>(k)?;

@@ -74,7 +74,10 @@ pub fn reach_table(d: &TenantData, f: &Filter) -> Option<Table> {
             .activity(log.doc.activity_id())
             .map(|a| d.area_name(&a.activity.area))
             .unwrap_or_default();
-        match per_activity.iter_mut().find(|(n, a, _)| *n == name && *a == area) {
+        match per_activity
+            .iter_mut()
+            .find(|(n, a, _)| *n == name && *a == area)
+        {
             Some((_, _, sum)) => sum.add(&s),
             None => per_activity.push((name, area, s)),
         }
