@@ -117,6 +117,9 @@ pub struct RollCall {
     /// The signed-in volunteer's own shift (volunteers only): restores the check-in button
     /// when the screen is opened again.
     pub my_shift: Option<ShiftInfo>,
+    /// The phone has been out of contact with the relay for longer than the tenant allows
+    /// (ADR 0031): every label is hidden until it syncs again; the app says so.
+    pub names_hidden: bool,
 }
 
 /// A headcount by group (stories 12 and 17): children and adults, residents of the area and
@@ -449,6 +452,9 @@ pub struct SyncStatus {
     pub syncing: bool,
     /// Automatic sync is on.
     pub auto_sync: bool,
+    /// Names are hidden: out of contact for longer than the tenant allows (ADR 0031). The
+    /// app asks the user to connect and sync.
+    pub names_hidden: bool,
 }
 
 /// What one sync did.

@@ -217,6 +217,7 @@ impl Inner {
                 let key = SubjectKey::generate();
                 let s = seal(&key, pid.as_str(), l)?;
                 self.store.put_key(pid.as_str(), &key).await?;
+                self.key_made(pid.as_str()).await?;
                 Ok(Some(s))
             }
             _ => Ok(None),
@@ -360,14 +361,15 @@ impl Inner {
 
     pub(crate) async fn wipe(&self) -> Result<()> {
         self.wiped.store(true, Ordering::SeqCst);
-        *lock(&self.account) = None;
+        let token = lock(&self.account).take().map(|a| a.refresh_token);
         *lock(&self.access) = None;
         if let Some(h) = lock(&self.auto).take() {
             h.abort();
         }
         self.store.wipe().await?;
         self.emit(api::ChangeKind::Wiped, None);
-        Ok(())
+        // The relay records that this phone did (issue 11 item 6).
+        self.receipt_after_wipe(token).await
     }
 }
 
@@ -440,7 +442,7 @@ impl NaboClient {
                 .build()
                 .map_err(NaboError::internal)?;
             let (events, _) = tokio::sync::broadcast::channel(256);
-            Ok(Arc::new(NaboClient {
+            let client = Arc::new(NaboClient {
                 inner: Arc::new(Inner {
                     relay: relay_url.trim_end_matches('/').to_owned(),
                     store,
@@ -460,7 +462,17 @@ impl NaboClient {
                     wiped: AtomicBool::new(false),
                     clock,
                 }),
-            }))
+            });
+            // A wipe not reported yet is reported in the background (ADR 0031).
+            let weak = Arc::downgrade(&client.inner);
+            tokio::spawn(async move {
+                if let Some(inner) = weak.upgrade()
+                    && let Err(e) = inner.send_wipe_receipt().await
+                {
+                    tracing::info!(error = %e, "the wipe is reported later");
+                }
+            });
+            Ok(client)
         })
         .await
     }
@@ -683,7 +695,7 @@ impl NaboClient {
                 .sessions
                 .get(&sid)
                 .ok_or_else(|| NaboError::not_found("session"))?;
-            let ring = inner.store.key_ring().await?;
+            let ring = inner.identity_ring().await?;
             let mut entries = Vec::new();
             let mut present = 0;
             if cur.attendance_mode != nabo_core::model::AttendanceMode::Headcount {
@@ -749,6 +761,7 @@ impl NaboClient {
                 headcount,
                 headcount_split,
                 present,
+                names_hidden: inner.names_hidden().await?,
                 my_shift: match &a.volunteer_id {
                     Some(v) => {
                         let v: VolunteerId = parse("volunteer", v)?;
@@ -1004,7 +1017,7 @@ impl NaboClient {
             let a = inner.account()?;
             let mut contacts = Vec::new();
             let mut referrals = Vec::new();
-            let ring = inner.store.key_ring().await?;
+            let ring = inner.identity_ring().await?;
             for (id, scope) in inner.docs_of(DocKind::Outreach).await? {
                 let Scope::Outreach { worker, area, .. } = scope else {
                     continue;

@@ -11,6 +11,7 @@ pub mod api;
 mod certificate;
 pub mod client;
 mod consent;
+mod device;
 pub mod error;
 mod outreach;
 mod resident;

@@ -111,6 +111,8 @@ async fn answer_error(r: reqwest::Response) -> NaboError {
 
 impl Inner {
     async fn sign_in(&self, t: TokenOut) -> Result<api::UserInfo> {
+        // A wipe this phone has not reported yet is reported before a new account starts.
+        self.send_wipe_receipt().await?;
         let r = self
             .http
             .get(format!("{}/api/v1/me", self.relay))
@@ -143,6 +145,7 @@ impl Inner {
         let info = a.info();
         self.save_account(a).await?;
         *lock(&self.access) = Some((t.access_token, now_ms() + t.expires_in * 1000));
+        self.reached_relay().await?;
         Ok(info)
     }
 
@@ -223,6 +226,7 @@ impl Inner {
         a.refresh_token = t.refresh_token;
         self.save_account(a).await?;
         *lock(&self.access) = Some((t.access_token.clone(), now_ms() + t.expires_in * 1000));
+        self.reached_relay().await?;
         Ok(t.access_token)
     }
 
@@ -352,6 +356,9 @@ impl Inner {
                 _ => return Err(self.refused(r).await?),
             }
         }
+        // The relay holds every participant's key it listed or took (ADR 0031).
+        self.keys_held_by_relay(participants.iter().filter(|p| ring.contains_key(*p)))
+            .await?;
         if fetched > 0 || uploaded > 0 {
             tracing::info!(doc = %id, fetched, uploaded, "subject keys shared");
         }
@@ -635,6 +642,9 @@ pub(crate) async fn sync_now(inner: &Arc<Inner>) -> Result<api::SyncReport> {
             Err(e) => s.last_error = Some(e.to_string()),
         }
     }
+    if r.is_ok() {
+        inner.reached_relay().await?;
+    }
     inner.emit(api::ChangeKind::SyncStatus, None);
     r
 }
@@ -643,6 +653,8 @@ async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
     let visible = inner.visible_documents().await?;
     // The volunteer's own certificate as the directory holds it now (ADR 0023).
     inner.fetch_certificate(&inner.account()?).await?;
+    // The tenant's device policy (ADR 0031).
+    inner.fetch_device_policy().await?;
     let token = inner.access_token(false).await?;
     let mut c = inner.connect(&token).await?;
     c.settle = Duration::from_millis(150);
@@ -722,6 +734,7 @@ pub(crate) async fn status(inner: &Arc<Inner>) -> Result<api::SyncStatus> {
         };
         pending += doc.automerge().get_changes(&shared).len() as u64;
     }
+    let names_hidden = inner.names_hidden().await?;
     let s = lock(&inner.status);
     Ok(api::SyncStatus {
         pending_changes: pending,
@@ -729,6 +742,7 @@ pub(crate) async fn status(inner: &Arc<Inner>) -> Result<api::SyncStatus> {
         last_error: s.last_error.clone(),
         syncing: s.syncing,
         auto_sync: lock(&inner.auto).is_some(),
+        names_hidden,
     })
 }
 

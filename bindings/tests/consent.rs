@@ -223,6 +223,27 @@ async fn a_child_is_named_only_with_consent_and_a_withdrawal_stops_the_naming() 
 
         // The office withdraws the consent on the review pages; the phone stops naming.
         let cookies = page_session(&r).await;
+        let doc = s.split_once('/').map_or(s.as_str(), |(d, _)| d).to_owned();
+        let session_page = || {
+            let cookies = cookies.clone();
+            let url = format!(
+                "{}/registre/{doc}/moeder/{}",
+                r.http(),
+                s.split_once('/').map_or(s.as_str(), |(_, x)| x)
+            );
+            async move {
+                reqwest::Client::new()
+                    .get(url)
+                    .header("cookie", &cookies)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(session_page().await.contains("Zuleika"));
         let page = reqwest::Client::new()
             .get(format!("{}/samtykke?emne={named}", r.http()))
             .header("cookie", &cookies)
@@ -237,7 +258,6 @@ async fn a_child_is_named_only_with_consent_and_a_withdrawal_stops_the_naming() 
             "{page}"
         );
         assert!(page.contains("Forælder"), "{page}");
-        let doc = s.split_once('/').map_or(s.as_str(), |(d, _)| d).to_owned();
         let res = reqwest::Client::new()
             .post(format!("{}/samtykke/tilbagetraek", r.http()))
             .header("cookie", &cookies)
@@ -257,6 +277,57 @@ async fn a_child_is_named_only_with_consent_and_a_withdrawal_stops_the_naming() 
             .unwrap();
         assert!(!after.may_be_named);
         assert_eq!(after.label, None);
+        // The pages stop showing the name too (processing stops, the counts stay).
+        let page = session_page().await;
+        assert!(!page.contains("Zuleika"), "{page}");
+        assert!(page.contains("samtykke trukket tilbage"), "{page}");
+
+        // A tenant that erases on withdrawal: the person is erased at once.
+        let tenant: nabo_core::ids::TenantId = nabo_server::demo::TENANT.parse().unwrap();
+        let storage = r.storage();
+        let mut prefs = nabo_server::retention::settings(storage.as_ref(), &tenant)
+            .await
+            .unwrap();
+        prefs.on_withdrawal = nabo_core::retention::WithdrawalAction::Erase;
+        nabo_server::retention::put_settings(storage.as_ref(), &tenant, &prefs)
+            .await
+            .unwrap();
+        let yasmin = a
+            .add_child_with_consent(
+                s.clone(),
+                Some("Yasmin".into()),
+                "7-9".into(),
+                Some(consent(true, Some("parent"), true)),
+            )
+            .await
+            .unwrap();
+        a.sync_now().await.unwrap();
+        assert!(session_page().await.contains("Yasmin"));
+        let res = reqwest::Client::new()
+            .post(format!("{}/samtykke/tilbagetraek", r.http()))
+            .header("cookie", &cookies)
+            .header("origin", r.http())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("emne={yasmin}&dokument={doc}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let text = res.text().await.unwrap();
+        assert!(text.contains("Personen er slettet"), "{backend:?}: {text}");
+        assert_eq!(
+            storage
+                .erased_among(&tenant, std::slice::from_ref(&yasmin))
+                .await
+                .unwrap(),
+            vec![yasmin.clone()]
+        );
+        a.sync_now().await.unwrap();
+        let call = a.roll_call(s.clone()).await.unwrap();
+        assert!(
+            call.entries.iter().all(|e| e.participant_id != yasmin),
+            "an erased child leaves the phone's roll call"
+        );
         r.running.unwrap().shutdown().await;
     }
 }

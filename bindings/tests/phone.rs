@@ -1562,6 +1562,209 @@ async fn a_session_made_on_the_pages_in_a_new_term_reaches_the_phone() {
     }
 }
 
+/// The målopfyldelse report's computed value of an indicator, read from its CSV export.
+async fn report_value(r: &TestRelay, indicator: &str, day: &str) -> Option<String> {
+    let csv = web_page(
+        r,
+        &format!(
+            "/rapporter/maalopfyldelse?aktivitet=act-lektiecafe&fra={day}&til={day}&eksport=csv&tabel=indikatorer"
+        ),
+    )
+    .await;
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{indicator};")))?;
+    row.rsplit(';').next().map(str::to_owned)
+}
+
+/// Issue 12 item 11: library indicators beyond attendance are computed from the records (here
+/// the area's outreach contacts), and one Nabo cannot compute says it is entered by hand.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_goal_report_computes_outreach_indicators_and_names_those_entered_by_hand() {
+    let r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    // Central staff add two library indicators to the café's change theory.
+    for (step, code) in [("5", "outreach.contacts"), ("6", "housing.evictions")] {
+        web_post(
+            &r,
+            "/administration/forandringsteori",
+            &[
+                ("aktivitet", "act-lektiecafe"),
+                ("led", "short-term"),
+                ("trin", step),
+                ("tekst", "Flere unge i kontakt med en medarbejder"),
+                ("indikator", code),
+            ],
+        )
+        .await;
+    }
+    let day = today();
+    let before = report_value(&r, "Opsøgende kontakter", &day)
+        .await
+        .expect("the indicator is on the report");
+    let n = |s: &str| {
+        s.replace(',', ".")
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("{s}"))
+    };
+
+    // Two quick contacts in the café's area from the outreach worker's phone.
+    let dir = tempfile::tempdir().unwrap();
+    let ali = open(&r, dir.path(), 22).await;
+    ali.login("outreach1".into(), PASSWORD.into())
+        .await
+        .unwrap();
+    ali.sync_now().await.unwrap();
+    for count in [3, 1] {
+        ali.log_contact(ContactInput {
+            area_id: "a-vestparken".into(),
+            location: "legeplads".into(),
+            kind: "uformelt-moede".into(),
+            count,
+            age_band: "15-17".into(),
+            topics: vec!["fritid".into()],
+            outcomes: vec![],
+            followup: None,
+            participant_id: None,
+            concern_reported_on: None,
+            concern_to: None,
+        })
+        .await
+        .unwrap();
+    }
+    ali.sync_now().await.unwrap();
+    let after = report_value(&r, "Opsøgende kontakter", &day).await.unwrap();
+    assert_eq!(n(&after) - n(&before), 2.0, "{before} → {after}");
+    // Evictions come from the housing organisation: entered by hand, and said so.
+    let evictions = report_value(&r, "Udsættelser", &day).await.unwrap();
+    assert_eq!(evictions, "indtastes");
+}
+
+/// Issue 11 item 6 (ADR 0031): the tenant allows 7 days without contact. A phone offline for
+/// 6 days still shows names; after 8 it hides every name and deletes the keys the relay holds,
+/// keeping (hidden) the key of a child it added offline; syncing again brings the names back
+/// and hands that key over. A revoked phone wipes itself and the office sees that it did.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_phone_out_of_contact_too_long_hides_names_until_it_syncs_and_reports_its_wipe() {
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+    let mut r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let mut form: Vec<(String, String)> = nabo_core::retention::RecordKind::ALL
+        .iter()
+        .flat_map(|k| {
+            let c = nabo_core::retention::RetentionSettings::default().class(*k);
+            [
+                (format!("frist-{}", k.code()), c.months.to_string()),
+                (format!("derefter-{}", k.code()), c.then.code().to_owned()),
+            ]
+        })
+        .collect();
+    form.push(("max-offline-dage".into(), "7".into()));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    web_post(&r, "/administration/databeskyttelse", &form).await;
+
+    // The phone runs on a clock of its own; the relay on the system's.
+    let start = nabo_core::time::Timestamp::now();
+    let clock = nabo_core::time::Clock::starting_at(start);
+    let dir = tempfile::tempdir().unwrap();
+    let maja = NaboClient::open_with_clock(
+        dir.path().display().to_string(),
+        r.http(),
+        vec![31; 32],
+        clock.clone(),
+    )
+    .await
+    .unwrap();
+    let me = maja
+        .enrol(
+            enrolment_code(&r, "u-volunteer1").await,
+            "Majas telefon".into(),
+        )
+        .await
+        .unwrap();
+    maja.sync_now().await.unwrap();
+    let session = maja
+        .add_session(
+            "act-lektiecafe".into(),
+            maja.today(),
+            "15:00".into(),
+            "17:00".into(),
+            Some("Ekstra lektiecafé".into()),
+        )
+        .await
+        .unwrap();
+    let named =
+        |c: &nabo_bindings::api::RollCall| c.entries.iter().filter(|e| e.label.is_some()).count();
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    assert!(named(&call) >= 15 && !call.names_hidden, "{call:?}");
+    let synced_child = call.entries[0].participant_id.clone();
+
+    // Offline for six days: still within the tenant's seven.
+    r.stop().await;
+    clock.set(nabo_core::time::Timestamp(start.0 + 6 * DAY));
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    assert!(named(&call) >= 15 && !call.names_hidden);
+    let zainab = maja
+        .add_child(session.id.clone(), Some("Zainab".into()), "7-9".into())
+        .await
+        .unwrap();
+
+    // Eight days: every name hidden, the relay's keys gone from the phone, Zainab's kept.
+    clock.set(nabo_core::time::Timestamp(start.0 + 8 * DAY));
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    assert!(call.names_hidden);
+    assert_eq!(named(&call), 0, "no name shown: {call:?}");
+    assert!(maja.sync_status().await.unwrap().names_hidden);
+    drop(maja);
+    assert!(!has_key(dir.path(), 31, &synced_child).await);
+    assert!(
+        has_key(dir.path(), 31, &zainab).await,
+        "a key only this phone holds is kept (hidden)"
+    );
+
+    // Back in contact: the names return, and Zainab's key reaches the relay.
+    r.restart(Limits::default()).await.unwrap();
+    let maja = NaboClient::open_with_clock(
+        dir.path().display().to_string(),
+        r.http(),
+        vec![31; 32],
+        clock.clone(),
+    )
+    .await
+    .unwrap();
+    maja.sync_now().await.unwrap();
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    assert!(!call.names_hidden);
+    assert_eq!(label_of(&call, &zainab).as_deref(), Some("Zainab"));
+    assert!(label_of(&call, &synced_child).is_some());
+    let page = web_page(&r, "/personer/u-volunteer1").await;
+    assert!(page.contains("Sidst i kontakt"), "{page}");
+
+    // Revoked: the next contact wipes the phone, and the relay records that it did.
+    let device = me.device_id.unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/devices/{device}/revoke", r.http()))
+        .bearer_auth(central_token(&r).await)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    assert!(
+        !web_page(&r, "/personer/u-volunteer1")
+            .await
+            .contains("data slettet på telefonen")
+    );
+    assert!(matches!(maja.sync_now().await, Err(NaboError::Revoked)));
+    let row = r.storage().device(&device).await.unwrap().unwrap();
+    assert!(row.revoked && row.wiped.is_some(), "{row:?}");
+    let page = web_page(&r, "/personer/u-volunteer1").await;
+    assert!(page.contains("data slettet på telefonen"), "{page}");
+}
+
 /// Stories 16 and 17 (ADR 0030). Hanne, a resident volunteer who is a health ambassador
 /// and cooks in the food club, logs a round of doorstep conversations by topic and a food
 /// club evening on her phone without a connection; too many first-timers are refused on the

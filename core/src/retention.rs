@@ -41,6 +41,34 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// What a withdrawn consent sets off (issue 11 item 3): the tenant's choice.
+    #[derive(Default)]
+    pub enum WithdrawalAction {
+        /// Processing stops: the name is no longer shown, on phones or pages, nor shared; the
+        /// anonymous counts stay, and staff decide whether to erase (another basis, a legal
+        /// hold, may still apply).
+        #[default]
+        StopProcessing = "stop-processing",
+        /// The person is erased at once, unless a legal hold is in force.
+        Erase = "erase",
+    }
+}
+
+impl WithdrawalAction {
+    /// The Danish label (the administration page).
+    pub fn da(self) -> &'static str {
+        match self {
+            WithdrawalAction::StopProcessing => {
+                "Behandlingen stopper: navnet vises og deles ikke, tallene bevares, og I vurderer sletning"
+            }
+            WithdrawalAction::Erase => {
+                "Personen slettes straks (medmindre et retligt tilbagehold gælder)"
+            }
+        }
+    }
+}
+
 impl RecordKind {
     /// The Danish label (the administration page).
     pub fn da(self) -> &'static str {
@@ -194,7 +222,7 @@ impl RetentionSettings {
 }
 
 /// A tenant's privacy settings kept by the relay (ADR 0024).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrivacySettings {
     /// Whether a data subject's extract of the access log names the employee (Datatilsynet:
     /// normally not; dates and purposes are what the subject has a right to).
@@ -203,6 +231,66 @@ pub struct PrivacySettings {
     /// The retention classes.
     #[serde(default)]
     pub retention: RetentionSettings,
+    /// Days a phone may go without reaching the relay before it hides names and forgets the
+    /// identity keys it can fetch again (issue 11 item 6, ADR 0031); see [`identity_expired`].
+    #[serde(default = "default_offline_days")]
+    pub max_offline_days: u16,
+    /// What a withdrawn consent sets off (issue 11 item 3, ADR 0027).
+    #[serde(default)]
+    pub on_withdrawal: WithdrawalAction,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            extract_names_employee: false,
+            retention: RetentionSettings::default(),
+            max_offline_days: DEFAULT_OFFLINE_DAYS,
+            on_withdrawal: WithdrawalAction::StopProcessing,
+        }
+    }
+}
+
+fn default_offline_days() -> u16 {
+    DEFAULT_OFFLINE_DAYS
+}
+
+/// The shortest maximum offline period a tenant may set (days).
+pub const MIN_OFFLINE_DAYS: u16 = 1;
+/// The longest (a term's holiday and then some; beyond it a lost phone shows names too long).
+pub const MAX_OFFLINE_DAYS: u16 = 90;
+/// The default: two weeks, so a weekly café's phone that misses one sync still shows names.
+pub const DEFAULT_OFFLINE_DAYS: u16 = 14;
+
+impl PrivacySettings {
+    /// Sets the maximum offline period, refused outside its bounds (field `max_offline_days`).
+    pub fn set_max_offline_days(&mut self, days: u16) -> Result<(), Invalid> {
+        if !(MIN_OFFLINE_DAYS..=MAX_OFFLINE_DAYS).contains(&days) {
+            return Err(Invalid::new(
+                "max_offline_days",
+                Reason::OutOfRange,
+                format!("between {MIN_OFFLINE_DAYS} and {MAX_OFFLINE_DAYS} days"),
+            ));
+        }
+        self.max_offline_days = days;
+        Ok(())
+    }
+}
+
+/// Whether a phone whose last contact with the relay (a refreshed session or a finished sync)
+/// was at `last_contact` must reach the relay again before it shows names at `now`: more than
+/// `max_days` whole days have passed. A phone that never reached the relay has nothing to
+/// hide. A clock set back (now before the last contact) is not expiry.
+pub fn identity_expired(
+    last_contact: Option<crate::time::Timestamp>,
+    now: crate::time::Timestamp,
+    max_days: u16,
+) -> bool {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    match last_contact {
+        None => false,
+        Some(t) => now.0 - t.0 > i64::from(max_days) * DAY_MS,
+    }
 }
 
 /// The date a record whose purpose ended on `ended` is due: `ended` plus the class's months
@@ -301,6 +389,41 @@ mod tests {
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_phone_expires_after_more_than_the_tenants_offline_days() {
+        use crate::time::Timestamp;
+        const DAY: i64 = 24 * 60 * 60 * 1000;
+        let t0 = Timestamp(1_780_000_000_000);
+        assert!(
+            !identity_expired(None, t0, 1),
+            "never reached: nothing to hide"
+        );
+        assert!(!identity_expired(Some(t0), Timestamp(t0.0 + 14 * DAY), 14));
+        assert!(identity_expired(
+            Some(t0),
+            Timestamp(t0.0 + 14 * DAY + 1),
+            14
+        ));
+        assert!(
+            !identity_expired(Some(t0), Timestamp(t0.0 - 5 * DAY), 1),
+            "clock set back"
+        );
+        let mut s = PrivacySettings::default();
+        assert_eq!(s.max_offline_days, DEFAULT_OFFLINE_DAYS);
+        assert_eq!(
+            s.set_max_offline_days(0).unwrap_err().field,
+            "max_offline_days"
+        );
+        assert!(s.set_max_offline_days(MAX_OFFLINE_DAYS + 1).is_err());
+        s.set_max_offline_days(7).unwrap();
+        assert_eq!(s.max_offline_days, 7);
+        // Settings stored before the field existed read with the default.
+        let old: PrivacySettings =
+            serde_json::from_str(r#"{"extract_names_employee":true}"#).unwrap();
+        assert_eq!(old.max_offline_days, DEFAULT_OFFLINE_DAYS);
+        assert_eq!(old.on_withdrawal, WithdrawalAction::StopProcessing);
     }
 
     fn facts(kind: RecordKind, ended: Option<&str>) -> Facts {

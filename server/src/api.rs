@@ -39,6 +39,8 @@ pub struct AppState {
     pub operator_token: Option<Arc<crate::admin::OperatorToken>>,
     /// Sign-in with the organisations' identity providers.
     pub oidc: Arc<crate::oidc::Oidc>,
+    /// The erasure journal beside the database (ADR 0032).
+    pub journal: Arc<crate::erasure_journal::Journal>,
 }
 
 /// One error type for the HTTP layer: a status, a stable code and a message without
@@ -208,9 +210,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/wiped", post(wiped))
         .route("/api/v1/auth/enrol", post(enrol))
         .route("/api/v1/me", get(me))
         .route("/api/v1/me/child-certificate", get(my_certificate))
+        .route("/api/v1/me/device-policy", get(device_policy))
         .route("/api/v1/documents", get(documents))
         .route(
             "/api/v1/documents/{id}/subject-keys",
@@ -309,6 +313,16 @@ async fn logout(
     Json(i): Json<RefreshInput>,
 ) -> Result<StatusCode, AppError> {
     s.auth.logout(&i.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/auth/wiped`: a revoked phone reports, with its last refresh token, that it
+/// wiped its local data; the relay records when (issue 11 item 6, ADR 0031).
+async fn wiped(
+    State(s): State<AppState>,
+    Json(i): Json<RefreshInput>,
+) -> Result<StatusCode, AppError> {
+    s.auth.confirm_wipe(&i.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -412,6 +426,19 @@ async fn my_certificate(
             "renewal_due": c.renewal_due.to_string(),
         })),
     })))
+}
+
+/// `GET /api/v1/me/device-policy`: what the tenant asks of its phones (issue 11 item 6, ADR
+/// 0031): the number of days a phone may go without reaching the relay before it hides names
+/// and forgets the identity keys it can fetch again.
+async fn device_policy(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let prefs = crate::retention::settings(s.storage.as_ref(), &p.tenant).await?;
+    Ok(Json(
+        serde_json::json!({ "max_offline_days": prefs.max_offline_days }),
+    ))
 }
 
 /// A document the caller may sync.

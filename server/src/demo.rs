@@ -849,6 +849,8 @@ pub async fn seed(
                 user_id: user.clone(),
                 name: phone_name(name),
                 revoked: false,
+                last_seen: None,
+                wiped: None,
             })
             .await?;
         let actor = ActorId::random();

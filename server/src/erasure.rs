@@ -48,6 +48,9 @@ pub enum EraseError {
     /// A legal hold is in force on the person (ADR 0024): nothing was erased.
     #[error("a legal hold is in force")]
     Held,
+    /// The erasure journal could not be written (ADR 0032): nothing was erased.
+    #[error("erasure journal: {0}")]
+    Journal(#[from] std::io::Error),
 }
 
 impl From<EraseError> for AppError {
@@ -57,6 +60,10 @@ impl From<EraseError> for AppError {
             EraseError::Storage(s) => s.into(),
             EraseError::Edit(e) => {
                 tracing::error!(error = %e, "an erasure could not mark a register");
+                AppError::Unavailable
+            }
+            EraseError::Journal(e) => {
+                tracing::error!(error = %e, "the erasure journal could not be written");
                 AppError::Unavailable
             }
             EraseError::Held => AppError::Invalid {
@@ -261,6 +268,21 @@ pub async fn erase(
         keys_destroyed: 0,
         documents: changing as i64,
     };
+    // Durable outside the database first, so a restore from an older backup cannot bring
+    // the person back (ADR 0032).
+    let entry = crate::erasure_journal::Entry {
+        tenant: by.tenant.to_string(),
+        subject: plan.subject.clone(),
+        subjects: subjects.clone(),
+        erasure_id: log.id.clone(),
+        reason: log.reason.clone(),
+        user_id: log.user_id.clone(),
+        at,
+    };
+    let journal = s.journal.clone();
+    tokio::task::spawn_blocking(move || journal.append(&entry))
+        .await
+        .map_err(std::io::Error::other)??;
     log.keys_destroyed = s.storage.erase_subjects(&subjects, &log).await?;
     let purpose = if reason == ErasureReason::PurposeEnded {
         Purpose::Retention
@@ -272,6 +294,23 @@ pub async fn erase(
         // The keys are deleted; only the space is not reclaimed yet (the next erasure does).
         tracing::error!(error = %e, "space of erased keys not reclaimed");
     }
+    mark_registers(s, by, plan).await?;
+    tracing::info!(erasure = %log.id, records, keys = log.keys_destroyed, documents = changing, reason = reason.code(), "person erased");
+    Ok(Erasure {
+        erasure_id: log.id,
+        subject: log.subject,
+        reason: log.reason,
+        at,
+        records: log.records,
+        keys_destroyed: log.keys_destroyed,
+        documents: log.documents,
+        confirmed_devices: 0,
+    })
+}
+
+/// Marks the person's records erased in every register `plan` found unmarked, through the
+/// relay's edit path (so phones hear of it).
+async fn mark_registers(s: &AppState, by: &Principal, plan: &Plan) -> Result<(), EraseError> {
     let author = Author::now(
         by.staff_id
             .as_deref()
@@ -287,17 +326,74 @@ pub async fn erase(
             })
             .await?;
     }
-    tracing::info!(erasure = %log.id, records, keys = log.keys_destroyed, documents = changing, reason = reason.code(), "person erased");
-    Ok(Erasure {
-        erasure_id: log.id,
-        subject: log.subject,
-        reason: log.reason,
-        at,
-        records: log.records,
-        keys_destroyed: log.keys_destroyed,
-        documents: log.documents,
-        confirmed_devices: 0,
-    })
+    Ok(())
+}
+
+/// The login the journal's re-application acts as (in the erasure and access logs).
+pub const JOURNAL_USER: &str = "system:erasure-journal";
+
+/// Re-applies the erasure journal (ADR 0032) before the relay serves anything: every
+/// journalled subject the database does not list as erased — a database restored from a
+/// backup older than the erasure — is erased again (key destroyed, erased list, registers
+/// marked). Returns how many erasures it re-applied.
+pub async fn reapply_journal(s: &AppState) -> Result<usize, EraseError> {
+    let journal = s.journal.clone();
+    let entries = tokio::task::spawn_blocking(move || journal.read())
+        .await
+        .map_err(std::io::Error::other)??;
+    let mut reapplied = 0;
+    let mut views: BTreeMap<TenantId, Vec<(crate::storage::DocMeta, RegisterView)>> =
+        BTreeMap::new();
+    for e in entries {
+        let Ok(tenant) = e.tenant.parse::<TenantId>() else {
+            continue;
+        };
+        let done = s.storage.erased_among(&tenant, &e.subjects).await?;
+        let missing: Vec<String> = e
+            .subjects
+            .iter()
+            .filter(|x| !done.contains(x))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let by = Principal {
+            user_id: JOURNAL_USER.to_owned(),
+            ..crate::retention::system(&tenant)
+        };
+        let log = ErasureRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            tenant: tenant.clone(),
+            subject: e.subject.clone(),
+            user_id: JOURNAL_USER.to_owned(),
+            reason: e.reason.clone(),
+            at: crate::storage::now_ms(),
+            records: 0,
+            keys_destroyed: 0,
+            documents: 0,
+        };
+        let destroyed = s.storage.erase_subjects(&missing, &log).await?;
+        if let Err(err) = s.storage.reclaim_erased().await {
+            tracing::error!(error = %err, "space of re-erased keys not reclaimed");
+        }
+        let views = match views.entry(tenant.clone()) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(register_views(s.storage.as_ref(), &tenant).await?)
+            }
+        };
+        if let Some(plan) = plan_among(s.storage.as_ref(), &tenant, &e.subject, views).await? {
+            mark_registers(s, &by, &plan).await?;
+        }
+        tracing::warn!(
+            erasure = %e.erasure_id,
+            keys = destroyed,
+            "an erasure missing from the database (restored from an older backup?) was applied again"
+        );
+        reapplied += 1;
+    }
+    Ok(reapplied)
 }
 
 /// The erasure API's routes (merged in [`crate::app`]).

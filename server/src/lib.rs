@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod erasure;
+pub mod erasure_journal;
 pub mod http;
 pub mod keys;
 pub mod mail;
@@ -203,6 +204,33 @@ pub fn app(state: api::AppState) -> axum::Router {
         .layer(from_fn_with_state(state, http::security_headers))
 }
 
+/// Replaces the SQLite database at `database_url` with the backup `from` (the relay stopped).
+/// The backup is checked to open first. Erasures made since the backup are not in it: the
+/// relay applies them again from the erasure journal when it next starts (ADR 0032).
+pub async fn restore_sqlite(database_url: &str, from: &std::path::Path) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    use storage::Storage;
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .context("restore is for the SQLite store")?;
+    let probe = storage::SqliteStorage::connect(&format!("sqlite://{}", from.display()))
+        .await
+        .context("the backup does not open")?;
+    probe.ping().await?;
+    probe.close().await;
+    let target = PathBuf::from(path);
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+    let tmp = target.with_extension("restore-tmp");
+    std::fs::copy(from, &tmp)?;
+    std::fs::rename(&tmp, &target)?;
+    Ok(target)
+}
+
 /// Opens storage and starts serving.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.data_dir)?;
@@ -253,6 +281,7 @@ pub async fn state_for(
         mail: Arc::new(config.mail.clone()),
         operator_token: config.operator_token.clone().map(Arc::new),
         oidc: Arc::new(oidc::Oidc::new()),
+        journal: Arc::new(erasure_journal::Journal::in_data_dir(&config.data_dir)),
     })
 }
 
@@ -263,6 +292,11 @@ pub async fn start_with(
     storage: Arc<dyn storage::Storage>,
 ) -> anyhow::Result<Running> {
     let state = state_for(&config, storage).await?;
+    // Before anything is served: erasures a restored database lacks are applied again.
+    let reapplied = erasure::reapply_journal(&state).await?;
+    if reapplied > 0 {
+        tracing::warn!(reapplied, "erasures re-applied from the journal");
+    }
     if let Some(period) = config.retention_interval {
         tokio::spawn(retention::every(state.clone(), period));
     }

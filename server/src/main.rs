@@ -756,28 +756,11 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn restore(config: &nabo_server::Config, from: &std::path::Path) -> anyhow::Result<()> {
-    let url = config.database_url();
-    let path = url
-        .strip_prefix("sqlite://")
-        .context("restore is for the SQLite store")?;
-    // Check the backup opens and is current before replacing anything.
-    let probe =
-        nabo_server::storage::SqliteStorage::connect(&format!("sqlite://{}", from.display()))
-            .await
-            .context("the backup does not open")?;
-    use nabo_server::storage::Storage;
-    probe.ping().await?;
-    probe.close().await;
-    let target = std::path::Path::new(path);
-    if let Some(dir) = target.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{path}{suffix}"));
-    }
-    let tmp = target.with_extension("restore-tmp");
-    std::fs::copy(from, &tmp)?;
-    std::fs::rename(&tmp, target)?;
-    println!("restored {} from {}", target.display(), from.display());
+    let target = nabo_server::restore_sqlite(&config.database_url(), from).await?;
+    println!(
+        "restored {} from {}; erasures made since the backup are applied again when the relay starts (ADR 0032)",
+        target.display(),
+        from.display()
+    );
     Ok(())
 }

@@ -250,6 +250,33 @@ async fn pages_api_and_syncs_are_logged_by_id_and_purpose_and_extracted_per_subj
                 .unwrap()
                 .contains("Navne i fremmødelister")
         );
+        // So is a maximum offline period out of range (issue 11 item 6).
+        let mut bad = form.to_vec();
+        bad.push(("max-offline-dage", "0"));
+        let refused = web
+            .post("/administration/databeskyttelse", &r.http(), &bad)
+            .await;
+        assert_eq!(refused.status(), 400);
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("Dage uden forbindelse")
+        );
+        let mut good = form.to_vec();
+        good.push(("max-offline-dage", "5"));
+        let saved = web
+            .post("/administration/databeskyttelse", &r.http(), &good)
+            .await;
+        assert_eq!(saved.status(), 303);
+        assert_eq!(
+            nabo_server::retention::settings(r.storage().as_ref(), &tenant())
+                .await
+                .unwrap()
+                .max_offline_days,
+            5
+        );
         // Printable.
         let print = web.text(&format!("/indsigt/udskrift?emne={child}")).await;
         assert!(print.contains("class=\"pakke\""), "{print}");

@@ -2,6 +2,7 @@
 //! change, shows every stored change on the very next load — made through this relay, or
 //! written to the database by someone else (another node) — and reports a failing database
 //! as an error, never as an empty page.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

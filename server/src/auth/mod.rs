@@ -505,10 +505,36 @@ impl Auth {
                 )
                 .await?
             {
+                if let Some(d) = &row.device_id {
+                    self.storage.device_seen(d, now).await?;
+                }
                 return Ok(tokens);
             }
         }
         Err(AuthError::BadToken)
+    }
+
+    /// A revoked phone (or one whose login was disabled) reports, with the refresh token it
+    /// last held, that it wiped its local data: the relay records when (issue 11 item 6).
+    /// The token proves which phone it is even though it no longer opens a session. Unknown
+    /// tokens, tokens of no phone, and phones not revoked are refused (`BadToken`).
+    pub async fn confirm_wipe(&self, refresh_token: &str) -> Result<(), AuthError> {
+        let Some(row) = self
+            .storage
+            .refresh_token(&hash_secret(refresh_token))
+            .await?
+        else {
+            return Err(AuthError::BadToken);
+        };
+        let Some(device) = row.device_id.as_deref() else {
+            return Err(AuthError::BadToken);
+        };
+        if self.storage.device_wiped(device, now_ms()).await? {
+            tracing::info!(device, "a revoked phone reported its data wiped");
+            Ok(())
+        } else {
+            Err(AuthError::BadToken)
+        }
     }
 
     /// A spent refresh token came back.
@@ -622,6 +648,8 @@ impl Auth {
                 user_id: user.id.clone(),
                 name,
                 revoked: false,
+                last_seen: None,
+                wiped: None,
             })
             .await?;
         let tokens = self.issue(&user, Some(&device_id)).await?;

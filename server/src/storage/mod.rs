@@ -271,6 +271,11 @@ pub struct DeviceRow {
     pub name: String,
     /// Revoked.
     pub revoked: bool,
+    /// When it last reached the relay (a refreshed session, ms); `None` before migration 0028
+    /// or if it never has.
+    pub last_seen: Option<i64>,
+    /// When the phone reported that it wiped its data after a revocation (ms).
+    pub wiped: Option<i64>,
 }
 
 /// What one relay node tells the others on the same database (ADR 0025). It carries ids
@@ -426,6 +431,11 @@ pub trait Storage: PrivacyStorage + Send + Sync + std::fmt::Debug {
     async fn devices(&self, user_id: &str) -> Result<Vec<DeviceRow>>;
     /// Revokes a device and its tokens.
     async fn revoke_device(&self, id: &str, now: i64) -> Result<bool>;
+    /// Records that a device reached the relay at `now` (its session was refreshed).
+    async fn device_seen(&self, id: &str, now: i64) -> Result<()>;
+    /// Records that a revoked device reported at `now` that it wiped its local data (the
+    /// first report counts); false when the device is unknown or not revoked.
+    async fn device_wiped(&self, id: &str, now: i64) -> Result<bool>;
     /// Stores an enrolment code (hashed).
     async fn insert_enrolment(
         &self,

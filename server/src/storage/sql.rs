@@ -161,7 +161,14 @@ macro_rules! sql_storage {
 
             fn device_row(r: &<$db as sqlx::Database>::Row) -> Result<DeviceRow> {
                 let revoked: Option<i64> = r.try_get("revoked_at")?;
-                Ok(DeviceRow { id: r.try_get("device_id")?, user_id: r.try_get("user_id")?, name: r.try_get("name")?, revoked: revoked.is_some() })
+                Ok(DeviceRow {
+                    id: r.try_get("device_id")?,
+                    user_id: r.try_get("user_id")?,
+                    name: r.try_get("name")?,
+                    revoked: revoked.is_some(),
+                    last_seen: r.try_get("last_seen_at")?,
+                    wiped: r.try_get("wiped_at")?,
+                })
             }
         }
 
@@ -820,6 +827,25 @@ macro_rules! sql_storage {
                     .rows_affected();
                 sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE device_id = $2 AND revoked_at IS NULL").bind(now).bind(id).execute(&mut *tx).await?;
                 tx.commit().await?;
+                Ok(n > 0)
+            }
+
+            async fn device_seen(&self, id: &str, now: i64) -> Result<()> {
+                sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE device_id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn device_wiped(&self, id: &str, now: i64) -> Result<bool> {
+                let n = sqlx::query("UPDATE devices SET wiped_at = COALESCE(wiped_at, $1) WHERE device_id = $2 AND revoked_at IS NOT NULL")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
                 Ok(n > 0)
             }
 

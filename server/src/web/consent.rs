@@ -14,9 +14,11 @@ use nabo_core::access_log::{AccessKind, Purpose};
 use nabo_core::consent::{Use, channel_da, covers, may_be_named};
 use nabo_core::docs::outreach::OutreachDoc;
 use nabo_core::docs::register::RegisterDoc;
+use nabo_core::erasure::ErasureReason;
 use nabo_core::ids::ParticipantId;
 use nabo_core::model::LegalBasis;
 use nabo_core::model::outreach::Consent;
+use nabo_core::retention::WithdrawalAction;
 use serde::Deserialize;
 
 use super::data::TenantData;
@@ -257,14 +259,43 @@ async fn withdraw(
         [pid.to_string()],
     )
     .await?;
+    // The tenant's action on withdrawal (issue 11 item 3): erase at once, or stop processing.
+    let prefs = crate::retention::settings(s.storage.as_ref(), &v.principal.tenant).await?;
+    let erased = if prefs.on_withdrawal == WithdrawalAction::Erase {
+        match crate::erasure::plan(&s, &v.principal.tenant, pid.as_str()).await? {
+            Some(plan) => {
+                match crate::erasure::erase(
+                    &s,
+                    &v.principal,
+                    &plan,
+                    ErasureReason::ConsentWithdrawn,
+                )
+                .await
+                {
+                    Ok(_) => Some(true),
+                    Err(crate::erasure::EraseError::Held) => Some(false),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
     Ok(page(
         &v,
         Nav::Review,
         "Samtykket er trukket tilbage",
         html! {
             p class="besked" { "Samtykket er trukket tilbage fra " (date(today)) ". Telefonerne holder op med at vise navnet og tilbyde deling ved næste synkronisering." }
-            p { a href=(format!("/samtykke?emne={pid}")) { "Tilbage til samtykket" } }
-            p { a href=(format!("/sletning?emne={pid}")) { "Slet personen" } " – hvis behandlingen ikke hviler på et andet grundlag." }
+            @match erased {
+                Some(true) => p class="besked" { "Personen er slettet, som jeres indstilling siger: navnet er væk fra Nabo og fra telefonerne ved deres næste synkronisering; tallene er bevaret anonymt." }
+                Some(false) => p class="fejl" { "Personen er ikke slettet, fordi der er et retligt tilbagehold på personens oplysninger. Behandlingen er stoppet; ophæv tilbageholdet (under Indsigt) for at slette." }
+                None => {
+                    p { a href=(format!("/samtykke?emne={pid}")) { "Tilbage til samtykket" } }
+                    p { a href=(format!("/sletning?emne={pid}")) { "Slet personen" } " – hvis behandlingen ikke hviler på et andet grundlag." }
+                }
+            }
         },
     ))
 }

@@ -288,6 +288,19 @@ impl TenantData {
         }
         let p = v.map(|p| &p.current);
         let band = p.map(|p| self.age_band(p.age_band.as_str()));
+        // A withdrawn consent stops processing the name here too (ADR 0027): the pages show
+        // the person as the phones do, without it.
+        let withdrawn = p
+            .and_then(|p| p.consent.as_ref())
+            .and_then(|c| c.withdrawn_on)
+            .is_some_and(|on| on <= self.today);
+        if withdrawn {
+            return format!(
+                "Deltager {} · {} (samtykke trukket tilbage)",
+                band.unwrap_or_default(),
+                short(id.as_str())
+            );
+        }
         match p
             .and_then(nabo_core::erasure::shown_label)
             .and_then(|l| self.open(id.as_str(), l))

@@ -27,6 +27,10 @@ impl From<EraseError> for WebError {
             EraseError::NotFound => WebError::NotFound,
             EraseError::Storage(s) => s.into(),
             EraseError::Edit(e) => e.into(),
+            EraseError::Journal(e) => {
+                tracing::error!(error = %e, "the erasure journal could not be written");
+                WebError::Unavailable
+            }
             EraseError::Held => WebError::BadRequest(
                 "Personen kan ikke slettes, fordi der er et retligt tilbagehold på personens oplysninger. Ophæv tilbageholdet først (under Indsigt).".into(),
             ),

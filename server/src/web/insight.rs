@@ -346,6 +346,22 @@ pub async fn settings_section(s: &AppState, v: &Viewer) -> Result<Markup, WebErr
                     }
                 }
             }
+            p {
+                label for="max-offline-dage" { "Telefoner viser navne i højst så mange dage uden forbindelse til Nabo" }
+                " "
+                input id="max-offline-dage" name="max-offline-dage" type="number" min=(nabo_core::retention::MIN_OFFLINE_DAYS) max=(nabo_core::retention::MAX_OFFLINE_DAYS) value=(prefs.max_offline_days) required;
+                " "
+                span class="lille" { "(derefter skjuler telefonen navnene og sletter de nøgler, den kan hente igen, indtil den har haft forbindelse)" }
+            }
+            p {
+                label for="ved-tilbagetraekning" { "Når et samtykke trækkes tilbage" }
+                " "
+                select id="ved-tilbagetraekning" name="ved-tilbagetraekning" {
+                    @for a in nabo_core::retention::WithdrawalAction::ALL {
+                        option value=(a.code()) selected[prefs.on_withdrawal == *a] { (a.da()) }
+                    }
+                }
+            }
             label {
                 input type="checkbox" name="navngiv-medarbejder" value="ja" checked[prefs.extract_names_employee];
                 " Udtræk til den registrerede nævner medarbejderen, der slog op (normalt ikke: dato og formål er det, den registrerede har ret til)"
@@ -390,6 +406,26 @@ async fn save_settings(
                     nabo_core::retention::MAX_MONTHS
                 ))
             })?;
+    }
+    // A form from before the field existed keeps the tenant's setting.
+    if let Some(days) = f.one("max-offline-dage") {
+        let days = days.trim().parse::<u16>().map_err(|_| {
+            WebError::BadRequest("Feltet «Dage uden forbindelse» skal være et helt tal.".into())
+        })?;
+        prefs.set_max_offline_days(days).map_err(|_| {
+            WebError::BadRequest(format!(
+                "Feltet «Dage uden forbindelse» skal være mellem {} og {}.",
+                nabo_core::retention::MIN_OFFLINE_DAYS,
+                nabo_core::retention::MAX_OFFLINE_DAYS
+            ))
+        })?;
+    }
+    if let Some(a) = f.one("ved-tilbagetraekning") {
+        prefs.on_withdrawal = a.parse().map_err(|_| {
+            WebError::BadRequest(
+                "Vælg, hvad der sker, når et samtykke trækkes tilbage (feltet «Når et samtykke trækkes tilbage»).".into(),
+            )
+        })?;
     }
     prefs.extract_names_employee = f.one("navngiv-medarbejder") == Some("ja");
     put_settings(s.storage.as_ref(), &v.principal.tenant, &prefs).await?;

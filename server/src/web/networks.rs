@@ -213,7 +213,7 @@ pub(super) struct NetworkEntry {
 }
 
 /// The networks of the viewer's tenant they may see, by name.
-async fn load_networks(s: &AppState, v: &Viewer) -> Result<Vec<NetworkEntry>, WebError> {
+pub(super) async fn load_networks(s: &AppState, v: &Viewer) -> Result<Vec<NetworkEntry>, WebError> {
     let mut out = Vec::new();
     for meta in s.storage.documents(&v.principal.tenant).await? {
         if meta.kind != DocKind::Network || access(&v.principal, &meta) == Access::None {

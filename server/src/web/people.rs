@@ -649,12 +649,13 @@ async fn person(
             }
             h2 { "Telefoner" }
             div class="rul" { table id="telefoner" {
-                thead { tr { th scope="col" { "Telefon" } th scope="col" { "Status" } th scope="col" {} } }
+                thead { tr { th scope="col" { "Telefon" } th scope="col" { "Status" } th scope="col" { "Sidst i kontakt" } th scope="col" {} } }
                 tbody {
-                    @if devices.is_empty() { tr { td colspan="3" class="tom" { "Ingen telefoner tilmeldt." } } }
+                    @if devices.is_empty() { tr { td colspan="4" class="tom" { "Ingen telefoner tilmeldt." } } }
                     @for dev in &devices { tr {
                         th scope="row" { (dev.name) }
-                        td { (if dev.revoked { "spærret" } else { "aktiv" }) }
+                        td { (device_status_da(dev)) }
+                        td { (dev.last_seen.map(|t| super::fmt::datetime(nabo_core::time::Timestamp(t))).unwrap_or_else(|| "–".into())) }
                         td { @if !dev.revoked {
                             a href={"/personer/" (u.id) "/enheder/" (dev.id) "/spaer"} aria-label={"Spær " (dev.name)} { "Spær …" }
                         } }
@@ -663,6 +664,19 @@ async fn person(
             } }
         },
     ))
+}
+
+/// A phone's status on the person's page: active, revoked and waiting to wipe itself at its
+/// next contact, or wiped (when the phone reported it, issue 11 item 6).
+fn device_status_da(dev: &crate::storage::DeviceRow) -> String {
+    match (dev.revoked, dev.wiped) {
+        (false, _) => "aktiv".into(),
+        (true, None) => "spærret – sletter sine data, når den næste gang får forbindelse".into(),
+        (true, Some(t)) => format!(
+            "spærret – data slettet på telefonen {}",
+            super::fmt::datetime(nabo_core::time::Timestamp(t))
+        ),
+    }
 }
 
 /// `POST /personer/{id}/omfang`.

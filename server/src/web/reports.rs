@@ -35,8 +35,12 @@ pub async fn index(Extension(v): Extension<Viewer>) -> WebResult {
     ))
 }
 
-/// A computed library indicator's value for an activity in a period, from Nabo's own records.
-fn computed(code: &str, f: &Figures) -> Option<f64> {
+/// The report's word for an indicator Nabo does not compute.
+const ENTERED_BY_HAND: &str = "indtastes";
+
+/// A computed library indicator's value for an activity in a period, from Nabo's own
+/// records; `None` for an indicator entered by hand.
+fn computed(code: &str, f: &Figures, r: &stats::Reach) -> Option<f64> {
     Some(match code {
         "attendance.sessions-held" => f.sessions_held as f64,
         "attendance.unique-participants" => f.unique.len() as f64,
@@ -44,7 +48,15 @@ fn computed(code: &str, f: &Figures) -> Option<f64> {
         "attendance.total-attendances" => f.attendances as f64,
         "attendance.headcount-total" => f.headcount as f64,
         "volunteers.active" => f.volunteers.len() as f64,
+        "volunteers.new" => r.new_volunteers as f64,
         "volunteers.hours" => f.volunteer_minutes as f64 / 60.0,
+        "outreach.contacts" => r.contacts as f64,
+        "outreach.contacts-known-persons" => r.known_persons as f64,
+        "referrals.made" => r.referrals as f64,
+        "referrals.completed" => r.completed as f64,
+        "referrals.bisidder" => r.bisidder as f64,
+        "observations.reported" => r.observations as f64,
+        "network.meetings" => r.network_meetings as f64,
         _ => return None,
     })
 }
@@ -61,6 +73,7 @@ fn retired_text(text: &str, retired: Option<Date>) -> String {
 pub fn goal_tables(
     d: &TenantData,
     a: &ActivityEntry,
+    networks: &[super::networks::NetworkEntry],
     filter: &Filter,
 ) -> Result<Vec<Table>, WebError> {
     let goals = a.doc.goals()?;
@@ -70,6 +83,7 @@ pub fn goal_tables(
     let figures = stats::per_activity(d, filter)
         .remove(&a.id)
         .unwrap_or_default();
+    let reach = stats::reach(d, a, networks, filter);
     // The latest report overlapping the period.
     let report = reports
         .values()
@@ -154,16 +168,22 @@ pub fn goal_tables(
         let calc = i
             .library
             .as_ref()
-            .and_then(|c| computed(c.as_str(), &figures));
+            .and_then(|c| computed(c.as_str(), &figures, &reach));
         ind_table.row(vec![
             Cell::text(retired_text(&i.name, i.retired)),
             Cell::text(i.source.da()),
             i.baseline.map_or(Cell::Empty, |b| Cell::Dec(b, 1)),
             i.target.map_or(Cell::Empty, |t| Cell::Dec(t, 1)),
             Cell::text(measured.join("; ")),
-            calc.map_or(Cell::Empty, |c| Cell::Dec(c, 1)),
+            calc.map_or_else(|| Cell::text(ENTERED_BY_HAND), |c| Cell::Dec(c, 1)),
         ]);
     }
+    ind_table.note = Some(format!(
+        "«{ENTERED_BY_HAND}»: indikatoren kan ikke beregnes ud fra Nabos registreringer og \
+         måles uden for Nabo (spørgeskema, registerdata, boligorganisationens eller \
+         kommunens tal). Opsøgende kontakter og observationer er områdets, registreret under \
+         aktivitetens type eller uden type."
+    ));
     let mut out = vec![goal_table, ind_table];
     if let Some(r) = report {
         let mut narrative = Table::new("vurdering", "Samlet vurdering", &["Felt", "Indhold"]);
@@ -222,8 +242,9 @@ pub async fn goals(
         ),
         None => mains.first().copied(),
     };
+    let networks = super::networks::load_networks(&s, &v).await?;
     let tables = match chosen {
-        Some(a) => goal_tables(&d, a, &f)?,
+        Some(a) => goal_tables(&d, a, &networks, &f)?,
         None => Vec::new(),
     };
     let refs: Vec<&Table> = tables.iter().collect();
@@ -605,4 +626,29 @@ pub async fn board_pack(
         },
     )
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every library indicator marked `computed` is computed from the records, and every
+    /// other one is said to be entered by hand (issue 12 item 11).
+    #[test]
+    fn the_report_computes_every_computed_library_indicator_and_no_other() {
+        let cat = nabo_core::catalogue::Catalogue::builtin().expect("catalogue");
+        let (f, r) = (Figures::default(), stats::Reach::default());
+        let mut n = 0;
+        for i in cat.indicators() {
+            assert_eq!(
+                computed(&i.code, &f, &r).is_some(),
+                i.computed,
+                "{}: computed = {} in the library",
+                i.code,
+                i.computed
+            );
+            n += usize::from(i.computed);
+        }
+        assert_eq!(n, 15, "the library's computed indicators");
+    }
 }

@@ -222,6 +222,104 @@ pub fn per_activity(d: &TenantData, filter: &Filter) -> BTreeMap<ActivityId, Fig
     out
 }
 
+/// What one activity's outreach-side library indicators count in a period (issue 12
+/// item 11). Contacts and observations are the activity's area's: those logged under one of
+/// the activity's types, or under no type (the phone's quick log has none); referrals are
+/// those made from the activity or from one of those contacts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Outreach contacts.
+    pub contacts: i64,
+    /// Of them, with a known (pseudonymous) person.
+    pub known_persons: i64,
+    /// Referrals made.
+    pub referrals: i64,
+    /// Of them, completed.
+    pub completed: i64,
+    /// Of them, bisidder.
+    pub bisidder: i64,
+    /// Safety-walk observations reported in the area.
+    pub observations: i64,
+    /// Meetings held by the networks that cover the activity's area.
+    pub network_meetings: i64,
+    /// Volunteers whose first completed shift at the activity was in the period.
+    pub new_volunteers: i64,
+}
+
+/// The [`Reach`] of activity `a` in the filter's period; `networks` are those the viewer
+/// may see.
+pub(super) fn reach(
+    d: &TenantData,
+    a: &super::data::ActivityEntry,
+    networks: &[super::networks::NetworkEntry],
+    filter: &Filter,
+) -> Reach {
+    let mut out = Reach::default();
+    let act = &a.activity;
+    for n in networks
+        .iter()
+        .filter(|n| n.network.areas.iter().any(|x| x == &act.area))
+    {
+        out.network_meetings += n
+            .meetings
+            .values()
+            .filter(|m| !m.cancelled && filter.dates(m.date) && m.date <= d.today)
+            .count() as i64;
+    }
+    let ours = |t: &Option<nabo_core::ids::Code>| {
+        t.as_ref()
+            .is_none_or(|t| &act.primary_type == t || act.secondary_types.iter().any(|x| x == t))
+    };
+    for log in &d.outreach {
+        let in_area = log.doc.area() == &act.area;
+        let mut attributed = BTreeSet::new();
+        if in_area {
+            for (id, c) in &log.view.contacts {
+                if ours(&c.activity_type) {
+                    attributed.insert(id);
+                    if filter.dates(c.at.date_dk()) {
+                        out.contacts += 1;
+                        out.known_persons += i64::from(c.participant.is_some());
+                    }
+                }
+            }
+            out.observations += log
+                .view
+                .observations
+                .values()
+                .filter(|o| filter.dates(o.at.date_dk()))
+                .count() as i64;
+        }
+        for r in log.view.referrals.values().map(|r| &r.current) {
+            let from_us = r.from_activity.as_ref() == Some(&a.id)
+                || r.from_contact
+                    .as_ref()
+                    .is_some_and(|c| attributed.contains(c));
+            if from_us && filter.dates(r.at.date_dk()) {
+                out.referrals += 1;
+                out.completed += i64::from(r.status == ReferralStatus::Completed);
+                out.bisidder += i64::from(r.kind == nabo_core::model::ReferralKind::Bisidder);
+            }
+        }
+    }
+    // Each volunteer's first completed shift at the activity, over all its registers.
+    let mut first: BTreeMap<&VolunteerId, Date> = BTreeMap::new();
+    for r in d.registers.iter().filter(|r| r.doc.activity_id() == &a.id) {
+        for ((sid, v), sh) in &r.view.shifts {
+            let Some(s) = r.view.sessions.get(sid).map(|s| &s.current) else {
+                continue;
+            };
+            if s.cancelled || s.date > d.today || sh.current.minutes().is_none() {
+                continue;
+            }
+            let e = first.entry(v).or_insert(s.date);
+            *e = (*e).min(s.date);
+        }
+    }
+    out.new_volunteers = first.values().filter(|d| filter.dates(**d)).count() as i64;
+    out
+}
+
 /// Outreach figures for the filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outreach {
