@@ -1174,6 +1174,8 @@ pub async fn seed(
             user_id: "u-volunteer6".into(),
             name: phone_name("Hanne Larsen"),
             revoked: false,
+            last_seen: None,
+            wiped: None,
         })
         .await?;
     let hannes_phone = ActorId::random();
