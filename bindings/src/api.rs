@@ -602,3 +602,88 @@ pub(crate) mod conv {
         }
     }
 }
+
+/// Doorstep conversations on one topic (a code of the `ambassador-topics` vocabulary).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TopicCount {
+    /// Topic code, e.g. `sundhed`.
+    pub topic: String,
+    /// Number of doorstep conversations.
+    pub count: u32,
+}
+
+/// An ambassador round to log (story 16): counts only, no names.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RoundInput {
+    /// The ambassador corps' activity.
+    pub activity_id: String,
+    /// The day (YYYY-MM-DD); the log is the one of that day's term.
+    pub date: String,
+    /// The housing area walked; the activity's area when `None`.
+    pub area_id: Option<String>,
+    /// Doorstep conversations per topic.
+    pub conversations: Vec<TopicCount>,
+}
+
+/// A food-club evening to log (story 17): how many came, how many for the first time.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FoodClubInput {
+    /// The food club's activity.
+    pub activity_id: String,
+    /// The day (YYYY-MM-DD).
+    pub date: String,
+    /// The housing area; the activity's area when `None`.
+    pub area_id: Option<String>,
+    /// How many came.
+    pub came: u32,
+    /// Of them, how many came for the first time.
+    pub first_timers: u32,
+}
+
+/// A logged ambassador round.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RoundInfo {
+    /// Reference (`<resident log document>/<round>`).
+    pub id: String,
+    /// The day.
+    pub date: String,
+    /// The housing area.
+    pub area_id: String,
+    /// Doorstep conversations per topic.
+    pub conversations: Vec<TopicCount>,
+    /// Withdrawn (not counted).
+    pub withdrawn: bool,
+}
+
+/// A logged food-club evening.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FoodClubInfo {
+    /// Reference (`<resident log document>/<evening>`).
+    pub id: String,
+    /// The day.
+    pub date: String,
+    /// The housing area.
+    pub area_id: String,
+    /// How many came.
+    pub came: u32,
+    /// Of them, first-timers.
+    pub first_timers: u32,
+    /// Withdrawn (not counted).
+    pub withdrawn: bool,
+}
+
+/// What an activity's resident log on this phone holds (every term), newest first, with the
+/// counts of what is not withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ResidentLog {
+    /// Ambassador rounds.
+    pub rounds: Vec<RoundInfo>,
+    /// Food-club evenings.
+    pub evenings: Vec<FoodClubInfo>,
+    /// Doorstep conversations over every round and topic.
+    pub conversations: u64,
+    /// People who came, over every evening.
+    pub came: u64,
+    /// Of them, first-timers.
+    pub first_timers: u64,
+}

@@ -14,6 +14,7 @@ mod consent;
 mod device;
 pub mod error;
 mod outreach;
+mod resident;
 mod runtime;
 mod sync;
 mod volunteer;

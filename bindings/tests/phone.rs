@@ -1764,3 +1764,216 @@ async fn a_phone_out_of_contact_too_long_hides_names_until_it_syncs_and_reports_
     let page = web_page(&r, "/personer/u-volunteer1").await;
     assert!(page.contains("data slettet på telefonen"), "{page}");
 }
+
+/// Stories 16 and 17 (ADR 0030). Hanne, a resident volunteer who is a health ambassador
+/// and cooks in the food club, logs a round of doorstep conversations by topic and a food
+/// club evening on her phone without a connection; too many first-timers are refused on the
+/// phone naming the field. After the sync the office's page and the overview count them.
+/// Her phone holds her two activities' resident logs and no outreach log; the phone refuses
+/// her an outreach contact, and the relay answers her request for a worker's outreach log as
+/// if it did not exist.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ambassador_logs_offline_the_office_counts_it_and_outreach_logs_stay_closed_to_her() {
+    use nabo_bindings::api::{FoodClubInput, RoundInput, TopicCount};
+    let mut r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hanne = open(&r, dir.path(), 41).await;
+    let me = hanne
+        .enrol(
+            enrolment_code(&r, "u-volunteer6").await,
+            "Hannes telefon".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(me.role, "volunteer");
+    hanne.sync_now().await.unwrap();
+    let acts = hanne.my_activities().await.unwrap();
+    assert_eq!(
+        acts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["act-madklub", "act-sundhedsambassadoerer"],
+        "her phone holds her own activities only"
+    );
+    assert!(
+        hanne
+            .vocabulary("ambassador-topics".into())
+            .unwrap()
+            .iter()
+            .any(|t| t.code == "sundhed" && t.label == "Sundhed")
+    );
+    let before = hanne
+        .resident_log("act-sundhedsambassadoerer".into())
+        .await
+        .unwrap();
+
+    // Offline.
+    r.stop().await;
+    let day = today();
+    let round = hanne
+        .log_round(RoundInput {
+            activity_id: "act-sundhedsambassadoerer".into(),
+            date: day.clone(),
+            area_id: None,
+            conversations: vec![
+                TopicCount {
+                    topic: "sundhed".into(),
+                    count: 17,
+                },
+                TopicCount {
+                    topic: "energi-vand".into(),
+                    count: 5,
+                },
+            ],
+        })
+        .await
+        .unwrap();
+    assert!(round.contains('/'));
+    let club = |came, first_timers| FoodClubInput {
+        activity_id: "act-madklub".into(),
+        date: day.clone(),
+        area_id: None,
+        came,
+        first_timers,
+    };
+    match hanne.log_food_club(club(23, 24)).await {
+        Err(NaboError::Invalid { field, reason, .. }) => {
+            assert_eq!(
+                (field.as_str(), reason.as_str()),
+                ("first_timers", "out-of-range")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match hanne
+        .log_round(RoundInput {
+            activity_id: "act-sundhedsambassadoerer".into(),
+            date: day.clone(),
+            area_id: None,
+            conversations: vec![TopicCount {
+                topic: "misbrug".into(),
+                count: 1,
+            }],
+        })
+        .await
+    {
+        Err(NaboError::Invalid { field, reason, .. }) => {
+            assert_eq!(
+                (field.as_str(), reason.as_str()),
+                ("conversations", "unknown-code")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    hanne.log_food_club(club(23, 7)).await.unwrap();
+    // Not her activity: it is not on her phone.
+    assert!(matches!(
+        hanne
+            .log_food_club(FoodClubInput {
+                activity_id: "act-lektiecafe".into(),
+                ..club(5, 1)
+            })
+            .await,
+        Err(NaboError::NotFound { .. })
+    ));
+    let after = hanne
+        .resident_log("act-sundhedsambassadoerer".into())
+        .await
+        .unwrap();
+    assert_eq!(after.conversations, before.conversations + 22);
+    assert_eq!(after.rounds.len(), before.rounds.len() + 1);
+
+    // Back online: everything reaches the relay.
+    r.restart(Limits::default()).await.unwrap();
+    hanne.sync_now().await.unwrap();
+    assert_eq!(hanne.sync_status().await.unwrap().pending_changes, 0);
+
+    let page = web_page(&r, &format!("/beboerdrevet?fra={day}&til={day}")).await;
+    assert!(page.contains("Beboerdrevne aktiviteter"), "{page}");
+    assert!(page.contains("Sundhedsambassadører i Solbakken"));
+    assert!(page.contains("Energi- og vandbesparelse: 5"), "{page}");
+    assert!(page.contains("Hanne Larsen"), "who logged it");
+    let csv = web_page(
+        &r,
+        &format!("/beboerdrevet?eksport=csv&tabel=beboerdrevet&fra={day}&til={day}"),
+    )
+    .await;
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("Sundhedsambassadører i Solbakken;")
+                && l.ends_with(";1;22;0;0;0")),
+        "the round's 22 conversations: {csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("Madklubben i Beboerhuset;") && l.ends_with(";0;0;1;23;7")),
+        "the evening's 23 with 7 first-timers: {csv}"
+    );
+    let overview = web_page(&r, &format!("/oversigt?fra={day}&til={day}")).await;
+    let reach = overview
+        .split("Beboerdrevne aktiviteter")
+        .nth(1)
+        .expect("the overview counts the reach of resident-run activities")
+        .split("</table>")
+        .next()
+        .unwrap()
+        .to_owned();
+    for n in ["22", "23", "7"] {
+        assert!(reach.contains(&format!(">{n}<")), "{n} in {reach}");
+    }
+
+    // The ambassador and the staff's outreach logs.
+    match hanne
+        .log_contact(ContactInput {
+            area_id: "a-vestparken".into(),
+            location: "opgang".into(),
+            kind: "uformelt-moede".into(),
+            count: 1,
+            age_band: "25-64".into(),
+            topics: vec!["sundhed".into()],
+            outcomes: vec![],
+            followup: None,
+            participant_id: None,
+            concern_reported_on: None,
+            concern_to: None,
+        })
+        .await
+    {
+        Err(NaboError::Forbidden { detail }) => {
+            assert!(detail.contains("outreach log"), "{detail}");
+            println!("refused on the phone: {detail}");
+        }
+        other => panic!("an ambassador keeps no outreach log: {other:?}"),
+    }
+    let ali_log = nabo_core::document::Scope::Outreach {
+        tenant: "vestbyen".parse().unwrap(),
+        worker: "s-ali".parse().unwrap(),
+        area: "a-vestparken".parse().unwrap(),
+        quarter: nabo_core::time::Quarter::of(nabo_core::time::Timestamp::now().date_dk()),
+    }
+    .document_id();
+    let token = nabo_core::client::login(&r.http(), "volunteer6", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let mut c = nabo_core::client::Client::connect(&r.ws(), &token, None)
+        .await
+        .unwrap();
+    let mut doc = automerge::Automerge::new();
+    let end = c
+        .sync(ali_log, &mut doc, &mut automerge::sync::State::new(), true)
+        .await
+        .unwrap();
+    println!("the relay on the ambassador's request for an outreach log: {end:?}");
+    assert_eq!(end, nabo_core::client::SyncEnd::Unavailable);
+    let store = Store::open_encrypted(&dir.path().join("nabo.sqlite"), &[41u8; 32])
+        .await
+        .unwrap();
+    let kinds: Vec<DocKind> = store.list().await.unwrap().iter().map(|d| d.kind).collect();
+    assert!(
+        kinds.contains(&DocKind::ResidentLog) && !kinds.contains(&DocKind::Outreach),
+        "her phone holds resident logs and no outreach log: {kinds:?}"
+    );
+    store.close().await;
+}

@@ -309,6 +309,8 @@ pub enum Vocabulary {
     OutreachTopics,
     /// Outreach outcomes.
     OutreachOutcomes,
+    /// Topics of resident ambassadors' doorstep conversations (ADR 0030).
+    AmbassadorTopics,
     /// Kinds of outreach contact.
     ContactKinds,
     /// Coarse locations.
@@ -337,6 +339,7 @@ impl Vocabulary {
         (Vocabulary::AgeBands, "age_bands"),
         (Vocabulary::OutreachTopics, "outreach_topics"),
         (Vocabulary::OutreachOutcomes, "outreach_outcomes"),
+        (Vocabulary::AmbassadorTopics, "ambassador_topics"),
         (Vocabulary::ContactKinds, "contact_kinds"),
         (Vocabulary::LocationHints, "location_hints"),
         (Vocabulary::ReferralTargets, "referral_targets"),

@@ -219,6 +219,14 @@ id_type!(
     NetworkId
 );
 id_type!(
+    /// An ambassador round in a resident log (ambassadørrunde).
+    RoundId
+);
+id_type!(
+    /// A food-club evening in a resident log (madklubaften).
+    EveningId
+);
+id_type!(
     /// A network meeting.
     MeetingId
 );

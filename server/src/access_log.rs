@@ -94,7 +94,8 @@ pub fn purpose_of_sync(kind: DocKind) -> Option<Purpose> {
         DocKind::Register => Some(Purpose::Activity),
         DocKind::Outreach => Some(Purpose::Outreach),
         DocKind::Volunteers | DocKind::Staff => Some(Purpose::Administration),
-        DocKind::Tenant | DocKind::Activity | DocKind::Network => None,
+        // A resident log holds counts only (ADR 0030): no personal data to log access to.
+        DocKind::Tenant | DocKind::Activity | DocKind::Network | DocKind::ResidentLog => None,
     }
 }
 

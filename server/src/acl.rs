@@ -1,11 +1,15 @@
 //! Who may read and write which document: decided by tenant, application role and scope.
 //!
-//! | role \ kind | tenant | staff | volunteers | activity | register | outreach | network |
-//! |---|---|---|---|---|---|---|---|
-//! | central | W | W | W | W | W | W | W |
-//! | outreach | R | – | – | W if the activity is theirs, R if in their area or programme | W if the activity is theirs or in their area or programme | W if they are its author | W if they lead it |
-//! | volunteer | R | – | – | R if the activity is theirs | W if the activity is theirs | – | – |
-//! | board | R | – | – | – | – | – | – |
+//! | role \ kind | tenant | staff | volunteers | activity | register | outreach | network | resident log |
+//! |---|---|---|---|---|---|---|---|---|
+//! | central | W | W | W | W | W | W | W | W |
+//! | outreach | R | – | – | W if the activity is theirs, R if in their area or programme | W if the activity is theirs or in their area or programme | W if they are its author | W if they lead it | W if the activity is theirs, R if in their area or programme |
+//! | volunteer | R | – | – | R if the activity is theirs | W if the activity is theirs | – | – | W if the activity is theirs |
+//! | board | R | – | – | – | – | – | – | – |
+//!
+//! The outreach log and the resident log columns are the core's pure decisions
+//! (`nabo_core::rules::access`, ADR 0030): a resident volunteer writes their activity's
+//! resident log and never sees a staff outreach log.
 //!
 //! Another tenant's documents: none, for every role. "None" is answered exactly like a
 //! document that does not exist. Creating a document needs write access to it.
@@ -13,6 +17,7 @@
 use nabo_core::document::DocKind;
 use nabo_core::ids::TenantId;
 use nabo_core::model::AppRole;
+use nabo_core::rules::access::{self as core_access, DocAccess, ResidentLogFacts};
 
 use crate::storage::{DocMeta, Scopes};
 
@@ -64,6 +69,16 @@ impl Principal {
     }
 }
 
+impl From<DocAccess> for Access {
+    fn from(a: DocAccess) -> Self {
+        match a {
+            DocAccess::None => Access::None,
+            DocAccess::Read => Access::Read,
+            DocAccess::Write => Access::Write,
+        }
+    }
+}
+
 /// The access `p` has to the document described by `meta`.
 pub fn access(p: &Principal, meta: &DocMeta) -> Access {
     if meta.tenant != p.tenant {
@@ -73,6 +88,18 @@ pub fn access(p: &Principal, meta: &DocMeta) -> Access {
     match (p.role, meta.kind) {
         (AppRole::Central, _) => Write,
         (_, DocKind::Tenant) => Read,
+        (role, DocKind::Outreach) => {
+            core_access::outreach_log(role, meta.worker.is_some() && meta.worker == p.staff_id)
+                .into()
+        }
+        (role, DocKind::ResidentLog) => core_access::resident_log(
+            role,
+            ResidentLogFacts {
+                activity_theirs: p.has_activity(&meta.activity),
+                area_theirs: p.has_area(meta),
+            },
+        )
+        .into(),
         (AppRole::Board, _) => None,
         (AppRole::Outreach, DocKind::Activity) => {
             if p.has_activity(&meta.activity) {
@@ -85,13 +112,6 @@ pub fn access(p: &Principal, meta: &DocMeta) -> Access {
         }
         (AppRole::Outreach, DocKind::Register) => {
             if p.has_activity(&meta.activity) || p.has_area(meta) {
-                Write
-            } else {
-                None
-            }
-        }
-        (AppRole::Outreach, DocKind::Outreach) => {
-            if meta.worker.is_some() && meta.worker == p.staff_id {
                 Write
             } else {
                 None
@@ -119,7 +139,7 @@ pub fn access(p: &Principal, meta: &DocMeta) -> Access {
             }
         }
         (AppRole::Outreach | AppRole::Volunteer, DocKind::Staff | DocKind::Volunteers) => None,
-        (AppRole::Volunteer, DocKind::Outreach | DocKind::Network) => None,
+        (AppRole::Volunteer, DocKind::Network) => None,
     }
 }
 
@@ -157,6 +177,7 @@ mod tests {
             DocKind::Register,
             DocKind::Outreach,
             DocKind::Network,
+            DocKind::ResidentLog,
         ] {
             assert!(may_send_ephemeral(Access::Write, kind));
             assert_eq!(

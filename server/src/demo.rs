@@ -6,6 +6,7 @@
 
 mod cooperation;
 pub mod national;
+mod resident;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -77,6 +78,10 @@ pub const USERS: &[DemoUser] = &[
     DemoUser {
         username: "volunteer5",
         description: "Sara Jensen, lektiehjælper",
+    },
+    DemoUser {
+        username: "volunteer6",
+        description: "Hanne Larsen, sundhedsambassadør og kok i madklubben (beboerfrivillig)",
     },
 ];
 
@@ -1142,6 +1147,56 @@ pub async fn seed(
         }
         store(storage, log.doc()).await?;
     }
+
+    // Resident-run activities (ADR 0030): a resident volunteer who is a health ambassador
+    // and cooks in the food club, with her phone, and what she logged this term.
+    crate::people::create_volunteer(
+        &ops(&joined),
+        &tenant,
+        cat,
+        crate::people::NewVolunteer {
+            name: "Hanne Larsen".into(),
+            email: String::new(),
+            phone: "+45 20 00 00 06".into(),
+            source: VolunteerSource::Resident,
+            resident: true,
+            activities: vec![id(resident::AMBASSADORS)?, id(resident::FOOD_CLUB)?],
+            role: id("sundhedsambassadoer")?,
+            username: Some("volunteer6".into()),
+            user_id: Some("u-volunteer6".into()),
+            volunteer_id: Some(id(resident::VOLUNTEER)?),
+        },
+    )
+    .await?;
+    storage
+        .insert_device(&crate::storage::DeviceRow {
+            id: "d-demo-volunteer6".into(),
+            user_id: "u-volunteer6".into(),
+            name: phone_name("Hanne Larsen"),
+            revoked: false,
+            last_seen: None,
+            wiped: None,
+        })
+        .await?;
+    let hannes_phone = ActorId::random();
+    storage
+        .bind_actor(
+            &tenant,
+            &hannes_phone.to_hex_string(),
+            "u-volunteer6",
+            Some("d-demo-volunteer6"),
+        )
+        .await?;
+    resident::seed(
+        storage,
+        &tenant,
+        &programme,
+        cat,
+        &central,
+        today,
+        hannes_phone,
+    )
+    .await?;
 
     // Networks with their meetings, and a safety walk's observations for the estate office.
     cooperation::seed(

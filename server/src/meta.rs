@@ -97,6 +97,20 @@ pub async fn derive(doc: &NaboDoc, storage: &dyn Storage) -> Result<DocMeta, Sto
             meta.area = Some(area.to_string());
             meta.title = format!("Opsøgende log, {}. kvartal {}", quarter.q, quarter.year);
         }
+        Scope::ResidentLog {
+            tenant,
+            activity,
+            term,
+        } => {
+            meta.activity = Some(activity.to_string());
+            let act = storage
+                .document_by_scope(&format!("activity/{tenant}/{activity}"))
+                .await?;
+            meta.area = act.as_ref().and_then(|a| a.area.clone());
+            meta.programme = act.as_ref().and_then(|a| a.programme.clone());
+            let name = act.map_or_else(|| "aktivitet".to_string(), |a| a.title);
+            meta.title = format!("Beboerdrevet: {name}, {}", term_da(*term));
+        }
         Scope::Network { network, .. } => {
             meta.network = Some(network.to_string());
             let (name, leader) = network_name(doc).unwrap_or(("Netværk".into(), None));

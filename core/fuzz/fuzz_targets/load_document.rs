@@ -9,6 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use nabo_core::docs::activity::ActivityDoc;
 use nabo_core::docs::outreach::OutreachDoc;
 use nabo_core::docs::register::RegisterDoc;
+use nabo_core::docs::resident::ResidentLogDoc;
 use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::docs::volunteers::VolunteersDoc;
 use nabo_core::document::{DocKind, NaboDoc, TypedDoc};
@@ -50,6 +51,11 @@ fuzz_target!(
         DocKind::Volunteers => {
             if let Ok(v) = VolunteersDoc::from_doc(doc) {
                 let _ = v.volunteers();
+            }
+        }
+        DocKind::ResidentLog => {
+            if let Ok(r) = ResidentLogDoc::from_doc(doc) {
+                let _ = r.summary(None, None);
             }
         }
         _ => {}

@@ -9,6 +9,7 @@ pub mod activity;
 pub mod network;
 pub mod outreach;
 pub mod register;
+pub mod resident;
 pub mod staff;
 pub mod tenant;
 pub mod volunteers;

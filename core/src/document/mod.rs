@@ -13,6 +13,7 @@
 //! | [`DocKind::Register`] | one per activity per term: sessions, participants, attendance | derived |
 //! | [`DocKind::Outreach`] | one per worker per area per quarter: contacts, referrals | derived |
 //! | [`DocKind::Network`] | one per network: members, meetings | random |
+//! | [`DocKind::ResidentLog`] | one per activity per term: ambassador rounds, food-club evenings | derived |
 //!
 //! Root layout of every document:
 //!
@@ -65,6 +66,9 @@ crate::codes::code_enum! {
         Outreach = "outreach",
         /// One network.
         Network = "network",
+        /// What the resident volunteers of one activity log themselves in one term:
+        /// ambassador rounds and food-club evenings, aggregates only (ADR 0030).
+        ResidentLog = "resident-log",
     }
 }
 
@@ -116,6 +120,7 @@ impl DocKind {
             ],
             (DocKind::Outreach, _) => &["contacts", "people", "referrals", "observations"],
             (DocKind::Network, _) => &["meetings"],
+            (DocKind::ResidentLog, _) => &["rounds", "evenings"],
         }
     }
 }
@@ -173,6 +178,15 @@ pub enum Scope {
         /// Network.
         network: NetworkId,
     },
+    /// The resident log of an activity for a term (ADR 0030).
+    ResidentLog {
+        /// Tenant.
+        tenant: TenantId,
+        /// Activity (the ambassador corps or the food club).
+        activity: ActivityId,
+        /// Term.
+        term: Term,
+    },
 }
 
 impl Scope {
@@ -186,6 +200,7 @@ impl Scope {
             Scope::Register { .. } => DocKind::Register,
             Scope::Outreach { .. } => DocKind::Outreach,
             Scope::Network { .. } => DocKind::Network,
+            Scope::ResidentLog { .. } => DocKind::ResidentLog,
         }
     }
 
@@ -198,7 +213,8 @@ impl Scope {
             | Scope::Activity { tenant, .. }
             | Scope::Register { tenant, .. }
             | Scope::Outreach { tenant, .. }
-            | Scope::Network { tenant, .. } => tenant,
+            | Scope::Network { tenant, .. }
+            | Scope::ResidentLog { tenant, .. } => tenant,
         }
     }
 
@@ -227,6 +243,11 @@ impl fmt::Display for Scope {
                 quarter,
             } => write!(f, "outreach/{tenant}/{worker}/{area}/{quarter}"),
             Scope::Network { tenant, network } => write!(f, "network/{tenant}/{network}"),
+            Scope::ResidentLog {
+                tenant,
+                activity,
+                term,
+            } => write!(f, "resident-log/{tenant}/{activity}/{term}"),
         }
     }
 }
@@ -266,6 +287,11 @@ impl FromStr for Scope {
             (Some("network"), 3) => Scope::Network {
                 tenant: tenant()?,
                 network: part(2)?.parse().map_err(|_| bad())?,
+            },
+            (Some("resident-log"), 4) => Scope::ResidentLog {
+                tenant: tenant()?,
+                activity: part(2)?.parse().map_err(|_| bad())?,
+                term: part(3)?.parse().map_err(|_| bad())?,
             },
             _ => return Err(bad()),
         };

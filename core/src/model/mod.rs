@@ -20,6 +20,7 @@ pub mod org;
 pub mod outreach;
 pub mod programme;
 pub mod register;
+pub mod resident;
 pub mod staff;
 pub mod volunteer;
 

@@ -27,6 +27,7 @@
 //! own sign-up or check-in for a session with children under 15 needs a certificate valid on
 //! the session's day in the volunteer directory as it is now ([`Context::shifts`]).
 
+pub mod access;
 mod paths;
 mod rebase;
 mod records;

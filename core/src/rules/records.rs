@@ -19,6 +19,8 @@
 //! | activity | series, change theory, measurements, reports | – | create, change (signed by self) | the same |
 //! | network | the network record | – | change, except its leader | any |
 //! | network | meetings | – | create, change | any |
+//! | resident log | rounds, evenings | create (signed by self), change their own | create (signed by self), change | any |
+//! | resident log | info | – | – | any |
 //! | tenant, staff, volunteers | every record | – | – | any (records must parse) |
 //!
 //! For every kind: records are never removed (roll-call marks excepted: a mistaken tap is
@@ -204,8 +206,11 @@ impl Checker<'_> {
         let name = key.map_or_else(|| root.to_owned(), |k| format!("{root}/{k}"));
         match (self.role(), self.kind) {
             (AppRole::Board, _) => return Err(not_permitted(&name, "board members only read")),
-            (AppRole::Volunteer, k) if k != DocKind::Register => {
-                return Err(not_permitted(&name, "volunteers write registers only"));
+            (AppRole::Volunteer, k) if !matches!(k, DocKind::Register | DocKind::ResidentLog) => {
+                return Err(not_permitted(
+                    &name,
+                    "volunteers write registers and resident logs only",
+                ));
             }
             (AppRole::Outreach, DocKind::Tenant | DocKind::Staff | DocKind::Volunteers) => {
                 return Err(not_permitted(&name, "central staff keep this document"));
@@ -279,6 +284,10 @@ impl Checker<'_> {
                 info.map(|_| ())
                     .map_err(|_| Refusal::new(name, Reason::Malformed, "not the tenant's settings"))
             }
+            DocKind::ResidentLog if self.role() != AppRole::Central => Err(not_permitted(
+                &name,
+                "only central staff change a resident log's information",
+            )),
             DocKind::Register => {
                 if self.role() == AppRole::Central {
                     return Ok(());
@@ -346,6 +355,7 @@ impl Checker<'_> {
             DocKind::Register => self.register(c, k, &name, existed, t),
             DocKind::Outreach => self.outreach(c, k, &name, existed),
             DocKind::Activity => self.activity_record(c, k, &name, existed),
+            DocKind::ResidentLog => self.resident(c, k, &name, existed),
             // Tenant, staff, volunteers (central staff's) and network meetings: they parse.
             _ => Ok(()),
         }
@@ -757,6 +767,75 @@ impl Checker<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// Ambassador rounds and food-club evenings (ADR 0030): every version passes the
+    /// record's checks; a new one is signed by the sender; a volunteer changes only what
+    /// they logged themselves, and never who logged it.
+    fn resident(&mut self, c: &str, k: &str, name: &str, existed: bool) -> Result<(), Refusal> {
+        use crate::model::resident::{AmbassadorRound, FoodClubEvening};
+        let term = match self.scope {
+            Scope::ResidentLog { term, .. } => *term,
+            _ => return Err(Refusal::new(name, Reason::Malformed, "not a resident log")),
+        };
+        let (now, was): (Vec<By>, Vec<By>) = match c {
+            "rounds" => {
+                let v = self.parse::<AmbassadorRound>(c, k, "an ambassador round")?;
+                for r in all(&v) {
+                    crate::docs::resident::check_round(self.ctx.catalogue, term, r)
+                        .map_err(|e| from_error(name, e))?;
+                }
+                let was = if existed {
+                    read_one::<_, AmbassadorRound>(self.before_doc()?, c, k)
+                        .ok()
+                        .flatten()
+                        .map(|w| all(&w).map(|r| r.by.clone()).collect())
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                (all(&v).map(|r| r.by.clone()).collect(), was)
+            }
+            _ => {
+                let v = self.parse::<FoodClubEvening>(c, k, "a food-club evening")?;
+                for e in all(&v) {
+                    crate::docs::resident::check_evening(term, e)
+                        .map_err(|e| from_error(name, e))?;
+                }
+                let was = if existed {
+                    read_one::<_, FoodClubEvening>(self.before_doc()?, c, k)
+                        .ok()
+                        .flatten()
+                        .map(|w| all(&w).map(|e| e.by.clone()).collect())
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                (all(&v).map(|e| e.by.clone()).collect(), was)
+            }
+        };
+        if !existed {
+            return match now.first() {
+                Some(by) => self.signed(name, "by", by, false),
+                None => Err(Refusal::new(name, Reason::Malformed, "no author")),
+            };
+        }
+        if self.role() == AppRole::Central {
+            return Ok(());
+        }
+        if now.iter().any(|b| !was.contains(b)) {
+            return Err(not_permitted(
+                &format!("{name}.by"),
+                "who logged a record never changes",
+            ));
+        }
+        if self.role() == AppRole::Volunteer && !was.iter().all(|b| self.editor.signs(b)) {
+            return Err(not_permitted(
+                name,
+                "a volunteer changes only what they logged themselves",
+            ));
+        }
+        Ok(())
     }
 
     fn activity_record(

@@ -10,9 +10,9 @@ use autosurgeon::Hydrate;
 
 use crate::document::{Containers, DocKind, NaboDoc, read_one};
 use crate::ids::{
-    AreaId, AssignmentId, ChallengeId, Code, ContactId, EngagementId, GoalId, IndicatorId,
-    MeasurementId, MeetingId, ObservationId, OrgId, ParticipantId, ProgrammeId, ReferralId,
-    ReportId, SeriesId, SessionId, StaffId, VolunteerId,
+    AreaId, AssignmentId, ChallengeId, Code, ContactId, EngagementId, EveningId, GoalId,
+    IndicatorId, MeasurementId, MeetingId, ObservationId, OrgId, ParticipantId, ProgrammeId,
+    ReferralId, ReportId, RoundId, SeriesId, SessionId, StaffId, VolunteerId,
 };
 use crate::model::register::HeadcountBucket;
 
@@ -121,6 +121,14 @@ pub(crate) fn parses(am: &Automerge, kind: DocKind, c: &str, k: &str) -> Result<
         (DocKind::Activity, "reports") => {
             key::<ReportId>(k)?;
             value::<a::GoalReport>(am, c, k, "not a goal report")
+        }
+        (DocKind::ResidentLog, "rounds") => {
+            key::<RoundId>(k)?;
+            value::<crate::model::resident::AmbassadorRound>(am, c, k, "not an ambassador round")
+        }
+        (DocKind::ResidentLog, "evenings") => {
+            key::<EveningId>(k)?;
+            value::<crate::model::resident::FoodClubEvening>(am, c, k, "not a food-club evening")
         }
         (DocKind::Network, "meetings") => {
             key::<MeetingId>(k)?;

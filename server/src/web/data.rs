@@ -9,6 +9,7 @@ use nabo_core::catalogue::Catalogue;
 use nabo_core::docs::activity::ActivityDoc;
 use nabo_core::docs::outreach::{OutreachDoc, OutreachView};
 use nabo_core::docs::register::{RegisterDoc, RegisterView};
+use nabo_core::docs::resident::ResidentLogDoc;
 use nabo_core::docs::staff::StaffDoc;
 use nabo_core::docs::tenant::TenantDoc;
 use nabo_core::docs::volunteers::VolunteersDoc;
@@ -17,6 +18,7 @@ use nabo_core::document::{DocKind, DocumentId, TypedDoc};
 use nabo_core::model::activity::{Activity, Goal, IndicatorDef};
 use nabo_core::model::org::{HousingArea, Organisation};
 use nabo_core::model::programme::Programme;
+use nabo_core::model::resident::{AmbassadorRound, FoodClubEvening};
 use nabo_core::model::staff::{RoleAssignment, StaffMember};
 use nabo_core::model::volunteer::{Engagement, Volunteer};
 use nabo_core::prelude::*;
@@ -92,6 +94,15 @@ pub struct OutreachEntry {
     pub view: OutreachView,
 }
 
+/// A resident log (ADR 0030): its rounds and food-club evenings, withdrawn ones included.
+#[derive(Debug)]
+pub struct ResidentLogEntry {
+    pub meta: DocMeta,
+    pub doc: ResidentLogDoc,
+    pub rounds: BTreeMap<RoundId, AmbassadorRound>,
+    pub evenings: BTreeMap<EveningId, FoodClubEvening>,
+}
+
 /// A stored record (or a whole document) that does not read as the core's type: older data,
 /// or anything that slipped through. The pages skip it and say so ([`TenantData::flags`]).
 #[derive(Debug, Clone)]
@@ -125,6 +136,8 @@ pub struct TenantData {
     pub activities: Entries<ActivityEntry>,
     pub registers: Entries<RegisterEntry>,
     pub outreach: Entries<OutreachEntry>,
+    /// Resident logs: ambassador rounds and food-club evenings (ADR 0030).
+    pub resident_logs: Entries<ResidentLogEntry>,
     /// What the pages skipped because it does not read.
     pub unreadable: Vec<Unreadable>,
     keys: HashMap<String, SubjectKey>,
@@ -195,6 +208,7 @@ impl TenantData {
             Part::Activity(a) => self.activities.0.push(a.clone()),
             Part::Register(r) => self.registers.0.push(r.clone()),
             Part::Outreach(o) => self.outreach.0.push(o.clone()),
+            Part::ResidentLog(r) => self.resident_logs.0.push(r.clone()),
             Part::Nothing => {}
         }
     }
@@ -223,6 +237,7 @@ impl TenantData {
             activities: Entries::default(),
             registers: Entries::default(),
             outreach: Entries::default(),
+            resident_logs: Entries::default(),
             unreadable: Vec::new(),
             keys: HashMap::new(),
             devices: HashMap::new(),
@@ -553,6 +568,8 @@ pub enum Part {
     Register(Arc<RegisterEntry>),
     /// An outreach log with its merged view.
     Outreach(Arc<OutreachEntry>),
+    /// A resident log.
+    ResidentLog(Arc<ResidentLogEntry>),
     /// Nothing the pages read from here (a network; a document that does not read).
     Nothing,
 }
@@ -687,6 +704,15 @@ impl Decoded {
                 let o = OutreachDoc::from_doc(doc)?;
                 let view = o.view()?;
                 Part::Outreach(Arc::new(OutreachEntry { meta, doc: o, view }))
+            }
+            DocKind::ResidentLog => {
+                let doc = ResidentLogDoc::from_doc(doc)?;
+                Part::ResidentLog(Arc::new(ResidentLogEntry {
+                    meta,
+                    rounds: doc.rounds()?,
+                    evenings: doc.evenings()?,
+                    doc,
+                }))
             }
             DocKind::Network => Part::Nothing,
         })

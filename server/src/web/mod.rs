@@ -31,6 +31,7 @@ pub mod phone;
 mod privacy;
 pub(crate) mod records;
 mod reports;
+mod resident;
 mod roster;
 mod sessions;
 pub mod stats;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/aktiviteter/{id}", get(records::activity))
         .route("/registre/{doc}/moeder/{session}", get(records::session))
         .route("/opsoegende/{doc}", get(records::outreach_log))
+        .route(resident::PATH, get(resident::show))
         .route("/gennemgang", get(records::queue).post(records::review))
         .route("/dubletter/deltagere", post(records::merge_participants))
         .route("/dubletter/moeder", post(records::resolve_sessions))

@@ -176,7 +176,9 @@ pub fn cards(headline: &[(&str, Cell)]) -> Markup {
 pub async fn page_handler(s: &AppState, v: &Viewer, q: &PeriodQuery) -> WebResult {
     let d = TenantData::load(s, &v.principal).await?;
     let f = q.filter(&d)?;
-    let (headline, tables) = overview(&d, &f);
+    let (headline, mut tables) = overview(&d, &f);
+    // The reach of resident-run activities (ADR 0030), when they logged anything.
+    tables.extend(super::resident::reach_table(&d, &f));
     let refs: Vec<&Table> = tables.iter().collect();
     if let Some(r) = export(&q.export(), &refs, "oversigt") {
         return r;

@@ -160,6 +160,13 @@ pub async fn activities(State(s): State<AppState>, Extension(v): Extension<Viewe
                     }
                 }
             }
+            @if !d.resident_logs.is_empty() {
+                h2 { "Beboerdrevne aktiviteter" }
+                p {
+                    a href="/beboerdrevet" { "Ambassadørrunder og madklubaftener" }
+                    " – " (fmt::count(d.resident_logs.len() as i64, "beboerlog", "beboerlogs"))
+                }
+            }
             h2 { "Opsøgende logbøger" }
             ul {
                 @for o in outreach_newest_first(&d) {
