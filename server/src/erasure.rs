@@ -290,9 +290,17 @@ pub async fn erase(
         Purpose::SubjectRequest
     };
     crate::access_log::record(s, by, AccessKind::Erase, purpose, None, &subjects).await?;
-    if let Err(e) = s.storage.reclaim_erased().await {
-        // The keys are deleted; only the space is not reclaimed yet (the next erasure does).
-        tracing::error!(error = %e, "space of erased keys not reclaimed");
+    // The keys are deleted; reclaiming their space (PostgreSQL: VACUUM FULL, which needs the
+    // tables' lock) is tried again a few times before it is left to the next erasure.
+    for attempt in 1..=4u64 {
+        match s.storage.reclaim_erased().await {
+            Ok(()) => break,
+            Err(e) if attempt < 4 => {
+                tracing::warn!(error = %e, attempt, "space of erased keys not reclaimed yet; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(250 * attempt)).await;
+            }
+            Err(e) => tracing::error!(error = %e, "space of erased keys not reclaimed"),
+        }
     }
     mark_registers(s, by, plan).await?;
     tracing::info!(erasure = %log.id, records, keys = log.keys_destroyed, documents = changing, reason = reason.code(), "person erased");
