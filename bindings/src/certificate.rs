@@ -35,18 +35,8 @@ impl Inner {
         if a.volunteer_id.is_none() {
             return Ok(());
         }
-        let r = self
-            .authorised(|http, relay| http.get(format!("{relay}/api/v1/me/child-certificate")))
-            .await?;
-        match r.status().as_u16() {
-            200 => {}
-            404 => return Ok(()),
-            _ => return Err(self.refused(r).await?),
-        }
-        let answer: Answer = r.json().await?;
-        let bytes = serde_json::to_vec(&answer).map_err(crate::error::NaboError::internal)?;
-        self.store.set_setting(SETTING, &bytes).await?;
-        Ok(())
+        self.fetch_setting::<Answer>("/api/v1/me/child-certificate", SETTING)
+            .await
     }
 
     /// The certificates the phone knows: the signed-in volunteer's own, as last fetched.

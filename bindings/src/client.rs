@@ -695,7 +695,7 @@ impl NaboClient {
                 .sessions
                 .get(&sid)
                 .ok_or_else(|| NaboError::not_found("session"))?;
-            let ring = inner.identity_ring().await?;
+            let (ring, names_hidden) = inner.identity_ring().await?;
             let mut entries = Vec::new();
             let mut present = 0;
             if cur.attendance_mode != nabo_core::model::AttendanceMode::Headcount {
@@ -761,7 +761,7 @@ impl NaboClient {
                 headcount,
                 headcount_split,
                 present,
-                names_hidden: inner.names_hidden().await?,
+                names_hidden,
                 my_shift: match &a.volunteer_id {
                     Some(v) => {
                         let v: VolunteerId = parse("volunteer", v)?;
@@ -1017,7 +1017,7 @@ impl NaboClient {
             let a = inner.account()?;
             let mut contacts = Vec::new();
             let mut referrals = Vec::new();
-            let ring = inner.identity_ring().await?;
+            let (ring, _) = inner.identity_ring().await?;
             for (id, scope) in inner.docs_of(DocKind::Outreach).await? {
                 let Scope::Outreach { worker, area, .. } = scope else {
                     continue;

@@ -39,18 +39,8 @@ impl Inner {
     /// Fetches the tenant's device policy (a relay without the endpoint, 404, leaves what the
     /// phone holds).
     pub(crate) async fn fetch_device_policy(&self) -> Result<()> {
-        let r = self
-            .authorised(|http, relay| http.get(format!("{relay}/api/v1/me/device-policy")))
-            .await?;
-        match r.status().as_u16() {
-            200 => {}
-            404 => return Ok(()),
-            _ => return Err(self.refused(r).await?),
-        }
-        let p: Policy = r.json().await?;
-        let bytes = serde_json::to_vec(&p).map_err(crate::error::NaboError::internal)?;
-        self.store.set_setting(POLICY, &bytes).await?;
-        Ok(())
+        self.fetch_setting::<Policy>("/api/v1/me/device-policy", POLICY)
+            .await
     }
 
     /// The relay accepted this phone just now.
@@ -79,11 +69,11 @@ impl Inner {
         Ok(identity_expired(last, self.clock.now(), days))
     }
 
-    /// The keys to open labels with: none while names are hidden, when the keys the relay
-    /// also holds are deleted first (with the space they took).
-    pub(crate) async fn identity_ring(&self) -> Result<MemoryKeyRing> {
+    /// The keys to open labels with, and whether names are hidden: then none, and the keys
+    /// the relay also holds are deleted first (with the space they took).
+    pub(crate) async fn identity_ring(&self) -> Result<(MemoryKeyRing, bool)> {
         if !self.names_hidden().await? {
-            return Ok(self.store.key_ring().await?);
+            return Ok((self.store.key_ring().await?, false));
         }
         let unshared = self.unshared_keys().await?;
         let mut deleted = 0usize;
@@ -99,7 +89,7 @@ impl Inner {
                 "out of contact too long: names hidden, keys deleted"
             );
         }
-        Ok(MemoryKeyRing::default())
+        Ok((MemoryKeyRing::default(), true))
     }
 
     async fn unshared_keys(&self) -> Result<BTreeSet<String>> {

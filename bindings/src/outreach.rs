@@ -83,7 +83,7 @@ impl NaboClient {
             else {
                 return Ok(Vec::new());
             };
-            let ring = inner.identity_ring().await?;
+            let (ring, _) = inner.identity_ring().await?;
             let mut out: Vec<api::KnownPersonInfo> = h
                 .get()
                 .people()?

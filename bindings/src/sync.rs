@@ -281,6 +281,27 @@ impl Inner {
         }
     }
 
+    /// Fetches `GET {relay}{path}` and keeps the answer, read as `T` (so only a well-formed
+    /// one), in the store's setting `setting`. A relay without the endpoint (404) leaves what
+    /// the phone holds.
+    pub(crate) async fn fetch_setting<T>(&self, path: &str, setting: &str) -> Result<()>
+    where
+        T: serde::de::DeserializeOwned + serde::Serialize,
+    {
+        let r = self
+            .authorised(|http, relay| http.get(format!("{relay}{path}")))
+            .await?;
+        match r.status().as_u16() {
+            200 => {}
+            404 => return Ok(()),
+            _ => return Err(self.refused(r).await?),
+        }
+        let answer: T = r.json().await?;
+        let bytes = serde_json::to_vec(&answer).map_err(NaboError::internal)?;
+        self.store.set_setting(setting, &bytes).await?;
+        Ok(())
+    }
+
     /// Shares the subject keys of a register's participants with the relay: fetches those
     /// this phone lacks, uploads those the relay lacks. A register the relay does not show
     /// this user (404), or will not take keys for (403), is left alone.
