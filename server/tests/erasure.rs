@@ -378,6 +378,17 @@ async fn central_staff_erase_a_child_from_the_review_pages_after_a_confirmation(
             "{backend:?}: the name is shown before"
         );
         assert!(page.contains(&format!("/sletning?emne={pid}")));
+        // The attendance list exported names the child.
+        let csv_path = format!("{session_page}?eksport=csv&tabel=fremmoede");
+        let csv = b.text(&csv_path).await;
+        assert!(
+            csv.starts_with('\u{feff}') && csv.contains("Deltager;Aldersgruppe;Status"),
+            "{backend:?}: {csv}"
+        );
+        assert!(
+            csv.contains("Emil"),
+            "{backend:?}: the list names the child"
+        );
 
         let confirm = b.text(&format!("/sletning?emne={pid}")).await;
         for text in [
@@ -432,6 +443,12 @@ async fn central_staff_erase_a_child_from_the_review_pages_after_a_confirmation(
             page.contains("tælles med uden navn"),
             "{backend:?}: the marks still count"
         );
+        let csv = b.text(&csv_path).await;
+        assert!(
+            !csv.contains("Emil"),
+            "{backend:?}: the name is still in the exported list"
+        );
+        assert!(csv.contains("Deltager;Aldersgruppe"), "{backend:?}: {csv}");
         let queue = b.text("/gennemgang").await;
         assert!(!queue.contains("Emil"));
         let log = r

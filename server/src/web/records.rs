@@ -439,6 +439,7 @@ pub async fn session(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
     Path((doc, session)): Path<(String, String)>,
+    Query(q): Query<ExportQuery>,
 ) -> WebResult {
     let d = TenantData::load(&s, &v.principal).await?;
     let doc = DocumentId::parse(&doc).map_err(|_| WebError::NotFound)?;
@@ -489,11 +490,18 @@ pub async fn session(
         let prov = r.doc.mark_history(&sid, p)?;
         marks.push((name, *p, *m, prov));
     }
-    // The page names the children marked and the volunteers of the session (ADR 0024).
+    let list = attendance_list(&d, r, &marks, anonymous);
+    let exporting = export(&q, &[&list], &format!("fremmoede-{}", sess.current.date));
+    // The page names the children marked and the volunteers of the session (ADR 0024); the
+    // list exported names the children.
     crate::access_log::record(
         &s,
         &v.principal,
-        AccessKind::Read,
+        if exporting.is_some() {
+            AccessKind::Export
+        } else {
+            AccessKind::Read
+        },
         Purpose::Review,
         Some(doc),
         rows.iter().map(|(_, p, _)| p.to_string()).chain(
@@ -505,6 +513,9 @@ pub async fn session(
         ),
     )
     .await?;
+    if let Some(answer) = exporting {
+        return answer;
+    }
     Ok(page(
         &v,
         Nav::Records,
@@ -518,7 +529,15 @@ pub async fn session(
                 dt { "Gennemgang" } dd { (state_badge(review, &fp)) @if let Some(r) = review { @if !r.comment.is_empty() { " «" (r.comment) "»" } } }
             }
             (review_forms(doc, &record, &fp, &back))
-            h2 { "Fremmøde" }
+            div class="tabel-top" {
+                h2 { "Fremmøde" }
+                span class="eksport" {
+                    "Fremmødeliste: "
+                    a href={(back) "?eksport=csv&tabel=" (list.slug)} download { "CSV" }
+                    " · "
+                    a href={(back) "?eksport=xlsx&tabel=" (list.slug)} download { "Excel" }
+                }
+            }
             div class="rul" {
                 table id="fremmoede" {
                     thead { tr { th scope="col" { "Deltager" } th scope="col" { "Aldersgruppe" } th scope="col" { "Status" } th scope="col" { "Registreret af" } th scope="col" { "Tidspunkt" } th scope="col" { "Enhed" } } }
@@ -542,7 +561,7 @@ pub async fn session(
                 }
             }
             @if anonymous > 0 {
-                p class="lille" { (anonymous) (if anonymous == 1 { " registrering af en slettet person tælles med uden navn." } else { " registreringer af slettede personer tælles med uden navn." }) }
+                p class="lille" { (anonymous_note(anonymous)) }
             }
             @let heads: Vec<_> = r.view.headcounts.iter().filter(|((x, _), _)| x == &sid).collect();
             @if !heads.is_empty() {
@@ -565,6 +584,82 @@ pub async fn session(
             (history_table(&d, &history))
         },
     ))
+}
+
+type Mark<'a> = (
+    &'a String,
+    &'a ParticipantId,
+    &'a Versions<AttendanceStatus>,
+    Vec<nabo_core::docs::register::MarkProvenance>,
+);
+
+/// The session's attendance as a list to export: the columns of the page's table, without
+/// the erased (their marks are counted in the note, as on the page).
+fn attendance_list(
+    d: &TenantData,
+    r: &RegisterEntry,
+    marks: &[Mark<'_>],
+    anonymous: usize,
+) -> Table {
+    let mut t = Table::new(
+        "fremmoede",
+        "Fremmødeliste",
+        &[
+            "Deltager",
+            "Aldersgruppe",
+            "Status",
+            "Registreret af",
+            "Tidspunkt",
+            "Enhed",
+        ],
+    );
+    for (name, p, m, prov) in marks {
+        let age = r
+            .view
+            .participants
+            .get(*p)
+            .map(|x| d.age_band(x.current.age_band.as_str()))
+            .unwrap_or_default();
+        t.row(vec![
+            Cell::text(name.as_str()),
+            Cell::text(age),
+            Cell::text(m.current.da()),
+            Cell::text(
+                prov.iter()
+                    .map(|x| {
+                        x.by.as_ref()
+                            .map_or_else(|| "ukendt".to_owned(), |b| d.by_name(b))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            ),
+            Cell::text(
+                prov.iter()
+                    .map(|x| fmt::change_time(x.time))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            ),
+            Cell::text(
+                prov.iter()
+                    .map(|x| d.device(&x.actor))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            ),
+        ]);
+    }
+    if anonymous > 0 {
+        t.note = Some(anonymous_note(anonymous));
+    }
+    t
+}
+
+/// Marks of erased people, which count without a name (ADR 0019).
+fn anonymous_note(n: usize) -> String {
+    if n == 1 {
+        "1 registrering af en slettet person tælles med uden navn.".to_owned()
+    } else {
+        format!("{n} registreringer af slettede personer tælles med uden navn.")
+    }
 }
 
 /// "Kommende møder": the activity's coming sessions (today on) with who signed up and who
