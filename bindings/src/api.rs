@@ -112,7 +112,8 @@ pub struct RollCall {
     pub headcount: Option<u32>,
     /// The headcount by group, when it was taken by group.
     pub headcount_split: Option<HeadcountSplit>,
-    /// Present participants.
+    /// Present participants, the marks of erased people included (they count without a
+    /// name; the entries do not list them).
     pub present: u32,
     /// The signed-in volunteer's own shift (volunteers only): restores the check-in button
     /// when the screen is opened again.

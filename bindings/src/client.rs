@@ -700,9 +700,7 @@ impl NaboClient {
             let mut present = 0;
             if cur.attendance_mode != nabo_core::model::AttendanceMode::Headcount {
                 for (pid, p) in &view.participants {
-                    if p.current.merged_into.is_some()
-                        || nabo_core::erasure::is_erased(p)
-                        || p.current.added_on > session.current.date
+                    if p.current.merged_into.is_some() || p.current.added_on > session.current.date
                     {
                         continue;
                     }
@@ -711,6 +709,11 @@ impl NaboClient {
                         .is_some_and(|m| m.current == nabo_core::model::AttendanceStatus::Present)
                     {
                         present += 1;
+                    }
+                    // An erased person is listed nowhere; their mark still counts, without a
+                    // name, as on the review pages (ADR 0019).
+                    if nabo_core::erasure::is_erased(p) {
+                        continue;
                     }
                     let may_be_named = nabo_core::consent::may_be_named(
                         cur.attendance_mode,

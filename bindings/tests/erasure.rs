@@ -172,6 +172,7 @@ async fn offline_phone_case(backend: Backend) {
         None,
         "B lists the erased child nowhere"
     );
+    assert_eq!(call.present, 1, "the erased child's mark counts without a name");
     let tenant = "vestbyen".parse().unwrap();
     assert_eq!(
         r.storage().subject_key(&tenant, &child).await.unwrap(),

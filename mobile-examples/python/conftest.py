@@ -63,9 +63,17 @@ class Relay:
         with urllib.request.urlopen(req) as r:
             return json.loads(r.read())
 
+    def get(self, path, token):
+        req = urllib.request.Request(f"{self.url}{path}")
+        req.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(req) as r:
+            return json.loads(r.read())
+
+    def token(self, user="central"):
+        return self.post("/api/v1/auth/login", {"username": user, "password": self.password})["access_token"]
+
     def enrolment_code(self, user_id):
-        token = self.post("/api/v1/auth/login", {"username": "central", "password": self.password})["access_token"]
-        return self.post("/api/v1/enrolments", {"user_id": user_id}, token)["code"]
+        return self.post("/api/v1/enrolments", {"user_id": user_id}, self.token())["code"]
 
 
 @pytest.fixture(scope="module")
