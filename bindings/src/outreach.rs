@@ -48,6 +48,7 @@ impl NaboClient {
                 basis,
                 consent,
                 added_on: author.at.date_dk(),
+                erased: None,
             };
             let _g = inner.edit.lock().await;
             let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
@@ -88,6 +89,8 @@ impl NaboClient {
                 .get()
                 .people()?
                 .into_iter()
+                // An erased person is listed nowhere (ADR 0019).
+                .filter(|(_, p)| p.erased.is_none())
                 .map(|(pid, p)| api::KnownPersonInfo {
                     label: p
                         .label

@@ -302,21 +302,16 @@ impl Inner {
         Ok(())
     }
 
-    /// Shares the subject keys of a register's participants with the relay: fetches those
-    /// this phone lacks, uploads those the relay lacks. A register the relay does not show
-    /// this user (404), or will not take keys for (403), is left alone.
+    /// Shares the subject keys of the people a document holds labels of (a register's
+    /// participants, an outreach log's known persons) with the relay: fetches those this
+    /// phone lacks, uploads those the relay lacks. A document the relay does not show this
+    /// user (404), or will not take keys for (403), is left alone.
     async fn share_keys(&self, id: DocumentId) -> Result<()> {
         use base64::Engine;
         let Some(doc) = self.store.load(id, ActorId::random()).await? else {
             return Ok(());
         };
-        if doc.kind() != DocKind::Register {
-            return Ok(());
-        }
-        let participants: BTreeSet<String> = RegisterDoc::from_doc(doc)?
-            .participant_ids()
-            .into_iter()
-            .collect();
+        let participants: BTreeSet<String> = subjects_of(doc)?.into_iter().collect();
         if participants.is_empty() {
             return Ok(());
         }
@@ -426,16 +421,11 @@ impl Inner {
         Ok(e)
     }
 
-    /// Deletes the keys of the participants of register `id` (about to be deleted because
-    /// the user may no longer see it), except keys another register kept on the phone needs.
+    /// Deletes the keys of the people of document `id` (about to be deleted because the user
+    /// may no longer see it), except keys another document kept on the phone needs.
     async fn forget_keys(&self, id: DocumentId, kept: &[DocumentId]) -> Result<usize> {
         let participants = |doc: Option<NaboDoc>| -> Result<Vec<String>> {
-            Ok(match doc {
-                Some(d) if d.kind() == DocKind::Register => {
-                    RegisterDoc::from_doc(d)?.participant_ids()
-                }
-                _ => Vec::new(),
-            })
+            doc.map_or_else(|| Ok(Vec::new()), subjects_of)
         };
         let gone = participants(self.store.load(id, ActorId::random()).await?)?;
         if gone.is_empty() {
@@ -698,7 +688,7 @@ async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
                 // participants go with it (unless a register still here needs them).
                 let kept: Vec<DocumentId> = local
                     .iter()
-                    .filter(|o| o.id != d.id && o.kind == DocKind::Register)
+                    .filter(|o| o.id != d.id && holds_subjects(o.kind))
                     .filter(|o| visible_set.contains(&o.id))
                     .map(|o| o.id)
                     .collect();
@@ -719,8 +709,8 @@ async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
     for id in order {
         match inner.sync_doc(&mut c, id).await? {
             Some(changed) => {
-                // Registers only; a document new to this phone is looked at once.
-                if kinds.get(&id).is_none_or(|k| *k == DocKind::Register) {
+                // Documents with people's labels; one new to this phone is looked at once.
+                if kinds.get(&id).is_none_or(|k| holds_subjects(*k)) {
                     inner.share_keys(id).await?;
                 }
                 report.documents += 1;
@@ -793,4 +783,23 @@ pub(crate) fn start_auto(inner: &Arc<Inner>, every: Duration) {
         }
     });
     *slot = Some(task.abort_handle());
+}
+
+/// Whether documents of `kind` hold labels sealed with people's keys (ADR 0011).
+fn holds_subjects(kind: DocKind) -> bool {
+    matches!(kind, DocKind::Register | DocKind::Outreach)
+}
+
+/// The people whose keys a document's labels are sealed with: a register's participants, an
+/// outreach log's known persons; nobody in other documents.
+fn subjects_of(doc: NaboDoc) -> Result<Vec<String>> {
+    Ok(match doc.kind() {
+        DocKind::Register => RegisterDoc::from_doc(doc)?.participant_ids(),
+        DocKind::Outreach => nabo_core::docs::outreach::OutreachDoc::from_doc(doc)?
+            .people()?
+            .keys()
+            .map(ToString::to_string)
+            .collect(),
+        _ => Vec::new(),
+    })
 }

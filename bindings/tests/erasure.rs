@@ -172,7 +172,10 @@ async fn offline_phone_case(backend: Backend) {
         None,
         "B lists the erased child nowhere"
     );
-    assert_eq!(call.present, 1, "the erased child's mark counts without a name");
+    assert_eq!(
+        call.present, 1,
+        "the erased child's mark counts without a name"
+    );
     let tenant = "vestbyen".parse().unwrap();
     assert_eq!(
         r.storage().subject_key(&tenant, &child).await.unwrap(),
@@ -217,4 +220,216 @@ async fn offline_phone_case(backend: Backend) {
     for dir in [a_dir.path(), b_dir.path()] {
         assert!(!contains(&store_bytes(dir), NAME.as_bytes()));
     }
+}
+
+/// Issue 11 item 2 (ADR 0011 amended): a known person's label, sealed on the outreach
+/// worker's phone, reaches the worker's other phone through the relay (and nobody who may
+/// not read the log); erasing the person destroys the key, marks the person erased in the
+/// log, and both phones forget them, while a contact the second phone logged offline about
+/// the person merges and counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_known_persons_name_reaches_the_workers_other_phone_and_leaves_both_on_erasure() {
+    for backend in Backend::all() {
+        known_person_case(backend).await;
+    }
+}
+
+fn contact_with(pid: &str) -> nabo_bindings::api::ContactInput {
+    nabo_bindings::api::ContactInput {
+        area_id: "a-vestparken".into(),
+        location: "legeplads".into(),
+        kind: "uformelt-moede".into(),
+        count: 1,
+        age_band: "15-17".into(),
+        topics: vec!["skole-uddannelse".into()],
+        outcomes: vec![],
+        followup: None,
+        participant_id: Some(pid.into()),
+        concern_reported_on: None,
+        concern_to: None,
+    }
+}
+
+async fn keys_request(
+    r: &TestRelay,
+    token: &str,
+    log: &str,
+    put: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let url = format!("{}/api/v1/documents/{log}/subject-keys", r.http());
+    let c = reqwest::Client::new();
+    let req = match put {
+        Some(body) => c.put(url).json(&body),
+        None => c.get(url),
+    };
+    let res = req.bearer_auth(token).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or_default())
+}
+
+async fn known_person_case(backend: Backend) {
+    const PERSON: &str = "Hassan";
+    let mut r = TestRelay::start(backend, Limits::default()).await.unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let a = phone(&r, a_dir.path(), 3, "u-outreach1").await;
+    let b = phone(&r, b_dir.path(), 4, "u-outreach1").await;
+
+    // Phone A upgrades a contact to a known person; phone B reads the name after its sync.
+    let pid = a
+        .add_known_person(nabo_bindings::api::KnownPersonInput {
+            area_id: "a-vestparken".into(),
+            label: Some(PERSON.into()),
+            age_band: "15-17".into(),
+            consent: None,
+        })
+        .await
+        .unwrap();
+    a.log_contact(contact_with(&pid)).await.unwrap();
+    a.sync_now().await.unwrap();
+    let tenant = "vestbyen".parse().unwrap();
+    assert!(
+        r.storage()
+            .subject_key(&tenant, &pid)
+            .await
+            .unwrap()
+            .is_some(),
+        "{backend:?}: the relay holds the known person's key"
+    );
+    b.sync_now().await.unwrap();
+    let people = b.known_people("a-vestparken".into()).await.unwrap();
+    assert!(
+        people
+            .iter()
+            .any(|p| p.participant_id == pid && p.label.as_deref() == Some(PERSON)),
+        "{backend:?}: the worker's other phone names the person: {people:?}"
+    );
+    let key_on_b = stored_key(b_dir.path(), &pid)
+        .await
+        .expect("B holds the key");
+
+    // Only those who may read the log get the key: a volunteer is told it does not exist.
+    let log = stored_log(&r, &pid).await.0.to_string();
+    let volunteer = nabo_core::client::login(&r.http(), "volunteer1", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let (status, _) = keys_request(&r, &volunteer, &log, None).await;
+    assert_eq!(status, 404, "{backend:?}: a volunteer may not read the log");
+    let central = central_token(&r).await;
+    let (status, keys) = keys_request(&r, &central, &log, None).await;
+    assert_eq!(status, 200, "{backend:?}: {keys}");
+    assert!(keys["keys"].get(&pid).is_some(), "{backend:?}: {keys}");
+
+    // B is cut off and logs another contact with the person; meanwhile the office erases them.
+    r.stop().await;
+    b.log_contact(contact_with(&pid)).await.unwrap();
+    assert!(matches!(b.sync_now().await, Err(NaboError::Offline { .. })));
+    r.restart(Limits::default()).await.unwrap();
+    let central = central_token(&r).await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/erasures", r.http()))
+        .bearer_auth(&central)
+        .json(&serde_json::json!({"subject": pid, "reason": "request"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let done: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        done["documents"], 1,
+        "{backend:?}: the log is marked: {done}"
+    );
+    assert_eq!(r.storage().subject_key(&tenant, &pid).await.unwrap(), None);
+
+    // Both phones forget the person, and the key's bytes leave B's files.
+    for (p, dir) in [(&a, a_dir.path()), (&b, b_dir.path())] {
+        p.sync_now().await.unwrap();
+        assert_eq!(
+            stored_key(dir, &pid).await,
+            None,
+            "{backend:?}: key deleted"
+        );
+        let people = p.known_people("a-vestparken".into()).await.unwrap();
+        assert!(
+            people.iter().all(|x| x.participant_id != pid),
+            "{backend:?}: an erased person is listed: {people:?}"
+        );
+    }
+    assert!(!contains(&store_bytes(b_dir.path()), &key_on_b));
+    // The key is not taken again, even from a phone that kept it.
+    let (status, body) = keys_request(
+        &r,
+        &central,
+        &log,
+        Some(serde_json::json!({"keys": {pid.clone(): base64_key()}})),
+    )
+    .await;
+    assert_eq!(status, 400, "{backend:?}: {body}");
+    assert_eq!(body["reason"], "erased");
+
+    // The stored log: the person is erased without a label; both contacts count.
+    let view = stored_log(&r, &pid).await.1;
+    let person = &view.people[&pid.parse().unwrap()];
+    assert!(
+        person.erased.is_some() && person.label.is_none(),
+        "{backend:?}"
+    );
+    let with = view
+        .contacts
+        .values()
+        .filter(|c| c.participant.as_ref().map(ToString::to_string) == Some(pid.clone()))
+        .count();
+    assert_eq!(
+        with, 2,
+        "{backend:?}: the offline contact merged and counts"
+    );
+    let confirmed = r.storage().erasure_confirmations(&tenant).await.unwrap();
+    assert_eq!(confirmed.get(&pid).copied(), Some(2), "{backend:?}");
+    for dir in [a_dir.path(), b_dir.path()] {
+        assert!(!contains(&store_bytes(dir), PERSON.as_bytes()));
+    }
+}
+
+/// The outreach log on the relay that holds the known person, as stored.
+async fn stored_log(
+    r: &TestRelay,
+    pid: &str,
+) -> (
+    nabo_core::document::DocumentId,
+    nabo_core::docs::outreach::OutreachView,
+) {
+    use nabo_core::document::TypedDoc;
+    let pid: nabo_core::ids::ParticipantId = pid.parse().unwrap();
+    for meta in r
+        .storage()
+        .documents(&"vestbyen".parse().unwrap())
+        .await
+        .unwrap()
+    {
+        if meta.kind != nabo_core::document::DocKind::Outreach {
+            continue;
+        }
+        let mut doc = automerge::Automerge::new();
+        for c in &r.storage().chunks(meta.id).await.unwrap() {
+            doc.load_incremental(c).unwrap();
+        }
+        let view = nabo_core::docs::outreach::OutreachDoc::from_doc(
+            nabo_core::document::NaboDoc::from_automerge(doc, automerge::ActorId::random())
+                .unwrap(),
+        )
+        .unwrap()
+        .view()
+        .unwrap();
+        if view.people.contains_key(&pid) {
+            return (meta.id, view);
+        }
+    }
+    panic!("no stored outreach log holds the person");
+}
+
+fn base64_key() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode([9u8; 32])
 }

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::document::Versions;
 use crate::ids::ParticipantId;
 use crate::model::Sealed;
+use crate::model::outreach::KnownPerson;
 use crate::model::register::Participant;
 use crate::time::Date;
 
@@ -81,10 +82,39 @@ pub fn erased_participant(p: &Participant, on: Date) -> Participant {
     }
 }
 
-/// Whether a participant is erased: in any concurrent version (an offline phone's edit made
-/// before it heard of the erasure does not un-erase the record).
-pub fn is_erased(v: &Versions<Participant>) -> bool {
-    v.current.erased.is_some() || v.conflicts.iter().any(|c| c.erased.is_some())
+/// A record of a person that erasure marks: a register's participant, an outreach log's
+/// known person.
+pub trait Erasable {
+    /// The day the person was erased, if they were.
+    fn erased_on(&self) -> Option<Date>;
+}
+
+impl Erasable for Participant {
+    fn erased_on(&self) -> Option<Date> {
+        self.erased
+    }
+}
+
+impl Erasable for KnownPerson {
+    fn erased_on(&self) -> Option<Date> {
+        self.erased
+    }
+}
+
+/// The known person as they stay after erasure: no label, marked erased on `on`. Age band,
+/// basis and the consent's terms (no names in them) stay, so contacts keep counting.
+pub fn erased_known_person(p: &KnownPerson, on: Date) -> KnownPerson {
+    KnownPerson {
+        label: None,
+        erased: Some(p.erased.unwrap_or(on)),
+        ..p.clone()
+    }
+}
+
+/// Whether a person's record is erased: in any concurrent version (an offline phone's edit
+/// made before it heard of the erasure does not un-erase the record).
+pub fn is_erased<T: Erasable>(v: &Versions<T>) -> bool {
+    v.current.erased_on().is_some() || v.conflicts.iter().any(|c| c.erased_on().is_some())
 }
 
 /// The label a view may show: none for an erased participant, even where an offline phone's
@@ -110,12 +140,9 @@ pub fn reconcile_mark<R: autosurgeon::Reconciler>(
     }
 }
 
-/// Whether an edit of a participant keeps an erasure: a record that was erased before the
-/// edit must still be erased in some version after it.
-pub fn keeps_erasure(
-    before: Option<&Versions<Participant>>,
-    after: &Versions<Participant>,
-) -> bool {
+/// Whether an edit of a person's record keeps an erasure: a record that was erased before
+/// the edit must still be erased in some version after it.
+pub fn keeps_erasure<T: Erasable>(before: Option<&Versions<T>>, after: &Versions<T>) -> bool {
     !before.is_some_and(is_erased) || is_erased(after)
 }
 

@@ -1253,6 +1253,7 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
                 basis: LegalBasis::Consent,
                 consent: None,
                 added_on: date("2026-11-10"),
+                erased: None,
             },
         ),
         "consent",
@@ -1279,6 +1280,7 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
             basis: LegalBasis::Consent,
             consent: Some(consent),
             added_on: date("2026-11-10"),
+            erased: None,
         },
     )
     .unwrap();

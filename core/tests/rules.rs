@@ -1083,3 +1083,104 @@ fn erasing_a_child_is_central_staffs_and_final_and_offline_edits_still_merge() {
     );
     assert!(e.record.ends_with(".erased"), "{e}");
 }
+
+/// Issue 11 item 2: a known person in an outreach log is erased like a register's child:
+/// by central staff only, finally, and an offline phone's contact with the person merges.
+#[test]
+fn erasing_a_known_person_is_central_staffs_and_final() {
+    use nabo_core::docs::outreach::{NewContact, OutreachDoc};
+    use nabo_core::model::outreach::KnownPerson;
+    let cat = Catalogue::builtin().unwrap();
+    let ali = Author {
+        by: By::Staff("s-ali".parse().unwrap()),
+        at: at("2026-11-10", "19:30"),
+    };
+    let mut log = OutreachDoc::create(
+        "t1".parse().unwrap(),
+        "s-ali".parse().unwrap(),
+        "a1".parse().unwrap(),
+        "2026Q4".parse().unwrap(),
+        ActorId::random(),
+    )
+    .unwrap();
+    let pid = ParticipantId::random();
+    let key = nabo_core::seal::SubjectKey::generate();
+    log.add_person(
+        &ali,
+        cat,
+        &pid,
+        KnownPerson {
+            age_band: "15-17".parse().unwrap(),
+            label: Some(nabo_core::seal::seal(&key, pid.as_str(), "Hassan").unwrap()),
+            basis: LegalBasis::PublicTask,
+            consent: None,
+            added_on: date("2026-11-10"),
+            erased: None,
+        },
+    )
+    .unwrap();
+    let person: std::collections::BTreeSet<_> = [pid.clone()].into();
+    let on = date("2026-12-01");
+    let worker = outreach_editor("s-ali");
+    let e = refused(
+        judge_doc(&log, &worker, |l| {
+            l.erase_people(&ali, &person, on).unwrap();
+        }),
+        "people/",
+        Reason::NotPermitted,
+    );
+    assert!(e.record.ends_with(".erased"), "{e}");
+    let central = author(By::Staff("central".parse().unwrap()));
+    judge_doc(&log, &central_editor(), |l| {
+        assert_eq!(l.erase_people(&central, &person, on).unwrap(), 1);
+    })
+    .unwrap();
+
+    // The worker's phone, offline through the erasure, logs a contact with the person.
+    let mut offline = OutreachDoc::load(&log.doc().save(), ActorId::random()).unwrap();
+    log.erase_people(&central, &person, on).unwrap();
+    let before_offline = offline.doc().heads();
+    let mut contact = NewContact::anonymous(ali.at, "legeplads", "uformelt-moede", 1, "15-17");
+    contact.participant = Some(pid.clone());
+    offline.log_contact(&ali, cat, false, contact).unwrap();
+    let late = offline.doc().automerge().get_changes(&before_offline);
+    let mut relay = log.clone();
+    let before = relay.doc().heads();
+    relay
+        .doc_mut()
+        .automerge_mut()
+        .apply_changes(late.iter().map(|c| (*c).clone()))
+        .unwrap();
+    rules::check(
+        relay.doc().automerge(),
+        &before,
+        &relay.doc().automerge().get_changes(&before),
+        &worker,
+        &Context {
+            catalogue: cat,
+            free_text_notes: false,
+            shifts: None,
+        },
+    )
+    .expect("the offline contact merges");
+    let view = relay.view().unwrap();
+    assert!(view.people[&pid].erased.is_some() && view.people[&pid].label.is_none());
+    assert_eq!(view.contacts.len(), 1);
+    // Erasing again changes nothing.
+    assert_eq!(relay.erase_people(&central, &person, on).unwrap(), 0);
+
+    // Clearing the mark is refused, even for central staff.
+    let e = refused(
+        judge_doc(&relay, &central_editor(), |l| {
+            let am = l.doc_mut().automerge_mut();
+            let (_, people) = am.get(ROOT, "people").unwrap().unwrap();
+            let (_, p) = am.get(&people, pid.as_str()).unwrap().unwrap();
+            let mut tx = am.transaction();
+            tx.put(&p, "erased", automerge::ScalarValue::Null).unwrap();
+            tx.commit();
+        }),
+        "people/",
+        Reason::Erased,
+    );
+    assert!(e.record.ends_with(".erased"), "{e}");
+}

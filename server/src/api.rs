@@ -513,10 +513,12 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-/// The register a subject-key request is about, with the caller's access to it, and the ids
-/// of its participants (read from the stored document). Another tenant's document and one
-/// the caller may not see answer exactly like a document that does not exist.
-async fn register_participants(
+/// The document a subject-key request is about, with the caller's access to it, and the ids
+/// of the people whose labels it holds (read from the stored document): a register's
+/// participants, an outreach log's known persons (ADR 0011: keys go to exactly those who may
+/// read the document). Another tenant's document and one the caller may not see answer
+/// exactly like a document that does not exist.
+async fn document_subjects(
     s: &AppState,
     p: &Principal,
     id: &str,
@@ -531,11 +533,12 @@ async fn register_participants(
     if a < need {
         return Err(AppError::Forbidden);
     }
-    if meta.kind != nabo_core::document::DocKind::Register {
+    use nabo_core::document::DocKind;
+    if !matches!(meta.kind, DocKind::Register | DocKind::Outreach) {
         return Err(AppError::Invalid {
             field: "document".into(),
-            reason: "not-a-register",
-            message: "subject keys are shared for the participants of registers only".into(),
+            reason: "no-subjects",
+            message: "subject keys are shared for registers and outreach logs only".into(),
         });
     }
     let loaded = crate::relay::doc::load(s.storage.as_ref(), id)
@@ -545,11 +548,18 @@ async fn register_participants(
             AppError::Unavailable
         })?;
     use nabo_core::document::TypedDoc;
-    let reg = nabo_core::docs::register::RegisterDoc::from_doc(loaded.doc).map_err(|e| {
-        tracing::error!(doc = %id, error = %e, "a stored register does not read as one");
+    let subjects = match meta.kind {
+        DocKind::Outreach => nabo_core::docs::outreach::OutreachDoc::from_doc(loaded.doc)
+            .and_then(|o| o.people())
+            .map(|people| people.keys().map(ToString::to_string).collect()),
+        _ => nabo_core::docs::register::RegisterDoc::from_doc(loaded.doc)
+            .map(|r| r.participant_ids()),
+    }
+    .map_err(|e| {
+        tracing::error!(doc = %id, error = %e, "a stored document does not read as its kind");
         AppError::Unavailable
     })?;
-    Ok((meta, reg.participant_ids()))
+    Ok((meta, subjects))
 }
 
 /// `GET /api/v1/documents/{id}/subject-keys`: the keys of the register's participants that
@@ -560,7 +570,7 @@ async fn get_subject_keys(
     Path(id): Path<String>,
 ) -> Result<Json<SubjectKeys>, AppError> {
     use base64::Engine;
-    let (meta, subjects) = register_participants(&s, &p, &id, Access::Read).await?;
+    let (meta, subjects) = document_subjects(&s, &p, &id, Access::Read).await?;
     let keys = s
         .vault
         .keys(s.storage.as_ref(), &meta.tenant, Some(meta.id), &subjects)
@@ -608,7 +618,7 @@ async fn put_subject_keys(
             message: format!("at most {MAX_SUBJECT_KEYS_PER_PUT} keys per request"),
         });
     }
-    let (meta, subjects) = register_participants(&s, &p, &id, Access::Write).await?;
+    let (meta, subjects) = document_subjects(&s, &p, &id, Access::Write).await?;
     let subjects: std::collections::BTreeSet<String> = subjects.into_iter().collect();
     let mut keys = Vec::with_capacity(i.keys.len());
     for (subject, key) in &i.keys {

@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use nabo_core::access_log::{AccessKind, Purpose};
+use nabo_core::docs::outreach::{OutreachDoc, OutreachView};
 use nabo_core::docs::register::RegisterDoc;
 use nabo_core::document::{Author, DocKind, TypedDoc};
 use nabo_core::erasure::{ErasureReason, merge_group};
@@ -90,6 +91,19 @@ pub struct InRegister {
     pub erased: bool,
 }
 
+/// One outreach log the person is a known person in, and what erasing them there does.
+#[derive(Debug, Clone)]
+pub struct InOutreach {
+    /// The log.
+    pub meta: DocMeta,
+    /// Contacts with the person, which stay as anonymous counts.
+    pub contacts: usize,
+    /// Referrals of the person, which stay without the person's label.
+    pub referrals: usize,
+    /// Already erased there.
+    pub erased: bool,
+}
+
 /// What erasing a subject will do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -97,6 +111,8 @@ pub struct Plan {
     pub subject: String,
     /// Registers the person is a participant of.
     pub registers: Vec<InRegister>,
+    /// Outreach logs the person is a known person in (ADR 0011, issue 11 item 2).
+    pub outreach: Vec<InOutreach>,
     /// Every subject whose key goes (the merge groups, and the subject itself).
     pub subjects: BTreeSet<String>,
     /// The relay holds a key for the subject (a volunteer's name, a child's label).
@@ -147,22 +163,40 @@ pub fn check_subject(subject: &str) -> Result<(), AppError> {
 
 type RegisterView = nabo_core::docs::register::RegisterView;
 
-/// Every register of a tenant with its merged view, read from storage (erasure and the
-/// retention job decide per merge group across them).
-pub(crate) async fn register_views(
+/// The documents of a tenant that hold people, with their merged views, read from storage
+/// once (erasure and the retention job decide per person across them).
+#[derive(Debug, Default)]
+pub(crate) struct PeopleViews {
+    /// Registers (participants, merge groups, marks).
+    pub registers: Vec<(DocMeta, RegisterView)>,
+    /// Outreach logs (known persons, contacts, referrals).
+    pub outreach: Vec<(DocMeta, OutreachView)>,
+}
+
+/// Reads every register and outreach log of a tenant.
+pub(crate) async fn people_views(
     storage: &dyn crate::storage::Storage,
     tenant: &TenantId,
-) -> Result<Vec<(crate::storage::DocMeta, RegisterView)>, EditError> {
-    let mut out = Vec::new();
+) -> Result<PeopleViews, EditError> {
+    let mut out = PeopleViews::default();
     for meta in storage.documents(tenant).await? {
-        if meta.kind != DocKind::Register {
-            continue;
+        match meta.kind {
+            DocKind::Register => {
+                let loaded = crate::relay::doc::load(storage, meta.id).await?;
+                let view = RegisterDoc::from_doc(loaded.doc)
+                    .and_then(|r| r.view())
+                    .map_err(EditError::Domain)?;
+                out.registers.push((meta, view));
+            }
+            DocKind::Outreach => {
+                let loaded = crate::relay::doc::load(storage, meta.id).await?;
+                let view = OutreachDoc::from_doc(loaded.doc)
+                    .and_then(|o| o.view())
+                    .map_err(EditError::Domain)?;
+                out.outreach.push((meta, view));
+            }
+            _ => {}
         }
-        let loaded = crate::relay::doc::load(storage, meta.id).await?;
-        let view = RegisterDoc::from_doc(loaded.doc)
-            .and_then(|r| r.view())
-            .map_err(EditError::Domain)?;
-        out.push((meta, view));
     }
     Ok(out)
 }
@@ -175,25 +209,45 @@ pub async fn plan(
 ) -> Result<Option<Plan>, EraseError> {
     let storage = s.storage.as_ref();
     let views = if subject.parse::<ParticipantId>().is_ok() {
-        register_views(storage, tenant).await?
+        people_views(storage, tenant).await?
     } else {
-        Vec::new()
+        PeopleViews::default()
     };
     plan_among(storage, tenant, subject, &views).await
 }
 
-/// `plan` with the tenant's registers already read (`register_views`), so a caller deciding
+/// `plan` with the tenant's documents already read (`people_views`), so a caller deciding
 /// for many subjects (the retention job) reads them once.
 pub(crate) async fn plan_among(
     storage: &dyn crate::storage::Storage,
     tenant: &TenantId,
     subject: &str,
-    views: &[(crate::storage::DocMeta, RegisterView)],
+    views: &PeopleViews,
 ) -> Result<Option<Plan>, EraseError> {
     let mut registers = Vec::new();
+    let mut outreach = Vec::new();
     let mut subjects = BTreeSet::from([subject.to_owned()]);
     if let Ok(pid) = subject.parse::<ParticipantId>() {
-        for (meta, view) in views {
+        for (meta, view) in &views.outreach {
+            let Some(person) = view.people.get(&pid) else {
+                continue;
+            };
+            outreach.push(InOutreach {
+                meta: meta.clone(),
+                contacts: view
+                    .contacts
+                    .values()
+                    .filter(|c| c.participant.as_ref() == Some(&pid))
+                    .count(),
+                referrals: view
+                    .referrals
+                    .values()
+                    .filter(|r| r.current.participant.as_ref() == Some(&pid))
+                    .count(),
+                erased: person.erased.is_some() && person.label.is_none(),
+            });
+        }
+        for (meta, view) in &views.registers {
             let group = merge_group(&view.participants, &pid);
             if group.is_empty() {
                 continue;
@@ -229,12 +283,13 @@ pub(crate) async fn plan_among(
         .erased_among(tenant, &[subject.to_owned()])
         .await?
         .is_empty();
-    if registers.is_empty() && !key_held && !already {
+    if registers.is_empty() && outreach.is_empty() && !key_held && !already {
         return Ok(None);
     }
     Ok(Some(Plan {
         subject: subject.to_owned(),
         registers,
+        outreach,
         subjects,
         key_held,
         already,
@@ -254,8 +309,14 @@ pub async fn erase(
         return Err(EraseError::Held);
     }
     let at = crate::storage::now_ms();
-    let records: usize = plan.registers.iter().map(|r| r.participants.len()).sum();
-    let changing = plan.registers.iter().filter(|r| !r.erased).count();
+    let records: usize = plan
+        .registers
+        .iter()
+        .map(|r| r.participants.len())
+        .sum::<usize>()
+        + plan.outreach.len();
+    let changing = plan.registers.iter().filter(|r| !r.erased).count()
+        + plan.outreach.iter().filter(|o| !o.erased).count();
     let subjects: Vec<String> = plan.subjects.iter().cloned().collect();
     let mut log = ErasureRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -334,6 +395,16 @@ async fn mark_registers(s: &AppState, by: &Principal, plan: &Plan) -> Result<(),
             })
             .await?;
     }
+    if let Ok(pid) = plan.subject.parse::<ParticipantId>() {
+        let person = BTreeSet::from([pid]);
+        for o in plan.outreach.iter().filter(|o| !o.erased) {
+            s.hub
+                .edit(&o.meta, by, |doc: &mut OutreachDoc| {
+                    doc.erase_people(&author, &person, today)
+                })
+                .await?;
+        }
+    }
     Ok(())
 }
 
@@ -350,8 +421,7 @@ pub async fn reapply_journal(s: &AppState) -> Result<usize, EraseError> {
         .await
         .map_err(std::io::Error::other)??;
     let mut reapplied = 0;
-    let mut views: BTreeMap<TenantId, Vec<(crate::storage::DocMeta, RegisterView)>> =
-        BTreeMap::new();
+    let mut views: BTreeMap<TenantId, PeopleViews> = BTreeMap::new();
     for e in entries {
         let Ok(tenant) = e.tenant.parse::<TenantId>() else {
             continue;
@@ -388,7 +458,7 @@ pub async fn reapply_journal(s: &AppState) -> Result<usize, EraseError> {
         let views = match views.entry(tenant.clone()) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(register_views(s.storage.as_ref(), &tenant).await?)
+                v.insert(people_views(s.storage.as_ref(), &tenant).await?)
             }
         };
         if let Some(plan) = plan_among(s.storage.as_ref(), &tenant, &e.subject, views).await? {

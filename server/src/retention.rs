@@ -205,8 +205,8 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
     // Roll-call names: one decision per person (merge group) per register.
     // A set: the same person can be due in several registers, and is erased once.
     let mut due_people: BTreeSet<ParticipantId> = BTreeSet::new();
-    let views = crate::erasure::register_views(storage, tenant).await?;
-    for (_, view) in &views {
+    let views = crate::erasure::people_views(storage, tenant).await?;
+    for (_, view) in &views.registers {
         let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
         for pid in view.participants.keys() {
             if seen.contains(pid) {

@@ -103,6 +103,7 @@ async fn the_relay_refuses_upgrades_and_sharing_without_a_covering_basis_and_sta
             basis,
             consent: c,
             added_on: today,
+            erased: None,
         };
         log.add_person(
             &ali,

@@ -148,12 +148,12 @@ async fn readers_of_a_register_get_the_keys_of_its_children_and_nobody_else_does
         let anonymous = reqwest::get(url(&r, &id)).await.unwrap();
         assert_eq!(anonymous.status(), 401);
 
-        // A document other than a register has no participants' keys.
+        // A document other than a register or an outreach log holds no sealed labels.
         let act = doc_id(&r, "activity", "Lektiecaféen").await.to_string();
         let (status, body) = get(&r, "volunteer1", &act).await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(body["field"], "document");
-        assert_eq!(body["reason"], "not-a-register");
+        assert_eq!(body["reason"], "no-subjects");
         r.running.unwrap().shutdown().await;
     }
 }

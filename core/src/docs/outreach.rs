@@ -1,7 +1,7 @@
 //! The outreach log of one worker in one area for one quarter: contacts, known persons,
 //! referrals and area observations. Visible to its author and the tenant's central staff.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::ActorId;
 
@@ -268,6 +268,43 @@ impl OutreachDoc {
         self.doc.write(author, "withdraw-consent", |tx| {
             write_record(tx, "people", id.as_str(), &p)
         })
+    }
+
+    /// Marks known persons erased (ADR 0019): each record loses its label and is marked, in
+    /// every concurrent version, in one change. Returns how many records changed.
+    pub fn erase_people(
+        &mut self,
+        author: &Author,
+        ids: &BTreeSet<ParticipantId>,
+        on: Date,
+    ) -> Result<usize> {
+        let am = self.doc.automerge();
+        let mut records = Vec::new();
+        for id in ids {
+            let Some(v) = read_one::<_, KnownPerson>(am, "people", id.as_str())? else {
+                return invalid(
+                    "participant",
+                    Reason::NotFound,
+                    "not a known person in this log",
+                );
+            };
+            // An offline phone's concurrent version keeps its label in a conflict: writing the
+            // record again replaces every version.
+            if v.current.erased.is_some() && v.current.label.is_none() && v.conflicts.is_empty() {
+                continue;
+            }
+            records.push((id, crate::erasure::erased_known_person(&v.current, on)));
+        }
+        if records.is_empty() {
+            return Ok(0);
+        }
+        self.doc.write(author, "erase-person", |tx| {
+            for (id, p) in &records {
+                write_record(tx, "people", id.as_str(), p)?;
+            }
+            Ok(())
+        })?;
+        Ok(records.len())
     }
 
     fn person(&self, id: &ParticipantId) -> Result<KnownPerson> {

@@ -67,6 +67,13 @@ pub struct KnownPerson {
     pub consent: Option<Consent>,
     /// Added on.
     pub added_on: Date,
+    /// Set when central staff erased the person (ADR 0019): the label is gone, the key is
+    /// destroyed, and the record stays only so contacts with them keep counting.
+    #[autosurgeon(
+        reconcile = "crate::erasure::reconcile_mark",
+        hydrate = "crate::model::lenient::missing_none"
+    )]
+    pub erased: Option<Date>,
 }
 
 /// Evidence of consent: who, relation, scope, date, channel, and withdrawal (DOMAIN.md §4.4).

@@ -657,17 +657,35 @@ impl Checker<'_> {
                 for p in all(&v) {
                     crate::docs::outreach::check_person(cat, p).map_err(|e| from_error(name, e))?;
                 }
-                if existed {
-                    let was: Option<Versions<KnownPerson>> =
-                        read_one(self.before_doc()?, c, k).ok().flatten();
-                    if let Some(was) = &was
-                        && !crate::consent::keeps_withdrawal(
-                            all(was).map(|p| p.consent.as_ref()),
-                            all(&v).map(|p| p.consent.as_ref()),
-                        )
-                    {
-                        return Err(withdrawn(name));
-                    }
+                let was: Option<Versions<KnownPerson>> = if existed {
+                    read_one(self.before_doc()?, c, k).ok().flatten()
+                } else {
+                    None
+                };
+                if let Some(was) = &was
+                    && !crate::consent::keeps_withdrawal(
+                        all(was).map(|p| p.consent.as_ref()),
+                        all(&v).map(|p| p.consent.as_ref()),
+                    )
+                {
+                    return Err(withdrawn(name));
+                }
+                // Erasure is central staff's, and final (ADR 0019), as in a register.
+                if !crate::erasure::keeps_erasure(was.as_ref(), &v) {
+                    return Err(Refusal::new(
+                        format!("{name}.erased"),
+                        Reason::Erased,
+                        "an erased person stays erased",
+                    ));
+                }
+                if self.editor.role != AppRole::Central
+                    && crate::erasure::is_erased(&v)
+                    && !was.as_ref().is_some_and(crate::erasure::is_erased)
+                {
+                    return Err(not_permitted(
+                        &format!("{name}.erased"),
+                        "erasing a person is central staff's",
+                    ));
                 }
                 Ok(())
             }

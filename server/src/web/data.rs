@@ -397,6 +397,27 @@ impl TenantData {
         }
     }
 
+    /// A known person of an outreach log as staff see them: the label while the relay holds
+    /// the key, never after an erasure.
+    pub fn known_person_name(&self, o: &OutreachEntry, id: &ParticipantId) -> String {
+        let p = o.view.people.get(id);
+        if p.is_some_and(|p| p.erased.is_some()) {
+            return "Slettet person".into();
+        }
+        match p
+            .and_then(|p| p.label.as_ref())
+            .and_then(|l| self.open(id.as_str(), l))
+        {
+            Some(name) => name,
+            None => format!(
+                "Kendt person {} · {}",
+                p.map(|p| self.age_band(p.age_band.as_str()))
+                    .unwrap_or_default(),
+                short(id.as_str())
+            ),
+        }
+    }
+
     /// An outreach log's title on the pages: area, worker and quarter, so two workers' logs
     /// of the same quarter read apart ("Opsøgende log: Vestbyen, Sara Jensen, 4. kvartal
     /// 2026"). The stored title has no name in it (no personal data in plain columns).

@@ -64,6 +64,12 @@ fn who(d: &TenantData, p: &Plan) -> String {
     {
         return d.participant_name(reg, &pid);
     }
+    if let Some(o) = p.outreach.first()
+        && let Ok(pid) = p.subject.parse::<ParticipantId>()
+        && let Some(log) = d.outreach.iter().find(|x| x.meta.id == o.meta.id)
+    {
+        return d.known_person_name(log, &pid);
+    }
     p.subject
         .parse()
         .map_or_else(|_| p.subject.clone(), |v| d.volunteer_name(&v))
@@ -72,6 +78,8 @@ fn who(d: &TenantData, p: &Plan) -> String {
 fn what_goes_and_stays(p: &Plan) -> Markup {
     let marks: usize = p.registers.iter().map(|r| r.marks).sum();
     let present: usize = p.registers.iter().map(|r| r.present).sum();
+    let contacts: usize = p.outreach.iter().map(|o| o.contacts).sum();
+    let referrals: usize = p.outreach.iter().map(|o| o.referrals).sum();
     html! {
         h2 { "Det forsvinder" }
         ul {
@@ -79,11 +87,19 @@ fn what_goes_and_stays(p: &Plan) -> Markup {
             @if !p.registers.is_empty() {
                 li { "Personen fjernes fra fremmødelister, gennemgang og eksport i " (count(p.registers.len(), "register", "registre")) "." }
             }
+            @if !p.outreach.is_empty() {
+                li { "Personen fjernes som kendt person fra " (count(p.outreach.len(), "opsøgende log", "opsøgende logs")) ", også på den opsøgende medarbejders telefon." }
+            }
             li { "Nøglen kan ikke uploades igen – heller ikke fra en telefon, der var offline under sletningen." }
         }
         h2 { "Det bliver (uden navn)" }
         ul {
-            li { (count(marks, "fremmøderegistrering", "fremmøderegistreringer")) " og fremmøde ved " (count(present, "møde", "møder")) " tælles fortsat med i statistik og rapporter som anonyme tal." }
+            @if !p.registers.is_empty() || p.outreach.is_empty() {
+                li { (count(marks, "fremmøderegistrering", "fremmøderegistreringer")) " og fremmøde ved " (count(present, "møde", "møder")) " tælles fortsat med i statistik og rapporter som anonyme tal." }
+            }
+            @if !p.outreach.is_empty() {
+                li { (count(contacts, "kontakt", "kontakter")) " og " (count(referrals, "henvisning", "henvisninger")) " med personen tælles fortsat med som anonyme tal." }
+            }
             li { "Aldersgruppe, dato for første fremmøde og rekrutteringsvej bliver stående uden navn, så tallene passer." }
             li { "Sletningen logges med hvem, hvornår og hvorfor – uden navn." }
         }
@@ -146,7 +162,7 @@ async fn submit(
             p class="besked" { "Personen er slettet (" (reason.da().to_lowercase()) ")." }
             ul {
                 li { (count(done.keys_destroyed as usize, "nøgle destrueret", "nøgler destrueret")) " på serveren." }
-                li { (count(done.records as usize, "deltagerpost markeret", "deltagerposter markeret")) " som slettet i " (count(done.documents as usize, "register", "registre")) "." }
+                li { (count(done.records as usize, "personpost markeret", "personposter markeret")) " som slettet i " (count(done.documents as usize, "dokument", "dokumenter")) " (registre og opsøgende logs)." }
                 li { "Telefonerne sletter deres kopi af nøglen ved næste synkronisering og melder tilbage." }
             }
             p { "Sletningens nummer i loggen: " code { (done.erasure_id) } }
