@@ -433,3 +433,121 @@ fn base64_key() -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode([9u8; 32])
 }
+
+/// Issue 11 item 4: retention reaches known persons. A year and more after the last contact
+/// with a known person, the relay's retention job erases them (key destroyed, marked in the
+/// log, the contacts still counted); a legal hold keeps another until it is released, and
+/// the next run erases them too.
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_erases_known_persons_past_their_time_unless_held() {
+    for backend in Backend::all() {
+        known_person_retention(backend).await;
+    }
+}
+
+async fn known_person_retention(backend: Backend) {
+    const DAY: i64 = 86_400_000;
+    let start = nabo_core::time::Timestamp::now();
+    let r = TestRelay::start_with_clock(
+        backend,
+        Limits::default(),
+        nabo_core::time::Clock::starting_at(start),
+    )
+    .await
+    .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ali = phone(&r, dir.path(), 5, "u-outreach1").await;
+    let mut people = Vec::new();
+    for name in ["Hassan", "Amina"] {
+        let pid = ali
+            .add_known_person(nabo_bindings::api::KnownPersonInput {
+                area_id: "a-vestparken".into(),
+                label: Some(name.into()),
+                age_band: "15-17".into(),
+                consent: None,
+            })
+            .await
+            .unwrap();
+        ali.log_contact(contact_with(&pid)).await.unwrap();
+        people.push(pid);
+    }
+    ali.sync_now().await.unwrap();
+    let (due, held) = (people[0].clone(), people[1].clone());
+    let tenant: nabo_core::ids::TenantId = "vestbyen".parse().unwrap();
+    let state = r.relay().state.clone();
+    let key = |pid: String| {
+        let storage = r.storage();
+        let tenant = tenant.clone();
+        async move { storage.subject_key(&tenant, &pid).await.unwrap().is_some() }
+    };
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/legal-holds", r.http()))
+        .bearer_auth(central_token(&r).await)
+        .json(&serde_json::json!({"subject": held, "reason": "journaling-duty"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+
+    // Nothing is due today.
+    nabo_server::retention::run_tenant(&state, &tenant)
+        .await
+        .unwrap();
+    assert!(
+        key(due.clone()).await && key(held.clone()).await,
+        "{backend:?}"
+    );
+
+    // Fourteen months on: the one without a hold is erased, the held one kept.
+    r.clock.set(nabo_core::time::Timestamp(start.0 + 430 * DAY));
+    let run = nabo_server::retention::run_tenant(&state, &tenant)
+        .await
+        .unwrap();
+    assert!(run.held >= 1, "{backend:?}: {run:?}");
+    assert!(
+        !key(due.clone()).await,
+        "{backend:?}: the due person's key is gone"
+    );
+    assert!(
+        key(held.clone()).await,
+        "{backend:?}: the held person's key stays"
+    );
+    let view = stored_log(&r, &due).await.1;
+    let (d, h) = (
+        &view.people[&due.parse().unwrap()],
+        &view.people[&held.parse().unwrap()],
+    );
+    assert!(d.erased.is_some() && d.label.is_none(), "{backend:?}");
+    assert!(h.erased.is_none() && h.label.is_some(), "{backend:?}");
+    assert_eq!(
+        view.contacts
+            .values()
+            .filter(|c| c.participant.is_some())
+            .count(),
+        2
+    );
+    let log = r.storage().erasures(&tenant).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.subject == due && e.reason == "purpose-ended"),
+        "{backend:?}: the erasure is logged as the purpose's end"
+    );
+
+    // The hold is released; the next run erases the other.
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/legal-holds/{held}/release", r.http()))
+        .bearer_auth(central_token(&r).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    nabo_server::retention::run_tenant(&state, &tenant)
+        .await
+        .unwrap();
+    assert!(
+        !key(held.clone()).await,
+        "{backend:?}: erased after the release"
+    );
+    r.running.unwrap().shutdown().await;
+}

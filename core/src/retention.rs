@@ -381,6 +381,30 @@ pub fn roll_call_ended(
     Some(marked.map_or(added, |m| m.max(added)))
 }
 
+/// When the purpose of a known person's record in an outreach log ended: the latest day of
+/// the person's addition, a contact with them, or a referral of theirs (made or moved on).
+/// `None` when the log does not know the person. The job takes the latest over every log.
+pub fn known_person_ended(
+    view: &crate::docs::outreach::OutreachView,
+    person: &crate::ids::ParticipantId,
+) -> Option<Date> {
+    let added = view.people.get(person)?.added_on;
+    let contacts = view
+        .contacts
+        .values()
+        .filter(|c| c.participant.as_ref() == Some(person))
+        .map(|c| c.at.date_dk());
+    let referrals = view
+        .referrals
+        .values()
+        .filter(|r| r.current.participant.as_ref() == Some(person))
+        .flat_map(|r| {
+            std::iter::once(r.current.at.date_dk())
+                .chain(r.current.history.values().map(|h| h.at.date_dk()))
+        });
+    Some(contacts.chain(referrals).fold(added, Date::max))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

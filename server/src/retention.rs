@@ -10,7 +10,7 @@
 //! A legal hold on a person (a reason code such as notat- og journaliseringspligt) keeps their
 //! data past its time and blocks erasure; setting and lifting it is in the access log.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -231,6 +231,33 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
                 Action::Dispose(_) => {
                     due_people.insert(pid.clone());
                 }
+            }
+        }
+    }
+    // Known persons in outreach logs (issue 11 item 4): one decision per person over every
+    // log that knows them, from the latest contact or referral. Disposal is erasure (the key
+    // and label go, the contacts stay as counts) whether the class says delete or
+    // anonymise: no log is rewritten for one person (ADR 0024, amended).
+    let mut known: BTreeMap<ParticipantId, (Option<nabo_core::time::Date>, bool)> = BTreeMap::new();
+    for (_, view) in &views.outreach {
+        for (pid, p) in &view.people {
+            let e = known.entry(pid.clone()).or_insert((None, true));
+            e.0 = e.0.max(nabo_core::retention::known_person_ended(view, pid));
+            e.1 &= p.erased.is_some();
+        }
+    }
+    for (pid, (ended, disposed)) in known {
+        let facts = Facts {
+            kind: RecordKind::OutreachNote,
+            purpose_ended: ended,
+            held: holds.contains(pid.as_str()),
+            disposed,
+        };
+        match due(&facts, &settings.retention, today) {
+            Action::Keep => {}
+            Action::Held(_) => report.held += 1,
+            Action::Dispose(_) => {
+                due_people.insert(pid);
             }
         }
     }
