@@ -89,6 +89,7 @@ impl Term {
                 renewal_due: date("2030-01-01"),
             }),
             trainings: nabo_core::model::IdMap(BTreeMap::new()),
+            erased: None,
         };
         self.certificates = nabo_core::docs::volunteers::Certificates::of(
             &self
@@ -415,6 +416,7 @@ fn volunteer_record(n: usize) -> Volunteer {
             renewal_due: date("2027-12-15"),
         }),
         trainings: IdMap::new(),
+        erased: None,
     }
 }
 

@@ -16,6 +16,7 @@ use crate::ids::ParticipantId;
 use crate::model::Sealed;
 use crate::model::outreach::KnownPerson;
 use crate::model::register::Participant;
+use crate::model::volunteer::Volunteer;
 use crate::time::Date;
 
 /// Why a person is erased (a code, never free text: the erasure log holds no personal data).
@@ -92,6 +93,25 @@ pub trait Erasable {
 impl Erasable for Participant {
     fn erased_on(&self) -> Option<Date> {
         self.erased
+    }
+}
+
+impl Erasable for Volunteer {
+    fn erased_on(&self) -> Option<Date> {
+        self.erased
+    }
+}
+
+/// The volunteer as they stay in the directory after erasure: no name, no certificate
+/// dates, archived, marked erased on `on`. Source, joining date, residence and trainings
+/// stay (no names in them), so hours and training counts still add up.
+pub fn erased_volunteer(v: &Volunteer, on: Date) -> Volunteer {
+    Volunteer {
+        name: None,
+        child_certificate: None,
+        status: crate::model::VolunteerStatus::Archived,
+        erased: Some(v.erased.unwrap_or(on)),
+        ..v.clone()
     }
 }
 

@@ -499,6 +499,7 @@ fn volunteers_child_certificates_engagements_and_warnings() {
             renewal_due: date("2027-01-10"),
         }),
         trainings: IdMap::new(),
+        erased: None,
     };
     d.put_volunteer(&central, &maja, v.clone()).unwrap();
     // Warned 30 days ahead: due 10 January, warned from 11 December.

@@ -1184,3 +1184,58 @@ fn erasing_a_known_person_is_central_staffs_and_final() {
     );
     assert!(e.record.ends_with(".erased"), "{e}");
 }
+
+/// An erased volunteer stays erased in the directory, even against central staff's client.
+#[test]
+fn an_erased_volunteer_stays_erased() {
+    use nabo_core::docs::volunteers::VolunteersDoc;
+    use nabo_core::model::volunteer::Volunteer;
+    let central = author(By::Staff("central".parse().unwrap()));
+    let mut dir = VolunteersDoc::create("t1".parse().unwrap(), ActorId::random()).unwrap();
+    let vid: VolunteerId = "v-jonas".parse().unwrap();
+    let key = nabo_core::seal::SubjectKey::generate();
+    dir.put_volunteer(
+        &central,
+        &vid,
+        Volunteer {
+            name: Some(nabo_core::seal::seal(&key, vid.as_str(), "Jonas").unwrap()),
+            source: VolunteerSource::Resident,
+            source_org: None,
+            status: VolunteerStatus::Active,
+            joined: date("2026-01-10"),
+            resident: true,
+            child_certificate: None,
+            trainings: nabo_core::model::IdMap::new(),
+            erased: None,
+        },
+    )
+    .unwrap();
+    judge_doc(&dir, &central_editor(), |d| {
+        assert!(
+            d.erase_volunteer(&central, &vid, date("2026-12-01"))
+                .unwrap()
+        );
+    })
+    .unwrap();
+    dir.erase_volunteer(&central, &vid, date("2026-12-01"))
+        .unwrap();
+    assert!(
+        !dir.erase_volunteer(&central, &vid, date("2026-12-02"))
+            .unwrap()
+    );
+    let v = dir.volunteer(&vid).unwrap();
+    assert!(v.name.is_none() && v.erased.is_some());
+    let e = refused(
+        judge_doc(&dir, &central_editor(), |d| {
+            let am = d.doc_mut().automerge_mut();
+            let (_, vols) = am.get(ROOT, "volunteers").unwrap().unwrap();
+            let (_, v) = am.get(&vols, vid.as_str()).unwrap().unwrap();
+            let mut tx = am.transaction();
+            tx.put(&v, "erased", automerge::ScalarValue::Null).unwrap();
+            tx.commit();
+        }),
+        "volunteers/",
+        Reason::Erased,
+    );
+    assert!(e.record.ends_with(".erased"), "{e}");
+}

@@ -18,10 +18,13 @@ use axum::{Json, Router};
 use nabo_core::access_log::{AccessKind, Purpose};
 use nabo_core::docs::outreach::{OutreachDoc, OutreachView};
 use nabo_core::docs::register::RegisterDoc;
+use nabo_core::docs::volunteers::VolunteersDoc;
 use nabo_core::document::{Author, DocKind, TypedDoc};
 use nabo_core::erasure::{ErasureReason, merge_group};
+use nabo_core::ids::VolunteerId;
 use nabo_core::ids::{ParticipantId, TenantId};
 use nabo_core::model::By;
+use nabo_core::model::volunteer::Volunteer;
 use serde::{Deserialize, Serialize};
 
 use crate::acl::Principal;
@@ -104,6 +107,17 @@ pub struct InOutreach {
     pub erased: bool,
 }
 
+/// The volunteer directory's record of the person, when the subject is a volunteer.
+#[derive(Debug, Clone)]
+pub struct InDirectory {
+    /// The directory.
+    pub meta: DocMeta,
+    /// Shifts of theirs in the registers, whose hours stay as anonymous counts.
+    pub shifts: usize,
+    /// Already erased there.
+    pub erased: bool,
+}
+
 /// What erasing a subject will do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -113,6 +127,8 @@ pub struct Plan {
     pub registers: Vec<InRegister>,
     /// Outreach logs the person is a known person in (ADR 0011, issue 11 item 2).
     pub outreach: Vec<InOutreach>,
+    /// The volunteer directory's record, when the subject is a volunteer.
+    pub directory: Option<InDirectory>,
     /// Every subject whose key goes (the merge groups, and the subject itself).
     pub subjects: BTreeSet<String>,
     /// The relay holds a key for the subject (a volunteer's name, a child's label).
@@ -171,6 +187,8 @@ pub(crate) struct PeopleViews {
     pub registers: Vec<(DocMeta, RegisterView)>,
     /// Outreach logs (known persons, contacts, referrals).
     pub outreach: Vec<(DocMeta, OutreachView)>,
+    /// The volunteer directory.
+    pub volunteers: Option<(DocMeta, BTreeMap<VolunteerId, Volunteer>)>,
 }
 
 /// Reads every register and outreach log of a tenant.
@@ -195,6 +213,13 @@ pub(crate) async fn people_views(
                     .map_err(EditError::Domain)?;
                 out.outreach.push((meta, view));
             }
+            DocKind::Volunteers => {
+                let loaded = crate::relay::doc::load(storage, meta.id).await?;
+                let all = VolunteersDoc::from_doc(loaded.doc)
+                    .and_then(|d| d.volunteers())
+                    .map_err(EditError::Domain)?;
+                out.volunteers = Some((meta, all));
+            }
             _ => {}
         }
     }
@@ -208,11 +233,7 @@ pub async fn plan(
     subject: &str,
 ) -> Result<Option<Plan>, EraseError> {
     let storage = s.storage.as_ref();
-    let views = if subject.parse::<ParticipantId>().is_ok() {
-        people_views(storage, tenant).await?
-    } else {
-        PeopleViews::default()
-    };
+    let views = people_views(storage, tenant).await?;
     plan_among(storage, tenant, subject, &views).await
 }
 
@@ -227,6 +248,18 @@ pub(crate) async fn plan_among(
     let mut registers = Vec::new();
     let mut outreach = Vec::new();
     let mut subjects = BTreeSet::from([subject.to_owned()]);
+    let directory = match (&views.volunteers, subject.parse::<VolunteerId>()) {
+        (Some((meta, all)), Ok(vid)) => all.get(&vid).map(|v| InDirectory {
+            meta: meta.clone(),
+            shifts: views
+                .registers
+                .iter()
+                .map(|(_, r)| r.shifts.keys().filter(|(_, x)| *x == vid).count())
+                .sum(),
+            erased: v.erased.is_some() && v.name.is_none(),
+        }),
+        _ => None,
+    };
     if let Ok(pid) = subject.parse::<ParticipantId>() {
         for (meta, view) in &views.outreach {
             let Some(person) = view.people.get(&pid) else {
@@ -283,13 +316,14 @@ pub(crate) async fn plan_among(
         .erased_among(tenant, &[subject.to_owned()])
         .await?
         .is_empty();
-    if registers.is_empty() && outreach.is_empty() && !key_held && !already {
+    if registers.is_empty() && outreach.is_empty() && directory.is_none() && !key_held && !already {
         return Ok(None);
     }
     Ok(Some(Plan {
         subject: subject.to_owned(),
         registers,
         outreach,
+        directory,
         subjects,
         key_held,
         already,
@@ -314,9 +348,11 @@ pub async fn erase(
         .iter()
         .map(|r| r.participants.len())
         .sum::<usize>()
-        + plan.outreach.len();
+        + plan.outreach.len()
+        + usize::from(plan.directory.is_some());
     let changing = plan.registers.iter().filter(|r| !r.erased).count()
-        + plan.outreach.iter().filter(|o| !o.erased).count();
+        + plan.outreach.iter().filter(|o| !o.erased).count()
+        + usize::from(plan.directory.as_ref().is_some_and(|d| !d.erased));
     let subjects: Vec<String> = plan.subjects.iter().cloned().collect();
     let mut log = ErasureRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -403,6 +439,23 @@ async fn mark_registers(s: &AppState, by: &Principal, plan: &Plan) -> Result<(),
                     doc.erase_people(&author, &person, today)
                 })
                 .await?;
+        }
+    }
+    if let Some(d) = &plan.directory
+        && let Ok(vid) = plan.subject.parse::<VolunteerId>()
+    {
+        if !d.erased {
+            s.hub
+                .edit(&d.meta, by, |doc: &mut VolunteersDoc| {
+                    doc.erase_volunteer(&author, &vid, today)
+                })
+                .await?;
+        }
+        // Their login goes with them: sessions end and phones are revoked (they wipe).
+        for u in s.storage.users(&by.tenant).await? {
+            if u.volunteer_id.as_deref() == Some(vid.as_str()) && !u.disabled {
+                crate::people::disable(s.storage.as_ref(), &s.hub, &u).await?;
+            }
         }
     }
     Ok(())

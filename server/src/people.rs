@@ -709,6 +709,7 @@ pub async fn create_volunteer(
         resident: v.resident,
         child_certificate: None,
         trainings: IdMap::new(),
+        erased: None,
     };
     let by = author(p);
     let (vid2, acts, role, start) = (
@@ -1001,7 +1002,7 @@ pub async fn redeem_with_password(
 
 /// Disables a login: its sessions end at once (deny-list), its phones are revoked (they wipe
 /// their data at next contact), its sockets close.
-pub async fn disable(storage: &dyn Storage, hub: &Hub, user: &UserRow) -> Result<()> {
+pub async fn disable(storage: &dyn Storage, hub: &Hub, user: &UserRow) -> Result<(), StorageError> {
     storage.disable_user(&user.id).await?;
     hub.close_user(&user.id, "access revoked");
     tracing::info!("a user was disabled");

@@ -550,3 +550,102 @@ async fn a_backup_from_before_an_erasure_is_restored_and_the_erasure_applies_aga
     );
     r.running.unwrap().shutdown().await;
 }
+
+/// Issue 11 item 1: erasing a volunteer. The confirmation names the directory; afterwards the
+/// volunteer's key is gone, the directory record is marked erased without name or certificate
+/// dates, the pages list them nowhere by name, their login is closed (a token issued before is
+/// refused), and their shifts still count.
+#[tokio::test(flavor = "multi_thread")]
+async fn central_staff_erase_a_volunteer_and_the_hours_stay_without_a_name() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let jonas = r
+            .storage()
+            .users(&tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.username == "volunteer2")
+            .unwrap();
+        let vid = jonas.volunteer_id.clone().unwrap();
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let shifts = |v: &RegisterView| v.shifts.keys().filter(|(_, x)| x.as_str() == vid).count();
+        let before = shifts(&stored_register(&r, reg).await.view().unwrap());
+        assert!(before > 0, "{backend:?}: the demo volunteer has shifts");
+        let old_token = token(&r, "volunteer2").await;
+
+        let b = Browser::login(&r, "central").await;
+        assert!(b.text("/administration").await.contains("Jonas Petersen"));
+        let confirm = b.text(&format!("/sletning?emne={vid}")).await;
+        for text in [
+            "Jonas Petersen",
+            "frivilligoversigten",
+            "vagter",
+            "Slet personen permanent",
+        ] {
+            assert!(
+                confirm.contains(text),
+                "{backend:?}: {text} missing: {confirm}"
+            );
+        }
+        let (status, done) = post_erasure(
+            &r,
+            "central",
+            serde_json::json!({"subject": vid, "reason": "request"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{backend:?}: {done}");
+        assert_eq!(done["documents"], 1, "{backend:?}: {done}");
+        assert_eq!(done["keys_destroyed"], 1, "{backend:?}: {done}");
+
+        // The directory record: erased, no name, no certificate dates, archived.
+        let dir = doc_id(&r, "volunteers", "").await;
+        let vols = nabo_core::docs::volunteers::VolunteersDoc::from_doc(
+            NaboDoc::from_automerge(stored(&r, dir).await, ActorId::random()).unwrap(),
+        )
+        .unwrap()
+        .volunteers()
+        .unwrap();
+        let v = &vols[&vid.parse().unwrap()];
+        assert!(v.erased.is_some() && v.name.is_none() && v.child_certificate.is_none());
+        assert_eq!(v.status, nabo_core::model::VolunteerStatus::Archived);
+        assert!(
+            r.storage()
+                .subject_key(&tenant, &vid)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Nowhere by name; the hours still count.
+        assert!(!b.text("/administration").await.contains("Jonas Petersen"));
+        assert_eq!(
+            shifts(&stored_register(&r, reg).await.view().unwrap()),
+            before
+        );
+        // The login is closed: no new sign-in, and the old token is refused.
+        assert!(
+            nabo_core::client::login(&r.http(), "volunteer2", PASSWORD)
+                .await
+                .is_err()
+        );
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/v1/me", r.http()))
+            .bearer_auth(&old_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 401, "{backend:?}");
+        // Erasing again finds the record erased and changes nothing more.
+        let (status, again) = post_erasure(
+            &r,
+            "central",
+            serde_json::json!({"subject": vid, "reason": "request"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{backend:?}: {again}");
+        assert_eq!(again["documents"], 0, "{backend:?}: {again}");
+        r.running.unwrap().shutdown().await;
+    }
+}

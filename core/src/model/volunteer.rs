@@ -27,6 +27,14 @@ pub struct Volunteer {
     pub child_certificate: Option<ChildCertificate>,
     /// Courses and coaching received.
     pub trainings: IdMap<TrainingId, Training>,
+    /// Set when central staff erased the volunteer (ADR 0019): name and certificate dates
+    /// are gone, the key is destroyed, and the record stays only so their hours and
+    /// trainings keep counting.
+    #[autosurgeon(
+        reconcile = "crate::erasure::reconcile_mark",
+        hydrate = "crate::model::lenient::missing_none"
+    )]
+    pub erased: Option<Date>,
 }
 
 /// Child certificate status (børneattest). Required for regular contact with children under

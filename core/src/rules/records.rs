@@ -37,6 +37,7 @@ use crate::model::activity::{Activity, GoalReport, Measurement, RosterVolunteer,
 use crate::model::network::Network;
 use crate::model::outreach::{KnownPerson, Observation, OutreachContact, Referral};
 use crate::model::register::{HeadcountBucket, Participant, Session, Shift};
+use crate::model::volunteer::Volunteer;
 use crate::model::{AppRole, AttendanceStatus, By};
 
 pub(super) struct Checker<'a> {
@@ -356,7 +357,23 @@ impl Checker<'_> {
             DocKind::Outreach => self.outreach(c, k, &name, existed),
             DocKind::Activity => self.activity_record(c, k, &name, existed),
             DocKind::ResidentLog => self.resident(c, k, &name, existed),
-            // Tenant, staff, volunteers (central staff's) and network meetings: they parse.
+            DocKind::Volunteers if c == "volunteers" && existed => {
+                // Central staff's document; an erasure is final there too (ADR 0019).
+                let v = self.parse::<Volunteer>(c, k, "a volunteer")?;
+                let was: Option<Versions<Volunteer>> =
+                    read_one(self.before_doc()?, c, k).ok().flatten();
+                if crate::erasure::keeps_erasure(was.as_ref(), &v) {
+                    Ok(())
+                } else {
+                    Err(Refusal::new(
+                        format!("{name}.erased"),
+                        Reason::Erased,
+                        "an erased volunteer stays erased",
+                    ))
+                }
+            }
+            // Tenant, staff, the rest of volunteers (central staff's) and network meetings:
+            // they parse.
             _ => Ok(()),
         }
     }

@@ -417,6 +417,7 @@ pub async fn seed(
                     renewal_due: year_start.add_days(670),
                 }),
                 trainings: IdMap::new(),
+                erased: None,
             },
         )?;
     }

@@ -295,7 +295,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer, q: &super::manage::NoticeQue
                 h2 { "Frivillige og børneattester" }
                 div class="rul" { table {
                     thead { tr { th scope="col" { "Frivillig" } th scope="col" { "Status" } th scope="col" { "Børneattest" } th scope="col" { "Fornyes senest" } th scope="col" { "Aktiviteter" } } }
-                    tbody { @for (id, vol) in &d.volunteers {
+                    tbody { @for (id, vol) in d.volunteers.iter().filter(|(_, v)| v.erased.is_none()) {
                         @let state = certificate_state(vol.child_certificate.as_ref(), d.today);
                         @let (label, class) = certificate_da(state);
                         tr {
@@ -312,7 +312,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer, q: &super::manage::NoticeQue
                 summary { "Tilknyt en frivillig til en aktivitet" }
                 p class="note" { "Den frivillige kommer på aktivitetens vagtplan. Børneattesten tjekkes altid, som den er registreret nu." }
                 form method="post" action="/administration/tilknytning" class="stak" {
-                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
+                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.iter().filter(|(_, v)| v.erased.is_none()).map(|(id, _)| id) { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
                     label { "Aktivitet" select name="aktivitet" required { @for a in d.live_activities() { option value=(a.id.as_str()) { (a.activity.name) } } } }
                     label { "Rolle"
                         select name="rolle" required {
@@ -326,7 +326,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer, q: &super::manage::NoticeQue
             details id="kursus" {
                 summary { "Registrér et kursus eller en træning" }
                 form method="post" action="/administration/kursus" class="stak" {
-                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
+                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.iter().filter(|(_, v)| v.erased.is_none()).map(|(id, _)| id) { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
                     label { "Kursus" input name="kursus" required maxlength="200" placeholder="fx Konflikthåndtering for naboambassadører"; }
                     label { "Dato" input type="date" name="dato" required value=(d.today.to_string()); }
                     button type="submit" { "Gem kursus" }
@@ -358,7 +358,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer, q: &super::manage::NoticeQue
                 summary { "Registrér en børneattest" }
                 p class="note" { "Nabo gemmer kun, at attesten er indhentet, og hvornår den skal fornyes – aldrig indholdet. Serveren bruger den nye attest med det samme, den frivilliges telefon ved næste synkronisering." }
                 form method="post" action="/administration/boerneattest" class="stak" {
-                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.keys() { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
+                    label { "Frivillig" select name="frivillig" required { @for id in d.volunteers.iter().filter(|(_, v)| v.erased.is_none()).map(|(id, _)| id) { option value=(id.as_str()) { (d.volunteer_name(id)) } } } }
                     label { "Indhentet" input type="date" name="indhentet" required value=(d.today.to_string()); }
                     label { "Fornyes senest" input type="date" name="fornyes" required value=(d.today.add_days(730).to_string()); }
                     button type="submit" { "Gem børneattest" }

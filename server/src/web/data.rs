@@ -378,6 +378,9 @@ impl TenantData {
 
     /// A volunteer's name (if the key is held) or a neutral label.
     pub fn volunteer_name(&self, id: &VolunteerId) -> String {
+        if self.volunteers.get(id).is_some_and(|v| v.erased.is_some()) {
+            return "Slettet frivillig".into();
+        }
         self.volunteers
             .get(id)
             .and_then(|v| v.name.as_ref())

@@ -79,6 +79,7 @@ fn what_goes_and_stays(p: &Plan) -> Markup {
     let marks: usize = p.registers.iter().map(|r| r.marks).sum();
     let present: usize = p.registers.iter().map(|r| r.present).sum();
     let contacts: usize = p.outreach.iter().map(|o| o.contacts).sum();
+    let shifts = p.directory.as_ref().map_or(0, |d| d.shifts);
     let referrals: usize = p.outreach.iter().map(|o| o.referrals).sum();
     html! {
         h2 { "Det forsvinder" }
@@ -87,6 +88,9 @@ fn what_goes_and_stays(p: &Plan) -> Markup {
             @if !p.registers.is_empty() {
                 li { "Personen fjernes fra fremmødelister, gennemgang og eksport i " (count(p.registers.len(), "register", "registre")) "." }
             }
+            @if p.directory.is_some() {
+                li { "Den frivilliges navn, kontaktoplysninger og børneattestens datoer fjernes fra frivilligoversigten, og den frivilliges login lukkes (telefonerne tilbagekaldes og slettes)." }
+            }
             @if !p.outreach.is_empty() {
                 li { "Personen fjernes som kendt person fra " (count(p.outreach.len(), "opsøgende log", "opsøgende logs")) ", også på den opsøgende medarbejders telefon." }
             }
@@ -94,8 +98,11 @@ fn what_goes_and_stays(p: &Plan) -> Markup {
         }
         h2 { "Det bliver (uden navn)" }
         ul {
-            @if !p.registers.is_empty() || p.outreach.is_empty() {
+            @if !p.registers.is_empty() || (p.outreach.is_empty() && p.directory.is_none()) {
                 li { (count(marks, "fremmøderegistrering", "fremmøderegistreringer")) " og fremmøde ved " (count(present, "møde", "møder")) " tælles fortsat med i statistik og rapporter som anonyme tal." }
+            }
+            @if p.directory.is_some() {
+                li { (count(shifts, "vagt", "vagter")) " og de timer, den frivillige har lagt, tælles fortsat med som anonyme tal, ligesom kurser." }
             }
             @if !p.outreach.is_empty() {
                 li { (count(contacts, "kontakt", "kontakter")) " og " (count(referrals, "henvisning", "henvisninger")) " med personen tælles fortsat med som anonyme tal." }
@@ -162,7 +169,7 @@ async fn submit(
             p class="besked" { "Personen er slettet (" (reason.da().to_lowercase()) ")." }
             ul {
                 li { (count(done.keys_destroyed as usize, "nøgle destrueret", "nøgler destrueret")) " på serveren." }
-                li { (count(done.records as usize, "personpost markeret", "personposter markeret")) " som slettet i " (count(done.documents as usize, "dokument", "dokumenter")) " (registre og opsøgende logs)." }
+                li { (count(done.records as usize, "personpost markeret", "personposter markeret")) " som slettet i " (count(done.documents as usize, "dokument", "dokumenter")) " (registre, opsøgende logs og frivilligoversigten)." }
                 li { "Telefonerne sletter deres kopi af nøglen ved næste synkronisering og melder tilbage." }
             }
             p { "Sletningens nummer i loggen: " code { (done.erasure_id) } }
