@@ -381,6 +381,30 @@ pub fn roll_call_ended(
     Some(marked.map_or(added, |m| m.max(added)))
 }
 
+/// When a volunteer's purpose ended, "after the volunteer's last attachment": the latest of
+/// their joining, their engagements' last days and their last shift, once no engagement of
+/// theirs is open. A volunteer who never had an engagement is attached until archived.
+/// `None` while they are attached.
+pub fn volunteer_ended(
+    v: &crate::model::volunteer::Volunteer,
+    engagements: &[&crate::model::volunteer::Engagement],
+    last_shift: Option<Date>,
+) -> Option<Date> {
+    if engagements.iter().any(|e| e.end.is_none()) {
+        return None;
+    }
+    if engagements.is_empty() && v.status != crate::model::VolunteerStatus::Archived {
+        return None;
+    }
+    Some(
+        engagements
+            .iter()
+            .filter_map(|e| e.end)
+            .chain(last_shift)
+            .fold(v.joined, Date::max),
+    )
+}
+
 /// When the purpose of a known person's record in an outreach log ended: the latest day of
 /// the person's addition, a contact with them, or a referral of theirs (made or moved on).
 /// `None` when the log does not know the person. The job takes the latest over every log.
@@ -413,6 +437,50 @@ mod tests {
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_volunteer_is_attached_while_an_engagement_is_open() {
+        use crate::model::volunteer::{Engagement, Volunteer};
+        let v = Volunteer {
+            name: None,
+            source: crate::model::VolunteerSource::Resident,
+            source_org: None,
+            status: crate::model::VolunteerStatus::Active,
+            joined: d("2025-01-10"),
+            resident: true,
+            child_certificate: None,
+            trainings: crate::model::IdMap::new(),
+            erased: None,
+        };
+        let e = |end: Option<&str>| Engagement {
+            volunteer: "v1".parse().unwrap(),
+            activity: "act-1".parse().unwrap(),
+            role: "lektiehjaelper".parse().unwrap(),
+            start: d("2025-01-10"),
+            end: end.map(d),
+        };
+        let (open, ended) = (e(None), e(Some("2026-03-01")));
+        assert_eq!(volunteer_ended(&v, &[&ended, &open], None), None);
+        assert_eq!(
+            volunteer_ended(&v, &[], None),
+            None,
+            "active, never engaged"
+        );
+        assert_eq!(
+            volunteer_ended(&v, &[&ended], Some(d("2026-02-20"))),
+            Some(d("2026-03-01"))
+        );
+        assert_eq!(
+            volunteer_ended(&v, &[&ended], Some(d("2026-04-02"))),
+            Some(d("2026-04-02")),
+            "a later shift counts"
+        );
+        let archived = Volunteer {
+            status: crate::model::VolunteerStatus::Archived,
+            ..v
+        };
+        assert_eq!(volunteer_ended(&archived, &[], None), Some(d("2025-01-10")));
     }
 
     #[test]

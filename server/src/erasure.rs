@@ -24,7 +24,7 @@ use nabo_core::erasure::{ErasureReason, merge_group};
 use nabo_core::ids::VolunteerId;
 use nabo_core::ids::{ParticipantId, TenantId};
 use nabo_core::model::By;
-use nabo_core::model::volunteer::Volunteer;
+use nabo_core::model::volunteer::{Engagement, Volunteer};
 use serde::{Deserialize, Serialize};
 
 use crate::acl::Principal;
@@ -188,7 +188,18 @@ pub(crate) struct PeopleViews {
     /// Outreach logs (known persons, contacts, referrals).
     pub outreach: Vec<(DocMeta, OutreachView)>,
     /// The volunteer directory.
-    pub volunteers: Option<(DocMeta, BTreeMap<VolunteerId, Volunteer>)>,
+    pub volunteers: Option<Directory>,
+}
+
+/// The volunteer directory as erasure and retention read it.
+#[derive(Debug)]
+pub(crate) struct Directory {
+    /// The document.
+    pub meta: DocMeta,
+    /// The volunteers.
+    pub volunteers: BTreeMap<VolunteerId, Volunteer>,
+    /// Their engagements.
+    pub engagements: Vec<Engagement>,
 }
 
 /// Reads every register and outreach log of a tenant.
@@ -215,10 +226,16 @@ pub(crate) async fn people_views(
             }
             DocKind::Volunteers => {
                 let loaded = crate::relay::doc::load(storage, meta.id).await?;
-                let all = VolunteersDoc::from_doc(loaded.doc)
-                    .and_then(|d| d.volunteers())
-                    .map_err(EditError::Domain)?;
-                out.volunteers = Some((meta, all));
+                let d = VolunteersDoc::from_doc(loaded.doc).map_err(EditError::Domain)?;
+                out.volunteers = Some(Directory {
+                    meta,
+                    volunteers: d.volunteers().map_err(EditError::Domain)?,
+                    engagements: d
+                        .engagements()
+                        .map_err(EditError::Domain)?
+                        .into_values()
+                        .collect(),
+                });
             }
             _ => {}
         }
@@ -249,8 +266,8 @@ pub(crate) async fn plan_among(
     let mut outreach = Vec::new();
     let mut subjects = BTreeSet::from([subject.to_owned()]);
     let directory = match (&views.volunteers, subject.parse::<VolunteerId>()) {
-        (Some((meta, all)), Ok(vid)) => all.get(&vid).map(|v| InDirectory {
-            meta: meta.clone(),
+        (Some(dir), Ok(vid)) => dir.volunteers.get(&vid).map(|v| InDirectory {
+            meta: dir.meta.clone(),
             shifts: views
                 .registers
                 .iter()

@@ -204,7 +204,7 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
     };
     // Roll-call names: one decision per person (merge group) per register.
     // A set: the same person can be due in several registers, and is erased once.
-    let mut due_people: BTreeSet<ParticipantId> = BTreeSet::new();
+    let mut due_people: BTreeSet<String> = BTreeSet::new();
     let views = crate::erasure::people_views(storage, tenant).await?;
     for (_, view) in &views.registers {
         let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
@@ -229,7 +229,7 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
                 Action::Keep => {}
                 Action::Held(_) => report.held += 1,
                 Action::Dispose(_) => {
-                    due_people.insert(pid.clone());
+                    due_people.insert(pid.to_string());
                 }
             }
         }
@@ -257,15 +257,50 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
             Action::Keep => {}
             Action::Held(_) => report.held += 1,
             Action::Dispose(_) => {
-                due_people.insert(pid);
+                due_people.insert(pid.to_string());
+            }
+        }
+    }
+    // Volunteers (issue 11 item 4): a class period after their last attachment (every
+    // engagement ended, or archived), erased like anyone else: name, contact details and
+    // certificate dates go, hours stay as counts.
+    if let Some(dir) = &views.volunteers {
+        for (vid, v) in &dir.volunteers {
+            let engagements: Vec<_> = dir
+                .engagements
+                .iter()
+                .filter(|e| &e.volunteer == vid)
+                .collect();
+            let last_shift = views
+                .registers
+                .iter()
+                .flat_map(|(_, r)| {
+                    r.shifts
+                        .keys()
+                        .filter(|(_, x)| x == vid)
+                        .filter_map(|(sid, _)| r.sessions.get(sid))
+                        .map(|s| s.current.date)
+                })
+                .max();
+            let facts = Facts {
+                kind: RecordKind::Volunteer,
+                purpose_ended: nabo_core::retention::volunteer_ended(v, &engagements, last_shift),
+                held: holds.contains(vid.as_str()),
+                disposed: v.erased.is_some(),
+            };
+            match due(&facts, &settings.retention, today) {
+                Action::Keep => {}
+                Action::Held(_) => report.held += 1,
+                Action::Dispose(_) => {
+                    due_people.insert(vid.to_string());
+                }
             }
         }
     }
     for pid in due_people {
         // Each person's plan from the registers read above: erasing one person marks only
         // their own merge group, which no later plan reads.
-        let Some(plan) = crate::erasure::plan_among(storage, tenant, pid.as_str(), &views).await?
-        else {
+        let Some(plan) = crate::erasure::plan_among(storage, tenant, &pid, &views).await? else {
             continue;
         };
         match crate::erasure::erase(s, &system, &plan, ErasureReason::PurposeEnded).await {

@@ -336,3 +336,75 @@ async fn the_retention_command_erases_what_is_due_by_the_system_clock() {
         assert!(keys.is_none());
     }
 }
+
+/// Issue 11 item 4: a volunteer whose engagements all ended is erased by the retention job a
+/// class period later (the directory record marked, the key gone, the login closed); a
+/// volunteer still engaged is kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_volunteer_is_erased_a_year_after_the_last_engagement_ended() {
+    for backend in Backend::all() {
+        let start = Timestamp::now();
+        let r = relay_at(backend, start).await;
+        let state = r.relay().state.clone();
+        let users = r.storage().users(&tenant()).await.unwrap();
+        let vid = |name: &str| {
+            users
+                .iter()
+                .find(|u| u.username == name)
+                .and_then(|u| u.volunteer_id.clone())
+                .unwrap()
+        };
+        let (jonas, maja) = (vid("volunteer2"), vid("volunteer1"));
+        let key = |v: String| {
+            let storage = r.storage();
+            async move { storage.subject_key(&tenant(), &v).await.unwrap().is_some() }
+        };
+        // Jonas's engagement at the café ends today, on the page that asks first.
+        let b = Browser::login(&r, "central").await;
+        let today = start.date_dk().to_string();
+        let res = b
+            .post(
+                &format!("/vagtplan/act-lektiecafe/{jonas}/afslut"),
+                &b.base,
+                &[("slut", today.as_str())],
+            )
+            .await;
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "{backend:?}: {}",
+            res.status()
+        );
+        nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert!(key(jonas.clone()).await, "{backend:?}: nothing due today");
+
+        r.clock.set(Timestamp(start.0 + 430 * DAY));
+        nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert!(!key(jonas.clone()).await, "{backend:?}: Jonas is erased");
+        assert!(
+            key(maja.clone()).await,
+            "{backend:?}: Maja is still engaged"
+        );
+        let dir = doc_id(&r, "volunteers", "").await;
+        let vols = nabo_core::docs::volunteers::VolunteersDoc::from_doc(
+            NaboDoc::from_automerge(stored(&r, dir).await, ActorId::random()).unwrap(),
+        )
+        .unwrap()
+        .volunteers()
+        .unwrap();
+        assert!(
+            vols[&jonas.parse().unwrap()].erased.is_some(),
+            "{backend:?}"
+        );
+        assert!(vols[&maja.parse().unwrap()].erased.is_none(), "{backend:?}");
+        let log = r.storage().erasures(&tenant()).await.unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.subject == jonas && e.reason == "purpose-ended"),
+            "{backend:?}"
+        );
+    }
+}
