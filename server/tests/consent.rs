@@ -648,8 +648,8 @@ async fn central_staff_record_and_correct_a_childs_consent_on_the_pages() {
         assert!(page.contains("kan ikke rettes"), "{page}");
         let withdrawn = consent_of(&r, reg, &pid).await.expect("stored");
         assert_eq!(withdrawn.withdrawn_on, Some(today));
-        // Even with a fingerprint matching the withdrawn record, the core refuses it.
-        let mut again = with(&before_withdrawal, "aftryk", &[]);
+        // The form shown before the withdrawal is stale; with a fingerprint matching the
+        // withdrawn record, the core refuses it (a withdrawal is final).
         let (status, _) = post_form(&b, "/samtykke/registrer", &before_withdrawal).await;
         assert_eq!(status, 409, "{backend:?}");
         let fresh = {
@@ -659,7 +659,7 @@ async fn central_staff_record_and_correct_a_childs_consent_on_the_pages() {
             use sha2::Digest;
             hex::encode(&sha2::Sha256::digest(format!("{:?}", Some(&withdrawn)).as_bytes())[..12])
         };
-        again = with(&again, "aftryk", &[&fresh]);
+        let again = with(&before_withdrawal, "aftryk", &[&fresh]);
         let (status, text) = post_form(&b, "/samtykke/registrer", &again).await;
         assert_eq!(status, 400, "{backend:?}: {text}");
         assert!(text.contains("«Trukket tilbage»"), "{text}");

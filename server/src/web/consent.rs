@@ -83,8 +83,8 @@ struct Place {
     consent: Option<Consent>,
     /// For a register: whether the roll call may name the child today.
     named: Option<bool>,
-    /// For a register: the child's age band (the consent form says whether a guardian gives
-    /// it).
+    /// For a register and a child not erased: the age band (the consent form says whether a
+    /// guardian gives it); `None` offers no consent form.
     age_band: Option<String>,
 }
 
@@ -108,7 +108,12 @@ fn places(d: &TenantData, pid: &ParticipantId) -> Vec<Place> {
             },
             basis_text: a.legal_basis_text.clone(),
             activity_basis: Some(basis_text_da(a.legal_basis, a.legal_basis_text.as_deref())),
-            age_band: Some(p.current.age_band.to_string()),
+            // An erased child gets no consent form (the core refuses one anyway).
+            age_band: p
+                .current
+                .erased
+                .is_none()
+                .then(|| p.current.age_band.to_string()),
             named: Some(may_be_named(
                 a.attendance_mode,
                 a.legal_basis,
