@@ -46,6 +46,7 @@ impl NaboClient {
                 age_band: code("age_band", &input.age_band)?,
                 label,
                 basis,
+                basis_text: None,
                 consent,
                 added_on: author.at.date_dk(),
                 erased: None,

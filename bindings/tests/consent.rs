@@ -2,7 +2,8 @@
 //! covering it (the guardian's consent to naming, for a private actor); without it the child is
 //! added without a name and counted only; a child under 15 needs a guardian's consent with the
 //! relation; the roll call says whether each child may be named, and a withdrawal on the review
-//! pages stops the naming on the phone at its next sync.
+//! pages stops the naming on the phone at its next sync, and a consent recorded there
+//! (ADR 0034) lets the phone name the child after its next sync.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -328,6 +329,75 @@ async fn a_child_is_named_only_with_consent_and_a_withdrawal_stops_the_naming() 
             call.entries.iter().all(|e| e.participant_id != yasmin),
             "an erased child leaves the phone's roll call"
         );
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+/// A consent central staff record on the review pages (ADR 0034) reaches the phone at its
+/// next sync: the child counted without one may be named from then on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consent_recorded_on_the_pages_lets_the_phone_name_the_child() {
+    for backend in Backend::all() {
+        let r = TestRelay::start(backend, Limits::default()).await.unwrap();
+        r.seed_demo(PASSWORD).await.unwrap();
+        named_roll_call(&r).await;
+        let dir = tempfile::tempdir().unwrap();
+        let a = phone(&r, dir.path(), "u-volunteer1").await;
+        let today = nabo_core::time::Timestamp::now().date_dk().to_string();
+        let session = a
+            .add_session(
+                "act-lektiecafe".into(),
+                today.clone(),
+                "15:00".into(),
+                "17:00".into(),
+                None,
+            )
+            .await
+            .unwrap();
+        let s = session.id.clone();
+        let child = a.add_child(s.clone(), None, "7-9".into()).await.unwrap();
+        a.sync_now().await.unwrap();
+        let may_be_named = |call: nabo_bindings::api::RollCall| {
+            call.entries
+                .iter()
+                .find(|e| e.participant_id == child)
+                .unwrap()
+                .may_be_named
+        };
+        assert!(!may_be_named(a.roll_call(s.clone()).await.unwrap()));
+
+        // The office records the parent's written consent to the name on the pages.
+        let cookies = page_session(&r).await;
+        let page = reqwest::Client::new()
+            .get(format!("{}/samtykke?emne={child}", r.http()))
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let aftryk = {
+            let needle = "name=\"aftryk\" value=\"";
+            let i = page.find(needle).expect("a consent form") + needle.len();
+            page[i..].split('"').next().unwrap().to_owned()
+        };
+        let doc = s.split_once('/').map_or(s.as_str(), |(d, _)| d).to_owned();
+        let res = reqwest::Client::new()
+            .post(format!("{}/samtykke/registrer", r.http()))
+            .header("cookie", &cookies)
+            .header("origin", r.http())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "emne={child}&dokument={doc}&aftryk={aftryk}&givet_af=parent&dato={today}\
+                 &kanal=written&omfang=named-roll-call"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{backend:?}");
+        a.sync_now().await.unwrap();
+        assert!(may_be_named(a.roll_call(s.clone()).await.unwrap()));
         r.running.unwrap().shutdown().await;
     }
 }

@@ -78,6 +78,25 @@ impl Relation {
 /// phones and pages apply the tenant's own (`Settings::consent_age`).
 pub const MIN_GUARDIAN_AGE: u8 = 13;
 
+/// The longest statute text of an `other-statutory` basis (ADR 0034).
+pub const MAX_STATUTE: usize = 200;
+
+/// What a basis must carry (ADR 0034): another statutory basis (`other-statutory`) names its
+/// statute in `text` (required, not blank, at most [`MAX_STATUTE`] characters; `field` names
+/// it in the refusal). Other bases ignore the text, which is still bounded.
+pub fn check_basis(field: &'static str, basis: LegalBasis, text: Option<&str>) -> Result<()> {
+    match (basis, text) {
+        (LegalBasis::OtherStatutory, None) => invalid(
+            field,
+            Reason::Missing,
+            "another statutory basis names its statute",
+        ),
+        (LegalBasis::OtherStatutory, Some(t)) => crate::docs::require_text(field, t, MAX_STATUTE),
+        (_, Some(t)) => crate::docs::limit_text(field, t, MAX_STATUTE),
+        (_, None) => Ok(()),
+    }
+}
+
 /// The channels a consent can be given through.
 pub const CHANNELS: [&str; 3] = ["oral", "written", "digital"];
 
@@ -180,16 +199,19 @@ pub fn consent_covers(consent: Option<&Consent>, what: Use, on: Date) -> Result<
 
 /// Whether a person's `basis` (with its consent) covers `what` on day `on` (ADR 0027):
 /// - attendance under a pseudonymous token rests on any basis;
-/// - following a person and naming them in the roll call rest on a public authority's task or
-///   a legal obligation, or else on a consent covering the use (private actors following or
+/// - following a person and naming them in the roll call rest on a public authority's task, a
+///   legal obligation or another statutory basis named by its statute (ADR 0034), or else on
+///   a consent covering the use (private actors following or
 ///   naming vulnerable residents and children need consent, DOMAIN.md §4.1); following never
 ///   rests on legitimate interest or a contract;
 /// - portrait photos and sharing details with a partner always need a consent covering them.
 pub fn covers(basis: LegalBasis, consent: Option<&Consent>, what: Use, on: Date) -> Result<()> {
-    use LegalBasis::{Contract, LegalObligation, LegitimateInterest, PublicTask};
+    use LegalBasis::{Contract, LegalObligation, LegitimateInterest, OtherStatutory, PublicTask};
     match (what, basis) {
         (Use::Attendance, b) if b != LegalBasis::Consent => Ok(()),
-        (Use::FollowUp | Use::NamedRollCall, PublicTask | LegalObligation) => Ok(()),
+        (Use::FollowUp | Use::NamedRollCall, PublicTask | LegalObligation | OtherStatutory) => {
+            Ok(())
+        }
         (Use::FollowUp, LegitimateInterest | Contract) => invalid(
             "basis",
             Reason::NoLegalBasis,
@@ -512,6 +534,135 @@ mod tests {
         assert!(check_label(Named, LegalBasis::Consent, Some(&named), true, on).is_ok());
         // Pseudonymous attendance rests on any basis but a missing consent.
         assert!(covers(LegalBasis::LegitimateInterest, None, Use::Attendance, on).is_ok());
+    }
+
+    #[test]
+    fn another_statutory_basis_names_its_statute_and_counts_as_one() {
+        assert_eq!(
+            refused(check_basis("basis_text", LegalBasis::OtherStatutory, None)),
+            ("basis_text", Reason::Missing)
+        );
+        assert_eq!(
+            refused(check_basis(
+                "legal_basis_text",
+                LegalBasis::OtherStatutory,
+                Some("  ")
+            )),
+            ("legal_basis_text", Reason::Missing)
+        );
+        let long = "§".repeat(MAX_STATUTE + 1);
+        assert_eq!(
+            refused(check_basis(
+                "basis_text",
+                LegalBasis::OtherStatutory,
+                Some(&long)
+            )),
+            ("basis_text", Reason::TooLong)
+        );
+        assert!(
+            check_basis(
+                "basis_text",
+                LegalBasis::OtherStatutory,
+                Some("Serviceloven § 11, stk. 3")
+            )
+            .is_ok()
+        );
+        // Other bases need no text (and a leftover one is only bounded).
+        assert!(check_basis("basis_text", LegalBasis::PublicTask, None).is_ok());
+        assert!(check_basis("basis_text", LegalBasis::PublicTask, Some("x")).is_ok());
+        assert_eq!(
+            refused(check_basis("basis_text", LegalBasis::Contract, Some(&long))),
+            ("basis_text", Reason::TooLong)
+        );
+        // Like a legal obligation, it covers following and naming, not photos or sharing.
+        let on = day("2026-04-01");
+        assert!(may_be_named(
+            AttendanceMode::Named,
+            LegalBasis::OtherStatutory,
+            None,
+            on
+        ));
+        assert!(covers(LegalBasis::OtherStatutory, None, Use::FollowUp, on).is_ok());
+        assert_eq!(
+            refused(covers(LegalBasis::OtherStatutory, None, Use::Photos, on)),
+            ("consent", Reason::NoLegalBasis)
+        );
+        assert_eq!(
+            "other-statutory".parse::<LegalBasis>().unwrap(),
+            LegalBasis::OtherStatutory
+        );
+    }
+
+    #[test]
+    fn an_activity_on_another_statutory_basis_needs_its_statute_and_old_ones_still_load() {
+        use crate::docs::activity::{ActivityDoc, NewActivity};
+        use crate::document::{Author, NaboDoc, TypedDoc};
+        use crate::ids::ActivityId;
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
+        let cat = Catalogue::builtin().unwrap();
+        let central = Author {
+            by: crate::model::By::System,
+            at: crate::time::Timestamp(1_780_000_000_000),
+        };
+        let create = |text: Option<&str>| {
+            let mut input = NewActivity::new(
+                "Fællesspisning",
+                "p1".parse().unwrap(),
+                "a1".parse().unwrap(),
+                "lbf-2006-2010",
+                "SL.faellesspisning",
+            );
+            input.legal_basis = LegalBasis::OtherStatutory;
+            input.legal_basis_text = text.map(str::to_owned);
+            ActivityDoc::create(
+                "t1".parse().unwrap(),
+                ActivityId::random(),
+                automerge::ActorId::random(),
+                &central,
+                cat,
+                input,
+            )
+        };
+        match create(None) {
+            Err(Error::Invalid(i)) => {
+                assert_eq!((i.field, i.reason), ("legal_basis_text", Reason::Missing))
+            }
+            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+        }
+        let mut doc = create(Some("Serviceloven § 11, stk. 3")).unwrap();
+        let a = doc.activity().unwrap().current;
+        assert_eq!(
+            a.legal_basis_text.as_deref(),
+            Some("Serviceloven § 11, stk. 3")
+        );
+        // A document written before the field (no `legal_basis_text`) still loads.
+        let am = doc.doc_mut().automerge_mut();
+        let mut tx = am.transaction();
+        let (_, obj) = tx.get(automerge::ROOT, "activity").unwrap().unwrap();
+        tx.delete(&obj, "legal_basis_text").unwrap();
+        tx.commit();
+        let old = ActivityDoc::from_doc(
+            NaboDoc::load(&doc.doc().save(), automerge::ActorId::random()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(old.activity().unwrap().current.legal_basis_text, None);
+
+        // A known person followed on another statutory basis names it too.
+        let mut p = crate::model::outreach::KnownPerson {
+            age_band: "18-24".parse().unwrap(),
+            label: None,
+            basis: LegalBasis::OtherStatutory,
+            basis_text: None,
+            consent: None,
+            added_on: day("2026-04-01"),
+        };
+        assert_eq!(
+            refused(crate::docs::outreach::check_person(cat, &p)),
+            ("basis_text", Reason::Missing)
+        );
+        p.basis_text = Some("Serviceloven § 11, stk. 3".into());
+        assert!(crate::docs::outreach::check_person(cat, &p).is_ok());
     }
 
     #[test]

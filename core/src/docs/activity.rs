@@ -66,6 +66,8 @@ pub struct NewActivity {
     pub start: Option<Date>,
     /// Legal basis.
     pub legal_basis: LegalBasis,
+    /// The statute, when the basis is `other-statutory` (ADR 0034).
+    pub legal_basis_text: Option<String>,
     /// Retention class.
     pub retention: RetentionClass,
     /// Purpose.
@@ -97,6 +99,7 @@ impl NewActivity {
             venue: None,
             start: None,
             legal_basis: LegalBasis::LegitimateInterest,
+            legal_basis_text: None,
             retention: RetentionClass::GrantDocumentation5y,
             purpose: "Dokumentation af aktiviteten over for bestyrelse og bevillingsgivere".into(),
         }
@@ -149,6 +152,11 @@ pub(crate) fn check_series(s: &SessionSeries) -> Result<()> {
 pub fn validate_activity(cat: &Catalogue, a: &Activity) -> Result<()> {
     require_text("name", &a.name, MAX_NAME)?;
     limit_text("purpose", &a.purpose, MAX_TEXT)?;
+    crate::consent::check_basis(
+        "legal_basis_text",
+        a.legal_basis,
+        a.legal_basis_text.as_deref(),
+    )?;
     let Some(tax) = cat.taxonomy(a.taxonomy.as_str()) else {
         return invalid(
             "taxonomy",
@@ -282,6 +290,7 @@ impl ActivityDoc {
             end: None,
             controller: None,
             legal_basis: input.legal_basis,
+            legal_basis_text: input.legal_basis_text,
             retention: input.retention,
             purpose: input.purpose,
             archived: false,

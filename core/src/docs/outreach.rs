@@ -609,6 +609,7 @@ pub(crate) fn check_person(cat: &Catalogue, p: &KnownPerson) -> Result<()> {
             format!("{} is not an age band", p.age_band),
         );
     }
+    crate::consent::check_basis("basis_text", p.basis, p.basis_text.as_deref())?;
     if p.basis == LegalBasis::Consent && p.consent.is_none() {
         return invalid(
             "consent",

@@ -56,6 +56,10 @@ pub struct Activity {
     pub controller: Option<OrgId>,
     /// Legal basis of processing the participants' data.
     pub legal_basis: LegalBasis,
+    /// The statute, when the basis is another statutory basis (`other-statutory`, ADR 0034),
+    /// e.g. «Serviceloven § 11, stk. 3». Absent in activities written before it.
+    #[autosurgeon(hydrate = "crate::model::lenient::opt_string")]
+    pub legal_basis_text: Option<String>,
     /// Retention class of its registers.
     pub retention: RetentionClass,
     /// Purpose of processing, in plain words.

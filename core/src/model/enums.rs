@@ -439,6 +439,9 @@ code_enum! {
         LegalObligation = "legal-obligation",
         /// A contract (e.g. a volunteer agreement).
         Contract = "contract",
+        /// Another statutory basis, named by its text (e.g. «Serviceloven § 11, stk. 3"),
+        /// which is stored beside the basis (ADR 0034).
+        OtherStatutory = "other-statutory",
     }
 }
 

@@ -63,6 +63,14 @@ pub struct KnownPerson {
     pub label: Option<Sealed>,
     /// Legal basis for following the person.
     pub basis: LegalBasis,
+    /// The statute, when the basis is another statutory basis (`other-statutory`, ADR 0034).
+    /// Written only when set (a phone that has not heard of it writes no field); absent in
+    /// persons recorded before it.
+    #[autosurgeon(
+        reconcile = "crate::consent::reconcile_some",
+        hydrate = "crate::model::lenient::opt_string"
+    )]
+    pub basis_text: Option<String>,
     /// Consent, when consent is the basis.
     pub consent: Option<Consent>,
     /// Added on.

@@ -4,6 +4,11 @@
 //! withdraw a consent there (`POST /samtykke/tilbagetraek`), which takes effect from that day
 //! (GDPR art. 7(3)), and are offered erasure next. Every view and withdrawal is in the access
 //! log (purpose `subject-request`).
+//!
+//! Central staff also record a child's consent there, or correct one not withdrawn
+//! (`POST /samtykke/registrer`, ADR 0034): the form goes through the register's validated
+//! `record_consent` with the tenant's guardian age and [`crate::relay::Hub::edit`], so phones
+//! see it at their next sync; a form shown before the record changed is refused as stale.
 
 use axum::Router;
 use axum::extract::{Extension, Query, State};
@@ -31,6 +36,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/samtykke", get(show))
         .route("/samtykke/tilbagetraek", post(withdraw))
+        .route("/samtykke/registrer", post(record))
 }
 
 #[derive(Deserialize)]
@@ -46,7 +52,23 @@ pub fn basis_da(b: LegalBasis) -> &'static str {
         LegalBasis::LegitimateInterest => "Legitim interesse",
         LegalBasis::LegalObligation => "Retlig forpligtelse (lovhjemmel)",
         LegalBasis::Contract => "Aftale",
+        LegalBasis::OtherStatutory => "Anden lovhjemmel",
     }
+}
+
+/// A basis as the pages show it: its Danish name, and the statute of another statutory basis
+/// (ADR 0034).
+pub fn basis_text_da(b: LegalBasis, text: Option<&str>) -> String {
+    match (b, text) {
+        (LegalBasis::OtherStatutory, Some(t)) => format!("{}: {t}", basis_da(b)),
+        _ => basis_da(b).to_owned(),
+    }
+}
+
+/// What a consent form was shown against: a change synced since is refused as stale.
+fn fingerprint(c: Option<&Consent>) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(format!("{c:?}").as_bytes())[..12])
 }
 
 /// Where the person is, with the basis and consent there.
@@ -54,9 +76,16 @@ struct Place {
     title: String,
     document: nabo_core::document::DocumentId,
     basis: LegalBasis,
+    /// The statute of another statutory basis.
+    basis_text: Option<String>,
+    /// For a register: the activity's own basis, as the pages show it.
+    activity_basis: Option<String>,
     consent: Option<Consent>,
     /// For a register: whether the roll call may name the child today.
     named: Option<bool>,
+    /// For a register and a child not erased: the age band (the consent form says whether a
+    /// guardian gives it); `None` offers no consent form.
+    age_band: Option<String>,
 }
 
 fn places(d: &TenantData, pid: &ParticipantId) -> Vec<Place> {
@@ -77,6 +106,14 @@ fn places(d: &TenantData, pid: &ParticipantId) -> Vec<Place> {
             } else {
                 a.legal_basis
             },
+            basis_text: a.legal_basis_text.clone(),
+            activity_basis: Some(basis_text_da(a.legal_basis, a.legal_basis_text.as_deref())),
+            // An erased child gets no consent form (the core refuses one anyway).
+            age_band: p
+                .current
+                .erased
+                .is_none()
+                .then(|| p.current.age_band.to_string()),
             named: Some(may_be_named(
                 a.attendance_mode,
                 a.legal_basis,
@@ -92,8 +129,11 @@ fn places(d: &TenantData, pid: &ParticipantId) -> Vec<Place> {
                 title: d.outreach_title(o),
                 document: o.meta.id,
                 basis: p.basis,
+                basis_text: p.basis_text.clone(),
+                activity_basis: None,
                 consent: p.consent.clone(),
                 named: None,
+                age_band: None,
             });
         }
     }
@@ -191,7 +231,10 @@ async fn show(
             @for place in &found {
                 section {
                     h2 { (place.title) }
-                    p { "Grundlag: " strong { (basis_da(place.basis)) } }
+                    p { "Grundlag: " strong { (basis_text_da(place.basis, place.basis_text.as_deref())) } }
+                    @if let Some(ab) = &place.activity_basis {
+                        p { "Aktivitetens grundlag: " (ab) }
+                    }
                     @match &place.consent {
                         Some(c) => {
                             (consent_details(&d, c))
@@ -207,6 +250,9 @@ async fn show(
                         None => p { "Der er ikke registreret et samtykke." }
                     }
                     (allowed(&d, place))
+                    @if place.age_band.is_some() {
+                        (consent_form(&d, &pid, place))
+                    }
                 }
             }
             @if withdrawn_any {
@@ -296,6 +342,202 @@ async fn withdraw(
                     p { a href=(format!("/sletning?emne={pid}")) { "Slet personen" } " – hvis behandlingen ikke hviler på et andet grundlag." }
                 }
             }
+        },
+    ))
+}
+
+/// The form that records a consent for a child in a register, or corrects one not withdrawn
+/// (prefilled with it). A withdrawn consent is final: no form, a new consent is a new person.
+fn consent_form(d: &TenantData, pid: &ParticipantId, place: &Place) -> Markup {
+    let c = place.consent.as_ref();
+    if c.is_some_and(|c| c.withdrawn_on.is_some()) {
+        return html! {
+            p { "Et samtykke, der er trukket tilbage, kan ikke rettes eller gives igen her: et nyt samtykke registreres for en ny deltager." }
+        };
+    }
+    let guardian = place.age_band.as_deref().is_some_and(|b| {
+        nabo_core::consent::needs_guardian(&d.catalogue, b, d.settings.consent_age)
+    });
+    let by = match c {
+        Some(c) if c.by_guardian => c.relation.map_or("parent", |r| r.code()),
+        Some(_) => "self",
+        None if guardian => "parent",
+        None => "self",
+    };
+    let given = c.map_or(d.today, |c| c.given_on).to_string();
+    let channel = c.map_or("written", |c| c.channel.as_str());
+    let has = |u: Use| c.is_some_and(|c| c.scope.iter().any(|s| s.as_str() == u.code()));
+    let partner = |o: &nabo_core::ids::OrgId| c.is_some_and(|c| c.partners.contains(o));
+    html! {
+        details open[c.is_none()] {
+            summary { @if c.is_some() { "Ret samtykket" } @else { "Registrér samtykke" } }
+            form method="post" action="/samtykke/registrer" class="stak" {
+                input type="hidden" name="emne" value=(pid.as_str());
+                input type="hidden" name="dokument" value=(place.document.to_string());
+                input type="hidden" name="aftryk" value=(fingerprint(c));
+                @if guardian {
+                    p { "Personen er under " (d.settings.consent_age) " år: samtykket gives af en forælder eller værge." }
+                }
+                label { "Samtykke givet af"
+                    select name="givet_af" {
+                        option value="self" selected[by == "self"] { "Personen selv" }
+                        option value="parent" selected[by == "parent"] { "Forælder (med forældremyndighed)" }
+                        option value="guardian" selected[by == "guardian"] { "Værge" }
+                    }
+                }
+                label { "Dato" input type="date" name="dato" value=(given) required; }
+                label { "Kanal"
+                    select name="kanal" {
+                        @for k in nabo_core::consent::CHANNELS {
+                            option value=(k) selected[channel == k] { (channel_da(k)) }
+                        }
+                    }
+                }
+                fieldset { legend { "Omfatter" }
+                    @for u in Use::ALL {
+                        label class="valg" { input type="checkbox" name="omfang" value=(u.code()) checked[has(*u)]; " " (u.da()) }
+                    }
+                }
+                @if !d.orgs.is_empty() {
+                    fieldset { legend { "Samarbejdspartnere (ved deling; ingen valgt: den, henvisningen nævner)" }
+                        @for (id, o) in &d.orgs {
+                            label class="valg" { input type="checkbox" name="partner" value=(id.as_str()) checked[partner(id)]; " " (o.name) }
+                        }
+                    }
+                }
+                button type="submit" { "Gem samtykket" }
+            }
+        }
+    }
+}
+
+/// `POST /samtykke/registrer`: records a child's consent in one register, or corrects the one
+/// recorded there (not a withdrawn one), through the register's validated operation.
+async fn record(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: String,
+) -> WebResult<Response> {
+    use nabo_core::consent::Relation;
+    v.require_central()?;
+    let f = FormFields::parse(&body);
+    let pid: ParticipantId = f
+        .one("emne")
+        .and_then(|x| x.parse().ok())
+        .ok_or(WebError::NotFound)?;
+    let d = TenantData::load(&s, &v.principal).await?;
+    let document = f.one("dokument").unwrap_or_default();
+    let place = places(&d, &pid)
+        .into_iter()
+        .find(|p| p.document.to_string() == document)
+        .ok_or(WebError::NotFound)?;
+    let reg = d
+        .registers
+        .iter()
+        .find(|r| r.meta.id == place.document)
+        .ok_or_else(|| {
+            WebError::BadRequest(
+                "Samtykke registreres her kun for deltagere i et fremmøderegister.".into(),
+            )
+        })?;
+    // The form was shown against the consent as it was then: a change synced since (a phone,
+    // another reviewer) is seen before it is overwritten.
+    if f.one("aftryk") != Some(fingerprint(place.consent.as_ref()).as_str()) {
+        return Err(WebError::Conflict(
+            "Samtykket er blevet ændret, siden du åbnede siden (en telefon har synkroniseret, eller en anden har rettet det). Åbn siden igen, og se ændringen, før du gemmer.".into(),
+        ));
+    }
+    let bad = |m: &str| WebError::BadRequest(m.to_owned());
+    let (by_guardian, relation) = match f.one("givet_af").unwrap_or_default() {
+        "self" => (false, None),
+        "parent" => (true, Some(Relation::Parent)),
+        "guardian" => (true, Some(Relation::Guardian)),
+        _ => {
+            return Err(bad(
+                "«Samtykke givet af» skal være personen selv, en forælder eller en værge.",
+            ));
+        }
+    };
+    let given_on = f.date("dato", "«Dato»")?;
+    if given_on > d.today {
+        return Err(bad(
+            "«Dato» ligger efter i dag: et samtykke registreres, når det er givet.",
+        ));
+    }
+    let channel = f
+        .one("kanal")
+        .and_then(|k| k.parse().ok())
+        .ok_or_else(|| bad("«Kanal» skal være mundtligt, skriftligt eller digitalt."))?;
+    let scope = f
+        .all("omfang")
+        .map(|u| {
+            u.parse::<Use>()
+                .ok()
+                .and_then(|u| u.code().parse().ok())
+                .ok_or_else(|| bad("«Omfatter» indeholder en ukendt anvendelse."))
+        })
+        .collect::<Result<nabo_core::model::Set<_>, _>>()?;
+    if scope.is_empty() {
+        return Err(bad(
+            "«Omfatter»: vælg mindst én anvendelse, samtykket dækker.",
+        ));
+    }
+    let partners = f
+        .all("partner")
+        .map(|o| {
+            o.parse::<nabo_core::ids::OrgId>()
+                .ok()
+                .filter(|o| d.orgs.contains_key(o))
+                .ok_or_else(|| bad("«Samarbejdspartnere» indeholder en ukendt organisation."))
+        })
+        .collect::<Result<nabo_core::model::Set<_>, _>>()?;
+    let consent = Consent {
+        given_on,
+        by_guardian,
+        relation,
+        scope,
+        channel,
+        withdrawn_on: None,
+        partners,
+    };
+    let snapshot = d
+        .activity(reg.doc.activity_id())
+        .ok_or(WebError::NotFound)?
+        .doc
+        .snapshot()?;
+    let ctx = nabo_core::docs::register::RegisterContext {
+        catalogue: &d.catalogue,
+        activity: &snapshot,
+        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
+    };
+    let age = d.settings.consent_age;
+    let author = v.author();
+    let corrected = place.consent.is_some();
+    s.hub
+        .edit(&reg.meta, &v.principal, |doc: &mut RegisterDoc| {
+            doc.record_consent(&author, ctx, &pid, consent, age)
+        })
+        .await?;
+    crate::access_log::record(
+        &s,
+        &v.principal,
+        AccessKind::Update,
+        Purpose::SubjectRequest,
+        Some(place.document),
+        [pid.to_string()],
+    )
+    .await?;
+    Ok(page(
+        &v,
+        Nav::Review,
+        if corrected {
+            "Samtykket er rettet"
+        } else {
+            "Samtykket er registreret"
+        },
+        html! {
+            p class="besked" { "Samtykket er gemt. Telefonerne ser det ved næste synkronisering." }
+            p { a href=(format!("/samtykke?emne={pid}")) { "Tilbage til samtykket" } }
         },
     ))
 }

@@ -190,6 +190,14 @@ pub fn field_da(field: &str) -> &str {
         "title" => "Titel",
         "board.function" => "Funktion",
         "board.chair" => "Formand",
+        "consent" => "Samtykke",
+        "consent.by_guardian" => "Samtykke givet af",
+        "consent.relation" => "Samtykke givet af (relation)",
+        "consent.given_on" | "withdrawn_on" => "Dato",
+        "consent.channel" => "Kanal",
+        "consent.scope" => "Omfatter",
+        "consent.withdrawn_on" => "Trukket tilbage",
+        "legal_basis_text" | "basis_text" => "Lovhjemmel",
         other => other,
     }
 }

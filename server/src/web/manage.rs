@@ -1104,6 +1104,12 @@ async fn activity_form(
                     input type="date" name="flyttes" value=(d.today.to_string());
                 }
                 label { "Status" select name="status" { @for st in ActivityStatus::ALL { option value=(st.code()) selected[a.status == *st] { (activity_status_da(*st)) } } } }
+                label { "Retsgrundlag for deltagernes oplysninger"
+                    select name="grundlag" { @for b in LegalBasis::ALL { option value=(b.code()) selected[a.legal_basis == *b] { (super::consent::basis_da(*b)) } } }
+                }
+                label { "Lovhjemmel (kun ved anden lovhjemmel, fx «Serviceloven § 11, stk. 3»)"
+                    input name="lovhjemmel" maxlength=(nabo_core::consent::MAX_STATUTE) value=[a.legal_basis_text.as_deref()];
+                }
                 label { "Startede" input type="date" name="start" value=[a.start.map(|x| x.to_string())]; }
                 label { "Sluttede" input type="date" name="slut" value=[a.end.map(|x| x.to_string())]; }
                 button type="submit" { "Gem" }
@@ -1205,6 +1211,21 @@ async fn save_activity(
     {
         return Err(bad("«Sluttede» ligger før «Startede»."));
     }
+    // The legal basis (ADR 0034); a form without the field keeps it. The statute's text goes
+    // with another statutory basis only; the core requires it there.
+    let basis = match form.one("grundlag") {
+        None => (e.activity.legal_basis, e.activity.legal_basis_text.clone()),
+        Some(b) => {
+            let b: LegalBasis = b
+                .parse()
+                .map_err(|_| bad("«Retsgrundlag» er ikke et kendt grundlag."))?;
+            let text = form
+                .one("lovhjemmel")
+                .filter(|t| !t.is_empty() && b == LegalBasis::OtherStatutory)
+                .map(str::to_owned);
+            (b, text)
+        }
+    };
     let children = form.one("boern").is_some();
     let main = form.one("hovedaktivitet").is_some();
     let by = v.author();
@@ -1221,6 +1242,7 @@ async fn save_activity(
                 a.status = status;
                 a.start = start;
                 a.end = end;
+                (a.legal_basis, a.legal_basis_text) = basis;
             })?;
             if let Some(from) = moved_from {
                 act.move_to_area(&by, cat, area, from)?;
