@@ -656,6 +656,7 @@ mod tests {
             basis_text: None,
             consent: None,
             added_on: day("2026-04-01"),
+            erased: None,
         };
         assert_eq!(
             refused(crate::docs::outreach::check_person(cat, &p)),

@@ -1113,6 +1113,7 @@ fn erasing_a_known_person_is_central_staffs_and_final() {
             age_band: "15-17".parse().unwrap(),
             label: Some(nabo_core::seal::seal(&key, pid.as_str(), "Hassan").unwrap()),
             basis: LegalBasis::PublicTask,
+            basis_text: None,
             consent: None,
             added_on: date("2026-11-10"),
             erased: None,
