@@ -88,17 +88,53 @@ pub fn erased_participant(p: &Participant, on: Date) -> Participant {
 pub trait Erasable {
     /// The day the person was erased, if they were.
     fn erased_on(&self) -> Option<Date>;
+    /// Whether the record still carries the person's sealed label or name.
+    fn labelled(&self) -> bool;
 }
 
 impl Erasable for Participant {
     fn erased_on(&self) -> Option<Date> {
         self.erased
     }
+    fn labelled(&self) -> bool {
+        self.label.is_some()
+    }
+}
+
+/// The records of `ids` in `container` as erasure leaves them (`erase`), leaving out those
+/// erased already in every version. A record an offline phone wrote concurrently keeps its
+/// label in a conflict, so it is written again: that replaces every version. An id the
+/// document does not hold is refused as `missing` (field, message).
+pub(crate) fn erased_records<'a, I, T>(
+    am: &automerge::Automerge,
+    container: &str,
+    ids: impl IntoIterator<Item = &'a I>,
+    missing: (&'static str, &'static str),
+    erase: impl Fn(&T) -> T,
+) -> crate::error::Result<Vec<(&'a I, T)>>
+where
+    I: AsRef<str> + 'a + ?Sized,
+    T: Erasable + autosurgeon::Hydrate + Clone,
+{
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(v) = crate::document::read_one::<_, T>(am, container, id.as_ref())? else {
+            return crate::error::invalid(missing.0, crate::error::Reason::NotFound, missing.1);
+        };
+        if v.current.erased_on().is_some() && !v.current.labelled() && v.conflicts.is_empty() {
+            continue;
+        }
+        out.push((id, erase(&v.current)));
+    }
+    Ok(out)
 }
 
 impl Erasable for Volunteer {
     fn erased_on(&self) -> Option<Date> {
         self.erased
+    }
+    fn labelled(&self) -> bool {
+        self.name.is_some()
     }
 }
 
@@ -118,6 +154,9 @@ pub fn erased_volunteer(v: &Volunteer, on: Date) -> Volunteer {
 impl Erasable for KnownPerson {
     fn erased_on(&self) -> Option<Date> {
         self.erased
+    }
+    fn labelled(&self) -> bool {
+        self.label.is_some()
     }
 }
 

@@ -205,6 +205,14 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
     // Roll-call names: one decision per person (merge group) per register.
     // A set: the same person can be due in several registers, and is erased once.
     let mut due_people: BTreeSet<String> = BTreeSet::new();
+    // One decision per person: kept, held (counted), or due (erased below, once).
+    let mut decide = |facts: &Facts, subject: &str| match due(facts, &settings.retention, today) {
+        Action::Keep => {}
+        Action::Held(_) => report.held += 1,
+        Action::Dispose(_) => {
+            due_people.insert(subject.to_owned());
+        }
+    };
     let views = crate::erasure::people_views(storage, tenant).await?;
     for (_, view) in &views.registers {
         let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
@@ -225,13 +233,7 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
                 held: group.iter().any(|p| holds.contains(p.as_str())),
                 disposed,
             };
-            match due(&facts, &settings.retention, today) {
-                Action::Keep => {}
-                Action::Held(_) => report.held += 1,
-                Action::Dispose(_) => {
-                    due_people.insert(pid.to_string());
-                }
-            }
+            decide(&facts, pid.as_str());
         }
     }
     // Known persons in outreach logs (issue 11 item 4): one decision per person over every
@@ -253,13 +255,7 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
             held: holds.contains(pid.as_str()),
             disposed,
         };
-        match due(&facts, &settings.retention, today) {
-            Action::Keep => {}
-            Action::Held(_) => report.held += 1,
-            Action::Dispose(_) => {
-                due_people.insert(pid.to_string());
-            }
-        }
+        decide(&facts, pid.as_str());
     }
     // Volunteers (issue 11 item 4): a class period after their last attachment (every
     // engagement ended, or archived), erased like anyone else: name, contact details and
@@ -288,13 +284,7 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
                 held: holds.contains(vid.as_str()),
                 disposed: v.erased.is_some(),
             };
-            match due(&facts, &settings.retention, today) {
-                Action::Keep => {}
-                Action::Held(_) => report.held += 1,
-                Action::Dispose(_) => {
-                    due_people.insert(vid.to_string());
-                }
-            }
+            decide(&facts, vid.as_str());
         }
     }
     for pid in due_people {

@@ -278,33 +278,15 @@ impl OutreachDoc {
         ids: &BTreeSet<ParticipantId>,
         on: Date,
     ) -> Result<usize> {
-        let am = self.doc.automerge();
-        let mut records = Vec::new();
-        for id in ids {
-            let Some(v) = read_one::<_, KnownPerson>(am, "people", id.as_str())? else {
-                return invalid(
-                    "participant",
-                    Reason::NotFound,
-                    "not a known person in this log",
-                );
-            };
-            // An offline phone's concurrent version keeps its label in a conflict: writing the
-            // record again replaces every version.
-            if v.current.erased.is_some() && v.current.label.is_none() && v.conflicts.is_empty() {
-                continue;
-            }
-            records.push((id, crate::erasure::erased_known_person(&v.current, on)));
-        }
-        if records.is_empty() {
-            return Ok(0);
-        }
-        self.doc.write(author, "erase-person", |tx| {
-            for (id, p) in &records {
-                write_record(tx, "people", id.as_str(), p)?;
-            }
-            Ok(())
-        })?;
-        Ok(records.len())
+        let records = crate::erasure::erased_records(
+            self.doc.automerge(),
+            "people",
+            ids,
+            ("participant", "not a known person in this log"),
+            |p: &KnownPerson| crate::erasure::erased_known_person(p, on),
+        )?;
+        self.doc
+            .write_records(author, "erase-person", "people", &records)
     }
 
     fn person(&self, id: &ParticipantId) -> Result<KnownPerson> {

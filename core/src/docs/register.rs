@@ -315,16 +315,7 @@ impl RegisterDoc {
         container: &str,
         records: &[(K, T)],
     ) -> Result<usize> {
-        if records.is_empty() {
-            return Ok(0);
-        }
-        self.doc.write(author, op, |tx| {
-            for (id, r) in records {
-                write_record(tx, container, id.as_ref(), r)?;
-            }
-            Ok(())
-        })?;
-        Ok(records.len())
+        self.doc.write_records(author, op, container, records)
     }
 
     /// Adds a one-off session (a party, a trip, an extra homework evening).
@@ -1100,23 +1091,13 @@ impl RegisterDoc {
         ids: &BTreeSet<ParticipantId>,
         on: Date,
     ) -> Result<usize> {
-        let am = self.doc.automerge();
-        let mut records = Vec::new();
-        for id in ids {
-            let Some(v) = read_one::<_, Participant>(am, "participants", id.as_str())? else {
-                return invalid(
-                    "participant",
-                    Reason::NotFound,
-                    "no such participant in this register",
-                );
-            };
-            // A record an offline phone wrote concurrently keeps its label in a conflict:
-            // writing the record again replaces every version.
-            if v.current.erased.is_some() && v.current.label.is_none() && v.conflicts.is_empty() {
-                continue;
-            }
-            records.push((id, crate::erasure::erased_participant(&v.current, on)));
-        }
+        let records = crate::erasure::erased_records(
+            self.doc.automerge(),
+            "participants",
+            ids,
+            ("participant", "no such participant in this register"),
+            |p: &Participant| crate::erasure::erased_participant(p, on),
+        )?;
         self.write_records(author, "erase-participant", "participants", &records)
     }
 

@@ -59,18 +59,17 @@ impl VolunteersDoc {
     /// Marks a volunteer erased (ADR 0019), in every concurrent version; `false` when the
     /// record was erased already.
     pub fn erase_volunteer(&mut self, author: &Author, id: &VolunteerId, on: Date) -> Result<bool> {
-        let Some(v) = read_one::<_, Volunteer>(self.doc.automerge(), "volunteers", id.as_str())?
-        else {
-            return invalid("volunteer", Reason::NotFound, "no such volunteer");
-        };
-        if v.current.erased.is_some() && v.current.name.is_none() && v.conflicts.is_empty() {
-            return Ok(false);
-        }
-        let erased = crate::erasure::erased_volunteer(&v.current, on);
-        self.doc.write(author, "erase-volunteer", |tx| {
-            write_record(tx, "volunteers", id.as_str(), &erased)
-        })?;
-        Ok(true)
+        let records = crate::erasure::erased_records(
+            self.doc.automerge(),
+            "volunteers",
+            [id],
+            ("volunteer", "no such volunteer"),
+            |v: &Volunteer| crate::erasure::erased_volunteer(v, on),
+        )?;
+        Ok(self
+            .doc
+            .write_records(author, "erase-volunteer", "volunteers", &records)?
+            > 0)
     }
 
     /// A volunteer.

@@ -503,6 +503,26 @@ impl NaboDoc {
 
     /// Runs `f` in one transaction and commits it as one change, with the author's time and a
     /// note naming the operation. Nothing is committed if `f` fails.
+    /// Writes `records` into `container` in one change; answers how many (none: no change).
+    pub(crate) fn write_records<K: AsRef<str>, T: autosurgeon::Reconcile>(
+        &mut self,
+        author: &Author,
+        op: &str,
+        container: &str,
+        records: &[(K, T)],
+    ) -> Result<usize> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        self.write(author, op, |tx| {
+            for (id, r) in records {
+                write_record(tx, container, id.as_ref(), r)?;
+            }
+            Ok(())
+        })?;
+        Ok(records.len())
+    }
+
     pub(crate) fn write<T>(
         &mut self,
         author: &Author,

@@ -362,20 +362,39 @@ impl Checker<'_> {
                 let v = self.parse::<Volunteer>(c, k, "a volunteer")?;
                 let was: Option<Versions<Volunteer>> =
                     read_one(self.before_doc()?, c, k).ok().flatten();
-                if crate::erasure::keeps_erasure(was.as_ref(), &v) {
-                    Ok(())
-                } else {
-                    Err(Refusal::new(
-                        format!("{name}.erased"),
-                        Reason::Erased,
-                        "an erased volunteer stays erased",
-                    ))
-                }
+                self.erasure_kept(&name, was.as_ref(), &v)
             }
             // Tenant, staff, the rest of volunteers (central staff's) and network meetings:
             // they parse.
             _ => Ok(()),
         }
+    }
+
+    /// Erasure is central staff's, and final (ADR 0019): a record of a person erased before
+    /// the change stays erased in some version after it, and only central staff mark one.
+    fn erasure_kept<T: crate::erasure::Erasable>(
+        &self,
+        name: &str,
+        was: Option<&Versions<T>>,
+        now: &Versions<T>,
+    ) -> Result<(), Refusal> {
+        if !crate::erasure::keeps_erasure(was, now) {
+            return Err(Refusal::new(
+                format!("{name}.erased"),
+                Reason::Erased,
+                "an erased person stays erased",
+            ));
+        }
+        if self.role() != AppRole::Central
+            && crate::erasure::is_erased(now)
+            && !was.is_some_and(crate::erasure::is_erased)
+        {
+            return Err(not_permitted(
+                &format!("{name}.erased"),
+                "erasing a person is central staff's",
+            ));
+        }
+        Ok(())
     }
 
     /// The session of a `<session>/<…>` key, which must exist in the register.
@@ -468,22 +487,7 @@ impl Checker<'_> {
                 {
                     return Err(withdrawn(name));
                 }
-                if !crate::erasure::keeps_erasure(was.as_ref(), &v) {
-                    return Err(Refusal::new(
-                        format!("{name}.erased"),
-                        Reason::Erased,
-                        "an erased participant stays erased",
-                    ));
-                }
-                if role != AppRole::Central
-                    && crate::erasure::is_erased(&v)
-                    && !was.as_ref().is_some_and(crate::erasure::is_erased)
-                {
-                    return Err(not_permitted(
-                        &format!("{name}.erased"),
-                        "erasing a person is central staff's",
-                    ));
-                }
+                self.erasure_kept(name, was.as_ref(), &v)?;
                 if !existed {
                     self.signed(name, "added_by", &v.current.added_by, false)?;
                     if role == AppRole::Volunteer && v.current.merged_into.is_some() {
@@ -687,24 +691,7 @@ impl Checker<'_> {
                 {
                     return Err(withdrawn(name));
                 }
-                // Erasure is central staff's, and final (ADR 0019), as in a register.
-                if !crate::erasure::keeps_erasure(was.as_ref(), &v) {
-                    return Err(Refusal::new(
-                        format!("{name}.erased"),
-                        Reason::Erased,
-                        "an erased person stays erased",
-                    ));
-                }
-                if self.editor.role != AppRole::Central
-                    && crate::erasure::is_erased(&v)
-                    && !was.as_ref().is_some_and(crate::erasure::is_erased)
-                {
-                    return Err(not_permitted(
-                        &format!("{name}.erased"),
-                        "erasing a person is central staff's",
-                    ));
-                }
-                Ok(())
+                self.erasure_kept(name, was.as_ref(), &v)
             }
             "referrals" => {
                 let v = self.parse::<Referral>(c, k, "a referral")?;
