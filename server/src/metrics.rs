@@ -1,7 +1,8 @@
 //! Prometheus metrics (`GET /metrics`). No labels carry personal data or document ids.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 /// The relay's metrics.
@@ -32,6 +33,9 @@ pub struct Metrics {
     /// `doc`, `session`, and `lost` (the listening connection came back; everything loaded
     /// was read again).
     pub cluster_notices: IntCounterVec,
+    /// Reads of a tenant's rules context from storage (its tenant document and volunteer
+    /// directory): once per tenant, and again only after either changes.
+    pub rules_context_loads: IntCounter,
 }
 
 impl Metrics {
@@ -98,6 +102,11 @@ impl Metrics {
             &["kind"],
         )
         .unwrap_or_else(|_| unreachable_metric());
+        let rules_context_loads = IntCounter::new(
+            "nabo_rules_context_loads_total",
+            "Reads of a tenant's rules context (tenant document, volunteer directory)",
+        )
+        .unwrap_or_else(|_| unreachable_metric());
         for c in [
             Box::new(connections.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_connections.clone()),
@@ -110,6 +119,7 @@ impl Metrics {
             Box::new(limit_violations.clone()),
             Box::new(refused_changes.clone()),
             Box::new(cluster_notices.clone()),
+            Box::new(rules_context_loads.clone()),
         ] {
             // Names are unique constants: registration cannot fail.
             let _ = registry.register(c);
@@ -167,6 +177,7 @@ impl Metrics {
             limit_violations,
             refused_changes,
             cluster_notices,
+            rules_context_loads,
         }
     }
 

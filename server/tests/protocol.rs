@@ -479,3 +479,55 @@ async fn idle_documents_leave_memory_and_metrics_count_the_traffic() {
     }
     r.running.unwrap().shutdown().await;
 }
+
+/// Phones that send their first changes to many documents at once, on a node that has not
+/// yet read the tenant's rules context (the tenant document and the volunteer directory the
+/// rules check against), make it read that context once: the other documents' checks wait
+/// for the read and use it. Before, every document read it itself; 200 phones at once on
+/// a national tenant starved a node's CPU and database pool (docs/benchmarks.md, capacity).
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_first_changes_read_the_tenants_rules_once() {
+    for backend in Backend::all() {
+        let mut r = relay(backend).await;
+        let t = token(&r, "central").await;
+        let ids: Vec<DocumentId> = nabo_core::client::documents(&r.http(), &t)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|d| ["register", "activity", "outreach"].contains(&d["kind"].as_str().unwrap()))
+            .map(|d| DocumentId::parse(d["url"].as_str().unwrap()).unwrap())
+            .collect();
+        assert!(ids.len() >= 5, "{backend:?}: {} documents", ids.len());
+        // A node that has read nothing yet.
+        r.restart(Limits::default()).await.unwrap();
+        let mut ready = Vec::new();
+        for id in &ids {
+            let mut c = connect(&r, "central").await;
+            let (end, mut doc, state) = fetch(&mut c, *id).await;
+            assert_eq!(end, SyncEnd::Synced);
+            scribble(&mut doc, "once");
+            ready.push((c, *id, doc, state));
+        }
+        let loads = "nabo_rules_context_loads_total";
+        let before = metric(&r.http(), loads).await;
+        let gate = std::sync::Arc::new(tokio::sync::Barrier::new(ready.len()));
+        let mut tasks = Vec::new();
+        for (mut c, id, mut doc, mut state) in ready {
+            let gate = gate.clone();
+            tasks.push(tokio::spawn(async move {
+                gate.wait().await;
+                c.sync(id, &mut doc, &mut state, false).await.unwrap()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), SyncEnd::Synced, "{backend:?}");
+        }
+        let read = metric(&r.http(), loads).await - before;
+        assert_eq!(
+            read,
+            1.0,
+            "{backend:?}: {} documents changed at once read the rules context {read} times",
+            ids.len()
+        );
+    }
+}

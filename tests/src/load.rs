@@ -6,13 +6,25 @@ use automerge::transaction::Transactable;
 use automerge::{Automerge, ReadDoc};
 use nabo_core::client::Client;
 
-/// A roll-call mark, as a foreign client writes it: a status at `<session>/<participant>`.
+/// A roll-call mark, as a foreign client writes it: a status at `<session>/<participant>`,
+/// always one the mark does not have (Automerge makes no change for a put of the value a key
+/// already holds, and a run on a database seeded earlier meets marks it wrote before).
 pub fn add_change(doc: &mut Automerge, key: &str, n: usize) {
     let (_, att) = doc.get(automerge::ROOT, "attendance").unwrap().unwrap();
-    let mut tx = doc.transaction();
-    tx.put(&att, key, ["present", "absent", "excused"][n % 3])
+    let now = doc
+        .get(&att, key)
+        .unwrap()
+        .and_then(|(v, _)| v.into_string().ok());
+    let status = ["present", "absent", "excused"]
+        .into_iter()
+        .cycle()
+        .skip(n % 3)
+        .take(3)
+        .find(|s| now.as_deref() != Some(*s))
         .unwrap();
-    tx.commit();
+    let mut tx = doc.transaction();
+    tx.put(&att, key, status).unwrap();
+    assert!(tx.commit().0.is_some(), "a mark that changes nothing");
 }
 
 /// The roll-call keys of a register (`<session>/<participant>`), for marks the relay's rules

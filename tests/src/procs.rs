@@ -160,7 +160,11 @@ pub async fn nabo_node(
         .arg("--key-file")
         .arg(key_file)
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        // The node's warnings and errors, kept for a run that goes wrong.
+        .stdout(
+            std::fs::File::create(data_dir.join(format!("relay-{port}.log")))
+                .map_or_else(|_| Stdio::null(), Stdio::from),
+        )
         .spawn()
         .expect("build the relay first: cargo build --release -p nabo-server");
     wait_port(port).await;

@@ -91,6 +91,14 @@ enum Task {
         /// PostgreSQL to seed into (a fresh database); without it SQLite, one node only.
         #[arg(long)]
         database_url: Option<String>,
+        /// Keep the key file (and the SQLite database) here, so that a database seeded by
+        /// one run serves the next.
+        #[arg(long)]
+        state_dir: Option<String>,
+        /// Node A on CPU 0 only, node B on CPU 1 only: what a node with a core of its own
+        /// adds, on a two-core machine.
+        #[arg(long)]
+        pin: bool,
     },
     /// Generate the Kotlin, Swift and Python bindings into bindings/generated/.
     Bindings {
@@ -449,6 +457,8 @@ fn main() -> Result<()> {
             idle,
             tenants,
             database_url,
+            state_dir,
+            pin,
         } => {
             release_build(&["nabo-server", "capacity"])?;
             let mut bench = Command::new("sh");
@@ -462,6 +472,12 @@ fn main() -> Result<()> {
                 .args(["--tenants", &tenants.to_string()]);
             if let Some(url) = database_url {
                 bench.args(["--database-url", &url]);
+            }
+            if let Some(dir) = state_dir {
+                bench.args(["--state-dir", &dir]);
+            }
+            if pin {
+                bench.arg("--pin");
             }
             run(&mut bench)
         }

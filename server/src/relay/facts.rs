@@ -61,12 +61,17 @@ impl Hub {
             return Ok(Some(false));
         };
         let key = (tenant.clone(), activity.to_owned());
-        if let Some((_, c)) = self
-            .children_flags
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&key).copied())
-        {
+        let cached = || {
+            self.children_flags
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&key).map(|(_, c)| *c))
+        };
+        if let Some(c) = cached() {
+            return Ok(Some(c));
+        }
+        let _one = self.flag_loads.lock(&key).await;
+        if let Some(c) = cached() {
             return Ok(Some(c));
         }
         let meta = self

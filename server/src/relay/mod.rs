@@ -17,6 +17,7 @@ pub mod conn;
 pub(crate) mod create;
 pub mod doc;
 mod facts;
+mod once;
 pub mod outbox;
 pub mod sync;
 
@@ -247,6 +248,10 @@ pub struct Hub {
     /// activity document it was read from: dropped when that document changes, here or on
     /// another node (`facts.rs`).
     children_flags: std::sync::Mutex<HashMap<(TenantId, String), (DocumentId, bool)>>,
+    /// One load of a tenant's rules at a time; concurrent misses wait for it.
+    rules_loads: once::OneAtATime<TenantId>,
+    /// One read of an activity's children flag at a time.
+    flag_loads: once::OneAtATime<(TenantId, String)>,
     conns: std::sync::Mutex<HashMap<u64, ConnEntry>>,
     next: AtomicU64,
     /// Documents being read from storage → (readers, another node stored changes
@@ -320,6 +325,8 @@ impl Hub {
             known_actors: std::sync::Mutex::new(HashMap::new()),
             tenant_rules: std::sync::Mutex::new(HashMap::new()),
             children_flags: std::sync::Mutex::new(HashMap::new()),
+            rules_loads: once::OneAtATime::new(),
+            flag_loads: once::OneAtATime::new(),
             conns: std::sync::Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
             loading: std::sync::Mutex::new(HashMap::new()),
@@ -513,14 +520,20 @@ impl Hub {
         &self,
         tenant: &TenantId,
     ) -> Result<Arc<TenantRules>, StorageError> {
-        if let Some(r) = self
-            .tenant_rules
-            .lock()
-            .ok()
-            .and_then(|m| m.get(tenant).cloned())
-        {
+        let cached = || {
+            self.tenant_rules
+                .lock()
+                .ok()
+                .and_then(|m| m.get(tenant).cloned())
+        };
+        if let Some(r) = cached() {
             return Ok(r);
         }
+        let _one = self.rules_loads.lock(tenant).await;
+        if let Some(r) = cached() {
+            return Ok(r);
+        }
+        self.metrics.rules_context_loads.inc();
         let base = Catalogue::builtin().map_err(|e| StorageError::Damaged(e.to_string()))?;
         let id = Scope::Tenant {
             tenant: tenant.clone(),
