@@ -465,90 +465,135 @@ async fn central_staff_erase_a_child_from_the_review_pages_after_a_confirmation(
 /// Issue 11 item 1 (ADR 0032): a backup taken before an erasure is restored; the relay
 /// applies the erasure again from its journal before it serves anything, so the restored key
 /// is destroyed at once, the person is back on the erased list, the register is marked, and
-/// the wrapped key is in no database file.
+/// the wrapped key is in no database file. SQLite: the relay's own `backup`/`restore`;
+/// PostgreSQL: `pg_dump -Fc` and `pg_restore` into the database dropped and made again, as
+/// docs/operations.md §4 tells an operator.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_from_before_an_erasure_is_restored_and_the_erasure_applies_again() {
-    let mut r = relay(Backend::Sqlite).await;
-    let reg = doc_id(&r, "register", "Lektiecaféen").await;
-    let (pid, _key) = child(&r, reg, "Yasmin").await;
-    let tenant: TenantId = TENANT.parse().unwrap();
-    let wrapped = r
-        .storage()
-        .subject_key(&tenant, pid.as_str())
-        .await
-        .unwrap()
-        .unwrap()
-        .bytes;
-    let backup = r.dir.path().join("before-erasure.sqlite");
-    r.storage().backup_to(&backup).await.unwrap();
-
-    let (status, _) = post_erasure(
-        &r,
-        "central",
-        serde_json::json!({"subject": pid.as_str(), "reason": "request"}),
-    )
-    .await;
-    assert_eq!(status, 201);
-
-    // The operator restores the backup with the relay stopped.
-    r.stop().await;
-    nabo_server::restore_sqlite(&r.database_url, &backup)
-        .await
-        .unwrap();
-    // The test can fail: the restored database holds the key and no erasure.
-    {
-        let restored = nabo_server::storage::SqliteStorage::connect(&r.database_url)
-            .await
-            .unwrap();
-        use nabo_server::storage::Storage;
-        assert!(
-            restored
-                .subject_key(&tenant, pid.as_str())
-                .await
-                .unwrap()
-                .is_some()
-        );
-        restored.close().await;
-    }
-
-    r.restart(nabo_server::relay::Limits::default())
-        .await
-        .unwrap();
-    let storage = r.storage();
-    assert!(
-        storage
+    for backend in Backend::all() {
+        let mut r = relay(backend).await;
+        let reg = doc_id(&r, "register", "Lektiecaféen").await;
+        let (pid, _key) = child(&r, reg, "Yasmin").await;
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let wrapped = r
+            .storage()
             .subject_key(&tenant, pid.as_str())
             .await
             .unwrap()
-            .is_none(),
-        "the restored key is destroyed before anything is served"
-    );
-    assert_eq!(
-        storage
-            .erased_among(&tenant, std::slice::from_ref(&pid.to_string()))
+            .unwrap()
+            .bytes;
+        let backup = r.dir.path().join("before-erasure.backup");
+        match backend {
+            Backend::Sqlite => r.storage().backup_to(&backup).await.unwrap(),
+            Backend::Postgres => {
+                run_ok(
+                    std::process::Command::new(pg_tool("pg_dump"))
+                        .args(["-Fc", "-f"])
+                        .arg(&backup)
+                        .arg(&r.database_url),
+                );
+            }
+        }
+
+        let (status, _) = post_erasure(
+            &r,
+            "central",
+            serde_json::json!({"subject": pid.as_str(), "reason": "request"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{backend:?}");
+
+        // The operator restores the backup with the relay stopped.
+        r.stop().await;
+        match backend {
+            Backend::Sqlite => {
+                nabo_server::restore_sqlite(&r.database_url, &backup)
+                    .await
+                    .unwrap();
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let (server, name) = r.database_url.rsplit_once('/').unwrap();
+                let mut c = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                    .await
+                    .unwrap();
+                for sql in [
+                    format!("DROP DATABASE \"{name}\" WITH (FORCE)"),
+                    format!("CREATE DATABASE \"{name}\""),
+                ] {
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                }
+                run_ok(
+                    std::process::Command::new(pg_tool("pg_restore"))
+                        .args(["--no-owner", "-d", &r.database_url])
+                        .arg(&backup),
+                );
+            }
+        }
+        // The test can fail: the restored database holds the key and no erasure.
+        {
+            let restored = nabo_server::storage::open(&r.database_url).await.unwrap();
+            assert!(
+                restored
+                    .subject_key(&tenant, pid.as_str())
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "{backend:?}: the backup holds the key"
+            );
+            assert!(
+                restored
+                    .erased_among(&tenant, std::slice::from_ref(&pid.to_string()))
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "{backend:?}: the backup knows no erasure"
+            );
+            restored.close().await;
+        }
+
+        r.restart(nabo_server::relay::Limits::default())
             .await
-            .unwrap(),
-        vec![pid.to_string()]
-    );
-    let view = stored_register(&r, reg).await.view().unwrap();
-    assert!(nabo_core::erasure::is_erased(&view.participants[&pid]));
-    let keys = keys_answer(&r, "central", reg).await;
-    assert!(keys["keys"].get(pid.as_str()).is_none(), "{keys}");
-    assert!(
-        !contains(&database_bytes(&r).await, &wrapped),
-        "the wrapped key is in no database file"
-    );
-    // A restart with nothing missing re-applies nothing.
-    r.restart(nabo_server::relay::Limits::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        nabo_server::erasure::reapply_journal(&r.relay().state)
+            .unwrap();
+        let storage = r.storage();
+        assert!(
+            storage
+                .subject_key(&tenant, pid.as_str())
+                .await
+                .unwrap()
+                .is_none(),
+            "{backend:?}: the restored key is destroyed before anything is served"
+        );
+        assert_eq!(
+            storage
+                .erased_among(&tenant, std::slice::from_ref(&pid.to_string()))
+                .await
+                .unwrap(),
+            vec![pid.to_string()]
+        );
+        let view = stored_register(&r, reg).await.view().unwrap();
+        assert!(nabo_core::erasure::is_erased(&view.participants[&pid]));
+        let keys = keys_answer(&r, "central", reg).await;
+        assert!(keys["keys"].get(pid.as_str()).is_none(), "{keys}");
+        assert!(
+            !contains(&database_bytes(&r).await, &wrapped),
+            "{backend:?}: the wrapped key is in no database file"
+        );
+        // A restart with nothing missing re-applies nothing.
+        r.restart(nabo_server::relay::Limits::default())
             .await
-            .unwrap(),
-        0
-    );
-    r.running.unwrap().shutdown().await;
+            .unwrap();
+        assert_eq!(
+            nabo_server::erasure::reapply_journal(&r.relay().state)
+                .await
+                .unwrap(),
+            0
+        );
+        r.running.unwrap().shutdown().await;
+    }
 }
 
 /// Issue 11 item 1: erasing a volunteer. The confirmation names the directory; afterwards the

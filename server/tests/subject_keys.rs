@@ -483,17 +483,8 @@ async fn a_database_dump_and_a_backup_hold_no_subject_key() {
                 bytes
             }
             Backend::Postgres => {
-                // The newest installed version (the one `cargo xtask test` starts).
-                let mut versions: Vec<std::path::PathBuf> =
-                    std::fs::read_dir("/usr/lib/postgresql")
-                        .expect("PostgreSQL under /usr/lib/postgresql")
-                        .filter_map(Result::ok)
-                        .map(|e| e.path().join("bin/pg_dump"))
-                        .filter(|p| p.exists())
-                        .collect();
-                versions.sort();
-                let pg_dump = versions.pop().expect("pg_dump");
-                run_ok(std::process::Command::new(pg_dump).arg(&r.database_url)).into_bytes()
+                run_ok(std::process::Command::new(pg_tool("pg_dump")).arg(&r.database_url))
+                    .into_bytes()
             }
         };
         assert!(dump.len() > 10_000, "{backend:?}: a real dump");

@@ -321,6 +321,19 @@ pub async fn demo_process(dir: &std::path::Path, extra: &[&str]) -> DemoProcess 
     }
 }
 
+/// A PostgreSQL client program (`pg_dump`, `pg_restore`) of the newest installed version,
+/// the one `cargo xtask test` starts.
+pub fn pg_tool(name: &str) -> std::path::PathBuf {
+    let mut versions: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL under /usr/lib/postgresql")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .collect();
+    versions.sort();
+    versions.pop().unwrap_or_else(|| panic!("no {name}"))
+}
+
 /// Runs a command that must succeed; returns its standard output.
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
