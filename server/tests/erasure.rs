@@ -276,6 +276,44 @@ async fn database_bytes(r: &TestRelay) -> Vec<u8> {
     }
 }
 
+/// Every segment in PostgreSQL's `pg_wal`, read after writing a fresh marker into the log
+/// (returned), so a scan that finds the marker read the live log.
+async fn wal_bytes(r: &TestRelay) -> (Vec<u8>, String) {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&r.database_url).await.unwrap();
+    let marker = format!("wal-marker-{}", uuid::Uuid::new_v4().simple());
+    sqlx::query("CREATE TABLE IF NOT EXISTS wal_marker (t text)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO wal_marker VALUES ($1)")
+        .bind(&marker)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let segments: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' ORDER BY name",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    let mut bytes = Vec::new();
+    for s in segments {
+        // A segment may be removed between the listing and the read.
+        match sqlx::query_scalar::<_, Vec<u8>>("SELECT pg_read_binary_file($1)")
+            .bind(format!("pg_wal/{s}"))
+            .fetch_one(&mut c)
+            .await
+        {
+            Ok(b) => bytes.extend(b),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("58P01") => {}
+            Err(e) => panic!("{s}: {e}"),
+        }
+    }
+    c.close().await.unwrap();
+    (bytes, marker)
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -341,6 +379,19 @@ async fn after_erasure_the_key_is_in_no_database_file() {
             !contains(&bytes, key.as_bytes()),
             "{backend:?}: a key unwrapped"
         );
+        if backend == Backend::Postgres {
+            // The write-ahead log: the relay closed the segment that holds the key's insert
+            // and checkpointed, so PostgreSQL (wal_recycle = off) deleted it.
+            let (wal, marker) = wal_bytes(&r).await;
+            assert!(
+                contains(&wal, marker.as_bytes()),
+                "the scan read the live log"
+            );
+            assert!(
+                !contains(&wal, &wrapped),
+                "the wrapped key is in pg_wal after the erasure"
+            );
+        }
         // The other children's keys are still there.
         let other = stored_register(&r, reg).await.participant_ids();
         let held = r

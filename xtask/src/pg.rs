@@ -108,9 +108,10 @@ impl Cluster {
         )?;
         // The settings live in the cluster's own configuration, so a plain `pg_ctl start`
         // (the multi-node test stops and starts the server mid-run) comes back on the same
-        // port.
+        // port. `wal_recycle = off`, as docs/operations.md asks of production: an erasure's
+        // checkpoint deletes old WAL segments rather than keeping their bytes for reuse.
         let conf = format!(
-            "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\nfsync = on\nmax_connections = 300\n",
+            "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\nfsync = on\nmax_connections = 300\nwal_recycle = off\n",
             sock.display()
         );
         let mut f = std::fs::OpenOptions::new()

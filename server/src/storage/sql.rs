@@ -1284,6 +1284,28 @@ impl PoolExt for sqlx::Pool<sqlx::Postgres> {
                 .execute(self)
                 .await?;
         }
+        // The write-ahead log still holds the key from its insert. Closing the current WAL
+        // segment and checkpointing lets PostgreSQL remove every segment before the
+        // checkpoint; with `wal_recycle = off` it deletes them instead of renaming them for
+        // reuse with the old bytes inside (ADR 0033, docs/operations.md §3). It needs the
+        // `pg_checkpoint` role and EXECUTE on `pg_switch_wal()`; a role without them leaves
+        // the segments to be recycled and overwritten in PostgreSQL's own time, which the
+        // log says once.
+        for sql in ["SELECT pg_switch_wal()::text", "CHECKPOINT"] {
+            match sqlx::query(sql).execute(self).await {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") => {
+                    static SAID: std::sync::Once = std::sync::Once::new();
+                    SAID.call_once(|| {
+                        tracing::warn!(
+                            "erasure: no right to switch the WAL and checkpoint; erased keys stay in pg_wal until PostgreSQL recycles it (docs/operations.md)"
+                        );
+                    });
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(())
     }
 
