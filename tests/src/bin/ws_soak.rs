@@ -153,8 +153,10 @@ async fn setup(relay: &procs::Relay, token: &str, groups: usize) -> Vec<Arc<Cafe
         assert!(!sessions.is_empty(), "no session held yet this term");
         for doc in [act.doc(), reg.doc()] {
             let mut am = doc.automerge().clone();
+            // Offered with `sync`, the way a phone offers a document it made (a `request`
+            // asks for a document the relay has, and a new one it has not: unavailable).
             let end = c
-                .sync(doc.id(), &mut am, &mut State::new(), true)
+                .sync(doc.id(), &mut am, &mut State::new(), false)
                 .await
                 .unwrap();
             assert_eq!(end, SyncEnd::Synced, "creating café {g}");
