@@ -281,6 +281,14 @@ async fn database_bytes(r: &TestRelay) -> Vec<u8> {
 async fn wal_bytes(r: &TestRelay) -> (Vec<u8>, String) {
     use sqlx::Connection;
     let mut c = sqlx::PgConnection::connect(&r.database_url).await.unwrap();
+    let recycle: String = sqlx::query_scalar("SHOW wal_recycle")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(
+        recycle, "off",
+        "run the test cluster with wal_recycle = off, as cargo xtask test and docs/operations.md §3 do"
+    );
     let marker = format!("wal-marker-{}", uuid::Uuid::new_v4().simple());
     sqlx::query("CREATE TABLE IF NOT EXISTS wal_marker (t text)")
         .execute(&mut c)

@@ -43,6 +43,9 @@ struct Stats {
     latencies: Vec<(f64, f64)>,
     /// (seconds since start, what).
     errors: Vec<(f64, String)>,
+    /// Connections the relay closed because their access token expired; the phone reconnects
+    /// with its renewed token, which is normal operation and not an error.
+    renewals: usize,
 }
 
 /// A small deterministic generator per client (no shared state, reproducible workloads).
@@ -253,7 +256,7 @@ async fn absorb(
 async fn phone(
     i: usize,
     ws: String,
-    token: String,
+    token: Arc<std::sync::RwLock<String>>,
     cafe: Arc<Cafe>,
     start: Instant,
     deadline: Instant,
@@ -263,11 +266,12 @@ async fn phone(
     let cat = Catalogue::builtin().unwrap();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1).wrapping_mul(0x2545_f491_4f6c_dd1d));
     let error = |what: String| {
-        stats
-            .lock()
-            .unwrap()
-            .errors
-            .push((start.elapsed().as_secs_f64(), what));
+        let mut stats = stats.lock().unwrap();
+        if what.contains("access token expired") {
+            stats.renewals += 1;
+        } else {
+            stats.errors.push((start.elapsed().as_secs_f64(), what));
+        }
     };
     let id = cafe.register;
     // The phone keeps its copy and sync state across reconnects, like a real phone.
@@ -275,7 +279,8 @@ async fn phone(
     let mut st = State::new();
     let actor = ActorId::random();
     'connection: while Instant::now() < deadline {
-        let mut c = match Client::connect(&ws, &token, Some(&format!("soak-{i}"))).await {
+        let current = token.read().unwrap().clone();
+        let mut c = match Client::connect(&ws, &current, Some(&format!("soak-{i}"))).await {
             Ok(c) => c,
             Err(e) => {
                 error(format!("connect: {e}"));
@@ -466,6 +471,21 @@ async fn main() {
         .unwrap()
         .access_token;
     let cafes = setup(&relay, &token, groups).await;
+    // Access tokens live 10 minutes; like a phone, the soak signs in again before they run
+    // out, and each connection the relay closes at its token's expiry reconnects with the
+    // new one.
+    let token = Arc::new(std::sync::RwLock::new(token));
+    let renewer = {
+        let (token, http) = (token.clone(), relay.http());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(300)).await;
+                if let Ok(t) = client::login(&http, "central", PASSWORD).await {
+                    *token.write().unwrap() = t.access_token;
+                }
+            }
+        })
+    };
     println!(
         "{} cafés created; relay RSS {:.1} MB",
         cafes.len(),
@@ -504,6 +524,7 @@ async fn main() {
     for t in tasks {
         let _ = t.await;
     }
+    renewer.abort();
     let rss = sampler.await.unwrap();
     let elapsed = start.elapsed().as_secs_f64();
     drop(relay);
@@ -551,8 +572,14 @@ async fn main() {
     let peak = rss.iter().map(|r| r.1).fold(0.0, f64::max);
     println!();
     println!(
-        "{clients} clients, {elapsed:.0} s: {total} changes acknowledged, {} errors, p50 {p50:.1} ms, p99 {p99:.1} ms; relay RSS peak {peak:.1} MB, slope after {warmup:.0} s warm-up {per_minute:+.3} MB/min",
-        stats.errors.len()
+        "{clients} clients, {elapsed:.0} s: {total} changes acknowledged, {} errors, p50 {p50:.1} ms, p99 {p99:.1} ms; relay RSS peak {peak:.1} MB, slope after {warmup:.0} s warm-up {per_minute:+.3} MB/min ({:.0} bytes per change acknowledged after warm-up); {} reconnects for a renewed token",
+        stats.errors.len(),
+        {
+            let changes = stats.latencies.iter().filter(|(t, _)| *t >= warmup).count();
+            let span = after.last().map_or(0.0, |l| l.0) - after.first().map_or(0.0, |f| f.0);
+            per_minute * (span / 60.0) * 1024.0 * 1024.0 / changes.max(1) as f64
+        },
+        stats.renewals
     );
     let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
     for (_, e) in &stats.errors {
