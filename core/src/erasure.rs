@@ -16,6 +16,7 @@ use crate::ids::ParticipantId;
 use crate::model::Sealed;
 use crate::model::outreach::KnownPerson;
 use crate::model::register::Participant;
+use crate::model::staff::StaffMember;
 use crate::model::volunteer::Volunteer;
 use crate::time::Date;
 
@@ -167,6 +168,30 @@ pub fn erased_known_person(p: &KnownPerson, on: Date) -> KnownPerson {
         label: None,
         erased: Some(p.erased.unwrap_or(on)),
         ..p.clone()
+    }
+}
+
+impl Erasable for StaffMember {
+    fn erased_on(&self) -> Option<Date> {
+        self.erased
+    }
+    fn labelled(&self) -> bool {
+        !self.name.is_empty() || !self.title.is_empty()
+    }
+}
+
+/// The staff member as they stay in the staff directory after erasure: no name, no title,
+/// not active, marked erased on `on` (and left on `on` if no leaving day was recorded).
+/// Employer, role, placements stay (no names in them), so what they recorded keeps its area
+/// and the counts add up; their id stays in the access and erasure logs, with no name.
+pub fn erased_staff(s: &StaffMember, on: Date) -> StaffMember {
+    StaffMember {
+        name: String::new(),
+        title: String::new(),
+        active: false,
+        left: Some(s.left.unwrap_or(on)),
+        erased: Some(s.erased.unwrap_or(on)),
+        ..s.clone()
     }
 }
 

@@ -405,6 +405,29 @@ pub fn volunteer_ended(
     )
 }
 
+/// When a staff member's purpose ended, "after the staff member stopped": the day they left
+/// (their login was closed), or the end of a placement or role assignment of theirs that
+/// ends later. `None` while they are employed, and for a record with no leaving day (closed
+/// before leaving days were recorded: central staff close the login again, or erase them).
+/// A role assignment left open does not keep a leaver: closing the login is what says they
+/// stopped.
+pub fn staff_ended(
+    s: &crate::model::staff::StaffMember,
+    assignments: &[&crate::model::staff::RoleAssignment],
+) -> Option<Date> {
+    if s.active {
+        return None;
+    }
+    let left = s.left?;
+    Some(
+        s.placements
+            .values()
+            .filter_map(|p| p.to)
+            .chain(assignments.iter().filter_map(|a| a.to))
+            .fold(left, Date::max),
+    )
+}
+
 /// When the purpose of a known person's record in an outreach log ended: the latest day of
 /// the person's addition, a contact with them, or a referral of theirs (made or moved on).
 /// `None` when the log does not know the person. The job takes the latest over every log.
@@ -481,6 +504,83 @@ mod tests {
             ..v
         };
         assert_eq!(volunteer_ended(&archived, &[], None), Some(d("2025-01-10")));
+    }
+
+    #[test]
+    fn a_staff_member_is_kept_until_they_left_and_counted_from_their_last_day() {
+        use crate::model::staff::{Placement, RoleAssignment, RoleScope, StaffMember};
+        let mut placements = crate::model::IdMap::new();
+        placements.insert(
+            crate::ids::PlacementId::random(),
+            Placement {
+                from: d("2024-01-01"),
+                to: Some(d("2026-02-28")),
+                days: crate::model::IdMap::new(),
+            },
+        );
+        let s = StaffMember {
+            name: "Camilla Nielsen".into(),
+            title: "Social vicevært".into(),
+            employer: None,
+            app_role: crate::model::AppRole::Outreach,
+            placements,
+            active: true,
+            left: None,
+            erased: None,
+        };
+        let role = |to: Option<&str>| RoleAssignment {
+            staff: "s-camilla".parse().unwrap(),
+            scope: RoleScope::Programme("p-1".parse().unwrap()),
+            role: Some(crate::model::Role::Supporting),
+            practice_role: None,
+            from: d("2024-01-01"),
+            to: to.map(d),
+        };
+        assert_eq!(staff_ended(&s, &[]), None, "employed");
+        let closed_long_ago = StaffMember {
+            active: false,
+            ..s.clone()
+        };
+        assert_eq!(
+            staff_ended(&closed_long_ago, &[]),
+            None,
+            "inactive with no leaving day: not known"
+        );
+        let left = StaffMember {
+            active: false,
+            left: Some(d("2026-03-15")),
+            ..s.clone()
+        };
+        assert_eq!(staff_ended(&left, &[]), Some(d("2026-03-15")));
+        let (open, later) = (role(None), role(Some("2026-04-30")));
+        assert_eq!(
+            staff_ended(&left, &[&open]),
+            Some(d("2026-03-15")),
+            "an open role does not keep a leaver"
+        );
+        assert_eq!(
+            staff_ended(&left, &[&open, &later]),
+            Some(d("2026-04-30")),
+            "a role ended later counts"
+        );
+        let facts = Facts {
+            kind: RecordKind::Staff,
+            purpose_ended: staff_ended(&left, &[]),
+            held: false,
+            disposed: false,
+        };
+        let settings = RetentionSettings::default();
+        assert_eq!(due(&facts, &settings, d("2031-03-14")), Action::Keep);
+        assert_eq!(
+            due(&facts, &settings, d("2031-03-15")),
+            Action::Dispose(Disposal::Anonymise),
+            "five years after leaving"
+        );
+        let erased = crate::erasure::erased_staff(&left, d("2031-03-15"));
+        assert!(erased.name.is_empty() && erased.title.is_empty() && !erased.active);
+        assert_eq!(erased.erased, Some(d("2031-03-15")));
+        assert_eq!(erased.left, Some(d("2026-03-15")), "the leaving day stays");
+        assert_eq!(erased.placements, left.placements);
     }
 
     #[test]

@@ -350,6 +350,8 @@ fn staff_placement_history_and_the_twelve_roles() {
             app_role: AppRole::Outreach,
             placements: members,
             active: true,
+            left: None,
+            erased: None,
         },
     )
     .unwrap();

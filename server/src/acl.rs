@@ -52,6 +52,15 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Who the principal's document changes are signed by: their staff member, or Nabo
+    /// itself (the retention job, a login that is no staff member).
+    pub fn by(&self) -> nabo_core::model::By {
+        self.staff_id
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .map_or(nabo_core::model::By::System, nabo_core::model::By::Staff)
+    }
+
     fn has_activity(&self, a: &Option<String>) -> bool {
         a.as_ref()
             .is_some_and(|a| self.scopes.activities.contains(a))

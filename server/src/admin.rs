@@ -486,7 +486,7 @@ async fn enable_user(
 ) -> Result<StatusCode, AppError> {
     require_central(&p)?;
     let u = people::tenant_user(s.storage.as_ref(), &p.tenant, &id).await?;
-    people::enable(s.storage.as_ref(), &u).await?;
+    people::reopen_login(&s, &p, &u).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -750,7 +750,7 @@ async fn revoke_user(
 ) -> Result<StatusCode, AppError> {
     require_central(&p)?;
     let u = tenant_user(&s, &p, &id).await?;
-    crate::people::disable(s.storage.as_ref(), &s.hub, &u).await?;
+    crate::people::close_login(&s, &p, &u).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -776,6 +776,8 @@ pub async fn seed(
                 app_role: role,
                 placements,
                 active: true,
+                left: None,
+                erased: None,
             },
         )?;
     }

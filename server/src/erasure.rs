@@ -1,5 +1,5 @@
-//! Erasure of a person (ADR 0019, ADR 0004 §4): central staff name a subject (a participant
-//! or a volunteer id) and a reason; the relay destroys the subject's key, puts the subject on
+//! Erasure of a person (ADR 0019, ADR 0004 §4): central staff name a subject (a participant,
+//! volunteer or staff id) and a reason; the relay destroys the subject's key, puts the subject on
 //! the tenant's erased list (key uploads for it are refused from then on), logs who, when and
 //! why, and marks the person's participant records erased in every register through its own
 //! edit path (so the change passes the document rules and reaches every phone). Phones learn
@@ -18,12 +18,13 @@ use axum::{Json, Router};
 use nabo_core::access_log::{AccessKind, Purpose};
 use nabo_core::docs::outreach::{OutreachDoc, OutreachView};
 use nabo_core::docs::register::RegisterDoc;
+use nabo_core::docs::staff::StaffDoc;
 use nabo_core::docs::volunteers::VolunteersDoc;
 use nabo_core::document::{Author, DocKind, TypedDoc};
 use nabo_core::erasure::{ErasureReason, merge_group};
-use nabo_core::ids::VolunteerId;
 use nabo_core::ids::{ParticipantId, TenantId};
-use nabo_core::model::By;
+use nabo_core::ids::{StaffId, VolunteerId};
+use nabo_core::model::staff::{RoleAssignment, StaffMember};
 use nabo_core::model::volunteer::{Engagement, Volunteer};
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +119,17 @@ pub struct InDirectory {
     pub erased: bool,
 }
 
+/// The staff directory's record of the person, when the subject is a staff member.
+#[derive(Debug, Clone)]
+pub struct InStaff {
+    /// The staff directory.
+    pub meta: DocMeta,
+    /// Their logins (closed and stripped of the name by the erasure).
+    pub logins: usize,
+    /// Already erased there.
+    pub erased: bool,
+}
+
 /// What erasing a subject will do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -129,6 +141,8 @@ pub struct Plan {
     pub outreach: Vec<InOutreach>,
     /// The volunteer directory's record, when the subject is a volunteer.
     pub directory: Option<InDirectory>,
+    /// The staff directory's record, when the subject is a staff member.
+    pub staff: Option<InStaff>,
     /// Every subject whose key goes (the merge groups, and the subject itself).
     pub subjects: BTreeSet<String>,
     /// The relay holds a key for the subject (a volunteer's name, a child's label).
@@ -172,7 +186,7 @@ pub fn check_subject(subject: &str) -> Result<(), AppError> {
         Err(AppError::Invalid {
             field: "subject".into(),
             reason: "malformed",
-            message: "the subject is a participant or volunteer id".into(),
+            message: "the subject is a participant, volunteer or staff id".into(),
         })
     }
 }
@@ -189,6 +203,19 @@ pub(crate) struct PeopleViews {
     pub outreach: Vec<(DocMeta, OutreachView)>,
     /// The volunteer directory.
     pub volunteers: Option<Directory>,
+    /// The staff directory.
+    pub staff: Option<StaffDirectory>,
+}
+
+/// The staff directory as erasure and retention read it.
+#[derive(Debug)]
+pub(crate) struct StaffDirectory {
+    /// The document.
+    pub meta: DocMeta,
+    /// The staff members.
+    pub staff: BTreeMap<StaffId, StaffMember>,
+    /// Their role assignments.
+    pub assignments: Vec<RoleAssignment>,
 }
 
 /// The volunteer directory as erasure and retention read it.
@@ -237,6 +264,19 @@ pub(crate) async fn people_views(
                         .collect(),
                 });
             }
+            DocKind::Staff => {
+                let loaded = crate::relay::doc::load(storage, meta.id).await?;
+                let d = StaffDoc::from_doc(loaded.doc).map_err(EditError::Domain)?;
+                out.staff = Some(StaffDirectory {
+                    meta,
+                    staff: d.staff().map_err(EditError::Domain)?,
+                    assignments: d
+                        .assignments()
+                        .map_err(EditError::Domain)?
+                        .into_values()
+                        .collect(),
+                });
+            }
             _ => {}
         }
     }
@@ -275,6 +315,22 @@ pub(crate) async fn plan_among(
                 .sum(),
             erased: v.erased.is_some() && v.name.is_none(),
         }),
+        _ => None,
+    };
+    let staff = match (&views.staff, subject.parse::<StaffId>()) {
+        (Some(dir), Ok(sid)) => match dir.staff.get(&sid) {
+            Some(m) => Some(InStaff {
+                meta: dir.meta.clone(),
+                logins: storage
+                    .users(tenant)
+                    .await?
+                    .iter()
+                    .filter(|u| u.staff_id.as_deref() == Some(sid.as_str()))
+                    .count(),
+                erased: m.erased.is_some() && m.name.is_empty(),
+            }),
+            None => None,
+        },
         _ => None,
     };
     if let Ok(pid) = subject.parse::<ParticipantId>() {
@@ -333,7 +389,13 @@ pub(crate) async fn plan_among(
         .erased_among(tenant, &[subject.to_owned()])
         .await?
         .is_empty();
-    if registers.is_empty() && outreach.is_empty() && directory.is_none() && !key_held && !already {
+    if registers.is_empty()
+        && outreach.is_empty()
+        && directory.is_none()
+        && staff.is_none()
+        && !key_held
+        && !already
+    {
         return Ok(None);
     }
     Ok(Some(Plan {
@@ -341,6 +403,7 @@ pub(crate) async fn plan_among(
         registers,
         outreach,
         directory,
+        staff,
         subjects,
         key_held,
         already,
@@ -366,10 +429,12 @@ pub async fn erase(
         .map(|r| r.participants.len())
         .sum::<usize>()
         + plan.outreach.len()
-        + usize::from(plan.directory.is_some());
+        + usize::from(plan.directory.is_some())
+        + usize::from(plan.staff.is_some());
     let changing = plan.registers.iter().filter(|r| !r.erased).count()
         + plan.outreach.iter().filter(|o| !o.erased).count()
-        + usize::from(plan.directory.as_ref().is_some_and(|d| !d.erased));
+        + usize::from(plan.directory.as_ref().is_some_and(|d| !d.erased))
+        + usize::from(plan.staff.as_ref().is_some_and(|d| !d.erased));
     let subjects: Vec<String> = plan.subjects.iter().cloned().collect();
     let mut log = ErasureRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -433,13 +498,7 @@ pub async fn erase(
 /// Marks the person's records erased in every register `plan` found unmarked, through the
 /// relay's edit path (so phones hear of it).
 async fn mark_registers(s: &AppState, by: &Principal, plan: &Plan) -> Result<(), EraseError> {
-    let author = Author::now(
-        by.staff_id
-            .as_deref()
-            .and_then(|x| x.parse().ok())
-            .map_or(By::System, By::Staff),
-        &s.clock,
-    );
+    let author = Author::now(by.by(), &s.clock);
     let today = s.clock.today_dk();
     for r in plan.registers.iter().filter(|r| !r.erased) {
         s.hub
@@ -473,6 +532,37 @@ async fn mark_registers(s: &AppState, by: &Principal, plan: &Plan) -> Result<(),
             if u.volunteer_id.as_deref() == Some(vid.as_str()) && !u.disabled {
                 crate::people::disable(s.storage.as_ref(), &s.hub, &u).await?;
             }
+        }
+    }
+    if let Some(d) = &plan.staff
+        && let Ok(sid) = plan.subject.parse::<StaffId>()
+    {
+        if !d.erased {
+            s.hub
+                .edit(&d.meta, by, |doc: &mut StaffDoc| {
+                    doc.erase_staff(&author, &sid, today)
+                })
+                .await?;
+        }
+        // Their logins close and lose the name: the login name and display name become the
+        // login id's, the password and the sealed profile go (the key is destroyed already).
+        // Logs that name the login id keep the id only.
+        let mut anonymised = false;
+        for u in s.storage.users(&by.tenant).await? {
+            if u.staff_id.as_deref() != Some(sid.as_str()) {
+                continue;
+            }
+            if !u.disabled {
+                crate::people::disable(s.storage.as_ref(), &s.hub, &u).await?;
+            }
+            let (username, display) = crate::people::erased_login(&u.id);
+            if u.username != username || u.display_name != display {
+                s.storage.anonymise_user(&u.id, &username, &display).await?;
+                anonymised = true;
+            }
+        }
+        if anonymised && let Err(e) = s.storage.reclaim_erased().await {
+            tracing::error!(error = %e, "space of an erased login not reclaimed");
         }
     }
     Ok(())
@@ -555,7 +645,7 @@ pub fn router(state: AppState) -> Router {
 /// `POST /api/v1/erasures`.
 #[derive(Debug, Deserialize, Serialize)]
 pub struct EraseInput {
-    /// The participant or volunteer id.
+    /// The participant, volunteer or staff id.
     pub subject: String,
     /// A reason code (`request`, `consent-withdrawn`, `purpose-ended`, `unlawful`, `mistake`).
     pub reason: String,

@@ -26,6 +26,8 @@ use nabo_core::seal::{SubjectKey, open, seal};
 use nabo_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::acl::Principal;
+use crate::api::AppState;
 use crate::auth::passwords::Passwords;
 use crate::auth::{hash_secret, random_token};
 use crate::relay::{EditError, Hub};
@@ -591,6 +593,8 @@ pub async fn create_staff(p: &People<'_>, tenant: &TenantId, s: NewStaff) -> Res
             app_role: role,
             placements: IdMap::new(),
             active: true,
+            left: None,
+            erased: None,
         };
         let by = author(p);
         let sid2 = sid.clone();
@@ -759,6 +763,15 @@ pub async fn create_volunteer(
     };
     put_profile(p, tenant, &user_id, vid.as_str(), dir.id, &profile).await?;
     Ok(Created { user_id, username })
+}
+
+/// What an erased staff member's login shows instead of their login name and name: the
+/// login id's, which the logs already hold.
+pub fn erased_login(user_id: &str) -> (String, String) {
+    (
+        format!("slettet-{user_id}"),
+        "Slettet medarbejder".to_owned(),
+    )
 }
 
 /// The name a volunteer's login shows where a column needs one: not their name.
@@ -1009,10 +1022,79 @@ pub async fn disable(storage: &dyn Storage, hub: &Hub, user: &UserRow) -> Result
     Ok(())
 }
 
-/// Enables a disabled login again. Its phones stay revoked: invite a phone again.
+/// Enables a disabled login again. Its phones stay revoked: invite a phone again. An erased
+/// person's login stays closed (`user`, `erased`): erasure is final.
 pub async fn enable(storage: &dyn Storage, user: &UserRow) -> Result<()> {
+    let person: Vec<String> = user
+        .staff_id
+        .iter()
+        .chain(&user.volunteer_id)
+        .cloned()
+        .collect();
+    if !person.is_empty()
+        && !storage
+            .erased_among(&user.tenant, &person)
+            .await?
+            .is_empty()
+    {
+        return refused(
+            "user",
+            "erased",
+            "Personen er slettet, og brugeren kan ikke genaktiveres. Opret en ny bruger.",
+        );
+    }
     storage.enable_user(&user.id).await?;
     Ok(())
+}
+
+/// Closes a login as central staff do it on the pages or the API ([`disable`]); a staff
+/// member's record in the staff directory says they left today, the day the staff retention
+/// class counts from (issue 11 item 4, `nabo_core::retention::staff_ended`).
+pub async fn close_login(s: &AppState, by: &Principal, user: &UserRow) -> Result<()> {
+    disable(s.storage.as_ref(), &s.hub, user).await?;
+    staff_left(s, by, user, Some(s.clock.today_dk())).await
+}
+
+/// Opens a closed login again ([`enable`]); a staff member is employed again (no leaving
+/// day).
+pub async fn reopen_login(s: &AppState, by: &Principal, user: &UserRow) -> Result<()> {
+    enable(s.storage.as_ref(), user).await?;
+    staff_left(s, by, user, None).await
+}
+
+/// Records a staff member's leaving day (or none) in the staff directory, through the
+/// document's task so the change is checked and stored like any other.
+async fn staff_left(
+    s: &AppState,
+    by: &Principal,
+    user: &UserRow,
+    left: Option<nabo_core::time::Date>,
+) -> Result<()> {
+    let Some(sid) = user
+        .staff_id
+        .as_deref()
+        .and_then(|x| x.parse::<StaffId>().ok())
+    else {
+        return Ok(());
+    };
+    let dir = directory(s.storage.as_ref(), &user.tenant, DocKind::Staff).await?;
+    let author = Author::now(by.by(), &s.clock);
+    match s
+        .hub
+        .edit(&dir, by, |d: &mut StaffDoc| d.set_left(&author, &sid, left))
+        .await
+    {
+        // A login without a record in the directory, or an erased one: nothing to record.
+        Err(EditError::Domain(nabo_core::Error::Invalid(i)))
+            if matches!(
+                i.reason,
+                nabo_core::error::Reason::NotFound | nabo_core::error::Reason::Erased
+            ) =>
+        {
+            Ok(())
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Replaces a login's scopes; its live connections re-check access at once.

@@ -2,9 +2,9 @@
 //! (`nabo_core::retention`, set on the administration page) say how long each kind of record
 //! is kept after its purpose ended; [`run`] — every [`crate::Config::retention_interval`] in
 //! the relay, and `nabo-server retention run` — disposes of what is due:
-//! - roll-call names: the person's key is destroyed and the records marked erased through the
-//!   erasure path ([`crate::erasure::erase`], reason `purpose-ended`), so the counts stay and
-//!   nothing is done twice;
+//! - roll-call names, known persons, volunteers and staff: the person's key is destroyed and
+//!   the records marked erased through the erasure path ([`crate::erasure::erase`], reason
+//!   `purpose-ended`), so the counts stay and nothing is done twice;
 //! - the access log: entries older than its period are pruned, the chain's anchor moved.
 //!
 //! A legal hold on a person (a reason code such as notat- og journaliseringspligt) keeps their
@@ -285,6 +285,22 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
                 disposed: v.erased.is_some(),
             };
             decide(&facts, vid.as_str());
+        }
+    }
+    // Staff (issue 11 item 4): a class period after they left (their login closed; a role
+    // or placement ending later counts), erased like a volunteer: the directory record
+    // loses name and title, their logins close and lose the name, the contact details'
+    // key is destroyed; what they recorded stays, signed by their id.
+    if let Some(dir) = &views.staff {
+        for (sid, m) in &dir.staff {
+            let assignments: Vec<_> = dir.assignments.iter().filter(|a| &a.staff == sid).collect();
+            let facts = Facts {
+                kind: RecordKind::Staff,
+                purpose_ended: nabo_core::retention::staff_ended(m, &assignments),
+                held: holds.contains(sid.as_str()),
+                disposed: m.erased.is_some(),
+            };
+            decide(&facts, sid.as_str());
         }
     }
     for pid in due_people {

@@ -753,3 +753,154 @@ async fn central_staff_erase_a_volunteer_and_the_hours_stay_without_a_name() {
         r.running.unwrap().shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn central_staff_erase_a_staff_member_and_what_they_recorded_stays_without_a_name() {
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let old_token = token(&r, "outreach2").await;
+        let b = Browser::login(&r, "central").await;
+        assert!(
+            b.text("/aktiviteter").await.contains("Camilla Nielsen"),
+            "{backend:?}: her outreach log, by name"
+        );
+        // The person's page offers the erasure, which asks first and says what goes.
+        let page = b.text("/personer/u-outreach2").await;
+        assert!(
+            page.contains("/sletning?emne=s-camilla"),
+            "{backend:?}: {page}"
+        );
+        let confirm = b.text("/sletning?emne=s-camilla").await;
+        for text in [
+            "Camilla Nielsen",
+            "medarbejderoversigten",
+            "1 login",
+            "ændringshistorik",
+            "Slet personen permanent",
+        ] {
+            assert!(
+                confirm.contains(text),
+                "{backend:?}: {text} missing: {confirm}"
+            );
+        }
+        let dir = doc_id(&r, "staff", "").await;
+        let heads_before = stored(&r, dir).await.get_heads();
+        let (status, done) = post_erasure(
+            &r,
+            "central",
+            serde_json::json!({"subject": "s-camilla", "reason": "request"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{backend:?}: {done}");
+        assert_eq!(done["documents"], 1, "{backend:?}: {done}");
+        assert_eq!(done["keys_destroyed"], 1, "{backend:?}: {done}");
+
+        // The directory record: no name, no title, erased, not employed; roles stay.
+        let staff_at = |am: automerge::Automerge| {
+            nabo_core::docs::staff::StaffDoc::from_doc(
+                NaboDoc::from_automerge(am, ActorId::random()).unwrap(),
+            )
+            .unwrap()
+        };
+        let after = stored(&r, dir).await;
+        let staff = staff_at(after.clone());
+        let camilla: StaffId = "s-camilla".parse().unwrap();
+        // What is not reached (docs/privacy.md §5.4, ADR 0035): the name is plain text in the
+        // directory's change history until the document-rewrite path exists.
+        assert_eq!(
+            staff_at(after.fork_at(&heads_before).unwrap())
+                .staff_member(&camilla)
+                .unwrap()
+                .name,
+            "Camilla Nielsen",
+            "{backend:?}"
+        );
+        let c = staff.staff_member(&camilla).unwrap();
+        assert!(
+            c.name.is_empty() && c.title.is_empty(),
+            "{backend:?}: {c:?}"
+        );
+        assert!(c.erased.is_some() && !c.active && c.left.is_some());
+        assert!(
+            staff
+                .assignments()
+                .unwrap()
+                .values()
+                .any(|a| a.staff == camilla),
+            "{backend:?}: her role stays, by id"
+        );
+        assert!(
+            r.storage()
+                .subject_key(&tenant, "s-camilla")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // The login: closed, no name, no password, no contact details; the old token is
+        // refused and it cannot be opened again.
+        let login = r.storage().user("u-outreach2").await.unwrap().unwrap();
+        assert!(login.disabled);
+        assert_eq!(
+            (login.username.as_str(), login.display_name.as_str()),
+            ("slettet-u-outreach2", "Slettet medarbejder"),
+            "{backend:?}"
+        );
+        assert!(login.password_hash.is_none());
+        assert!(r.storage().profile("u-outreach2").await.unwrap().is_none());
+        assert!(
+            nabo_core::client::login(&r.http(), "outreach2", PASSWORD)
+                .await
+                .is_err()
+        );
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/v1/me", r.http()))
+            .bearer_auth(&old_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 401, "{backend:?}");
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/v1/users/u-outreach2/enable", r.http()))
+            .bearer_auth(token(&r, "central").await)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 400, "{backend:?}");
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(
+            (err["field"].as_str(), err["reason"].as_str()),
+            (Some("user"), Some("erased")),
+            "{backend:?}: {err}"
+        );
+
+        // Nowhere by name on the pages; what she recorded stays, by a deleted staff member.
+        for path in [
+            "/administration",
+            "/personer",
+            "/personer/u-outreach2",
+            "/indsigt?emne=s-camilla",
+        ] {
+            let text = b.text(path).await;
+            assert!(!text.contains("Camilla Nielsen"), "{backend:?}: {path}");
+        }
+        let activities = b.text("/aktiviteter").await;
+        assert!(
+            !activities.contains("Camilla Nielsen") && activities.contains("Slettet medarbejder"),
+            "{backend:?}: her outreach log stays, by a deleted staff member"
+        );
+        // The erasure log and access log keep her id only.
+        let erasures = r.storage().erasures(&tenant).await.unwrap();
+        assert!(erasures.iter().any(|e| e.subject == "s-camilla"));
+        // Erasing again finds the record erased and changes nothing more.
+        let (status, again) = post_erasure(
+            &r,
+            "central",
+            serde_json::json!({"subject": "s-camilla", "reason": "request"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{backend:?}: {again}");
+        assert_eq!(again["documents"], 0, "{backend:?}: {again}");
+        r.running.unwrap().shutdown().await;
+    }
+}

@@ -408,3 +408,123 @@ async fn a_volunteer_is_erased_a_year_after_the_last_engagement_ended() {
         );
     }
 }
+
+/// The staff directory as stored.
+async fn staff_dir(
+    r: &TestRelay,
+) -> std::collections::BTreeMap<StaffId, nabo_core::model::staff::StaffMember> {
+    let dir = doc_id(r, "staff", "").await;
+    nabo_core::docs::staff::StaffDoc::from_doc(
+        NaboDoc::from_automerge(stored(r, dir).await, ActorId::random()).unwrap(),
+    )
+    .unwrap()
+    .staff()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_staff_member_is_erased_five_years_after_they_left_unless_held() {
+    for backend in Backend::all() {
+        let start = Timestamp::now();
+        let r = relay_at(backend, start).await;
+        let state = r.relay().state.clone();
+        let (camilla, ali): (StaffId, StaffId) =
+            ("s-camilla".parse().unwrap(), "s-ali".parse().unwrap());
+        let key = |s: &StaffId| {
+            let (storage, s) = (r.storage(), s.to_string());
+            async move { storage.subject_key(&tenant(), &s).await.unwrap().is_some() }
+        };
+        assert!(key(&camilla).await, "{backend:?}: her contact details' key");
+
+        // Central staff close Camilla's login on the person's page: she left today.
+        let b = Browser::login(&r, "central").await;
+        let res = b.post("/personer/u-outreach2/spaer", &b.base, &[]).await;
+        assert!(
+            res.status().is_redirection(),
+            "{backend:?}: {}",
+            res.status()
+        );
+        let dir = staff_dir(&r).await;
+        assert_eq!(dir[&camilla].left, Some(start.date_dk()), "{backend:?}");
+        assert!(!dir[&camilla].active);
+        assert_eq!(dir[&ali].left, None, "{backend:?}: Ali still works here");
+        let run = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(run.held, 0, "{backend:?}: {run:?}");
+        assert_eq!(staff_dir(&r).await[&camilla].name, "Camilla Nielsen");
+
+        // Five years on she is due, but a legal hold (journaling duty) keeps her.
+        let (status, h) = api(
+            &r,
+            reqwest::Method::POST,
+            "/api/v1/legal-holds",
+            Some(serde_json::json!({"subject": "s-camilla", "reason": "journaling-duty"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{backend:?}: {h}");
+        r.clock.set(Timestamp(start.0 + 1830 * DAY));
+        let held = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert!(held.held >= 1, "{backend:?}: {held:?}");
+        let dir = staff_dir(&r).await;
+        assert_eq!(dir[&camilla].name, "Camilla Nielsen", "{backend:?}: held");
+        assert!(dir[&camilla].erased.is_none());
+        assert!(key(&camilla).await);
+
+        // Released: the next run erases her; Ali, still employed, stays.
+        let (status, _) = api(
+            &r,
+            reqwest::Method::POST,
+            "/api/v1/legal-holds/s-camilla/release",
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{backend:?}");
+        nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        let dir = staff_dir(&r).await;
+        let c = &dir[&camilla];
+        assert!(c.erased.is_some(), "{backend:?}: marked erased");
+        assert!(
+            c.name.is_empty() && c.title.is_empty(),
+            "{backend:?}: {c:?}"
+        );
+        assert!(
+            !key(&camilla).await,
+            "{backend:?}: contact details' key gone"
+        );
+        assert_eq!(dir[&ali].name, "Ali Hassan");
+        assert!(dir[&ali].erased.is_none() && key(&ali).await);
+        // Her login keeps its id, not her name.
+        let login = r.storage().user("u-outreach2").await.unwrap().unwrap();
+        assert!(login.disabled, "{backend:?}");
+        assert_eq!(login.display_name, "Slettet medarbejder");
+        assert_eq!(login.username, "slettet-u-outreach2");
+        assert!(login.password_hash.is_none());
+        assert!(r.storage().profile("u-outreach2").await.unwrap().is_none());
+        let log = r.storage().erasures(&tenant()).await.unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.subject == "s-camilla" && e.reason == "purpose-ended"),
+            "{backend:?}"
+        );
+        // (Signed in again: five years have passed on the relay's clock.)
+        let b = Browser::login(&r, "central").await;
+        let admin = b.text("/administration").await;
+        assert!(!admin.contains("Camilla Nielsen"), "{backend:?}");
+        assert!(admin.contains("Slettet medarbejder"), "{backend:?}");
+        // Once is enough: the next run finds her erased.
+        nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        let erasures = r.storage().erasures(&tenant()).await.unwrap();
+        assert_eq!(
+            erasures.iter().filter(|e| e.subject == "s-camilla").count(),
+            1,
+            "{backend:?}"
+        );
+    }
+}

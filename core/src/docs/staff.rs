@@ -67,6 +67,40 @@ impl StaffDoc {
         })
     }
 
+    /// Records that a staff member left on `left` (their login closed: not active), or, with
+    /// `None`, that they are employed again (their login opened). An erased staff member is
+    /// refused (`staff`, `erased`): erasure is final.
+    pub fn set_left(&mut self, author: &Author, id: &StaffId, left: Option<Date>) -> Result<()> {
+        let mut s = self.staff_member(id)?;
+        if s.erased.is_some() {
+            return invalid("staff", Reason::Erased, "the staff member is erased");
+        }
+        if s.left == left && s.active == left.is_none() {
+            return Ok(());
+        }
+        s.left = left;
+        s.active = left.is_none();
+        self.doc.write(author, "set-staff-left", |tx| {
+            write_record(tx, "staff", id.as_str(), &s)
+        })
+    }
+
+    /// Marks a staff member erased (ADR 0019): name and title go, in every concurrent
+    /// version; `false` when the record was erased already.
+    pub fn erase_staff(&mut self, author: &Author, id: &StaffId, on: Date) -> Result<bool> {
+        let records = crate::erasure::erased_records(
+            self.doc.automerge(),
+            "staff",
+            [id],
+            ("staff", "no such staff member"),
+            |s: &StaffMember| crate::erasure::erased_staff(s, on),
+        )?;
+        Ok(self
+            .doc
+            .write_records(author, "erase-staff", "staff", &records)?
+            > 0)
+    }
+
     /// A staff member.
     pub fn staff_member(&self, id: &StaffId) -> Result<StaffMember> {
         match read_one::<_, StaffMember>(self.doc.automerge(), "staff", id.as_str())? {

@@ -27,6 +27,19 @@ pub struct StaffMember {
     pub placements: IdMap<crate::ids::PlacementId, Placement>,
     /// Still employed.
     pub active: bool,
+    /// The day the staff member left: set when central staff close their login, cleared
+    /// when they open it again. The staff retention class counts from it
+    /// ([`crate::retention::staff_ended`]).
+    #[autosurgeon(hydrate = "crate::model::lenient::missing_none")]
+    pub left: Option<Date>,
+    /// Set when the staff member was erased (ADR 0019, issue 11 item 4): name and title are
+    /// gone; the record stays (placements, roles) so what they recorded keeps its area and
+    /// the counts add up.
+    #[autosurgeon(
+        reconcile = "crate::erasure::reconcile_mark",
+        hydrate = "crate::model::lenient::missing_none"
+    )]
+    pub erased: Option<Date>,
 }
 
 /// One period of a staff member's placement, as a weekly pattern.

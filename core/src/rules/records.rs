@@ -37,6 +37,7 @@ use crate::model::activity::{Activity, GoalReport, Measurement, RosterVolunteer,
 use crate::model::network::Network;
 use crate::model::outreach::{KnownPerson, Observation, OutreachContact, Referral};
 use crate::model::register::{HeadcountBucket, Participant, Session, Shift};
+use crate::model::staff::StaffMember;
 use crate::model::volunteer::Volunteer;
 use crate::model::{AppRole, AttendanceStatus, By};
 
@@ -364,7 +365,14 @@ impl Checker<'_> {
                     read_one(self.before_doc()?, c, k).ok().flatten();
                 self.erasure_kept(&name, was.as_ref(), &v)
             }
-            // Tenant, staff, the rest of volunteers (central staff's) and network meetings:
+            DocKind::Staff if c == "staff" && existed => {
+                // A staff member's erasure is final too (issue 11 item 4).
+                let v = self.parse::<StaffMember>(c, k, "a staff member")?;
+                let was: Option<Versions<StaffMember>> =
+                    read_one(self.before_doc()?, c, k).ok().flatten();
+                self.erasure_kept(&name, was.as_ref(), &v)
+            }
+            // Tenant, the rest of staff and volunteers (central staff's) and network meetings:
             // they parse.
             _ => Ok(()),
         }

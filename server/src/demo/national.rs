@@ -298,6 +298,8 @@ pub async fn seed(
                 app_role: AppRole::Outreach,
                 placements: IdMap::new(),
                 active: true,
+                left: None,
+                erased: None,
             },
         )?;
     }

@@ -451,6 +451,12 @@ pub trait Storage: PrivacyStorage + Send + Sync + std::fmt::Debug {
     async fn set_role(&self, user_id: &str, role: AppRole) -> Result<()>;
     /// Enables a disabled user (their revoked phones stay revoked: they are invited again).
     async fn enable_user(&self, user_id: &str) -> Result<bool>;
+    /// Takes what identifies a person off an erased person's login (issue 11 item 4): the
+    /// login name and display name become `username` and `display_name` (no names), the
+    /// password goes, and the sealed profile, identity-provider links and one-time links are
+    /// deleted. The row stays, so logs that name the login id still resolve to a login.
+    async fn anonymise_user(&self, user_id: &str, username: &str, display_name: &str)
+    -> Result<()>;
 
     // Tenants and people (ADR 0017) -------------------------------------------------------
 

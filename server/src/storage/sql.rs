@@ -475,6 +475,25 @@ macro_rules! sql_storage {
                 Ok(n > 0)
             }
 
+            async fn anonymise_user(&self, user_id: &str, username: &str, display_name: &str) -> Result<()> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                sqlx::query("UPDATE users SET username = $1, display_name = $2, password_hash = NULL WHERE user_id = $3")
+                    .bind(username)
+                    .bind(display_name)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_unique)?;
+                for t in ["user_profiles", "user_identities", "user_links"] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t} WHERE user_id = $1")))
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn end_sessions(&self, user_id: &str, now: i64) -> Result<Vec<String>> {
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let families = Self::deny_sessions(&mut tx, user_id, now, false).await?;
@@ -1278,8 +1297,16 @@ impl PoolExt for sqlx::Pool<sqlx::Postgres> {
 
     async fn reclaim(&self) -> Result<()> {
         // A plain VACUUM only marks dead rows reusable; VACUUM FULL writes the tables anew and
-        // removes the old files. The key tables are small, so the short lock is fine.
-        for t in ["subject_keys", "subject_key_documents"] {
+        // removes the old files. The key and login tables are small, so the short lock is
+        // fine.
+        // The login tables too: an erased staff member's login name and display name were
+        // overwritten there (anonymise_user), and the old row versions must go with them.
+        for t in [
+            "subject_keys",
+            "subject_key_documents",
+            "users",
+            "user_profiles",
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM FULL {t}")))
                 .execute(self)
                 .await?;

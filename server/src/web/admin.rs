@@ -252,7 +252,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer, q: &super::manage::NoticeQue
                 div class="rul" { table {
                     thead { tr { th scope="col" { "Navn" } th scope="col" { "Stilling" } th scope="col" { "Roller" } th scope="col" { "Praksisroller" } th scope="col" { "Placering i dag" } } }
                     tbody { @for (id, m) in &d.staff { tr {
-                        th scope="row" { (m.name) }
+                        th scope="row" { (d.staff_name(id)) }
                         td { (m.title) }
                         td { (d.assignments.values().filter(|a| &a.staff == id && a.to.is_none_or(|t| t >= d.today)).filter_map(|a| a.role).map(|r| r.da()).collect::<Vec<_>>().join(", ")) }
                         td { (d.assignments.values().filter(|a| &a.staff == id && a.to.is_none_or(|t| t >= d.today)).filter_map(|a| a.practice_role).map(|r| r.da()).collect::<Vec<_>>().join(", ")) }
@@ -264,7 +264,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer, q: &super::manage::NoticeQue
                 summary { "Flyt en medarbejders placering" }
                 p class="note" { "Den gamle placering slutter dagen før; det, der er registreret før, bliver i det gamle område." }
                 form method="post" action="/administration/placering" class="stak" {
-                    label { "Medarbejder" select name="medarbejder" required { @for (id, m) in &d.staff { option value=(id.as_str()) { (m.name) } } } }
+                    label { "Medarbejder" select name="medarbejder" required { @for (id, m) in d.choosable_staff() { option value=(id.as_str()) { (m.name) } } } }
                     label { "Fra" input type="date" name="fra" required value=(d.today.to_string()); }
                     label { "Placering"
                         select name="art" { @for k in PlacementKind::ALL { option value=(k.code()) { (k.da()) } } }
@@ -283,7 +283,7 @@ pub async fn page_handler(s: &AppState, v: &Viewer, q: &super::manage::NoticeQue
             details {
                 summary { "Tildel en rolle" }
                 form method="post" action="/administration/roller" class="stak" {
-                    label { "Medarbejder" select name="medarbejder" required { @for (id, m) in &d.staff { option value=(id.as_str()) { (m.name) } } } }
+                    label { "Medarbejder" select name="medarbejder" required { @for (id, m) in d.choosable_staff() { option value=(id.as_str()) { (m.name) } } } }
                     label { "Program" select name="program" required { @for (id, p) in d.live_programmes() { option value=(id.as_str()) { (p.name) } } } }
                     label { "Rolle (de otte roller)" select name="rolle" { option value="" { "Ingen" } @for r in Role::ALL { option value=(r.code()) { (r.da()) } } } }
                     label { "Praksisrolle (de fire roller)" select name="praksisrolle" { option value="" { "Ingen" } @for r in PracticeRole::ALL { option value=(r.code()) { (r.da()) } } } }

@@ -388,13 +388,24 @@ impl TenantData {
             .unwrap_or_else(|| format!("Frivillig {}", short(id.as_str())))
     }
 
+    /// A staff member's name as the pages show it: none after an erasure.
+    pub fn staff_name(&self, id: &StaffId) -> String {
+        match self.staff.get(id) {
+            Some(s) if s.erased.is_some() => "Slettet medarbejder".into(),
+            Some(s) => s.name.clone(),
+            None => format!("Medarbejder {}", short(id.as_str())),
+        }
+    }
+
+    /// The staff members the pages offer to choose (in a role, a network): not the erased.
+    pub fn choosable_staff(&self) -> impl Iterator<Item = (&StaffId, &StaffMember)> {
+        self.staff.iter().filter(|(_, m)| m.erased.is_none())
+    }
+
     /// Who wrote something.
     pub fn by_name(&self, by: &By) -> String {
         match by {
-            By::Staff(id) => self.staff.get(id).map_or_else(
-                || format!("Medarbejder {}", short(id.as_str())),
-                |s| s.name.clone(),
-            ),
+            By::Staff(id) => self.staff_name(id),
             By::Volunteer(id) => self.volunteer_name(id),
             By::System => "Nabo".into(),
         }

@@ -70,6 +70,11 @@ fn who(d: &TenantData, p: &Plan) -> String {
     {
         return d.known_person_name(log, &pid);
     }
+    if p.staff.is_some()
+        && let Ok(sid) = p.subject.parse()
+    {
+        return d.staff_name(&sid);
+    }
     p.subject
         .parse()
         .map_or_else(|_| p.subject.clone(), |v| d.volunteer_name(&v))
@@ -84,12 +89,20 @@ fn what_goes_and_stays(p: &Plan) -> Markup {
     html! {
         h2 { "Det forsvinder" }
         ul {
-            li { "Navnet: nøglen, der låser det op, destrueres på serveren, og telefonerne sletter deres kopi ved næste synkronisering. Navnet kan derefter ikke læses nogen steder – heller ikke i historikken eller i sikkerhedskopier taget efter sletningen." }
+            @if p.staff.is_some() {
+                li { "Kontaktoplysningerne (e-mail, telefon): nøglen, der låser dem op, destrueres på serveren, så de ikke kan læses nogen steder – heller ikke i sikkerhedskopier taget efter sletningen." }
+            } @else {
+                li { "Navnet: nøglen, der låser det op, destrueres på serveren, og telefonerne sletter deres kopi ved næste synkronisering. Navnet kan derefter ikke læses nogen steder – heller ikke i historikken eller i sikkerhedskopier taget efter sletningen." }
+            }
             @if !p.registers.is_empty() {
                 li { "Personen fjernes fra fremmødelister, gennemgang og eksport i " (count(p.registers.len(), "register", "registre")) "." }
             }
             @if p.directory.is_some() {
                 li { "Den frivilliges navn, kontaktoplysninger og børneattestens datoer fjernes fra frivilligoversigten, og den frivilliges login lukkes (telefonerne tilbagekaldes og slettes)." }
+            }
+            @if let Some(st) = &p.staff {
+                li { "Medarbejderens navn og stilling fjernes fra medarbejderoversigten, og kontaktoplysningerne (e-mail, telefon) kan ikke længere læses." }
+                li { "Medarbejderens " (count(st.logins, "login", "logins")) " lukkes og mister navnet: brugernavn og navn erstattes af et nummer, adgangskoden slettes, og telefonerne tilbagekaldes." }
             }
             @if !p.outreach.is_empty() {
                 li { "Personen fjernes som kendt person fra " (count(p.outreach.len(), "opsøgende log", "opsøgende logs")) ", også på den opsøgende medarbejders telefon." }
@@ -98,7 +111,7 @@ fn what_goes_and_stays(p: &Plan) -> Markup {
         }
         h2 { "Det bliver (uden navn)" }
         ul {
-            @if !p.registers.is_empty() || (p.outreach.is_empty() && p.directory.is_none()) {
+            @if !p.registers.is_empty() || (p.outreach.is_empty() && p.directory.is_none() && p.staff.is_none()) {
                 li { (count(marks, "fremmøderegistrering", "fremmøderegistreringer")) " og fremmøde ved " (count(present, "møde", "møder")) " tælles fortsat med i statistik og rapporter som anonyme tal." }
             }
             @if p.directory.is_some() {
@@ -107,7 +120,13 @@ fn what_goes_and_stays(p: &Plan) -> Markup {
             @if !p.outreach.is_empty() {
                 li { (count(contacts, "kontakt", "kontakter")) " og " (count(referrals, "henvisning", "henvisninger")) " med personen tælles fortsat med som anonyme tal." }
             }
-            li { "Aldersgruppe, dato for første fremmøde og rekrutteringsvej bliver stående uden navn, så tallene passer." }
+            @if p.staff.is_some() {
+                li { "Det, medarbejderen har registreret, bliver stående og tælles med; det vises som skrevet af en slettet medarbejder. Roller og placering bliver stående uden navn." }
+                li { "Loggene beholder medarbejderens nummer, ikke navnet." }
+                li { "Navnet findes fortsat i medarbejderoversigtens ændringshistorik (på serveren, i sikkerhedskopier og på telefoner, der har hentet oversigten), indtil Nabo kan omskrive dokumenter." }
+            } @else {
+                li { "Aldersgruppe, dato for første fremmøde og rekrutteringsvej bliver stående uden navn, så tallene passer." }
+            }
             li { "Sletningen logges med hvem, hvornår og hvorfor – uden navn." }
         }
     }
@@ -169,7 +188,7 @@ async fn submit(
             p class="besked" { "Personen er slettet (" (reason.da().to_lowercase()) ")." }
             ul {
                 li { (count(done.keys_destroyed as usize, "nøgle destrueret", "nøgler destrueret")) " på serveren." }
-                li { (count(done.records as usize, "personpost markeret", "personposter markeret")) " som slettet i " (count(done.documents as usize, "dokument", "dokumenter")) " (registre, opsøgende logs og frivilligoversigten)." }
+                li { (count(done.records as usize, "personpost markeret", "personposter markeret")) " som slettet i " (count(done.documents as usize, "dokument", "dokumenter")) " (registre, opsøgende logs, frivillig- og medarbejderoversigten)." }
                 li { "Telefonerne sletter deres kopi af nøglen ved næste synkronisering og melder tilbage." }
             }
             p { "Sletningens nummer i loggen: " code { (done.erasure_id) } }

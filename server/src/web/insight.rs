@@ -79,12 +79,12 @@ fn subject_of(d: &TenantData, subject: &str) -> (String, Vec<String>) {
         name.get_or_insert_with(|| d.volunteer_name(&vid));
     }
     if let Ok(sid) = subject.parse::<StaffId>()
-        && let Some(member) = d.staff.get(&sid)
+        && d.staff.contains_key(&sid)
     {
         if let Some(m) = &d.staff_meta {
             docs.push(m.id.to_string());
         }
-        name.get_or_insert_with(|| member.name.clone());
+        name.get_or_insert_with(|| d.staff_name(&sid));
     }
     (
         name.unwrap_or_else(|| format!("Person {}", short(subject))),

@@ -158,14 +158,7 @@ impl Viewer {
 
     /// The author of an edit made on the pages: the staff member, now.
     pub fn author(&self) -> nabo_core::document::Author {
-        nabo_core::document::Author::now(
-            self.principal
-                .staff_id
-                .as_deref()
-                .and_then(|s| s.parse().ok())
-                .map_or(nabo_core::model::By::System, nabo_core::model::By::Staff),
-            &self.clock,
-        )
+        nabo_core::document::Author::now(self.principal.by(), &self.clock)
     }
 }
 

@@ -345,7 +345,7 @@ async fn list(
                     label { "Netværksleder"
                         select name="leder" {
                             option value="" { "Ingen" }
-                            @for (id, m) in &d.staff { option value=(id.as_str()) { (m.name) } }
+                            @for (id, m) in d.choosable_staff() { option value=(id.as_str()) { (m.name) } }
                         }
                     }
                     fieldset { legend { "Boligområder" }

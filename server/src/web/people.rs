@@ -640,6 +640,9 @@ async fn person(
                     a class="knap fare" href={"/personer/" (u.id) "/spaer"} { "Spær brugeren …" }
                 }
             }
+            @if !is_self && (u.staff_id.is_some() || u.volunteer_id.is_some()) {
+                a class="knap fare" href={"/sletning?emne=" (crate::access_log::subject_of(&u))} { "Slet personen …" }
+            }
             @if u.role != AppRole::Board {
                 h2 { "Arbejder med" }
                 form method="post" action={"/personer/" (u.id) "/omfang"} class="stak" {
@@ -773,7 +776,7 @@ async fn disable(
             "Du kan ikke spærre dig selv. Bed en anden central medarbejder om det.".into(),
         ));
     }
-    people::disable(s.storage.as_ref(), &s.hub, &u).await?;
+    people::close_login(&s, &v.principal, &u).await?;
     Ok(to(&format!("/personer/{}", u.id), Notice::Disabled))
 }
 
@@ -784,7 +787,7 @@ async fn enable(
     Path(id): Path<String>,
 ) -> WebResult {
     let u = user_of(&s, &v, &id).await?;
-    people::enable(s.storage.as_ref(), &u).await?;
+    people::reopen_login(&s, &v.principal, &u).await?;
     Ok(to(&format!("/personer/{}", u.id), Notice::Enabled))
 }
 
