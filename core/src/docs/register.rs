@@ -303,19 +303,8 @@ impl RegisterDoc {
                 }
             }
         }
-        self.write_records(author, "generate-sessions", "sessions", &new)
-    }
-
-    /// Writes `records` into `container` in one change (none when there are none); returns
-    /// how many.
-    fn write_records<K: AsRef<str>, T: autosurgeon::Reconcile>(
-        &mut self,
-        author: &Author,
-        op: &str,
-        container: &str,
-        records: &[(K, T)],
-    ) -> Result<usize> {
-        self.doc.write_records(author, op, container, records)
+        self.doc
+            .write_records(author, "generate-sessions", "sessions", &new)
     }
 
     /// Adds a one-off session (a party, a trip, an extra homework evening).
@@ -731,7 +720,8 @@ impl RegisterDoc {
                 records.push((format!("{session}/{bucket}"), 0));
             }
         }
-        self.write_records(author, "set-headcount", "headcounts", &records)
+        self.doc
+            .write_records(author, "set-headcount", "headcounts", &records)
             .map(|_| ())
     }
 
@@ -1098,7 +1088,8 @@ impl RegisterDoc {
             ("participant", "no such participant in this register"),
             |p: &Participant| crate::erasure::erased_participant(p, on),
         )?;
-        self.write_records(author, "erase-participant", "participants", &records)
+        self.doc
+            .write_records(author, "erase-participant", "participants", &records)
     }
 
     /// Updates a participant's age band, gender, residence or recruitment path.

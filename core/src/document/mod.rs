@@ -501,8 +501,6 @@ impl NaboDoc {
         }
     }
 
-    /// Runs `f` in one transaction and commits it as one change, with the author's time and a
-    /// note naming the operation. Nothing is committed if `f` fails.
     /// Writes `records` into `container` in one change; answers how many (none: no change).
     pub(crate) fn write_records<K: AsRef<str>, T: autosurgeon::Reconcile>(
         &mut self,
@@ -523,6 +521,8 @@ impl NaboDoc {
         Ok(records.len())
     }
 
+    /// Runs `f` in one transaction and commits it as one change, with the author's time and a
+    /// note naming the operation. Nothing is committed if `f` fails.
     pub(crate) fn write<T>(
         &mut self,
         author: &Author,
