@@ -31,6 +31,10 @@ pub enum StorageError {
     /// Stored bytes do not load.
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    /// The database could not finish the work now; trying again later will (e.g. reclaiming
+    /// the space of an erasure while an older transaction runs).
+    #[error("database busy: {0}")]
+    Busy(String),
 }
 
 /// Result of storage calls.

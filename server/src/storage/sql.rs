@@ -1287,6 +1287,44 @@ impl PoolExt for sqlx::Pool<sqlx::Sqlite> {
     }
 }
 
+/// How long [`older_transactions_done`] waits.
+const OLDER_TRANSACTIONS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits (at most [`OLDER_TRANSACTIONS_WAIT`]) until every transaction that was running when
+/// this is called has ended, in the whole cluster, and no session of this database holds a
+/// snapshot from before it. Then a row deleted before the call is dead to every snapshot,
+/// and VACUUM FULL leaves it behind. False if the wait ran out.
+async fn older_transactions_done(pool: &sqlx::Pool<sqlx::Postgres>) -> Result<bool> {
+    // The first transaction id not yet handed out: everything below it started before now.
+    let horizon: String =
+        sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+            .fetch_one(pool)
+            .await?;
+    let started = std::time::Instant::now();
+    loop {
+        // `pg_snapshot_xmin` of a fresh snapshot is the oldest transaction still running
+        // anywhere; `backend_xmin` the oldest snapshot a session of this database holds
+        // (xid is 32 bits, compared by age).
+        let done: bool = sqlx::query_scalar(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 \
+             AND NOT EXISTS (SELECT 1 FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                 AND backend_xmin IS NOT NULL \
+                 AND age(backend_xmin) > age((($1::numeric) % 4294967296)::text::xid))",
+        )
+        .bind(&horizon)
+        .fetch_one(pool)
+        .await?;
+        if done {
+            return Ok(true);
+        }
+        if started.elapsed() >= OLDER_TRANSACTIONS_WAIT {
+            return Ok(false);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[async_trait]
 impl PoolExt for sqlx::Pool<sqlx::Postgres> {
     async fn backup(&self, _: &std::path::Path) -> Result<()> {
@@ -1296,6 +1334,11 @@ impl PoolExt for sqlx::Pool<sqlx::Postgres> {
     }
 
     async fn reclaim(&self) -> Result<()> {
+        // VACUUM FULL copies a deleted row into the new file while any transaction may still
+        // see it: one in this database holding an older snapshot, or one anywhere in the
+        // cluster still running from before the erasure (VACUUM FULL's own snapshot then
+        // starts below the erasure). Such transactions are short on a relay; wait for them.
+        let settled = older_transactions_done(self).await?;
         // A plain VACUUM only marks dead rows reusable; VACUUM FULL writes the tables anew and
         // removes the old files. The key and login tables are small, so the short lock is
         // fine.
@@ -1332,6 +1375,12 @@ impl PoolExt for sqlx::Pool<sqlx::Postgres> {
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+        if !settled {
+            // The caller tries again (erasure::erase); VACUUM FULL above took what it could.
+            return Err(StorageError::Busy(
+                "a transaction older than the erasure is still running; erased rows may remain until the next reclaim".into(),
+            ));
         }
         Ok(())
     }
