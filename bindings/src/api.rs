@@ -342,6 +342,14 @@ pub struct KnownPersonInput {
     /// The person's (or guardian's) consent; without it the basis is the organisation's
     /// task (`public-task`) and nothing may be shared.
     pub consent: Option<ConsentInput>,
+    /// The legal basis code (`consent`, `public-task`, `legal-obligation`, `other-statutory`,
+    /// …). Left out: `consent` when a consent is given, otherwise `public-task`.
+    #[uniffi(default)]
+    pub basis: Option<String>,
+    /// The statute the basis rests on (e.g. «Serviceloven § 11, stk. 3»), at most 200
+    /// characters; required with `other-statutory`.
+    #[uniffi(default)]
+    pub basis_text: Option<String>,
 }
 
 /// A known person in the worker's log.
@@ -357,6 +365,10 @@ pub struct KnownPersonInfo {
     pub age_band: String,
     /// Consent is recorded and not withdrawn: details may be shared with a partner.
     pub consent: bool,
+    /// The legal basis code the person is followed on.
+    pub basis: String,
+    /// The statute, for another statutory basis.
+    pub basis_text: Option<String>,
 }
 
 /// Where the signed-in volunteer's own shift in a session stands.

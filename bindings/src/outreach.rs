@@ -22,7 +22,9 @@ impl NaboClient {
     /// the pseudonymous id to pass to `log_contact` and `refer`. The label is sealed with the
     /// person's own key, kept on this device. With `consent` the basis is consent (and a
     /// referral may share details when the consent covers it); without, the basis is the
-    /// organisation's task and nothing is shared.
+    /// organisation's task and nothing is shared, unless `basis` (with `basis_text` for
+    /// another statutory basis) names it. A missing or over-long statute is refused naming
+    /// `basis_text`, an unknown basis naming `basis`.
     pub async fn add_known_person(&self, input: api::KnownPersonInput) -> Result<String> {
         on_runtime!(self, |inner| {
             let a = inner.account()?;
@@ -36,17 +38,19 @@ impl NaboClient {
                 .as_ref()
                 .map(crate::consent::from_input)
                 .transpose()?;
-            let basis = if consent.is_some() {
-                LegalBasis::Consent
-            } else {
-                LegalBasis::PublicTask
+            let basis = match input.basis.as_deref() {
+                Some(b) => b.parse::<LegalBasis>().map_err(|_| {
+                    NaboError::invalid("basis", "unknown-code", "not a legal basis")
+                })?,
+                None if consent.is_some() => LegalBasis::Consent,
+                None => LegalBasis::PublicTask,
             };
             let label = inner.seal_label(&pid, input.label.as_deref()).await?;
             let person = KnownPerson {
                 age_band: code("age_band", &input.age_band)?,
                 label,
                 basis,
-                basis_text: None,
+                basis_text: input.basis_text.clone(),
                 consent,
                 added_on: author.at.date_dk(),
                 erased: None,
@@ -101,6 +105,8 @@ impl NaboClient {
                     area_id: area.to_string(),
                     age_band: p.age_band.to_string(),
                     consent: p.consent.is_some_and(|c| c.withdrawn_on.is_none()),
+                    basis: p.basis.to_string(),
+                    basis_text: p.basis_text.clone(),
                 })
                 .collect();
             out.sort_by(|a, b| {

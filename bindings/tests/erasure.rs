@@ -283,6 +283,8 @@ async fn known_person_case(backend: Backend) {
             label: Some(PERSON.into()),
             age_band: "15-17".into(),
             consent: None,
+            basis: None,
+            basis_text: None,
         })
         .await
         .unwrap();
@@ -466,6 +468,8 @@ async fn known_person_retention(backend: Backend) {
                 label: Some(name.into()),
                 age_band: "15-17".into(),
                 consent: None,
+                basis: None,
+                basis_text: None,
             })
             .await
             .unwrap();

@@ -672,6 +672,8 @@ async fn referrals_from_a_contact_carry_the_person_and_the_activity() {
                 photos: false,
                 partner_org_ids: Vec::new(),
             }),
+            basis: None,
+            basis_text: None,
         })
         .await
         .unwrap();
@@ -710,6 +712,8 @@ async fn referrals_from_a_contact_carry_the_person_and_the_activity() {
             label: None,
             age_band: "15-17".into(),
             consent: None,
+            basis: None,
+            basis_text: None,
         })
         .await
         .unwrap();
@@ -724,6 +728,63 @@ async fn referrals_from_a_contact_carry_the_person_and_the_activity() {
         Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "consent_to_share"),
         other => panic!("{other:?}"),
     }
+
+    // A basis other than consent or the organisation's task: another statutory basis names
+    // its statute; what is missing, too long or unknown is refused naming the field.
+    let with_basis = |basis: &str, basis_text: Option<String>| KnownPersonInput {
+        area_id: area.clone(),
+        label: None,
+        age_band: "18-24".into(),
+        consent: None,
+        basis: Some(basis.into()),
+        basis_text,
+    };
+    let known_before = ali.known_people(area.clone()).await.unwrap().len();
+    for (input, want) in [
+        (
+            with_basis("other-statutory", None),
+            ("basis_text", "missing"),
+        ),
+        (
+            with_basis("other-statutory", Some("   ".into())),
+            ("basis_text", "missing"),
+        ),
+        (
+            with_basis("other-statutory", Some("§".repeat(201))),
+            ("basis_text", "too-long"),
+        ),
+        (
+            with_basis("public-task", Some("x".repeat(201))),
+            ("basis_text", "too-long"),
+        ),
+        (with_basis("samtykke", None), ("basis", "unknown-code")),
+        (with_basis("consent", None), ("consent", "missing")),
+    ] {
+        match ali.add_known_person(input.clone()).await {
+            Err(NaboError::Invalid { field, reason, .. }) => {
+                assert_eq!((field.as_str(), reason.as_str()), want, "{input:?}")
+            }
+            other => panic!("{input:?}: {other:?}"),
+        }
+    }
+    let statute = "Serviceloven § 11, stk. 3";
+    let by_statute = ali
+        .add_known_person(with_basis("other-statutory", Some(statute.into())))
+        .await
+        .unwrap();
+    let people = ali.known_people(area.clone()).await.unwrap();
+    let basis = |id: &str| {
+        let p = people.iter().find(|p| p.participant_id == id).unwrap();
+        (p.basis.clone(), p.basis_text.clone())
+    };
+    assert_eq!(
+        basis(&by_statute),
+        ("other-statutory".into(), Some(statute.into()))
+    );
+    assert_eq!(basis(&omar), ("consent".into(), None));
+    assert_eq!(basis(&no_consent), ("public-task".into(), None));
+    // The refused ones left nothing behind.
+    assert_eq!(people.len(), known_before + 1, "{people:?}");
 
     // Recruitment into an activity in the area: names the activity, which must be one the
     // phone knows.

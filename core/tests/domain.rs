@@ -1283,7 +1283,7 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
             label: None,
             basis: LegalBasis::Consent,
             basis_text: None,
-            consent: Some(consent),
+            consent: Some(consent.clone()),
             added_on: date("2026-11-10"),
             erased: None,
         },
@@ -1356,12 +1356,55 @@ fn outreach_contacts_are_anonymous_by_default_and_referrals_follow_consent() {
             cat,
             NewReferral {
                 participant: None,
-                ..referral
+                ..referral.clone()
             },
         ),
         "consent_to_share",
         Reason::Inconsistent,
     );
+    // A withdrawn consent is not given again in the same record (ADR 0027) …
+    refused(
+        log.record_consent(&ali, cat, &p, consent.clone(), 15),
+        "consent.withdrawn_on",
+        Reason::ConsentWithdrawn,
+    );
+    // … while a person followed on the organisation's task may consent later (recorded on
+    // the review pages), and from then on their details may be shared.
+    let q = ParticipantId::random();
+    log.add_person(
+        &ali,
+        cat,
+        &q,
+        KnownPerson {
+            age_band: code("15-17"),
+            label: None,
+            basis: LegalBasis::PublicTask,
+            basis_text: None,
+            consent: None,
+            added_on: date("2026-11-10"),
+            erased: None,
+        },
+    )
+    .unwrap();
+    let share_q = NewReferral {
+        participant: Some(q.clone()),
+        from_contact: None,
+        ..referral
+    };
+    refused(
+        log.refer(&ali, cat, share_q.clone()),
+        "consent_to_share",
+        Reason::NoLegalBasis,
+    );
+    refused(
+        log.record_consent(&ali, cat, &ParticipantId::random(), consent.clone(), 15),
+        "participant",
+        Reason::NotFound,
+    );
+    log.record_consent(&ali, cat, &q, consent.clone(), 15)
+        .unwrap();
+    assert_eq!(log.people().unwrap()[&q].basis, LegalBasis::PublicTask);
+    log.refer(&ali, cat, share_q).unwrap();
 
     log.observe(
         &ali,

@@ -293,6 +293,64 @@ async fn the_relay_refuses_upgrades_and_sharing_without_a_covering_basis_and_sta
             )
             .await;
         assert_eq!(res.status(), 400, "{backend:?}");
+        // A withdrawn consent offers no form to record it again.
+        let page = b.text(&format!("/samtykke?emne={amir}")).await;
+        assert!(
+            !page.contains("Registrér samtykke") && !page.contains("Ret samtykket"),
+            "{page}"
+        );
+
+        // Bo agrees later: central staff record his consent on the pages; his basis stays the
+        // municipality's task, and the worker's phone may share his details after its sync.
+        let page = b.text(&format!("/samtykke?emne={bo}")).await;
+        assert!(page.contains("Registrér samtykke"), "{backend:?}: {page}");
+        assert!(
+            !page.contains("samtykket gives af en forælder eller værge"),
+            "{page}"
+        );
+        let form = with(
+            &shown_form(&page, "/samtykke/registrer"),
+            "omfang",
+            &["follow-up", "share-with-partners"],
+        );
+        let (status, text) = post_form(&b, "/samtykke/registrer", &form).await;
+        assert_eq!(status, 200, "{backend:?}: {text}");
+        assert!(text.contains("Samtykket er registreret"), "{text}");
+        let stored = stored_log(&r, id).await.people().unwrap()[&bo].clone();
+        assert_eq!(stored.basis, LegalBasis::PublicTask);
+        let c = stored.consent.expect("Bo's consent is stored");
+        assert_eq!(
+            (c.given_on, c.by_guardian, c.withdrawn_on),
+            (today, false, None)
+        );
+        assert_eq!(
+            c.scope.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            ["follow-up", "share-with-partners"]
+        );
+        let end = phone
+            .sync(id, log.doc_mut().automerge_mut(), &mut st, false)
+            .await
+            .unwrap();
+        assert_eq!(end, SyncEnd::Synced);
+        log.refer(&ali, cat, share(&bo)).unwrap();
+        let end = phone
+            .sync(id, log.doc_mut().automerge_mut(), &mut st, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            end,
+            SyncEnd::Synced,
+            "{backend:?}: the relay takes the sharing"
+        );
+        assert!(
+            stored_log(&r, id)
+                .await
+                .referrals()
+                .unwrap()
+                .values()
+                .any(|v| v.current.participant.as_ref() == Some(&bo) && v.current.consent_to_share),
+            "{backend:?}"
+        );
 
         // Every view and the withdrawal are in the access log, without names.
         let entries: Vec<_> = r

@@ -17,8 +17,8 @@ use crate::ids::{
     TenantId,
 };
 use crate::model::outreach::{
-    ConcernReport, KnownPerson, Observation, ObservationStatus, ObservationUpdate, OutreachContact,
-    Referral, StatusChange,
+    ConcernReport, Consent, KnownPerson, Observation, ObservationStatus, ObservationUpdate,
+    OutreachContact, Referral, StatusChange,
 };
 use crate::model::{By, Gender, IdMap, LegalBasis, ReferralKind, ReferralStatus, Sealed, Set};
 use crate::time::{Date, Quarter, Timestamp};
@@ -251,6 +251,37 @@ impl OutreachDoc {
             return invalid("participant", Reason::AlreadyExists, "already known");
         }
         self.doc.write(author, "add-person", |tx| {
+            write_record(tx, "people", id.as_str(), &p)
+        })
+    }
+
+    /// Records a known person's consent, or corrects the one recorded (not a withdrawn one:
+    /// a withdrawal is final, ADR 0027). The basis the person is followed on stays as it
+    /// was; the consent adds what it covers (sharing with a partner, photos). A consent for a
+    /// person under `guardian_age` is a guardian's.
+    pub fn record_consent(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        id: &ParticipantId,
+        consent: Consent,
+        guardian_age: u8,
+    ) -> Result<()> {
+        let mut p = self.person(id)?;
+        if p.erased.is_some() {
+            return invalid("participant", Reason::Erased, "the person was erased");
+        }
+        if p.consent.as_ref().is_some_and(|c| c.withdrawn_on.is_some()) {
+            return invalid(
+                "consent.withdrawn_on",
+                Reason::ConsentWithdrawn,
+                "a withdrawn consent stays withdrawn",
+            );
+        }
+        crate::consent::check(cat, &consent, p.age_band.as_str(), guardian_age)?;
+        p.consent = Some(consent);
+        check_person(cat, &p)?;
+        self.doc.write(author, "record-consent", |tx| {
             write_record(tx, "people", id.as_str(), &p)
         })
     }

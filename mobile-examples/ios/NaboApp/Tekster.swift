@@ -124,6 +124,15 @@ enum Tekster {
         "Barn \(ageBand.replacingOccurrences(of: "-", with: "–")) år · \(participantId.suffix(4))"
     }
 
+    /// The line under a child's name in the roll call: the age band, a disagreement, no naming.
+    static func rowCaption(ageBand: String, conflict: Bool, nameWithheld: Bool) -> String {
+        [
+            ageBand,
+            conflict ? "Uenighed – afgøres ved gennemgang" : nil,
+            nameWithheld ? "Må ikke navngives (intet samtykke)" : nil,
+        ].compactMap { $0 }.joined(separator: " · ")
+    }
+
     static func role(_ role: String) -> String {
         switch role {
         case "central": return "Centralt personale"

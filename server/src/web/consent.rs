@@ -83,8 +83,8 @@ struct Place {
     consent: Option<Consent>,
     /// For a register: whether the roll call may name the child today.
     named: Option<bool>,
-    /// For a register and a child not erased: the age band (the consent form says whether a
-    /// guardian gives it); `None` offers no consent form.
+    /// For a person not erased: the age band (the consent form says whether a guardian gives
+    /// it); `None` offers no consent form.
     age_band: Option<String>,
 }
 
@@ -133,7 +133,7 @@ fn places(d: &TenantData, pid: &ParticipantId) -> Vec<Place> {
                 activity_basis: None,
                 consent: p.consent.clone(),
                 named: None,
-                age_band: None,
+                age_band: p.erased.is_none().then(|| p.age_band.to_string()),
             });
         }
     }
@@ -346,8 +346,8 @@ async fn withdraw(
     ))
 }
 
-/// The form that records a consent for a child in a register, or corrects one not withdrawn
-/// (prefilled with it). A withdrawn consent is final: no form, a new consent is a new person.
+/// The form that records a consent for a child in a register or a person in an outreach log,
+/// or corrects one not withdrawn (prefilled with it). A withdrawn consent is final: no form, a new consent is a new person.
 fn consent_form(d: &TenantData, pid: &ParticipantId, place: &Place) -> Markup {
     let c = place.consent.as_ref();
     if c.is_some_and(|c| c.withdrawn_on.is_some()) {
@@ -411,8 +411,9 @@ fn consent_form(d: &TenantData, pid: &ParticipantId, place: &Place) -> Markup {
     }
 }
 
-/// `POST /samtykke/registrer`: records a child's consent in one register, or corrects the one
-/// recorded there (not a withdrawn one), through the register's validated operation.
+/// `POST /samtykke/registrer`: records a person's consent in one register or outreach log, or
+/// corrects the one recorded there (not a withdrawn one), through the document's validated
+/// operation.
 async fn record(
     State(s): State<AppState>,
     Extension(v): Extension<Viewer>,
@@ -431,15 +432,6 @@ async fn record(
         .into_iter()
         .find(|p| p.document.to_string() == document)
         .ok_or(WebError::NotFound)?;
-    let reg = d
-        .registers
-        .iter()
-        .find(|r| r.meta.id == place.document)
-        .ok_or_else(|| {
-            WebError::BadRequest(
-                "Samtykke registreres her kun for deltagere i et fremmøderegister.".into(),
-            )
-        })?;
     // The form was shown against the consent as it was then: a change synced since (a phone,
     // another reviewer) is seen before it is overwritten.
     if f.one("aftryk") != Some(fingerprint(place.consent.as_ref()).as_str()) {
@@ -500,24 +492,33 @@ async fn record(
         withdrawn_on: None,
         partners,
     };
-    let snapshot = d
-        .activity(reg.doc.activity_id())
-        .ok_or(WebError::NotFound)?
-        .doc
-        .snapshot()?;
-    let ctx = nabo_core::docs::register::RegisterContext {
-        catalogue: &d.catalogue,
-        activity: &snapshot,
-        certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
-    };
     let age = d.settings.consent_age;
     let author = v.author();
     let corrected = place.consent.is_some();
-    s.hub
-        .edit(&reg.meta, &v.principal, |doc: &mut RegisterDoc| {
-            doc.record_consent(&author, ctx, &pid, consent, age)
-        })
-        .await?;
+    if let Some(reg) = d.registers.iter().find(|r| r.meta.id == place.document) {
+        let snapshot = d
+            .activity(reg.doc.activity_id())
+            .ok_or(WebError::NotFound)?
+            .doc
+            .snapshot()?;
+        let ctx = nabo_core::docs::register::RegisterContext {
+            catalogue: &d.catalogue,
+            activity: &snapshot,
+            certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
+        };
+        s.hub
+            .edit(&reg.meta, &v.principal, |doc: &mut RegisterDoc| {
+                doc.record_consent(&author, ctx, &pid, consent, age)
+            })
+            .await?;
+    } else if let Some(o) = d.outreach.iter().find(|o| o.meta.id == place.document) {
+        let cat = &d.catalogue;
+        s.hub
+            .edit(&o.meta, &v.principal, |doc: &mut OutreachDoc| {
+                doc.record_consent(&author, cat, &pid, consent, age)
+            })
+            .await?;
+    }
     crate::access_log::record(
         &s,
         &v.principal,

@@ -12,6 +12,9 @@ final class RollCallModel: ObservableObject {
         let ageBand: String
         let mark: Mark?
         let conflict: Bool
+        /// A named roll call in which no basis or consent covers naming this child today
+        /// (ADR 0027): `name` is the age band and a short id, and the row says so.
+        let nameWithheld: Bool
     }
 
     @Published private(set) var session: SessionInfo?
@@ -133,7 +136,8 @@ final class RollCallModel: ObservableObject {
                 name: entry.label ?? Tekster.anonymous(ageBand: entry.ageBand, participantId: entry.participantId),
                 ageBand: entry.ageBand,
                 mark: entry.mark,
-                conflict: entry.conflict
+                conflict: entry.conflict,
+                nameWithheld: call.mode == .named && !entry.mayBeNamed
             )
         }
         present = Int(call.present)

@@ -118,7 +118,7 @@ private struct RollCallRow: View {
             HStack {
                 VStack(alignment: .leading, spacing: 2) {
                     Text(row.name).font(.body.weight(.medium))
-                    Text(row.conflict ? "\(ageBand) · Uenighed – afgøres ved gennemgang" : ageBand)
+                    Text(Tekster.rowCaption(ageBand: ageBand, conflict: row.conflict, nameWithheld: row.nameWithheld))
                         .font(.caption)
                         .foregroundStyle(row.conflict ? Color.orange : Color.secondary)
                 }

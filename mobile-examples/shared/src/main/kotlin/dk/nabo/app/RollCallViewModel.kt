@@ -20,8 +20,29 @@ import kotlinx.coroutines.launch
 /** Nobody counted by group yet. */
 val NO_SPLIT = HeadcountSplit(0u, 0u, 0u, 0u, 0u)
 
-/** One row of the roll call as the screen shows it. */
-data class Row(val participantId: String, val name: String, val ageBand: String, val mark: Mark?, val conflict: Boolean)
+/**
+ * One row of the roll call as the screen shows it. [nameWithheld]: a named roll call in which
+ * no basis or consent covers naming this child today (ADR 0027); [name] is then the age band
+ * and a short id, the screen says so and offers no name.
+ */
+data class Row(
+    val participantId: String,
+    val name: String,
+    val ageBand: String,
+    val mark: Mark?,
+    val conflict: Boolean,
+    val nameWithheld: Boolean,
+)
+
+/** The row for [e] in a roll call kept in [mode]. */
+fun rowOf(e: RollCallEntry, mode: AttendanceMode) = Row(
+    e.participantId,
+    e.label ?: Tekster.anonymous(e.ageBand, e.participantId),
+    e.ageBand,
+    e.mark,
+    e.conflict,
+    nameWithheld = mode == AttendanceMode.NAMED && !e.mayBeNamed,
+)
 
 data class RollCallState(
     val session: SessionInfo? = null,
@@ -139,7 +160,7 @@ class RollCallViewModel(private val client: NaboClientInterface, private val sco
             it.copy(
                 session = call.session,
                 mode = call.mode,
-                rows = call.entries.map(::row),
+                rows = call.entries.map { rowOf(it, call.mode) },
                 present = call.present.toInt(),
                 headcount = call.headcount?.toInt() ?: 0,
                 split = call.headcountSplit ?: NO_SPLIT,
@@ -148,9 +169,6 @@ class RollCallViewModel(private val client: NaboClientInterface, private val sco
             )
         }
     }
-
-    private fun row(e: RollCallEntry) =
-        Row(e.participantId, e.label ?: Tekster.anonymous(e.ageBand, e.participantId), e.ageBand, e.mark, e.conflict)
 
     private fun act(block: suspend () -> Unit): Job = scope.launch {
         _state.update { it.copy(busy = true, message = null, askResume = false) }

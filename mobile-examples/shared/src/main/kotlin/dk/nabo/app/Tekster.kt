@@ -110,6 +110,17 @@ object Tekster {
     fun anonymous(ageBand: String, participantId: String): String =
         "Barn ${ageBand.replace('-', '–')} år · ${participantId.takeLast(4)}"
 
+    /** The line under a child's name in the roll call: the age band, a disagreement, no naming. */
+    fun rowCaption(ageBand: String, conflict: Boolean, nameWithheld: Boolean): String =
+        listOfNotNull(
+            ageBand,
+            UENIGHED.takeIf { conflict },
+            MAA_IKKE_NAVNGIVES.takeIf { nameWithheld },
+        ).joinToString(" · ")
+
+    const val UENIGHED = "Uenighed – afgøres ved gennemgang"
+    const val MAA_IKKE_NAVNGIVES = "Må ikke navngives (intet samtykke)"
+
     /** What to tell the user about an error (never personal data: the core's errors carry none). */
     fun error(e: Throwable): String = when (e) {
         is NaboException.Offline -> INGEN_FORBINDELSE

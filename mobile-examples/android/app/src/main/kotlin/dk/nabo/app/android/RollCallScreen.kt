@@ -166,7 +166,7 @@ private fun RollCallRow(row: ChildRow, ageBand: String, onToggle: () -> Unit, on
         ListItem(
             headlineContent = { Text(row.name) },
             supportingContent = {
-                Text(if (row.conflict) "$ageBand · Uenighed – afgøres ved gennemgang" else ageBand)
+                Text(Tekster.rowCaption(ageBand, row.conflict, row.nameWithheld))
             },
             trailingContent = { Text(Tekster.mark(row.mark), style = MaterialTheme.typography.labelLarge) },
             colors = ListItemDefaults.colors(containerColor = background),
