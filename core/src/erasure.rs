@@ -195,6 +195,31 @@ pub fn erased_staff(s: &StaffMember, on: Date) -> StaffMember {
     }
 }
 
+impl Erasable for crate::model::activity::GoalReport {
+    fn erased_on(&self) -> Option<Date> {
+        self.anonymised
+    }
+    fn labelled(&self) -> bool {
+        self.has_text()
+    }
+}
+
+/// The goal-fulfilment report as it stays after its retention period (issue 11 item 4): no
+/// narrative, no goal comments, marked anonymised on `on`. Period, area, statuses, reason
+/// codes, measurements, themes, state and author stay, so the numbers still add up.
+pub fn anonymised_report(
+    r: &crate::model::activity::GoalReport,
+    on: Date,
+) -> crate::model::activity::GoalReport {
+    let mut out = r.clone();
+    out.narrative.clear();
+    for a in out.goals.values_mut() {
+        a.comment.clear();
+    }
+    out.anonymised = Some(r.anonymised.unwrap_or(on));
+    out
+}
+
 /// Whether a person's record is erased: in any concurrent version (an offline phone's edit
 /// made before it heard of the erasure does not un-erase the record).
 pub fn is_erased<T: Erasable>(v: &Versions<T>) -> bool {

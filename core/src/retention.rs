@@ -428,6 +428,13 @@ pub fn staff_ended(
     )
 }
 
+/// When a goal-fulfilment report's purpose ended, "after the report's period": the last day
+/// of the period it reports on (the grant documentation is kept the class's period from
+/// there). A report rewritten for the same period keeps its day; a draft counts the same.
+pub fn report_ended(r: &crate::model::activity::GoalReport) -> Date {
+    r.to
+}
+
 /// When the purpose of a known person's record in an outreach log ended: the latest day of
 /// the person's addition, a contact with them, or a referral of theirs (made or moved on).
 /// `None` when the log does not know the person. The job takes the latest over every log.
@@ -581,6 +588,67 @@ mod tests {
         assert_eq!(erased.erased, Some(d("2031-03-15")));
         assert_eq!(erased.left, Some(d("2026-03-15")), "the leaving day stays");
         assert_eq!(erased.placements, left.placements);
+    }
+
+    #[test]
+    fn a_report_is_kept_a_class_period_from_the_end_of_its_period() {
+        use crate::model::activity::{GoalAssessment, GoalReport};
+        let mut goals = crate::model::IdMap::new();
+        goals.insert(
+            "g-1".parse().unwrap(),
+            GoalAssessment {
+                status: crate::model::GoalStatus::Achieved,
+                measurements: crate::model::Set::new(),
+                reasons: crate::model::Set::new(),
+                comment: "Ali kom hver gang.".into(),
+            },
+        );
+        let r = GoalReport {
+            from: d("2026-01-01"),
+            to: d("2026-06-30"),
+            intervention_area: "BE".parse().unwrap(),
+            goals,
+            narrative: "Caféen har faste deltagere.".into(),
+            success_themes: crate::model::Set::new(),
+            state: crate::model::ReportState::Submitted,
+            by: crate::model::By::System,
+            anonymised: None,
+        };
+        assert_eq!(report_ended(&r), d("2026-06-30"), "the period's last day");
+        let facts = |r: &GoalReport| Facts {
+            kind: RecordKind::Report,
+            purpose_ended: Some(report_ended(r)),
+            held: false,
+            disposed: r.anonymised.is_some(),
+        };
+        let settings = RetentionSettings::default();
+        assert_eq!(due(&facts(&r), &settings, d("2031-06-29")), Action::Keep);
+        assert_eq!(
+            due(&facts(&r), &settings, d("2031-06-30")),
+            Action::Dispose(Disposal::Anonymise),
+            "five years after the period ended"
+        );
+        let blank = crate::erasure::anonymised_report(&r, d("2031-06-30"));
+        assert!(!blank.has_text() && r.has_text());
+        assert_eq!(blank.anonymised, Some(d("2031-06-30")));
+        assert_eq!(
+            (
+                &blank.goals[&"g-1".parse().unwrap()].status,
+                blank.from,
+                blank.to
+            ),
+            (&r.goals[&"g-1".parse().unwrap()].status, r.from, r.to),
+            "the numbers stay"
+        );
+        assert_eq!(
+            crate::erasure::anonymised_report(&blank, d("2032-01-01")).anonymised,
+            Some(d("2031-06-30")),
+            "anonymised once"
+        );
+        assert_eq!(
+            due(&facts(&blank), &settings, d("2032-01-01")),
+            Action::Keep
+        );
     }
 
     #[test]

@@ -1096,6 +1096,7 @@ fn change_theory_measurements_and_goal_reports() {
         success_themes: Set::new(),
         state: ReportState::Draft,
         by: c.by.clone(),
+        anonymised: None,
     };
     let rid = act.write_report(c, f.cat, None, report.clone()).unwrap();
     assert_eq!(act.reports().unwrap()[&rid], report);

@@ -1240,3 +1240,232 @@ fn an_erased_volunteer_stays_erased() {
     );
     assert!(e.record.ends_with(".erased"), "{e}");
 }
+
+/// An activity with one goal and a report on it with text (issue 11 item 4's reports).
+fn activity_with_report() -> (ActivityDoc, ReportId, GoalId) {
+    use nabo_core::model::activity::{Goal, GoalAssessment, GoalReport};
+    let fx = Fixture::lektiecafe();
+    let c = fx.central.clone();
+    let mut act = fx.activity.clone();
+    let goal = act
+        .add_goal(
+            &c,
+            Goal {
+                level: GoalLevel::Deliverable,
+                text: "To caféaftener om ugen".into(),
+                step: 1,
+                leads_to: Set::new(),
+                indicators: Set::new(),
+                retired: None,
+            },
+        )
+        .unwrap();
+    let mut goals = nabo_core::model::IdMap::new();
+    goals.insert(
+        goal.clone(),
+        GoalAssessment {
+            status: GoalStatus::Partly,
+            measurements: Set::new(),
+            reasons: ["frivillige-faldet-fra".parse().unwrap()]
+                .into_iter()
+                .collect(),
+            comment: "Ali og hans søster stoppede i marts.".into(),
+        },
+    );
+    let rid = act
+        .write_report(
+            &c,
+            fx.cat,
+            None,
+            GoalReport {
+                from: date("2026-08-01"),
+                to: date("2026-12-31"),
+                intervention_area: "BE".parse().unwrap(),
+                goals,
+                narrative: "Caféen har kørt stabilt; Maja fra nr. 12 hjælper.".into(),
+                success_themes: Set::new(),
+                state: ReportState::Submitted,
+                by: c.by.clone(),
+                anonymised: None,
+            },
+        )
+        .unwrap();
+    (act, rid, goal)
+}
+
+/// A raw write into a report's map, as a foreign client makes it.
+fn raw_report(
+    act: &mut ActivityDoc,
+    rid: &ReportId,
+    f: impl FnOnce(&mut automerge::transaction::Transaction<'_>, &automerge::ObjId),
+) {
+    let am = act.doc_mut().automerge_mut();
+    let (_, reports) = am.get(ROOT, "reports").unwrap().unwrap();
+    let (_, r) = am.get(&reports, rid.as_str()).unwrap().unwrap();
+    let mut tx = am.transaction();
+    f(&mut tx, &r);
+    tx.commit();
+}
+
+/// Issue 11 item 4: central staff (the retention job) blank a report's text at the end of its
+/// retention; the numbers stay, the mark is final, no text comes back, and only central
+/// staff anonymise or delete a report.
+#[test]
+fn a_report_is_anonymised_or_deleted_by_central_staff_only_and_stays_blank() {
+    let (act, rid, goal) = activity_with_report();
+    let central = author(By::Staff("central".parse().unwrap()));
+    let ids = std::collections::BTreeSet::from([rid.clone()]);
+    let on = date("2032-01-01");
+    // Outreach staff may change a report, but not anonymise or delete one.
+    let (worker, ali) = (
+        outreach_editor("s-ali"),
+        author(By::Staff("s-ali".parse().unwrap())),
+    );
+    judge_doc(&act, &worker, |a| {
+        let mut r = a.reports().unwrap()[&rid].clone();
+        r.narrative = "Rettet af Ali.".into();
+        a.write_report(&ali, Catalogue::builtin().unwrap(), Some(rid.clone()), r)
+            .unwrap();
+    })
+    .unwrap();
+    let e = refused(
+        judge_doc(&act, &worker, |a| {
+            assert_eq!(a.anonymise_reports(&ali, &ids, on).unwrap(), 1);
+        }),
+        "reports/",
+        Reason::NotPermitted,
+    );
+    assert!(e.record.ends_with(".anonymised"), "{e}");
+    refused(
+        judge_doc(&act, &worker, |a| {
+            assert_eq!(a.delete_reports(&ali, &ids).unwrap(), 1);
+        }),
+        "reports/",
+        Reason::NotPermitted,
+    );
+    // Central staff may do both, and so may the relay's job (central, signed by Nabo).
+    let job = Editor {
+        role: AppRole::Central,
+        staff: None,
+        volunteer: None,
+    };
+    let system = author(By::System);
+    for (editor, by) in [(&central_editor(), &central), (&job, &system)] {
+        judge_doc(&act, editor, |a| {
+            a.anonymise_reports(by, &ids, on).unwrap();
+        })
+        .unwrap();
+        judge_doc(&act, editor, |a| {
+            a.delete_reports(by, &ids).unwrap();
+        })
+        .unwrap();
+    }
+
+    let mut blank = act.clone();
+    assert_eq!(blank.anonymise_reports(&system, &ids, on).unwrap(), 1);
+    let before = act.reports().unwrap()[&rid].clone();
+    let after = blank.reports().unwrap()[&rid].clone();
+    assert!(after.narrative.is_empty() && after.goals[&goal].comment.is_empty());
+    assert_eq!(after.anonymised, Some(on));
+    assert_eq!(
+        (
+            after.from,
+            after.to,
+            after.goals[&goal].status,
+            &after.goals[&goal].reasons,
+            after.state
+        ),
+        (
+            before.from,
+            before.to,
+            before.goals[&goal].status,
+            &before.goals[&goal].reasons,
+            before.state
+        ),
+        "the numbers stay"
+    );
+    // Idempotent: nothing more to write.
+    let heads = blank.doc().heads();
+    assert_eq!(
+        blank
+            .anonymise_reports(&system, &ids, date("2033-01-01"))
+            .unwrap(),
+        0
+    );
+    assert_eq!(blank.doc().heads(), heads);
+    assert_eq!(blank.reports().unwrap()[&rid].anonymised, Some(on));
+    // An unknown report is refused.
+    let e = blank
+        .anonymise_reports(
+            &system,
+            &std::collections::BTreeSet::from(["nope".parse().unwrap()]),
+            on,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Invalid(ref i) if i.field == "report"),
+        "{e}"
+    );
+
+    // No text comes back: not through the operation (the page rewriting the period) …
+    let mut again = before.clone();
+    again.anonymised = None;
+    let e = blank
+        .clone()
+        .write_report(
+            &central,
+            Catalogue::builtin().unwrap(),
+            Some(rid.clone()),
+            again.clone(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Invalid(ref i) if i.field == "anonymised" && i.reason == Reason::Erased),
+        "{e}"
+    );
+    // … (the numbers may still be corrected, the mark kept) …
+    let mut numbers = again;
+    numbers.narrative.clear();
+    numbers.goals.get_mut(&goal).unwrap().comment.clear();
+    numbers.success_themes = ["beboerdrevne-aktiviteter".parse().unwrap()]
+        .into_iter()
+        .collect();
+    let mut fixed = blank.clone();
+    fixed
+        .write_report(
+            &central,
+            Catalogue::builtin().unwrap(),
+            Some(rid.clone()),
+            numbers,
+        )
+        .unwrap();
+    assert_eq!(fixed.reports().unwrap()[&rid].anonymised, Some(on));
+    // … nor around it, even from central staff's client; nor is the mark cleared.
+    refused(
+        judge_doc(&blank, &central_editor(), |a| {
+            raw_report(a, &rid, |tx, r| {
+                tx.put(r, "narrative", "Maja fra nr. 12").unwrap();
+            })
+        }),
+        "reports/",
+        Reason::Erased,
+    );
+    let e = refused(
+        judge_doc(&blank, &central_editor(), |a| {
+            raw_report(a, &rid, |tx, r| {
+                tx.delete(r, "anonymised").unwrap();
+            })
+        }),
+        "reports/",
+        Reason::Erased,
+    );
+    assert!(e.record.ends_with(".anonymised"), "{e}");
+
+    // Deleting removes the report; again is nothing.
+    let mut gone = act.clone();
+    assert_eq!(gone.delete_reports(&system, &ids).unwrap(), 1);
+    assert!(!gone.reports().unwrap().contains_key(&rid));
+    let heads = gone.doc().heads();
+    assert_eq!(gone.delete_reports(&system, &ids).unwrap(), 0);
+    assert_eq!(gone.doc().heads(), heads);
+}

@@ -318,6 +318,7 @@ fn a_report_assesses_only_goals_live_in_its_period() {
             success_themes: Set::new(),
             state: ReportState::Submitted,
             by: by.by.clone(),
+            anonymised: None,
         }
     };
     // The period it was live in (and overlapping the retirement) can still be reported.

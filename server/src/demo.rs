@@ -307,6 +307,7 @@ fn change_theory(
             success_themes: [id("beboerdrevne-aktiviteter")?].into_iter().collect(),
             state: ReportState::Submitted,
             by: central.by.clone(),
+            anonymised: None,
         },
     )?;
     Ok(())

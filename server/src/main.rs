@@ -615,8 +615,8 @@ async fn retention_run(cli: &Cli) -> anyhow::Result<()> {
     let reports = nabo_server::retention::run(&state).await?;
     for r in reports {
         println!(
-            "{}: {} anonymised, {} kept by a legal hold, {} access-log entries pruned (as of {})",
-            r.tenant, r.anonymised, r.held, r.log_pruned, r.today
+            "{}: {} anonymised, {} reports anonymised or deleted, {} kept by a legal hold, {} access-log entries pruned (as of {})",
+            r.tenant, r.anonymised, r.reports, r.held, r.log_pruned, r.today
         );
     }
     storage.close().await;

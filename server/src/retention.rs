@@ -5,10 +5,14 @@
 //! - roll-call names, known persons, volunteers and staff: the person's key is destroyed and
 //!   the records marked erased through the erasure path ([`crate::erasure::erase`], reason
 //!   `purpose-ended`), so the counts stay and nothing is done twice;
+//! - goal-fulfilment reports: their free text (narrative, goal comments) is blanked a class
+//!   period after the end of the period they report on, the numbers kept; deleted where the
+//!   class says delete ([`reports`]);
 //! - the access log: entries older than its period are pruned, the chain's anchor moved.
 //!
 //! A legal hold on a person (a reason code such as notat- og journaliseringspligt) keeps their
-//! data past its time and blocks erasure; setting and lifting it is in the access log.
+//! data past its time and blocks erasure; a hold on a report's id, or on an activity's id,
+//! keeps the report's text. Setting and lifting a hold is in the access log.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,11 +21,15 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use nabo_core::access_log::{AccessKind, Purpose};
+use nabo_core::docs::activity::ActivityDoc;
+use nabo_core::document::{Author, DocKind};
 use nabo_core::erasure::{ErasureReason, merge_group};
 use nabo_core::ids::{ParticipantId, TenantId};
 use nabo_core::model::AppRole;
-use nabo_core::retention::{Action, Facts, HoldReason, PrivacySettings, RecordKind, due};
-use nabo_core::time::{Time, Timestamp};
+use nabo_core::retention::{
+    Action, Disposal, Facts, HoldReason, PrivacySettings, RecordKind, RetentionSettings, due,
+};
+use nabo_core::time::{Date, Time, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::acl::Principal;
@@ -148,10 +156,13 @@ pub struct RunReport {
     pub today: String,
     /// Persons whose names were erased (anonymised).
     pub anonymised: i64,
-    /// Due persons a legal hold kept.
+    /// Due persons and reports a legal hold kept.
     pub held: i64,
     /// Access-log entries pruned.
     pub log_pruned: i64,
+    /// Goal-fulfilment reports anonymised (text blanked) or deleted.
+    #[serde(default)]
+    pub reports: i64,
 }
 
 /// Why a run stopped.
@@ -317,6 +328,12 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
             Err(e) => return Err(e.into()),
         }
     }
+    // Goal-fulfilment reports (issue 11 item 4): a class period after the end of the period
+    // they report on, their free text is blanked, or the report goes where the class says
+    // delete.
+    let (disposed, held) = reports(s, tenant, &settings.retention, &holds, today).await?;
+    report.reports = disposed;
+    report.held += held;
     // The access log: entries older than its period.
     let cutoff = nabo_core::retention::log_cutoff(&settings.retention, today);
     let before = Timestamp::from_dk(cutoff, midnight()).0;
@@ -342,15 +359,83 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
             anonymised: report.anonymised,
             held: report.held,
             log_pruned: report.log_pruned,
+            reports: report.reports,
         })
         .await?;
     tracing::info!(
         anonymised = report.anonymised,
+        reports = report.reports,
         held = report.held,
         log_pruned = report.log_pruned,
         "retention run"
     );
     Ok(report)
+}
+
+/// Disposes of the goal-fulfilment reports of `tenant`'s activities whose retention has run
+/// out ([`nabo_core::retention::report_ended`]): their text is blanked
+/// (`ActivityDoc::anonymise_reports`: narrative and goal comments go, statuses, reasons,
+/// measurements and themes stay), or, where the class says delete, the report goes
+/// (`ActivityDoc::delete_reports`), through the document's task as any edit, so phones hear
+/// of it. A legal hold on the report's id, or on its activity's id (every report of the
+/// activity), keeps it. Each disposal is in the access log (kind and purpose `retention`,
+/// the report's id as subject). Answers (reports disposed of, due reports held).
+async fn reports(
+    s: &AppState,
+    tenant: &TenantId,
+    settings: &RetentionSettings,
+    holds: &BTreeSet<String>,
+    today: Date,
+) -> Result<(i64, i64), RunError> {
+    let system = system(tenant);
+    let author = Author::now(system.by(), &s.clock);
+    let then = settings.class(RecordKind::Report).then;
+    let (mut disposed, mut held) = (0, 0);
+    let activities = s.storage.documents(tenant).await?;
+    for meta in activities.iter().filter(|m| m.kind == DocKind::Activity) {
+        let activity_held = meta.activity.as_ref().is_some_and(|a| holds.contains(a));
+        let (done, kept) = s
+            .hub
+            .edit(meta, &system, |act: &mut ActivityDoc| {
+                let (mut due_ids, mut kept) = (BTreeSet::new(), 0);
+                for (rid, r) in act.reports()? {
+                    let facts = Facts {
+                        kind: RecordKind::Report,
+                        purpose_ended: Some(nabo_core::retention::report_ended(&r)),
+                        held: activity_held || holds.contains(rid.as_str()),
+                        // An anonymised report goes too once the class says delete.
+                        disposed: r.anonymised.is_some() && then == Disposal::Anonymise,
+                    };
+                    match due(&facts, settings, today) {
+                        Action::Keep => {}
+                        Action::Held(_) => kept += 1,
+                        Action::Dispose(_) => {
+                            due_ids.insert(rid);
+                        }
+                    }
+                }
+                match then {
+                    Disposal::Anonymise => act.anonymise_reports(&author, &due_ids, today)?,
+                    Disposal::Delete => act.delete_reports(&author, &due_ids)?,
+                };
+                Ok((due_ids, kept))
+            })
+            .await?;
+        if !done.is_empty() {
+            crate::access_log::record(
+                s,
+                &system,
+                AccessKind::Retention,
+                Purpose::Retention,
+                Some(meta.id),
+                done.iter().map(|r| r.as_str()),
+            )
+            .await?;
+        }
+        disposed += done.len() as i64;
+        held += kept;
+    }
+    Ok((disposed, held))
 }
 
 fn midnight() -> Time {
@@ -387,7 +472,8 @@ pub fn router(state: AppState) -> Router {
 /// `POST /api/v1/legal-holds`.
 #[derive(Debug, Deserialize, Serialize)]
 pub struct HoldInput {
-    /// The person (a participant, volunteer, staff or login id).
+    /// The person (a participant, volunteer, staff or login id), a goal-fulfilment report's
+    /// id (its text), or an activity's id (the text of all its reports).
     pub subject: String,
     /// A reason code (`journaling-duty`, `legal-claim`, `authority-request`, `child-concern`).
     pub reason: String,
@@ -398,7 +484,7 @@ pub struct HoldInput {
 pub struct Hold {
     /// Id.
     pub hold_id: String,
-    /// The person.
+    /// The person, report or activity held.
     pub subject: String,
     /// Reason code.
     pub reason: String,
@@ -495,6 +581,7 @@ async fn list_runs(
                 anonymised: r.anonymised,
                 held: r.held,
                 log_pruned: r.log_pruned,
+                reports: r.reports,
             })
             .collect(),
     ))

@@ -1,7 +1,8 @@
 //! Retention and legal holds (ADR 0024) with an injected clock: names due a year after the
 //! person's last attendance are erased through the erasure path, a legal hold keeps them
 //! (and refuses a manual erasure) until it is lifted, the next run then erases them; the
-//! access log is pruned past its period and still verifies; `nabo-server retention run`.
+//! access log is pruned past its period and still verifies; `nabo-server retention run`;
+//! volunteers, staff, and goal-fulfilment reports' text (issue 11 item 4).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -526,5 +527,246 @@ async fn a_staff_member_is_erased_five_years_after_they_left_unless_held() {
             1,
             "{backend:?}"
         );
+    }
+}
+
+/// The café's goal-fulfilment reports as stored.
+async fn reports(
+    r: &TestRelay,
+    act: DocumentId,
+) -> std::collections::BTreeMap<ReportId, nabo_core::model::activity::GoalReport> {
+    ActivityDoc::from_doc(NaboDoc::from_automerge(stored(r, act).await, ActorId::random()).unwrap())
+        .unwrap()
+        .reports()
+        .unwrap()
+}
+
+/// Issue 11 item 4, reports: five years after the end of its period a goal-fulfilment
+/// report's text (narrative, goal comments) is blanked by the retention job, its numbers
+/// kept; a legal hold on the report, set on the report's page, keeps it until lifted; a
+/// report whose period has not long ended stays; a class that says delete removes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reports_text_is_blanked_five_years_after_its_period_unless_held() {
+    for backend in Backend::all() {
+        let start = Timestamp::now();
+        let today = start.date_dk();
+        let r = relay_at(backend, start).await;
+        let state = r.relay().state.clone();
+        let act = doc_id(&r, "activity", "Lektiecaf").await;
+        // The demo's report of last term (A), with a narrative and comments.
+        let demo = reports(&r, act).await;
+        assert_eq!(demo.len(), 1, "{backend:?}");
+        let (a_id, a) = demo.into_iter().next().unwrap();
+        assert!(a.has_text() && a.anonymised.is_none());
+        let goals: Vec<GoalId> = a.goals.keys().cloned().collect();
+
+        // Two more on the page: B, the last month of A's period but one day, and C, a
+        // period ending two years from now.
+        let b = Browser::login(&r, "central").await;
+        let write = |from: Date, to: Date, text: &'static str| {
+            let (b, goals) = (&b, goals.clone());
+            async move {
+                let (from, to) = (from.to_string(), to.to_string());
+                let mut form: Vec<(String, String)> = vec![
+                    ("aktivitet".into(), "act-lektiecafe".into()),
+                    ("fra".into(), from),
+                    ("til".into(), to),
+                    (
+                        "vurdering".into(),
+                        format!("{text}: Karim og Sara kom hver uge."),
+                    ),
+                ];
+                for g in &goals {
+                    form.push((format!("status-{g}"), "achieved".into()));
+                    form.push((format!("kommentar-{g}"), format!("{text}: Sara hjalp.")));
+                }
+                let form: Vec<(&str, &str)> =
+                    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let res = b.post("/rapporter/maalopfyldelse", &b.base, &form).await;
+                assert!(res.status().is_redirection(), "{}", res.status());
+            }
+        };
+        write(a.to.add_days(-30), a.to.add_days(-1), "B").await;
+        write(today, today.add_days(730), "C").await;
+        let all = reports(&r, act).await;
+        assert_eq!(all.len(), 3, "{backend:?}");
+        let find = |all: &std::collections::BTreeMap<ReportId, _>, to: Date| {
+            all.iter()
+                .find(|(_, x): &(&ReportId, &nabo_core::model::activity::GoalReport)| x.to == to)
+                .map(|(id, _)| id.clone())
+                .unwrap()
+        };
+        let (b_id, c_id) = (
+            find(&all, a.to.add_days(-1)),
+            find(&all, today.add_days(730)),
+        );
+        let was_b = all[&b_id].clone();
+        assert!(was_b.has_text(), "{backend:?}");
+
+        // Nothing is due today.
+        let run = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(run.reports, 0, "{backend:?}: {run:?}");
+
+        // Central staff hold report A on its page (the journaling duty), and are sent back.
+        let page = format!(
+            "/rapporter/maalopfyldelse?aktivitet=act-lektiecafe&fra={}&til={}",
+            a.from, a.to
+        );
+        let html = b.text(&page).await;
+        assert!(html.contains("Opbevaring af rapporten"), "{backend:?}");
+        assert!(html.contains("Sæt tilbagehold på rapporten"), "{backend:?}");
+        let back = format!("{page}#opbevaring");
+        let res = b
+            .post(
+                "/indsigt/tilbagehold",
+                &b.base,
+                &[
+                    ("emne", a_id.as_str()),
+                    ("aarsag", "journaling-duty"),
+                    ("tilbage", back.as_str()),
+                ],
+            )
+            .await;
+        assert!(res.status().is_redirection(), "{backend:?}");
+        assert_eq!(
+            res.headers()[reqwest::header::LOCATION].to_str().unwrap(),
+            back
+        );
+        let html = b.text(&page).await;
+        assert!(
+            html.contains("Der er tilbagehold på rapporten"),
+            "{backend:?}"
+        );
+
+        // Five years on: B is blanked, A held, C not due.
+        r.clock.set(Timestamp(start.0 + 1830 * DAY));
+        let run = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(run.reports, 1, "{backend:?}: {run:?}");
+        assert!(run.held >= 1, "{backend:?}: {run:?}");
+        let all = reports(&r, act).await;
+        let now_b = &all[&b_id];
+        assert!(!now_b.has_text(), "{backend:?}: {now_b:?}");
+        assert!(now_b.anonymised.is_some());
+        assert_eq!(
+            (now_b.from, now_b.to, &now_b.intervention_area, now_b.state),
+            (was_b.from, was_b.to, &was_b.intervention_area, was_b.state),
+            "{backend:?}: the numbers stay"
+        );
+        for (g, x) in now_b.goals.iter() {
+            assert_eq!(x.status, GoalStatus::Achieved, "{backend:?}: {g}");
+        }
+        assert_eq!(all[&a_id], a, "{backend:?}: held, intact");
+        assert!(all[&c_id].has_text(), "{backend:?}: not due");
+        // The disposal is in the access log, by the report's id.
+        let entries = r
+            .storage()
+            .access_entries(&tenant(), 0, 100_000)
+            .await
+            .unwrap();
+        assert!(
+            entries
+                .iter()
+                .any(|(e, _)| e.subject.as_deref() == Some(b_id.as_str())
+                    && e.kind == "retention"
+                    && e.user_id == nabo_server::retention::SYSTEM_USER),
+            "{backend:?}"
+        );
+
+        // Lifted: the next run blanks A; C stays; again is nothing.
+        let (status, _) = api(
+            &r,
+            reqwest::Method::POST,
+            &format!("/api/v1/legal-holds/{a_id}/release"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{backend:?}");
+        let run = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(run.reports, 1, "{backend:?}: {run:?}");
+        let all = reports(&r, act).await;
+        assert!(!all[&a_id].has_text() && all[&a_id].anonymised.is_some());
+        assert_eq!(all[&a_id].goals.len(), a.goals.len());
+        for (g, x) in all[&a_id].goals.iter() {
+            assert_eq!(
+                (x.status, &x.reasons, &x.measurements),
+                (
+                    a.goals[g].status,
+                    &a.goals[g].reasons,
+                    &a.goals[g].measurements
+                ),
+                "{backend:?}"
+            );
+        }
+        assert!(all[&c_id].has_text(), "{backend:?}");
+        let again = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(again.reports, 0, "{backend:?}: {again:?}");
+        let b = Browser::login(&r, "central").await;
+        let html = b.text(&page).await;
+        assert!(html.contains("teksten er fjernet"), "{backend:?}");
+        // Rewriting the period on the page brings no text back.
+        let (from, to) = (a.from.to_string(), a.to.to_string());
+        let mut form = vec![
+            ("aktivitet".to_owned(), "act-lektiecafe".to_owned()),
+            ("fra".into(), from),
+            ("til".into(), to),
+            ("vurdering".into(), "Karim kom igen.".into()),
+        ];
+        form.extend(
+            goals
+                .iter()
+                .map(|g| (format!("status-{g}"), "achieved".into())),
+        );
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let res = b.post("/rapporter/maalopfyldelse", &b.base, &form).await;
+        assert_eq!(res.status(), 400, "{backend:?}");
+        assert!(res.text().await.unwrap().contains("kan ikke skrives igen"));
+        assert!(!reports(&r, act).await[&a_id].has_text(), "{backend:?}");
+
+        // The runs count the reports, over the API and on the administration page.
+        let (_, runs) = api(&r, reqwest::Method::GET, "/api/v1/retention/runs", None).await;
+        let counts: Vec<i64> = runs
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["reports"].as_i64().unwrap())
+            .collect();
+        assert_eq!(counts, vec![0, 1, 1, 0], "{backend:?}: {runs}");
+        let admin = Browser::login(&r, "central")
+            .await
+            .text("/administration")
+            .await;
+        assert!(
+            admin.contains("0 rapporter anonymiseret eller slettet"),
+            "{backend:?}"
+        );
+
+        // A class that says delete removes the reports, C too once its shorter time is up.
+        let mut settings = PrivacySettings::default();
+        settings
+            .retention
+            .set(
+                RecordKind::Report,
+                Class {
+                    months: 1,
+                    then: Disposal::Delete,
+                },
+            )
+            .unwrap();
+        nabo_server::retention::put_settings(r.storage().as_ref(), &tenant(), &settings)
+            .await
+            .unwrap();
+        let run = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(run.reports, 3, "{backend:?}: {run:?}");
+        assert!(reports(&r, act).await.is_empty(), "{backend:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! The activity document: one activity with its schedule, volunteer roster, change theory,
 //! measurements and goal-fulfilment reports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::ActorId;
 
@@ -750,7 +750,7 @@ impl ActivityDoc {
         author: &Author,
         cat: &Catalogue,
         id: Option<ReportId>,
-        r: GoalReport,
+        mut r: GoalReport,
     ) -> Result<ReportId> {
         let activity = self.activity()?.current;
         if cat
@@ -813,10 +813,75 @@ impl ActivityDoc {
             limit_text("comment", &a.comment, MAX_TEXT)?;
         }
         let id = id.unwrap_or_else(ReportId::random);
+        // A report anonymised at the end of its retention stays anonymised: rewriting it
+        // keeps the mark, and its text cannot come back.
+        if r.anonymised.is_none()
+            && let Some(was) =
+                read_one::<_, GoalReport>(self.doc.automerge(), "reports", id.as_str())?
+        {
+            r.anonymised = was.current.anonymised;
+        }
+        check_anonymised(&r)?;
         self.doc.write(author, "write-report", |tx| {
             write_record(tx, "reports", id.as_str(), &r)
         })?;
         Ok(id)
+    }
+
+    /// Blanks the free text of the reports `ids` at the end of their retention (issue 11
+    /// item 4): the narrative and every goal's comment go, the report is marked anonymised
+    /// on `on`; statuses, reason codes, measurements and themes stay. Central staff's (the
+    /// relay's retention job). Reports anonymised already are left alone, so running it
+    /// again changes nothing; answers how many reports were written. An id the activity does
+    /// not hold is refused (`report`, not found).
+    pub fn anonymise_reports(
+        &mut self,
+        author: &Author,
+        ids: &BTreeSet<ReportId>,
+        on: Date,
+    ) -> Result<usize> {
+        let records = crate::erasure::erased_records(
+            self.doc.automerge(),
+            "reports",
+            ids,
+            ("report", "no such report in this activity"),
+            |r: &GoalReport| crate::erasure::anonymised_report(r, on),
+        )?;
+        self.doc
+            .write_records(author, "anonymise-report", "reports", &records)
+    }
+
+    /// Removes the reports `ids` entirely (a retention class that says "delete"). Central
+    /// staff's (the relay's retention job). Ids the activity does not hold (deleted already)
+    /// are skipped; answers how many reports were removed.
+    pub fn delete_reports(&mut self, author: &Author, ids: &BTreeSet<ReportId>) -> Result<usize> {
+        let held: Vec<&ReportId> = {
+            let am = self.doc.automerge();
+            let c = crate::document::Containers::of(am, "reports")?;
+            let mut held = Vec::new();
+            for id in ids {
+                if c.holding(am, id.as_str())?.is_some() {
+                    held.push(id);
+                }
+            }
+            held
+        };
+        if held.is_empty() {
+            return Ok(0);
+        }
+        self.doc.write(author, "delete-report", |tx| {
+            let c = crate::document::Containers::of(tx, "reports")?;
+            for id in &held {
+                // Every container holding it (two concurrent containers may both).
+                for obj in c.iter() {
+                    if automerge::ReadDoc::get(tx, obj, id.as_str())?.is_some() {
+                        automerge::transaction::Transactable::delete(tx, obj, id.as_str())?;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(held.len())
     }
 
     /// Challenges.
@@ -854,6 +919,18 @@ impl ActivityDoc {
             .map(|g| g.step)
             .max())
     }
+}
+
+/// An anonymised report holds no free text (the rules check every version of it too).
+pub(crate) fn check_anonymised(r: &GoalReport) -> Result<()> {
+    if r.anonymised.is_some() && r.has_text() {
+        return invalid(
+            "anonymised",
+            Reason::Erased,
+            "an anonymised report's narrative and comments stay blank",
+        );
+    }
+    Ok(())
 }
 
 /// What an indicator must satisfy, new or changed: a library code from the catalogue (its

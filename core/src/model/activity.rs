@@ -246,6 +246,21 @@ pub struct GoalReport {
     pub state: ReportState,
     /// Author.
     pub by: By,
+    /// Set when the report's free text (the narrative and every goal's comment) was blanked
+    /// at the end of its retention period (issue 11 item 4, ADR 0024): the statuses, reason
+    /// codes, measurements and themes stay. Missing in older records.
+    #[autosurgeon(
+        reconcile = "crate::erasure::reconcile_mark",
+        hydrate = "crate::model::lenient::missing_none"
+    )]
+    pub anonymised: Option<Date>,
+}
+
+impl GoalReport {
+    /// Whether the report holds free text that may describe people (narrative or a comment).
+    pub fn has_text(&self) -> bool {
+        !self.narrative.is_empty() || self.goals.values().any(|a| !a.comment.is_empty())
+    }
 }
 
 /// The status of one goal in a report, with evidence and, when unmet, the reasons.

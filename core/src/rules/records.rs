@@ -17,6 +17,7 @@
 //! | activity | the activity record | – | change, except area, area history, programme, legal basis, retention, controller | any |
 //! | activity | roster | – | – | any |
 //! | activity | series, change theory, measurements, reports | – | create, change (signed by self) | the same |
+//! | activity | reports: anonymise (text blanked, final), delete | – | – | any (the retention job) |
 //! | network | the network record | – | change, except its leader | any |
 //! | network | meetings | – | create, change | any |
 //! | resident log | rounds, evenings | create (signed by self), change their own | create (signed by self), change | any |
@@ -24,7 +25,8 @@
 //! | tenant, staff, volunteers | every record | – | – | any (records must parse) |
 //!
 //! For every kind: records are never removed (roll-call marks excepted: a mistaken tap is
-//! cleared), a document's identity never changes, containers are never replaced.
+//! cleared; and a report central staff delete at the end of its retention), a document's
+//! identity never changes, containers are never replaced.
 
 use automerge::{Automerge, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use autosurgeon::Hydrate;
@@ -74,6 +76,13 @@ fn withdrawn(record: &str) -> Refusal {
         Reason::ConsentWithdrawn,
         "a withdrawn consent stays withdrawn",
     )
+}
+
+/// A disposal mark's field and the texts of its refusals ([`Checker::mark_kept`]).
+struct Mark {
+    field: &'static str,
+    stays: &'static str,
+    whose: &'static str,
 }
 
 fn not_permitted(record: &str, detail: &str) -> Refusal {
@@ -343,6 +352,14 @@ impl Checker<'_> {
             }
             return if self.kind == DocKind::Register && c == "attendance" {
                 Ok(())
+            } else if self.kind == DocKind::Activity && c == "reports" {
+                // A report whose retention class says "delete" goes entirely (issue 11
+                // item 4): central staff's, as the retention job.
+                if self.role() == AppRole::Central {
+                    Ok(())
+                } else {
+                    Err(not_permitted(&name, "only central staff delete a report"))
+                }
             } else {
                 Err(not_permitted(
                     &name,
@@ -386,21 +403,37 @@ impl Checker<'_> {
         was: Option<&Versions<T>>,
         now: &Versions<T>,
     ) -> Result<(), Refusal> {
+        self.mark_kept(
+            name,
+            was,
+            now,
+            Mark {
+                field: "erased",
+                stays: "an erased person stays erased",
+                whose: "erasing a person is central staff's",
+            },
+        )
+    }
+
+    /// A disposal mark (an erasure, a report's anonymisation) is final and central staff's:
+    /// set before the change, it stays set in some version after it; only central staff
+    /// (and the relay's retention job, which acts as central) set one.
+    fn mark_kept<T: crate::erasure::Erasable>(
+        &self,
+        name: &str,
+        was: Option<&Versions<T>>,
+        now: &Versions<T>,
+        mark: Mark,
+    ) -> Result<(), Refusal> {
+        let field = format!("{name}.{}", mark.field);
         if !crate::erasure::keeps_erasure(was, now) {
-            return Err(Refusal::new(
-                format!("{name}.erased"),
-                Reason::Erased,
-                "an erased person stays erased",
-            ));
+            return Err(Refusal::new(field, Reason::Erased, mark.stays));
         }
         if self.role() != AppRole::Central
             && crate::erasure::is_erased(now)
             && !was.is_some_and(crate::erasure::is_erased)
         {
-            return Err(not_permitted(
-                &format!("{name}.erased"),
-                "erasing a person is central staff's",
-            ));
+            return Err(not_permitted(&field, mark.whose));
         }
         Ok(())
     }
@@ -910,6 +943,26 @@ impl Checker<'_> {
             }
             "reports" => {
                 let v = self.parse::<GoalReport>(c, k, "a goal report")?;
+                // Anonymised at the end of its retention (issue 11 item 4): no version holds
+                // text, the mark stays, and only central staff set it.
+                for r in all(&v) {
+                    crate::docs::activity::check_anonymised(r).map_err(|e| from_error(name, e))?;
+                }
+                let was: Option<Versions<GoalReport>> = if existed {
+                    read_one(self.before_doc()?, c, k).ok().flatten()
+                } else {
+                    None
+                };
+                self.mark_kept(
+                    name,
+                    was.as_ref(),
+                    &v,
+                    Mark {
+                        field: "anonymised",
+                        stays: "an anonymised report stays anonymised",
+                        whose: "anonymising a report is central staff's",
+                    },
+                )?;
                 if existed {
                     Ok(())
                 } else {

@@ -41,10 +41,12 @@ pub struct RetentionRunRow {
     pub today: String,
     /// Persons anonymised (names erased).
     pub anonymised: i64,
-    /// Due persons a legal hold kept.
+    /// Due persons and reports a legal hold kept.
     pub held: i64,
     /// Access-log entries pruned.
     pub log_pruned: i64,
+    /// Goal-fulfilment reports anonymised (text blanked) or deleted.
+    pub reports: i64,
 }
 
 /// A tenant's access-log chain: where the stored entries start, and the last entry.

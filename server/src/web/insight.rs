@@ -50,7 +50,7 @@ impl From<HoldError> for WebError {
     fn from(e: HoldError) -> Self {
         match e {
             HoldError::Conflict => WebError::Conflict(
-                "Der er allerede et tilbagehold på personen (eller intet at ophæve).".into(),
+                "Der er allerede et tilbagehold på oplysningerne (eller intet at ophæve).".into(),
             ),
             HoldError::Storage(s) => s.into(),
         }
@@ -304,7 +304,7 @@ async fn hold(
             )
         })?;
     set_hold(&s, &v.principal, &subject, reason).await?;
-    Ok(back_to(&format!("/indsigt?emne={subject}")))
+    Ok(back_to(&return_to(&f, &subject)))
 }
 
 async fn release(
@@ -317,7 +317,15 @@ async fn release(
     let subject = f.one("emne").unwrap_or_default().to_owned();
     crate::erasure::check_subject(&subject).map_err(|_| WebError::NotFound)?;
     release_hold(&s, &v.principal, &subject).await?;
-    Ok(back_to(&format!("/indsigt?emne={subject}")))
+    Ok(back_to(&return_to(&f, &subject)))
+}
+
+/// Where a hold's form goes back to: the page it came from (`tilbage`, a local path: a
+/// report's page holds the report), else the subject's extract.
+fn return_to(f: &FormFields, subject: &str) -> String {
+    f.one("tilbage")
+        .filter(|t| !t.is_empty())
+        .map_or_else(|| format!("/indsigt?emne={subject}"), str::to_owned)
 }
 
 /// The administration page's section with the tenant's privacy settings.
@@ -325,9 +333,24 @@ pub async fn settings_section(s: &AppState, v: &Viewer) -> Result<Markup, WebErr
     let prefs = settings(s.storage.as_ref(), &v.principal.tenant).await?;
     let holds: BTreeSet<String> =
         crate::retention::holds_in_force(s.storage.as_ref(), &v.principal.tenant).await?;
+    let last_run = s
+        .storage
+        .retention_runs(&v.principal.tenant, 1)
+        .await?
+        .into_iter()
+        .next();
     Ok(html! {
         h2 id="databeskyttelse" { "Databeskyttelse: opbevaring og indsigt" }
-        p { "Oplysningerne slettes eller anonymiseres automatisk, når fristen efter formålets ophør er udløbet. Et retligt tilbagehold (under " a href="/indsigt" { "Indsigt" } ") sætter fristen ud af kraft for en person. Tilbagehold i kraft: " (holds.len()) "." }
+        p { "Oplysningerne slettes eller anonymiseres automatisk, når fristen efter formålets ophør er udløbet. Et retligt tilbagehold (under " a href="/indsigt" { "Indsigt" } ", og for en rapport under " a href="/rapporter/maalopfyldelse" { "Målopfyldelse" } ") sætter fristen ud af kraft for en person eller en rapport. Tilbagehold i kraft: " (holds.len()) "." }
+        @if let Some(run) = last_run {
+            p id="seneste-koersel" {
+                "Seneste automatiske sletning (" (nabo_core::time::Date::parse(&run.today).map_or_else(|| run.today.clone(), fmt::date)) "): "
+                (run.anonymised) " personer anonymiseret, "
+                (run.reports) " rapporter anonymiseret eller slettet, "
+                (run.held) " holdt tilbage af et retligt tilbagehold, "
+                (run.log_pruned) " poster fjernet fra adgangsloggen."
+            }
+        }
         form method="post" action="/administration/databeskyttelse" {
             table {
                 thead { tr { th scope="col" { "Oplysninger" } th scope="col" { "Måneder" } th scope="col" { "Derefter" } } }

@@ -69,6 +69,17 @@ fn retired_text(text: &str, retired: Option<Date>) -> String {
     }
 }
 
+/// The report a period shows: the latest one overlapping it.
+fn shown_report<'r>(
+    reports: &'r std::collections::BTreeMap<ReportId, GoalReport>,
+    filter: &Filter,
+) -> Option<(&'r ReportId, &'r GoalReport)> {
+    reports
+        .iter()
+        .filter(|(_, r)| r.from <= filter.to && r.to >= filter.from)
+        .max_by_key(|(_, r)| r.to)
+}
+
 /// The report tables of one activity.
 pub fn goal_tables(
     d: &TenantData,
@@ -84,11 +95,7 @@ pub fn goal_tables(
         .remove(&a.id)
         .unwrap_or_default();
     let reach = stats::reach(d, a, networks, filter);
-    // The latest report overlapping the period.
-    let report = reports
-        .values()
-        .filter(|r| r.from <= filter.to && r.to >= filter.from)
-        .max_by_key(|r| r.to);
+    let report = shown_report(&reports, filter).map(|(_, r)| r);
 
     let mut goal_table = Table::new(
         "maal",
@@ -199,7 +206,16 @@ pub fn goal_tables(
                     .map_or_else(|| r.intervention_area.to_string(), |x| x.name_da.clone()),
             ),
         ]);
-        narrative.row(vec![Cell::text("Vurdering"), Cell::text(&r.narrative)]);
+        narrative.row(vec![
+            Cell::text("Vurdering"),
+            Cell::text(match r.anonymised {
+                Some(on) => format!(
+                    "(teksten er fjernet {} efter opbevaringsfristen)",
+                    fmt::date(on)
+                ),
+                None => r.narrative.clone(),
+            }),
+        ]);
         narrative.row(vec![
             Cell::text("Succestemaer"),
             Cell::text(
@@ -247,14 +263,19 @@ pub async fn goals(
         Some(a) => goal_tables(&d, a, &networks, &f)?,
         None => Vec::new(),
     };
-    let refs: Vec<&Table> = tables.iter().collect();
-    if let Some(r) = export(&q.export(), &refs, "maalopfyldelse") {
-        return r;
-    }
     let extra: Vec<(&str, &str)> = chosen
         .map(|a| vec![("aktivitet", a.id.as_str())])
         .unwrap_or_default();
     let path = filter_path("/rapporter/maalopfyldelse", &f, &extra);
+    // Central staff see when the shown report's text goes, and hold it (ADR 0024).
+    let retention = match chosen {
+        Some(a) if v.is_central() => retention_section(&s, &v, a, &f, &path).await?,
+        _ => html! {},
+    };
+    let refs: Vec<&Table> = tables.iter().collect();
+    if let Some(r) = export(&q.export(), &refs, "maalopfyldelse") {
+        return r;
+    }
     Ok(page(
         &v,
         Nav::Reports,
@@ -278,6 +299,7 @@ pub async fn goals(
                     h2 { (a.activity.name) }
                     p { (d.intervention_area(&a.activity).1) " · " (d.area_name(&a.activity.area)) " · " (fmt::date(f.from)) " – " (fmt::date(f.to)) }
                     @for t in &tables { (t.html(&path)) }
+                    (retention)
                     (measurement_form(&d, a, &f)?)
                     (report_form(&d, a, &f)?)
                     (super::theories::section(a)?)
@@ -285,6 +307,77 @@ pub async fn goals(
             }
         },
     ))
+}
+
+/// The shown report's retention (issue 11 item 4, central staff): when its text is blanked
+/// (or the report deleted), or that it was; a legal hold on the report (keyed by its id) set
+/// and lifted through the extract page's forms, back to this page.
+async fn retention_section(
+    s: &AppState,
+    v: &Viewer,
+    a: &ActivityEntry,
+    f: &Filter,
+    path: &str,
+) -> Result<Markup, WebError> {
+    let reports = a.doc.reports()?;
+    let Some((rid, r)) = shown_report(&reports, f) else {
+        return Ok(html! {});
+    };
+    let tenant = &v.principal.tenant;
+    let class = crate::retention::settings(s.storage.as_ref(), tenant)
+        .await?
+        .retention
+        .class(nabo_core::retention::RecordKind::Report);
+    let deadline = nabo_core::retention::deadline(class, nabo_core::retention::report_ended(r));
+    let holds = s.storage.holds(tenant).await?;
+    let in_force = |subject: &str| {
+        holds
+            .iter()
+            .find(|h| h.subject == subject && h.released_at.is_none())
+    };
+    let back = format!("{path}#opbevaring");
+    let reason = |code: &str| {
+        code.parse::<nabo_core::retention::HoldReason>()
+            .map_or_else(|_| code.to_owned(), |r| r.da().to_owned())
+    };
+    let what = match class.then {
+        nabo_core::retention::Disposal::Anonymise => {
+            "fjernes teksten (samlet vurdering og kommentarer til målene), mens status, årsager og målinger bevares"
+        }
+        nabo_core::retention::Disposal::Delete => "slettes hele rapporten",
+    };
+    Ok(html! {
+        section id="opbevaring" {
+            h3 { "Opbevaring af rapporten" }
+            @if let Some(on) = r.anonymised {
+                p { "Rapportens tekst blev fjernet " (fmt::date(on)) ", da opbevaringsfristen var udløbet. Status, årsager og målinger er bevaret." }
+            } @else {
+                p { "Den " (fmt::date(deadline)) " – " (class.months) " måneder efter periodens udløb – " (what) ", medmindre der er et retligt tilbagehold." }
+                @if let Some(h) = a.meta.activity.as_deref().and_then(in_force) {
+                    p { "Der er tilbagehold på alle aktivitetens rapporter siden " (fmt::datetime(Timestamp(h.set_at))) ": " (reason(&h.reason)) "." }
+                }
+                @if let Some(h) = in_force(rid.as_str()) {
+                    p { "Der er tilbagehold på rapporten siden " (fmt::datetime(Timestamp(h.set_at))) ": " (reason(&h.reason)) ". Fristen er sat ud af kraft, til tilbageholdet ophæves." }
+                    form method="post" action="/indsigt/tilbagehold/ophaev" {
+                        input type="hidden" name="emne" value=(rid.as_str());
+                        input type="hidden" name="tilbage" value=(back);
+                        button type="submit" { "Ophæv tilbageholdet på rapporten" }
+                    }
+                } @else {
+                    form method="post" action="/indsigt/tilbagehold" {
+                        input type="hidden" name="emne" value=(rid.as_str());
+                        input type="hidden" name="tilbage" value=(back);
+                        label for="rapport-aarsag" { "Årsag til tilbagehold" }
+                        select id="rapport-aarsag" name="aarsag" required {
+                            option value="" { "Vælg årsag" }
+                            @for x in nabo_core::retention::HoldReason::ALL { option value=(x.code()) { (x.da()) } }
+                        }
+                        button type="submit" { "Sæt tilbagehold på rapporten" }
+                    }
+                }
+            }
+        }
+    })
 }
 
 fn measurement_form(d: &TenantData, a: &ActivityEntry, f: &Filter) -> Result<Markup, WebError> {
@@ -407,14 +500,26 @@ pub async fn write_report(
         success_themes: themes,
         state: ReportState::Submitted,
         by: by.by.clone(),
+        anonymised: None,
     };
     // The same activity and period replace the earlier report instead of adding another.
     let existing = a
         .doc
         .reports()?
         .into_iter()
-        .find(|(_, r)| r.from == from && r.to == to)
-        .map(|(id, _)| id);
+        .find(|(_, r)| r.from == from && r.to == to);
+    // A report whose text went at the end of its retention takes no text again (the core
+    // refuses it too); its statuses and reasons may still be corrected.
+    if existing
+        .as_ref()
+        .is_some_and(|(_, r)| r.anonymised.is_some())
+        && report.has_text()
+    {
+        return Err(WebError::BadRequest(
+            "Rapportens tekst er fjernet efter opbevaringsfristen og kan ikke skrives igen: lad «Samlet vurdering» og kommentarerne være tomme.".into(),
+        ));
+    }
+    let existing = existing.map(|(id, _)| id);
     s.hub
         .edit(&a.meta, &v.principal, |act: &mut ActivityDoc| {
             act.write_report(&by, cat, existing, report)?;

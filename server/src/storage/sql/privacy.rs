@@ -244,7 +244,7 @@ macro_rules! privacy_storage {
             }
 
             async fn insert_retention_run(&self, run: &RetentionRunRow) -> Result<()> {
-                sqlx::query("INSERT INTO retention_runs (run_id, tenant, at, today, anonymised, held, log_pruned) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                sqlx::query("INSERT INTO retention_runs (run_id, tenant, at, today, anonymised, held, log_pruned, reports) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                     .bind(&run.id)
                     .bind(run.tenant.as_str())
                     .bind(run.at)
@@ -252,6 +252,7 @@ macro_rules! privacy_storage {
                     .bind(run.anonymised)
                     .bind(run.held)
                     .bind(run.log_pruned)
+                    .bind(run.reports)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -274,6 +275,7 @@ macro_rules! privacy_storage {
                             anonymised: r.try_get("anonymised")?,
                             held: r.try_get("held")?,
                             log_pruned: r.try_get("log_pruned")?,
+                            reports: r.try_get("reports")?,
                         })
                     })
                     .collect()
