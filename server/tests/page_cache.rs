@@ -181,6 +181,15 @@ async fn mend_column(r: &TestRelay, table: &str, column: &str) {
                 r,
                 &format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {to}"),
             )
+            .await;
+            // A pooled connection that prepared a statement while the column was broken
+            // keeps that plan, and PostgreSQL refuses it now that the type is back ("cached
+            // plan must not change result type"). The database comes back as after a restart:
+            // the relay's sessions end, and its pool opens new ones.
+            sql(
+                r,
+                "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
             .await
         }
     }
