@@ -324,6 +324,32 @@ pub fn withdraw(consent: Option<&mut Consent>, on: Date) -> Result<()> {
     Ok(())
 }
 
+/// Sets a person's consent (recorded anew or corrected), checked against the person's age
+/// band: refused for an erased person, and over a withdrawn consent (a withdrawal is final,
+/// ADR 0027).
+pub fn record(
+    cat: &Catalogue,
+    current: &mut Option<Consent>,
+    erased: Option<Date>,
+    age_band: &str,
+    consent: Consent,
+    guardian_age: u8,
+) -> Result<()> {
+    if erased.is_some() {
+        return invalid("participant", Reason::Erased, "the person was erased");
+    }
+    if current.as_ref().is_some_and(|c| c.withdrawn_on.is_some()) {
+        return invalid(
+            "consent.withdrawn_on",
+            Reason::ConsentWithdrawn,
+            "a withdrawn consent stays withdrawn",
+        );
+    }
+    check(cat, &consent, age_band, guardian_age)?;
+    *current = Some(consent);
+    Ok(())
+}
+
 /// Writes an optional record only when it is set (a phone that has not heard of a consent
 /// writes no field, so its offline edit cannot race a consent recorded elsewhere away).
 pub fn reconcile_some<T: autosurgeon::Reconcile, R: autosurgeon::Reconciler>(

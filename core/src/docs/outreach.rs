@@ -268,18 +268,8 @@ impl OutreachDoc {
         guardian_age: u8,
     ) -> Result<()> {
         let mut p = self.person(id)?;
-        if p.erased.is_some() {
-            return invalid("participant", Reason::Erased, "the person was erased");
-        }
-        if p.consent.as_ref().is_some_and(|c| c.withdrawn_on.is_some()) {
-            return invalid(
-                "consent.withdrawn_on",
-                Reason::ConsentWithdrawn,
-                "a withdrawn consent stays withdrawn",
-            );
-        }
-        crate::consent::check(cat, &consent, p.age_band.as_str(), guardian_age)?;
-        p.consent = Some(consent);
+        let band = p.age_band.to_string();
+        crate::consent::record(cat, &mut p.consent, p.erased, &band, consent, guardian_age)?;
         check_person(cat, &p)?;
         self.doc.write(author, "record-consent", |tx| {
             write_record(tx, "people", id.as_str(), &p)

@@ -1120,18 +1120,15 @@ impl RegisterDoc {
         guardian_age: u8,
     ) -> Result<()> {
         let mut p = self.participant(id)?;
-        if p.erased.is_some() {
-            return invalid("participant", Reason::Erased, "the person was erased");
-        }
-        if p.consent.as_ref().is_some_and(|c| c.withdrawn_on.is_some()) {
-            return invalid(
-                "consent.withdrawn_on",
-                Reason::ConsentWithdrawn,
-                "a withdrawn consent stays withdrawn",
-            );
-        }
-        crate::consent::check(ctx.catalogue, &consent, p.age_band.as_str(), guardian_age)?;
-        p.consent = Some(consent);
+        let band = p.age_band.to_string();
+        crate::consent::record(
+            ctx.catalogue,
+            &mut p.consent,
+            p.erased,
+            &band,
+            consent,
+            guardian_age,
+        )?;
         check_participant(ctx.catalogue, &p)?;
         self.doc.write(author, "record-consent", |tx| {
             write_record(tx, "participants", id.as_str(), &p)
