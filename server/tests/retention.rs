@@ -763,6 +763,49 @@ async fn a_reports_text_is_blanked_five_years_after_its_period_unless_held() {
         nabo_server::retention::put_settings(r.storage().as_ref(), &tenant(), &settings)
             .await
             .unwrap();
+        // A hold on the whole activity, set on a report's page, keeps all three.
+        let c_page = format!(
+            "/rapporter/maalopfyldelse?aktivitet=act-lektiecafe&fra={}&til={}",
+            today,
+            today.add_days(730)
+        );
+        let b = Browser::login(&r, "central").await;
+        let html = b.text(&c_page).await;
+        assert!(
+            html.contains("Sæt tilbagehold på alle aktivitetens rapporter"),
+            "{backend:?}"
+        );
+        let res = b
+            .post(
+                "/indsigt/tilbagehold",
+                &b.base,
+                &[
+                    ("emne", "act-lektiecafe"),
+                    ("aarsag", "journaling-duty"),
+                    ("tilbage", "/rapporter"),
+                ],
+            )
+            .await;
+        assert!(res.status().is_redirection(), "{backend:?}");
+        let html = b.text(&c_page).await;
+        assert!(
+            html.contains("Der er tilbagehold på alle aktivitetens rapporter"),
+            "{backend:?}"
+        );
+        let run = nabo_server::retention::run_tenant(&state, &tenant())
+            .await
+            .unwrap();
+        assert_eq!(run.reports, 0, "{backend:?}: {run:?}");
+        assert_eq!(reports(&r, act).await.len(), 3, "{backend:?}: held");
+        // Lifted on the page: the next run deletes them.
+        let res = b
+            .post(
+                "/indsigt/tilbagehold/ophaev",
+                &b.base,
+                &[("emne", "act-lektiecafe"), ("tilbage", "/rapporter")],
+            )
+            .await;
+        assert!(res.status().is_redirection(), "{backend:?}");
         let run = nabo_server::retention::run_tenant(&state, &tenant())
             .await
             .unwrap();

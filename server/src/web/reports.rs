@@ -353,8 +353,26 @@ async fn retention_section(
                 p { "Rapportens tekst blev fjernet " (fmt::date(on)) ", da opbevaringsfristen var udløbet. Status, årsager og målinger er bevaret." }
             } @else {
                 p { "Den " (fmt::date(deadline)) " – " (class.months) " måneder efter periodens udløb – " (what) ", medmindre der er et retligt tilbagehold." }
-                @if let Some(h) = a.meta.activity.as_deref().and_then(in_force) {
-                    p { "Der er tilbagehold på alle aktivitetens rapporter siden " (fmt::datetime(Timestamp(h.set_at))) ": " (reason(&h.reason)) "." }
+                @if let Some(act) = a.meta.activity.as_deref() {
+                    @if let Some(h) = in_force(act) {
+                        p { "Der er tilbagehold på alle aktivitetens rapporter siden " (fmt::datetime(Timestamp(h.set_at))) ": " (reason(&h.reason)) "." }
+                        form method="post" action="/indsigt/tilbagehold/ophaev" {
+                            input type="hidden" name="emne" value=(act);
+                            input type="hidden" name="tilbage" value=(back);
+                            button type="submit" { "Ophæv tilbageholdet på alle aktivitetens rapporter" }
+                        }
+                    } @else {
+                        form method="post" action="/indsigt/tilbagehold" {
+                            input type="hidden" name="emne" value=(act);
+                            input type="hidden" name="tilbage" value=(back);
+                            label for="aktivitet-aarsag" { "Årsag til tilbagehold på alle aktivitetens rapporter" }
+                            select id="aktivitet-aarsag" name="aarsag" required {
+                                option value="" { "Vælg årsag" }
+                                @for x in nabo_core::retention::HoldReason::ALL { option value=(x.code()) { (x.da()) } }
+                            }
+                            button type="submit" { "Sæt tilbagehold på alle aktivitetens rapporter" }
+                        }
+                    }
                 }
                 @if let Some(h) = in_force(rid.as_str()) {
                     p { "Der er tilbagehold på rapporten siden " (fmt::datetime(Timestamp(h.set_at))) ": " (reason(&h.reason)) ". Fristen er sat ud af kraft, til tilbageholdet ophæves." }
