@@ -832,19 +832,19 @@ mod note_tests {
         )
         .unwrap();
         let plain = NewContact::anonymous(at, "legeplads", "uformelt-moede", 2, "15-17");
-        let without = log.log_contact(&ali, &cat, true, plain.clone()).unwrap();
+        let without = log.log_contact(&ali, cat, true, plain.clone()).unwrap();
         let cid = ContactId::random();
         let noted = NewContact {
             note: Some(Sealed(vec![1; 40])),
             ..plain.clone()
         };
         assert_eq!(
-            log.log_contact_as(&ali, &cat, true, cid.clone(), noted.clone())
+            log.log_contact_as(&ali, cat, true, cid.clone(), noted.clone())
                 .unwrap(),
             cid
         );
         assert!(
-            log.log_contact_as(&ali, &cat, true, cid.clone(), noted)
+            log.log_contact_as(&ali, cat, true, cid.clone(), noted)
                 .is_err()
         );
         let contacts = log.contacts().unwrap();
@@ -860,6 +860,6 @@ mod note_tests {
         // A sealed note longer than the longest plaintext sealed is refused.
         let mut big = contacts[&cid].clone();
         big.note = Some(Sealed(vec![1; MAX_SEALED_NOTE + 1]));
-        assert!(check_contact(&cat, log.quarter(), true, &big).is_err());
+        assert!(check_contact(cat, log.quarter(), true, &big).is_err());
     }
 }
