@@ -179,6 +179,12 @@ pub struct ContactInput {
     /// `kommune-anden`.
     #[uniffi(default)]
     pub concern_to: Option<String>,
+    /// A free-text note (at most 500 characters), only where the organisation has switched
+    /// notes on (else refused naming `note`). Sealed on this phone with the known person's
+    /// key, or with a key of the contact's own when it names nobody: erasing the person (or
+    /// the key) makes the note unreadable everywhere. A blank note is none.
+    #[uniffi(default)]
+    pub note: Option<String>,
 }
 
 /// A logged contact.
@@ -204,6 +210,11 @@ pub struct ContactInfo {
     pub outcomes: Vec<String>,
     /// The known person, if the contact was with one.
     pub participant_id: Option<String>,
+    /// The free-text note, when the contact has one and this phone holds its key (none when
+    /// the person was erased or the key has not reached this phone).
+    pub note: Option<String>,
+    /// The contact has a note (readable or not).
+    pub has_note: bool,
 }
 
 /// Kind of referral (brobygning).

@@ -224,6 +224,36 @@ impl Inner {
         }
     }
 
+    /// Seals a contact's note (issue 11 item 2, ADR 0011 amended): with the known person's
+    /// key when the contact names one, so erasing the person makes the note unreadable;
+    /// otherwise with a new key of the contact's own, subject the contact id, stored here
+    /// (returned, so a contact that is not written takes it back). Refused naming `note`
+    /// when this phone does not hold the person's key (not shared to it yet, or names are
+    /// hidden after too long out of contact): a new key for the person would never match
+    /// the one the relay keeps.
+    pub(crate) async fn seal_note(
+        &self,
+        contact: &ContactId,
+        person: Option<&ParticipantId>,
+        text: &str,
+    ) -> Result<(nabo_core::model::Sealed, Option<String>)> {
+        if let Some(pid) = person {
+            let (ring, _) = self.identity_ring().await?;
+            let key = ring.key(pid.as_str()).ok_or_else(|| {
+                NaboError::invalid(
+                    "note",
+                    "unavailable",
+                    "this phone does not hold the person's key; sync first",
+                )
+            })?;
+            return Ok((seal(&key, pid.as_str(), text)?, None));
+        }
+        let key = SubjectKey::generate();
+        let sealed = seal(&key, contact.as_str(), text)?;
+        self.store.put_key(contact.as_str(), &key).await?;
+        Ok((sealed, Some(contact.to_string())))
+    }
+
     /// A local edit was saved: tell listeners and let automatic sync pick it up.
     pub(crate) fn edited(&self, doc: DocumentId) {
         self.emit(api::ChangeKind::LocalEdit, Some(doc));
@@ -910,11 +940,37 @@ impl NaboClient {
                     ));
                 }
             };
+            let note = input
+                .note
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty());
+            let id = ContactId::random();
+            // A note made a key of the contact's own: kept only if the contact is written.
+            let mut made = None;
+            if let Some(text) = note {
+                nabo_core::docs::outreach::check_note_text(notes, text)?;
+                let (sealed, new_key) = inner.seal_note(&id, c.participant.as_ref(), text).await?;
+                c.note = Some(sealed);
+                made = new_key;
+            }
             let _g = inner.edit.lock().await;
             let mut h = inner.outreach_log(&a, &area, author.at.date_dk()).await?;
-            let id = h
-                .edit(|log| log.log_contact(&author, &cat, notes, c))
-                .await?;
+            let logged = h
+                .edit(|log| log.log_contact_as(&author, &cat, notes, id, c))
+                .await;
+            let id = match logged {
+                Ok(id) => id,
+                Err(e) => {
+                    if let Some(subject) = &made {
+                        inner.store.erase_key(subject).await?;
+                    }
+                    return Err(e.into());
+                }
+            };
+            if let Some(subject) = &made {
+                inner.key_made(subject).await?;
+            }
             let doc = h.get().doc().id();
             inner.edited(doc);
             Ok(format!("{doc}/{id}"))
@@ -1033,7 +1089,12 @@ impl NaboClient {
                 };
                 let log = OutreachDoc::from_doc(doc)?;
                 for (cid, c) in log.contacts()? {
+                    let note = c.note.as_ref().and_then(|n| {
+                        ring.open_label(&nabo_core::docs::outreach::note_subject(&cid, &c), n)
+                    });
                     contacts.push(api::ContactInfo {
+                        note,
+                        has_note: c.note.is_some(),
                         id: format!("{id}/{cid}"),
                         area_id: area.to_string(),
                         at_ms: c.at.0,

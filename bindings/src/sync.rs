@@ -790,16 +790,15 @@ fn holds_subjects(kind: DocKind) -> bool {
     matches!(kind, DocKind::Register | DocKind::Outreach)
 }
 
-/// The people whose keys a document's labels are sealed with: a register's participants, an
-/// outreach log's known persons; nobody in other documents.
+/// The subjects whose keys a document's sealed values are sealed with: a register's
+/// participants, an outreach log's known persons and its contacts with a note of their own
+/// key; nobody in other documents.
 fn subjects_of(doc: NaboDoc) -> Result<Vec<String>> {
     Ok(match doc.kind() {
         DocKind::Register => RegisterDoc::from_doc(doc)?.participant_ids(),
-        DocKind::Outreach => nabo_core::docs::outreach::OutreachDoc::from_doc(doc)?
-            .people()?
-            .keys()
-            .map(ToString::to_string)
-            .collect(),
+        DocKind::Outreach => {
+            nabo_core::docs::outreach::OutreachDoc::from_doc(doc)?.subject_ids()?
+        }
         _ => Vec::new(),
     })
 }

@@ -247,6 +247,7 @@ fn contact_with(pid: &str) -> nabo_bindings::api::ContactInput {
         participant_id: Some(pid.into()),
         concern_reported_on: None,
         concern_to: None,
+        note: None,
     }
 }
 

@@ -475,6 +475,7 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             participant_id: None,
             concern_reported_on: None,
             concern_to: None,
+            note: None,
         })
         .await
         .unwrap();
@@ -506,6 +507,7 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             participant_id: None,
             concern_reported_on: None,
             concern_to: None,
+            note: None,
         })
         .await
     {
@@ -547,6 +549,7 @@ async fn an_outreach_worker_logs_a_contact_and_follows_a_referral() {
             participant_id: None,
             concern_reported_on: None,
             concern_to: None,
+            note: None,
         })
         .await,
         Err(NaboError::Forbidden { .. })
@@ -645,6 +648,7 @@ async fn referrals_from_a_contact_carry_the_person_and_the_activity() {
         participant_id,
         concern_reported_on: None,
         concern_to: None,
+        note: None,
     };
     let referral = |contact_id: Option<String>, kind: ReferralKind| ReferralInput {
         area_id: area.clone(),
@@ -1691,6 +1695,7 @@ async fn the_goal_report_computes_outreach_indicators_and_names_those_entered_by
             participant_id: None,
             concern_reported_on: None,
             concern_to: None,
+            note: None,
         })
         .await
         .unwrap();
@@ -1998,6 +2003,7 @@ async fn an_ambassador_logs_offline_the_office_counts_it_and_outreach_logs_stay_
             participant_id: None,
             concern_reported_on: None,
             concern_to: None,
+            note: None,
         })
         .await
     {

@@ -516,7 +516,8 @@ fn b64() -> base64::engine::GeneralPurpose {
 /// The document a subject-key request is about, with the caller's access to it, and the ids
 /// of the people whose labels it holds (read from the stored document): a register's
 /// participants, an outreach log's known persons (ADR 0011: keys go to exactly those who may
-/// read the document). Another tenant's document and one the caller may not see answer
+/// read the document) and its contacts that carry a note sealed with their own key. Another
+/// tenant's document and one the caller may not see answer
 /// exactly like a document that does not exist.
 async fn document_subjects(
     s: &AppState,
@@ -549,9 +550,10 @@ async fn document_subjects(
         })?;
     use nabo_core::document::TypedDoc;
     let subjects = match meta.kind {
+        // Known persons, and contacts whose note is sealed with a key of their own (issue
+        // 11 item 2): the note's key goes to exactly those who may read the log.
         DocKind::Outreach => nabo_core::docs::outreach::OutreachDoc::from_doc(loaded.doc)
-            .and_then(|o| o.people())
-            .map(|people| people.keys().map(ToString::to_string).collect()),
+            .and_then(|o| o.subject_ids()),
         _ => nabo_core::docs::register::RegisterDoc::from_doc(loaded.doc)
             .map(|r| r.participant_ids()),
     }

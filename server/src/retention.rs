@@ -5,6 +5,8 @@
 //! - roll-call names, known persons, volunteers and staff: the person's key is destroyed and
 //!   the records marked erased through the erasure path ([`crate::erasure::erase`], reason
 //!   `purpose-ended`), so the counts stay and nothing is done twice;
+//! - notes on anonymous outreach contacts: the note's own key (subject = the contact id) is
+//!   destroyed the same way a class period (outreach notes) after the contact;
 //! - goal-fulfilment reports: their free text (narrative, goal comments) is blanked a class
 //!   period after the end of the period they report on, the numbers kept; deleted where the
 //!   class says delete ([`reports`]);
@@ -267,6 +269,32 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
             disposed,
         };
         decide(&facts, pid.as_str());
+    }
+    // Notes sealed with a contact's own key (issue 11 item 2; a note on a contact with a
+    // known person is sealed with the person's key and goes with them above): a class period
+    // after the contact, the note's key is destroyed like a person's (erased list, phones
+    // delete it and confirm); the contact stays as a count with a note nobody can open.
+    let noted: Vec<(String, nabo_core::time::Date)> = views
+        .outreach
+        .iter()
+        .flat_map(|(_, view)| view.contacts.iter())
+        .filter(|(_, c)| c.note.is_some() && c.participant.is_none())
+        .map(|(cid, c)| (cid.to_string(), c.at.date_dk()))
+        .collect();
+    let ids: Vec<String> = noted.iter().map(|(cid, _)| cid.clone()).collect();
+    let gone: BTreeSet<String> = storage
+        .erased_among(tenant, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    for (cid, on) in &noted {
+        let facts = Facts {
+            kind: RecordKind::OutreachNote,
+            purpose_ended: Some(*on),
+            held: holds.contains(cid.as_str()),
+            disposed: gone.contains(cid),
+        };
+        decide(&facts, cid);
     }
     // Volunteers (issue 11 item 4): a class period after their last attachment (every
     // engagement ended, or archived), erased like anyone else: name, contact details and

@@ -181,6 +181,19 @@ impl OutreachDoc {
         free_text_notes: bool,
         input: NewContact,
     ) -> Result<ContactId> {
+        self.log_contact_as(author, cat, free_text_notes, ContactId::random(), input)
+    }
+
+    /// Logs a contact under an id chosen beforehand: a note on a contact without a known
+    /// person is sealed for the contact's id ([`note_subject`]) before the contact is written.
+    pub fn log_contact_as(
+        &mut self,
+        author: &Author,
+        cat: &Catalogue,
+        free_text_notes: bool,
+        id: ContactId,
+        input: NewContact,
+    ) -> Result<ContactId> {
         let c = OutreachContact {
             at: input.at,
             location: code("location", &input.location)?,
@@ -213,7 +226,9 @@ impl OutreachDoc {
         if let Some(p) = &c.participant {
             self.person(p)?;
         }
-        let id = ContactId::random();
+        if self.contacts()?.contains_key(&id) {
+            return invalid("id", Reason::AlreadyExists, "a contact with this id exists");
+        }
         self.doc.write(author, "log-contact", |tx| {
             write_record(tx, "contacts", id.as_str(), &c)
         })?;
@@ -484,6 +499,20 @@ impl OutreachDoc {
         typed_keys(read_all(self.doc.automerge(), "people")?)
     }
 
+    /// The subjects whose keys this log's sealed values are sealed with (ADR 0011, amended):
+    /// its known persons (labels, and notes on contacts with them) and the contacts that
+    /// carry a note without a known person ([`note_subject`]).
+    pub fn subject_ids(&self) -> Result<Vec<String>> {
+        let mut out: Vec<String> = self.people()?.keys().map(ToString::to_string).collect();
+        out.extend(
+            self.contacts()?
+                .iter()
+                .filter(|(_, c)| c.note.is_some() && c.participant.is_none())
+                .map(|(id, _)| id.to_string()),
+        );
+        Ok(out)
+    }
+
     /// Referrals, with concurrent versions (two phones updating the status concurrently).
     pub fn referrals(&self) -> Result<BTreeMap<ReferralId, Versions<Referral>>> {
         read_all(self.doc.automerge(), "referrals")?
@@ -525,6 +554,35 @@ pub struct OutreachView {
     pub referrals: BTreeMap<ReferralId, Versions<Referral>>,
     /// Observations.
     pub observations: BTreeMap<ObservationId, Observation>,
+}
+
+/// Longest free-text note on a contact, in characters: at most four bytes each, so a note
+/// always fits what [`crate::seal::seal`] takes.
+pub const MAX_NOTE: usize = 500;
+const _: () = assert!(MAX_NOTE * 4 <= crate::seal::MAX_PLAINTEXT);
+/// Longest sealed note: format byte, nonce, the longest plaintext and the tag.
+const MAX_SEALED_NOTE: usize = 1 + 24 + crate::seal::MAX_PLAINTEXT + 16;
+
+/// Whether a phone may write `text` as a contact's note: the tenant allows notes
+/// (`free_text_notes`) and it is at most [`MAX_NOTE`] characters. Refusals name `note`.
+pub fn check_note_text(free_text_notes: bool, text: &str) -> Result<()> {
+    if !free_text_notes {
+        return invalid(
+            "note",
+            Reason::FreeTextDisabled,
+            "free-text notes are switched off for this tenant",
+        );
+    }
+    super::limit_text("note", text, MAX_NOTE)
+}
+
+/// The subject a contact's note is sealed for: the known person when the contact names one
+/// (erasing the person destroys the key and with it the note), else the contact itself.
+pub fn note_subject(id: &ContactId, c: &OutreachContact) -> String {
+    match &c.participant {
+        Some(p) => p.to_string(),
+        None => id.to_string(),
+    }
 }
 
 /// What a contact record must satisfy: in the log's quarter, codes from the catalogue, a
@@ -580,6 +638,13 @@ pub(crate) fn check_contact(
             "note",
             Reason::FreeTextDisabled,
             "free-text notes are switched off for this tenant",
+        );
+    }
+    if c.note.as_ref().is_some_and(|n| n.0.len() > MAX_SEALED_NOTE) {
+        return invalid(
+            "note",
+            Reason::TooLong,
+            format!("at most {MAX_NOTE} characters"),
         );
     }
     if c.participant.is_some() && c.count != 1 {
@@ -707,5 +772,84 @@ pub fn author_kind(by: &By) -> &'static str {
         By::Staff(_) => "staff",
         By::Volunteer(_) => "volunteer",
         By::System => "system",
+    }
+}
+
+#[cfg(test)]
+mod note_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::error::Error;
+
+    fn refused_with(r: Result<()>, reason: Reason) {
+        match r {
+            Err(Error::Invalid(i)) => {
+                assert_eq!(i.field, "note");
+                assert_eq!(i.reason, reason);
+            }
+            other => panic!("expected a refusal naming note, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_note_needs_the_setting_and_fits_the_limit() {
+        refused_with(check_note_text(false, "kort"), Reason::FreeTextDisabled);
+        check_note_text(true, &"æ".repeat(MAX_NOTE)).unwrap();
+        refused_with(
+            check_note_text(true, &"a".repeat(MAX_NOTE + 1)),
+            Reason::TooLong,
+        );
+        // The longest note in the widest characters still seals.
+        let key = crate::seal::SubjectKey::generate();
+        crate::seal::seal(&key, "c", &"😀".repeat(MAX_NOTE)).unwrap();
+    }
+
+    #[test]
+    fn notes_are_sealed_for_the_known_person_else_the_contact() {
+        let cat = Catalogue::builtin().unwrap();
+        let worker: StaffId = "s-ali".parse().unwrap();
+        let at = Timestamp::from_dk("2026-11-10".parse().unwrap(), "19:30".parse().unwrap());
+        let ali = Author {
+            by: By::Staff(worker.clone()),
+            at,
+        };
+        let mut log = OutreachDoc::create(
+            "t1".parse().unwrap(),
+            worker,
+            "a1".parse().unwrap(),
+            "2026Q4".parse().unwrap(),
+            ActorId::random(),
+        )
+        .unwrap();
+        let plain = NewContact::anonymous(at, "legeplads", "uformelt-moede", 2, "15-17");
+        let without = log.log_contact(&ali, cat, true, plain.clone()).unwrap();
+        let cid = ContactId::random();
+        let noted = NewContact {
+            note: Some(Sealed(vec![1; 40])),
+            ..plain.clone()
+        };
+        assert_eq!(
+            log.log_contact_as(&ali, cat, true, cid.clone(), noted.clone())
+                .unwrap(),
+            cid
+        );
+        assert!(
+            log.log_contact_as(&ali, cat, true, cid.clone(), noted)
+                .is_err()
+        );
+        let contacts = log.contacts().unwrap();
+        assert_eq!(note_subject(&cid, &contacts[&cid]), cid.to_string());
+        let mut named = contacts[&cid].clone();
+        let pid = ParticipantId::random();
+        named.participant = Some(pid.clone());
+        assert_eq!(note_subject(&cid, &named), pid.to_string());
+        // Only the contact with a note is a subject.
+        let subjects = log.subject_ids().unwrap();
+        assert_eq!(subjects, vec![cid.to_string()]);
+        assert!(!subjects.contains(&without.to_string()));
+        // A sealed note longer than the longest plaintext sealed is refused.
+        let mut big = contacts[&cid].clone();
+        big.note = Some(Sealed(vec![1; MAX_SEALED_NOTE + 1]));
+        assert!(check_contact(cat, log.quarter(), true, &big).is_err());
     }
 }
