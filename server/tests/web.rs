@@ -1662,6 +1662,73 @@ fn shown(cell: &str) -> Option<i64> {
     (cell != "skjult").then(|| cell.replace('.', "").parse().unwrap())
 }
 
+/// Issue 11 item 2: central staff switch free-text notes on outreach contacts on and off on
+/// the administration page (off by default); nobody else may.
+#[tokio::test(flavor = "multi_thread")]
+async fn central_staff_switch_free_text_notes_on_the_administration_page() {
+    use nabo_core::docs::tenant::TenantDoc;
+    use nabo_core::document::{NaboDoc, Scope, TypedDoc};
+    for backend in Backend::all() {
+        let r = relay(backend).await;
+        let base = r.http();
+        let id = Scope::Tenant {
+            tenant: "vestbyen".parse().unwrap(),
+        }
+        .document_id();
+        let stored = || async {
+            let doc = common::stored(&r, id).await;
+            TenantDoc::from_doc(NaboDoc::from_automerge(doc, automerge::ActorId::random()).unwrap())
+                .unwrap()
+                .settings()
+                .unwrap()
+                .free_text_notes
+        };
+        assert!(!stored().await, "{backend:?}: off by default");
+        let central = Browser::login(&r, "central").await;
+        let html = central.text("/administration").await;
+        assert!(
+            html.contains("Tillad fritekstnoter på kontakter"),
+            "{backend:?}"
+        );
+        assert!(
+            !html.contains("name=\"noter\" value=\"ja\" checked"),
+            "{backend:?}"
+        );
+
+        let resp = central
+            .post("/administration/noter", &base, &[("noter", "ja")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{backend:?}");
+        assert!(stored().await, "{backend:?}: switched on");
+        let html = central.text("/administration").await;
+        assert!(
+            html.contains("name=\"noter\" value=\"ja\" checked"),
+            "{backend:?}"
+        );
+
+        // Not central staff: refused, nothing changed.
+        let ali = Browser::login(&r, "outreach1").await;
+        let resp = ali.post("/administration/noter", &base, &[]).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{backend:?}");
+        assert!(stored().await, "{backend:?}");
+        // A value other than on is refused by name.
+        let resp = central
+            .post("/administration/noter", &base, &[("noter", "måske")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{backend:?}");
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("«Tillad fritekstnoter»")
+        );
+        // Unticked: off again.
+        let resp = central.post("/administration/noter", &base, &[]).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{backend:?}");
+        assert!(!stored().await, "{backend:?}: switched off");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_board_hides_small_numbers_beyond_recovery_at_the_tenants_threshold() {
     for backend in Backend::all() {

@@ -87,6 +87,14 @@ pub async fn page_handler(s: &AppState, v: &Viewer, q: &super::manage::NoticeQue
                     button type="submit" { "Gem" }
                 }
             }
+            section id="noter" {
+                h2 { "Noter på opsøgende kontakter" }
+                p { "Som udgangspunkt registreres en kontakt kun med sted, emner og udfald. Slås fritekstnoter til, kan medarbejderne skrive en kort note (højst 500 tegn) til en kontakt. Noten forsegles på telefonen med personens nøgle – eller kontaktens egen – og kan ikke læses, når personen slettes, eller opbevaringsfristen for noter er udløbet. Skriv aldrig CPR-nummer, helbredsoplysninger eller andres navne i en note." }
+                form method="post" action="/administration/noter" class="stak" {
+                    label class="valg" { input type="checkbox" name="noter" value="ja" checked[d.settings.free_text_notes]; " Tillad fritekstnoter på kontakter" }
+                    button type="submit" { "Gem" }
+                }
+            }
             section id="omraader" {
                 h2 { "Boligområder" }
                 div class="rul" { table {
@@ -587,6 +595,48 @@ pub async fn set_threshold(
         "/administration",
         "smaa-tal-gemt",
         "#bestyrelsen",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NotesForm {
+    noter: Option<String>,
+}
+
+/// `POST /administration/noter`: whether outreach workers may write free-text notes on
+/// contacts (tenant setting, off by default; issue 11 item 2). Phones pick it up at their
+/// next sync; notes written before stay sealed.
+pub async fn set_notes(
+    State(s): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<NotesForm>,
+) -> WebResult {
+    let on = match f.noter.as_deref() {
+        None => false,
+        Some("ja") => true,
+        Some(_) => {
+            return Err(WebError::BadRequest(
+                "«Tillad fritekstnoter» kan kun slås til eller fra.".into(),
+            ));
+        }
+    };
+    let d = TenantData::load(&s, &v.principal).await?;
+    let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
+    let by = v.author();
+    s.hub
+        .edit(&meta, &v.principal, |t: &mut TenantDoc| {
+            let settings = nabo_core::docs::tenant::Settings {
+                free_text_notes: on,
+                ..t.settings()?
+            };
+            t.set_settings(&by, settings)?;
+            Ok(())
+        })
+        .await?;
+    Ok(super::manage::said(
+        "/administration",
+        "noter-gemt",
+        "#noter",
     ))
 }
 

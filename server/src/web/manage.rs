@@ -205,7 +205,7 @@ pub fn created(kind: Kind, id: &str) -> Response {
 }
 
 /// The management page's other forms and what they say afterwards.
-const OTHER: [(&str, &str); 9] = [
+const OTHER: [(&str, &str); 10] = [
     (
         "serie-oprettet",
         "Den faste mødetid er tilføjet. Telefonerne opretter gangene ud fra den.",
@@ -219,6 +219,10 @@ const OTHER: [(&str, &str); 9] = [
         "Den faste mødetid er stoppet. Gange, der allerede er holdt, bliver i historikken.",
     ),
     ("smaa-tal-gemt", "Grænsen for små tal er gemt."),
+    (
+        "noter-gemt",
+        "Indstillingen for fritekstnoter er gemt. Telefonerne får den ved næste synkronisering.",
+    ),
     ("rolle-tildelt", "Rollen er tildelt."),
     (
         "placering-flyttet",

@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/administration/enheder/spaer", post(admin::revoke_device))
         .route("/administration/omraader", post(admin::put_area))
         .route("/administration/smaa-tal", post(admin::set_threshold))
+        .route("/administration/noter", post(admin::set_notes))
         .route("/administration/programmer", post(admin::create_programme))
         .route("/administration/aktiviteter", post(admin::create_activity))
         .route(
