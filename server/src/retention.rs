@@ -278,7 +278,7 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
         .outreach
         .iter()
         .flat_map(|(_, view)| view.contacts.iter())
-        .filter(|(_, c)| c.note.is_some() && c.participant.is_none())
+        .filter(|(_, c)| nabo_core::docs::outreach::has_own_note_key(c))
         .map(|(cid, c)| (cid.to_string(), c.at.date_dk()))
         .collect();
     let ids: Vec<String> = noted.iter().map(|(cid, _)| cid.clone()).collect();

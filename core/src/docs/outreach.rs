@@ -507,7 +507,7 @@ impl OutreachDoc {
         out.extend(
             self.contacts()?
                 .iter()
-                .filter(|(_, c)| c.note.is_some() && c.participant.is_none())
+                .filter(|(_, c)| has_own_note_key(c))
                 .map(|(id, _)| id.to_string()),
         );
         Ok(out)
@@ -574,6 +574,12 @@ pub fn check_note_text(free_text_notes: bool, text: &str) -> Result<()> {
         );
     }
     super::limit_text("note", text, MAX_NOTE)
+}
+
+/// Whether a contact's note is sealed with a key of the contact's own (a note naming no known
+/// person): that key is a subject of the log, shared and erased like a person's.
+pub fn has_own_note_key(c: &OutreachContact) -> bool {
+    c.note.is_some() && c.participant.is_none()
 }
 
 /// The subject a contact's note is sealed for: the known person when the contact names one

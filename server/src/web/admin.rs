@@ -578,24 +578,32 @@ pub async fn set_threshold(
     let threshold: u32 = f.graense.trim().parse().map_err(|_| {
         WebError::BadRequest("Mindste antal skal være et helt tal fra 1 til 20.".into())
     })?;
-    let d = TenantData::load(&s, &v.principal).await?;
-    let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
-    let by = v.author();
-    s.hub
-        .edit(&meta, &v.principal, |t: &mut TenantDoc| {
-            let settings = nabo_core::docs::tenant::Settings {
-                small_cell_threshold: threshold,
-                ..t.settings()?
-            };
-            t.set_settings(&by, settings)?;
-            Ok(())
-        })
-        .await?;
+    change_settings(&s, &v, |settings| settings.small_cell_threshold = threshold).await?;
     Ok(super::manage::said(
         "/administration",
         "smaa-tal-gemt",
         "#bestyrelsen",
     ))
+}
+
+/// Changes the tenant's settings in its document, through the relay's edit path (the
+/// document's own rules check the result; phones hear of it).
+async fn change_settings(
+    s: &AppState,
+    v: &Viewer,
+    change: impl FnOnce(&mut nabo_core::docs::tenant::Settings),
+) -> Result<(), WebError> {
+    let d = TenantData::load(s, &v.principal).await?;
+    let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
+    let by = v.author();
+    s.hub
+        .edit(&meta, &v.principal, |t: &mut TenantDoc| {
+            let mut settings = t.settings()?;
+            change(&mut settings);
+            t.set_settings(&by, settings)
+        })
+        .await?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -620,19 +628,7 @@ pub async fn set_notes(
             ));
         }
     };
-    let d = TenantData::load(&s, &v.principal).await?;
-    let meta = d.tenant_meta.clone().ok_or(WebError::NotFound)?;
-    let by = v.author();
-    s.hub
-        .edit(&meta, &v.principal, |t: &mut TenantDoc| {
-            let settings = nabo_core::docs::tenant::Settings {
-                free_text_notes: on,
-                ..t.settings()?
-            };
-            t.set_settings(&by, settings)?;
-            Ok(())
-        })
-        .await?;
+    change_settings(&s, &v, |settings| settings.free_text_notes = on).await?;
     Ok(super::manage::said(
         "/administration",
         "noter-gemt",
