@@ -33,6 +33,7 @@
 mod containers;
 mod id;
 mod migrate;
+mod rewrite;
 
 use std::fmt;
 use std::str::FromStr;

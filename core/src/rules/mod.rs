@@ -38,7 +38,7 @@ use std::fmt;
 
 use automerge::{Automerge, Change, ChangeHash};
 
-pub use rebase::{Rebased, rebase};
+pub use rebase::{Rebased, carry_over, rebase};
 pub use unreadable::{Unreadable, unreadable};
 
 use crate::catalogue::Catalogue;
