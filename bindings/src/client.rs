@@ -191,10 +191,11 @@ impl Inner {
     /// notes: one read of the tenant document (the built-in catalogue before the first sync).
     pub(crate) async fn tenant_settings(&self, tenant: &TenantId) -> Result<(Catalogue, bool)> {
         let base = Catalogue::builtin()?;
-        let id = Scope::Tenant {
-            tenant: tenant.clone(),
-        }
-        .document_id();
+        let id = self
+            .doc_id(&Scope::Tenant {
+                tenant: tenant.clone(),
+            })
+            .await?;
         match self.store.load(id, ActorId::random()).await? {
             Some(doc) => {
                 let t = TenantDoc::from_doc(doc)?;
@@ -265,17 +266,31 @@ impl Inner {
         tenant: &TenantId,
         activity: &ActivityId,
     ) -> Result<ActivityDoc> {
-        let id = Scope::Activity {
-            tenant: tenant.clone(),
-            activity: activity.clone(),
-        }
-        .document_id();
+        let id = self
+            .doc_id(&Scope::Activity {
+                tenant: tenant.clone(),
+                activity: activity.clone(),
+            })
+            .await?;
         let doc = self
             .store
             .load(id, ActorId::random())
             .await?
             .ok_or_else(|| NaboError::not_found("activity"))?;
         Ok(ActivityDoc::from_doc(doc)?)
+    }
+
+    /// The id of the document for `scope` on this phone: the stored one (a document the relay
+    /// rewrote has a new id, ADR 0037), else the id derived from the scope (what every phone
+    /// creates offline).
+    pub(crate) async fn doc_id(&self, scope: &Scope) -> Result<DocumentId> {
+        let derived = scope.document_id();
+        let stored = self.store.list().await?;
+        Ok(stored
+            .iter()
+            .find(|d| d.id == derived)
+            .or_else(|| stored.iter().find(|d| &d.scope == scope))
+            .map_or(derived, |d| d.id))
     }
 
     pub(crate) async fn docs_of(&self, kind: DocKind) -> Result<Vec<(DocumentId, Scope)>> {
@@ -375,13 +390,14 @@ impl Inner {
             }
         };
         let quarter = Quarter::of(date);
-        let id = Scope::Outreach {
-            tenant: tenant.clone(),
-            worker: worker.clone(),
-            area: area.clone(),
-            quarter,
-        }
-        .document_id();
+        let id = self
+            .doc_id(&Scope::Outreach {
+                tenant: tenant.clone(),
+                worker: worker.clone(),
+                area: area.clone(),
+                quarter,
+            })
+            .await?;
         if let Some(h) = Handle::open(&self.store, id, self.actor.clone()).await? {
             return Ok(h);
         }
@@ -676,12 +692,13 @@ impl NaboClient {
                 activity: &snap,
                 certificates: &nabo_core::docs::volunteers::NO_CERTIFICATES,
             };
-            let id = Scope::Register {
-                tenant: tenant.clone(),
-                activity: activity.clone(),
-                term,
-            }
-            .document_id();
+            let id = inner
+                .doc_id(&Scope::Register {
+                    tenant: tenant.clone(),
+                    activity: activity.clone(),
+                    term,
+                })
+                .await?;
             let _g = inner.edit.lock().await;
             let mut h = match Handle::open(&inner.store, id, inner.actor.clone()).await? {
                 Some(h) => h,

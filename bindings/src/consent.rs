@@ -51,10 +51,11 @@ pub(crate) fn from_input(c: &api::ConsentInput) -> Result<Consent> {
 impl Inner {
     /// The tenant's guardian age (`Settings::consent_age`; the default before the first sync).
     pub(crate) async fn guardian_age(&self, tenant: &TenantId) -> Result<u8> {
-        let id = Scope::Tenant {
-            tenant: tenant.clone(),
-        }
-        .document_id();
+        let id = self
+            .doc_id(&Scope::Tenant {
+                tenant: tenant.clone(),
+            })
+            .await?;
         Ok(match self.store.load(id, ActorId::random()).await? {
             Some(doc) => TenantDoc::from_doc(doc)?.settings()?.consent_age,
             None => nabo_core::consent::DEFAULT_GUARDIAN_AGE,

@@ -77,13 +77,14 @@ impl NaboClient {
                     detail: "only staff keep an outreach log".into(),
                 });
             };
-            let id = Scope::Outreach {
-                tenant,
-                worker: parse("staff", worker)?,
-                area: area.clone(),
-                quarter: Quarter::of(inner.clock.today_dk()),
-            }
-            .document_id();
+            let id = inner
+                .doc_id(&Scope::Outreach {
+                    tenant,
+                    worker: parse("staff", worker)?,
+                    area: area.clone(),
+                    quarter: Quarter::of(inner.clock.today_dk()),
+                })
+                .await?;
             let Some(h): Option<Handle<OutreachDoc>> =
                 Handle::open(&inner.store, id, inner.actor.clone()).await?
             else {

@@ -25,12 +25,13 @@ impl Inner {
     ) -> Result<Handle<ResidentLogDoc>> {
         let tenant: TenantId = parse("tenant", &a.tenant)?;
         let term = Term::of(date);
-        let id = Scope::ResidentLog {
-            tenant: tenant.clone(),
-            activity: activity.clone(),
-            term,
-        }
-        .document_id();
+        let id = self
+            .doc_id(&Scope::ResidentLog {
+                tenant: tenant.clone(),
+                activity: activity.clone(),
+                term,
+            })
+            .await?;
         if let Some(h) = Handle::open(&self.store, id, self.actor.clone()).await? {
             return Ok(h);
         }

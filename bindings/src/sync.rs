@@ -12,13 +12,13 @@
 //! added offline. Stateless: both sides are compared at every sync. A register that is no
 //! longer visible is deleted together with its participants' keys.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use automerge::ActorId;
 use automerge::sync::State;
+use automerge::{ActorId, ChangeHash};
 use nabo_core::client::{Client, SyncEnd};
 use nabo_core::prelude::*;
 use nabo_core::seal::SubjectKey;
@@ -58,6 +58,37 @@ struct ErrorOut {
 #[derive(Deserialize)]
 struct DocOut {
     url: String,
+}
+
+/// A document the relay rewrote under a new id (ADR 0037).
+#[derive(Deserialize)]
+struct ReplacedOut {
+    old: String,
+    new: String,
+    /// The old document's change hashes the relay held, 32 bytes each, base64.
+    known: String,
+}
+
+/// What the rules check this user's edits with on the phone (see `Inner::checks`).
+struct Checks {
+    editor: nabo_core::rules::Editor,
+    catalogue: Catalogue,
+    free_text_notes: bool,
+    certificates: nabo_core::docs::volunteers::Certificates,
+    children: Option<bool>,
+}
+
+impl Checks {
+    fn ctx(&self) -> nabo_core::rules::Context<'_> {
+        nabo_core::rules::Context {
+            catalogue: &self.catalogue,
+            free_text_notes: self.free_text_notes,
+            shifts: self.children.map(|c| nabo_core::rules::ShiftFacts {
+                certificates: &self.certificates,
+                children_under_15: c,
+            }),
+        }
+    }
 }
 
 /// Subject keys as the relay sends and takes them: subject id → base64 (standard) key.
@@ -494,9 +525,13 @@ impl Inner {
                 match c.sync(id, &mut am, &mut state, true).await? {
                     SyncEnd::Synced => {}
                     SyncEnd::Unavailable => return Ok(None),
+                    // Rewritten under a new id (ADR 0037): carried over at the next sync.
+                    SyncEnd::Error(e) if nabo_core::wire::replaced_by(&e).is_some() => {
+                        return Ok(None);
+                    }
                     SyncEnd::Error(e) => return Err(sync_error(e)),
                 }
-                let doc = NaboDoc::from_automerge(am, ActorId::random())?;
+                let doc = NaboDoc::from_automerge(am, ActorId::random())?.with_id(id);
                 match self.store.insert(&doc).await {
                     Ok(()) | Err(nabo_core::store::StoreError::Exists(_)) => {}
                     Err(e) => return Err(e.into()),
@@ -518,6 +553,9 @@ impl Inner {
                 match end {
                     SyncEnd::Synced => {}
                     SyncEnd::Unavailable => return Ok(None),
+                    SyncEnd::Error(e) if nabo_core::wire::replaced_by(&e).is_some() => {
+                        return Ok(None);
+                    }
                     SyncEnd::Error(e) if e.starts_with(REFUSED) => {
                         return self.start_again(id, &e).await.map(Some);
                     }
@@ -529,6 +567,105 @@ impl Inner {
                 Ok(Some(changed))
             }
         }
+    }
+
+    /// What the rules check this user's edits to document `id` with, as the relay would.
+    async fn checks(&self, id: DocumentId) -> Result<Checks> {
+        let account = self.account()?;
+        let editor = nabo_core::rules::Editor::new(
+            parse("role", &account.role)?,
+            account.staff_id.as_deref(),
+            account.volunteer_id.as_deref(),
+        );
+        let tenant: TenantId = parse("tenant", &account.tenant)?;
+        let (catalogue, free_text_notes) = self.tenant_settings(&tenant).await?;
+        let certificates = self.own_certificates(&account).await?;
+        let children = self.register_children(&account, &tenant, id).await?;
+        Ok(Checks {
+            editor,
+            catalogue,
+            free_text_notes,
+            certificates,
+            children,
+        })
+    }
+
+    /// The tenant's documents the relay rewrote under a new id (ADR 0037) that this user may
+    /// sync: old id → (new id, the old document's change hashes the relay held).
+    async fn replaced_documents(
+        &self,
+    ) -> Result<std::collections::BTreeMap<DocumentId, (DocumentId, HashSet<ChangeHash>)>> {
+        let r = self
+            .authorised(|h, relay| h.get(format!("{relay}/api/v1/documents/replaced")))
+            .await?;
+        if !r.status().is_success() {
+            return Err(self.refused(r).await?);
+        }
+        let list: Vec<ReplacedOut> = r.json().await?;
+        let mut out = std::collections::BTreeMap::new();
+        for e in list {
+            let (Ok(old), Ok(new)) = (DocumentId::parse(&e.old), DocumentId::parse(&e.new)) else {
+                continue;
+            };
+            let bytes =
+                base64::Engine::decode(&b64(), &e.known).map_err(|_| NaboError::Internal {
+                    detail: "the relay's list of replaced documents does not decode".into(),
+                })?;
+            let known = bytes
+                .chunks_exact(32)
+                .filter_map(|c| <[u8; 32]>::try_from(c).ok().map(ChangeHash))
+                .collect();
+            out.insert(old, (new, known));
+        }
+        Ok(out)
+    }
+
+    /// Document `old` on this phone was rewritten by the relay as `new` (ADR 0037): fetch the
+    /// new document if needed, re-make on it every edit of this phone the relay never saw
+    /// (its changes not in `known`), each checked by the rules as this user, and delete the
+    /// old copy (its history goes from the store's files: `secure_delete` and a WAL
+    /// checkpoint). The carried-over edits go to the relay with the new document's sync.
+    /// Returns how many edits were carried over and how many dropped.
+    async fn carry_over(
+        &self,
+        old: DocumentId,
+        new: DocumentId,
+        known: &HashSet<ChangeHash>,
+    ) -> Result<(usize, usize)> {
+        if self.store.load(new, ActorId::random()).await?.is_none() {
+            // Fetched on a connection of its own: the sync's connection then syncs the new
+            // document once, from the state stored here.
+            let token = self.access_token(false).await?;
+            let mut c = self.connect(&token).await?;
+            c.settle = Duration::from_millis(150);
+            if self.sync_doc(&mut c, new).await?.is_none() {
+                // Not offered (access withdrawn meanwhile): keep the old copy for now.
+                return Ok((0, 0));
+            }
+        }
+        let checks = self.checks(new).await?;
+        let _g = self.edit.lock().await;
+        let (Some(local), Some(fresh)) = (
+            self.store.load(old, ActorId::random()).await?,
+            self.store.load(new, ActorId::random()).await?,
+        ) else {
+            return Ok((0, 0));
+        };
+        let r = nabo_core::rules::carry_over(
+            local.automerge(),
+            fresh.automerge().clone(),
+            known,
+            self.actor.clone(),
+            &checks.editor,
+            &checks.ctx(),
+        );
+        if r.replayed > 0 {
+            let doc = NaboDoc::from_automerge(r.doc, self.actor.clone())?.with_id(new);
+            self.store.replace(&doc).await?;
+        }
+        self.store.delete(old).await?;
+        self.store.reclaim().await?;
+        Ok((r.replayed, r.refused.len()))
     }
 
     /// The relay refused this device's changes to `id` (ADR 0013) and will not take any
@@ -554,24 +691,8 @@ impl Inner {
             }
             SyncEnd::Error(e) => return Err(sync_error(e)),
         }
-        let account = self.account()?;
-        let editor = nabo_core::rules::Editor::new(
-            parse("role", &account.role)?,
-            account.staff_id.as_deref(),
-            account.volunteer_id.as_deref(),
-        );
-        let tenant: TenantId = parse("tenant", &account.tenant)?;
-        let (catalogue, free_text_notes) = self.tenant_settings(&tenant).await?;
-        let certificates = self.own_certificates(&account).await?;
-        let children = self.register_children(&account, &tenant, id).await?;
-        let ctx = nabo_core::rules::Context {
-            catalogue: &catalogue,
-            free_text_notes,
-            shifts: children.map(|c| nabo_core::rules::ShiftFacts {
-                certificates: &certificates,
-                children_under_15: c,
-            }),
-        };
+        let checks = self.checks(id).await?;
+        let (editor, ctx) = (&checks.editor, checks.ctx());
         let (mut doc, replayed, dropped) = {
             // No local edit may land between reading the pending edits and the replace.
             let _g = self.edit.lock().await;
@@ -584,10 +705,10 @@ impl Inner {
                 local.automerge(),
                 remote.clone(),
                 self.actor.clone(),
-                &editor,
+                editor,
                 &ctx,
             );
-            let doc = NaboDoc::from_automerge(r.doc, self.actor.clone())?;
+            let doc = NaboDoc::from_automerge(r.doc, self.actor.clone())?.with_id(id);
             self.store.replace(&doc).await?;
             (doc, r.replayed, r.refused.len())
         };
@@ -606,7 +727,7 @@ impl Inner {
             SyncEnd::Error(e) if e.starts_with(REFUSED) => {
                 // The relay's copy alone, nothing of ours.
                 let _g = self.edit.lock().await;
-                let doc = NaboDoc::from_automerge(remote, self.actor.clone())?;
+                let doc = NaboDoc::from_automerge(remote, self.actor.clone())?.with_id(id);
                 self.store.replace(&doc).await?;
                 format!("{refusal}; then {e}; every pending edit dropped")
             }
@@ -670,11 +791,33 @@ async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
     let mut c = inner.connect(&token).await?;
     c.settle = Duration::from_millis(150);
     let visible_set: BTreeSet<DocumentId> = visible.iter().copied().collect();
-    let local = inner.store.list().await?;
+    let mut local = inner.store.list().await?;
+    let mut carried = 0;
+    // Documents the relay rewrote under a new id (ADR 0037): late edits move to the new one.
+    if local.iter().any(|d| !visible_set.contains(&d.id)) {
+        let replaced = inner.replaced_documents().await?;
+        for d in &local {
+            if let Some((new, known)) = replaced.get(&d.id) {
+                let (kept, dropped) = inner.carry_over(d.id, *new, known).await?;
+                tracing::info!(old = %d.id, new = %new, kept, dropped, "document rewritten by the relay; edits carried over");
+                carried += 1;
+                inner.emit_detail(
+                    api::ChangeKind::Synced,
+                    Some(*new),
+                    Some(format!(
+                        "rewritten by the relay; {kept} edits carried over, {dropped} dropped"
+                    )),
+                );
+            }
+        }
+        if carried > 0 {
+            local = inner.store.list().await?;
+        }
+    }
     let mut report = api::SyncReport {
         documents: 0,
         updated: 0,
-        removed: 0,
+        removed: carried,
         bytes_sent: 0,
         bytes_received: 0,
     };

@@ -311,7 +311,7 @@ impl Store {
             bytes.extend_from_slice(&self.unseal(&format!("chg:{id}"), c)?);
         }
         NaboDoc::load(&bytes, actor)
-            .map(Some)
+            .map(|d| Some(d.with_id(id)))
             .map_err(|_| StoreError::Damaged(id))
     }
 

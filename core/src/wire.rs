@@ -9,6 +9,25 @@ use serde::{Deserialize, Serialize};
 /// The only protocol version.
 pub const PROTOCOL_V1: &str = "1";
 
+/// How an `error` message from the relay starts when the document was rewritten under a new
+/// id (ADR 0037): `replaced: automerge:<new id>` (or `replaced: unknown`). The phone drops
+/// its copy and carries its late edits over to the new document.
+pub const REPLACED: &str = "replaced: ";
+
+/// The `error` message text for a document rewritten as `new`.
+pub fn replaced_message(new: Option<crate::document::DocumentId>) -> String {
+    match new {
+        Some(id) => format!("{REPLACED}{}", id.url()),
+        None => format!("{REPLACED}unknown"),
+    }
+}
+
+/// Whether an `error` message says the document was rewritten, and as what.
+pub fn replaced_by(message: &str) -> Option<Option<crate::document::DocumentId>> {
+    let rest = message.strip_prefix(REPLACED)?;
+    Some(crate::document::DocumentId::parse(rest).ok())
+}
+
 /// Metadata a peer presents in `join` / `peer`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -512,5 +531,13 @@ mod tests {
             WireMessage::decode(&bad),
             Err(WireError::BadFields { .. })
         ));
+    }
+
+    #[test]
+    fn a_replaced_message_names_the_new_document() {
+        let id = crate::document::DocumentId::random();
+        assert_eq!(replaced_by(&replaced_message(Some(id))), Some(Some(id)));
+        assert_eq!(replaced_by(&replaced_message(None)), Some(None));
+        assert_eq!(replaced_by("refused: x"), None);
     }
 }

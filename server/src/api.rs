@@ -216,6 +216,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me/child-certificate", get(my_certificate))
         .route("/api/v1/me/device-policy", get(device_policy))
         .route("/api/v1/documents", get(documents))
+        .route("/api/v1/documents/replaced", get(replaced_documents))
         .route(
             "/api/v1/documents/{id}/subject-keys",
             get(get_subject_keys).put(put_subject_keys),
@@ -469,6 +470,58 @@ async fn documents(
                     title: m.title,
                     access: if a == Access::Write { "write" } else { "read" }.into(),
                 })
+            })
+            .collect(),
+    ))
+}
+
+/// A document the caller may sync that was rewritten under a new id (ADR 0037).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ReplacedEntry {
+    /// The old id, `automerge:<id>`: never served again.
+    pub old: String,
+    /// The document that holds its content now, `automerge:<id>`.
+    pub new: String,
+    /// Why (`erasure`, `retention`).
+    pub reason: String,
+    /// When (ms since the epoch).
+    pub replaced_at: i64,
+    /// The change hashes the old document had when it was rewritten (32 bytes each,
+    /// concatenated, standard base64): a phone carries over only its changes not among them.
+    pub known: String,
+}
+
+/// `GET /api/v1/documents/replaced`: the tenant's rewritten documents whose new document the
+/// caller may sync. A phone that still holds an old id carries its late edits over to the
+/// new one and drops the old copy.
+async fn replaced_documents(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<Vec<ReplacedEntry>>, AppError> {
+    use base64::Engine as _;
+    let docs: std::collections::HashMap<_, _> = s
+        .storage
+        .documents(&p.tenant)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    Ok(Json(
+        s.storage
+            .replacements(&p.tenant)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                docs.get(&r.new)
+                    .is_some_and(|m| access(&p, m) != Access::None)
+            })
+            .map(|r| ReplacedEntry {
+                old: r.old.url(),
+                new: r.new.url(),
+                reason: r.reason,
+                replaced_at: r.at,
+                known: base64::engine::general_purpose::STANDARD
+                    .encode(r.known.iter().flat_map(|h| h.0).collect::<Vec<u8>>()),
             })
             .collect(),
     ))

@@ -56,6 +56,10 @@ pub enum EraseError {
     /// The erasure journal could not be written (ADR 0032): nothing was erased.
     #[error("erasure journal: {0}")]
     Journal(#[from] std::io::Error),
+    /// Rewriting a document without the person's history failed (ADR 0037); the person is
+    /// erased otherwise, and erasing again rewrites.
+    #[error(transparent)]
+    Rewrite(#[from] crate::rewrite::RewriteError),
 }
 
 impl From<EraseError> for AppError {
@@ -69,6 +73,10 @@ impl From<EraseError> for AppError {
             }
             EraseError::Journal(e) => {
                 tracing::error!(error = %e, "the erasure journal could not be written");
+                AppError::Unavailable
+            }
+            EraseError::Rewrite(e) => {
+                tracing::error!(error = %e, "an erasure could not rewrite a document");
                 AppError::Unavailable
             }
             EraseError::Held => AppError::Invalid {
@@ -128,6 +136,8 @@ pub struct InStaff {
     pub logins: usize,
     /// Already erased there.
     pub erased: bool,
+    /// Changes in the directory's history (1 once rewritten and not edited since).
+    pub changes: usize,
 }
 
 /// What erasing a subject will do.
@@ -212,6 +222,8 @@ pub(crate) struct PeopleViews {
 pub(crate) struct StaffDirectory {
     /// The document.
     pub meta: DocMeta,
+    /// Changes in its history (1 once rewritten and not edited since).
+    pub changes: usize,
     /// The staff members.
     pub staff: BTreeMap<StaffId, StaffMember>,
     /// Their role assignments.
@@ -266,9 +278,11 @@ pub(crate) async fn people_views(
             }
             DocKind::Staff => {
                 let loaded = crate::relay::doc::load(storage, meta.id).await?;
+                let changes = loaded.doc.automerge().get_changes(&[]).len();
                 let d = StaffDoc::from_doc(loaded.doc).map_err(EditError::Domain)?;
                 out.staff = Some(StaffDirectory {
                     meta,
+                    changes,
                     staff: d.staff().map_err(EditError::Domain)?,
                     assignments: d
                         .assignments()
@@ -328,6 +342,7 @@ pub(crate) async fn plan_among(
                     .filter(|u| u.staff_id.as_deref() == Some(sid.as_str()))
                     .count(),
                 erased: m.erased.is_some() && m.name.is_empty(),
+                changes: dir.changes,
             }),
             None => None,
         },
@@ -542,6 +557,13 @@ async fn mark_registers(s: &AppState, by: &Principal, plan: &Plan) -> Result<(),
                 .edit(&d.meta, by, |doc: &mut StaffDoc| {
                     doc.erase_staff(&author, &sid, today)
                 })
+                .await?;
+        }
+        // The name is still in the directory's change history: the directory is made anew
+        // from its current state under a new id and the old one's bytes go (ADR 0037). A
+        // directory with one change is such a copy already, unchanged since.
+        if !d.erased || d.changes > 1 {
+            crate::rewrite::rewrite(&s.hub, d.meta.id, crate::rewrite::RewriteReason::Erasure)
                 .await?;
         }
         // Their logins close and lose the name: the login name and display name become the

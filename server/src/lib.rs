@@ -22,6 +22,7 @@ pub mod oidc;
 pub mod people;
 pub mod relay;
 pub mod retention;
+pub mod rewrite;
 pub mod storage;
 pub mod testing;
 pub mod vault;

@@ -400,8 +400,9 @@ async fn directory(storage: &dyn Storage, tenant: &TenantId, kind: DocKind) -> R
             tenant: tenant.clone(),
         },
     };
+    // By scope, not by the derived id: a rewritten directory has a new id (ADR 0037).
     storage
-        .document(scope.document_id())
+        .document_by_scope(&scope.to_string())
         .await?
         .ok_or(PeopleError::NotFound)
 }

@@ -179,6 +179,9 @@ pub enum RunError {
     /// Erasure failed.
     #[error(transparent)]
     Erase(#[from] EraseError),
+    /// Rewriting a document without the disposed text in its history failed (ADR 0037).
+    #[error(transparent)]
+    Rewrite(#[from] crate::rewrite::RewriteError),
 }
 
 /// The principal the job acts as in `tenant`: central, no staff member, no phone.
@@ -407,7 +410,9 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
 /// (`ActivityDoc::delete_reports`), through the document's task as any edit, so phones hear
 /// of it. A legal hold on the report's id, or on its activity's id (every report of the
 /// activity), keeps it. Each disposal is in the access log (kind and purpose `retention`,
-/// the report's id as subject). Answers (reports disposed of, due reports held).
+/// the report's id as subject). An activity whose reports were disposed of is rewritten under
+/// a new id, so the text leaves its history too (ADR 0037). Answers (reports disposed of, due
+/// reports held).
 async fn reports(
     s: &AppState,
     tenant: &TenantId,
@@ -459,6 +464,10 @@ async fn reports(
                 done.iter().map(|r| r.as_str()),
             )
             .await?;
+            // The text is still in the activity's change history: the activity is made anew
+            // from its current state under a new id, and the old one's bytes go (ADR 0037).
+            crate::rewrite::rewrite(&s.hub, meta.id, crate::rewrite::RewriteReason::Retention)
+                .await?;
         }
         disposed += done.len() as i64;
         held += kept;

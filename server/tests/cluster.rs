@@ -394,6 +394,52 @@ async fn two_nodes_on_one_postgres_share_changes_revocations_and_failover() {
     }
     assert!(accepted, "node B reads the renewal node A recorded");
 
+    // 1c. A document rewritten through node A (ADR 0037: a staff member erased, the
+    //     directory made anew under a new id) is dropped by node B, whose client is told
+    //     the new id, and B serves the new document.
+    let dir_old = central_doc(&a.base, "staff", "").await;
+    let (mut on_b, _, _) = open(&b, "central", dir_old).await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/erasures", a.base))
+        .bearer_auth(token(&a, "central").await)
+        .json(&serde_json::json!({"subject": "s-camilla", "reason": "request"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let dir_new = central_doc(&a.base, "staff", "").await;
+    assert_ne!(dir_new, dir_old);
+    let start = Instant::now();
+    let mut told = None;
+    while told.is_none() && start.elapsed() < Duration::from_secs(10) {
+        if let Some(WireMessage::Error { message, .. }) =
+            on_b.recv(Duration::from_millis(200)).await
+        {
+            told = nabo_core::wire::replaced_by(&message);
+        }
+    }
+    assert_eq!(
+        told,
+        Some(Some(dir_new)),
+        "node B tells its client the directory's new id"
+    );
+    drop(on_b);
+    let (_, fresh, _) = open(&b, "central", dir_new).await;
+    assert_eq!(
+        fresh.get_changes(&[]).len(),
+        1,
+        "the new directory, from node B"
+    );
+    let mut c = Client::connect(&b.ws, &token(&b, "central").await, None)
+        .await
+        .unwrap();
+    let (end, _, _) = fetch(&mut c, dir_old).await;
+    assert!(
+        matches!(&end, SyncEnd::Error(e) if nabo_core::wire::replaced_by(e) == Some(Some(dir_new))),
+        "node B refuses the old id: {end:?}"
+    );
+    drop(c);
+
     // 2. Revoking a user through A closes their socket on B at once, and B refuses them.
     let central_a = token(&a, "central").await;
     let (mut v2_on_b, _, _) = open(&b, "volunteer2", reg).await;

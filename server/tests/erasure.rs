@@ -8,6 +8,7 @@ mod common;
 use automerge::ActorId;
 use base64::Engine;
 use common::*;
+use nabo_core::client::{Client, SyncEnd};
 use nabo_core::docs::register::RegisterView;
 use nabo_core::document::{DocumentId, NaboDoc, TypedDoc};
 use nabo_core::prelude::*;
@@ -226,93 +227,6 @@ async fn central_staff_erase_a_child_over_the_api_and_the_key_is_never_taken_aga
     }
 }
 
-/// The bytes a database keeps: SQLite's file with its WAL and shared memory; PostgreSQL's
-/// files of the test database (read through `pg_read_binary_file` after a `CHECKPOINT`, so
-/// the test needs no access to the cluster's directory). Each file comes with its name and,
-/// for PostgreSQL, the relation it belongs to, so a failure says where the bytes were found.
-async fn database_files(r: &TestRelay) -> Vec<(String, Vec<u8>)> {
-    match r.backend {
-        Backend::Sqlite => {
-            let db = r.database_url.trim_start_matches("sqlite://").to_owned();
-            [db.clone(), format!("{db}-wal"), format!("{db}-shm")]
-                .into_iter()
-                .map(|f| {
-                    let b = std::fs::read(&f).unwrap_or_default();
-                    (f, b)
-                })
-                .collect()
-        }
-        Backend::Postgres => {
-            use sqlx::Connection;
-            let mut c = sqlx::PgConnection::connect(&r.database_url).await.unwrap();
-            sqlx::query("CHECKPOINT").execute(&mut c).await.unwrap();
-            let dir: String = sqlx::query_scalar(
-                "SELECT 'base/' || oid::text FROM pg_database WHERE datname = current_database()",
-            )
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-            let files: Vec<String> = sqlx::query_scalar("SELECT pg_ls_dir($1)")
-                .bind(&dir)
-                .fetch_all(&mut c)
-                .await
-                .unwrap();
-            let mut out = Vec::new();
-            for f in files {
-                // A cache file (pg_internal.init) may go between the listing and the read.
-                let b: Vec<u8> = match sqlx::query_scalar("SELECT pg_read_binary_file($1)")
-                    .bind(format!("{dir}/{f}"))
-                    .fetch_one(&mut c)
-                    .await
-                {
-                    Ok(b) => b,
-                    Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("58P01") => {
-                        Vec::new()
-                    }
-                    Err(e) => panic!("{f}: {e}"),
-                };
-                // `16384_fsm`, `16384.1` and `16384` all belong to filenode 16384.
-                let node: String = f.chars().take_while(char::is_ascii_digit).collect();
-                let relation: Option<String> = match node.parse::<i64>() {
-                    Ok(n) => sqlx::query_scalar(
-                        "SELECT pg_filenode_relation(0, $1::oid)::regclass::text",
-                    )
-                    .bind(n)
-                    .fetch_one(&mut c)
-                    .await
-                    .unwrap(),
-                    Err(_) => None,
-                };
-                let name = format!(
-                    "{dir}/{f} ({})",
-                    relation.as_deref().unwrap_or("no live relation")
-                );
-                out.push((name, b));
-            }
-            c.close().await.unwrap();
-            out
-        }
-    }
-}
-
-async fn database_bytes(r: &TestRelay) -> Vec<u8> {
-    database_files(r)
-        .await
-        .into_iter()
-        .flat_map(|(_, b)| b)
-        .collect()
-}
-
-/// The files of the database that hold `needle`, by name.
-async fn files_holding(r: &TestRelay, needle: &[u8]) -> Vec<String> {
-    database_files(r)
-        .await
-        .into_iter()
-        .filter(|(_, b)| contains(b, needle))
-        .map(|(name, _)| name)
-        .collect()
-}
-
 /// Every segment in PostgreSQL's `pg_wal`, read after writing a fresh marker into the log
 /// (returned), so a scan that finds the marker read the live log.
 async fn wal_bytes(r: &TestRelay) -> (Vec<u8>, String) {
@@ -357,10 +271,6 @@ async fn wal_bytes(r: &TestRelay) -> (Vec<u8>, String) {
     }
     c.close().await.unwrap();
     (bytes, marker)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The name is never stored in plain text, the key never unwrapped; after the erasure the
@@ -852,7 +762,13 @@ async fn central_staff_erase_a_staff_member_and_what_they_recorded_stays_without
             );
         }
         let dir = doc_id(&r, "staff", "").await;
-        let heads_before = stored(&r, dir).await.get_heads();
+        // A central staff member's phone holds the directory, with her name in its history.
+        let before = stored(&r, dir).await;
+        // The test can fail: the name is in the database files now.
+        assert!(
+            !files_holding(&r, b"Camilla Nielsen").await.is_empty(),
+            "{backend:?}: her name is stored in the directory"
+        );
         let (status, done) = post_erasure(
             &r,
             "central",
@@ -870,19 +786,122 @@ async fn central_staff_erase_a_staff_member_and_what_they_recorded_stays_without
             )
             .unwrap()
         };
-        let after = stored(&r, dir).await;
+        // The directory's history named her: it was rewritten under a new id from its
+        // current state (ADR 0037), and the old id is on the list of replaced documents.
+        let new_dir = doc_id(&r, "staff", "").await;
+        assert_ne!(new_dir, dir, "{backend:?}: the directory has a new id");
+        assert!(r.storage().document(dir).await.unwrap().is_none());
+        assert!(r.storage().chunks(dir).await.unwrap().is_empty());
+        let replaced = r.storage().replacement(dir).await.unwrap().unwrap();
+        assert_eq!(
+            (replaced.new, replaced.reason.as_str()),
+            (new_dir, "erasure")
+        );
+        // Every change of the old directory, the erasure's own included.
+        assert!(
+            before
+                .get_changes(&[])
+                .iter()
+                .all(|c| replaced.known.contains(&c.hash())),
+            "{backend:?}: the hashes of the old directory"
+        );
+        assert_eq!(replaced.known.len(), before.get_changes(&[]).len() + 1);
+        let after = stored(&r, new_dir).await;
+        assert_eq!(after.get_changes(&[]).len(), 1, "{backend:?}: no history");
         let staff = staff_at(after.clone());
         let camilla: StaffId = "s-camilla".parse().unwrap();
-        // What is not reached (docs/privacy.md §5.4, ADR 0035): the name is plain text in the
-        // directory's change history until the document-rewrite path exists.
         assert_eq!(
-            staff_at(after.fork_at(&heads_before).unwrap())
-                .staff_member(&camilla)
-                .unwrap()
-                .name,
-            "Camilla Nielsen",
-            "{backend:?}"
+            staff_at(before.clone()).staff().unwrap().len(),
+            staff.staff().unwrap().len(),
+            "{backend:?}: everyone else is still in the directory"
         );
+        // Her name is in no database file (SQLite with its WAL; PostgreSQL's files).
+        let holding = files_holding(&r, b"Camilla Nielsen").await;
+        assert!(
+            holding.is_empty(),
+            "{backend:?}: her name survived the rewrite in {holding:?}"
+        );
+        // A stale phone offering the old directory cannot bring it back: the relay names
+        // the new id and stores nothing under the old one.
+        let t = token(&r, "central").await;
+        let mut c = Client::connect(&r.ws(), &t, None).await.unwrap();
+        let mut stale = before.clone();
+        let end = c
+            .sync(dir, &mut stale, &mut automerge::sync::State::new(), false)
+            .await
+            .unwrap();
+        match end {
+            SyncEnd::Error(e) => assert_eq!(
+                nabo_core::wire::replaced_by(&e),
+                Some(Some(new_dir)),
+                "{backend:?}: {e}"
+            ),
+            other => panic!("{backend:?}: {other:?}"),
+        }
+        assert!(r.storage().document(dir).await.unwrap().is_none());
+        assert!(r.storage().chunks(dir).await.unwrap().is_empty());
+        // A late edit on a stale copy is carried over (as the phone does, ADR 0037): re-made
+        // on the new directory, it is taken by the relay, and the old history stays out.
+        let mut late = before.clone();
+        late.set_actor(ActorId::random());
+        let note = scribble(&mut late, "written on a stale copy");
+        let (end, fresh, mut state) = fetch(&mut c, new_dir).await;
+        assert!(matches!(end, SyncEnd::Synced), "{backend:?}: {end:?}");
+        let known: std::collections::HashSet<automerge::ChangeHash> =
+            replaced.known.iter().copied().collect();
+        let catalogue = nabo_core::catalogue::Catalogue::builtin().unwrap();
+        let carried = nabo_core::rules::carry_over(
+            &late,
+            fresh,
+            &known,
+            ActorId::random(),
+            &nabo_core::rules::Editor::new(nabo_core::model::AppRole::Central, None, None),
+            &nabo_core::rules::Context {
+                catalogue,
+                free_text_notes: false,
+                shifts: None,
+            },
+        );
+        assert_eq!(
+            (carried.replayed, carried.refused.len()),
+            (1, 0),
+            "{backend:?}: {:?}",
+            carried.refused
+        );
+        let mut carried = carried.doc;
+        assert_eq!(carried.get_changes(&[]).len(), 2, "{backend:?}");
+        let end = c
+            .sync(new_dir, &mut carried, &mut state, false)
+            .await
+            .unwrap();
+        assert!(matches!(end, SyncEnd::Synced), "{backend:?}: {end:?}");
+        assert!(
+            scribbled(&stored(&r, new_dir).await, &note),
+            "{backend:?}: the late edit is on the relay"
+        );
+        let holding = files_holding(&r, b"Camilla Nielsen").await;
+        assert!(holding.is_empty(), "{backend:?}: {holding:?}");
+        let listed = reqwest::Client::new()
+            .get(format!("{}/api/v1/documents/replaced", r.http()))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listed.status().as_u16(), 200);
+        let listed: serde_json::Value = listed.json().await.unwrap();
+        assert_eq!(listed[0]["old"], dir.url(), "{backend:?}: {listed}");
+        assert_eq!(listed[0]["new"], new_dir.url(), "{backend:?}: {listed}");
+        // An outreach worker does not sync the staff directory and is not told of it.
+        let listed: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/documents/replaced", r.http()))
+            .bearer_auth(token(&r, "outreach1").await)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed, serde_json::json!([]), "{backend:?}");
         let c = staff.staff_member(&camilla).unwrap();
         assert!(
             c.name.is_empty() && c.title.is_empty(),

@@ -337,6 +337,9 @@ pub struct NaboDoc {
     scope: Scope,
     /// The stored schema version, refreshed whenever changes arrive from outside.
     schema: u64,
+    /// The id it is stored under when that is not the scope's (a document the relay rewrote
+    /// under a new id, ADR 0037).
+    id: Option<DocumentId>,
 }
 
 /// The actor that writes a document's skeleton: derived, so the skeleton change is identical
@@ -379,6 +382,7 @@ impl NaboDoc {
             kind,
             scope,
             schema,
+            id: None,
         })
     }
 
@@ -399,6 +403,7 @@ impl NaboDoc {
             kind,
             scope,
             schema,
+            id: None,
         };
         if schema < kind.current_schema() {
             migrate::migrate(&mut doc, schema)?;
@@ -417,9 +422,18 @@ impl NaboDoc {
         &self.scope
     }
 
-    /// The document id (derived from the scope).
+    /// The document id: derived from the scope, unless the document is stored under another
+    /// ([`NaboDoc::with_id`]).
     pub fn id(&self) -> DocumentId {
-        self.scope.document_id()
+        self.id.unwrap_or_else(|| self.scope.document_id())
+    }
+
+    /// The document as stored under `id` (a document the relay rewrote under a new id keeps
+    /// its scope, ADR 0037).
+    #[must_use]
+    pub fn with_id(mut self, id: DocumentId) -> Self {
+        self.id = (id != self.scope.document_id()).then_some(id);
+        self
     }
 
     /// The schema version stored in the document.

@@ -10,12 +10,17 @@
 //!   access: the revocation itself is stored first and every node checks it on each new
 //!   request and socket; the notice closes the sockets that are already open.
 //!
+//! - a document rewritten under a new id (ADR 0037): the node drops its copy and its task
+//!   tells the connections the new id.
+//!
 //! When the listening connection is lost (the database restarted), notices may have been
 //! missed: once it is back, every loaded document is read again, the cached tenant rules
 //! are dropped, and every connection re-reads its access.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+
+use nabo_core::document::DocumentId;
 
 use super::{Hub, doc::DocCmd};
 use crate::storage::{Heard, Notice, StorageError};
@@ -39,7 +44,7 @@ pub(super) async fn join(hub: &Arc<Hub>) -> Result<(), StorageError> {
             hub.metrics
                 .cluster_notices
                 .with_label_values(&[match &h {
-                    Heard::Notice(Notice::Doc(_)) => "doc",
+                    Heard::Notice(Notice::Doc(_) | Notice::Replaced(_)) => "doc",
                     Heard::Notice(_) => "session",
                     Heard::Lost => "lost",
                 }])
@@ -51,6 +56,25 @@ pub(super) async fn join(hub: &Arc<Hub>) -> Result<(), StorageError> {
 }
 
 impl Hub {
+    /// Document `old` was rewritten as `new` (ADR 0037), here or on another node: what is
+    /// cached of it goes, and its task tells its connections the new id and stops.
+    pub(crate) async fn drop_replaced(&self, old: DocumentId, new: Option<DocumentId>) {
+        if let Ok(mut l) = self.loading.lock()
+            && let Some(e) = l.get_mut(&old)
+        {
+            e.1 = true;
+        }
+        if let Ok(mut m) = self.tenant_rules.lock() {
+            m.retain(|_, r| r.doc != old && r.volunteers != old);
+        }
+        self.forget_facts_of(old);
+        self.pages.forget(old);
+        let entry = self.docs.lock().await.remove(&old);
+        if let Some(e) = entry {
+            let _ = e.tx.send(DocCmd::Replaced { new }).await;
+        }
+    }
+
     async fn hear(&self, h: Heard) {
         match h {
             Heard::Notice(Notice::Doc(id)) => {
@@ -69,6 +93,13 @@ impl Hub {
                     // A full queue is fine: the task checks the flag after its next batch.
                     let _ = e.tx.try_send(DocCmd::Refresh);
                 }
+            }
+            Heard::Notice(Notice::Replaced(id)) => {
+                let new = match self.storage.replacement(id).await {
+                    Ok(r) => r.map(|r| r.new),
+                    Err(_) => None,
+                };
+                self.drop_replaced(id, new).await;
             }
             Heard::Notice(Notice::CloseUser(u)) => {
                 self.close_user_here(&u, "access revoked");

@@ -241,6 +241,36 @@ impl Conn {
         Ok(())
     }
 
+    /// Tells the client that `id` was rewritten (ADR 0037): the `error` names the new id when
+    /// the caller may open it, and the old id is closed for the rest of the connection.
+    async fn replaced(
+        &mut self,
+        id: DocumentId,
+        r: &crate::storage::Replacement,
+    ) -> Result<(), Closing> {
+        let new = match self.hub.storage.document(r.new).await {
+            Ok(Some(m))
+                if r.tenant == self.principal.tenant
+                    && access(&self.principal, &m) != Access::None =>
+            {
+                Some(r.new)
+            }
+            Ok(_) => None,
+            Err(e) => return Err(storage_closing(&self.hub, &e)),
+        };
+        if new.is_some() {
+            let peer = self.peer_id.clone().unwrap_or_default();
+            self.send(WireMessage::Error {
+                sender_id: self.hub.peer_id.clone(),
+                target_id: peer,
+                message: nabo_core::wire::replaced_message(new),
+                document_id: Some(id.to_string()),
+            })?;
+        }
+        self.unavailable(&id.to_string())?;
+        self.close_refused(id)
+    }
+
     /// Tells the client the rules refused its changes to a document not yet stored (as the
     /// document task does for a stored one) and closes it for the rest of the connection.
     fn refuse_new(&mut self, id: DocumentId, r: &nabo_core::rules::Refusal) -> Result<(), Closing> {
@@ -465,6 +495,12 @@ impl Conn {
             Err(e) => return Err(storage_closing(&self.hub, &e)),
         };
         let Some(meta) = meta else {
+            // A rewritten document's old id is never served or created again (ADR 0037).
+            match self.hub.storage.replacement(id).await {
+                Ok(Some(r)) => return self.replaced(id, &r).await,
+                Ok(None) => {}
+                Err(e) => return Err(storage_closing(&self.hub, &e)),
+            }
             if !has_doc {
                 // A request for a document that does not exist creates nothing.
                 return self.unavailable(document_id);

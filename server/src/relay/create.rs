@@ -55,6 +55,10 @@ impl Hub {
         principal: &Principal,
         sender: Sender,
     ) -> Result<Created, CreateError> {
+        // A rewritten document's old id is never created again (ADR 0037).
+        if self.storage.replacement(id).await?.is_some() {
+            return Err(CreateError::NotPermitted);
+        }
         let changes = nabo.automerge().get_changes(&[]);
         let rules = self.tenant_rules(&principal.tenant).await?;
         let activity = match nabo.scope() {

@@ -115,6 +115,11 @@ pub enum DocCmd {
     /// Another relay node stored changes: read them (the task's `stale` flag says whether
     /// it still has to; several notices in a row are one read).
     Refresh,
+    /// The document was rewritten under `new` (ADR 0037): tell every connection and stop.
+    Replaced {
+        /// The new id, when known.
+        new: Option<DocumentId>,
+    },
 }
 
 struct Peer {
@@ -192,7 +197,9 @@ pub(crate) async fn load(storage: &dyn Storage, id: DocumentId) -> Result<Loaded
     let am =
         nabo_core::document::load_automerge(&chunks.concat()).map_err(|_| OpenError::Damaged)?;
     let stored_heads = am.get_heads();
-    let doc = NaboDoc::from_automerge(am, relay_actor()).map_err(|_| OpenError::Damaged)?;
+    let doc = NaboDoc::from_automerge(am, relay_actor())
+        .map_err(|_| OpenError::Damaged)?
+        .with_id(id);
     Ok(Loaded {
         doc,
         stored_heads,
@@ -467,6 +474,13 @@ impl DocTask {
             }
             // Done after the batch (see `run`).
             DocCmd::Refresh => true,
+            DocCmd::Replaced { new } => {
+                let conns: Vec<u64> = self.peers.keys().copied().collect();
+                for conn in conns {
+                    self.tell_replaced(conn, new);
+                }
+                false
+            }
         }
     }
 
@@ -691,6 +705,29 @@ impl DocTask {
     /// The rules refused a connection's changes: it gets an `error` naming the reason and
     /// the document, then `doc-unavailable`, and the document is closed for the rest of the
     /// connection (its later messages for it are ignored; a new connection starts afresh).
+    /// Tells a connection the document was rewritten (the message names the new id) and
+    /// closes the document for it; its changes since are carried over by the phone.
+    fn tell_replaced(&mut self, conn: u64, new: Option<DocumentId>) {
+        let Some(p) = self.peers.remove(&conn) else {
+            return;
+        };
+        let document_id = self.meta.id.to_string();
+        let _ = p.out.try_send(Outbound::Wire(Box::new(WireMessage::Error {
+            sender_id: self.hub.peer_id.clone(),
+            target_id: p.peer_id.clone(),
+            message: nabo_core::wire::replaced_message(new),
+            document_id: Some(document_id.clone()),
+        })));
+        let _ = p
+            .out
+            .try_send(Outbound::Wire(Box::new(WireMessage::DocUnavailable {
+                sender_id: self.hub.peer_id.clone(),
+                target_id: p.peer_id.clone(),
+                document_id,
+            })));
+        self.hub.tell(conn, super::Control::Refused(self.meta.id));
+    }
+
     fn refuse(&mut self, conn: u64, r: &Refusal) {
         self.hub
             .metrics

@@ -444,6 +444,11 @@ impl Hub {
         });
     }
 
+    /// The relay's storage.
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        self.storage.clone()
+    }
+
     /// The relay's metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics

@@ -76,6 +76,27 @@ pub struct DocVersion {
     pub size: i64,
 }
 
+/// A document rewritten under a new id (ADR 0037). The old id stays on the tenant's list of
+/// replaced documents for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    /// The id no longer served, created or stored.
+    pub old: DocumentId,
+    /// The document that holds its content now (the latest, when rewritten again).
+    pub new: DocumentId,
+    /// Tenant.
+    pub tenant: TenantId,
+    /// The scope both ids stand for.
+    pub scope: String,
+    /// Why (a code: `erasure`, `retention`), never free text.
+    pub reason: String,
+    /// When (ms).
+    pub at: i64,
+    /// Every change hash the old document had when it was rewritten: a phone's changes not
+    /// among them are the ones the relay never saw, to be carried over.
+    pub known: Vec<automerge::ChangeHash>,
+}
+
 /// A user of the relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
@@ -288,6 +309,8 @@ pub struct DeviceRow {
 pub enum Notice {
     /// The document has new stored changes (sent by the transaction that stored them).
     Doc(DocumentId),
+    /// The document was rewritten under a new id (ADR 0037): drop it, close its connections.
+    Replaced(DocumentId),
     /// Close every connection of this login (disabled).
     CloseUser(String),
     /// Close every connection of this phone (revoked).
@@ -304,6 +327,7 @@ impl Notice {
     pub fn encode(&self, node: &str) -> String {
         let (kind, id) = match self {
             Notice::Doc(d) => ("doc", d.to_string()),
+            Notice::Replaced(d) => ("replaced", d.to_string()),
             Notice::CloseUser(u) => ("user", u.clone()),
             Notice::CloseDevice(d) => ("device", d.clone()),
             Notice::CloseFamily(f) => ("family", f.clone()),
@@ -318,6 +342,7 @@ impl Notice {
         let (node, kind, id) = (parts.next()?, parts.next()?, parts.next()?);
         let notice = match kind {
             "doc" => Notice::Doc(DocumentId::parse(id).ok()?),
+            "replaced" => Notice::Replaced(DocumentId::parse(id).ok()?),
             "user" => Notice::CloseUser(id.to_owned()),
             "device" => Notice::CloseDevice(id.to_owned()),
             "family" => Notice::CloseFamily(id.to_owned()),
@@ -363,6 +388,25 @@ pub trait Storage: PrivacyStorage + Send + Sync + std::fmt::Debug {
     async fn create_document(&self, meta: &DocMeta, snapshot: &[u8]) -> Result<()>;
     /// Updates title, area and worker (after a change to the document).
     async fn update_document(&self, meta: &DocMeta) -> Result<()>;
+    /// The stored version of a document (None if there is no such document).
+    async fn document_version(&self, id: DocumentId) -> Result<Option<i64>>;
+    /// Replaces document `old` by `new` (its rewritten content as one snapshot) in one
+    /// transaction (ADR 0037): the old document, its chunks and sync states are deleted, its
+    /// key links and reviews move to the new id, earlier replacements that led to `old` lead
+    /// to `new`, and `replacement` goes on the list. `Conflict` when the old document's
+    /// version is no longer `version` (changes were stored meanwhile: rewrite again).
+    async fn replace_document(
+        &self,
+        old: &DocMeta,
+        version: i64,
+        new: &DocMeta,
+        snapshot: &[u8],
+        replacement: &Replacement,
+    ) -> Result<()>;
+    /// The replacement of a document id, if it was replaced.
+    async fn replacement(&self, old: DocumentId) -> Result<Option<Replacement>>;
+    /// A tenant's replaced documents, oldest first.
+    async fn replacements(&self, tenant: &TenantId) -> Result<Vec<Replacement>>;
     /// All stored chunks of a document, snapshot first, in order (concatenated they load).
     async fn chunks(&self, id: DocumentId) -> Result<Vec<Vec<u8>>>;
     /// Appends changes; returns the number of incremental chunks now stored. The other nodes
@@ -596,6 +640,10 @@ pub trait Storage: PrivacyStorage + Send + Sync + std::fmt::Debug {
     /// truncates its WAL (deleted cells are zeroed by `secure_delete`); PostgreSQL rewrites the
     /// key tables (`VACUUM FULL`), so the dead rows leave the table files.
     async fn reclaim_erased(&self) -> Result<()>;
+    /// Makes the rows of replaced documents unrecoverable from the database files, as
+    /// [`Storage::reclaim_erased`] does for keys: SQLite checkpoints and truncates its WAL,
+    /// PostgreSQL rewrites the document tables (`VACUUM FULL`) and closes the WAL segment.
+    async fn reclaim_documents(&self) -> Result<()>;
 
     // Review (web pages) ----------------------------------------------------------------------
 

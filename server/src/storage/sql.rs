@@ -105,6 +105,30 @@ macro_rules! sql_storage {
                 })
             }
 
+            fn replacement_row(r: &<$db as sqlx::Database>::Row) -> Result<super::Replacement> {
+                let id = |col: &str| -> Result<DocumentId> {
+                    let s: String = r.try_get(col)?;
+                    DocumentId::parse(&s).map_err(|_| damaged("document_replacements"))
+                };
+                let tenant: String = r.try_get("tenant")?;
+                let known: Vec<u8> = r.try_get("known")?;
+                if known.len() % 32 != 0 {
+                    return Err(damaged("document_replacements.known"));
+                }
+                Ok(super::Replacement {
+                    old: id("old_id")?,
+                    new: id("new_id")?,
+                    tenant: tenant.parse().map_err(|_| damaged("tenant"))?,
+                    scope: r.try_get("scope")?,
+                    reason: r.try_get("reason")?,
+                    at: r.try_get("replaced_at")?,
+                    known: known
+                        .chunks_exact(32)
+                        .map(|c| automerge::ChangeHash(c.try_into().expect("32 bytes")))
+                        .collect(),
+                })
+            }
+
             fn user_row(r: &<$db as sqlx::Database>::Row) -> Result<UserRow> {
                 let tenant: String = r.try_get("tenant")?;
                 let role: String = r.try_get("role")?;
@@ -269,6 +293,108 @@ macro_rules! sql_storage {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn document_version(&self, id: DocumentId) -> Result<Option<i64>> {
+                Ok(sqlx::query_scalar("SELECT version FROM documents WHERE doc_id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn replace_document(&self, old: &DocMeta, version: i64, new: &DocMeta, snapshot: &[u8], r: &super::Replacement) -> Result<()> {
+                let now = now_ms();
+                let (old_id, new_id) = (old.id.to_string(), new.id.to_string());
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                // The old document goes only as stored when it was read: a change stored since
+                // (on any node) makes this a conflict, and the caller rewrites again.
+                let gone = sqlx::query("DELETE FROM documents WHERE doc_id = $1 AND version = $2")
+                    .bind(&old_id)
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
+                if gone.rows_affected() == 0 {
+                    return Err(StorageError::Conflict);
+                }
+                for t in ["chunks", "sync_states"] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t} WHERE doc_id = $1")))
+                        .bind(&old_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at, programme_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(&new_id)
+                .bind(new.tenant.as_str())
+                .bind(new.kind.code())
+                .bind(&new.scope)
+                .bind(&new.activity)
+                .bind(&new.area)
+                .bind(&new.worker)
+                .bind(&new.network)
+                .bind(&new.title)
+                .bind(snapshot.len() as i64)
+                .bind(now)
+                .bind(now)
+                .bind(&new.programme)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_unique)?;
+                sqlx::query("INSERT INTO chunks (doc_id, snapshot, bytes) VALUES ($1, $2, $3)")
+                    .bind(&new_id)
+                    .bind(true)
+                    .bind(snapshot)
+                    .execute(&mut *tx)
+                    .await?;
+                // What belongs to the document rather than to its bytes moves with it.
+                for t in ["subject_key_documents", "reviews", "review_events"] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {t} SET doc_id = $1 WHERE doc_id = $2")))
+                        .bind(&new_id)
+                        .bind(&old_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("UPDATE document_replacements SET new_id = $1 WHERE new_id = $2")
+                    .bind(&new_id)
+                    .bind(&old_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let known: Vec<u8> = r.known.iter().flat_map(|h| h.0).collect();
+                sqlx::query("INSERT INTO document_replacements (old_id, tenant, new_id, scope, reason, replaced_at, known) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(&old_id)
+                    .bind(r.tenant.as_str())
+                    .bind(&new_id)
+                    .bind(&r.scope)
+                    .bind(&r.reason)
+                    .bind(r.at)
+                    .bind(known)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_unique)?;
+                if let Some(notify) = <$db as Dialect>::NOTIFY_IN_TX {
+                    let notice = super::Notice::Replaced(old.id).encode(&self.node);
+                    sqlx::query(notify).bind(notice).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn replacement(&self, old: DocumentId) -> Result<Option<super::Replacement>> {
+                let row = sqlx::query("SELECT * FROM document_replacements WHERE old_id = $1")
+                    .bind(old.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::replacement_row).transpose()
+            }
+
+            async fn replacements(&self, tenant: &TenantId) -> Result<Vec<super::Replacement>> {
+                let rows = sqlx::query("SELECT * FROM document_replacements WHERE tenant = $1 ORDER BY replaced_at, old_id")
+                    .bind(tenant.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::replacement_row).collect()
             }
 
             async fn chunks(&self, id: DocumentId) -> Result<Vec<Vec<u8>>> {
@@ -1062,7 +1188,11 @@ macro_rules! sql_storage {
                 sqlx::query("DELETE FROM subject_keys WHERE EXISTS (SELECT 1 FROM erased_subjects e WHERE e.tenant = subject_keys.tenant AND e.subject = subject_keys.subject)")
                     .execute(&self.pool)
                     .await?;
-                self.pool.reclaim().await
+                self.pool.reclaim(KEY_TABLES).await
+            }
+
+            async fn reclaim_documents(&self) -> Result<()> {
+                self.pool.reclaim(DOCUMENT_TABLES).await
             }
 
             async fn subject_keys_not_under(&self, kek_id: &str, limit: i64) -> Result<Vec<(TenantId, String, WrappedKey)>> {
@@ -1249,11 +1379,33 @@ sql_storage!(PgStorage, sqlx::Postgres, "postgres");
 /// erasure (and is deleted by the next [`Storage::reclaim_erased`]).
 const NOT_ERASED: &str = "AND NOT EXISTS (SELECT 1 FROM erased_subjects e WHERE e.tenant = k.tenant AND e.subject = k.subject)";
 
+/// The tables an erasure's reclaim rewrites on PostgreSQL: the keys, and the login tables (an
+/// erased staff member's login name and display name were overwritten there by
+/// `anonymise_user`, and the old row versions must go with them).
+const KEY_TABLES: &[&str] = &[
+    "subject_keys",
+    "subject_key_documents",
+    "users",
+    "user_profiles",
+];
+
+/// The tables a document rewrite's reclaim rewrites on PostgreSQL (ADR 0037): the old
+/// document's chunks and sync states, and the rows that moved to the new id.
+const DOCUMENT_TABLES: &[&str] = &[
+    "chunks",
+    "sync_states",
+    "documents",
+    "subject_key_documents",
+    "reviews",
+    "review_events",
+];
+
 /// What differs between the two databases beyond SQL.
 #[async_trait]
 trait PoolExt {
     async fn backup(&self, path: &std::path::Path) -> Result<()>;
-    async fn reclaim(&self) -> Result<()>;
+    /// Makes deleted rows unrecoverable; PostgreSQL rewrites `tables`.
+    async fn reclaim(&self, tables: &[&str]) -> Result<()>;
     /// Notices from the other nodes, or None where there is one node.
     async fn listen(&self, node: &str)
     -> Result<Option<tokio::sync::mpsc::Receiver<super::Heard>>>;
@@ -1273,7 +1425,7 @@ impl PoolExt for sqlx::Pool<sqlx::Sqlite> {
         Ok(())
     }
 
-    async fn reclaim(&self) -> Result<()> {
+    async fn reclaim(&self, _: &[&str]) -> Result<()> {
         // secure_delete zeroed the deleted cells; the WAL still holds the pages as they were
         // until it is copied back and truncated.
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -1333,7 +1485,7 @@ impl PoolExt for sqlx::Pool<sqlx::Postgres> {
         )))
     }
 
-    async fn reclaim(&self) -> Result<()> {
+    async fn reclaim(&self, tables: &[&str]) -> Result<()> {
         // VACUUM FULL copies a deleted row into the new file while any transaction may still
         // see it: one in this database holding an older snapshot, or one anywhere in the
         // cluster still running from before the erasure (VACUUM FULL's own snapshot then
@@ -1342,14 +1494,7 @@ impl PoolExt for sqlx::Pool<sqlx::Postgres> {
         // A plain VACUUM only marks dead rows reusable; VACUUM FULL writes the tables anew and
         // removes the old files. The key and login tables are small, so the short lock is
         // fine.
-        // The login tables too: an erased staff member's login name and display name were
-        // overwritten there (anonymise_user), and the old row versions must go with them.
-        for t in [
-            "subject_keys",
-            "subject_key_documents",
-            "users",
-            "user_profiles",
-        ] {
+        for t in tables {
             sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM FULL {t}")))
                 .execute(self)
                 .await?;

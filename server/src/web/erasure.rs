@@ -31,6 +31,10 @@ impl From<EraseError> for WebError {
                 tracing::error!(error = %e, "the erasure journal could not be written");
                 WebError::Unavailable
             }
+            EraseError::Rewrite(e) => {
+                tracing::error!(error = %e, "an erasure could not rewrite a document");
+                WebError::Unavailable
+            }
             EraseError::Held => WebError::BadRequest(
                 "Personen kan ikke slettes, fordi der er et retligt tilbagehold på personens oplysninger. Ophæv tilbageholdet først (under Indsigt).".into(),
             ),
@@ -123,7 +127,7 @@ fn what_goes_and_stays(p: &Plan) -> Markup {
             @if p.staff.is_some() {
                 li { "Det, medarbejderen har registreret, bliver stående og tælles med; det vises som skrevet af en slettet medarbejder. Roller og placering bliver stående uden navn." }
                 li { "Loggene beholder medarbejderens nummer, ikke navnet." }
-                li { "Navnet findes fortsat i medarbejderoversigtens ændringshistorik (på serveren, i sikkerhedskopier og på telefoner, der har hentet oversigten), indtil Nabo kan omskrive dokumenter." }
+                li { "Medarbejderoversigten skrives om uden ændringshistorik, så navnet også forsvinder fra den gemte historik på serveren og på telefoner, der har hentet oversigten. Sikkerhedskopier taget før sletningen har det, indtil de udløber." }
             } @else {
                 li { "Aldersgruppe, dato for første fremmøde og rekrutteringsvej bliver stående uden navn, så tallene passer." }
             }

@@ -67,7 +67,7 @@ pub async fn show() -> Response {
 
                 h2 { "Opbevaring" }
                 p { "Hver aktivitet har en opbevaringsklasse. Følsomme oplysninger slettes et år efter, at aktiviteten er slut, eller personen er stoppet. Dokumentation til fonde gemmes i fem år og gøres derefter anonym." }
-                p { "Medarbejderes navn, stilling og kontaktoplysninger slettes (som standard) fem år efter, at de er stoppet, dvs. efter at deres login er lukket. Det, de har registreret, bliver stående uden navn. Navnet findes dog fortsat i medarbejderoversigtens ændringshistorik, indtil Nabo kan omskrive dokumenter." }
+                p { "Medarbejderes navn, stilling og kontaktoplysninger slettes (som standard) fem år efter, at de er stoppet, dvs. efter at deres login er lukket. Det, de har registreret, bliver stående uden navn. Derefter skrives medarbejderoversigten om uden ændringshistorik, så navnet heller ikke findes i den gemte historik på serveren eller på telefonerne. Kun sikkerhedskopier taget før sletningen har det, indtil de udløber." }
 
                 h2 { "Dine rettigheder" }
                 p { "Du har ret til at få indsigt i de oplysninger, der er om dig, og til at få dem rettet eller slettet. Kontakt den organisation, der står for aktiviteten, eller dens databeskyttelsesrådgiver. Organisationen skal svare inden for en måned." }

@@ -408,3 +408,95 @@ impl Browser {
         r.text().await.unwrap()
     }
 }
+
+/// The bytes a database keeps: SQLite's file with its WAL and shared memory; PostgreSQL's
+/// files of the test database (read through `pg_read_binary_file` after a `CHECKPOINT`, so
+/// the test needs no access to the cluster's directory). Each file comes with its name and,
+/// for PostgreSQL, the relation it belongs to, so a failure says where the bytes were found.
+pub async fn database_files(r: &TestRelay) -> Vec<(String, Vec<u8>)> {
+    match r.backend {
+        Backend::Sqlite => {
+            let db = r.database_url.trim_start_matches("sqlite://").to_owned();
+            [db.clone(), format!("{db}-wal"), format!("{db}-shm")]
+                .into_iter()
+                .map(|f| {
+                    let b = std::fs::read(&f).unwrap_or_default();
+                    (f, b)
+                })
+                .collect()
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&r.database_url).await.unwrap();
+            sqlx::query("CHECKPOINT").execute(&mut c).await.unwrap();
+            let dir: String = sqlx::query_scalar(
+                "SELECT 'base/' || oid::text FROM pg_database WHERE datname = current_database()",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            let files: Vec<String> = sqlx::query_scalar("SELECT pg_ls_dir($1)")
+                .bind(&dir)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+            let mut out = Vec::new();
+            for f in files {
+                // A cache file (pg_internal.init) may go between the listing and the read.
+                let b: Vec<u8> = match sqlx::query_scalar("SELECT pg_read_binary_file($1)")
+                    .bind(format!("{dir}/{f}"))
+                    .fetch_one(&mut c)
+                    .await
+                {
+                    Ok(b) => b,
+                    Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("58P01") => {
+                        Vec::new()
+                    }
+                    Err(e) => panic!("{f}: {e}"),
+                };
+                // `16384_fsm`, `16384.1` and `16384` all belong to filenode 16384.
+                let node: String = f.chars().take_while(char::is_ascii_digit).collect();
+                let relation: Option<String> = match node.parse::<i64>() {
+                    Ok(n) => sqlx::query_scalar(
+                        "SELECT pg_filenode_relation(0, $1::oid)::regclass::text",
+                    )
+                    .bind(n)
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap(),
+                    Err(_) => None,
+                };
+                let name = format!(
+                    "{dir}/{f} ({})",
+                    relation.as_deref().unwrap_or("no live relation")
+                );
+                out.push((name, b));
+            }
+            c.close().await.unwrap();
+            out
+        }
+    }
+}
+
+pub async fn database_bytes(r: &TestRelay) -> Vec<u8> {
+    database_files(r)
+        .await
+        .into_iter()
+        .flat_map(|(_, b)| b)
+        .collect()
+}
+
+/// The files of the database that hold `needle`, by name.
+pub async fn files_holding(r: &TestRelay, needle: &[u8]) -> Vec<String> {
+    database_files(r)
+        .await
+        .into_iter()
+        .filter(|(_, b)| contains(b, needle))
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
