@@ -24,6 +24,58 @@ async fn token(r: &TestRelay, user: &str) -> String {
         .access_token
 }
 
+/// A review page's text as `user` sees it (signed in with the login form's cookies).
+async fn page(r: &TestRelay, user: &str, path: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http
+        .post(format!("{}/log-ind", r.http()))
+        .header(reqwest::header::ORIGIN, r.http())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        // Both are URL-safe as they are (letters, digits and hyphens).
+        .body(format!("brugernavn={user}&adgangskode={PASSWORD}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 303);
+    let cookies: Vec<String> = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    let res = http
+        .get(format!("{}{path}", r.http()))
+        .header(reqwest::header::COOKIE, cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{path}");
+    res.text().await.unwrap()
+}
+
+/// Central staff put a legal hold on `subject` (or lift it).
+async fn hold(r: &TestRelay, subject: &str, on: bool) {
+    let url = if on {
+        format!("{}/api/v1/legal-holds", r.http())
+    } else {
+        format!("{}/api/v1/legal-holds/{subject}/release", r.http())
+    };
+    let res = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(token(r, "central").await)
+        .json(&serde_json::json!({"subject": subject, "reason": "journaling-duty"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
 async fn phone(r: &TestRelay, dir: &std::path::Path, key: u8, user: &str) -> Arc<NaboClient> {
     let v: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/api/v1/enrolments", r.http()))
@@ -240,6 +292,12 @@ async fn notes_case(backend: Backend) {
     assert!(body["keys"].get(&pid).is_some(), "{backend:?}: {body}");
     let (status, body) = keys(&r, &token(&r, "volunteer1").await, log).await;
     assert_eq!(status, 404, "{backend:?}: {body}");
+    // Central staff read both notes on the log's review page (opened with the relay's keys).
+    let review = format!("/opsoegende/{log}");
+    let html = page(&r, "central", &review).await;
+    for note in [PERSON_NOTE, CONTACT_NOTE] {
+        assert!(html.contains(note), "{backend:?}: {note} not on the page");
+    }
 
     // Central staff erase the person: the key leaves the relay, and at their next sync
     // neither phone opens the note on the contact with them; the anonymous note stays.
@@ -269,6 +327,31 @@ async fn notes_case(backend: Backend) {
             .await
             .is_err()
     );
+    // The page no longer shows the person's note; the anonymous one stays.
+    let html = page(&r, "central", &review).await;
+    assert!(!html.contains(PERSON_NOTE), "{backend:?}");
+    assert!(html.contains("(noten er slettet)"), "{backend:?}");
+    assert!(html.contains(CONTACT_NOTE), "{backend:?}");
+
+    // Central staff erase the anonymous contact's note over the API, by the contact's id: its
+    // key goes, and neither phone nor the page opens the note any more.
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/erasures", r.http()))
+        .bearer_auth(token(&r, "central").await)
+        .json(&serde_json::json!({"subject": cid, "reason": "request"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201, "{backend:?}");
+    assert_eq!(r.storage().subject_key(&tenant, cid).await.unwrap(), None);
+    for p in [&a, &b] {
+        p.sync_now().await.unwrap();
+        let list = contacts(p).await;
+        let c = find(&list, &anonymous);
+        assert!(c.has_note && c.note.is_none(), "{backend:?}: {c:?}");
+    }
+    let html = page(&r, "central", &review).await;
+    assert!(!html.contains(CONTACT_NOTE), "{backend:?}");
 }
 
 /// Retention reaches a note of its own key: an `outreach-notes` class period after the
@@ -314,7 +397,17 @@ async fn retention_case(backend: Backend) {
         .unwrap();
     assert!(held().await, "{backend:?}: nothing is due today");
 
+    // Due, but held (by the contact's id): the key stays; released, the next run destroys it.
     r.clock.set(nabo_core::time::Timestamp(start.0 + 430 * DAY));
+    hold(&r, &cid, true).await;
+    nabo_server::retention::run_tenant(&state, &tenant)
+        .await
+        .unwrap();
+    assert!(
+        held().await,
+        "{backend:?}: a legal hold keeps the note's key"
+    );
+    hold(&r, &cid, false).await;
     nabo_server::retention::run_tenant(&state, &tenant)
         .await
         .unwrap();
@@ -330,4 +423,14 @@ async fn retention_case(backend: Backend) {
             .is_some_and(|e| e.iter().any(|x| x.as_str() == Some(cid.as_str()))),
         "{backend:?}: {body}"
     );
+    // The worker's phone syncs: the note no longer opens there.
+    assert_eq!(
+        find(&contacts(&a).await, &noted).note.as_deref(),
+        Some(CONTACT_NOTE),
+        "{backend:?}: the test can fail: the phone opens it before its sync"
+    );
+    a.sync_now().await.unwrap();
+    let list = contacts(&a).await;
+    let c = find(&list, &noted);
+    assert!(c.has_note && c.note.is_none(), "{backend:?}: {c:?}");
 }

@@ -737,9 +737,36 @@ pub async fn outreach_log(
             "Aldersgruppe",
             "Emner",
             "Udfald",
+            "Note",
             "Gennemgang",
         ],
     );
+    // Free-text notes (ADR 0011), opened with the keys the relay holds for this log; a note
+    // whose key is destroyed (the person erased, its retention run out) reads as removed.
+    let noted: Vec<String> = o
+        .view
+        .contacts
+        .iter()
+        .filter(|(_, c)| c.note.is_some())
+        .map(|(id, c)| nabo_core::docs::outreach::note_subject(id, c))
+        .collect();
+    let note_keys: HashMap<String, nabo_core::seal::SubjectKey> = if noted.is_empty() {
+        HashMap::new()
+    } else {
+        s.vault
+            .keys(s.storage.as_ref(), &v.principal.tenant, Some(doc), &noted)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "subject keys for notes could not be read");
+                WebError::Unavailable
+            })?
+            .into_iter()
+            .filter_map(|(subject, k)| {
+                nabo_core::seal::SubjectKey::from_bytes(&k).map(|k| (subject, k))
+            })
+            .collect()
+    };
+    let mut opened: Vec<String> = Vec::new();
     let mut newest_first: Vec<_> = o.view.contacts.iter().collect();
     newest_first.sort_by_key(|(id, c)| (std::cmp::Reverse(c.at), *id));
     for (id, c) in newest_first {
@@ -776,6 +803,22 @@ pub async fn outreach_log(
                     .collect::<Vec<_>>()
                     .join(", "),
             ),
+            Cell::text(match &c.note {
+                None => String::new(),
+                Some(sealed) => {
+                    let subject = nabo_core::docs::outreach::note_subject(id, c);
+                    match note_keys
+                        .get(&subject)
+                        .and_then(|k| nabo_core::seal::open(k, &subject, sealed).ok())
+                    {
+                        Some(text) => {
+                            opened.push(subject);
+                            text
+                        }
+                        None => "(noten er slettet)".to_owned(),
+                    }
+                }
+            }),
             Cell::text(state),
         ]);
     }
@@ -808,8 +851,10 @@ pub async fn outreach_log(
     } else {
         AccessKind::Read
     };
-    crate::access_log::record::<String>(&s, &v.principal, kind, Purpose::Review, Some(doc), [])
-        .await?;
+    // A note read is access to its subject's data: logged by the subject's id.
+    opened.sort_unstable();
+    opened.dedup();
+    crate::access_log::record(&s, &v.principal, kind, Purpose::Review, Some(doc), &opened).await?;
     if let Some(r) = export(&q, &[&contacts, &referrals], "opsoegende") {
         return r;
     }
