@@ -821,6 +821,15 @@ async fn central_staff_erase_a_staff_member_and_what_they_recorded_stays_without
             holding.is_empty(),
             "{backend:?}: her name survived the rewrite in {holding:?}"
         );
+        if backend == Backend::Sqlite {
+            // Nor in a backup taken afterwards.
+            let backup = tempfile::tempdir().unwrap();
+            let file = backup.path().join("after.sqlite");
+            r.storage().backup_to(&file).await.unwrap();
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(bytes.len() > 10_000);
+            assert!(!contains(&bytes, b"Camilla Nielsen"), "her name in the backup");
+        }
         // A stale phone offering the old directory cannot bring it back: the relay names
         // the new id and stores nothing under the old one.
         let t = token(&r, "central").await;
