@@ -6,47 +6,19 @@
 //! (ADR 0034) lets the phone name the child after its next sync.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
+
+use common::*;
 
 use automerge::ActorId;
+use nabo_bindings::NaboError;
 use nabo_bindings::api::ConsentInput;
-use nabo_bindings::{NaboClient, NaboError};
 use nabo_core::client::{self, Client, SyncEnd};
 use nabo_core::docs::activity::ActivityDoc;
 use nabo_core::document::{Author, DocumentId, NaboDoc, TypedDoc};
 use nabo_core::model::{AttendanceMode, By};
 use nabo_server::relay::Limits;
 use nabo_server::testing::{Backend, TestRelay};
-
-const PASSWORD: &str = "demo-password-for-tests";
-
-async fn central_token(r: &TestRelay) -> String {
-    client::login(&r.http(), "central", PASSWORD)
-        .await
-        .unwrap()
-        .access_token
-}
-
-async fn phone(r: &TestRelay, dir: &std::path::Path, user: &str) -> Arc<NaboClient> {
-    let v: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/enrolments", r.http()))
-        .bearer_auth(central_token(r).await)
-        .json(&serde_json::json!({"user_id": user}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let c = NaboClient::open(dir.display().to_string(), r.http(), vec![7; 32])
-        .await
-        .unwrap();
-    c.enrol(v["code"].as_str().unwrap().to_owned(), user.into())
-        .await
-        .unwrap();
-    c.sync_now().await.unwrap();
-    c
-}
 
 /// Central staff switch the homework café to a named roll call (its basis stays legitimate
 /// interest: a private actor's).
@@ -143,7 +115,7 @@ async fn a_child_is_named_only_with_consent_and_a_withdrawal_stops_the_naming() 
         r.seed_demo(PASSWORD).await.unwrap();
         named_roll_call(&r).await;
         let dir = tempfile::tempdir().unwrap();
-        let a = phone(&r, dir.path(), "u-volunteer1").await;
+        let a = enrolled_phone(&r, dir.path(), 7, "u-volunteer1").await;
         let today = nabo_core::time::Timestamp::now().date_dk().to_string();
         let session = a
             .add_session(
@@ -342,7 +314,7 @@ async fn a_consent_recorded_on_the_pages_lets_the_phone_name_the_child() {
         r.seed_demo(PASSWORD).await.unwrap();
         named_roll_call(&r).await;
         let dir = tempfile::tempdir().unwrap();
-        let a = phone(&r, dir.path(), "u-volunteer1").await;
+        let a = enrolled_phone(&r, dir.path(), 7, "u-volunteer1").await;
         let today = nabo_core::time::Timestamp::now().date_dk().to_string();
         let session = a
             .add_session(

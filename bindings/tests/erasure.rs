@@ -4,56 +4,17 @@
 //! merge, and the name stays unreadable everywhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
 
+use common::*;
+
+use nabo_bindings::NaboError;
 use nabo_bindings::api::Mark;
-use nabo_bindings::{NaboClient, NaboError};
 use nabo_server::relay::Limits;
 use nabo_server::testing::{Backend, TestRelay};
 use sqlx::Connection;
 
-const PASSWORD: &str = "demo-password-for-tests";
 const NAME: &str = "Zuleika";
-
-async fn central_token(r: &TestRelay) -> String {
-    nabo_core::client::login(&r.http(), "central", PASSWORD)
-        .await
-        .unwrap()
-        .access_token
-}
-
-async fn phone(r: &TestRelay, dir: &std::path::Path, key: u8, user: &str) -> Arc<NaboClient> {
-    let v: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/enrolments", r.http()))
-        .bearer_auth(central_token(r).await)
-        .json(&serde_json::json!({"user_id": user}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let c = NaboClient::open(dir.display().to_string(), r.http(), vec![key; 32])
-        .await
-        .unwrap();
-    c.enrol(v["code"].as_str().unwrap().to_owned(), user.into())
-        .await
-        .unwrap();
-    c.sync_now().await.unwrap();
-    c
-}
-
-/// The store's files as they are on disk: the database, its WAL and shared memory.
-fn store_bytes(dir: &std::path::Path) -> Vec<u8> {
-    let db = dir.join("nabo.sqlite");
-    let mut bytes = Vec::new();
-    for suffix in ["", "-wal", "-shm"] {
-        let mut f = db.clone().into_os_string();
-        f.push(suffix);
-        bytes.extend(std::fs::read(f).unwrap_or_default());
-    }
-    bytes
-}
 
 /// The stored (sealed) form of a subject's key in a phone's store file.
 async fn stored_key(dir: &std::path::Path, subject: &str) -> Option<Vec<u8>> {
@@ -66,14 +27,6 @@ async fn stored_key(dir: &std::path::Path, subject: &str) -> Option<Vec<u8>> {
         .unwrap();
     c.close().await.unwrap();
     k
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn today() -> String {
-    nabo_core::time::Timestamp::now().date_dk().to_string()
 }
 
 fn label_of(call: &nabo_bindings::api::RollCall, participant: &str) -> Option<Option<String>> {
@@ -95,8 +48,8 @@ async fn offline_phone_case(backend: Backend) {
     r.seed_demo(PASSWORD).await.unwrap();
     let a_dir = tempfile::tempdir().unwrap();
     let b_dir = tempfile::tempdir().unwrap();
-    let a = phone(&r, a_dir.path(), 1, "u-volunteer1").await;
-    let b = phone(&r, b_dir.path(), 2, "u-volunteer2").await;
+    let a = enrolled_phone(&r, a_dir.path(), 1, "u-volunteer1").await;
+    let b = enrolled_phone(&r, b_dir.path(), 2, "u-volunteer2").await;
 
     // Phone A adds a child; phone B gets the name at its next sync.
     let session = a
@@ -274,8 +227,8 @@ async fn known_person_case(backend: Backend) {
     r.seed_demo(PASSWORD).await.unwrap();
     let a_dir = tempfile::tempdir().unwrap();
     let b_dir = tempfile::tempdir().unwrap();
-    let a = phone(&r, a_dir.path(), 3, "u-outreach1").await;
-    let b = phone(&r, b_dir.path(), 4, "u-outreach1").await;
+    let a = enrolled_phone(&r, a_dir.path(), 3, "u-outreach1").await;
+    let b = enrolled_phone(&r, b_dir.path(), 4, "u-outreach1").await;
 
     // Phone A upgrades a contact to a known person; phone B reads the name after its sync.
     let pid = a
@@ -460,7 +413,7 @@ async fn known_person_retention(backend: Backend) {
     .unwrap();
     r.seed_demo(PASSWORD).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let ali = phone(&r, dir.path(), 5, "u-outreach1").await;
+    let ali = enrolled_phone(&r, dir.path(), 5, "u-outreach1").await;
     let mut people = Vec::new();
     for name in ["Hassan", "Amina"] {
         let pid = ali

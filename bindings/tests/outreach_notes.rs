@@ -6,58 +6,17 @@
 //! their contact unreadable everywhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
+
+use common::*;
 
 use nabo_bindings::api::{ContactInfo, ContactInput, KnownPersonInput};
 use nabo_bindings::{NaboClient, NaboError};
 use nabo_server::relay::Limits;
 use nabo_server::testing::{Backend, TestRelay};
 
-const PASSWORD: &str = "demo-password-for-tests";
 const PERSON_NOTE: &str = "Vil gerne tale om lektiecafé, ring efter fredag";
 const CONTACT_NOTE: &str = "Gruppen spurgte efter åbningstider i klubben";
-
-async fn token(r: &TestRelay, user: &str) -> String {
-    nabo_core::client::login(&r.http(), user, PASSWORD)
-        .await
-        .unwrap()
-        .access_token
-}
-
-/// A review page's text as `user` sees it (signed in with the login form's cookies).
-async fn page(r: &TestRelay, user: &str, path: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = http
-        .post(format!("{}/log-ind", r.http()))
-        .header(reqwest::header::ORIGIN, r.http())
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        // Both are URL-safe as they are (letters, digits and hyphens).
-        .body(format!("brugernavn={user}&adgangskode={PASSWORD}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status().as_u16(), 303);
-    let cookies: Vec<String> = login
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect();
-    let res = http
-        .get(format!("{}{path}", r.http()))
-        .header(reqwest::header::COOKIE, cookies.join("; "))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200, "{path}");
-    res.text().await.unwrap()
-}
 
 /// Central staff put a legal hold on `subject` (or lift it).
 async fn hold(r: &TestRelay, subject: &str, on: bool) {
@@ -74,27 +33,6 @@ async fn hold(r: &TestRelay, subject: &str, on: bool) {
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.status());
-}
-
-async fn phone(r: &TestRelay, dir: &std::path::Path, key: u8, user: &str) -> Arc<NaboClient> {
-    let v: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/enrolments", r.http()))
-        .bearer_auth(token(r, "central").await)
-        .json(&serde_json::json!({"user_id": user}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let c = NaboClient::open(dir.display().to_string(), r.http(), vec![key; 32])
-        .await
-        .unwrap();
-    c.enrol(v["code"].as_str().unwrap().to_owned(), user.into())
-        .await
-        .unwrap();
-    c.sync_now().await.unwrap();
-    c
 }
 
 fn contact(participant: Option<&str>, note: Option<&str>) -> ContactInput {
@@ -187,10 +125,6 @@ fn relay_bytes(r: &TestRelay) -> Vec<u8> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sealed_note_reaches_the_workers_other_phone_and_dies_with_the_person() {
     for backend in Backend::all() {
@@ -203,8 +137,8 @@ async fn notes_case(backend: Backend) {
     r.seed_demo(PASSWORD).await.unwrap();
     let a_dir = tempfile::tempdir().unwrap();
     let b_dir = tempfile::tempdir().unwrap();
-    let a = phone(&r, a_dir.path(), 3, "u-outreach1").await;
-    let b = phone(&r, b_dir.path(), 4, "u-outreach1").await;
+    let a = enrolled_phone(&r, a_dir.path(), 3, "u-outreach1").await;
+    let b = enrolled_phone(&r, b_dir.path(), 4, "u-outreach1").await;
 
     // Notes are off by default: refused naming the note, nothing logged.
     let before = contacts(&a).await.len();
@@ -294,7 +228,7 @@ async fn notes_case(backend: Backend) {
     assert_eq!(status, 404, "{backend:?}: {body}");
     // Central staff read both notes on the log's review page (opened with the relay's keys).
     let review = format!("/opsoegende/{log}");
-    let html = page(&r, "central", &review).await;
+    let html = web_page(&r, "central", &review).await;
     for note in [PERSON_NOTE, CONTACT_NOTE] {
         assert!(html.contains(note), "{backend:?}: {note} not on the page");
     }
@@ -328,7 +262,7 @@ async fn notes_case(backend: Backend) {
             .is_err()
     );
     // The page no longer shows the person's note; the anonymous one stays.
-    let html = page(&r, "central", &review).await;
+    let html = web_page(&r, "central", &review).await;
     assert!(!html.contains(PERSON_NOTE), "{backend:?}");
     assert!(html.contains("(noten er slettet)"), "{backend:?}");
     assert!(html.contains(CONTACT_NOTE), "{backend:?}");
@@ -350,7 +284,7 @@ async fn notes_case(backend: Backend) {
         let c = find(&list, &anonymous);
         assert!(c.has_note && c.note.is_none(), "{backend:?}: {c:?}");
     }
-    let html = page(&r, "central", &review).await;
+    let html = web_page(&r, "central", &review).await;
     assert!(!html.contains(CONTACT_NOTE), "{backend:?}");
 }
 
@@ -377,7 +311,7 @@ async fn retention_case(backend: Backend) {
     r.seed_demo(PASSWORD).await.unwrap();
     notes_on(&r).await;
     let dir = tempfile::tempdir().unwrap();
-    let a = phone(&r, dir.path(), 5, "u-outreach1").await;
+    let a = enrolled_phone(&r, dir.path(), 5, "u-outreach1").await;
     let noted = a
         .log_contact(contact(None, Some(CONTACT_NOTE)))
         .await

@@ -4,6 +4,10 @@
 //! device wiping itself.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::*;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,8 +20,6 @@ use nabo_core::document::DocKind;
 use nabo_core::store::{Store, StoreError};
 use nabo_server::relay::Limits;
 use nabo_server::testing::{Backend, TestRelay};
-
-const PASSWORD: &str = "demo-password-for-tests";
 
 #[derive(Default)]
 struct Events(Mutex<Vec<ChangeEvent>>);
@@ -35,27 +37,6 @@ impl Events {
     }
 }
 
-async fn central_token(r: &TestRelay) -> String {
-    nabo_core::client::login(&r.http(), "central", PASSWORD)
-        .await
-        .unwrap()
-        .access_token
-}
-
-async fn enrolment_code(r: &TestRelay, user: &str) -> String {
-    let v: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/enrolments", r.http()))
-        .bearer_auth(central_token(r).await)
-        .json(&serde_json::json!({"user_id": user}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["code"].as_str().unwrap().to_owned()
-}
-
 async fn open(r: &TestRelay, dir: &std::path::Path, key: u8) -> Arc<NaboClient> {
     NaboClient::open(dir.display().to_string(), r.http(), vec![key; 32])
         .await
@@ -70,10 +51,6 @@ async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for {what}");
-}
-
-fn today() -> String {
-    nabo_core::time::Timestamp::now().date_dk().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1088,7 +1065,7 @@ async fn a_volunteer_signs_up_and_cancels_and_the_coordinator_sees_who_is_coming
         ahmed.sync_now().await.unwrap();
 
         // The coordinator's page: who is coming, who cancelled and why.
-        let page = web_page(&r, "/aktiviteter/act-lektiecafe").await;
+        let page = web_page(&r, "central", "/aktiviteter/act-lektiecafe").await;
         let coming = page
             .split("Kommende møder")
             .nth(1)
@@ -1100,47 +1077,6 @@ async fn a_volunteer_signs_up_and_cancels_and_the_coordinator_sees_who_is_coming
         assert!(row.contains("1 frivillig: "), "{row}");
         assert!(row.contains("(sygdom)"), "{row}");
     }
-}
-
-/// A review page as central staff sees it (signed in with the form, as a browser does).
-async fn web_page(r: &TestRelay, path: &str) -> String {
-    let (http, cookies) = web_session(r).await;
-    let res = http
-        .get(format!("{}{path}", r.http()))
-        .header(reqwest::header::COOKIE, cookies)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{path}: {}", res.status());
-    res.text().await.unwrap()
-}
-
-/// A signed-in review-page session of central staff: the client and its cookies.
-async fn web_session(r: &TestRelay) -> (reqwest::Client, String) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let base = r.http();
-    let login = http
-        .post(format!("{base}/log-ind"))
-        .header(reqwest::header::ORIGIN, &base)
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        // The password is URL-safe as it stands.
-        .body(format!("brugernavn=central&adgangskode={PASSWORD}"))
-        .send()
-        .await
-        .unwrap();
-    let cookies: Vec<String> = login
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|c| c.to_str().ok()?.split(';').next().map(str::to_owned))
-        .collect();
-    (http, cookies.join("; "))
 }
 
 /// The relay's copy of a document, read as central staff.
@@ -1328,7 +1264,7 @@ async fn a_refused_edit_is_dropped_and_every_other_pending_edit_reaches_the_rela
 
 /// Records volunteer 1's child certificate on the administration page as central staff.
 async fn record_certificate(r: &TestRelay, obtained: &str, due: &str) {
-    let (http, cookies) = web_session(r).await;
+    let (http, cookies) = web_session(r, "central").await;
     let res = http
         .post(format!("{}/administration/boerneattest", r.http()))
         .header(reqwest::header::ORIGIN, r.http())
@@ -1460,7 +1396,7 @@ async fn a_headcount_by_group_taken_offline_reaches_the_overview_and_the_figure_
     assert_eq!(maja.sync_status().await.unwrap().pending_changes, 0);
 
     let day = today();
-    let overview = web_page(&r, &format!("/oversigt?fra={day}&til={day}")).await;
+    let overview = web_page(&r, "central", &format!("/oversigt?fra={day}&til={day}")).await;
     let grid = overview
         .split("Fremmøde talt i grupper")
         .nth(1)
@@ -1474,6 +1410,7 @@ async fn a_headcount_by_group_taken_offline_reaches_the_overview_and_the_figure_
     }
     let csv = web_page(
         &r,
+        "central",
         &format!("/rapporter/maalgrupper?eksport=csv&tabel=maalgrupper&fra={day}&til={day}"),
     )
     .await;
@@ -1501,7 +1438,7 @@ async fn web_post(r: &TestRelay, path: &str, form: &[(&str, &str)]) -> String {
         .iter()
         .map(|(k, v)| format!("{k}={}", enc(v)))
         .collect();
-    let (http, cookies) = web_session(r).await;
+    let (http, cookies) = web_session(r, "central").await;
     let res = http
         .post(format!("{}{path}", r.http()))
         .header(reqwest::header::COOKIE, cookies)
@@ -1631,6 +1568,7 @@ async fn a_session_made_on_the_pages_in_a_new_term_reaches_the_phone() {
 async fn report_value(r: &TestRelay, indicator: &str, day: &str) -> Option<String> {
     let csv = web_page(
         r,
+        "central",
         &format!(
             "/rapporter/maalopfyldelse?aktivitet=act-lektiecafe&fra={day}&til={day}&eksport=csv&tabel=indikatorer"
         ),
@@ -1807,7 +1745,7 @@ async fn a_phone_out_of_contact_too_long_hides_names_until_it_syncs_and_reports_
     assert!(!call.names_hidden);
     assert_eq!(label_of(&call, &zainab).as_deref(), Some("Zainab"));
     assert!(label_of(&call, &synced_child).is_some());
-    let page = web_page(&r, "/personer/u-volunteer1").await;
+    let page = web_page(&r, "central", "/personer/u-volunteer1").await;
     assert!(page.contains("Sidst i kontakt"), "{page}");
 
     // Revoked: the next contact wipes the phone, and the relay records that it did.
@@ -1820,14 +1758,14 @@ async fn a_phone_out_of_contact_too_long_hides_names_until_it_syncs_and_reports_
         .unwrap();
     assert!(res.status().is_success());
     assert!(
-        !web_page(&r, "/personer/u-volunteer1")
+        !web_page(&r, "central", "/personer/u-volunteer1")
             .await
             .contains("data slettet på telefonen")
     );
     assert!(matches!(maja.sync_now().await, Err(NaboError::Revoked)));
     let row = r.storage().device(&device).await.unwrap().unwrap();
     assert!(row.revoked && row.wiped.is_some(), "{row:?}");
-    let page = web_page(&r, "/personer/u-volunteer1").await;
+    let page = web_page(&r, "central", "/personer/u-volunteer1").await;
     assert!(page.contains("data slettet på telefonen"), "{page}");
 }
 
@@ -1955,13 +1893,14 @@ async fn an_ambassador_logs_offline_the_office_counts_it_and_outreach_logs_stay_
     hanne.sync_now().await.unwrap();
     assert_eq!(hanne.sync_status().await.unwrap().pending_changes, 0);
 
-    let page = web_page(&r, &format!("/beboerdrevet?fra={day}&til={day}")).await;
+    let page = web_page(&r, "central", &format!("/beboerdrevet?fra={day}&til={day}")).await;
     assert!(page.contains("Beboerdrevne aktiviteter"), "{page}");
     assert!(page.contains("Sundhedsambassadører i Solbakken"));
     assert!(page.contains("Energi- og vandbesparelse: 5"), "{page}");
     assert!(page.contains("Hanne Larsen"), "who logged it");
     let csv = web_page(
         &r,
+        "central",
         &format!("/beboerdrevet?eksport=csv&tabel=beboerdrevet&fra={day}&til={day}"),
     )
     .await;
@@ -1976,7 +1915,7 @@ async fn an_ambassador_logs_offline_the_office_counts_it_and_outreach_logs_stay_
             .any(|l| l.starts_with("Madklubben i Beboerhuset;") && l.ends_with(";0;0;1;23;7")),
         "the evening's 23 with 7 first-timers: {csv}"
     );
-    let overview = web_page(&r, &format!("/oversigt?fra={day}&til={day}")).await;
+    let overview = web_page(&r, "central", &format!("/oversigt?fra={day}&til={day}")).await;
     let reach = overview
         .split("Beboerdrevne aktiviteter")
         .nth(1)

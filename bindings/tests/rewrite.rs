@@ -4,14 +4,16 @@
 //! and takes the new one, which has no history; the old id is never offered again.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::*;
+
 use automerge::ActorId;
-use nabo_bindings::NaboClient;
 use nabo_core::document::{DocumentId, Scope};
 use nabo_server::relay::Limits;
 use nabo_server::testing::{Backend, TestRelay};
 use sqlx::Connection;
 
-const PASSWORD: &str = "demo-password-for-tests";
 const KEY: u8 = 5;
 
 fn staff_scope() -> String {
@@ -19,13 +21,6 @@ fn staff_scope() -> String {
         tenant: "vestbyen".parse().unwrap(),
     }
     .to_string()
-}
-
-async fn central_token(r: &TestRelay) -> String {
-    nabo_core::client::login(&r.http(), "central", PASSWORD)
-        .await
-        .unwrap()
-        .access_token
 }
 
 /// The sealed blobs a phone's store keeps for document `id` (snapshot and changes).
@@ -49,49 +44,13 @@ async fn stored_blobs(dir: &std::path::Path, id: DocumentId) -> Vec<Vec<u8>> {
     out
 }
 
-/// The store's files as they are on disk: the database, its WAL and shared memory.
-fn store_bytes(dir: &std::path::Path) -> Vec<u8> {
-    let db = dir.join("nabo.sqlite");
-    let mut bytes = Vec::new();
-    for suffix in ["", "-wal", "-shm"] {
-        let mut f = db.clone().into_os_string();
-        f.push(suffix);
-        bytes.extend(std::fs::read(f).unwrap_or_default());
-    }
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_phone_drops_a_rewritten_directory_and_takes_the_new_one() {
     for backend in Backend::all() {
         let mut r = TestRelay::start(backend, Limits::default()).await.unwrap();
         r.seed_demo(PASSWORD).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let enrolment: serde_json::Value = reqwest::Client::new()
-            .post(format!("{}/api/v1/enrolments", r.http()))
-            .bearer_auth(central_token(&r).await)
-            .json(&serde_json::json!({"user_id": "u-central"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let phone = NaboClient::open(dir.path().display().to_string(), r.http(), vec![KEY; 32])
-            .await
-            .unwrap();
-        phone
-            .enrol(
-                enrolment["code"].as_str().unwrap().to_owned(),
-                "kontor".into(),
-            )
-            .await
-            .unwrap();
-        phone.sync_now().await.unwrap();
+        let phone = enrolled_phone(&r, dir.path(), KEY, "u-central").await;
         let old = r
             .storage()
             .document_by_scope(&staff_scope())

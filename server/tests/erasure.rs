@@ -828,7 +828,10 @@ async fn central_staff_erase_a_staff_member_and_what_they_recorded_stays_without
             r.storage().backup_to(&file).await.unwrap();
             let bytes = std::fs::read(&file).unwrap();
             assert!(bytes.len() > 10_000);
-            assert!(!contains(&bytes, b"Camilla Nielsen"), "her name in the backup");
+            assert!(
+                !contains(&bytes, b"Camilla Nielsen"),
+                "her name in the backup"
+            );
         }
         // A stale phone offering the old directory cannot bring it back: the relay names
         // the new id and stores nothing under the old one.
