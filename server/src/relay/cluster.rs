@@ -59,35 +59,32 @@ impl Hub {
     /// Document `old` was rewritten as `new` (ADR 0037), here or on another node: what is
     /// cached of it goes, and its task tells its connections the new id and stops.
     pub(crate) async fn drop_replaced(&self, old: DocumentId, new: Option<DocumentId>) {
-        if let Ok(mut l) = self.loading.lock()
-            && let Some(e) = l.get_mut(&old)
-        {
-            e.1 = true;
-        }
-        if let Ok(mut m) = self.tenant_rules.lock() {
-            m.retain(|_, r| r.doc != old && r.volunteers != old);
-        }
-        self.forget_facts_of(old);
-        self.pages.forget(old);
+        self.forget_cached(old);
         let entry = self.docs.lock().await.remove(&old);
         if let Some(e) = entry {
             let _ = e.tx.send(DocCmd::Replaced { new }).await;
         }
     }
 
+    /// What is cached of document `id` goes: a load under way reads again, and the tenant
+    /// rules, facts and pages built from it are dropped.
+    fn forget_cached(&self, id: DocumentId) {
+        if let Ok(mut l) = self.loading.lock()
+            && let Some(e) = l.get_mut(&id)
+        {
+            e.1 = true;
+        }
+        if let Ok(mut m) = self.tenant_rules.lock() {
+            m.retain(|_, r| r.doc != id && r.volunteers != id);
+        }
+        self.forget_facts_of(id);
+        self.pages.forget(id);
+    }
+
     async fn hear(&self, h: Heard) {
         match h {
             Heard::Notice(Notice::Doc(id)) => {
-                if let Ok(mut l) = self.loading.lock()
-                    && let Some(e) = l.get_mut(&id)
-                {
-                    e.1 = true;
-                }
-                if let Ok(mut m) = self.tenant_rules.lock() {
-                    m.retain(|_, r| r.doc != id && r.volunteers != id);
-                }
-                self.forget_facts_of(id);
-                self.pages.forget(id);
+                self.forget_cached(id);
                 if let Some(e) = self.docs.lock().await.get(&id) {
                     e.stale.store(true, Ordering::SeqCst);
                     // A full queue is fine: the task checks the flag after its next batch.

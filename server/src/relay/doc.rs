@@ -708,24 +708,7 @@ impl DocTask {
     /// Tells a connection the document was rewritten (the message names the new id) and
     /// closes the document for it; its changes since are carried over by the phone.
     fn tell_replaced(&mut self, conn: u64, new: Option<DocumentId>) {
-        let Some(p) = self.peers.remove(&conn) else {
-            return;
-        };
-        let document_id = self.meta.id.to_string();
-        let _ = p.out.try_send(Outbound::Wire(Box::new(WireMessage::Error {
-            sender_id: self.hub.peer_id.clone(),
-            target_id: p.peer_id.clone(),
-            message: nabo_core::wire::replaced_message(new),
-            document_id: Some(document_id.clone()),
-        })));
-        let _ = p
-            .out
-            .try_send(Outbound::Wire(Box::new(WireMessage::DocUnavailable {
-                sender_id: self.hub.peer_id.clone(),
-                target_id: p.peer_id.clone(),
-                document_id,
-            })));
-        self.hub.tell(conn, super::Control::Refused(self.meta.id));
+        self.close_with_error(conn, nabo_core::wire::replaced_message(new));
     }
 
     fn refuse(&mut self, conn: u64, r: &Refusal) {
@@ -736,6 +719,12 @@ impl DocTask {
             .inc();
         // Record keys are pseudonymous ids; the detail carries no content.
         tracing::info!(doc = %self.meta.id, conn, record = %r.record, reason = %r.reason, "changes refused");
+        self.close_with_error(conn, format!("refused: {r}"));
+    }
+
+    /// Sends a connection an `error` about this document and `doc-unavailable`, detaches it,
+    /// and has the connection close the document for the rest of its life.
+    fn close_with_error(&mut self, conn: u64, message: String) {
         let Some(p) = self.peers.remove(&conn) else {
             return;
         };
@@ -743,7 +732,7 @@ impl DocTask {
         let _ = p.out.try_send(Outbound::Wire(Box::new(WireMessage::Error {
             sender_id: self.hub.peer_id.clone(),
             target_id: p.peer_id.clone(),
-            message: format!("refused: {r}"),
+            message,
             document_id: Some(document_id.clone()),
         })));
         let _ = p

@@ -149,6 +149,38 @@ macro_rules! sql_storage {
                 Ok(WrappedKey { kek_id: r.try_get("kek_id")?, bytes: r.try_get("wrapped")? })
             }
 
+            /// Inserts a document's row and its first snapshot (inside the caller's transaction).
+            /// `Conflict` if the id or the scope is taken.
+            async fn insert_document(tx: &mut sqlx::Transaction<'_, $db>, meta: &DocMeta, snapshot: &[u8], now: i64) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at, programme_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(meta.id.to_string())
+                .bind(meta.tenant.as_str())
+                .bind(meta.kind.code())
+                .bind(&meta.scope)
+                .bind(&meta.activity)
+                .bind(&meta.area)
+                .bind(&meta.worker)
+                .bind(&meta.network)
+                .bind(&meta.title)
+                .bind(snapshot.len() as i64)
+                .bind(now)
+                .bind(now)
+                .bind(&meta.programme)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_unique)?;
+                sqlx::query("INSERT INTO chunks (doc_id, snapshot, bytes) VALUES ($1, $2, $3)")
+                    .bind(meta.id.to_string())
+                    .bind(true)
+                    .bind(snapshot)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
             /// Hands a key out for a document (inside the caller's transaction).
             async fn link(tx: &mut sqlx::Transaction<'_, $db>, tenant: &TenantId, subject: &str, doc: DocumentId, now: i64) -> Result<bool> {
                 let r = sqlx::query("INSERT INTO subject_key_documents (tenant, subject, doc_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, subject, doc_id) DO NOTHING")
@@ -252,32 +284,7 @@ macro_rules! sql_storage {
             async fn create_document(&self, meta: &DocMeta, snapshot: &[u8]) -> Result<()> {
                 let now = now_ms();
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                sqlx::query(
-                    "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at, programme_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(meta.id.to_string())
-                .bind(meta.tenant.as_str())
-                .bind(meta.kind.code())
-                .bind(&meta.scope)
-                .bind(&meta.activity)
-                .bind(&meta.area)
-                .bind(&meta.worker)
-                .bind(&meta.network)
-                .bind(&meta.title)
-                .bind(snapshot.len() as i64)
-                .bind(now)
-                .bind(now)
-                .bind(&meta.programme)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_unique)?;
-                sqlx::query("INSERT INTO chunks (doc_id, snapshot, bytes) VALUES ($1, $2, $3)")
-                    .bind(meta.id.to_string())
-                    .bind(true)
-                    .bind(snapshot)
-                    .execute(&mut *tx)
-                    .await?;
+                Self::insert_document(&mut tx, meta, snapshot, now).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -322,32 +329,7 @@ macro_rules! sql_storage {
                         .execute(&mut *tx)
                         .await?;
                 }
-                sqlx::query(
-                    "INSERT INTO documents (doc_id, tenant, kind, scope, activity_id, area_id, worker_id, network_id, title, size_bytes, created_at, updated_at, programme_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(&new_id)
-                .bind(new.tenant.as_str())
-                .bind(new.kind.code())
-                .bind(&new.scope)
-                .bind(&new.activity)
-                .bind(&new.area)
-                .bind(&new.worker)
-                .bind(&new.network)
-                .bind(&new.title)
-                .bind(snapshot.len() as i64)
-                .bind(now)
-                .bind(now)
-                .bind(&new.programme)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_unique)?;
-                sqlx::query("INSERT INTO chunks (doc_id, snapshot, bytes) VALUES ($1, $2, $3)")
-                    .bind(&new_id)
-                    .bind(true)
-                    .bind(snapshot)
-                    .execute(&mut *tx)
-                    .await?;
+                Self::insert_document(&mut tx, new, snapshot, now).await?;
                 // What belongs to the document rather than to its bytes moves with it.
                 for t in ["subject_key_documents", "reviews", "review_events"] {
                     sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {t} SET doc_id = $1 WHERE doc_id = $2")))
