@@ -594,9 +594,28 @@ impl Inner {
     /// sync: old id → (new id, the old document's change hashes the relay held).
     async fn replaced_documents(
         &self,
+        asked: &[DocumentId],
+    ) -> Result<std::collections::BTreeMap<DocumentId, (DocumentId, HashSet<ChangeHash>)>> {
+        let mut out = std::collections::BTreeMap::new();
+        // The relay takes up to 200 ids a question.
+        for part in asked.chunks(200) {
+            let list = part
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            out.extend(self.replaced_among(&list).await?);
+        }
+        Ok(out)
+    }
+
+    /// One question about the ids in `list` (comma-separated).
+    async fn replaced_among(
+        &self,
+        list: &str,
     ) -> Result<std::collections::BTreeMap<DocumentId, (DocumentId, HashSet<ChangeHash>)>> {
         let r = self
-            .authorised(|h, relay| h.get(format!("{relay}/api/v1/documents/replaced")))
+            .authorised(|h, relay| h.get(format!("{relay}/api/v1/documents/replaced?old={list}")))
             .await?;
         if !r.status().is_success() {
             return Err(self.refused(r).await?);
@@ -794,8 +813,13 @@ async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
     let mut local = inner.store.list().await?;
     let mut carried = 0;
     // Documents the relay rewrote under a new id (ADR 0037): late edits move to the new one.
-    if local.iter().any(|d| !visible_set.contains(&d.id)) {
-        let replaced = inner.replaced_documents().await?;
+    let unlisted: Vec<DocumentId> = local
+        .iter()
+        .map(|d| d.id)
+        .filter(|id| !visible_set.contains(id))
+        .collect();
+    if !unlisted.is_empty() {
+        let replaced = inner.replaced_documents(&unlisted).await?;
         for d in &local {
             if let Some((new, known)) = replaced.get(&d.id) {
                 let (kept, dropped) = inner.carry_over(d.id, *new, known).await?;

@@ -475,6 +475,16 @@ async fn documents(
     ))
 }
 
+/// The most ids one question about replaced documents may name.
+pub const MAX_REPLACED_ASKED: usize = 200;
+
+/// `?old=<id>,<id>`: only these old ids (else every replacement).
+#[derive(Deserialize, Debug)]
+pub struct ReplacedQuery {
+    /// Comma-separated document ids, bare or `automerge:` URLs.
+    pub old: Option<String>,
+}
+
 /// A document the caller may sync that was rewritten under a new id (ADR 0037).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct ReplacedEntry {
@@ -497,8 +507,35 @@ pub struct ReplacedEntry {
 async fn replaced_documents(
     State(s): State<AppState>,
     Caller(p): Caller,
+    Query(q): Query<ReplacedQuery>,
 ) -> Result<Json<Vec<ReplacedEntry>>, AppError> {
     use base64::Engine as _;
+    // A phone asks about the ids it holds that are no longer listed: the answer carries each
+    // replaced document's hashes, so it stays as small as the question.
+    let only: Option<std::collections::HashSet<nabo_core::document::DocumentId>> = match &q.old {
+        None => None,
+        Some(list) => {
+            let ids: Vec<&str> = list.split(',').filter(|x| !x.is_empty()).collect();
+            if ids.len() > MAX_REPLACED_ASKED {
+                return Err(AppError::Invalid {
+                    field: "old".into(),
+                    reason: "too-many",
+                    message: format!("at most {MAX_REPLACED_ASKED} ids"),
+                });
+            }
+            Some(
+                ids.into_iter()
+                    .map(|x| {
+                        nabo_core::document::DocumentId::parse(x).map_err(|_| AppError::Invalid {
+                            field: "old".into(),
+                            reason: "malformed",
+                            message: "not a document id".into(),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+    };
     let docs: std::collections::HashMap<_, _> = s
         .storage
         .documents(&p.tenant)
@@ -511,6 +548,7 @@ async fn replaced_documents(
             .replacements(&p.tenant)
             .await?
             .into_iter()
+            .filter(|r| only.as_ref().is_none_or(|o| o.contains(&r.old)))
             .filter(|r| {
                 docs.get(&r.new)
                     .is_some_and(|m| access(&p, m) != Access::None)

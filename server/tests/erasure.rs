@@ -903,6 +903,31 @@ async fn central_staff_erase_a_staff_member_and_what_they_recorded_stays_without
         let listed: serde_json::Value = listed.json().await.unwrap();
         assert_eq!(listed[0]["old"], dir.url(), "{backend:?}: {listed}");
         assert_eq!(listed[0]["new"], new_dir.url(), "{backend:?}: {listed}");
+        // A phone asks about the ids it holds: only those are answered; a bad id is refused
+        // naming the field.
+        let ask = |q: String| {
+            let (base, t) = (r.http(), t.clone());
+            async move {
+                let res = reqwest::Client::new()
+                    .get(format!("{base}/api/v1/documents/replaced?old={q}"))
+                    .bearer_auth(&t)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status().as_u16();
+                (status, res.json::<serde_json::Value>().await.unwrap())
+            }
+        };
+        let (status, only) = ask(format!("{dir},{new_dir}")).await;
+        assert_eq!((status, only.as_array().unwrap().len()), (200, 1), "{only}");
+        let (status, none) = ask(new_dir.to_string()).await;
+        assert_eq!((status, none), (200, serde_json::json!([])));
+        let (status, err) = ask("not-an-id".into()).await;
+        assert_eq!(
+            (status, err["field"].as_str(), err["reason"].as_str()),
+            (400, Some("old"), Some("malformed")),
+            "{err}"
+        );
         // An outreach worker does not sync the staff directory and is not told of it.
         let listed: serde_json::Value = reqwest::Client::new()
             .get(format!("{}/api/v1/documents/replaced", r.http()))
