@@ -372,3 +372,51 @@ async fn a_client_too_slow_to_read_is_closed_with_1013() {
     );
     r.running.unwrap().shutdown().await;
 }
+
+/// The `sync_message` fuzz target's finding of 2026-12-06 (`core/tests/fixtures/fuzz-sync/
+/// missing-dep`): a message Automerge 0.12 applies to the fuzzers' seed register but whose
+/// changes it then cannot read back (`get_changes` panics on a dependency missing from its
+/// change graph). The relay reads them for the rules and saves them right after, so before
+/// the fix the document's task died on it; the receive path now refuses it as malformed.
+#[test]
+fn a_message_whose_changes_automerge_cannot_read_back_is_refused_as_malformed() {
+    use automerge::sync::{State, SyncDoc};
+    use nabo_server::relay::sync::{Held, HoldBudget, Refused, receive_message};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let register = nabo_core::document::load_automerge(
+        &std::fs::read(root.join("core/fuzz/seeds/load_document/register")).unwrap(),
+    )
+    .unwrap();
+    let input = std::fs::read(root.join("core/tests/fixtures/fuzz-sync/missing-dep")).unwrap();
+    // As the fuzz target builds it: an odd first byte puts the rest, as change data, into
+    // the first message of a phone that forked the register.
+    let (&shape, rest) = input.split_first().unwrap();
+    let bytes = if shape % 2 == 0 {
+        rest.to_vec()
+    } else {
+        let phone = register
+            .fork()
+            .with_actor(automerge::ActorId::from([9u8; 16].as_slice()));
+        let mut m = phone.generate_sync_message(&mut State::new()).unwrap();
+        m.changes = vec![rest.to_vec()].into();
+        m.encode()
+    };
+    let limits = Limits::default();
+    let mut doc = register.clone();
+    let mut held = Held::new(HoldBudget::new(
+        limits.max_held_bytes,
+        limits.max_held_changes,
+    ));
+    let r = receive_message(
+        &mut doc,
+        &mut State::new(),
+        &bytes,
+        &mut held,
+        limits.max_changes_per_message,
+    );
+    match r {
+        Err(Refused::Close(c)) => assert_eq!(c.code, 1008, "{}", c.reason),
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("accepted a message whose changes cannot be read back"),
+    }
+}

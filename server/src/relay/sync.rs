@@ -402,6 +402,16 @@ pub(crate) fn receive(
     } else if !changes_empty {
         apply(doc, held, incoming)?;
         let after = doc.get_heads();
+        if after != before {
+            // What the relay does next with the applied changes: read them for the rules and
+            // save them. Automerge 0.12 accepts some change sets it then cannot read back
+            // (a dependency missing from its change graph: a panic in `get_changes`, found by
+            // the `sync_message` fuzz target on 2026-12-06, input in
+            // core/tests/fixtures/fuzz-sync/missing-dep). Read them here, inside the caller's
+            // `guarded`, so such a message is refused as malformed and the document task
+            // reverts instead of dying on it.
+            let _ = doc.get_changes(&before);
+        }
         state.shared_heads = advance_heads(&before, &after, &state.shared_heads);
     }
     let mut their: Vec<ChangeHash> = heads.clone();
