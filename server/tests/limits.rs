@@ -373,13 +373,18 @@ async fn a_client_too_slow_to_read_is_closed_with_1013() {
     r.running.unwrap().shutdown().await;
 }
 
-/// The `sync_message` fuzz target's finding of 2026-12-06 (`core/tests/fixtures/fuzz-sync/
-/// missing-dep`): a message Automerge 0.12 applies to the fuzzers' seed register but whose
-/// changes it then cannot read back (`get_changes` panics on a dependency missing from its
-/// change graph). The relay reads them for the rules and saves them right after, so before
-/// the fix the document's task died on it; the receive path now refuses it as malformed.
+/// The `sync_message` fuzz target's findings of 2026-12-06 (`core/tests/fixtures/fuzz-sync/`),
+/// each a message to the fuzzers' seed register that Automerge 0.12 takes and then panics on
+/// in what the relay does next, outside its guard, killing the document's task:
+/// - `missing-dep`: changes it applies but cannot read back (`get_changes` panics on a
+///   dependency missing from its change graph; the relay reads them for the rules and saves
+///   them);
+/// - `bloom-zero-bits`: a `have` Bloom filter with entries and no bits (the relay's answer
+///   divides by zero).
+///
+/// The receive path now refuses both as malformed.
 #[test]
-fn a_message_whose_changes_automerge_cannot_read_back_is_refused_as_malformed() {
+fn the_fuzzers_sync_messages_are_refused_as_malformed() {
     use automerge::sync::{State, SyncDoc};
     use nabo_server::relay::sync::{Held, HoldBudget, Refused, receive_message};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -387,36 +392,39 @@ fn a_message_whose_changes_automerge_cannot_read_back_is_refused_as_malformed() 
         &std::fs::read(root.join("core/fuzz/seeds/load_document/register")).unwrap(),
     )
     .unwrap();
-    let input = std::fs::read(root.join("core/tests/fixtures/fuzz-sync/missing-dep")).unwrap();
-    // As the fuzz target builds it: an odd first byte puts the rest, as change data, into
-    // the first message of a phone that forked the register.
-    let (&shape, rest) = input.split_first().unwrap();
-    let bytes = if shape % 2 == 0 {
-        rest.to_vec()
-    } else {
-        let phone = register
-            .fork()
-            .with_actor(automerge::ActorId::from([9u8; 16].as_slice()));
-        let mut m = phone.generate_sync_message(&mut State::new()).unwrap();
-        m.changes = vec![rest.to_vec()].into();
-        m.encode()
-    };
     let limits = Limits::default();
-    let mut doc = register.clone();
-    let mut held = Held::new(HoldBudget::new(
-        limits.max_held_bytes,
-        limits.max_held_changes,
-    ));
-    let r = receive_message(
-        &mut doc,
-        &mut State::new(),
-        &bytes,
-        &mut held,
-        limits.max_changes_per_message,
-    );
-    match r {
-        Err(Refused::Close(c)) => assert_eq!(c.code, 1008, "{}", c.reason),
-        Err(other) => panic!("{other:?}"),
-        Ok(_) => panic!("accepted a message whose changes cannot be read back"),
+    for name in ["missing-dep", "bloom-zero-bits"] {
+        let input = std::fs::read(root.join("core/tests/fixtures/fuzz-sync").join(name)).unwrap();
+        // As the fuzz target builds it: an even first byte, the rest is the message; an odd
+        // one puts the rest, as change data, into the first message of a phone that forked
+        // the register.
+        let (&shape, rest) = input.split_first().unwrap();
+        let bytes = if shape % 2 == 0 {
+            rest.to_vec()
+        } else {
+            let phone = register
+                .fork()
+                .with_actor(automerge::ActorId::from([9u8; 16].as_slice()));
+            let mut m = phone.generate_sync_message(&mut State::new()).unwrap();
+            m.changes = vec![rest.to_vec()].into();
+            m.encode()
+        };
+        let mut doc = register.clone();
+        let mut held = Held::new(HoldBudget::new(
+            limits.max_held_bytes,
+            limits.max_held_changes,
+        ));
+        let r = receive_message(
+            &mut doc,
+            &mut State::new(),
+            &bytes,
+            &mut held,
+            limits.max_changes_per_message,
+        );
+        match r {
+            Err(Refused::Close(c)) => assert_eq!(c.code, 1008, "{name}: {}", c.reason),
+            Err(other) => panic!("{name}: {other:?}"),
+            Ok(_) => panic!("{name}: accepted"),
+        }
     }
 }

@@ -384,6 +384,9 @@ pub(crate) fn receive(
         }
         state.peer_read_only = flags.contains(MessageFlags::READ_ONLY);
     }
+    if let Some(bad) = have.iter().find_map(|h| bloom_refusal(&h.bloom)) {
+        return Err(ReceiveError::Malformed(bad.into()));
+    }
     let changes_empty = changes.is_empty();
     let incoming = if changes_empty {
         Vec::new()
@@ -454,6 +457,43 @@ pub(crate) fn receive(
     state.their_heads = Some(heads);
     state.their_need = Some(need);
     Ok(())
+}
+
+/// Why a peer's Bloom filter (a `have` of its sync message) would break Automerge 0.12 when the
+/// relay answers, or None. It reads `entries, bits per entry, probes` (LEB128) and the bits
+/// as automerge encodes them. Found by the `sync_message` fuzz target on 2026-12-06
+/// (core/tests/fixtures/fuzz-sync/bloom-zero-bits): entries with zero bits make the answer
+/// divide by zero; and a huge probe count would make it allocate that many probes.
+fn bloom_refusal(bloom: &automerge::sync::BloomFilter) -> Option<&'static str> {
+    /// Automerge writes 7; anything near it is fine, billions are an attack.
+    const MAX_PROBES: u64 = 64;
+    let bytes = bloom.to_bytes();
+    let mut rest = bytes.as_slice();
+    let mut next = || -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..35).step_by(7) {
+            let (&b, tail) = rest.split_first()?;
+            rest = tail;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    };
+    if bytes.is_empty() {
+        return None;
+    }
+    let (Some(entries), Some(bits_per_entry), Some(probes)) = (next(), next(), next()) else {
+        return Some("a Bloom filter's header does not decode");
+    };
+    if entries > 0 && (bits_per_entry == 0 || rest.is_empty()) {
+        return Some("a Bloom filter with entries and no bits");
+    }
+    if probes > MAX_PROBES {
+        return Some("a Bloom filter with too many probes");
+    }
+    None
 }
 
 /// The heads both sides share after we applied the peer's changes: our new heads that came
