@@ -5,7 +5,6 @@
 //! sign-ups and check-ins are checked offline against the certificate as last seen — never a
 //! copy kept in an activity's roster.
 
-use automerge::ActorId;
 use nabo_core::docs::volunteers::Certificates;
 use nabo_core::model::volunteer::ChildCertificate;
 use nabo_core::prelude::*;
@@ -72,7 +71,7 @@ impl Inner {
         if a.volunteer_id.is_none() {
             return Ok(None);
         }
-        let Some(doc) = self.store.load(id, ActorId::random()).await? else {
+        let Some(doc) = self.store.load(id, nabo_core::entropy::actor()).await? else {
             return Ok(None);
         };
         if doc.kind() != DocKind::Register {

@@ -196,7 +196,7 @@ impl Inner {
                 tenant: tenant.clone(),
             })
             .await?;
-        match self.store.load(id, ActorId::random()).await? {
+        match self.store.load(id, nabo_core::entropy::actor()).await? {
             Some(doc) => {
                 let t = TenantDoc::from_doc(doc)?;
                 Ok((t.catalogue(base)?, t.settings()?.free_text_notes))
@@ -274,7 +274,7 @@ impl Inner {
             .await?;
         let doc = self
             .store
-            .load(id, ActorId::random())
+            .load(id, nabo_core::entropy::actor())
             .await?
             .ok_or_else(|| NaboError::not_found("activity"))?;
         Ok(ActivityDoc::from_doc(doc)?)
@@ -284,13 +284,11 @@ impl Inner {
     /// rewrote has a new id, ADR 0037), else the id derived from the scope (what every phone
     /// creates offline).
     pub(crate) async fn doc_id(&self, scope: &Scope) -> Result<DocumentId> {
-        let derived = scope.document_id();
-        let stored = self.store.list().await?;
-        Ok(stored
-            .iter()
-            .find(|d| d.id == derived)
-            .or_else(|| stored.iter().find(|d| &d.scope == scope))
-            .map_or(derived, |d| d.id))
+        Ok(self
+            .store
+            .id_for_scope(scope)
+            .await?
+            .unwrap_or_else(|| scope.document_id()))
     }
 
     pub(crate) async fn docs_of(&self, kind: DocKind) -> Result<Vec<(DocumentId, Scope)>> {
@@ -364,7 +362,7 @@ impl Inner {
     pub(crate) async fn activity_names(&self) -> Result<BTreeMap<ActivityId, String>> {
         let mut out = BTreeMap::new();
         for (id, _) in self.docs_of(DocKind::Activity).await? {
-            if let Some(doc) = self.store.load(id, ActorId::random()).await? {
+            if let Some(doc) = self.store.load(id, nabo_core::entropy::actor()).await? {
                 let a = ActivityDoc::from_doc(doc)?;
                 out.insert(a.id().clone(), a.activity()?.current.name);
             }
@@ -446,7 +444,7 @@ impl NaboClient {
             let actor = match store.setting(ACTOR).await? {
                 Some(b) => ActorId::from(b),
                 None => {
-                    let a = ActorId::random();
+                    let a = nabo_core::entropy::actor();
                     store.set_setting(ACTOR, a.to_bytes()).await?;
                     a
                 }
@@ -454,7 +452,7 @@ impl NaboClient {
             let storage_id = match store.setting(STORAGE_ID).await? {
                 Some(b) => String::from_utf8(b).map_err(NaboError::internal)?,
                 None => {
-                    let s = uuid::Uuid::new_v4().to_string();
+                    let s = nabo_core::entropy::uuid().to_string();
                     store.set_setting(STORAGE_ID, s.as_bytes()).await?;
                     s
                 }
@@ -601,7 +599,7 @@ impl NaboClient {
         on_runtime!(self, |inner| {
             let mut out = Vec::new();
             for (id, _) in inner.docs_of(DocKind::Activity).await? {
-                let Some(doc) = inner.store.load(id, ActorId::random()).await? else {
+                let Some(doc) = inner.store.load(id, nabo_core::entropy::actor()).await? else {
                     continue;
                 };
                 let a = ActivityDoc::from_doc(doc)?;
@@ -630,7 +628,7 @@ impl NaboClient {
             let names = inner.activity_names().await?;
             let mut out = Vec::new();
             for (id, _) in inner.docs_of(DocKind::Register).await? {
-                let Some(doc) = inner.store.load(id, ActorId::random()).await? else {
+                let Some(doc) = inner.store.load(id, nabo_core::entropy::actor()).await? else {
                     continue;
                 };
                 let reg = RegisterDoc::from_doc(doc)?;
@@ -1101,7 +1099,7 @@ impl NaboClient {
                 if Some(worker.to_string()) != a.staff_id {
                     continue;
                 }
-                let Some(doc) = inner.store.load(id, ActorId::random()).await? else {
+                let Some(doc) = inner.store.load(id, nabo_core::entropy::actor()).await? else {
                     continue;
                 };
                 let log = OutreachDoc::from_doc(doc)?;

@@ -1,7 +1,6 @@
 //! Consent on the phone (ADR 0027): a child added with the guardian's consent, consent
 //! recorded later, and the conversion of the apps' consent input into the core's record.
 
-use automerge::ActorId;
 use nabo_core::consent::{Relation, Use};
 use nabo_core::docs::register::NewParticipant;
 use nabo_core::docs::tenant::TenantDoc;
@@ -56,10 +55,12 @@ impl Inner {
                 tenant: tenant.clone(),
             })
             .await?;
-        Ok(match self.store.load(id, ActorId::random()).await? {
-            Some(doc) => TenantDoc::from_doc(doc)?.settings()?.consent_age,
-            None => nabo_core::consent::DEFAULT_GUARDIAN_AGE,
-        })
+        Ok(
+            match self.store.load(id, nabo_core::entropy::actor()).await? {
+                Some(doc) => TenantDoc::from_doc(doc)?.settings()?.consent_age,
+                None => nabo_core::consent::DEFAULT_GUARDIAN_AGE,
+            },
+        )
     }
 
     /// Adds a child (with the consent, if given) and marks them present. A name in a named

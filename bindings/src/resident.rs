@@ -4,7 +4,6 @@
 //! the term's first record (every phone creates the same skeleton), durable before the call
 //! returns, and sent with the next sync.
 
-use automerge::ActorId;
 use nabo_core::docs::resident::{NewEvening, NewRound, ResidentLogDoc};
 use nabo_core::prelude::*;
 use nabo_core::store::Handle;
@@ -146,7 +145,7 @@ impl NaboClient {
                 if a != activity {
                     continue;
                 }
-                let Some(doc) = inner.store.load(id, ActorId::random()).await? else {
+                let Some(doc) = inner.store.load(id, nabo_core::entropy::actor()).await? else {
                     continue;
                 };
                 let log = ResidentLogDoc::from_doc(doc)?;

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use automerge::ChangeHash;
 use automerge::sync::State;
-use automerge::{ActorId, ChangeHash};
 use nabo_core::client::{Client, SyncEnd};
 use nabo_core::prelude::*;
 use nabo_core::seal::SubjectKey;
@@ -339,7 +339,7 @@ impl Inner {
     /// user (404), or will not take keys for (403), is left alone.
     async fn share_keys(&self, id: DocumentId) -> Result<()> {
         use base64::Engine;
-        let Some(doc) = self.store.load(id, ActorId::random()).await? else {
+        let Some(doc) = self.store.load(id, nabo_core::entropy::actor()).await? else {
             return Ok(());
         };
         let participants: BTreeSet<String> = subjects_of(doc)?.into_iter().collect();
@@ -458,13 +458,15 @@ impl Inner {
         let participants = |doc: Option<NaboDoc>| -> Result<Vec<String>> {
             doc.map_or_else(|| Ok(Vec::new()), subjects_of)
         };
-        let gone = participants(self.store.load(id, ActorId::random()).await?)?;
+        let gone = participants(self.store.load(id, nabo_core::entropy::actor()).await?)?;
         if gone.is_empty() {
             return Ok(0);
         }
         let mut needed = BTreeSet::new();
         for k in kept {
-            needed.extend(participants(self.store.load(*k, ActorId::random()).await?)?);
+            needed.extend(participants(
+                self.store.load(*k, nabo_core::entropy::actor()).await?,
+            )?);
         }
         let mut n = 0;
         for subject in gone.iter().filter(|s| !needed.contains(*s)) {
@@ -514,7 +516,7 @@ impl Inner {
     /// Syncs one document. Returns whether the relay sent changes, or `None` when the relay
     /// does not have it (or does not let this user see it).
     async fn sync_doc(&self, c: &mut Client, id: DocumentId) -> Result<Option<bool>> {
-        let local = self.store.load(id, ActorId::random()).await?;
+        let local = self.store.load(id, nabo_core::entropy::actor()).await?;
         let mut state = match self.store.sync_state(id, RELAY_PEER).await? {
             Some(b) => State::decode(&b).unwrap_or_else(|_| State::new()),
             None => State::new(),
@@ -531,7 +533,7 @@ impl Inner {
                     }
                     SyncEnd::Error(e) => return Err(sync_error(e)),
                 }
-                let doc = NaboDoc::from_automerge(am, ActorId::random())?.with_id(id);
+                let doc = NaboDoc::from_automerge(am, nabo_core::entropy::actor())?.with_id(id);
                 match self.store.insert(&doc).await {
                     Ok(()) | Err(nabo_core::store::StoreError::Exists(_)) => {}
                     Err(e) => return Err(e.into()),
@@ -651,7 +653,12 @@ impl Inner {
         new: DocumentId,
         known: &HashSet<ChangeHash>,
     ) -> Result<(usize, usize)> {
-        if self.store.load(new, ActorId::random()).await?.is_none() {
+        if self
+            .store
+            .load(new, nabo_core::entropy::actor())
+            .await?
+            .is_none()
+        {
             // Fetched on a connection of its own: the sync's connection then syncs the new
             // document once, from the state stored here.
             let token = self.access_token(false).await?;
@@ -665,8 +672,8 @@ impl Inner {
         let checks = self.checks(new).await?;
         let _g = self.edit.lock().await;
         let (Some(local), Some(fresh)) = (
-            self.store.load(old, ActorId::random()).await?,
-            self.store.load(new, ActorId::random()).await?,
+            self.store.load(old, nabo_core::entropy::actor()).await?,
+            self.store.load(new, nabo_core::entropy::actor()).await?,
         ) else {
             return Ok((0, 0));
         };
@@ -717,7 +724,7 @@ impl Inner {
             let _g = self.edit.lock().await;
             let local = self
                 .store
-                .load(id, ActorId::random())
+                .load(id, nabo_core::entropy::actor())
                 .await?
                 .ok_or_else(|| NaboError::not_found("document"))?;
             let r = nabo_core::rules::rebase(
@@ -901,7 +908,7 @@ async fn sync_inner(inner: &Arc<Inner>) -> Result<api::SyncReport> {
 pub(crate) async fn status(inner: &Arc<Inner>) -> Result<api::SyncStatus> {
     let mut pending = 0u64;
     for d in inner.store.list().await? {
-        let Some(doc) = inner.store.load(d.id, ActorId::random()).await? else {
+        let Some(doc) = inner.store.load(d.id, nabo_core::entropy::actor()).await? else {
             continue;
         };
         let shared = match inner.store.sync_state(d.id, RELAY_PEER).await? {

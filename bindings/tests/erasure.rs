@@ -85,14 +85,7 @@ async fn offline_phone_case(backend: Backend) {
         .unwrap();
     assert!(matches!(b.sync_now().await, Err(NaboError::Offline { .. })));
     r.restart(Limits::default()).await.unwrap();
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/erasures", r.http()))
-        .bearer_auth(central_token(&r).await)
-        .json(&serde_json::json!({"subject": child, "reason": "request"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 201);
+    erase(&r, &child).await;
 
     // Phone A learns of it at its next sync: the key and the child leave its roll call.
     a.sync_now().await.unwrap();
@@ -284,15 +277,7 @@ async fn known_person_case(backend: Backend) {
     assert!(matches!(b.sync_now().await, Err(NaboError::Offline { .. })));
     r.restart(Limits::default()).await.unwrap();
     let central = central_token(&r).await;
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/erasures", r.http()))
-        .bearer_auth(&central)
-        .json(&serde_json::json!({"subject": pid, "reason": "request"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 201);
-    let done: serde_json::Value = res.json().await.unwrap();
+    let done = erase(&r, &pid).await;
     assert_eq!(
         done["documents"], 1,
         "{backend:?}: the log is marked: {done}"

@@ -235,14 +235,7 @@ async fn notes_case(backend: Backend) {
 
     // Central staff erase the person: the key leaves the relay, and at their next sync
     // neither phone opens the note on the contact with them; the anonymous note stays.
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/erasures", r.http()))
-        .bearer_auth(token(&r, "central").await)
-        .json(&serde_json::json!({"subject": pid, "reason": "request"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 201, "{backend:?}");
+    erase(&r, &pid).await;
     assert_eq!(r.storage().subject_key(&tenant, &pid).await.unwrap(), None);
     for p in [&a, &b] {
         p.sync_now().await.unwrap();
@@ -269,14 +262,7 @@ async fn notes_case(backend: Backend) {
 
     // Central staff erase the anonymous contact's note over the API, by the contact's id: its
     // key goes, and neither phone nor the page opens the note any more.
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/erasures", r.http()))
-        .bearer_auth(token(&r, "central").await)
-        .json(&serde_json::json!({"subject": cid, "reason": "request"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 201, "{backend:?}");
+    erase(&r, cid).await;
     assert_eq!(r.storage().subject_key(&tenant, cid).await.unwrap(), None);
     for p in [&a, &b] {
         p.sync_now().await.unwrap();

@@ -156,7 +156,7 @@ impl Client {
 
     /// Joins over an open WebSocket. `storage_id` makes the relay keep sync state for us.
     pub async fn join(mut ws: Socket, storage_id: Option<&str>) -> Result<Self> {
-        let peer_id = format!("rust-{}", uuid::Uuid::new_v4().simple());
+        let peer_id = format!("rust-{}", crate::entropy::uuid().simple());
         let join = WireMessage::Join {
             sender_id: peer_id.clone(),
             peer_metadata: PeerMetadata {

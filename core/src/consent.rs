@@ -644,7 +644,7 @@ mod tests {
             ActivityDoc::create(
                 "t1".parse().unwrap(),
                 ActivityId::random(),
-                automerge::ActorId::random(),
+                crate::entropy::actor(),
                 &central,
                 cat,
                 input,
@@ -669,7 +669,7 @@ mod tests {
         tx.delete(&obj, "legal_basis_text").unwrap();
         tx.commit();
         let old = ActivityDoc::from_doc(
-            NaboDoc::load(&doc.doc().save(), automerge::ActorId::random()).unwrap(),
+            NaboDoc::load(&doc.doc().save(), crate::entropy::actor()).unwrap(),
         )
         .unwrap();
         assert_eq!(old.activity().unwrap().current.legal_basis_text, None);

@@ -49,7 +49,7 @@ pub fn check_id(s: &str) -> Result<(), IdError> {
 
 /// A fresh random identifier: 32 lower-case hex digits of a UUID v4.
 pub fn random_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    crate::entropy::uuid().simple().to_string()
 }
 
 macro_rules! id_type {

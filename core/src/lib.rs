@@ -44,6 +44,7 @@ pub mod consent;
 pub mod disclosure;
 pub mod docs;
 pub mod document;
+pub mod entropy;
 pub mod erasure;
 pub mod error;
 pub mod ids;

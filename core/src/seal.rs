@@ -18,7 +18,7 @@
 //! assert!(open(&key, "p-2", &sealed).is_err());
 //! ```
 
-use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::error::{Error, Result};
@@ -41,12 +41,9 @@ impl std::fmt::Debug for SubjectKey {
 }
 
 impl SubjectKey {
-    /// A fresh random key from the operating system's generator.
+    /// A fresh random key from the operating system's generator (`crate::entropy`).
     pub fn generate() -> Self {
-        let key = chacha20poly1305::Key::generate();
-        let mut out = [0u8; 32];
-        out.copy_from_slice(key.as_slice());
-        SubjectKey(out)
+        SubjectKey(crate::entropy::bytes())
     }
 
     /// The raw bytes (for the key store).
@@ -70,7 +67,7 @@ pub fn seal(key: &SubjectKey, subject: &str, plaintext: &str) -> Result<Sealed> 
         )));
     }
     let cipher = XChaCha20Poly1305::new(&key.0.into());
-    let nonce = XNonce::generate();
+    let nonce = XNonce::from(crate::entropy::bytes::<24>());
     let ct = cipher
         .encrypt(
             &nonce,

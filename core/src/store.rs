@@ -27,7 +27,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::document::{DocKind, DocumentId, NaboDoc, Scope, TypedDoc};
@@ -87,7 +87,7 @@ const CHECK_VALUE: &[u8] = b"nabo local store v1";
 
 impl Sealer {
     fn seal(&self, aad: &str, plain: &[u8]) -> Result<Vec<u8>> {
-        let nonce = XNonce::generate();
+        let nonce = XNonce::from(crate::entropy::bytes::<24>());
         let ct = self
             .0
             .encrypt(
@@ -407,6 +407,25 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The id of the stored document for `scope`: the one under the scope's derived id if
+    /// there is one, else another with that scope (a document the relay rewrote under a new
+    /// id, ADR 0037), else None. One query, on the scope index.
+    pub async fn id_for_scope(&self, scope: &Scope) -> Result<Option<DocumentId>> {
+        let derived = scope.document_id().to_string();
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT doc_id FROM documents WHERE scope = ? ORDER BY doc_id = ? DESC, doc_id LIMIT 1",
+        )
+        .bind(scope.to_string())
+        .bind(&derived)
+        .fetch_optional(&self.pool)
+        .await?;
+        id.map(|id| {
+            DocumentId::parse(&id)
+                .map_err(|_| StoreError::Storage(sqlx::Error::Decode("doc_id".into())))
+        })
+        .transpose()
     }
 
     /// Deletes a document with its changes and sync states (revocation, erasure).

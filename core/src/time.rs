@@ -104,6 +104,19 @@ impl FromStr for Time {
     }
 }
 
+thread_local! {
+    /// This thread's simulated clock (milliseconds since the epoch), if it set one.
+    static THREAD_CLOCK: std::cell::Cell<Option<fn() -> i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes [`Timestamp::now`] on this thread read `now` (milliseconds since the epoch) instead
+/// of the system clock, or the system clock again with None. For the deterministic
+/// simulation (ADR 0036), whose phones and relay share one thread and one simulated clock.
+#[cfg(feature = "sim")]
+pub fn set_thread_clock(now: Option<fn() -> i64>) {
+    THREAD_CLOCK.with(|c| c.set(now));
+}
+
 /// An instant, milliseconds since the Unix epoch (UTC).
 #[derive(
     Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
@@ -111,10 +124,14 @@ impl FromStr for Time {
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
-    /// The current time of the system clock. Code that stamps records or asks for today's
-    /// date takes a [`Clock`] instead, so tests can set it.
+    /// The current time of the system clock (or of this thread's simulated clock, see
+    /// [`set_thread_clock`]). Code that stamps records or asks for today's date takes a
+    /// [`Clock`] instead, so tests can set it.
     pub fn now() -> Self {
-        Timestamp(Utc::now().timestamp_millis())
+        match THREAD_CLOCK.with(std::cell::Cell::get) {
+            Some(now) => Timestamp(now()),
+            None => Timestamp(Utc::now().timestamp_millis()),
+        }
     }
 
     /// Seconds since the epoch, as Automerge change metadata wants them.
@@ -461,6 +478,23 @@ impl Hydrate for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "sim")]
+    #[test]
+    fn a_thread_clock_is_read_on_its_thread_only() {
+        fn fixed() -> i64 {
+            4_000_000_000_000
+        }
+        let real = Timestamp::now();
+        set_thread_clock(Some(fixed));
+        assert_eq!(Timestamp::now(), Timestamp(4_000_000_000_000));
+        let other = std::thread::spawn(Timestamp::now)
+            .join()
+            .unwrap_or(Timestamp(0));
+        assert!(other >= real, "another thread reads the system clock");
+        set_thread_clock(None);
+        assert!(Timestamp::now() >= real && Timestamp::now() < Timestamp(4_000_000_000_000));
+    }
 
     #[test]
     fn the_danish_date_follows_cet_and_cest() {

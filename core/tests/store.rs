@@ -77,7 +77,10 @@ async fn a_killed_process_loses_no_edit_it_reported_as_saved() {
     for (i, stop) in [3usize, 70, 17, 130, 1, 64, 45].into_iter().enumerate() {
         let got = run_and_kill(&db, next, stop);
         assert!(got.len() >= stop, "round {i}");
-        next = got.last().copied().unwrap_or(next) + 1;
+        // The kill may land after the child stored edit `last + 1` and before it reported it:
+        // that edit's participant exists, so the next child starts one further (it would
+        // otherwise fail on adding a participant that is already there).
+        next = got.last().copied().unwrap_or(next) + 2;
         reported.extend(got);
         // Reopen after every kill, as the app would.
         let store = Store::open(&db).await.unwrap();
@@ -277,6 +280,41 @@ async fn a_replaced_document_keeps_neither_its_appended_changes_nor_its_sync_sta
     let empty = Store::memory().await.unwrap();
     assert!(!empty.replace(relay_copy.doc()).await.unwrap());
     assert!(empty.load(id, ActorId::random()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_scope_finds_its_document_under_the_derived_id_first_then_under_a_new_one() {
+    let store = Store::memory().await.unwrap();
+    let f = Fixture::lektiecafe();
+    let doc = f.replica().doc().clone();
+    let scope = doc.scope().clone();
+    assert_eq!(store.id_for_scope(&scope).await.unwrap(), None);
+
+    // The relay rewrote it under a new id (ADR 0037) while the phone still holds the old one.
+    let new_id = DocumentId::random();
+    let rewritten = doc
+        .rewritten(ActorId::random(), 1_700_000_000_000)
+        .unwrap()
+        .with_id(new_id);
+    assert_eq!(rewritten.scope(), &scope);
+    store.insert(&rewritten).await.unwrap();
+    assert_eq!(store.id_for_scope(&scope).await.unwrap(), Some(new_id));
+    store.insert(&doc).await.unwrap();
+    assert_eq!(
+        store.id_for_scope(&scope).await.unwrap(),
+        Some(scope.document_id()),
+        "the derived id first"
+    );
+    store.delete(scope.document_id()).await.unwrap();
+    assert_eq!(store.id_for_scope(&scope).await.unwrap(), Some(new_id));
+
+    // Another scope finds nothing.
+    let other = Scope::Register {
+        tenant: "t1".parse().unwrap(),
+        activity: "act-2".parse().unwrap(),
+        term: "2026H2".parse().unwrap(),
+    };
+    assert_eq!(store.id_for_scope(&other).await.unwrap(), None);
 }
 
 /// Reads every byte of the store's files (database and write-ahead log).

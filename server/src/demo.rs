@@ -453,7 +453,7 @@ pub async fn seed(
     let cat = Catalogue::builtin()?;
     let now = clock.now();
     let today = now.date_dk();
-    let actor = ActorId::random;
+    let actor = nabo_core::entropy::actor;
     let central = Author {
         by: By::Staff(id("s-mette")?),
         at: Timestamp(now.0 - 90 * 86_400_000),
@@ -856,7 +856,7 @@ pub async fn seed(
                 wiped: None,
             })
             .await?;
-        let actor = ActorId::random();
+        let actor = nabo_core::entropy::actor();
         storage
             .bind_actor(&tenant, &actor.to_hex_string(), &user, Some(&device))
             .await?;
@@ -1181,7 +1181,7 @@ pub async fn seed(
             wiped: None,
         })
         .await?;
-    let hannes_phone = ActorId::random();
+    let hannes_phone = nabo_core::entropy::actor();
     storage
         .bind_actor(
             &tenant,

@@ -452,7 +452,7 @@ pub async fn erase(
         + usize::from(plan.staff.as_ref().is_some_and(|d| !d.erased));
     let subjects: Vec<String> = plan.subjects.iter().cloned().collect();
     let mut log = ErasureRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: nabo_core::entropy::uuid().to_string(),
         tenant: by.tenant.clone(),
         subject: plan.subject.clone(),
         user_id: by.user_id.clone(),
@@ -565,6 +565,7 @@ async fn mark_registers(s: &AppState, by: &Principal, plan: &Plan) -> Result<(),
         if !d.erased || d.changes > 1 {
             crate::rewrite::rewrite(&s.hub, d.meta.id, crate::rewrite::RewriteReason::Erasure)
                 .await?;
+            crate::rewrite::reclaim(&s.hub).await;
         }
         // Their logins close and lose the name: the login name and display name become the
         // login id's, the password and the sealed profile go (the key is destroyed already).
@@ -623,7 +624,7 @@ pub async fn reapply_journal(s: &AppState) -> Result<usize, EraseError> {
             ..crate::retention::system(&tenant)
         };
         let log = ErasureRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: nabo_core::entropy::uuid().to_string(),
             tenant: tenant.clone(),
             subject: e.subject.clone(),
             user_id: JOURNAL_USER.to_owned(),

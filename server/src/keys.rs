@@ -73,7 +73,7 @@ fn valid_id(id: &str) -> bool {
 
 /// A new key id: the date and a random suffix (`k20261203-9f2a`).
 fn new_id() -> String {
-    let r: [u8; 2] = rand::random();
+    let r: [u8; 2] = nabo_core::entropy::bytes();
     format!(
         "k{}-{}",
         chrono::Utc::now().format("%Y%m%d"),
@@ -174,7 +174,7 @@ impl Keyring {
         while self.get(&id).is_some() {
             id = new_id();
         }
-        let key: [u8; 32] = rand::random();
+        let key: [u8; 32] = nabo_core::entropy::bytes();
         let mut keys = vec![(id, key.to_vec())];
         keys.extend(self.keys.iter().cloned());
         Keyring { keys }
@@ -205,7 +205,7 @@ pub fn write(path: &Path, ring: &Keyring) -> Result<(), KeyError> {
     {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
+    let tmp = path.with_extension(format!("tmp-{}", nabo_core::entropy::uuid().simple()));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

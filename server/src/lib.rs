@@ -113,14 +113,41 @@ impl Running {
     }
 }
 
+/// Where the relay accepts connections: a TCP listener in production; the deterministic
+/// simulation (ADR 0036) passes its simulated network's listener to [`start_on`].
+pub trait Listener: Send + 'static {
+    /// One accepted connection.
+    type Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static;
+    /// Waits for the next connection and its peer's address.
+    fn accept(
+        &self,
+    ) -> impl std::future::Future<Output = std::io::Result<(Self::Io, SocketAddr)>> + Send;
+    /// The address it listens on.
+    fn local_addr(&self) -> std::io::Result<SocketAddr>;
+}
+
+impl Listener for TcpListener {
+    type Io = tokio::net::TcpStream;
+
+    fn accept(
+        &self,
+    ) -> impl std::future::Future<Output = std::io::Result<(Self::Io, SocketAddr)>> + Send {
+        TcpListener::accept(self)
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        TcpListener::local_addr(self)
+    }
+}
+
 /// Accepts connections and serves HTTP/1.1 with upgrades. hyper's HTTP/1 server is used
 /// directly (not `axum::serve`, which detects HTTP/2 too) with the smallest read buffer it
 /// allows: what a connection keeps after its WebSocket upgrade decides the relay's memory for
 /// many idle phones (docs/benchmarks.md). At most `Limits::max_connections` TCP connections
 /// are served at once (an upgraded WebSocket keeps its place); one more is answered 503 and
 /// closed. Headers must arrive within `Limits::http_read_timeout`.
-async fn serve(
-    listener: TcpListener,
+async fn serve<L: Listener>(
+    listener: L,
     app: axum::Router,
     hub: Arc<relay::Hub>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
@@ -292,6 +319,16 @@ pub async fn start_with(
     config: Config,
     storage: Arc<dyn storage::Storage>,
 ) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(config.listen).await?;
+    start_on(config, storage, listener).await
+}
+
+/// [`start_with`] on a listener already bound (`config.listen` is not used).
+pub async fn start_on(
+    config: Config,
+    storage: Arc<dyn storage::Storage>,
+    listener: impl Listener,
+) -> anyhow::Result<Running> {
     let state = state_for(&config, storage).await?;
     // Before anything is served: erasures a restored database lacks are applied again.
     let reapplied = erasure::reapply_journal(&state).await?;
@@ -310,7 +347,6 @@ pub async fn start_with(
             },
         ),
     );
-    let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let shutdown = hub.shutdown.clone();
     let task = tokio::spawn(serve(listener, app, hub, shutdown));

@@ -100,7 +100,7 @@ impl Outbox {
                 "not a mail address",
             ));
         }
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let id = nabo_core::entropy::uuid().simple().to_string();
         let domain = self
             .from
             .rsplit_once('@')

@@ -263,7 +263,7 @@ fn demo_password() -> String {
             "skole",
         ];
         // Four words and a number: at least 15 characters, as the password rules ask.
-        let r: [u8; 4] = rand::random();
+        let r: [u8; 4] = nabo_core::entropy::bytes();
         format!(
             "{}-{}-{}-{}",
             WORDS[r[0] as usize % WORDS.len()],

@@ -13,7 +13,6 @@
 
 use std::sync::Arc;
 
-use automerge::ActorId;
 use nabo_core::docs::staff::StaffDoc;
 use nabo_core::docs::tenant::{Settings, TenantDoc};
 use nabo_core::docs::volunteers::VolunteersDoc;
@@ -499,7 +498,7 @@ pub async fn create_tenant(p: &People<'_>, t: NewTenant) -> Result<(TenantId, Cr
     };
     let tdoc = TenantDoc::create(
         tenant.clone(),
-        ActorId::random(),
+        nabo_core::entropy::actor(),
         &by,
         Settings {
             name: name.to_owned(),
@@ -509,12 +508,12 @@ pub async fn create_tenant(p: &People<'_>, t: NewTenant) -> Result<(TenantId, Cr
     store_new(p.storage, tdoc.doc()).await?;
     store_new(
         p.storage,
-        StaffDoc::create(tenant.clone(), ActorId::random())?.doc(),
+        StaffDoc::create(tenant.clone(), nabo_core::entropy::actor())?.doc(),
     )
     .await?;
     store_new(
         p.storage,
-        VolunteersDoc::create(tenant.clone(), ActorId::random())?.doc(),
+        VolunteersDoc::create(tenant.clone(), nabo_core::entropy::actor())?.doc(),
     )
     .await?;
     // The administrator's own record is signed by them; through the relay the rules then see

@@ -109,7 +109,7 @@ pub async fn set_hold(
     reason: HoldReason,
 ) -> Result<HoldRow, HoldError> {
     let row = HoldRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: nabo_core::entropy::uuid().to_string(),
         tenant: by.tenant.clone(),
         subject: subject.to_owned(),
         reason: reason.code().to_owned(),
@@ -383,7 +383,7 @@ pub async fn run_tenant(s: &AppState, tenant: &TenantId) -> Result<RunReport, Ru
     }
     storage
         .insert_retention_run(&RetentionRunRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: nabo_core::entropy::uuid().to_string(),
             tenant: tenant.clone(),
             at: s.clock.now().0,
             today: report.today.clone(),
@@ -419,6 +419,24 @@ async fn reports(
     settings: &RetentionSettings,
     holds: &BTreeSet<String>,
     today: Date,
+) -> Result<(i64, i64), RunError> {
+    let mut rewritten = 0usize;
+    let disposal = dispose_reports(s, tenant, settings, holds, today, &mut rewritten).await;
+    // Once for the whole run, also after an error (what was rewritten before it).
+    if rewritten > 0 {
+        crate::rewrite::reclaim(&s.hub).await;
+    }
+    disposal
+}
+
+/// The loop of [`reports`]; counts the activities it rewrote in `rewritten`.
+async fn dispose_reports(
+    s: &AppState,
+    tenant: &TenantId,
+    settings: &RetentionSettings,
+    holds: &BTreeSet<String>,
+    today: Date,
+    rewritten: &mut usize,
 ) -> Result<(i64, i64), RunError> {
     let system = system(tenant);
     let author = Author::now(system.by(), &s.clock);
@@ -468,6 +486,7 @@ async fn reports(
             // from its current state under a new id, and the old one's bytes go (ADR 0037).
             crate::rewrite::rewrite(&s.hub, meta.id, crate::rewrite::RewriteReason::Retention)
                 .await?;
+            *rewritten += 1;
         }
         disposed += done.len() as i64;
         held += kept;

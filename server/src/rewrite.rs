@@ -15,7 +15,6 @@
 
 use std::sync::Arc;
 
-use automerge::ActorId;
 use nabo_core::document::DocumentId;
 
 use crate::relay::Hub;
@@ -61,8 +60,10 @@ pub enum RewriteError {
 const ATTEMPTS: usize = 8;
 
 /// Rewrites document `id` under a new id (see the module's documentation) and returns the new
-/// document's metadata. The old id's space is reclaimed before this returns (SQLite zeroes
-/// and truncates its WAL; PostgreSQL rewrites the document tables).
+/// document's metadata. The old id's rows are gone when this returns, but their bytes may
+/// still be in the database's free pages and log: the caller calls [`reclaim`] once after its
+/// rewrites (a retention run rewrites many activities, and PostgreSQL's reclaim rewrites
+/// whole tables under an exclusive lock, so once per run, not once per document).
 pub async fn rewrite(
     hub: &Arc<Hub>,
     id: DocumentId,
@@ -92,7 +93,7 @@ pub async fn rewrite(
         let at = now_ms();
         let fresh = loaded
             .doc
-            .rewritten(ActorId::random(), at / 1000)
+            .rewritten(nabo_core::entropy::actor(), at / 1000)
             .map_err(|_| RewriteError::Damaged)?;
         let new = DocMeta {
             id: DocumentId::random(),
@@ -113,7 +114,6 @@ pub async fn rewrite(
         {
             Ok(()) => {
                 hub.drop_replaced(id, Some(new.id)).await;
-                reclaim(hub).await;
                 tracing::info!(old = %id, new = %new.id, reason = reason.code(), "document rewritten");
                 return Ok(new);
             }
@@ -124,9 +124,10 @@ pub async fn rewrite(
     Err(RewriteError::Busy)
 }
 
-/// Reclaims the old document's space, tried again a few times (PostgreSQL's VACUUM FULL waits
-/// for older transactions); what is left is reclaimed by the next rewrite or erasure.
-async fn reclaim(hub: &Hub) {
+/// Reclaims the space of the documents rewritten so far (SQLite zeroes and truncates its WAL;
+/// PostgreSQL rewrites the document tables), tried again a few times (PostgreSQL's VACUUM
+/// FULL waits for older transactions); what is left is reclaimed by the next call.
+pub async fn reclaim(hub: &Hub) {
     for attempt in 1..=4u64 {
         match hub.storage().reclaim_documents().await {
             Ok(()) => return,

@@ -69,7 +69,7 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> anyhow::
         Backend::Sqlite => format!("sqlite://{}", dir.join("relay.sqlite").display()),
         Backend::Postgres => {
             let admin = std::env::var("NABO_TEST_PG_URL")?;
-            let name = format!("nabo_test_{}", uuid::Uuid::new_v4().simple());
+            let name = format!("nabo_test_{}", nabo_core::entropy::uuid().simple());
             let mut c = sqlx::PgConnection::connect(&admin).await?;
             // The name is ours: "nabo_test_" and 32 hex digits.
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))

@@ -200,6 +200,20 @@ async fn forged_expired_and_wrong_algorithm_tokens_are_refused() {
         &claims(&r, "u-central", now() + 60),
     );
     assert_eq!(status(&r, "/api/v1/me", &good).await, 200);
+    // The leeway (5 s) on the relay's clock: just expired is still taken, 10 s past is not.
+    for (ago, want) in [(2, 200), (10, 401)] {
+        let t = sign(
+            jsonwebtoken::Algorithm::HS256,
+            &kid,
+            &k,
+            &claims(&r, "u-central", now() - ago),
+        );
+        assert_eq!(
+            status(&r, "/api/v1/me", &t).await,
+            want,
+            "expired {ago} s ago"
+        );
+    }
     let expired = sign(
         jsonwebtoken::Algorithm::HS256,
         &kid,

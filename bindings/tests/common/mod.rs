@@ -23,6 +23,20 @@ pub async fn central_token(r: &TestRelay) -> String {
     token(r, "central").await
 }
 
+/// Central staff erase `subject` (`POST /api/v1/erasures`, reason `request`); the answer must
+/// be 201. Returns the answer's body.
+pub async fn erase(r: &TestRelay, subject: &str) -> serde_json::Value {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/erasures", r.http()))
+        .bearer_auth(central_token(r).await)
+        .json(&serde_json::json!({"subject": subject, "reason": "request"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201, "erasure of {subject}");
+    res.json().await.unwrap()
+}
+
 /// A one-time enrolment code for the login `user` (an id), made by central staff.
 pub async fn enrolment_code(r: &TestRelay, user: &str) -> String {
     let v: serde_json::Value = reqwest::Client::new()

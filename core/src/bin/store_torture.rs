@@ -5,7 +5,6 @@
 //!
 //! Usage: `nabo-store-torture <db path> <first n> <count>`
 
-use automerge::ActorId;
 use nabo_core::docs::activity::ActivitySnapshot;
 use nabo_core::prelude::*;
 use nabo_core::store::{Handle, Store};
@@ -28,7 +27,7 @@ fn fixture() -> (ActivitySnapshot, Author) {
     let mut act = ActivityDoc::create(
         "t1".parse().expect("id"),
         "act-1".parse().expect("id"),
-        ActorId::random(),
+        nabo_core::entropy::actor(),
         &central,
         cat,
         input,
@@ -73,7 +72,7 @@ async fn main() {
         activity: "act-1".parse().expect("id"),
         term: "2026H2".parse().expect("term"),
     };
-    let actor = ActorId::random();
+    let actor = nabo_core::entropy::actor();
     let mut handle = match Handle::<RegisterDoc>::open(&store, scope.document_id(), actor.clone())
         .await
         .expect("open")

@@ -824,7 +824,7 @@ mod note_tests {
             worker,
             "a1".parse().unwrap(),
             "2026Q4".parse().unwrap(),
-            ActorId::random(),
+            crate::entropy::actor(),
         )
         .unwrap();
         let plain = NewContact::anonymous(at, "legeplads", "uformelt-moede", 2, "15-17");

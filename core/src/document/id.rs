@@ -18,7 +18,7 @@ pub struct BadDocumentId;
 impl DocumentId {
     /// A random id (for documents made once by one creator, e.g. an activity).
     pub fn random() -> Self {
-        DocumentId(*uuid::Uuid::new_v4().as_bytes())
+        DocumentId(*crate::entropy::uuid().as_bytes())
     }
 
     /// The id derived from a document's scope string: every phone that creates the register

@@ -790,7 +790,7 @@ pub(crate) fn skeleton_change(scope: &Scope, actor: &ActorId) -> Option<ChangeHa
     (1..=scope.kind().current_schema())
         .find(|schema| &skeleton_actor(scope, *schema) == actor)
         .map(|schema| {
-            NaboDoc::create_at_schema(scope.clone(), ActorId::random(), schema)
+            NaboDoc::create_at_schema(scope.clone(), crate::entropy::actor(), schema)
                 .ok()
                 .and_then(|d| d.am.get_heads().first().copied())
                 .unwrap_or(ChangeHash([0; 32]))

@@ -200,7 +200,7 @@ pub fn rotate_signing_key(keys: &LiveKeyring) -> anyhow::Result<String> {
 
 /// A random opaque token (256 bits, base64url).
 pub fn random_token() -> String {
-    let b: [u8; 32] = rand::random();
+    let b: [u8; 32] = nabo_core::entropy::bytes();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
@@ -213,7 +213,7 @@ pub fn hash_secret(s: &str) -> String {
 /// is easy to read aloud and fits a small QR code).
 pub fn enrolment_code() -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let bytes: [u8; 10] = rand::random();
+    let bytes: [u8; 10] = nabo_core::entropy::bytes();
     let s: String = bytes
         .iter()
         .map(|b| ALPHABET[(*b as usize) % 32] as char)
@@ -321,7 +321,7 @@ impl Auth {
             tid: tenant.into(),
             dev: device.map(str::to_owned),
             fam: family.map(str::to_owned),
-            jti: uuid::Uuid::new_v4().simple().to_string(),
+            jti: nabo_core::entropy::uuid().simple().to_string(),
             aud: AUDIENCE.into(),
             iss: self.issuer.clone(),
             iat: now,
@@ -370,7 +370,7 @@ impl Auth {
 
     /// A new session (login, enrolment): a new refresh family.
     async fn issue(&self, user: &UserRow, device: Option<&str>) -> Result<Tokens, AuthError> {
-        let family = uuid::Uuid::new_v4().simple().to_string();
+        let family = nabo_core::entropy::uuid().simple().to_string();
         let (tokens, row) = self.pair(user, device, family)?;
         self.storage
             .insert_refresh(&hash_secret(&tokens.refresh_token), &row)
@@ -636,7 +636,7 @@ impl Auth {
         if user.disabled {
             return Err(AuthError::Revoked);
         }
-        let device_id = uuid::Uuid::new_v4().simple().to_string();
+        let device_id = nabo_core::entropy::uuid().simple().to_string();
         let name: String = device_name
             .chars()
             .filter(|c| !c.is_control())
@@ -664,13 +664,18 @@ impl Auth {
         let kid = header.kid.ok_or(AuthError::BadToken)?;
         let key = self.keys.key(&kid).ok_or(AuthError::BadToken)?;
         let mut v = Validation::new(Algorithm::HS256);
-        v.leeway = LEEWAY_SECS;
+        // Expiry is checked below on Nabo's clock (`now_ms`: the system clock, or the
+        // simulation's), with the same leeway; jsonwebtoken would read the system clock.
+        v.validate_exp = false;
         v.set_audience(&[AUDIENCE]);
         v.set_issuer(&[self.issuer.as_str()]);
         v.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
         let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&key), &v)
             .map_err(|_| AuthError::BadToken)?;
         let c = data.claims;
+        if c.exp < now_ms().div_euclid(1000) - LEEWAY_SECS as i64 {
+            return Err(AuthError::BadToken);
+        }
         if let Some(f) = &c.fam
             && self.storage.family_denied(f, now_ms()).await?
         {

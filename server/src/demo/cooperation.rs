@@ -59,7 +59,7 @@ pub(super) async fn seed(
     cat: &Catalogue,
     today: Date,
 ) -> anyhow::Result<()> {
-    let actor = automerge::ActorId::random;
+    let actor = nabo_core::entropy::actor;
     let mette = |day: Date| Author {
         by: By::Staff("s-mette".parse().unwrap_or_else(|_| unreachable!())),
         at: at(day, 10),

@@ -52,7 +52,7 @@ pub(super) async fn seed(
         let mut doc = ActivityDoc::create(
             tenant.clone(),
             id(act)?,
-            ActorId::random(),
+            nabo_core::entropy::actor(),
             central,
             cat,
             input,

@@ -660,7 +660,7 @@ impl Conn {
         let held = &mut new.held;
         let max = limits.max_changes_per_message;
         match guarded(|| super::sync::receive(doc, state, msg, held, max)) {
-            Ok(Ok(())) => {}
+            Ok(Ok(_)) => {}
             Ok(Err(ReceiveError::Overflow(reason))) => {
                 self.hub
                     .metrics
@@ -706,7 +706,7 @@ impl Conn {
             return Ok(());
         };
         let sender = self.sender();
-        let Ok(nabo) = NaboDoc::from_automerge(doc, automerge::ActorId::random()) else {
+        let Ok(nabo) = NaboDoc::from_automerge(doc, nabo_core::entropy::actor()) else {
             return self.unavailable(&id.to_string());
         };
         let scope_ok = if super::create::derived_id(nabo.kind()) {

@@ -175,7 +175,7 @@ impl Rejection {
 }
 
 fn relay_actor() -> ActorId {
-    ActorId::random()
+    nabo_core::entropy::actor()
 }
 
 /// A document loaded from storage, with the heads of what is stored (a migration on load
@@ -433,8 +433,8 @@ impl DocTask {
             } => {
                 let before = self.doc.heads();
                 let r = match self.merge(changes) {
-                    Ok(()) if self.doc.heads() == before => Ok(()),
-                    Ok(()) => match self.check_and_persist(&before, &sender).await {
+                    Ok(applied) if applied.is_empty() => Ok(()),
+                    Ok(applied) => match self.check_and_persist(&before, applied, &sender).await {
                         Ok(()) => Ok(()),
                         Err(Rejection::Refused(r)) => Err(MergeError::Refused(r)),
                         Err(Rejection::Close(c)) if c.code == 1011 => Err(MergeError::Storage),
@@ -534,8 +534,11 @@ impl DocTask {
         let max = limits.max_changes_per_message;
         let received =
             super::sync::receive_message(am, &mut peer.state, &data, &mut peer.held, max);
-        let had_changes = match received {
-            Ok(had_changes) => had_changes,
+        let super::sync::Received {
+            carried_changes,
+            applied,
+        } = match received {
+            Ok(received) => received,
             Err(super::sync::Refused::ReadOnly) => {
                 self.refuse(conn, &nabo_core::rules::read_only(self.meta.kind));
                 return true;
@@ -550,7 +553,7 @@ impl DocTask {
             let Some(sender) = self.peers.get(&conn).map(|p| p.sender.clone()) else {
                 return true;
             };
-            match self.check_and_persist(&before, &sender).await {
+            match self.check_and_persist(&before, applied, &sender).await {
                 Ok(()) => {}
                 Err(Rejection::Refused(r)) => {
                     self.refuse(conn, &r);
@@ -580,7 +583,7 @@ impl DocTask {
         }
         let sends_changes = reply.as_ref().is_some_and(|m| !m.changes.is_empty());
         let heads_moved = peer.state.their_heads != their_heads_before;
-        if had_changes || sends_changes || heads_moved || reply.is_none() {
+        if carried_changes || sends_changes || heads_moved || reply.is_none() {
             peer.rounds = 0;
         } else {
             peer.rounds += 1;
@@ -605,11 +608,15 @@ impl DocTask {
 
     /// Applies changes sent in one piece (a concurrently created document, a page's edit):
     /// every dependency must be present, nothing is held.
-    fn merge(&mut self, changes: Vec<automerge::Change>) -> Result<(), ReceiveError> {
+    /// Returns the changes applied.
+    fn merge(
+        &mut self,
+        changes: Vec<automerge::Change>,
+    ) -> Result<Vec<automerge::Change>, ReceiveError> {
         let mut held = Held::new(HoldBudget::new(0, 0));
         let am = self.doc.automerge_mut();
         match guarded(|| super::sync::apply(am, &mut held, changes)) {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(applied)) => Ok(applied),
             Ok(Err(ReceiveError::Overflow(_))) => Err(ReceiveError::Malformed(
                 "changes whose dependencies are missing".into(),
             )),
@@ -620,15 +627,15 @@ impl DocTask {
         }
     }
 
-    /// Checks the changes after `before` (applied to the document, not yet stored or sent to
-    /// anyone) with the rules as made by `sender`, binds their actors to the sender, and
-    /// stores them.
+    /// Checks `changes`, the changes after `before` (applied to the document, read back
+    /// inside the receive path's guard, not yet stored or sent to anyone), with the rules as
+    /// made by `sender`, binds their actors to the sender, and stores them.
     async fn check_and_persist(
         &mut self,
         before: &[automerge::ChangeHash],
+        changes: Vec<automerge::Change>,
         sender: &Sender,
     ) -> Result<(), Rejection> {
-        let changes = self.doc.automerge().get_changes(before);
         if changes.len() > self.hub.limits.max_changes_per_message {
             return Err(Rejection::close(
                 1008,

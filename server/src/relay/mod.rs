@@ -311,7 +311,7 @@ impl Hub {
         metrics: Metrics,
     ) -> Result<Arc<Self>, StorageError> {
         let storage_id = storage
-            .init_setting("storage_id", &uuid::Uuid::new_v4().to_string())
+            .init_setting("storage_id", &nabo_core::entropy::uuid().to_string())
             .await?;
         let (shutdown_tx, shutdown) = watch::channel(false);
         let pages = crate::web::cache::PageCache::new(limits.page_cache_bytes);
@@ -319,7 +319,7 @@ impl Hub {
             storage,
             limits,
             metrics,
-            peer_id: format!("nabo-relay-{}", uuid::Uuid::new_v4().simple()),
+            peer_id: format!("nabo-relay-{}", nabo_core::entropy::uuid().simple()),
             storage_id,
             docs: Mutex::new(HashMap::new()),
             known_actors: std::sync::Mutex::new(HashMap::new()),

@@ -302,11 +302,20 @@ pub enum Refused {
     ReadOnly,
 }
 
+/// What one accepted sync message did.
+#[derive(Debug)]
+pub struct Received {
+    /// The message carried changes (new or not): the peer is still sending.
+    pub carried_changes: bool,
+    /// The changes it applied, in the order Automerge reads them back: what the relay checks
+    /// with the rules and stores. Empty when the heads did not move.
+    pub applied: Vec<Change>,
+}
+
 /// The relay's receive path for one peer's sync message, before anything is stored: the
 /// bytes are decoded within the budget of their size (`nabo_core::untrusted`), the number of
 /// changes is limited, and the message is applied with changes whose dependencies are
-/// missing held in `held` (a panic inside Automerge becomes a refusal). Returns whether the
-/// message carried changes. On a refusal part of the message may have been applied: the
+/// missing held in `held` (a panic inside Automerge becomes a refusal). On a refusal part of the message may have been applied: the
 /// caller reverts to its stored state if the heads moved. `DocTask` and the fuzz target
 /// `sync_message` (core/fuzz) both call this.
 pub fn receive_message(
@@ -315,7 +324,7 @@ pub fn receive_message(
     data: &[u8],
     held: &mut Held,
     max_changes: usize,
-) -> Result<bool, Refused> {
+) -> Result<Received, Refused> {
     let refuse = |code, reason: String, limit| {
         Refused::Close(Refusal {
             code,
@@ -334,9 +343,12 @@ pub fn receive_message(
         let e = ReceiveError::TooMany(max_changes);
         return Err(refuse(1008, e.to_string(), "changes_per_message"));
     }
-    let had_changes = !msg.changes.is_empty();
+    let carried_changes = !msg.changes.is_empty();
     match nabo_core::document::guarded(|| receive(doc, state, msg, held, max_changes)) {
-        Ok(Ok(())) => Ok(had_changes),
+        Ok(Ok(applied)) => Ok(Received {
+            carried_changes,
+            applied,
+        }),
         Ok(Err(ReceiveError::Overflow(reason))) => Err(refuse(1008, reason, "held_changes")),
         Ok(Err(e @ ReceiveError::TooMany(_))) => {
             Err(refuse(1008, e.to_string(), "changes_per_message"))
@@ -361,7 +373,7 @@ pub(crate) fn receive(
     msg: Message,
     held: &mut Held,
     max_changes: usize,
-) -> Result<(), ReceiveError> {
+) -> Result<Vec<Change>, ReceiveError> {
     state.in_flight = false;
     let before = doc.get_heads();
     let Message {
@@ -388,6 +400,7 @@ pub(crate) fn receive(
         return Err(ReceiveError::Malformed(bad.into()));
     }
     let changes_empty = changes.is_empty();
+    let mut applied = Vec::new();
     let incoming = if changes_empty {
         Vec::new()
     } else {
@@ -403,18 +416,8 @@ pub(crate) fn receive(
             return Err(ReceiveError::ReadOnly);
         }
     } else if !changes_empty {
-        apply(doc, held, incoming)?;
+        applied = apply(doc, held, incoming)?;
         let after = doc.get_heads();
-        if after != before {
-            // What the relay does next with the applied changes: read them for the rules and
-            // save them. Automerge 0.12 accepts some change sets it then cannot read back
-            // (a dependency missing from its change graph: a panic in `get_changes`, found by
-            // the `sync_message` fuzz target on 2026-12-06, input in
-            // core/tests/fixtures/fuzz-sync/missing-dep). Read them here, inside the caller's
-            // `guarded`, so such a message is refused as malformed and the document task
-            // reverts instead of dying on it.
-            let _ = doc.get_changes(&before);
-        }
         state.shared_heads = advance_heads(&before, &after, &state.shared_heads);
     }
     let mut their: Vec<ChangeHash> = heads.clone();
@@ -456,7 +459,7 @@ pub(crate) fn receive(
     state.their_have = Some(have);
     state.their_heads = Some(heads);
     state.their_need = Some(need);
-    Ok(())
+    Ok(applied)
 }
 
 /// Why a peer's Bloom filter (a `have` of its sync message) would break Automerge 0.12 when the
@@ -529,15 +532,23 @@ pub(crate) fn ask_for_missing(reply: &mut Message, doc: &Automerge, held: &Held)
 
 /// Applies the changes of `incoming` (and of `held`) whose dependencies are present; the
 /// others wait in `held`.
+///
+/// Returns the changes this applied, read back from the document: what the relay checks
+/// with the rules and stores. Automerge 0.12 accepts some change sets it then cannot read
+/// back (a dependency missing from its change graph: a panic in `get_changes`, found by the
+/// `sync_message` fuzz target on 2026-12-06, input in
+/// core/tests/fixtures/fuzz-sync/missing-dep). Reading them here, inside the caller's
+/// `guarded`, refuses such a set as malformed instead of killing the document's task later.
 pub(crate) fn apply(
     doc: &mut Automerge,
     held: &mut Held,
     incoming: Vec<Change>,
-) -> Result<(), ReceiveError> {
+) -> Result<Vec<Change>, ReceiveError> {
     let ready = held.admit(doc, incoming)?;
     if ready.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let before = doc.get_heads();
     doc.apply_changes(ready)
         .map_err(|e| ReceiveError::Malformed(e.to_string()))?;
     if !doc.get_missing_deps(&[]).is_empty() {
@@ -546,7 +557,10 @@ pub(crate) fn apply(
             "changes were parked in the document".into(),
         ));
     }
-    Ok(())
+    if doc.get_heads() == before {
+        return Ok(Vec::new());
+    }
+    Ok(doc.get_changes(&before))
 }
 
 #[cfg(test)]

@@ -691,9 +691,9 @@ pub trait Storage: PrivacyStorage + Send + Sync + std::fmt::Debug {
     async fn close(&self);
 }
 
-/// The current time in milliseconds.
+/// The current time in milliseconds (`Timestamp::now`: the system clock, or the simulation's).
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    nabo_core::time::Timestamp::now().0
 }
 
 /// Opens storage for a database URL: `sqlite://…` or `postgres://…`.

@@ -1597,7 +1597,7 @@ impl SqliteStorage {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStorage {
             pool,
-            node: uuid::Uuid::new_v4().simple().to_string(),
+            node: nabo_core::entropy::uuid().simple().to_string(),
         })
     }
 }
@@ -1613,7 +1613,7 @@ impl PgStorage {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStorage {
             pool,
-            node: uuid::Uuid::new_v4().simple().to_string(),
+            node: nabo_core::entropy::uuid().simple().to_string(),
         })
     }
 }

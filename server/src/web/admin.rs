@@ -535,7 +535,7 @@ pub async fn put_area(
     let id: AreaId = format!(
         "a-{}-{}",
         slug(&f.navn),
-        &uuid::Uuid::new_v4().simple().to_string()[..4]
+        &nabo_core::entropy::uuid().simple().to_string()[..4]
     )
     .parse()
     .map_err(|_| WebError::BadRequest("Navnet kan ikke bruges.".into()))?;
@@ -702,13 +702,13 @@ pub async fn create_activity(
         _ => AttendanceMode::Headcount,
     };
     input.start = Some(d.today);
-    let id: ActivityId = format!("act-{}", uuid::Uuid::new_v4().simple())
+    let id: ActivityId = format!("act-{}", nabo_core::entropy::uuid().simple())
         .parse()
         .map_err(|_| WebError::Internal)?;
     let doc = ActivityDoc::create(
         v.principal.tenant.clone(),
         id.clone(),
-        automerge::ActorId::random(),
+        nabo_core::entropy::actor(),
         &v.author(),
         &d.catalogue,
         input,
@@ -1242,9 +1242,12 @@ pub async fn create_programme(
         process_phase: None,
         archived: false,
     };
-    let id: ProgrammeId = format!("p-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
-        .parse()
-        .map_err(|_| WebError::Internal)?;
+    let id: ProgrammeId = format!(
+        "p-{}",
+        &nabo_core::entropy::uuid().simple().to_string()[..8]
+    )
+    .parse()
+    .map_err(|_| WebError::Internal)?;
     let by = v.author();
     let cat = &d.catalogue;
     s.hub

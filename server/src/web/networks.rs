@@ -408,7 +408,7 @@ async fn create(
     let doc = NetworkDoc::create(
         v.principal.tenant.clone(),
         id.clone(),
-        automerge::ActorId::random(),
+        nabo_core::entropy::actor(),
         &v.author(),
         n,
     )

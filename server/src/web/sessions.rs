@@ -303,7 +303,7 @@ async fn create(
                 v.principal.tenant.clone(),
                 a.id.clone(),
                 term,
-                automerge::ActorId::random(),
+                nabo_core::entropy::actor(),
                 &by,
                 ctx,
             )?;
