@@ -428,3 +428,56 @@ fn the_fuzzers_sync_messages_are_refused_as_malformed() {
         }
     }
 }
+
+/// Where the two findings above come from, checked on Automerge's own sync path (what any
+/// automerge-rs sync server runs): `bloom-zero-bits` panics there too (an upstream bug in
+/// `generate_sync_message`, sync/bloom.rs:74, to report to automerge: any peer can crash an
+/// automerge-rs server that answers it); `missing-dep` does not (`receive_sync_message` takes
+/// the document chunk whole, where the relay loads it and applies its changes, which
+/// Automerge 0.12 then cannot read back). When this fails after an Automerge upgrade,
+/// upstream has changed: see whether the relay's refusals (`relay::sync::bloom_refusal`,
+/// the read-back in `apply`) can go.
+#[test]
+fn automerges_own_sync_path_panics_on_the_bloom_finding_and_takes_the_other() {
+    use automerge::sync::{Message, State, SyncDoc};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let register = nabo_core::document::load_automerge(
+        &std::fs::read(root.join("core/fuzz/seeds/load_document/register")).unwrap(),
+    )
+    .unwrap();
+    let message = |name: &str| {
+        let input = std::fs::read(root.join("core/tests/fixtures/fuzz-sync").join(name)).unwrap();
+        let (&shape, rest) = input.split_first().unwrap();
+        if shape % 2 == 0 {
+            Message::decode(rest).unwrap()
+        } else {
+            let phone = register
+                .fork()
+                .with_actor(automerge::ActorId::from([9u8; 16].as_slice()));
+            let mut m = phone.generate_sync_message(&mut State::new()).unwrap();
+            m.changes = vec![rest.to_vec()].into();
+            m
+        }
+    };
+    // Automerge's own receive and answer, and a read-back of what was applied.
+    let own_path = |msg: Message| {
+        let mut doc = register.clone();
+        let before = doc.get_heads();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut state = State::new();
+            doc.receive_sync_message(&mut state, msg).unwrap();
+            let applied = doc.get_changes(&before).len();
+            let _ = doc.generate_sync_message(&mut state);
+            applied
+        }))
+    };
+    let missing_dep = own_path(message("missing-dep"));
+    assert!(
+        matches!(missing_dep, Ok(n) if n > 0),
+        "missing-dep: Automerge's own path now fails on it (or applies nothing)"
+    );
+    assert!(
+        own_path(message("bloom-zero-bits")).is_err(),
+        "bloom-zero-bits: Automerge's own sync path no longer panics (fixed upstream?)"
+    );
+}
