@@ -531,3 +531,63 @@ async fn concurrent_first_changes_read_the_tenants_rules_once() {
         );
     }
 }
+
+/// The relay serves on any [`nabo_server::Listener`] (the seam the deterministic
+/// simulation's network plugs into, docs/plans/simulation.md): here on in-memory pipes, with
+/// no TCP at all. A plain HTTP request and an answer through one pipe.
+#[tokio::test]
+async fn the_relay_serves_on_a_listener_that_is_not_tcp() {
+    use std::net::SocketAddr;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+    use tokio::sync::{Mutex, mpsc};
+
+    struct Pipes(Mutex<mpsc::Receiver<DuplexStream>>);
+    impl nabo_server::Listener for Pipes {
+        type Io = DuplexStream;
+        async fn accept(&self) -> std::io::Result<(DuplexStream, SocketAddr)> {
+            match self.0.lock().await.recv().await {
+                Some(pipe) => Ok((pipe, ([10, 0, 0, 2], 40000).into())),
+                None => std::future::pending().await,
+            }
+        }
+        fn local_addr(&self) -> std::io::Result<SocketAddr> {
+            Ok(([10, 0, 0, 1], 80).into())
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("relay.sqlite").display());
+    let storage = std::sync::Arc::new(
+        nabo_server::storage::SqliteStorage::connect(&url)
+            .await
+            .unwrap(),
+    );
+    let config = nabo_server::Config::new(
+        ([127, 0, 0, 1], 9).into(),
+        dir.path().to_path_buf(),
+        nabo_server::keys::KeySource::File {
+            path: dir.path().join("kek.keys"),
+            create: true,
+        },
+    );
+    let (tx, rx) = mpsc::channel(1);
+    let running = nabo_server::start_on(config, storage, Pipes(Mutex::new(rx)))
+        .await
+        .unwrap();
+    assert_eq!(running.addr, SocketAddr::from(([10, 0, 0, 1], 80)));
+
+    let (mut phone, relay_end) = tokio::io::duplex(64 * 1024);
+    tx.send(relay_end).await.unwrap();
+    phone
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), phone.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    running.shutdown().await;
+}
