@@ -53,7 +53,7 @@ pub(crate) struct Inner {
     pub store: Store,
     pub actor: ActorId,
     pub storage_id: String,
-    pub http: reqwest::Client,
+    pub http: crate::http::Http,
     /// TLS for the WebSocket (the same roots as `http`).
     #[cfg(feature = "tls")]
     pub tls: Arc<rustls::ClientConfig>,
@@ -433,6 +433,7 @@ impl NaboClient {
         store_key: Vec<u8>,
         trusted_roots_pem: Option<String>,
         clock: Clock,
+        net: Option<Arc<dyn crate::http::Net>>,
     ) -> Result<Arc<Self>> {
         run(async move {
             let key: [u8; 32] = store_key.as_slice().try_into().map_err(|_| {
@@ -485,6 +486,10 @@ impl NaboClient {
                 .timeout(Duration::from_secs(20))
                 .build()
                 .map_err(NaboError::internal)?;
+            let http = match net {
+                Some(net) => crate::http::Http::Net(net),
+                None => crate::http::Http::Reqwest(http),
+            };
             let (events, _) = tokio::sync::broadcast::channel(256);
             let client = Arc::new(NaboClient {
                 inner: Arc::new(Inner {
@@ -532,7 +537,22 @@ impl NaboClient {
         store_key: Vec<u8>,
         clock: Clock,
     ) -> Result<Arc<Self>> {
-        Self::open_inner(data_dir, relay_url, store_key, None, clock).await
+        Self::open_inner(data_dir, relay_url, store_key, None, clock, None).await
+    }
+
+    /// Like [`NaboClient::open_with_clock`], reaching the relay (`http://host:port`) only
+    /// through streams `net` opens: HTTP/1.1 and the sync WebSocket over them, no TCP or TLS
+    /// of the phone's own. For the deterministic simulation (docs/plans/simulation.md) and
+    /// tests; not exported to the apps.
+    pub async fn open_with_net(
+        data_dir: String,
+        relay_url: String,
+        store_key: Vec<u8>,
+        clock: Clock,
+        net: Arc<dyn crate::http::Net>,
+    ) -> Result<Arc<Self>> {
+        crate::http::host_port(&relay_url)?;
+        Self::open_inner(data_dir, relay_url, store_key, None, clock, Some(net)).await
     }
 }
 
@@ -547,7 +567,7 @@ impl NaboClient {
         relay_url: String,
         store_key: Vec<u8>,
     ) -> Result<Arc<Self>> {
-        Self::open_inner(data_dir, relay_url, store_key, None, Clock::system()).await
+        Self::open_inner(data_dir, relay_url, store_key, None, Clock::system(), None).await
     }
 
     /// Like `open`, and also trusts the root certificates in `trusted_roots_pem` (one or more
@@ -570,6 +590,7 @@ impl NaboClient {
             store_key,
             Some(trusted_roots_pem),
             Clock::system(),
+            None,
         )
         .await
     }

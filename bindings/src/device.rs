@@ -151,15 +151,15 @@ impl Inner {
         };
         let token = String::from_utf8(token).unwrap_or_default();
         let sent = self
-            .http
-            .post(format!("{}/api/v1/auth/wiped", self.relay))
-            .json(&serde_json::json!({ "refresh_token": token }))
-            .send()
+            .send(
+                crate::http::Request::post("/api/v1/auth/wiped")
+                    .json(&serde_json::json!({ "refresh_token": token })),
+            )
             .await;
         match sent {
             // Recorded, or refused for good (the relay does not know the token): either way
             // there is nothing more to say.
-            Ok(r) if r.status().is_success() || r.status().is_client_error() => {
+            Ok(r) if r.is_success() || r.is_client_error() => {
                 self.store.set_setting(WIPE_RECEIPT, b"").await?;
             }
             _ => tracing::info!("the wipe is reported at the next contact"),

@@ -13,6 +13,7 @@ pub mod client;
 mod consent;
 mod device;
 pub mod error;
+pub mod http;
 mod outreach;
 mod resident;
 mod runtime;

@@ -12,6 +12,7 @@
 //! added offline. Stateless: both sides are compared at every sync. A register that is no
 //! longer visible is deleted together with its participants' keys.
 
+use crate::http::{Answer, Request};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -110,14 +111,9 @@ fn now_ms() -> i64 {
 
 /// Maps an HTTP error answer to an error the app can act on. `revoked` tells the caller to
 /// wipe.
-async fn answer_error(r: reqwest::Response) -> NaboError {
-    let status = r.status();
-    let code = r
-        .json::<ErrorOut>()
-        .await
-        .map(|e| e.error)
-        .unwrap_or_default();
-    match status.as_u16() {
+fn answer_error(r: &Answer) -> NaboError {
+    let code = r.json::<ErrorOut>().map(|e| e.error).unwrap_or_default();
+    match r.status {
         401 if code == "revoked" || code == "token_reused" => NaboError::Revoked,
         401 => NaboError::Unauthorized {
             detail: match code.as_str() {
@@ -135,7 +131,7 @@ async fn answer_error(r: reqwest::Response) -> NaboError {
             detail: "too many attempts; try again later".into(),
         },
         _ => NaboError::Offline {
-            detail: format!("the relay answered {}", status.as_u16()),
+            detail: format!("the relay answered {}", r.status),
         },
     }
 }
@@ -145,15 +141,12 @@ impl Inner {
         // A wipe this phone has not reported yet is reported before a new account starts.
         self.send_wipe_receipt().await?;
         let r = self
-            .http
-            .get(format!("{}/api/v1/me", self.relay))
-            .bearer_auth(&t.access_token)
-            .send()
+            .send(Request::get("/api/v1/me").bearer(&t.access_token))
             .await?;
-        if !r.status().is_success() {
-            return Err(answer_error(r).await);
+        if !r.is_success() {
+            return Err(answer_error(&r));
         }
-        let me: MeOut = r.json().await?;
+        let me: MeOut = r.json()?;
         let previous = lock(&self.account).clone();
         if let Some(old) = previous
             && (old.user_id != me.user_id || old.tenant != me.tenant)
@@ -182,26 +175,26 @@ impl Inner {
 
     pub(crate) async fn login(&self, username: &str, password: &str) -> Result<api::UserInfo> {
         let r = self
-            .http
-            .post(format!("{}/api/v1/auth/login", self.relay))
-            .json(&serde_json::json!({"username": username, "password": password}))
-            .send()
+            .send(
+                Request::post("/api/v1/auth/login")
+                    .json(&serde_json::json!({"username": username, "password": password})),
+            )
             .await?;
-        if !r.status().is_success() {
-            return Err(answer_error(r).await);
+        if !r.is_success() {
+            return Err(answer_error(&r));
         }
-        self.sign_in(r.json().await?).await
+        self.sign_in(r.json()?).await
     }
 
     pub(crate) async fn enrol(&self, code: &str, device_name: &str) -> Result<api::UserInfo> {
         let r = self
-            .http
-            .post(format!("{}/api/v1/auth/enrol", self.relay))
-            .json(&serde_json::json!({"code": code, "device_name": device_name}))
-            .send()
+            .send(
+                Request::post("/api/v1/auth/enrol")
+                    .json(&serde_json::json!({"code": code, "device_name": device_name})),
+            )
             .await?;
-        if !r.status().is_success() {
-            return Err(match answer_error(r).await {
+        if !r.is_success() {
+            return Err(match answer_error(&r) {
                 // An unknown or used code is not a revocation of this device.
                 NaboError::Revoked => NaboError::Unauthorized {
                     detail: "the enrolment code is not valid".into(),
@@ -209,17 +202,17 @@ impl Inner {
                 e => e,
             });
         }
-        self.sign_in(r.json().await?).await
+        self.sign_in(r.json()?).await
     }
 
     pub(crate) async fn logout(&self) -> Result<()> {
         let a = self.account()?;
         // Best effort at the relay; locally the session ends either way.
         let _ = self
-            .http
-            .post(format!("{}/api/v1/auth/logout", self.relay))
-            .json(&serde_json::json!({"refresh_token": a.refresh_token}))
-            .send()
+            .send(
+                Request::post("/api/v1/auth/logout")
+                    .json(&serde_json::json!({"refresh_token": a.refresh_token})),
+            )
             .await;
         *lock(&self.access) = None;
         *lock(&self.account) = None;
@@ -239,19 +232,19 @@ impl Inner {
         }
         let a = self.account()?;
         let r = self
-            .http
-            .post(format!("{}/api/v1/auth/refresh", self.relay))
-            .json(&serde_json::json!({"refresh_token": a.refresh_token}))
-            .send()
+            .send(
+                Request::post("/api/v1/auth/refresh")
+                    .json(&serde_json::json!({"refresh_token": a.refresh_token})),
+            )
             .await?;
-        if !r.status().is_success() {
-            let e = answer_error(r).await;
+        if !r.is_success() {
+            let e = answer_error(&r);
             if e == NaboError::Revoked {
                 self.wipe().await?;
             }
             return Err(e);
         }
-        let t: TokenOut = r.json().await?;
+        let t: TokenOut = r.json()?;
         // The rotated refresh token is durable before it is used.
         let mut a = a;
         a.refresh_token = t.refresh_token;
@@ -265,22 +258,19 @@ impl Inner {
         for attempt in 0..2 {
             let token = self.access_token(attempt > 0).await?;
             let r = self
-                .http
-                .get(format!("{}/api/v1/documents", self.relay))
-                .bearer_auth(&token)
-                .send()
+                .send(Request::get("/api/v1/documents").bearer(&token))
                 .await?;
-            if r.status() == reqwest::StatusCode::UNAUTHORIZED && attempt == 0 {
+            if r.status == 401 && attempt == 0 {
                 continue;
             }
-            if !r.status().is_success() {
-                let e = answer_error(r).await;
+            if !r.is_success() {
+                let e = answer_error(&r);
                 if e == NaboError::Revoked {
                     self.wipe().await?;
                 }
                 return Err(e);
             }
-            let docs: Vec<DocOut> = r.json().await?;
+            let docs: Vec<DocOut> = r.json()?;
             return Ok(docs
                 .iter()
                 .filter_map(|d| DocumentId::parse(&d.url).ok())
@@ -291,20 +281,19 @@ impl Inner {
         })
     }
 
+    /// A request to the relay (`crate::http`).
+    pub(crate) async fn send(&self, req: Request) -> Result<Answer> {
+        self.http.send(&self.relay, req).await
+    }
+
     /// An authorised request to the relay, retried once with a refreshed token when the
     /// access token was refused. The caller reads the status.
-    pub(crate) async fn authorised(
-        &self,
-        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response> {
+    pub(crate) async fn authorised(&self, build: impl Fn() -> Request) -> Result<Answer> {
         let mut attempt = 0;
         loop {
             let token = self.access_token(attempt > 0).await?;
-            let r = build(&self.http, &self.relay)
-                .bearer_auth(&token)
-                .send()
-                .await?;
-            if r.status() == reqwest::StatusCode::UNAUTHORIZED && attempt == 0 {
+            let r = self.send(build().bearer(&token)).await?;
+            if r.status == 401 && attempt == 0 {
                 attempt += 1;
                 continue;
             }
@@ -319,15 +308,13 @@ impl Inner {
     where
         T: serde::de::DeserializeOwned + serde::Serialize,
     {
-        let r = self
-            .authorised(|http, relay| http.get(format!("{relay}{path}")))
-            .await?;
-        match r.status().as_u16() {
+        let r = self.authorised(|| Request::get(path)).await?;
+        match r.status {
             200 => {}
             404 => return Ok(()),
-            _ => return Err(self.refused(r).await?),
+            _ => return Err(self.refused(&r).await?),
         }
-        let answer: T = r.json().await?;
+        let answer: T = r.json()?;
         let bytes = serde_json::to_vec(&answer).map_err(NaboError::internal)?;
         self.store.set_setting(setting, &bytes).await?;
         Ok(())
@@ -347,15 +334,13 @@ impl Inner {
             return Ok(());
         }
         let path = format!("/api/v1/documents/{id}/subject-keys");
-        let r = self
-            .authorised(|http, relay| http.get(format!("{relay}{path}")))
-            .await?;
-        match r.status().as_u16() {
+        let r = self.authorised(|| Request::get(path.as_str())).await?;
+        match r.status {
             200 => {}
             403 | 404 => return Ok(()),
-            _ => return Err(self.refused(r).await?),
+            _ => return Err(self.refused(&r).await?),
         }
-        let remote: KeysOut = r.json().await?;
+        let remote: KeysOut = r.json()?;
         self.forget_erased(&remote.erased, &participants).await?;
         let mut ring = self.store.key_ring().await?.0;
         let mut fetched = 0;
@@ -395,12 +380,12 @@ impl Inner {
                 ..KeysOut::default()
             };
             let r = self
-                .authorised(|http, relay| http.put(format!("{relay}{path}")).json(&body))
+                .authorised(|| Request::put(path.as_str()).json(&body))
                 .await?;
-            match r.status().as_u16() {
+            match r.status {
                 200 => {}
                 403 | 404 => return Ok(()),
-                _ => return Err(self.refused(r).await?),
+                _ => return Err(self.refused(&r).await?),
             }
         }
         // The relay holds every participant's key it listed or took (ADR 0031).
@@ -432,20 +417,17 @@ impl Inner {
         tracing::info!(keys = deleted.len(), "keys of erased people deleted");
         let body = serde_json::json!({ "subjects": deleted });
         let r = self
-            .authorised(|http, relay| {
-                http.post(format!("{relay}/api/v1/erasures/confirmations"))
-                    .json(&body)
-            })
+            .authorised(|| Request::post("/api/v1/erasures/confirmations").json(&body))
             .await?;
-        if !r.status().is_success() {
-            return Err(self.refused(r).await?);
+        if !r.is_success() {
+            return Err(self.refused(&r).await?);
         }
         Ok(())
     }
 
     /// The error of a refused request; a revocation wipes the phone first.
-    pub(crate) async fn refused(&self, r: reqwest::Response) -> Result<NaboError> {
-        let e = answer_error(r).await;
+    pub(crate) async fn refused(&self, r: &Answer) -> Result<NaboError> {
+        let e = answer_error(r);
         if e == NaboError::Revoked {
             self.wipe().await?;
         }
@@ -481,6 +463,22 @@ impl Inner {
     /// configuration (its extra roots), and an untrusted certificate is `Untrusted`.
     async fn connect(&self, token: &str) -> Result<Client> {
         let url = self.ws_url().await;
+        if let crate::http::Http::Net(net) = &self.http {
+            let (host, port) = crate::http::host_port(&self.relay)?;
+            let io = net
+                .connect(&host, port)
+                .await
+                .map_err(|_| NaboError::Offline {
+                    detail: "the relay cannot be reached".into(),
+                })?;
+            let req = Client::request(&url, token)?;
+            let (ws, _) = tokio_tungstenite::client_async(req, io)
+                .await
+                .map_err(|e| NaboError::Offline {
+                    detail: format!("websocket: {e}"),
+                })?;
+            return Ok(Client::join(ws, Some(&self.storage_id)).await?);
+        }
         #[cfg(feature = "tls")]
         {
             let req = Client::request(&url, token)?;
@@ -617,12 +615,12 @@ impl Inner {
         list: &str,
     ) -> Result<std::collections::BTreeMap<DocumentId, (DocumentId, HashSet<ChangeHash>)>> {
         let r = self
-            .authorised(|h, relay| h.get(format!("{relay}/api/v1/documents/replaced?old={list}")))
+            .authorised(|| Request::get(format!("/api/v1/documents/replaced?old={list}")))
             .await?;
-        if !r.status().is_success() {
-            return Err(self.refused(r).await?);
+        if !r.is_success() {
+            return Err(self.refused(&r).await?);
         }
-        let list: Vec<ReplacedOut> = r.json().await?;
+        let list: Vec<ReplacedOut> = r.json()?;
         let mut out = std::collections::BTreeMap::new();
         for e in list {
             let (Ok(old), Ok(new)) = (DocumentId::parse(&e.old), DocumentId::parse(&e.new)) else {

@@ -1983,3 +1983,116 @@ async fn an_ambassador_logs_offline_the_office_counts_it_and_outreach_logs_stay_
     );
     store.close().await;
 }
+
+/// A phone's [`nabo_bindings::http::Net`] that dials the relay's TCP address whatever host it
+/// is asked for, counts its connections and can be cut off.
+#[derive(Debug)]
+struct CountingNet {
+    relay: std::net::SocketAddr,
+    dials: std::sync::atomic::AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl nabo_bindings::http::Net for CountingNet {
+    fn connect<'a>(&'a self, host: &'a str, _port: u16) -> nabo_bindings::http::Connecting<'a> {
+        use std::sync::atomic::Ordering;
+        Box::pin(async move {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(std::io::ErrorKind::ConnectionRefused.into());
+            }
+            assert_eq!(
+                host, "relay.sim",
+                "the phone dials the host of its relay URL"
+            );
+            self.dials.fetch_add(1, Ordering::SeqCst);
+            let s = tokio::net::TcpStream::connect(self.relay).await?;
+            Ok(Box::new(s) as Box<dyn nabo_bindings::http::Io>)
+        })
+    }
+}
+
+/// A phone opened with a `Net` (the deterministic simulation's seam, docs/plans/simulation.md)
+/// reaches the relay only through it: sign-in, HTTP and the sync WebSocket go over the
+/// streams it opens (HTTP/1.1 by hyper, not the app's reqwest client), a roll call taken on
+/// it reaches another phone, and with the `Net` down the phone is offline: there is no other
+/// way out. The phone's relay URL names a host that does not resolve (`relay.sim`), so any
+/// request or socket that went around the `Net` would fail the test. The transport does not
+/// depend on the relay's database, so SQLite only.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_phone_reaches_the_relay_only_through_the_net_it_is_given() {
+    use std::sync::atomic::Ordering;
+    let r = TestRelay::start(Backend::Sqlite, Limits::default())
+        .await
+        .unwrap();
+    r.seed_demo(PASSWORD).await.unwrap();
+    let net = Arc::new(CountingNet {
+        relay: r.relay().addr,
+        dials: Default::default(),
+        down: Default::default(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let maja = NaboClient::open_with_net(
+        dir.path().display().to_string(),
+        "http://relay.sim:80".into(),
+        vec![3; 32],
+        nabo_core::time::Clock::system(),
+        net.clone(),
+    )
+    .await
+    .unwrap();
+    let code = enrolment_code(&r, "u-volunteer1").await;
+    maja.enrol(code, "Majas telefon".into()).await.unwrap();
+    let signed_in = net.dials.load(Ordering::SeqCst);
+    assert!(
+        signed_in >= 2,
+        "enrolment and /me went over the net: {signed_in}"
+    );
+    maja.sync_now().await.unwrap();
+    assert!(
+        net.dials.load(Ordering::SeqCst) > signed_in,
+        "the sync did too"
+    );
+
+    let session = maja
+        .add_session(
+            "act-lektiecafe".into(),
+            today(),
+            "15:00".into(),
+            "17:00".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let call = maja.roll_call(session.id.clone()).await.unwrap();
+    let first = call.entries[0].participant_id.clone();
+    let second = call.entries[1].participant_id.clone();
+    maja.mark(session.id.clone(), first.clone(), Mark::Present)
+        .await
+        .unwrap();
+    maja.sync_now().await.unwrap();
+
+    // Cut off: the phone is offline, and its mark waits.
+    net.down.store(true, Ordering::SeqCst);
+    maja.mark(session.id.clone(), second.clone(), Mark::Absent)
+        .await
+        .unwrap();
+    assert!(matches!(
+        maja.sync_now().await,
+        Err(NaboError::Offline { .. })
+    ));
+    net.down.store(false, Ordering::SeqCst);
+    maja.sync_now().await.unwrap();
+
+    // Another phone (the app's own client) sees both marks.
+    let office_dir = tempfile::tempdir().unwrap();
+    let office = enrolled_phone(&r, office_dir.path(), 4, "u-central").await;
+    let seen = office.roll_call(session.id.clone()).await.unwrap();
+    let mark_of = |p: &str| {
+        seen.entries
+            .iter()
+            .find(|e| e.participant_id == p)
+            .and_then(|e| e.mark)
+    };
+    assert_eq!(mark_of(&first), Some(Mark::Present));
+    assert_eq!(mark_of(&second), Some(Mark::Absent));
+}

@@ -44,6 +44,24 @@ fn ws_err(e: impl std::fmt::Display) -> ClientError {
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// What a [`Client`] runs on: any WebSocket, over TCP, TLS or another byte stream (the
+/// deterministic simulation's network, docs/plans/simulation.md).
+pub trait WsIo:
+    futures_util::Stream<Item = std::result::Result<Ws, tokio_tungstenite::tungstenite::Error>>
+    + futures_util::Sink<Ws, Error = tokio_tungstenite::tungstenite::Error>
+    + Send
+    + Unpin
+{
+}
+
+impl<T> WsIo for T where
+    T: futures_util::Stream<Item = std::result::Result<Ws, tokio_tungstenite::tungstenite::Error>>
+        + futures_util::Sink<Ws, Error = tokio_tungstenite::tungstenite::Error>
+        + Send
+        + Unpin
+{
+}
+
 /// Tokens from a login.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Tokens {
@@ -112,7 +130,7 @@ pub struct Traffic {
 
 /// A connected client.
 pub struct Client {
-    ws: Socket,
+    ws: Box<dyn WsIo>,
     /// Our peer id.
     pub peer_id: String,
     /// The relay's peer id.
@@ -155,7 +173,7 @@ impl Client {
     }
 
     /// Joins over an open WebSocket. `storage_id` makes the relay keep sync state for us.
-    pub async fn join(mut ws: Socket, storage_id: Option<&str>) -> Result<Self> {
+    pub async fn join(mut ws: impl WsIo + 'static, storage_id: Option<&str>) -> Result<Self> {
         let peer_id = format!("rust-{}", crate::entropy::uuid().simple());
         let join = WireMessage::Join {
             sender_id: peer_id.clone(),
@@ -191,7 +209,7 @@ impl Client {
             }
         };
         Ok(Client {
-            ws,
+            ws: Box::new(ws),
             peer_id,
             relay_id,
             traffic: Traffic::default(),
