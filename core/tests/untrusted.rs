@@ -352,3 +352,28 @@ proptest! {
         let _ = untrusted::check(&b, Budget::peer(b.len()));
     }
 }
+
+/// The `load_document` fuzz target's slow unit of 7 December 2026 (80 bytes; 22 s and 866 MB
+/// under the fuzzer's AddressSanitizer, about 0.4 s and 500 MB in an optimized build): a
+/// document whose columns declare tens of millions of values. A peer cannot send it: the
+/// peer budget of an 80-byte input refuses it before decoding, in microseconds, whether as a
+/// sync message's change data or alone. As a *stored* document (the relay's store, a backup,
+/// the phone's store) it is within the stored budget (`STORED_VALUES_MAX`, sized at about
+/// 670 MB of decoding), and the load ends in an error, not a panic. docs/benchmarks.md.
+#[test]
+fn the_fuzzers_slow_document_is_refused_from_a_peer_and_fails_cleanly_when_stored() {
+    let input = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/fuzz-slow/load-80-bytes"),
+    )
+    .unwrap();
+    assert!(too_large(untrusted::check(
+        &input,
+        Budget::peer(input.len())
+    )));
+    let message = message_with(input.clone());
+    assert!(too_large(untrusted::sync_message(&message)));
+    assert!(untrusted::check(&input, Budget::STORED).is_ok());
+    assert!(matches!(load_automerge(&input), Err(Error::Corrupt(_))));
+    assert!(NaboDoc::load(&input, ActorId::random()).is_err());
+}
