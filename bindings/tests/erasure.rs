@@ -52,16 +52,7 @@ async fn offline_phone_case(backend: Backend) {
     let b = enrolled_phone(&r, b_dir.path(), 2, "u-volunteer2").await;
 
     // Phone A adds a child; phone B gets the name at its next sync.
-    let session = a
-        .add_session(
-            "act-lektiecafe".into(),
-            today(),
-            "15:00".into(),
-            "17:00".into(),
-            None,
-        )
-        .await
-        .unwrap();
+    let session = lektiecafe_today(&a).await;
     let child = a
         .add_child(session.id.clone(), Some(NAME.into()), "7-9".into())
         .await

@@ -373,6 +373,35 @@ async fn a_client_too_slow_to_read_is_closed_with_1013() {
     r.running.unwrap().shutdown().await;
 }
 
+/// The fuzzers' seed register (core/fuzz/seeds).
+fn fuzz_register() -> automerge::Automerge {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    nabo_core::document::load_automerge(
+        &std::fs::read(root.join("core/fuzz/seeds/load_document/register")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// The sync message of the `sync_message` fuzz input `name` (core/tests/fixtures/fuzz-sync),
+/// built as the fuzz target builds it: an even first byte, the rest is the message; an odd
+/// one puts the rest, as change data, into the first message of a phone that forked the
+/// register.
+fn fuzz_sync_message(register: &automerge::Automerge, name: &str) -> Vec<u8> {
+    use automerge::sync::{State, SyncDoc};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let input = std::fs::read(root.join("core/tests/fixtures/fuzz-sync").join(name)).unwrap();
+    let (&shape, rest) = input.split_first().unwrap();
+    if shape % 2 == 0 {
+        return rest.to_vec();
+    }
+    let phone = register
+        .fork()
+        .with_actor(automerge::ActorId::from([9u8; 16].as_slice()));
+    let mut m = phone.generate_sync_message(&mut State::new()).unwrap();
+    m.changes = vec![rest.to_vec()].into();
+    m.encode()
+}
+
 /// The `sync_message` fuzz target's findings of 2026-12-06 (`core/tests/fixtures/fuzz-sync/`),
 /// each a message to the fuzzers' seed register that Automerge 0.12 takes and then panics on
 /// in what the relay does next, outside its guard, killing the document's task:
@@ -385,30 +414,12 @@ async fn a_client_too_slow_to_read_is_closed_with_1013() {
 /// The receive path now refuses both as malformed.
 #[test]
 fn the_fuzzers_sync_messages_are_refused_as_malformed() {
-    use automerge::sync::{State, SyncDoc};
+    use automerge::sync::State;
     use nabo_server::relay::sync::{Held, HoldBudget, Refused, receive_message};
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let register = nabo_core::document::load_automerge(
-        &std::fs::read(root.join("core/fuzz/seeds/load_document/register")).unwrap(),
-    )
-    .unwrap();
+    let register = fuzz_register();
     let limits = Limits::default();
     for name in ["missing-dep", "bloom-zero-bits"] {
-        let input = std::fs::read(root.join("core/tests/fixtures/fuzz-sync").join(name)).unwrap();
-        // As the fuzz target builds it: an even first byte, the rest is the message; an odd
-        // one puts the rest, as change data, into the first message of a phone that forked
-        // the register.
-        let (&shape, rest) = input.split_first().unwrap();
-        let bytes = if shape % 2 == 0 {
-            rest.to_vec()
-        } else {
-            let phone = register
-                .fork()
-                .with_actor(automerge::ActorId::from([9u8; 16].as_slice()));
-            let mut m = phone.generate_sync_message(&mut State::new()).unwrap();
-            m.changes = vec![rest.to_vec()].into();
-            m.encode()
-        };
+        let bytes = fuzz_sync_message(&register, name);
         let mut doc = register.clone();
         let mut held = Held::new(HoldBudget::new(
             limits.max_held_bytes,
@@ -440,25 +451,8 @@ fn the_fuzzers_sync_messages_are_refused_as_malformed() {
 #[test]
 fn automerges_own_sync_path_panics_on_the_bloom_finding_and_takes_the_other() {
     use automerge::sync::{Message, State, SyncDoc};
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let register = nabo_core::document::load_automerge(
-        &std::fs::read(root.join("core/fuzz/seeds/load_document/register")).unwrap(),
-    )
-    .unwrap();
-    let message = |name: &str| {
-        let input = std::fs::read(root.join("core/tests/fixtures/fuzz-sync").join(name)).unwrap();
-        let (&shape, rest) = input.split_first().unwrap();
-        if shape % 2 == 0 {
-            Message::decode(rest).unwrap()
-        } else {
-            let phone = register
-                .fork()
-                .with_actor(automerge::ActorId::from([9u8; 16].as_slice()));
-            let mut m = phone.generate_sync_message(&mut State::new()).unwrap();
-            m.changes = vec![rest.to_vec()].into();
-            m
-        }
-    };
+    let register = fuzz_register();
+    let message = |name: &str| Message::decode(&fuzz_sync_message(&register, name)).unwrap();
     // Automerge's own receive and answer, and a read-back of what was applied.
     let own_path = |msg: Message| {
         let mut doc = register.clone();

@@ -37,6 +37,20 @@ pub async fn erase(r: &TestRelay, subject: &str) -> serde_json::Value {
     res.json().await.unwrap()
 }
 
+/// A session of the demo's lektiecafé today, 15:00-17:00, added on `phone`.
+pub async fn lektiecafe_today(phone: &NaboClient) -> nabo_bindings::api::SessionInfo {
+    phone
+        .add_session(
+            "act-lektiecafe".into(),
+            today(),
+            "15:00".into(),
+            "17:00".into(),
+            None,
+        )
+        .await
+        .unwrap()
+}
+
 /// A one-time enrolment code for the login `user` (an id), made by central staff.
 pub async fn enrolment_code(r: &TestRelay, user: &str) -> String {
     let v: serde_json::Value = reqwest::Client::new()
