@@ -72,6 +72,27 @@ pub enum NaboError {
 pub type Result<T, E = NaboError> = std::result::Result<T, E>;
 
 impl NaboError {
+    /// The relay did not answer within its deadline (offline, as the app shows it).
+    pub(crate) fn timed_out() -> Self {
+        NaboError::Offline {
+            detail: "the relay did not answer in time".into(),
+        }
+    }
+
+    /// No connection to the relay could be opened.
+    pub(crate) fn unreachable() -> Self {
+        NaboError::Offline {
+            detail: "the relay cannot be reached".into(),
+        }
+    }
+
+    /// The connection broke, or the answer could not be read.
+    pub(crate) fn link_failed() -> Self {
+        NaboError::Offline {
+            detail: "the connection to the relay failed".into(),
+        }
+    }
+
     pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
         NaboError::Internal {
             detail: e.to_string(),
@@ -182,14 +203,12 @@ impl From<reqwest::Error> for NaboError {
             return t;
         }
         // reqwest's text can contain the URL, never a body or a token.
-        NaboError::Offline {
-            detail: if e.is_timeout() {
-                "the relay did not answer in time".into()
-            } else if e.is_connect() {
-                "the relay cannot be reached".into()
-            } else {
-                "the connection to the relay failed".into()
-            },
+        if e.is_timeout() {
+            NaboError::timed_out()
+        } else if e.is_connect() {
+            NaboError::unreachable()
+        } else {
+            NaboError::link_failed()
         }
     }
 }

@@ -108,9 +108,7 @@ impl Answer {
     /// The body read as `T`; an answer that does not read is a failed connection (as a cut
     /// answer would be).
     pub(crate) fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|_| NaboError::Offline {
-            detail: "the connection to the relay failed".into(),
-        })
+        serde_json::from_slice(&self.body).map_err(|_| NaboError::link_failed())
     }
 }
 
@@ -142,9 +140,7 @@ impl Http {
                 over_net(net.as_ref(), relay, req.method, &req.path, req.bearer, body),
             )
             .await
-            .map_err(|_| NaboError::Offline {
-                detail: "the relay did not answer in time".into(),
-            })?,
+            .map_err(|_| NaboError::timed_out())?,
         }
     }
 }
@@ -166,6 +162,17 @@ pub(crate) fn host_port(relay: &str) -> Result<(String, u16)> {
     }
 }
 
+/// Opens a stream to the relay at `relay` through `net`, within the connect deadline; also
+/// answers the host and port it dialled.
+pub(crate) async fn dial(net: &dyn Net, relay: &str) -> Result<(Box<dyn Io>, String, u16)> {
+    let (host, port) = host_port(relay)?;
+    let io = tokio::time::timeout(CONNECT_TIMEOUT, net.connect(&host, port))
+        .await
+        .map_err(|_| NaboError::unreachable())?
+        .map_err(|_| NaboError::unreachable())?;
+    Ok((io, host, port))
+}
+
 /// One request on a fresh connection from `net`.
 async fn over_net(
     net: &dyn Net,
@@ -178,19 +185,8 @@ async fn over_net(
     use http_body_util::{BodyExt, Full};
     use hyper::body::Bytes;
 
-    let unreachable = |_| NaboError::Offline {
-        detail: "the relay cannot be reached".into(),
-    };
-    let failed = |_| NaboError::Offline {
-        detail: "the connection to the relay failed".into(),
-    };
-    let (host, port) = host_port(relay)?;
-    let io = tokio::time::timeout(CONNECT_TIMEOUT, net.connect(&host, port))
-        .await
-        .map_err(|_| NaboError::Offline {
-            detail: "the relay cannot be reached".into(),
-        })?
-        .map_err(unreachable)?;
+    let failed = |_| NaboError::link_failed();
+    let (io, host, port) = dial(net, relay).await?;
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
             .await

@@ -464,13 +464,7 @@ impl Inner {
     async fn connect(&self, token: &str) -> Result<Client> {
         let url = self.ws_url().await;
         if let crate::http::Http::Net(net) = &self.http {
-            let (host, port) = crate::http::host_port(&self.relay)?;
-            let io = net
-                .connect(&host, port)
-                .await
-                .map_err(|_| NaboError::Offline {
-                    detail: "the relay cannot be reached".into(),
-                })?;
+            let (io, _, _) = crate::http::dial(net.as_ref(), &self.relay).await?;
             let req = Client::request(&url, token)?;
             let (ws, _) = tokio_tungstenite::client_async(req, io)
                 .await

@@ -85,6 +85,11 @@ const NONCE: usize = 24;
 const CHECK_KEY: &str = "nabo.store-check";
 const CHECK_VALUE: &[u8] = b"nabo local store v1";
 
+/// A `doc_id` column read back as a document id.
+fn stored_id(id: &str) -> Result<DocumentId> {
+    DocumentId::parse(id).map_err(|_| StoreError::Storage(sqlx::Error::Decode("doc_id".into())))
+}
+
 impl Sealer {
     fn seal(&self, aad: &str, plain: &[u8]) -> Result<Vec<u8>> {
         let nonce = XNonce::from(crate::entropy::bytes::<24>());
@@ -396,8 +401,7 @@ impl Store {
         let mut out = Vec::new();
         for r in rows {
             let id: String = r.try_get("doc_id")?;
-            let id = DocumentId::parse(&id)
-                .map_err(|_| StoreError::Storage(sqlx::Error::Decode("doc_id".into())))?;
+            let id = stored_id(&id)?;
             let kind: String = r.try_get("kind")?;
             let scope: String = r.try_get("scope")?;
             out.push(StoredDoc {
@@ -421,11 +425,7 @@ impl Store {
         .bind(&derived)
         .fetch_optional(&self.pool)
         .await?;
-        id.map(|id| {
-            DocumentId::parse(&id)
-                .map_err(|_| StoreError::Storage(sqlx::Error::Decode("doc_id".into())))
-        })
-        .transpose()
+        id.as_deref().map(stored_id).transpose()
     }
 
     /// Deletes a document with its changes and sync states (revocation, erasure).

@@ -315,9 +315,9 @@ pub struct Received {
 /// The relay's receive path for one peer's sync message, before anything is stored: the
 /// bytes are decoded within the budget of their size (`nabo_core::untrusted`), the number of
 /// changes is limited, and the message is applied with changes whose dependencies are
-/// missing held in `held` (a panic inside Automerge becomes a refusal). On a refusal part of the message may have been applied: the
-/// caller reverts to its stored state if the heads moved. `DocTask` and the fuzz target
-/// `sync_message` (core/fuzz) both call this.
+/// missing held in `held` (a panic inside Automerge becomes a refusal). On a refusal part of
+/// the message may have been applied: the caller reverts to its stored state if the heads
+/// moved. `DocTask` and the fuzz target `sync_message` (core/fuzz) both call this.
 pub fn receive_message(
     doc: &mut Automerge,
     state: &mut State,
