@@ -554,6 +554,13 @@ impl NaboClient {
         crate::http::host_port(&relay_url)?;
         Self::open_inner(data_dir, relay_url, store_key, None, clock, Some(net)).await
     }
+
+    /// The phone's local store, for the simulation's checks (what is stored, with which
+    /// heads). Rust only (feature `sim`).
+    #[cfg(feature = "sim")]
+    pub fn local_store(&self) -> &nabo_core::store::Store {
+        &self.inner.store
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -1231,7 +1238,7 @@ impl NaboClient {
     /// Subscribes to change notifications.
     pub fn subscribe(&self, listener: Arc<dyn api::ChangeListener>) -> Arc<Subscription> {
         let mut rx = self.inner.events.subscribe();
-        let task = crate::runtime::runtime().spawn(async move {
+        let task = crate::runtime::spawn(async move {
             loop {
                 match rx.recv().await {
                     Ok(ev) => {

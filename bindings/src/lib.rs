@@ -17,6 +17,8 @@ pub mod http;
 mod outreach;
 mod resident;
 mod runtime;
+#[cfg(feature = "sim")]
+pub use runtime::run_inline_on_this_thread;
 mod sync;
 mod volunteer;
 

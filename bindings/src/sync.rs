@@ -54,6 +54,13 @@ struct MeOut {
 #[derive(Deserialize)]
 struct ErrorOut {
     error: String,
+    /// A refusal's field and reason (400), with the relay's explanation.
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -112,7 +119,19 @@ fn now_ms() -> i64 {
 /// Maps an HTTP error answer to an error the app can act on. `revoked` tells the caller to
 /// wipe.
 fn answer_error(r: &Answer) -> NaboError {
-    let code = r.json::<ErrorOut>().map(|e| e.error).unwrap_or_default();
+    let out = r.json::<ErrorOut>().ok();
+    // The relay names the field and the reason of a refusal: the app shows them as they are.
+    if let Some(ErrorOut {
+        field: Some(field),
+        reason: Some(reason),
+        message,
+        ..
+    }) = &out
+        && matches!(r.status, 400 | 422)
+    {
+        return NaboError::invalid(field, reason, message.as_deref().unwrap_or_default());
+    }
+    let code = out.map(|e| e.error).unwrap_or_default();
     match r.status {
         401 if code == "revoked" || code == "token_reused" => NaboError::Revoked,
         401 => NaboError::Unauthorized {
@@ -929,7 +948,7 @@ pub(crate) fn start_auto(inner: &Arc<Inner>, every: Duration) {
         return;
     }
     let weak = Arc::downgrade(inner);
-    let task = crate::runtime::runtime().spawn(async move {
+    let task = crate::runtime::spawn(async move {
         loop {
             let Some(inner) = weak.upgrade() else { break };
             if let Err(NaboError::Revoked | NaboError::Unauthorized { .. }) = sync_now(&inner).await

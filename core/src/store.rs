@@ -150,6 +150,73 @@ fn file_options(path: &Path) -> SqliteConnectOptions {
         .busy_timeout(Duration::from_secs(10))
 }
 
+/// A hook around every call of every store used on this thread: the deterministic
+/// simulation (ADR 0036) runs each call to its end before anything else on its thread runs
+/// (SQLite answers from a thread of its own, and the order in which its answers arrive must
+/// not decide what happens), and injects storage faults.
+pub trait StoreHook {
+    /// Called first: an `Err` fails the call as [`StoreError::Storage`] before it touches
+    /// the file.
+    fn enter(&self, call: &'static str) -> std::io::Result<()>;
+    /// Drives `call` to its end.
+    fn drive(&self, call: std::pin::Pin<&mut dyn std::future::Future<Output = ()>>);
+}
+
+/// Connections of a store under a hook (see `with_options`).
+const HOOKED_CONNECTIONS: u32 = 32;
+
+thread_local! {
+    static HOOK: std::cell::RefCell<Option<std::rc::Rc<dyn StoreHook>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Sets (or with `None` clears) this thread's store hook. Simulation only (feature `sim`).
+#[cfg(feature = "sim")]
+pub fn set_thread_hook(hook: Option<std::rc::Rc<dyn StoreHook>>) {
+    HOOK.with(|h| *h.borrow_mut() = hook);
+}
+
+/// Runs one store call: as it is without a hook (production), else through the hook.
+async fn hooked<T>(
+    call: &'static str,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    if HOOK.with(|h| h.borrow().is_none()) {
+        return work.await;
+    }
+    let done = HOOK
+        .with(|h| h.borrow().clone())
+        .map(|hook| through(hook.as_ref(), call, work));
+    // Let the connection go back to the pool (sqlx does that in a task of its own).
+    tokio::task::yield_now().await;
+    done.unwrap_or_else(|| {
+        Err(StoreError::Storage(sqlx::Error::Io(std::io::Error::other(
+            "the store hook went away during the call",
+        ))))
+    })
+}
+
+fn through<T>(
+    hook: &dyn StoreHook,
+    call: &'static str,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    hook.enter(call)
+        .map_err(|e| StoreError::Storage(sqlx::Error::Io(e)))?;
+    let mut out = None;
+    {
+        let mut driven = std::pin::pin!(async {
+            out = Some(work.await);
+        });
+        hook.drive(driven.as_mut());
+    }
+    out.unwrap_or_else(|| {
+        Err(StoreError::Storage(sqlx::Error::Io(std::io::Error::other(
+            "the store hook did not finish the call",
+        ))))
+    })
+}
+
 fn now_ms() -> i64 {
     crate::time::Timestamp::now().0
 }
@@ -180,14 +247,25 @@ impl Store {
         max: u32,
         sealer: Option<Sealer>,
     ) -> Result<Self> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max)
-            .connect_with(opts)
-            .await?;
-        sqlx::migrate!("./migrations/local").run(&pool).await?;
-        let store = Store { pool, sealer };
-        store.check_key().await?;
-        Ok(store)
+        // Under the simulation's hook each call runs to its end before anything else on the
+        // thread does, while connections go back to the pool in tasks of their own: enough
+        // connections that a call never waits for one.
+        let max = if HOOK.with(|h| h.borrow().is_some()) {
+            HOOKED_CONNECTIONS
+        } else {
+            max
+        };
+        hooked("open", async move {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max)
+                .connect_with(opts)
+                .await?;
+            sqlx::migrate!("./migrations/local").run(&pool).await?;
+            let store = Store { pool, sealer };
+            store.check_key().await?;
+            Ok(store)
+        })
+        .await
     }
 
     /// Refuses a key that does not open the store, and a plain store opened with a key (or
@@ -241,83 +319,99 @@ impl Store {
     /// Deletes everything in the store (a revoked device wipes itself). The file is
     /// overwritten (secure_delete) and vacuumed.
     pub async fn wipe(&self) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        for q in [
-            "DELETE FROM changes",
-            "DELETE FROM sync_states",
-            "DELETE FROM documents",
-            "DELETE FROM subject_keys",
-            "DELETE FROM settings",
-        ] {
-            sqlx::query(q).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        sqlx::query("VACUUM").execute(&self.pool).await?;
-        self.check_key().await
+        hooked("wipe", async move {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            for q in [
+                "DELETE FROM changes",
+                "DELETE FROM sync_states",
+                "DELETE FROM documents",
+                "DELETE FROM subject_keys",
+                "DELETE FROM settings",
+            ] {
+                sqlx::query(q).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            sqlx::query("VACUUM").execute(&self.pool).await?;
+            self.check_key().await
+        })
+        .await
     }
 
     /// Closes the pool (further calls fail with a storage error).
     pub async fn close(&self) {
-        self.pool.close().await;
+        let _ = hooked("close", async move {
+            self.pool.close().await;
+            Ok(())
+        })
+        .await;
     }
 
     /// Stores a new document.
     pub async fn insert(&self, doc: &NaboDoc) -> Result<()> {
-        let id = doc.id();
-        let res = sqlx::query("INSERT INTO documents (doc_id, kind, scope, snapshot, updated_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(id.to_string())
-            .bind(doc.kind().code())
-            .bind(doc.scope().to_string())
-            .bind(self.seal(&format!("doc:{id}"), doc.save())?)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Exists(id)),
-            Err(e) => Err(e.into()),
-        }
+        hooked("insert", async move {
+            let id = doc.id();
+            let res = sqlx::query("INSERT INTO documents (doc_id, kind, scope, snapshot, updated_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(id.to_string())
+                .bind(doc.kind().code())
+                .bind(doc.scope().to_string())
+                .bind(self.seal(&format!("doc:{id}"), doc.save())?)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await;
+            match res {
+                Ok(_) => Ok(()),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Exists(id)),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
     }
 
     /// Appends changes (incremental bytes) to a stored document. Returns the number of
     /// changes appended since the last compaction.
     pub async fn append(&self, id: DocumentId, bytes: &[u8]) -> Result<i64> {
-        let sealed = self.seal(&format!("chg:{id}"), bytes.to_vec())?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("INSERT INTO changes (doc_id, bytes) VALUES (?, ?)")
-            .bind(id.to_string())
-            .bind(sealed)
-            .execute(&mut *tx)
-            .await?;
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changes WHERE doc_id = ?")
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(n)
+        hooked("append", async move {
+            let sealed = self.seal(&format!("chg:{id}"), bytes.to_vec())?;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            sqlx::query("INSERT INTO changes (doc_id, bytes) VALUES (?, ?)")
+                .bind(id.to_string())
+                .bind(sealed)
+                .execute(&mut *tx)
+                .await?;
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changes WHERE doc_id = ?")
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(n)
+        })
+        .await
     }
 
     /// Loads a document: the snapshot and every appended change.
     pub async fn load(&self, id: DocumentId, actor: ActorId) -> Result<Option<NaboDoc>> {
-        let Some(row) = sqlx::query("SELECT snapshot FROM documents WHERE doc_id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let mut bytes = self.unseal(&format!("doc:{id}"), row.try_get("snapshot")?)?;
-        let changes: Vec<Vec<u8>> =
-            sqlx::query_scalar("SELECT bytes FROM changes WHERE doc_id = ? ORDER BY seq")
+        hooked("load", async move {
+            let Some(row) = sqlx::query("SELECT snapshot FROM documents WHERE doc_id = ?")
                 .bind(id.to_string())
-                .fetch_all(&self.pool)
-                .await?;
-        for c in changes {
-            bytes.extend_from_slice(&self.unseal(&format!("chg:{id}"), c)?);
-        }
-        NaboDoc::load(&bytes, actor)
-            .map(|d| Some(d.with_id(id)))
-            .map_err(|_| StoreError::Damaged(id))
+                .fetch_optional(&self.pool)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let mut bytes = self.unseal(&format!("doc:{id}"), row.try_get("snapshot")?)?;
+            let changes: Vec<Vec<u8>> =
+                sqlx::query_scalar("SELECT bytes FROM changes WHERE doc_id = ? ORDER BY seq")
+                    .bind(id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
+            for c in changes {
+                bytes.extend_from_slice(&self.unseal(&format!("chg:{id}"), c)?);
+            }
+            NaboDoc::load(&bytes, actor)
+                .map(|d| Some(d.with_id(id)))
+                .map_err(|_| StoreError::Damaged(id))
+        })
+        .await
     }
 
     /// Compacts a document: the snapshot is rebuilt from the stored snapshot and changes, and
@@ -325,44 +419,48 @@ impl Store {
     /// stored, never from a copy in memory, so a change appended by another handle meanwhile
     /// (a higher sequence number) is kept.
     pub async fn compact(&self, id: DocumentId) -> Result<()> {
-        let key = id.to_string();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let Some(snapshot) =
-            sqlx::query_scalar::<_, Vec<u8>>("SELECT snapshot FROM documents WHERE doc_id = ?")
+        hooked("compact", async move {
+            let key = id.to_string();
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let Some(snapshot) =
+                sqlx::query_scalar::<_, Vec<u8>>("SELECT snapshot FROM documents WHERE doc_id = ?")
+                    .bind(&key)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            else {
+                return Ok(());
+            };
+            let mut bytes = self.unseal(&format!("doc:{id}"), snapshot)?;
+            let rows = sqlx::query("SELECT seq, bytes FROM changes WHERE doc_id = ? ORDER BY seq")
                 .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?
-        else {
-            return Ok(());
-        };
-        let mut bytes = self.unseal(&format!("doc:{id}"), snapshot)?;
-        let rows = sqlx::query("SELECT seq, bytes FROM changes WHERE doc_id = ? ORDER BY seq")
-            .bind(&key)
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut max_seq = None;
-        for r in rows {
-            let b: Vec<u8> = r.try_get("bytes")?;
-            bytes.extend_from_slice(&self.unseal(&format!("chg:{id}"), b)?);
-            max_seq = Some(r.try_get::<i64, _>("seq")?);
-        }
-        let Some(max_seq) = max_seq else {
-            return Ok(());
-        };
-        let doc = crate::document::load_automerge(&bytes).map_err(|_| StoreError::Damaged(id))?;
-        sqlx::query("UPDATE documents SET snapshot = ?, updated_at = ? WHERE doc_id = ?")
-            .bind(self.seal(&format!("doc:{id}"), doc.save())?)
-            .bind(now_ms())
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM changes WHERE doc_id = ? AND seq <= ?")
-            .bind(&key)
-            .bind(max_seq)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut max_seq = None;
+            for r in rows {
+                let b: Vec<u8> = r.try_get("bytes")?;
+                bytes.extend_from_slice(&self.unseal(&format!("chg:{id}"), b)?);
+                max_seq = Some(r.try_get::<i64, _>("seq")?);
+            }
+            let Some(max_seq) = max_seq else {
+                return Ok(());
+            };
+            let doc =
+                crate::document::load_automerge(&bytes).map_err(|_| StoreError::Damaged(id))?;
+            sqlx::query("UPDATE documents SET snapshot = ?, updated_at = ? WHERE doc_id = ?")
+                .bind(self.seal(&format!("doc:{id}"), doc.save())?)
+                .bind(now_ms())
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM changes WHERE doc_id = ? AND seq <= ?")
+                .bind(&key)
+                .bind(max_seq)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Replaces a stored document by `doc` in one transaction: its snapshot becomes `doc`,
@@ -370,164 +468,203 @@ impl Store {
     /// this document's). For a phone starting again from the relay's copy after a refusal
     /// (`rules::rebase`). Returns whether the document was stored.
     pub async fn replace(&self, doc: &NaboDoc) -> Result<bool> {
-        let id = doc.id();
-        let key = id.to_string();
-        let snapshot = self.seal(&format!("doc:{id}"), doc.save())?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let r = sqlx::query("UPDATE documents SET snapshot = ?, updated_at = ? WHERE doc_id = ?")
-            .bind(snapshot)
-            .bind(now_ms())
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Ok(false);
-        }
-        for delete in [
-            "DELETE FROM changes WHERE doc_id = ?",
-            "DELETE FROM sync_states WHERE doc_id = ?",
-        ] {
-            sqlx::query(delete).bind(&key).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+        hooked("replace", async move {
+            let id = doc.id();
+            let key = id.to_string();
+            let snapshot = self.seal(&format!("doc:{id}"), doc.save())?;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let r =
+                sqlx::query("UPDATE documents SET snapshot = ?, updated_at = ? WHERE doc_id = ?")
+                    .bind(snapshot)
+                    .bind(now_ms())
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+            if r.rows_affected() == 0 {
+                return Ok(false);
+            }
+            for delete in [
+                "DELETE FROM changes WHERE doc_id = ?",
+                "DELETE FROM sync_states WHERE doc_id = ?",
+            ] {
+                sqlx::query(delete).bind(&key).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Every stored document.
     pub async fn list(&self) -> Result<Vec<StoredDoc>> {
-        let rows = sqlx::query("SELECT doc_id, kind, scope FROM documents ORDER BY doc_id")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = Vec::new();
-        for r in rows {
-            let id: String = r.try_get("doc_id")?;
-            let id = stored_id(&id)?;
-            let kind: String = r.try_get("kind")?;
-            let scope: String = r.try_get("scope")?;
-            out.push(StoredDoc {
-                id,
-                kind: kind.parse().map_err(|_| StoreError::Damaged(id))?,
-                scope: scope.parse().map_err(|_| StoreError::Damaged(id))?,
-            });
-        }
-        Ok(out)
+        hooked("list", async move {
+            let rows = sqlx::query("SELECT doc_id, kind, scope FROM documents ORDER BY doc_id")
+                .fetch_all(&self.pool)
+                .await?;
+            let mut out = Vec::new();
+            for r in rows {
+                let id: String = r.try_get("doc_id")?;
+                let id = stored_id(&id)?;
+                let kind: String = r.try_get("kind")?;
+                let scope: String = r.try_get("scope")?;
+                out.push(StoredDoc {
+                    id,
+                    kind: kind.parse().map_err(|_| StoreError::Damaged(id))?,
+                    scope: scope.parse().map_err(|_| StoreError::Damaged(id))?,
+                });
+            }
+            Ok(out)
+        })
+        .await
     }
 
     /// The id of the stored document for `scope`: the one under the scope's derived id if
     /// there is one, else another with that scope (a document the relay rewrote under a new
     /// id, ADR 0037), else None. One query, on the scope index.
     pub async fn id_for_scope(&self, scope: &Scope) -> Result<Option<DocumentId>> {
-        let derived = scope.document_id().to_string();
-        let id: Option<String> = sqlx::query_scalar(
-            "SELECT doc_id FROM documents WHERE scope = ? ORDER BY doc_id = ? DESC, doc_id LIMIT 1",
-        )
-        .bind(scope.to_string())
-        .bind(&derived)
-        .fetch_optional(&self.pool)
-        .await?;
-        id.as_deref().map(stored_id).transpose()
+        hooked("id_for_scope", async move {
+            let derived = scope.document_id().to_string();
+            let id: Option<String> = sqlx::query_scalar(
+                "SELECT doc_id FROM documents WHERE scope = ? ORDER BY doc_id = ? DESC, doc_id LIMIT 1",
+            )
+            .bind(scope.to_string())
+            .bind(&derived)
+            .fetch_optional(&self.pool)
+            .await?;
+            id.as_deref().map(stored_id).transpose()
+        })
+        .await
     }
 
     /// Deletes a document with its changes and sync states (revocation, erasure).
     pub async fn delete(&self, id: DocumentId) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM documents WHERE doc_id = ?")
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected() > 0)
+        hooked("delete", async move {
+            let r = sqlx::query("DELETE FROM documents WHERE doc_id = ?")
+                .bind(id.to_string())
+                .execute(&self.pool)
+                .await?;
+            Ok(r.rows_affected() > 0)
+        })
+        .await
     }
 
     /// Saves the sync state with a peer (automerge `sync::State::encode`).
     pub async fn put_sync_state(&self, id: DocumentId, peer: &str, state: &[u8]) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sync_states (doc_id, peer_id, state) VALUES (?, ?, ?) \
-             ON CONFLICT (doc_id, peer_id) DO UPDATE SET state = excluded.state",
-        )
-        .bind(id.to_string())
-        .bind(peer)
-        .bind(self.seal(&format!("sync:{id}/{peer}"), state.to_vec())?)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        hooked("put_sync_state", async move {
+            sqlx::query(
+                "INSERT INTO sync_states (doc_id, peer_id, state) VALUES (?, ?, ?) \
+                 ON CONFLICT (doc_id, peer_id) DO UPDATE SET state = excluded.state",
+            )
+            .bind(id.to_string())
+            .bind(peer)
+            .bind(self.seal(&format!("sync:{id}/{peer}"), state.to_vec())?)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The sync state with a peer, if any.
     pub async fn sync_state(&self, id: DocumentId, peer: &str) -> Result<Option<Vec<u8>>> {
-        let state: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT state FROM sync_states WHERE doc_id = ? AND peer_id = ?")
-                .bind(id.to_string())
-                .bind(peer)
-                .fetch_optional(&self.pool)
-                .await?;
-        state
-            .map(|s| self.unseal(&format!("sync:{id}/{peer}"), s))
-            .transpose()
+        hooked("sync_state", async move {
+            let state: Option<Vec<u8>> = sqlx::query_scalar(
+                "SELECT state FROM sync_states WHERE doc_id = ? AND peer_id = ?",
+            )
+            .bind(id.to_string())
+            .bind(peer)
+            .fetch_optional(&self.pool)
+            .await?;
+            state
+                .map(|s| self.unseal(&format!("sync:{id}/{peer}"), s))
+                .transpose()
+        })
+        .await
     }
 
     /// Stores a subject key.
     pub async fn put_key(&self, subject: &str, key: &SubjectKey) -> Result<()> {
-        sqlx::query("INSERT INTO subject_keys (subject, key) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET key = excluded.key")
-            .bind(subject)
-            .bind(self.seal(&format!("key:{subject}"), key.as_bytes().to_vec())?)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        hooked("put_key", async move {
+            sqlx::query("INSERT INTO subject_keys (subject, key) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET key = excluded.key")
+                .bind(subject)
+                .bind(self.seal(&format!("key:{subject}"), key.as_bytes().to_vec())?)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes a subject key: the sealed data of that subject can no longer be read here.
     pub async fn erase_key(&self, subject: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM subject_keys WHERE subject = ?")
-            .bind(subject)
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected() > 0)
+        hooked("erase_key", async move {
+            let r = sqlx::query("DELETE FROM subject_keys WHERE subject = ?")
+                .bind(subject)
+                .execute(&self.pool)
+                .await?;
+            Ok(r.rows_affected() > 0)
+        })
+        .await
     }
 
     /// Makes deleted rows unrecoverable from the store's files: deleted cells are zeroed
     /// (`secure_delete`), and the write-ahead log, which still holds the pages as they were,
     /// is copied back and truncated (ADR 0019).
     pub async fn reclaim(&self) -> Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        hooked("reclaim", async move {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// All subject keys, as a key ring for views.
     pub async fn key_ring(&self) -> Result<crate::seal::MemoryKeyRing> {
-        let rows = sqlx::query("SELECT subject, key FROM subject_keys")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut ring = crate::seal::MemoryKeyRing::default();
-        for r in rows {
-            let subject: String = r.try_get("subject")?;
-            let key = self.unseal(&format!("key:{subject}"), r.try_get("key")?)?;
-            if let Some(k) = SubjectKey::from_bytes(&key) {
-                ring.0.insert(subject, k);
+        hooked("key_ring", async move {
+            let rows = sqlx::query("SELECT subject, key FROM subject_keys")
+                .fetch_all(&self.pool)
+                .await?;
+            let mut ring = crate::seal::MemoryKeyRing::default();
+            for r in rows {
+                let subject: String = r.try_get("subject")?;
+                let key = self.unseal(&format!("key:{subject}"), r.try_get("key")?)?;
+                if let Some(k) = SubjectKey::from_bytes(&key) {
+                    ring.0.insert(subject, k);
+                }
             }
-        }
-        Ok(ring)
+            Ok(ring)
+        })
+        .await
     }
 
     /// A setting.
     pub async fn setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let value: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        value
-            .map(|v| self.unseal(&format!("set:{key}"), v))
-            .transpose()
+        hooked("setting", async move {
+            let value: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            value
+                .map(|v| self.unseal(&format!("set:{key}"), v))
+                .transpose()
+        })
+        .await
     }
 
     /// Sets a setting.
     pub async fn set_setting(&self, key: &str, value: &[u8]) -> Result<()> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(self.seal(&format!("set:{key}"), value.to_vec())?)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        hooked("set_setting", async move {
+            sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(key)
+                .bind(self.seal(&format!("set:{key}"), value.to_vec())?)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -427,3 +427,71 @@ async fn an_encrypted_store_keeps_no_plaintext_refuses_a_wrong_key_and_wipes() {
     store.close().await;
     Store::open_encrypted(&path, &key).await.unwrap();
 }
+
+/// The simulation's store hook (ADR 0036): it sees every call by name and drives it, and a
+/// refusal from it fails the call as a storage error before the file is touched.
+#[test]
+fn the_thread_hook_drives_every_call_and_a_refusal_fails_it_untouched() {
+    use std::cell::{Cell, RefCell};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    #[derive(Default)]
+    struct Recording {
+        calls: RefCell<Vec<&'static str>>,
+        driven: Cell<usize>,
+        refuse: Cell<bool>,
+    }
+    impl nabo_core::store::StoreHook for Recording {
+        fn enter(&self, call: &'static str) -> std::io::Result<()> {
+            self.calls.borrow_mut().push(call);
+            if self.refuse.get() {
+                return Err(std::io::Error::other("refused by the hook"));
+            }
+            Ok(())
+        }
+        fn drive(&self, mut call: std::pin::Pin<&mut dyn std::future::Future<Output = ()>>) {
+            self.driven.set(self.driven.get() + 1);
+            let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+            let mut cx = Context::from_waker(&waker);
+            while call.as_mut().poll(&mut cx) == Poll::Pending {
+                std::thread::park_timeout(std::time::Duration::from_millis(10));
+            }
+        }
+    }
+
+    let hook = std::rc::Rc::new(Recording::default());
+    nabo_core::store::set_thread_hook(Some(hook.clone()));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::memory().await.unwrap();
+        let f = Fixture::lektiecafe();
+        let doc = f.replica();
+        store.insert(doc.doc()).await.unwrap();
+        assert_eq!(store.list().await.unwrap().len(), 1);
+        hook.refuse.set(true);
+        let other = Fixture::lektiecafe().replica();
+        let refused = store.insert(other.doc()).await;
+        assert!(
+            matches!(refused, Err(StoreError::Storage(_))),
+            "{refused:?}"
+        );
+        hook.refuse.set(false);
+        assert_eq!(store.list().await.unwrap().len(), 1, "nothing was written");
+    });
+    nabo_core::store::set_thread_hook(None);
+    assert_eq!(
+        *hook.calls.borrow(),
+        ["open", "insert", "list", "insert", "list"]
+    );
+    assert_eq!(hook.driven.get(), 4, "every call it let through, it drove");
+}

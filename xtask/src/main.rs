@@ -106,6 +106,33 @@ enum Task {
         #[arg(long)]
         release: bool,
     },
+    /// The deterministic simulation (ADR 0036), in release: `--seed N` replays one seed and
+    /// prints its digest; `--seeds M` runs seeds `--from`..`--from`+M on `--jobs` threads and
+    /// prints every failure with its replay command. `--long`: 3–10 phones, five minutes of
+    /// work per seed (the suite runs 3–5 phones, one minute).
+    Sim {
+        /// Replay this seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Run this many seeds.
+        #[arg(long)]
+        seeds: Option<u64>,
+        /// The first seed of `--seeds`.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Threads for `--seeds`.
+        #[arg(long, default_value_t = 2)]
+        jobs: u64,
+        /// The long run's sizes.
+        #[arg(long)]
+        long: bool,
+        /// Only this many phones (narrowing a failing seed down).
+        #[arg(long)]
+        phones: Option<u64>,
+        /// No faults (narrowing a failing seed down).
+        #[arg(long)]
+        no_faults: bool,
+    },
     /// Run every fuzz target of core/fuzz for a while and print executions and findings per
     /// target (needs the nightly toolchain and cargo-fuzz).
     Fuzz {
@@ -510,6 +537,42 @@ fn main() -> Result<()> {
                 relay_bench()?;
             }
             Ok(())
+        }
+        Task::Sim {
+            seed,
+            seeds,
+            from,
+            jobs,
+            long,
+            phones,
+            no_faults,
+        } => {
+            let mut args: Vec<String> = Vec::new();
+            match (seed, seeds) {
+                (Some(s), None) => args.extend(["--seed".into(), s.to_string()]),
+                (None, Some(m)) => args.extend([
+                    "--seeds".into(),
+                    m.to_string(),
+                    "--from".into(),
+                    from.to_string(),
+                    "--jobs".into(),
+                    jobs.to_string(),
+                ]),
+                _ => bail!("give --seed N or --seeds M"),
+            }
+            if long {
+                args.push("--long".into());
+            }
+            if let Some(p) = phones {
+                args.extend(["--phones".into(), p.to_string()]);
+            }
+            if no_faults {
+                args.push("--no-faults".into());
+            }
+            // On its own: turmoil turns on tokio's test-util, which the relay's release
+            // binaries for the benchmarks must not share.
+            run(cargo().args(["build", "--release", "-p", "nabo-sim", "--bin", "nabo-sim"]))?;
+            run(Command::new(target_dir()?.join("release/nabo-sim")).args(&args))
         }
         Task::Fuzz { seconds, target } => fuzz::run(&root(), &target_dir()?, seconds, &target),
     }

@@ -1579,6 +1579,12 @@ async fn pg_listen(
 impl SqliteStorage {
     /// Opens (creating if needed) a SQLite database: `sqlite://path` or a plain path.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, 8).await
+    }
+
+    /// Like [`SqliteStorage::connect`], with at most `max_connections` connections (the
+    /// deterministic simulation runs on one, so SQL calls finish in a fixed order).
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Self> {
         let opts = if url.starts_with("sqlite:") {
             sqlx::sqlite::SqliteConnectOptions::from_str(url)?
         } else {
@@ -1591,7 +1597,7 @@ impl SqliteStorage {
         .pragma("secure_delete", "ON")
         .busy_timeout(Duration::from_secs(10));
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(max_connections)
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
