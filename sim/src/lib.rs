@@ -252,6 +252,9 @@ impl PhoneFaults {
     }
 }
 
+/// The driver's index in the log (faults it injects).
+const DRIVER: usize = usize::MAX;
+
 /// A fault to undo later.
 #[derive(Debug, Clone)]
 enum Undo {
@@ -426,7 +429,20 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
                 if now >= next_fault {
                     let later = now + Duration::from_millis(rng.random_range(500..15_000));
                     let h = phone::host(rng.random_range(0..params.phones));
-                    match rng.random_range(0..100) {
+                    let kind = rng.random_range(0..100);
+                    let what = match kind {
+                        0..30 => "partition",
+                        30..45 => "hold",
+                        45..65 => "restart",
+                        65..75 => "restart-relay",
+                        75..90 => "relay-storage-faults",
+                        _ => "phone-storage-faults",
+                    };
+                    world
+                        .borrow_mut()
+                        .events
+                        .push((now.as_millis(), DRIVER, what, h.clone()));
+                    match kind {
                         0..30 => {
                             sim.partition(h.as_str(), net::RELAY_HOST);
                             undo.push((later, Undo::Repair(h)));
@@ -557,7 +573,14 @@ fn write_log(world: &World) {
         let text: String = world
             .events
             .iter()
-            .map(|(at, i, call, result)| format!("{at} phone{i} {call} {result}\n"))
+            .map(|(at, i, call, result)| {
+                let who = match *i {
+                    DRIVER => "driver".to_owned(),
+                    i if i == world.phones() => "office".to_owned(),
+                    i => phone::host(i),
+                };
+                format!("{at} {who} {call} {result}\n")
+            })
             .collect();
         let _ = std::fs::write(path, text);
     }
