@@ -123,7 +123,7 @@ pub struct Outcome {
     pub saved_heads: usize,
     /// Documents compared at the end (over all phones).
     pub documents: usize,
-    /// Faults injected: partitions, holds, phone restarts, relay restarts, storage windows.
+    /// Phones partitioned from the relay.
     pub partitions: u32,
     /// Links held and released later (messages reordered across connections).
     pub holds: u32,
@@ -429,47 +429,45 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
                 if now >= next_fault {
                     let later = now + Duration::from_millis(rng.random_range(500..15_000));
                     let h = phone::host(rng.random_range(0..params.phones));
-                    let kind = rng.random_range(0..100);
-                    let what = match kind {
-                        0..30 => "partition",
-                        30..45 => "hold",
-                        45..65 => "restart",
-                        65..75 => "restart-relay",
-                        75..90 => "relay-storage-faults",
-                        _ => "phone-storage-faults",
-                    };
-                    world
-                        .borrow_mut()
-                        .events
-                        .push((now.as_millis(), DRIVER, what, h.clone()));
-                    match kind {
+                    let who = h.clone();
+                    let what = match rng.random_range(0..100) {
                         0..30 => {
                             sim.partition(h.as_str(), net::RELAY_HOST);
                             undo.push((later, Undo::Repair(h)));
                             outcome.partitions += 1;
+                            "partition"
                         }
                         30..45 => {
                             sim.hold(h.as_str(), net::RELAY_HOST);
                             undo.push((later, Undo::Release(h)));
                             outcome.holds += 1;
+                            "hold"
                         }
                         45..65 => {
                             sim.bounce(h.as_str());
                             outcome.phone_restarts += 1;
+                            "restart"
                         }
                         65..75 => {
                             sim.bounce(net::RELAY_HOST);
                             outcome.relay_restarts += 1;
+                            "restart-relay"
                         }
                         75..90 => {
                             faults.set(0.05, 0.05, rng.random_range(0..u64::MAX));
                             undo.push((later, Undo::RelayStorage));
+                            "relay-storage-faults"
                         }
                         _ => {
                             phone_faults.borrow_mut().p = 0.05;
                             undo.push((later, Undo::PhoneStorage));
+                            "phone-storage-faults"
                         }
-                    }
+                    };
+                    world
+                        .borrow_mut()
+                        .events
+                        .push((now.as_millis(), DRIVER, what, who));
                     next_fault = now + Duration::from_millis(rng.random_range(1_000..8_000));
                 }
             }

@@ -150,7 +150,8 @@ pub async fn run(spec: PhoneSpec, world: Rc<RefCell<World>>) -> turmoil::Result 
                         *e = others;
                         mine.into_iter().map(|(_, d)| d).collect()
                     };
-                    let heads = heads_of(&client, &docs).await;
+                    let ids = docs.iter().filter_map(|d| DocumentId::parse(d).ok());
+                    let heads = heads_of(&client, ids).await;
                     world.borrow_mut().saved(i, heads);
                 }
                 pause(&mut rng, 100, 2500).await;
@@ -334,17 +335,14 @@ async fn outreach(
     }
 }
 
-/// The heads of the stored documents among `docs`.
+/// The heads of the documents `ids` the phone stores (others are left out).
 async fn heads_of(
     client: &NaboClient,
-    docs: &BTreeSet<String>,
+    ids: impl IntoIterator<Item = DocumentId>,
 ) -> BTreeMap<DocumentId, Vec<ChangeHash>> {
     let store = client.local_store();
     let mut out = BTreeMap::new();
-    for d in docs {
-        let Ok(id) = DocumentId::parse(d) else {
-            continue;
-        };
+    for id in ids {
         if let Ok(Some(doc)) = store.load(id, nabo_core::entropy::actor()).await {
             out.insert(id, doc.heads());
         }
@@ -354,17 +352,11 @@ async fn heads_of(
 
 /// The heads of every document the phone stores.
 pub async fn stored_heads(client: &NaboClient) -> BTreeMap<DocumentId, Vec<ChangeHash>> {
-    let store = client.local_store();
-    let mut out = BTreeMap::new();
-    let Ok(list) = store.list().await else {
-        return out;
+    let ids = match client.local_store().list().await {
+        Ok(list) => list.into_iter().map(|d| d.id).collect(),
+        Err(_) => Vec::new(),
     };
-    for d in list {
-        if let Ok(Some(doc)) = store.load(d.id, nabo_core::entropy::actor()).await {
-            out.insert(d.id, doc.heads());
-        }
-    }
-    out
+    heads_of(client, ids).await
 }
 
 /// What the phone holds and shows at the end.
