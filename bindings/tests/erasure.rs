@@ -485,3 +485,50 @@ async fn known_person_retention(backend: Backend) {
     );
     r.running.unwrap().shutdown().await;
 }
+
+/// A phone signed in with a password and not enrolled has no device for the relay to count
+/// a confirmation from (ADR 0019): it deletes the erased child's key and its sync succeeds.
+/// (The simulation showed such phones failing one sync after every erasure with "invalid
+/// device: missing": they reported the deletion anyway, and the relay refused it.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_phone_signed_in_with_a_password_forgets_an_erased_child_without_an_error() {
+    for backend in Backend::all() {
+        let r = TestRelay::start(backend, Limits::default()).await.unwrap();
+        r.seed_demo(PASSWORD).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let phone = nabo_bindings::NaboClient::open(
+            dir.path().display().to_string(),
+            r.http(),
+            vec![3; 32],
+        )
+        .await
+        .unwrap();
+        let me = phone
+            .login("volunteer1".into(), PASSWORD.into())
+            .await
+            .unwrap();
+        assert_eq!(me.device_id, None, "signed in, not enrolled");
+        phone.sync_now().await.unwrap();
+        let session = lektiecafe_today(&phone).await;
+        let child = phone
+            .add_child(session.id.clone(), Some(NAME.into()), "7-9".into())
+            .await
+            .unwrap();
+        phone.sync_now().await.unwrap();
+        assert!(
+            stored_key(dir.path(), &child).await.is_some(),
+            "the test can fail"
+        );
+
+        erase(&r, &child).await;
+        phone.sync_now().await.unwrap();
+        assert_eq!(
+            stored_key(dir.path(), &child).await,
+            None,
+            "the key is deleted"
+        );
+        let call = phone.roll_call(session.id.clone()).await.unwrap();
+        assert_eq!(label_of(&call, &child), None, "the child is listed nowhere");
+        phone.sync_now().await.unwrap();
+    }
+}

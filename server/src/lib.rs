@@ -165,6 +165,8 @@ async fn serve<L: Listener>(
     let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
     loop {
         let (mut stream, peer) = tokio::select! {
+            biased;
+            _ = shutdown.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -173,7 +175,6 @@ async fn serve<L: Listener>(
                     continue;
                 }
             },
-            _ = shutdown.changed() => break,
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             hub.metrics
@@ -207,6 +208,7 @@ async fn serve<L: Listener>(
             let _slot = slot;
             tokio::pin!(conn);
             tokio::select! {
+                biased;
                 _ = conn.as_mut() => {}
                 _ = stop.changed() => {
                     // Finish the request in flight; upgraded WebSockets are closed by the hub.

@@ -506,12 +506,13 @@ pub async fn every(s: AppState, period: std::time::Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            biased;
+            _ = shutdown.changed() => break,
             _ = tick.tick() => {
                 if let Err(e) = run(&s).await {
                     tracing::error!(error = %e, "retention run failed; retried at the next tick");
                 }
             }
-            _ = shutdown.changed() => break,
         }
     }
 }

@@ -68,6 +68,9 @@ pub fn block<F: Future>(work: F) -> F::Output {
     }
 }
 
+/// What an injected phone storage fault says.
+pub const PHONE_FAULT: &str = "simulated phone storage fault";
+
 /// The phones' store hook: storage faults while the run turns them on, and [`block`].
 #[derive(Debug)]
 pub struct PhoneHook {
@@ -77,7 +80,7 @@ pub struct PhoneHook {
 impl nabo_core::store::StoreHook for PhoneHook {
     fn enter(&self, _call: &'static str) -> std::io::Result<()> {
         if self.faults.borrow_mut().draw() {
-            return Err(std::io::Error::other("simulated phone storage fault"));
+            return Err(std::io::Error::other(PHONE_FAULT));
         }
         Ok(())
     }

@@ -21,6 +21,7 @@
 //! the log of every call with its simulated time and result, and the final state.
 //! `cargo xtask sim --seed N` replays one seed and prints its digest.
 
+pub mod batch;
 pub mod inline;
 pub mod net;
 pub mod office;
@@ -300,6 +301,8 @@ fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 fn run_here(seed: u64, params: &Params) -> Result<Outcome, Failure> {
+    template::template();
+    align_task_ids();
     let dir = template::base_dir().join(format!(
         "nabo-sim-{}-{seed}-{}",
         std::process::id(),
@@ -308,6 +311,27 @@ fn run_here(seed: u64, params: &Params) -> Result<Outcome, Failure> {
     let r = run_in(seed, params, &dir);
     let _ = std::fs::remove_dir_all(&dir);
     r
+}
+
+/// tokio numbers its tasks from one counter per process, and a runtime that stops (a host
+/// restarting) drops its tasks shard by shard, a task's shard being its number modulo the
+/// shard count (4 on a current-thread runtime). The order in which a restarted host's sockets
+/// close, and so the order of the network's draws, thus depends on where the counter stood
+/// when the run began. Each run starts it at a multiple of 64, and a process runs one seed at
+/// a time (`main.rs` and the suite run seeds in parallel in processes, not threads).
+fn align_task_ids() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap_or_else(|e| panic!("a runtime to number tasks: {e}"));
+    loop {
+        let id = rt.spawn(async {}).id().to_string();
+        let n: u64 = id
+            .parse()
+            .unwrap_or_else(|_| panic!("tokio's task id {id:?} is not a number"));
+        if n % 64 == 63 {
+            break;
+        }
+    }
 }
 
 fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
@@ -661,6 +685,19 @@ fn check(world: &World, relay_dir: &Path, outcome: &mut Outcome) -> Result<(), S
         .count();
     if let Some(w) = notices.iter().find(|n| n.1 == ChangeKind::Wiped) {
         return Err(format!("phone{} wiped itself unasked", w.0));
+    }
+    // A sync fails only while the relay is out of reach (a partition, a restart, its storage
+    // failing: 503) or the phone's own storage errs; anything else is the relay and the phone
+    // disagreeing (as when unenrolled phones had their erasure confirmations refused).
+    if let Some((at, i, _, result)) = world.events.iter().find(|e| {
+        e.2 == "sync"
+            && e.3 != "ok"
+            && !e.3.starts_with("err: offline:")
+            && !e.3.contains(inline::PHONE_FAULT)
+    }) {
+        return Err(format!(
+            "phone{i}'s sync at {at} ms failed with \"{result}\", neither offline nor a storage fault"
+        ));
     }
     let refused: BTreeSet<(usize, String)> = notices
         .iter()

@@ -2,15 +2,13 @@
 //!
 //! - `nabo-sim --seed N [--long]`: one seed; prints its outcome and digest (a replay prints
 //!   the same digest).
-//! - `nabo-sim --seeds M [--from K] [--jobs J] [--long]`: seeds K..K+M on J threads; prints
-//!   every failure with its replay command and a summary; exits 1 if any seed failed.
+//! - `nabo-sim --seeds M [--from K] [--jobs J] [--long]`: seeds K..K+M in J worker processes
+//!   (`nabo_sim::batch`; `--worker I` is how a worker is started); prints every failure with
+//!   its replay command and a summary; exits 1 if any seed failed.
 //!
 //! `--phones N` and `--no-faults` narrow a run down (debugging a seed).
 //! `--long` uses the long run's sizes (3–10 phones, five minutes of work) instead of the
 //! suite's. `cargo xtask sim …` builds this in release and passes the arguments on.
-
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 fn arg(args: &[String], name: &str) -> Option<u64> {
     let i = args.iter().position(|a| a == name)?;
@@ -62,55 +60,45 @@ fn main() {
     };
     let from = arg(&args, "--from").unwrap_or(0);
     let jobs = arg(&args, "--jobs").unwrap_or(2).max(1);
-    let next = AtomicU64::new(from);
-    let failures = Mutex::new(Vec::new());
-    let totals = Mutex::new((0u64, 0u128, 0usize, 0usize));
-    let started = std::time::Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
-                loop {
-                    let seed = next.fetch_add(1, Ordering::SeqCst);
-                    if seed >= from + count {
-                        break;
-                    }
-                    match nabo_sim::run(seed, &params(long, seed)) {
-                        Ok(o) => {
-                            let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
-                            t.0 += 1;
-                            t.1 += o.sim_ms;
-                            t.2 += o.ok + o.failed;
-                            t.3 += o.saved_heads;
-                            if t.0.is_multiple_of(100) {
-                                eprintln!("{} seeds passed ({:.0?})", t.0, started.elapsed());
-                            }
-                        }
-                        Err(f) => {
-                            println!("{f}");
-                            failures
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .push(f.seed);
-                        }
-                    }
-                }
-            });
+    if let Some(worker) = arg(&args, "--worker") {
+        nabo_sim::batch::worker(from, count, jobs, worker, |seed| params(long, seed));
+        return;
+    }
+    // The workers get the narrowing arguments; the batch's own are theirs to set.
+    let mut passed_on = Vec::new();
+    let mut rest = args.iter();
+    while let Some(a) = rest.next() {
+        match a.as_str() {
+            "--seeds" | "--from" | "--jobs" => {
+                rest.next();
+            }
+            _ => passed_on.push(a.clone()),
         }
+    }
+    let exe = std::env::current_exe().unwrap_or_else(|e| {
+        eprintln!("cannot find this program to start its workers: {e}");
+        std::process::exit(2);
     });
-    let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
-    let t = totals.into_inner().unwrap_or_else(|e| e.into_inner());
+    let s =
+        nabo_sim::batch::run(&exe, from, count, jobs, &passed_on, 0, true).unwrap_or_else(|e| {
+            eprintln!("cannot start the workers: {e}");
+            std::process::exit(2);
+        });
+    for f in &s.failures {
+        println!("{f}");
+    }
     println!(
-        "seeds {from}..{}: {} passed, {} failed {:?}; {} simulated minutes, {} calls, {} saved heads checked; {:.0?} on {jobs} threads",
+        "seeds {from}..{}: {} passed, {} failed {:?}; {} simulated minutes, {} calls, {} saved heads checked; {:.0?} in {jobs} processes",
         from + count,
-        t.0,
-        failures.len(),
-        failures,
-        t.1 / 60_000,
-        t.2,
-        t.3,
-        started.elapsed()
+        s.passed,
+        s.failures.len(),
+        s.failed_seeds,
+        s.sim_ms / 60_000,
+        s.calls,
+        s.saved_heads,
+        s.elapsed
     );
-    if !failures.is_empty() {
+    if !s.failures.is_empty() {
         std::process::exit(1);
     }
 }

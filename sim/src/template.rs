@@ -73,7 +73,8 @@ fn epoch() -> i64 {
 fn build() -> anyhow::Result<PathBuf> {
     nabo_core::entropy::seed_this_thread(0);
     nabo_core::time::set_thread_clock(Some(epoch));
-    let dir = base_dir().join(format!("nabo-sim-template-{}", std::process::id()));
+    remove_dead_templates();
+    let dir = base_dir().join(format!("{TEMPLATE_PREFIX}{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -96,6 +97,36 @@ fn build() -> anyhow::Result<PathBuf> {
         anyhow::Ok(())
     })?;
     Ok(dir)
+}
+
+const TEMPLATE_PREFIX: &str = "nabo-sim-template-";
+
+/// Removes the templates and run directories of processes that are gone (every process
+/// leaves its template behind, a batch starts one per worker, and a killed run leaves its
+/// directory). Only where `/proc` tells which processes live.
+fn remove_dead_templates() {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(base_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        // `nabo-sim-template-<pid>` and a run's `nabo-sim-<pid>-<seed>-<id>`.
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("nabo-sim-"))
+            .map(|n| n.strip_prefix("template-").unwrap_or(n))
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Copies the template into `to` (created).

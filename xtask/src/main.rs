@@ -107,7 +107,7 @@ enum Task {
         release: bool,
     },
     /// The deterministic simulation (ADR 0036), in release: `--seed N` replays one seed and
-    /// prints its digest; `--seeds M` runs seeds `--from`..`--from`+M on `--jobs` threads and
+    /// prints its digest; `--seeds M` runs seeds `--from`..`--from`+M in `--jobs` processes and
     /// prints every failure with its replay command. `--long`: 3–10 phones, five minutes of
     /// work per seed (the suite runs 3–5 phones, one minute).
     Sim {

@@ -35,8 +35,9 @@ pub(super) async fn join(hub: &Arc<Hub>) -> Result<(), StorageError> {
     tokio::spawn(async move {
         loop {
             let h = tokio::select! {
-                h = heard.recv() => h,
+                biased;
                 _ = shutdown.changed() => None,
+                h = heard.recv() => h,
             };
             let (Some(h), Some(hub)) = (h, weak.upgrade()) else {
                 return;

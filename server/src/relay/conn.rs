@@ -1,6 +1,6 @@
 //! One WebSocket connection.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use automerge::sync::{State, SyncDoc};
@@ -39,8 +39,9 @@ struct Conn {
     principal: Principal,
     peer_id: Option<String>,
     storage_id: Option<String>,
-    docs: HashMap<DocumentId, Attached>,
-    new_docs: HashMap<DocumentId, NewDoc>,
+    // Ordered: re-checked in one order on every run (the simulation's replay).
+    docs: BTreeMap<DocumentId, Attached>,
+    new_docs: BTreeMap<DocumentId, NewDoc>,
     out_tx: Outbox,
     /// Ephemeral messages allowed now (refilled over time; see `Limits::ephemeral_per_second`).
     ephemeral_budget: EphemeralBudget,
@@ -105,8 +106,8 @@ pub async fn serve(
         principal,
         peer_id: None,
         storage_id: None,
-        docs: HashMap::new(),
-        new_docs: HashMap::new(),
+        docs: BTreeMap::new(),
+        new_docs: BTreeMap::new(),
         out_tx,
         hold_budget: HoldBudget::new(hub.limits.max_held_bytes, hub.limits.max_held_changes),
         refused: HashSet::new(),
@@ -120,7 +121,49 @@ pub async fn serve(
     tokio::pin!(expiry);
 
     let closing: Option<Closing> = loop {
+        // Biased, in this order: what ends the connection first, then the relay's own
+        // messages out, then the peer's frames in (writing before reading more keeps a peer
+        // that floods frames from starving its own answers), and the same order on every run
+        // (the simulation replays a seed bit for bit; an unbiased select draws at random).
         tokio::select! {
+            biased;
+            _ = shutdown.changed() => break Some(Closing::new(1001, "relay is shutting down")),
+            (code, reason) = closer.closing() => break Some(Closing { code, reason }),
+            _ = &mut expiry => break Some(Closing::new(4001, "access token expired")),
+            ctl = ctl_rx.recv() => match ctl {
+                Some(Control::Reevaluate) => {
+                    if let Err(c) = Box::pin(conn.reevaluate()).await {
+                        break Some(c);
+                    }
+                }
+                Some(Control::Refused(id)) => {
+                    if let Err(c) = conn.close_refused(id) {
+                        break Some(c);
+                    }
+                }
+                None => break None,
+            },
+            out = out_rx.recv() => match out {
+                Some(queued) => {
+                    // A reader that stops reading blocks this write: whatever else ends the
+                    // connection meanwhile (an overflowing queue, revocation, token expiry,
+                    // shutdown) must still end it.
+                    let (bytes, written) = queued.split();
+                    tokio::select! {
+                        biased;
+                        _ = shutdown.changed() => break Some(Closing::new(1001, "relay is shutting down")),
+                        (code, reason) = closer.closing() => break Some(Closing { code, reason }),
+                        _ = &mut expiry => break Some(Closing::new(4001, "access token expired")),
+                        r = sink.send(WsMessage::Binary(bytes.into())) => {
+                            drop(written);
+                            if r.is_err() {
+                                break None;
+                            }
+                        }
+                    }
+                }
+                None => break None,
+            },
             frame = stream.next() => match frame {
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     if let Err(c) = Box::pin(conn.on_frame(&bytes)).await {
@@ -139,42 +182,6 @@ pub async fn serve(
                     break None;
                 }
             },
-            out = out_rx.recv() => match out {
-                Some(queued) => {
-                    // A reader that stops reading blocks this write: whatever else ends the
-                    // connection meanwhile (an overflowing queue, revocation, token expiry,
-                    // shutdown) must still end it.
-                    let (bytes, written) = queued.split();
-                    tokio::select! {
-                        r = sink.send(WsMessage::Binary(bytes.into())) => {
-                            drop(written);
-                            if r.is_err() {
-                                break None;
-                            }
-                        }
-                        (code, reason) = closer.closing() => break Some(Closing { code, reason }),
-                        _ = &mut expiry => break Some(Closing::new(4001, "access token expired")),
-                        _ = shutdown.changed() => break Some(Closing::new(1001, "relay is shutting down")),
-                    }
-                }
-                None => break None,
-            },
-            (code, reason) = closer.closing() => break Some(Closing { code, reason }),
-            ctl = ctl_rx.recv() => match ctl {
-                Some(Control::Reevaluate) => {
-                    if let Err(c) = Box::pin(conn.reevaluate()).await {
-                        break Some(c);
-                    }
-                }
-                Some(Control::Refused(id)) => {
-                    if let Err(c) = conn.close_refused(id) {
-                        break Some(c);
-                    }
-                }
-                None => break None,
-            },
-            _ = &mut expiry => break Some(Closing::new(4001, "access token expired")),
-            _ = shutdown.changed() => break Some(Closing::new(1001, "relay is shutting down")),
         }
     };
     // The goodbye is best effort and bounded: a peer that does not read gets its socket
@@ -199,7 +206,7 @@ pub async fn serve(
         let _ = sink.close().await;
     };
     let _ = tokio::time::timeout(CLOSE_GRACE, goodbye).await;
-    for (_, d) in conn.docs.drain() {
+    for (_, d) in std::mem::take(&mut conn.docs) {
         let _ = d.tx.send(DocCmd::Detach { conn: id }).await;
     }
     hub.unregister(id);

@@ -1,6 +1,6 @@
 //! The task that owns one loaded document.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -140,7 +140,8 @@ struct DocTask {
     hub: Arc<Hub>,
     meta: DocMeta,
     doc: NaboDoc,
-    peers: HashMap<u64, Peer>,
+    /// Ordered: the peers hear a change in one order on every run (the simulation's replay).
+    peers: BTreeMap<u64, Peer>,
     appended: i64,
     /// Bytes stored for the document (checked against the size limit before each append).
     size: usize,
@@ -220,7 +221,7 @@ pub(crate) fn spawn(
         hub,
         meta,
         doc: loaded.doc,
-        peers: HashMap::new(),
+        peers: BTreeMap::new(),
         appended: 0,
         size: loaded.stored_bytes,
         dirty: false,
@@ -246,7 +247,10 @@ impl DocTask {
         let mut shutdown = self.hub.shutdown.clone();
         loop {
             let idle = self.hub.limits.idle_eviction;
+            // Biased (shutdown, then commands, then idleness): one order on every run.
             tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
                 cmd = rx.recv() => match cmd {
                     Some(cmd) => {
                         if !self.handle(cmd).await {
@@ -282,7 +286,6 @@ impl DocTask {
                     None => break,
                 },
                 _ = tokio::time::sleep(idle), if self.peers.is_empty() => break,
-                _ = shutdown.changed() => break,
             }
         }
         self.unload(&mut rx, generation).await;

@@ -21,7 +21,7 @@ mod once;
 pub mod outbox;
 pub mod sync;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -238,7 +238,7 @@ pub struct Hub {
     pub peer_id: String,
     /// The relay's storage id (clients keep their sync state with us under it).
     pub storage_id: String,
-    pub(crate) docs: Mutex<HashMap<DocumentId, DocEntry>>,
+    pub(crate) docs: Mutex<BTreeMap<DocumentId, DocEntry>>,
     /// Actors and the login and phone they are bound to (a cache of the `actors` table).
     known_actors: std::sync::Mutex<KnownActors>,
     /// The rules' context per tenant, dropped when the tenant document or the volunteer
@@ -252,7 +252,7 @@ pub struct Hub {
     rules_loads: once::OneAtATime<TenantId>,
     /// One read of an activity's children flag at a time.
     flag_loads: once::OneAtATime<(TenantId, String)>,
-    conns: std::sync::Mutex<HashMap<u64, ConnEntry>>,
+    conns: std::sync::Mutex<BTreeMap<u64, ConnEntry>>,
     next: AtomicU64,
     /// Documents being read from storage → (readers, another node stored changes
     /// meanwhile): such a document is read again once it is loaded.
@@ -321,13 +321,13 @@ impl Hub {
             metrics,
             peer_id: format!("nabo-relay-{}", nabo_core::entropy::uuid().simple()),
             storage_id,
-            docs: Mutex::new(HashMap::new()),
+            docs: Mutex::new(BTreeMap::new()),
             known_actors: std::sync::Mutex::new(HashMap::new()),
             tenant_rules: std::sync::Mutex::new(HashMap::new()),
             children_flags: std::sync::Mutex::new(HashMap::new()),
             rules_loads: once::OneAtATime::new(),
             flag_loads: once::OneAtATime::new(),
-            conns: std::sync::Mutex::new(HashMap::new()),
+            conns: std::sync::Mutex::new(BTreeMap::new()),
             next: AtomicU64::new(1),
             loading: std::sync::Mutex::new(HashMap::new()),
             pages,
