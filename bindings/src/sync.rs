@@ -396,18 +396,37 @@ impl Inner {
             .chunks(KEYS_PER_PUT)
             .map(<[_]>::to_vec)
             .collect();
-        for batch in batches {
-            let body = KeysOut {
-                keys: batch.into_iter().collect(),
-                ..KeysOut::default()
-            };
-            let r = self
-                .authorised(|| Request::put(path.as_str()).json(&body))
-                .await?;
-            match r.status {
-                200 => {}
-                403 | 404 => return Ok(()),
-                _ => return Err(self.refused(&r).await?),
+        for mut batch in batches {
+            while !batch.is_empty() {
+                let body = KeysOut {
+                    keys: batch.iter().cloned().collect(),
+                    ..KeysOut::default()
+                };
+                let r = self
+                    .authorised(|| Request::put(path.as_str()).json(&body))
+                    .await?;
+                match r.status {
+                    200 => break,
+                    403 | 404 => return Ok(()),
+                    _ => {}
+                }
+                // Someone erased since the keys were read above (found by the simulation,
+                // seed 736): the refusal names them. Forget their key as the erased list would
+                // have had this phone do, and send the rest.
+                let erased = match answer_error(&r) {
+                    NaboError::Invalid { field, reason, .. } if reason == "erased" => field
+                        .strip_prefix("keys.")
+                        .filter(|s| batch.iter().any(|(b, _)| b == s))
+                        .map(str::to_owned),
+                    _ => None,
+                };
+                let Some(subject) = erased else {
+                    return Err(self.refused(&r).await?);
+                };
+                self.forget_erased(std::slice::from_ref(&subject), &participants)
+                    .await?;
+                ring.remove(&subject);
+                batch.retain(|(b, _)| *b != subject);
             }
         }
         // The relay holds every participant's key it listed or took (ADR 0031).

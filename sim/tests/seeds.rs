@@ -41,3 +41,13 @@ fn seed_52_a_phone_cut_off_while_opening_its_websocket_is_offline_not_stuck() {
     let o = nabo_sim::run(52, &nabo_sim::Params::suite(52)).unwrap_or_else(|f| panic!("{f}"));
     println!("{o}");
 }
+
+/// Seed 736 (the long run) found a phone whose sync failed when central staff erased a child
+/// between the phone reading the document's keys and uploading the ones the relay lacked:
+/// the relay refused the upload ("invalid keys.<subject>: erased"). The phone now forgets
+/// the key the refusal names and sends the rest.
+#[test]
+fn seed_736_a_person_erased_while_a_phone_shares_keys_does_not_fail_its_sync() {
+    let o = nabo_sim::run(736, &nabo_sim::Params::suite(736)).unwrap_or_else(|f| panic!("{f}"));
+    println!("{o}");
+}
