@@ -301,6 +301,7 @@ fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 fn run_here(seed: u64, params: &Params) -> Result<Outcome, Failure> {
+    // The template's first build numbers tasks too: before the counter is aligned.
     template::template();
     align_task_ids();
     let dir = template::base_dir().join(format!(
@@ -318,7 +319,7 @@ fn run_here(seed: u64, params: &Params) -> Result<Outcome, Failure> {
 /// shard count (4 on a current-thread runtime). The order in which a restarted host's sockets
 /// close, and so the order of the network's draws, thus depends on where the counter stood
 /// when the run began. Each run starts it at a multiple of 64, and a process runs one seed at
-/// a time (`main.rs` and the suite run seeds in parallel in processes, not threads).
+/// a time ([`batch`] runs seeds side by side in processes, not threads).
 fn align_task_ids() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -12,14 +12,28 @@ const SUITE_SEEDS: u64 = 200;
 /// healing, nothing saved is lost and every phone agrees with the relay. In two worker
 /// processes of `nabo-sim` (`nabo_sim::batch`: seeds run in threads of one process would not
 /// replay).
+/// Seeds `from..from + count` in `jobs` worker processes of `nabo-sim`, each the run
+/// `nabo-sim --seed N` replays (in-process runs beside each other would not be).
+fn batch(from: u64, count: u64, jobs: u64, show_every: u64) -> nabo_sim::batch::Summary {
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_nabo-sim"));
+    nabo_sim::batch::run(exe, from, count, jobs, &[], show_every, false).unwrap()
+}
+
+/// One seed that found a bug, exactly as its replay command runs it: it must pass.
+fn seed_passes(seed: u64) {
+    let s = batch(seed, 1, 1, 1);
+    assert!(s.failures.is_empty(), "{}", s.failures.join("\n"));
+    assert_eq!(s.passed, 1, "seed {seed} reported");
+    println!("{}", s.shown.join("\n"));
+}
+
 #[test]
 fn seeds_pass_under_faults() {
     let n = std::env::var("NABO_SIM_SEEDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(SUITE_SEEDS);
-    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_nabo-sim"));
-    let s = nabo_sim::batch::run(exe, 0, n, 2, &[], 50, false).unwrap();
+    let s = batch(0, n, 2, 50);
     for o in &s.shown {
         println!("{o}");
     }
@@ -38,8 +52,7 @@ fn seeds_pass_under_faults() {
 /// phone never synced again. The phone now gives the upgrade 20 seconds and is offline.
 #[test]
 fn seed_52_a_phone_cut_off_while_opening_its_websocket_is_offline_not_stuck() {
-    let o = nabo_sim::run(52, &nabo_sim::Params::suite(52)).unwrap_or_else(|f| panic!("{f}"));
-    println!("{o}");
+    seed_passes(52);
 }
 
 /// Seed 736 (the long run) found a phone whose sync failed when central staff erased a child
@@ -48,6 +61,5 @@ fn seed_52_a_phone_cut_off_while_opening_its_websocket_is_offline_not_stuck() {
 /// the key the refusal names and sends the rest.
 #[test]
 fn seed_736_a_person_erased_while_a_phone_shares_keys_does_not_fail_its_sync() {
-    let o = nabo_sim::run(736, &nabo_sim::Params::suite(736)).unwrap_or_else(|f| panic!("{f}"));
-    println!("{o}");
+    seed_passes(736);
 }
