@@ -39,6 +39,10 @@ pub(crate) struct Account {
     pub device_id: Option<String>,
     pub areas: Vec<String>,
     pub refresh_token: String,
+    /// The key sent with a refresh whose answer has not come yet, kept until it does: asking
+    /// again with it gets the pair a lost answer carried (ADR 0038).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_retry: Option<String>,
 }
 
 #[derive(Debug, Default)]

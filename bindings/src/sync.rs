@@ -187,6 +187,7 @@ impl Inner {
             device_id: me.device_id,
             areas: me.areas,
             refresh_token: t.refresh_token,
+            refresh_retry: None,
         };
         let info = a.info();
         self.save_account(a).await?;
@@ -252,11 +253,29 @@ impl Inner {
         {
             return Ok(t);
         }
-        let a = self.account()?;
+        let mut a = self.account()?;
+        // The answer may be lost after the relay spent the token (the link drops, the phone is
+        // killed): a key stored before asking lets the phone ask again, however much later,
+        // and get the new pair instead of being taken for a thief reusing the token.
+        let retry_key = match &a.refresh_retry {
+            Some(k) => k.clone(),
+            None => {
+                let k = {
+                    use base64::Engine;
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .encode(nabo_core::entropy::bytes::<32>())
+                };
+                a.refresh_retry = Some(k.clone());
+                self.save_account(a.clone()).await?;
+                k
+            }
+        };
         let r = self
             .send(
-                Request::post("/api/v1/auth/refresh")
-                    .json(&serde_json::json!({"refresh_token": a.refresh_token})),
+                Request::post("/api/v1/auth/refresh").json(&serde_json::json!({
+                    "refresh_token": a.refresh_token,
+                    "retry_key": retry_key,
+                })),
             )
             .await?;
         if !r.is_success() {
@@ -268,8 +287,8 @@ impl Inner {
         }
         let t: TokenOut = r.json()?;
         // The rotated refresh token is durable before it is used.
-        let mut a = a;
         a.refresh_token = t.refresh_token;
+        a.refresh_retry = None;
         self.save_account(a).await?;
         *lock(&self.access) = Some((t.access_token.clone(), now_ms() + t.expires_in * 1000));
         self.reached_relay().await?;

@@ -290,13 +290,33 @@ async fn login(
 #[derive(Deserialize)]
 struct RefreshInput {
     refresh_token: String,
+    /// A phone's key for asking again after a lost answer ([`crate::auth::Auth::refresh`]).
+    #[serde(default)]
+    retry_key: Option<String>,
 }
 
 async fn refresh(
     State(s): State<AppState>,
     Json(i): Json<RefreshInput>,
 ) -> Result<Response, AppError> {
-    match s.auth.refresh(&i.refresh_token).await {
+    if let Some(k) = &i.retry_key
+        && !crate::auth::valid_retry_key(k)
+    {
+        return Err(AppError::Invalid {
+            field: "retry_key".into(),
+            reason: "invalid",
+            message: format!(
+                "{}–{} characters of base64url or hex",
+                crate::auth::RETRY_KEY_LEN.start(),
+                crate::auth::RETRY_KEY_LEN.end()
+            ),
+        });
+    }
+    match s
+        .auth
+        .refresh(&i.refresh_token, i.retry_key.as_deref())
+        .await
+    {
         Ok(t) => Ok(Json(t).into_response()),
         Err(e) => {
             s.hub

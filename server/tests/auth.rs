@@ -73,6 +73,16 @@ async fn refresh(r: &TestRelay, token: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// A phone's refresh, with the retry key it stored before asking (ADR 0038).
+async fn refresh_with_key(r: &TestRelay, token: &str, key: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/refresh", r.http()))
+        .json(&serde_json::json!({"refresh_token": token, "retry_key": key}))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// No grace window: a second use of a refresh token is reuse at once.
 fn no_grace() -> nabo_server::auth::AuthConfig {
     nabo_server::auth::AuthConfig {
@@ -400,6 +410,78 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_whole_login_and_its_acc
         );
         let (code, _) = socket.closed(Duration::from_secs(5)).await;
         assert_eq!(code, Some(4003), "{backend:?}: the open socket is closed");
+        r.running.unwrap().shutdown().await;
+    }
+}
+
+/// Found by the simulation (seeds 540 and 600 of the long run): the relay spent a phone's
+/// refresh token and the answer was lost; the phone, offline for longer than the grace
+/// window, asked again with the same token, was taken for a thief (reuse), and wiped itself,
+/// unsynced records and all. With the retry key it stored before asking, it gets the pair it
+/// missed however late, and the token without that key is still reuse.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_phone_whose_refresh_answer_was_lost_asks_again_with_its_retry_key_however_late() {
+    for backend in Backend::all() {
+        // No grace at all: "however late".
+        let r = relay_behind_proxy(backend, no_grace()).await;
+        let first = client::login(&r.http(), "central", PASSWORD).await.unwrap();
+        let key = "k".repeat(43);
+        let res = refresh_with_key(&r, &first.refresh_token, &key).await;
+        assert_eq!(res.status(), 200, "{backend:?}");
+        let lost: serde_json::Value = res.json().await.unwrap();
+        // The answer never arrived; the phone asks again with the same token and key.
+        let res = refresh_with_key(&r, &first.refresh_token, &key).await;
+        assert_eq!(res.status(), 200, "{backend:?}: the retry is not reuse");
+        let again: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(
+            again["refresh_token"], lost["refresh_token"],
+            "{backend:?}: the pair it missed"
+        );
+        let access = again["access_token"].as_str().unwrap();
+        assert_eq!(status(&r, "/api/v1/me", access).await, 200, "{backend:?}");
+        // The pair rotates on; then the first token, even with its key, is reuse.
+        let next =
+            refresh_with_key(&r, lost["refresh_token"].as_str().unwrap(), &"n".repeat(43)).await;
+        assert_eq!(next.status(), 200, "{backend:?}");
+        let next: serde_json::Value = next.json().await.unwrap();
+        let res = refresh_with_key(&r, &first.refresh_token, &key).await;
+        assert_eq!(res.status(), 401, "{backend:?}: its successor was used");
+        assert_eq!(
+            res.json::<serde_json::Value>().await.unwrap()["error"],
+            "token_reused"
+        );
+        assert_eq!(
+            refresh(&r, next["refresh_token"].as_str().unwrap())
+                .await
+                .status(),
+            401,
+            "{backend:?}: the family ended"
+        );
+
+        // Someone who copied a token but not the key: reuse, as before.
+        let second = client::login(&r.http(), "central", PASSWORD).await.unwrap();
+        assert_eq!(
+            refresh_with_key(&r, &second.refresh_token, &key)
+                .await
+                .status(),
+            200
+        );
+        for copied in [
+            refresh(&r, &second.refresh_token).await,
+            refresh_with_key(&r, &second.refresh_token, &"x".repeat(43)).await,
+        ] {
+            assert_eq!(copied.status(), 401, "{backend:?}");
+        }
+
+        // A key that cannot be one is refused by name.
+        let third = client::login(&r.http(), "central", PASSWORD).await.unwrap();
+        let res = refresh_with_key(&r, &third.refresh_token, "short").await;
+        assert_eq!(res.status(), 400, "{backend:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["field"], "retry_key", "{body}");
+        assert_eq!(body["reason"], "invalid", "{body}");
+        // Nothing was spent: the token still rotates.
+        assert_eq!(refresh(&r, &third.refresh_token).await.status(), 200);
         r.running.unwrap().shutdown().await;
     }
 }

@@ -8,7 +8,8 @@
 //! replays with `nabo-sim --seed N`.
 //!
 //! A worker writes one line per seed to its standard output: `PASS <seed> <simulated ms>
-//! <calls> <saved heads> <outcome>` or `FAIL <seed> <failure>`.
+//! <calls> <saved heads> <relay nodes> <notices between them> <outcome>` or
+//! `FAIL <seed> <failure>`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -33,6 +34,10 @@ pub struct Summary {
     pub calls: usize,
     /// Saved heads checked at the relay in the seeds that passed.
     pub saved_heads: usize,
+    /// Seeds that passed with two relay nodes.
+    pub two_nodes: u64,
+    /// Notices delivered between relay nodes in the seeds that passed.
+    pub notices: u64,
     /// Outcomes of every `show_every`-th seed, for the log.
     pub shown: Vec<String>,
     /// Wall-clock time of the batch.
@@ -112,7 +117,7 @@ impl Summary {
     /// Takes one line of a worker's output: whether its seed passed, or None for a line
     /// that is not a seed's result.
     fn take(&mut self, line: &str, show_every: u64) -> Option<bool> {
-        let mut words = line.splitn(6, ' ');
+        let mut words = line.splitn(8, ' ');
         match (
             words.next(),
             words.next().and_then(|s| s.parse::<u64>().ok()),
@@ -128,6 +133,8 @@ impl Summary {
                 self.sim_ms += n();
                 self.calls += n() as usize;
                 self.saved_heads += n() as usize;
+                self.two_nodes += u64::from(n() > 1);
+                self.notices += n() as u64;
                 if show_every > 0 && seed.is_multiple_of(show_every) {
                     self.shown.push(words.next().unwrap_or_default().to_owned());
                 }
@@ -161,10 +168,12 @@ pub fn worker(from: u64, count: u64, jobs: u64, worker: u64, params: impl Fn(u64
 
 fn pass_line(o: &Outcome) -> String {
     format!(
-        "PASS {} {} {} {} {o}",
+        "PASS {} {} {} {} {} {} {o}",
         o.seed,
         o.sim_ms,
         o.ok + o.failed,
-        o.saved_heads
+        o.saved_heads,
+        o.nodes,
+        o.notices.0
     )
 }

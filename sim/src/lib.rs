@@ -32,7 +32,7 @@ pub mod world;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
@@ -46,7 +46,7 @@ use rand::{RngExt, SeedableRng};
 use sha2::{Digest, Sha256};
 
 use crate::phone::PhoneSpec;
-use crate::storage::{Faults, SimStorage};
+use crate::storage::{Bus, Faults, SimStorage};
 use crate::world::{Phase, World};
 
 /// The logins the phones sign in as, in order: phone `i` is `USERS[i]`. Volunteer 1 and
@@ -69,6 +69,9 @@ pub const USERS: &[&str] = &[
 pub struct Params {
     /// Phones (3–10).
     pub phones: usize,
+    /// Relay nodes on the one database (1 or 2); a phone syncs with one node per boot, in
+    /// turn ([`phone::PhoneSpec::relay`]).
+    pub nodes: usize,
     /// Simulated time of editing under faults.
     pub work: Duration,
     /// Simulated time of healing before the final rounds.
@@ -84,6 +87,7 @@ impl Params {
     pub fn suite(seed: u64) -> Self {
         Params {
             phones: 3 + (seed % 3) as usize,
+            nodes: nodes_for(seed),
             work: Duration::from_secs(40),
             heal: Duration::from_secs(20),
             faults: true,
@@ -95,12 +99,20 @@ impl Params {
     pub fn long(seed: u64) -> Self {
         Params {
             phones: 3 + (seed % 8) as usize,
+            nodes: nodes_for(seed),
             work: Duration::from_secs(300),
             heal: Duration::from_secs(60),
             faults: true,
             cap: Duration::from_secs(3600),
         }
     }
+}
+
+/// Relay nodes for a seed: two where bit 3 of the seed is set (half the seeds, apart from the
+/// phone counts' `seed % 3` and `seed % 8`), else one. Seeds with one node run exactly as
+/// before nodes were added: the driver draws nothing more for them.
+pub fn nodes_for(seed: u64) -> usize {
+    1 + ((seed >> 3) & 1) as usize
 }
 
 /// What a run did and ended with.
@@ -112,6 +124,8 @@ pub struct Outcome {
     pub digest: String,
     /// Phones.
     pub phones: usize,
+    /// Relay nodes.
+    pub nodes: usize,
     /// Simulation steps.
     pub steps: u64,
     /// Simulated milliseconds.
@@ -132,6 +146,10 @@ pub struct Outcome {
     pub phone_restarts: u32,
     /// Relay restarts (database kept).
     pub relay_restarts: u32,
+    /// Times a node stopped hearing the other (its notices dropped, then told it missed some).
+    pub deafened: u32,
+    /// Notices between the nodes: (delivered, dropped on a deaf node).
+    pub notices: (u64, u64),
     /// Relay storage calls failed on purpose: (before the work, after it).
     pub relay_storage_faults: (u64, u64),
     /// Phone store calls failed on purpose.
@@ -146,11 +164,13 @@ impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "seed={} phones={} steps={} sim={}s calls ok={} failed={} saved-heads={} docs={} \
-             partitions={} holds={} phone-restarts={} relay-restarts={} relay-storage-faults={}+{} \
-             phone-storage-faults={} refused={} erased={} digest={}",
+            "seed={} phones={} nodes={} steps={} sim={}s calls ok={} failed={} saved-heads={} \
+             docs={} partitions={} holds={} phone-restarts={} relay-restarts={} deafened={} \
+             notices={}+{} relay-storage-faults={}+{} phone-storage-faults={} refused={} \
+             erased={} digest={}",
             self.seed,
             self.phones,
+            self.nodes,
             self.steps,
             self.sim_ms / 1000,
             self.ok,
@@ -161,6 +181,9 @@ impl std::fmt::Display for Outcome {
             self.holds,
             self.phone_restarts,
             self.relay_restarts,
+            self.deafened,
+            self.notices.0,
+            self.notices.1,
             self.relay_storage_faults.0,
             self.relay_storage_faults.1,
             self.phone_storage_faults,
@@ -261,8 +284,9 @@ const DRIVER: usize = usize::MAX;
 enum Undo {
     Repair(String),
     Release(String),
-    RelayStorage,
+    RelayStorage(usize),
     PhoneStorage,
+    HearAgain(usize),
 }
 
 /// Runs seed `seed` with `params` and checks the result, on a fresh thread of its own (the
@@ -282,6 +306,7 @@ pub fn run(seed: u64, params: &Params) -> Result<Outcome, Failure> {
             outcome: Box::new(Outcome {
                 seed,
                 phones: params.phones,
+                nodes: params.nodes,
                 ..Outcome::default()
             }),
         }),
@@ -340,6 +365,7 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
     let mut outcome = Outcome {
         seed,
         phones: params.phones,
+        nodes: params.nodes,
         ..Outcome::default()
     };
     let fail = |outcome: &Outcome, check: String| Failure {
@@ -370,7 +396,11 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
         Some(tracing::subscriber::set_default(subscriber))
     });
     let world = Rc::new(RefCell::new(World::new(params.phones)));
-    let faults = Arc::new(Faults::default());
+    let nodes = params.nodes.clamp(1, net::RELAY_HOSTS.len());
+    let faults: Vec<Arc<Faults>> = (0..nodes).map(|_| Arc::new(Faults::default())).collect();
+    let bus = (nodes > 1).then(|| Arc::new(Bus::default()));
+    // A phone's links: to every node (cut or held together, as when it is out of reach).
+    let relays = &net::RELAY_HOSTS[..nodes];
 
     let mut sim = turmoil::Builder::new()
         .rng_seed(seed)
@@ -381,19 +411,27 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
         .simulation_duration(params.cap)
         .build();
 
-    {
-        let relay_dir = relay_dir.clone();
-        let faults = faults.clone();
-        sim.host(net::RELAY_HOST, move || {
-            relay(relay_dir.clone(), faults.clone())
+    let configs = (0..nodes)
+        .map(|n| template::node_config(&relay_dir, n))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| fail(&outcome, format!("set-up of the relay nodes: {e}")))?;
+    // Node 0 first and node 1 last: a run with one node registers its hosts as before.
+    let relay_host = |sim: &mut turmoil::Sim<'_>, node: usize| {
+        let config = configs[node].clone();
+        let faults = faults[node].clone();
+        let bus = bus.clone().map(|b| (node, b));
+        sim.host(net::RELAY_HOSTS[node], move || {
+            relay(config.clone(), faults.clone(), bus.clone())
         });
-    }
+    };
+    relay_host(&mut sim, 0);
     let phones: Vec<PhoneSpec> = (0..params.phones)
         .map(|i| PhoneSpec {
             index: i,
             user: USERS[i % USERS.len()],
             dir: dir.join(phone::host(i)),
             seed,
+            nodes,
         })
         .collect();
     for spec in &phones {
@@ -414,7 +452,13 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
     }
     {
         let world = world.clone();
-        sim.host("office", move || office::run(world.clone()));
+        // The office works through the last node (with two, not every phone's).
+        sim.host("office", move || {
+            office::run(world.clone(), net::RELAY_HOSTS[nodes - 1])
+        });
+    }
+    for node in 1..nodes {
+        relay_host(&mut sim, node);
     }
     let mut next_fault = Duration::from_millis(rng.random_range(2_000..6_000));
     let mut undo: Vec<(Duration, Undo)> = Vec::new();
@@ -430,11 +474,18 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
             Phase::Work if now >= heal_at => {
                 // Heal: every link up, every fault off.
                 for spec in &phones {
-                    sim.repair(spec.host(), net::RELAY_HOST);
-                    sim.release(spec.host(), net::RELAY_HOST);
+                    for r in relays {
+                        sim.repair(spec.host(), *r);
+                        sim.release(spec.host(), *r);
+                    }
                 }
                 undo.clear();
-                faults.off();
+                for f in &faults {
+                    f.off();
+                }
+                if let Some(bus) = &bus {
+                    (0..nodes).for_each(|n| bus.hear_again(n));
+                }
                 phone_faults.borrow_mut().p = 0.0;
                 world.borrow_mut().phase = Phase::Heal;
             }
@@ -444,26 +495,45 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
                         return true;
                     }
                     match u {
-                        Undo::Repair(h) => sim.repair(h.as_str(), net::RELAY_HOST),
-                        Undo::Release(h) => sim.release(h.as_str(), net::RELAY_HOST),
-                        Undo::RelayStorage => faults.off(),
+                        Undo::Repair(h) => relays.iter().for_each(|r| sim.repair(h.as_str(), *r)),
+                        Undo::Release(h) => relays.iter().for_each(|r| sim.release(h.as_str(), *r)),
+                        Undo::RelayStorage(n) => faults[*n].off(),
                         Undo::PhoneStorage => phone_faults.borrow_mut().p = 0.0,
+                        Undo::HearAgain(n) => {
+                            if let Some(bus) = &bus {
+                                bus.hear_again(*n);
+                            }
+                        }
                     }
                     false
                 });
                 if now >= next_fault {
                     let later = now + Duration::from_millis(rng.random_range(500..15_000));
                     let h = phone::host(rng.random_range(0..params.phones));
-                    let who = h.clone();
-                    let what = match rng.random_range(0..100) {
+                    let mut who = h.clone();
+                    // With two nodes a relay fault draws its node (with one, nothing more is
+                    // drawn: such runs are as before).
+                    let node = |rng: &mut StdRng, who: &mut String| {
+                        let n = if nodes > 1 {
+                            rng.random_range(0..nodes)
+                        } else {
+                            0
+                        };
+                        if nodes > 1 {
+                            *who = net::RELAY_HOSTS[n].to_owned();
+                        }
+                        n
+                    };
+                    let roll = rng.random_range(0..100);
+                    let what = match roll {
                         0..30 => {
-                            sim.partition(h.as_str(), net::RELAY_HOST);
+                            relays.iter().for_each(|r| sim.partition(h.as_str(), *r));
                             undo.push((later, Undo::Repair(h)));
                             outcome.partitions += 1;
                             "partition"
                         }
                         30..45 => {
-                            sim.hold(h.as_str(), net::RELAY_HOST);
+                            relays.iter().for_each(|r| sim.hold(h.as_str(), *r));
                             undo.push((later, Undo::Release(h)));
                             outcome.holds += 1;
                             "hold"
@@ -474,13 +544,27 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
                             "restart"
                         }
                         65..75 => {
-                            sim.bounce(net::RELAY_HOST);
-                            outcome.relay_restarts += 1;
-                            "restart-relay"
+                            let n = node(&mut rng, &mut who);
+                            match &bus {
+                                // Half of these with two nodes: a node's listening
+                                // connection lost (PostgreSQL restarted, a network cut).
+                                Some(bus) if roll >= 70 => {
+                                    bus.deafen(n);
+                                    undo.push((later, Undo::HearAgain(n)));
+                                    outcome.deafened += 1;
+                                    "deafen-relay"
+                                }
+                                _ => {
+                                    sim.bounce(net::RELAY_HOSTS[n]);
+                                    outcome.relay_restarts += 1;
+                                    "restart-relay"
+                                }
+                            }
                         }
                         75..90 => {
-                            faults.set(0.05, 0.05, rng.random_range(0..u64::MAX));
-                            undo.push((later, Undo::RelayStorage));
+                            let n = node(&mut rng, &mut who);
+                            faults[n].set(0.05, 0.05, rng.random_range(0..u64::MAX));
+                            undo.push((later, Undo::RelayStorage(n)));
                             "relay-storage-faults"
                         }
                         _ => {
@@ -552,7 +636,11 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
     }
     outcome.sim_ms = sim.elapsed().as_millis();
     drop(sim);
-    outcome.relay_storage_faults = faults.injected();
+    outcome.relay_storage_faults = faults
+        .iter()
+        .map(|f| f.injected())
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    outcome.notices = bus.as_ref().map(|b| b.counts()).unwrap_or_default();
     outcome.phone_storage_faults = phone_faults.borrow().injected;
     drop(hooks);
     let world = Rc::try_unwrap(world)
@@ -563,17 +651,18 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
     Ok(outcome)
 }
 
-/// The relay host's program from (re)start: the real relay on the copied database, through
-/// the faulty storage, on the simulated network.
-async fn relay(dir: PathBuf, faults: Arc<Faults>) -> turmoil::Result {
-    let config = template::relay_config(&dir);
+/// A relay node's program from (re)start: the real relay on the copied database, through the
+/// faulty storage (and with two nodes, the bus between them), on the simulated network.
+async fn relay(
+    config: nabo_server::Config,
+    faults: Arc<Faults>,
+    bus: Option<(usize, Arc<Bus>)>,
+) -> turmoil::Result {
+    let url = config.database_url.clone().unwrap_or_default();
     loop {
-        let storage = inline::block(SqliteStorage::connect_with(
-            &template::database_url(&dir),
-            storage::CONNECTIONS,
-        ));
+        let storage = inline::block(SqliteStorage::connect_with(&url, storage::CONNECTIONS));
         let storage = match storage {
-            Ok(s) => Arc::new(SimStorage::new(Arc::new(s), faults.clone())),
+            Ok(s) => Arc::new(SimStorage::new(Arc::new(s), faults.clone(), bus.clone())),
             Err(_) => {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;

@@ -6,7 +6,8 @@
 //!   (`nabo_sim::batch`; `--worker I` is how a worker is started); prints every failure with
 //!   its replay command and a summary; exits 1 if any seed failed.
 //!
-//! `--phones N` and `--no-faults` narrow a run down (debugging a seed).
+//! `--phones N`, `--nodes N` (relay nodes, 1 or 2) and `--no-faults` narrow a run down
+//! (debugging a seed).
 //! `--long` uses the long run's sizes (3–10 phones, five minutes of work) instead of the
 //! suite's. `cargo xtask sim …` builds this in release and passes the arguments on.
 
@@ -30,6 +31,9 @@ fn params(long: bool, seed: u64) -> nabo_sim::Params {
     };
     if let Some(n) = arg(&args, "--phones") {
         p.phones = (n as usize).clamp(1, nabo_sim::USERS.len());
+    }
+    if let Some(n) = arg(&args, "--nodes") {
+        p.nodes = (n as usize).clamp(1, 2);
     }
     if args.iter().any(|a| a == "--no-faults") {
         p.faults = false;
@@ -88,7 +92,7 @@ fn main() {
         println!("{f}");
     }
     println!(
-        "seeds {from}..{}: {} passed, {} failed {:?}; {} simulated minutes, {} calls, {} saved heads checked; {:.0?} in {jobs} processes",
+        "seeds {from}..{}: {} passed, {} failed {:?}; {} simulated minutes, {} calls, {} saved heads checked; {} with two relay nodes, {} notices between them; {:.0?} in {jobs} processes",
         from + count,
         s.passed,
         s.failures.len(),
@@ -96,6 +100,8 @@ fn main() {
         s.sim_ms / 60_000,
         s.calls,
         s.saved_heads,
+        s.two_nodes,
+        s.notices,
         s.elapsed
     );
     if !s.failures.is_empty() {

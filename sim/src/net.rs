@@ -6,8 +6,10 @@ use nabo_bindings::http::{Connecting, Io, Net};
 
 /// The port the relay listens on in the simulation.
 pub const RELAY_PORT: u16 = 80;
-/// The relay's host name in the simulation.
+/// The relay's host name in the simulation (its first node).
 pub const RELAY_HOST: &str = "relay";
+/// The relay nodes' host names: a run has one or two nodes on one database.
+pub const RELAY_HOSTS: [&str; 2] = [RELAY_HOST, "relay1"];
 
 /// The relay's listener on the simulated network.
 pub struct SimListener(pub turmoil::net::TcpListener);

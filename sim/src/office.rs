@@ -14,13 +14,14 @@ const USER: &str = "central";
 
 /// One JSON request to the relay over the simulated network: (status, body).
 async fn request(
+    relay: &str,
     method: &str,
     path: &str,
     bearer: Option<&str>,
     body: &serde_json::Value,
 ) -> Result<(u16, Vec<u8>), String> {
     use http_body_util::{BodyExt, Full};
-    let io = turmoil::net::TcpStream::connect((crate::net::RELAY_HOST, crate::net::RELAY_PORT))
+    let io = turmoil::net::TcpStream::connect((relay, crate::net::RELAY_PORT))
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let (mut sender, conn) =
@@ -33,7 +34,7 @@ async fn request(
     let mut b = hyper::Request::builder()
         .method(method)
         .uri(path)
-        .header(hyper::header::HOST, crate::net::RELAY_HOST)
+        .header(hyper::header::HOST, relay)
         .header(hyper::header::CONTENT_TYPE, "application/json");
     if let Some(t) = bearer {
         b = b.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
@@ -61,8 +62,9 @@ async fn request(
 }
 
 /// Signs in as central staff and erases `subject`.
-async fn erase(subject: &str) -> Result<(), String> {
+async fn erase(relay: &str, subject: &str) -> Result<(), String> {
     let (status, body) = request(
+        relay,
         "POST",
         "/api/v1/auth/login",
         None,
@@ -78,6 +80,7 @@ async fn erase(subject: &str) -> Result<(), String> {
         .unwrap_or_default()
         .to_owned();
     let (status, body) = request(
+        relay,
         "POST",
         "/api/v1/erasures",
         Some(&token),
@@ -90,16 +93,24 @@ async fn erase(subject: &str) -> Result<(), String> {
     }
 }
 
-/// The office's program: from its moment on, erase the chosen person until it succeeds.
-pub async fn run(world: Rc<RefCell<World>>) -> turmoil::Result {
+/// The office's program: from its moment on, erase the chosen person through relay node
+/// `relay` until it succeeds.
+pub async fn run(world: Rc<RefCell<World>>, relay: &'static str) -> turmoil::Result {
+    // The person is picked at the first attempt and kept: a retry after a lost answer erases
+    // the same person (the relay answers 201 again for one erased already), as staff would.
+    let mut picked: Option<String> = None;
     loop {
-        let (phase, due, done, target) = {
+        let (phase, due, done) = {
             let w = world.borrow();
             let due = w
                 .erase_at
                 .is_some_and(|at| turmoil::sim_elapsed().unwrap_or_default() >= at);
-            (w.phase, due, w.erased.is_some(), w.erase_target())
+            (w.phase, due, w.erased.is_some())
         };
+        if due && picked.is_none() {
+            picked = world.borrow().erase_target();
+        }
+        let target = picked.clone();
         if phase == Phase::Report {
             return Ok(());
         }
@@ -108,7 +119,7 @@ pub async fn run(world: Rc<RefCell<World>>) -> turmoil::Result {
             && phase != Phase::Final
             && let Some(subject) = target
         {
-            let r = erase(&subject).await;
+            let r = erase(relay, &subject).await;
             let mut w = world.borrow_mut();
             let office = w.phones();
             match r {

@@ -34,12 +34,21 @@ pub struct PhoneSpec {
     pub dir: PathBuf,
     /// The run's seed.
     pub seed: u64,
+    /// The relay nodes of the run (1 or 2).
+    pub nodes: usize,
 }
 
 impl PhoneSpec {
     /// The turmoil host name.
     pub fn host(&self) -> String {
         host(self.index)
+    }
+
+    /// The relay node the phone syncs with after boot `boot` (from 1): with two nodes, every
+    /// restart reaches the other one, as a phone behind a load balancer may. Its sync state
+    /// is then the one the other node stored.
+    pub fn relay(&self, boot: u32) -> &'static str {
+        crate::net::RELAY_HOSTS[(self.index + boot as usize - 1) % self.nodes.max(1)]
     }
 }
 
@@ -101,11 +110,7 @@ pub async fn run(spec: PhoneSpec, world: Rc<RefCell<World>>) -> turmoil::Result 
     let client = loop {
         let r = NaboClient::open_with_net(
             spec.dir.display().to_string(),
-            format!(
-                "http://{}:{}",
-                crate::net::RELAY_HOST,
-                crate::net::RELAY_PORT
-            ),
+            format!("http://{}:{}", spec.relay(boot), crate::net::RELAY_PORT),
             STORE_KEY.to_vec(),
             nabo_core::time::Clock::system(),
             Arc::new(crate::net::SimNet),

@@ -4,8 +4,16 @@
 //! asks for them: a call that fails before it reaches the database, or one whose work is
 //! committed and whose answer is lost (the caller sees an error; the data is stored).
 //!
+//! With two relay nodes on one database, [`Bus`] stands in for PostgreSQL's `LISTEN/NOTIFY`
+//! (ADR 0025): a committed `append` tells the other node `Notice::Doc`, a committed
+//! `replace_document` `Notice::Replaced`, and `announce` passes its notice on, exactly where
+//! `PgStorage` sends them. The driver can make a node deaf for a while, as when its listening
+//! connection is lost: notices to it are dropped, and when it hears again it is told
+//! [`Heard::Lost`].
+//!
 //! The delegating methods below are written out from the two storage traits' text by
-//! `sim/gen-storage.py`; when a trait gains a method, the compiler points here.
+//! `sim/gen-storage.py`; when a trait gains a method, the compiler points here. `append`,
+//! `replace_document`, `announce` and `listen` were then edited by hand to use the bus.
 
 use std::sync::{Arc, Mutex};
 
@@ -35,7 +43,8 @@ struct FaultState {
     injected: (u64, u64),
 }
 
-/// Calls never failed on purpose: the cluster bus (one node on SQLite).
+/// Calls never failed on purpose: the cluster bus (its loss is a fault of its own,
+/// [`Bus::deafen`]).
 const SPARED: &[&str] = &["listen", "announce"];
 
 impl Faults {
@@ -94,17 +103,130 @@ fn injected(call: &str, when: &str) -> StorageError {
 /// connection goes back to the pool in a task, so a call must find a spare one.
 pub const CONNECTIONS: u32 = 32;
 
+/// The notices between relay nodes on one database (PostgreSQL's `LISTEN/NOTIFY` in
+/// production).
+#[derive(Debug, Default)]
+pub struct Bus {
+    state: Mutex<BusState>,
+}
+
+#[derive(Debug, Default)]
+struct BusState {
+    /// Each listening node's queue; a restarted node listens anew (the old queue is closed).
+    listeners: std::collections::BTreeMap<usize, tokio::sync::mpsc::Sender<Heard>>,
+    /// Nodes that hear nothing now (their listening connection is lost).
+    deaf: std::collections::BTreeSet<usize>,
+    /// Nodes that missed notices: told [`Heard::Lost`] once they hear again.
+    missed: std::collections::BTreeSet<usize>,
+    /// Notices delivered, and dropped on deaf nodes.
+    delivered: u64,
+    dropped: u64,
+}
+
+/// A listener's queue, as `PgStorage`'s.
+const BUS_QUEUE: usize = 1024;
+
+impl Bus {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BusState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn listen(&self, node: usize) -> tokio::sync::mpsc::Receiver<Heard> {
+        let (tx, rx) = tokio::sync::mpsc::channel(BUS_QUEUE);
+        let mut s = self.lock();
+        s.listeners.insert(node, tx);
+        // A node that starts loads everything from the database: nothing missed before.
+        s.missed.remove(&node);
+        rx
+    }
+
+    /// Tells every node but `from` (a node that is down or deaf misses it).
+    fn publish(&self, from: usize, notice: &Notice) {
+        let mut s = self.lock();
+        let nodes: Vec<usize> = s.listeners.keys().copied().filter(|n| *n != from).collect();
+        for n in nodes {
+            if s.deaf.contains(&n) {
+                s.dropped += 1;
+                s.missed.insert(n);
+                continue;
+            }
+            let sent = s.listeners[&n].try_send(Heard::Notice(notice.clone()));
+            match sent {
+                Ok(()) => s.delivered += 1,
+                // Down (its runtime dropped the queue): it reads everything when it starts.
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {
+                    s.listeners.remove(&n);
+                }
+                // PgStorage's listener would wait; here the node is told it missed some.
+                Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                    s.dropped += 1;
+                    s.missed.insert(n);
+                }
+            }
+        }
+        Self::tell_missed(&mut s);
+    }
+
+    /// Tells each node that hears and missed notices that it did ([`Heard::Lost`]).
+    fn tell_missed(s: &mut BusState) {
+        let missed: Vec<usize> = s.missed.difference(&s.deaf).copied().collect();
+        for n in missed {
+            if s.listeners
+                .get(&n)
+                .is_some_and(|tx| tx.try_send(Heard::Lost).is_ok())
+            {
+                s.missed.remove(&n);
+            }
+        }
+    }
+
+    /// Node `node` hears nothing until [`Bus::hear_again`].
+    pub fn deafen(&self, node: usize) {
+        self.lock().deaf.insert(node);
+    }
+
+    /// Node `node` hears again and, as `PgStorage`'s listener after a lost connection, is
+    /// told that it may have missed notices.
+    pub fn hear_again(&self, node: usize) {
+        let mut s = self.lock();
+        if s.deaf.remove(&node) {
+            s.missed.insert(node);
+        }
+        Self::tell_missed(&mut s);
+    }
+
+    /// Notices (delivered, dropped on deaf nodes).
+    pub fn counts(&self) -> (u64, u64) {
+        let s = self.lock();
+        (s.delivered, s.dropped)
+    }
+}
+
 /// The relay's storage under the simulation.
 #[derive(Debug)]
 pub struct SimStorage {
     inner: Arc<dyn Storage>,
     faults: Arc<Faults>,
+    /// This node's number and the bus to the other node (None with one node).
+    bus: Option<(usize, Arc<Bus>)>,
 }
 
 impl SimStorage {
-    /// Wraps `inner`.
-    pub fn new(inner: Arc<dyn Storage>, faults: Arc<Faults>) -> Self {
-        SimStorage { inner, faults }
+    /// Wraps `inner` for node `node` of a run; `bus` joins the nodes of a run with two.
+    pub fn new(
+        inner: Arc<dyn Storage>,
+        faults: Arc<Faults>,
+        bus: Option<(usize, Arc<Bus>)>,
+    ) -> Self {
+        SimStorage { inner, faults, bus }
+    }
+
+    /// Tells the other node, after a committed change (as PostgreSQL delivers a `NOTIFY` sent
+    /// in a transaction when it commits, even if the answer to the caller is lost).
+    fn publish<T>(&self, r: &Result<T>, notice: impl FnOnce() -> Notice) {
+        if let (Ok(_), Some((node, bus))) = (r, &self.bus) {
+            bus.publish(*node, &notice());
+        }
     }
 
     fn enter(&self, call: &'static str) -> Result<()> {
@@ -302,6 +424,7 @@ impl Storage for SimStorage {
             snapshot,
             replacement,
         ));
+        self.publish(&r, || Notice::Replaced(old.id));
         self.after("replace_document", r).await
     }
 
@@ -326,6 +449,7 @@ impl Storage for SimStorage {
     async fn append(&self, id: DocumentId, bytes: &[u8]) -> Result<i64> {
         self.enter("append")?;
         let r = crate::inline::block(self.inner.append(id, bytes));
+        self.publish(&r, || Notice::Doc(id));
         self.after("append", r).await
     }
 
@@ -849,13 +973,17 @@ impl Storage for SimStorage {
 
     async fn announce(&self, notice: Notice) -> Result<()> {
         self.enter("announce")?;
-        let r = crate::inline::block(self.inner.announce(notice));
+        let r = crate::inline::block(self.inner.announce(notice.clone()));
+        self.publish(&r, || notice);
         self.after("announce", r).await
     }
 
     async fn listen(&self) -> Result<Option<tokio::sync::mpsc::Receiver<Heard>>> {
         self.enter("listen")?;
-        let r = crate::inline::block(self.inner.listen());
+        let r = match &self.bus {
+            Some((node, bus)) => Ok(Some(bus.listen(*node))),
+            None => crate::inline::block(self.inner.listen()),
+        };
         self.after("listen", r).await
     }
 

@@ -50,6 +50,21 @@ pub fn relay_config(dir: &Path) -> nabo_server::Config {
     }
 }
 
+/// The configuration of relay node `node` of a run whose relay directory is `dir`. Node 0 is
+/// [`relay_config`]; another node keeps its own data (its erasure journal) in a directory
+/// of its own, made here with a copy of the signing keys, and shares the database and the
+/// key-encryption key: as an operator sets up a second node on one database (ADR 0025).
+pub fn node_config(dir: &Path, node: usize) -> std::io::Result<nabo_server::Config> {
+    let mut config = relay_config(dir);
+    if node > 0 {
+        let own = dir.join(format!("node{node}"));
+        std::fs::create_dir_all(&own)?;
+        std::fs::copy(dir.join("jwt.keys"), own.join("jwt.keys"))?;
+        config.data_dir = own;
+    }
+    Ok(config)
+}
+
 /// The SQLite URL of the relay's database in `dir`.
 pub fn database_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join(DB_FILE).display())

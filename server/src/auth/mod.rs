@@ -233,21 +233,40 @@ pub fn normalise_code(code: &str) -> String {
         .collect()
 }
 
+/// The shortest and longest retry key a phone may send with a refresh ([`Auth::refresh`]).
+pub const RETRY_KEY_LEN: std::ops::RangeInclusive<usize> = 32..=128;
+
+/// Whether `key` can be a refresh's retry key: 32–128 characters of base64url or hex.
+pub fn valid_retry_key(key: &str) -> bool {
+    RETRY_KEY_LEN.contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The key that seals a refresh token's successor: derived from the token itself, which
-/// the database holds only as a hash.
-fn successor_cipher(refresh_token: &str) -> XChaCha20Poly1305 {
+/// the database holds only as a hash, and from the retry key the caller sent with it, if any
+/// (the database never sees that at all).
+fn successor_cipher(refresh_token: &str, retry_key: Option<&str>) -> XChaCha20Poly1305 {
     let mut h = Sha256::new();
-    h.update(b"nabo refresh successor v1\0");
+    match retry_key {
+        None => h.update(b"nabo refresh successor v1\0"),
+        Some(k) => {
+            h.update(b"nabo refresh successor v2\0");
+            h.update(k.as_bytes());
+            h.update(b"\0");
+        }
+    }
     h.update(refresh_token.as_bytes());
     let k: [u8; 32] = h.finalize().into();
     XChaCha20Poly1305::new(&k.into())
 }
 
-fn seal_successor(refresh_token: &str, pair: &Tokens) -> Vec<u8> {
+fn seal_successor(refresh_token: &str, retry_key: Option<&str>, pair: &Tokens) -> Vec<u8> {
     let nonce = XNonce::generate();
     let plain = serde_json::to_vec(pair).unwrap_or_default();
     let aad = hash_secret(refresh_token);
-    let ct = successor_cipher(refresh_token)
+    let ct = successor_cipher(refresh_token, retry_key)
         .encrypt(
             &nonce,
             Payload {
@@ -261,10 +280,10 @@ fn seal_successor(refresh_token: &str, pair: &Tokens) -> Vec<u8> {
     out
 }
 
-fn open_successor(refresh_token: &str, sealed: &[u8]) -> Option<Tokens> {
+fn open_successor(refresh_token: &str, retry_key: Option<&str>, sealed: &[u8]) -> Option<Tokens> {
     let nonce = XNonce::try_from(sealed.get(..24)?).ok()?;
     let aad = hash_secret(refresh_token);
-    let plain = successor_cipher(refresh_token)
+    let plain = successor_cipher(refresh_token, retry_key)
         .decrypt(
             &nonce,
             Payload {
@@ -462,7 +481,21 @@ impl Auth {
     /// grace window (two page loads at once), it gets the same new pair; after that, or if
     /// that pair was used meanwhile, it is reuse and revokes its whole family (someone
     /// copied it).
-    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError> {
+    ///
+    /// A phone sends a `retry_key` it stored before asking (ADR 0038). If the answer is lost
+    /// (the link dropped, the phone was killed, the relay's storage failed after the
+    /// rotation committed) the phone asks again with the same token and key, maybe days
+    /// later, offline meanwhile: it gets the pair it missed, with a fresh access token, for
+    /// as long as that pair is unused and the session is not revoked. Only the asker holds
+    /// the key, so the same token without it is still reuse.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        retry_key: Option<&str>,
+    ) -> Result<Tokens, AuthError> {
+        if retry_key.is_some_and(|k| !valid_retry_key(k)) {
+            return Err(AuthError::BadToken);
+        }
         let hash = hash_secret(refresh_token);
         // Twice at most: a lost race reads the winner's pair.
         for _ in 0..2 {
@@ -477,23 +510,13 @@ impl Auth {
                 return Err(AuthError::BadToken);
             }
             if let Some(used_at) = row.used_at {
-                return self.replayed(refresh_token, &row, used_at, now_ms()).await;
+                return self
+                    .replayed(refresh_token, retry_key, &row, used_at, now_ms())
+                    .await;
             }
-            let user = self
-                .storage
-                .user(&row.user_id)
-                .await?
-                .ok_or(AuthError::BadToken)?;
-            if user.disabled {
-                return Err(AuthError::Revoked);
-            }
-            if let Some(d) = &row.device_id
-                && self.storage.device(d).await?.is_none_or(|d| d.revoked)
-            {
-                return Err(AuthError::Revoked);
-            }
+            let user = self.session_user(&row).await?;
             let (tokens, new_row) = self.pair(&user, row.device_id.as_deref(), row.family_id)?;
-            let sealed = seal_successor(refresh_token, &tokens);
+            let sealed = seal_successor(refresh_token, retry_key, &tokens);
             if self
                 .storage
                 .rotate_refresh(
@@ -537,28 +560,66 @@ impl Auth {
         }
     }
 
-    /// A spent refresh token came back.
+    /// The login of a refresh token's session, if neither it nor the session's phone was
+    /// shut off.
+    async fn session_user(&self, row: &RefreshRow) -> Result<UserRow, AuthError> {
+        let user = self
+            .storage
+            .user(&row.user_id)
+            .await?
+            .ok_or(AuthError::BadToken)?;
+        if user.disabled {
+            return Err(AuthError::Revoked);
+        }
+        if let Some(d) = &row.device_id
+            && self.storage.device(d).await?.is_none_or(|d| d.revoked)
+        {
+            return Err(AuthError::Revoked);
+        }
+        Ok(user)
+    }
+
+    /// A spent refresh token came back: within the grace window, or at any time with the
+    /// retry key it was spent with, it gets the pair it was exchanged for, if that is unused;
+    /// else it is reuse and the family ends.
     async fn replayed(
         &self,
         refresh_token: &str,
+        retry_key: Option<&str>,
         row: &RefreshRow,
         used_at: i64,
         now: i64,
     ) -> Result<Tokens, AuthError> {
         let grace = i64::try_from(self.config.refresh_grace.as_millis()).unwrap_or(0);
-        if grace > 0
-            && now - used_at <= grace
+        let in_grace = grace > 0 && now - used_at <= grace;
+        if (in_grace || retry_key.is_some())
             && let Some(pair) = row
                 .successor
                 .as_deref()
-                .and_then(|s| open_successor(refresh_token, s))
+                .and_then(|s| open_successor(refresh_token, retry_key, s))
             && self
                 .storage
                 .refresh_token(&hash_secret(&pair.refresh_token))
                 .await?
                 .is_some_and(|next| next.used_at.is_none() && !next.revoked)
         {
-            return Ok(pair);
+            if in_grace {
+                return Ok(pair);
+            }
+            // Later, the login or the phone may have been shut off meanwhile, and the pair's
+            // access token may have expired: checked again, and a fresh one.
+            let user = self.session_user(row).await?;
+            let (access_token, _) = self.access_token(
+                &user.id,
+                user.tenant.as_str(),
+                row.device_id.as_deref(),
+                Some(&row.family_id),
+            )?;
+            return Ok(Tokens {
+                access_token,
+                refresh_token: pair.refresh_token,
+                expires_in: ACCESS_TTL_SECS,
+            });
         }
         self.end_family(&row.family_id, now).await?;
         Err(AuthError::Reused)
@@ -758,9 +819,15 @@ mod tests {
             expires_in: 600,
         };
         let t = random_token();
-        let sealed = seal_successor(&t, &pair);
-        assert_eq!(open_successor(&t, &sealed), Some(pair));
-        assert_eq!(open_successor(&random_token(), &sealed), None);
-        assert_eq!(open_successor(&t, &sealed[..10]), None);
+        let sealed = seal_successor(&t, None, &pair);
+        assert_eq!(open_successor(&t, None, &sealed), Some(pair.clone()));
+        assert_eq!(open_successor(&random_token(), None, &sealed), None);
+        assert_eq!(open_successor(&t, None, &sealed[..10]), None);
+        // Sealed with a retry key: only the token and that key open it.
+        let key = random_token();
+        let sealed = seal_successor(&t, Some(&key), &pair);
+        assert_eq!(open_successor(&t, Some(&key), &sealed), Some(pair));
+        assert_eq!(open_successor(&t, None, &sealed), None);
+        assert_eq!(open_successor(&t, Some(&random_token()), &sealed), None);
     }
 }

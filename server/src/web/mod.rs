@@ -438,7 +438,7 @@ async fn session(State(s): State<AppState>, mut req: Request, next: Next) -> Res
     if principal.is_none()
         && let Some(r) = mode.value(&headers, REFRESH_COOKIE)
     {
-        match s.auth.refresh(&r).await {
+        match s.auth.refresh(&r, None).await {
             Ok(tokens) => match s.auth.principal(&tokens.access_token).await {
                 Ok(v) => {
                     principal = Some(v.principal);
