@@ -514,14 +514,11 @@ fn run_in(seed: u64, params: &Params, dir: &Path) -> Result<Outcome, Failure> {
                     // With two nodes a relay fault draws its node (with one, nothing more is
                     // drawn: such runs are as before).
                     let node = |rng: &mut StdRng, who: &mut String| {
-                        let n = if nodes > 1 {
-                            rng.random_range(0..nodes)
-                        } else {
-                            0
-                        };
-                        if nodes > 1 {
-                            *who = net::RELAY_HOSTS[n].to_owned();
+                        if nodes == 1 {
+                            return 0;
                         }
+                        let n = rng.random_range(0..nodes);
+                        *who = net::RELAY_HOSTS[n].to_owned();
                         n
                     };
                     let roll = rng.random_range(0..100);
@@ -658,7 +655,7 @@ async fn relay(
     faults: Arc<Faults>,
     bus: Option<(usize, Arc<Bus>)>,
 ) -> turmoil::Result {
-    let url = config.database_url.clone().unwrap_or_default();
+    let url = config.database_url();
     loop {
         let storage = inline::block(SqliteStorage::connect_with(&url, storage::CONNECTIONS));
         let storage = match storage {

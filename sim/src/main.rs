@@ -33,7 +33,7 @@ fn params(long: bool, seed: u64) -> nabo_sim::Params {
         p.phones = (n as usize).clamp(1, nabo_sim::USERS.len());
     }
     if let Some(n) = arg(&args, "--nodes") {
-        p.nodes = (n as usize).clamp(1, 2);
+        p.nodes = (n as usize).clamp(1, nabo_sim::net::RELAY_HOSTS.len());
     }
     if args.iter().any(|a| a == "--no-faults") {
         p.faults = false;

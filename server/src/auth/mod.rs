@@ -487,15 +487,13 @@ impl Auth {
     /// rotation committed) the phone asks again with the same token and key, maybe days
     /// later, offline meanwhile: it gets the pair it missed, with a fresh access token, for
     /// as long as that pair is unused and the session is not revoked. Only the asker holds
-    /// the key, so the same token without it is still reuse.
+    /// the key, so the same token without it is still reuse. The API checks the key's form
+    /// ([`valid_retry_key`]) before it gets here.
     pub async fn refresh(
         &self,
         refresh_token: &str,
         retry_key: Option<&str>,
     ) -> Result<Tokens, AuthError> {
-        if retry_key.is_some_and(|k| !valid_retry_key(k)) {
-            return Err(AuthError::BadToken);
-        }
         let hash = hash_secret(refresh_token);
         // Twice at most: a lost race reads the winner's pair.
         for _ in 0..2 {
