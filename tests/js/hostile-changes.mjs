@@ -1,5 +1,5 @@
 // A hostile volunteer with the stock automerge-repo JavaScript client (2.5.6, from npm)
-// against the relay's rules (ADR 0013). Driven by server/tests/hostile_changes.rs; prints
+// against the relay's rules (ADR 0013). Driven by server/tests/relay/hostile_changes.rs; prints
 // one JSON line.
 //
 //   node hostile-changes.mjs <base> <password> <registerUrl> <activityUrl>

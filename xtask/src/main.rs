@@ -308,33 +308,15 @@ fn lib_name() -> &'static str {
 
 /// The Kotlin (Maven, JUnit) and Python (pytest) tests of the bindings. Both start the real
 /// relay binary.
-fn binding_tests(prebuilt: bool) -> Result<()> {
-    if !prebuilt {
-        run(cargo().args(["build", "-p", "nabo-server", "--bin", "nabo-server"]))?;
-    }
+fn binding_tests() -> Result<()> {
     let libdir = target_dir()?.join("debug");
     let server = libdir.join("nabo-server");
     if !server.exists() {
         bail!("{} is missing", server.display());
     }
-    let has_pytest = Command::new("python3")
-        .args(["-c", "import pytest"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !has_pytest {
-        if !deps::have("pip3") && !deps::have("pip") {
-            deps::apt(&["python3-pytest"])?;
-        } else {
-            run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "pytest"]))?;
-        }
-    }
     run(Command::new("python3")
         .args(["-m", "pytest", "-q", "mobile-examples/python"])
         .env("NABO_SERVER_BIN", &server))?;
-    if !deps::have("mvn") {
-        deps::apt(&["maven", "default-jdk-headless"])?;
-    }
     run(Command::new("mvn")
         .args(["-q", "-B", "-f", "mobile-examples/jvm/pom.xml", "verify"])
         .arg(format!("-Djna.library.path={}", libdir.display()))
@@ -417,53 +399,178 @@ fn lint() -> Result<()> {
     ]))
 }
 
+/// `cargo xtask test`: everything, on a machine of two cores (ADR 0039). Builds keep both
+/// cores busy, while most tests wait on servers, browsers and sleeps; so the downloads run
+/// beside lint and the build, and the simulation's seeds (CPU only, on simulated time) run
+/// beside the other tests at the lowest CPU priority, where no timing-bound test waits on them.
+fn test_all(no_lint: bool) -> Result<()> {
+    let installs = std::thread::spawn(install_test_deps);
+    if !no_lint {
+        lint()?;
+    }
+    run(cargo().args(["test", "--workspace", "--all-targets", "--no-run"]))?;
+    installs
+        .join()
+        .map_err(|_| anyhow::anyhow!("installing the test dependencies panicked"))??;
+    // The seeds' test binary was just built with the workspace's features: this only runs it.
+    let log = target_dir()?.join("sim-suite.log");
+    let mut seeds = cargo();
+    seeds.args(["test", "--workspace", "--test", "seeds", "--", "--ignored"]);
+    let sim = Background::start("the simulation's seeds", seeds, &log)?;
+    // A throwaway PostgreSQL cluster: the relay's tests run against it and SQLite.
+    let cluster = pg::Cluster::start()?;
+    eprintln!("PostgreSQL for the tests at {}", cluster.url);
+    run(cargo()
+        .args(["test", "--workspace", "--all-targets"])
+        .env("NABO_TEST_PG_URL", &cluster.url)
+        .env("NABO_TEST_PG_CONTROL", cluster.control())
+        .env("NABO_REQUIRE_PG", "1")
+        .env("NABO_REQUIRE_JS", "1")
+        .env("NABO_REQUIRE_BROWSER", "1"))?;
+    run(cargo().args(["test", "--workspace", "--doc"]))?;
+    drop(cluster);
+    // The bindings from Kotlin (JVM, Maven) and Python, against the relay binary. The
+    // library, the relay and the bindgen CLI come from the test build above (the same
+    // features, so nothing is compiled twice).
+    generate(&target_dir()?.join("debug"), true)?;
+    binding_tests()?;
+    // https and wss through a TLS front with a test CA (the tls feature is off in the
+    // workspace build). Last: it rebuilds the bindings library with other features.
+    run(cargo().args([
+        "test",
+        "-p",
+        "nabo-bindings",
+        "--features",
+        "tls",
+        "--test",
+        "tls",
+    ]))?;
+    sim.finish()?;
+    eprintln!("✔ all tests passed");
+    Ok(())
+}
+
+/// What the tests need beyond Rust, installed once: Debian's packages in one apt-get run, the
+/// stock JavaScript client and playwright-core from the committed lockfile, pytest, and the
+/// Maven artifacts of the JVM example (fetched ahead; a failure there is left to `mvn verify`
+/// to report).
+fn install_test_deps() -> Result<()> {
+    let mut packages = Vec::new();
+    // Debian's chromium for the browser tests; haproxy in front of two relays in the
+    // multi-node test; the PostgreSQL server the relay's tests run against.
+    for (cmd, pkgs) in [
+        ("chromium", &["chromium"][..]),
+        ("haproxy", &["haproxy"]),
+        ("npm", &["nodejs", "npm"]),
+        ("mvn", &["maven", "default-jdk-headless"]),
+    ] {
+        if !deps::have(cmd) {
+            packages.extend_from_slice(pkgs);
+        }
+    }
+    if !pg::installed() {
+        packages.push("postgresql");
+    }
+    let has_pytest = Command::new("python3")
+        .args(["-c", "import pytest"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let pip = deps::have("pip3") || deps::have("pip");
+    if !has_pytest && !pip {
+        packages.push("python3-pytest");
+    }
+    if !packages.is_empty() {
+        deps::apt(&packages)?;
+    }
+    if !has_pytest && pip {
+        run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "pytest"]))?;
+    }
+    npm_install(&root().join("tests/js"))?;
+    let offline = Command::new("mvn")
+        .args([
+            "-q",
+            "-B",
+            "-f",
+            "mobile-examples/jvm/pom.xml",
+            "dependency:go-offline",
+        ])
+        .current_dir(root())
+        .status();
+    if !offline.map(|s| s.success()).unwrap_or(false) {
+        eprintln!(
+            "(fetching the JVM example's Maven artifacts ahead failed; mvn verify will fetch them)"
+        );
+    }
+    Ok(())
+}
+
+/// A test run beside the others: its own process group at the lowest CPU priority, its
+/// output in a file (printed when it ends), killed with its workers if the suite stops first.
+struct Background {
+    what: &'static str,
+    child: Option<std::process::Child>,
+    log: PathBuf,
+}
+
+impl Background {
+    fn start(what: &'static str, cmd: Command, log: &Path) -> Result<Self> {
+        use std::os::unix::process::CommandExt;
+        let out =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let mut nice = Command::new("nice");
+        nice.args(["-n", "19"])
+            .arg(cmd.get_program())
+            .args(cmd.get_args())
+            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .current_dir(root())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .process_group(0);
+        eprintln!("» {what}, beside the rest (output in {})", log.display());
+        let child = nice.spawn().with_context(|| format!("starting {what}"))?;
+        Ok(Background {
+            what,
+            child: Some(child),
+            log: log.to_path_buf(),
+        })
+    }
+
+    /// Waits for the run, prints its output and fails if it failed.
+    fn finish(mut self) -> Result<()> {
+        let Some(mut child) = self.child.take() else {
+            bail!("{} was not running", self.what);
+        };
+        eprintln!("» waiting for {}", self.what);
+        let status = child.wait()?;
+        let output = std::fs::read_to_string(&self.log).unwrap_or_default();
+        eprintln!("{output}");
+        if !status.success() {
+            bail!(
+                "{} failed with {status} (output above, and in {})",
+                self.what,
+                self.log.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            // The whole group: cargo, the test binary and its worker processes.
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
 fn main() -> Result<()> {
     match Cli::parse().task {
-        Task::Test { no_lint } => {
-            if !no_lint {
-                lint()?;
-            }
-            // The stock JavaScript client for the interop test and playwright-core for the
-            // browser test, from the committed lockfile; Debian's chromium for the browser.
-            npm_install(&root().join("tests/js"))?;
-            if !deps::have("chromium") {
-                deps::apt(&["chromium"])?;
-            }
-            // The multi-node test runs docs/ops/haproxy.cfg in front of two relays.
-            if !deps::have("haproxy") {
-                deps::apt(&["haproxy"])?;
-            }
-            // A throwaway PostgreSQL cluster: the relay's tests run against it and SQLite.
-            let cluster = pg::Cluster::start()?;
-            eprintln!("PostgreSQL for the tests at {}", cluster.url);
-            run(cargo()
-                .args(["test", "--workspace", "--all-targets"])
-                .env("NABO_TEST_PG_URL", &cluster.url)
-                .env("NABO_TEST_PG_CONTROL", cluster.control())
-                .env("NABO_REQUIRE_PG", "1")
-                .env("NABO_REQUIRE_JS", "1")
-                .env("NABO_REQUIRE_BROWSER", "1"))?;
-            run(cargo().args(["test", "--workspace", "--doc"]))?;
-            drop(cluster);
-            // The bindings from Kotlin (JVM, Maven) and Python, against the relay binary. The
-            // library, the relay and the bindgen CLI come from the test build above (the same
-            // features, so nothing is compiled twice).
-            generate(&target_dir()?.join("debug"), true)?;
-            binding_tests(true)?;
-            // https and wss through a TLS front with a test CA (the tls feature is off in the
-            // workspace build). Last: it rebuilds the bindings library with other features.
-            run(cargo().args([
-                "test",
-                "-p",
-                "nabo-bindings",
-                "--features",
-                "tls",
-                "--test",
-                "tls",
-            ]))?;
-            eprintln!("✔ all tests passed");
-            Ok(())
-        }
+        Task::Test { no_lint } => test_all(no_lint),
         Task::Lint => lint(),
         Task::Soak { cases } => run(cargo()
             .args([

@@ -26,6 +26,11 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether PostgreSQL's server binaries are on this machine.
+pub fn installed() -> bool {
+    pg_bin().is_some()
+}
+
 fn pg_bin() -> Option<PathBuf> {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?

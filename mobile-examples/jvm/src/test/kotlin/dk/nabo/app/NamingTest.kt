@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test
 
 /**
  * Issue 11 item 3: the phone shows whether a child may be named. The binding says per child
- * whether a basis or consent covers naming (`mayBeNamed`, tested in bindings/tests/consent.rs);
+ * whether a basis or consent covers naming (`mayBeNamed`, tested in bindings/tests/phones/consent.rs);
  * the view-model turns that into the row the Android and iOS screens show.
  */
 class NamingTest {

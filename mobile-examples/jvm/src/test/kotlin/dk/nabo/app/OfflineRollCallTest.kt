@@ -22,7 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList
 /**
  * The binding glue from Kotlin: suspend functions, records, enums, sealed exceptions with
  * fields, a listener, and the offline → sync story against a real relay. The logic itself is
- * tested in Rust (bindings/tests/phone.rs).
+ * tested in Rust (bindings/tests/phones/phone.rs).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OfflineRollCallTest {

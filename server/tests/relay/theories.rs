@@ -4,7 +4,7 @@
 //! undone, and what is retired leaves the pickers but stays in the reports of its period.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Browser, relay};
 use nabo_server::testing::Backend;

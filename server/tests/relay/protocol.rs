@@ -2,7 +2,7 @@
 //! clients, what a missing or invisible document looks like, malformed input, and the limits.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! as an error, never as an empty page.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use automerge::ActorId;
 use common::{Browser, author_of, connect, doc_id, fetch_nabo, relay};

@@ -6,7 +6,7 @@
 //! their contact unreadable everywhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -4,7 +4,7 @@
 //! requests. Raw protocol frames; the relay binary where its memory is measured.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

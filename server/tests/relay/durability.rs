@@ -3,7 +3,7 @@
 //! reconnect costs with sync state kept per device.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! volunteers, staff, and goal-fulfilment reports' text (issue 11 item 4).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

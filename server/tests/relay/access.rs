@@ -3,7 +3,7 @@
 //! revocation take effect on live connections.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

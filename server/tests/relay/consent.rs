@@ -6,7 +6,7 @@
 //! withdrawal is in the access log. On SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use automerge::{ActorId, ROOT, ReadDoc};
 use common::*;

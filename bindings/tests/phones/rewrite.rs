@@ -4,7 +4,7 @@
 //! and takes the new one, which has no history; the old id is never offered again.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -6,7 +6,7 @@
 //! follow-up; the programmes' boards; observations worked through by the estate office.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use automerge::ActorId;
 use common::{Browser, connect, doc_id, fetch, fetch_nabo, relay, stored, token};

@@ -3,7 +3,7 @@
 //! nonexistent one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use automerge::ActorId;
 use base64::Engine;

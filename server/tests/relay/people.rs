@@ -4,7 +4,7 @@
 //! tenants' people invisible, contact details sealed, and what the forms say afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

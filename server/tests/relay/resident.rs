@@ -6,7 +6,7 @@
 //! ambassador does not see a staff outreach log. On SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use automerge::{ActorId, ROOT};
 use common::*;

@@ -4,7 +4,7 @@
 //! merge, and the name stays unreadable everywhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -6,7 +6,7 @@
 //! (ADR 0034) lets the phone name the child after its next sync.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 

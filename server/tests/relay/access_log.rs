@@ -4,7 +4,7 @@
 //! database; appends from two nodes at once keep one chain.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

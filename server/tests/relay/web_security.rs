@@ -3,7 +3,7 @@
 //! and two pages loading at once when the access token has expired.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, no_redirects as client, relay};
 use nabo_server::http::Site;

@@ -5,7 +5,7 @@
 //! of two children asks first and can be undone until it is approved.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Browser, relay};
 use nabo_server::testing::Backend;

@@ -3,7 +3,7 @@
 //! that fails (the pages say so and change nothing; never "not found").
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Browser, PASSWORD, no_redirects as client, relay};
 use nabo_server::testing::{Backend, TestRelay};

@@ -4,7 +4,7 @@
 //! per connection, a damaged stored document, and a client too slow to read.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

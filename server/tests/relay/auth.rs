@@ -2,7 +2,7 @@
 //! refresh rotation with reuse detection, enrolment codes and device revocation, rate limits.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
