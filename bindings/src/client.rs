@@ -58,9 +58,6 @@ pub(crate) struct Inner {
     pub actor: ActorId,
     pub storage_id: String,
     pub http: crate::http::Http,
-    /// TLS for the WebSocket (the same roots as `http`).
-    #[cfg(feature = "tls")]
-    pub tls: Arc<rustls::ClientConfig>,
     /// Serialises local edits (one device actor, one writer at a time).
     pub edit: tokio::sync::Mutex<()>,
     /// Serialises syncs.
@@ -440,6 +437,7 @@ impl NaboClient {
         net: Option<Arc<dyn crate::http::Net>>,
     ) -> Result<Arc<Self>> {
         run(async move {
+            crate::http::check_relay_url(&relay_url)?;
             let key: [u8; 32] = store_key.as_slice().try_into().map_err(|_| {
                 NaboError::invalid("store_key", "out-of-range", "the key must be 32 bytes")
             })?;
@@ -466,34 +464,15 @@ impl NaboClient {
                 Some(b) => serde_json::from_slice(&b).ok(),
                 None => None,
             };
-            #[cfg(feature = "tls")]
             let tls = {
                 let roots = match &trusted_roots_pem {
-                    Some(pem) => crate::runtime::parse_roots(pem)?,
+                    Some(pem) => crate::http::parse_roots(pem)?,
                     None => Vec::new(),
                 };
-                Arc::new(crate::runtime::tls_config(&roots)?)
+                Arc::new(crate::http::tls_config(&roots)?)
             };
-            #[cfg(not(feature = "tls"))]
-            if trusted_roots_pem.is_some() {
-                return Err(NaboError::invalid(
-                    "trusted_roots_pem",
-                    "not-supported",
-                    "this build has no TLS (the bindings' tls feature)",
-                ));
-            }
-            let http = reqwest::Client::builder();
-            #[cfg(feature = "tls")]
-            let http = http.tls_backend_preconfigured((*tls).clone());
-            let http = http
-                .connect_timeout(Duration::from_secs(5))
-                .timeout(Duration::from_secs(20))
-                .build()
-                .map_err(NaboError::internal)?;
-            let http = match net {
-                Some(net) => crate::http::Http::Net(net),
-                None => crate::http::Http::Reqwest(http),
-            };
+            let net = net.unwrap_or_else(|| Arc::new(crate::http::Tcp));
+            let http = crate::http::Http::new(net, tls);
             let (events, _) = tokio::sync::broadcast::channel(256);
             let client = Arc::new(NaboClient {
                 inner: Arc::new(Inner {
@@ -502,8 +481,6 @@ impl NaboClient {
                     actor,
                     storage_id,
                     http,
-                    #[cfg(feature = "tls")]
-                    tls,
                     edit: tokio::sync::Mutex::new(()),
                     sync: tokio::sync::Mutex::new(()),
                     account: Mutex::new(account),
@@ -555,7 +532,6 @@ impl NaboClient {
         clock: Clock,
         net: Arc<dyn crate::http::Net>,
     ) -> Result<Arc<Self>> {
-        crate::http::host_port(&relay_url)?;
         Self::open_inner(data_dir, relay_url, store_key, None, clock, Some(net)).await
     }
 
@@ -586,8 +562,7 @@ impl NaboClient {
     /// public roots: for a relay whose certificate comes from an organisation's internal CA
     /// (a municipality's). The app ships or provisions the PEM (e.g. from MDM configuration);
     /// it is not stored. A bundle without a certificate, or a damaged one, is `Invalid` with
-    /// field `trusted_roots_pem`. Only phone builds have TLS (the `tls` feature); a build
-    /// without it refuses the parameter (`Invalid`, reason `not-supported`).
+    /// field `trusted_roots_pem`.
     #[uniffi::constructor]
     pub async fn open_with_trusted_roots(
         data_dir: String,

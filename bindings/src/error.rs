@@ -151,7 +151,6 @@ impl From<ClientError> for NaboError {
 /// A TLS failure somewhere in an error's chain of sources, as the error the app sees: a
 /// certificate the client does not trust is [`NaboError::Untrusted`]. `None` for anything
 /// else (the caller decides, usually `Offline`).
-#[cfg(feature = "tls")]
 pub(crate) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<NaboError> {
     fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
         let mut e = e;
@@ -168,17 +167,7 @@ pub(crate) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<NaboE
     }
     let mut cur = Some(e);
     while let Some(err) = cur {
-        let found = rustls_error(err).or_else(|| {
-            // tungstenite keeps rustls' error in its own enum.
-            match err.downcast_ref::<tokio_tungstenite::tungstenite::Error>() {
-                Some(tokio_tungstenite::tungstenite::Error::Tls(
-                    tokio_tungstenite::tungstenite::error::TlsError::Rustls(r),
-                )) => Some(r),
-                Some(tokio_tungstenite::tungstenite::Error::Io(io)) => rustls_error(io),
-                _ => None,
-            }
-        });
-        if let Some(r) = found {
+        if let Some(r) = rustls_error(err) {
             return Some(match r {
                 rustls::Error::InvalidCertificate(c) => NaboError::Untrusted {
                     detail: format!("the relay's certificate is not trusted ({c:?})"),
@@ -194,23 +183,6 @@ pub(crate) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<NaboE
         cur = err.source();
     }
     None
-}
-
-impl From<reqwest::Error> for NaboError {
-    fn from(e: reqwest::Error) -> Self {
-        #[cfg(feature = "tls")]
-        if let Some(t) = tls_failure(&e) {
-            return t;
-        }
-        // reqwest's text can contain the URL, never a body or a token.
-        if e.is_timeout() {
-            NaboError::timed_out()
-        } else if e.is_connect() {
-            NaboError::unreachable()
-        } else {
-            NaboError::link_failed()
-        }
-    }
 }
 
 /// A listener (app code) failed; the failure is logged and the listener stays subscribed.

@@ -11,9 +11,6 @@ use crate::error::{NaboError, Result};
 pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
-        // TLS for wss:// (tokio-tungstenite) uses the process-wide provider.
-        #[cfg(feature = "tls")]
-        let _ = rustls::crypto::ring::default_provider().install_default();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("nabo")
@@ -73,57 +70,4 @@ where
         Ok(r) => r,
         Err(e) => Err(NaboError::internal(format!("task failed: {e}"))),
     }
-}
-
-#[cfg(feature = "tls")]
-/// The TLS configuration of the HTTP client and the WebSocket: ring, TLS 1.2/1.3, the Mozilla
-/// root store plus `extra_roots` (an organisation's internal CA).
-pub(crate) fn tls_config(
-    extra_roots: &[rustls::pki_types::CertificateDer<'static>],
-) -> Result<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    for (i, cert) in extra_roots.iter().enumerate() {
-        roots.add(cert.clone()).map_err(|e| {
-            NaboError::invalid(
-                "trusted_roots_pem",
-                "malformed",
-                &format!("certificate {} is not a usable root: {e}", i + 1),
-            )
-        })?;
-    }
-    Ok(
-        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(NaboError::internal)?
-        .with_root_certificates(roots)
-        .with_no_client_auth(),
-    )
-}
-
-#[cfg(feature = "tls")]
-/// The certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks; anything else in
-/// the text is ignored). An empty bundle or a damaged block is refused.
-pub(crate) fn parse_roots(pem: &str) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
-    use rustls::pki_types::pem::PemObject;
-    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|_| {
-            NaboError::invalid(
-                "trusted_roots_pem",
-                "malformed",
-                "not a PEM certificate bundle",
-            )
-        })?;
-    if certs.is_empty() {
-        return Err(NaboError::invalid(
-            "trusted_roots_pem",
-            "missing",
-            "no CERTIFICATE block in the PEM text",
-        ));
-    }
-    Ok(certs)
 }

@@ -537,35 +537,14 @@ impl Inner {
     /// configuration (its extra roots), and an untrusted certificate is `Untrusted`.
     async fn open_socket(&self, token: &str) -> Result<Client> {
         let url = self.ws_url().await;
-        if let crate::http::Http::Net(net) = &self.http {
-            let (io, _, _) = crate::http::dial(net.as_ref(), &self.relay).await?;
-            let req = Client::request(&url, token)?;
-            let (ws, _) = tokio_tungstenite::client_async(req, io)
-                .await
-                .map_err(|e| NaboError::Offline {
-                    detail: format!("websocket: {e}"),
-                })?;
-            return Ok(Client::join(ws, Some(&self.storage_id)).await?);
-        }
-        #[cfg(feature = "tls")]
-        {
-            let req = Client::request(&url, token)?;
-            let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
-                req,
-                None,
-                false,
-                Some(tokio_tungstenite::Connector::Rustls(self.tls.clone())),
-            )
+        let (io, _) = self.http.dial(&self.relay).await?;
+        let req = Client::request(&url, token)?;
+        let (ws, _) = tokio_tungstenite::client_async(req, io)
             .await
-            .map_err(|e| {
-                crate::error::tls_failure(&e).unwrap_or_else(|| NaboError::Offline {
-                    detail: format!("websocket: {e}"),
-                })
+            .map_err(|e| NaboError::Offline {
+                detail: format!("websocket: {e}"),
             })?;
-            Ok(Client::join(ws, Some(&self.storage_id)).await?)
-        }
-        #[cfg(not(feature = "tls"))]
-        Ok(Client::connect(&url, token, Some(&self.storage_id)).await?)
+        Ok(Client::join(ws, Some(&self.storage_id)).await?)
     }
 
     async fn ws_url(&self) -> String {

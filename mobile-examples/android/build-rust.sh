@@ -35,7 +35,7 @@ fi
 
 # cargo-ndk picks the NDK's clang as linker, and links 64-bit libraries with 16 KB pages.
 cargo ndk -t arm64-v8a -t x86_64 -o mobile-examples/android/app/src/main/jniLibs \
-    build -p nabo-bindings --features tls --profile mobile
+    build -p nabo-bindings --profile mobile
 
 # Kotlin bindings, generated from the host's debug library (the mobile profile strips symbols;
 # the API is the same on every target).

@@ -28,7 +28,7 @@ done
 cd "$root"
 rustup target add "${targets[@]}"
 for target in "${targets[@]}"; do
-    cargo build -p nabo-bindings --lib --features tls --profile "$profile" --target "$target"
+    cargo build -p nabo-bindings --lib --profile "$profile" --target "$target"
 done
 
 # The Swift API is generated from the host's debug library: the mobile profile strips the

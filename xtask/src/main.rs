@@ -248,7 +248,7 @@ fn bindings(release: bool) -> Result<PathBuf> {
     ]);
     build.args(["--features", "cli"]);
     if release {
-        build.args(["--features", "tls", "--profile", "mobile"]);
+        build.args(["--profile", "mobile"]);
     }
     run(&mut build)?;
     let dir = if release { "mobile" } else { "debug" };
@@ -383,19 +383,6 @@ fn lint() -> Result<()> {
         "--",
         "-D",
         "warnings",
-    ]))?;
-    // The phones' build: the bindings with TLS (off in the workspace build, see
-    // bindings/Cargo.toml).
-    run(cargo().args([
-        "clippy",
-        "-p",
-        "nabo-bindings",
-        "--features",
-        "tls",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
     ]))
 }
 
@@ -434,17 +421,6 @@ fn test_all(no_lint: bool) -> Result<()> {
     // features, so nothing is compiled twice).
     generate(&target_dir()?.join("debug"), true)?;
     binding_tests()?;
-    // https and wss through a TLS front with a test CA (the tls feature is off in the
-    // workspace build). Last: it rebuilds the bindings library with other features.
-    run(cargo().args([
-        "test",
-        "-p",
-        "nabo-bindings",
-        "--features",
-        "tls",
-        "--test",
-        "tls",
-    ]))?;
     sim.finish()?;
     eprintln!("✔ all tests passed");
     Ok(())

@@ -3,10 +3,7 @@
 //! bytes. A client given the CA's root (`open_with_trusted_roots`) logs in and syncs; a
 //! client without it, or a front whose certificate comes from another CA, is refused with
 //! `NaboError::Untrusted` — not `Offline`, which would make the app wait for a network that
-//! is there. Runs with `cargo test -p nabo-bindings --features tls --test tls` (`cargo xtask
-//! test` does).
-#![cfg(feature = "tls")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! is there.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -176,9 +173,8 @@ async fn a_phone_trusting_the_organisations_ca_logs_in_over_https_and_syncs_over
     );
 
     // The relay's certificate is replaced by one from a CA the phone does not know: the
-    // next sync is refused as untrusted, and the sync status says so. (The https connection
-    // is pooled, so it is the sync's new wss connection that meets the new certificate; the
-    // login below meets it over https.)
+    // next sync is refused as untrusted, and the sync status says so (every request and
+    // the WebSocket open a connection of their own, so the sync's first one meets it).
     let stranger = Ca::new("Some other CA");
     front.serve(stranger.server_config());
     match phone.sync_now().await {
@@ -247,5 +243,23 @@ async fn a_certificate_from_an_unknown_ca_is_refused_as_untrusted() {
     {
         Err(NaboError::Invalid { field, .. }) => assert_eq!(field, "trusted_roots_pem"),
         other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_url_the_phone_cannot_dial_is_refused_at_open_naming_the_field() {
+    for (url, reason) in [
+        ("relay.example.dk", "not-supported"),
+        ("ftp://relay.example.dk", "not-supported"),
+        ("https://relay.example.dk:https", "bad-port"),
+        ("https://:8443", "bad-host"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        match NaboClient::open(dir.path().display().to_string(), url.into(), vec![1; 32]).await {
+            Err(NaboError::Invalid {
+                field, reason: r, ..
+            }) => assert_eq!((field.as_str(), r.as_str()), ("relay_url", reason), "{url}"),
+            other => panic!("{url}: expected Invalid, got {other:?}"),
+        }
     }
 }
