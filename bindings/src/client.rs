@@ -437,7 +437,7 @@ impl NaboClient {
         net: Option<Arc<dyn crate::http::Net>>,
     ) -> Result<Arc<Self>> {
         run(async move {
-            crate::http::check_relay_url(&relay_url)?;
+            let target = crate::http::Target::of(&relay_url)?;
             let key: [u8; 32] = store_key.as_slice().try_into().map_err(|_| {
                 NaboError::invalid("store_key", "out-of-range", "the key must be 32 bytes")
             })?;
@@ -472,7 +472,7 @@ impl NaboClient {
                 Arc::new(crate::http::tls_config(&roots)?)
             };
             let net = net.unwrap_or_else(|| Arc::new(crate::http::Tcp));
-            let http = crate::http::Http::new(net, tls);
+            let http = crate::http::Http::new(net, target, tls);
             let (events, _) = tokio::sync::broadcast::channel(256);
             let client = Arc::new(NaboClient {
                 inner: Arc::new(Inner {
@@ -521,10 +521,10 @@ impl NaboClient {
         Self::open_inner(data_dir, relay_url, store_key, None, clock, None).await
     }
 
-    /// Like [`NaboClient::open_with_clock`], reaching the relay (`http://host:port`) only
-    /// through streams `net` opens: HTTP/1.1 and the sync WebSocket over them, no TCP or TLS
-    /// of the phone's own. For the deterministic simulation (docs/plans/simulation.md) and
-    /// tests; not exported to the apps.
+    /// Like [`NaboClient::open_with_clock`], reaching the relay only through streams `net`
+    /// opens instead of TCP (TLS over them for an `https://` relay URL), with HTTP/1.1 and
+    /// the sync WebSocket as in the apps. For the deterministic simulation
+    /// (docs/plans/simulation.md) and tests; not exported to the apps.
     pub async fn open_with_net(
         data_dir: String,
         relay_url: String,

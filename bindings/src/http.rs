@@ -48,10 +48,12 @@ impl Net for Tcp {
     }
 }
 
-/// How the phone reaches the relay: the network it dials and the TLS it speaks there.
+/// How the phone reaches the relay: the network it dials, where on it the relay is, and the
+/// TLS it speaks there.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
     net: Arc<dyn Net>,
+    relay: Arc<Target>,
     tls: Arc<rustls::ClientConfig>,
 }
 
@@ -129,27 +131,29 @@ impl Answer {
 }
 
 impl Http {
-    pub(crate) fn new(net: Arc<dyn Net>, tls: Arc<rustls::ClientConfig>) -> Self {
-        Http { net, tls }
+    pub(crate) fn new(net: Arc<dyn Net>, relay: Target, tls: Arc<rustls::ClientConfig>) -> Self {
+        Http {
+            net,
+            relay: Arc::new(relay),
+            tls,
+        }
     }
 
-    /// Sends `req` to the relay at `relay` (`http(s)://host[:port]`) on a fresh connection
-    /// and reads the answer.
-    pub(crate) async fn send(&self, relay: &str, req: Request) -> Result<Answer> {
+    /// Sends `req` to the relay on a fresh connection and reads the answer.
+    pub(crate) async fn send(&self, req: Request) -> Result<Answer> {
         let body = req.body.transpose().map_err(NaboError::internal)?;
         tokio::time::timeout(
             REQUEST_TIMEOUT,
-            self.exchange(relay, req.method, &req.path, req.bearer, body),
+            self.exchange(req.method, &req.path, req.bearer, body),
         )
         .await
         .map_err(|_| NaboError::timed_out())?
     }
 
-    /// Opens a stream to the relay at `relay` (`http(s)://` or `ws(s)://`), TLS and all,
-    /// within the connect deadline; also answers the `host:port` it dialled (for `Host`).
-    pub(crate) async fn dial(&self, relay: &str) -> Result<(Box<dyn Io>, String)> {
-        let target = Target::of(relay)?;
-        let io = tokio::time::timeout(CONNECT_TIMEOUT, async {
+    /// Opens a stream to the relay, TLS and all, within the connect deadline.
+    pub(crate) async fn dial(&self) -> Result<Box<dyn Io>> {
+        let target = &*self.relay;
+        tokio::time::timeout(CONNECT_TIMEOUT, async {
             let io = self
                 .net
                 .connect(&target.host, target.port)
@@ -169,14 +173,12 @@ impl Http {
             Ok::<_, NaboError>(Box::new(tls) as Box<dyn Io>)
         })
         .await
-        .map_err(|_| NaboError::unreachable())??;
-        Ok((io, target.authority()))
+        .map_err(|_| NaboError::unreachable())?
     }
 
     /// One request on a fresh connection.
     async fn exchange(
         &self,
-        relay: &str,
         method: Method,
         path: &str,
         bearer: Option<String>,
@@ -186,7 +188,7 @@ impl Http {
         use hyper::body::Bytes;
 
         let failed = |_| NaboError::link_failed();
-        let (io, authority) = self.dial(relay).await?;
+        let io = self.dial().await?;
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
                 .await
@@ -201,7 +203,7 @@ impl Http {
                 Method::Put => hyper::Method::PUT,
             })
             .uri(path)
-            .header(hyper::header::HOST, authority);
+            .header(hyper::header::HOST, self.relay.authority());
         if let Some(t) = bearer {
             b = b.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
         }
@@ -276,14 +278,9 @@ pub(crate) fn parse_roots(pem: &str) -> Result<Vec<rustls::pki_types::Certificat
     Ok(certs)
 }
 
-/// A relay URL the phone can dial, or `Invalid` on `relay_url` saying why not.
-pub(crate) fn check_relay_url(relay: &str) -> Result<()> {
-    Target::of(relay).map(|_| ())
-}
-
 /// Where a relay URL points: host, port and whether TLS is spoken there.
 #[derive(Debug, PartialEq, Eq)]
-struct Target {
+pub(crate) struct Target {
     tls: bool,
     /// A name or an address; an IPv6 address without its brackets.
     host: String,
@@ -291,8 +288,9 @@ struct Target {
 }
 
 impl Target {
-    /// `http://`, `https://`, `ws://` or `wss://`, then `host[:port]`, then anything.
-    fn of(relay: &str) -> Result<Target> {
+    /// `http://`, `https://`, `ws://` or `wss://`, then `host[:port]`, then anything; or
+    /// `Invalid` on `relay_url` saying why the phone cannot dial it.
+    pub(crate) fn of(relay: &str) -> Result<Target> {
         let (tls, rest) = [
             ("https://", true),
             ("wss://", true),

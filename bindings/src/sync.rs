@@ -324,7 +324,7 @@ impl Inner {
 
     /// A request to the relay (`crate::http`).
     pub(crate) async fn send(&self, req: Request) -> Result<Answer> {
-        self.http.send(&self.relay, req).await
+        self.http.send(req).await
     }
 
     /// An authorised request to the relay, retried once with a refreshed token when the
@@ -537,7 +537,7 @@ impl Inner {
     /// configuration (its extra roots), and an untrusted certificate is `Untrusted`.
     async fn open_socket(&self, token: &str) -> Result<Client> {
         let url = self.ws_url().await;
-        let (io, _) = self.http.dial(&self.relay).await?;
+        let io = self.http.dial().await?;
         let req = Client::request(&url, token)?;
         let (ws, _) = tokio_tungstenite::client_async(req, io)
             .await
