@@ -523,21 +523,71 @@ async fn backup_and_restore_round_trip() {
     relay2.wait().unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
-    let r = relay(Backend::Sqlite).await;
-    let reg = doc_id(&r, "register", "Lektiecaféen").await;
+/// The week offline of the reconnect tests, drawn on copies of the phone's and the office's
+/// documents (each copy a new actor, as every fetch is) until Automerge's sync protocol will
+/// hide the first new change of each side exactly as asked. Each side offers the changes it
+/// made since the last sync as a Bloom filter (10 bits per change, 7 probes, so about 0.7 %
+/// false positives), and the other side withholds a change the filter claims unless it
+/// depends on one it sends: only the first of a chain can be withheld. Change hashes differ
+/// from run to run (random actors, times in seconds), so without the draw one run in about
+/// seventy took a round trip more (seen in CI as 3 round trips, and reproduced under load
+/// with the same filters computed beside it: 2 of 75 runs, both a withheld first change).
+/// Returns the phone's document with its 10 roll-call marks (the last one's key too) and the
+/// office's with its 40 notes.
+fn week_offline(
+    phone: &Automerge,
+    office: &Automerge,
+    hide_offices_first: bool,
+    hide_phones_first: bool,
+) -> (Automerge, (String, &'static str), Automerge) {
+    use automerge::sync::BloomFilter;
+    let since = phone.get_heads();
+    assert_eq!(
+        office.get_heads(),
+        since,
+        "both start from the relay's heads"
+    );
+    let new = |d: &Automerge| -> Vec<automerge::ChangeHash> {
+        d.get_changes(&since).iter().map(|c| c.hash()).collect()
+    };
+    for _ in 0..100_000 {
+        let (mut p, mut o) = (phone.fork(), office.fork());
+        for i in 0..40 {
+            office_note(&mut o, &format!("office-{i}"));
+        }
+        let last = (0..10).map(|i| scribble_key(&mut p, i)).last().unwrap();
+        let (ph, oh) = (new(&p), new(&o));
+        let phone_bloom = BloomFilter::from_hashes(ph.iter());
+        let office_bloom = BloomFilter::from_hashes(oh.iter());
+        if phone_bloom.contains_hash(&oh[0]) == hide_offices_first
+            && office_bloom.contains_hash(&ph[0]) == hide_phones_first
+        {
+            return (p, last, o);
+        }
+    }
+    panic!("no week offline with the Bloom filters asked for in 100,000 draws");
+}
+
+/// A phone that synced the register and kept its sync state reconnects after a week in which
+/// the office made 40 changes and it made 10 offline. Returns the reconnect's traffic, the
+/// new changes' size in bytes, and the phone's document (with a copy as it was before the
+/// reconnect) for the caller's further checks.
+async fn reconnect_after_a_week(
+    r: &TestRelay,
+    hide_offices_first: bool,
+    hide_phones_first: bool,
+) -> (client::Traffic, usize, Automerge, Automerge) {
+    let reg = doc_id(r, "register", "Lektiecaféen").await;
     // The phone syncs the register and keeps its sync state (as its local store does).
-    let mut phone = connect(&r, "volunteer1").await;
-    let (_, mut doc, state) = fetch(&mut phone, reg).await;
+    let mut phone = connect(r, "volunteer1").await;
+    let (_, doc, state) = fetch(&mut phone, reg).await;
     let saved_state = state.encode();
     drop(phone);
-    // A week: the office records 40 changes, the phone 10 roll-call marks offline.
-    let mut office = connect(&r, "central").await;
-    let (_, mut odoc, mut ostate) = fetch(&mut office, reg).await;
-    for i in 0..40 {
-        office_note(&mut odoc, &format!("office-{i}"));
-    }
+    let mut office = connect(r, "central").await;
+    let (_, odoc, mut ostate) = fetch(&mut office, reg).await;
+    let phone_heads = doc.get_heads();
+    let (mut doc, phone_last, mut odoc) =
+        week_offline(&doc, &odoc, hide_offices_first, hide_phones_first);
     assert_eq!(
         office
             .sync(reg, &mut odoc, &mut ostate, false)
@@ -545,50 +595,42 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
             .unwrap(),
         SyncEnd::Synced
     );
-    let phone_heads = doc.get_heads();
-    let mut phone_last = None;
-    for i in 0..10 {
-        phone_last = Some(scribble_key(&mut doc, i));
-    }
-    let new_changes: usize = doc
-        .get_changes(&phone_heads)
+    let new_changes: usize = [&doc, &odoc]
         .iter()
+        .flat_map(|d| d.get_changes(&phone_heads))
         .map(|c| c.raw_bytes().len())
-        .sum::<usize>()
-        + odoc
-            .get_changes(&phone_heads)
-            .iter()
-            .map(|c| c.raw_bytes().len())
-            .sum::<usize>();
-    // The same phone as it would be without its kept sync state, for the comparison below.
-    let mut forgetful = doc.clone();
+        .sum();
+    let before = doc.clone();
     // Reconnect with the saved state.
-    let mut phone = connect(&r, "volunteer1").await;
+    let mut phone = connect(r, "volunteer1").await;
     let mut state = State::decode(&saved_state).unwrap();
     assert_eq!(
         phone.sync(reg, &mut doc, &mut state, false).await.unwrap(),
         SyncEnd::Synced
     );
-    let t = phone.traffic;
+    assert!(has_office_note(&doc, "office-39"));
+    assert!(has_key(&stored(r, reg).await, &phone_last));
+    assert_eq!(doc.get_heads(), stored(r, reg).await.get_heads());
+    (phone.traffic, new_changes, doc, before)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
+    let r = relay(Backend::Sqlite).await;
+    let reg = doc_id(&r, "register", "Lektiecaféen").await;
+    let (t, new_changes, doc, mut forgetful) = reconnect_after_a_week(&r, false, false).await;
     let ratio = (t.sent + t.received) as f64 / new_changes as f64;
     println!(
         "reconnect: new changes {new_changes} B, sent {} B, received {} B, ratio {ratio:.2}, round trips {}",
         t.sent, t.received, t.round_trips
     );
-    assert!(has_office_note(&doc, "office-39"));
-    assert!(has_key(&stored(&r, reg).await, &phone_last.unwrap()));
     assert!(
         ratio <= 1.2,
         "a reconnect costs about what changed (ratio {ratio:.2})"
     );
-    // One round trip to exchange heads and changes, one to confirm. On a loaded machine the
-    // exchange has taken one more (3, once, in a fresh-clone CI run with the simulation's
-    // seeds beside the tests; the cause is not pinned down). More is a protocol regression.
-    assert!(
-        (2..=3).contains(&t.round_trips),
-        "round trips with the kept sync state: {}",
-        t.round_trips
-    );
+    // One round trip to exchange heads and changes, one to confirm. More is a protocol
+    // regression (a Bloom filter's false positive, the one other cause, is drawn away).
+    assert_eq!(t.round_trips, 2, "round trips with the kept sync state");
     let full = doc.save().len();
     assert!(
         t.sent + t.received < full,
@@ -612,6 +654,35 @@ async fn a_reconnect_after_a_week_offline_costs_about_what_changed() {
     );
     assert!(has_office_note(&forgetful, "office-39"));
     r.running.unwrap().shutdown().await;
+}
+
+/// A change withheld for a Bloom filter's false positive (Automerge's sync protocol, about
+/// 0.7 % of first changes) is asked for and sent: nothing is lost, and it costs a few bytes.
+/// Each side's case is drawn on purpose (`week_offline`). The phone's change hidden costs a
+/// round trip (the relay asks for it); the office's costs a message but no round trip (the
+/// phone asks for it along with its own changes, and its last message, its new heads, needs
+/// no answer). Both at once (about 1 in 20,000 reconnects) took 3 round trips when tried,
+/// but about 100 s of draws, so it is not part of the suite.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_a_bloom_filter_hid_is_asked_for_and_not_lost() {
+    for (offices, phones, trips) in [(false, true, 3), (true, false, 2)] {
+        let r = relay(Backend::Sqlite).await;
+        let (t, new_changes, _, _) = reconnect_after_a_week(&r, offices, phones).await;
+        println!(
+            "hidden first change of the office {offices}, of the phone {phones}: new changes {new_changes} B, sent {} B, received {} B, round trips {}",
+            t.sent, t.received, t.round_trips
+        );
+        assert_eq!(
+            t.round_trips, trips,
+            "office's hidden {offices}, phone's {phones}"
+        );
+        let ratio = (t.sent + t.received) as f64 / new_changes as f64;
+        assert!(
+            ratio <= 1.2,
+            "a hidden change costs a few bytes (ratio {ratio:.2})"
+        );
+        r.running.unwrap().shutdown().await;
+    }
 }
 
 /// A service manager stops the relay with SIGTERM: it stops accepting, closes its sockets
