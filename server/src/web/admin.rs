@@ -1133,8 +1133,7 @@ pub async fn assign_role(
             "Vælg en rolle eller en praksisrolle.".into(),
         ));
     }
-    let from = Date::parse(&f.fra)
-        .ok_or_else(|| WebError::BadRequest("Fra skal være en dato (åååå-mm-dd).".into()))?;
+    let from = super::date_value(Some(&f.fra), "Fra")?;
     let by = v.author();
     s.hub
         .edit(

@@ -450,7 +450,7 @@ async fn record(
             ));
         }
     };
-    let given_on = f.date("dato", "«Dato»")?;
+    let given_on = f.date("dato", "Dato")?;
     if given_on > d.today {
         return Err(bad(
             "«Dato» ligger efter i dag: et samtykke registreres, når det er givet.",

@@ -1393,7 +1393,33 @@ fn series_section(d: &TenantData, e: &super::data::ActivityEntry) -> Result<Mark
     })
 }
 
-/// A series from the form; `label`s name the fields in errors.
+/// The hours (`start`, `slut`) and the meeting place (`moedested`: none, or one of the
+/// area's venues) of a session or a weekly series; errors name the field.
+pub(super) fn hours_and_venue(
+    form: &FormFields,
+    d: &TenantData,
+    area: &AreaId,
+) -> Result<(Time, Time, Option<VenueId>), WebError> {
+    let (start, end) = (
+        form.time("start", "Fra kl.")?,
+        form.time("slut", "Til kl.")?,
+    );
+    if end <= start {
+        return Err(bad("«Til kl.» skal ligge efter «Fra kl.»."));
+    }
+    let venue = match form.one("moedested").filter(|x| !x.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            v.parse::<VenueId>()
+                .ok()
+                .filter(|v| d.areas.get(area).is_some_and(|a| a.venues.contains_key(v)))
+                .ok_or_else(|| bad("«Mødested» er ikke et mødested i aktivitetens område."))?,
+        ),
+    };
+    Ok((start, end, venue))
+}
+
+/// A series from the form; errors name the field.
 fn series_from_form(
     form: &FormFields,
     d: &TenantData,
@@ -1403,33 +1429,12 @@ fn series_from_form(
         .one("ugedag")
         .and_then(|w| w.parse().ok())
         .ok_or_else(|| bad("«Ugedag» er ikke en ugedag."))?;
-    let time = |name: &str, label: &str| {
-        form.one(name)
-            .and_then(Time::parse)
-            .ok_or_else(|| bad(format!("«{label}» skal være et klokkeslæt (tt:mm).")))
-    };
-    let (start, end) = (time("start", "Fra kl.")?, time("slut", "Til kl.")?);
-    if end <= start {
-        return Err(bad("«Til kl.» skal ligge efter «Fra kl.»."));
-    }
+    let (start, end, venue) = hours_and_venue(form, d, &e.activity.area)?;
     let from = form.date("fra", "Første dato")?;
     let until = opt_date(form, "til", "Sidste dato")?;
     if until.is_some_and(|u| u < from) {
         return Err(bad("«Sidste dato» ligger før «Første dato»."));
     }
-    let venue = match form.one("moedested").filter(|x| !x.is_empty()) {
-        None => None,
-        Some(v) => Some(
-            v.parse::<VenueId>()
-                .ok()
-                .filter(|v| {
-                    d.areas
-                        .get(&e.activity.area)
-                        .is_some_and(|a| a.venues.contains_key(v))
-                })
-                .ok_or_else(|| bad("«Mødested» er ikke et mødested i aktivitetens område."))?,
-        ),
-    };
     Ok(nabo_core::docs::activity::NewSeries {
         weekday,
         start,

@@ -163,6 +163,14 @@ impl Viewer {
     }
 }
 
+/// A date (`YYYY-MM-DD`) from a form or a query, or the Danish error naming the field by
+/// `label` (`«Fra» skal være en dato`).
+pub fn date_value(value: Option<&str>, label: &str) -> Result<nabo_core::time::Date, WebError> {
+    value
+        .and_then(nabo_core::time::Date::parse)
+        .ok_or_else(|| WebError::BadRequest(format!("«{label}» skal være en dato (åååå-mm-dd).")))
+}
+
 /// A posted form's fields in order, repeated names kept (checkbox groups).
 #[derive(Debug)]
 pub struct FormFields(Vec<(String, String)>);
@@ -187,9 +195,16 @@ impl FormFields {
 
     /// A date field (`YYYY-MM-DD`); `label` names it in the Danish error.
     pub fn date(&self, name: &str, label: &str) -> Result<nabo_core::time::Date, WebError> {
+        date_value(self.one(name), label)
+    }
+
+    /// A time-of-day field (`tt:mm`); `label` names it in the Danish error.
+    pub fn time(&self, name: &str, label: &str) -> Result<nabo_core::time::Time, WebError> {
         self.one(name)
-            .and_then(nabo_core::time::Date::parse)
-            .ok_or_else(|| WebError::BadRequest(format!("{label} skal være en dato (åååå-mm-dd).")))
+            .and_then(nabo_core::time::Time::parse)
+            .ok_or_else(|| {
+                WebError::BadRequest(format!("«{label}» skal være et klokkeslæt (tt:mm)."))
+            })
     }
 
     /// Every value of a repeated field (checkboxes).

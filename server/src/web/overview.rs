@@ -39,9 +39,7 @@ impl PeriodQuery {
         let date = |v: &Option<String>, what: &str| -> Result<Option<Date>, WebError> {
             match v.as_deref().filter(|s| !s.is_empty()) {
                 None => Ok(None),
-                Some(s) => Date::parse(s).map(Some).ok_or_else(|| {
-                    WebError::BadRequest(format!("{what} skal være en dato (åååå-mm-dd)."))
-                }),
+                Some(s) => super::date_value(Some(s), what).map(Some),
             }
         };
         let from = date(&self.fra, "Fra")?.unwrap_or_else(|| {

@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::data::{ActivityEntry, RegisterEntry, TenantData};
 use super::fmt;
-use super::manage::{activity_entry, bad};
+use super::manage::{activity_entry, bad, hours_and_venue};
 use super::{FormFields, Nav, Viewer, WebError, WebResult, page};
 use crate::api::AppState;
 use crate::relay::create::CreateError;
@@ -200,29 +200,8 @@ pub fn section(d: &TenantData, a: &ActivityEntry, regs: &[&RegisterEntry]) -> Ma
 
 /// A session from the form; errors name the field.
 fn from_form(form: &FormFields, d: &TenantData, a: &ActivityEntry) -> Result<NewSession, WebError> {
-    let date = form.date("dato", "«Dato»")?;
-    let time = |name: &str, label: &str| {
-        form.one(name)
-            .and_then(Time::parse)
-            .ok_or_else(|| bad(format!("«{label}» skal være et klokkeslæt (tt:mm).")))
-    };
-    let (start, end) = (time("start", "Fra kl.")?, time("slut", "Til kl.")?);
-    if end <= start {
-        return Err(bad("«Til kl.» skal ligge efter «Fra kl.»."));
-    }
-    let venue = match form.one("moedested").filter(|x| !x.is_empty()) {
-        None => None,
-        Some(v) => Some(
-            v.parse::<VenueId>()
-                .ok()
-                .filter(|v| {
-                    d.areas
-                        .get(&a.activity.area)
-                        .is_some_and(|ar| ar.venues.contains_key(v))
-                })
-                .ok_or_else(|| bad("«Mødested» er ikke et mødested i aktivitetens område."))?,
-        ),
-    };
+    let date = form.date("dato", "Dato")?;
+    let (start, end, venue) = hours_and_venue(form, d, &a.activity.area)?;
     let title = form
         .one("titel")
         .filter(|t| !t.is_empty())

@@ -523,6 +523,32 @@ async fn series_on(backend: Backend) {
     )
     .await;
     refused(&b, path, &series("torsdag", "16:00", "18:00"), "«Ugedag»").await;
+    // Each field's own answer, the same words as a single session's form (one parser).
+    refused(
+        &b,
+        path,
+        &series("thu", "kl. 16", "18:00"),
+        "«Fra kl.» skal være et klokkeslæt (tt:mm).",
+    )
+    .await;
+    let mut undated = series("thu", "16:00", "18:00");
+    undated[3] = ("fra", "1. september");
+    refused(
+        &b,
+        path,
+        &undated,
+        "«Første dato» skal være en dato (åååå-mm-dd).",
+    )
+    .await;
+    let mut elsewhere = series("thu", "16:00", "18:00").to_vec();
+    elsewhere.push(("moedested", "v-findes-ikke"));
+    refused(
+        &b,
+        path,
+        &elsewhere,
+        "«Mødested» er ikke et mødested i aktivitetens område.",
+    )
+    .await;
     let mut early = series("thu", "16:00", "18:00");
     early[4] = ("til", "2026-08-01");
     refused(&b, path, &early, "«Sidste dato» ligger før «Første dato»").await;

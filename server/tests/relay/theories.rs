@@ -179,6 +179,14 @@ async fn theory_on(backend: Backend) {
         "not in this period's table"
     );
     let earlier = b.text(&format!("{CAFE}&fra=2020-01-01&til={today}")).await;
+    // A period that is not a date names its field, as every form's dates do.
+    let bad = b.get(&format!("{CAFE}&fra=1.1.2020&til={today}")).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let says = bad.text().await.unwrap();
+    assert!(
+        says.contains("«Fra» skal være en dato (åååå-mm-dd)."),
+        "{says}"
+    );
     assert!(
         report_form(&earlier).contains(&format!("status-{long}")),
         "{}",
