@@ -1131,10 +1131,7 @@ pub(super) fn opt_date(
     name: &str,
     label: &str,
 ) -> Result<Option<Date>, WebError> {
-    match form.one(name).filter(|x| !x.is_empty()) {
-        None => Ok(None),
-        Some(_) => form.date(name, label).map(Some),
-    }
+    super::optional_date(form.one(name), label)
 }
 
 /// `POST /administration/aktiviteter/{id}`: the activity's record, and a move to another

@@ -171,6 +171,17 @@ pub fn date_value(value: Option<&str>, label: &str) -> Result<nabo_core::time::D
         .ok_or_else(|| WebError::BadRequest(format!("«{label}» skal være en dato (åååå-mm-dd).")))
 }
 
+/// [`date_value`] for a field that may be left empty: `None` when it is.
+pub fn optional_date(
+    value: Option<&str>,
+    label: &str,
+) -> Result<Option<nabo_core::time::Date>, WebError> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| date_value(Some(v), label))
+        .transpose()
+}
+
 /// A posted form's fields in order, repeated names kept (checkbox groups).
 #[derive(Debug)]
 pub struct FormFields(Vec<(String, String)>);

@@ -36,12 +36,7 @@ pub struct PeriodQuery {
 impl PeriodQuery {
     /// The filter; the default period is 1 January of this year to today.
     pub fn filter(&self, d: &TenantData) -> Result<Filter, WebError> {
-        let date = |v: &Option<String>, what: &str| -> Result<Option<Date>, WebError> {
-            match v.as_deref().filter(|s| !s.is_empty()) {
-                None => Ok(None),
-                Some(s) => super::date_value(Some(s), what).map(Some),
-            }
-        };
+        let date = |v: &Option<String>, what: &str| super::optional_date(v.as_deref(), what);
         let from = date(&self.fra, "Fra")?.unwrap_or_else(|| {
             use chrono::Datelike;
             Date::ymd(d.today.0.year(), 1, 1).unwrap_or(d.today)

@@ -609,8 +609,9 @@ async fn reconnect_after_a_week(
         SyncEnd::Synced
     );
     assert!(has_office_note(&doc, "office-39"));
-    assert!(has_key(&stored(r, reg).await, &phone_last));
-    assert_eq!(doc.get_heads(), stored(r, reg).await.get_heads());
+    let at_relay = stored(r, reg).await;
+    assert!(has_key(&at_relay, &phone_last));
+    assert_eq!(doc.get_heads(), at_relay.get_heads());
     (phone.traffic, new_changes, doc, before)
 }
 
