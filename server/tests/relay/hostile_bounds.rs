@@ -374,44 +374,54 @@ async fn slow_request_bodies_and_headers_time_out() {
 async fn large_bodies_are_refused_on_every_route() {
     let r = relay(Backend::Sqlite).await;
     let t = token(&r, "central").await;
-    let big = "x".repeat(100 * 1024);
-    let http = reqwest::Client::new();
+    let big = 100 * 1024;
     for path in [
         "/api/v1/auth/login",
         "/api/v1/enrolments",
         "/log-ind",
         "/gennemgang",
     ] {
-        let res = http
-            .post(format!("{}{path}", r.http()))
-            .bearer_auth(&t)
-            .body(big.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 413, "{path}");
-        // Streamed, no length announced.
-        let mut raw = tokio::net::TcpStream::connect(r.relay().addr)
-            .await
-            .unwrap();
-        raw.write_all(
-            format!("POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {t}\r\ntransfer-encoding: chunked\r\n\r\n").as_bytes(),
+        // Declared too large: refused on the header, before any body is read. Sent over a raw
+        // connection that writes no body: a client that sends one anyway may have the
+        // connection reset under it before it reads the 413 (reqwest did, `IncompleteMessage`,
+        // about 1 run in 30 under load), which is TCP's doing, not the relay's.
+        let head = |framing: &str| {
+            format!(
+                "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {t}\r\n{framing}\r\n\r\n"
+            )
+        };
+        let declared = raw_status(
+            r.relay().addr,
+            &head(&format!("content-length: {big}")),
+            std::iter::empty(),
         )
-        .await
-        .unwrap();
-        for _ in 0..100 {
-            let chunk = format!("400\r\n{}\r\n", "x".repeat(1024));
-            if raw.write_all(chunk.as_bytes()).await.is_err() {
-                break;
-            }
-        }
-        let _ = raw.write_all(b"0\r\n\r\n").await;
-        let mut head = [0u8; 12];
-        raw.read_exact(&mut head).await.unwrap();
-        let res = String::from_utf8_lossy(&head[9..12])
-            .parse::<u16>()
-            .unwrap();
+        .await;
+        assert_eq!(declared, 413, "{path}");
+        // Streamed, no length announced.
+        let chunks = (0..100)
+            .map(|_| format!("400\r\n{}\r\n", "x".repeat(1024)))
+            .chain(["0\r\n\r\n".to_owned()]);
+        let res = raw_status(r.relay().addr, &head("transfer-encoding: chunked"), chunks).await;
         assert_eq!(res, 413, "{path} (chunked)");
     }
     r.running.unwrap().shutdown().await;
+}
+
+/// The status the relay answers on a raw connection to `head` and then `chunks` (writing
+/// stops at the first refused write: the relay may close once it has answered).
+async fn raw_status(
+    addr: std::net::SocketAddr,
+    head: &str,
+    chunks: impl Iterator<Item = String>,
+) -> u16 {
+    let mut raw = tokio::net::TcpStream::connect(addr).await.unwrap();
+    raw.write_all(head.as_bytes()).await.unwrap();
+    for chunk in chunks {
+        if raw.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let mut status = [0u8; 12];
+    raw.read_exact(&mut status).await.unwrap();
+    String::from_utf8_lossy(&status[9..12]).parse().unwrap()
 }
